@@ -1,0 +1,256 @@
+// The worker's half of the PAL: host primitives Node lacks, as a small node-addon-api module.
+// Every function returns a host error as a negative errno number; none throws on host errors
+// (only on misuse from JavaScript, which is a bug in the worker).
+#include <napi.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace {
+
+// Generic host system call: numbers and bigints pass as integers, typed arrays as pointers to
+// their bytes, strings as NUL-terminated copies, null/undefined as 0.
+Napi::Value Syscall(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  long args[6] = {0, 0, 0, 0, 0, 0};
+  std::vector<std::string> strings;
+  strings.reserve(6);
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(env, "syscall(nr, ...args)");
+  long nr = info[0].As<Napi::Number>().Int64Value();
+  for (size_t i = 1; i < info.Length() && i <= 6; i++) {
+    Napi::Value v = info[i];
+    if (v.IsNumber()) {
+      args[i - 1] = v.As<Napi::Number>().Int64Value();
+    } else if (v.IsBigInt()) {
+      bool lossless;
+      args[i - 1] = static_cast<long>(v.As<Napi::BigInt>().Uint64Value(&lossless));
+    } else if (v.IsTypedArray()) {
+      Napi::TypedArray ta = v.As<Napi::TypedArray>();
+      uint8_t* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
+      args[i - 1] = reinterpret_cast<long>(base + ta.ByteOffset());
+    } else if (v.IsString()) {
+      strings.push_back(v.As<Napi::String>().Utf8Value());
+      args[i - 1] = reinterpret_cast<long>(strings.back().c_str());
+    } else if (v.IsNull() || v.IsUndefined()) {
+      args[i - 1] = 0;
+    } else {
+      throw Napi::TypeError::New(env, "syscall: unsupported argument type");
+    }
+  }
+  long r = syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+  return Napi::Number::New(env, static_cast<double>(r < 0 ? -errno : r));
+}
+
+Napi::Value SeqpacketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return Napi::Number::New(env, -errno);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, sv[0]);
+  out.Set(1u, sv[1]);
+  return out;
+}
+
+uint8_t* BytesOf(const Napi::Value& v, size_t* len) {
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  *len = ta.ByteLength();
+  return static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+}
+
+uint64_t AddrOf(const Napi::Value& v) {
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+}
+
+// readMemory(pid, addr, buffer) / writeMemory(pid, addr, buffer): bytes moved or -errno.
+// A range the app cannot access comes back as -EFAULT, however the kernel words it.
+Napi::Value MoveMemory(const Napi::CallbackInfo& info, bool write) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = AddrOf(info[1]);
+  size_t len;
+  uint8_t* buf = BytesOf(info[2], &len);
+  if (info.Length() > 3)
+    len = std::min(len, static_cast<size_t>(info[3].As<Napi::Number>().Int64Value()));
+  struct iovec local = {buf, len};
+  struct iovec remote = {reinterpret_cast<void*>(addr), len};
+  ssize_t r = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
+                    : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (r < 0)
+    return Napi::Number::New(env, errno == ENOMEM ? -EFAULT : -errno);
+  return Napi::Number::New(env, static_cast<double>(r));
+}
+
+Napi::Value ReadMemory(const Napi::CallbackInfo& info) { return MoveMemory(info, false); }
+Napi::Value WriteMemory(const Napi::CallbackInfo& info) { return MoveMemory(info, true); }
+
+// readCString(pid, addr, max): the string, or -errno (-ENAMETOOLONG past max bytes).
+Napi::Value ReadCString(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = AddrOf(info[1]);
+  size_t max = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  std::string out;
+  char chunk[4096];
+  while (out.size() < max) {
+    // Never read across a page boundary in one go: the next page may be unmapped.
+    size_t n = 4096 - (addr & 4095);
+    struct iovec local = {chunk, n};
+    struct iovec remote = {reinterpret_cast<void*>(addr), n};
+    ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (r <= 0)
+      return Napi::Number::New(env, (r == 0 || errno == ENOMEM) ? -EFAULT : -errno);
+    void* nul = memchr(chunk, 0, static_cast<size_t>(r));
+    if (nul) {
+      out.append(chunk, static_cast<char*>(nul) - chunk);
+      if (out.size() >= max)
+        break;
+      return Napi::String::New(env, out);
+    }
+    out.append(chunk, static_cast<size_t>(r));
+    addr += static_cast<uint64_t>(r);
+  }
+  return Napi::Number::New(env, -ENAMETOOLONG);
+}
+
+// A channel watched on the worker's event loop: each readable event receives one request into
+// the caller's buffer and calls back with its length (or -errno / 0 when the peer is gone).
+struct ChannelWatch {
+  uv_poll_t poll;
+  int fd;
+  Napi::Reference<Napi::Uint8Array> buffer;
+  Napi::FunctionReference callback;
+  Napi::ObjectReference receiver;
+  napi_async_context async_context = nullptr;
+  napi_env env;
+  bool stopped = false;
+};
+
+void OnPollClosed(uv_handle_t* handle) {
+  auto* w = static_cast<ChannelWatch*>(handle->data);
+  if (w->async_context)
+    napi_async_destroy(w->env, w->async_context);
+  delete w;
+}
+
+void StopWatch(ChannelWatch* w) {
+  if (w->stopped)
+    return;
+  w->stopped = true;
+  uv_poll_stop(&w->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPollClosed);
+}
+
+void OnReadable(uv_poll_t* handle, int status, int events) {
+  auto* w = static_cast<ChannelWatch*>(handle->data);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  ssize_t n;
+  if (status < 0) {
+    n = status;
+  } else {
+    Napi::Uint8Array buf = w->buffer.Value();
+    do
+      n = recv(w->fd, buf.Data(), buf.ByteLength(), MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    if (n < 0)
+      n = -errno;
+  }
+  bool closed = n <= 0;
+  if (closed)
+    StopWatch(w);
+  napi_value result;
+  napi_value arg = Napi::Number::New(env, static_cast<double>(n));
+  napi_make_callback(env, w->async_context, w->receiver.Value(), w->callback.Value(), 1, &arg,
+                     &result);
+}
+
+Napi::Value WatchChannel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* w = new ChannelWatch();
+  w->env = env;
+  w->fd = info[0].As<Napi::Number>().Int32Value();
+  w->buffer = Napi::Persistent(info[1].As<Napi::Uint8Array>());
+  w->callback = Napi::Persistent(info[2].As<Napi::Function>());
+  w->receiver = Napi::Persistent(Napi::Object::New(env));
+  napi_async_init(env, nullptr, Napi::String::New(env, "gramine-ts:channel"), &w->async_context);
+  uv_loop_t* loop;
+  napi_get_uv_event_loop(env, &loop);
+  int r = uv_poll_init(loop, &w->poll, w->fd);
+  if (r < 0) {
+    napi_async_destroy(env, w->async_context);
+    delete w;
+    return Napi::Number::New(env, r);
+  }
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, OnReadable);
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("stop", Napi::Function::New(env, [w](const Napi::CallbackInfo&) { StopWatch(w); }));
+  handle.Set("unref", Napi::Function::New(env, [w](const Napi::CallbackInfo&) {
+    uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
+  }));
+  return handle;
+}
+
+// sendPacket(fd, bytes, fds?): one SOCK_SEQPACKET message, with fds as SCM_RIGHTS.
+Napi::Value SendPacket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  size_t len;
+  uint8_t* bytes = BytesOf(info[1], &len);
+  std::vector<int> fds;
+  if (info.Length() > 2 && info[2].IsArray()) {
+    Napi::Array arr = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length() && i < 8; i++)
+      fds.push_back(arr.Get(i).As<Napi::Number>().Int32Value());
+  }
+  struct iovec iov = {bytes, len};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(8 * sizeof(int))];
+  if (!fds.empty()) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
+  }
+  ssize_t r;
+  do
+    r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return Napi::Number::New(env, r < 0 ? -errno : static_cast<double>(r));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("syscall", Napi::Function::New(env, Syscall));
+  exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair));
+  exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
+  exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
+  exports.Set("readCString", Napi::Function::New(env, ReadCString));
+  exports.Set("watchChannel", Napi::Function::New(env, WatchChannel));
+  exports.Set("sendPacket", Napi::Function::New(env, SendPacket));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(gramine_ts_pal, Init)

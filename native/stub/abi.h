@@ -1,0 +1,49 @@
+/*
+ * The stub <-> worker channel ABI. Mirrored in src/pal/channel-abi.ts; change both together.
+ * One SOCK_SEQPACKET message per request and per reply, little-endian, fixed layout.
+ */
+#ifndef GRAMINE_TS_ABI_H
+#define GRAMINE_TS_ABI_H
+
+#include <stdint.h>
+
+#define GTS_ABI_VERSION 1
+
+/* Request kinds (stub -> worker). */
+#define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
+#define GTS_REQ_SYSCALL 2 /* a trapped system call the stub cannot answer alone */
+
+struct gts_request {
+    uint32_t kind;
+    uint32_t host_tid; /* host tid of the calling thread */
+    uint64_t nr;
+    uint64_t args[6];
+    uint64_t ip; /* address after the trapped syscall instruction */
+};
+
+/* Reply flags (worker -> stub). */
+#define GTS_REPLY_FD         0x1 /* one fd rides along (SCM_RIGHTS); the result is its number */
+#define GTS_REPLY_FD_CLOEXEC 0x2 /* ...and the app asked for O_CLOEXEC on it */
+
+struct gts_reply {
+    int64_t ret; /* syscall result, or -errno */
+    uint32_t flags;
+    uint32_t data_len; /* bytes of payload after this header */
+};
+
+/* Payload of the reply to HELLO; the program (and its interpreter) ride along as fds. */
+#define GTS_HELLO_HAS_INTERP 0x1
+#define GTS_HELLO_TRAP_ALL   0x2 /* debug: trap every syscall, report which were seen */
+
+struct gts_hello_reply {
+    uint32_t abi_version;
+    uint32_t flags;
+    int32_t vpid;
+    uint32_t execfn_len; /* AT_EXECFN string (NUL included) follows */
+};
+
+/* Host fds reserved for the stub sit at the top of the fd space the app may use. */
+#define GTS_RESERVED_FDS 16
+#define GTS_CHANNEL_FD_AT_SPAWN 3
+
+#endif

@@ -1,0 +1,87 @@
+/* The stub's side of its channels to the worker: one SOCK_SEQPACKET socket per app thread. */
+#include <stddef.h>
+#include <asm-generic/errno-base.h>
+#include <asm-generic/signal.h>
+
+#include "abi.h"
+#include "raw.h"
+#include "stub.h"
+#include "util.h"
+
+struct k_iovec {
+    void *base;
+    unsigned long len;
+};
+
+struct k_msghdr {
+    void *name;
+    int namelen;
+    struct k_iovec *iov;
+    unsigned long iovlen;
+    void *control;
+    unsigned long controllen;
+    int flags;
+};
+
+struct k_cmsghdr {
+    unsigned long len;
+    int level;
+    int type;
+};
+
+#define K_SOL_SOCKET 1
+#define K_SCM_RIGHTS 1
+#define K_MSG_CMSG_CLOEXEC 0x40000000
+#define MAX_FDS 4
+
+/* Threads arrive in a later issue; the main thread's channel is the only one for now. */
+int channel_for_current_thread(void) { return g_stub.main_channel_fd; }
+
+static __attribute__((noreturn)) void worker_gone(void)
+{
+    /* A worker that dies takes its app with it, as a SIGKILL the parent can see. */
+    raw2(__NR_kill, raw0(__NR_getpid), SIGKILL);
+    raw1(__NR_exit_group, 137);
+    __builtin_unreachable();
+}
+
+long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
+                  void *data, unsigned long data_cap, int *fds, int max_fds)
+{
+    long r;
+    do
+        r = raw6(__NR_sendto, fd, req, req_len, 0, 0, 0);
+    while (r == -EINTR);
+    if (r < 0)
+        worker_gone();
+
+    union {
+        struct k_cmsghdr h;
+        char buf[sizeof(struct k_cmsghdr) + MAX_FDS * sizeof(int) + 8];
+    } control;
+    struct k_iovec iov[2] = {{reply, sizeof(*reply)}, {data, data_cap}};
+    struct k_msghdr msg = {0};
+    msg.iov = iov;
+    msg.iovlen = data_cap ? 2 : 1;
+    msg.control = &control;
+    msg.controllen = sizeof(control);
+    do
+        r = raw3(__NR_recvmsg, fd, &msg, K_MSG_CMSG_CLOEXEC);
+    while (r == -EINTR);
+    if (r < (long)sizeof(*reply))
+        worker_gone();
+
+    int nfds = 0;
+    if (msg.controllen >= sizeof(struct k_cmsghdr) && control.h.level == K_SOL_SOCKET &&
+        control.h.type == K_SCM_RIGHTS) {
+        int *in = (int *)(control.buf + sizeof(struct k_cmsghdr));
+        int n = (int)((control.h.len - sizeof(struct k_cmsghdr)) / sizeof(int));
+        for (int i = 0; i < n; i++) {
+            if (nfds < max_fds)
+                fds[nfds++] = in[i];
+            else
+                raw1(__NR_close, in[i]);
+        }
+    }
+    return nfds;
+}

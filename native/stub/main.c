@@ -1,0 +1,97 @@
+/*
+ * The stub: a freestanding program at a fixed address that becomes the app process. It asks
+ * its worker what to run, maps the program (and its interpreter) itself, installs the SIGSYS
+ * handler and the seccomp filter, and jumps to the program with a Linux-shaped initial stack.
+ */
+#include <asm-generic/resource.h>
+#include <asm-generic/signal.h>
+#include <linux/prctl.h>
+
+#include "abi.h"
+#include "loader.h"
+#include "raw.h"
+#include "stub.h"
+#include "util.h"
+
+struct stub_state g_stub;
+
+__asm__(".text\n"
+        ".globl _start\n"
+        "_start:\n\t"
+        "xor %ebp, %ebp\n\t"
+        "mov %rsp, %rdi\n\t"
+        "and $-16, %rsp\n\t"
+        "call stub_main\n\t"
+        "hlt\n");
+
+struct k_rlimit {
+    unsigned long cur, max;
+};
+
+/* Move the channel from where the worker put it to the reserved top of the app's fd space. */
+static void place_channel(void)
+{
+    struct k_rlimit lim;
+    long r = raw4(__NR_prlimit64, 0, RLIMIT_NOFILE, 0, &lim);
+    if (r < 0)
+        stub_die("prlimit64(RLIMIT_NOFILE)", r);
+    unsigned long top = lim.cur > 65536 ? 65536 : lim.cur;
+    if (top < 64)
+        stub_die("RLIMIT_NOFILE too small for the stub's reserved fds", -24);
+    g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS);
+    r = raw3(__NR_dup3, GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0);
+    if (r < 0)
+        stub_die("dup3(channel)", r);
+    raw1(__NR_close, GTS_CHANNEL_FD_AT_SPAWN);
+    g_stub.main_channel_fd = g_stub.reserved_fd_base;
+}
+
+static char hello_buf[4096 + sizeof(struct gts_hello_reply)];
+
+__attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
+{
+    long r;
+    /* The app dies with its worker (no host process of the instance outlives it). */
+    raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    place_channel();
+    g_stub.main_host_tid = (int)raw0(__NR_gettid);
+
+    struct gts_request req = {GTS_REQ_HELLO, (uint32_t)g_stub.main_host_tid, 0, {0}, 0};
+    req.args[0] = (uint64_t)g_stub.reserved_fd_base;
+    req.args[1] = GTS_ABI_VERSION;
+    struct gts_reply reply;
+    int fds[2] = {-1, -1};
+    int nfds = (int)channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, hello_buf,
+                                 sizeof(hello_buf) - 1, fds, 2);
+    if (reply.ret < 0)
+        stub_die("worker refused to start the program", reply.ret);
+    struct gts_hello_reply *hello = (struct gts_hello_reply *)hello_buf;
+    if (reply.data_len < sizeof(*hello) || hello->abi_version != GTS_ABI_VERSION)
+        stub_die("bad HELLO reply from worker", -71);
+    int want = (hello->flags & GTS_HELLO_HAS_INTERP) ? 2 : 1;
+    if (nfds != want)
+        stub_die("HELLO reply without the program's fds", -71);
+    hello_buf[sizeof(hello_buf) - 1] = 0;
+    const char *execfn = hello_buf + sizeof(*hello);
+    g_stub.vpid = hello->vpid;
+
+    struct loaded_elf prog, interp;
+    r = load_elf(fds[0], &prog);
+    if (r)
+        stub_die("cannot load the program", r);
+    if (want == 2) {
+        r = load_elf(fds[1], &interp);
+        if (r)
+            stub_die("cannot load the program interpreter", r);
+    }
+    for (int i = 0; i < nfds; i++)
+        raw1(__NR_close, fds[i]);
+
+    r = install_sigsys_handler();
+    if (r)
+        stub_die("rt_sigaction(SIGSYS)", r);
+    r = install_seccomp_filter();
+    if (r)
+        stub_die("seccomp filter", r);
+    start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
+}

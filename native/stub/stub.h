@@ -1,0 +1,34 @@
+/* State shared by the stub's modules. Everything lives in the stub's own pages: no TLS. */
+#ifndef GRAMINE_TS_STUB_H
+#define GRAMINE_TS_STUB_H
+
+#include <stdint.h>
+
+/* Linker-provided bounds of the stub image (fixed address, see Makefile). */
+extern char __executable_start[], etext[], _end[] __attribute__((visibility("hidden")));
+
+#define STUB_WINDOW_HI 0x5f00UL /* high 32 bits of every stub address */
+
+struct stub_state {
+    int vpid;               /* virtual pid of this process, from the worker */
+    int reserved_fd_base;   /* first host fd reserved for the stub */
+    int main_channel_fd;
+    int main_host_tid;
+};
+
+extern struct stub_state g_stub;
+
+/* seccomp.c */
+long install_seccomp_filter(void);
+
+/* channel.c */
+struct gts_reply;
+/* Send a request on the calling thread's channel and wait for the reply; -errno on failure. */
+long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
+                  void *data, unsigned long data_cap, int *fds, int max_fds);
+int channel_for_current_thread(void);
+
+/* trap.c */
+long install_sigsys_handler(void);
+
+#endif

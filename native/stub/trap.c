@@ -1,0 +1,261 @@
+/*
+ * The SIGSYS handler: every trapped system call of the app lands here. Calls the stub can
+ * decide alone are answered in place; the rest go to the worker over the thread's channel.
+ */
+#include <stddef.h>
+#include <asm/sigcontext.h>
+#include <asm-generic/errno.h>
+#include <asm-generic/fcntl.h>
+#include <asm-generic/signal-defs.h>
+#include <linux/fcntl.h>
+
+#include "abi.h"
+#include "raw.h"
+#include "stub.h"
+#include "util.h"
+
+#define K_SIGSYS 31
+#define K_SA_RESTORER 0x04000000
+#define SIGBIT(s) (1UL << ((s) - 1))
+#define RESERVED_SIGNALS SIGBIT(K_SIGSYS)
+
+struct k_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    unsigned long mask;
+};
+
+struct k_ucontext {
+    unsigned long uc_flags;
+    void *uc_link;
+    struct {
+        void *ss_sp;
+        int ss_flags;
+        unsigned long ss_size;
+    } uc_stack;
+    struct sigcontext uc_mcontext;
+    unsigned long uc_sigmask;
+};
+
+struct k_siginfo_sys {
+    int si_signo, si_errno, si_code, pad;
+    void *call_addr;
+    int syscall;
+    unsigned int arch;
+};
+
+/* Copy from app memory without faulting the stub: the kernel checks the pointer for us. */
+static long copy_from_app(void *dst, const void *src, unsigned long n)
+{
+    struct k_iov {
+        const void *b;
+        unsigned long l;
+    } local = {dst, n}, remote = {src, n};
+    long r = raw6(__NR_process_vm_readv, raw0(__NR_getpid), &local, 1, &remote, 1, 0);
+    if (r < 0)
+        return r == -ENOMEM ? -EFAULT : r;
+    return (unsigned long)r == n ? 0 : -EFAULT;
+}
+
+static long copy_to_app(void *dst, const void *src, unsigned long n)
+{
+    struct k_iov {
+        const void *b;
+        unsigned long l;
+    } local = {src, n}, remote = {dst, n};
+    long r = raw6(__NR_process_vm_writev, raw0(__NR_getpid), &local, 1, &remote, 1, 0);
+    if (r < 0)
+        return r == -ENOMEM ? -EFAULT : r;
+    return (unsigned long)r == n ? 0 : -EFAULT;
+}
+
+static int is_reserved_fd(long fd)
+{
+    return fd >= g_stub.reserved_fd_base && fd < g_stub.reserved_fd_base + GTS_RESERVED_FDS;
+}
+
+static int overlaps_stub(unsigned long addr, unsigned long len)
+{
+    unsigned long lo = (unsigned long)__executable_start & ~4095UL;
+    unsigned long hi = ((unsigned long)_end + 4095) & ~4095UL;
+    unsigned long end = addr + len;
+    return end < addr || (addr < hi && end > lo);
+}
+
+static long forward(long nr, const long *a, void *ip)
+{
+    struct gts_request req = {GTS_REQ_SYSCALL, 0, (uint64_t)nr, {0}, (uint64_t)ip};
+    struct gts_reply reply;
+    int fd = -1;
+    req.host_tid = (uint32_t)raw0(__NR_gettid);
+    for (int i = 0; i < 6; i++)
+        req.args[i] = (uint64_t)a[i];
+    int nfds = channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, 0, 0, &fd, 1);
+    if (reply.flags & GTS_REPLY_FD) {
+        if (nfds != 1)
+            return -EIO;
+        if (!(reply.flags & GTS_REPLY_FD_CLOEXEC))
+            raw3(__NR_fcntl, fd, F_SETFD, 0);
+        return fd;
+    }
+    if (nfds == 1)
+        raw1(__NR_close, fd);
+    return reply.ret;
+}
+
+static long sys_rt_sigaction(const long *a)
+{
+    long sig = a[0];
+    if (sig == K_SIGSYS) {
+        /* reserved for the stub: the app sees it unset and cannot set it */
+        struct k_sigaction dfl = {0};
+        if (a[1])
+            return -EINVAL;
+        return a[2] ? copy_to_app((void *)a[2], &dfl, sizeof(dfl)) : 0;
+    }
+    if (!a[1])
+        return raw4(__NR_rt_sigaction, sig, 0, a[2], a[3]);
+    struct k_sigaction act;
+    long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
+    if (r)
+        return r;
+    act.mask &= ~RESERVED_SIGNALS;
+    return raw4(__NR_rt_sigaction, sig, &act, a[2], a[3]);
+}
+
+static long sys_rt_sigprocmask(const long *a)
+{
+    unsigned long set;
+    if (!a[1])
+        return raw4(__NR_rt_sigprocmask, a[0], 0, a[2], a[3]);
+    if (a[3] != 8)
+        return -EINVAL;
+    long r = copy_from_app(&set, (const void *)a[1], sizeof(set));
+    if (r)
+        return r;
+    set &= ~RESERVED_SIGNALS;
+    return raw4(__NR_rt_sigprocmask, a[0], &set, a[2], a[3]);
+}
+
+static long sys_fcntl(const long *a)
+{
+    if (is_reserved_fd(a[0]))
+        return -EBADF;
+    if ((a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC) && a[2] >= g_stub.reserved_fd_base)
+        return -EINVAL;
+    return raw3(__NR_fcntl, a[0], a[1], a[2]);
+}
+
+static long sys_close_range(const long *a)
+{
+    unsigned long first = (unsigned int)a[0], last = (unsigned int)a[1];
+    unsigned long top = (unsigned long)g_stub.reserved_fd_base - 1;
+    if (first > last)
+        return -EINVAL;
+    if (last > top)
+        last = top;
+    if (first > last)
+        return 0;
+    return raw3(__NR_close_range, first, last, a[2]);
+}
+
+/* AT_EMPTY_PATH with "" is fstat on the fd: answer it here, it is on glibc's fstat path. */
+static int is_empty_path_fstat(const long *a)
+{
+    char c;
+    if (!(a[3] & AT_EMPTY_PATH) || a[0] < 0)
+        return 0;
+    return copy_from_app(&c, (const void *)a[1], 1) == 0 && c == 0;
+}
+
+static long mem_call(long nr, const long *a)
+{
+    if (overlaps_stub((unsigned long)a[0], (unsigned long)a[1]))
+        return nr == __NR_mmap ? -ENOMEM : -EINVAL;
+    if (nr == __NR_mremap && (a[3] & 2 /* MREMAP_FIXED */) && overlaps_stub(a[4], a[2]))
+        return -EINVAL;
+    return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static long handle(long nr, const long *a, void *ip)
+{
+    switch (nr) {
+    case __NR_getpid:
+        return g_stub.vpid;
+    case __NR_gettid:
+        return g_stub.vpid; /* the main thread; threads get their own tids later */
+    case __NR_set_tid_address:
+        raw1(__NR_set_tid_address, a[0]);
+        return g_stub.vpid;
+    case __NR_rseq:
+        return -ENOSYS; /* as a kernel built without rseq: glibc falls back */
+    case __NR_close:
+        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_close, a[0]);
+    case __NR_dup:
+        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_dup, a[0]);
+    case __NR_dup2:
+        if (is_reserved_fd(a[0]) || a[1] >= g_stub.reserved_fd_base)
+            return -EBADF;
+        return raw2(__NR_dup2, a[0], a[1]);
+    case __NR_dup3:
+        if (is_reserved_fd(a[0]) || a[1] >= g_stub.reserved_fd_base)
+            return -EBADF;
+        return raw3(__NR_dup3, a[0], a[1], a[2]);
+    case __NR_fcntl:
+        return sys_fcntl(a);
+    case __NR_close_range:
+        return sys_close_range(a);
+    case __NR_fstat:
+        return is_reserved_fd(a[0]) ? -EBADF : raw2(__NR_fstat, a[0], a[1]);
+    case __NR_newfstatat:
+        if (is_empty_path_fstat(a))
+            return is_reserved_fd(a[0]) ? -EBADF : raw4(__NR_newfstatat, a[0], a[1], a[2], a[3]);
+        return forward(nr, a, ip);
+    case __NR_getdents64:
+        return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, a[0], a[1], a[2]);
+    case __NR_rt_sigaction:
+        return sys_rt_sigaction(a);
+    case __NR_rt_sigprocmask:
+        return sys_rt_sigprocmask(a);
+    case __NR_mmap:
+    case __NR_munmap:
+    case __NR_mprotect:
+    case __NR_pkey_mprotect:
+    case __NR_madvise:
+    case __NR_mremap:
+        return mem_call(nr, a);
+    default:
+        if (nr >= 0x40000000)
+            return -ENOSYS; /* x32 ABI */
+        return forward(nr, a, ip);
+    }
+}
+
+static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontext *uc)
+{
+    (void)sig;
+    struct sigcontext *r = &uc->uc_mcontext;
+    long a[6] = {(long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9};
+    r->rax = (unsigned long)handle(info->syscall, a, info->call_addr);
+}
+
+extern void sigsys_restorer(void) __attribute__((visibility("hidden")));
+__asm__(".text\n"
+        ".globl sigsys_restorer\n"
+        "sigsys_restorer:\n\t"
+        "mov $15, %eax\n\t" /* rt_sigreturn */
+        "syscall\n\t"
+        "hlt\n");
+
+long install_sigsys_handler(void)
+{
+    struct k_sigaction act = {
+        .handler = (void *)sigsys_handler,
+        /* everything blocked while we talk to the worker: replies must not interleave */
+        .flags = SA_SIGINFO | K_SA_RESTORER,
+        .restorer = (void *)sigsys_restorer,
+        .mask = ~0UL,
+    };
+    return raw4(__NR_rt_sigaction, K_SIGSYS, &act, 0, 8);
+}

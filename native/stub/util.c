@@ -1,0 +1,58 @@
+/* The few libc routines the compiler may call into, and the stub's fatal-error path. */
+#include "util.h"
+#include "raw.h"
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    while (n--)
+        *d++ = (unsigned char)c;
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static void put(const char *s) { raw3(__NR_write, 2, s, strlen(s)); }
+
+void stub_die(const char *what, long err)
+{
+    char num[24];
+    int i = sizeof(num) - 1;
+    unsigned long v = err < 0 ? (unsigned long)-err : (unsigned long)err;
+    num[i] = 0;
+    do {
+        num[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > 0);
+    put("gramine-ts stub: ");
+    put(what);
+    put(" (errno ");
+    put(&num[i]);
+    put(")\n");
+    raw1(__NR_exit_group, 127);
+    __builtin_unreachable();
+}

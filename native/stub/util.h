@@ -1,0 +1,14 @@
+#ifndef GRAMINE_TS_UTIL_H
+#define GRAMINE_TS_UTIL_H
+
+#include <stddef.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+/* Write a message to stderr and exit the process group with status 127 (as a failed exec). */
+__attribute__((noreturn)) void stub_die(const char *what, long err);
+
+#endif
