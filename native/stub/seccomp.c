@@ -20,11 +20,11 @@ static const unsigned short native_syscalls[] = {
     __NR_pwritev, __NR_preadv2, __NR_pwritev2, __NR_lseek, __NR_sendfile, __NR_copy_file_range,
     __NR_splice, __NR_tee, __NR_fadvise64, __NR_readahead, __NR_fsync, __NR_fdatasync,
     __NR_sync_file_range, __NR_ftruncate, __NR_fallocate, __NR_ioctl, __NR_pipe, __NR_pipe2,
-    __NR_eventfd2,
+    __NR_eventfd2, __NR_fchmod, __NR_fchown, __NR_fstatfs, __NR_fgetxattr, __NR_flistxattr,
     /* sockets: data calls on already-connected host sockets */
     __NR_sendto, __NR_recvfrom, __NR_sendmsg, __NR_recvmsg, __NR_sendmmsg, __NR_recvmmsg,
     __NR_shutdown, __NR_getsockopt, __NR_setsockopt, __NR_getsockname, __NR_getpeername,
-    __NR_accept, __NR_accept4,
+    __NR_accept, __NR_accept4, __NR_socket, __NR_socketpair, __NR_listen,
     /* polling and waiting */
     __NR_poll, __NR_ppoll, __NR_select, __NR_pselect6, __NR_epoll_create, __NR_epoll_create1,
     __NR_epoll_ctl, __NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_pwait2, __NR_futex,

@@ -1,0 +1,92 @@
+// The leader: the `gramine-ts run` process. It spawns the worker of the first process, hands it
+// the process to run, and exits with that process's status.
+import { constants } from 'node:os';
+import type { Logger } from '../log.js';
+import { describeMessage, type Message } from '../ipc/protocol/messages.js';
+import { WorkerHandle } from './worker-handle.js';
+
+export interface RunRequest {
+  filename: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logLevel: string;
+}
+
+/** The exit status of `gramine-ts run`: the first process's, signal deaths as 128+N. */
+export type ExitStatus = number;
+
+const FIRST_VPID = 1;
+
+export class Leader {
+  private worker: WorkerHandle | null = null;
+  private readonly buffered: Message[] = [];
+  private onMessage: ((m: Message) => void) | null = null;
+  private onGone: (() => void) | null = null;
+  private log: Logger | null = null;
+
+  /** Start the worker early: Node's boot overlaps with the leader's own start-up. */
+  spawnFirstWorker(): void {
+    this.worker = new WorkerHandle({
+      message: (m) => {
+        this.trace('vm1 → leader', m);
+        if (this.onMessage) this.onMessage(m);
+        else this.buffered.push(m);
+      },
+      protocolError: (err) => {
+        this.log?.error(`vm1: malformed message, worker dropped: ${err.message}`);
+        this.worker?.kill();
+      },
+      close: () => this.onGone?.(),
+    });
+  }
+
+  setLogger(log: Logger | null): void {
+    this.log = log;
+    this.log?.info(`instance starting, worker pid ${this.worker?.pid}`);
+  }
+
+  private trace(dir: string, m: Message): void {
+    this.log?.info(`${dir}  ${describeMessage(m)}`);
+  }
+
+  run(req: RunRequest): Promise<ExitStatus> {
+    if (!this.worker) this.spawnFirstWorker();
+    const worker = this.worker!;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (status: ExitStatus, why: string) => {
+        if (done) return;
+        done = true;
+        this.log?.info(`instance ends: ${why}, exit status ${status}`);
+        resolve(status);
+      };
+      this.onGone = () => finish(128 + constants.signals.SIGKILL, 'worker of vm1 died');
+      this.onMessage = (m) => {
+        switch (m.type) {
+          case 'worker-ready': {
+            const start: Message = {
+              type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
+              filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
+              uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [],
+              logLevel: req.logLevel,
+            };
+            this.trace('leader → vm1', start);
+            worker.conn.send(start);
+            break;
+          }
+          case 'start-failed':
+            process.stderr.write(`gramine-ts: cannot execute ${req.filename}: ${m.message}\n`);
+            finish(m.errno === 2 ? 127 : 126, 'exec failed');
+            break;
+          case 'process-exited':
+            finish(m.signal !== null ? 128 + m.signal : (m.code ?? 1), `vm${m.vpid} exited`);
+            break;
+          default:
+            this.log?.warn(`unexpected ${m.type} from vm1`);
+        }
+      };
+      for (const m of this.buffered.splice(0)) this.onMessage(m);
+    });
+  }
+}

@@ -1,0 +1,139 @@
+// The worker's syscall loop for one app process: receives the stub's requests from its
+// channel, runs the handler from the syscall table, and replies (with an fd when there is one).
+import { host } from '../pal/host.js';
+import {
+  ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_HEADER_SIZE,
+  REQ_HELLO, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE,
+} from '../pal/channel-abi.js';
+import type { ChannelWatchHandle } from '../pal/addon.js';
+import { Errno, errnoName, SyscallError } from './errno.js';
+import { releasePlan, type ExecPlan } from './exec.js';
+import type { LibosProcess } from './process.js';
+import { SyscallArgs } from './syscall-args.js';
+import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
+import type { SyscallResult } from './sys/types.js';
+
+export class SyscallDispatcher {
+  private readonly packet = new Uint8Array(new ArrayBuffer(256));
+  private readonly view = new DataView(this.packet.buffer);
+  private readonly args = new SyscallArgs(this.packet);
+  private readonly reply = Buffer.alloc(REPLY_HEADER_SIZE);
+  private readonly unknownLogged = new Set<number>();
+  private watch: ChannelWatchHandle | null = null;
+
+  constructor(
+    private readonly proc: LibosProcess,
+    private plan: ExecPlan | null,
+  ) {}
+
+  start(): void {
+    this.watch = this.proc.app.watchChannel(this.packet, (len) => this.onPacket(len));
+  }
+
+  stop(): void {
+    this.watch?.stop();
+    this.watch = null;
+    if (this.plan) releasePlan(this.plan);
+    this.plan = null;
+  }
+
+  private onPacket(len: number): void {
+    if (len <= 0) return; // the app is gone; its exit is reported by the host
+    if (len !== REQUEST_SIZE) {
+      this.proc.log.error({ len }, 'malformed request from the stub: wrong size');
+      this.sendResult(-Errno.EINVAL);
+      return;
+    }
+    const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
+    if (kind === REQ_SYSCALL) this.onSyscall();
+    else if (kind === REQ_HELLO) this.onHello();
+    else {
+      this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
+      this.sendResult(-Errno.EINVAL);
+    }
+  }
+
+  private onSyscall(): void {
+    const nr = Number(this.view.getBigUint64(REQUEST_OFFSETS.nr, true));
+    const entry = SYSCALLS_BY_NR.get(nr);
+    if (!entry?.handler) {
+      if (!this.unknownLogged.has(nr)) {
+        this.unknownLogged.add(nr);
+        this.proc.log.warn(`unsupported syscall ${syscallName(nr)} (${nr}): ENOSYS`);
+      }
+      this.sendResult(-Errno.ENOSYS);
+      return;
+    }
+    let result: SyscallResult | Promise<SyscallResult>;
+    try {
+      result = entry.handler(this.proc, this.args);
+    } catch (e) {
+      this.sendResult(this.errorResult(entry.name, e));
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => this.sendResult(r),
+        (e: unknown) => this.sendResult(this.errorResult(entry.name, e)),
+      );
+    } else {
+      this.sendResult(result);
+    }
+  }
+
+  private errorResult(name: string, e: unknown): number {
+    if (e instanceof SyscallError) {
+      this.proc.log.debug(`${name}: ${e.message}`);
+      return -e.errno;
+    }
+    // A bug in a handler must not take the worker down: the app gets EIO, the log says why.
+    this.proc.log.error({ err: e }, `${name}: handler failed`);
+    return -Errno.EIO;
+  }
+
+  private sendResult(result: SyscallResult): void {
+    const r = this.reply;
+    if (typeof result === 'number') {
+      r.writeBigInt64LE(BigInt(result), 0);
+      r.writeUInt32LE(0, 8);
+      r.writeUInt32LE(0, 12);
+      this.send(r);
+      return;
+    }
+    r.writeBigInt64LE(0n, 0);
+    r.writeUInt32LE(REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 8);
+    r.writeUInt32LE(0, 12);
+    this.send(r, [result.hostFd]);
+    host.close(result.hostFd);
+  }
+
+  private send(bytes: Uint8Array, fds?: number[]): void {
+    const n = this.proc.app.sendReply(bytes, fds);
+    if (n < 0) this.proc.log.debug(`reply to the stub failed: ${errnoName(n)}`);
+  }
+
+  /** A fresh stub image asks what to run: hand it the planned program and interpreter. */
+  private onHello(): void {
+    const plan = this.plan;
+    const args = this.args;
+    if (!plan) {
+      this.proc.log.error('HELLO from a stub with no program planned');
+      this.sendResult(-Errno.EINVAL);
+      return;
+    }
+    this.proc.reservedFdBase = args.int(0);
+    this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
+    const execfn = Buffer.from(`${plan.execfn}\0`);
+    const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
+    msg.writeUInt32LE(HELLO_REPLY_SIZE + execfn.length, 12);
+    msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
+    msg.writeUInt32LE(plan.interpFd !== null ? HELLO_HAS_INTERP : 0, REPLY_HEADER_SIZE + 4);
+    msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
+    msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
+    execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
+    const fds = plan.interpFd !== null ? [plan.exeFd, plan.interpFd] : [plan.exeFd];
+    this.send(msg, fds);
+    releasePlan(plan);
+    this.plan = null;
+  }
+}

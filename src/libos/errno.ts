@@ -1,0 +1,36 @@
+// Linux errno values (x86-64) and the error type syscall handlers throw.
+
+export const Errno = {
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
+  ECHILD: 10, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18,
+  ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOTTY: 25,
+  EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EMLINK: 31, EPIPE: 32, ERANGE: 34,
+  ENAMETOOLONG: 36, ENOSYS: 38, ENOTEMPTY: 39, ELOOP: 40, ENODATA: 61, EOVERFLOW: 75,
+  ENOTSUP: 95, EAFNOSUPPORT: 97,
+} as const;
+
+export type ErrnoName = keyof typeof Errno;
+
+const NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(Errno).map(([name, value]) => [value, name]),
+);
+
+export function errnoName(errno: number): string {
+  return NAMES[Math.abs(errno)] ?? `errno ${Math.abs(errno)}`;
+}
+
+/** Thrown by handlers and helpers; the dispatcher turns it into -errno for the app. */
+export class SyscallError extends Error {
+  constructor(
+    readonly errno: number,
+    context: string,
+  ) {
+    super(`${errnoName(errno)}: ${context}`);
+  }
+}
+
+/** A host result: a non-negative value, or a SyscallError carrying the host's errno. */
+export function check(result: number, context: string): number {
+  if (result < 0) throw new SyscallError(-result, context);
+  return result;
+}

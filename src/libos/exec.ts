@@ -1,0 +1,106 @@
+// Program resolution for a new process image: `#!` scripts, ELF checks and PT_INTERP, all
+// through the instance's path resolution. The stub maps what this hands it.
+import { host } from '../pal/host.js';
+import { check, Errno, SyscallError } from './errno.js';
+import { AT_FDCWD } from './fs/path.js';
+import { O_CLOEXEC } from './sys/fs.js';
+
+const MAX_SCRIPT_NESTING = 4; // as Linux's binfmt recursion limit
+const HEADER_BYTES = 256;
+const X_OK = 1;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+export interface ExecPlan {
+  /** argv after `#!` rewriting */
+  argv: string[];
+  /** AT_EXECFN: the file name as given */
+  execfn: string;
+  /** worker host fds: the ELF to map and, for a dynamic program, its interpreter */
+  exeFd: number;
+  interpFd: number | null;
+}
+
+type Resolve = (path: string) => string;
+
+function openExecutable(path: string): number {
+  const fd = check(host.openat(AT_FDCWD, path, O_CLOEXEC, 0), `exec ${path}`);
+  const stat = Buffer.alloc(144);
+  check(host.fstatat(fd, '', stat, 0x1000 /* AT_EMPTY_PATH */), `exec ${path}`);
+  const isReg = (stat.readUInt32LE(24) & S_IFMT) === S_IFREG;
+  if (!isReg || host.faccessat2(fd, '', X_OK, 0x1000) < 0) {
+    host.close(fd);
+    throw new SyscallError(Errno.EACCES, `exec ${path}: not an executable regular file`);
+  }
+  return fd;
+}
+
+/** The PT_INTERP path of an ELF file, or null for a static program. */
+function elfInterpreter(fd: number, header: Buffer): string | null {
+  const phoff = Number(header.readBigUInt64LE(32));
+  const phentsize = header.readUInt16LE(54);
+  const phnum = header.readUInt16LE(56);
+  if (header[4] !== 2 || header.readUInt16LE(18) !== 62 || phentsize !== 56 || phnum > 64)
+    throw new SyscallError(Errno.ENOEXEC, 'not an x86-64 ELF64 executable');
+  const phdrs = Buffer.alloc(phentsize * phnum);
+  if (host.pread(fd, phdrs, phoff) !== phdrs.length) throw new SyscallError(Errno.ENOEXEC, 'short program headers');
+  for (let i = 0; i < phnum; i++) {
+    const ph = phdrs.subarray(i * phentsize);
+    if (ph.readUInt32LE(0) !== 3 /* PT_INTERP */) continue;
+    const off = Number(ph.readBigUInt64LE(8));
+    const size = Number(ph.readBigUInt64LE(32));
+    if (size <= 1 || size > 4096) throw new SyscallError(Errno.ENOEXEC, 'bad PT_INTERP');
+    const buf = Buffer.alloc(size);
+    if (host.pread(fd, buf, off) !== size) throw new SyscallError(Errno.ENOEXEC, 'short PT_INTERP');
+    return buf.toString('utf8', 0, size - 1);
+  }
+  return null;
+}
+
+/** `#!interpreter [one optional argument]`, as Linux splits it. */
+function parseShebang(header: Buffer, len: number): string[] {
+  let end = header.indexOf(0x0a);
+  if (end < 0 || end > len) end = len;
+  const line = header.toString('latin1', 2, end).replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
+  if (line === '') throw new SyscallError(Errno.ENOEXEC, 'empty #! line');
+  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (!m) throw new SyscallError(Errno.ENOEXEC, 'bad #! line');
+  return m[2] !== undefined && m[2] !== '' ? [m[1]!, m[2]] : [m[1]!];
+}
+
+/**
+ * Plan the exec of `filename` with `argv`: follow `#!` lines (the script path replaces argv[0]
+ * after the interpreter and its optional argument), then find the ELF's interpreter.
+ * `resolve` turns an app path into a host path.
+ */
+export function planExec(filename: string, argv: string[], resolve: Resolve): ExecPlan {
+  let path = filename;
+  let args = argv;
+  for (let depth = 0; ; depth++) {
+    const fd = openExecutable(resolve(path));
+    try {
+      const header = Buffer.alloc(HEADER_BYTES);
+      const n = check(host.pread(fd, header, 0), `exec ${path}`);
+      if (n >= 2 && header[0] === 0x23 && header[1] === 0x21) {
+        if (depth >= MAX_SCRIPT_NESTING) throw new SyscallError(Errno.ELOOP, `exec ${filename}: #! nesting`);
+        const interp = parseShebang(header, n);
+        args = [...interp, path, ...args.slice(1)];
+        path = interp[0]!;
+        host.close(fd);
+        continue;
+      }
+      if (n < 64 || header.readUInt32BE(0) !== 0x7f454c46) throw new SyscallError(Errno.ENOEXEC, `exec ${path}`);
+      const interpPath = elfInterpreter(fd, header);
+      const interpFd = interpPath === null ? null : openExecutable(resolve(interpPath));
+      return { argv: args, execfn: filename, exeFd: fd, interpFd };
+    } catch (e) {
+      host.close(fd);
+      throw e;
+    }
+  }
+}
+
+export function releasePlan(plan: ExecPlan): void {
+  host.close(plan.exeFd);
+  if (plan.interpFd !== null) host.close(plan.interpFd);
+}

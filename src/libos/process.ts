@@ -1,0 +1,49 @@
+// The LibOS view of one app process: identity, credentials, cwd and the host handles on it.
+import type { AppProcess } from '../pal/app.js';
+import type { Logger } from '../log.js';
+import { AppMemory } from './memory.js';
+
+export interface Credentials {
+  uid: number;
+  euid: number;
+  suid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  groups: number[];
+}
+
+export interface ProcessIdentity {
+  vpid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+}
+
+export interface ResourceLimit {
+  cur: bigint;
+  max: bigint;
+}
+
+export class LibosProcess {
+  readonly mem: AppMemory;
+  /** Absolute, canonical path of the working directory. */
+  cwd: string;
+  umask = 0o022;
+  /** First host fd reserved for the stub (the app's fd space ends below it). */
+  reservedFdBase = 0;
+  /** The app's view of RLIMIT_NOFILE (the host limit also covers the stub's reserved fds). */
+  nofileLimit: ResourceLimit | null = null;
+  mainHostTid = 0;
+
+  constructor(
+    readonly id: ProcessIdentity,
+    readonly creds: Credentials,
+    readonly app: AppProcess,
+    cwd: string,
+    readonly log: Logger,
+  ) {
+    this.mem = new AppMemory(app);
+    this.cwd = cwd;
+  }
+}

@@ -1,0 +1,79 @@
+// System information and resource limits (uname, prlimit64, getrlimit, setrlimit).
+import { host } from '../../pal/host.js';
+import { check, Errno, SyscallError } from '../errno.js';
+import type { LibosProcess, ResourceLimit } from '../process.js';
+import type { SyscallHandler } from './types.js';
+
+const UTSNAME_SIZE = 6 * 65;
+const RLIMIT_NOFILE = 7;
+const RLIM_NLIMITS = 16;
+
+const sys_uname: SyscallHandler = (proc, a) => {
+  const buf = Buffer.alloc(UTSNAME_SIZE);
+  check(host.uname(buf), 'uname');
+  proc.mem.write(a.ptr(0), buf);
+  return 0;
+};
+
+function encodeLimit(l: ResourceLimit): Buffer {
+  const buf = Buffer.alloc(16);
+  buf.writeBigUInt64LE(l.cur, 0);
+  buf.writeBigUInt64LE(l.max, 8);
+  return buf;
+}
+
+function decodeLimit(buf: Buffer): ResourceLimit {
+  return { cur: buf.readBigUInt64LE(0), max: buf.readBigUInt64LE(8) };
+}
+
+/** The app's RLIMIT_NOFILE: the host's, less the stub's reserved fds at the top. */
+function nofileLimit(proc: LibosProcess): ResourceLimit {
+  if (proc.nofileLimit) return proc.nofileLimit;
+  const buf = Buffer.alloc(16);
+  check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, null, buf), 'prlimit NOFILE');
+  const hostLimit = decodeLimit(buf);
+  const base = BigInt(proc.reservedFdBase);
+  const min = (x: bigint) => (x < base ? x : base);
+  proc.nofileLimit = { cur: min(hostLimit.cur), max: min(hostLimit.max) };
+  return proc.nofileLimit;
+}
+
+function prlimit(proc: LibosProcess, resource: number, newLimit: ResourceLimit | null): ResourceLimit {
+  if (resource < 0 || resource >= RLIM_NLIMITS) throw new SyscallError(Errno.EINVAL, `rlimit ${resource}`);
+  if (newLimit && newLimit.cur > newLimit.max) throw new SyscallError(Errno.EINVAL, 'rlimit cur > max');
+  if (resource === RLIMIT_NOFILE) {
+    const old = nofileLimit(proc);
+    if (newLimit) {
+      // The host keeps room for the reserved fds; the app sees the limit it set.
+      if (newLimit.max > old.max) throw new SyscallError(Errno.EPERM, 'raise RLIMIT_NOFILE above its hard limit');
+      proc.nofileLimit = newLimit;
+    }
+    return old;
+  }
+  const oldBuf = Buffer.alloc(16);
+  check(host.prlimit(proc.app.hostPid, resource, newLimit ? encodeLimit(newLimit) : null, oldBuf), 'prlimit');
+  return decodeLimit(oldBuf);
+}
+
+const sys_prlimit64: SyscallHandler = (proc, a) => {
+  const pid = a.int(0);
+  if (pid !== 0 && pid !== proc.id.vpid) throw new SyscallError(Errno.ESRCH, `prlimit64 pid ${pid}`);
+  const newLimit = a.ptr(2) ? decodeLimit(proc.mem.read(a.ptr(2), 16)) : null;
+  const old = prlimit(proc, a.int(1), newLimit);
+  if (a.ptr(3)) proc.mem.write(a.ptr(3), encodeLimit(old));
+  return 0;
+};
+
+const sys_getrlimit: SyscallHandler = (proc, a) => {
+  proc.mem.write(a.ptr(1), encodeLimit(prlimit(proc, a.int(0), null)));
+  return 0;
+};
+
+const sys_setrlimit: SyscallHandler = (proc, a) => {
+  prlimit(proc, a.int(0), decodeLimit(proc.mem.read(a.ptr(1), 16)));
+  return 0;
+};
+
+export const infoHandlers = {
+  uname: sys_uname, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
+} satisfies Record<string, SyscallHandler>;

@@ -1,0 +1,215 @@
+// The system call table: one line per syscall -- where it is answered, its support status, and
+// a note. `where` says who runs it:
+//   native  the seccomp filter lets the host kernel run it directly (the data plane)
+//   stub    trapped, answered inside the app process by the stub (native/stub/trap.c)
+//   libos   trapped and forwarded to this worker, answered by the handler
+// Anything not listed is ENOSYS, logged once. docs/syscalls.md is generated from this table.
+import { NR, SYSCALL_NAMES } from './syscall-numbers.js';
+import { fsHandlers } from './sys/fs.js';
+import { identityHandlers } from './sys/identity.js';
+import { infoHandlers } from './sys/info.js';
+import { signalHandlers } from './sys/signal.js';
+import type { SyscallHandler } from './sys/types.js';
+
+export type Where = 'native' | 'stub' | 'libos';
+export type Status = 'supported' | 'partial' | 'unsupported';
+
+export interface SyscallEntry {
+  nr: number;
+  name: string;
+  where: Where;
+  status: Status;
+  note: string;
+  handler?: SyscallHandler;
+}
+
+type Name = keyof typeof NR;
+const handlers: Partial<Record<Name, SyscallHandler>> = {
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers,
+};
+
+function line(name: Name, where: Where, status: Status, note: string): SyscallEntry {
+  const handler = where === 'libos' ? handlers[name] : undefined;
+  if (where === 'libos' && !handler) throw new Error(`syscall table: no handler for ${name}`);
+  return { nr: NR[name], name, where, status, note, ...(handler ? { handler } : {}) };
+}
+
+const native = (name: Name, status: Status, note: string) => line(name, 'native', status, note);
+const stub = (name: Name, status: Status, note: string) => line(name, 'stub', status, note);
+const libos = (name: Name, status: Status, note: string) => line(name, 'libos', status, note);
+
+const HOST_FD = 'on the host fd itself';
+const PASS = 'single passthrough mount of the host root for now';
+
+export const SYSCALL_TABLE: readonly SyscallEntry[] = [
+  native('read', 'supported', HOST_FD),
+  native('write', 'supported', HOST_FD),
+  libos('open', 'partial', PASS),
+  stub('close', 'supported', 'the stub refuses its reserved fds (EBADF)'),
+  libos('stat', 'partial', PASS),
+  stub('fstat', 'supported', HOST_FD),
+  libos('lstat', 'partial', PASS),
+  native('poll', 'supported', HOST_FD),
+  native('lseek', 'supported', HOST_FD),
+  stub('mmap', 'supported', 'native unless MAP_FIXED could reach the stub window'),
+  stub('mprotect', 'supported', 'native unless the range could reach the stub window'),
+  stub('munmap', 'supported', 'native unless the range could reach the stub window'),
+  native('brk', 'supported', 'the host heap (it follows the stub image)'),
+  stub('rt_sigaction', 'partial', 'SIGSYS is the stub\'s: refused; other signals passed to the host'),
+  stub('rt_sigprocmask', 'supported', 'the stub\'s signals stay unblocked'),
+  native('rt_sigreturn', 'supported', 'host signal frames'),
+  native('ioctl', 'partial', HOST_FD),
+  native('pread64', 'supported', HOST_FD),
+  native('pwrite64', 'supported', HOST_FD),
+  native('readv', 'supported', HOST_FD),
+  native('writev', 'supported', HOST_FD),
+  libos('access', 'partial', PASS),
+  native('pipe', 'supported', 'host pipe'),
+  native('select', 'supported', HOST_FD),
+  native('sched_yield', 'supported', 'host scheduler'),
+  stub('mremap', 'supported', 'native unless the range could reach the stub window'),
+  native('msync', 'supported', 'host mapping'),
+  native('mincore', 'supported', 'host mapping'),
+  stub('madvise', 'supported', 'native unless the range could reach the stub window'),
+  stub('dup', 'supported', 'the stub refuses its reserved fds'),
+  stub('dup2', 'supported', 'the stub refuses its reserved fds'),
+  native('nanosleep', 'supported', 'host clock'),
+  stub('getpid', 'supported', 'virtual pid, known to the stub'),
+  native('sendfile', 'supported', HOST_FD),
+  native('socket', 'partial', 'an unnamed host socket'),
+  native('accept', 'partial', HOST_FD),
+  native('sendto', 'partial', HOST_FD),
+  native('recvfrom', 'partial', HOST_FD),
+  native('sendmsg', 'partial', HOST_FD),
+  native('recvmsg', 'partial', HOST_FD),
+  native('shutdown', 'supported', HOST_FD),
+  native('listen', 'partial', HOST_FD),
+  native('getsockname', 'partial', HOST_FD),
+  native('getpeername', 'partial', HOST_FD),
+  native('socketpair', 'supported', 'host socketpair'),
+  native('setsockopt', 'partial', HOST_FD),
+  native('getsockopt', 'partial', HOST_FD),
+  native('exit', 'partial', 'host thread exit'),
+  libos('uname', 'supported', 'the host\'s uname'),
+  stub('fcntl', 'partial', 'passed to the host fd; reserved fds refused; no instance-wide locks yet'),
+  native('fsync', 'supported', HOST_FD),
+  native('fdatasync', 'supported', HOST_FD),
+  libos('truncate', 'partial', PASS),
+  native('ftruncate', 'supported', HOST_FD),
+  libos('getcwd', 'supported', 'virtual cwd'),
+  libos('chdir', 'supported', 'virtual cwd'),
+  libos('fchdir', 'supported', 'virtual cwd from the fd'),
+  libos('rename', 'partial', PASS),
+  libos('mkdir', 'partial', PASS),
+  libos('rmdir', 'partial', PASS),
+  libos('creat', 'partial', PASS),
+  libos('link', 'partial', PASS),
+  libos('unlink', 'partial', PASS),
+  libos('symlink', 'partial', PASS),
+  libos('readlink', 'partial', PASS),
+  libos('chmod', 'partial', PASS),
+  native('fchmod', 'supported', HOST_FD),
+  libos('chown', 'partial', PASS),
+  native('fchown', 'supported', HOST_FD),
+  libos('lchown', 'partial', PASS),
+  libos('umask', 'supported', 'the LibOS applies it (the worker creates files)'),
+  native('gettimeofday', 'supported', 'host clock (vDSO)'),
+  libos('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds'),
+  native('getrusage', 'partial', 'host figures for the app process'),
+  native('times', 'partial', 'host figures for the app process'),
+  libos('getuid', 'supported', 'virtual credentials'),
+  libos('getgid', 'supported', 'virtual credentials'),
+  libos('geteuid', 'supported', 'virtual credentials'),
+  libos('getegid', 'supported', 'virtual credentials'),
+  libos('getppid', 'supported', 'virtual parent pid (0 for the first process)'),
+  libos('getpgrp', 'partial', 'own process group only'),
+  libos('getgroups', 'supported', 'virtual credentials'),
+  libos('getresuid', 'supported', 'virtual credentials'),
+  libos('getresgid', 'supported', 'virtual credentials'),
+  libos('getpgid', 'partial', 'own process only'),
+  libos('getsid', 'partial', 'own process only'),
+  native('sigaltstack', 'supported', 'host signal stacks'),
+  libos('statfs', 'partial', PASS),
+  libos('getxattr', 'partial', `read-only; ${PASS}`),
+  libos('lgetxattr', 'partial', `read-only; ${PASS}`),
+  native('fgetxattr', 'partial', HOST_FD),
+  libos('listxattr', 'partial', `read-only; ${PASS}`),
+  libos('llistxattr', 'partial', `read-only; ${PASS}`),
+  native('flistxattr', 'partial', HOST_FD),
+  native('fstatfs', 'supported', HOST_FD),
+  native('arch_prctl', 'supported', 'host FS base; the stub does not use %fs'),
+  libos('setrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds'),
+  stub('gettid', 'partial', 'virtual tid of the main thread'),
+  native('readahead', 'supported', HOST_FD),
+  libos('tkill', 'partial', 'to the app itself only'),
+  native('time', 'supported', 'host clock (vDSO)'),
+  native('futex', 'supported', 'host futexes (process-private and shared memory)'),
+  native('sched_getaffinity', 'supported', 'host affinity'),
+  native('epoll_create', 'supported', 'host epoll'),
+  stub('getdents64', 'supported', 'on the host directory fd'),
+  stub('set_tid_address', 'supported', 'host clear_child_tid; returns the virtual tid'),
+  native('fadvise64', 'supported', HOST_FD),
+  native('clock_gettime', 'supported', 'host clock (vDSO)'),
+  native('clock_getres', 'supported', 'host clock (vDSO)'),
+  native('clock_nanosleep', 'supported', 'host clock'),
+  native('exit_group', 'supported', 'the host reports the status to the worker'),
+  native('epoll_wait', 'supported', 'host epoll'),
+  native('epoll_ctl', 'supported', 'host epoll'),
+  libos('tgkill', 'partial', 'to the app itself only'),
+  libos('kill', 'partial', 'to the app itself only'),
+  libos('openat', 'partial', PASS),
+  libos('mkdirat', 'partial', PASS),
+  libos('fchownat', 'partial', PASS),
+  libos('newfstatat', 'partial', `${PASS}; AT_EMPTY_PATH with "" answered by the stub`),
+  libos('unlinkat', 'partial', PASS),
+  libos('renameat', 'partial', PASS),
+  libos('linkat', 'partial', PASS),
+  libos('symlinkat', 'partial', PASS),
+  libos('readlinkat', 'partial', PASS),
+  libos('fchmodat', 'partial', PASS),
+  libos('faccessat', 'partial', PASS),
+  native('pselect6', 'supported', HOST_FD),
+  native('ppoll', 'supported', HOST_FD),
+  native('set_robust_list', 'supported', 'host robust futex list'),
+  native('get_robust_list', 'supported', 'host robust futex list'),
+  native('splice', 'supported', HOST_FD),
+  native('tee', 'supported', HOST_FD),
+  native('sync_file_range', 'supported', HOST_FD),
+  libos('utimensat', 'partial', PASS),
+  native('epoll_pwait', 'supported', 'host epoll'),
+  native('fallocate', 'supported', HOST_FD),
+  native('accept4', 'partial', HOST_FD),
+  native('eventfd2', 'supported', 'host eventfd'),
+  native('epoll_create1', 'supported', 'host epoll'),
+  stub('dup3', 'supported', 'the stub refuses its reserved fds'),
+  native('pipe2', 'supported', 'host pipe'),
+  native('preadv', 'supported', HOST_FD),
+  native('pwritev', 'supported', HOST_FD),
+  native('recvmmsg', 'partial', HOST_FD),
+  libos('prlimit64', 'partial', 'own process; RLIMIT_NOFILE excludes the stub\'s reserved fds'),
+  native('sendmmsg', 'partial', HOST_FD),
+  native('getcpu', 'supported', 'host (vDSO)'),
+  libos('renameat2', 'partial', PASS),
+  native('getrandom', 'supported', 'host randomness'),
+  native('membarrier', 'supported', 'host'),
+  native('copy_file_range', 'supported', HOST_FD),
+  native('preadv2', 'supported', HOST_FD),
+  native('pwritev2', 'supported', HOST_FD),
+  stub('pkey_mprotect', 'supported', 'native unless the range could reach the stub window'),
+  libos('statx', 'partial', PASS),
+  stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
+  stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
+  libos('faccessat2', 'partial', PASS),
+  native('epoll_pwait2', 'supported', 'host epoll'),
+  native('mlock', 'supported', 'host'),
+  native('munlock', 'supported', 'host'),
+  native('mlockall', 'supported', 'host'),
+  native('munlockall', 'supported', 'host'),
+  native('mlock2', 'supported', 'host'),
+];
+
+export const SYSCALLS_BY_NR: ReadonlyMap<number, SyscallEntry> = new Map(SYSCALL_TABLE.map((e) => [e.nr, e]));
+
+export function syscallName(nr: number): string {
+  return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
+}

@@ -1,0 +1,22 @@
+// The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
+
+export const ABI_VERSION = 1;
+
+export const REQ_HELLO = 1;
+export const REQ_SYSCALL = 2;
+
+/** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64. */
+export const REQUEST_SIZE = 72;
+export const REQUEST_OFFSETS = { kind: 0, hostTid: 4, nr: 8, args: 16, ip: 64 } as const;
+
+export const REPLY_FD = 0x1;
+export const REPLY_FD_CLOEXEC = 0x2;
+/** struct gts_reply: ret i64, flags u32, data_len u32. */
+export const REPLY_HEADER_SIZE = 16;
+
+export const HELLO_HAS_INTERP = 0x1;
+/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32. */
+export const HELLO_REPLY_SIZE = 16;
+
+export const CHANNEL_FD_AT_SPAWN = 3;
+export const RESERVED_FDS = 16;

@@ -1,0 +1,61 @@
+// Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
+// buffers are filled in place. This is the only way the LibOS reaches the host kernel.
+import { addon } from './addon.js';
+
+const HOST_NR = {
+  read: 0, close: 3, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
+  statfs: 137, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
+  prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
+  faccessat2: 439, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+} as const;
+
+const sys = addon.syscall;
+
+export const host = {
+  openat: (dirfd: number, path: string, flags: number, mode: number) =>
+    sys(HOST_NR.openat, dirfd, path, flags, mode),
+  close: (fd: number) => sys(HOST_NR.close, fd),
+  read: (fd: number, buf: Uint8Array) => sys(HOST_NR.read, fd, buf, buf.byteLength),
+  pread: (fd: number, buf: Uint8Array, offset: number) =>
+    sys(HOST_NR.pread64, fd, buf, buf.byteLength, offset),
+  fstatat: (dirfd: number, path: string, statBuf: Uint8Array, flags: number) =>
+    sys(HOST_NR.newfstatat, dirfd, path, statBuf, flags),
+  statx: (dirfd: number, path: string, flags: number, mask: number, statxBuf: Uint8Array) =>
+    sys(HOST_NR.statx, dirfd, path, flags, mask, statxBuf),
+  readlinkat: (dirfd: number, path: string, buf: Uint8Array) =>
+    sys(HOST_NR.readlinkat, dirfd, path, buf, buf.byteLength),
+  faccessat2: (dirfd: number, path: string, mode: number, flags: number) =>
+    sys(HOST_NR.faccessat2, dirfd, path, mode, flags),
+  mkdirat: (dirfd: number, path: string, mode: number) => sys(HOST_NR.mkdirat, dirfd, path, mode),
+  unlinkat: (dirfd: number, path: string, flags: number) =>
+    sys(HOST_NR.unlinkat, dirfd, path, flags),
+  renameat2: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) =>
+    sys(HOST_NR.renameat2, olddirfd, oldpath, newdirfd, newpath, flags),
+  symlinkat: (target: string, dirfd: number, path: string) =>
+    sys(HOST_NR.symlinkat, target, dirfd, path),
+  linkat: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) =>
+    sys(HOST_NR.linkat, olddirfd, oldpath, newdirfd, newpath, flags),
+  fchmodat: (dirfd: number, path: string, mode: number) => sys(HOST_NR.fchmodat, dirfd, path, mode),
+  fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) =>
+    sys(HOST_NR.fchownat, dirfd, path, uid, gid, flags),
+  utimensat: (dirfd: number, path: string | null, times: Uint8Array | null, flags: number) =>
+    sys(HOST_NR.utimensat, dirfd, path, times, flags),
+  truncate: (path: string, length: number) => sys(HOST_NR.truncate, path, length),
+  statfs: (path: string, buf: Uint8Array) => sys(HOST_NR.statfs, path, buf),
+  uname: (buf: Uint8Array) => sys(HOST_NR.uname, buf),
+  prlimit: (pid: number, resource: number, newLimit: Uint8Array | null, oldLimit: Uint8Array | null) =>
+    sys(HOST_NR.prlimit64, pid, resource, newLimit, oldLimit),
+  kill: (pid: number, sig: number) => sys(HOST_NR.kill, pid, sig),
+  tgkill: (tgid: number, tid: number, sig: number) => sys(HOST_NR.tgkill, tgid, tid, sig),
+  pidfdOpen: (pid: number) => sys(HOST_NR.pidfd_open, pid, 0),
+  /** A copy, in this process, of the app's fd `fd` (EBADF if the app has none). */
+  pidfdGetfd: (pidfd: number, fd: number) => sys(HOST_NR.pidfd_getfd, pidfd, fd, 0),
+  umask: (mask: number) => sys(HOST_NR.umask, mask),
+  getxattr: (path: string, name: string, buf: Uint8Array, follow: boolean) =>
+    sys(follow ? HOST_NR.getxattr : HOST_NR.lgetxattr, path, name, buf, buf.byteLength),
+  listxattr: (path: string, buf: Uint8Array, follow: boolean) =>
+    sys(follow ? HOST_NR.listxattr : HOST_NR.llistxattr, path, buf, buf.byteLength),
+};
+
+export type HostCalls = typeof host;
