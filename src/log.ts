@@ -1,28 +1,32 @@
 // Logging for the leader and the workers: pino, human-readable (pino-pretty) and synchronous on
-// stderr so nothing is lost when a process exits. Loaded lazily: a silent run pays nothing.
+// stderr so nothing is lost when a process exits. pino is loaded on the first line actually
+// logged: a quiet run pays nothing for it at start-up.
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+import type { LogLevel } from './log-levels.js';
+
+const SEVERITY: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 interface LogFn {
   (msg: string): void;
   (obj: object, msg: string): void;
 }
 
-export interface Logger {
-  level: string;
-  fatal: LogFn;
-  error: LogFn;
-  warn: LogFn;
-  info: LogFn;
-  debug: LogFn;
-  trace: LogFn;
+type Method = Exclude<LogLevel, 'silent'>;
+
+export interface Logger extends Record<Method, LogFn> {
+  readonly level: LogLevel;
+  enabled(level: Method): boolean;
 }
 
-export async function createLogger(name: string, level: LogLevel): Promise<Logger> {
-  const { pino } = await import('pino');
-  const { default: pretty } = await import('pino-pretty');
+type PinoLike = Record<Method, (...args: unknown[]) => void>;
+
+const require = createRequire(import.meta.url);
+
+function loadPino(name: string, level: LogLevel): PinoLike {
+  const pino = require('pino') as (opts: object, stream: unknown) => PinoLike;
+  const pretty = require('pino-pretty') as (opts: object) => unknown;
   const stream = pretty({
     destination: 2,
     sync: true,
@@ -30,8 +34,24 @@ export async function createLogger(name: string, level: LogLevel): Promise<Logge
     ignore: 'pid,hostname',
     translateTime: 'HH:MM:ss.l',
     messageFormat: `${name}: {msg}`,
-    hideObject: false,
     singleLine: true,
   });
-  return pino({ level, base: undefined }, stream) as unknown as Logger;
+  return pino({ level, base: undefined }, stream);
+}
+
+export function createLogger(name: string, level: LogLevel): Logger {
+  let backend: PinoLike | null = null;
+  const threshold = SEVERITY[level];
+  const method = (m: Method): LogFn =>
+    ((...args: unknown[]) => {
+      if (SEVERITY[m] < threshold) return;
+      backend ??= loadPino(name, level);
+      backend[m](...args);
+    }) as LogFn;
+  return {
+    level,
+    enabled: (m) => SEVERITY[m] >= threshold,
+    fatal: method('fatal'), error: method('error'), warn: method('warn'),
+    info: method('info'), debug: method('debug'), trace: method('trace'),
+  };
 }

@@ -12,6 +12,9 @@
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
 #define GTS_REQ_SYSCALL 2 /* a trapped system call the stub cannot answer alone */
+#define GTS_REQ_TRACE   3 /* trace mode: the syscalls this process made (bitmap follows) */
+
+#define GTS_TRACE_BITMAP_BYTES 64 /* one bit per syscall number below 512 */
 
 struct gts_request {
     uint32_t kind;
@@ -33,7 +36,7 @@ struct gts_reply {
 
 /* Payload of the reply to HELLO; the program (and its interpreter) ride along as fds. */
 #define GTS_HELLO_HAS_INTERP 0x1
-#define GTS_HELLO_TRAP_ALL   0x2 /* debug: trap every syscall, report which were seen */
+#define GTS_HELLO_TRACE      0x2 /* trace mode: trap every syscall, report which were made */
 
 struct gts_hello_reply {
     uint32_t abi_version;

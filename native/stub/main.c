@@ -74,6 +74,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     hello_buf[sizeof(hello_buf) - 1] = 0;
     const char *execfn = hello_buf + sizeof(*hello);
     g_stub.vpid = hello->vpid;
+    g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
 
     struct loaded_elf prog, interp;
     r = load_elf(fds[0], &prog);
@@ -90,7 +91,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     r = install_sigsys_handler();
     if (r)
         stub_die("rt_sigaction(SIGSYS)", r);
-    r = install_seccomp_filter();
+    r = install_seccomp_filter(g_stub.trace);
     if (r)
         stub_die("seccomp filter", r);
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);

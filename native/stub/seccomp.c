@@ -101,7 +101,15 @@ static void emit_mem_rule(const struct mem_rule *r)
     RET(SECCOMP_RET_TRAP);
 }
 
-long install_seccomp_filter(void)
+int is_native_syscall(long nr)
+{
+    for (unsigned i = 0; i < sizeof(native_syscalls) / sizeof(native_syscalls[0]); i++)
+        if (native_syscalls[i] == nr)
+            return 1;
+    return 0;
+}
+
+long install_seccomp_filter(int trace)
 {
     uintptr_t text_lo = (uintptr_t)__executable_start, text_hi = (uintptr_t)etext;
     if ((text_lo >> 32) != STUB_WINDOW_HI || (text_hi >> 32) != STUB_WINDOW_HI)
@@ -114,7 +122,12 @@ long install_seccomp_filter(void)
     LD(offsetof(struct seccomp_data, nr));
     emit(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1); /* x32 ABI: the handler says ENOSYS */
     RET(SECCOMP_RET_TRAP);
-    for (unsigned i = 0; i < sizeof(native_syscalls) / sizeof(native_syscalls[0]); i++) {
+    if (trace) {
+        /* a signal frame can only be unwound by the real thing */
+        emit(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 0, 1);
+        RET(SECCOMP_RET_ALLOW);
+    }
+    for (unsigned i = 0; !trace && i < sizeof(native_syscalls) / sizeof(native_syscalls[0]); i++) {
         emit(BPF_JMP | BPF_JEQ | BPF_K, native_syscalls[i], 0, 1);
         RET(SECCOMP_RET_ALLOW);
     }
@@ -126,7 +139,7 @@ long install_seccomp_filter(void)
     emit(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)text_hi, 1, 0);
     RET(SECCOMP_RET_ALLOW);
     LD(offsetof(struct seccomp_data, nr));
-    for (unsigned i = 0; i < sizeof(mem_rules) / sizeof(mem_rules[0]); i++)
+    for (unsigned i = 0; !trace && i < sizeof(mem_rules) / sizeof(mem_rules[0]); i++)
         emit_mem_rule(&mem_rules[i]);
     RET(SECCOMP_RET_TRAP);
     if (len >= MAX_INSNS)

@@ -14,12 +14,16 @@ struct stub_state {
     int reserved_fd_base;   /* first host fd reserved for the stub */
     int main_channel_fd;
     int main_host_tid;
+    int trace;                                /* trace mode (GTS_HELLO_TRACE) */
+    unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
 };
 
 extern struct stub_state g_stub;
 
 /* seccomp.c */
-long install_seccomp_filter(void);
+/* trace mode traps everything but rt_sigreturn, so that every syscall can be recorded */
+long install_seccomp_filter(int trace);
+int is_native_syscall(long nr);
 
 /* channel.c */
 struct gts_reply;
@@ -30,5 +34,7 @@ int channel_for_current_thread(void);
 
 /* trap.c */
 long install_sigsys_handler(void);
+/* trace mode: hand the bitmap of syscalls seen to the worker (before the process exits) */
+void flush_trace(void);
 
 #endif

@@ -169,6 +169,32 @@ static int is_empty_path_fstat(const long *a)
     return copy_from_app(&c, (const void *)a[1], 1) == 0 && c == 0;
 }
 
+/*
+ * prctl: options that only touch the calling thread's own host state pass through. The stub's
+ * parent-death signal and seccomp state are its own; the rest is not supported yet.
+ */
+static long sys_prctl(const long *a)
+{
+    switch (a[0]) {
+    case 3:  /* PR_GET_DUMPABLE */
+    case 4:  /* PR_SET_DUMPABLE */
+    case 7:  /* PR_GET_KEEPCAPS */
+    case 8:  /* PR_SET_KEEPCAPS */
+    case 15: /* PR_SET_NAME */
+    case 16: /* PR_GET_NAME */
+    case 23: /* PR_CAPBSET_READ */
+    case 29: /* PR_SET_TIMERSLACK */
+    case 30: /* PR_GET_TIMERSLACK */
+    case 39: /* PR_GET_NO_NEW_PRIVS */
+    case 41: /* PR_SET_THP_DISABLE */
+    case 42: /* PR_GET_THP_DISABLE */
+    case 0x53564d41: /* PR_SET_VMA */
+        return raw5(__NR_prctl, a[0], a[1], a[2], a[3], a[4]);
+    default:
+        return -EINVAL;
+    }
+}
+
 static long mem_call(long nr, const long *a)
 {
     if (overlaps_stub((unsigned long)a[0], (unsigned long)a[1]))
@@ -216,6 +242,8 @@ static long handle(long nr, const long *a, void *ip)
         return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, a[0], a[1], a[2]);
     case __NR_rt_sigaction:
         return sys_rt_sigaction(a);
+    case __NR_prctl:
+        return sys_prctl(a);
     case __NR_rt_sigprocmask:
         return sys_rt_sigprocmask(a);
     case __NR_mmap:
@@ -232,12 +260,37 @@ static long handle(long nr, const long *a, void *ip)
     }
 }
 
+void flush_trace(void)
+{
+    struct {
+        struct gts_request req;
+        unsigned char bitmap[GTS_TRACE_BITMAP_BYTES];
+    } msg = {{GTS_REQ_TRACE, (uint32_t)raw0(__NR_gettid), 0, {0}, 0}, {0}};
+    struct gts_reply reply;
+    memcpy(msg.bitmap, g_stub.traced, sizeof(msg.bitmap));
+    channel_call(channel_for_current_thread(), &msg, sizeof(msg), &reply, 0, 0, 0, 0);
+}
+
+/* Trace mode: record the call, then run it as the normal (untraced) path would. */
+static long handle_traced(long nr, const long *a, void *ip)
+{
+    if (nr >= 0 && nr < GTS_TRACE_BITMAP_BYTES * 8)
+        g_stub.traced[nr / 8] |= (unsigned char)(1u << (nr % 8));
+    if (nr == __NR_exit_group)
+        flush_trace();
+    if (is_native_syscall(nr))
+        return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return handle(nr, a, ip);
+}
+
 static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontext *uc)
 {
     (void)sig;
     struct sigcontext *r = &uc->uc_mcontext;
     long a[6] = {(long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9};
-    r->rax = (unsigned long)handle(info->syscall, a, info->call_addr);
+    long ret = g_stub.trace ? handle_traced(info->syscall, a, info->call_addr)
+                            : handle(info->syscall, a, info->call_addr);
+    r->rax = (unsigned long)ret;
 }
 
 extern void sigsys_restorer(void) __attribute__((visibility("hidden")));

@@ -1,18 +1,25 @@
 // `gramine-ts` command line.
 import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { Leader } from '../leader/leader.js';
-import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { spawnWorkerProcess } from '../leader/worker-process.js';
+
+// Only light modules are imported statically: the first worker is spawned before the rest of
+// the leader loads (see run()).
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-levels.js';
 
 const USAGE = `usage: gramine-ts run [--leader-log] [--log-level LEVEL] PROGRAM [ARGS...]
 
   --leader-log        print every lifecycle event and IPC message the leader handles
   --log-level LEVEL   worker log level: ${LOG_LEVELS.join(', ')} (default: error)
+  --trace-syscalls FILE
+                      development aid: run the app with every syscall trapped and append the
+                      names of those it made to FILE
 `;
 
 interface RunOptions {
   leaderLog: boolean;
   logLevel: LogLevel;
+  traceFile: string | null;
   program: string;
   args: string[];
 }
@@ -23,7 +30,7 @@ function usageError(msg: string): never {
 }
 
 function parseRun(argv: string[]): RunOptions {
-  const opts: RunOptions = { leaderLog: false, logLevel: 'error', program: '', args: [] };
+  const opts: RunOptions = { leaderLog: false, logLevel: 'error', traceFile: null, program: '', args: [] };
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('--'); i++) {
     const a = argv[i]!;
@@ -33,8 +40,12 @@ function parseRun(argv: string[]): RunOptions {
     } else if (a === '--leader-log') opts.leaderLog = true;
     else if (a === '--log-level' || a.startsWith('--log-level=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (!v || !(LOG_LEVELS as readonly string[]).includes(v)) usageError(`bad --log-level ${v ?? ''}`);
-      opts.logLevel = v as LogLevel;
+      if (!v || !isLogLevel(v)) usageError(`bad --log-level ${v ?? ''}`);
+      opts.logLevel = v;
+    } else if (a === '--trace-syscalls') {
+      const f = argv[++i];
+      if (!f) usageError('--trace-syscalls needs a file');
+      opts.traceFile = path.resolve(f);
     } else usageError(`unknown option ${a}`);
   }
   if (i >= argv.length) usageError('no program given');
@@ -61,12 +72,11 @@ function findProgram(name: string, env: NodeJS.ProcessEnv): string {
 
 async function run(argv: string[]): Promise<number> {
   const opts = parseRun(argv);
+  const firstWorker = spawnWorkerProcess();
+  const [{ Leader }, { createLogger }] = await Promise.all([import('../leader/leader.js'), import('../log.js')]);
   const leader = new Leader();
-  leader.spawnFirstWorker();
-  if (opts.leaderLog) {
-    const { createLogger } = await import('../log.js');
-    leader.setLogger(await createLogger('leader', 'info'));
-  }
+  leader.adoptFirstWorker(firstWorker);
+  if (opts.leaderLog) leader.setLogger(createLogger('leader', 'info'));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return leader.run({
@@ -75,6 +85,7 @@ async function run(argv: string[]): Promise<number> {
     env,
     cwd: process.cwd(),
     logLevel: opts.logLevel,
+    traceFile: opts.traceFile,
   });
 }
 

@@ -3,7 +3,9 @@
 import { constants } from 'node:os';
 import type { Logger } from '../log.js';
 import { describeMessage, type Message } from '../ipc/protocol/messages.js';
+import type { ChildProcess } from 'node:child_process';
 import { WorkerHandle } from './worker-handle.js';
+import { spawnWorkerProcess } from './worker-process.js';
 
 export interface RunRequest {
   filename: string;
@@ -11,6 +13,7 @@ export interface RunRequest {
   env: Record<string, string>;
   cwd: string;
   logLevel: string;
+  traceFile: string | null;
 }
 
 /** The exit status of `gramine-ts run`: the first process's, signal deaths as 128+N. */
@@ -25,9 +28,9 @@ export class Leader {
   private onGone: (() => void) | null = null;
   private log: Logger | null = null;
 
-  /** Start the worker early: Node's boot overlaps with the leader's own start-up. */
-  spawnFirstWorker(): void {
-    this.worker = new WorkerHandle({
+  /** Adopt the first worker (spawned early by the CLI, so its boot overlaps the leader's). */
+  adoptFirstWorker(child: ChildProcess = spawnWorkerProcess()): void {
+    this.worker = new WorkerHandle(child, {
       message: (m) => {
         this.trace('vm1 → leader', m);
         if (this.onMessage) this.onMessage(m);
@@ -51,7 +54,7 @@ export class Leader {
   }
 
   run(req: RunRequest): Promise<ExitStatus> {
-    if (!this.worker) this.spawnFirstWorker();
+    if (!this.worker) this.adoptFirstWorker();
     const worker = this.worker!;
     return new Promise((resolve) => {
       let done = false;
@@ -69,7 +72,7 @@ export class Leader {
               type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
               filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
               uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [],
-              logLevel: req.logLevel,
+              logLevel: req.logLevel, traceFile: req.traceFile,
             };
             this.trace('leader → vm1', start);
             worker.conn.send(start);

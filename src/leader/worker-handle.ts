@@ -1,21 +1,16 @@
-// The leader's handle on one worker process: spawned with a private socket at fd 3.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+// The leader's handle on one worker process and its message connection.
+import type { ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { MessageConnection, type ConnectionEvents } from '../ipc/protocol/connection.js';
 
-const WORKER_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'worker', 'main.js');
-
 export class WorkerHandle {
-  readonly child: ChildProcess;
   readonly conn: MessageConnection;
 
-  constructor(events: ConnectionEvents) {
-    this.child = spawn(process.execPath, [WORKER_MAIN], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    });
-    this.conn = new MessageConnection(this.child.stdio[3] as Duplex, events);
+  constructor(
+    readonly child: ChildProcess,
+    events: ConnectionEvents,
+  ) {
+    this.conn = new MessageConnection(child.stdio[3] as Duplex, events);
   }
 
   get pid(): number {

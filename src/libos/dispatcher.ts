@@ -2,8 +2,8 @@
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
 import { host } from '../pal/host.js';
 import {
-  ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_HEADER_SIZE,
-  REQ_HELLO, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE,
+  ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
+  REPLY_HEADER_SIZE, REQ_HELLO, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS, REQUEST_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -21,9 +21,14 @@ export class SyscallDispatcher {
   private readonly unknownLogged = new Set<number>();
   private watch: ChannelWatchHandle | null = null;
 
+  /**
+   * `trace`, when given, puts the stub in trace mode and receives the names of the syscalls
+   * the app made (see docs/syscalls.md: the coverage check).
+   */
   constructor(
     private readonly proc: LibosProcess,
     private plan: ExecPlan | null,
+    private readonly trace: ((names: string[]) => void) | null = null,
   ) {}
 
   start(): void {
@@ -39,14 +44,16 @@ export class SyscallDispatcher {
 
   private onPacket(len: number): void {
     if (len <= 0) return; // the app is gone; its exit is reported by the host
-    if (len !== REQUEST_SIZE) {
-      this.proc.log.error({ len }, 'malformed request from the stub: wrong size');
+    const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
+    const expected = kind === REQ_TRACE ? REQUEST_SIZE + TRACE_BITMAP_BYTES : REQUEST_SIZE;
+    if (len !== expected) {
+      this.proc.log.error({ len, kind }, 'malformed request from the stub: wrong size');
       this.sendResult(-Errno.EINVAL);
       return;
     }
-    const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
     if (kind === REQ_SYSCALL) this.onSyscall();
     else if (kind === REQ_HELLO) this.onHello();
+    else if (kind === REQ_TRACE) this.onTrace();
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -112,12 +119,21 @@ export class SyscallDispatcher {
     if (n < 0) this.proc.log.debug(`reply to the stub failed: ${errnoName(n)}`);
   }
 
+  private onTrace(): void {
+    const names: string[] = [];
+    for (let nr = 0; nr < TRACE_BITMAP_BYTES * 8; nr++) {
+      if (this.packet[REQUEST_SIZE + (nr >> 3)]! & (1 << (nr & 7))) names.push(syscallName(nr));
+    }
+    this.trace?.(names);
+    this.sendResult(0);
+  }
+
   /** A fresh stub image asks what to run: hand it the planned program and interpreter. */
   private onHello(): void {
     const plan = this.plan;
     const args = this.args;
-    if (!plan) {
-      this.proc.log.error('HELLO from a stub with no program planned');
+    if (!plan || args.int(1) !== ABI_VERSION) {
+      this.proc.log.error(plan ? `stub speaks ABI ${args.int(1)}, worker ${ABI_VERSION}` : 'HELLO with no program planned');
       this.sendResult(-Errno.EINVAL);
       return;
     }
@@ -127,7 +143,8 @@ export class SyscallDispatcher {
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     msg.writeUInt32LE(HELLO_REPLY_SIZE + execfn.length, 12);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
-    msg.writeUInt32LE(plan.interpFd !== null ? HELLO_HAS_INTERP : 0, REPLY_HEADER_SIZE + 4);
+    const flags = (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) | (this.trace ? HELLO_TRACE : 0);
+    msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);

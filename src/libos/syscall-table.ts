@@ -21,6 +21,8 @@ export interface SyscallEntry {
   status: Status;
   note: string;
   handler?: SyscallHandler;
+  /** a libos syscall whose common case the stub answers itself (named in the note) */
+  stubFastPath?: true;
 }
 
 type Name = keyof typeof NR;
@@ -28,15 +30,18 @@ const handlers: Partial<Record<Name, SyscallHandler>> = {
   ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers,
 };
 
-function line(name: Name, where: Where, status: Status, note: string): SyscallEntry {
+function line(name: Name, where: Where, status: Status, note: string, stubFastPath = false): SyscallEntry {
   const handler = where === 'libos' ? handlers[name] : undefined;
   if (where === 'libos' && !handler) throw new Error(`syscall table: no handler for ${name}`);
-  return { nr: NR[name], name, where, status, note, ...(handler ? { handler } : {}) };
+  return {
+    nr: NR[name], name, where, status, note, ...(handler ? { handler } : {}), ...(stubFastPath ? { stubFastPath } : {}),
+  };
 }
 
 const native = (name: Name, status: Status, note: string) => line(name, 'native', status, note);
 const stub = (name: Name, status: Status, note: string) => line(name, 'stub', status, note);
 const libos = (name: Name, status: Status, note: string) => line(name, 'libos', status, note);
+const libosWithStubFastPath = (name: Name, status: Status, note: string) => line(name, 'libos', status, note, true);
 
 const HOST_FD = 'on the host fd itself';
 const PASS = 'single passthrough mount of the host root for now';
@@ -116,6 +121,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('gettimeofday', 'supported', 'host clock (vDSO)'),
   libos('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds'),
   native('getrusage', 'partial', 'host figures for the app process'),
+  libos('sysinfo', 'partial', 'host memory and load; one process in the instance'),
   native('times', 'partial', 'host figures for the app process'),
   libos('getuid', 'supported', 'virtual credentials'),
   libos('getgid', 'supported', 'virtual credentials'),
@@ -129,6 +135,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('getpgid', 'partial', 'own process only'),
   libos('getsid', 'partial', 'own process only'),
   native('sigaltstack', 'supported', 'host signal stacks'),
+  stub('prctl', 'partial', 'thread-local options (names, dumpable, timer slack, THP, VMA names); others EINVAL'),
   libos('statfs', 'partial', PASS),
   libos('getxattr', 'partial', `read-only; ${PASS}`),
   libos('lgetxattr', 'partial', `read-only; ${PASS}`),
@@ -160,7 +167,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('openat', 'partial', PASS),
   libos('mkdirat', 'partial', PASS),
   libos('fchownat', 'partial', PASS),
-  libos('newfstatat', 'partial', `${PASS}; AT_EMPTY_PATH with "" answered by the stub`),
+  libosWithStubFastPath('newfstatat', 'partial', `${PASS}; AT_EMPTY_PATH with "" (fstat) answered by the stub`),
   libos('unlinkat', 'partial', PASS),
   libos('renameat', 'partial', PASS),
   libos('linkat', 'partial', PASS),

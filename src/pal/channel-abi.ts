@@ -4,6 +4,8 @@ export const ABI_VERSION = 1;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
+export const REQ_TRACE = 3;
+export const TRACE_BITMAP_BYTES = 64;
 
 /** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64. */
 export const REQUEST_SIZE = 72;
@@ -15,6 +17,7 @@ export const REPLY_FD_CLOEXEC = 0x2;
 export const REPLY_HEADER_SIZE = 16;
 
 export const HELLO_HAS_INTERP = 0x1;
+export const HELLO_TRACE = 0x2;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32. */
 export const HELLO_REPLY_SIZE = 16;
 

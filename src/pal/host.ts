@@ -4,7 +4,7 @@ import { addon } from './addon.js';
 
 const HOST_NR = {
   read: 0, close: 3, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
-  statfs: 137, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  statfs: 137, sysinfo: 99, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
@@ -44,6 +44,7 @@ export const host = {
   truncate: (path: string, length: number) => sys(HOST_NR.truncate, path, length),
   statfs: (path: string, buf: Uint8Array) => sys(HOST_NR.statfs, path, buf),
   uname: (buf: Uint8Array) => sys(HOST_NR.uname, buf),
+  sysinfo: (buf: Uint8Array) => sys(HOST_NR.sysinfo, buf),
   prlimit: (pid: number, resource: number, newLimit: Uint8Array | null, oldLimit: Uint8Array | null) =>
     sys(HOST_NR.prlimit64, pid, resource, newLimit, oldLimit),
   kill: (pid: number, sig: number) => sys(HOST_NR.kill, pid, sig),

@@ -1,10 +1,12 @@
 // Run one app process in this worker: plan the exec, spawn the stub, serve its syscalls, and
 // report how it ended.
+import { appendFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { AppProcess } from '../pal/app.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { createLogger } from '../log.js';
+import { isLogLevel } from '../log-levels.js';
 import { SyscallError } from '../libos/errno.js';
 import { planExec, type ExecPlan } from '../libos/exec.js';
 import { LibosProcess } from '../libos/process.js';
@@ -17,8 +19,7 @@ function hostPathOf(cwd: string) {
 }
 
 export async function runProcess(msg: StartProcess, conn: MessageConnection): Promise<void> {
-  const level: LogLevel = (LOG_LEVELS as readonly string[]).includes(msg.logLevel) ? (msg.logLevel as LogLevel) : 'error';
-  const log = await createLogger(`vm${msg.vpid}`, level);
+  const log = createLogger(`vm${msg.vpid}`, isLogLevel(msg.logLevel) ? msg.logLevel : 'error');
 
   let plan: ExecPlan;
   try {
@@ -37,7 +38,9 @@ export async function runProcess(msg: StartProcess, conn: MessageConnection): Pr
     msg.cwd,
     log,
   );
-  const dispatcher = new SyscallDispatcher(proc, plan);
+  const traceFile = msg.traceFile;
+  const trace = traceFile ? (names: string[]) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null;
+  const dispatcher = new SyscallDispatcher(proc, plan, trace);
   dispatcher.start();
   const exit = await app.exited;
   dispatcher.stop();

@@ -14,6 +14,8 @@ const schemas = {
     type: t.literal('start-process'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
     filename: t.str, argv: t.array(t.str), env: t.record(t.str), cwd: t.str,
     uid: t.int, gid: t.int, groups: t.array(t.int), logLevel: t.str,
+    /** development aid: append the names of the syscalls the app made to this file */
+    traceFile: t.nullable(t.str),
   }),
   /** worker -> leader: the program could not be started (exec failure before any app code ran) */
   'start-failed': object({ type: t.literal('start-failed'), v, vpid: t.int, errno: t.int, message: t.str }),

@@ -15,6 +15,18 @@ const sys_uname: SyscallHandler = (proc, a) => {
   return 0;
 };
 
+const SYSINFO_SIZE = 112;
+const SYSINFO_PROCS_OFFSET = 80;
+
+/** The host's memory and load figures; the process count is the instance's. */
+const sys_sysinfo: SyscallHandler = (proc, a) => {
+  const buf = Buffer.alloc(SYSINFO_SIZE);
+  check(host.sysinfo(buf), 'sysinfo');
+  buf.writeUInt16LE(1, SYSINFO_PROCS_OFFSET);
+  proc.mem.write(a.ptr(0), buf);
+  return 0;
+};
+
 function encodeLimit(l: ResourceLimit): Buffer {
   const buf = Buffer.alloc(16);
   buf.writeBigUInt64LE(l.cur, 0);
@@ -75,5 +87,5 @@ const sys_setrlimit: SyscallHandler = (proc, a) => {
 };
 
 export const infoHandlers = {
-  uname: sys_uname, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
+  uname: sys_uname, sysinfo: sys_sysinfo, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
 } satisfies Record<string, SyscallHandler>;
