@@ -37,6 +37,7 @@ struct gts_reply {
 /* Payload of the reply to HELLO; the program (and its interpreter) ride along as fds. */
 #define GTS_HELLO_HAS_INTERP 0x1
 #define GTS_HELLO_TRACE      0x2 /* trace mode: trap every syscall, report which were made */
+#define GTS_HELLO_RESET_SIGNALS 0x4 /* a fresh process: all signal dispositions to SIG_DFL */
 
 struct gts_hello_reply {
     uint32_t abi_version;

@@ -46,6 +46,23 @@ static void place_channel(void)
     g_stub.main_channel_fd = g_stub.reserved_fd_base;
 }
 
+/*
+ * A fresh process starts with default dispositions, as from a shell; the worker (Node) ignores
+ * SIGPIPE and SIGXFSZ and that must not leak into the app.
+ */
+static void reset_signal_dispositions(void)
+{
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        unsigned long mask;
+    } dfl = {0, 0, 0, 0};
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            raw4(__NR_rt_sigaction, sig, &dfl, 0, 8);
+}
+
 static char hello_buf[4096 + sizeof(struct gts_hello_reply)];
 
 __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
@@ -75,6 +92,8 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     const char *execfn = hello_buf + sizeof(*hello);
     g_stub.vpid = hello->vpid;
     g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
+    if (hello->flags & GTS_HELLO_RESET_SIGNALS)
+        reset_signal_dispositions();
 
     struct loaded_elf prog, interp;
     r = load_elf(fds[0], &prog);

@@ -124,18 +124,38 @@ static long sys_rt_sigaction(const long *a)
     return raw4(__NR_rt_sigaction, sig, &act, a[2], a[3]);
 }
 
-static long sys_rt_sigprocmask(const long *a)
+/*
+ * The app's signal mask while it is in here is the one the kernel saved in the SIGSYS frame
+ * (the handler itself runs with everything blocked), and sigreturn restores it: so the mask is
+ * read and changed there, not with a host rt_sigprocmask.
+ */
+static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
 {
-    unsigned long set;
-    if (!a[1])
-        return raw4(__NR_rt_sigprocmask, a[0], 0, a[2], a[3]);
+    unsigned long set = 0, old = uc->uc_sigmask & ~RESERVED_SIGNALS;
     if (a[3] != 8)
         return -EINVAL;
-    long r = copy_from_app(&set, (const void *)a[1], sizeof(set));
-    if (r)
-        return r;
-    set &= ~RESERVED_SIGNALS;
-    return raw4(__NR_rt_sigprocmask, a[0], &set, a[2], a[3]);
+    if (a[1]) {
+        long r = copy_from_app(&set, (const void *)a[1], sizeof(set));
+        if (r)
+            return r;
+        set &= ~(RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19)); /* nor SIGKILL, SIGSTOP */
+        switch (a[0]) {
+        case 0: /* SIG_BLOCK */
+            uc->uc_sigmask |= set;
+            break;
+        case 1: /* SIG_UNBLOCK */
+            uc->uc_sigmask &= ~set;
+            break;
+        case 2: /* SIG_SETMASK */
+            uc->uc_sigmask = set;
+            break;
+        default:
+            return -EINVAL;
+        }
+    } else if (a[0] < 0 || a[0] > 2) {
+        return -EINVAL;
+    }
+    return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
 
 static long sys_fcntl(const long *a)
@@ -197,14 +217,15 @@ static long sys_prctl(const long *a)
 
 static long mem_call(long nr, const long *a)
 {
+    /* as if the stub's pages were not mapped at all */
     if (overlaps_stub((unsigned long)a[0], (unsigned long)a[1]))
-        return nr == __NR_mmap ? -ENOMEM : -EINVAL;
+        return (nr == __NR_munmap || nr == __NR_mremap) ? -EINVAL : -ENOMEM;
     if (nr == __NR_mremap && (a[3] & 2 /* MREMAP_FIXED */) && overlaps_stub(a[4], a[2]))
         return -EINVAL;
     return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
-static long handle(long nr, const long *a, void *ip)
+static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     switch (nr) {
     case __NR_getpid:
@@ -245,7 +266,7 @@ static long handle(long nr, const long *a, void *ip)
     case __NR_prctl:
         return sys_prctl(a);
     case __NR_rt_sigprocmask:
-        return sys_rt_sigprocmask(a);
+        return sys_rt_sigprocmask(a, uc);
     case __NR_mmap:
     case __NR_munmap:
     case __NR_mprotect:
@@ -272,7 +293,7 @@ void flush_trace(void)
 }
 
 /* Trace mode: record the call, then run it as the normal (untraced) path would. */
-static long handle_traced(long nr, const long *a, void *ip)
+static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     if (nr >= 0 && nr < GTS_TRACE_BITMAP_BYTES * 8)
         g_stub.traced[nr / 8] |= (unsigned char)(1u << (nr % 8));
@@ -280,7 +301,7 @@ static long handle_traced(long nr, const long *a, void *ip)
         flush_trace();
     if (is_native_syscall(nr))
         return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    return handle(nr, a, ip);
+    return handle(nr, a, ip, uc);
 }
 
 static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontext *uc)
@@ -288,8 +309,8 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
     (void)sig;
     struct sigcontext *r = &uc->uc_mcontext;
     long a[6] = {(long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9};
-    long ret = g_stub.trace ? handle_traced(info->syscall, a, info->call_addr)
-                            : handle(info->syscall, a, info->call_addr);
+    long ret = g_stub.trace ? handle_traced(info->syscall, a, info->call_addr, uc)
+                            : handle(info->syscall, a, info->call_addr, uc);
     r->rax = (unsigned long)ret;
 }
 

@@ -2,7 +2,7 @@
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
 import { host } from '../pal/host.js';
 import {
-  ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
+  ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
   REPLY_HEADER_SIZE, REQ_HELLO, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS, REQUEST_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
@@ -143,7 +143,8 @@ export class SyscallDispatcher {
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     msg.writeUInt32LE(HELLO_REPLY_SIZE + execfn.length, 12);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
-    const flags = (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) | (this.trace ? HELLO_TRACE : 0);
+    // Every process is a fresh one until fork and exec arrive (they keep inherited dispositions).
+    const flags = HELLO_RESET_SIGNALS | (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) | (this.trace ? HELLO_TRACE : 0);
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);

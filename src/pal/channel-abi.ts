@@ -18,6 +18,7 @@ export const REPLY_HEADER_SIZE = 16;
 
 export const HELLO_HAS_INTERP = 0x1;
 export const HELLO_TRACE = 0x2;
+export const HELLO_RESET_SIGNALS = 0x4;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32. */
 export const HELLO_REPLY_SIZE = 16;
 

@@ -16,6 +16,17 @@ export interface HostPath {
   path: string;
 }
 
+const PROC_SELF = /^\/proc\/(self|thread-self)(?=\/|$)/;
+
+/**
+ * The host resolves paths in the worker, so /proc/self would be the worker: point it at the app
+ * process instead (until /proc is the LibOS's own).
+ */
+function hostProcSelf(proc: LibosProcess, path: string): string {
+  return path.replace(PROC_SELF, (_m, which: string) =>
+    which === 'self' ? `/proc/${proc.app.hostPid}` : `/proc/${proc.app.hostPid}/task/${proc.mainHostTid}`);
+}
+
 /**
  * Resolve (dirfd, path) as the app named it, run `fn` on the host path, and release any host
  * fd taken for it. AT_EMPTY_PATH with "" names the dirfd itself.
@@ -28,7 +39,7 @@ export function withHostPath<T>(
   flags = 0,
 ): T {
   if (path === '' && !(flags & AT_EMPTY_PATH)) throw new SyscallError(Errno.ENOENT, 'empty path');
-  if (path.startsWith('/')) return fn({ dirfd: AT_FDCWD, path });
+  if (path.startsWith('/')) return fn({ dirfd: AT_FDCWD, path: hostProcSelf(proc, path) });
   if (dirfd === AT_FDCWD) {
     const abs = path === '' ? proc.cwd : proc.cwd === '/' ? `/${path}` : `${proc.cwd}/${path}`;
     return fn({ dirfd: AT_FDCWD, path: abs });
