@@ -137,13 +137,23 @@ struct ChannelWatch {
   napi_async_context async_context = nullptr;
   napi_env env;
   bool stopped = false;
+  // Freed when both the uv handle is closed and the JavaScript handle object is collected.
+  bool uv_closed = false;
+  bool js_released = false;
 };
 
-void OnPollClosed(uv_handle_t* handle) {
-  auto* w = static_cast<ChannelWatch*>(handle->data);
+void FreeIfDone(ChannelWatch* w) {
+  if (!w->uv_closed || !w->js_released)
+    return;
   if (w->async_context)
     napi_async_destroy(w->env, w->async_context);
   delete w;
+}
+
+void OnPollClosed(uv_handle_t* handle) {
+  auto* w = static_cast<ChannelWatch*>(handle->data);
+  w->uv_closed = true;
+  FreeIfDone(w);
 }
 
 void StopWatch(ChannelWatch* w) {
@@ -202,8 +212,16 @@ Napi::Value WatchChannel(const Napi::CallbackInfo& info) {
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("stop", Napi::Function::New(env, [w](const Napi::CallbackInfo&) { StopWatch(w); }));
   handle.Set("unref", Napi::Function::New(env, [w](const Napi::CallbackInfo&) {
-    uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
+    if (!w->stopped)
+      uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
   }));
+  handle.AddFinalizer(
+      [](Napi::Env, ChannelWatch* watch) {
+        watch->js_released = true;
+        StopWatch(watch);
+        FreeIfDone(watch);
+      },
+      w);
   return handle;
 }
 
