@@ -21,7 +21,10 @@ function waitGone(pid: number, timeoutMs: number): boolean {
   const pollfd = Buffer.alloc(8);
   pollfd.writeInt32LE(pidfd, 0);
   pollfd.writeInt16LE(1 /* POLLIN */, 4);
-  const r = addon.syscall(7 /* poll */, pollfd, 1, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  let r: number;
+  do r = addon.syscall(7 /* poll */, pollfd, 1, Math.max(0, deadline - Date.now()));
+  while (r === -4 /* EINTR: our own SIGCHLD */);
   addon.syscall(3, pidfd);
   return r === 1;
 }
