@@ -13,6 +13,7 @@
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
 #define GTS_REQ_SYSCALL 2 /* a trapped system call the stub cannot answer alone */
 #define GTS_REQ_TRACE   3 /* trace mode: the syscalls this process made (bitmap follows) */
+#define GTS_REQ_FORKED  4 /* first message of a forked child on its new channel */
 
 #define GTS_TRACE_BITMAP_BYTES 64 /* one bit per syscall number below 512 */
 
@@ -27,6 +28,8 @@ struct gts_request {
 /* Reply flags (worker -> stub). */
 #define GTS_REPLY_FD         0x1 /* one fd rides along (SCM_RIGHTS); the result is its number */
 #define GTS_REPLY_FD_CLOEXEC 0x2 /* ...and the app asked for O_CLOEXEC on it */
+#define GTS_REPLY_FORK       0x4 /* fork granted: ret = child vpid; the fd is the child's channel */
+#define GTS_REPLY_EXEC       0x8 /* exec planned: the fd is the stub binary; data = gts_exec_reply */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -44,6 +47,15 @@ struct gts_hello_reply {
     uint32_t flags;
     int32_t vpid;
     uint32_t execfn_len; /* AT_EXECFN string (NUL included) follows */
+};
+
+/*
+ * Payload of an exec reply: the new argv is `prefix_count` strings from here (NUL-terminated,
+ * back to back) followed by the app's own argv from index `app_argv_from` on. envp is the app's.
+ */
+struct gts_exec_reply {
+    uint32_t prefix_count;
+    uint32_t app_argv_from;
 };
 
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */

@@ -28,8 +28,11 @@ struct k_rlimit {
     unsigned long cur, max;
 };
 
-/* Move the channel from where the worker put it to the reserved top of the app's fd space. */
-static void place_channel(void)
+/*
+ * Move the channel from where the worker put it (fd 3) to the reserved top of the app's fd
+ * space. After an exec it is already there: returns 1 for a re-executed stub.
+ */
+static int place_channel(void)
 {
     struct k_rlimit lim;
     long r = raw4(__NR_prlimit64, 0, RLIMIT_NOFILE, 0, &lim);
@@ -39,11 +42,14 @@ static void place_channel(void)
     if (top < 64)
         stub_die("RLIMIT_NOFILE too small for the stub's reserved fds", -24);
     g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS);
+    g_stub.main_channel_fd = g_stub.reserved_fd_base;
+    if (raw2(__NR_fcntl, g_stub.reserved_fd_base, 1 /* F_GETFD */) >= 0)
+        return 1;
     r = raw3(__NR_dup3, GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0);
     if (r < 0)
         stub_die("dup3(channel)", r);
     raw1(__NR_close, GTS_CHANNEL_FD_AT_SPAWN);
-    g_stub.main_channel_fd = g_stub.reserved_fd_base;
+    return 0;
 }
 
 /*
@@ -70,7 +76,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     long r;
     /* The app dies with its worker (no host process of the instance outlives it). */
     raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    place_channel();
+    int reexec = place_channel();
     g_stub.main_host_tid = (int)raw0(__NR_gettid);
 
     struct gts_request req = {GTS_REQ_HELLO, (uint32_t)g_stub.main_host_tid, 0, {0}, 0};
@@ -110,8 +116,11 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     r = install_sigsys_handler();
     if (r)
         stub_die("rt_sigaction(SIGSYS)", r);
-    r = install_seccomp_filter(g_stub.trace);
-    if (r)
-        stub_die("seccomp filter", r);
+    /* an exec'd image keeps the filter it had (same stub, same addresses) */
+    if (!reexec) {
+        r = install_seccomp_filter(g_stub.trace);
+        if (r)
+            stub_die("seccomp filter", r);
+    }
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
 }

@@ -12,6 +12,7 @@
 #include "abi.h"
 #include "raw.h"
 #include "stub.h"
+#include "trap.h"
 #include "util.h"
 
 #define K_SIGSYS 31
@@ -19,34 +20,8 @@
 #define SIGBIT(s) (1UL << ((s) - 1))
 #define RESERVED_SIGNALS SIGBIT(K_SIGSYS)
 
-struct k_sigaction {
-    void *handler;
-    unsigned long flags;
-    void *restorer;
-    unsigned long mask;
-};
-
-struct k_ucontext {
-    unsigned long uc_flags;
-    void *uc_link;
-    struct {
-        void *ss_sp;
-        int ss_flags;
-        unsigned long ss_size;
-    } uc_stack;
-    struct sigcontext uc_mcontext;
-    unsigned long uc_sigmask;
-};
-
-struct k_siginfo_sys {
-    int si_signo, si_errno, si_code, pad;
-    void *call_addr;
-    int syscall;
-    unsigned int arch;
-};
-
 /* Copy from app memory without faulting the stub: the kernel checks the pointer for us. */
-static long copy_from_app(void *dst, const void *src, unsigned long n)
+long copy_from_app(void *dst, const void *src, unsigned long n)
 {
     struct k_iov {
         const void *b;
@@ -58,7 +33,7 @@ static long copy_from_app(void *dst, const void *src, unsigned long n)
     return (unsigned long)r == n ? 0 : -EFAULT;
 }
 
-static long copy_to_app(void *dst, const void *src, unsigned long n)
+long copy_to_app(void *dst, const void *src, unsigned long n)
 {
     struct k_iov {
         const void *b;
@@ -83,15 +58,22 @@ static int overlaps_stub(unsigned long addr, unsigned long len)
     return end < addr || (addr < hi && end > lo);
 }
 
-static long forward(long nr, const long *a, void *ip)
+int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
+                unsigned long data_cap, int *fds, int max_fds)
 {
     struct gts_request req = {GTS_REQ_SYSCALL, 0, (uint64_t)nr, {0}, (uint64_t)ip};
-    struct gts_reply reply;
-    int fd = -1;
     req.host_tid = (uint32_t)raw0(__NR_gettid);
     for (int i = 0; i < 6; i++)
         req.args[i] = (uint64_t)a[i];
-    int nfds = channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, 0, 0, &fd, 1);
+    return (int)channel_call(channel_for_current_thread(), &req, sizeof(req), reply, data, data_cap,
+                             fds, max_fds);
+}
+
+static long forward(long nr, const long *a, void *ip)
+{
+    struct gts_reply reply;
+    int fd = -1;
+    int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
     if (reply.flags & GTS_REPLY_FD) {
         if (nfds != 1)
             return -EIO;
@@ -265,6 +247,13 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_rt_sigaction(a);
     case __NR_prctl:
         return sys_prctl(a);
+    case __NR_fork:
+    case __NR_vfork:
+    case __NR_clone:
+        return stub_fork(nr, a, ip, uc);
+    case __NR_execve:
+    case __NR_execveat:
+        return stub_execve(nr, a, ip, uc);
     case __NR_rt_sigprocmask:
         return sys_rt_sigprocmask(a, uc);
     case __NR_mmap:

@@ -4,7 +4,7 @@ import { addon } from './addon.js';
 
 const HOST_NR = {
   read: 0, close: 3, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
-  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
@@ -48,6 +48,12 @@ export const host = {
   prlimit: (pid: number, resource: number, newLimit: Uint8Array | null, oldLimit: Uint8Array | null) =>
     sys(HOST_NR.prlimit64, pid, resource, newLimit, oldLimit),
   kill: (pid: number, sig: number) => sys(HOST_NR.kill, pid, sig),
+  /** Pin this process (and the processes it spawns afterwards) to one CPU. */
+  pinToCpu: (cpu: number) => {
+    const mask = new Uint8Array(128);
+    mask[cpu >> 3] = 1 << (cpu & 7);
+    return sys(HOST_NR.sched_setaffinity, 0, mask.length, mask);
+  },
   /** This process dies with `sig` when its parent does (checked against a parent already gone). */
   dieWithParent: (sig: number, parentPid: number) => {
     const r = sys(HOST_NR.prctl, 1 /* PR_SET_PDEATHSIG */, sig);

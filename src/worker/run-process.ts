@@ -3,6 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { AppProcess } from '../pal/app.js';
+import { host } from '../pal/host.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
@@ -30,6 +31,7 @@ export async function runProcess(msg: StartProcess, conn: MessageConnection): Pr
     return;
   }
 
+  if (msg.cpu !== null) host.pinToCpu(msg.cpu);
   const app = AppProcess.spawn({ argv: plan.argv, env: msg.env, hostCwd: msg.cwd });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },

@@ -16,6 +16,8 @@ const schemas = {
     uid: t.int, gid: t.int, groups: t.array(t.int), logLevel: t.str,
     /** development aid: append the names of the syscalls the app made to this file */
     traceFile: t.nullable(t.str),
+    /** the CPU the worker and its app share (a round trip between CPUs costs 3-5x), or null */
+    cpu: t.nullable(t.int),
   }),
   /** worker -> leader: the program could not be started (exec failure before any app code ran) */
   'start-failed': object({ type: t.literal('start-failed'), v, vpid: t.int, errno: t.int, message: t.str }),
