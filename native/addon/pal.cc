@@ -140,6 +140,7 @@ struct ChannelWatch {
   // Freed when both the uv handle is closed and the JavaScript handle object is collected.
   bool uv_closed = false;
   bool js_released = false;
+  bool receive = true;  // a channel: receive one packet per event; else just report readable
 };
 
 void FreeIfDone(ChannelWatch* w) {
@@ -171,6 +172,8 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   ssize_t n;
   if (status < 0) {
     n = status;
+  } else if (!w->receive) {
+    n = 1;
   } else {
     Napi::Uint8Array buf = w->buffer.Value();
     do
@@ -181,7 +184,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
     if (n < 0)
       n = -errno;
   }
-  bool closed = n <= 0;
+  bool closed = n <= 0 || !w->receive;
   if (closed)
     StopWatch(w);
   napi_value result;
@@ -190,13 +193,15 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
                      &result);
 }
 
-Napi::Value WatchChannel(const Napi::CallbackInfo& info) {
+Napi::Value StartWatch(const Napi::CallbackInfo& info, bool receive) {
   Napi::Env env = info.Env();
   auto* w = new ChannelWatch();
   w->env = env;
+  w->receive = receive;
   w->fd = info[0].As<Napi::Number>().Int32Value();
-  w->buffer = Napi::Persistent(info[1].As<Napi::Uint8Array>());
-  w->callback = Napi::Persistent(info[2].As<Napi::Function>());
+  if (receive)
+    w->buffer = Napi::Persistent(info[1].As<Napi::Uint8Array>());
+  w->callback = Napi::Persistent(info[receive ? 2 : 1].As<Napi::Function>());
   w->receiver = Napi::Persistent(Napi::Object::New(env));
   napi_async_init(env, nullptr, Napi::String::New(env, "gramine-ts:channel"), &w->async_context);
   uv_loop_t* loop;
@@ -224,6 +229,13 @@ Napi::Value WatchChannel(const Napi::CallbackInfo& info) {
       w);
   return handle;
 }
+
+// watchChannel(fd, buf, onPacket): each readable event receives one packet into buf.
+Napi::Value WatchChannel(const Napi::CallbackInfo& info) { return StartWatch(info, true); }
+
+// watchReadableOnce(fd, onReadable): calls back once when fd becomes readable (e.g. a pidfd
+// whose process has exited), then stops.
+Napi::Value WatchReadableOnce(const Napi::CallbackInfo& info) { return StartWatch(info, false); }
 
 // sendPacket(fd, bytes, fds?): one SOCK_SEQPACKET message, with fds as SCM_RIGHTS.
 Napi::Value SendPacket(const Napi::CallbackInfo& info) {
@@ -265,6 +277,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   exports.Set("readCString", Napi::Function::New(env, ReadCString));
   exports.Set("watchChannel", Napi::Function::New(env, WatchChannel));
+  exports.Set("watchReadableOnce", Napi::Function::New(env, WatchReadableOnce));
   exports.Set("sendPacket", Napi::Function::New(env, SendPacket));
   return exports;
 }

@@ -1,11 +1,14 @@
-// The leader: the `gramine-ts run` process. It spawns the worker of the first process, hands it
-// the process to run, and exits with that process's status.
+// The leader: the `gramine-ts run` process. It owns what no single process owns -- vpids, the
+// process tree, zombies and waits, the worker pool -- starts the first process, and exits with
+// its status; when the first process exits, the rest of the instance is killed (as in a PID
+// namespace).
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
 import { describeMessage, type Message } from '../ipc/protocol/messages.js';
-import type { ChildProcess } from 'node:child_process';
-import { WorkerHandle } from './worker-handle.js';
-import { spawnWorkerProcess } from './worker-process.js';
+import { ProcessTable } from './process-table.js';
+import type { WorkerHandle } from './worker-handle.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface RunRequest {
   filename: string;
@@ -20,6 +23,8 @@ export interface RunRequest {
 export type ExitStatus = number;
 
 const FIRST_VPID = 1;
+const ECHILD = 10;
+const EAGAIN = 11;
 
 /**
  * A worker and its app share one CPU: each trapped call is a round trip between them, and a
@@ -30,75 +35,228 @@ function cpuFor(vpid: number): number | null {
   return cpus > 1 ? (vpid - 1) % cpus : null;
 }
 
+type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
+
+interface ParkedWait {
+  worker: WorkerHandle;
+  msg: Msg<'wait-request'>;
+}
+
+interface PendingFork {
+  parent: WorkerHandle;
+  reqId: number;
+}
+
 export class Leader {
-  private worker: WorkerHandle | null = null;
-  private readonly buffered: Message[] = [];
-  private onMessage: ((m: Message) => void) | null = null;
-  private onGone: (() => void) | null = null;
+  private readonly table = new ProcessTable();
+  private readonly pool: WorkerPool;
+  private readonly parkedWaits: ParkedWait[] = [];
+  private readonly pendingForks = new Map<number, PendingFork>();
+  private firstWorker: WorkerHandle | null = null;
   private log: Logger | null = null;
+  private finish: ((status: ExitStatus, why: string) => void) | null = null;
+  private request: RunRequest | null = null;
+
+  constructor() {
+    this.pool = new WorkerPool({
+      message: (w, m) => this.onMessage(w, m),
+      protocolError: (w, err) => {
+        this.log?.error(`${this.name(w)}: malformed message, worker dropped: ${err.message}`);
+        w.kill();
+      },
+      gone: (w) => this.onWorkerGone(w),
+    });
+  }
 
   /** Adopt the first worker (spawned early by the CLI, so its boot overlaps the leader's). */
-  adoptFirstWorker(child: ChildProcess = spawnWorkerProcess()): void {
-    this.worker = new WorkerHandle(child, {
-      message: (m) => {
-        this.trace('vm1 → leader', m);
-        if (this.onMessage) this.onMessage(m);
-        else this.buffered.push(m);
-      },
-      protocolError: (err) => {
-        this.log?.error(`vm1: malformed message, worker dropped: ${err.message}`);
-        this.worker?.kill();
-      },
-      close: () => this.onGone?.(),
-    });
+  adoptFirstWorker(child?: ChildProcess): void {
+    this.firstWorker = this.pool.add(child);
   }
 
   setLogger(log: Logger | null): void {
     this.log = log;
-    this.log?.info(`instance starting, worker pid ${this.worker?.pid}`);
+    this.log?.info(`instance starting, worker pid ${this.firstWorker?.pid}`);
   }
 
-  private trace(dir: string, m: Message): void {
-    this.log?.info(`${dir}  ${describeMessage(m)}`);
+  /** Node processes started so far (for the benchmarks: workers are recycled). */
+  get workersStarted(): number {
+    return this.pool.started;
   }
 
   run(req: RunRequest): Promise<ExitStatus> {
-    if (!this.worker) this.adoptFirstWorker();
-    const worker = this.worker!;
+    if (!this.firstWorker) this.adoptFirstWorker();
+    this.request = req;
     return new Promise((resolve) => {
       let done = false;
-      const finish = (status: ExitStatus, why: string) => {
+      this.finish = (status, why) => {
         if (done) return;
         done = true;
-        this.log?.info(`instance ends: ${why}, exit status ${status}`);
+        this.log?.info(`instance ends: ${why}, exit status ${status} (${this.pool.started} workers started)`);
+        this.teardown();
         resolve(status);
       };
-      this.onGone = () => finish(128 + constants.signals.SIGKILL, 'worker of vm1 died');
-      this.onMessage = (m) => {
-        switch (m.type) {
-          case 'worker-ready': {
-            const start: Message = {
-              type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
-              filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
-              uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [],
-              logLevel: req.logLevel, traceFile: req.traceFile, cpu: cpuFor(FIRST_VPID),
-            };
-            this.trace('leader → vm1', start);
-            worker.conn.send(start);
-            break;
-          }
-          case 'start-failed':
-            process.stderr.write(`gramine-ts: cannot execute ${req.filename}: ${m.message}\n`);
-            finish(m.errno === 2 ? 127 : 126, 'exec failed');
-            break;
-          case 'process-exited':
-            finish(m.signal !== null ? 128 + m.signal : (m.code ?? 1), `vm${m.vpid} exited`);
-            break;
-          default:
-            this.log?.warn(`unexpected ${m.type} from vm1`);
-        }
-      };
-      for (const m of this.buffered.splice(0)) this.onMessage(m);
     });
+  }
+
+  private name(w: WorkerHandle): string {
+    return w.vpid !== null ? `vm${w.vpid}` : `worker ${w.pid}`;
+  }
+
+  private send(w: WorkerHandle, m: Message): void {
+    this.log?.info(`leader → ${this.name(w)}  ${describeMessage(m)}`);
+    w.conn.send(m);
+  }
+
+  private onMessage(w: WorkerHandle, m: Message): void {
+    this.log?.info(`${this.name(w)} → leader  ${describeMessage(m)}`);
+    switch (m.type) {
+      case 'worker-ready':
+        return this.onWorkerReady(w);
+      case 'start-failed':
+        process.stderr.write(`gramine-ts: cannot execute ${this.request?.filename}: ${m.message}\n`);
+        return this.finish?.(m.errno === 2 ? 127 : 126, 'exec failed');
+      case 'process-exited':
+        if (m.vpid === FIRST_VPID) return this.finish?.(m.signal !== null ? 128 + m.signal : (m.code ?? 1), 'vm1 exited');
+        return;
+      case 'fork-request':
+        return void this.onForkRequest(w, m);
+      case 'adopt-ack':
+        return this.onAdoptAck(w, m);
+      case 'fork-adopted':
+        this.table.setHostPid(m.vpid, m.hostPid);
+        if (this.firstWorker) this.send(this.firstWorker, { type: 'reap', v: 1, hostPid: m.hostPid });
+        return;
+      case 'host-exited': {
+        const e = this.table.byHost(m.hostPid);
+        if (e) this.onProcessExited(e.vpid, m.status);
+        return;
+      }
+      case 'process-gone':
+        return this.onProcessGone(w, m.vpid);
+      case 'wait-request':
+        return this.onWait(w, m);
+      default:
+        this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
+    }
+  }
+
+  private onWorkerReady(w: WorkerHandle): void {
+    if (w === this.firstWorker && w.vpid === null && this.request) {
+      const req = this.request;
+      w.vpid = FIRST_VPID;
+      this.table.allocatePid();
+      this.table.add({ vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: process.getuid?.() ?? 0, hostPid: null, worker: w });
+      this.send(w, {
+        type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
+        filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
+        uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [],
+        logLevel: req.logLevel, traceFile: req.traceFile, cpu: cpuFor(FIRST_VPID),
+      });
+      return;
+    }
+    w.vpid = null;
+    this.pool.ready(w);
+  }
+
+  private async onForkRequest(parent: WorkerHandle, m: Msg<'fork-request'>): Promise<void> {
+    const pe = this.table.get(m.parentVpid);
+    if (!pe) {
+      this.send(parent, { type: 'fork-reply', v: 1, reqId: m.reqId, childVpid: 0, errno: EAGAIN });
+      return;
+    }
+    this.pool.spares = 1;
+    const vpid = this.table.allocatePid();
+    this.table.add({ vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null });
+    const child = await this.pool.acquire();
+    const entry = this.table.get(vpid);
+    if (!entry) return;
+    entry.worker = child;
+    child.vpid = vpid;
+    this.pendingForks.set(vpid, { parent, reqId: m.reqId });
+    this.send(child, {
+      type: 'adopt-fork', v: 1, vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid,
+      parentWorkerPid: m.parentWorkerPid, channelFd: m.channelFd, checkpoint: m.checkpoint, cpu: cpuFor(vpid),
+    });
+  }
+
+  private onAdoptAck(w: WorkerHandle, m: Msg<'adopt-ack'>): void {
+    const pending = this.pendingForks.get(m.vpid);
+    if (!pending || w.vpid !== m.vpid) return;
+    this.pendingForks.delete(m.vpid);
+    if (m.errno) this.table.remove(m.vpid);
+    this.send(pending.parent, { type: 'fork-reply', v: 1, reqId: pending.reqId, childVpid: m.errno ? 0 : m.vpid, errno: m.errno });
+  }
+
+  private onProcessGone(w: WorkerHandle, vpid: number): void {
+    const e = this.table.get(vpid);
+    if (e && e.worker === w) e.worker = null;
+    // a child whose host fork failed never said who it was: it never existed
+    if (e && e.hostPid === null) this.table.remove(vpid);
+  }
+
+  private onProcessExited(vpid: number, status: number): void {
+    const orphans = this.table.exited(vpid, status);
+    for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
+    const e = this.table.get(vpid);
+    if (e) this.wakeWaiters(e.ppid);
+  }
+
+  private onWait(w: WorkerHandle, m: Msg<'wait-request'>): void {
+    if (!this.answerWait(w, m) && !m.noHang) this.parkedWaits.push({ worker: w, msg: m });
+  }
+
+  /** Answer a wait now if it can be; false when it must wait for a child. */
+  private answerWait(w: WorkerHandle, m: Msg<'wait-request'>): boolean {
+    const found = this.table.findWaitable({ waiter: m.vpid, target: m.target, id: m.id });
+    const reply = { type: 'wait-reply' as const, v: 1 as const, reqId: m.reqId, vpid: 0, status: 0, uid: 0, errno: 0 };
+    if (found.kind === 'no-children') {
+      this.send(w, { ...reply, errno: ECHILD });
+      return true;
+    }
+    if (found.kind === 'ready') {
+      const c = found.entry;
+      if (!m.noReap) this.table.reap(c.vpid);
+      this.send(w, { ...reply, vpid: c.vpid, status: c.status, uid: c.uid });
+      return true;
+    }
+    if (m.noHang) this.send(w, reply);
+    return false;
+  }
+
+  private wakeWaiters(parentVpid: number): void {
+    for (let i = 0; i < this.parkedWaits.length; ) {
+      const p = this.parkedWaits[i]!;
+      if (p.msg.vpid === parentVpid && this.answerWait(p.worker, p.msg)) this.parkedWaits.splice(i, 1);
+      else i++;
+    }
+  }
+
+  private onWorkerGone(w: WorkerHandle): void {
+    if (w === this.firstWorker) {
+      this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');
+      return;
+    }
+    // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
+    const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
+    if (e && e.state === 'running' && e.hostPid !== null) {
+      try {
+        process.kill(e.hostPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** The first process is gone: so is everything else of the instance. */
+  private teardown(): void {
+    for (const e of this.table.running()) {
+      if (e.vpid === FIRST_VPID || e.hostPid === null) continue;
+      try {
+        process.kill(e.hostPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.pool.killAll();
   }
 }

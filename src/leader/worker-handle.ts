@@ -5,6 +5,10 @@ import { MessageConnection, type ConnectionEvents } from '../ipc/protocol/connec
 
 export class WorkerHandle {
   readonly conn: MessageConnection;
+  /** not yet said worker-ready for the first time */
+  booting = true;
+  /** the vpid it serves now, or null when free */
+  vpid: number | null = null;
 
   constructor(
     readonly child: ChildProcess,

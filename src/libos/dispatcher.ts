@@ -3,11 +3,12 @@
 import { host } from '../pal/host.js';
 import {
   ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
-  REPLY_HEADER_SIZE, REQ_HELLO, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS, REQUEST_SIZE, TRACE_BITMAP_BYTES,
+  REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REQ_FORKED, REQ_HELLO, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS,
+  REQUEST_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
-import { releasePlan, type ExecPlan } from './exec.js';
+import { releasePlan } from './exec.js';
 import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
@@ -21,15 +22,7 @@ export class SyscallDispatcher {
   private readonly unknownLogged = new Set<number>();
   private watch: ChannelWatchHandle | null = null;
 
-  /**
-   * `trace`, when given, puts the stub in trace mode and receives the names of the syscalls
-   * the app made (see docs/syscalls.md: the coverage check).
-   */
-  constructor(
-    private readonly proc: LibosProcess,
-    private plan: ExecPlan | null,
-    private readonly trace: ((names: string[]) => void) | null = null,
-  ) {}
+  constructor(private readonly proc: LibosProcess) {}
 
   start(): void {
     this.watch = this.proc.app.watchChannel(this.packet, (len) => this.onPacket(len));
@@ -38,8 +31,8 @@ export class SyscallDispatcher {
   stop(): void {
     this.watch?.stop();
     this.watch = null;
-    if (this.plan) releasePlan(this.plan);
-    this.plan = null;
+    if (this.proc.pendingExec) releasePlan(this.proc.pendingExec);
+    this.proc.pendingExec = null;
   }
 
   private onPacket(len: number): void {
@@ -54,6 +47,7 @@ export class SyscallDispatcher {
     if (kind === REQ_SYSCALL) this.onSyscall();
     else if (kind === REQ_HELLO) this.onHello();
     else if (kind === REQ_TRACE) this.onTrace();
+    else if (kind === REQ_FORKED) this.onForked();
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -99,19 +93,38 @@ export class SyscallDispatcher {
   }
 
   private sendResult(result: SyscallResult): void {
-    const r = this.reply;
     if (typeof result === 'number') {
-      r.writeBigInt64LE(BigInt(result), 0);
-      r.writeUInt32LE(0, 8);
-      r.writeUInt32LE(0, 12);
-      this.send(r);
+      this.send(this.header(result, 0, 0));
       return;
     }
-    r.writeBigInt64LE(0n, 0);
-    r.writeUInt32LE(REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 8);
-    r.writeUInt32LE(0, 12);
-    this.send(r, [result.hostFd]);
-    host.close(result.hostFd);
+    switch (result.kind) {
+      case 'fd':
+        this.send(this.header(0, REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 0), [result.hostFd]);
+        host.close(result.hostFd);
+        return;
+      case 'fork':
+        this.send(this.header(result.childVpid, REPLY_FORK, 0), [result.childChannelFd]);
+        host.close(result.childChannelFd);
+        return;
+      case 'exec': {
+        // struct gts_exec_reply: prefix_count u32, app_argv_from u32, then the strings
+        const strings = Buffer.from(result.argvPrefix.map((a) => `${a}\0`).join(''));
+        const body = Buffer.alloc(8 + strings.length);
+        body.writeUInt32LE(result.argvPrefix.length, 0);
+        body.writeUInt32LE(result.appArgvFrom, 4);
+        strings.copy(body, 8);
+        this.send(Buffer.concat([this.header(0, REPLY_EXEC, body.length), body]), [result.stubFd]);
+        return;
+      }
+    }
+  }
+
+  private header(ret: number, flags: number, dataLen: number): Buffer {
+    const r = this.reply;
+    r.writeBigInt64LE(BigInt(ret), 0);
+    r.writeUInt32LE(flags, 8);
+    r.writeUInt32LE(dataLen, 12);
+    return r;
   }
 
   private send(bytes: Uint8Array, fds?: number[]): void {
@@ -124,13 +137,27 @@ export class SyscallDispatcher {
     for (let nr = 0; nr < TRACE_BITMAP_BYTES * 8; nr++) {
       if (this.packet[REQUEST_SIZE + (nr >> 3)]! & (1 << (nr & 7))) names.push(syscallName(nr));
     }
-    this.trace?.(names);
+    this.proc.instance.trace?.(names);
+    this.sendResult(0);
+  }
+
+  /** A forked child's first message on its own channel: its host pid (and tid). */
+  private onForked(): void {
+    const hostPid = this.args.int(0);
+    if (this.proc.app.hostPid >= 0 || hostPid <= 0) {
+      this.proc.log.error({ hostPid }, 'unexpected FORKED from the stub');
+      this.sendResult(-Errno.EINVAL);
+      return;
+    }
+    this.proc.app.attach(hostPid);
+    this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
+    this.proc.instance.attached(this.proc);
     this.sendResult(0);
   }
 
   /** A fresh stub image asks what to run: hand it the planned program and interpreter. */
   private onHello(): void {
-    const plan = this.plan;
+    const plan = this.proc.pendingExec;
     const args = this.args;
     if (!plan || args.int(1) !== ABI_VERSION) {
       this.proc.log.error(plan ? `stub speaks ABI ${args.int(1)}, worker ${ABI_VERSION}` : 'HELLO with no program planned');
@@ -143,8 +170,11 @@ export class SyscallDispatcher {
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     msg.writeUInt32LE(HELLO_REPLY_SIZE + execfn.length, 12);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
-    // Every process is a fresh one until fork and exec arrive (they keep inherited dispositions).
-    const flags = HELLO_RESET_SIGNALS | (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) | (this.trace ? HELLO_TRACE : 0);
+    const flags =
+      (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
+      (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
+      (this.proc.instance.trace ? HELLO_TRACE : 0);
+    this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
@@ -152,6 +182,6 @@ export class SyscallDispatcher {
     const fds = plan.interpFd !== null ? [plan.exeFd, plan.interpFd] : [plan.exeFd];
     this.send(msg, fds);
     releasePlan(plan);
-    this.plan = null;
+    this.proc.pendingExec = null;
   }
 }

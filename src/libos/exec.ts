@@ -14,6 +14,8 @@ const S_IFREG = 0o100000;
 export interface ExecPlan {
   /** argv after `#!` rewriting */
   argv: string[];
+  /** what `#!` put before the original argv[1...] (the interpreter chain and the script), or null */
+  scriptPrefix: string[] | null;
   /** AT_EXECFN: the file name as given */
   execfn: string;
   /** worker host fds: the ELF to map and, for a dynamic program, its interpreter */
@@ -92,7 +94,8 @@ export function planExec(filename: string, argv: string[], resolve: Resolve): Ex
       if (n < 64 || header.readUInt32BE(0) !== 0x7f454c46) throw new SyscallError(Errno.ENOEXEC, `exec ${path}`);
       const interpPath = elfInterpreter(fd, header);
       const interpFd = interpPath === null ? null : openExecutable(resolve(interpPath));
-      return { argv: args, execfn: filename, exeFd: fd, interpFd };
+      const scriptPrefix = depth === 0 ? null : args.slice(0, args.length - Math.max(0, argv.length - 1));
+      return { argv: args, scriptPrefix, execfn: filename, exeFd: fd, interpFd };
     } catch (e) {
       host.close(fd);
       throw e;

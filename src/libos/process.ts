@@ -1,6 +1,8 @@
 // The LibOS view of one app process: identity, credentials, cwd and the host handles on it.
 import type { AppProcess } from '../pal/app.js';
 import type { Logger } from '../log.js';
+import type { ExecPlan } from './exec.js';
+import type { InstanceServices } from './instance.js';
 import { AppMemory } from './memory.js';
 
 export interface Credentials {
@@ -14,7 +16,8 @@ export interface Credentials {
 }
 
 export interface ProcessIdentity {
-  vpid: number;
+  readonly vpid: number;
+  /** changes when the parent exits (re-parented to vpid 1) */
   ppid: number;
   pgid: number;
   sid: number;
@@ -35,6 +38,12 @@ export class LibosProcess {
   /** The app's view of RLIMIT_NOFILE (the host limit also covers the stub's reserved fds). */
   nofileLimit: ResourceLimit | null = null;
   mainHostTid = 0;
+  /** the program the next HELLO of a (re-)executed stub will get */
+  pendingExec: ExecPlan | null = null;
+  /** a fresh process starts with default signal dispositions; fork and exec keep them */
+  freshSignals = true;
+  /** trace mode: where the names of the syscalls made go (inherited by children) */
+  traceFile: string | null = null;
 
   constructor(
     readonly id: ProcessIdentity,
@@ -42,6 +51,7 @@ export class LibosProcess {
     readonly app: AppProcess,
     cwd: string,
     readonly log: Logger,
+    readonly instance: InstanceServices,
   ) {
     this.mem = new AppMemory(app);
     this.cwd = cwd;

@@ -8,6 +8,7 @@ import { NR, SYSCALL_NAMES } from './syscall-numbers.js';
 import { fsHandlers } from './sys/fs.js';
 import { identityHandlers } from './sys/identity.js';
 import { infoHandlers } from './sys/info.js';
+import { procHandlers } from './sys/proc.js';
 import { signalHandlers } from './sys/signal.js';
 import type { SyscallHandler } from './sys/types.js';
 
@@ -21,27 +22,28 @@ export interface SyscallEntry {
   status: Status;
   note: string;
   handler?: SyscallHandler;
-  /** a libos syscall whose common case the stub answers itself (named in the note) */
-  stubFastPath?: true;
+  /** a libos syscall the stub takes part in: a fast path it answers alone, or the host side of
+   * what the worker decides (fork, exec) */
+  alsoInStub?: true;
 }
 
 type Name = keyof typeof NR;
 const handlers: Partial<Record<Name, SyscallHandler>> = {
-  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers,
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers,
 };
 
-function line(name: Name, where: Where, status: Status, note: string, stubFastPath = false): SyscallEntry {
+function line(name: Name, where: Where, status: Status, note: string, alsoInStub = false): SyscallEntry {
   const handler = where === 'libos' ? handlers[name] : undefined;
   if (where === 'libos' && !handler) throw new Error(`syscall table: no handler for ${name}`);
   return {
-    nr: NR[name], name, where, status, note, ...(handler ? { handler } : {}), ...(stubFastPath ? { stubFastPath } : {}),
+    nr: NR[name], name, where, status, note, ...(handler ? { handler } : {}), ...(alsoInStub ? { alsoInStub } : {}),
   };
 }
 
 const native = (name: Name, status: Status, note: string) => line(name, 'native', status, note);
 const stub = (name: Name, status: Status, note: string) => line(name, 'stub', status, note);
 const libos = (name: Name, status: Status, note: string) => line(name, 'libos', status, note);
-const libosWithStubFastPath = (name: Name, status: Status, note: string) => line(name, 'libos', status, note, true);
+const libosAndStub = (name: Name, status: Status, note: string) => line(name, 'libos', status, note, true);
 
 const HOST_FD = 'on the host fd itself';
 const PASS = 'single passthrough mount of the host root for now';
@@ -94,7 +96,12 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('socketpair', 'supported', 'host socketpair'),
   native('setsockopt', 'partial', HOST_FD),
   native('getsockopt', 'partial', HOST_FD),
+  libosAndStub('clone', 'partial', 'processes (a fork; CLONE_VM|CLONE_VFORK as a fork too); threads ENOSYS'),
+  libosAndStub('fork', 'supported', 'the leader allocates the vpid and a warm worker; the stub forks'),
+  libosAndStub('vfork', 'partial', 'as fork (the parent does not wait for the child to exec)'),
+  libosAndStub('execve', 'supported', 'ELF and #! resolved by the worker; the stub re-executes itself'),
   native('exit', 'partial', 'host thread exit'),
+  libos('wait4', 'partial', 'exit statuses from the leader; no rusage, no stopped/continued yet'),
   libos('uname', 'supported', 'the host\'s uname'),
   stub('fcntl', 'partial', 'passed to the host fd; reserved fds refused; no instance-wide locks yet'),
   native('fsync', 'supported', HOST_FD),
@@ -167,7 +174,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('openat', 'partial', PASS),
   libos('mkdirat', 'partial', PASS),
   libos('fchownat', 'partial', PASS),
-  libosWithStubFastPath('newfstatat', 'partial', `${PASS}; AT_EMPTY_PATH with "" (fstat) answered by the stub`),
+  libosAndStub('newfstatat', 'partial', `${PASS}; AT_EMPTY_PATH with "" (fstat) answered by the stub`),
   libos('unlinkat', 'partial', PASS),
   libos('renameat', 'partial', PASS),
   libos('linkat', 'partial', PASS),
@@ -207,6 +214,8 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
   stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
   libos('faccessat2', 'partial', PASS),
+  libosAndStub('execveat', 'partial', 'AT_FDCWD only'),
+  libos('waitid', 'partial', 'P_ALL, P_PID, P_PGID, WEXITED, WNOHANG, WNOWAIT'),
   native('epoll_pwait2', 'supported', 'host epoll'),
   native('mlock', 'supported', 'host'),
   native('munlock', 'supported', 'host'),

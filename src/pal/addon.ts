@@ -11,6 +11,7 @@ export interface PalAddon {
   writeMemory(pid: number, addr: number, buf: Uint8Array, len?: number): number;
   readCString(pid: number, addr: number, max: number): string | number;
   watchChannel(fd: number, buf: Uint8Array, onPacket: (len: number) => void): ChannelWatchHandle;
+  watchReadableOnce(fd: number, onReadable: () => void): ChannelWatchHandle;
   sendPacket(fd: number, bytes: Uint8Array, fds?: number[]): number;
 }
 

@@ -1,6 +1,7 @@
-// An app process: the stub, spawned with its channel, and the host handles the worker keeps
-// on it (pid, pidfd, memory access).
-import { spawn, type ChildProcess } from 'node:child_process';
+// An app process as the worker sees it: the stub at the other end of a channel, and the host
+// handles on it (pid, pidfd, memory). A first process is spawned here; a forked one arrives as a
+// channel end taken from its parent's worker and says who it is on its first message.
+import { spawn } from 'node:child_process';
 import { addon, STUB_PATH, type ChannelWatchHandle } from './addon.js';
 import { host } from './host.js';
 
@@ -17,28 +18,25 @@ export interface AppExit {
 }
 
 export class AppProcess {
-  readonly hostPid: number;
-  readonly pidfd: number;
-  readonly channelFd: number;
-  readonly exited: Promise<AppExit>;
-  private readonly child: ChildProcess;
+  hostPid = -1;
+  pidfd = -1;
+  /** resolves when the channel closes: every holder of the stub's end (the app) is gone */
+  readonly gone: Promise<void>;
+  /** how a spawned (first) process ended, as its host parent (this worker) saw it */
+  readonly spawnedExit: Promise<AppExit> | null;
+  private markGone!: () => void;
 
-  private constructor(child: ChildProcess, channelFd: number) {
-    this.child = child;
-    this.channelFd = channelFd;
-    if (child.pid === undefined) throw new Error('spawn of the stub failed');
-    this.hostPid = child.pid;
-    this.pidfd = host.pidfdOpen(child.pid);
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
+  private constructor(
+    readonly channelFd: number,
+    spawnedExit: Promise<AppExit> | null,
+  ) {
+    this.gone = new Promise((resolve) => (this.markGone = resolve));
+    this.spawnedExit = spawnedExit;
   }
 
   /** Start the stub; it will say HELLO on the channel before running anything of the app. */
   static spawn(opts: AppSpawnOptions): AppProcess {
-    const pair = addon.seqpacketPair();
-    if (typeof pair === 'number') throw new Error(`socketpair: errno ${-pair}`);
-    const [workerEnd, stubEnd] = pair;
+    const [workerEnd, stubEnd] = seqpacketPair();
     const child = spawn(STUB_PATH, opts.argv.slice(1), {
       argv0: opts.argv[0] ?? '',
       env: opts.env,
@@ -46,7 +44,22 @@ export class AppProcess {
       stdio: ['inherit', 'inherit', 'inherit', stubEnd],
     });
     host.close(stubEnd);
-    return new AppProcess(child, workerEnd);
+    if (child.pid === undefined) throw new Error('spawn of the stub failed');
+    const exited = new Promise<AppExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const app = new AppProcess(workerEnd, exited);
+    app.attach(child.pid);
+    return app;
+  }
+
+  /** A forked child: its channel end was taken from the parent's worker; attach() follows. */
+  static adopt(channelFd: number): AppProcess {
+    return new AppProcess(channelFd, null);
+  }
+
+  /** Learn the host pid (a forked child tells it on its first message). */
+  attach(hostPid: number): void {
+    this.hostPid = hostPid;
+    this.pidfd = host.pidfdOpen(hostPid);
   }
 
   readMemory(addr: number, buf: Uint8Array): number {
@@ -63,7 +76,10 @@ export class AppProcess {
 
   /** Receive each request packet into `buf`; `onPacket(len)` with len <= 0 when closed. */
   watchChannel(buf: Uint8Array, onPacket: (len: number) => void): ChannelWatchHandle {
-    return addon.watchChannel(this.channelFd, buf, onPacket);
+    return addon.watchChannel(this.channelFd, buf, (len) => {
+      if (len <= 0) this.markGone();
+      onPacket(len);
+    });
   }
 
   sendReply(bytes: Uint8Array, fds?: number[]): number {
@@ -85,6 +101,48 @@ export class AppProcess {
 
   release(): void {
     host.close(this.channelFd);
-    host.close(this.pidfd);
+    if (this.pidfd >= 0) host.close(this.pidfd);
   }
+}
+
+/** A SOCK_SEQPACKET pair for a stub's channel: [worker end, stub end], both close-on-exec. */
+export function seqpacketPair(): [number, number] {
+  const pair = addon.seqpacketPair();
+  if (typeof pair === 'number') throw new Error(`socketpair: errno ${-pair}`);
+  return pair;
+}
+
+/** Take an fd from another process of ours (a worker handing a channel end to another). */
+export function takeFdFrom(pid: number, fd: number): number {
+  const pidfd = host.pidfdOpen(pid);
+  if (pidfd < 0) return pidfd;
+  const r = host.pidfdGetfd(pidfd, fd);
+  host.close(pidfd);
+  return r;
+}
+
+const P_PIDFD = 3;
+const WEXITED = 4;
+const WNOHANG = 1;
+const WALL = 0x40000000;
+const CLD_EXITED = 1;
+const CLD_DUMPED = 3;
+
+/**
+ * Reap a host child of this worker when it exits and report its wait status (as wait4 encodes
+ * it). The first process's worker is the host parent of every app process (CLONE_PARENT).
+ */
+export function reapWhenExited(hostPid: number, onExit: (status: number) => void): boolean {
+  const pidfd = host.pidfdOpen(hostPid);
+  if (pidfd < 0) return false;
+  addon.watchReadableOnce(pidfd, () => {
+    const info = Buffer.alloc(128);
+    const r = addon.syscall(247 /* waitid */, P_PIDFD, pidfd, info, WEXITED | WNOHANG | WALL, null);
+    host.close(pidfd);
+    if (r < 0) return;
+    const code = info.readInt32LE(8);
+    const status = info.readInt32LE(24);
+    onExit(code === CLD_EXITED ? (status & 0xff) << 8 : (status & 0x7f) | (code === CLD_DUMPED ? 0x80 : 0));
+  });
+  return true;
 }

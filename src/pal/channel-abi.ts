@@ -5,6 +5,7 @@ export const ABI_VERSION = 1;
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
 export const REQ_TRACE = 3;
+export const REQ_FORKED = 4;
 export const TRACE_BITMAP_BYTES = 64;
 
 /** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64. */
@@ -13,6 +14,8 @@ export const REQUEST_OFFSETS = { kind: 0, hostTid: 4, nr: 8, args: 16, ip: 64 } 
 
 export const REPLY_FD = 0x1;
 export const REPLY_FD_CLOEXEC = 0x2;
+export const REPLY_FORK = 0x4;
+export const REPLY_EXEC = 0x8;
 /** struct gts_reply: ret i64, flags u32, data_len u32. */
 export const REPLY_HEADER_SIZE = 16;
 

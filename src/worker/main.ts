@@ -1,13 +1,21 @@
-// A worker: one Node process per app process. It boots, says it is ready, and runs the LibOS for
-// the process the leader hands it. The channel to the leader is fd 3 (a host socket).
+// A worker: one Node process per app process at a time. It boots, says it is ready, runs the
+// LibOS for the process the leader hands it, and then is ready again (workers are recycled).
+// The channel to the leader is fd 3 (a host socket).
 import net from 'node:net';
 import { constants } from 'node:os';
 import { host } from '../pal/host.js';
+import { reapWhenExited } from '../pal/app.js';
 import { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
-import { runProcess } from './run-process.js';
+import { LeaderClient } from './leader-client.js';
+import { runFirstProcess, runForkedProcess } from './run-process.js';
 
 const LEADER_FD = 3;
+
+function fail(e: unknown): never {
+  process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(70);
+}
 
 function main(): void {
   // The LibOS applies the app's umask itself; the worker creates files on the app's behalf.
@@ -15,31 +23,52 @@ function main(): void {
   // No process of the instance outlives the leader, even a worker stuck in a host call.
   if (host.dieWithParent(constants.signals.SIGKILL, process.ppid) < 0) process.exit(1);
   const socket = new net.Socket({ fd: LEADER_FD, readable: true, writable: true });
-  let started = false;
+  let busy = false;
+  let leader: LeaderClient;
+  const ready = () => leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid });
+  const run = (job: Promise<void>, recycle: boolean) => {
+    busy = true;
+    job.then(() => {
+      busy = false;
+      if (recycle) ready();
+    }, fail);
+  };
   const conn = new MessageConnection(socket, {
     message(msg: Message) {
-      if (msg.type !== 'start-process' || started) {
-        process.stderr.write(`gramine-ts worker: unexpected ${msg.type} from the leader\n`);
-        return;
+      switch (msg.type) {
+        case 'start-process':
+          if (busy) break;
+          // the first process: when it ends, so does the instance
+          return run(runFirstProcess(msg, leader), false);
+        case 'adopt-fork':
+          if (busy) break;
+          return run(runForkedProcess(msg, leader), true);
+        case 'fork-reply':
+        case 'wait-reply':
+          return leader.onReply(msg);
+        case 'reap':
+          // the first worker is the host parent of every app process (CLONE_PARENT)
+          if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))
+            conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status: constants.signals.SIGKILL });
+          return;
+        case 'reparent':
+          leader.reparent(msg.vpid, msg.ppid);
+          return;
+        default:
+          break;
       }
-      started = true;
-      runProcess(msg, conn).then(
-        () => conn.end(),
-        (e: unknown) => {
-          process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.stack : String(e)}\n`);
-          process.exit(70);
-        },
-      );
+      process.stderr.write(`gramine-ts worker: unexpected ${msg.type} from the leader\n`);
     },
     protocolError(err) {
       process.stderr.write(`gramine-ts worker: bad message from the leader: ${err.message}\n`);
     },
     close() {
       // Without its leader a worker has nothing to do; its app dies with it (PDEATHSIG).
-      process.exit(started ? 0 : 1);
+      process.exit(0);
     },
   });
-  conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid });
+  leader = new LeaderClient(conn);
+  ready();
 }
 
 main();

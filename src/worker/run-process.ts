@@ -1,28 +1,42 @@
-// Run one app process in this worker: plan the exec, spawn the stub, serve its syscalls, and
-// report how it ended.
-import { appendFileSync } from 'node:fs';
+// Run one app process in this worker -- the first process of the instance, spawned here, or a
+// forked child whose channel end comes from its parent's worker -- until its app is gone.
 import { constants } from 'node:os';
-import { AppProcess } from '../pal/app.js';
+import { AppProcess, takeFdFrom } from '../pal/app.js';
 import { host } from '../pal/host.js';
-import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
 import { SyscallError } from '../libos/errno.js';
-import { planExec, type ExecPlan } from '../libos/exec.js';
+import { planExec } from '../libos/exec.js';
 import { LibosProcess } from '../libos/process.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
+import type { LeaderClient } from './leader-client.js';
 
 type StartProcess = Extract<Message, { type: 'start-process' }>;
+type AdoptFork = Extract<Message, { type: 'adopt-fork' }>;
 
 function hostPathOf(cwd: string) {
   return (p: string) => (p.startsWith('/') ? p : cwd === '/' ? `/${p}` : `${cwd}/${p}`);
 }
 
-export async function runProcess(msg: StartProcess, conn: MessageConnection): Promise<void> {
-  const log = createLogger(`vm${msg.vpid}`, isLogLevel(msg.logLevel) ? msg.logLevel : 'error');
+const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
-  let plan: ExecPlan;
+/** Serve the process's syscalls until its app is gone. */
+async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
+  leader.current = proc;
+  const dispatcher = new SyscallDispatcher(proc);
+  dispatcher.start();
+  await proc.app.gone;
+  dispatcher.stop();
+  proc.app.release();
+  leader.current = null;
+}
+
+/** The first process: plan the exec, spawn the stub, report how it ended. */
+export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): Promise<void> {
+  const log = createLogger(`vm${msg.vpid}`, logLevel(msg.logLevel));
+  const conn = leader.conn;
+  let plan;
   try {
     plan = planExec(msg.filename, msg.argv, hostPathOf(msg.cwd));
   } catch (e) {
@@ -30,24 +44,41 @@ export async function runProcess(msg: StartProcess, conn: MessageConnection): Pr
     conn.send({ type: 'start-failed', v: 1, vpid: msg.vpid, errno, message: e instanceof Error ? e.message : String(e) });
     return;
   }
-
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
   const app = AppProcess.spawn({ argv: plan.argv, env: msg.env, hostCwd: msg.cwd });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, groups: msg.groups },
-    app,
-    msg.cwd,
-    log,
+    app, msg.cwd, log, leader.servicesFor(msg.traceFile),
   );
-  const traceFile = msg.traceFile;
-  const trace = traceFile ? (names: string[]) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null;
-  const dispatcher = new SyscallDispatcher(proc, plan, trace);
-  dispatcher.start();
-  const exit = await app.exited;
-  dispatcher.stop();
-  app.release();
+  proc.pendingExec = plan;
+  proc.traceFile = msg.traceFile;
+  const serving = serve(proc, leader);
+  const exit = await app.spawnedExit!;
+  await serving;
   const signal = exit.signal ? constants.signals[exit.signal] : null;
   log.debug(`app exited: code ${exit.code} signal ${exit.signal}`);
   conn.send({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
+}
+
+/** A forked child: take its channel end from the parent's worker, then serve it. */
+export async function runForkedProcess(msg: AdoptFork, leader: LeaderClient): Promise<void> {
+  const cp = msg.checkpoint;
+  const log = createLogger(`vm${msg.vpid}`, logLevel(cp.logLevel));
+  const channelFd = takeFdFrom(msg.parentWorkerPid, msg.channelFd);
+  leader.conn.send({ type: 'adopt-ack', v: 1, vpid: msg.vpid, errno: channelFd < 0 ? -channelFd : 0 });
+  if (channelFd < 0) return;
+  if (msg.cpu !== null) host.pinToCpu(msg.cpu);
+  const proc = new LibosProcess(
+    { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
+    { uid: cp.uid, euid: cp.uid, suid: cp.uid, gid: cp.gid, egid: cp.gid, sgid: cp.gid, groups: cp.groups },
+    AppProcess.adopt(channelFd), cp.cwd, log, leader.servicesFor(cp.traceFile),
+  );
+  proc.umask = cp.umask;
+  proc.reservedFdBase = cp.reservedFdBase;
+  proc.freshSignals = false;
+  proc.traceFile = cp.traceFile;
+  if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
+  await serve(proc, leader);
+  leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid });
 }

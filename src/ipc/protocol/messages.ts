@@ -6,10 +6,19 @@ export const PROTOCOL_VERSION = 1;
 
 const v = t.literal(PROTOCOL_VERSION);
 
+/** The LibOS state a forked child starts from (its parent's, at the fork). */
+const checkpoint = object({
+  cwd: t.str, umask: t.int, uid: t.int, gid: t.int, groups: t.array(t.int),
+  nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
+  logLevel: t.str, traceFile: t.nullable(t.str),
+});
+
+const waitTarget = t.oneOf(['pid', 'pgid', 'any'] as const);
+
 const schemas = {
-  /** worker -> leader: booted and ready for a process */
+  /** worker -> leader: booted (or done with its last process) and ready for a process */
   'worker-ready': object({ type: t.literal('worker-ready'), v, workerPid: t.int }),
-  /** leader -> worker: become this process (the first process of the instance, for now) */
+  /** leader -> worker: become the first process of the instance */
   'start-process': object({
     type: t.literal('start-process'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
     filename: t.str, argv: t.array(t.str), env: t.record(t.str), cwd: t.str,
@@ -21,10 +30,43 @@ const schemas = {
   }),
   /** worker -> leader: the program could not be started (exec failure before any app code ran) */
   'start-failed': object({ type: t.literal('start-failed'), v, vpid: t.int, errno: t.int, message: t.str }),
-  /** worker -> leader: the app process ended */
+  /** worker -> leader: the first process ended, as its host parent saw it */
   'process-exited': object({
     type: t.literal('process-exited'), v, vpid: t.int, code: t.nullable(t.int), signal: t.nullable(t.int),
   }),
+  /** worker -> leader: the app of this worker is gone (its channel closed); the worker is free */
+  'process-gone': object({ type: t.literal('process-gone'), v, vpid: t.int }),
+  /** worker -> leader: fork `parentVpid`; the child's channel end is fd `channelFd` of `parentWorkerPid` */
+  'fork-request': object({
+    type: t.literal('fork-request'), v, reqId: t.int, parentVpid: t.int, parentWorkerPid: t.int,
+    channelFd: t.int, checkpoint,
+  }),
+  /** leader -> worker: the fork is done on our side (childVpid), or failed (errno) */
+  'fork-reply': object({ type: t.literal('fork-reply'), v, reqId: t.int, childVpid: t.int, errno: t.int }),
+  /** leader -> worker: become the forked child `vpid`; take the channel end from the parent's worker */
+  'adopt-fork': object({
+    type: t.literal('adopt-fork'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
+    parentWorkerPid: t.int, channelFd: t.int, checkpoint, cpu: t.nullable(t.int),
+  }),
+  /** worker -> leader: the channel end is taken (errno 0), or could not be (the fork fails) */
+  'adopt-ack': object({ type: t.literal('adopt-ack'), v, vpid: t.int, errno: t.int }),
+  /** worker -> leader: the forked child said who it is on the host */
+  'fork-adopted': object({ type: t.literal('fork-adopted'), v, vpid: t.int, hostPid: t.int }),
+  /** leader -> the first worker (host parent of every app process): reap this host process */
+  'reap': object({ type: t.literal('reap'), v, hostPid: t.int }),
+  /** worker -> leader: a host process it reaped ended with this wait status */
+  'host-exited': object({ type: t.literal('host-exited'), v, hostPid: t.int, status: t.int }),
+  /** worker -> leader: wait for a child of `vpid` */
+  'wait-request': object({
+    type: t.literal('wait-request'), v, reqId: t.int, vpid: t.int, target: waitTarget, id: t.int,
+    noHang: t.bool, noReap: t.bool,
+  }),
+  /** leader -> worker: a child's status (vpid 0: none ready with noHang), or errno */
+  'wait-reply': object({
+    type: t.literal('wait-reply'), v, reqId: t.int, vpid: t.int, status: t.int, uid: t.int, errno: t.int,
+  }),
+  /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
+  'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;
 
 type Schemas = typeof schemas;

@@ -36,7 +36,7 @@ function openAt(proc: LibosProcess, dirfd: number, p: string, flags: number, mod
   const hostFd = onPath(proc, dirfd, p, 'open', (hp) =>
     host.openat(hp.dirfd, hp.path, flags | O_CLOEXEC, effMode),
   );
-  return { hostFd, cloexec: (flags & O_CLOEXEC) !== 0 };
+  return { kind: 'fd', hostFd, cloexec: (flags & O_CLOEXEC) !== 0 };
 }
 
 const sys_open: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), a.uint(2));

@@ -4,11 +4,30 @@ import type { SyscallArgs } from '../syscall-args.js';
 
 /** A new fd for the app: a worker host fd that the stub receives (and the worker then closes). */
 export interface NewFd {
+  kind: 'fd';
   hostFd: number;
   cloexec: boolean;
 }
 
-export type SyscallResult = number | NewFd;
+/** A fork the worker granted: the stub forks and hands the child its channel end. */
+export interface ForkGranted {
+  kind: 'fork';
+  childVpid: number;
+  /** worker host fd of the child's end of its new channel (passed to the stub, then closed) */
+  childChannelFd: number;
+}
+
+/** An exec the worker planned: the stub re-executes itself with this argv. */
+export interface ExecPlanned {
+  kind: 'exec';
+  /** worker host fd of the stub binary (passed to the stub; kept by the worker) */
+  stubFd: number;
+  /** strings put before the app's argv[appArgvFrom...] (the `#!` interpreter chain) */
+  argvPrefix: string[];
+  appArgvFrom: number;
+}
+
+export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned;
 
 export type SyscallHandler = (
   proc: LibosProcess,

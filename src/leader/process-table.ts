@@ -1,0 +1,112 @@
+// The instance's process tree: virtual pids, parents, process groups, zombies and waits, with
+// Linux's PID-namespace rules (orphans go to vpid 1).
+import type { WorkerHandle } from './worker-handle.js';
+
+export type ProcessState = 'running' | 'zombie';
+
+export interface ProcessEntry {
+  readonly vpid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  uid: number;
+  state: ProcessState;
+  /** wait4-style status, once a zombie */
+  status: number;
+  hostPid: number | null;
+  worker: WorkerHandle | null;
+}
+
+export type WaitTargetKind = 'pid' | 'pgid' | 'any';
+
+export interface WaitQuery {
+  waiter: number;
+  target: WaitTargetKind;
+  id: number;
+}
+
+export type WaitOutcome = { kind: 'ready'; entry: ProcessEntry } | { kind: 'none-ready' } | { kind: 'no-children' };
+
+const PID_MAX = 4194304;
+
+export class ProcessTable {
+  private readonly byVpid = new Map<number, ProcessEntry>();
+  private readonly byHostPid = new Map<number, number>();
+  private lastPid = 0;
+
+  /** Allocate the next free vpid, as Linux does (increasing, wrapping, skipping used ones). */
+  allocatePid(): number {
+    for (let i = 0; i < PID_MAX; i++) {
+      this.lastPid = this.lastPid >= PID_MAX - 1 ? 2 : this.lastPid + 1;
+      if (!this.byVpid.has(this.lastPid)) return this.lastPid;
+    }
+    throw new Error('out of pids');
+  }
+
+  add(e: Omit<ProcessEntry, 'state' | 'status'>): ProcessEntry {
+    const entry: ProcessEntry = { ...e, state: 'running', status: 0 };
+    this.byVpid.set(entry.vpid, entry);
+    if (entry.hostPid !== null) this.byHostPid.set(entry.hostPid, entry.vpid);
+    return entry;
+  }
+
+  get(vpid: number): ProcessEntry | undefined {
+    return this.byVpid.get(vpid);
+  }
+
+  byHost(hostPid: number): ProcessEntry | undefined {
+    const vpid = this.byHostPid.get(hostPid);
+    return vpid === undefined ? undefined : this.byVpid.get(vpid);
+  }
+
+  setHostPid(vpid: number, hostPid: number): void {
+    const e = this.byVpid.get(vpid);
+    if (!e) return;
+    e.hostPid = hostPid;
+    this.byHostPid.set(hostPid, vpid);
+  }
+
+  /** Drop a process that never came to life (its fork failed on the host). */
+  remove(vpid: number): void {
+    const e = this.byVpid.get(vpid);
+    if (!e) return;
+    this.byVpid.delete(vpid);
+    if (e.hostPid !== null) this.byHostPid.delete(e.hostPid);
+  }
+
+  /**
+   * The process ended: it becomes a zombie for its parent, and its children are re-parented to
+   * vpid 1. Returns the re-parented children.
+   */
+  exited(vpid: number, status: number): ProcessEntry[] {
+    const e = this.byVpid.get(vpid);
+    if (!e || e.state === 'zombie') return [];
+    e.state = 'zombie';
+    e.status = status;
+    if (e.hostPid !== null) this.byHostPid.delete(e.hostPid);
+    const orphans = [...this.byVpid.values()].filter((c) => c.ppid === vpid);
+    for (const c of orphans) c.ppid = 1;
+    return orphans;
+  }
+
+  /** What a wait by `q.waiter` finds now. */
+  findWaitable(q: WaitQuery): WaitOutcome {
+    let any = false;
+    for (const c of this.byVpid.values()) {
+      if (c.ppid !== q.waiter || c.vpid === q.waiter) continue;
+      if (q.target === 'pid' && c.vpid !== q.id) continue;
+      if (q.target === 'pgid' && c.pgid !== q.id) continue;
+      any = true;
+      if (c.state === 'zombie') return { kind: 'ready', entry: c };
+    }
+    return any ? { kind: 'none-ready' } : { kind: 'no-children' };
+  }
+
+  reap(vpid: number): void {
+    this.remove(vpid);
+  }
+
+  running(): ProcessEntry[] {
+    return [...this.byVpid.values()].filter((e) => e.state === 'running');
+  }
+}

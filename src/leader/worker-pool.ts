@@ -1,0 +1,71 @@
+// Workers waiting for a process. Starting Node costs a lot of CPU here, so a worker whose app
+// has exited comes back to the pool, and a spare is kept warm once the instance forks.
+import type { ChildProcess } from 'node:child_process';
+import type { Message } from '../ipc/protocol/messages.js';
+import type { ProtocolError } from '../ipc/protocol/schema.js';
+import { WorkerHandle } from './worker-handle.js';
+import { spawnWorkerProcess } from './worker-process.js';
+
+export interface PoolEvents {
+  message(worker: WorkerHandle, m: Message): void;
+  protocolError(worker: WorkerHandle, err: ProtocolError): void;
+  gone(worker: WorkerHandle): void;
+}
+
+export class WorkerPool {
+  private readonly idle: WorkerHandle[] = [];
+  private readonly waiting: ((w: WorkerHandle) => void)[] = [];
+  private readonly all = new Set<WorkerHandle>();
+  private booting = 0;
+  /** spare workers kept ready once the instance has forked */
+  spares = 0;
+  started = 0;
+
+  constructor(private readonly events: PoolEvents) {}
+
+  /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
+  add(child: ChildProcess = spawnWorkerProcess()): WorkerHandle {
+    this.started++;
+    this.booting++;
+    const w: WorkerHandle = new WorkerHandle(child, {
+      message: (m) => this.events.message(w, m),
+      protocolError: (err) => this.events.protocolError(w, err),
+      close: () => {
+        this.all.delete(w);
+        const i = this.idle.indexOf(w);
+        if (i >= 0) this.idle.splice(i, 1);
+        this.events.gone(w);
+      },
+    });
+    this.all.add(w);
+    return w;
+  }
+
+  /** The worker said worker-ready: it is free for a process. */
+  ready(w: WorkerHandle): void {
+    if (w.booting) {
+      w.booting = false;
+      this.booting--;
+    }
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  /** A free worker, now or as soon as one is ready. */
+  acquire(): Promise<WorkerHandle> {
+    const w = this.idle.shift();
+    this.refill(1);
+    if (w) return Promise.resolve(w);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private refill(taken: number): void {
+    const want = this.spares + this.waiting.length + taken - this.idle.length - this.booting;
+    for (let i = 0; i < want; i++) this.add();
+  }
+
+  killAll(): void {
+    for (const w of this.all) w.kill();
+  }
+}

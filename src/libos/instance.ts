@@ -1,0 +1,39 @@
+// What the LibOS of one process needs from the rest of the instance (the leader and the other
+// workers). The worker implements it over its connection to the leader.
+import type { LibosProcess } from './process.js';
+
+export interface WaitResult {
+  vpid: number;
+  /** the status as wait4 encodes it */
+  status: number;
+  uid: number;
+}
+
+/** Which children a wait is for, as wait4/waitid name them. */
+export type WaitTarget =
+  | { kind: 'pid'; vpid: number }
+  | { kind: 'pgid'; pgid: number }
+  | { kind: 'any' };
+
+export interface WaitOptions {
+  /** return null instead of blocking when no child has changed state */
+  noHang: boolean;
+  /** leave the child waitable (waitid WNOWAIT) */
+  noReap: boolean;
+}
+
+export interface InstanceServices {
+  /**
+   * Create the process for a fork of `proc`: the leader allocates its vpid and a worker, which
+   * takes `childChannelWorkerFd` (an fd of this worker) as its end of the child's channel.
+   */
+  fork(proc: LibosProcess, childChannelWorkerFd: number): Promise<number>;
+  /** Wait for a child of `proc`; null when `noHang` and none is ready; ECHILD as a SyscallError. */
+  wait(proc: LibosProcess, target: WaitTarget, options: WaitOptions): Promise<WaitResult | null>;
+  /** An fd of the stub binary, for re-executing it on execve. */
+  stubBinaryFd(): number;
+  /** The process has told us who it is on the host (a forked child's first message). */
+  attached(proc: LibosProcess): void;
+  /** Append syscall names to the trace file, in trace mode. */
+  trace: ((names: string[]) => void) | null;
+}

@@ -1,0 +1,147 @@
+// Process life: fork, exec and wait (the `sys_thread.go` of this LibOS). The worker decides
+// and the instance (leader) keeps the process tree; the stub does the host fork and execve.
+import { seqpacketPair } from '../../pal/app.js';
+import { host } from '../../pal/host.js';
+import { Errno, SyscallError } from '../errno.js';
+import { planExec, releasePlan } from '../exec.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../fs/path.js';
+import type { WaitOptions, WaitResult, WaitTarget } from '../instance.js';
+import type { LibosProcess } from '../process.js';
+import type { SyscallArgs } from '../syscall-args.js';
+import type { SyscallHandler } from './types.js';
+
+const CLONE_VM = 0x100;
+const CLONE_VFORK = 0x4000;
+const CLONE_THREAD = 0x10000;
+const MAX_ARG_STRINGS = 0x7fffffff;
+const ARG_MAX = 2 * 1024 * 1024;
+
+/** fork, vfork (a fork here) and clone without CLONE_VM: the stub forks once we say so. */
+async function forkProcess(proc: LibosProcess): Promise<{ kind: 'fork'; childVpid: number; childChannelFd: number }> {
+  const [workerEnd, stubEnd] = seqpacketPair();
+  try {
+    const childVpid = await proc.instance.fork(proc, workerEnd);
+    return { kind: 'fork', childVpid, childChannelFd: stubEnd };
+  } catch (e) {
+    host.close(stubEnd);
+    throw e;
+  } finally {
+    // the child's worker has taken its own copy (or the fork failed)
+    host.close(workerEnd);
+  }
+}
+
+const sys_fork: SyscallHandler = (proc) => forkProcess(proc);
+const sys_vfork: SyscallHandler = (proc) => forkProcess(proc);
+const sys_clone: SyscallHandler = (proc, a) => {
+  const flags = a.raw(0);
+  if ((flags & BigInt(CLONE_THREAD)) || ((flags & BigInt(CLONE_VM)) && !(flags & BigInt(CLONE_VFORK))))
+    throw new SyscallError(Errno.ENOSYS, 'clone: threads are not supported yet');
+  return forkProcess(proc);
+};
+
+/** A NULL-terminated array of strings in app memory (argv, envp). */
+function readStringArray(proc: LibosProcess, addr: number, what: string): string[] {
+  const out: string[] = [];
+  let total = 0;
+  if (addr === 0) return out;
+  for (let i = 0; i < MAX_ARG_STRINGS; i++) {
+    const p = Number(proc.mem.readU64(addr + 8 * i));
+    if (p === 0) return out;
+    const s = proc.mem.readCString(p, ARG_MAX);
+    total += Buffer.byteLength(s) + 1 + 8;
+    if (total > ARG_MAX) throw new SyscallError(Errno.E2BIG, `${what} too long`);
+    out.push(s);
+  }
+  throw new SyscallError(Errno.E2BIG, what);
+}
+
+function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number, flags: number) {
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new SyscallError(Errno.EINVAL, 'execveat flags');
+  const filename = proc.mem.readCString(a.ptr(first));
+  const argv = readStringArray(proc, a.ptr(first + 1), 'argv');
+  readStringArray(proc, a.ptr(first + 2), 'envp'); // checked here; the stub passes the app's own
+  if (filename === '' || dirfd !== AT_FDCWD) throw new SyscallError(Errno.ENOSYS, 'execveat relative to an fd');
+  const plan = planExec(filename, argv, (p) => (p.startsWith('/') ? p : `${proc.cwd === '/' ? '' : proc.cwd}/${p}`));
+  if (proc.pendingExec) releasePlan(proc.pendingExec);
+  proc.pendingExec = plan;
+  return {
+    kind: 'exec' as const,
+    stubFd: proc.instance.stubBinaryFd(),
+    argvPrefix: plan.scriptPrefix ?? [],
+    appArgvFrom: plan.scriptPrefix ? 1 : 0,
+  };
+}
+
+const sys_execve: SyscallHandler = (proc, a) => execAt(proc, AT_FDCWD, a, 0, 0);
+const sys_execveat: SyscallHandler = (proc, a) => execAt(proc, a.int(0), a, 1, a.int(4));
+
+const WNOHANG = 1;
+const WUNTRACED = 2;
+const WEXITED = 4;
+const WCONTINUED = 8;
+const WNOWAIT = 0x1000000;
+const WNOTHREAD = 0x20000000;
+const WALL = 0x40000000;
+const WCLONE = 0x80000000;
+
+function waitTarget(proc: LibosProcess, pid: number): WaitTarget {
+  if (pid > 0) return { kind: 'pid', vpid: pid };
+  if (pid === -1) return { kind: 'any' };
+  return { kind: 'pgid', pgid: pid === 0 ? proc.id.pgid : -pid };
+}
+
+const RUSAGE_SIZE = 144;
+
+const sys_wait4: SyscallHandler = async (proc, a) => {
+  const options = a.int(2);
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) || a.int(0) === -0x80000000)
+    throw new SyscallError(Errno.EINVAL, `wait4 options ${options}`);
+  const r = await proc.instance.wait(proc, waitTarget(proc, a.int(0)), { noHang: (options & WNOHANG) !== 0, noReap: false });
+  if (!r) return 0;
+  if (a.ptr(1)) proc.mem.writeU32s(a.ptr(1), [r.status]);
+  if (a.ptr(3)) proc.mem.write(a.ptr(3), Buffer.alloc(RUSAGE_SIZE));
+  return r.vpid;
+};
+
+const P_ALL = 0;
+const P_PID = 1;
+const P_PGID = 2;
+const SIGCHLD = 17;
+const CLD_EXITED = 1;
+const CLD_KILLED = 2;
+const CLD_DUMPED = 3;
+const SIGINFO_SIZE = 128;
+
+/** A waitid siginfo for a child that ended with wait4-style `status`. */
+function childSiginfo(r: WaitResult): Buffer {
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  const signaled = (r.status & 0x7f) !== 0;
+  info.writeInt32LE(SIGCHLD, 0);
+  info.writeInt32LE(signaled ? (r.status & 0x80 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED, 8);
+  info.writeInt32LE(r.vpid, 16);
+  info.writeUInt32LE(r.uid, 20);
+  info.writeInt32LE(signaled ? r.status & 0x7f : (r.status >> 8) & 0xff, 24);
+  return info;
+}
+
+const sys_waitid: SyscallHandler = async (proc, a) => {
+  const [idtype, id, options] = [a.int(0), a.int(1), a.int(3)];
+  if (!(options & WEXITED) || options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE))
+    throw new SyscallError(Errno.EINVAL, `waitid options ${options}`);
+  let target: WaitTarget;
+  if (idtype === P_ALL) target = { kind: 'any' };
+  else if (idtype === P_PID && id > 0) target = { kind: 'pid', vpid: id };
+  else if (idtype === P_PGID && id >= 0) target = { kind: 'pgid', pgid: id === 0 ? proc.id.pgid : id };
+  else throw new SyscallError(Errno.EINVAL, `waitid idtype ${idtype} id ${id}`);
+  const opts: WaitOptions = { noHang: (options & WNOHANG) !== 0, noReap: (options & WNOWAIT) !== 0 };
+  const r = await proc.instance.wait(proc, target, opts);
+  if (a.ptr(2)) proc.mem.write(a.ptr(2), r ? childSiginfo(r) : Buffer.alloc(SIGINFO_SIZE));
+  if (a.ptr(4)) proc.mem.write(a.ptr(4), Buffer.alloc(RUSAGE_SIZE));
+  return 0;
+};
+
+export const procHandlers = {
+  fork: sys_fork, vfork: sys_vfork, clone: sys_clone, execve: sys_execve, execveat: sys_execveat,
+  wait4: sys_wait4, waitid: sys_waitid,
+} satisfies Record<string, SyscallHandler>;

@@ -1,0 +1,176 @@
+// Measurement: the identity of the code a worker runs, the analogue of an SGX MRENCLAVE.
+//
+// A measurement is a SHA-256 over an ordered list of labelled parts (the PAL stub binary, the
+// worker's own JavaScript under dist/, the manifest bytes, ...). Every part is framed with its
+// label and its length, and the whole is prefixed with a domain tag and the part count, so no
+// byte can move from one part (or label) to its neighbour without changing the result:
+//
+//   SHA-256( TAG || u32be(count) || for each part: u32be(len(label)) label u64be(len(bytes)) bytes )
+//
+// The leader computes the expected measurement once per instance; a worker computes its own and
+// puts it in its attestation report (attestation.ts).
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+/** Size of a measurement in bytes. */
+export const MEASUREMENT_SIZE = 32;
+
+/** One labelled input of a measurement. */
+export interface MeasurementPart {
+  label: string;
+  bytes: Uint8Array;
+}
+
+const TAG = new TextEncoder().encode('gramine-ts measurement v1\0');
+const utf8 = new TextEncoder();
+
+function isPart(p: unknown): p is MeasurementPart {
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    !(p instanceof Uint8Array) &&
+    typeof (p as MeasurementPart).label === 'string' &&
+    (p as MeasurementPart).bytes instanceof Uint8Array
+  );
+}
+
+/**
+ * SHA-256 over labelled, length-prefixed parts. Plain `Uint8Array` parts get the empty label
+ * (their position still counts). Order matters: callers that measure sets sort them first.
+ */
+export function computeMeasurement(parts: readonly Uint8Array[] | readonly MeasurementPart[]): Uint8Array {
+  if (!Array.isArray(parts)) throw new TypeError('computeMeasurement: parts must be an array');
+  const h = sha256.create();
+  h.update(TAG);
+  const u32 = new Uint8Array(4);
+  const u64 = new Uint8Array(8);
+  const u32v = new DataView(u32.buffer);
+  const u64v = new DataView(u64.buffer);
+  u32v.setUint32(0, parts.length);
+  h.update(u32);
+  (parts as readonly (Uint8Array | MeasurementPart)[]).forEach((p, i) => {
+    let label: Uint8Array;
+    let bytes: Uint8Array;
+    if (p instanceof Uint8Array) {
+      label = new Uint8Array(0);
+      bytes = p;
+    } else if (isPart(p)) {
+      label = utf8.encode(p.label);
+      bytes = p.bytes;
+    } else {
+      throw new TypeError(`computeMeasurement: part ${i} is neither a Uint8Array nor {label, bytes}`);
+    }
+    u32v.setUint32(0, label.length);
+    h.update(u32);
+    h.update(label);
+    u64v.setBigUint64(0, BigInt(bytes.length));
+    h.update(u64);
+    h.update(bytes);
+  });
+  return h.digest();
+}
+
+function toLabel(root: string, file: string): string {
+  const rel = path.relative(root, path.resolve(file));
+  if (rel === '') throw new Error(`measureFiles: ${file} is the root directory itself, not a file`);
+  return rel.split(path.sep).join('/');
+}
+
+/** Longest common directory of absolute paths. */
+function commonDir(files: readonly string[]): string {
+  const dirs = files.map((f) => path.dirname(path.resolve(f)).split(path.sep));
+  let common = dirs[0]!;
+  for (const d of dirs.slice(1)) {
+    let i = 0;
+    while (i < common.length && i < d.length && common[i] === d[i]) i++;
+    common = common.slice(0, i);
+  }
+  return common.join(path.sep) || path.sep;
+}
+
+function compareBytewise(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Reads files into measurement parts labelled by their path relative to `root` ('/'
+ * separators), sorted bytewise by label, so the result does not depend on the order of `paths`.
+ * `root` defaults to the longest common directory of the paths. A missing file, a directory, or
+ * two paths with the same label are errors.
+ */
+export async function fileParts(paths: readonly string[], root?: string): Promise<MeasurementPart[]> {
+  if (paths.length === 0) return [];
+  const base = path.resolve(root ?? commonDir(paths));
+  const labelled = paths.map((p) => ({ file: path.resolve(p), label: toLabel(base, p) }));
+  labelled.sort((a, b) => compareBytewise(a.label, b.label));
+  for (let i = 1; i < labelled.length; i++) {
+    if (labelled[i]!.label === labelled[i - 1]!.label) {
+      throw new Error(`measureFiles: ${labelled[i]!.file} is listed twice`);
+    }
+  }
+  return Promise.all(
+    labelled.map(async ({ file, label }) => {
+      try {
+        return { label, bytes: new Uint8Array(await readFile(file)) };
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new Error(`measureFiles: cannot read ${file}: ${msg}`);
+      }
+    }),
+  );
+}
+
+/** The measurement of a set of files (see fileParts for labelling and ordering). */
+export async function measureFiles(paths: readonly string[], root?: string): Promise<Uint8Array> {
+  return computeMeasurement(await fileParts(paths, root));
+}
+
+/**
+ * Regular files under `dir` (recursively, symlinks not followed) whose name passes `accept`,
+ * sorted. `listFiles('dist', (n) => n.endsWith('.js'))` is dist/**\/*.js.
+ */
+export async function listFiles(dir: string, accept: (name: string) => boolean = () => true): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`listFiles: cannot read directory ${d}: ${msg}`);
+    }
+    for (const ent of entries) {
+      const p = path.join(d, ent.name);
+      if (ent.isDirectory()) await walk(p);
+      else if (ent.isFile() && accept(ent.name)) out.push(p);
+    }
+  };
+  await walk(path.resolve(dir));
+  return out.sort(compareBytewise);
+}
+
+/** What makes up a worker's identity. */
+export interface WorkerCode {
+  /** The PAL stub binary. */
+  stubPath: string;
+  /** The compiled worker code; every *.js under it is measured. */
+  distDir: string;
+  /** The manifest, byte for byte as the leader loaded it. */
+  manifest: Uint8Array;
+}
+
+/**
+ * The measurement of a worker: the stub (label "stub"), every dist/**\/*.js (label
+ * "dist/<relative path>") and the manifest (label "manifest"). Leader and worker must call this
+ * with the same inputs to agree.
+ */
+export async function measureWorkerCode(code: WorkerCode): Promise<Uint8Array> {
+  const stub = await fileParts([code.stubPath], path.dirname(path.resolve(code.stubPath)));
+  const js = await fileParts(await listFiles(code.distDir, (n) => n.endsWith('.js')), code.distDir);
+  return computeMeasurement([
+    { label: 'stub', bytes: stub[0]!.bytes },
+    ...js.map((p) => ({ label: `dist/${p.label}`, bytes: p.bytes })),
+    { label: 'manifest', bytes: code.manifest },
+  ]);
+}
