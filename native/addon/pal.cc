@@ -221,9 +221,10 @@ Napi::Value StartWatch(const Napi::CallbackInfo& info, bool receive) {
       uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
   }));
   handle.AddFinalizer(
+      // An active watch outlives its JavaScript handle (as a timer does): it stops itself on
+      // EOF, after its one event, or by stop().
       [](Napi::Env, ChannelWatch* watch) {
         watch->js_released = true;
-        StopWatch(watch);
         FreeIfDone(watch);
       },
       w);

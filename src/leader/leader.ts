@@ -44,7 +44,7 @@ interface ParkedWait {
 
 interface PendingFork {
   parent: WorkerHandle;
-  reqId: number;
+  channelFd: number;
 }
 
 export class Leader {
@@ -172,19 +172,22 @@ export class Leader {
     if (!entry) return;
     entry.worker = child;
     child.vpid = vpid;
-    this.pendingForks.set(vpid, { parent, reqId: m.reqId });
+    this.pendingForks.set(vpid, { parent, channelFd: m.channelFd });
     this.send(child, {
       type: 'adopt-fork', v: 1, vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid,
       parentWorkerPid: m.parentWorkerPid, channelFd: m.channelFd, checkpoint: m.checkpoint, cpu: cpuFor(vpid),
     });
+    // The parent forks right away: the child's first message waits in its channel until its
+    // worker has taken its end (and if that fails, the parent's worker closing the last copy
+    // makes the child's stub give up).
+    this.send(parent, { type: 'fork-reply', v: 1, reqId: m.reqId, childVpid: vpid, errno: 0 });
   }
 
   private onAdoptAck(w: WorkerHandle, m: Msg<'adopt-ack'>): void {
     const pending = this.pendingForks.get(m.vpid);
     if (!pending || w.vpid !== m.vpid) return;
     this.pendingForks.delete(m.vpid);
-    if (m.errno) this.table.remove(m.vpid);
-    this.send(pending.parent, { type: 'fork-reply', v: 1, reqId: pending.reqId, childVpid: m.errno ? 0 : m.vpid, errno: m.errno });
+    this.send(pending.parent, { type: 'fork-channel-taken', v: 1, channelFd: pending.channelFd });
   }
 
   private onProcessGone(w: WorkerHandle, vpid: number): void {

@@ -25,7 +25,8 @@ export interface WaitOptions {
 export interface InstanceServices {
   /**
    * Create the process for a fork of `proc`: the leader allocates its vpid and a worker, which
-   * takes `childChannelWorkerFd` (an fd of this worker) as its end of the child's channel.
+   * takes `childChannelWorkerFd` (an fd of this worker, owned by the instance from now on and
+   * closed once taken) as its end of the child's channel.
    */
   fork(proc: LibosProcess, childChannelWorkerFd: number): Promise<number>;
   /** Wait for a child of `proc`; null when `noHang` and none is ready; ECHILD as a SyscallError. */

@@ -62,7 +62,10 @@ export class LeaderClient {
         reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
       },
     }));
-    if (r.errno) throw new SyscallError(r.errno, 'fork');
+    if (r.errno) {
+      host.close(channelFd);
+      throw new SyscallError(r.errno, 'fork');
+    }
     return r.childVpid;
   }
 

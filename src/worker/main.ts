@@ -51,6 +51,9 @@ function main(): void {
           if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))
             conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status: constants.signals.SIGKILL });
           return;
+        case 'fork-channel-taken':
+          host.close(msg.channelFd);
+          return;
         case 'reparent':
           leader.reparent(msg.vpid, msg.ppid);
           return;

@@ -50,6 +50,8 @@ const schemas = {
   }),
   /** worker -> leader: the channel end is taken (errno 0), or could not be (the fork fails) */
   'adopt-ack': object({ type: t.literal('adopt-ack'), v, vpid: t.int, errno: t.int }),
+  /** leader -> worker: the child's worker has its copy of the channel end: close yours */
+  'fork-channel-taken': object({ type: t.literal('fork-channel-taken'), v, channelFd: t.int }),
   /** worker -> leader: the forked child said who it is on the host */
   'fork-adopted': object({ type: t.literal('fork-adopted'), v, vpid: t.int, hostPid: t.int }),
   /** leader -> the first worker (host parent of every app process): reap this host process */

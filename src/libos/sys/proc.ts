@@ -20,14 +20,12 @@ const ARG_MAX = 2 * 1024 * 1024;
 async function forkProcess(proc: LibosProcess): Promise<{ kind: 'fork'; childVpid: number; childChannelFd: number }> {
   const [workerEnd, stubEnd] = seqpacketPair();
   try {
+    // the instance owns workerEnd from here: it is closed once the child's worker has a copy
     const childVpid = await proc.instance.fork(proc, workerEnd);
     return { kind: 'fork', childVpid, childChannelFd: stubEnd };
   } catch (e) {
     host.close(stubEnd);
     throw e;
-  } finally {
-    // the child's worker has taken its own copy (or the fork failed)
-    host.close(workerEnd);
   }
 }
 
