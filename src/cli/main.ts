@@ -2,6 +2,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { spawnWorkerProcess } from '../leader/worker-process.js';
+import { createPlatformKey } from '../tls-psk/attestation.js';
 
 // Only light modules are imported statically: the first worker is spawned before the rest of
 // the leader loads (see run()).
@@ -15,6 +16,9 @@ const USAGE = `usage: gramine-ts run [--leader-log] [--log-level LEVEL] PROGRAM 
                       development aid: run the app with every syscall trapped and append the
                       names of those it made to FILE
 `;
+
+/** Until manifests arrive, every instance runs the built-in default, measured as no bytes. */
+const NO_MANIFEST = new Uint8Array(0);
 
 interface RunOptions {
   leaderLog: boolean;
@@ -72,9 +76,14 @@ function findProgram(name: string, env: NodeJS.ProcessEnv): string {
 
 async function run(argv: string[]): Promise<number> {
   const opts = parseRun(argv);
-  const firstWorker = spawnWorkerProcess();
-  const [{ Leader }, { createLogger }] = await Promise.all([import('../leader/leader.js'), import('../log.js')]);
-  const leader = new Leader();
+  const platformKey = createPlatformKey();
+  const firstWorker = spawnWorkerProcess(platformKey);
+  const [{ Leader }, { createLogger }, { createInstanceSecrets }] = await Promise.all([
+    import('../leader/leader.js'),
+    import('../log.js'),
+    import('../leader/instance-secrets.js'),
+  ]);
+  const leader = new Leader(createInstanceSecrets(platformKey, NO_MANIFEST));
   leader.adoptFirstWorker(firstWorker);
   if (opts.leaderLog) leader.setLogger(createLogger('leader', 'info'));
   const env: Record<string, string> = {};

@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
 import { describeMessage, type Message } from '../ipc/protocol/messages.js';
+import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable } from './process-table.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
@@ -57,9 +58,14 @@ export class Leader {
   private finish: ((status: ExitStatus, why: string) => void) | null = null;
   private request: RunRequest | null = null;
 
-  constructor() {
-    this.pool = new WorkerPool({
+  constructor(secrets: InstanceSecrets) {
+    this.pool = new WorkerPool(secrets, {
       message: (w, m) => this.onMessage(w, m),
+      refused: (w, reason) => {
+        // attestation failures are always reported, --leader-log or not
+        process.stderr.write(`gramine-ts: worker ${w.pid} refused: ${reason}\n`);
+        this.log?.error(`worker ${w.pid} refused and killed: ${reason}`);
+      },
       protocolError: (w, err) => {
         this.log?.error(`${this.name(w)}: malformed message, worker dropped: ${err.message}`);
         w.kill();
@@ -104,7 +110,7 @@ export class Leader {
 
   private send(w: WorkerHandle, m: Message): void {
     this.log?.info(`leader → ${this.name(w)}  ${describeMessage(m)}`);
-    w.conn.send(m);
+    w.send(m);
   }
 
   private onMessage(w: WorkerHandle, m: Message): void {

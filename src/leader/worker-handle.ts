@@ -1,10 +1,19 @@
-// The leader's handle on one worker process and its message connection.
+// The leader's handle on one worker process: its attested TLS channel and message connection.
 import type { ChildProcess } from 'node:child_process';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { MessageConnection, type ConnectionEvents } from '../ipc/protocol/connection.js';
+import type { Message } from '../ipc/protocol/messages.js';
+import { leaderSecureChannel } from '../tls-psk/channel.js';
+import type { InstanceSecrets } from './instance-secrets.js';
+import { WORKER_LEADER_FD } from './worker-process.js';
+
+export interface WorkerEvents extends ConnectionEvents {
+  /** attestation or the TLS handshake failed: the worker has been killed */
+  refused(reason: string): void;
+}
 
 export class WorkerHandle {
-  readonly conn: MessageConnection;
+  private conn: MessageConnection | null = null;
   /** not yet said worker-ready for the first time */
   booting = true;
   /** the vpid it serves now, or null when free */
@@ -12,13 +21,28 @@ export class WorkerHandle {
 
   constructor(
     readonly child: ChildProcess,
-    events: ConnectionEvents,
+    secrets: InstanceSecrets,
+    events: WorkerEvents,
   ) {
-    this.conn = new MessageConnection(child.stdio[3] as Duplex, events);
+    const socket = child.stdio[WORKER_LEADER_FD] as Socket;
+    socket.pause();
+    leaderSecureChannel(socket, { ...secrets, identity: 'gramine-ts worker' }).then(
+        (tls) => (this.conn = new MessageConnection(tls, events)),
+        (e: unknown) => {
+          this.kill();
+          socket.destroy();
+          events.refused(e instanceof Error ? e.message : String(e));
+          events.close();
+        },
+      );
   }
 
   get pid(): number {
     return this.child.pid ?? -1;
+  }
+
+  send(m: Message): void {
+    this.conn?.send(m);
   }
 
   kill(): void {

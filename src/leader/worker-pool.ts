@@ -3,11 +3,13 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Message } from '../ipc/protocol/messages.js';
 import type { ProtocolError } from '../ipc/protocol/schema.js';
+import type { InstanceSecrets } from './instance-secrets.js';
 import { WorkerHandle } from './worker-handle.js';
 import { spawnWorkerProcess } from './worker-process.js';
 
 export interface PoolEvents {
   message(worker: WorkerHandle, m: Message): void;
+  refused(worker: WorkerHandle, reason: string): void;
   protocolError(worker: WorkerHandle, err: ProtocolError): void;
   gone(worker: WorkerHandle): void;
 }
@@ -21,16 +23,22 @@ export class WorkerPool {
   spares = 0;
   started = 0;
 
-  constructor(private readonly events: PoolEvents) {}
+  constructor(
+    private readonly secrets: InstanceSecrets,
+    private readonly events: PoolEvents,
+  ) {}
 
   /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
-  add(child: ChildProcess = spawnWorkerProcess()): WorkerHandle {
+  add(child: ChildProcess = spawnWorkerProcess(this.secrets.platformKey)): WorkerHandle {
     this.started++;
     this.booting++;
-    const w: WorkerHandle = new WorkerHandle(child, {
+    const w: WorkerHandle = new WorkerHandle(child, this.secrets, {
       message: (m) => this.events.message(w, m),
+      refused: (reason) => this.events.refused(w, reason),
       protocolError: (err) => this.events.protocolError(w, err),
       close: () => {
+        if (!this.all.has(w)) return;
+        if (w.booting) this.booting--;
         this.all.delete(w);
         const i = this.idle.indexOf(w);
         if (i >= 0) this.idle.splice(i, 1);

@@ -1,7 +1,6 @@
 // Loads the native half of the PAL (native/addon). Only src/pal/ imports this module.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { ADDON_PATH } from '../paths.js';
 
 /** Raw addon functions. Each returns a host error as a negative errno number. */
 export interface PalAddon {
@@ -20,12 +19,5 @@ export interface ChannelWatchHandle {
   unref(): void;
 }
 
-/** Root of the installed package (dist/pal/addon.js -> ../..). */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export const STUB_PATH = path.join(PACKAGE_ROOT, 'native', 'stub', 'build', 'gramine-ts-stub');
-
 const require = createRequire(import.meta.url);
-export const addon: PalAddon = require(
-  path.join(PACKAGE_ROOT, 'native', 'addon', 'build', 'Release', 'gramine_ts_pal.node'),
-) as PalAddon;
+export const addon: PalAddon = require(ADDON_PATH) as PalAddon;

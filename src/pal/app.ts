@@ -2,7 +2,8 @@
 // handles on it (pid, pidfd, memory). A first process is spawned here; a forked one arrives as a
 // channel end taken from its parent's worker and says who it is on its first message.
 import { spawn } from 'node:child_process';
-import { addon, STUB_PATH, type ChannelWatchHandle } from './addon.js';
+import { addon, type ChannelWatchHandle } from './addon.js';
+import { STUB_PATH } from '../paths.js';
 import { host } from './host.js';
 
 export interface AppSpawnOptions {

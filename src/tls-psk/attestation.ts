@@ -176,14 +176,11 @@ export function writePlatformKey(stream: Writable, platformKey: Uint8Array): voi
 }
 
 /**
- * Worker side: reads exactly 32 bytes of platform key from an inherited fd, then closes it.
- * Blocking, for use at start-up; copes with a non-blocking fd (EAGAIN) by waiting briefly, up to
- * `timeoutMs`. Throws if the fd ends early or the key does not arrive in time.
+ * Worker side: reads exactly 32 bytes of platform key from an inherited fd, then closes it. The
+ * leader writes the key as soon as it spawns the worker, so the read does not wait for long.
  */
-export function readPlatformKeyFromFd(fd: number, timeoutMs = 10_000): Uint8Array {
+export function readPlatformKeyFromFd(fd: number): Uint8Array {
   const key = new Uint8Array(PLATFORM_KEY_SIZE);
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + timeoutMs;
   let got = 0;
   try {
     while (got < PLATFORM_KEY_SIZE) {
@@ -191,19 +188,9 @@ export function readPlatformKeyFromFd(fd: number, timeoutMs = 10_000): Uint8Arra
       try {
         n = readSync(fd, key, got, PLATFORM_KEY_SIZE - got, null);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') {
-          if (Date.now() > deadline) {
-            throw new AttestationError(`platform key: nothing arrived on fd ${fd} within ${timeoutMs} ms`);
-          }
-          Atomics.wait(sleeper, 0, 0, 2);
-          continue;
-        }
         throw new AttestationError(`platform key: cannot read fd ${fd}: ${(e as Error).message}`);
       }
-      if (n === 0) {
-        throw new AttestationError(`platform key: fd ${fd} ended after ${got} of ${PLATFORM_KEY_SIZE} bytes`);
-      }
+      if (n === 0) throw new AttestationError(`platform key: fd ${fd} ended after ${got} of ${PLATFORM_KEY_SIZE} bytes`);
       got += n;
     }
   } catch (e) {

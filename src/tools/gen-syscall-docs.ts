@@ -2,7 +2,7 @@
 // committed file matches what this produces.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../pal/addon.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { SYSCALL_NAMES } from '../libos/syscall-numbers.js';
 import { SYSCALLS_BY_NR, type SyscallEntry } from '../libos/syscall-table.js';
 

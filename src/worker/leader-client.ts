@@ -2,7 +2,7 @@
 // matched by id, and the InstanceServices the LibOS of this worker's process uses.
 import { appendFileSync } from 'node:fs';
 import { host } from '../pal/host.js';
-import { STUB_PATH } from '../pal/addon.js';
+import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { SyscallError } from '../libos/errno.js';

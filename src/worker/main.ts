@@ -1,77 +1,36 @@
-// A worker: one Node process per app process at a time. It boots, says it is ready, runs the
-// LibOS for the process the leader hands it, and then is ready again (workers are recycled).
-// The channel to the leader is fd 3 (a host socket).
+// A worker: one Node process per app process at a time (the analogue of one Gramine enclave).
+// It attests to the leader over fd 3 (with the platform key from fd 4), opens the TLS-PSK
+// channel, and runs its session. Only what attestation needs is loaded up front; the LibOS
+// loads while the leader checks the report.
 import net from 'node:net';
-import { constants } from 'node:os';
-import { host } from '../pal/host.js';
-import { reapWhenExited } from '../pal/app.js';
-import { MessageConnection } from '../ipc/protocol/connection.js';
-import type { Message } from '../ipc/protocol/messages.js';
-import { LeaderClient } from './leader-client.js';
-import { runFirstProcess, runForkedProcess } from './run-process.js';
+import type { TLSSocket } from 'node:tls';
+import { DIST_DIR, STUB_PATH } from '../paths.js';
+import { readPlatformKeyFromFd } from '../tls-psk/attestation.js';
+import { workerSecureChannel } from '../tls-psk/channel.js';
+import { measureWorkerCode } from '../tls-psk/measurement.js';
 
 const LEADER_FD = 3;
+const PLATFORM_KEY_FD = 4;
+/** Until manifests arrive, every instance runs the built-in default, measured as no bytes. */
+const NO_MANIFEST = new Uint8Array(0);
 
-function fail(e: unknown): never {
-  process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(70);
-}
-
-function main(): void {
-  // The LibOS applies the app's umask itself; the worker creates files on the app's behalf.
-  host.umask(0);
-  // No process of the instance outlives the leader, even a worker stuck in a host call.
-  if (host.dieWithParent(constants.signals.SIGKILL, process.ppid) < 0) process.exit(1);
+/** Attest to the leader and open the TLS-PSK channel on the leader's socket. */
+async function connectToLeader(): Promise<TLSSocket> {
+  const platformKey = readPlatformKeyFromFd(PLATFORM_KEY_FD);
   const socket = new net.Socket({ fd: LEADER_FD, readable: true, writable: true });
-  let busy = false;
-  let leader: LeaderClient;
-  const ready = () => leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid });
-  const run = (job: Promise<void>, recycle: boolean) => {
-    busy = true;
-    job.then(() => {
-      busy = false;
-      if (recycle) ready();
-    }, fail);
-  };
-  const conn = new MessageConnection(socket, {
-    message(msg: Message) {
-      switch (msg.type) {
-        case 'start-process':
-          if (busy) break;
-          // the first process: when it ends, so does the instance
-          return run(runFirstProcess(msg, leader), false);
-        case 'adopt-fork':
-          if (busy) break;
-          return run(runForkedProcess(msg, leader), true);
-        case 'fork-reply':
-        case 'wait-reply':
-          return leader.onReply(msg);
-        case 'reap':
-          // the first worker is the host parent of every app process (CLONE_PARENT)
-          if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))
-            conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status: constants.signals.SIGKILL });
-          return;
-        case 'fork-channel-taken':
-          host.close(msg.channelFd);
-          return;
-        case 'reparent':
-          leader.reparent(msg.vpid, msg.ppid);
-          return;
-        default:
-          break;
-      }
-      process.stderr.write(`gramine-ts worker: unexpected ${msg.type} from the leader\n`);
-    },
-    protocolError(err) {
-      process.stderr.write(`gramine-ts worker: bad message from the leader: ${err.message}\n`);
-    },
-    close() {
-      // Without its leader a worker has nothing to do; its app dies with it (PDEATHSIG).
-      process.exit(0);
-    },
-  });
-  leader = new LeaderClient(conn);
-  ready();
+  socket.pause();
+  const measurement = await measureWorkerCode({ stubPath: STUB_PATH, distDir: DIST_DIR, manifest: NO_MANIFEST });
+  return workerSecureChannel(socket, { platformKey, measurement, identity: 'gramine-ts worker' });
 }
 
-main();
+async function main(): Promise<void> {
+  const session = import('./session.js');
+  const socket = await connectToLeader();
+  (await session).runSession(socket);
+}
+
+main().catch((e: unknown) => {
+  // refused by the leader, or the leader went away: nothing to do without it
+  process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

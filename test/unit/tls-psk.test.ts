@@ -294,27 +294,13 @@ describe('attestation', () => {
     if (!r.ok) expect(r.reason).toMatch(/wrong nonce/);
   });
 
-  it('reads the platform key from an inherited fd (file, and a non-blocking FIFO written late)', async () => {
+  it('reads the platform key from an inherited fd, and refuses a short one', () => {
     const key = createPlatformKey();
     const f = path.join(tmp, 'pk');
     writeFileSync(f, key);
     expect(hex(readPlatformKeyFromFd(openSync(f, 'r')))).toBe(hex(key));
     writeFileSync(f, key.subarray(0, 20));
     expect(() => readPlatformKeyFromFd(openSync(f, 'r'))).toThrow(/ended after 20 of 32 bytes/);
-
-    const fifo = path.join(tmp, 'pk.fifo');
-    execFileSync('mkfifo', [fifo]);
-    writeFileSync(f, key);
-    const rfd = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
-    const wfd = openSync(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK); // keeps the FIFO from reading EOF
-    const writer = spawn('sh', ['-c', 'sleep 0.2; cat "$0" > "$1"', f, fifo], { stdio: 'ignore' });
-    const exited = new Promise((res) => writer.once('exit', res));
-    try {
-      expect(hex(readPlatformKeyFromFd(rfd, 5000))).toBe(hex(key));
-    } finally {
-      closeSync(wfd);
-    }
-    await exited;
   });
 });
 

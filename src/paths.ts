@@ -1,0 +1,8 @@
+// Where the installed package keeps its parts (dist/paths.js -> the package root).
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DIST_DIR = path.join(PACKAGE_ROOT, 'dist');
+export const STUB_PATH = path.join(PACKAGE_ROOT, 'native', 'stub', 'build', 'gramine-ts-stub');
+export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'addon', 'build', 'Release', 'gramine_ts_pal.node');

@@ -1,0 +1,90 @@
+// The attested, encrypted leader<->worker channel over one host socket:
+//
+//   leader -> worker   CHALLENGE  32-byte nonce
+//   worker -> leader   REPORT     128-byte report (measurement, X25519 key + nonce, MAC)
+//   leader -> worker   PROVISION  the instance PSK sealed to the worker's key
+//   then TLS 1.3 with that PSK (leader = server, worker = client) on the same socket.
+//
+// Frames before TLS are a 4-byte big-endian length and the bytes. Neither side sends anything
+// the other does not wait for, so no plaintext byte is left buffered when TLS takes over.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { leaderChallenge, leaderProvision, workerReceive, workerRespond } from './provisioning.js';
+import { acceptTlsPsk, connectTlsPsk } from './tls.js';
+
+const MAX_FRAME = 4096;
+
+export class AttestationRefused extends Error {}
+
+function writeFrame(socket: Socket, bytes: Uint8Array): void {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(bytes.length);
+  socket.write(Buffer.concat([len, bytes]));
+}
+
+/** Read exactly `n` bytes from a paused socket. */
+function readExactly(socket: Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const tryRead = () => {
+      const chunk = socket.read(n) as Buffer | null;
+      if (chunk === null) return;
+      cleanup();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new AttestationRefused('the peer closed the channel during attestation'));
+    };
+    const cleanup = () => {
+      socket.off('readable', tryRead);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.off('error', onEnd);
+    };
+    socket.on('readable', tryRead);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+    socket.once('error', onEnd);
+    tryRead();
+  });
+}
+
+async function readFrame(socket: Socket): Promise<Buffer> {
+  const len = (await readExactly(socket, 4)).readUInt32BE(0);
+  if (len > MAX_FRAME) throw new AttestationRefused(`attestation frame of ${len} bytes`);
+  return readExactly(socket, len);
+}
+
+export interface LeaderSide {
+  platformKey: Uint8Array;
+  psk: Buffer;
+  /** may still be being computed: the challenge goes out first */
+  expectedMeasurement: Uint8Array | Promise<Uint8Array>;
+  identity: string;
+}
+
+/** Leader: challenge the worker, verify its report, provision the PSK, accept TLS. */
+export async function leaderSecureChannel(socket: Socket, side: LeaderSide): Promise<TLSSocket> {
+  const nonce = leaderChallenge();
+  writeFrame(socket, nonce);
+  const report = await readFrame(socket);
+  const result = leaderProvision(side.platformKey, await side.expectedMeasurement, nonce, report, side.psk);
+  if (!result.ok) throw new AttestationRefused(`${result.code}: ${result.reason}`);
+  writeFrame(socket, result.message);
+  return acceptTlsPsk(socket, side.psk, side.identity);
+}
+
+export interface WorkerSide {
+  platformKey: Uint8Array;
+  measurement: Uint8Array;
+  identity: string;
+}
+
+/** Worker: answer the challenge with a report, open the PSK, connect with TLS. */
+export async function workerSecureChannel(socket: Socket, side: WorkerSide): Promise<TLSSocket> {
+  const nonce = await readFrame(socket);
+  const { report, workerSecret } = workerRespond(side.platformKey, side.measurement, nonce);
+  writeFrame(socket, report);
+  const psk = workerReceive(workerSecret, nonce, await readFrame(socket));
+  return connectTlsPsk(socket, psk, side.identity);
+}
