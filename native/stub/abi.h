@@ -14,6 +14,13 @@
 #define GTS_REQ_SYSCALL 2 /* a trapped system call the stub cannot answer alone */
 #define GTS_REQ_TRACE   3 /* trace mode: the syscalls this process made (bitmap follows) */
 #define GTS_REQ_FORKED  4 /* first message of a forked child on its new channel */
+#define GTS_REQ_SIGNALS 5 /* the doorbell rang: which signals are queued for this thread? */
+#define GTS_REQ_CHILD_STARTED 6 /* no reply: fork child args[1] (vpid) is host pid args[0], or -errno */
+
+/* The doorbell: the worker rings it (a reserved host signal) when it has queued signals. */
+#define GTS_DOORBELL_SIGNAL 64
+#define GTS_SIGINFO_SIZE 128
+#define GTS_SIGNALS_MAX 32 /* siginfos in one reply to GTS_REQ_SIGNALS */
 
 #define GTS_TRACE_BITMAP_BYTES 64 /* one bit per syscall number below 512 */
 

@@ -45,8 +45,7 @@ static __attribute__((noreturn)) void worker_gone(void)
     __builtin_unreachable();
 }
 
-long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
-                  void *data, unsigned long data_cap, int *fds, int max_fds)
+void channel_send(int fd, const void *req, unsigned long req_len)
 {
     long r;
     do
@@ -54,6 +53,13 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
     while (r == -EINTR);
     if (r < 0)
         worker_gone();
+}
+
+long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
+                  void *data, unsigned long data_cap, int *fds, int max_fds)
+{
+    long r;
+    channel_send(fd, req, req_len);
 
     union {
         struct k_cmsghdr h;

@@ -65,7 +65,7 @@ static void reset_signal_dispositions(void)
         unsigned long mask;
     } dfl = {0, 0, 0, 0};
     for (int sig = 1; sig <= 64; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
+        if (sig != SIGKILL && sig != SIGSTOP && sig != SIGSYS && sig != GTS_DOORBELL_SIGNAL)
             raw4(__NR_rt_sigaction, sig, &dfl, 0, 8);
 }
 
@@ -78,6 +78,10 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     int reexec = place_channel();
     g_stub.main_host_tid = (int)raw0(__NR_gettid);
+    /* before HELLO: from then on the worker may ring the doorbell */
+    r = install_sigsys_handler();
+    if (r)
+        stub_die("rt_sigaction(SIGSYS)", r);
 
     struct gts_request req = {GTS_REQ_HELLO, (uint32_t)g_stub.main_host_tid, 0, {0}, 0};
     req.args[0] = (uint64_t)g_stub.reserved_fd_base;
@@ -113,9 +117,6 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     for (int i = 0; i < nfds; i++)
         raw1(__NR_close, fds[i]);
 
-    r = install_sigsys_handler();
-    if (r)
-        stub_die("rt_sigaction(SIGSYS)", r);
     /* an exec'd image keeps the filter it had (same stub, same addresses) */
     if (!reexec) {
         r = install_seccomp_filter(g_stub.trace);

@@ -36,6 +36,18 @@ static void announce_forked_child(void)
         die_now();
 }
 
+/*
+ * Tell the worker at once what became of the fork (the child's host pid, or -errno): a signal
+ * may be on its way to the child before the child says a word.
+ */
+static void report_child(long host_pid, int child_vpid)
+{
+    struct gts_request started = {GTS_REQ_CHILD_STARTED, (uint32_t)raw0(__NR_gettid), 0, {0}, 0};
+    started.args[0] = (uint64_t)host_pid;
+    started.args[1] = (uint64_t)child_vpid;
+    channel_send(channel_for_current_thread(), &started, sizeof(started));
+}
+
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     /* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
@@ -61,8 +73,9 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     /* vfork is a fork here; the child gets its own copy of everything. */
     long pid = raw5(__NR_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) {
-        /* the child's worker sees its channel close and lets the vpid go */
+        /* the child's worker sees its channel close; the leader lets the vpid go */
         raw1(__NR_close, child_fd);
+        report_child(pid, child_vpid);
         return pid;
     }
     if (pid == 0) {
@@ -84,6 +97,7 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return 0;
     }
     raw1(__NR_close, child_fd);
+    report_child(pid, child_vpid);
     if (nr == __NR_clone && (flags & CLONE_PARENT_SETTID))
         copy_to_app((void *)a[2], &child_vpid, sizeof(child_vpid));
     return child_vpid;

@@ -31,6 +31,8 @@ struct gts_reply;
 long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
                   void *data, unsigned long data_cap, int *fds, int max_fds);
 int channel_for_current_thread(void);
+/* A message that gets no reply. */
+void channel_send(int fd, const void *req, unsigned long req_len);
 
 /* trap.c */
 long install_sigsys_handler(void);

@@ -18,7 +18,8 @@
 #define K_SIGSYS 31
 #define K_SA_RESTORER 0x04000000
 #define SIGBIT(s) (1UL << ((s) - 1))
-#define RESERVED_SIGNALS SIGBIT(K_SIGSYS)
+#define RESERVED_SIGNALS (SIGBIT(K_SIGSYS) | SIGBIT(GTS_DOORBELL_SIGNAL))
+#define K_SYS_SECCOMP 1
 
 /* Copy from app memory without faulting the stub: the kernel checks the pointer for us. */
 long copy_from_app(void *dst, const void *src, unsigned long n)
@@ -45,9 +46,17 @@ long copy_to_app(void *dst, const void *src, unsigned long n)
     return (unsigned long)r == n ? 0 : -EFAULT;
 }
 
-static int is_reserved_fd(long fd)
+/* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */
+static int is_reserved_fd(long arg)
 {
-    return fd >= g_stub.reserved_fd_base && fd < g_stub.reserved_fd_base + GTS_RESERVED_FDS;
+    unsigned int fd = (unsigned int)arg;
+    return fd >= (unsigned int)g_stub.reserved_fd_base &&
+           fd < (unsigned int)g_stub.reserved_fd_base + GTS_RESERVED_FDS;
+}
+
+static int beyond_app_fds(long arg)
+{
+    return (unsigned int)arg >= (unsigned int)g_stub.reserved_fd_base;
 }
 
 static int overlaps_stub(unsigned long addr, unsigned long len)
@@ -88,8 +97,8 @@ static long forward(long nr, const long *a, void *ip)
 
 static long sys_rt_sigaction(const long *a)
 {
-    long sig = a[0];
-    if (sig == K_SIGSYS) {
+    long sig = (int)a[0];
+    if (sig == K_SIGSYS || sig == GTS_DOORBELL_SIGNAL) {
         /* reserved for the stub: the app sees it unset and cannot set it */
         struct k_sigaction dfl = {0};
         if (a[1])
@@ -134,8 +143,6 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
         default:
             return -EINVAL;
         }
-    } else if (a[0] < 0 || a[0] > 2) {
-        return -EINVAL;
     }
     return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
@@ -144,9 +151,9 @@ static long sys_fcntl(const long *a)
 {
     if (is_reserved_fd(a[0]))
         return -EBADF;
-    if ((a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC) && a[2] >= g_stub.reserved_fd_base)
+    if (((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC) && beyond_app_fds(a[2]))
         return -EINVAL;
-    return raw3(__NR_fcntl, a[0], a[1], a[2]);
+    return raw3(__NR_fcntl, (unsigned int)a[0], a[1], a[2]);
 }
 
 static long sys_close_range(const long *a)
@@ -166,8 +173,8 @@ static long sys_close_range(const long *a)
 static int is_empty_path_fstat(const long *a)
 {
     char c;
-    if (!(a[3] & AT_EMPTY_PATH) || a[0] < 0)
-        return 0;
+    if (!(a[3] & AT_EMPTY_PATH) || (int)a[0] < 0)
+        return 0; /* AT_FDCWD: the cwd is the worker's to know */
     return copy_from_app(&c, (const void *)a[1], 1) == 0 && c == 0;
 }
 
@@ -220,29 +227,29 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_rseq:
         return -ENOSYS; /* as a kernel built without rseq: glibc falls back */
     case __NR_close:
-        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_close, a[0]);
+        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_close, (unsigned int)a[0]);
     case __NR_dup:
-        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_dup, a[0]);
+        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_dup, (unsigned int)a[0]);
     case __NR_dup2:
-        if (is_reserved_fd(a[0]) || a[1] >= g_stub.reserved_fd_base)
+        if (is_reserved_fd(a[0]) || beyond_app_fds(a[1]))
             return -EBADF;
-        return raw2(__NR_dup2, a[0], a[1]);
+        return raw2(__NR_dup2, (unsigned int)a[0], (unsigned int)a[1]);
     case __NR_dup3:
-        if (is_reserved_fd(a[0]) || a[1] >= g_stub.reserved_fd_base)
+        if (is_reserved_fd(a[0]) || beyond_app_fds(a[1]))
             return -EBADF;
-        return raw3(__NR_dup3, a[0], a[1], a[2]);
+        return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
         return sys_fcntl(a);
     case __NR_close_range:
         return sys_close_range(a);
     case __NR_fstat:
-        return is_reserved_fd(a[0]) ? -EBADF : raw2(__NR_fstat, a[0], a[1]);
+        return is_reserved_fd(a[0]) ? -EBADF : raw2(__NR_fstat, (unsigned int)a[0], a[1]);
     case __NR_newfstatat:
         if (is_empty_path_fstat(a))
-            return is_reserved_fd(a[0]) ? -EBADF : raw4(__NR_newfstatat, a[0], a[1], a[2], a[3]);
+            return is_reserved_fd(a[0]) ? -EBADF : raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
         return forward(nr, a, ip);
     case __NR_getdents64:
-        return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, a[0], a[1], a[2]);
+        return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, (unsigned int)a[0], a[1], a[2]);
     case __NR_rt_sigaction:
         return sys_rt_sigaction(a);
     case __NR_prctl:
@@ -293,14 +300,51 @@ static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *u
     return handle(nr, a, ip, uc);
 }
 
+/* A SIGSYS that seccomp did not send (kill, raise): the app cannot handle it, so it dies of it. */
+static void die_of_sigsys(void)
+{
+    struct k_sigaction dfl = {0};
+    unsigned long unblock = SIGBIT(K_SIGSYS);
+    raw4(__NR_rt_sigaction, K_SIGSYS, &dfl, 0, 8);
+    raw2(__NR_kill, raw0(__NR_getpid), K_SIGSYS);
+    raw4(__NR_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &unblock, 0, 8);
+}
+
 static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontext *uc)
 {
     (void)sig;
+    if (info->si_code != K_SYS_SECCOMP) {
+        die_of_sigsys();
+        return;
+    }
     struct sigcontext *r = &uc->uc_mcontext;
     long a[6] = {(long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9};
     long ret = g_stub.trace ? handle_traced(info->syscall, a, info->call_addr, uc)
                             : handle(info->syscall, a, info->call_addr, uc);
     r->rax = (unsigned long)ret;
+}
+
+/*
+ * The doorbell: the worker has queued signals for this thread (from another process, or the
+ * LibOS: SIGCHLD). Fetch them and raise each on ourselves with its virtual siginfo; the host
+ * then delivers them as Linux would once this handler returns. It never interrupts a request
+ * on the channel: the SIGSYS handler blocks every signal.
+ */
+static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
+{
+    (void)sig;
+    (void)info;
+    (void)uc;
+    static char infos[GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE];
+    struct gts_request req = {GTS_REQ_SIGNALS, 0, 0, {0}, 0};
+    struct gts_reply reply;
+    long tid = raw0(__NR_gettid), pid = raw0(__NR_getpid);
+    req.host_tid = (uint32_t)tid;
+    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, infos, sizeof(infos), 0, 0);
+    for (long i = 0; i < reply.ret && i < GTS_SIGNALS_MAX; i++) {
+        char *si = infos + i * GTS_SIGINFO_SIZE;
+        raw4(__NR_rt_tgsigqueueinfo, pid, tid, *(int *)si, si);
+    }
 }
 
 extern void sigsys_restorer(void) __attribute__((visibility("hidden")));
@@ -320,5 +364,10 @@ long install_sigsys_handler(void)
         .restorer = (void *)sigsys_restorer,
         .mask = ~0UL,
     };
-    return raw4(__NR_rt_sigaction, K_SIGSYS, &act, 0, 8);
+    long r = raw4(__NR_rt_sigaction, K_SIGSYS, &act, 0, 8);
+    if (r)
+        return r;
+    act.handler = (void *)doorbell_handler;
+    act.flags |= SA_RESTART;
+    return raw4(__NR_rt_sigaction, GTS_DOORBELL_SIGNAL, &act, 0, 8);
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { describeMessage, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable } from './process-table.js';
+import { childExitSignal } from '../libos/signals.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -26,6 +27,7 @@ export type ExitStatus = number;
 const FIRST_VPID = 1;
 const ECHILD = 10;
 const EAGAIN = 11;
+const ESRCH = 3;
 
 /**
  * A worker and its app share one CPU: each trapped call is a round trip between them, and a
@@ -53,6 +55,8 @@ export class Leader {
   private readonly pool: WorkerPool;
   private readonly parkedWaits: ParkedWait[] = [];
   private readonly pendingForks = new Map<number, PendingFork>();
+  private readonly pendingAcks = new Map<number, { left: number; done: () => void }>();
+  private nextAckId = 1;
   private firstWorker: WorkerHandle | null = null;
   private log: Logger | null = null;
   private finish: ((status: ExitStatus, why: string) => void) | null = null;
@@ -128,10 +132,19 @@ export class Leader {
         return void this.onForkRequest(w, m);
       case 'adopt-ack':
         return this.onAdoptAck(w, m);
-      case 'fork-adopted':
+      case 'fork-adopted': {
+        if (m.hostPid <= 0) {
+          // the host fork failed: the child never existed
+          this.table.remove(m.vpid);
+          return;
+        }
         this.table.setHostPid(m.vpid, m.hostPid);
+        const child = this.table.get(m.vpid)?.worker;
+        // before any signal for it: the child's worker can ring its doorbell from now on
+        if (child) this.send(child, { type: 'attach', v: 1, vpid: m.vpid, hostPid: m.hostPid });
         if (this.firstWorker) this.send(this.firstWorker, { type: 'reap', v: 1, hostPid: m.hostPid });
         return;
+      }
       case 'host-exited': {
         const e = this.table.byHost(m.hostPid);
         if (e) this.onProcessExited(e.vpid, m.status);
@@ -141,6 +154,10 @@ export class Leader {
         return this.onProcessGone(w, m.vpid);
       case 'wait-request':
         return this.onWait(w, m);
+      case 'kill-request':
+        return this.onKill(w, m);
+      case 'signal-queued':
+        return this.onSignalQueued(m.ackId);
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
@@ -199,15 +216,45 @@ export class Leader {
   private onProcessGone(w: WorkerHandle, vpid: number): void {
     const e = this.table.get(vpid);
     if (e && e.worker === w) e.worker = null;
-    // a child whose host fork failed never said who it was: it never existed
-    if (e && e.hostPid === null) this.table.remove(vpid);
   }
 
   private onProcessExited(vpid: number, status: number): void {
     const orphans = this.table.exited(vpid, status);
     for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
     const e = this.table.get(vpid);
-    if (e) this.wakeWaiters(e.ppid);
+    if (!e) return;
+    const parent = this.table.get(e.ppid);
+    if (parent?.worker && parent.state === 'running') {
+      const s = childExitSignal(vpid, e.uid, status);
+      this.send(parent.worker, { type: 'signal', v: 1, vpid: parent.vpid, ...s, status: s.status ?? null, ackId: null });
+    }
+    this.wakeWaiters(e.ppid);
+  }
+
+  /**
+   * kill(2) across the instance: the targets' workers queue the signal and ring their stubs;
+   * once every one has, the signal is pending everywhere and the sender hears back.
+   */
+  private onKill(w: WorkerHandle, m: Msg<'kill-request'>): void {
+    const sender = this.table.get(m.sender);
+    const targets = this.table.killTargets(m.sender, m.target, m.id);
+    const reply = () => this.send(w, { type: 'kill-reply', v: 1, reqId: m.reqId, errno: targets.length ? 0 : ESRCH });
+    const live = m.sig === 0 || !sender ? [] : targets.filter((t) => t.state === 'running' && t.worker);
+    if (!live.length) return reply();
+    const ackId = this.nextAckId++;
+    this.pendingAcks.set(ackId, { left: live.length, done: reply });
+    for (const t of live) {
+      this.send(t.worker!, {
+        type: 'signal', v: 1, vpid: t.vpid, signo: m.sig, code: m.code, pid: m.sender, uid: sender!.uid, status: null, ackId,
+      });
+    }
+  }
+
+  private onSignalQueued(ackId: number): void {
+    const p = this.pendingAcks.get(ackId);
+    if (!p || --p.left > 0) return;
+    this.pendingAcks.delete(ackId);
+    p.done();
   }
 
   private onWait(w: WorkerHandle, m: Msg<'wait-request'>): void {

@@ -102,6 +102,14 @@ export class ProcessTable {
     return any ? { kind: 'none-ready' } : { kind: 'no-children' };
   }
 
+  /** The processes kill(2) from `sender` reaches: a pid, a group, or all but vpid 1 and itself. */
+  killTargets(sender: number, target: WaitTargetKind | 'all', id: number): ProcessEntry[] {
+    const all = [...this.byVpid.values()];
+    if (target === 'pid') return all.filter((e) => e.vpid === id);
+    if (target === 'pgid') return all.filter((e) => e.pgid === id && e.state === 'running');
+    return all.filter((e) => e.vpid !== 1 && e.vpid !== sender && e.state === 'running');
+  }
+
   reap(vpid: number): void {
     this.remove(vpid);
   }

@@ -3,12 +3,14 @@
 import { host } from '../pal/host.js';
 import {
   ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
-  REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REQ_FORKED, REQ_HELLO, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS,
+  REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_HELLO, REQ_SIGNALS, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS,
+  SIGNALS_MAX,
   REQUEST_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
 import { releasePlan } from './exec.js';
+import { encodeSiginfo } from './signals.js';
 import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
@@ -48,6 +50,8 @@ export class SyscallDispatcher {
     else if (kind === REQ_HELLO) this.onHello();
     else if (kind === REQ_TRACE) this.onTrace();
     else if (kind === REQ_FORKED) this.onForked();
+    else if (kind === REQ_SIGNALS) this.onSignals();
+    else if (kind === REQ_CHILD_STARTED) this.proc.instance.childStarted(this.args.int(1), this.args.int(0));
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -107,6 +111,8 @@ export class SyscallDispatcher {
         host.close(result.childChannelFd);
         return;
       case 'exec': {
+        // until the new image says HELLO, its doorbell handler is not there
+        this.proc.signals.setReady(false);
         // struct gts_exec_reply: prefix_count u32, app_argv_from u32, then the strings
         const strings = Buffer.from(result.argvPrefix.map((a) => `${a}\0`).join(''));
         const body = Buffer.alloc(8 + strings.length);
@@ -141,17 +147,26 @@ export class SyscallDispatcher {
     this.sendResult(0);
   }
 
-  /** A forked child's first message on its own channel: its host pid (and tid). */
+  /** The doorbell rang: hand over the queued signals (the stub raises them on itself). */
+  private onSignals(): void {
+    const infos = this.proc.signals.take(SIGNALS_MAX).map(encodeSiginfo);
+    const body = Buffer.concat(infos);
+    this.send(Buffer.concat([this.header(infos.length, 0, body.length), body]));
+  }
+
+  /**
+   * A forked child's first message on its own channel: its host pid (and tid). The leader may
+   * have told us already (the parent's stub reports the child at once).
+   */
   private onForked(): void {
     const hostPid = this.args.int(0);
-    if (this.proc.app.hostPid >= 0 || hostPid <= 0) {
+    if (hostPid <= 0 || (this.proc.app.hostPid >= 0 && this.proc.app.hostPid !== hostPid)) {
       this.proc.log.error({ hostPid }, 'unexpected FORKED from the stub');
       this.sendResult(-Errno.EINVAL);
       return;
     }
-    this.proc.app.attach(hostPid);
+    this.proc.attach(hostPid);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
-    this.proc.instance.attached(this.proc);
     this.sendResult(0);
   }
 
@@ -183,5 +198,6 @@ export class SyscallDispatcher {
     this.send(msg, fds);
     releasePlan(plan);
     this.proc.pendingExec = null;
+    this.proc.signals.setReady(true);
   }
 }

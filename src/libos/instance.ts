@@ -22,7 +22,12 @@ export interface WaitOptions {
   noReap: boolean;
 }
 
+/** Who a kill is for, as kill(2) names them. */
+export type KillTarget = { kind: 'pid'; vpid: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
+
 export interface InstanceServices {
+  /** Send `sig` (0: just check) from `proc` to other processes; ESRCH/EPERM as SyscallErrors. */
+  kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void>;
   /**
    * Create the process for a fork of `proc`: the leader allocates its vpid and a worker, which
    * takes `childChannelWorkerFd` (an fd of this worker, owned by the instance from now on and
@@ -33,8 +38,8 @@ export interface InstanceServices {
   wait(proc: LibosProcess, target: WaitTarget, options: WaitOptions): Promise<WaitResult | null>;
   /** An fd of the stub binary, for re-executing it on execve. */
   stubBinaryFd(): number;
-  /** The process has told us who it is on the host (a forked child's first message). */
-  attached(proc: LibosProcess): void;
+  /** The stub of `proc` forked: child `vpid` is host process `hostPid`. */
+  childStarted(vpid: number, hostPid: number): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

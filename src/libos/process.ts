@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import type { ExecPlan } from './exec.js';
 import type { InstanceServices } from './instance.js';
 import { AppMemory } from './memory.js';
+import { SignalQueue } from './signals.js';
+import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
 export interface Credentials {
   uid: number;
@@ -30,6 +32,7 @@ export interface ResourceLimit {
 
 export class LibosProcess {
   readonly mem: AppMemory;
+  readonly signals: SignalQueue;
   /** Absolute, canonical path of the working directory. */
   cwd: string;
   umask = 0o022;
@@ -45,6 +48,14 @@ export class LibosProcess {
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
 
+  /** Learn the host pid of a forked child (from the leader or its own first message). */
+  attach(hostPid: number): void {
+    if (this.app.hostPid >= 0) return;
+    this.app.attach(hostPid);
+    this.mainHostTid = hostPid;
+    this.signals.setReady(true); // a forked child has its parent's doorbell handler
+  }
+
   constructor(
     readonly id: ProcessIdentity,
     readonly creds: Credentials,
@@ -54,6 +65,7 @@ export class LibosProcess {
     readonly instance: InstanceServices,
   ) {
     this.mem = new AppMemory(app);
+    this.signals = new SignalQueue(() => app.kill(DOORBELL_SIGNAL));
     this.cwd = cwd;
   }
 }

@@ -6,6 +6,12 @@ export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
 export const REQ_TRACE = 3;
 export const REQ_FORKED = 4;
+export const REQ_SIGNALS = 5;
+export const REQ_CHILD_STARTED = 6;
+
+export const DOORBELL_SIGNAL = 64;
+export const SIGINFO_SIZE = 128;
+export const SIGNALS_MAX = 32;
 export const TRACE_BITMAP_BYTES = 64;
 
 /** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64. */

@@ -6,10 +6,10 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { SyscallError } from '../libos/errno.js';
-import type { InstanceServices, WaitOptions, WaitResult, WaitTarget } from '../libos/instance.js';
+import type { InstanceServices, KillTarget, WaitOptions, WaitResult, WaitTarget } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 
-type Reply = Extract<Message, { type: 'fork-reply' | 'wait-reply' }>;
+type Reply = Extract<Message, { type: 'fork-reply' | 'wait-reply' | 'kill-reply' }>;
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
@@ -46,8 +46,9 @@ export class LeaderClient {
     return {
       fork: (proc, fd) => this.fork(proc, fd),
       wait: (proc, target, options) => this.wait(proc, target, options),
+      kill: (proc, target, sig, code) => this.kill(proc, target, sig, code),
       stubBinaryFd: () => this.stubBinaryFd(),
-      attached: (proc) => this.conn.send({ type: 'fork-adopted', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid }),
+      childStarted: (vpid, hostPid) => this.conn.send({ type: 'fork-adopted', v: 1, vpid, hostPid }),
       trace: traceFile ? (names) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null,
     };
   }
@@ -76,6 +77,27 @@ export class LeaderClient {
     }));
     if (r.errno) throw new SyscallError(r.errno, 'wait');
     return r.vpid === 0 ? null : { vpid: r.vpid, status: r.status, uid: r.uid };
+  }
+
+  private async kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void> {
+    const id = target.kind === 'pid' ? target.vpid : target.kind === 'pgid' ? target.pgid : 0;
+    const r = await this.request<Extract<Reply, { type: 'kill-reply' }>>((reqId) => ({
+      type: 'kill-request', v: 1, reqId, sender: proc.id.vpid, target: target.kind, id, sig, code,
+    }));
+    if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
+  }
+
+  /** The leader tells us the host pid of the forked child we serve. */
+  attach(vpid: number, hostPid: number): void {
+    if (this.current?.id.vpid === vpid) this.current.attach(hostPid);
+  }
+
+  /** A signal the leader routed to our process. */
+  deliver(m: Extract<Message, { type: 'signal' }>): void {
+    if (this.current?.id.vpid === m.vpid)
+      this.current.signals.queue({ signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}) });
+    // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
+    if (m.ackId !== null) this.conn.send({ type: 'signal-queued', v: 1, ackId: m.ackId });
   }
 
   private stubBinaryFd(): number {

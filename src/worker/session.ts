@@ -43,7 +43,12 @@ export function runSession(socket: TLSSocket): void {
           return run(runForkedProcess(msg, leader), true);
         case 'fork-reply':
         case 'wait-reply':
+        case 'kill-reply':
           return leader.onReply(msg);
+        case 'signal':
+          return leader.deliver(msg);
+        case 'attach':
+          return leader.attach(msg.vpid, msg.hostPid);
         case 'reap':
           // the first worker is the host parent of every app process (CLONE_PARENT)
           if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))

@@ -52,8 +52,10 @@ const schemas = {
   'adopt-ack': object({ type: t.literal('adopt-ack'), v, vpid: t.int, errno: t.int }),
   /** leader -> worker: the child's worker has its copy of the channel end: close yours */
   'fork-channel-taken': object({ type: t.literal('fork-channel-taken'), v, channelFd: t.int }),
-  /** worker -> leader: the forked child said who it is on the host */
+  /** worker -> leader: the parent's stub forked: the child is this host process (or -errno: it failed) */
   'fork-adopted': object({ type: t.literal('fork-adopted'), v, vpid: t.int, hostPid: t.int }),
+  /** leader -> worker: the forked child you serve is this host process */
+  'attach': object({ type: t.literal('attach'), v, vpid: t.int, hostPid: t.int }),
   /** leader -> the first worker (host parent of every app process): reap this host process */
   'reap': object({ type: t.literal('reap'), v, hostPid: t.int }),
   /** worker -> leader: a host process it reaped ended with this wait status */
@@ -67,6 +69,21 @@ const schemas = {
   'wait-reply': object({
     type: t.literal('wait-reply'), v, reqId: t.int, vpid: t.int, status: t.int, uid: t.int, errno: t.int,
   }),
+  /** worker -> leader: `sender` sends `sig` (0: existence check) to a pid, a group, or all */
+  'kill-request': object({
+    type: t.literal('kill-request'), v, reqId: t.int, sender: t.int, target: t.oneOf(['pid', 'pgid', 'all'] as const),
+    id: t.int, sig: t.int, code: t.int,
+  }),
+  'kill-reply': object({ type: t.literal('kill-reply'), v, reqId: t.int, errno: t.int }),
+  /**
+   * leader -> worker: queue this signal for process `vpid` (siginfo fields, virtual); with an
+   * `ackId`, answer signal-queued once it is pending on the host process
+   */
+  'signal': object({
+    type: t.literal('signal'), v, vpid: t.int, signo: t.int, code: t.int, pid: t.int, uid: t.int,
+    status: t.nullable(t.int), ackId: t.nullable(t.int),
+  }),
+  'signal-queued': object({ type: t.literal('signal-queued'), v, ackId: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

@@ -1,36 +1,52 @@
-// Signals sent by the app. A single-process instance for now: only the app itself is a target.
-import { check, Errno, SyscallError } from '../errno.js';
+// Signals sent by the app (the `sys_signal.go` of this LibOS). A signal for the app itself is
+// queued here; one for other processes goes through the leader, which knows the process tree
+// and groups. Either way it reaches its target with a virtual siginfo (see ../signals.ts).
+import { Errno, SyscallError } from '../errno.js';
+import type { KillTarget } from '../instance.js';
 import type { LibosProcess } from '../process.js';
+import { SI_TKILL, SI_USER } from '../signals.js';
 import type { SyscallHandler } from './types.js';
 
 const MAX_SIGNAL = 64;
+/** the stub's doorbell: not available to apps (sending it is EINVAL) */
+const RESERVED_SIGNAL = 64;
 
 function checkSignal(sig: number): void {
-  if (sig < 0 || sig > MAX_SIGNAL) throw new SyscallError(Errno.EINVAL, `signal ${sig}`);
+  if (sig < 0 || sig > MAX_SIGNAL || sig === RESERVED_SIGNAL) throw new SyscallError(Errno.EINVAL, `signal ${sig}`);
 }
 
-function isSelf(proc: LibosProcess, pid: number): boolean {
-  return pid === proc.id.vpid || pid === 0 || pid === -1 || pid === -proc.id.pgid;
+async function send(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<number> {
+  if (target.kind === 'pid' && target.vpid === proc.id.vpid) {
+    if (sig !== 0) proc.signals.queue({ signo: sig, code, pid: proc.id.vpid, uid: proc.creds.uid });
+    return 0;
+  }
+  await proc.instance.kill(proc, target, sig, code);
+  return 0;
 }
 
 const sys_kill: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
   const sig = a.int(1);
   checkSignal(sig);
-  if (!isSelf(proc, pid)) throw new SyscallError(Errno.ESRCH, `kill ${pid}`);
-  return sig === 0 ? 0 : check(proc.app.kill(sig), `kill ${pid}`);
+  if (pid === -0x80000000) throw new SyscallError(Errno.ESRCH, 'kill INT_MIN');
+  let target: KillTarget;
+  if (pid > 0) target = { kind: 'pid', vpid: pid };
+  else if (pid === 0) target = { kind: 'pgid', pgid: proc.id.pgid };
+  else if (pid === -1) target = { kind: 'all' };
+  else target = { kind: 'pgid', pgid: -pid };
+  return send(proc, target, sig, SI_USER);
 };
 
-function threadKill(proc: LibosProcess, tgid: number, tid: number, sig: number): number {
+/** tgkill and tkill: one thread, named by its tid (processes are single-threaded for now). */
+function threadKill(proc: LibosProcess, tgid: number | null, tid: number, sig: number): Promise<number> {
   checkSignal(sig);
-  if (tid <= 0 || (tgid !== -1 && tgid <= 0)) throw new SyscallError(Errno.EINVAL, `tgkill ${tgid} ${tid}`);
-  if ((tgid !== -1 && tgid !== proc.id.vpid) || tid !== proc.id.vpid)
-    throw new SyscallError(Errno.ESRCH, `tgkill ${tgid} ${tid}`);
-  return sig === 0 ? 0 : check(proc.app.tgkill(proc.mainHostTid, sig), `tgkill ${tid}`);
+  if (tid <= 0 || (tgid !== null && tgid <= 0)) throw new SyscallError(Errno.EINVAL, `tgkill ${tgid} ${tid}`);
+  if (tgid !== null && tgid !== tid) throw new SyscallError(Errno.ESRCH, `tgkill ${tgid} ${tid}`);
+  return send(proc, { kind: 'pid', vpid: tid }, sig, SI_TKILL);
 }
 
 const sys_tgkill: SyscallHandler = (proc, a) => threadKill(proc, a.int(0), a.int(1), a.int(2));
-const sys_tkill: SyscallHandler = (proc, a) => threadKill(proc, -1, a.int(0), a.int(1));
+const sys_tkill: SyscallHandler = (proc, a) => threadKill(proc, null, a.int(0), a.int(1));
 
 export const signalHandlers = {
   kill: sys_kill, tgkill: sys_tgkill, tkill: sys_tkill,

@@ -1,0 +1,69 @@
+// Signals queued for an app process by the LibOS (from another process, or SIGCHLD), with their
+// virtual siginfo. Delivery is the host's: the worker rings the stub's doorbell (a reserved host
+// signal), and the stub raises each queued signal on itself with rt_tgsigqueueinfo.
+import { SIGINFO_SIZE } from '../pal/channel-abi.js';
+
+export const SI_USER = 0;
+export const SI_TKILL = -6;
+export const SIGCHLD = 17;
+export const CLD_EXITED = 1;
+export const CLD_KILLED = 2;
+export const CLD_DUMPED = 3;
+
+export interface QueuedSignal {
+  signo: number;
+  code: number;
+  /** virtual pid and uid of the sender (for SIGCHLD: the child) */
+  pid: number;
+  uid: number;
+  /** SIGCHLD: exit code or terminating signal */
+  status?: number;
+}
+
+/** siginfo_t as x86-64 Linux lays it out (kill and SIGCHLD members). */
+export function encodeSiginfo(s: QueuedSignal): Buffer {
+  const b = Buffer.alloc(SIGINFO_SIZE);
+  b.writeInt32LE(s.signo, 0);
+  b.writeInt32LE(s.code, 8);
+  b.writeInt32LE(s.pid, 16);
+  b.writeUInt32LE(s.uid, 20);
+  if (s.status !== undefined) b.writeInt32LE(s.status, 24);
+  return b;
+}
+
+/** The SIGCHLD a parent gets for a child that ended with wait4-style `status`. */
+export function childExitSignal(childVpid: number, uid: number, status: number): QueuedSignal {
+  const signaled = (status & 0x7f) !== 0;
+  return {
+    signo: SIGCHLD,
+    code: signaled ? (status & 0x80 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED,
+    pid: childVpid,
+    uid,
+    status: signaled ? status & 0x7f : (status >> 8) & 0xff,
+  };
+}
+
+export class SignalQueue {
+  private pending: QueuedSignal[] = [];
+  /** the stub has its doorbell handler in place (not between an execve and the new HELLO) */
+  private ready = false;
+
+  constructor(private readonly ring: () => void) {}
+
+  queue(s: QueuedSignal): void {
+    this.pending.push(s);
+    if (this.ready && this.pending.length === 1) this.ring();
+  }
+
+  setReady(ready: boolean): void {
+    this.ready = ready;
+    if (ready && this.pending.length) this.ring();
+  }
+
+  /** Up to `max` queued signals, oldest first; rings again if more are left. */
+  take(max: number): QueuedSignal[] {
+    const out = this.pending.splice(0, max);
+    if (this.pending.length && this.ready) queueMicrotask(() => this.ring());
+    return out;
+  }
+}
