@@ -16,6 +16,15 @@
 
 namespace {
 
+std::string Latin1Bytes(napi_env env, napi_value v) {
+  size_t len = 0;
+  napi_get_value_string_latin1(env, v, nullptr, 0, &len);
+  std::string out(len + 1, '\0');
+  napi_get_value_string_latin1(env, v, &out[0], len + 1, &len);
+  out.resize(len);
+  return out;
+}
+
 // Generic host system call: numbers and bigints pass as integers, typed arrays as pointers to
 // their bytes, strings as NUL-terminated copies, null/undefined as 0.
 Napi::Value Syscall(const Napi::CallbackInfo& info) {
@@ -38,7 +47,8 @@ Napi::Value Syscall(const Napi::CallbackInfo& info) {
       uint8_t* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
       args[i - 1] = reinterpret_cast<long>(base + ta.ByteOffset());
     } else if (v.IsString()) {
-      strings.push_back(v.As<Napi::String>().Utf8Value());
+      // Paths are byte strings: the LibOS keeps them as latin1 strings, one char per byte.
+      strings.push_back(Latin1Bytes(env, v));
       args[i - 1] = reinterpret_cast<long>(strings.back().c_str());
     } else if (v.IsNull() || v.IsUndefined()) {
       args[i - 1] = 0;
@@ -97,7 +107,7 @@ Napi::Value MoveMemory(const Napi::CallbackInfo& info, bool write) {
 Napi::Value ReadMemory(const Napi::CallbackInfo& info) { return MoveMemory(info, false); }
 Napi::Value WriteMemory(const Napi::CallbackInfo& info) { return MoveMemory(info, true); }
 
-// readCString(pid, addr, max): the string, or -errno (-ENAMETOOLONG past max bytes).
+// readCString(pid, addr, max): the bytes as a latin1 string, or -errno (-ENAMETOOLONG past max).
 Napi::Value ReadCString(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
@@ -118,7 +128,10 @@ Napi::Value ReadCString(const Napi::CallbackInfo& info) {
       out.append(chunk, static_cast<char*>(nul) - chunk);
       if (out.size() >= max)
         break;
-      return Napi::String::New(env, out);
+      // bytes as a latin1 string: file names need not be UTF-8
+      napi_value str;
+      napi_create_string_latin1(env, out.data(), out.size(), &str);
+      return Napi::Value(env, str);
     }
     out.append(chunk, static_cast<size_t>(r));
     addr += static_cast<uint64_t>(r);

@@ -25,6 +25,29 @@ static __attribute__((noreturn)) void die_now(void)
     __builtin_unreachable();
 }
 
+struct k_rlimit {
+    unsigned long cur, max;
+};
+
+/*
+ * dup3 into a reserved slot, which may lie above an RLIMIT_NOFILE the app lowered: the soft
+ * limit is raised to the hard one for the moment of the dup.
+ */
+static long place_fd(int fd, int slot)
+{
+    struct k_rlimit old, raised;
+    if (raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &old) < 0)
+        return -1;
+    raised.cur = old.max;
+    raised.max = old.max;
+    if (old.cur <= (unsigned long)slot)
+        raw4(__NR_prlimit64, 0, 7, &raised, 0);
+    long r = raw3(__NR_dup3, fd, slot, 0);
+    if (old.cur <= (unsigned long)slot)
+        raw4(__NR_prlimit64, 0, 7, &old, 0);
+    return r;
+}
+
 /* The new child's first words on its own channel: who it is on the host. */
 static void announce_forked_child(void)
 {
@@ -81,7 +104,7 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     if (pid == 0) {
         g_stub.vpid = child_vpid;
         g_stub.main_host_tid = (int)raw0(__NR_gettid);
-        if (raw3(__NR_dup3, child_fd, g_stub.main_channel_fd, 0) < 0)
+        if (place_fd(child_fd, g_stub.main_channel_fd) < 0)
             die_now();
         raw1(__NR_close, child_fd);
         raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -12,33 +12,57 @@
 #include <asm-generic/errno-base.h>
 
 #include "raw.h"
+#include "abi.h"
 #include "stub.h"
 
-static const unsigned short native_syscalls[] = {
+#define FD(i) (1u << (i))
+
+/*
+ * The data plane: run by the host kernel directly. `fds` marks the arguments that are fds: a
+ * call naming one of the stub's reserved fds traps instead (the app gets EBADF, as if the fd
+ * were not there). Calls without fd arguments are decided on their number alone, so the
+ * kernel's action cache skips the filter for them.
+ */
+static const struct native_syscall {
+    unsigned short nr;
+    unsigned short fds;
+} native_syscalls[] = {
     /* I/O on host fds */
-    __NR_read, __NR_write, __NR_pread64, __NR_pwrite64, __NR_readv, __NR_writev, __NR_preadv,
-    __NR_pwritev, __NR_preadv2, __NR_pwritev2, __NR_lseek, __NR_sendfile, __NR_copy_file_range,
-    __NR_splice, __NR_tee, __NR_fadvise64, __NR_readahead, __NR_fsync, __NR_fdatasync,
-    __NR_sync_file_range, __NR_ftruncate, __NR_fallocate, __NR_ioctl, __NR_pipe, __NR_pipe2,
-    __NR_eventfd2, __NR_fchmod, __NR_fchown, __NR_fstatfs, __NR_fgetxattr, __NR_flistxattr,
-    /* sockets: data calls on already-connected host sockets */
-    __NR_sendto, __NR_recvfrom, __NR_sendmsg, __NR_recvmsg, __NR_sendmmsg, __NR_recvmmsg,
-    __NR_shutdown, __NR_getsockopt, __NR_setsockopt, __NR_getsockname, __NR_getpeername,
-    __NR_accept, __NR_accept4, __NR_socket, __NR_socketpair, __NR_listen,
+    {__NR_read, FD(0)}, {__NR_write, FD(0)}, {__NR_pread64, FD(0)}, {__NR_pwrite64, FD(0)},
+    {__NR_readv, FD(0)}, {__NR_writev, FD(0)}, {__NR_preadv, FD(0)}, {__NR_pwritev, FD(0)},
+    {__NR_preadv2, FD(0)}, {__NR_pwritev2, FD(0)}, {__NR_lseek, FD(0)},
+    {__NR_sendfile, FD(0) | FD(1)}, {__NR_copy_file_range, FD(0) | FD(2)},
+    {__NR_splice, FD(0) | FD(2)}, {__NR_tee, FD(0) | FD(1)}, {__NR_fadvise64, FD(0)},
+    {__NR_readahead, FD(0)}, {__NR_fsync, FD(0)}, {__NR_fdatasync, FD(0)},
+    {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
+    {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
+    {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
+    {__NR_flistxattr, FD(0)},
+    /* sockets: data calls on host sockets */
+    {__NR_sendto, FD(0)}, {__NR_recvfrom, FD(0)}, {__NR_sendmsg, FD(0)}, {__NR_recvmsg, FD(0)},
+    {__NR_sendmmsg, FD(0)}, {__NR_recvmmsg, FD(0)}, {__NR_shutdown, FD(0)},
+    {__NR_getsockopt, FD(0)}, {__NR_setsockopt, FD(0)}, {__NR_getsockname, FD(0)},
+    {__NR_getpeername, FD(0)}, {__NR_accept, FD(0)}, {__NR_accept4, FD(0)}, {__NR_socket, 0},
+    {__NR_socketpair, 0}, {__NR_listen, FD(0)},
     /* polling and waiting */
-    __NR_poll, __NR_ppoll, __NR_select, __NR_pselect6, __NR_epoll_create, __NR_epoll_create1,
-    __NR_epoll_ctl, __NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_pwait2, __NR_futex,
-    __NR_get_robust_list, __NR_set_robust_list,
+    {__NR_poll, 0}, {__NR_ppoll, 0}, {__NR_select, 0}, {__NR_pselect6, 0}, {__NR_epoll_create, 0},
+    {__NR_epoll_create1, 0}, {__NR_epoll_ctl, FD(0) | FD(2)}, {__NR_epoll_wait, FD(0)},
+    {__NR_epoll_pwait, FD(0)}, {__NR_epoll_pwait2, FD(0)}, {__NR_futex, 0},
+    {__NR_get_robust_list, 0}, {__NR_set_robust_list, 0},
     /* memory without address arguments that could reach the stub */
-    __NR_brk, __NR_msync, __NR_mincore, __NR_mlock, __NR_munlock, __NR_mlockall,
-    __NR_munlockall, __NR_mlock2, __NR_membarrier,
+    {__NR_brk, 0}, {__NR_msync, 0}, {__NR_mincore, 0}, {__NR_mlock, 0}, {__NR_munlock, 0},
+    {__NR_mlockall, 0}, {__NR_munlockall, 0}, {__NR_mlock2, 0}, {__NR_membarrier, 0},
     /* time, scheduling, randomness */
-    __NR_nanosleep, __NR_clock_nanosleep, __NR_clock_gettime, __NR_clock_getres,
-    __NR_gettimeofday, __NR_time, __NR_sched_yield, __NR_sched_getaffinity, __NR_getcpu,
-    __NR_getrandom, __NR_getrusage, __NR_times,
+    {__NR_nanosleep, 0}, {__NR_clock_nanosleep, 0}, {__NR_clock_gettime, 0},
+    {__NR_clock_getres, 0}, {__NR_gettimeofday, 0}, {__NR_time, 0}, {__NR_sched_yield, 0},
+    {__NR_sched_getaffinity, 0}, {__NR_getcpu, 0}, {__NR_getrandom, 0}, {__NR_getrusage, 0},
+    {__NR_times, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
-    __NR_rt_sigreturn, __NR_sigaltstack, __NR_arch_prctl, __NR_exit, __NR_exit_group,
+    {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit, 0},
+    {__NR_exit_group, 0},
 };
+
+#define N_NATIVE (sizeof(native_syscalls) / sizeof(native_syscalls[0]))
 
 struct mem_rule {
     unsigned short nr;
@@ -57,56 +81,205 @@ static const struct mem_rule mem_rules[] = {
     {__NR_mremap, 0, 1, 3, MREMAP_FIXED},
 };
 
-#define MAX_INSNS 512
-static struct sock_filter prog[MAX_INSNS];
-static unsigned int len;
+/* A tiny BPF assembler with forward labels. */
+#define MAX_INSNS 1024
+#define MAX_LABELS 512
+#define NO_LABEL 0xffff
 
-static void emit(unsigned short code, unsigned int k, unsigned char jt, unsigned char jf)
+static struct sock_filter prog[MAX_INSNS];
+static unsigned short jt_label[MAX_INSNS], jf_label[MAX_INSNS], ja_label[MAX_INSNS];
+static unsigned short label_pos[MAX_LABELS];
+static unsigned int len, n_labels;
+static int overflow;
+
+static unsigned short new_label(void)
 {
-    if (len < MAX_INSNS)
-        prog[len++] = (struct sock_filter){code, jt, jf, k};
+    if (n_labels >= MAX_LABELS) {
+        overflow = 1;
+        return 0;
+    }
+    label_pos[n_labels] = NO_LABEL;
+    return (unsigned short)n_labels++;
 }
 
-#define LD(off) emit(BPF_LD | BPF_W | BPF_ABS, (off), 0, 0)
-#define RET(v) emit(BPF_RET | BPF_K, (v), 0, 0)
+static void place(unsigned short label) { label_pos[label] = (unsigned short)len; }
+
+static void emit(unsigned short code, unsigned int k, unsigned short jt, unsigned short jf)
+{
+    if (len >= MAX_INSNS) {
+        overflow = 1;
+        return;
+    }
+    prog[len] = (struct sock_filter){code, 0, 0, k};
+    jt_label[len] = jt;
+    jf_label[len] = jf;
+    ja_label[len] = NO_LABEL;
+    len++;
+}
+
+#define NEXT NO_LABEL
+#define LD(off) emit(BPF_LD | BPF_W | BPF_ABS, (off), NEXT, NEXT)
+#define RET(v) emit(BPF_RET | BPF_K, (v), NEXT, NEXT)
+#define JEQ(k, t, f) emit(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+#define JGE(k, t, f) emit(BPF_JMP | BPF_JGE | BPF_K, (k), (t), (f))
+#define JSET(k, t, f) emit(BPF_JMP | BPF_JSET | BPF_K, (k), (t), (f))
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HI(i) (ARG_LO(i) + 4)
 
-/*
- * One memory rule: allow unless the call is MAP_FIXED-like (mmap only when fixed is checked
- * as "allow when not fixed"), the length is 4 GiB or more, or the address lies in the stub's
- * 4 GiB window or the one below it.
- */
-static void emit_mem_rule(const struct mem_rule *r)
+static void jump(unsigned short label)
 {
-    int is_mmap = r->nr == __NR_mmap;
-    int has_flag = r->fixed_flag_arg != 0xff;
-    /* Layout after the JEQ: [flag: LD, JSET] LD lenhi, JEQ, LD addrhi, JEQ, JEQ, ALLOW, TRAP */
-    unsigned char body = (unsigned char)(7 + (has_flag ? 2 : 0));
-    emit(BPF_JMP | BPF_JEQ | BPF_K, r->nr, 0, body);
-    if (has_flag) {
-        LD(ARG_LO(r->fixed_flag_arg));
-        /* non-fixed mmap cannot clobber anything: allow; a fixed mremap: trap */
-        if (is_mmap)
-            emit(BPF_JMP | BPF_JSET | BPF_K, r->fixed_flag, 0, 5);
-        else
-            emit(BPF_JMP | BPF_JSET | BPF_K, r->fixed_flag, 6, 0);
+    emit(BPF_JMP | BPF_JA, 0, NEXT, NEXT);
+    ja_label[len - 1] = label;
+}
+
+/* Resolve labels into relative offsets; jumps only go forward. */
+static int link_program(void)
+{
+    for (unsigned i = 0; i < len; i++) {
+        unsigned short *l[3] = {&jt_label[i], &jf_label[i], &ja_label[i]};
+        for (int j = 0; j < 3; j++) {
+            if (*l[j] == NO_LABEL)
+                continue;
+            unsigned target = label_pos[*l[j]];
+            if (target == NO_LABEL || target <= i)
+                return -EINVAL;
+            unsigned off = target - i - 1;
+            if (j == 2)
+                prog[i].k = off;
+            else if (off > 255)
+                return -E2BIG;
+            else if (j == 0)
+                prog[i].jt = (unsigned char)off;
+            else
+                prog[i].jf = (unsigned char)off;
+        }
     }
-    LD(ARG_HI(r->len_arg));
-    emit(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
-    LD(ARG_HI(r->addr_arg));
-    emit(BPF_JMP | BPF_JEQ | BPF_K, STUB_WINDOW_HI, 2, 0);
-    emit(BPF_JMP | BPF_JEQ | BPF_K, STUB_WINDOW_HI - 1, 1, 0);
-    RET(SECCOMP_RET_ALLOW);
-    RET(SECCOMP_RET_TRAP);
+    return 0;
+}
+
+static const struct native_syscall *sorted[N_NATIVE];
+
+static void sort_native(void)
+{
+    for (unsigned i = 0; i < N_NATIVE; i++) {
+        const struct native_syscall *x = &native_syscalls[i];
+        unsigned j = i;
+        for (; j > 0 && sorted[j - 1]->nr > x->nr; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = x;
+    }
 }
 
 int is_native_syscall(long nr)
 {
-    for (unsigned i = 0; i < sizeof(native_syscalls) / sizeof(native_syscalls[0]); i++)
-        if (native_syscalls[i] == nr)
+    for (unsigned i = 0; i < N_NATIVE; i++)
+        if (native_syscalls[i].nr == nr)
             return 1;
     return 0;
+}
+
+int native_call_names_reserved_fd(long nr, const long *a)
+{
+    unsigned base = (unsigned)g_stub.reserved_fd_base;
+    for (unsigned i = 0; i < N_NATIVE; i++) {
+        if (native_syscalls[i].nr != nr)
+            continue;
+        for (int arg = 0; arg < 6; arg++)
+            if ((native_syscalls[i].fds & FD(arg)) && (unsigned)a[arg] - base < GTS_RESERVED_FDS)
+                return 1;
+        return 0;
+    }
+    return 0;
+}
+
+/* Labels of the blocks a native syscall jumps to, by its fd arguments. */
+static unsigned short fd_class_label[64];
+static unsigned short fd_classes[64];
+static unsigned n_fd_classes;
+
+static unsigned short class_label(unsigned short fds)
+{
+    for (unsigned i = 0; i < n_fd_classes; i++)
+        if (fd_classes[i] == fds)
+            return fd_class_label[i];
+    fd_classes[n_fd_classes] = fds;
+    fd_class_label[n_fd_classes] = new_label();
+    return fd_class_label[n_fd_classes++];
+}
+
+/* Binary search over sorted[lo, hi): a native number jumps to its class; others to `other`. */
+static void emit_tree(unsigned lo, unsigned hi, unsigned short other)
+{
+    if (hi - lo <= 4) {
+        for (unsigned i = lo; i < hi; i++) {
+            unsigned short skip = new_label();
+            JEQ(sorted[i]->nr, NEXT, skip);
+            jump(class_label(sorted[i]->fds));
+            place(skip);
+        }
+        jump(other);
+        return;
+    }
+    unsigned mid = lo + (hi - lo) / 2;
+    unsigned short right = new_label();
+    JGE(sorted[mid]->nr, right, NEXT);
+    emit_tree(lo, mid, other);
+    place(right);
+    emit_tree(mid, hi, other);
+}
+
+/*
+ * One memory rule: allow unless the call is fixed (MAP_FIXED, MREMAP_FIXED), the length is
+ * 4 GiB or more, or the address lies in the stub's 4 GiB window or the one below it.
+ */
+/* Conditional jumps reach 255 instructions: far targets go through a local JA. */
+struct near_exits {
+    unsigned short yes, no;
+};
+
+static struct near_exits open_block(void) { return (struct near_exits){new_label(), new_label()}; }
+
+static void close_block(struct near_exits e, unsigned short yes, unsigned short no)
+{
+    place(e.yes);
+    jump(yes);
+    place(e.no);
+    jump(no);
+}
+
+static void emit_mem_rule(const struct mem_rule *r, unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(r->nr, NEXT, next);
+    if (r->fixed_flag_arg != 0xff) {
+        LD(ARG_LO(r->fixed_flag_arg));
+        /* a non-fixed mmap cannot clobber anything; a fixed mremap always traps */
+        if (r->nr == __NR_mmap)
+            JSET(r->fixed_flag, NEXT, e.yes);
+        else
+            JSET(r->fixed_flag, e.no, NEXT);
+    }
+    LD(ARG_HI(r->len_arg));
+    JEQ(0, NEXT, e.no);
+    LD(ARG_HI(r->addr_arg));
+    JEQ(STUB_WINDOW_HI, e.no, NEXT);
+    JEQ(STUB_WINDOW_HI - 1, e.no, e.yes);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
+/* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
+static void emit_stub_ip_check(unsigned short yes, unsigned short no)
+{
+    struct near_exits e = open_block();
+    LD(offsetof(struct seccomp_data, instruction_pointer) + 4);
+    JEQ(STUB_WINDOW_HI, NEXT, e.no);
+    LD(offsetof(struct seccomp_data, instruction_pointer));
+    JGE((uint32_t)(uintptr_t)__executable_start, NEXT, e.no);
+    JGE((uint32_t)(uintptr_t)etext, e.no, e.yes);
+    close_block(e, yes, no);
 }
 
 long install_seccomp_filter(int trace)
@@ -115,38 +288,69 @@ long install_seccomp_filter(int trace)
     if ((text_lo >> 32) != STUB_WINDOW_HI || (text_hi >> 32) != STUB_WINDOW_HI)
         return -EINVAL;
 
-    len = 0;
+    len = n_labels = n_fd_classes = 0;
+    overflow = 0;
+    unsigned short allow = new_label(), trap = new_label(), not_native = new_label();
+    unsigned short reserved = new_label(), kill = new_label();
+
+    struct near_exits e = open_block();
+    unsigned short go_on = new_label();
     LD(offsetof(struct seccomp_data, arch));
-    emit(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-    RET(SECCOMP_RET_KILL_PROCESS);
+    JEQ(AUDIT_ARCH_X86_64, NEXT, e.no);
     LD(offsetof(struct seccomp_data, nr));
-    emit(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1); /* x32 ABI: the handler says ENOSYS */
-    RET(SECCOMP_RET_TRAP);
+    JGE(0x40000000, e.yes, go_on); /* x32 ABI: the handler says ENOSYS */
+    close_block(e, trap, kill);
+    place(go_on);
     if (trace) {
         /* a signal frame can only be unwound by the real thing */
-        emit(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 0, 1);
-        RET(SECCOMP_RET_ALLOW);
+        struct near_exits t = open_block();
+        JEQ(__NR_rt_sigreturn, t.yes, t.no);
+        close_block(t, allow, not_native);
+    } else {
+        sort_native();
+        emit_tree(0, N_NATIVE, not_native);
+        /* the fd checks, one block per combination of fd arguments */
+        for (unsigned c = 0; c < n_fd_classes; c++) {
+            place(fd_class_label[c]);
+            for (int arg = 0; arg < 6; arg++) {
+                if (!(fd_classes[c] & FD(arg)))
+                    continue;
+                unsigned short fine = new_label();
+                LD(ARG_LO(arg));
+                JGE((unsigned)g_stub.reserved_fd_base, NEXT, fine);
+                JGE((unsigned)g_stub.reserved_fd_base + GTS_RESERVED_FDS, fine, NEXT);
+                jump(reserved);
+                place(fine);
+            }
+            jump(allow);
+        }
     }
-    for (unsigned i = 0; !trace && i < sizeof(native_syscalls) / sizeof(native_syscalls[0]); i++) {
-        emit(BPF_JMP | BPF_JEQ | BPF_K, native_syscalls[i], 0, 1);
-        RET(SECCOMP_RET_ALLOW);
-    }
-    /* The stub's own syscall sites. */
-    LD(offsetof(struct seccomp_data, instruction_pointer) + 4);
-    emit(BPF_JMP | BPF_JEQ | BPF_K, STUB_WINDOW_HI, 0, 4);
-    LD(offsetof(struct seccomp_data, instruction_pointer));
-    emit(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)text_lo, 0, 2);
-    emit(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)text_hi, 1, 0);
-    RET(SECCOMP_RET_ALLOW);
+    /* Not data plane: the stub's own calls pass, memory calls unless they near the stub. */
+    place(not_native);
+    unsigned short not_stub = new_label();
+    emit_stub_ip_check(allow, not_stub);
+    place(not_stub);
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; !trace && i < sizeof(mem_rules) / sizeof(mem_rules[0]); i++)
-        emit_mem_rule(&mem_rules[i]);
+        emit_mem_rule(&mem_rules[i], allow, trap);
+    jump(trap);
+    /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
+    place(reserved);
+    emit_stub_ip_check(allow, trap);
+    place(allow);
+    RET(SECCOMP_RET_ALLOW);
+    place(trap);
     RET(SECCOMP_RET_TRAP);
-    if (len >= MAX_INSNS)
+    place(kill);
+    RET(SECCOMP_RET_KILL_PROCESS);
+    if (overflow)
         return -E2BIG;
+    long r = link_program();
+    if (r)
+        return r;
 
     struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
-    long r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (r < 0)
         return r;
     /* SPEC_ALLOW: no speculative-store-bypass mitigation forced on the app for having a filter */

@@ -85,7 +85,7 @@ static long forward(long nr, const long *a, void *ip)
     int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
     if (reply.flags & GTS_REPLY_FD) {
         if (nfds != 1)
-            return -EIO;
+            return -EMFILE; /* the kernel could not install it: no fd free below the limit */
         if (!(reply.flags & GTS_REPLY_FD_CLOEXEC))
             raw3(__NR_fcntl, fd, F_SETFD, 0);
         return fd;
@@ -273,6 +273,8 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     default:
         if (nr >= 0x40000000)
             return -ENOSYS; /* x32 ABI */
+        if (is_native_syscall(nr))
+            return -EBADF; /* trapped only for naming a reserved fd */
         return forward(nr, a, ip);
     }
 }
@@ -296,7 +298,8 @@ static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *u
     if (nr == __NR_exit_group)
         flush_trace();
     if (is_native_syscall(nr))
-        return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return native_call_names_reserved_fd(nr, a) ? -EBADF
+                                                    : raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     return handle(nr, a, ip, uc);
 }
 

@@ -3,6 +3,7 @@
 // its status; when the first process exits, the rest of the instance is killed (as in a PID
 // namespace).
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
 import { describeMessage, type Message } from '../ipc/protocol/messages.js';
@@ -38,6 +39,15 @@ function cpuFor(vpid: number): number | null {
   return cpus > 1 ? (vpid - 1) % cpus : null;
 }
 
+/**
+ * The leader's supplementary groups, as the kernel has them (Node's process.getgroups() adds
+ * the effective gid, which getgroups(2) does not).
+ */
+function supplementaryGroups(): number[] {
+  const line = /^Groups:[ \t]*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return line?.[1] ? line[1].trim().split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
 type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
 
 interface ParkedWait {
@@ -48,6 +58,7 @@ interface ParkedWait {
 interface PendingFork {
   parent: WorkerHandle;
   channelFd: number;
+  cwdFd: number;
 }
 
 export class Leader {
@@ -172,7 +183,7 @@ export class Leader {
       this.send(w, {
         type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
-        uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [],
+        uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: supplementaryGroups(),
         logLevel: req.logLevel, traceFile: req.traceFile, cpu: cpuFor(FIRST_VPID),
       });
       return;
@@ -195,7 +206,7 @@ export class Leader {
     if (!entry) return;
     entry.worker = child;
     child.vpid = vpid;
-    this.pendingForks.set(vpid, { parent, channelFd: m.channelFd });
+    this.pendingForks.set(vpid, { parent, channelFd: m.channelFd, cwdFd: m.checkpoint.cwdFd });
     this.send(child, {
       type: 'adopt-fork', v: 1, vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid,
       parentWorkerPid: m.parentWorkerPid, channelFd: m.channelFd, checkpoint: m.checkpoint, cpu: cpuFor(vpid),
@@ -210,7 +221,7 @@ export class Leader {
     const pending = this.pendingForks.get(m.vpid);
     if (!pending || w.vpid !== m.vpid) return;
     this.pendingForks.delete(m.vpid);
-    this.send(pending.parent, { type: 'fork-channel-taken', v: 1, channelFd: pending.channelFd });
+    this.send(pending.parent, { type: 'fork-channel-taken', v: 1, channelFd: pending.channelFd, cwdFd: pending.cwdFd });
   }
 
   private onProcessGone(w: WorkerHandle, vpid: number): void {

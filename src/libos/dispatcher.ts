@@ -114,7 +114,7 @@ export class SyscallDispatcher {
         // until the new image says HELLO, its doorbell handler is not there
         this.proc.signals.setReady(false);
         // struct gts_exec_reply: prefix_count u32, app_argv_from u32, then the strings
-        const strings = Buffer.from(result.argvPrefix.map((a) => `${a}\0`).join(''));
+        const strings = Buffer.from(result.argvPrefix.map((a) => `${a}\0`).join(''), 'latin1');
         const body = Buffer.alloc(8 + strings.length);
         body.writeUInt32LE(result.argvPrefix.length, 0);
         body.writeUInt32LE(result.appArgvFrom, 4);
@@ -181,7 +181,7 @@ export class SyscallDispatcher {
     }
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
-    const execfn = Buffer.from(`${plan.execfn}\0`);
+    const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     msg.writeUInt32LE(HELLO_REPLY_SIZE + execfn.length, 12);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);

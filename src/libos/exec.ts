@@ -2,8 +2,6 @@
 // through the instance's path resolution. The stub maps what this hands it.
 import { host } from '../pal/host.js';
 import { check, Errno, SyscallError } from './errno.js';
-import { AT_FDCWD } from './fs/path.js';
-import { O_CLOEXEC } from './sys/fs.js';
 
 const MAX_SCRIPT_NESTING = 4; // as Linux's binfmt recursion limit
 const HEADER_BYTES = 256;
@@ -23,10 +21,11 @@ export interface ExecPlan {
   interpFd: number | null;
 }
 
-type Resolve = (path: string) => string;
+/** Opens an app path (read-only, close-on-exec) as the process resolves it; throws on failure. */
+export type OpenForExec = (path: string) => number;
 
-function openExecutable(path: string): number {
-  const fd = check(host.openat(AT_FDCWD, path, O_CLOEXEC, 0), `exec ${path}`);
+function openExecutable(open: OpenForExec, path: string): number {
+  const fd = open(path);
   const stat = Buffer.alloc(144);
   check(host.fstatat(fd, '', stat, 0x1000 /* AT_EMPTY_PATH */), `exec ${path}`);
   const isReg = (stat.readUInt32LE(24) & S_IFMT) === S_IFREG;
@@ -54,7 +53,7 @@ function elfInterpreter(fd: number, header: Buffer): string | null {
     if (size <= 1 || size > 4096) throw new SyscallError(Errno.ENOEXEC, 'bad PT_INTERP');
     const buf = Buffer.alloc(size);
     if (host.pread(fd, buf, off) !== size) throw new SyscallError(Errno.ENOEXEC, 'short PT_INTERP');
-    return buf.toString('utf8', 0, size - 1);
+    return buf.toString('latin1', 0, size - 1);
   }
   return null;
 }
@@ -73,13 +72,13 @@ function parseShebang(header: Buffer, len: number): string[] {
 /**
  * Plan the exec of `filename` with `argv`: follow `#!` lines (the script path replaces argv[0]
  * after the interpreter and its optional argument), then find the ELF's interpreter.
- * `resolve` turns an app path into a host path.
+ * Paths are byte strings, opened with `open`.
  */
-export function planExec(filename: string, argv: string[], resolve: Resolve): ExecPlan {
+export function planExec(filename: string, argv: string[], open: OpenForExec): ExecPlan {
   let path = filename;
   let args = argv;
   for (let depth = 0; ; depth++) {
-    const fd = openExecutable(resolve(path));
+    const fd = openExecutable(open, path);
     try {
       const header = Buffer.alloc(HEADER_BYTES);
       const n = check(host.pread(fd, header, 0), `exec ${path}`);
@@ -93,7 +92,7 @@ export function planExec(filename: string, argv: string[], resolve: Resolve): Ex
       }
       if (n < 64 || header.readUInt32BE(0) !== 0x7f454c46) throw new SyscallError(Errno.ENOEXEC, `exec ${path}`);
       const interpPath = elfInterpreter(fd, header);
-      const interpFd = interpPath === null ? null : openExecutable(resolve(interpPath));
+      const interpFd = interpPath === null ? null : openExecutable(open, interpPath);
       const scriptPrefix = depth === 0 ? null : args.slice(0, args.length - Math.max(0, argv.length - 1));
       return { argv: args, scriptPrefix, execfn: filename, exeFd: fd, interpFd };
     } catch (e) {

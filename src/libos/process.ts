@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import type { ExecPlan } from './exec.js';
 import type { InstanceServices } from './instance.js';
 import { AppMemory } from './memory.js';
+import { host, hostFdPath } from '../pal/host.js';
+import { Errno, SyscallError } from './errno.js';
 import { SignalQueue } from './signals.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
@@ -33,13 +35,15 @@ export interface ResourceLimit {
 export class LibosProcess {
   readonly mem: AppMemory;
   readonly signals: SignalQueue;
-  /** Absolute, canonical path of the working directory. */
-  cwd: string;
+  /** the working directory: a worker O_PATH fd, so it stays the same directory when renamed */
+  private cwdFd: number;
   umask = 0o022;
   /** First host fd reserved for the stub (the app's fd space ends below it). */
   reservedFdBase = 0;
   /** The app's view of RLIMIT_NOFILE (the host limit also covers the stub's reserved fds). */
   nofileLimit: ResourceLimit | null = null;
+  /** the host's RLIMIT_NOFILE for the app process when it started (room for the reserved fds) */
+  hostNofileLimit: ResourceLimit | null = null;
   mainHostTid = 0;
   /** the program the next HELLO of a (re-)executed stub will get */
   pendingExec: ExecPlan | null = null;
@@ -47,6 +51,38 @@ export class LibosProcess {
   freshSignals = true;
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
+
+  /** The working directory as a dirfd for host *at() calls. */
+  get cwdDirFd(): number {
+    return this.cwdFd;
+  }
+
+  /** Change the working directory to the directory `fd` (taken over by the process). */
+  setCwd(fd: number): void {
+    host.close(this.cwdFd);
+    this.cwdFd = fd;
+  }
+
+  /** The working directory's path (a byte string); ENOENT once it has been removed. */
+  cwdPath(): string {
+    const path = hostFdPath(this.cwdFd);
+    if (path.endsWith(' (deleted)')) throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
+    return path;
+  }
+
+  /** Release the host handles of the process. */
+  release(): void {
+    host.close(this.cwdFd);
+  }
+
+  /** A worker host fd for the app's fd `appFd` (the same open file); EBADF if it has none. */
+  hostFdFor(appFd: number): number {
+    // the stub's reserved fds are not the app's
+    if (appFd >>> 0 >= this.reservedFdBase) throw new SyscallError(Errno.EBADF, `fd ${appFd}`);
+    const fd = this.app.takeFd(appFd);
+    if (fd < 0) throw new SyscallError(-fd, `fd ${appFd}`);
+    return fd;
+  }
 
   /** Learn the host pid of a forked child (from the leader or its own first message). */
   attach(hostPid: number): void {
@@ -60,12 +96,12 @@ export class LibosProcess {
     readonly id: ProcessIdentity,
     readonly creds: Credentials,
     readonly app: AppProcess,
-    cwd: string,
+    cwdFd: number,
     readonly log: Logger,
     readonly instance: InstanceServices,
   ) {
     this.mem = new AppMemory(app);
     this.signals = new SignalQueue(() => app.kill(DOORBELL_SIGNAL));
-    this.cwd = cwd;
+    this.cwdFd = cwdFd;
   }
 }

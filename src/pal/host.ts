@@ -3,7 +3,7 @@
 import { addon } from './addon.js';
 
 const HOST_NR = {
-  read: 0, close: 3, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
+  read: 0, close: 3, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -16,6 +16,7 @@ export const host = {
   openat: (dirfd: number, path: string, flags: number, mode: number) =>
     sys(HOST_NR.openat, dirfd, path, flags, mode),
   close: (fd: number) => sys(HOST_NR.close, fd),
+  dupCloexec: (fd: number) => sys(HOST_NR.fcntl, fd, 1030 /* F_DUPFD_CLOEXEC */, 0),
   read: (fd: number, buf: Uint8Array) => sys(HOST_NR.read, fd, buf, buf.byteLength),
   pread: (fd: number, buf: Uint8Array, offset: number) =>
     sys(HOST_NR.pread64, fd, buf, buf.byteLength, offset),
@@ -71,3 +72,23 @@ export const host = {
 };
 
 export type HostCalls = typeof host;
+
+/** What a worker host fd names, as the kernel says (a byte string; " (deleted)" if removed). */
+export function hostFdPath(fd: number): string {
+  const buf = Buffer.alloc(4096);
+  const n = host.readlinkat(AT_FDCWD_HOST, `/proc/self/fd/${fd}`, buf);
+  if (n < 0) throw new Error(`readlink of fd ${fd}: errno ${-n}`);
+  return buf.toString('latin1', 0, n);
+}
+
+const AT_FDCWD_HOST = -100;
+
+/** A path string from the user (UTF-8, as Node decodes argv) as the LibOS keeps paths: bytes. */
+export function toByteString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+/** A LibOS byte string as a JavaScript string for Node APIs (UTF-8 decoded). */
+export function fromByteString(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}

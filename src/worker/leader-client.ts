@@ -55,16 +55,20 @@ export class LeaderClient {
 
   private async fork(proc: LibosProcess, channelFd: number): Promise<number> {
     const nofile = proc.nofileLimit;
+    // a copy the child's worker takes; ours is closed once it has (fork-channel-taken)
+    const cwdFd = host.dupCloexec(proc.cwdDirFd);
+    if (cwdFd < 0) throw new SyscallError(-cwdFd, 'fork: cwd');
     const r = await this.request<Extract<Reply, { type: 'fork-reply' }>>((reqId) => ({
       type: 'fork-request', v: 1, reqId, parentVpid: proc.id.vpid, parentWorkerPid: process.pid, channelFd,
       checkpoint: {
-        cwd: proc.cwd, umask: proc.umask, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
+        cwdFd, umask: proc.umask, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
         nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
         reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
       },
     }));
     if (r.errno) {
       host.close(channelFd);
+      host.close(cwdFd);
       throw new SyscallError(r.errno, 'fork');
     }
     return r.childVpid;

@@ -2,11 +2,11 @@
 // forked child whose channel end comes from its parent's worker -- until its app is gone.
 import { constants } from 'node:os';
 import { AppProcess, takeFdFrom } from '../pal/app.js';
-import { host } from '../pal/host.js';
+import { fromByteString, host, toByteString } from '../pal/host.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
-import { SyscallError } from '../libos/errno.js';
+import { check, SyscallError } from '../libos/errno.js';
 import { planExec } from '../libos/exec.js';
 import { LibosProcess } from '../libos/process.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
@@ -15,10 +15,8 @@ import type { LeaderClient } from './leader-client.js';
 type StartProcess = Extract<Message, { type: 'start-process' }>;
 type AdoptFork = Extract<Message, { type: 'adopt-fork' }>;
 
-function hostPathOf(cwd: string) {
-  return (p: string) => (p.startsWith('/') ? p : cwd === '/' ? `/${p}` : `${cwd}/${p}`);
-}
-
+const O_PATH_DIR_CLOEXEC = 0o10000000 | 0o200000 | 0o2000000;
+const O_CLOEXEC = 0o2000000;
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
 /** Serve the process's syscalls until its app is gone. */
@@ -29,6 +27,7 @@ async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
   await proc.app.gone;
   dispatcher.stop();
   proc.app.release();
+  proc.release();
   leader.current = null;
 }
 
@@ -37,19 +36,26 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): 
   const log = createLogger(`vm${msg.vpid}`, logLevel(msg.logLevel));
   const conn = leader.conn;
   let plan;
+  let cwdFd = -1;
   try {
-    plan = planExec(msg.filename, msg.argv, hostPathOf(msg.cwd));
+    // paths are byte strings in the LibOS; what the user typed is UTF-8
+    cwdFd = check(host.openat(-100, toByteString(msg.cwd), O_PATH_DIR_CLOEXEC, 0), `cwd ${msg.cwd}`);
+    const dirfd = cwdFd;
+    plan = planExec(toByteString(msg.filename), msg.argv.map(toByteString), (p) =>
+      check(host.openat(dirfd, p, O_CLOEXEC, 0), `exec ${fromByteString(p)}`),
+    );
   } catch (e) {
+    if (cwdFd >= 0) host.close(cwdFd);
     const errno = e instanceof SyscallError ? e.errno : 5;
     conn.send({ type: 'start-failed', v: 1, vpid: msg.vpid, errno, message: e instanceof Error ? e.message : String(e) });
     return;
   }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
-  const app = AppProcess.spawn({ argv: plan.argv, env: msg.env, hostCwd: msg.cwd });
+  const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: msg.cwd });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, groups: msg.groups },
-    app, msg.cwd, log, leader.servicesFor(msg.traceFile),
+    app, cwdFd, log, leader.servicesFor(msg.traceFile),
   );
   proc.pendingExec = plan;
   proc.traceFile = msg.traceFile;
@@ -66,13 +72,19 @@ export async function runForkedProcess(msg: AdoptFork, leader: LeaderClient): Pr
   const cp = msg.checkpoint;
   const log = createLogger(`vm${msg.vpid}`, logLevel(cp.logLevel));
   const channelFd = takeFdFrom(msg.parentWorkerPid, msg.channelFd);
-  leader.conn.send({ type: 'adopt-ack', v: 1, vpid: msg.vpid, errno: channelFd < 0 ? -channelFd : 0 });
-  if (channelFd < 0) return;
+  const cwdFd = takeFdFrom(msg.parentWorkerPid, cp.cwdFd);
+  const failed = channelFd < 0 ? channelFd : cwdFd < 0 ? cwdFd : 0;
+  leader.conn.send({ type: 'adopt-ack', v: 1, vpid: msg.vpid, errno: -failed });
+  if (failed) {
+    if (channelFd >= 0) host.close(channelFd);
+    if (cwdFd >= 0) host.close(cwdFd);
+    return;
+  }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: cp.uid, euid: cp.uid, suid: cp.uid, gid: cp.gid, egid: cp.gid, sgid: cp.gid, groups: cp.groups },
-    AppProcess.adopt(channelFd), cp.cwd, log, leader.servicesFor(cp.traceFile),
+    AppProcess.adopt(channelFd), cwdFd, log, leader.servicesFor(cp.traceFile),
   );
   proc.umask = cp.umask;
   proc.reservedFdBase = cp.reservedFdBase;

@@ -56,6 +56,7 @@ export function runSession(socket: TLSSocket): void {
           return;
         case 'fork-channel-taken':
           host.close(msg.channelFd);
+          host.close(msg.cwdFd);
           return;
         case 'reparent':
           leader.reparent(msg.vpid, msg.ppid);

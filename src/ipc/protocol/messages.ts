@@ -8,7 +8,8 @@ const v = t.literal(PROTOCOL_VERSION);
 
 /** The LibOS state a forked child starts from (its parent's, at the fork). */
 const checkpoint = object({
-  cwd: t.str, umask: t.int, uid: t.int, gid: t.int, groups: t.array(t.int),
+  /** the working directory: an fd of the parent's worker, to take with pidfd_getfd */
+  cwdFd: t.int, umask: t.int, uid: t.int, gid: t.int, groups: t.array(t.int),
   nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
   logLevel: t.str, traceFile: t.nullable(t.str),
 });
@@ -50,8 +51,8 @@ const schemas = {
   }),
   /** worker -> leader: the channel end is taken (errno 0), or could not be (the fork fails) */
   'adopt-ack': object({ type: t.literal('adopt-ack'), v, vpid: t.int, errno: t.int }),
-  /** leader -> worker: the child's worker has its copy of the channel end: close yours */
-  'fork-channel-taken': object({ type: t.literal('fork-channel-taken'), v, channelFd: t.int }),
+  /** leader -> worker: the child's worker has its copies of the channel end and the cwd: close yours */
+  'fork-channel-taken': object({ type: t.literal('fork-channel-taken'), v, channelFd: t.int, cwdFd: t.int }),
   /** worker -> leader: the parent's stub forked: the child is this host process (or -errno: it failed) */
   'fork-adopted': object({ type: t.literal('fork-adopted'), v, vpid: t.int, hostPid: t.int }),
   /** leader -> worker: the forked child you serve is this host process */

@@ -27,6 +27,11 @@ function hostProcSelf(proc: LibosProcess, path: string): string {
     which === 'self' ? `/proc/${proc.app.hostPid}` : `/proc/${proc.app.hostPid}/task/${proc.mainHostTid}`);
 }
 
+/** A host path for calls that take no dirfd (truncate, statfs, xattrs). */
+export function pathOnly(hp: HostPath): string {
+  return hp.dirfd === AT_FDCWD ? hp.path : `/proc/self/fd/${hp.dirfd}/${hp.path}`;
+}
+
 /**
  * Resolve (dirfd, path) as the app named it, run `fn` on the host path, and release any host
  * fd taken for it. AT_EMPTY_PATH with "" names the dirfd itself.
@@ -40,12 +45,8 @@ export function withHostPath<T>(
 ): T {
   if (path === '' && !(flags & AT_EMPTY_PATH)) throw new SyscallError(Errno.ENOENT, 'empty path');
   if (path.startsWith('/')) return fn({ dirfd: AT_FDCWD, path: hostProcSelf(proc, path) });
-  if (dirfd === AT_FDCWD) {
-    const abs = path === '' ? proc.cwd : proc.cwd === '/' ? `/${path}` : `${proc.cwd}/${path}`;
-    return fn({ dirfd: AT_FDCWD, path: abs });
-  }
-  const hostFd = proc.app.takeFd(dirfd);
-  if (hostFd < 0) throw new SyscallError(-hostFd, `dirfd ${dirfd}`);
+  if (dirfd === AT_FDCWD) return fn({ dirfd: proc.cwdDirFd, path });
+  const hostFd = proc.hostFdFor(dirfd);
   try {
     return fn({ dirfd: hostFd, path });
   } finally {

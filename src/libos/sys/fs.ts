@@ -3,7 +3,7 @@ import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { PATH_MAX } from '../memory.js';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, withHostPath, type HostPath,
+  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, pathOnly, withHostPath, type HostPath,
 } from '../fs/path.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
@@ -91,29 +91,22 @@ const sys_readlinkat: SyscallHandler = (proc, a) =>
   readlinkAt(proc, a.int(0), path(proc, a, 1), a.ptr(2), a.long(3));
 
 const sys_getcwd: SyscallHandler = (proc, a) => {
-  const bytes = Buffer.from(`${proc.cwd}\0`);
+  const bytes = Buffer.from(`${proc.cwdPath()}\0`, 'latin1');
   if (a.long(1) < bytes.length) throw new SyscallError(Errno.ERANGE, 'getcwd buffer');
   proc.mem.write(a.ptr(0), bytes);
   return bytes.length;
 };
 
-/** The canonical path of a directory the worker holds open. */
-function directoryPath(hostFd: number): string {
-  const buf = Buffer.alloc(PATH_MAX);
-  const n = check(host.readlinkat(AT_FDCWD, `/proc/self/fd/${hostFd}`, buf), 'directory path');
-  return buf.toString('utf8', 0, n);
-}
-
 const X_OK = 1;
 
 function changeDirectory(proc: LibosProcess, hostFd: number): number {
-  try {
-    check(host.faccessat2(hostFd, '', X_OK, AT_EMPTY_PATH), 'chdir: search permission');
-    proc.cwd = directoryPath(hostFd);
-    return 0;
-  } finally {
+  const r = host.faccessat2(hostFd, '', X_OK, AT_EMPTY_PATH);
+  if (r < 0) {
     host.close(hostFd);
+    throw new SyscallError(-r, 'chdir: search permission');
   }
+  proc.setCwd(hostFd);
+  return 0;
 }
 
 const sys_chdir: SyscallHandler = (proc, a) => {
@@ -125,7 +118,7 @@ const sys_chdir: SyscallHandler = (proc, a) => {
 };
 
 const sys_fchdir: SyscallHandler = (proc, a) => {
-  const fd = check(proc.app.takeFd(a.int(0)), `fchdir ${a.int(0)}`);
+  const fd = proc.hostFdFor(a.int(0));
   const stat = Buffer.alloc(STAT_SIZE);
   check(host.fstatat(fd, '', stat, AT_EMPTY_PATH), 'fchdir stat');
   const S_IFMT = 0o170000, S_IFDIR = 0o040000;
@@ -205,7 +198,7 @@ const sys_fchownat: SyscallHandler = (proc, a) =>
 
 const sys_truncate: SyscallHandler = (proc, a) =>
   onPath(proc, AT_FDCWD, path(proc, a, 0), 'truncate', (hp) =>
-    hp.dirfd === AT_FDCWD ? host.truncate(hp.path, a.long(1)) : -Errno.EINVAL);
+    host.truncate(pathOnly(hp), a.long(1)));
 
 const sys_umask: SyscallHandler = (proc, a) => {
   const old = proc.umask;
@@ -216,7 +209,7 @@ const sys_umask: SyscallHandler = (proc, a) => {
 const sys_statfs: SyscallHandler = (proc, a) => {
   const buf = Buffer.alloc(120);
   onPath(proc, AT_FDCWD, path(proc, a, 0), 'statfs', (hp) =>
-    hp.dirfd === AT_FDCWD ? host.statfs(hp.path, buf) : -Errno.EINVAL);
+    host.statfs(pathOnly(hp), buf));
   proc.mem.write(a.ptr(1), buf);
   return 0;
 };
@@ -224,9 +217,12 @@ const sys_statfs: SyscallHandler = (proc, a) => {
 const sys_utimensat: SyscallHandler = (proc, a) => {
   const times = a.ptr(2) === 0 ? null : proc.mem.read(a.ptr(2), 32);
   const flags = a.int(3);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `utimensat flags ${flags}`);
   if (a.ptr(1) === 0) {
-    // utimensat(fd, NULL, ...) is futimens on the fd itself
-    const fd = check(proc.app.takeFd(a.int(0)), 'futimens');
+    // utimensat(fd, NULL, ...) is futimens on the fd itself: no flags, and not AT_FDCWD
+    if (a.int(0) === AT_FDCWD) throw new SyscallError(Errno.EFAULT, 'utimensat(AT_FDCWD, NULL)');
+    if (flags) throw new SyscallError(Errno.EINVAL, 'futimens with flags');
+    const fd = proc.hostFdFor(a.int(0));
     try {
       return check(host.utimensat(fd, null, times, 0), 'futimens');
     } finally {
@@ -245,12 +241,24 @@ function xattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, what: str
   const size = Math.min(a.long(bufArg + 1), XATTR_SIZE_MAX);
   if (size < 0) throw new SyscallError(Errno.EINVAL, `${what} size`);
   const buf = Buffer.alloc(size);
-  const n = onPath(proc, AT_FDCWD, path(proc, a, 0), what, (hp) => fn(hp.path, buf));
+  const n = onPath(proc, AT_FDCWD, path(proc, a, 0), what, (hp) => fn(pathOnly(hp), buf));
   if (size > 0) proc.mem.write(a.ptr(bufArg), buf.subarray(0, n));
   return n;
 }
 
-const xattrName = (proc: LibosProcess, a: SyscallArgs) => proc.mem.readCString(a.ptr(1), 256);
+const XATTR_NAME_MAX = 255;
+/** An xattr name: empty or longer than XATTR_NAME_MAX is ERANGE, as Linux says. */
+const xattrName = (proc: LibosProcess, a: SyscallArgs) => {
+  let name: string;
+  try {
+    name = proc.mem.readCString(a.ptr(1), XATTR_NAME_MAX + 1);
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === Errno.ENAMETOOLONG) throw new SyscallError(Errno.ERANGE, 'xattr name length');
+    throw e;
+  }
+  if (name.length === 0) throw new SyscallError(Errno.ERANGE, 'empty xattr name');
+  return name;
+};
 const sys_getxattr: SyscallHandler = (proc, a) =>
   xattrRead(proc, a, 2, 'getxattr', (p, buf) => host.getxattr(p, xattrName(proc, a), buf, true));
 const sys_lgetxattr: SyscallHandler = (proc, a) =>

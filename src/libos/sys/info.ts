@@ -44,6 +44,7 @@ function nofileLimit(proc: LibosProcess): ResourceLimit {
   const buf = Buffer.alloc(16);
   check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, null, buf), 'prlimit NOFILE');
   const hostLimit = decodeLimit(buf);
+  proc.hostNofileLimit = hostLimit;
   const base = BigInt(proc.reservedFdBase);
   const min = (x: bigint) => (x < base ? x : base);
   proc.nofileLimit = { cur: min(hostLimit.cur), max: min(hostLimit.max) };
@@ -56,8 +57,13 @@ function prlimit(proc: LibosProcess, resource: number, newLimit: ResourceLimit |
   if (resource === RLIMIT_NOFILE) {
     const old = nofileLimit(proc);
     if (newLimit) {
-      // The host keeps room for the reserved fds; the app sees the limit it set.
       if (newLimit.max > old.max) throw new SyscallError(Errno.EPERM, 'raise RLIMIT_NOFILE above its hard limit');
+      // Below the reserved fds the host enforces the app's limit itself (EMFILE, EBADF); the
+      // hard limit stays, so that the stub can still reach its reserved slots.
+      const hostMax = proc.hostNofileLimit!;
+      const base = BigInt(proc.reservedFdBase);
+      const hostCur = newLimit.cur < base ? newLimit.cur : hostMax.cur;
+      check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, encodeLimit({ cur: hostCur, max: hostMax.max }), null), 'prlimit NOFILE');
       proc.nofileLimit = newLimit;
     }
     return old;

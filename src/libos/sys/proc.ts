@@ -2,9 +2,10 @@
 // and the instance (leader) keeps the process tree; the stub does the host fork and execve.
 import { seqpacketPair } from '../../pal/app.js';
 import { host } from '../../pal/host.js';
-import { Errno, SyscallError } from '../errno.js';
+import { check, Errno, SyscallError } from '../errno.js';
 import { planExec, releasePlan } from '../exec.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../fs/path.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, withHostPath } from '../fs/path.js';
+import { O_CLOEXEC } from './fs.js';
 import type { WaitOptions, WaitResult, WaitTarget } from '../instance.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
@@ -54,13 +55,18 @@ function readStringArray(proc: LibosProcess, addr: number, what: string): string
   throw new SyscallError(Errno.E2BIG, what);
 }
 
+/** Open a program file for exec as the process names it (relative to its cwd). */
+export function openForExec(proc: LibosProcess, path: string): number {
+  return withHostPath(proc, AT_FDCWD, path, (hp) => check(host.openat(hp.dirfd, hp.path, O_CLOEXEC, 0), `exec ${path}`));
+}
+
 function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number, flags: number) {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new SyscallError(Errno.EINVAL, 'execveat flags');
   const filename = proc.mem.readCString(a.ptr(first));
   const argv = readStringArray(proc, a.ptr(first + 1), 'argv');
   readStringArray(proc, a.ptr(first + 2), 'envp'); // checked here; the stub passes the app's own
   if (filename === '' || dirfd !== AT_FDCWD) throw new SyscallError(Errno.ENOSYS, 'execveat relative to an fd');
-  const plan = planExec(filename, argv, (p) => (p.startsWith('/') ? p : `${proc.cwd === '/' ? '' : proc.cwd}/${p}`));
+  const plan = planExec(filename, argv, (p) => openForExec(proc, p));
   if (proc.pendingExec) releasePlan(proc.pendingExec);
   proc.pendingExec = plan;
   return {
