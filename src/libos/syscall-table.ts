@@ -214,7 +214,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
   stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
   libos('faccessat2', 'partial', PASS),
-  libosAndStub('execveat', 'partial', 'AT_FDCWD only'),
+  libosAndStub('execveat', 'supported', 'dirfd, AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW'),
   libos('waitid', 'partial', 'P_ALL, P_PID, P_PGID, WEXITED, WNOHANG, WNOWAIT'),
   native('epoll_pwait2', 'supported', 'host epoll'),
   native('mlock', 'supported', 'host'),

@@ -12,6 +12,7 @@ import type { SyscallArgs } from '../syscall-args.js';
 import type { SyscallHandler } from './types.js';
 
 const CLONE_VM = 0x100;
+const O_NOFOLLOW = 0o400000;
 const CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000;
 const MAX_ARG_STRINGS = 0x7fffffff;
@@ -55,9 +56,16 @@ function readStringArray(proc: LibosProcess, addr: number, what: string): string
   throw new SyscallError(Errno.E2BIG, what);
 }
 
-/** Open a program file for exec as the process names it (relative to its cwd). */
-export function openForExec(proc: LibosProcess, path: string): number {
-  return withHostPath(proc, AT_FDCWD, path, (hp) => check(host.openat(hp.dirfd, hp.path, O_CLOEXEC, 0), `exec ${path}`));
+/** Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). */
+export function openForExec(proc: LibosProcess, path: string, dirfd = AT_FDCWD, flags = 0): number {
+  const nofollow = flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0;
+  return withHostPath(proc, dirfd, path, (hp) =>
+    check(
+      hp.path === '' // AT_EMPTY_PATH: the fd itself
+        ? host.openat(AT_FDCWD, `/proc/self/fd/${hp.dirfd}`, O_CLOEXEC, 0)
+        : host.openat(hp.dirfd, hp.path, O_CLOEXEC | nofollow, 0),
+      `exec ${path}`,
+    ), flags & AT_EMPTY_PATH);
 }
 
 function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number, flags: number) {
@@ -65,8 +73,8 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
   const filename = proc.mem.readCString(a.ptr(first));
   const argv = readStringArray(proc, a.ptr(first + 1), 'argv');
   readStringArray(proc, a.ptr(first + 2), 'envp'); // checked here; the stub passes the app's own
-  if (filename === '' || dirfd !== AT_FDCWD) throw new SyscallError(Errno.ENOSYS, 'execveat relative to an fd');
-  const plan = planExec(filename, argv, (p) => openForExec(proc, p));
+  // the program itself is relative to dirfd; an interpreter it names is the process's to resolve
+  const plan = planExec(filename, argv, (p) => (p === filename ? openForExec(proc, p, dirfd, flags) : openForExec(proc, p)));
   if (proc.pendingExec) releasePlan(proc.pendingExec);
   proc.pendingExec = plan;
   return {
