@@ -3,12 +3,10 @@
 // signal), and the stub raises each queued signal on itself with rt_tgsigqueueinfo.
 import { SIGINFO_SIZE } from '../pal/channel-abi.js';
 
+import { childSiginfoOf, SIGCHLD } from '../abi/wait.js';
+
 export const SI_USER = 0;
 export const SI_TKILL = -6;
-export const SIGCHLD = 17;
-export const CLD_EXITED = 1;
-export const CLD_KILLED = 2;
-export const CLD_DUMPED = 3;
 
 export interface QueuedSignal {
   signo: number;
@@ -33,14 +31,7 @@ export function encodeSiginfo(s: QueuedSignal): Buffer {
 
 /** The SIGCHLD a parent gets for a child that ended with wait4-style `status`. */
 export function childExitSignal(childVpid: number, uid: number, status: number): QueuedSignal {
-  const signaled = (status & 0x7f) !== 0;
-  return {
-    signo: SIGCHLD,
-    code: signaled ? (status & 0x80 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED,
-    pid: childVpid,
-    uid,
-    status: signaled ? status & 0x7f : (status >> 8) & 0xff,
-  };
+  return { signo: SIGCHLD, pid: childVpid, uid, ...childSiginfoOf(status) };
 }
 
 export class SignalQueue {

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { addon, type ChannelWatchHandle } from './addon.js';
 import { STUB_PATH } from '../paths.js';
 import { host } from './host.js';
+import { WALL, WEXITED, WNOHANG, waitStatusOf } from '../abi/wait.js';
 
 export interface AppSpawnOptions {
   argv: string[];
@@ -123,11 +124,6 @@ export function takeFdFrom(pid: number, fd: number): number {
 }
 
 const P_PIDFD = 3;
-const WEXITED = 4;
-const WNOHANG = 1;
-const WALL = 0x40000000;
-const CLD_EXITED = 1;
-const CLD_DUMPED = 3;
 
 /**
  * Reap a host child of this worker when it exits and report its wait status (as wait4 encodes
@@ -141,9 +137,7 @@ export function reapWhenExited(hostPid: number, onExit: (status: number) => void
     const r = addon.syscall(247 /* waitid */, P_PIDFD, pidfd, info, WEXITED | WNOHANG | WALL, null);
     host.close(pidfd);
     if (r < 0) return;
-    const code = info.readInt32LE(8);
-    const status = info.readInt32LE(24);
-    onExit(code === CLD_EXITED ? (status & 0xff) << 8 : (status & 0x7f) | (code === CLD_DUMPED ? 0x80 : 0));
+    onExit(waitStatusOf(info.readInt32LE(8), info.readInt32LE(24)));
   });
   return true;
 }

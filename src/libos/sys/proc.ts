@@ -10,6 +10,9 @@ import type { WaitOptions, WaitResult, WaitTarget } from '../instance.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { SyscallHandler } from './types.js';
+import { childExitSignal, encodeSiginfo } from '../signals.js';
+import { SIGINFO_SIZE } from '../../pal/channel-abi.js';
+import { WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WUNTRACED } from '../../abi/wait.js';
 
 const CLONE_VM = 0x100;
 const O_NOFOLLOW = 0o400000;
@@ -88,14 +91,6 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
 const sys_execve: SyscallHandler = (proc, a) => execAt(proc, AT_FDCWD, a, 0, 0);
 const sys_execveat: SyscallHandler = (proc, a) => execAt(proc, a.int(0), a, 1, a.int(4));
 
-const WNOHANG = 1;
-const WUNTRACED = 2;
-const WEXITED = 4;
-const WCONTINUED = 8;
-const WNOWAIT = 0x1000000;
-const WNOTHREAD = 0x20000000;
-const WALL = 0x40000000;
-const WCLONE = 0x80000000;
 
 function waitTarget(proc: LibosProcess, pid: number): WaitTarget {
   if (pid > 0) return { kind: 'pid', vpid: pid };
@@ -119,22 +114,9 @@ const sys_wait4: SyscallHandler = async (proc, a) => {
 const P_ALL = 0;
 const P_PID = 1;
 const P_PGID = 2;
-const SIGCHLD = 17;
-const CLD_EXITED = 1;
-const CLD_KILLED = 2;
-const CLD_DUMPED = 3;
-const SIGINFO_SIZE = 128;
-
-/** A waitid siginfo for a child that ended with wait4-style `status`. */
+/** A waitid siginfo for a child that ended with wait4-style `status` (the SIGCHLD fields). */
 function childSiginfo(r: WaitResult): Buffer {
-  const info = Buffer.alloc(SIGINFO_SIZE);
-  const signaled = (r.status & 0x7f) !== 0;
-  info.writeInt32LE(SIGCHLD, 0);
-  info.writeInt32LE(signaled ? (r.status & 0x80 ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED, 8);
-  info.writeInt32LE(r.vpid, 16);
-  info.writeUInt32LE(r.uid, 20);
-  info.writeInt32LE(signaled ? r.status & 0x7f : (r.status >> 8) & 0xff, 24);
-  return info;
+  return encodeSiginfo(childExitSignal(r.vpid, r.uid, r.status));
 }
 
 const sys_waitid: SyscallHandler = async (proc, a) => {
