@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench`: the cost of running under gramine-ts, as ratios to native measured in the same
-// run. Two benchmarks (see bench/README.md):
+// run. Four benchmarks (see bench/README.md):
 //   1. syscall cost: bench/programs/syscall-cost.c, one mode per kind of call (worker round trip,
 //      stub-local trapped call, native data call), run natively, under gramine-ts and under the
 //      peers (proot, gVisor runsc) that are installed;
 //   2. startup-to-exit time of /bin/true, natively, under gramine-ts and the peers, against
-//      `node -e 0` (with hyperfine when it is installed, else a spawnSync timing loop).
+//      `node -e 0` (with hyperfine when it is installed, else a spawnSync timing loop);
+//   3. process creation: bench/programs/fork-cost.c (fork+_exit+wait, fork+exec+wait, per
+//      iteration) and a bash script of pipelines and command substitutions (whole run), natively,
+//      under gramine-ts and the peers;
+//   4. Node processes (workers) gramine-ts starts per 100 forks, from its --leader-log.
 // Prints a table to stdout and writes the raw figures to bench/results/latest.json.
 //
 // Options: --quick          fewer repetitions and runs (a smoke run, not for the record)
@@ -15,6 +19,12 @@
 //          --no-hyperfine   time startup with the built-in loop even if hyperfine is installed
 //          --runs N         startup runs per command (default 20)
 //          --reps N         runs of syscall-cost per mode and environment (default 5)
+//          --no-mp          skip the multi-process benchmarks (3 and 4)
+//          --fork-reps N    rounds of fork-cost per mode (default 3)
+//          --fork-iters N   iterations per fork-cost run (default 100)
+//          --script-reps N  rounds of the bash script for native and gramine-ts (default 3)
+//          --script-peer-reps N
+//                           of those rounds, how many also run the peers (default 1: slow there)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +35,8 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
 const PROG_SRC = path.join(BENCH, 'programs', 'syscall-cost.c');
 const PROG = path.join(BENCH, 'programs', 'build', 'syscall-cost');
+const FORK_SRC = path.join(BENCH, 'programs', 'fork-cost.c');
+const FORK_PROG = path.join(BENCH, 'programs', 'build', 'fork-cost');
 const RESULTS = path.join(BENCH, 'results', 'latest.json');
 const GRAMINE = path.join(ROOT, 'bin', 'gramine-ts.js');
 const NODE = process.execPath;
@@ -41,18 +53,44 @@ const MIN_BATCHES = 21;
 const MAX_BATCHES = 1001;
 const BUDGET_MS = 1000; // aimed-at time per syscall-cost run, from a short pilot run
 const TIMEOUT_MS = 60_000; // any single child run
+const SCRIPT_TIMEOUT_MS = 180_000; // one run of the bash script (about 15 s under runsc here)
+
+// 3. process creation
+const FORK_MODES = [
+  { mode: 'fork-exit', what: 'fork, child _exit(0), parent waitpid' },
+  { mode: 'fork-exec', what: 'fork, child execl(/bin/true), parent waitpid' },
+];
+const BASH = '/bin/bash';
+const SCRIPT_ITERS = 200;
+// Per iteration: one command substitution (a subshell) running a two-process pipeline, and a
+// second two-process pipeline: 5 forks (bash forks every pipeline element), 2 execs (tr and cat;
+// echo is a builtin), 1001 forks and 401 execs in all (with seq). The final
+// echo lets the harness check that the pipelines really ran (200 -> "caa").
+const script = (n) => `for i in $(seq 1 ${n}); do x=$(echo "$i" | tr 0-9 a-j); echo "$x" | cat > /dev/null; done; echo "last=$x"`;
+const scriptExpect = (n) => `last=${String(n).replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)])}`;
+const SCRIPT_FORKS = 5 * SCRIPT_ITERS + 1; // as bash 5 makes them
+const SCRIPT_WARMUP_ITERS = 10; // an untimed check run of each environment first
+// 4. Node processes per fork: workloads run once under `gramine-ts run --leader-log`
+const WORKER_COUNT_FORK_ITERS = 300;
+const STEADY_AFTER_FORKS = 100; // forks counted as warm-up of the worker pool
 
 const TARGETS = {
   readRatio: 1.2, // native data call under gramine-ts, ratio to native
   stubcallNs: 5_000, // stub-local trapped call, median ns
   getppidNs: 30_000, // worker round trip, median ns
   startupExtraMs: 150, // gramine-ts /bin/true <= node -e 0 + this
+  forkExecRatio: 3, // fork+exec+wait under gramine-ts, ratio to native (per-iteration medians)
+  scriptRatio: 3, // the bash script under gramine-ts, ratio to native (whole-run medians)
+  workersPer100Forks: 5, // Node processes started per 100 forks
 };
 
 // ---------------------------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const opts = { quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5 };
+  const opts = {
+    quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5,
+    mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min = 1) => {
@@ -60,13 +98,18 @@ function parseArgs(argv) {
       if (!Number.isInteger(v) || v < min) die(`${a} wants an integer >= ${min}`);
       return v;
     };
-    if (a === '--quick') Object.assign(opts, { quick: true, runs: 8, reps: 1 });
+    if (a === '--quick') Object.assign(opts, { quick: true, runs: 8, reps: 1, forkReps: 1, forkIters: 50, scriptReps: 1 });
     else if (a === '--no-peers') opts.peers = false;
     else if (a === '--no-pinned') opts.pinned = false;
     else if (a === '--cpu') opts.cpu = num(0);
     else if (a === '--no-hyperfine') opts.hyperfine = false;
     else if (a === '--runs') opts.runs = num();
     else if (a === '--reps') opts.reps = num();
+    else if (a === '--no-mp') opts.mp = false;
+    else if (a === '--fork-reps') opts.forkReps = num();
+    else if (a === '--fork-iters') opts.forkIters = num();
+    else if (a === '--script-reps') opts.scriptReps = num();
+    else if (a === '--script-peer-reps') opts.scriptPeerReps = num(0);
     else die(`unknown option ${a} (see the top of bench/run.js)`);
   }
   return opts;
@@ -100,11 +143,19 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function run(argv, timeout = TIMEOUT_MS) {
+function run(argv, timeout = TIMEOUT_MS, maxBuffer = 1 << 20) {
   const r = spawnSync(argv[0], argv.slice(1), {
-    encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20,
+    encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer,
   });
   return r;
+}
+
+// As run(), and the wall time from spawn to exit (the harness's spawn overhead, a few ms, is in
+// every environment's figure alike).
+function timedRun(argv, timeout = TIMEOUT_MS, maxBuffer = undefined) {
+  const t0 = process.hrtime.bigint();
+  const r = run(argv, timeout, maxBuffer);
+  return { r, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
 function describeFailure(argv, r) {
@@ -180,14 +231,14 @@ function staleBuildNote() {
   return stale.length ? `sources in ${stale.join(', ')} are newer than their build: run \`npm run build\` for current figures` : null;
 }
 
-function buildProgram() {
-  const fresh = fs.existsSync(PROG) && fs.statSync(PROG).mtimeMs >= fs.statSync(PROG_SRC).mtimeMs;
+function buildProgram(src, prog) {
+  const fresh = fs.existsSync(prog) && fs.statSync(prog).mtimeMs >= fs.statSync(src).mtimeMs;
   if (fresh) return;
-  fs.mkdirSync(path.dirname(PROG), { recursive: true });
-  const argv = ['gcc', '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', PROG_SRC, '-o', PROG];
+  fs.mkdirSync(path.dirname(prog), { recursive: true });
+  const argv = ['gcc', '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', src, '-o', prog];
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error(`bench: building ${path.relative(ROOT, PROG)} failed: ${argv.join(' ')}`);
+    console.error(`bench: building ${path.relative(ROOT, prog)} failed: ${argv.join(' ')}`);
     process.exit(1);
   }
 }
@@ -331,10 +382,162 @@ function measureStartup(envs, opts) {
   };
 }
 
+// ---------------------------------------------------------------------------------- processes
+
+// The line of key=value pairs (as syscall-cost and fork-cost print) that has `key`, as numbers.
+function parseKv(stdout, key) {
+  const line = stdout.split('\n').find((l) => l.includes(`${key}=`));
+  if (!line) return null;
+  const out = {};
+  for (const f of line.trim().split(/\s+/)) {
+    const [k, v] = f.split('=');
+    out[k] = k === 'mode' ? v : Number(v);
+  }
+  return out;
+}
+
+// The environments for the multi-process benchmarks: gramine-ts-1cpu is left out, since
+// gramine-ts pins each forked process to a CPU of its own choosing (vpid 2 to CPU 1, ...), which
+// overrides `taskset`: that column would not be a one-CPU run.
+function processEnvs(envs) {
+  return envs.filter((e) => e.name !== PINNED);
+}
+
+// `reps` rounds, each running every environment once (a peer only in the first `peerReps`
+// rounds: the slow cases), so that drift of the machine hits all environments alike. `check`,
+// when given, is run once per environment first, untimed (a warm-up that also catches a broken
+// environment cheaply). An environment that fails is not run again.
+function rounds(envs, reps, peerReps, once, check = null) {
+  const cells = new Map(envs.map((e) => [e.name, { runs: [] }]));
+  if (check) {
+    for (const env of envs) {
+      const r = check(env);
+      if (r.error) cells.get(env.name).error = r.error;
+    }
+  }
+  for (let i = 0; i < reps; i++) {
+    for (const env of envs) {
+      const cell = cells.get(env.name);
+      if (cell.error || (env.peer && i >= peerReps)) continue;
+      const r = once(env);
+      if (r.error) cell.error = r.error;
+      else cell.runs.push(r);
+    }
+  }
+  return cells;
+}
+
+function forkRun(env, mode, iterations) {
+  const argv = env.wrap([FORK_PROG, mode, String(iterations)]);
+  const r = run(argv);
+  const parsed = r.status === 0 ? parseKv(r.stdout, 'median_us') : null;
+  if (!parsed) return { error: describeFailure(argv, r), command: argv };
+  return { ...parsed, command: argv };
+}
+
+// One fork-cost mode in every environment; a cell's figure is the median of its runs' medians.
+function measureForkMode(envs, mode, opts) {
+  const cells = rounds(envs, opts.forkReps, opts.forkReps, (env) => forkRun(env, mode, opts.forkIters));
+  const out = {};
+  for (const env of envs) {
+    const c = cells.get(env.name);
+    const runs = c.runs.map(({ command, ...rest }) => rest);
+    out[env.name] = c.error || !c.runs.length ? { error: c.error ?? 'no runs', runs } : {
+      median_us: median(c.runs.map((r) => r.median_us)),
+      min_us: Math.min(...c.runs.map((r) => r.min_us)),
+      mean_us: c.runs.reduce((a, r) => a + r.mean_us, 0) / c.runs.length,
+      iterations: opts.forkIters, runs,
+      command: c.runs[0].command.join(' '),
+    };
+  }
+  return out;
+}
+
+// Shown in place of the script in error messages and commands printed (the JSON has it in full).
+const SCRIPT_SHOWN = `'<script>'`;
+const showArgv = (argv) => argv.map((a) => (a.startsWith('for i in') ? SCRIPT_SHOWN : a));
+
+function scriptRun(env, iterations) {
+  const argv = env.wrap([BASH, '-c', script(iterations)]);
+  const { r, ms } = timedRun(argv, SCRIPT_TIMEOUT_MS);
+  const last = (r.stdout ?? '').trim().split('\n').pop();
+  if (r.status !== 0) return { error: describeFailure(showArgv(argv), r) };
+  if (last !== scriptExpect(iterations)) {
+    return { error: `${showArgv(argv).join(' ')}: printed ${JSON.stringify(last)} last, expected ${scriptExpect(iterations)}` };
+  }
+  return { ms };
+}
+
+// The bash script in every environment, whole-run wall time; a cell's figure is the median.
+function measureScript(envs, opts) {
+  const cells = rounds(envs, opts.scriptReps, opts.scriptPeerReps,
+    (env) => scriptRun(env, SCRIPT_ITERS), (env) => scriptRun(env, SCRIPT_WARMUP_ITERS));
+  const out = {};
+  for (const env of envs) {
+    const c = cells.get(env.name);
+    const times = c.runs.map((r) => r.ms);
+    out[env.name] = c.error || !times.length ? { error: c.error ?? 'no runs', times_ms: times } : {
+      median_ms: median(times), min_ms: Math.min(...times), times_ms: times,
+      command: showArgv(env.wrap([BASH, '-c', script(SCRIPT_ITERS)])).join(' '),
+    };
+  }
+  return out;
+}
+
+// One run of `argv` under `gramine-ts run --leader-log`: the forks it made (FORK_REQUEST lines),
+// the Node processes (workers) the leader started (its closing "(N workers started)" line), and
+// when each new worker reported ready (a worker's first WORKER_READY is logged as "worker PID",
+// later ones under its process's name), to tell the pool's warm-up from the steady state.
+function countWorkers(workload, argv, expectForks, check) {
+  const full = [NODE, GRAMINE, 'run', '--leader-log', ...argv];
+  const command = showArgv(full).join(' ');
+  const { r, ms } = timedRun(full, SCRIPT_TIMEOUT_MS, 256 << 20); // about 1 MB of log per 1000 forks
+  if (r.status !== 0) return { workload, command, error: describeFailure(showArgv(full), r) };
+  const bad = check(r.stdout ?? '');
+  if (bad) return { workload, command, error: `${command}: ${bad}` };
+  let forks = 0;
+  let started = null;
+  const readyAt = []; // for each new worker: the forks requested before it was ready
+  for (const line of (r.stderr ?? '').split('\n')) {
+    if (/→ leader\s+FORK_REQUEST\b/.test(line)) forks++;
+    else if (/\bworker \d+ → leader\s+WORKER_READY\b/.test(line)) readyAt.push(forks);
+    const m = /\((\d+) workers started\)/.exec(line);
+    if (m) started = Number(m[1]);
+  }
+  if (started === null) return { workload, command, error: `${command}: no "(N workers started)" line in the leader log` };
+  if (forks === 0) return { workload, command, error: `${command}: no FORK_REQUEST lines in the leader log` };
+  const steadyForks = forks - STEADY_AFTER_FORKS;
+  const steadyWorkers = readyAt.filter((f) => f >= STEADY_AFTER_FORKS).length;
+  return {
+    workload, command, wall_ms: ms, forks, expected_forks: expectForks,
+    ...(forks !== expectForks ? { note: `${workload}: ${forks} FORK_REQUEST lines in the leader log, ${expectForks} forks expected` } : {}),
+    workers_started: started,
+    per_100_forks: (100 * started) / forks,
+    new_workers_ready_after_forks: readyAt,
+    steady: steadyForks > 0 ? {
+      after_forks: STEADY_AFTER_FORKS, forks: steadyForks, workers: steadyWorkers,
+      per_100_forks: (100 * steadyWorkers) / steadyForks,
+    } : null,
+  };
+}
+
+function measureWorkers() {
+  const iters = WORKER_COUNT_FORK_ITERS;
+  return [
+    countWorkers(`bash script (${SCRIPT_ITERS} iterations)`, [BASH, '-c', script(SCRIPT_ITERS)], SCRIPT_FORKS, (out) => {
+      const last = out.trim().split('\n').pop();
+      return last === scriptExpect(SCRIPT_ITERS) ? null : `printed ${JSON.stringify(last)} last, expected ${scriptExpect(SCRIPT_ITERS)}`;
+    }),
+    countWorkers(`fork-cost fork-exit ${iters}`, [FORK_PROG, 'fork-exit', String(iters)], iters + 1, (out) => (
+      parseKv(out, 'median_us') ? null : `no figures printed: ${JSON.stringify(out.trim().slice(0, 200))}`)),
+  ];
+}
+
 // ---------------------------------------------------------------------------------- report
 
 function fmtNs(ns) {
   if (!Number.isFinite(ns)) return '-';
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e4) return `${(ns / 1e3).toFixed(1)} us`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} us`;
@@ -356,8 +559,18 @@ function table(headers, rows, left = 1) {
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  // progress on stderr, and the seconds each part took (in the JSON: to keep the run short)
+  const phases = {};
+  let current = null;
+  const phase = (name, what = name) => {
+    const now = Date.now();
+    if (current) phases[current.name] = (now - current.t0) / 1e3;
+    current = name ? { name, t0: now } : null;
+    if (name) process.stderr.write(`bench: [${((now - started) / 1e3).toFixed(0)} s] ${what} ...\n`);
+  };
   checkGramineBuilt();
-  buildProgram();
+  buildProgram(PROG_SRC, PROG);
+  buildProgram(FORK_SRC, FORK_PROG);
   const { envs, notes } = environments(opts);
   const stale = staleBuildNote();
   if (stale) {
@@ -368,13 +581,33 @@ function main() {
   // 1. syscall cost
   const syscalls = {};
   for (const { mode } of MODES) {
-    process.stderr.write(`bench: syscall-cost ${mode} (${envs.map((e) => e.name).join(', ')}) ...\n`);
+    phase(`syscall-cost ${mode}`, `syscall-cost ${mode} (${envs.map((e) => e.name).join(', ')})`);
     syscalls[mode] = measureMode(envs, mode, opts.reps);
   }
 
   // 2. startup-to-exit
-  process.stderr.write(`bench: startup-to-exit of ${TRUE} (${opts.runs} runs each) ...\n`);
+  phase('startup', `startup-to-exit of ${TRUE} (${opts.runs} runs each)`);
   const startup = measureStartup(envs, opts);
+
+  // 3. process creation, 4. Node processes per fork
+  const penvs = processEnvs(envs);
+  const pnames = penvs.map((e) => e.name);
+  let forks = null;
+  let bashScript = null;
+  let workers = null;
+  if (opts.mp) {
+    forks = {};
+    for (const { mode } of FORK_MODES) {
+      phase(`fork-cost ${mode}`, `fork-cost ${mode} (${pnames.join(', ')}; ${opts.forkReps} x ${opts.forkIters} iterations)`);
+      forks[mode] = measureForkMode(penvs, mode, opts);
+    }
+    const peerNote = penvs.some((e) => e.peer) ? `, peers ${Math.min(opts.scriptPeerReps, opts.scriptReps)}` : '';
+    phase('bash script', `bash script (${pnames.join(', ')}; ${opts.scriptReps} round(s)${peerNote})`);
+    bashScript = measureScript(penvs, opts);
+    phase('workers per fork', 'workers started per fork (gramine-ts --leader-log)');
+    workers = measureWorkers();
+  }
+  phase(null);
 
   // tables
   const names = envs.map((e) => e.name);
@@ -402,6 +635,34 @@ function main() {
       `${r.median_ms - nodeStart >= 0 ? '+' : ''}${(r.median_ms - nodeStart).toFixed(1)} ms`]))));
   out.push('');
 
+  const pothers = pnames.filter((n) => n !== 'native');
+  if (opts.mp) {
+    const peerRounds = Math.min(opts.scriptPeerReps, opts.scriptReps);
+    const hasPeers = penvs.some((e) => e.peer);
+    out.push(`3. Process creation: fork-cost per-iteration median (median of ${opts.forkReps} run(s) of ${opts.forkIters}); `
+      + `bash script whole-run wall time (median of ${opts.scriptReps} run(s)${hasPeers ? `, peers ${peerRounds}` : ''}); ratio = env / native`);
+    const row = (name, what, cells, key, scale) => {
+      const nat = cells.native && !cells.native.error ? cells.native[key] : NaN;
+      return [name, what,
+        ...pnames.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n][key] * scale))),
+        ...pothers.map((n) => (cells[n].error ? '-' : fmtRatio(cells[n][key] / nat)))];
+    };
+    out.push(table(['case', 'what', ...pnames, ...pothers.map((n) => `${n}/nat`)], [
+      ...FORK_MODES.map(({ mode, what }) => row(mode, what, forks[mode], 'median_us', 1e3)),
+      row('bash script', `${SCRIPT_ITERS} x (x=$(echo | tr); echo | cat), whole run`, bashScript, 'median_ms', 1e6),
+    ], 2));
+    out.push('');
+
+    out.push(`4. Node processes started by gramine-ts per 100 forks (one run each with --leader-log; steady = after the first ${STEADY_AFTER_FORKS} forks)`);
+    out.push(table(['workload', 'forks', 'workers started', 'per 100 forks', 'steady: workers / forks', 'steady per 100', 'wall'],
+      workers.map((w) => (w.error ? [w.workload, 'FAILED', '-', '-', '-', '-', '-'] : [
+        w.workload, String(w.forks), String(w.workers_started), w.per_100_forks.toFixed(2),
+        w.steady ? `${w.steady.workers} / ${w.steady.forks}` : '-', w.steady ? w.steady.per_100_forks.toFixed(2) : '-',
+        fmtNs(w.wall_ms * 1e6),
+      ]))));
+    out.push('');
+  }
+
   // targets: checked on gramine-ts as it runs by default; the one-CPU figures are for information
   const nativeNs = (mode) => syscalls[mode].native?.median_ns;
   const check = (env) => {
@@ -428,13 +689,34 @@ function main() {
       },
     ].map((t) => ({ ...t, pass: t.value === null ? null : t.strict ? t.value < t.limit : t.value <= t.limit }));
   };
+  // the multi-process targets, on gramine-ts only (see processEnvs for why not on one CPU)
+  const mpTargets = () => {
+    if (!opts.mp) return [];
+    const ratio = (cells, key) => (cells['gramine-ts']?.error || cells.native?.error ? null
+      : cells['gramine-ts'][key] / cells.native[key]);
+    return [
+      {
+        id: 'fork_exec_ratio', name: `fork+exec+wait under gramine-ts <= ${TARGETS.forkExecRatio}x native`,
+        value: ratio(forks['fork-exec'], 'median_us'), limit: TARGETS.forkExecRatio, show: fmtRatio,
+      },
+      {
+        id: 'bash_script_ratio', name: `bash script under gramine-ts <= ${TARGETS.scriptRatio}x native`,
+        value: ratio(bashScript, 'median_ms'), limit: TARGETS.scriptRatio, show: fmtRatio,
+      },
+      ...workers.map((w, i) => ({
+        id: `workers_per_100_forks_${['bash_script', 'fork_exit'][i]}`,
+        name: `workers started per 100 forks <= ${TARGETS.workersPer100Forks}: ${w.workload}`,
+        value: w.error ? null : w.per_100_forks, limit: TARGETS.workersPer100Forks, show: (v) => v.toFixed(2),
+      })),
+    ].map((t) => ({ ...t, pass: t.value === null ? null : t.value <= t.limit }));
+  };
   const verdict = (t) => (t.pass === null ? 'NO DATA' : t.pass ? 'PASS' : 'FAIL');
-  const targets = check('gramine-ts');
+  const targets = [...check('gramine-ts'), ...mpTargets()];
   const pinned = names.includes(PINNED) ? check(PINNED) : null;
-  out.push(`3. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
+  out.push(`${opts.mp ? 5 : 3}. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
   out.push(table(['target', 'measured', 'result', ...(pinned ? [PINNED, ''] : [])], targets.map((t, i) => [
     t.name, t.value === null ? '-' : t.show(t.value), verdict(t),
-    ...(pinned ? [pinned[i].value === null ? '-' : pinned[i].show(pinned[i].value), `(${verdict(pinned[i])})`] : []),
+    ...(pinned ? (pinned[i] ? [pinned[i].value === null ? '-' : pinned[i].show(pinned[i].value), `(${verdict(pinned[i])})`] : ['', '']) : []),
   ])));
 
   const failures = [];
@@ -442,6 +724,16 @@ function main() {
     for (const n of names) if (syscalls[mode][n].error) failures.push(`syscall-cost ${mode} under ${n}: ${syscalls[mode][n].error}`);
   }
   for (const r of startup.results) if (r.error) failures.push(`startup ${r.name}: ${r.error}`);
+  if (opts.mp) {
+    for (const { mode } of FORK_MODES) {
+      for (const n of pnames) if (forks[mode][n].error) failures.push(`fork-cost ${mode} under ${n}: ${forks[mode][n].error}`);
+    }
+    for (const n of pnames) if (bashScript[n].error) failures.push(`bash script under ${n}: ${bashScript[n].error}`);
+    for (const w of workers) {
+      if (w.error) failures.push(`workers per fork, ${w.workload}, under gramine-ts: ${w.error}`);
+      else if (w.note) notes.push(w.note);
+    }
+  } else notes.push('multi-process benchmarks skipped (--no-mp)');
   const allNotes = [...notes, ...(startup.note ? [startup.note] : []), ...failures];
   if (opts.quick) allNotes.unshift('--quick: fewer runs, figures are rough');
   if (allNotes.length) {
@@ -460,8 +752,19 @@ function main() {
     host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
     options: opts,
     elapsed_s: elapsed,
+    phases_s: phases,
     syscall_cost: { batch: BATCH, modes: MODES, results: syscalls },
     startup,
+    processes: opts.mp ? {
+      note: `${PINNED} is not run here: gramine-ts pins each forked process to a CPU itself`,
+      fork_cost: { iterations: opts.forkIters, reps: opts.forkReps, unit: 'us per iteration', modes: FORK_MODES, results: forks },
+      bash_script: {
+        shell: BASH, script: script(SCRIPT_ITERS), iterations: SCRIPT_ITERS, reps: opts.scriptReps,
+        peer_reps: Math.min(opts.scriptPeerReps, opts.scriptReps), warmup_iterations: SCRIPT_WARMUP_ITERS,
+        unit: 'ms per whole run', results: bashScript,
+      },
+      workers_per_fork: { steady_after_forks: STEADY_AFTER_FORKS, results: workers },
+    } : null,
     targets: targets.map(({ show, ...t }) => t),
     targets_one_cpu: pinned ? pinned.map(({ show, ...t }) => t) : null,
     notes: allNotes,

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 enum mode { M_GETPPID, M_STUBCALL, M_READ };
 
 static char buf[4096];
@@ -69,24 +71,6 @@ static int run_batch(enum mode m, long n)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static long parse_pos(const char *s, const char *what)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v <= 0) {
-        fprintf(stderr, "syscall-cost: bad %s: %s\n", what, s);
-        exit(2);
-    }
-    return v;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 4) {
@@ -104,8 +88,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "syscall-cost: unknown mode %s\n", argv[1]);
         return 2;
     }
-    long iters = argc > 2 ? parse_pos(argv[2], "iteration count") : 100000;
-    long batch = argc > 3 ? parse_pos(argv[3], "batch size") : 1000;
+    long iters = argc > 2 ? parse_pos("syscall-cost", argv[2], "iteration count") : 100000;
+    long batch = argc > 3 ? parse_pos("syscall-cost", argv[3], "batch size") : 1000;
     if (batch > iters)
         batch = iters;
     long nbatches = iters / batch;

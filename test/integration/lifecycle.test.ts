@@ -4,30 +4,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addon } from '../../src/pal/addon.js';
+import { children, waitGone } from '../helpers/processes.js';
 
 const CLI = path.resolve(__dirname, '../../bin/gramine-ts.js');
-
-function children(pid: number): number[] {
-  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-  return text ? text.split(/\s+/).map(Number) : [];
-}
-
-/** Wait (blocking on the process's pidfd, not polling) until `pid` has exited. */
-function waitGone(pid: number, timeoutMs: number): boolean {
-  const pidfd = addon.syscall(434 /* pidfd_open */, pid, 0);
-  if (pidfd === -3 /* ESRCH */) return true;
-  expect(pidfd).toBeGreaterThanOrEqual(0);
-  const pollfd = Buffer.alloc(8);
-  pollfd.writeInt32LE(pidfd, 0);
-  pollfd.writeInt16LE(1 /* POLLIN */, 4);
-  const deadline = Date.now() + timeoutMs;
-  let r: number;
-  do r = addon.syscall(7 /* poll */, pollfd, 1, Math.max(0, deadline - Date.now()));
-  while (r === -4 /* EINTR: our own SIGCHLD */);
-  addon.syscall(3, pidfd);
-  return r === 1;
-}
 
 /** Start an instance whose app waits on stdin; resolve once it is running. */
 async function startInstance(): Promise<{ leader: ChildProcessWithoutNullStreams; worker: number; app: number }> {

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { descendants, waitGone } from '../helpers/processes.js';
 import { addon } from '../../src/pal/addon.js';
 import {
   GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runGramine, runNative, sha256, splitLines,
@@ -322,22 +323,6 @@ describe.concurrent('worker recycling', () => {
 
 const CLI = GRAMINE_TS;
 
-function children(pid: number): number[] {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return text ? text.split(/\s+/).map(Number) : [];
-  } catch {
-    return []; // gone meanwhile
-  }
-}
-
-/** `pid` and all its descendants, as of now. */
-function descendants(pid: number): number[] {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...children(all[i]!));
-  return all;
-}
-
 function exe(pid: number): string {
   try {
     return readlinkSync(`/proc/${pid}/exe`);
@@ -354,21 +339,6 @@ function cmdline(pid: number): string {
   }
 }
 
-/** Wait (blocking on the process's pidfd, not polling) until `pid` has exited. */
-function waitGone(pid: number, timeoutMs: number): boolean {
-  const pidfd = addon.syscall(434 /* pidfd_open */, pid, 0);
-  if (pidfd === -3 /* ESRCH */) return true;
-  expect(pidfd).toBeGreaterThanOrEqual(0);
-  const pollfd = Buffer.alloc(8);
-  pollfd.writeInt32LE(pidfd, 0);
-  pollfd.writeInt16LE(1 /* POLLIN */, 4);
-  const deadline = Date.now() + timeoutMs;
-  let r: number;
-  do r = addon.syscall(7 /* poll */, pollfd, 1, Math.max(0, deadline - Date.now()));
-  while (r === -4 /* EINTR: our own SIGCHLD */);
-  addon.syscall(3, pidfd);
-  return r === 1;
-}
 
 /**
  * Every live process of the instance marked `mark`: the leader, its workers and every app
