@@ -2,7 +2,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { spawnWorkerProcess } from '../leader/worker-process.js';
-import { createPlatformKey } from '../tls-psk/attestation.js';
+import { createPlatformKey } from '../tls-psk/platform-key.js';
 
 // Only light modules are imported statically: the first worker is spawned before the rest of
 // the leader loads (see run()).

@@ -16,15 +16,15 @@
 // verifyReport checks the MAC first, then the measurement, then the nonce, comparing in
 // constant time. The nonce check is what defeats replays: a report made for an earlier challenge
 // does not carry the current nonce.
-import { randomBytes } from 'node:crypto';
-import { closeSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { MEASUREMENT_SIZE } from './measurement.js';
+import { PLATFORM_KEY_SIZE } from './platform-key.js';
+
+export { createPlatformKey, PLATFORM_KEY_SIZE, readPlatformKeyFromFd } from './platform-key.js';
 
 export { MEASUREMENT_SIZE };
-export const PLATFORM_KEY_SIZE = 32;
 export const PUBLIC_KEY_SIZE = 32;
 export const NONCE_SIZE = 32;
 export const REPORT_DATA_SIZE = PUBLIC_KEY_SIZE + NONCE_SIZE; // 64
@@ -64,10 +64,6 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** A fresh platform key: 32 random bytes, one per instance, kept by the leader. */
-export function createPlatformKey(): Uint8Array {
-  return new Uint8Array(randomBytes(PLATFORM_KEY_SIZE));
-}
 
 /** reportData = workerPublicKey (32) || nonce (32). */
 export function makeReportData(workerPublicKey: Uint8Array, nonce: Uint8Array): Uint8Array {
@@ -175,33 +171,4 @@ export function writePlatformKey(stream: Writable, platformKey: Uint8Array): voi
   stream.end(Buffer.from(platformKey));
 }
 
-/**
- * Worker side: reads exactly 32 bytes of platform key from an inherited fd, then closes it. The
- * leader writes the key as soon as it spawns the worker, so the read does not wait for long.
- */
-export function readPlatformKeyFromFd(fd: number): Uint8Array {
-  const key = new Uint8Array(PLATFORM_KEY_SIZE);
-  let got = 0;
-  try {
-    while (got < PLATFORM_KEY_SIZE) {
-      let n: number;
-      try {
-        n = readSync(fd, key, got, PLATFORM_KEY_SIZE - got, null);
-      } catch (e) {
-        throw new AttestationError(`platform key: cannot read fd ${fd}: ${(e as Error).message}`);
-      }
-      if (n === 0) throw new AttestationError(`platform key: fd ${fd} ended after ${got} of ${PLATFORM_KEY_SIZE} bytes`);
-      got += n;
-    }
-  } catch (e) {
-    key.fill(0);
-    throw e;
-  } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed: nothing to do
-    }
-  }
-  return key;
-}
+

@@ -5,9 +5,8 @@
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { DIST_DIR, STUB_PATH } from '../paths.js';
-import { readPlatformKeyFromFd } from '../tls-psk/attestation.js';
-import { workerSecureChannel } from '../tls-psk/channel.js';
 import { measureWorkerCode } from '../tls-psk/measurement.js';
+import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 const LEADER_FD = 3;
 const PLATFORM_KEY_FD = 4;
@@ -19,8 +18,10 @@ async function connectToLeader(): Promise<TLSSocket> {
   const platformKey = readPlatformKeyFromFd(PLATFORM_KEY_FD);
   const socket = new net.Socket({ fd: LEADER_FD, readable: true, writable: true });
   socket.pause();
-  const measurement = await measureWorkerCode({ stubPath: STUB_PATH, distDir: DIST_DIR, manifest: NO_MANIFEST });
-  return workerSecureChannel(socket, { platformKey, measurement, identity: 'gramine-ts worker' });
+  // the files are read while the crypto code loads
+  const measurement = measureWorkerCode({ stubPath: STUB_PATH, distDir: DIST_DIR, manifest: NO_MANIFEST });
+  const { workerSecureChannel } = await import('../tls-psk/channel.js');
+  return workerSecureChannel(socket, { platformKey, measurement: await measurement, identity: 'gramine-ts worker' });
 }
 
 async function main(): Promise<void> {
