@@ -1,7 +1,7 @@
 // Unmodified programs (coreutils, sh, busybox, our own C programs) run natively and under
 // gramine-ts: stdout, stderr and the exit status must be the same.
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,8 +80,19 @@ describe('coreutils and sh', () => {
   });
 
   it('ls -la of a directory with files, links and a subdirectory', async () => {
-    const native = await expectSame(['/bin/ls', '-la', '--time-style=full-iso', dir]);
-    expect(native.stdout).toContain('text.txt');
+    // in a parent of its own: '..' must not change while other tests use the temp directory
+    const parent = makeTempDir('gts-ls-');
+    try {
+      const listed = path.join(parent, 'listed');
+      mkdirSync(path.join(listed, 'sub'), { recursive: true });
+      writeFileSync(path.join(listed, 'text.txt'), 'some text\n');
+      symlinkSync('text.txt', path.join(listed, 'link'));
+      const native = await expectSame(['/bin/ls', '-la', '--time-style=full-iso', listed]);
+      expect(native.stdout).toContain('text.txt');
+      expect(native.stdout).toContain('link -> text.txt');
+    } finally {
+      removeTempDir(parent);
+    }
   });
 
   it('head -n 5 of a file', async () => {
