@@ -25,9 +25,10 @@ async function connectToLeader(): Promise<TLSSocket> {
 }
 
 async function main(): Promise<void> {
-  const session = import('./session.js');
-  const socket = await connectToLeader();
-  (await session).runSession(socket);
+  const channel = connectToLeader();
+  // the LibOS loads while the leader checks the report and the TLS handshake runs
+  const { runSession } = await import('./session.js');
+  runSession(await channel);
 }
 
 main().catch((e: unknown) => {
