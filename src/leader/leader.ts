@@ -39,13 +39,15 @@ function cpuFor(vpid: number): number | null {
   return cpus > 1 ? (vpid - 1) % cpus : null;
 }
 
-/**
- * The leader's supplementary groups, as the kernel has them (Node's process.getgroups() adds
- * the effective gid, which getgroups(2) does not).
- */
+/** A field of the leader's /proc/self/status, as the kernel has it. */
+function statusField(name: string): string {
+  const line = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return line?.[1]?.trim() ?? '';
+}
+
+/** Supplementary groups (Node's process.getgroups() adds the egid, which getgroups(2) does not). */
 function supplementaryGroups(): number[] {
-  const line = /^Groups:[ \t]*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return line?.[1] ? line[1].trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return statusField('Groups').split(/\s+/).filter(Boolean).map(Number);
 }
 
 type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
@@ -184,6 +186,7 @@ export class Leader {
         type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
         uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: supplementaryGroups(),
+        umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
         logLevel: req.logLevel, traceFile: req.traceFile, cpu: cpuFor(FIRST_VPID),
       });
       return;

@@ -59,6 +59,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): 
   );
   proc.pendingExec = plan;
   proc.traceFile = msg.traceFile;
+  proc.umask = msg.umask;
   const serving = serve(proc, leader);
   const exit = await app.spawnedExit!;
   await serving;

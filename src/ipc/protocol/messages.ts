@@ -23,7 +23,7 @@ const schemas = {
   'start-process': object({
     type: t.literal('start-process'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
     filename: t.str, argv: t.array(t.str), env: t.record(t.str), cwd: t.str,
-    uid: t.int, gid: t.int, groups: t.array(t.int), logLevel: t.str,
+    uid: t.int, gid: t.int, groups: t.array(t.int), umask: t.int, logLevel: t.str,
     /** development aid: append the names of the syscalls the app made to this file */
     traceFile: t.nullable(t.str),
     /** the CPU the worker and its app share (a round trip between CPUs costs 3-5x), or null */
