@@ -38,7 +38,8 @@ const PROG = path.join(BENCH, 'programs', 'build', 'syscall-cost');
 const FORK_SRC = path.join(BENCH, 'programs', 'fork-cost.c');
 const FORK_PROG = path.join(BENCH, 'programs', 'build', 'fork-cost');
 const RESULTS = path.join(BENCH, 'results', 'latest.json');
-const GRAMINE = path.join(ROOT, 'bin', 'gramine-ts.js');
+// the user-facing command: the native launcher starts the leader and the first worker together
+const GRAMINE = path.join(ROOT, 'bin', 'gramine-ts');
 const NODE = process.execPath;
 const TRUE = '/bin/true';
 const PINNED = 'gramine-ts-1cpu';
@@ -169,7 +170,7 @@ function describeFailure(argv, r) {
 function environments(opts) {
   const envs = [
     { name: 'native', wrap: (p) => p },
-    { name: 'gramine-ts', wrap: (p) => [NODE, GRAMINE, 'run', ...p] },
+    { name: 'gramine-ts', wrap: (p) => [GRAMINE, 'run', ...p] },
   ];
   const notes = [];
   // The same, with leader, worker and app confined to one CPU: a worker round trip then costs
@@ -177,7 +178,7 @@ function environments(opts) {
   // machines. For information; the targets are checked on the unpinned run.
   const taskset = opts.pinned ? which('taskset') : null;
   if (taskset) {
-    envs.push({ name: PINNED, wrap: (p) => [taskset, '-c', String(opts.cpu), NODE, GRAMINE, 'run', ...p] });
+    envs.push({ name: PINNED, wrap: (p) => [taskset, '-c', String(opts.cpu), GRAMINE, 'run', ...p] });
   } else notes.push(opts.pinned ? 'taskset not on PATH: gramine-ts on one CPU skipped' : 'gramine-ts on one CPU skipped (--no-pinned)');
   if (opts.peers) {
     const proot = which('proot');
@@ -489,7 +490,7 @@ function measureScript(envs, opts) {
 // when each new worker reported ready (a worker's first WORKER_READY is logged as "worker PID",
 // later ones under its process's name), to tell the pool's warm-up from the steady state.
 function countWorkers(workload, argv, expectForks, check) {
-  const full = [NODE, GRAMINE, 'run', '--leader-log', ...argv];
+  const full = [GRAMINE, 'run', '--leader-log', ...argv];
   const command = showArgv(full).join(' ');
   const { r, ms } = timedRun(full, SCRIPT_TIMEOUT_MS, 256 << 20); // about 1 MB of log per 1000 forks
   if (r.status !== 0) return { workload, command, error: describeFailure(showArgv(full), r) };

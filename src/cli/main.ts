@@ -1,7 +1,7 @@
 // `gramine-ts` command line.
 import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { spawnWorkerProcess } from '../leader/worker-process.js';
+import { launchedFirstWorker, spawnWorkerProcess } from '../leader/worker-process.js';
 import { createPlatformKey } from '../tls-psk/platform-key.js';
 
 // Only light modules are imported statically: the first worker is spawned before the rest of
@@ -76,8 +76,9 @@ function findProgram(name: string, env: NodeJS.ProcessEnv): string {
 
 async function run(argv: string[]): Promise<number> {
   const opts = parseRun(argv);
-  const platformKey = createPlatformKey();
-  const firstWorker = spawnWorkerProcess(platformKey);
+  const launched = launchedFirstWorker();
+  const platformKey = launched?.platformKey ?? createPlatformKey();
+  const firstWorker = launched?.worker ?? spawnWorkerProcess(platformKey);
   const [{ Leader }, { createLogger }, { createInstanceSecrets }] = await Promise.all([
     import('../leader/leader.js'),
     import('../log.js'),

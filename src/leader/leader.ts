@@ -2,7 +2,6 @@
 // process tree, zombies and waits, the worker pool -- starts the first process, and exits with
 // its status; when the first process exits, the rest of the instance is killed (as in a PID
 // namespace).
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
@@ -12,6 +11,7 @@ import { ProcessTable } from './process-table.js';
 import { childExitSignal } from '../libos/signals.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
+import type { WorkerProcess } from './worker-process.js';
 
 export interface RunRequest {
   filename: string;
@@ -92,7 +92,7 @@ export class Leader {
   }
 
   /** Adopt the first worker (spawned early by the CLI, so its boot overlaps the leader's). */
-  adoptFirstWorker(child?: ChildProcess): void {
+  adoptFirstWorker(child?: WorkerProcess): void {
     this.firstWorker = this.pool.add(child);
   }
 

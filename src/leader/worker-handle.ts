@@ -1,11 +1,9 @@
 // The leader's handle on one worker process: its attested TLS channel and message connection.
-import type { ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { MessageConnection, type ConnectionEvents } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { leaderSecureChannel } from '../tls-psk/channel.js';
 import type { InstanceSecrets } from './instance-secrets.js';
-import { WORKER_LEADER_FD } from './worker-process.js';
+import type { WorkerProcess } from './worker-process.js';
 
 export interface WorkerEvents extends ConnectionEvents {
   /** attestation or the TLS handshake failed: the worker has been killed */
@@ -20,11 +18,11 @@ export class WorkerHandle {
   vpid: number | null = null;
 
   constructor(
-    readonly child: ChildProcess,
+    private readonly worker: WorkerProcess,
     secrets: InstanceSecrets,
     events: WorkerEvents,
   ) {
-    const socket = child.stdio[WORKER_LEADER_FD] as Socket;
+    const socket = worker.socket;
     socket.pause();
     leaderSecureChannel(socket, { ...secrets, identity: 'gramine-ts worker' }).then(
         (tls) => (this.conn = new MessageConnection(tls, events)),
@@ -38,7 +36,7 @@ export class WorkerHandle {
   }
 
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.worker.pid;
   }
 
   send(m: Message): void {
@@ -46,6 +44,6 @@ export class WorkerHandle {
   }
 
   kill(): void {
-    this.child.kill('SIGKILL');
+    this.worker.kill();
   }
 }

@@ -1,11 +1,10 @@
 // Workers waiting for a process. Starting Node costs a lot of CPU here, so a worker whose app
 // has exited comes back to the pool, and a spare is kept warm once the instance forks.
-import type { ChildProcess } from 'node:child_process';
 import type { Message } from '../ipc/protocol/messages.js';
 import type { ProtocolError } from '../ipc/protocol/schema.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { WorkerHandle } from './worker-handle.js';
-import { spawnWorkerProcess } from './worker-process.js';
+import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 export interface PoolEvents {
   message(worker: WorkerHandle, m: Message): void;
@@ -29,7 +28,7 @@ export class WorkerPool {
   ) {}
 
   /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
-  add(child: ChildProcess = spawnWorkerProcess(this.secrets.platformKey)): WorkerHandle {
+  add(child: WorkerProcess = spawnWorkerProcess(this.secrets.platformKey)): WorkerHandle {
     this.started++;
     this.booting++;
     const w: WorkerHandle = new WorkerHandle(child, this.secrets, {

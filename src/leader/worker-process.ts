@@ -1,9 +1,12 @@
-// Spawning a worker process. Kept free of heavy imports: the CLI calls it before it loads the
-// rest of the leader, so the worker's Node boot overlaps the leader's own.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Worker processes as the leader holds them. Kept free of heavy imports: the CLI starts the
+// first worker before it loads the rest of the leader, so the two Node boots overlap (and the
+// native launcher, when used, starts it even before the leader's own Node).
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { DIST_DIR } from '../paths.js';
+import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 const WORKER_MAIN = path.join(DIST_DIR, 'worker', 'main.js');
 
@@ -11,9 +14,46 @@ const WORKER_MAIN = path.join(DIST_DIR, 'worker', 'main.js');
 export const WORKER_LEADER_FD = 3;
 export const WORKER_PLATFORM_KEY_FD = 4;
 
+/** Set by native/launcher: the first worker is already running (see launch.c). */
+const FIRST_WORKER_ENV = 'GRAMINE_TS_FIRST_WORKER';
+
+/** A worker process: its pid and its socket to the leader. */
+export interface WorkerProcess {
+  readonly pid: number;
+  readonly socket: net.Socket;
+  kill(): void;
+}
+
 /** A worker with a private socket to the leader and the instance's platform key. */
-export function spawnWorkerProcess(platformKey: Uint8Array): ChildProcess {
+export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
   const child = spawn(process.execPath, [WORKER_MAIN], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
   (child.stdio[WORKER_PLATFORM_KEY_FD] as Writable).end(Buffer.from(platformKey));
-  return child;
+  return { pid: child.pid ?? -1, socket: child.stdio[WORKER_LEADER_FD] as net.Socket, kill: () => child.kill('SIGKILL') };
+}
+
+/**
+ * The first worker the launcher started alongside this leader, and the platform key it has,
+ * or null when the leader was started directly. The variable is removed: the app must not see it.
+ */
+export function launchedFirstWorker(): { worker: WorkerProcess; platformKey: Uint8Array } | null {
+  const spec = process.env[FIRST_WORKER_ENV];
+  delete process.env[FIRST_WORKER_ENV];
+  const pid = Number(spec);
+  if (!spec || !Number.isSafeInteger(pid) || pid <= 0) return null;
+  const platformKey = readPlatformKeyFromFd(WORKER_PLATFORM_KEY_FD);
+  const socket = new net.Socket({ fd: WORKER_LEADER_FD, readable: true, writable: true });
+  return {
+    platformKey,
+    worker: {
+      pid,
+      socket,
+      kill: () => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      },
+    },
+  };
 }

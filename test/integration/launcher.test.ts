@@ -1,0 +1,56 @@
+// The user-facing command, bin/gramine-ts: the native launcher starts the leader and the first
+// worker together. The instance must behave exactly as one started by the Node CLI alone, leak
+// nothing into the app, and leave nothing behind when the leader is killed.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runNative } from '../helpers/run.js';
+import { descendants, waitGone } from '../helpers/processes.js';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'gramine-ts');
+
+function run(args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
+  return new Promise((resolve) => {
+    const child = spawn(BIN, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('close', (code, signal) => resolve({ stdout, stderr, status: code ?? 128 + (signal ? 9 : 0) }));
+  });
+}
+
+describe('bin/gramine-ts (the launcher)', () => {
+  it('runs a program as the Node CLI does', async () => {
+    expect(await run(['run', '/bin/echo', 'hello'])).toEqual({ stdout: 'hello\n', stderr: '', status: 0 });
+    expect(await run(['run', '/bin/sh', '-c', 'echo $$; exit 7'])).toEqual({ stdout: '1\n', stderr: '', status: 7 });
+  });
+
+  it('passes the environment through untouched (nothing of the launcher leaks in)', async () => {
+    const gramine = await run(['run', '/usr/bin/env']);
+    const native = await runNative(['/usr/bin/env']);
+    expect(gramine.stdout.split('\n').sort()).toEqual(String(native.stdout).split('\n').sort());
+  });
+
+  it('gives the app only its own fds', async () => {
+    const r = await run(['run', '/bin/sh', '-c', 'ls /proc/self/fd | wc -l']);
+    const native = await runNative(['/bin/sh', '-c', 'ls /proc/self/fd | wc -l']);
+    // the stub's channel is the one extra entry (a /proc of our own comes with the file-system issue)
+    expect(Number(r.stdout)).toBe(Number(native.stdout) + 1);
+  });
+
+  it('other commands go to the CLI', async () => {
+    const r = await run(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/usage: gramine-ts run/);
+  });
+
+  it('kill -9 of the leader leaves no process of the instance', async () => {
+    const leader = spawn(BIN, ['run', '/bin/sh', '-c', 'echo ready; read line']);
+    await new Promise<void>((resolve) => leader.stdout.once('data', () => resolve()));
+    const pids = descendants(leader.pid!);
+    expect(pids.length).toBeGreaterThanOrEqual(3); // leader, first worker, app
+    leader.kill('SIGKILL');
+    for (const pid of pids) expect(waitGone(pid, 10_000)).toBe(true);
+  });
+});
