@@ -55,7 +55,7 @@ static const struct native_syscall {
     /* time, scheduling, randomness */
     {__NR_nanosleep, 0}, {__NR_clock_nanosleep, 0}, {__NR_clock_gettime, 0},
     {__NR_clock_getres, 0}, {__NR_gettimeofday, 0}, {__NR_time, 0}, {__NR_sched_yield, 0},
-    {__NR_sched_getaffinity, 0}, {__NR_getcpu, 0}, {__NR_getrandom, 0}, {__NR_getrusage, 0},
+    {__NR_getcpu, 0}, {__NR_getrandom, 0}, {__NR_getrusage, 0},
     {__NR_times, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
     {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit, 0},

@@ -32,6 +32,9 @@ export interface ResourceLimit {
   max: bigint;
 }
 
+/** The worker's affinity when it started, before any pinning: the instance's CPUs. */
+const INSTANCE_CPUS = host.getAffinity();
+
 export class LibosProcess {
   readonly mem: AppMemory;
   readonly signals: SignalQueue;
@@ -49,6 +52,11 @@ export class LibosProcess {
   pendingExec: ExecPlan | null = null;
   /** a fresh process starts with default signal dispositions; fork and exec keep them */
   freshSignals = true;
+  /**
+   * The CPUs the app sees as its affinity: those of the instance, not the one its worker pins
+   * it to (a trapped call's round trip is cheapest on one CPU, but nproc must not say 1).
+   */
+  cpuAffinity: Buffer = INSTANCE_CPUS;
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
 

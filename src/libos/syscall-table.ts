@@ -158,7 +158,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('tkill', 'partial', 'to the app itself only'),
   native('time', 'supported', 'host clock (vDSO)'),
   native('futex', 'supported', 'host futexes (process-private and shared memory)'),
-  native('sched_getaffinity', 'supported', 'host affinity'),
+  libos('sched_getaffinity', 'partial', "the instance's CPUs (the worker's pinning is hidden); own process only"),
   native('epoll_create', 'supported', 'host epoll'),
   stub('getdents64', 'supported', 'on the host directory fd'),
   stub('set_tid_address', 'supported', 'host clear_child_tid; returns the virtual tid'),

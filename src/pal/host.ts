@@ -4,7 +4,7 @@ import { addon } from './addon.js';
 
 const HOST_NR = {
   read: 0, close: 3, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
-  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
@@ -49,6 +49,12 @@ export const host = {
   prlimit: (pid: number, resource: number, newLimit: Uint8Array | null, oldLimit: Uint8Array | null) =>
     sys(HOST_NR.prlimit64, pid, resource, newLimit, oldLimit),
   kill: (pid: number, sig: number) => sys(HOST_NR.kill, pid, sig),
+  /** This process's CPU affinity mask, as the kernel gives it (its size is the kernel's). */
+  getAffinity: (): Buffer => {
+    const mask = Buffer.alloc(128);
+    const n = sys(HOST_NR.sched_getaffinity, 0, mask.length, mask);
+    return n < 0 ? Buffer.alloc(0) : mask.subarray(0, n);
+  },
   /** Pin this process (and the processes it spawns afterwards) to one CPU. */
   pinToCpu: (cpu: number) => {
     const mask = new Uint8Array(128);
