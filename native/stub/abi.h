@@ -30,6 +30,7 @@ struct gts_request {
     uint64_t nr;
     uint64_t args[6];
     uint64_t ip; /* address after the trapped syscall instruction */
+    uint64_t seq; /* echoed in the reply: a stray packet on the channel cannot pass for one */
 };
 
 /* Reply flags (worker -> stub). */
@@ -42,6 +43,7 @@ struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
     uint32_t flags;
     uint32_t data_len; /* bytes of payload after this header */
+    uint64_t seq;      /* the request's */
 };
 
 /* Payload of the reply to HELLO; the program (and its interpreter) ride along as fds. */

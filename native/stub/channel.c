@@ -55,27 +55,47 @@ void channel_send(int fd, const void *req, unsigned long req_len)
         worker_gone();
 }
 
+static void drop_fds(struct k_cmsghdr *h, unsigned long controllen)
+{
+    if (controllen < sizeof(*h) || h->level != K_SOL_SOCKET || h->type != K_SCM_RIGHTS)
+        return;
+    int *fds = (int *)((char *)h + sizeof(*h));
+    for (unsigned long i = 0; i < (h->len - sizeof(*h)) / sizeof(int); i++)
+        raw1(__NR_close, fds[i]);
+}
+
 long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
                   void *data, unsigned long data_cap, int *fds, int max_fds)
 {
     long r;
+    struct gts_request *head = (struct gts_request *)req;
+    head->seq = ++g_stub.seq;
     channel_send(fd, req, req_len);
 
     union {
         struct k_cmsghdr h;
         char buf[sizeof(struct k_cmsghdr) + MAX_FDS * sizeof(int) + 8];
     } control;
-    struct k_iovec iov[2] = {{reply, sizeof(*reply)}, {data, data_cap}};
-    struct k_msghdr msg = {0};
-    msg.iov = iov;
-    msg.iovlen = data_cap ? 2 : 1;
-    msg.control = &control;
-    msg.controllen = sizeof(control);
-    do
-        r = raw3(__NR_recvmsg, fd, &msg, K_MSG_CMSG_CLOEXEC);
-    while (r == -EINTR);
-    if (r < (long)sizeof(*reply))
-        worker_gone();
+    struct k_iovec iov[2];
+    struct k_msghdr msg;
+    for (;;) {
+        iov[0] = (struct k_iovec){reply, sizeof(*reply)};
+        iov[1] = (struct k_iovec){data, data_cap};
+        msg = (struct k_msghdr){0};
+        msg.iov = iov;
+        msg.iovlen = data_cap ? 2 : 1;
+        msg.control = &control;
+        msg.controllen = sizeof(control);
+        do
+            r = raw3(__NR_recvmsg, fd, &msg, K_MSG_CMSG_CLOEXEC);
+        while (r == -EINTR);
+        if (r < (long)sizeof(*reply))
+            worker_gone();
+        if (reply->seq == head->seq)
+            break;
+        /* an answer to something the app wrote on the channel itself: drop it */
+        drop_fds(&control.h, msg.controllen);
+    }
 
     int nfds = 0;
     if (msg.controllen >= sizeof(struct k_cmsghdr) && control.h.level == K_SOL_SOCKET &&

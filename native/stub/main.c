@@ -83,7 +83,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     if (r)
         stub_die("rt_sigaction(SIGSYS)", r);
 
-    struct gts_request req = {GTS_REQ_HELLO, (uint32_t)g_stub.main_host_tid, 0, {0}, 0};
+    struct gts_request req = {GTS_REQ_HELLO, (uint32_t)g_stub.main_host_tid, 0, {0}, 0, 0};
     req.args[0] = (uint64_t)g_stub.reserved_fd_base;
     req.args[1] = GTS_ABI_VERSION;
     struct gts_reply reply;

@@ -51,7 +51,7 @@ static long place_fd(int fd, int slot)
 /* The new child's first words on its own channel: who it is on the host. */
 static void announce_forked_child(void)
 {
-    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)g_stub.main_host_tid, 0, {0}, 0};
+    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)g_stub.main_host_tid, 0, {0}, 0, 0};
     struct gts_reply reply;
     req.args[0] = (uint64_t)raw0(__NR_getpid);
     channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, 0, 0, 0, 0);
@@ -65,7 +65,7 @@ static void announce_forked_child(void)
  */
 static void report_child(long host_pid, int child_vpid)
 {
-    struct gts_request started = {GTS_REQ_CHILD_STARTED, (uint32_t)raw0(__NR_gettid), 0, {0}, 0};
+    struct gts_request started = {GTS_REQ_CHILD_STARTED, (uint32_t)raw0(__NR_gettid), 0, {0}, 0, 0};
     started.args[0] = (uint64_t)host_pid;
     started.args[1] = (uint64_t)child_vpid;
     channel_send(channel_for_current_thread(), &started, sizeof(started));

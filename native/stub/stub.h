@@ -15,6 +15,7 @@ struct stub_state {
     int main_channel_fd;
     int main_host_tid;
     int trace;                                /* trace mode (GTS_HELLO_TRACE) */
+    unsigned long seq;                        /* last request sequence number */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
 };
 

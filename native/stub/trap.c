@@ -70,7 +70,7 @@ static int overlaps_stub(unsigned long addr, unsigned long len)
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
                 unsigned long data_cap, int *fds, int max_fds)
 {
-    struct gts_request req = {GTS_REQ_SYSCALL, 0, (uint64_t)nr, {0}, (uint64_t)ip};
+    struct gts_request req = {GTS_REQ_SYSCALL, 0, (uint64_t)nr, {0}, (uint64_t)ip, 0};
     req.host_tid = (uint32_t)raw0(__NR_gettid);
     for (int i = 0; i < 6; i++)
         req.args[i] = (uint64_t)a[i];
@@ -284,7 +284,7 @@ void flush_trace(void)
     struct {
         struct gts_request req;
         unsigned char bitmap[GTS_TRACE_BITMAP_BYTES];
-    } msg = {{GTS_REQ_TRACE, (uint32_t)raw0(__NR_gettid), 0, {0}, 0}, {0}};
+    } msg = {{GTS_REQ_TRACE, (uint32_t)raw0(__NR_gettid), 0, {0}, 0, 0}, {0}};
     struct gts_reply reply;
     memcpy(msg.bitmap, g_stub.traced, sizeof(msg.bitmap));
     channel_call(channel_for_current_thread(), &msg, sizeof(msg), &reply, 0, 0, 0, 0);
@@ -339,7 +339,7 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
     (void)info;
     (void)uc;
     static char infos[GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE];
-    struct gts_request req = {GTS_REQ_SIGNALS, 0, 0, {0}, 0};
+    struct gts_request req = {GTS_REQ_SIGNALS, 0, 0, {0}, 0, 0};
     struct gts_reply reply;
     long tid = raw0(__NR_gettid), pid = raw0(__NR_getpid);
     req.host_tid = (uint32_t)tid;

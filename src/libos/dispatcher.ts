@@ -5,7 +5,7 @@ import {
   ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
   REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_HELLO, REQ_SIGNALS, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS,
   SIGNALS_MAX,
-  REQUEST_SIZE, TRACE_BITMAP_BYTES,
+  REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -37,8 +37,12 @@ export class SyscallDispatcher {
     this.proc.pendingExec = null;
   }
 
+  /** the sequence number of the request being answered (echoed in its reply) */
+  private seq = 0n;
+
   private onPacket(len: number): void {
     if (len <= 0) return; // the app is gone; its exit is reported by the host
+    this.seq = len >= REQUEST_SIZE ? this.view.getBigUint64(REQUEST_OFFSETS.seq, true) : 0n;
     const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
     const expected = kind === REQ_TRACE ? REQUEST_SIZE + TRACE_BITMAP_BYTES : REQUEST_SIZE;
     if (len !== expected) {
@@ -77,9 +81,10 @@ export class SyscallDispatcher {
       return;
     }
     if (result instanceof Promise) {
+      const seq = this.seq;
       result.then(
-        (r) => this.sendResult(r),
-        (e: unknown) => this.sendResult(this.errorResult(entry.name, e)),
+        (r) => this.sendResult(r, seq),
+        (e: unknown) => this.sendResult(this.errorResult(entry.name, e), seq),
       );
     } else {
       this.sendResult(result);
@@ -96,18 +101,18 @@ export class SyscallDispatcher {
     return -Errno.EIO;
   }
 
-  private sendResult(result: SyscallResult): void {
+  private sendResult(result: SyscallResult, seq = this.seq): void {
     if (typeof result === 'number') {
-      this.send(this.header(result, 0, 0));
+      this.send(this.header(result, 0, 0, seq));
       return;
     }
     switch (result.kind) {
       case 'fd':
-        this.send(this.header(0, REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 0), [result.hostFd]);
+        this.send(this.header(0, REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
       case 'fork':
-        this.send(this.header(result.childVpid, REPLY_FORK, 0), [result.childChannelFd]);
+        this.send(this.header(result.childVpid, REPLY_FORK, 0, seq), [result.childChannelFd]);
         host.close(result.childChannelFd);
         return;
       case 'exec': {
@@ -119,17 +124,18 @@ export class SyscallDispatcher {
         body.writeUInt32LE(result.argvPrefix.length, 0);
         body.writeUInt32LE(result.appArgvFrom, 4);
         strings.copy(body, 8);
-        this.send(Buffer.concat([this.header(0, REPLY_EXEC, body.length), body]), [result.stubFd]);
+        this.send(Buffer.concat([this.header(0, REPLY_EXEC, body.length, seq), body]), [result.stubFd]);
         return;
       }
     }
   }
 
-  private header(ret: number, flags: number, dataLen: number): Buffer {
+  private header(ret: number, flags: number, dataLen: number, seq = this.seq): Buffer {
     const r = this.reply;
     r.writeBigInt64LE(BigInt(ret), 0);
     r.writeUInt32LE(flags, 8);
     r.writeUInt32LE(dataLen, 12);
+    r.writeBigUInt64LE(seq, REPLY_SEQ_OFFSET);
     return r;
   }
 
@@ -183,7 +189,7 @@ export class SyscallDispatcher {
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
-    msg.writeUInt32LE(HELLO_REPLY_SIZE + execfn.length, 12);
+    this.header(0, 0, HELLO_REPLY_SIZE + execfn.length).copy(msg);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |

@@ -14,16 +14,17 @@ export const SIGINFO_SIZE = 128;
 export const SIGNALS_MAX = 32;
 export const TRACE_BITMAP_BYTES = 64;
 
-/** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64. */
-export const REQUEST_SIZE = 72;
-export const REQUEST_OFFSETS = { kind: 0, hostTid: 4, nr: 8, args: 16, ip: 64 } as const;
+/** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64, seq u64. */
+export const REQUEST_SIZE = 80;
+export const REQUEST_OFFSETS = { kind: 0, hostTid: 4, nr: 8, args: 16, ip: 64, seq: 72 } as const;
 
 export const REPLY_FD = 0x1;
 export const REPLY_FD_CLOEXEC = 0x2;
 export const REPLY_FORK = 0x4;
 export const REPLY_EXEC = 0x8;
-/** struct gts_reply: ret i64, flags u32, data_len u32. */
-export const REPLY_HEADER_SIZE = 16;
+/** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
+export const REPLY_HEADER_SIZE = 24;
+export const REPLY_SEQ_OFFSET = 16;
 
 export const HELLO_HAS_INTERP = 0x1;
 export const HELLO_TRACE = 0x2;
