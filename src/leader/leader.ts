@@ -68,7 +68,8 @@ export class Leader {
   private readonly pool: WorkerPool;
   private readonly parkedWaits: ParkedWait[] = [];
   private readonly pendingForks = new Map<number, PendingFork>();
-  private readonly pendingAcks = new Map<number, { left: number; done: () => void }>();
+  /** kill requests waiting for the targets' workers to say the signal is pending */
+  private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: () => void }>();
   private nextAckId = 1;
   private firstWorker: WorkerHandle | null = null;
   private log: Logger | null = null;
@@ -170,7 +171,7 @@ export class Leader {
       case 'kill-request':
         return this.onKill(w, m);
       case 'signal-queued':
-        return this.onSignalQueued(m.ackId);
+        return this.onSignalQueued(m.ackId, w);
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
@@ -256,7 +257,7 @@ export class Leader {
     const live = m.sig === 0 || !sender ? [] : targets.filter((t) => t.state === 'running' && t.worker);
     if (!live.length) return reply();
     const ackId = this.nextAckId++;
-    this.pendingAcks.set(ackId, { left: live.length, done: reply });
+    this.pendingAcks.set(ackId, { owing: new Set(live.map((t) => t.worker!)), done: reply });
     for (const t of live) {
       this.send(t.worker!, {
         type: 'signal', v: 1, vpid: t.vpid, signo: m.sig, code: m.code, pid: m.sender, uid: sender!.uid, status: null, ackId,
@@ -264,9 +265,11 @@ export class Leader {
     }
   }
 
-  private onSignalQueued(ackId: number): void {
+  private onSignalQueued(ackId: number, w: WorkerHandle): void {
     const p = this.pendingAcks.get(ackId);
-    if (!p || --p.left > 0) return;
+    if (!p) return;
+    p.owing.delete(w);
+    if (p.owing.size) return;
     this.pendingAcks.delete(ackId);
     p.done();
   }
@@ -302,6 +305,11 @@ export class Leader {
   }
 
   private onWorkerGone(w: WorkerHandle): void {
+    // a dead worker owes no acknowledgement (its app is killed with it): the sender goes on
+    for (const ackId of [...this.pendingAcks.keys()]) {
+      const p = this.pendingAcks.get(ackId)!;
+      if (p.owing.has(w)) this.onSignalQueued(ackId, w);
+    }
     if (w === this.firstWorker) {
       this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');
       return;
