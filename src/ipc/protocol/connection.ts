@@ -17,6 +17,7 @@ export interface ConnectionEvents {
 
 export class MessageConnection {
   private pending: Buffer = Buffer.alloc(0);
+  private readonly pendingFrames: Buffer[] = [];
   private closed = false;
 
   constructor(
@@ -34,7 +35,15 @@ export class MessageConnection {
     const frame = Buffer.allocUnsafe(4 + body.length);
     frame.writeUInt32BE(body.length, 0);
     body.copy(frame, 4);
-    this.stream.write(frame);
+    this.pendingFrames.push(frame);
+    // Messages sent in one turn go out in one write: each write to a TLS socket is costly.
+    if (this.pendingFrames.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const frames = this.pendingFrames.splice(0);
+    if (this.closed || !frames.length) return;
+    this.stream.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 
   close(): void {
@@ -46,7 +55,9 @@ export class MessageConnection {
 
   /** Flush what was sent, then close. */
   end(): void {
-    if (!this.closed) this.stream.end();
+    if (this.closed) return;
+    this.flush();
+    this.stream.end();
   }
 
   /** Let the process exit while this connection is open (the other side may outlive us). */
