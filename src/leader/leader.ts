@@ -228,9 +228,12 @@ export class Leader {
     this.send(pending.parent, { type: 'fork-channel-taken', v: 1, channelFd: pending.channelFd, cwdFd: pending.cwdFd });
   }
 
+  /** The worker's app is gone: the worker is free for another process. */
   private onProcessGone(w: WorkerHandle, vpid: number): void {
     const e = this.table.get(vpid);
     if (e && e.worker === w) e.worker = null;
+    w.vpid = null;
+    this.pool.ready(w);
   }
 
   private onProcessExited(vpid: number, status: number): void {

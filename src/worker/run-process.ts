@@ -79,6 +79,7 @@ export async function runForkedProcess(msg: AdoptFork, leader: LeaderClient): Pr
   if (failed) {
     if (channelFd >= 0) host.close(channelFd);
     if (cwdFd >= 0) host.close(cwdFd);
+    leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid });
     return;
   }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);

@@ -24,11 +24,11 @@ export function runSession(socket: TLSSocket): void {
   let busy = false;
   let leader: LeaderClient;
   const ready = () => leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid });
-  const run = (job: Promise<void>, recycle: boolean) => {
+  // a worker is ready again when its process is gone (process-gone says so)
+  const run = (job: Promise<void>) => {
     busy = true;
     job.then(() => {
       busy = false;
-      if (recycle) ready();
     }, fail);
   };
   const conn = new MessageConnection(socket, {
@@ -37,10 +37,10 @@ export function runSession(socket: TLSSocket): void {
         case 'start-process':
           if (busy) break;
           // the first process: when it ends, so does the instance
-          return run(runFirstProcess(msg, leader), false);
+          return run(runFirstProcess(msg, leader));
         case 'adopt-fork':
           if (busy) break;
-          return run(runForkedProcess(msg, leader), true);
+          return run(runForkedProcess(msg, leader));
         case 'fork-reply':
         case 'wait-reply':
         case 'kill-reply':
