@@ -153,9 +153,6 @@ export class Leader {
           return;
         }
         this.table.setHostPid(m.vpid, m.hostPid);
-        const child = this.table.get(m.vpid)?.worker;
-        // before any signal for it: the child's worker can ring its doorbell from now on
-        if (child) this.send(child, { type: 'attach', v: 1, vpid: m.vpid, hostPid: m.hostPid });
         if (this.firstWorker) this.send(this.firstWorker, { type: 'reap', v: 1, hostPid: m.hostPid });
         return;
       }
@@ -244,7 +241,9 @@ export class Leader {
     const parent = this.table.get(e.ppid);
     if (parent?.worker && parent.state === 'running') {
       const s = childExitSignal(vpid, e.uid, status);
-      this.send(parent.worker, { type: 'signal', v: 1, vpid: parent.vpid, ...s, status: s.status ?? null, ackId: null });
+      this.send(parent.worker, {
+        type: 'signal', v: 1, vpid: parent.vpid, ...s, status: s.status ?? null, ackId: null, hostPid: parent.hostPid,
+      });
     }
     this.wakeWaiters(e.ppid);
   }
@@ -264,6 +263,7 @@ export class Leader {
     for (const t of live) {
       this.send(t.worker!, {
         type: 'signal', v: 1, vpid: t.vpid, signo: m.sig, code: m.code, pid: m.sender, uid: sender!.uid, status: null, ackId,
+        hostPid: t.hostPid,
       });
     }
   }

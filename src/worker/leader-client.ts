@@ -91,13 +91,10 @@ export class LeaderClient {
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
   }
 
-  /** The leader tells us the host pid of the forked child we serve. */
-  attach(vpid: number, hostPid: number): void {
-    if (this.current?.id.vpid === vpid) this.current.attach(hostPid);
-  }
-
   /** A signal the leader routed to our process. */
   deliver(m: Extract<Message, { type: 'signal' }>): void {
+    // a forked child may not have said who it is yet: the leader knows (its parent's stub told)
+    if (this.current?.id.vpid === m.vpid && m.hostPid !== null) this.current.attach(m.hostPid);
     if (this.current?.id.vpid === m.vpid)
       this.current.signals.queue({ signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}) });
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises

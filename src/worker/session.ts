@@ -47,8 +47,6 @@ export function runSession(socket: TLSSocket): void {
           return leader.onReply(msg);
         case 'signal':
           return leader.deliver(msg);
-        case 'attach':
-          return leader.attach(msg.vpid, msg.hostPid);
         case 'reap':
           // the first worker is the host parent of every app process (CLONE_PARENT)
           if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))

@@ -55,8 +55,6 @@ const schemas = {
   'fork-channel-taken': object({ type: t.literal('fork-channel-taken'), v, channelFd: t.int, cwdFd: t.int }),
   /** worker -> leader: the parent's stub forked: the child is this host process (or -errno: it failed) */
   'fork-adopted': object({ type: t.literal('fork-adopted'), v, vpid: t.int, hostPid: t.int }),
-  /** leader -> worker: the forked child you serve is this host process */
-  'attach': object({ type: t.literal('attach'), v, vpid: t.int, hostPid: t.int }),
   /** leader -> the first worker (host parent of every app process): reap this host process */
   'reap': object({ type: t.literal('reap'), v, hostPid: t.int }),
   /** worker -> leader: a host process it reaped ended with this wait status */
@@ -83,6 +81,8 @@ const schemas = {
   'signal': object({
     type: t.literal('signal'), v, vpid: t.int, signo: t.int, code: t.int, pid: t.int, uid: t.int,
     status: t.nullable(t.int), ackId: t.nullable(t.int),
+    /** the target's host pid, for a forked child whose worker may not have heard from it yet */
+    hostPid: t.nullable(t.int),
   }),
   'signal-queued': object({ type: t.literal('signal-queued'), v, ackId: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
