@@ -229,10 +229,6 @@ Napi::Value StartWatch(const Napi::CallbackInfo& info, bool receive) {
   uv_poll_start(&w->poll, UV_READABLE, OnReadable);
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("stop", Napi::Function::New(env, [w](const Napi::CallbackInfo&) { StopWatch(w); }));
-  handle.Set("unref", Napi::Function::New(env, [w](const Napi::CallbackInfo&) {
-    if (!w->stopped)
-      uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
-  }));
   handle.AddFinalizer(
       // An active watch outlives its JavaScript handle (as a timer does): it stops itself on
       // EOF, after its one event, or by stop().

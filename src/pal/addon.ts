@@ -16,7 +16,6 @@ export interface PalAddon {
 
 export interface ChannelWatchHandle {
   stop(): void;
-  unref(): void;
 }
 
 const require = createRequire(import.meta.url);

@@ -97,10 +97,6 @@ export class AppProcess {
     return host.kill(this.hostPid, signal);
   }
 
-  tgkill(hostTid: number, signal: number): number {
-    return host.tgkill(this.hostPid, hostTid, signal);
-  }
-
   release(): void {
     host.close(this.channelFd);
     if (this.pidfd >= 0) host.close(this.pidfd);

@@ -4,7 +4,7 @@ import { addon } from './addon.js';
 
 const HOST_NR = {
   read: 0, close: 3, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
-  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, tgkill: 234, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
@@ -66,7 +66,6 @@ export const host = {
     const r = sys(HOST_NR.prctl, 1 /* PR_SET_PDEATHSIG */, sig);
     return r < 0 ? r : sys(HOST_NR.getppid) === parentPid ? 0 : -3 /* ESRCH */;
   },
-  tgkill: (tgid: number, tid: number, sig: number) => sys(HOST_NR.tgkill, tgid, tid, sig),
   pidfdOpen: (pid: number) => sys(HOST_NR.pidfd_open, pid, 0),
   /** A copy, in this process, of the app's fd `fd` (EBADF if the app has none). */
   pidfdGetfd: (pidfd: number, fd: number) => sys(HOST_NR.pidfd_getfd, pidfd, fd, 0),

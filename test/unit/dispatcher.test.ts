@@ -19,7 +19,7 @@ function harness() {
     watchChannel(buf: Uint8Array, onPacket: (len: number) => void) {
       packet = buf;
       deliver = onPacket;
-      return { stop() {}, unref() {} };
+      return { stop() {} };
     },
     // app memory is this test process's own: address 1 is as bad here as in any app
     readCString: (addr: number, max: number) => addon.readCString(process.pid, addr, max),

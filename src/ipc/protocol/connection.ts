@@ -60,11 +60,6 @@ export class MessageConnection {
     this.stream.end();
   }
 
-  /** Let the process exit while this connection is open (the other side may outlive us). */
-  unref(): void {
-    (this.stream as Duplex & { unref?: () => void }).unref?.();
-  }
-
   private onData(chunk: Buffer): void {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     while (!this.closed && this.pending.length >= 4) {
