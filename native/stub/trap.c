@@ -116,6 +116,46 @@ static long sys_rt_sigaction(const long *a)
 }
 
 /*
+ * rt_sigsuspend must wait with the app's mask but the stub's signals unblocked (a signal from
+ * another process comes through the doorbell), and outside this handler (whose own mask would
+ * hold the signal back). So the handler rewrites the saved context to run the real call from
+ * a gadget in the stub's text, then come back to the app as if it had made it itself:
+ *   stack: [ret to app][mask][rdi][rsi] placed below the app's red zone; rax/rdi/rsi set up;
+ *   gadget: syscall; restore rdi, rsi; ret 152 (back to the app with its rsp as it was).
+ */
+extern void sigsuspend_gadget(void) __attribute__((visibility("hidden")));
+__asm__(".text\n"
+        ".globl sigsuspend_gadget\n"
+        "sigsuspend_gadget:\n\t"
+        "syscall\n\t"
+        "mov 16(%rsp), %rdi\n\t"
+        "mov 24(%rsp), %rsi\n\t"
+        "ret $152\n");
+
+#define SIGSUSPEND_FRAME 160 /* 128 bytes of red zone + 32 of ours */
+
+static long sys_rt_sigsuspend(const long *a, struct k_ucontext *uc)
+{
+    unsigned long mask;
+    if (a[1] != 8)
+        return -EINVAL;
+    long r = copy_from_app(&mask, (const void *)a[0], sizeof(mask));
+    if (r)
+        return r;
+    unsigned long frame[4] = {uc->uc_mcontext.rip, mask & ~RESERVED_SIGNALS, uc->uc_mcontext.rdi,
+                              uc->uc_mcontext.rsi};
+    unsigned long sp = uc->uc_mcontext.rsp - SIGSUSPEND_FRAME;
+    r = copy_to_app((void *)sp, frame, sizeof(frame));
+    if (r)
+        return r;
+    uc->uc_mcontext.rsp = sp;
+    uc->uc_mcontext.rip = (unsigned long)sigsuspend_gadget;
+    uc->uc_mcontext.rdi = sp + 8;
+    uc->uc_mcontext.rsi = 8;
+    return __NR_rt_sigsuspend; /* lands in rax: the gadget's syscall number */
+}
+
+/*
  * The app's signal mask while it is in here is the one the kernel saved in the SIGSYS frame
  * (the handler itself runs with everything blocked), and sigreturn restores it: so the mask is
  * read and changed there, not with a host rt_sigprocmask.
@@ -263,6 +303,8 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return stub_execve(nr, a, ip, uc);
     case __NR_rt_sigprocmask:
         return sys_rt_sigprocmask(a, uc);
+    case __NR_rt_sigsuspend:
+        return sys_rt_sigsuspend(a, uc);
     case __NR_mmap:
     case __NR_munmap:
     case __NR_mprotect:

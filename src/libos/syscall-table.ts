@@ -64,6 +64,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('brk', 'supported', 'the host heap (it follows the stub image)'),
   stub('rt_sigaction', 'partial', 'SIGSYS is the stub\'s: refused; other signals passed to the host'),
   stub('rt_sigprocmask', 'supported', 'the stub\'s signals stay unblocked'),
+  stub('rt_sigsuspend', 'supported', 'the real call, from a stub gadget, with the stub\'s signals unblocked'),
   native('rt_sigreturn', 'supported', 'host signal frames'),
   native('ioctl', 'partial', HOST_FD),
   native('pread64', 'supported', HOST_FD),

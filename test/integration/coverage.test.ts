@@ -33,6 +33,7 @@ const RUNS: string[][] = [
   ['fdlimit', 'lowered'],
   ['args', '0'],
   ['bigwrite'],
+  ['sigsuspend'],
 ];
 
 describe('syscall coverage of the test programs', () => {

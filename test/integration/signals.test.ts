@@ -1,0 +1,27 @@
+// Waiting for signals: sigsuspend in a C program, and the shells' `wait` that is built on it,
+// against the same programs natively.
+import { describe, expect, it } from 'vitest';
+import { program, runBoth } from '../helpers/run.js';
+
+async function expectSame(argv: string[]) {
+  const { native, gramine } = await runBoth(argv);
+  expect(gramine.stdout).toEqual(native.stdout);
+  expect(gramine.stderr).toEqual(native.stderr);
+  expect(gramine.status).toBe(native.status);
+  return native;
+}
+
+describe('waiting for signals', () => {
+  it.each(['', '-static'])('sigsuspend returns after the handlers of a kill and a SIGCHLD ran (%s)', async (suffix) => {
+    const native = await expectSame([program(`sigsuspend${suffix}`)]);
+    expect(native.stdout).toContain('usr1 handler ran: 1, chld handler ran: 1');
+  });
+
+  it("bash's wait for all jobs, and a trapped signal that interrupts it", async () => {
+    const native = await expectSame([
+      '/bin/bash', '-c',
+      'sleep 0.2 & sleep 0.1 & wait; echo waited $?; trap "echo got USR1" USR1; (sleep 0.1; kill -USR1 $$) & wait; echo end',
+    ]);
+    expect(native.stdout).toBe('waited 0\ngot USR1\nend\n');
+  });
+});
