@@ -147,6 +147,12 @@ export class Leader {
       case 'adopt-ack':
         return this.onAdoptAck(w, m);
       case 'fork-adopted': {
+        // only the parent's worker speaks for a child, and only once
+        const child = this.table.get(m.vpid);
+        if (!child || child.ppid !== w.vpid || child.hostPid !== null) {
+          this.log?.warn(`fork-adopted for vm${m.vpid} from ${this.name(w)} ignored`);
+          return;
+        }
         if (m.hostPid <= 0) {
           // the host fork failed: the child never existed
           this.table.remove(m.vpid);

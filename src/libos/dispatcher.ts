@@ -55,7 +55,7 @@ export class SyscallDispatcher {
     else if (kind === REQ_TRACE) this.onTrace();
     else if (kind === REQ_FORKED) this.onForked();
     else if (kind === REQ_SIGNALS) this.onSignals();
-    else if (kind === REQ_CHILD_STARTED) this.proc.instance.childStarted(this.args.int(1), this.args.int(0));
+    else if (kind === REQ_CHILD_STARTED) this.onChildStarted();
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -151,6 +151,16 @@ export class SyscallDispatcher {
     }
     this.proc.instance.trace?.(names);
     this.sendResult(0);
+  }
+
+  /** The stub forked (no reply): only for a fork this worker granted, once. */
+  private onChildStarted(): void {
+    const vpid = this.args.int(1);
+    if (!this.proc.forksInFlight.delete(vpid)) {
+      this.proc.log.error({ vpid }, 'CHILD_STARTED for no fork in flight: ignored');
+      return;
+    }
+    this.proc.instance.childStarted(vpid, this.args.int(0));
   }
 
   /** The doorbell rang: hand over the queued signals (the stub raises them on itself). */

@@ -57,6 +57,8 @@ export class LibosProcess {
    * it to (a trapped call's round trip is cheapest on one CPU, but nproc must not say 1).
    */
   cpuAffinity: Buffer = INSTANCE_CPUS;
+  /** children granted to the stub whose host fork it has not reported yet */
+  readonly forksInFlight = new Set<number>();
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
 

@@ -27,6 +27,7 @@ async function forkProcess(proc: LibosProcess): Promise<{ kind: 'fork'; childVpi
   try {
     // the instance owns workerEnd from here: it is closed once the child's worker has a copy
     const childVpid = await proc.instance.fork(proc, workerEnd);
+    proc.forksInFlight.add(childVpid);
     return { kind: 'fork', childVpid, childChannelFd: stubEnd };
   } catch (e) {
     host.close(stubEnd);
