@@ -173,6 +173,8 @@ export class Leader {
         return this.onWait(w, m);
       case 'kill-request':
         return this.onKill(w, m);
+      case 'pgrp-request':
+        return this.onPgrp(w, m);
       case 'signal-queued':
         return this.onSignalQueued(m.ackId, w);
       default:
@@ -272,6 +274,20 @@ export class Leader {
         hostPid: t.hostPid,
       });
     }
+  }
+
+  /** Process groups and sessions live here: a change is told to the process's worker first. */
+  private onPgrp(w: WorkerHandle, m: Msg<'pgrp-request'>): void {
+    const reply = (value: number, errno = 0) => this.send(w, { type: 'pgrp-reply', v: 1, reqId: m.reqId, value, errno });
+    const lookup = this.table.get(m.pid === 0 ? m.caller : m.pid);
+    if (m.op === 'getpgid' || m.op === 'getsid') {
+      if (!lookup) return reply(0, ESRCH);
+      return reply(m.op === 'getpgid' ? lookup.pgid : lookup.sid);
+    }
+    const r = m.op === 'setsid' ? this.table.setsid(m.caller) : this.table.setpgid(m.caller, m.pid, m.pgid);
+    if (typeof r === 'number') return reply(0, r);
+    if (r.worker) this.send(r.worker, { type: 'pgrp-changed', v: 1, vpid: r.vpid, pgid: r.pgid, sid: r.sid });
+    reply(m.op === 'setsid' ? r.sid : 0);
   }
 
   private onSignalQueued(ackId: number, w: WorkerHandle): void {

@@ -110,6 +110,36 @@ export class ProcessTable {
     return all.filter((e) => e.vpid !== 1 && e.vpid !== sender && e.state === 'running');
   }
 
+  /**
+   * setpgid(2) by `caller` on `pid` (0: itself) to `pgid` (0: pid), with Linux's rules; returns
+   * the changed entry, or an errno. (A child that has already exec'd is not told apart yet.)
+   */
+  setpgid(caller: number, pid: number, pgid: number): ProcessEntry | number {
+    const EINVAL = 22, ESRCH = 3, EPERM = 1;
+    if (pgid < 0) return EINVAL;
+    const self = this.byVpid.get(caller);
+    const target = this.byVpid.get(pid === 0 ? caller : pid);
+    if (!self || !target || target.state !== 'running') return ESRCH;
+    if (target.vpid !== caller && target.ppid !== caller) return ESRCH;
+    if (target.sid === target.vpid) return EPERM; // a session leader
+    if (target.sid !== self.sid) return EPERM;
+    const group = pgid === 0 ? target.vpid : pgid;
+    if (group !== target.vpid && ![...this.byVpid.values()].some((e) => e.pgid === group && e.sid === self.sid))
+      return EPERM;
+    target.pgid = group;
+    return target;
+  }
+
+  /** setsid(2): a new session and group led by `caller`, unless it leads a group already. */
+  setsid(caller: number): ProcessEntry | number {
+    const self = this.byVpid.get(caller);
+    if (!self) return 3;
+    if ([...this.byVpid.values()].some((e) => e.pgid === caller)) return 1; // EPERM
+    self.pgid = caller;
+    self.sid = caller;
+    return self;
+  }
+
   reap(vpid: number): void {
     this.remove(vpid);
   }

@@ -25,7 +25,11 @@ export interface WaitOptions {
 /** Who a kill is for, as kill(2) names them. */
 export type KillTarget = { kind: 'pid'; vpid: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
 
+export type PgrpOp = 'setpgid' | 'setsid' | 'getpgid' | 'getsid';
+
 export interface InstanceServices {
+  /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
+  pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
   /** Send `sig` (0: just check) from `proc` to other processes; ESRCH/EPERM as SyscallErrors. */
   kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void>;
   /**

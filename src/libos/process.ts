@@ -23,6 +23,7 @@ export interface ProcessIdentity {
   readonly vpid: number;
   /** changes when the parent exits (re-parented to vpid 1) */
   ppid: number;
+  /** kept by the leader; this copy follows its pgrp-changed notices */
   pgid: number;
   sid: number;
 }

@@ -6,10 +6,10 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { SyscallError } from '../libos/errno.js';
-import type { InstanceServices, KillTarget, WaitOptions, WaitResult, WaitTarget } from '../libos/instance.js';
+import type { InstanceServices, KillTarget, PgrpOp, WaitOptions, WaitResult, WaitTarget } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 
-type Reply = Extract<Message, { type: 'fork-reply' | 'wait-reply' | 'kill-reply' }>;
+type Reply = Extract<Message, { type: 'fork-reply' | 'wait-reply' | 'kill-reply' | 'pgrp-reply' }>;
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
@@ -47,6 +47,7 @@ export class LeaderClient {
       fork: (proc, fd) => this.fork(proc, fd),
       wait: (proc, target, options) => this.wait(proc, target, options),
       kill: (proc, target, sig, code) => this.kill(proc, target, sig, code),
+      pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),
       stubBinaryFd: () => this.stubBinaryFd(),
       childStarted: (vpid, hostPid) => this.conn.send({ type: 'fork-adopted', v: 1, vpid, hostPid }),
       trace: traceFile ? (names) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null,
@@ -89,6 +90,21 @@ export class LeaderClient {
       type: 'kill-request', v: 1, reqId, sender: proc.id.vpid, target: target.kind, id, sig, code,
     }));
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
+  }
+
+  private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number> {
+    const r = await this.request<Extract<Reply, { type: 'pgrp-reply' }>>((reqId) => ({
+      type: 'pgrp-request', v: 1, reqId, caller: proc.id.vpid, op, pid, pgid,
+    }));
+    if (r.errno) throw new SyscallError(r.errno, `${op} ${pid} ${pgid}`);
+    return r.value;
+  }
+
+  /** The leader changed our process's group or session. */
+  pgrpChanged(vpid: number, pgid: number, sid: number): void {
+    if (this.current?.id.vpid !== vpid) return;
+    this.current.id.pgid = pgid;
+    this.current.id.sid = sid;
   }
 
   /** A signal the leader routed to our process. */

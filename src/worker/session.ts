@@ -44,9 +44,12 @@ export function runSession(socket: TLSSocket): void {
         case 'fork-reply':
         case 'wait-reply':
         case 'kill-reply':
+        case 'pgrp-reply':
           return leader.onReply(msg);
         case 'signal':
           return leader.deliver(msg);
+        case 'pgrp-changed':
+          return leader.pgrpChanged(msg.vpid, msg.pgid, msg.sid);
         case 'reap':
           // the first worker is the host parent of every app process (CLONE_PARENT)
           if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))

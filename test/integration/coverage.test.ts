@@ -34,6 +34,7 @@ const RUNS: string[][] = [
   ['args', '0'],
   ['bigwrite'],
   ['sigsuspend'],
+  ['pgrp'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -1,5 +1,5 @@
-// Waiting for signals: sigsuspend in a C program, and the shells' `wait` that is built on it,
-// against the same programs natively.
+// Waiting for signals (sigsuspend in a C program, and the shells' `wait` built on it), and the
+// process groups and sessions signals are sent to, against the same programs natively.
 import { describe, expect, it } from 'vitest';
 import { program, runBoth } from '../helpers/run.js';
 
@@ -23,5 +23,12 @@ describe('waiting for signals', () => {
       'sleep 0.2 & sleep 0.1 & wait; echo waited $?; trap "echo got USR1" USR1; (sleep 0.1; kill -USR1 $$) & wait; echo end',
     ]);
     expect(native.stdout).toBe('waited 0\ngot USR1\nend\n');
+  });
+});
+
+describe('process groups and sessions', () => {
+  it.each(['', '-static'])('setpgid, getpgid, getsid and setsid across processes (%s)', async (suffix) => {
+    const native = await expectSame([program(`pgrp${suffix}`)]);
+    expect(native.stdout).toContain('setpgid(child, child): ok');
   });
 });

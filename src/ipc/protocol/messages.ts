@@ -85,6 +85,14 @@ const schemas = {
     hostPid: t.nullable(t.int),
   }),
   'signal-queued': object({ type: t.literal('signal-queued'), v, ackId: t.int }),
+  /** worker -> leader: process groups and sessions (setpgid, setsid, getpgid, getsid) */
+  'pgrp-request': object({
+    type: t.literal('pgrp-request'), v, reqId: t.int, caller: t.int,
+    op: t.oneOf(['setpgid', 'setsid', 'getpgid', 'getsid'] as const), pid: t.int, pgid: t.int,
+  }),
+  'pgrp-reply': object({ type: t.literal('pgrp-reply'), v, reqId: t.int, value: t.int, errno: t.int }),
+  /** leader -> worker: process `vpid` is now in group `pgid` of session `sid` */
+  'pgrp-changed': object({ type: t.literal('pgrp-changed'), v, vpid: t.int, pgid: t.int, sid: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

@@ -6,14 +6,16 @@ const sys_getppid: SyscallHandler = (proc) => proc.id.ppid;
 const sys_getpgrp: SyscallHandler = (proc) => proc.id.pgid;
 const sys_getpgid: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
-  if (pid !== 0 && pid !== proc.id.vpid) throw new SyscallError(Errno.ESRCH, `getpgid ${pid}`);
-  return proc.id.pgid;
+  if (pid < 0) throw new SyscallError(Errno.ESRCH, `getpgid ${pid}`);
+  return pid === 0 || pid === proc.id.vpid ? proc.id.pgid : proc.instance.pgrp(proc, 'getpgid', pid, 0);
 };
 const sys_getsid: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
-  if (pid !== 0 && pid !== proc.id.vpid) throw new SyscallError(Errno.ESRCH, `getsid ${pid}`);
-  return proc.id.sid;
+  if (pid < 0) throw new SyscallError(Errno.ESRCH, `getsid ${pid}`);
+  return pid === 0 || pid === proc.id.vpid ? proc.id.sid : proc.instance.pgrp(proc, 'getsid', pid, 0);
 };
+const sys_setpgid: SyscallHandler = (proc, a) => proc.instance.pgrp(proc, 'setpgid', a.int(0), a.int(1));
+const sys_setsid: SyscallHandler = (proc) => proc.instance.pgrp(proc, 'setsid', 0, 0);
 const sys_getuid: SyscallHandler = (proc) => proc.creds.uid;
 const sys_geteuid: SyscallHandler = (proc) => proc.creds.euid;
 const sys_getgid: SyscallHandler = (proc) => proc.creds.gid;
@@ -43,6 +45,7 @@ const sys_getgroups: SyscallHandler = (proc, a) => {
 
 export const identityHandlers = {
   getppid: sys_getppid, getpgrp: sys_getpgrp, getpgid: sys_getpgid, getsid: sys_getsid,
+  setpgid: sys_setpgid, setsid: sys_setsid,
   getuid: sys_getuid, geteuid: sys_geteuid, getgid: sys_getgid, getegid: sys_getegid,
   getresuid: sys_getresuid, getresgid: sys_getresgid, getgroups: sys_getgroups,
 } satisfies Record<string, SyscallHandler>;
