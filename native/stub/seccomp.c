@@ -61,6 +61,12 @@ static const struct native_syscall {
     {__NR_clock_getres, 0}, {__NR_gettimeofday, 0}, {__NR_time, 0}, {__NR_sched_yield, 0},
     {__NR_getcpu, 0}, {__NR_getrandom, 0}, {__NR_getrusage, 0},
     {__NR_times, 0},
+    /* timers and signal waits of the process itself: the host's are exactly Linux's */
+    {__NR_alarm, 0}, {__NR_setitimer, 0}, {__NR_getitimer, 0}, {__NR_timer_create, 0},
+    {__NR_timer_settime, 0}, {__NR_timer_gettime, 0}, {__NR_timer_getoverrun, 0},
+    {__NR_timer_delete, 0}, {__NR_timerfd_create, 0}, {__NR_timerfd_settime, FD(0)},
+    {__NR_timerfd_gettime, FD(0)}, {__NR_pause, 0}, {__NR_rt_sigpending, 0},
+    {__NR_rt_sigtimedwait, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
     {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit, 0},
     {__NR_exit_group, 0},

@@ -134,6 +134,30 @@ __asm__(".text\n"
 
 #define SIGSUSPEND_FRAME 160 /* 128 bytes of red zone + 32 of ours */
 
+/*
+ * Trace mode: run the app's own syscall for real, from the stub's text and in the app's
+ * context (its signal mask, so a blocking wait can be interrupted), then go back to the app:
+ *   stack: [ret to app] below the red zone; gadget: syscall; ret 128.
+ */
+extern void native_gadget(void) __attribute__((visibility("hidden")));
+__asm__(".text\n"
+        ".globl native_gadget\n"
+        "native_gadget:\n\t"
+        "syscall\n\t"
+        "ret $128\n");
+
+static long run_in_app_context(long nr, struct k_ucontext *uc)
+{
+    unsigned long ret_to_app = uc->uc_mcontext.rip;
+    unsigned long sp = uc->uc_mcontext.rsp - 128 - 8;
+    long r = copy_to_app((void *)sp, &ret_to_app, sizeof(ret_to_app));
+    if (r)
+        return r;
+    uc->uc_mcontext.rsp = sp;
+    uc->uc_mcontext.rip = (unsigned long)native_gadget;
+    return nr; /* lands in rax: the gadget's syscall number; the arguments are the app's */
+}
+
 static long sys_rt_sigsuspend(const long *a, struct k_ucontext *uc)
 {
     unsigned long mask;
@@ -340,8 +364,7 @@ static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *u
     if (nr == __NR_exit_group)
         flush_trace();
     if (is_native_syscall(nr))
-        return native_call_names_reserved_fd(nr, a) ? -EBADF
-                                                    : raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return native_call_names_reserved_fd(nr, a) ? -EBADF : run_in_app_context(nr, uc);
     return handle(nr, a, ip, uc);
 }
 

@@ -149,7 +149,7 @@ export class Leader {
       case 'fork-adopted': {
         // only the parent's worker speaks for a child, and only once
         const child = this.table.get(m.vpid);
-        if (!child || child.ppid !== w.vpid || child.hostPid !== null) {
+        if (!child || child.forkedBy !== w || child.hostPid !== null) {
           this.log?.warn(`fork-adopted for vm${m.vpid} from ${this.name(w)} ignored`);
           return;
         }
@@ -187,7 +187,10 @@ export class Leader {
       const req = this.request;
       w.vpid = FIRST_VPID;
       this.table.allocatePid();
-      this.table.add({ vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: process.getuid?.() ?? 0, hostPid: null, worker: w });
+      this.table.add({
+        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: process.getuid?.() ?? 0, hostPid: null, worker: w,
+        forkedBy: null,
+      });
       this.send(w, {
         type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
@@ -209,7 +212,7 @@ export class Leader {
     }
     this.pool.spares = 1;
     const vpid = this.table.allocatePid();
-    this.table.add({ vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null });
+    this.table.add({ vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null, forkedBy: parent });
     const child = await this.pool.acquire();
     const entry = this.table.get(vpid);
     if (!entry) return;

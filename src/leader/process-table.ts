@@ -15,6 +15,8 @@ export interface ProcessEntry {
   status: number;
   hostPid: number | null;
   worker: WorkerHandle | null;
+  /** the worker of the process that forked this one: the only one who may report its host pid */
+  forkedBy: WorkerHandle | null;
 }
 
 export type WaitTargetKind = 'pid' | 'pgid' | 'any';

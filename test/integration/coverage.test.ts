@@ -35,6 +35,7 @@ const RUNS: string[][] = [
   ['bigwrite'],
   ['sigsuspend'],
   ['pgrp'],
+  ['timers'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -32,3 +32,17 @@ describe('process groups and sessions', () => {
     expect(native.stdout).toContain('setpgid(child, child): ok');
   });
 });
+
+describe("the process's own timers", () => {
+  it.each(['', '-static'])('alarm, itimers with pause, a POSIX timer with sigtimedwait, a timerfd, sigpending (%s)', async (suffix) => {
+    const native = await expectSame([program(`timers${suffix}`)]);
+    expect(native.stdout).toContain('pause = -1 EINTR, handler ran 1');
+    expect(native.stdout).toContain('expirations >= 1: 1');
+  });
+
+  it('timeout(1) kills a command that runs too long: status 124', async () => {
+    const { native, gramine } = await runBoth(['/usr/bin/timeout', '0.3', '/bin/sleep', '5']);
+    expect(native.status).toBe(124);
+    expect(gramine.status).toBe(124);
+  });
+});
