@@ -24,10 +24,6 @@ __asm__(".text\n"
         "call stub_main\n\t"
         "hlt\n");
 
-struct k_rlimit {
-    unsigned long cur, max;
-};
-
 /*
  * Move the channel from where the worker put it (fd 3) to the reserved top of the app's fd
  * space. After an exec it is already there: returns 1 for a re-executed stub.

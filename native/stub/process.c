@@ -18,17 +18,6 @@
 #include "trap.h"
 #include "util.h"
 
-static __attribute__((noreturn)) void die_now(void)
-{
-    raw2(__NR_kill, raw0(__NR_getpid), SIGKILL);
-    raw1(__NR_exit_group, 137);
-    __builtin_unreachable();
-}
-
-struct k_rlimit {
-    unsigned long cur, max;
-};
-
 /*
  * dup3 into a reserved slot, which may lie above an RLIMIT_NOFILE the app lowered: the soft
  * limit is raised to the hard one for the moment of the dup.
@@ -56,7 +45,7 @@ static void announce_forked_child(void)
     req.args[0] = (uint64_t)raw0(__NR_getpid);
     channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, 0, 0, 0, 0);
     if (reply.ret < 0)
-        die_now();
+        stub_die_killed();
 }
 
 /*
@@ -105,11 +94,11 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         g_stub.vpid = child_vpid;
         g_stub.main_host_tid = (int)raw0(__NR_gettid);
         if (place_fd(child_fd, g_stub.main_channel_fd) < 0)
-            die_now();
+            stub_die_killed();
         raw1(__NR_close, child_fd);
         raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (raw0(__NR_getppid) != worker_pid)
-            die_now(); /* the instance went away while we were being born */
+            stub_die_killed(); /* the instance went away while we were being born */
         if (nr == __NR_clone && (flags & CLONE_CHILD_SETTID))
             copy_to_app((void *)a[3], &child_vpid, sizeof(child_vpid));
         if (nr == __NR_clone && (flags & CLONE_CHILD_CLEARTID))

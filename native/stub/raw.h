@@ -29,6 +29,11 @@ static inline long raw_syscall6(long nr, long a, long b, long c, long d, long e,
 #define raw6(nr, a, b, c, d, e, f) \
     raw_syscall6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
+/* the kernel's struct rlimit (prlimit64) */
+struct k_rlimit {
+    unsigned long cur, max;
+};
+
 static inline int raw_is_error(long ret) { return (unsigned long)ret > (unsigned long)-4096; }
 
 #endif

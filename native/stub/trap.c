@@ -21,29 +21,27 @@
 #define RESERVED_SIGNALS (SIGBIT(K_SIGSYS) | SIGBIT(GTS_DOORBELL_SIGNAL))
 #define K_SYS_SECCOMP 1
 
-/* Copy from app memory without faulting the stub: the kernel checks the pointer for us. */
-long copy_from_app(void *dst, const void *src, unsigned long n)
+/* Copy between the stub and app memory without faulting: the kernel checks the app's pointer. */
+static long copy_app(long nr, void *local_buf, const void *app_buf, unsigned long n)
 {
     struct k_iov {
         const void *b;
         unsigned long l;
-    } local = {dst, n}, remote = {src, n};
-    long r = raw6(__NR_process_vm_readv, raw0(__NR_getpid), &local, 1, &remote, 1, 0);
+    } local = {local_buf, n}, remote = {app_buf, n};
+    long r = raw6(nr, raw0(__NR_getpid), &local, 1, &remote, 1, 0);
     if (r < 0)
         return r == -ENOMEM ? -EFAULT : r;
     return (unsigned long)r == n ? 0 : -EFAULT;
 }
 
+long copy_from_app(void *dst, const void *src, unsigned long n)
+{
+    return copy_app(__NR_process_vm_readv, dst, src, n);
+}
+
 long copy_to_app(void *dst, const void *src, unsigned long n)
 {
-    struct k_iov {
-        const void *b;
-        unsigned long l;
-    } local = {src, n}, remote = {dst, n};
-    long r = raw6(__NR_process_vm_writev, raw0(__NR_getpid), &local, 1, &remote, 1, 0);
-    if (r < 0)
-        return r == -ENOMEM ? -EFAULT : r;
-    return (unsigned long)r == n ? 0 : -EFAULT;
+    return copy_app(__NR_process_vm_writev, (void *)src, dst, n);
 }
 
 /* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */

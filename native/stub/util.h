@@ -11,4 +11,7 @@ size_t strlen(const char *s);
 /* Write a message to stderr and exit the process group with status 127 (as a failed exec). */
 __attribute__((noreturn)) void stub_die(const char *what, long err);
 
+/* Die of SIGKILL, as the parent should see it when the worker (or the instance) is gone. */
+__attribute__((noreturn)) void stub_die_killed(void);
+
 #endif

@@ -11,7 +11,7 @@ import { ProcessTable } from './process-table.js';
 import { childExitSignal } from '../libos/signals.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
-import type { WorkerProcess } from './worker-process.js';
+import { killQuietly, type WorkerProcess } from './worker-process.js';
 
 export interface RunRequest {
   filename: string;
@@ -344,24 +344,13 @@ export class Leader {
     }
     // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
     const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
-    if (e && e.state === 'running' && e.hostPid !== null) {
-      try {
-        process.kill(e.hostPid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    if (e && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);
   }
 
   /** The first process is gone: so is everything else of the instance. */
   private teardown(): void {
     for (const e of this.table.running()) {
-      if (e.vpid === FIRST_VPID || e.hostPid === null) continue;
-      try {
-        process.kill(e.hostPid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);
     }
     this.pool.killAll();
   }

@@ -24,6 +24,15 @@ export interface WorkerProcess {
   kill(): void;
 }
 
+/** SIGKILL to a host process of the instance; one that is already gone is no error. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** A worker with a private socket to the leader and the instance's platform key. */
 export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
   const child = spawn(process.execPath, [WORKER_MAIN], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
@@ -47,13 +56,7 @@ export function launchedFirstWorker(): { worker: WorkerProcess; platformKey: Uin
     worker: {
       pid,
       socket,
-      kill: () => {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      },
+      kill: () => killQuietly(pid),
     },
   };
 }

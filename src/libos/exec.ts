@@ -1,13 +1,11 @@
 // Program resolution for a new process image: `#!` scripts, ELF checks and PT_INTERP, all
 // through the instance's path resolution. The stub maps what this hands it.
-import { host } from '../pal/host.js';
+import { fileType, host, S_IFREG } from '../pal/host.js';
 import { check, Errno, SyscallError } from './errno.js';
 
 const MAX_SCRIPT_NESTING = 4; // as Linux's binfmt recursion limit
 const HEADER_BYTES = 256;
 const X_OK = 1;
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 export interface ExecPlan {
   /** argv after `#!` rewriting */
@@ -26,10 +24,7 @@ export type OpenForExec = (path: string) => number;
 
 function openExecutable(open: OpenForExec, path: string): number {
   const fd = open(path);
-  const stat = Buffer.alloc(144);
-  check(host.fstatat(fd, '', stat, 0x1000 /* AT_EMPTY_PATH */), `exec ${path}`);
-  const isReg = (stat.readUInt32LE(24) & S_IFMT) === S_IFREG;
-  if (!isReg || host.faccessat2(fd, '', X_OK, 0x1000) < 0) {
+  if (fileType(fd) !== S_IFREG || host.faccessat2(fd, '', X_OK, 0x1000 /* AT_EMPTY_PATH */) < 0) {
     host.close(fd);
     throw new SyscallError(Errno.EACCES, `exec ${path}: not an executable regular file`);
   }

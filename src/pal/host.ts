@@ -78,6 +78,17 @@ export const host = {
 
 export type HostCalls = typeof host;
 
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+
+/** The file type bits (S_IFMT) of a worker host fd, or -errno. */
+export function fileType(fd: number): number {
+  const stat = Buffer.alloc(144);
+  const r = host.fstatat(fd, '', stat, 0x1000 /* AT_EMPTY_PATH */);
+  return r < 0 ? r : stat.readUInt32LE(24) & S_IFMT;
+}
+
 /** What a worker host fd names, as the kernel says (a byte string; " (deleted)" if removed). */
 export function hostFdPath(fd: number): string {
   const buf = Buffer.alloc(4096);

@@ -6,12 +6,11 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { SyscallError } from '../libos/errno.js';
+import { O_CLOEXEC, O_PATH } from '../libos/sys/fs.js';
 import type { InstanceServices, KillTarget, PgrpOp, WaitOptions, WaitResult, WaitTarget } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 
 type Reply = Extract<Message, { type: 'fork-reply' | 'wait-reply' | 'kill-reply' | 'pgrp-reply' }>;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 
 export class LeaderClient {
   private nextReqId = 1;

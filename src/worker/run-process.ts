@@ -8,6 +8,7 @@ import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
 import { check, SyscallError } from '../libos/errno.js';
 import { planExec } from '../libos/exec.js';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../libos/sys/fs.js';
 import { LibosProcess } from '../libos/process.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
 import type { LeaderClient } from './leader-client.js';
@@ -15,8 +16,6 @@ import type { LeaderClient } from './leader-client.js';
 type StartProcess = Extract<Message, { type: 'start-process' }>;
 type AdoptFork = Extract<Message, { type: 'adopt-fork' }>;
 
-const O_PATH_DIR_CLOEXEC = 0o10000000 | 0o200000 | 0o2000000;
-const O_CLOEXEC = 0o2000000;
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
 /** Serve the process's syscalls until its app is gone. */
@@ -39,7 +38,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): 
   let cwdFd = -1;
   try {
     // paths are byte strings in the LibOS; what the user typed is UTF-8
-    cwdFd = check(host.openat(-100, toByteString(msg.cwd), O_PATH_DIR_CLOEXEC, 0), `cwd ${msg.cwd}`);
+    cwdFd = check(host.openat(-100, toByteString(msg.cwd), O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `cwd ${msg.cwd}`);
     const dirfd = cwdFd;
     plan = planExec(toByteString(msg.filename), msg.argv.map(toByteString), (p) =>
       check(host.openat(dirfd, p, O_CLOEXEC, 0), `exec ${fromByteString(p)}`),

@@ -1,5 +1,5 @@
 // File-system system calls: paths, metadata, directories (the `sys_file.go` of this LibOS).
-import { host } from '../../pal/host.js';
+import { fileType, host, S_IFDIR } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { PATH_MAX } from '../memory.js';
 import {
@@ -119,12 +119,10 @@ const sys_chdir: SyscallHandler = (proc, a) => {
 
 const sys_fchdir: SyscallHandler = (proc, a) => {
   const fd = proc.hostFdFor(a.int(0));
-  const stat = Buffer.alloc(STAT_SIZE);
-  check(host.fstatat(fd, '', stat, AT_EMPTY_PATH), 'fchdir stat');
-  const S_IFMT = 0o170000, S_IFDIR = 0o040000;
-  if ((stat.readUInt32LE(24) & S_IFMT) !== S_IFDIR) {
+  const type = fileType(fd);
+  if (type !== S_IFDIR) {
     host.close(fd);
-    throw new SyscallError(Errno.ENOTDIR, 'fchdir');
+    throw new SyscallError(type < 0 ? -type : Errno.ENOTDIR, 'fchdir');
   }
   return changeDirectory(proc, fd);
 };
