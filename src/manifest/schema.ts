@@ -1,0 +1,181 @@
+// The manifest keys gramine-ts understands (Gramine's syntax, Documentation/manifest-syntax.rst),
+// the kind of value each takes, and the typed data a manifest becomes. load.ts does the checking.
+import type { LogLevel } from '../log-levels.js';
+
+export const MANIFEST_LOG_LEVELS = ['none', 'error', 'warning', 'debug', 'trace', 'all'] as const;
+export type ManifestLogLevel = (typeof MANIFEST_LOG_LEVELS)[number];
+
+export const FILE_CHECK_POLICIES = ['strict', 'allow_all_but_log'] as const;
+export type FileCheckPolicy = (typeof FILE_CHECK_POLICIES)[number];
+
+/** The mount types a manifest may name in `fs.root` / `fs.mounts`. */
+export const MOUNT_TYPES = ['chroot', 'tmpfs', 'encrypted'] as const;
+
+/** Mount points the LibOS always provides, as Gramine does; the VFS synthesizes their contents. */
+export const VIRTUAL_MOUNTS = [
+  { type: 'proc', path: '/proc' },
+  { type: 'dev', path: '/dev' },
+  { type: 'sys', path: '/sys' },
+] as const satisfies readonly Mount[];
+
+export type Mount =
+  /** Host files under `hostPath` (a `file:` URI's path, relative ones to the launcher's cwd). */
+  | { type: 'chroot'; path: string; uri: string; hostPath: string; readOnly: boolean }
+  /** Gramine protected files under `hostPath`, sealed with the key named `keyName`. */
+  | { type: 'encrypted'; path: string; uri: string; hostPath: string; keyName: string }
+  /** In-memory files, empty at start. */
+  | { type: 'tmpfs'; path: string }
+  | { type: 'proc' | 'dev' | 'sys'; path: string };
+
+export type EnvSetting = { value: string } | { passthrough: true };
+
+/** `path` is the host path of `uri`; a trailing slash (a directory: everything under it) is kept. */
+export interface TrustedFile {
+  uri: string;
+  path: string;
+  /** Lower-case hex; null until `gramine-ts sign` fills it in. */
+  sha256: string | null;
+}
+
+export interface AllowedFile {
+  uri: string;
+  path: string;
+}
+
+export interface Manifest {
+  /** `libos.entrypoint`: the first program, a path inside the instance. */
+  entrypoint: string;
+  /** `loader.argv`, argv[0] included; null means [entrypoint], or the command line's if `useCmdlineArgv`. */
+  argv: string[] | null;
+  useCmdlineArgv: boolean;
+  /** `loader.insecure__use_host_env`: the whole host environment, before `env` is applied. */
+  useHostEnv: boolean;
+  env: Record<string, EnvSetting>;
+  uid: number;
+  gid: number;
+  logLevel: ManifestLogLevel;
+  /** Mounted at "/" first. */
+  root: Mount;
+  /** Mounted after the root, in this order: the virtual /proc /dev /sys, then `fs.mounts`. */
+  mounts: Mount[];
+  startDir: string;
+  /** Bytes. */
+  stackSize: number;
+  brkMaxSize: number;
+  trustedFiles: TrustedFile[];
+  allowedFiles: AllowedFile[];
+  fileCheckPolicy: FileCheckPolicy;
+  /** `fs.insecure__keys`: key name -> 32 hex digits (16 bytes), for encrypted mounts. */
+  insecureKeys: Record<string, string>;
+  enableSigtermInjection: boolean;
+  allowEventfd: boolean;
+  /** One line per ignored key: "file:line: key: ignored (why)". */
+  warnings: string[];
+  /** Absolute path of the file it was loaded from; null if parsed from text or built in. */
+  sourcePath: string | null;
+  /** The manifest exactly as read (what the instance's measurement covers); empty if built in. */
+  sourceBytes: Uint8Array;
+}
+
+/** What each kind of value becomes once checked. */
+export interface KindTypes {
+  bool: boolean;
+  /** uid or gid: 0 ..= 2^32-1. */
+  id: number;
+  /** "256K", "8M", "1G" (binary units) or an integer, in bytes. */
+  size: number;
+  strings: string[];
+  entrypoint: string;
+  absPath: string;
+  logLevel: ManifestLogLevel;
+  fileCheckPolicy: FileCheckPolicy;
+  env: Record<string, EnvSetting>;
+  root: Mount;
+  mounts: Mount[];
+  trustedFiles: TrustedFile[];
+  allowedFiles: AllowedFile[];
+  keys: Record<string, string>;
+}
+export type Kind = keyof KindTypes;
+
+/** Every key gramine-ts reads; anything else is an error, unless IGNORED_KEYS lists it. */
+export const MANIFEST_KEYS = {
+  'libos.entrypoint': 'entrypoint',
+  'loader.argv': 'strings',
+  'loader.insecure__use_cmdline_argv': 'bool',
+  'loader.insecure__use_host_env': 'bool',
+  'loader.env': 'env',
+  'loader.uid': 'id',
+  'loader.gid': 'id',
+  'loader.log_level': 'logLevel',
+  'fs.root': 'root',
+  'fs.mounts': 'mounts',
+  'fs.start_dir': 'absPath',
+  'fs.insecure__keys': 'keys',
+  'sys.stack.size': 'size',
+  'sys.brk.max_size': 'size',
+  'sys.enable_sigterm_injection': 'bool',
+  'sys.insecure__allow_eventfd': 'bool',
+  'sgx.trusted_files': 'trustedFiles',
+  'sgx.allowed_files': 'allowedFiles',
+  // the same lists without the sgx. prefix (DESIGN.md §6); a manifest may use one spelling only
+  'trusted_files': 'trustedFiles',
+  'allowed_files': 'allowedFiles',
+  'sgx.file_check_policy': 'fileCheckPolicy',
+} as const satisfies Record<string, Kind>;
+export type ManifestKey = keyof typeof MANIFEST_KEYS;
+
+const SGX_ONLY = 'an SGX enclave setting; gramine-ts has no enclave';
+
+/** Gramine keys accepted with a warning and no effect (a key covers everything under it). */
+export const IGNORED_KEYS: Record<string, string> = {
+  'loader.entrypoint': "gramine-ts's LibOS is built in",
+  'loader.pal_internal_mem_size': 'deprecated in Gramine; gramine-ts reserves no PAL memory',
+  'loader.insecure__disable_aslr': "address-space layout is the host kernel's",
+  'libos.check_invalid_pointers': 'bad pointers always give EFAULT',
+  'sys.enable_extra_runtime_domain_names_conf': 'not implemented; /etc comes from the mounts',
+  'fs.experimental__enable_sysfs_topology': 'removed from Gramine; /sys always has the topology',
+  'sgx.enclave_size': SGX_ONLY,
+  'sgx.max_threads': SGX_ONLY,
+  'sgx.thread_num': SGX_ONLY,
+  'sgx.debug': SGX_ONLY,
+  'sgx.edmm_enable': SGX_ONLY,
+  'sgx.isvprodid': SGX_ONLY,
+  'sgx.isvsvn': SGX_ONLY,
+  'sgx.remote_attestation': SGX_ONLY,
+  'sgx.ra_client_spid': SGX_ONLY,
+  'sgx.ra_client_linkable': SGX_ONLY,
+  'sgx.require_avx': SGX_ONLY,
+  'sgx.require_avx512': SGX_ONLY,
+  'sgx.require_mpx': SGX_ONLY,
+  'sgx.require_pkru': SGX_ONLY,
+  'sgx.require_amx': SGX_ONLY,
+  'sgx.require_exinfo': SGX_ONLY,
+  'sgx.cpu_features': SGX_ONLY,
+  'sgx.use_exinfo': SGX_ONLY,
+  'sgx.seal_key': SGX_ONLY,
+  'sgx.insecure__rpc_thread_num': SGX_ONLY,
+  'sgx.preheat_enclave': SGX_ONLY,
+  'sgx.enable_stats': SGX_ONLY,
+  'sgx.profile': SGX_ONLY,
+  'sgx.vtune_profile': SGX_ONLY,
+};
+
+/** Gramine's defaults for keys a manifest leaves out. */
+export const GRAMINE_DEFAULTS = {
+  stackSize: 256 * 1024,
+  brkMaxSize: 256 * 1024,
+  logLevel: 'error',
+  fileCheckPolicy: 'strict',
+  startDir: '/',
+  // no fs.root: the current directory (of the launcher) is the root
+  root: { type: 'chroot', path: '/', uri: 'file:.', hostPath: '.', readOnly: false },
+} as const satisfies Partial<Manifest>;
+
+/** The worker log level (pino's names) for a manifest's `loader.log_level`. */
+export function workerLogLevel(level: ManifestLogLevel): LogLevel {
+  const levels: Record<ManifestLogLevel, LogLevel> = {
+    none: 'silent', error: 'error', warning: 'warn', debug: 'debug', trace: 'trace', all: 'trace',
+  };
+  return levels[level];
+}
