@@ -280,6 +280,39 @@ Napi::Value SendPacket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r < 0 ? -errno : static_cast<double>(r));
 }
 
+// receivePacket(fd, buf): one SOCK_SEQPACKET message without waiting, with the fds that rode
+// along (close-on-exec): [length, ...fds], or -errno (-EAGAIN when none is queued).
+Napi::Value ReceivePacket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  size_t len;
+  uint8_t* bytes = BytesOf(info[1], &len);
+  struct iovec iov = {bytes, len};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(8 * sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t r;
+  do
+    r = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return Napi::Number::New(env, -errno);
+  Napi::Array out = Napi::Array::New(env);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(r)));
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int received;
+      memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      out.Set(out.Length(), Napi::Number::New(env, received));
+    }
+  }
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("syscall", Napi::Function::New(env, Syscall));
   exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair));
@@ -289,6 +322,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("watchChannel", Napi::Function::New(env, WatchChannel));
   exports.Set("watchReadableOnce", Napi::Function::New(env, WatchReadableOnce));
   exports.Set("sendPacket", Napi::Function::New(env, SendPacket));
+  exports.Set("receivePacket", Napi::Function::New(env, ReceivePacket));
   return exports;
 }
 

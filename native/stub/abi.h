@@ -16,6 +16,13 @@
 #define GTS_REQ_FORKED  4 /* first message of a forked child on its new channel */
 #define GTS_REQ_SIGNALS 5 /* the doorbell rang: which signals are queued for this thread? */
 #define GTS_REQ_CHILD_STARTED 6 /* no reply: fork child args[1] (vpid) is host pid args[0], or -errno */
+#define GTS_REQ_PID_LOOKUP 7 /* translate args[1]: a vpid to its host pid (args[0] = 0) or back (1) */
+#define GTS_REQ_GROUP_CHILDREN 8 /* host pids of the children in group args[0] (int32s in the data) */
+#define GTS_REQ_CHILD_REAPED 9 /* no reply: the stub reaped child args[0] (vpid) */
+
+#define GTS_LOOKUP_HOST_OF_VPID 0
+#define GTS_LOOKUP_VPID_OF_HOST 1
+#define GTS_GROUP_CHILDREN_MAX 64
 
 /* The doorbell: the worker rings it (a reserved host signal) when it has queued signals. */
 #define GTS_DOORBELL_SIGNAL 64
@@ -36,7 +43,7 @@ struct gts_request {
 /* Reply flags (worker -> stub). */
 #define GTS_REPLY_FD         0x1 /* one fd rides along (SCM_RIGHTS); the result is its number */
 #define GTS_REPLY_FD_CLOEXEC 0x2 /* ...and the app asked for O_CLOEXEC on it */
-#define GTS_REPLY_FORK       0x4 /* fork granted: ret = child vpid; the fd is the child's channel */
+#define GTS_REPLY_FORK       0x4 /* fork granted: ret = child vpid; fds: the child's channel, lifeline */
 #define GTS_REPLY_EXEC       0x8 /* exec planned: the fd is the stub binary; data = gts_exec_reply */
 
 struct gts_reply {
@@ -50,12 +57,18 @@ struct gts_reply {
 #define GTS_HELLO_HAS_INTERP 0x1
 #define GTS_HELLO_TRACE      0x2 /* trace mode: trap every syscall, report which were made */
 #define GTS_HELLO_RESET_SIGNALS 0x4 /* a fresh process: all signal dispositions to SIG_DFL */
+#define GTS_HELLO_SUBREAPER 0x8 /* vpid 1: orphans of the instance become its host children */
 
 struct gts_hello_reply {
     uint32_t abi_version;
     uint32_t flags;
     int32_t vpid;
     uint32_t execfn_len; /* AT_EXECFN string (NUL included) follows */
+};
+
+/* Payload of a fork reply. */
+struct gts_fork_reply {
+    int32_t cpu; /* the CPU the child shares with its worker, or -1 */
 };
 
 /*
@@ -70,5 +83,10 @@ struct gts_exec_reply {
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */
 #define GTS_RESERVED_FDS 16
 #define GTS_CHANNEL_FD_AT_SPAWN 3
+/*
+ * The lifeline of a forked process: a socket whose peer only its worker holds. It is set to
+ * send SIGKILL to the process (O_ASYNC, F_SETSIG) when it hangs up, i.e. when the worker dies.
+ */
+#define GTS_LIFELINE_SLOT (GTS_RESERVED_FDS - 1)
 
 #endif

@@ -70,9 +70,13 @@ static char hello_buf[4096 + sizeof(struct gts_hello_reply)];
 __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
 {
     long r;
-    /* The app dies with its worker (no host process of the instance outlives it). */
-    raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     int reexec = place_channel();
+    /*
+     * A spawned first process dies with its worker, its host parent (no host process of the
+     * instance outlives it); a forked one has its lifeline, and both keep theirs across exec.
+     */
+    if (!reexec)
+        raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     g_stub.main_host_tid = (int)raw0(__NR_gettid);
     /* before HELLO: from then on the worker may ring the doorbell */
     r = install_sigsys_handler();
@@ -100,6 +104,9 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
     if (hello->flags & GTS_HELLO_RESET_SIGNALS)
         reset_signal_dispositions();
+    /* as init of a PID namespace: the instance's orphans become vpid 1's children */
+    if ((hello->flags & GTS_HELLO_SUBREAPER) && raw2(__NR_prctl, PR_SET_CHILD_SUBREAPER, 1) < 0)
+        stub_die("prctl(PR_SET_CHILD_SUBREAPER)", -1);
 
     struct loaded_elf prog, interp;
     r = load_elf(fds[0], &prog);

@@ -2,13 +2,15 @@
  * fork and exec, host side. The worker decides (vpid, the child's worker and channel, the
  * program to run); the stub does what only the app process can: the host fork and execve.
  *
- * Every app process is created with CLONE_PARENT, so all of them are host children of the
- * worker of the instance's first process: that worker reaps them, and with PDEATHSIG they die
- * with it (and it with the leader) -- no host process outlives the instance.
+ * A forked process is the host child of its parent app, as on Linux: the host keeps its zombie,
+ * sends the parent SIGCHLD and answers its waits (see wait.c). It dies with its own worker
+ * through its lifeline (GTS_LIFELINE_SLOT), and the workers die with the leader -- no host
+ * process outlives the instance.
  */
 #include <asm-generic/errno.h>
 #include <asm-generic/signal.h>
 #include <linux/fcntl.h>
+#include <linux/poll.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
 
@@ -35,6 +37,24 @@ static long place_fd(int fd, int slot)
     if (old.cur <= (unsigned long)slot)
         raw4(__NR_prlimit64, 0, 7, &old, 0);
     return r;
+}
+
+/*
+ * Arm the lifeline taken over from the fork: SIGKILL to this process when the worker's end
+ * hangs up. If the worker is already gone, die now (the hang-up would not be signalled again).
+ */
+static void arm_lifeline(int fd)
+{
+    struct {
+        int fd;
+        short events, revents;
+    } p = {fd, POLLIN, 0};
+    if (raw3(__NR_fcntl, fd, F_SETOWN, raw0(__NR_getpid)) < 0 ||
+        raw3(__NR_fcntl, fd, 10 /* F_SETSIG */, SIGKILL) < 0 ||
+        raw3(__NR_fcntl, fd, F_SETFL, FASYNC | O_NONBLOCK) < 0)
+        stub_die_killed();
+    if (raw3(__NR_poll, &p, 1, 0) != 0)
+        stub_die_killed(); /* hung up, or (never) written to */
 }
 
 /* The new child's first words on its own channel: who it is on the host. */
@@ -70,35 +90,34 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return -EINVAL;
 
     struct gts_reply reply;
-    int child_fd = -1;
-    int nfds = call_worker(nr, a, ip, &reply, 0, 0, &child_fd, 1);
-    if (reply.ret < 0) {
-        if (nfds)
-            raw1(__NR_close, child_fd);
-        return reply.ret;
+    int child_fds[2] = {-1, -1}; /* its channel and its lifeline */
+    struct gts_fork_reply placement = {-1};
+    int nfds = call_worker(nr, a, ip, &reply, &placement, sizeof(placement), child_fds, 2);
+    if (reply.ret < 0 || !(reply.flags & GTS_REPLY_FORK) || nfds != 2 || reply.data_len != sizeof(placement)) {
+        for (int i = 0; i < nfds; i++)
+            raw1(__NR_close, child_fds[i]);
+        return reply.ret < 0 ? reply.ret : -EIO;
     }
-    if (!(reply.flags & GTS_REPLY_FORK) || nfds != 1)
-        return -EIO;
     int child_vpid = (int)reply.ret;
 
-    long worker_pid = raw0(__NR_getppid);
     /* vfork is a fork here; the child gets its own copy of everything. */
-    long pid = raw5(__NR_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-    if (pid < 0) {
-        /* the child's worker sees its channel close; the leader lets the vpid go */
-        raw1(__NR_close, child_fd);
-        report_child(pid, child_vpid);
-        return pid;
-    }
+    unsigned long exit_signal = nr == __NR_clone ? (flags & CSIGNAL) : SIGCHLD;
+    long pid = raw5(__NR_clone, exit_signal, 0, 0, 0, 0);
     if (pid == 0) {
         g_stub.vpid = child_vpid;
         g_stub.main_host_tid = (int)raw0(__NR_gettid);
-        if (place_fd(child_fd, g_stub.main_channel_fd) < 0)
+        children_forget_all();
+        if (place_fd(child_fds[0], g_stub.main_channel_fd) < 0 ||
+            place_fd(child_fds[1], g_stub.reserved_fd_base + GTS_LIFELINE_SLOT) < 0)
             stub_die_killed();
-        raw1(__NR_close, child_fd);
-        raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (raw0(__NR_getppid) != worker_pid)
-            stub_die_killed(); /* the instance went away while we were being born */
+        raw1(__NR_close, child_fds[0]);
+        raw1(__NR_close, child_fds[1]);
+        arm_lifeline(g_stub.reserved_fd_base + GTS_LIFELINE_SLOT);
+        if (placement.cpu >= 0 && placement.cpu < 1024) {
+            unsigned long mask[16] = {0};
+            mask[placement.cpu / 64] = 1UL << (placement.cpu % 64);
+            raw3(__NR_sched_setaffinity, 0, sizeof(mask), mask); /* beside its worker; best effort */
+        }
         if (nr == __NR_clone && (flags & CLONE_CHILD_SETTID))
             copy_to_app((void *)a[3], &child_vpid, sizeof(child_vpid));
         if (nr == __NR_clone && (flags & CLONE_CHILD_CLEARTID))
@@ -108,8 +127,13 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         announce_forked_child();
         return 0;
     }
-    raw1(__NR_close, child_fd);
+    /* the child's worker sees its channel close if the fork failed, and lets the vpid go */
+    raw1(__NR_close, child_fds[0]);
+    raw1(__NR_close, child_fds[1]);
     report_child(pid, child_vpid);
+    if (pid < 0)
+        return pid;
+    children_add(child_vpid, (int)pid);
     if (nr == __NR_clone && (flags & CLONE_PARENT_SETTID))
         copy_to_app((void *)a[2], &child_vpid, sizeof(child_vpid));
     return child_vpid;

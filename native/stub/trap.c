@@ -15,10 +15,7 @@
 #include "trap.h"
 #include "util.h"
 
-#define K_SIGSYS 31
 #define K_SA_RESTORER 0x04000000
-#define SIGBIT(s) (1UL << ((s) - 1))
-#define RESERVED_SIGNALS (SIGBIT(K_SIGSYS) | SIGBIT(GTS_DOORBELL_SIGNAL))
 #define K_SYS_SECCOMP 1
 
 /* Copy between the stub and app memory without faulting: the kernel checks the app's pointer. */
@@ -102,6 +99,17 @@ static long sys_rt_sigaction(const long *a)
         if (a[1])
             return -EINVAL;
         return a[2] ? copy_to_app((void *)a[2], &dfl, sizeof(dfl)) : 0;
+    }
+    if (sig == K_SIGCHLD && a[3] == 8) {
+        struct k_sigaction act = {0}, old = {0};
+        long r = a[1] ? copy_from_app(&act, (const void *)a[1], sizeof(act)) : 0;
+        if (r)
+            return r;
+        act.mask &= ~RESERVED_SIGNALS;
+        r = sigchld_action(a[1] ? &act : 0, a[2] ? &old : 0);
+        if (r == 0 && a[2])
+            r = copy_to_app((void *)a[2], &old, sizeof(old));
+        return r;
     }
     if (!a[1])
         return raw4(__NR_rt_sigaction, sig, 0, a[2], a[3]);
@@ -323,6 +331,10 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_execve:
     case __NR_execveat:
         return stub_execve(nr, a, ip, uc);
+    case __NR_wait4:
+        return stub_wait4(a, uc);
+    case __NR_waitid:
+        return stub_waitid(a, uc);
     case __NR_rt_sigprocmask:
         return sys_rt_sigprocmask(a, uc);
     case __NR_rt_sigsuspend:

@@ -25,6 +25,11 @@ struct k_ucontext {
     unsigned long uc_sigmask;
 };
 
+struct k_siginfo_chld {
+    int si_signo, si_errno, si_code, pad;
+    int si_pid, si_uid, si_status;
+};
+
 struct k_siginfo_sys {
     int si_signo, si_errno, si_code, pad;
     void *call_addr;
@@ -43,5 +48,20 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
 /* process.c: the host side of fork and exec, as the worker decided */
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc);
 long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc);
+
+/* wait.c: waits run on the host (the app is its children's host parent), pids translated */
+long stub_wait4(const long *a, struct k_ucontext *uc);
+long stub_waitid(const long *a, struct k_ucontext *uc);
+/* the children the stub knows (a cache of the worker's table: an exec'd image starts empty) */
+void children_add(int vpid, int host_pid);
+void children_forget_all(void);
+/* rt_sigaction(SIGCHLD): a handler taking a siginfo gets the child's vpid in si_pid */
+long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old);
+
+#define SIGBIT(s) (1UL << ((s) - 1))
+#define K_SIGSYS 31
+#define K_SIGCHLD 17
+/* the stub's own signals: never blocked, never the app's */
+#define RESERVED_SIGNALS (SIGBIT(K_SIGSYS) | SIGBIT(GTS_DOORBELL_SIGNAL))
 
 #endif

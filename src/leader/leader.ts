@@ -1,14 +1,15 @@
 // The leader: the `gramine-ts run` process. It owns what no single process owns -- vpids, the
-// process tree, zombies and waits, the worker pool -- starts the first process, and exits with
-// its status; when the first process exits, the rest of the instance is killed (as in a PID
-// namespace).
+// process tree, groups and sessions, signal routing, the worker pool and the standby child
+// workers -- starts the first process, and exits with its status; when the first process exits,
+// the rest of the instance is killed (as in a PID namespace). It is off the path of a fork and
+// of a wait: those are between a process's worker, its standby and the host.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
 import { describeMessage, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable } from './process-table.js';
-import { childExitSignal } from '../libos/signals.js';
+import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
@@ -26,17 +27,15 @@ export interface RunRequest {
 export type ExitStatus = number;
 
 const FIRST_VPID = 1;
-const ECHILD = 10;
-const EAGAIN = 11;
 const ESRCH = 3;
 
 /**
  * A worker and its app share one CPU: each trapped call is a round trip between them, and a
  * wake-up across CPUs costs several times one on the same CPU here. Processes spread out.
  */
+const CPUS = availableParallelism();
 function cpuFor(vpid: number): number | null {
-  const cpus = availableParallelism();
-  return cpus > 1 ? (vpid - 1) % cpus : null;
+  return process.env.NOPIN ? null : CPUS > 1 ? (vpid - 1) % CPUS : null;
 }
 
 /** A field of the leader's /proc/self/status, as the kernel has it. */
@@ -52,22 +51,21 @@ function supplementaryGroups(): number[] {
 
 type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
 
-interface ParkedWait {
-  worker: WorkerHandle;
-  msg: Msg<'wait-request'>;
+/** A standby child worker, from its assignment until its parent forks (or is gone). */
+interface Standby {
+  parentVpid: number;
+  /** null while a free worker is being found */
+  worker: WorkerHandle | null;
 }
 
-interface PendingFork {
-  parent: WorkerHandle;
-  channelFd: number;
-  cwdFd: number;
-}
+/** Standby children a process may hold at once (a shell forks several in a row). */
+const STANDBYS_PER_PROCESS = Number(process.env.DEPTH ?? 1);
 
 export class Leader {
   private readonly table = new ProcessTable();
   private readonly pool: WorkerPool;
-  private readonly parkedWaits: ParkedWait[] = [];
-  private readonly pendingForks = new Map<number, PendingFork>();
+  /** by the vpid reserved for the child */
+  private readonly standbys = new Map<number, Standby>();
   /** kill requests waiting for the targets' workers to say the signal is pending */
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: () => void }>();
   private nextAckId = 1;
@@ -135,42 +133,37 @@ export class Leader {
     this.log?.info(`${this.name(w)} → leader  ${describeMessage(m)}`);
     switch (m.type) {
       case 'worker-ready':
-        return this.onWorkerReady(w);
+        return this.onWorkerReady(w, m);
       case 'start-failed':
         process.stderr.write(`gramine-ts: cannot execute ${this.request?.filename}: ${m.message}\n`);
         return this.finish?.(m.errno === 2 ? 127 : 126, 'exec failed');
       case 'process-exited':
         if (m.vpid === FIRST_VPID) return this.finish?.(m.signal !== null ? 128 + m.signal : (m.code ?? 1), 'vm1 exited');
         return;
-      case 'fork-request':
-        return void this.onForkRequest(w, m);
-      case 'adopt-ack':
-        return this.onAdoptAck(w, m);
-      case 'fork-adopted': {
-        // only the parent's worker speaks for a child, and only once
-        const child = this.table.get(m.vpid);
-        if (!child || child.forkedBy !== w || child.hostPid !== null) {
-          this.log?.warn(`fork-adopted for vm${m.vpid} from ${this.name(w)} ignored`);
-          return;
-        }
-        if (m.hostPid <= 0) {
-          // the host fork failed: the child never existed
-          this.table.remove(m.vpid);
-          return;
-        }
-        this.table.setHostPid(m.vpid, m.hostPid);
-        if (this.firstWorker) this.send(this.firstWorker, { type: 'reap', v: 1, hostPid: m.hostPid });
-        return;
-      }
-      case 'host-exited': {
-        const e = this.table.byHost(m.hostPid);
-        if (e) this.onProcessExited(e.vpid, m.status);
+      case 'standby-request':
+        return void this.onStandbyRequest(w, m.vpid);
+      case 'forked':
+        return this.onForked(w, m);
+      case 'reaped': {
+        const e = this.table.get(m.vpid);
+        // only the parent reaps (vpid 1 for orphans, which it is by then)
+        if (!e || w.vpid === null || e.ppid !== w.vpid) return;
+        // the parent may reap it before its own worker has said it is gone
+        this.standbys.delete(m.vpid);
+        this.table.started(m.vpid, 0);
+        this.onProcessExited(m.vpid);
+        this.table.remove(m.vpid);
         return;
       }
       case 'process-gone':
-        return this.onProcessGone(w, m.vpid);
-      case 'wait-request':
-        return this.onWait(w, m);
+        return this.onProcessGone(w, m.vpid, m.ran);
+      case 'pid-lookup': {
+        const e = m.direction === 'host-of-vpid' ? this.table.get(m.id) : this.table.byHost(m.id);
+        const value = !e || e.state === 'reserved' ? 0 : m.direction === 'host-of-vpid' ? (e.hostPid ?? 0) : e.vpid;
+        return this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value });
+      }
+      case 'group-children':
+        return this.send(w, { type: 'group-children-reply', v: 1, reqId: m.reqId, hostPids: this.table.groupChildren(m.parent, m.pgid) });
       case 'kill-request':
         return this.onKill(w, m);
       case 'pgrp-request':
@@ -182,14 +175,15 @@ export class Leader {
     }
   }
 
-  private onWorkerReady(w: WorkerHandle): void {
+  private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
+    w.prepared = { stubFd: m.stubFd, lifelineFd: m.lifelineFd };
     if (w === this.firstWorker && w.vpid === null && this.request) {
       const req = this.request;
       w.vpid = FIRST_VPID;
       this.table.allocatePid();
       this.table.add({
         vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: process.getuid?.() ?? 0, hostPid: null, worker: w,
-        forkedBy: null,
+        state: 'running',
       });
       this.send(w, {
         type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
@@ -204,59 +198,87 @@ export class Leader {
     this.pool.ready(w);
   }
 
-  private async onForkRequest(parent: WorkerHandle, m: Msg<'fork-request'>): Promise<void> {
-    const pe = this.table.get(m.parentVpid);
-    if (!pe) {
-      this.send(parent, { type: 'fork-reply', v: 1, reqId: m.reqId, childVpid: 0, errno: EAGAIN });
+  /**
+   * A process wants a standby child: reserve the child's vpid, take a free worker, and tell both
+   * at once -- the worker made the child's channel and lifeline while it was free.
+   */
+  private async onStandbyRequest(parentWorker: WorkerHandle, parentVpid: number): Promise<void> {
+    const pe = this.table.get(parentVpid);
+    // a child may ask before its parent's `forked` has arrived: its worker is the one it was given
+    if (!pe || pe.worker !== parentWorker || pe.state === 'exited') return;
+    if ([...this.standbys.values()].filter((s) => s.parentVpid === parentVpid).length >= STANDBYS_PER_PROCESS) return;
+    const vpid = this.table.allocatePid();
+    this.table.add({ vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null, state: 'reserved' });
+    const standby: Standby = { parentVpid, worker: null };
+    this.standbys.set(vpid, standby);
+    this.pool.spares = 1;
+    const worker = await this.pool.acquire();
+    const entry = this.table.get(vpid);
+    const prepared = worker.prepared;
+    if (this.standbys.get(vpid) !== standby || !entry || !prepared || !pe.worker) {
+      // the parent is gone already
+      this.table.remove(vpid);
+      this.standbys.delete(vpid);
+      this.pool.ready(worker);
       return;
     }
-    this.pool.spares = 1;
-    const vpid = this.table.allocatePid();
-    this.table.add({ vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null, forkedBy: parent });
-    const child = await this.pool.acquire();
-    const entry = this.table.get(vpid);
-    if (!entry) return;
-    entry.worker = child;
-    child.vpid = vpid;
-    this.pendingForks.set(vpid, { parent, channelFd: m.channelFd, cwdFd: m.checkpoint.cwdFd });
-    this.send(child, {
-      type: 'adopt-fork', v: 1, vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid,
-      parentWorkerPid: m.parentWorkerPid, channelFd: m.channelFd, checkpoint: m.checkpoint, cpu: cpuFor(vpid),
-    });
-    // The parent forks right away: the child's first message waits in its channel until its
-    // worker has taken its end (and if that fails, the parent's worker closing the last copy
-    // makes the child's stub give up).
-    this.send(parent, { type: 'fork-reply', v: 1, reqId: m.reqId, childVpid: vpid, errno: 0 });
+    worker.prepared = null;
+    standby.worker = worker;
+    entry.worker = worker;
+    worker.vpid = vpid;
+    const key = newCheckpointKey();
+    const cpu = cpuFor(vpid);
+    this.send(worker, { type: 'standby-assign', v: 1, vpid, ppid: parentVpid, parentWorkerPid: pe.worker.pid, key, cpu });
+    this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, workerPid: worker.pid, ...prepared, key, cpu });
   }
 
-  private onAdoptAck(w: WorkerHandle, m: Msg<'adopt-ack'>): void {
-    const pending = this.pendingForks.get(m.vpid);
-    if (!pending || w.vpid !== m.vpid) return;
-    this.pendingForks.delete(m.vpid);
-    this.send(pending.parent, { type: 'fork-channel-taken', v: 1, channelFd: pending.channelFd, cwdFd: pending.cwdFd });
-  }
-
-  /** The worker's app is gone: the worker is free for another process. */
-  private onProcessGone(w: WorkerHandle, vpid: number): void {
-    const e = this.table.get(vpid);
-    if (e && e.worker === w) e.worker = null;
-    w.vpid = null;
-    this.pool.ready(w);
-  }
-
-  private onProcessExited(vpid: number, status: number): void {
-    const orphans = this.table.exited(vpid, status);
-    for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
-    const e = this.table.get(vpid);
-    if (!e) return;
-    const parent = this.table.get(e.ppid);
-    if (parent?.worker && parent.state === 'running') {
-      const s = childExitSignal(vpid, e.uid, status);
-      this.send(parent.worker, {
-        type: 'signal', v: 1, vpid: parent.vpid, ...s, status: s.status ?? null, ackId: null, hostPid: parent.hostPid,
-      });
+  /** A parent's stub forked into its standby: the child runs (or the fork failed on the host). */
+  private onForked(w: WorkerHandle, m: Msg<'forked'>): void {
+    const parent = this.table.get(m.parentVpid);
+    const standby = this.standbys.get(m.vpid);
+    if (!parent || parent.worker !== w || standby?.parentVpid !== m.parentVpid) {
+      this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
+      return;
     }
-    this.wakeWaiters(e.ppid);
+    this.standbys.delete(m.vpid);
+    if (m.hostPid <= 0) {
+      // the child never existed; its worker sees the channel close and comes back free
+      this.table.remove(m.vpid);
+      return;
+    }
+    const child = this.table.get(m.vpid);
+    if (child) {
+      child.pgid = parent.pgid;
+      child.sid = parent.sid;
+    }
+    this.table.started(m.vpid, m.hostPid);
+  }
+
+  /** The worker's app is gone (or its standby was never used); worker-ready follows. */
+  private onProcessGone(w: WorkerHandle, vpid: number, ran: boolean): void {
+    const e = this.table.get(vpid);
+    if (e && e.worker === w) {
+      if (!ran) {
+        this.table.remove(vpid);
+      } else {
+        // it may have lived and died before its parent's `forked` came in
+        this.standbys.delete(vpid);
+        this.table.started(vpid, e.hostPid ?? 0);
+        this.onProcessExited(vpid);
+      }
+    }
+    w.vpid = null;
+  }
+
+  private onProcessExited(vpid: number): void {
+    const orphans = this.table.exited(vpid);
+    for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
+    // its standby children will never be forked
+    for (const [childVpid, standby] of this.standbys) {
+      if (standby.parentVpid !== vpid) continue;
+      this.standbys.delete(childVpid);
+      if (standby.worker) this.send(standby.worker, { type: 'standby-cancel', v: 1, vpid: childVpid });
+    }
   }
 
   /**
@@ -302,41 +324,19 @@ export class Leader {
     p.done();
   }
 
-  private onWait(w: WorkerHandle, m: Msg<'wait-request'>): void {
-    if (!this.answerWait(w, m) && !m.noHang) this.parkedWaits.push({ worker: w, msg: m });
-  }
-
-  /** Answer a wait now if it can be; false when it must wait for a child. */
-  private answerWait(w: WorkerHandle, m: Msg<'wait-request'>): boolean {
-    const found = this.table.findWaitable({ waiter: m.vpid, target: m.target, id: m.id });
-    const reply = { type: 'wait-reply' as const, v: 1 as const, reqId: m.reqId, vpid: 0, status: 0, uid: 0, errno: 0 };
-    if (found.kind === 'no-children') {
-      this.send(w, { ...reply, errno: ECHILD });
-      return true;
-    }
-    if (found.kind === 'ready') {
-      const c = found.entry;
-      if (!m.noReap) this.table.reap(c.vpid);
-      this.send(w, { ...reply, vpid: c.vpid, status: c.status, uid: c.uid });
-      return true;
-    }
-    if (m.noHang) this.send(w, reply);
-    return false;
-  }
-
-  private wakeWaiters(parentVpid: number): void {
-    for (let i = 0; i < this.parkedWaits.length; ) {
-      const p = this.parkedWaits[i]!;
-      if (p.msg.vpid === parentVpid && this.answerWait(p.worker, p.msg)) this.parkedWaits.splice(i, 1);
-      else i++;
-    }
-  }
-
   private onWorkerGone(w: WorkerHandle): void {
     // a dead worker owes no acknowledgement (its app is killed with it): the sender goes on
     for (const ackId of [...this.pendingAcks.keys()]) {
       const p = this.pendingAcks.get(ackId)!;
       if (p.owing.has(w)) this.onSignalQueued(ackId, w);
+    }
+    // a standby that died before its parent forked: the parent gets another one
+    for (const [childVpid, standby] of this.standbys) {
+      if (standby.worker !== w) continue;
+      this.standbys.delete(childVpid);
+      this.table.remove(childVpid);
+      const parent = this.table.get(standby.parentVpid);
+      if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid);
     }
     if (w === this.firstWorker) {
       this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');

@@ -1,8 +1,13 @@
-// The instance's process tree: virtual pids, parents, process groups, zombies and waits, with
-// Linux's PID-namespace rules (orphans go to vpid 1).
+// The instance's process tree: virtual pids, parents, process groups and sessions, with Linux's
+// PID-namespace rules (orphans go to vpid 1). Zombies and exit statuses are the host's: a
+// parent app is the host parent of its children and waits for them itself.
 import type { WorkerHandle } from './worker-handle.js';
 
-export type ProcessState = 'running' | 'zombie';
+/**
+ * reserved: the vpid of a standby child, not forked yet; running; exited: gone but not reaped
+ * by its parent yet (a zombie, for kill(2) and process-group waits).
+ */
+export type ProcessState = 'reserved' | 'running' | 'exited';
 
 export interface ProcessEntry {
   readonly vpid: number;
@@ -11,23 +16,12 @@ export interface ProcessEntry {
   sid: number;
   uid: number;
   state: ProcessState;
-  /** wait4-style status, once a zombie */
-  status: number;
   hostPid: number | null;
+  /** the worker serving it (its standby worker while reserved) */
   worker: WorkerHandle | null;
-  /** the worker of the process that forked this one: the only one who may report its host pid */
-  forkedBy: WorkerHandle | null;
 }
 
-export type WaitTargetKind = 'pid' | 'pgid' | 'any';
-
-export interface WaitQuery {
-  waiter: number;
-  target: WaitTargetKind;
-  id: number;
-}
-
-export type WaitOutcome = { kind: 'ready'; entry: ProcessEntry } | { kind: 'none-ready' } | { kind: 'no-children' };
+export type KillTargetKind = 'pid' | 'pgid' | 'all';
 
 const PID_MAX = 4194304;
 
@@ -45,8 +39,8 @@ export class ProcessTable {
     throw new Error('out of pids');
   }
 
-  add(e: Omit<ProcessEntry, 'state' | 'status'>): ProcessEntry {
-    const entry: ProcessEntry = { ...e, state: 'running', status: 0 };
+  add(e: ProcessEntry): ProcessEntry {
+    const entry: ProcessEntry = { ...e };
     this.byVpid.set(entry.vpid, entry);
     if (entry.hostPid !== null) this.byHostPid.set(entry.hostPid, entry.vpid);
     return entry;
@@ -61,52 +55,49 @@ export class ProcessTable {
     return vpid === undefined ? undefined : this.byVpid.get(vpid);
   }
 
-  setHostPid(vpid: number, hostPid: number): void {
+  /** A reserved child now runs as host process `hostPid` (its fork is done). */
+  started(vpid: number, hostPid: number): void {
     const e = this.byVpid.get(vpid);
-    if (!e) return;
+    if (!e || e.state !== 'reserved') return;
+    e.state = 'running';
+    if (hostPid <= 0) return;
     e.hostPid = hostPid;
     this.byHostPid.set(hostPid, vpid);
   }
 
-  /** Drop a process that never came to life (its fork failed on the host). */
+  /** Drop a process: reaped, or never forked. */
   remove(vpid: number): void {
     const e = this.byVpid.get(vpid);
     if (!e) return;
     this.byVpid.delete(vpid);
-    if (e.hostPid !== null) this.byHostPid.delete(e.hostPid);
+    if (e.hostPid !== null && this.byHostPid.get(e.hostPid) === vpid) this.byHostPid.delete(e.hostPid);
   }
 
   /**
-   * The process ended: it becomes a zombie for its parent, and its children are re-parented to
-   * vpid 1. Returns the re-parented children.
+   * The process ended: a zombie until its parent reaps it; its children are re-parented to
+   * vpid 1 (as the host does: vpid 1 is a subreaper). Returns the re-parented children.
    */
-  exited(vpid: number, status: number): ProcessEntry[] {
+  exited(vpid: number): ProcessEntry[] {
     const e = this.byVpid.get(vpid);
-    if (!e || e.state === 'zombie') return [];
-    e.state = 'zombie';
-    e.status = status;
-    if (e.hostPid !== null) this.byHostPid.delete(e.hostPid);
-    const orphans = [...this.byVpid.values()].filter((c) => c.ppid === vpid);
+    if (!e || e.state !== 'running') return [];
+    e.state = 'exited';
+    e.worker = null;
+    const orphans = [...this.byVpid.values()].filter((c) => c.ppid === vpid && c.state !== 'reserved');
     for (const c of orphans) c.ppid = 1;
     return orphans;
   }
 
-  /** What a wait by `q.waiter` finds now. */
-  findWaitable(q: WaitQuery): WaitOutcome {
-    let any = false;
-    for (const c of this.byVpid.values()) {
-      if (c.ppid !== q.waiter || c.vpid === q.waiter) continue;
-      if (q.target === 'pid' && c.vpid !== q.id) continue;
-      if (q.target === 'pgid' && c.pgid !== q.id) continue;
-      any = true;
-      if (c.state === 'zombie') return { kind: 'ready', entry: c };
-    }
-    return any ? { kind: 'none-ready' } : { kind: 'no-children' };
+  /** The host pids of the children of `parent` in group `pgid` (for a process-group wait). */
+  groupChildren(parent: number, pgid: number): number[] {
+    const out: number[] = [];
+    for (const c of this.byVpid.values())
+      if (c.ppid === parent && c.pgid === pgid && c.state !== 'reserved' && c.hostPid !== null) out.push(c.hostPid);
+    return out;
   }
 
   /** The processes kill(2) from `sender` reaches: a pid, a group, or all but vpid 1 and itself. */
-  killTargets(sender: number, target: WaitTargetKind | 'all', id: number): ProcessEntry[] {
-    const all = [...this.byVpid.values()];
+  killTargets(sender: number, target: KillTargetKind, id: number): ProcessEntry[] {
+    const all = [...this.byVpid.values()].filter((e) => e.state !== 'reserved');
     if (target === 'pid') return all.filter((e) => e.vpid === id);
     if (target === 'pgid') return all.filter((e) => e.pgid === id && e.state === 'running');
     return all.filter((e) => e.vpid !== 1 && e.vpid !== sender && e.state === 'running');
@@ -126,7 +117,7 @@ export class ProcessTable {
     if (target.sid === target.vpid) return EPERM; // a session leader
     if (target.sid !== self.sid) return EPERM;
     const group = pgid === 0 ? target.vpid : pgid;
-    if (group !== target.vpid && ![...this.byVpid.values()].some((e) => e.pgid === group && e.sid === self.sid))
+    if (group !== target.vpid && ![...this.byVpid.values()].some((e) => e.pgid === group && e.sid === self.sid && e.state !== 'reserved'))
       return EPERM;
     target.pgid = group;
     return target;
@@ -136,14 +127,10 @@ export class ProcessTable {
   setsid(caller: number): ProcessEntry | number {
     const self = this.byVpid.get(caller);
     if (!self) return 3;
-    if ([...this.byVpid.values()].some((e) => e.pgid === caller)) return 1; // EPERM
+    if ([...this.byVpid.values()].some((e) => e.pgid === caller && e.state !== 'reserved')) return 1; // EPERM
     self.pgid = caller;
     self.sid = caller;
     return self;
-  }
-
-  reap(vpid: number): void {
-    this.remove(vpid);
   }
 
   running(): ProcessEntry[] {

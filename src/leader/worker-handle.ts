@@ -16,6 +16,8 @@ export class WorkerHandle {
   booting = true;
   /** the vpid it serves now, or null when free */
   vpid: number | null = null;
+  /** while free: the app ends (fds of the worker) of the child it has made ready to stand by for */
+  prepared: { stubFd: number; lifelineFd: number } | null = null;
 
   constructor(
     private readonly worker: WorkerProcess,

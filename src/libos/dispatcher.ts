@@ -2,10 +2,10 @@
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
 import { host } from '../pal/host.js';
 import {
-  ABI_VERSION, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_TRACE, REPLY_FD, REPLY_FD_CLOEXEC,
-  REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_HELLO, REQ_SIGNALS, REQ_SYSCALL, REQ_TRACE, REQUEST_OFFSETS,
-  SIGNALS_MAX,
-  REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
+  ABI_VERSION, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_SUBREAPER, HELLO_TRACE,
+  LOOKUP_HOST_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
+  REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL,
+  REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -56,6 +56,9 @@ export class SyscallDispatcher {
     else if (kind === REQ_FORKED) this.onForked();
     else if (kind === REQ_SIGNALS) this.onSignals();
     else if (kind === REQ_CHILD_STARTED) this.onChildStarted();
+    else if (kind === REQ_PID_LOOKUP) this.onPidLookup();
+    else if (kind === REQ_GROUP_CHILDREN) this.onGroupChildren();
+    else if (kind === REQ_CHILD_REAPED) this.proc.instance.childReaped(this.proc, this.args.int(0));
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -111,10 +114,17 @@ export class SyscallDispatcher {
         this.send(this.header(0, REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
-      case 'fork':
-        this.send(this.header(result.childVpid, REPLY_FORK, 0, seq), [result.childChannelFd]);
+      case 'fork': {
+        // struct gts_fork_reply: the child's CPU (-1: anywhere)
+        const body = Buffer.alloc(4);
+        body.writeInt32LE(result.childCpu ?? -1, 0);
+        this.send(Buffer.concat([this.header(result.childVpid, REPLY_FORK, body.length, seq), body]), [
+          result.childChannelFd, result.childLifelineFd,
+        ]);
         host.close(result.childChannelFd);
+        host.close(result.childLifelineFd);
         return;
+      }
       case 'exec': {
         // until the new image says HELLO, its doorbell handler is not there
         this.proc.signals.setReady(false);
@@ -160,7 +170,32 @@ export class SyscallDispatcher {
       this.proc.log.error({ vpid }, 'CHILD_STARTED for no fork in flight: ignored');
       return;
     }
-    this.proc.instance.childStarted(vpid, this.args.int(0));
+    this.proc.instance.childStarted(this.proc, vpid, this.args.int(0));
+  }
+
+  /** The stub's wait needs a pid translated (a child it does not know: forked before an exec, or an orphan). */
+  private onPidLookup(): void {
+    const direction = this.args.int(0);
+    const id = this.args.int(1);
+    const seq = this.seq;
+    if ((direction !== LOOKUP_HOST_OF_VPID && direction !== LOOKUP_VPID_OF_HOST) || id <= 0) {
+      this.sendResult(-Errno.ESRCH);
+      return;
+    }
+    this.proc.instance
+      .lookupPid(this.proc, direction === LOOKUP_HOST_OF_VPID ? 'host-of-vpid' : 'vpid-of-host', id)
+      .then((v) => this.sendResult(v > 0 ? v : -Errno.ESRCH, seq));
+  }
+
+  /** The stub waits for a process group: which of its children are in it (host pids). */
+  private onGroupChildren(): void {
+    const seq = this.seq;
+    this.proc.instance.groupChildren(this.proc, this.args.int(0)).then((hostPids) => {
+      const pids = hostPids.slice(0, GROUP_CHILDREN_MAX);
+      const body = Buffer.alloc(4 * pids.length);
+      pids.forEach((p, i) => body.writeInt32LE(p, 4 * i));
+      this.send(Buffer.concat([this.header(pids.length, 0, body.length, seq), body]));
+    });
   }
 
   /** The doorbell rang: hand over the queued signals (the stub raises them on itself). */
@@ -204,7 +239,9 @@ export class SyscallDispatcher {
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
       (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
-      (this.proc.instance.trace ? HELLO_TRACE : 0);
+      (this.proc.instance.trace ? HELLO_TRACE : 0) |
+      // once, when the instance starts: PR_SET_CHILD_SUBREAPER stays across exec
+      (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);

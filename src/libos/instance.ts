@@ -2,28 +2,16 @@
 // workers). The worker implements it over its connection to the leader.
 import type { LibosProcess } from './process.js';
 
-export interface WaitResult {
-  vpid: number;
-  /** the status as wait4 encodes it */
-  status: number;
-  uid: number;
-}
-
-/** Which children a wait is for, as wait4/waitid name them. */
-export type WaitTarget =
-  | { kind: 'pid'; vpid: number }
-  | { kind: 'pgid'; pgid: number }
-  | { kind: 'any' };
-
-export interface WaitOptions {
-  /** return null instead of blocking when no child has changed state */
-  noHang: boolean;
-  /** leave the child waitable (waitid WNOWAIT) */
-  noReap: boolean;
-}
-
 /** Who a kill is for, as kill(2) names them. */
 export type KillTarget = { kind: 'pid'; vpid: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
+
+export interface ForkedChild {
+  vpid: number;
+  channelFd: number;
+  lifelineFd: number;
+  /** the CPU the child runs on, beside its worker (null: anywhere) */
+  cpu: number | null;
+}
 
 export type PgrpOp = 'setpgid' | 'setsid' | 'getpgid' | 'getsid';
 
@@ -33,17 +21,20 @@ export interface InstanceServices {
   /** Send `sig` (0: just check) from `proc` to other processes; ESRCH/EPERM as SyscallErrors. */
   kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void>;
   /**
-   * Create the process for a fork of `proc`: the leader allocates its vpid and a worker, which
-   * takes `childChannelWorkerFd` (an fd of this worker, owned by the instance from now on and
-   * closed once taken) as its end of the child's channel.
+   * Create the child of a fork of `proc`: its vpid and the app ends of its channel and lifeline,
+   * whose other ends its worker already holds (the child's state is on its way in the channel).
    */
-  fork(proc: LibosProcess, childChannelWorkerFd: number): Promise<number>;
-  /** Wait for a child of `proc`; null when `noHang` and none is ready; ECHILD as a SyscallError. */
-  wait(proc: LibosProcess, target: WaitTarget, options: WaitOptions): Promise<WaitResult | null>;
+  fork(proc: LibosProcess): Promise<ForkedChild>;
+  /** Translate a vpid to its host pid (or back); 0 when there is no such process. */
+  lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number>;
+  /** The host pids of the children of `proc` in process group `pgid`. */
+  groupChildren(proc: LibosProcess, pgid: number): Promise<number[]>;
+  /** The stub reaped child `vpid` of `proc`. */
+  childReaped(proc: LibosProcess, vpid: number): void;
   /** An fd of the stub binary, for re-executing it on execve. */
   stubBinaryFd(): number;
-  /** The stub of `proc` forked: child `vpid` is host process `hostPid`. */
-  childStarted(vpid: number, hostPid: number): void;
+  /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */
+  childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

@@ -60,6 +60,8 @@ export class LibosProcess {
   cpuAffinity: Buffer = INSTANCE_CPUS;
   /** children granted to the stub whose host fork it has not reported yet */
   readonly forksInFlight = new Set<number>();
+  /** the children the stub forked and has not reaped: vpid -> host pid (for its pid lookups) */
+  readonly children = new Map<number, number>();
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
 
@@ -81,9 +83,32 @@ export class LibosProcess {
     return path;
   }
 
+  /** a pidfd of the parent's host process, until it has exited (then the parent is vpid 1) */
+  private parentPidfd = -1;
+
+  /** Watch the parent (host process `hostPid`): the host re-parents us to vpid 1 when it exits. */
+  watchParent(hostPid: number): void {
+    this.parentPidfd = host.pidfdOpen(hostPid);
+    if (this.parentPidfd < 0) this.id.ppid = 1; // gone already
+  }
+
+  /**
+   * The parent's vpid. The leader says when it changes, but the host is quicker: once the
+   * parent has exited we have been re-parented (before anyone could see it exit).
+   */
+  currentPpid(): number {
+    if (this.parentPidfd >= 0 && host.pidfdExited(this.parentPidfd)) {
+      host.close(this.parentPidfd);
+      this.parentPidfd = -1;
+      this.id.ppid = 1;
+    }
+    return this.id.ppid;
+  }
+
   /** Release the host handles of the process. */
   release(): void {
     host.close(this.cwdFd);
+    if (this.parentPidfd >= 0) host.close(this.parentPidfd);
   }
 
   /** A worker host fd for the app's fd `appFd` (the same open file); EBADF if it has none. */

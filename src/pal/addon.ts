@@ -12,6 +12,7 @@ export interface PalAddon {
   watchChannel(fd: number, buf: Uint8Array, onPacket: (len: number) => void): ChannelWatchHandle;
   watchReadableOnce(fd: number, onReadable: () => void): ChannelWatchHandle;
   sendPacket(fd: number, bytes: Uint8Array, fds?: number[]): number;
+  receivePacket(fd: number, buf: Uint8Array): [number, ...number[]] | number;
 }
 
 export interface ChannelWatchHandle {

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { addon, type ChannelWatchHandle } from './addon.js';
 import { STUB_PATH } from '../paths.js';
 import { host } from './host.js';
-import { WALL, WEXITED, WNOHANG, waitStatusOf } from '../abi/wait.js';
 
 export interface AppSpawnOptions {
   argv: string[];
@@ -31,6 +30,8 @@ export class AppProcess {
   private constructor(
     readonly channelFd: number,
     spawnedExit: Promise<AppExit> | null,
+    /** a forked process's lifeline: it is killed when this (the worker's end) closes */
+    private readonly lifelineFd = -1,
   ) {
     this.gone = new Promise((resolve) => (this.markGone = resolve));
     this.spawnedExit = spawnedExit;
@@ -53,9 +54,9 @@ export class AppProcess {
     return app;
   }
 
-  /** A forked child: its channel end was taken from the parent's worker; attach() follows. */
-  static adopt(channelFd: number): AppProcess {
-    return new AppProcess(channelFd, null);
+  /** A forked child, whose channel and lifeline this worker made; attach() follows. */
+  static adopt(channelFd: number, lifelineFd: number): AppProcess {
+    return new AppProcess(channelFd, null, lifelineFd);
   }
 
   /** Learn the host pid (a forked child tells it on its first message). */
@@ -99,6 +100,7 @@ export class AppProcess {
 
   release(): void {
     host.close(this.channelFd);
+    if (this.lifelineFd >= 0) host.close(this.lifelineFd);
     if (this.pidfd >= 0) host.close(this.pidfd);
   }
 }
@@ -117,23 +119,4 @@ export function takeFdFrom(pid: number, fd: number): number {
   const r = host.pidfdGetfd(pidfd, fd);
   host.close(pidfd);
   return r;
-}
-
-const P_PIDFD = 3;
-
-/**
- * Reap a host child of this worker when it exits and report its wait status (as wait4 encodes
- * it). The first process's worker is the host parent of every app process (CLONE_PARENT).
- */
-export function reapWhenExited(hostPid: number, onExit: (status: number) => void): boolean {
-  const pidfd = host.pidfdOpen(hostPid);
-  if (pidfd < 0) return false;
-  addon.watchReadableOnce(pidfd, () => {
-    const info = Buffer.alloc(128);
-    const r = addon.syscall(247 /* waitid */, P_PIDFD, pidfd, info, WEXITED | WNOHANG | WALL, null);
-    host.close(pidfd);
-    if (r < 0) return;
-    onExit(waitStatusOf(info.readInt32LE(8), info.readInt32LE(24)));
-  });
-  return true;
 }

@@ -8,6 +8,13 @@ export const REQ_TRACE = 3;
 export const REQ_FORKED = 4;
 export const REQ_SIGNALS = 5;
 export const REQ_CHILD_STARTED = 6;
+export const REQ_PID_LOOKUP = 7;
+export const REQ_GROUP_CHILDREN = 8;
+export const REQ_CHILD_REAPED = 9;
+
+export const LOOKUP_HOST_OF_VPID = 0;
+export const LOOKUP_VPID_OF_HOST = 1;
+export const GROUP_CHILDREN_MAX = 64;
 
 export const DOORBELL_SIGNAL = 64;
 export const SIGINFO_SIZE = 128;
@@ -29,6 +36,7 @@ export const REPLY_SEQ_OFFSET = 16;
 export const HELLO_HAS_INTERP = 0x1;
 export const HELLO_TRACE = 0x2;
 export const HELLO_RESET_SIGNALS = 0x4;
+export const HELLO_SUBREAPER = 0x8;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32. */
 export const HELLO_REPLY_SIZE = 16;
 

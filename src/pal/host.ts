@@ -3,7 +3,7 @@
 import { addon } from './addon.js';
 
 const HOST_NR = {
-  read: 0, close: 3, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
+  read: 0, close: 3, poll: 7, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -11,6 +11,8 @@ const HOST_NR = {
 } as const;
 
 const sys = addon.syscall;
+
+let pinnedCpu = -1;
 
 export const host = {
   openat: (dirfd: number, path: string, flags: number, mode: number) =>
@@ -55,11 +57,14 @@ export const host = {
     const n = sys(HOST_NR.sched_getaffinity, 0, mask.length, mask);
     return n < 0 ? Buffer.alloc(0) : mask.subarray(0, n);
   },
-  /** Pin this process (and the processes it spawns afterwards) to one CPU. */
+  /** Pin this process (and the processes it spawns afterwards) to one CPU (a migration: costly). */
   pinToCpu: (cpu: number) => {
+    if (cpu === pinnedCpu) return 0;
     const mask = new Uint8Array(128);
     mask[cpu >> 3] = 1 << (cpu & 7);
-    return sys(HOST_NR.sched_setaffinity, 0, mask.length, mask);
+    const r = sys(HOST_NR.sched_setaffinity, 0, mask.length, mask);
+    if (r === 0) pinnedCpu = cpu;
+    return r;
   },
   /** This process dies with `sig` when its parent does (checked against a parent already gone). */
   dieWithParent: (sig: number, parentPid: number) => {
@@ -67,6 +72,13 @@ export const host = {
     return r < 0 ? r : sys(HOST_NR.getppid) === parentPid ? 0 : -3 /* ESRCH */;
   },
   pidfdOpen: (pid: number) => sys(HOST_NR.pidfd_open, pid, 0),
+  /** Has the process of `pidfd` exited? (A pidfd polls readable from then on.) */
+  pidfdExited: (pidfd: number): boolean => {
+    const p = Buffer.alloc(8);
+    p.writeInt32LE(pidfd, 0);
+    p.writeInt16LE(1 /* POLLIN */, 4);
+    return sys(HOST_NR.poll, p, 1, 0) > 0;
+  },
   /** A copy, in this process, of the app's fd `fd` (EBADF if the app has none). */
   pidfdGetfd: (pidfd: number, fd: number) => sys(HOST_NR.pidfd_getfd, pidfd, fd, 0),
   umask: (mask: number) => sys(HOST_NR.umask, mask),

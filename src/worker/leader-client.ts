@@ -1,16 +1,22 @@
-// The worker's side of the instance: requests to the leader (fork, wait) with their replies
-// matched by id, and the InstanceServices the LibOS of this worker's process uses.
+// The worker's side of the instance: requests to the leader with their replies matched by id,
+// the standby child its process forks into, and the InstanceServices the LibOS of this worker's
+// process uses.
 import { appendFileSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
-import { SyscallError } from '../libos/errno.js';
+import { Errno, SyscallError } from '../libos/errno.js';
 import { O_CLOEXEC, O_PATH } from '../libos/sys/fs.js';
-import type { InstanceServices, KillTarget, PgrpOp, WaitOptions, WaitResult, WaitTarget } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KillTarget, PgrpOp } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
+import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 
-type Reply = Extract<Message, { type: 'fork-reply' | 'wait-reply' | 'kill-reply' | 'pgrp-reply' }>;
+type Reply = Extract<Message, { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' }>;
+type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
+
+/** Standby children a process may hold at once (the leader's limit too). */
+const STANDBYS_PER_PROCESS = Number(process.env.DEPTH ?? 1);
 
 export class LeaderClient {
   private nextReqId = 1;
@@ -18,6 +24,11 @@ export class LeaderClient {
   private stubFd = -1;
   /** the process this worker serves now (for re-parenting notices) */
   current: LibosProcess | null = null;
+  /** the standby children of the current process, as offered, and forks waiting for one */
+  private nextChildren: NextChild[] = [];
+  private standbyWaiters: ((c: NextChild) => void)[] = [];
+  /** standbys asked for and not offered yet */
+  private standbysAsked = 0;
 
   constructor(readonly conn: MessageConnection) {}
 
@@ -28,7 +39,7 @@ export class LeaderClient {
     resolve?.(m);
   }
 
-  private request<T extends Reply>(send: (reqId: number) => Message): Promise<T> {
+  private request<T extends Reply['type']>(send: (reqId: number) => Message): Promise<ReplyTo<T>> {
     const reqId = this.nextReqId++;
     return new Promise((resolve) => {
       this.pending.set(reqId, resolve as (m: Reply) => void);
@@ -40,59 +51,124 @@ export class LeaderClient {
     if (this.current?.id.vpid === vpid) this.current.id.ppid = ppid;
   }
 
+  /**
+   * Start serving `proc`. The first process gets a standby child at once (it is the one that
+   * forks: a shell, a server); another gets one at its first fork, and keeps one from then on.
+   * Most forked children exec or exit without forking, and a standby for each would hold a
+   * Node process busy for nothing.
+   */
+  begin(proc: LibosProcess): void {
+    this.current = proc;
+    if (proc.id.vpid === 1) this.askForStandbys();
+  }
+
+  /** The current process is gone: its unused standbys go back (the leader frees their workers). */
+  end(): void {
+    for (const c of this.nextChildren) releaseOffer(c);
+    this.nextChildren = [];
+    this.standbyWaiters = [];
+    this.standbysAsked = 0;
+    this.current = null;
+  }
+
+  /** Ask for as many standby children as the process may hold. */
+  private askForStandbys(): void {
+    if (!this.current) return;
+    for (let n = this.nextChildren.length + this.standbysAsked; n < STANDBYS_PER_PROCESS; n++) {
+      this.standbysAsked++;
+      this.conn.send({ type: 'standby-request', v: 1, vpid: this.current.id.vpid });
+    }
+  }
+
+  /** The leader offers a standby child of our process. */
+  onStandbyOffer(m: Extract<Message, { type: 'standby-offer' }>): void {
+    if (this.current?.id.vpid !== m.parentVpid) return; // for a process that is gone: the leader cancels it
+    this.standbysAsked = Math.max(0, this.standbysAsked - 1);
+    const child = takeOffer(m);
+    if (!child) {
+      this.askForStandbys(); // that standby died: another one
+      return;
+    }
+    const waiter = this.standbyWaiters.shift();
+    if (waiter) waiter(child);
+    else this.nextChildren.push(child);
+  }
+
+  private takeStandby(): Promise<NextChild> {
+    const ready = this.nextChildren.shift();
+    if (ready) return Promise.resolve(ready);
+    this.askForStandbys();
+    return new Promise((resolve) => this.standbyWaiters.push(resolve));
+  }
+
   /** The services for one process of this worker. */
   servicesFor(traceFile: string | null): InstanceServices {
     return {
-      fork: (proc, fd) => this.fork(proc, fd),
-      wait: (proc, target, options) => this.wait(proc, target, options),
+      fork: (proc) => this.fork(proc),
       kill: (proc, target, sig, code) => this.kill(proc, target, sig, code),
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),
+      lookupPid: (proc, direction, id) => this.lookupPid(proc, direction, id),
+      groupChildren: (proc, pgid) => this.groupChildren(proc, pgid),
+      childReaped: (proc, vpid) => {
+        proc.children.delete(vpid);
+        this.conn.send({ type: 'reaped', v: 1, vpid });
+      },
       stubBinaryFd: () => this.stubBinaryFd(),
-      childStarted: (vpid, hostPid) => this.conn.send({ type: 'fork-adopted', v: 1, vpid, hostPid }),
+      childStarted: (proc, vpid, hostPid) => {
+        if (hostPid > 0) proc.children.set(vpid, hostPid);
+        this.conn.send({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
+        this.askForStandbys(); // for the next forks (the leader has let this one go by then)
+      },
       trace: traceFile ? (names) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null,
     };
   }
 
-  private async fork(proc: LibosProcess, channelFd: number): Promise<number> {
+  private async fork(proc: LibosProcess): Promise<ForkedChild> {
+    const child = await this.takeStandby();
     const nofile = proc.nofileLimit;
-    // a copy the child's worker takes; ours is closed once it has (fork-channel-taken)
     const cwdFd = host.dupCloexec(proc.cwdDirFd);
-    if (cwdFd < 0) throw new SyscallError(-cwdFd, 'fork: cwd');
-    const r = await this.request<Extract<Reply, { type: 'fork-reply' }>>((reqId) => ({
-      type: 'fork-request', v: 1, reqId, parentVpid: proc.id.vpid, parentWorkerPid: process.pid, channelFd,
-      checkpoint: {
-        cwdFd, umask: proc.umask, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
-        nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
-        reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
-      },
-    }));
-    if (r.errno) {
-      host.close(channelFd);
-      host.close(cwdFd);
-      throw new SyscallError(r.errno, 'fork');
+    const sent = cwdFd < 0 ? cwdFd : sendCheckpoint(child, {
+      vpid: child.vpid, ppid: proc.id.vpid, pgid: proc.id.pgid, sid: proc.id.sid, parentHostPid: proc.app.hostPid,
+      umask: proc.umask, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
+      nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
+      reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
+    }, cwdFd);
+    if (cwdFd >= 0) host.close(cwdFd);
+    if (sent < 0) {
+      // the standby is gone with its channel; the leader hears of it and offers another
+      releaseOffer(child);
+      throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
     }
-    return r.childVpid;
+    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu: child.cpu };
   }
 
-  private async wait(proc: LibosProcess, target: WaitTarget, options: WaitOptions): Promise<WaitResult | null> {
-    const id = target.kind === 'pid' ? target.vpid : target.kind === 'pgid' ? target.pgid : 0;
-    const r = await this.request<Extract<Reply, { type: 'wait-reply' }>>((reqId) => ({
-      type: 'wait-request', v: 1, reqId, vpid: proc.id.vpid, target: target.kind, id, ...options,
+  private async lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number> {
+    for (const [vpid, hostPid] of proc.children) {
+      if (direction === 'host-of-vpid' && vpid === id) return hostPid;
+      if (direction === 'vpid-of-host' && hostPid === id) return vpid;
+    }
+    // an orphan re-parented to vpid 1, or a child forked before an exec
+    const r = await this.request<'pid-lookup-reply'>((reqId) => ({ type: 'pid-lookup', v: 1, reqId, direction, id }));
+    return r.value;
+  }
+
+  private async groupChildren(proc: LibosProcess, pgid: number): Promise<number[]> {
+    const r = await this.request<'group-children-reply'>((reqId) => ({
+      type: 'group-children', v: 1, reqId, parent: proc.id.vpid, pgid: pgid === 0 ? proc.id.pgid : pgid,
     }));
-    if (r.errno) throw new SyscallError(r.errno, 'wait');
-    return r.vpid === 0 ? null : { vpid: r.vpid, status: r.status, uid: r.uid };
+    return r.hostPids;
   }
 
   private async kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void> {
     const id = target.kind === 'pid' ? target.vpid : target.kind === 'pgid' ? target.pgid : 0;
-    const r = await this.request<Extract<Reply, { type: 'kill-reply' }>>((reqId) => ({
+    const r = await this.request<'kill-reply'>((reqId) => ({
       type: 'kill-request', v: 1, reqId, sender: proc.id.vpid, target: target.kind, id, sig, code,
     }));
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
   }
 
   private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number> {
-    const r = await this.request<Extract<Reply, { type: 'pgrp-reply' }>>((reqId) => ({
+    const r = await this.request<'pgrp-reply'>((reqId) => ({
       type: 'pgrp-request', v: 1, reqId, caller: proc.id.vpid, op, pid, pgid,
     }));
     if (r.errno) throw new SyscallError(r.errno, `${op} ${pid} ${pgid}`);
@@ -112,12 +188,23 @@ export class LeaderClient {
     if (this.current?.id.vpid === m.vpid && m.hostPid !== null) this.current.attach(m.hostPid);
     if (this.current?.id.vpid === m.vpid)
       this.current.signals.queue({ signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}) });
+    else this.earlySignals.push(m);
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
     if (m.ackId !== null) this.conn.send({ type: 'signal-queued', v: 1, ackId: m.ackId });
   }
 
+  /** signals for a standby child that has not started yet: queued once it has */
+  private earlySignals: Extract<Message, { type: 'signal' }>[] = [];
+
+  /** Queue the signals that came for `proc` before it existed here. */
+  deliverEarlySignals(proc: LibosProcess): void {
+    const early = this.earlySignals.filter((m) => m.vpid === proc.id.vpid);
+    this.earlySignals = [];
+    for (const m of early) this.deliver({ ...m, ackId: null });
+  }
+
   private stubBinaryFd(): number {
-    if (this.stubFd < 0) this.stubFd = host.openat(-100, STUB_PATH, O_PATH | O_CLOEXEC, 0);
+    if (this.stubFd < 0) this.stubFd = host.openat(-100, STUB_PATH, O_CLOEXEC | O_PATH, 0);
     if (this.stubFd < 0) throw new SyscallError(-this.stubFd, `open ${STUB_PATH}`);
     return this.stubFd;
   }

@@ -1,7 +1,7 @@
 // Run one app process in this worker -- the first process of the instance, spawned here, or a
 // forked child whose channel end comes from its parent's worker -- until its app is gone.
 import { constants } from 'node:os';
-import { AppProcess, takeFdFrom } from '../pal/app.js';
+import { AppProcess } from '../pal/app.js';
 import { fromByteString, host, toByteString } from '../pal/host.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
@@ -10,24 +10,26 @@ import { check, SyscallError } from '../libos/errno.js';
 import { planExec } from '../libos/exec.js';
 import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../libos/sys/fs.js';
 import { LibosProcess } from '../libos/process.js';
+import type { StandbyChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
 import type { LeaderClient } from './leader-client.js';
 
 type StartProcess = Extract<Message, { type: 'start-process' }>;
-type AdoptFork = Extract<Message, { type: 'adopt-fork' }>;
+type StandbyAssign = Extract<Message, { type: 'standby-assign' }>;
 
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
 /** Serve the process's syscalls until its app is gone. */
 async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
-  leader.current = proc;
+  leader.begin(proc);
+  leader.deliverEarlySignals(proc);
   const dispatcher = new SyscallDispatcher(proc);
   dispatcher.start();
   await proc.app.gone;
   dispatcher.stop();
   proc.app.release();
   proc.release();
-  leader.current = null;
+  leader.end();
 }
 
 /** The first process: plan the exec, spawn the stub, report how it ended. */
@@ -67,31 +69,29 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): 
   conn.send({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
 }
 
-/** A forked child: take its channel end from the parent's worker, then serve it. */
-export async function runForkedProcess(msg: AdoptFork, leader: LeaderClient): Promise<void> {
-  const cp = msg.checkpoint;
-  const log = createLogger(`vm${msg.vpid}`, logLevel(cp.logLevel));
-  const channelFd = takeFdFrom(msg.parentWorkerPid, msg.channelFd);
-  const cwdFd = takeFdFrom(msg.parentWorkerPid, cp.cwdFd);
-  const failed = channelFd < 0 ? channelFd : cwdFd < 0 ? cwdFd : 0;
-  leader.conn.send({ type: 'adopt-ack', v: 1, vpid: msg.vpid, errno: -failed });
-  if (failed) {
-    if (channelFd >= 0) host.close(channelFd);
-    if (cwdFd >= 0) host.close(cwdFd);
-    leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid });
+/**
+ * A standby for the next child of a process: once the parent has forked (its checkpoint is in
+ * the channel this worker made), serve the child.
+ */
+export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild): Promise<void> {
+  const child = await standby.adopted;
+  if (!child) {
+    leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid, ran: false });
     return;
   }
-  if (msg.cpu !== null) host.pinToCpu(msg.cpu);
+  const cp = child.checkpoint;
+  const log = createLogger(`vm${cp.vpid}`, logLevel(cp.logLevel));
   const proc = new LibosProcess(
-    { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
+    { vpid: cp.vpid, ppid: cp.ppid, pgid: cp.pgid, sid: cp.sid },
     { uid: cp.uid, euid: cp.uid, suid: cp.uid, gid: cp.gid, egid: cp.gid, sgid: cp.gid, groups: cp.groups },
-    AppProcess.adopt(channelFd), cwdFd, log, leader.servicesFor(cp.traceFile),
+    AppProcess.adopt(child.channelFd, child.lifelineFd), child.cwdFd, log, leader.servicesFor(cp.traceFile),
   );
+  proc.watchParent(cp.parentHostPid);
   proc.umask = cp.umask;
   proc.reservedFdBase = cp.reservedFdBase;
   proc.freshSignals = false;
   proc.traceFile = cp.traceFile;
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
   await serve(proc, leader);
-  leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid });
+  leader.conn.send({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
 }

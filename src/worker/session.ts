@@ -1,14 +1,14 @@
 // The worker's session with the leader, once attested: it runs the process the leader hands
-// it, and then is ready again (workers are recycled). The first worker also reaps every app
-// process of the instance (it is their host parent).
+// it (the first one, or a child it stands by for), and then is ready again (workers are
+// recycled).
 import { constants } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { host } from '../pal/host.js';
-import { reapWhenExited } from '../pal/app.js';
 import { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { LeaderClient } from './leader-client.js';
 import { runFirstProcess, runForkedProcess } from './run-process.js';
+import { StandbyChild } from './standby.js';
 
 function fail(e: unknown): never {
   process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.stack : String(e)}\n`);
@@ -23,12 +23,20 @@ export function runSession(socket: TLSSocket): void {
   if (host.dieWithParent(constants.signals.SIGKILL, process.ppid) < 0) process.exit(1);
   let busy = false;
   let leader: LeaderClient;
-  const ready = () => leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid });
-  // a worker is ready again when its process is gone (process-gone says so)
+  /** the child this worker can stand by for, made while it is free */
+  let prepared: StandbyChild | null = null;
+  /** the child it stands by for, until the parent forks */
+  let standby: StandbyChild | null = null;
+  const ready = () => {
+    prepared = new StandbyChild((why) => process.stderr.write(`gramine-ts worker: standby: ${why}\n`));
+    leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid, ...prepared.appEnds });
+  };
+  // a worker is free again when its process is gone
   const run = (job: Promise<void>) => {
     busy = true;
     job.then(() => {
       busy = false;
+      ready();
     }, fail);
   };
   const conn = new MessageConnection(socket, {
@@ -36,29 +44,34 @@ export function runSession(socket: TLSSocket): void {
       switch (msg.type) {
         case 'start-process':
           if (busy) break;
+          prepared?.discard();
+          prepared = null;
           // the first process: when it ends, so does the instance
           return run(runFirstProcess(msg, leader));
-        case 'adopt-fork':
-          if (busy) break;
-          return run(runForkedProcess(msg, leader));
-        case 'fork-reply':
-        case 'wait-reply':
+        case 'standby-assign': {
+          if (busy || !prepared) break;
+          const mine = prepared;
+          prepared = null;
+          mine.assign(msg);
+          standby = mine;
+          return run(runForkedProcess(msg, leader, mine).finally(() => {
+            if (standby === mine) standby = null;
+          }));
+        }
+        case 'standby-cancel':
+          if (standby?.vpid === msg.vpid) standby.cancel();
+          return;
+        case 'standby-offer':
+          return leader.onStandbyOffer(msg);
         case 'kill-reply':
         case 'pgrp-reply':
+        case 'pid-lookup-reply':
+        case 'group-children-reply':
           return leader.onReply(msg);
         case 'signal':
           return leader.deliver(msg);
         case 'pgrp-changed':
           return leader.pgrpChanged(msg.vpid, msg.pgid, msg.sid);
-        case 'reap':
-          // the first worker is the host parent of every app process (CLONE_PARENT)
-          if (!reapWhenExited(msg.hostPid, (status) => conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status })))
-            conn.send({ type: 'host-exited', v: 1, hostPid: msg.hostPid, status: constants.signals.SIGKILL });
-          return;
-        case 'fork-channel-taken':
-          host.close(msg.channelFd);
-          host.close(msg.cwdFd);
-          return;
         case 'reparent':
           leader.reparent(msg.vpid, msg.ppid);
           return;
@@ -71,7 +84,7 @@ export function runSession(socket: TLSSocket): void {
       process.stderr.write(`gramine-ts worker: bad message from the leader: ${err.message}\n`);
     },
     close() {
-      // Without its leader a worker has nothing to do; its app dies with it (PDEATHSIG).
+      // Without its leader a worker has nothing to do; its app dies with it (lifeline, PDEATHSIG).
       process.exit(0);
     },
   });

@@ -6,19 +6,12 @@ export const PROTOCOL_VERSION = 1;
 
 const v = t.literal(PROTOCOL_VERSION);
 
-/** The LibOS state a forked child starts from (its parent's, at the fork). */
-const checkpoint = object({
-  /** the working directory: an fd of the parent's worker, to take with pidfd_getfd */
-  cwdFd: t.int, umask: t.int, uid: t.int, gid: t.int, groups: t.array(t.int),
-  nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
-  logLevel: t.str, traceFile: t.nullable(t.str),
-});
-
-const waitTarget = t.oneOf(['pid', 'pgid', 'any'] as const);
-
 const schemas = {
-  /** worker -> leader: booted (or done with its last process) and ready for a process */
-  'worker-ready': object({ type: t.literal('worker-ready'), v, workerPid: t.int }),
+  /**
+   * worker -> leader: booted (or done with its last process) and ready for a process. It has
+   * made the channel and lifeline of the child it may stand by for: their app ends are these fds.
+   */
+  'worker-ready': object({ type: t.literal('worker-ready'), v, workerPid: t.int, stubFd: t.int, lifelineFd: t.int }),
   /** leader -> worker: become the first process of the instance */
   'start-process': object({
     type: t.literal('start-process'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
@@ -35,38 +28,49 @@ const schemas = {
   'process-exited': object({
     type: t.literal('process-exited'), v, vpid: t.int, code: t.nullable(t.int), signal: t.nullable(t.int),
   }),
-  /** worker -> leader: the app of this worker is gone (its channel closed); the worker is free */
-  'process-gone': object({ type: t.literal('process-gone'), v, vpid: t.int }),
-  /** worker -> leader: fork `parentVpid`; the child's channel end is fd `channelFd` of `parentWorkerPid` */
-  'fork-request': object({
-    type: t.literal('fork-request'), v, reqId: t.int, parentVpid: t.int, parentWorkerPid: t.int,
-    channelFd: t.int, checkpoint,
+  /** worker -> leader: the app of this worker is gone (its channel closed), or its standby was never used */
+  'process-gone': object({
+    type: t.literal('process-gone'), v, vpid: t.int,
+    /** false for a standby whose parent never forked into it */
+    ran: t.bool,
   }),
-  /** leader -> worker: the fork is done on our side (childVpid), or failed (errno) */
-  'fork-reply': object({ type: t.literal('fork-reply'), v, reqId: t.int, childVpid: t.int, errno: t.int }),
-  /** leader -> worker: become the forked child `vpid`; take the channel end from the parent's worker */
-  'adopt-fork': object({
-    type: t.literal('adopt-fork'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
-    parentWorkerPid: t.int, channelFd: t.int, checkpoint, cpu: t.nullable(t.int),
+  /**
+   * worker -> leader: process `vpid` wants a standby child worker, so that its next fork needs
+   * no round trip to the leader
+   */
+  'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int }),
+  /**
+   * leader -> a free worker: be the standby for the next child of `ppid` (whose worker is
+   * `parentWorkerPid`); that child will be `vpid`. `key` (hex) opens the sealed checkpoint.
+   */
+  'standby-assign': object({
+    type: t.literal('standby-assign'), v, vpid: t.int, ppid: t.int, parentWorkerPid: t.int, key: t.str,
+    cpu: t.nullable(t.int),
   }),
-  /** worker -> leader: the channel end is taken (errno 0), or could not be (the fork fails) */
-  'adopt-ack': object({ type: t.literal('adopt-ack'), v, vpid: t.int, errno: t.int }),
-  /** leader -> worker: the child's worker has its copies of the channel end and the cwd: close yours */
-  'fork-channel-taken': object({ type: t.literal('fork-channel-taken'), v, channelFd: t.int, cwdFd: t.int }),
-  /** worker -> leader: the parent's stub forked: the child is this host process (or -errno: it failed) */
-  'fork-adopted': object({ type: t.literal('fork-adopted'), v, vpid: t.int, hostPid: t.int }),
-  /** leader -> the first worker (host parent of every app process): reap this host process */
-  'reap': object({ type: t.literal('reap'), v, hostPid: t.int }),
-  /** worker -> leader: a host process it reaped ended with this wait status */
-  'host-exited': object({ type: t.literal('host-exited'), v, hostPid: t.int, status: t.int }),
-  /** worker -> leader: wait for a child of `vpid` */
-  'wait-request': object({
-    type: t.literal('wait-request'), v, reqId: t.int, vpid: t.int, target: waitTarget, id: t.int,
-    noHang: t.bool, noReap: t.bool,
+  /** leader -> parent's worker: your next child is `vpid`, served by `workerPid`; take its fds */
+  'standby-offer': object({
+    type: t.literal('standby-offer'), v, parentVpid: t.int, vpid: t.int, workerPid: t.int, stubFd: t.int,
+    lifelineFd: t.int, key: t.str,
+    /** the CPU the child and its worker share, or null */
+    cpu: t.nullable(t.int),
   }),
-  /** leader -> worker: a child's status (vpid 0: none ready with noHang), or errno */
-  'wait-reply': object({
-    type: t.literal('wait-reply'), v, reqId: t.int, vpid: t.int, status: t.int, uid: t.int, errno: t.int,
+  /** leader -> standby worker: the parent is gone without forking; be free again */
+  'standby-cancel': object({ type: t.literal('standby-cancel'), v, vpid: t.int }),
+  /** parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno) */
+  'forked': object({ type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int }),
+  /** parent's worker -> leader: child `vpid` has been reaped by its parent (or by vpid 1) */
+  'reaped': object({ type: t.literal('reaped'), v, vpid: t.int }),
+  /** worker -> leader: translate a vpid to its host pid or back (a child the worker does not know) */
+  'pid-lookup': object({
+    type: t.literal('pid-lookup'), v, reqId: t.int, direction: t.oneOf(['host-of-vpid', 'vpid-of-host'] as const),
+    id: t.int,
+  }),
+  /** leader -> worker: the translation, 0 when there is none */
+  'pid-lookup-reply': object({ type: t.literal('pid-lookup-reply'), v, reqId: t.int, value: t.int }),
+  /** worker -> leader: the host pids of the children of `parent` in process group `pgid` */
+  'group-children': object({ type: t.literal('group-children'), v, reqId: t.int, parent: t.int, pgid: t.int }),
+  'group-children-reply': object({
+    type: t.literal('group-children-reply'), v, reqId: t.int, hostPids: t.array(t.int),
   }),
   /** worker -> leader: `sender` sends `sig` (0: existence check) to a pid, a group, or all */
   'kill-request': object({

@@ -2,7 +2,7 @@
 import { SyscallError, Errno } from '../errno.js';
 import type { SyscallHandler } from './types.js';
 
-const sys_getppid: SyscallHandler = (proc) => proc.id.ppid;
+const sys_getppid: SyscallHandler = (proc) => proc.currentPpid();
 const sys_getpgrp: SyscallHandler = (proc) => proc.id.pgid;
 const sys_getpgid: SyscallHandler = (proc, a) => {
   const pid = a.int(0);

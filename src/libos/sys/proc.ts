@@ -1,18 +1,14 @@
-// Process life: fork, exec and wait (the `sys_thread.go` of this LibOS). The worker decides
-// and the instance (leader) keeps the process tree; the stub does the host fork and execve.
-import { seqpacketPair } from '../../pal/app.js';
+// Process life: fork and exec (the `sys_thread.go` of this LibOS). The worker decides and the
+// instance (leader) keeps the process tree; the stub does the host fork and execve, and waits
+// for children on the host (native/stub/wait.c) with the pid lookups of the dispatcher.
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { planExec, releasePlan } from '../exec.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, withHostPath } from '../fs/path.js';
 import { O_CLOEXEC } from './fs.js';
-import type { WaitOptions, WaitResult, WaitTarget } from '../instance.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { SyscallHandler } from './types.js';
-import { childExitSignal, encodeSiginfo } from '../signals.js';
-import { SIGINFO_SIZE } from '../../pal/channel-abi.js';
-import { WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WUNTRACED } from '../../abi/wait.js';
+import type { ForkGranted, SyscallHandler } from './types.js';
 
 const CLONE_VM = 0x100;
 const O_NOFOLLOW = 0o400000;
@@ -22,17 +18,13 @@ const MAX_ARG_STRINGS = 0x7fffffff;
 const ARG_MAX = 2 * 1024 * 1024;
 
 /** fork, vfork (a fork here) and clone without CLONE_VM: the stub forks once we say so. */
-async function forkProcess(proc: LibosProcess): Promise<{ kind: 'fork'; childVpid: number; childChannelFd: number }> {
-  const [workerEnd, stubEnd] = seqpacketPair();
-  try {
-    // the instance owns workerEnd from here: it is closed once the child's worker has a copy
-    const childVpid = await proc.instance.fork(proc, workerEnd);
-    proc.forksInFlight.add(childVpid);
-    return { kind: 'fork', childVpid, childChannelFd: stubEnd };
-  } catch (e) {
-    host.close(stubEnd);
-    throw e;
-  }
+async function forkProcess(proc: LibosProcess): Promise<ForkGranted> {
+  const child = await proc.instance.fork(proc);
+  proc.forksInFlight.add(child.vpid);
+  return {
+    kind: 'fork', childVpid: child.vpid, childChannelFd: child.channelFd, childLifelineFd: child.lifelineFd,
+    childCpu: child.cpu,
+  };
 }
 
 const sys_fork: SyscallHandler = (proc) => forkProcess(proc);
@@ -93,50 +85,6 @@ const sys_execve: SyscallHandler = (proc, a) => execAt(proc, AT_FDCWD, a, 0, 0);
 const sys_execveat: SyscallHandler = (proc, a) => execAt(proc, a.int(0), a, 1, a.int(4));
 
 
-function waitTarget(proc: LibosProcess, pid: number): WaitTarget {
-  if (pid > 0) return { kind: 'pid', vpid: pid };
-  if (pid === -1) return { kind: 'any' };
-  return { kind: 'pgid', pgid: pid === 0 ? proc.id.pgid : -pid };
-}
-
-const RUSAGE_SIZE = 144;
-
-const sys_wait4: SyscallHandler = async (proc, a) => {
-  const options = a.int(2);
-  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) || a.int(0) === -0x80000000)
-    throw new SyscallError(Errno.EINVAL, `wait4 options ${options}`);
-  const r = await proc.instance.wait(proc, waitTarget(proc, a.int(0)), { noHang: (options & WNOHANG) !== 0, noReap: false });
-  if (!r) return 0;
-  if (a.ptr(1)) proc.mem.writeU32s(a.ptr(1), [r.status]);
-  if (a.ptr(3)) proc.mem.write(a.ptr(3), Buffer.alloc(RUSAGE_SIZE));
-  return r.vpid;
-};
-
-const P_ALL = 0;
-const P_PID = 1;
-const P_PGID = 2;
-/** A waitid siginfo for a child that ended with wait4-style `status` (the SIGCHLD fields). */
-function childSiginfo(r: WaitResult): Buffer {
-  return encodeSiginfo(childExitSignal(r.vpid, r.uid, r.status));
-}
-
-const sys_waitid: SyscallHandler = async (proc, a) => {
-  const [idtype, id, options] = [a.int(0), a.int(1), a.int(3)];
-  if (!(options & WEXITED) || options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE))
-    throw new SyscallError(Errno.EINVAL, `waitid options ${options}`);
-  let target: WaitTarget;
-  if (idtype === P_ALL) target = { kind: 'any' };
-  else if (idtype === P_PID && id > 0) target = { kind: 'pid', vpid: id };
-  else if (idtype === P_PGID && id >= 0) target = { kind: 'pgid', pgid: id === 0 ? proc.id.pgid : id };
-  else throw new SyscallError(Errno.EINVAL, `waitid idtype ${idtype} id ${id}`);
-  const opts: WaitOptions = { noHang: (options & WNOHANG) !== 0, noReap: (options & WNOWAIT) !== 0 };
-  const r = await proc.instance.wait(proc, target, opts);
-  if (a.ptr(2)) proc.mem.write(a.ptr(2), r ? childSiginfo(r) : Buffer.alloc(SIGINFO_SIZE));
-  if (a.ptr(4)) proc.mem.write(a.ptr(4), Buffer.alloc(RUSAGE_SIZE));
-  return 0;
-};
-
 export const procHandlers = {
   fork: sys_fork, vfork: sys_vfork, clone: sys_clone, execve: sys_execve, execveat: sys_execveat,
-  wait4: sys_wait4, waitid: sys_waitid,
 } satisfies Record<string, SyscallHandler>;

@@ -9,12 +9,15 @@ export interface NewFd {
   cloexec: boolean;
 }
 
-/** A fork the worker granted: the stub forks and hands the child its channel end. */
+/** A fork the worker granted: the stub forks and hands the child its channel and lifeline. */
 export interface ForkGranted {
   kind: 'fork';
   childVpid: number;
-  /** worker host fd of the child's end of its new channel (passed to the stub, then closed) */
+  /** worker host fds of the child's ends of its channel and lifeline (passed to the stub, then closed) */
   childChannelFd: number;
+  childLifelineFd: number;
+  /** the CPU the child pins itself to (beside its worker), or null */
+  childCpu: number | null;
 }
 
 /** An exec the worker planned: the stub re-executes itself with this argv. */

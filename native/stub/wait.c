@@ -1,0 +1,309 @@
+/*
+ * wait4 and waitid. A forked app process is the host child of its parent app, so the host
+ * kernel keeps the zombies, the statuses, the rusage, stopped and continued children and
+ * SA_NOCLDWAIT, and does the blocking; the stub only translates pids (vpid <-> host pid) with a
+ * small cache of its children, asking the worker on a miss (an exec'd image, an orphan that the
+ * host re-parented to vpid 1, the subreaper). A wait blocks with the app's own signal mask, so
+ * the app's handlers run during it and SA_RESTART decides, as on Linux.
+ */
+#include <asm-generic/errno.h>
+#include <linux/poll.h>
+
+#include "abi.h"
+#include "raw.h"
+#include "stub.h"
+#include "trap.h"
+#include "util.h"
+
+#define K_WNOHANG 0x1
+#define K_WUNTRACED 0x2 /* WSTOPPED for waitid */
+#define K_WEXITED 0x4
+#define K_WCONTINUED 0x8
+#define K_WNOWAIT 0x01000000
+#define K_WNOTHREAD 0x20000000
+#define K_WALL 0x40000000
+#define K_WCLONE 0x80000000
+#define K_P_ALL 0
+#define K_P_PID 1
+#define K_P_PGID 2
+#define K_P_PIDFD 3
+#define K_CLD_EXITED 1
+#define K_CLD_DUMPED 3
+#define WAITID_SIGINFO_BYTES 28 /* signo, errno, code, pad, pid, uid, status: what waitid writes */
+
+#define CHILDREN_CACHED 128
+
+static struct {
+    int vpid, host_pid;
+} children[CHILDREN_CACHED];
+static unsigned children_next;
+
+void children_forget_all(void)
+{
+    memset(children, 0, sizeof(children));
+    children_next = 0;
+}
+
+void children_add(int vpid, int host_pid)
+{
+    unsigned slot = children_next;
+    for (unsigned i = 0; i < CHILDREN_CACHED; i++)
+        if (children[i].vpid == vpid || children[i].host_pid == host_pid || children[i].vpid == 0) {
+            slot = i;
+            break;
+        }
+    if (slot == children_next)
+        children_next = (children_next + 1) % CHILDREN_CACHED;
+    children[slot].vpid = vpid;
+    children[slot].host_pid = host_pid;
+}
+
+static void children_forget(int vpid)
+{
+    for (unsigned i = 0; i < CHILDREN_CACHED; i++)
+        if (children[i].vpid == vpid)
+            children[i].vpid = children[i].host_pid = 0;
+}
+
+static long worker_request(uint32_t kind, long a0, long a1, void *data, unsigned long cap)
+{
+    struct gts_request req = {kind, (uint32_t)raw0(__NR_gettid), 0, {(uint64_t)a0, (uint64_t)a1}, 0, 0};
+    struct gts_reply reply;
+    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, data, cap, 0, 0);
+    return reply.ret;
+}
+
+/* Translate one way or the other: the cache, else the worker (which knows every process). */
+static long translate(int direction, int id)
+{
+    for (unsigned i = 0; i < CHILDREN_CACHED; i++) {
+        if (children[i].vpid == 0)
+            continue;
+        if (direction == GTS_LOOKUP_HOST_OF_VPID && children[i].vpid == id)
+            return children[i].host_pid;
+        if (direction == GTS_LOOKUP_VPID_OF_HOST && children[i].host_pid == id)
+            return children[i].vpid;
+    }
+    long r = worker_request(GTS_REQ_PID_LOOKUP, direction, id, 0, 0);
+    if (r > 0)
+        children_add(direction == GTS_LOOKUP_HOST_OF_VPID ? id : (int)r,
+                     direction == GTS_LOOKUP_HOST_OF_VPID ? (int)r : id);
+    return r;
+}
+
+/*
+ * SIGCHLD comes from the host with the child's host pid in si_pid. An app handler that takes a
+ * siginfo is called through this trampoline, which puts the vpid there first.
+ */
+#define K_SA_SIGINFO 4
+static struct k_sigaction chld_action; /* the app's own, when it is wrapped */
+
+static void chld_trampoline(int sig, struct k_siginfo_chld *info, void *uc)
+{
+    if (info->si_code >= K_CLD_EXITED && info->si_code <= 6 /* CLD_CONTINUED */ && info->si_pid > 0) {
+        long vpid = translate(GTS_LOOKUP_VPID_OF_HOST, info->si_pid);
+        if (vpid > 0)
+            info->si_pid = (int)vpid;
+    }
+    ((void (*)(int, void *, void *))chld_action.handler)(sig, info, uc);
+}
+
+long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old)
+{
+    struct k_sigaction cur;
+    long r = raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &cur, 8);
+    if (r)
+        return r;
+    int wrapped = cur.handler == (void *)chld_trampoline;
+    if (act) {
+        struct k_sigaction kernel_act = *act;
+        int wrap = (act->flags & K_SA_SIGINFO) && (unsigned long)act->handler > 1;
+        if (wrap)
+            kernel_act.handler = (void *)chld_trampoline;
+        r = raw4(__NR_rt_sigaction, K_SIGCHLD, &kernel_act, 0, 8);
+        if (r)
+            return r;
+        if (wrap)
+            chld_action = *act;
+    }
+    if (old) {
+        *old = cur;
+        if (wrapped)
+            old->handler = chld_action.handler;
+    }
+    return 0;
+}
+
+/* The child `vpid` is reaped: the worker and the leader let it go. */
+static void reaped(int vpid)
+{
+    struct gts_request req = {GTS_REQ_CHILD_REAPED, (uint32_t)raw0(__NR_gettid), 0, {(uint64_t)vpid}, 0, 0};
+    children_forget(vpid);
+    channel_send(channel_for_current_thread(), &req, sizeof(req));
+}
+
+/* A blocking host call made with the app's signal mask (the handler runs with all blocked). */
+static long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e)
+{
+    unsigned long mask = uc->uc_sigmask & ~RESERVED_SIGNALS, all = ~0UL;
+    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
+    long r = raw6(nr, a, b, c, d, e, 0);
+    raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
+    return r;
+}
+
+/* One wait (wait4 or waitid) on host pid `host_pid` (-1: any child), as the app asked. */
+struct wait_call {
+    int is_waitid;
+    int options;
+    void *rusage;
+    int status;                               /* wait4 */
+    char info[128] __attribute__((aligned(8))); /* waitid */
+};
+
+static long host_wait(struct wait_call *w, int host_pid, int extra_options, const struct k_ucontext *uc)
+{
+    int options = w->options | extra_options;
+    if (!w->is_waitid)
+        return with_app_mask(uc, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
+    memset(w->info, 0, sizeof(w->info));
+    long r = with_app_mask(uc, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
+                           (long)w->info, options, (long)w->rusage);
+    if (r < 0)
+        return r;
+    return *(int *)(w->info + 16); /* si_pid: 0 when WNOHANG found nothing */
+}
+
+/*
+ * A wait for a process group: the worker names the children in it; each is tried without
+ * blocking, and between tries the stub sleeps until one of them exits (its pidfd polls
+ * readable) or a signal comes. Stops and continues of a member do not end the sleep.
+ */
+static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *uc)
+{
+    int members[GTS_GROUP_CHILDREN_MAX];
+    for (;;) {
+        long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, members, sizeof(members));
+        if (n < 0)
+            return n;
+        int alive = 0;
+        for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
+            long r = host_wait(w, members[i], K_WNOHANG, uc);
+            if (r > 0)
+                return r;
+            if (r == 0)
+                alive++;
+            else if (r != -ECHILD)
+                return r;
+        }
+        if (!alive)
+            return -ECHILD;
+        if (w->options & K_WNOHANG)
+            return 0;
+        struct {
+            int fd;
+            short events, revents;
+        } polls[GTS_GROUP_CHILDREN_MAX];
+        int npolls = 0;
+        for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
+            long fd = raw2(__NR_pidfd_open, members[i], 0);
+            if (fd >= 0)
+                polls[npolls++] = (typeof(polls[0])){(int)fd, POLLIN, 0};
+        }
+        unsigned long mask = uc->uc_sigmask & ~RESERVED_SIGNALS;
+        /* interrupted by a signal: its handler has run; the wait goes on (as with SA_RESTART) */
+        raw5(__NR_ppoll, polls, npolls, 0, &mask, 8);
+        for (int i = 0; i < npolls; i++)
+            raw1(__NR_close, polls[i].fd);
+    }
+}
+
+/* After a host wait returned child `host_pid`: its vpid, and a reaped child is let go. */
+static long finish(int host_pid, int was_reaped)
+{
+    long vpid = translate(GTS_LOOKUP_VPID_OF_HOST, host_pid);
+    if (vpid <= 0)
+        return -ECHILD; /* not a process of the instance: cannot happen */
+    if (was_reaped)
+        reaped((int)vpid);
+    return vpid;
+}
+
+/* The wait target: a host pid, -1 for any child, or 0 with *pgid set for a group. */
+static long target_of(int vpid, int *host_pid)
+{
+    long h = translate(GTS_LOOKUP_HOST_OF_VPID, vpid);
+    if (h <= 0)
+        return -ECHILD; /* no such process: certainly not a child */
+    *host_pid = (int)h;
+    return 0;
+}
+
+long stub_wait4(const long *a, struct k_ucontext *uc)
+{
+    int pid = (int)a[0];
+    struct wait_call w = {0, (int)a[2], (void *)a[3], 0, {0}};
+    if ((unsigned)w.options & ~(unsigned)(K_WNOHANG | K_WUNTRACED | K_WCONTINUED | K_WNOTHREAD | K_WALL | K_WCLONE))
+        return -EINVAL;
+    if (pid == (int)0x80000000)
+        return -ESRCH;
+    long r;
+    if (pid == -1) {
+        r = host_wait(&w, -1, 0, uc);
+    } else if (pid <= 0) {
+        r = group_wait(&w, -pid, uc);
+    } else {
+        int h;
+        r = target_of(pid, &h);
+        if (r == 0)
+            r = host_wait(&w, h, 0, uc);
+    }
+    if (r <= 0)
+        return r;
+    int stopped_or_continued = (w.status & 0xff) == 0x7f || w.status == 0xffff;
+    long vpid = finish((int)r, !stopped_or_continued);
+    if (vpid > 0 && a[1] && copy_to_app((void *)a[1], &w.status, sizeof(w.status)))
+        return -EFAULT;
+    return vpid;
+}
+
+long stub_waitid(const long *a, struct k_ucontext *uc)
+{
+    int idtype = (int)a[0], id = (int)a[1];
+    struct wait_call w = {1, (int)a[3], (void *)a[4], 0, {0}};
+    unsigned all = K_WNOHANG | K_WUNTRACED | K_WEXITED | K_WCONTINUED | K_WNOWAIT | K_WNOTHREAD | K_WALL | K_WCLONE;
+    if (((unsigned)w.options & ~all) || !(w.options & (K_WUNTRACED | K_WEXITED | K_WCONTINUED)))
+        return -EINVAL;
+    if (idtype == K_P_PIDFD)
+        return with_app_mask(uc, __NR_waitid, idtype, id, a[2], w.options, a[4]);
+    long r;
+    if (idtype == K_P_ALL) {
+        r = host_wait(&w, -1, 0, uc);
+    } else if (idtype == K_P_PID) {
+        int h;
+        if (id <= 0)
+            return -EINVAL;
+        r = target_of(id, &h);
+        if (r == 0)
+            r = host_wait(&w, h, 0, uc);
+    } else if (idtype == K_P_PGID) {
+        if (id < 0)
+            return -EINVAL;
+        r = group_wait(&w, id, uc);
+    } else {
+        return -EINVAL;
+    }
+    if (r < 0)
+        return r;
+    if (r > 0) {
+        int code = *(int *)(w.info + 8);
+        int gone = code >= K_CLD_EXITED && code <= K_CLD_DUMPED && !(w.options & K_WNOWAIT);
+        long vpid = finish((int)r, gone);
+        if (vpid < 0)
+            return vpid;
+        *(int *)(w.info + 16) = (int)vpid;
+    }
+    if (a[2] && copy_to_app((void *)a[2], w.info, WAITID_SIGINFO_BYTES))
+        return -EFAULT;
+    return 0;
+}

@@ -1,0 +1,58 @@
+// The LibOS state a forked child starts from (its parent's, at the fork), sealed by the parent's
+// worker and opened by the child's. It travels in the child's own channel, ahead of the child's
+// first request, with the working directory as an fd beside it: the parent's worker writes it
+// before the stub has the channel, so nothing but the two workers can have put it there. The
+// key is single-use (a fresh one per standby, handed to both workers by the leader over TLS),
+// which also makes a replayed checkpoint fail to open.
+import { randomBytes } from 'node:crypto';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { Packr } from 'msgpackr';
+import { object, ProtocolError, t } from './schema.js';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const NONCE = new Uint8Array(12); // each key seals one checkpoint only
+const KEY_BYTES = 32;
+
+const checkpointSchema = object({
+  vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
+  /** the parent's host process: the child is re-parented to vpid 1 when it exits */
+  parentHostPid: t.int,
+  umask: t.int, uid: t.int, gid: t.int, groups: t.array(t.int),
+  nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
+  logLevel: t.str, traceFile: t.nullable(t.str),
+});
+
+export type Checkpoint = ReturnType<typeof checkpointSchema>;
+
+/** A fresh single-use checkpoint key, as hex (it rides in IPC messages). */
+export function newCheckpointKey(): string {
+  return randomBytes(KEY_BYTES).toString('hex');
+}
+
+function keyBytes(hexKey: string): Uint8Array {
+  const key = Buffer.from(hexKey, 'hex');
+  if (key.length !== KEY_BYTES) throw new ProtocolError('checkpoint key: wrong length');
+  return key;
+}
+
+/** The associated data: the sealed state is for child `vpid` only. */
+function aad(vpid: number): Uint8Array {
+  return Buffer.from(`gramine-ts checkpoint vm${vpid}`);
+}
+
+export function sealCheckpoint(cp: Checkpoint, hexKey: string): Uint8Array {
+  return chacha20poly1305(keyBytes(hexKey), NONCE, aad(cp.vpid)).encrypt(packr.pack(cp));
+}
+
+/** Open and check a sealed checkpoint for child `vpid`; ProtocolError if it is not genuine. */
+export function openCheckpoint(sealed: Uint8Array, hexKey: string, vpid: number): Checkpoint {
+  let plain: Uint8Array;
+  try {
+    plain = chacha20poly1305(keyBytes(hexKey), NONCE, aad(vpid)).decrypt(sealed);
+  } catch {
+    throw new ProtocolError(`checkpoint for vm${vpid}: does not open with its key`);
+  }
+  const cp = checkpointSchema(packr.unpack(plain), 'checkpoint');
+  if (cp.vpid !== vpid) throw new ProtocolError(`checkpoint for vm${cp.vpid} arrived for vm${vpid}`);
+  return cp;
+}
