@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
-import { describeMessage, type Message } from '../ipc/protocol/messages.js';
+import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
@@ -35,7 +35,7 @@ const ESRCH = 3;
  */
 const CPUS = availableParallelism();
 function cpuFor(vpid: number): number | null {
-  return process.env.NOPIN ? null : CPUS > 1 ? (vpid - 1) % CPUS : null;
+  return CPUS > 1 ? (vpid - 1) % CPUS : null;
 }
 
 /** A field of the leader's /proc/self/status, as the kernel has it. */
@@ -58,8 +58,6 @@ interface Standby {
   worker: WorkerHandle | null;
 }
 
-/** Standby children a process may hold at once (a shell forks several in a row). */
-const STANDBYS_PER_PROCESS = Number(process.env.DEPTH ?? 1);
 
 export class Leader {
   private readonly table = new ProcessTable();

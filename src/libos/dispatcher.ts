@@ -206,19 +206,17 @@ export class SyscallDispatcher {
   }
 
   /**
-   * A forked child's first message on its own channel: its host pid (and tid). The leader may
-   * have told us already (the parent's stub reports the child at once).
+   * A forked child's first message on its own channel (no reply): its host pid and tid. The
+   * leader may have told us already (the parent's stub reports the child at once).
    */
   private onForked(): void {
     const hostPid = this.args.int(0);
     if (hostPid <= 0 || (this.proc.app.hostPid >= 0 && this.proc.app.hostPid !== hostPid)) {
       this.proc.log.error({ hostPid }, 'unexpected FORKED from the stub');
-      this.sendResult(-Errno.EINVAL);
       return;
     }
     this.proc.attach(hostPid);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
-    this.sendResult(0);
   }
 
   /** A fresh stub image asks what to run: hand it the planned program and interpreter. */

@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
-import type { Message } from '../ipc/protocol/messages.js';
+import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { O_CLOEXEC, O_PATH } from '../libos/sys/fs.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp } from '../libos/instance.js';
@@ -15,8 +15,12 @@ import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './stand
 type Reply = Extract<Message, { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' }>;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
 
-/** Standby children a process may hold at once (the leader's limit too). */
-const STANDBYS_PER_PROCESS = Number(process.env.DEPTH ?? 1);
+
+/**
+ * Signals sent to the host process itself rather than raised by its stub: a stopped process
+ * cannot ring its doorbell (SIGCONT), and nothing of the app sees SIGKILL or SIGSTOP arrive.
+ */
+const HOST_DELIVERED = new Set([9 /* SIGKILL */, 18 /* SIGCONT */, 19 /* SIGSTOP */]);
 
 export class LeaderClient {
   private nextReqId = 1;
@@ -43,8 +47,26 @@ export class LeaderClient {
     const reqId = this.nextReqId++;
     return new Promise((resolve) => {
       this.pending.set(reqId, resolve as (m: Reply) => void);
-      this.conn.send(send(reqId));
+      this.toLeader(send(reqId));
     });
+  }
+
+  /** children reaped since the last message: the leader hears of them with the next one */
+  private reaped: number[] = [];
+
+  /**
+   * Every message to the leader goes through here. Reaped children ride along with the next
+   * message (a fork-heavy process reaps as often as it forks: one write fewer per fork), and
+   * before anything that could name them (kill, setpgid, a group wait).
+   */
+  private toLeader(m: Message): void {
+    this.flushReaped();
+    this.conn.send(m);
+  }
+
+  private flushReaped(): void {
+    for (const vpid of this.reaped) this.conn.send({ type: 'reaped', v: 1, vpid });
+    this.reaped = [];
   }
 
   reparent(vpid: number, ppid: number): void {
@@ -64,6 +86,7 @@ export class LeaderClient {
 
   /** The current process is gone: its unused standbys go back (the leader frees their workers). */
   end(): void {
+    this.flushReaped();
     for (const c of this.nextChildren) releaseOffer(c);
     this.nextChildren = [];
     this.standbyWaiters = [];
@@ -76,7 +99,7 @@ export class LeaderClient {
     if (!this.current) return;
     for (let n = this.nextChildren.length + this.standbysAsked; n < STANDBYS_PER_PROCESS; n++) {
       this.standbysAsked++;
-      this.conn.send({ type: 'standby-request', v: 1, vpid: this.current.id.vpid });
+      this.toLeader({ type: 'standby-request', v: 1, vpid: this.current.id.vpid });
     }
   }
 
@@ -111,12 +134,12 @@ export class LeaderClient {
       groupChildren: (proc, pgid) => this.groupChildren(proc, pgid),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
-        this.conn.send({ type: 'reaped', v: 1, vpid });
+        this.reaped.push(vpid);
       },
       stubBinaryFd: () => this.stubBinaryFd(),
       childStarted: (proc, vpid, hostPid) => {
         if (hostPid > 0) proc.children.set(vpid, hostPid);
-        this.conn.send({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
+        this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
         this.askForStandbys(); // for the next forks (the leader has let this one go by then)
       },
       trace: traceFile ? (names) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null,
@@ -186,11 +209,13 @@ export class LeaderClient {
   deliver(m: Extract<Message, { type: 'signal' }>): void {
     // a forked child may not have said who it is yet: the leader knows (its parent's stub told)
     if (this.current?.id.vpid === m.vpid && m.hostPid !== null) this.current.attach(m.hostPid);
-    if (this.current?.id.vpid === m.vpid)
+    if (this.current?.id.vpid === m.vpid && HOST_DELIVERED.has(m.signo) && this.current.app.hostPid > 0)
+      this.current.app.kill(m.signo);
+    else if (this.current?.id.vpid === m.vpid)
       this.current.signals.queue({ signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}) });
     else this.earlySignals.push(m);
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
-    if (m.ackId !== null) this.conn.send({ type: 'signal-queued', v: 1, ackId: m.ackId });
+    if (m.ackId !== null) this.toLeader({ type: 'signal-queued', v: 1, ackId: m.ackId });
   }
 
   /** signals for a standby child that has not started yet: queued once it has */

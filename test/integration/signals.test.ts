@@ -26,6 +26,18 @@ describe('waiting for signals', () => {
   });
 });
 
+describe('job control', () => {
+  it('kill -STOP and kill -CONT of a background job: bash sees it stopped, then running (WUNTRACED, WCONTINUED)', async () => {
+    // the sleeps give bash time to notice the stop and the continue, natively as here
+    const native = await expectSame([
+      '/bin/bash', '-c',
+      'set -m; sleep 5 & p=$!; kill -STOP $p; sleep 0.5; jobs -l | sed "s/$p/PID/" | tr -s " "; ' +
+        'kill -CONT $p; sleep 0.5; jobs -l | sed "s/$p/PID/" | tr -s " "; kill $p; wait $p; echo "status $?"',
+    ]);
+    expect(native.stdout).toBe('[1]+ PID Stopped (signal) sleep 5\n[1]+ PID Running sleep 5 &\nstatus 143\n');
+  });
+});
+
 describe('process groups and sessions', () => {
   it.each(['', '-static'])('setpgid, getpgid, getsid and setsid across processes (%s)', async (suffix) => {
     const native = await expectSame([program(`pgrp${suffix}`)]);

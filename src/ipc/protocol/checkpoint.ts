@@ -3,15 +3,17 @@
 // first request, with the working directory as an fd beside it: the parent's worker writes it
 // before the stub has the channel, so nothing but the two workers can have put it there. The
 // key is single-use (a fresh one per standby, handed to both workers by the leader over TLS),
-// which also makes a replayed checkpoint fail to open.
-import { randomBytes } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+// which also makes a replayed checkpoint fail to open. ChaCha20-Poly1305 from node:crypto: it is
+// on the path of every fork, and several times quicker there than a JavaScript one.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { object, ProtocolError, t } from './schema.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const NONCE = new Uint8Array(12); // each key seals one checkpoint only
 const KEY_BYTES = 32;
+const TAG_BYTES = 16;
+const CIPHER = 'chacha20-poly1305';
 
 const checkpointSchema = object({
   vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
@@ -41,14 +43,20 @@ function aad(vpid: number): Uint8Array {
 }
 
 export function sealCheckpoint(cp: Checkpoint, hexKey: string): Uint8Array {
-  return chacha20poly1305(keyBytes(hexKey), NONCE, aad(cp.vpid)).encrypt(packr.pack(cp));
+  const cipher = createCipheriv(CIPHER, keyBytes(hexKey), NONCE, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad(cp.vpid), { plaintextLength: 0 });
+  return Buffer.concat([cipher.update(packr.pack(cp)), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** Open and check a sealed checkpoint for child `vpid`; ProtocolError if it is not genuine. */
 export function openCheckpoint(sealed: Uint8Array, hexKey: string, vpid: number): Checkpoint {
   let plain: Uint8Array;
   try {
-    plain = chacha20poly1305(keyBytes(hexKey), NONCE, aad(vpid)).decrypt(sealed);
+    if (sealed.length < TAG_BYTES) throw new Error('too short');
+    const decipher = createDecipheriv(CIPHER, keyBytes(hexKey), NONCE, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad(vpid), { plaintextLength: 0 });
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    plain = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
   } catch {
     throw new ProtocolError(`checkpoint for vm${vpid}: does not open with its key`);
   }

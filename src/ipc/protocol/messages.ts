@@ -4,6 +4,9 @@ import { object, ProtocolError, t, type Check } from './schema.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/** Standby children a process holds at once (one: most processes fork one child at a time). */
+export const STANDBYS_PER_PROCESS = 1;
+
 const v = t.literal(PROTOCOL_VERSION);
 
 const schemas = {
