@@ -485,7 +485,7 @@ function measureScript(envs, opts) {
   return out;
 }
 
-// One run of `argv` under `gramine-ts run --leader-log`: the forks it made (FORK_REQUEST lines),
+// One run of `argv` under `gramine-ts run --leader-log`: the forks it made (FORKED lines),
 // the Node processes (workers) the leader started (its closing "(N workers started)" line), and
 // when each new worker reported ready (a worker's first WORKER_READY is logged as "worker PID",
 // later ones under its process's name), to tell the pool's warm-up from the steady state.
@@ -500,18 +500,18 @@ function countWorkers(workload, argv, expectForks, check) {
   let started = null;
   const readyAt = []; // for each new worker: the forks requested before it was ready
   for (const line of (r.stderr ?? '').split('\n')) {
-    if (/→ leader\s+FORK_REQUEST\b/.test(line)) forks++;
+    if (/→ leader\s+FORKED\b/.test(line)) forks++;
     else if (/\bworker \d+ → leader\s+WORKER_READY\b/.test(line)) readyAt.push(forks);
     const m = /\((\d+) workers started\)/.exec(line);
     if (m) started = Number(m[1]);
   }
   if (started === null) return { workload, command, error: `${command}: no "(N workers started)" line in the leader log` };
-  if (forks === 0) return { workload, command, error: `${command}: no FORK_REQUEST lines in the leader log` };
+  if (forks === 0) return { workload, command, error: `${command}: no FORKED lines in the leader log` };
   const steadyForks = forks - STEADY_AFTER_FORKS;
   const steadyWorkers = readyAt.filter((f) => f >= STEADY_AFTER_FORKS).length;
   return {
     workload, command, wall_ms: ms, forks, expected_forks: expectForks,
-    ...(forks !== expectForks ? { note: `${workload}: ${forks} FORK_REQUEST lines in the leader log, ${expectForks} forks expected` } : {}),
+    ...(forks !== expectForks ? { note: `${workload}: ${forks} FORKED lines in the leader log, ${expectForks} forks expected` } : {}),
     workers_started: started,
     per_100_forks: (100 * started) / forks,
     new_workers_ready_after_forks: readyAt,

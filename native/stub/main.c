@@ -105,8 +105,11 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     if (hello->flags & GTS_HELLO_RESET_SIGNALS)
         reset_signal_dispositions();
     /* as init of a PID namespace: the instance's orphans become vpid 1's children */
-    if ((hello->flags & GTS_HELLO_SUBREAPER) && raw2(__NR_prctl, PR_SET_CHILD_SUBREAPER, 1) < 0)
-        stub_die("prctl(PR_SET_CHILD_SUBREAPER)", -1);
+    if (hello->flags & GTS_HELLO_SUBREAPER) {
+        r = raw2(__NR_prctl, PR_SET_CHILD_SUBREAPER, 1);
+        if (r < 0)
+            stub_die("prctl(PR_SET_CHILD_SUBREAPER)", r);
+    }
 
     struct loaded_elf prog, interp;
     r = load_elf(fds[0], &prog);

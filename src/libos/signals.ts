@@ -1,9 +1,7 @@
-// Signals queued for an app process by the LibOS (from another process, or SIGCHLD), with their
+// Signals queued for an app process by the LibOS (from another process), with their
 // virtual siginfo. Delivery is the host's: the worker rings the stub's doorbell (a reserved host
 // signal), and the stub raises each queued signal on itself with rt_tgsigqueueinfo.
 import { SIGINFO_SIZE } from '../pal/channel-abi.js';
-
-import { childSiginfoOf, SIGCHLD } from '../abi/wait.js';
 
 export const SI_USER = 0;
 export const SI_TKILL = -6;
@@ -11,10 +9,10 @@ export const SI_TKILL = -6;
 export interface QueuedSignal {
   signo: number;
   code: number;
-  /** virtual pid and uid of the sender (for SIGCHLD: the child) */
+  /** virtual pid and uid of the sender */
   pid: number;
   uid: number;
-  /** SIGCHLD: exit code or terminating signal */
+  /** a SIGCHLD sent with sigqueue: si_status */
   status?: number;
 }
 
@@ -27,11 +25,6 @@ export function encodeSiginfo(s: QueuedSignal): Buffer {
   b.writeUInt32LE(s.uid, 20);
   if (s.status !== undefined) b.writeInt32LE(s.status, 24);
   return b;
-}
-
-/** The SIGCHLD a parent gets for a child that ended with wait4-style `status`. */
-export function childExitSignal(childVpid: number, uid: number, status: number): QueuedSignal {
-  return { signo: SIGCHLD, pid: childVpid, uid, ...childSiginfoOf(status) };
 }
 
 export class SignalQueue {

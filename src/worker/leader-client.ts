@@ -74,14 +74,12 @@ export class LeaderClient {
   }
 
   /**
-   * Start serving `proc`. The first process gets a standby child at once (it is the one that
-   * forks: a shell, a server); another gets one at its first fork, and keeps one from then on.
-   * Most forked children exec or exit without forking, and a standby for each would hold a
-   * Node process busy for nothing.
+   * Start serving `proc`. It gets a standby child at its first fork, and keeps one from then
+   * on: most processes exec or exit without forking, and a standby for each would hold a Node
+   * process busy for nothing (and starting one costs a program that never forks its start-up).
    */
   begin(proc: LibosProcess): void {
     this.current = proc;
-    if (proc.id.vpid === 1) this.askForStandbys();
   }
 
   /** The current process is gone: its unused standbys go back (the leader frees their workers). */
