@@ -176,6 +176,7 @@ export class Leader {
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
     w.prepared = { stubFd: m.stubFd, lifelineFd: m.lifelineFd };
     if (w === this.firstWorker && w.vpid === null && this.request) {
+      this.pool.booted(w);
       const req = this.request;
       w.vpid = FIRST_VPID;
       this.table.allocatePid();
@@ -209,7 +210,6 @@ export class Leader {
     this.table.add({ vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null, state: 'reserved' });
     const standby: Standby = { parentVpid, worker: null };
     this.standbys.set(vpid, standby);
-    this.pool.spares = 1;
     const worker = await this.pool.acquire();
     const entry = this.table.get(vpid);
     const prepared = worker.prepared;

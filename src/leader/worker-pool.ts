@@ -1,5 +1,5 @@
 // Workers waiting for a process. Starting Node costs a lot of CPU here, so a worker whose app
-// has exited comes back to the pool, and a spare is kept warm once the instance forks.
+// has exited comes back to the pool.
 import type { Message } from '../ipc/protocol/messages.js';
 import type { ProtocolError } from '../ipc/protocol/schema.js';
 import type { InstanceSecrets } from './instance-secrets.js';
@@ -18,8 +18,6 @@ export class WorkerPool {
   private readonly waiting: ((w: WorkerHandle) => void)[] = [];
   private readonly all = new Set<WorkerHandle>();
   private booting = 0;
-  /** spare workers kept ready once the instance has forked */
-  spares = 0;
   started = 0;
 
   constructor(
@@ -48,12 +46,16 @@ export class WorkerPool {
     return w;
   }
 
+  /** The worker has booted (it said worker-ready once). */
+  booted(w: WorkerHandle): void {
+    if (!w.booting) return;
+    w.booting = false;
+    this.booting--;
+  }
+
   /** The worker said worker-ready: it is free for a process. */
   ready(w: WorkerHandle): void {
-    if (w.booting) {
-      w.booting = false;
-      this.booting--;
-    }
+    this.booted(w);
     const next = this.waiting.shift();
     if (next) next(w);
     else this.idle.push(w);
@@ -62,13 +64,18 @@ export class WorkerPool {
   /** A free worker, now or as soon as one is ready. */
   acquire(): Promise<WorkerHandle> {
     const w = this.idle.shift();
-    this.refill(1);
-    if (w) return Promise.resolve(w);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    const got = w ? Promise.resolve(w) : new Promise<WorkerHandle>((resolve) => this.waiting.push(resolve));
+    this.refill();
+    return got;
   }
 
-  private refill(taken: number): void {
-    const want = this.spares + this.waiting.length + taken - this.idle.length - this.booting;
+  /**
+   * Start a worker for each request that finds none free, counting those already booting. No
+   * spares beyond: a Node start costs ~200 ms of CPU here, and the standby a forking process
+   * holds is its spare already.
+   */
+  private refill(): void {
+    const want = this.waiting.length - this.idle.length - this.booting;
     for (let i = 0; i < want; i++) this.add();
   }
 
