@@ -487,8 +487,8 @@ function measureScript(envs, opts) {
 
 // One run of `argv` under `gramine-ts run --leader-log`: the forks it made (FORKED lines),
 // the Node processes (workers) the leader started (its closing "(N workers started)" line), and
-// when each new worker reported ready (a worker's first WORKER_READY is logged as "worker PID",
-// later ones under its process's name), to tell the pool's warm-up from the steady state.
+// when each new worker first reported ready (by its pid: a worker says WORKER_READY again each
+// time it is free), to tell the pool's warm-up from the steady state.
 function countWorkers(workload, argv, expectForks, check) {
   const full = [GRAMINE, 'run', '--leader-log', ...argv];
   const command = showArgv(full).join(' ');
@@ -499,9 +499,16 @@ function countWorkers(workload, argv, expectForks, check) {
   let forks = 0;
   let started = null;
   const readyAt = []; // for each new worker: the forks requested before it was ready
+  const seen = new Set(); // workers that have said WORKER_READY (they say it again when free)
   for (const line of (r.stderr ?? '').split('\n')) {
     if (/→ leader\s+FORKED\b/.test(line)) forks++;
-    else if (/\bworker \d+ → leader\s+WORKER_READY\b/.test(line)) readyAt.push(forks);
+    else {
+      const ready = /→ leader\s+WORKER_READY workerPid=(\d+)/.exec(line);
+      if (ready && !seen.has(ready[1])) {
+        seen.add(ready[1]);
+        readyAt.push(forks);
+      }
+    }
     const m = /\((\d+) workers started\)/.exec(line);
     if (m) started = Number(m[1]);
   }
