@@ -64,6 +64,9 @@ export class Leader {
   private readonly pool: WorkerPool;
   /** by the vpid reserved for the child */
   private readonly standbys = new Map<number, Standby>();
+  /** pid translations waiting for a just-forked child to be known */
+  private readonly parkedLookups: { worker: WorkerHandle; msg: Msg<'pid-lookup'> }[] = [];
+  private ended = false;
   /** kill requests waiting for the targets' workers to say the signal is pending */
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: () => void }>();
   private nextAckId = 1;
@@ -111,6 +114,7 @@ export class Leader {
       this.finish = (status, why) => {
         if (done) return;
         done = true;
+        this.ended = true;
         this.log?.info(`instance ends: ${why}, exit status ${status} (${this.pool.started} workers started)`);
         this.teardown();
         resolve(status);
@@ -128,6 +132,7 @@ export class Leader {
   }
 
   private onMessage(w: WorkerHandle, m: Message): void {
+    if (this.ended) return; // the workers are being killed: nothing they say matters now
     this.log?.info(`${this.name(w)} → leader  ${describeMessage(m)}`);
     switch (m.type) {
       case 'worker-ready':
@@ -155,19 +160,19 @@ export class Leader {
       }
       case 'process-gone':
         return this.onProcessGone(w, m.vpid, m.ran);
-      case 'pid-lookup': {
-        const e = m.direction === 'host-of-vpid' ? this.table.get(m.id) : this.table.byHost(m.id);
-        const value = !e || e.state === 'reserved' ? 0 : m.direction === 'host-of-vpid' ? (e.hostPid ?? 0) : e.vpid;
-        return this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value });
-      }
+      case 'pid-lookup':
+        if (!this.answerLookup(w, m)) this.parkedLookups.push({ worker: w, msg: m });
+        return;
+      case 'standby-taken':
+        return this.onStandbyTaken(w, m);
       case 'group-children':
         return this.send(w, { type: 'group-children-reply', v: 1, reqId: m.reqId, hostPids: this.table.groupChildren(m.parent, m.pgid) });
       case 'kill-request':
         return this.onKill(w, m);
       case 'pgrp-request':
         return this.onPgrp(w, m);
-      case 'signal-queued':
-        return this.onSignalQueued(m.ackId, w);
+      case 'applied':
+        return this.onApplied(m.ackId, w);
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
@@ -230,26 +235,65 @@ export class Leader {
     this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, workerPid: worker.pid, ...prepared, key, cpu });
   }
 
-  /** A parent's stub forked into its standby: the child runs (or the fork failed on the host). */
+  /**
+   * A parent's stub forked into its standby: the child runs (or the fork failed on the host).
+   * The child's worker may have said so first (standby-taken): whichever comes first counts.
+   */
   private onForked(w: WorkerHandle, m: Msg<'forked'>): void {
     const parent = this.table.get(m.parentVpid);
-    const standby = this.standbys.get(m.vpid);
-    if (!parent || parent.worker !== w || standby?.parentVpid !== m.parentVpid) {
+    const child = this.table.get(m.vpid);
+    if (!parent || parent.worker !== w || child?.ppid !== m.parentVpid) {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
     this.standbys.delete(m.vpid);
     if (m.hostPid <= 0) {
       // the child never existed; its worker sees the channel close and comes back free
-      this.table.remove(m.vpid);
+      if (child.state === 'reserved') this.table.remove(m.vpid);
+      this.retryLookups();
       return;
     }
+    this.childRuns(child.vpid, m.hostPid);
+  }
+
+  /** The child's worker says the child runs (its first words on its channel). */
+  private onStandbyTaken(w: WorkerHandle, m: Msg<'standby-taken'>): void {
     const child = this.table.get(m.vpid);
-    if (child) {
+    if (!child || child.worker !== w || m.hostPid <= 0) return;
+    this.standbys.delete(m.vpid);
+    this.childRuns(m.vpid, m.hostPid);
+  }
+
+  /** A reserved vpid is a running process from now on, in its parent's group and session. */
+  private childRuns(vpid: number, hostPid: number): void {
+    const child = this.table.get(vpid);
+    const parent = child ? this.table.get(child.ppid) : undefined;
+    if (child?.state === 'reserved' && parent) {
       child.pgid = parent.pgid;
       child.sid = parent.sid;
     }
-    this.table.started(m.vpid, m.hostPid);
+    // its parent forked it and exited before either of them told us: an orphan from birth
+    if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
+    this.table.started(vpid, hostPid);
+    this.retryLookups();
+  }
+
+  /**
+   * Answer a pid translation if it can be now. A child forked a moment ago may not be known yet
+   * (its parent's and its own worker tell us after the host fork, and the host is quicker): such
+   * a lookup waits for them.
+   */
+  private answerLookup(w: WorkerHandle, m: Msg<'pid-lookup'>): boolean {
+    const e = m.direction === 'host-of-vpid' ? this.table.get(m.id) : this.table.byHost(m.id);
+    if (m.direction === 'host-of-vpid' ? e?.state === 'reserved' : !e) return false;
+    const value = !e ? 0 : m.direction === 'host-of-vpid' ? (e.hostPid ?? 0) : e.vpid;
+    this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value });
+    return true;
+  }
+
+  private retryLookups(): void {
+    const parked = this.parkedLookups.splice(0);
+    for (const p of parked) if (!this.answerLookup(p.worker, p.msg)) this.parkedLookups.push(p);
   }
 
   /** The worker's app is gone (or its standby was never used); worker-ready follows. */
@@ -258,6 +302,7 @@ export class Leader {
     if (e && e.worker === w) {
       if (!ran) {
         this.table.remove(vpid);
+        this.retryLookups(); // none is coming for it
       } else {
         // it may have lived and died before its parent's `forked` came in
         this.standbys.delete(vpid);
@@ -309,11 +354,16 @@ export class Leader {
     }
     const r = m.op === 'setsid' ? this.table.setsid(m.caller) : this.table.setpgid(m.caller, m.pid, m.pgid);
     if (typeof r === 'number') return reply(0, r);
-    if (r.worker) this.send(r.worker, { type: 'pgrp-changed', v: 1, vpid: r.vpid, pgid: r.pgid, sid: r.sid });
-    reply(m.op === 'setsid' ? r.sid : 0);
+    const done = () => reply(m.op === 'setsid' ? r.sid : 0);
+    if (!r.worker) return done();
+    // another worker's process: the caller goes on once that worker has the change (its getpgrp is local)
+    const ackId = r.worker === w ? null : this.nextAckId++;
+    if (ackId !== null) this.pendingAcks.set(ackId, { owing: new Set([r.worker]), done });
+    this.send(r.worker, { type: 'pgrp-changed', v: 1, vpid: r.vpid, pgid: r.pgid, sid: r.sid, ackId });
+    if (ackId === null) done();
   }
 
-  private onSignalQueued(ackId: number, w: WorkerHandle): void {
+  private onApplied(ackId: number, w: WorkerHandle): void {
     const p = this.pendingAcks.get(ackId);
     if (!p) return;
     p.owing.delete(w);
@@ -326,7 +376,7 @@ export class Leader {
     // a dead worker owes no acknowledgement (its app is killed with it): the sender goes on
     for (const ackId of [...this.pendingAcks.keys()]) {
       const p = this.pendingAcks.get(ackId)!;
-      if (p.owing.has(w)) this.onSignalQueued(ackId, w);
+      if (p.owing.has(w)) this.onApplied(ackId, w);
     }
     // a standby that died before its parent forked: the parent gets another one
     for (const [childVpid, standby] of this.standbys) {

@@ -217,6 +217,7 @@ export class SyscallDispatcher {
     }
     this.proc.attach(hostPid);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
+    this.proc.instance.running(this.proc);
   }
 
   /** A fresh stub image asks what to run: hand it the planned program and interpreter. */

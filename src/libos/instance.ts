@@ -29,6 +29,8 @@ export interface InstanceServices {
   lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number>;
   /** The host pids of the children of `proc` in process group `pgid`. */
   groupChildren(proc: LibosProcess, pgid: number): Promise<number[]>;
+  /** `proc`, a forked child, has said it runs (as host process `proc.app.hostPid`). */
+  running(proc: LibosProcess): void;
   /** The stub reaped child `vpid` of `proc`. */
   childReaped(proc: LibosProcess, vpid: number): void;
   /** An fd of the stub binary, for re-executing it on execve. */

@@ -97,7 +97,7 @@ export class LibosProcess {
    * parent has exited we have been re-parented (before anyone could see it exit).
    */
   currentPpid(): number {
-    if (this.parentPidfd >= 0 && host.pidfdExited(this.parentPidfd)) {
+    if (this.parentPidfd >= 0 && host.readable(this.parentPidfd)) {
       host.close(this.parentPidfd);
       this.parentPidfd = -1;
       this.id.ppid = 1;

@@ -72,10 +72,10 @@ export const host = {
     return r < 0 ? r : sys(HOST_NR.getppid) === parentPid ? 0 : -3 /* ESRCH */;
   },
   pidfdOpen: (pid: number) => sys(HOST_NR.pidfd_open, pid, 0),
-  /** Has the process of `pidfd` exited? (A pidfd polls readable from then on.) */
-  pidfdExited: (pidfd: number): boolean => {
+  /** Is `fd` readable now? (A pidfd is once its process has exited.) */
+  readable: (fd: number): boolean => {
     const p = Buffer.alloc(8);
-    p.writeInt32LE(pidfd, 0);
+    p.writeInt32LE(fd, 0);
     p.writeInt16LE(1 /* POLLIN */, 4);
     return sys(HOST_NR.poll, p, 1, 0) > 0;
   },

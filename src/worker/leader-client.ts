@@ -130,6 +130,8 @@ export class LeaderClient {
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),
       lookupPid: (proc, direction, id) => this.lookupPid(proc, direction, id),
       groupChildren: (proc, pgid) => this.groupChildren(proc, pgid),
+      // before any request of the child: the leader must know it runs (setpgid, kill...)
+      running: (proc) => this.toLeader({ type: 'standby-taken', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid }),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
         this.reaped.push(vpid);
@@ -196,11 +198,15 @@ export class LeaderClient {
     return r.value;
   }
 
-  /** The leader changed our process's group or session. */
-  pgrpChanged(vpid: number, pgid: number, sid: number): void {
-    if (this.current?.id.vpid !== vpid) return;
-    this.current.id.pgid = pgid;
-    this.current.id.sid = sid;
+  /** The leader changed our process's group or session (before it runs here, for a standby). */
+  pgrpChanged(m: Extract<Message, { type: 'pgrp-changed' }>): void {
+    if (this.current?.id.vpid === m.vpid) {
+      this.current.id.pgid = m.pgid;
+      this.current.id.sid = m.sid;
+    } else {
+      this.earlyPgrp = m;
+    }
+    if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId });
   }
 
   /** A signal the leader routed to our process. */
@@ -213,16 +219,20 @@ export class LeaderClient {
       this.current.signals.queue({ signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}) });
     else this.earlySignals.push(m);
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
-    if (m.ackId !== null) this.toLeader({ type: 'signal-queued', v: 1, ackId: m.ackId });
+    if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId });
   }
 
-  /** signals for a standby child that has not started yet: queued once it has */
+  /** signals and a group change for a standby child that has not started yet */
   private earlySignals: Extract<Message, { type: 'signal' }>[] = [];
+  private earlyPgrp: Extract<Message, { type: 'pgrp-changed' }> | null = null;
 
-  /** Queue the signals that came for `proc` before it existed here. */
-  deliverEarlySignals(proc: LibosProcess): void {
+  /** Apply what came for `proc` before it existed here (the leader knew of it first). */
+  applyEarly(proc: LibosProcess): void {
     const early = this.earlySignals.filter((m) => m.vpid === proc.id.vpid);
     this.earlySignals = [];
+    const pgrp = this.earlyPgrp?.vpid === proc.id.vpid ? this.earlyPgrp : null;
+    this.earlyPgrp = null;
+    if (pgrp) this.pgrpChanged({ ...pgrp, ackId: null });
     for (const m of early) this.deliver({ ...m, ackId: null });
   }
 

@@ -22,7 +22,7 @@ const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 /** Serve the process's syscalls until its app is gone. */
 async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
   leader.begin(proc);
-  leader.deliverEarlySignals(proc);
+  leader.applyEarly(proc);
   const dispatcher = new SyscallDispatcher(proc);
   dispatcher.start();
   await proc.app.gone;

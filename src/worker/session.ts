@@ -71,7 +71,7 @@ export function runSession(socket: TLSSocket): void {
         case 'signal':
           return leader.deliver(msg);
         case 'pgrp-changed':
-          return leader.pgrpChanged(msg.vpid, msg.pgid, msg.sid);
+          return leader.pgrpChanged(msg);
         case 'reparent':
           leader.reparent(msg.vpid, msg.ppid);
           return;

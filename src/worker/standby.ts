@@ -84,10 +84,15 @@ export class StandbyChild {
     }
   }
 
-  /** The parent is gone without forking. */
+  /** The parent is gone: unless it forked before it went, this standby is not needed. */
   cancel(): void {
     if (!this.watch) return; // the checkpoint came: too late, the child is ours
     this.watch.stop();
+    // the parent may have forked and exited at once: its checkpoint waits in the channel
+    if (host.readable(this.channel[0])) {
+      this.onCheckpoint();
+      return;
+    }
     this.watch = null;
     this.assignment = null;
     for (const fd of [...this.channel, ...this.lifeline]) host.close(fd);

@@ -61,6 +61,8 @@ const schemas = {
   'standby-cancel': object({ type: t.literal('standby-cancel'), v, vpid: t.int }),
   /** parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno) */
   'forked': object({ type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int }),
+  /** standby worker -> leader: the child it stood by for runs, as host process `hostPid` */
+  'standby-taken': object({ type: t.literal('standby-taken'), v, vpid: t.int, hostPid: t.int }),
   /** parent's worker -> leader: child `vpid` has been reaped by its parent (or by vpid 1) */
   'reaped': object({ type: t.literal('reaped'), v, vpid: t.int }),
   /** worker -> leader: translate a vpid to its host pid or back (a child the worker does not know) */
@@ -83,7 +85,7 @@ const schemas = {
   'kill-reply': object({ type: t.literal('kill-reply'), v, reqId: t.int, errno: t.int }),
   /**
    * leader -> worker: queue this signal for process `vpid` (siginfo fields, virtual); with an
-   * `ackId`, answer signal-queued once it is pending on the host process
+   * `ackId`, answer `applied` once it is pending on the host process
    */
   'signal': object({
     type: t.literal('signal'), v, vpid: t.int, signo: t.int, code: t.int, pid: t.int, uid: t.int,
@@ -91,7 +93,8 @@ const schemas = {
     /** the target's host pid, for a forked child whose worker may not have heard from it yet */
     hostPid: t.nullable(t.int),
   }),
-  'signal-queued': object({ type: t.literal('signal-queued'), v, ackId: t.int }),
+  /** worker -> leader: it has done what the message with `ackId` asked (queued a signal, changed a group) */
+  'applied': object({ type: t.literal('applied'), v, ackId: t.int }),
   /** worker -> leader: process groups and sessions (setpgid, setsid, getpgid, getsid) */
   'pgrp-request': object({
     type: t.literal('pgrp-request'), v, reqId: t.int, caller: t.int,
@@ -99,7 +102,11 @@ const schemas = {
   }),
   'pgrp-reply': object({ type: t.literal('pgrp-reply'), v, reqId: t.int, value: t.int, errno: t.int }),
   /** leader -> worker: process `vpid` is now in group `pgid` of session `sid` */
-  'pgrp-changed': object({ type: t.literal('pgrp-changed'), v, vpid: t.int, pgid: t.int, sid: t.int }),
+  'pgrp-changed': object({
+    type: t.literal('pgrp-changed'), v, vpid: t.int, pgid: t.int, sid: t.int,
+    /** answer `applied` with it (the caller of setpgid waits until the target knows) */
+    ackId: t.nullable(t.int),
+  }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;
