@@ -27,6 +27,21 @@ describe('waiting for signals', () => {
 });
 
 describe('job control', () => {
+  it.each(['', '-static'])('a child stopped, continued and killed: WUNTRACED, WCONTINUED, SIGCHLDs with the child\'s pid, rusage, SA_NOCLDWAIT (%s)', async (suffix) => {
+    const native = await expectSame([program(`wait_states${suffix}`)]);
+    expect(native.stdout).toBe(
+      'waitpid(WUNTRACED) after SIGSTOP: the child yes, stopped by 19\n' +
+        'waitpid(WCONTINUED) after SIGCONT: the child yes, continued\n' +
+        'waitpid after SIGTERM: the child yes, killed by 15\n' +
+        'SIGCHLD 0: CLD_STOPPED, si_pid is the child yes\n' +
+        'SIGCHLD 1: CLD_CONTINUED, si_pid is the child yes\n' +
+        'SIGCHLD 2: CLD_KILLED, si_pid is the child yes\n' +
+        'wait4 with rusage: the child yes, CPU time at least 150 ms: yes\n' +
+        'wait with SA_NOCLDWAIT = -1 ECHILD\n' +
+        'done\n',
+    );
+  });
+
   it('kill -STOP and kill -CONT of a background job: bash sees it stopped, then running (WUNTRACED, WCONTINUED)', async () => {
     // the sleeps give bash time to notice the stop and the continue, natively as here
     const native = await expectSame([
