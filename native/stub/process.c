@@ -45,10 +45,7 @@ static long place_fd(int fd, int slot)
  */
 static void arm_lifeline(int fd)
 {
-    struct {
-        int fd;
-        short events, revents;
-    } p = {fd, POLLIN, 0};
+    struct k_pollfd p = {fd, POLLIN, 0};
     if (raw3(__NR_fcntl, fd, F_SETOWN, raw0(__NR_getpid)) < 0 ||
         raw3(__NR_fcntl, fd, 10 /* F_SETSIG */, SIGKILL) < 0 ||
         raw3(__NR_fcntl, fd, F_SETFL, FASYNC | O_NONBLOCK) < 0)
@@ -179,10 +176,7 @@ long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc)
     argv[argc] = 0;
 
     /* The new image starts with the app's signal mask, not the handler's. */
-    unsigned long all = ~0UL;
-    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &uc->uc_sigmask, 0, 8);
-    long r = raw5(__NR_execveat, stub_fd, "", argv, envp, AT_EMPTY_PATH);
-    raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
+    long r = with_app_mask(uc, __NR_execveat, stub_fd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH);
     raw1(__NR_close, stub_fd);
     return r;
 }

@@ -29,6 +29,12 @@ static inline long raw_syscall6(long nr, long a, long b, long c, long d, long e,
 #define raw6(nr, a, b, c, d, e, f) \
     raw_syscall6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
+/* the kernel's struct pollfd (poll, ppoll) */
+struct k_pollfd {
+    int fd;
+    short events, revents;
+};
+
 /* the kernel's struct rlimit (prlimit64) */
 struct k_rlimit {
     unsigned long cur, max;

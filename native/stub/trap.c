@@ -41,6 +41,20 @@ long copy_to_app(void *dst, const void *src, unsigned long n)
     return copy_app(__NR_process_vm_writev, (void *)src, dst, n);
 }
 
+unsigned long app_sigmask(const struct k_ucontext *uc)
+{
+    return uc->uc_sigmask & ~RESERVED_SIGNALS;
+}
+
+long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e)
+{
+    unsigned long mask = app_sigmask(uc), all = ~0UL;
+    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
+    long r = raw6(nr, a, b, c, d, e, 0);
+    raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
+    return r;
+}
+
 /* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */
 static int is_reserved_fd(long arg)
 {
@@ -100,25 +114,17 @@ static long sys_rt_sigaction(const long *a)
             return -EINVAL;
         return a[2] ? copy_to_app((void *)a[2], &dfl, sizeof(dfl)) : 0;
     }
-    if (sig == K_SIGCHLD && a[3] == 8) {
-        struct k_sigaction act = {0}, old = {0};
-        long r = a[1] ? copy_from_app(&act, (const void *)a[1], sizeof(act)) : 0;
+    struct k_sigaction act = {0}, old = {0};
+    if (a[1]) {
+        long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
         if (r)
             return r;
         act.mask &= ~RESERVED_SIGNALS;
-        r = sigchld_action(a[1] ? &act : 0, a[2] ? &old : 0);
-        if (r == 0 && a[2])
-            r = copy_to_app((void *)a[2], &old, sizeof(old));
-        return r;
     }
-    if (!a[1])
-        return raw4(__NR_rt_sigaction, sig, 0, a[2], a[3]);
-    struct k_sigaction act;
-    long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
-    if (r)
-        return r;
-    act.mask &= ~RESERVED_SIGNALS;
-    return raw4(__NR_rt_sigaction, sig, &act, a[2], a[3]);
+    if (sig != K_SIGCHLD || a[3] != 8)
+        return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], a[3]);
+    long r = sigchld_action(a[1] ? &act : 0, a[2] ? &old : 0);
+    return r || !a[2] ? r : copy_to_app((void *)a[2], &old, sizeof(old));
 }
 
 /*
@@ -192,7 +198,7 @@ static long sys_rt_sigsuspend(const long *a, struct k_ucontext *uc)
  */
 static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
 {
-    unsigned long set = 0, old = uc->uc_sigmask & ~RESERVED_SIGNALS;
+    unsigned long set = 0, old = app_sigmask(uc);
     if (a[3] != 8)
         return -EINVAL;
     if (a[1]) {

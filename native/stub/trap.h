@@ -41,6 +41,14 @@ struct k_siginfo_sys {
 long copy_from_app(void *dst, const void *src, unsigned long n);
 long copy_to_app(void *dst, const void *src, unsigned long n);
 
+/* The app's signal mask as the trap saved it, without the stub's own signals. */
+unsigned long app_sigmask(const struct k_ucontext *uc);
+/*
+ * A host call made with the app's signal mask (the handler runs with everything blocked): its
+ * handlers run during a blocking call, and SA_RESTART decides, as on Linux.
+ */
+long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e);
+
 /* Send the trapped call to the worker; returns the number of fds received with the reply. */
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
                 unsigned long data_cap, int *fds, int max_fds);

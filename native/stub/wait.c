@@ -142,16 +142,6 @@ static void reaped(int vpid)
     channel_send(channel_for_current_thread(), &req, sizeof(req));
 }
 
-/* A blocking host call made with the app's signal mask (the handler runs with all blocked). */
-static long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e)
-{
-    unsigned long mask = uc->uc_sigmask & ~RESERVED_SIGNALS, all = ~0UL;
-    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
-    long r = raw6(nr, a, b, c, d, e, 0);
-    raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
-    return r;
-}
-
 /* One wait (wait4 or waitid) on host pid `host_pid` (-1: any child), as the app asked. */
 struct wait_call {
     int is_waitid;
@@ -200,17 +190,14 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
             return -ECHILD;
         if (w->options & K_WNOHANG)
             return 0;
-        struct {
-            int fd;
-            short events, revents;
-        } polls[GTS_GROUP_CHILDREN_MAX];
+        struct k_pollfd polls[GTS_GROUP_CHILDREN_MAX];
         int npolls = 0;
         for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
             long fd = raw2(__NR_pidfd_open, members[i], 0);
             if (fd >= 0)
-                polls[npolls++] = (typeof(polls[0])){(int)fd, POLLIN, 0};
+                polls[npolls++] = (struct k_pollfd){(int)fd, POLLIN, 0};
         }
-        unsigned long mask = uc->uc_sigmask & ~RESERVED_SIGNALS;
+        unsigned long mask = app_sigmask(uc);
         /* interrupted by a signal: its handler has run; the wait goes on (as with SA_RESTART) */
         raw5(__NR_ppoll, polls, npolls, 0, &mask, 8);
         for (int i = 0; i < npolls; i++)
@@ -229,14 +216,19 @@ static long finish(int host_pid, int was_reaped)
     return vpid;
 }
 
-/* The wait target: a host pid, -1 for any child, or 0 with *pgid set for a group. */
-static long target_of(int vpid, int *host_pid)
+enum wait_target { WAIT_ANY, WAIT_PID, WAIT_GROUP };
+
+/* Wait for any child, child `id` (a vpid) or a child in group `id` (0: ours), as `w` says. */
+static long wait_for(struct wait_call *w, enum wait_target target, int id, const struct k_ucontext *uc)
 {
-    long h = translate(GTS_LOOKUP_HOST_OF_VPID, vpid);
+    if (target == WAIT_ANY)
+        return host_wait(w, -1, 0, uc);
+    if (target == WAIT_GROUP)
+        return group_wait(w, id, uc);
+    long h = translate(GTS_LOOKUP_HOST_OF_VPID, id);
     if (h <= 0)
         return -ECHILD; /* no such process: certainly not a child */
-    *host_pid = (int)h;
-    return 0;
+    return host_wait(w, (int)h, 0, uc);
 }
 
 long stub_wait4(const long *a, struct k_ucontext *uc)
@@ -247,17 +239,8 @@ long stub_wait4(const long *a, struct k_ucontext *uc)
         return -EINVAL;
     if (pid == (int)0x80000000)
         return -ESRCH;
-    long r;
-    if (pid == -1) {
-        r = host_wait(&w, -1, 0, uc);
-    } else if (pid <= 0) {
-        r = group_wait(&w, -pid, uc);
-    } else {
-        int h;
-        r = target_of(pid, &h);
-        if (r == 0)
-            r = host_wait(&w, h, 0, uc);
-    }
+    enum wait_target target = pid == -1 ? WAIT_ANY : pid > 0 ? WAIT_PID : WAIT_GROUP;
+    long r = wait_for(&w, target, pid < 0 ? -pid : pid, uc);
     if (r <= 0)
         return r;
     int stopped_or_continued = (w.status & 0xff) == 0x7f || w.status == 0xffff;
@@ -276,23 +259,25 @@ long stub_waitid(const long *a, struct k_ucontext *uc)
         return -EINVAL;
     if (idtype == K_P_PIDFD)
         return with_app_mask(uc, __NR_waitid, idtype, id, a[2], w.options, a[4]);
-    long r;
-    if (idtype == K_P_ALL) {
-        r = host_wait(&w, -1, 0, uc);
-    } else if (idtype == K_P_PID) {
-        int h;
+    enum wait_target target;
+    switch (idtype) {
+    case K_P_ALL:
+        target = WAIT_ANY;
+        break;
+    case K_P_PID:
         if (id <= 0)
             return -EINVAL;
-        r = target_of(id, &h);
-        if (r == 0)
-            r = host_wait(&w, h, 0, uc);
-    } else if (idtype == K_P_PGID) {
+        target = WAIT_PID;
+        break;
+    case K_P_PGID:
         if (id < 0)
             return -EINVAL;
-        r = group_wait(&w, id, uc);
-    } else {
+        target = WAIT_GROUP;
+        break;
+    default:
         return -EINVAL;
     }
+    long r = wait_for(&w, target, id, uc);
     if (r < 0)
         return r;
     if (r > 0) {

@@ -152,8 +152,6 @@ export class Leader {
         // only the parent reaps (vpid 1 for orphans, which it is by then)
         if (!e || w.vpid === null || e.ppid !== w.vpid) return;
         // the parent may reap it before its own worker has said it is gone
-        this.standbys.delete(m.vpid);
-        this.table.started(m.vpid, 0);
         this.onProcessExited(m.vpid);
         this.table.remove(m.vpid);
         return;
@@ -300,20 +298,16 @@ export class Leader {
   private onProcessGone(w: WorkerHandle, vpid: number, ran: boolean): void {
     const e = this.table.get(vpid);
     if (e && e.worker === w) {
-      if (!ran) {
-        this.table.remove(vpid);
-        this.retryLookups(); // none is coming for it
-      } else {
-        // it may have lived and died before its parent's `forked` came in
-        this.standbys.delete(vpid);
-        this.table.started(vpid, e.hostPid ?? 0);
-        this.onProcessExited(vpid);
-      }
+      if (ran) this.onProcessExited(vpid);
+      else this.table.remove(vpid);
+      this.retryLookups(); // a lookup waiting for it has its answer now
     }
     w.vpid = null;
   }
 
+  /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
+    this.standbys.delete(vpid);
     const orphans = this.table.exited(vpid);
     for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
     // its standby children will never be forked

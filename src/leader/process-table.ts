@@ -79,7 +79,8 @@ export class ProcessTable {
    */
   exited(vpid: number): ProcessEntry[] {
     const e = this.byVpid.get(vpid);
-    if (!e || e.state !== 'running') return [];
+    // a reserved vpid has run too: a child may live and die before its fork is reported
+    if (!e || e.state === 'exited') return [];
     e.state = 'exited';
     e.worker = null;
     const orphans = [...this.byVpid.values()].filter((c) => c.ppid === vpid && c.state !== 'reserved');
