@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: the cost of running under gramine-ts, as ratios to native measured in the same
-// run. Four benchmarks (see bench/README.md):
+// run. Five benchmarks (see bench/README.md):
 //   1. syscall cost: bench/programs/syscall-cost.c, one mode per kind of call (worker round trip,
 //      stub-local trapped call, native data call), run natively, under gramine-ts and under the
 //      peers (proot, gVisor runsc) that are installed;
@@ -9,7 +9,11 @@
 //   3. process creation: bench/programs/fork-cost.c (fork+_exit+wait, fork+exec+wait, per
 //      iteration) and a bash script of pipelines and command substitutions (whole run), natively,
 //      under gramine-ts and the peers;
-//   4. Node processes (workers) gramine-ts starts per 100 forks, from its --leader-log.
+//   4. Node processes (workers) gramine-ts starts per 100 forks, from its --leader-log;
+//   5. file systems, natively and under gramine-ts: bench/programs/stat-storm.c (stat() of
+//      10,000 files, ns per stat) and bench/programs/bulk-io.c (a 256 MiB file written in 1 MiB
+//      writes and fsynced, then read back in 1 MiB reads, MiB/s), each in a scratch directory
+//      under the system's temporary directory, removed afterwards.
 // Prints a table to stdout and writes the raw figures to bench/results/latest.json.
 //
 // Options: --quick          fewer repetitions and runs (a smoke run, not for the record)
@@ -25,6 +29,13 @@
 //          --script-reps N  rounds of the bash script for native and gramine-ts (default 3)
 //          --script-peer-reps N
 //                           of those rounds, how many also run the peers (default 1: slow there)
+//          --no-fs          skip the file-system benchmarks (5)
+//          --stat-files N   files of the stat storm (default 10000)
+//          --stat-reps N    runs of stat-storm per environment (default 3)
+//          --bulk-mib N     size of the bulk I/O file in MiB (default 256)
+//          --bulk-reps N    runs of bulk-io per environment (default 3)
+//          --only LIST      run only these sections, comma-separated, of: syscall (1), startup (2),
+//                           mp (3 and 4), stat, bulk (5); e.g. --only stat,bulk
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +48,10 @@ const PROG_SRC = path.join(BENCH, 'programs', 'syscall-cost.c');
 const PROG = path.join(BENCH, 'programs', 'build', 'syscall-cost');
 const FORK_SRC = path.join(BENCH, 'programs', 'fork-cost.c');
 const FORK_PROG = path.join(BENCH, 'programs', 'build', 'fork-cost');
+const STAT_SRC = path.join(BENCH, 'programs', 'stat-storm.c');
+const STAT_PROG = path.join(BENCH, 'programs', 'build', 'stat-storm');
+const BULK_SRC = path.join(BENCH, 'programs', 'bulk-io.c');
+const BULK_PROG = path.join(BENCH, 'programs', 'build', 'bulk-io');
 const RESULTS = path.join(BENCH, 'results', 'latest.json');
 // the user-facing command: the native launcher starts the leader and the first worker together
 const GRAMINE = path.join(ROOT, 'bin', 'gramine-ts');
@@ -74,6 +89,10 @@ const SCRIPT_WARMUP_ITERS = 10; // an untimed check run of each environment firs
 // 4. Node processes per fork: workloads run once under `gramine-ts run --leader-log`
 const WORKER_COUNT_FORK_ITERS = 300;
 const STEADY_AFTER_FORKS = 100; // forks counted as warm-up of the worker pool
+// 5. file systems
+const STAT_ROUNDS = 5; // timed rounds over all the files per stat-storm run (after a warm-up round)
+const FS_TIMEOUT_MS = 300_000; // one stat-storm or bulk-io run (setup included)
+const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk'];
 
 const TARGETS = {
   readRatio: 1.2, // native data call under gramine-ts, ratio to native
@@ -83,6 +102,8 @@ const TARGETS = {
   forkExecRatio: 3, // fork+exec+wait under gramine-ts, ratio to native (per-iteration medians)
   scriptRatio: 3, // the bash script under gramine-ts, ratio to native (whole-run medians)
   workersPer100Forks: 5, // Node processes started per 100 forks
+  statStormRatio: 10, // stat() of 10,000 files under gramine-ts, ratio to native (ns per stat)
+  bulkRatio: 1.1, // bulk write (with fsync) and read under gramine-ts, time ratio to native
 };
 
 // ---------------------------------------------------------------------------------- options
@@ -91,6 +112,9 @@ function parseArgs(argv) {
   const opts = {
     quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5,
     mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
+    fs: true, statFiles: 10000, statReps: 3, bulkMib: 256, bulkReps: 3, only: null,
+    // the sections to run (from --only, --no-mp and --no-fs)
+    syscall: true, startup: true, stat: true, bulk: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -99,7 +123,9 @@ function parseArgs(argv) {
       if (!Number.isInteger(v) || v < min) die(`${a} wants an integer >= ${min}`);
       return v;
     };
-    if (a === '--quick') Object.assign(opts, { quick: true, runs: 8, reps: 1, forkReps: 1, forkIters: 50, scriptReps: 1 });
+    if (a === '--quick') {
+      Object.assign(opts, { quick: true, runs: 8, reps: 1, forkReps: 1, forkIters: 50, scriptReps: 1, statReps: 1, bulkReps: 1 });
+    }
     else if (a === '--no-peers') opts.peers = false;
     else if (a === '--no-pinned') opts.pinned = false;
     else if (a === '--cpu') opts.cpu = num(0);
@@ -111,8 +137,24 @@ function parseArgs(argv) {
     else if (a === '--fork-iters') opts.forkIters = num();
     else if (a === '--script-reps') opts.scriptReps = num();
     else if (a === '--script-peer-reps') opts.scriptPeerReps = num(0);
-    else die(`unknown option ${a} (see the top of bench/run.js)`);
+    else if (a === '--no-fs') opts.fs = false;
+    else if (a === '--stat-files') opts.statFiles = num();
+    else if (a === '--stat-reps') opts.statReps = num();
+    else if (a === '--bulk-mib') opts.bulkMib = num();
+    else if (a === '--bulk-reps') opts.bulkReps = num();
+    else if (a === '--only') {
+      const list = (argv[++i] ?? '').split(',').filter(Boolean);
+      const bad = list.filter((x) => !SECTIONS.includes(x));
+      if (!list.length || bad.length) die(`--only wants a comma-separated list of ${SECTIONS.join(', ')}`);
+      opts.only = list;
+    } else die(`unknown option ${a} (see the top of bench/run.js)`);
   }
+  const want = (section) => !opts.only || opts.only.includes(section);
+  opts.syscall = want('syscall');
+  opts.startup = want('startup');
+  opts.mp = opts.mp && want('mp');
+  opts.stat = opts.fs && want('stat');
+  opts.bulk = opts.fs && want('bulk');
   return opts;
 }
 
@@ -541,6 +583,69 @@ function measureWorkers() {
   ];
 }
 
+// ---------------------------------------------------------------------------------- file systems
+
+// The environments of the file-system benchmarks: native and gramine-ts (the default instance
+// mounts the host's temporary directory read-write at the same path, so the same scratch path
+// works in both).
+function fsEnvs(envs) {
+  return envs.filter((e) => e.name === 'native' || e.name === 'gramine-ts');
+}
+
+// One run of a file-system benchmark program in a fresh scratch directory, removed afterwards
+// (also when the program failed or was killed halfway); the parsed key=value line, or an error.
+function fsRun(env, prog, args, key) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gramine-ts-bench-'));
+  const argv = env.wrap([prog, dir, ...args.map(String)]);
+  try {
+    const r = run(argv, FS_TIMEOUT_MS);
+    const parsed = r.status === 0 ? parseKv(r.stdout, key) : null;
+    if (!parsed) return { error: describeFailure(argv, r), command: argv };
+    const left = fs.readdirSync(dir);
+    if (left.length) return { error: `${argv.join(' ')}: left ${left.length} file(s) behind in its scratch directory`, command: argv };
+    return { ...parsed, command: argv };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// stat-storm in every environment, `statReps` rounds; a cell's figure is the median of its
+// runs' medians (ns per stat).
+function measureStat(envs, opts) {
+  const cells = rounds(envs, opts.statReps, opts.statReps,
+    (env) => fsRun(env, STAT_PROG, [opts.statFiles, STAT_ROUNDS], 'median_ns'));
+  const out = {};
+  for (const env of envs) {
+    const c = cells.get(env.name);
+    const runs = c.runs.map(({ command, ...rest }) => rest);
+    out[env.name] = c.error || !c.runs.length ? { error: c.error ?? 'no runs', runs } : {
+      median_ns: median(c.runs.map((r) => r.median_ns)),
+      min_ns: Math.min(...c.runs.map((r) => r.min_ns)),
+      files: opts.statFiles, rounds: STAT_ROUNDS, runs,
+      command: c.runs[0].command.join(' '),
+    };
+  }
+  return out;
+}
+
+// bulk-io in every environment, `bulkReps` rounds; a cell's figures are the medians of its runs'
+// write and read throughputs (MiB/s) and times (ms).
+function measureBulk(envs, opts) {
+  const cells = rounds(envs, opts.bulkReps, opts.bulkReps, (env) => fsRun(env, BULK_PROG, [opts.bulkMib], 'write_mibs'));
+  const out = {};
+  for (const env of envs) {
+    const c = cells.get(env.name);
+    const runs = c.runs.map(({ command, ...rest }) => rest);
+    const med = (k) => median(c.runs.map((r) => r[k]));
+    out[env.name] = c.error || !c.runs.length ? { error: c.error ?? 'no runs', runs } : {
+      write_mibs: med('write_mibs'), read_mibs: med('read_mibs'), write_ms: med('write_ms'), read_ms: med('read_ms'),
+      mib: opts.bulkMib, runs,
+      command: c.runs[0].command.join(' '),
+    };
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------- report
 
 function fmtNs(ns) {
@@ -579,6 +684,8 @@ function main() {
   checkGramineBuilt();
   buildProgram(PROG_SRC, PROG);
   buildProgram(FORK_SRC, FORK_PROG);
+  buildProgram(STAT_SRC, STAT_PROG);
+  buildProgram(BULK_SRC, BULK_PROG);
   const { envs, notes } = environments(opts);
   const stale = staleBuildNote();
   if (stale) {
@@ -588,14 +695,19 @@ function main() {
 
   // 1. syscall cost
   const syscalls = {};
-  for (const { mode } of MODES) {
-    phase(`syscall-cost ${mode}`, `syscall-cost ${mode} (${envs.map((e) => e.name).join(', ')})`);
-    syscalls[mode] = measureMode(envs, mode, opts.reps);
+  if (opts.syscall) {
+    for (const { mode } of MODES) {
+      phase(`syscall-cost ${mode}`, `syscall-cost ${mode} (${envs.map((e) => e.name).join(', ')})`);
+      syscalls[mode] = measureMode(envs, mode, opts.reps);
+    }
   }
 
   // 2. startup-to-exit
-  phase('startup', `startup-to-exit of ${TRUE} (${opts.runs} runs each)`);
-  const startup = measureStartup(envs, opts);
+  let startup = null;
+  if (opts.startup) {
+    phase('startup', `startup-to-exit of ${TRUE} (${opts.runs} runs each)`);
+    startup = measureStartup(envs, opts);
+  }
 
   // 3. process creation, 4. Node processes per fork
   const penvs = processEnvs(envs);
@@ -615,6 +727,20 @@ function main() {
     phase('workers per fork', 'workers started per fork (gramine-ts --leader-log)');
     workers = measureWorkers();
   }
+
+  // 5. file systems
+  const fenvs = fsEnvs(envs);
+  const fnames = fenvs.map((e) => e.name);
+  let statStorm = null;
+  let bulk = null;
+  if (opts.stat) {
+    phase('stat storm', `stat storm (${fnames.join(', ')}; ${opts.statReps} run(s) of ${opts.statFiles} files x ${STAT_ROUNDS} rounds)`);
+    statStorm = measureStat(fenvs, opts);
+  }
+  if (opts.bulk) {
+    phase('bulk io', `bulk I/O (${fnames.join(', ')}; ${opts.bulkReps} run(s) of ${opts.bulkMib} MiB)`);
+    bulk = measureBulk(fenvs, opts);
+  }
   phase(null);
 
   // tables
@@ -623,25 +749,29 @@ function main() {
   const out = [];
   out.push(`gramine-ts benchmarks  (${new Date().toISOString()}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, node ${process.version})`);
   out.push('');
-  out.push(`1. Per-call cost: median over batches of ${BATCH} calls (median of ${opts.reps} run(s)); ratio = env / native`);
-  const costRows = MODES.map(({ mode, what }) => {
-    const nat = syscalls[mode].native?.median_ns;
-    const row = [mode, what];
-    for (const n of names) row.push(syscalls[mode][n].error ? 'FAILED' : fmtNs(syscalls[mode][n].median_ns));
-    for (const n of others) row.push(syscalls[mode][n].error ? '-' : fmtRatio(syscalls[mode][n].median_ns / nat));
-    return row;
-  });
-  out.push(table(['mode', 'kind of call', ...names, ...others.map((n) => `${n}/nat`)], costRows, 2));
-  out.push('');
+  if (opts.syscall) {
+    out.push(`1. Per-call cost: median over batches of ${BATCH} calls (median of ${opts.reps} run(s)); ratio = env / native`);
+    const costRows = MODES.map(({ mode, what }) => {
+      const nat = syscalls[mode].native?.median_ns;
+      const row = [mode, what];
+      for (const n of names) row.push(syscalls[mode][n].error ? 'FAILED' : fmtNs(syscalls[mode][n].median_ns));
+      for (const n of others) row.push(syscalls[mode][n].error ? '-' : fmtRatio(syscalls[mode][n].median_ns / nat));
+      return row;
+    });
+    out.push(table(['mode', 'kind of call', ...names, ...others.map((n) => `${n}/nat`)], costRows, 2));
+    out.push('');
+  }
 
-  out.push(`2. Startup-to-exit of ${TRUE}: median of ${opts.runs} runs (${startup.tool}); ratio = / native`);
-  const natStart = startup.results.find((r) => r.name === 'native')?.median_ms;
-  const nodeStart = startup.results.find((r) => r.name === 'node -e 0')?.median_ms;
-  out.push(table(['command', 'median', 'min', '/native', 'vs node -e 0'], startup.results.map((r) => (r.error
-    ? [r.name, 'FAILED', '-', '-', '-']
-    : [r.name, `${r.median_ms.toFixed(1)} ms`, `${r.min_ms.toFixed(1)} ms`, fmtRatio(r.median_ms / natStart),
-      `${r.median_ms - nodeStart >= 0 ? '+' : ''}${(r.median_ms - nodeStart).toFixed(1)} ms`]))));
-  out.push('');
+  const natStart = startup?.results.find((r) => r.name === 'native')?.median_ms;
+  const nodeStart = startup?.results.find((r) => r.name === 'node -e 0')?.median_ms;
+  if (opts.startup) {
+    out.push(`2. Startup-to-exit of ${TRUE}: median of ${opts.runs} runs (${startup.tool}); ratio = / native`);
+    out.push(table(['command', 'median', 'min', '/native', 'vs node -e 0'], startup.results.map((r) => (r.error
+      ? [r.name, 'FAILED', '-', '-', '-']
+      : [r.name, `${r.median_ms.toFixed(1)} ms`, `${r.min_ms.toFixed(1)} ms`, fmtRatio(r.median_ms / natStart),
+        `${r.median_ms - nodeStart >= 0 ? '+' : ''}${(r.median_ms - nodeStart).toFixed(1)} ms`]))));
+    out.push('');
+  }
 
   const pothers = pnames.filter((n) => n !== 'native');
   if (opts.mp) {
@@ -671,31 +801,62 @@ function main() {
     out.push('');
   }
 
+  // ratios of the file-system figures: gramine-ts over native, as times (a throughput's inverse)
+  const fsRatio = (cells, key, higherIsBetter = false) => {
+    const g = cells?.['gramine-ts'];
+    const n = cells?.native;
+    if (!g || !n || g.error || n.error) return null;
+    return higherIsBetter ? n[key] / g[key] : g[key] / n[key];
+  };
+  if (opts.stat || opts.bulk) {
+    const fothers = fnames.filter((n) => n !== 'native');
+    const rows = [];
+    if (opts.stat) {
+      rows.push([`stat storm`, `stat() of ${opts.statFiles} files (per stat, median of ${opts.statReps} run(s))`,
+        ...fnames.map((n) => (statStorm[n].error ? 'FAILED' : fmtNs(statStorm[n].median_ns))),
+        ...fothers.map((n) => (statStorm[n].error || statStorm.native.error ? '-' : fmtRatio(statStorm[n].median_ns / statStorm.native.median_ns)))]);
+    }
+    if (opts.bulk) {
+      const mibs = (v) => `${v.toFixed(0)} MiB/s`;
+      for (const [key, what] of [['write_mibs', `write ${opts.bulkMib} MiB in 1 MiB writes + fsync`], ['read_mibs', `read ${opts.bulkMib} MiB back in 1 MiB reads (cached)`]]) {
+        rows.push([`bulk ${key.replace('_mibs', '')}`, what,
+          ...fnames.map((n) => (bulk[n].error ? 'FAILED' : mibs(bulk[n][key]))),
+          ...fothers.map((n) => (bulk[n].error || bulk.native.error ? '-' : fmtRatio(bulk.native[key] / bulk[n][key])))]);
+      }
+    }
+    out.push(`5. File systems, in a scratch dir under ${os.tmpdir()}: stat storm, ns per stat; bulk I/O, MiB/s (median of the runs); `
+      + 'ratio = time under env / time native');
+    out.push(table(['case', 'what', ...fnames, ...fothers.map((n) => `${n}/nat`)], rows, 2));
+    out.push('');
+  }
+
   // targets: checked on gramine-ts as it runs by default; the one-CPU figures are for information
   const nativeNs = (mode) => syscalls[mode].native?.median_ns;
   const check = (env) => {
-    const c = (mode) => (syscalls[mode][env] && !syscalls[mode][env].error ? syscalls[mode][env].median_ns : null);
-    const st = startup.results.find((r) => r.name === env);
+    const c = (mode) => (syscalls[mode]?.[env] && !syscalls[mode][env].error ? syscalls[mode][env].median_ns : null);
+    const st = startup?.results.find((r) => r.name === env);
     const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`;
     return [
       {
-        id: 'read_ratio', name: `read under gramine-ts <= ${TARGETS.readRatio}x native`,
+        id: 'read_ratio', section: 'syscall', name: `read under gramine-ts <= ${TARGETS.readRatio}x native`,
         value: c('read') === null ? null : c('read') / nativeNs('read'), limit: TARGETS.readRatio, show: fmtRatio,
       },
       {
-        id: 'stubcall_ns', name: `stub-local trapped call (stubcall) < ${TARGETS.stubcallNs / 1e3} us`,
+        id: 'stubcall_ns', section: 'syscall', name: `stub-local trapped call (stubcall) < ${TARGETS.stubcallNs / 1e3} us`,
         value: c('stubcall'), limit: TARGETS.stubcallNs, strict: true, show: fmtNs,
       },
       {
-        id: 'getppid_ns', name: `worker round trip (getppid) < ${TARGETS.getppidNs / 1e3} us`,
+        id: 'getppid_ns', section: 'syscall', name: `worker round trip (getppid) < ${TARGETS.getppidNs / 1e3} us`,
         value: c('getppid'), limit: TARGETS.getppidNs, strict: true, show: fmtNs,
       },
       {
-        id: 'startup_minus_node_ms', name: `gramine-ts ${TRUE} <= node -e 0 + ${TARGETS.startupExtraMs} ms`,
+        id: 'startup_minus_node_ms', section: 'startup', name: `gramine-ts ${TRUE} <= node -e 0 + ${TARGETS.startupExtraMs} ms`,
         value: !st || st.error || !Number.isFinite(nodeStart) ? null : st.median_ms - nodeStart,
         limit: TARGETS.startupExtraMs, show: signed,
       },
-    ].map((t) => ({ ...t, pass: t.value === null ? null : t.strict ? t.value < t.limit : t.value <= t.limit }));
+    ].filter((t) => opts[t.section]).map(({ section, ...t }) => ({
+      ...t, pass: t.value === null ? null : t.strict ? t.value < t.limit : t.value <= t.limit,
+    }));
   };
   // the multi-process targets, on gramine-ts only (see processEnvs for why not on one CPU)
   const mpTargets = () => {
@@ -718,20 +879,38 @@ function main() {
       })),
     ].map((t) => ({ ...t, pass: t.value === null ? null : t.value <= t.limit }));
   };
+  // the file-system targets, on gramine-ts (time ratios: a throughput's inverse)
+  const fsTargets = () => [
+    ...(opts.stat ? [{
+      id: 'stat_storm_ratio', name: `stat storm (${opts.statFiles} files) under gramine-ts <= ${TARGETS.statStormRatio}x native`,
+      value: fsRatio(statStorm, 'median_ns'), limit: TARGETS.statStormRatio, show: fmtRatio,
+    }] : []),
+    ...(opts.bulk ? [{
+      id: 'bulk_write_ratio', name: `bulk write (${opts.bulkMib} MiB + fsync) under gramine-ts <= ${TARGETS.bulkRatio}x native time`,
+      value: fsRatio(bulk, 'write_mibs', true), limit: TARGETS.bulkRatio, show: fmtRatio,
+    }, {
+      id: 'bulk_read_ratio', name: `bulk read (${opts.bulkMib} MiB) under gramine-ts <= ${TARGETS.bulkRatio}x native time`,
+      value: fsRatio(bulk, 'read_mibs', true), limit: TARGETS.bulkRatio, show: fmtRatio,
+    }] : []),
+  ].map((t) => ({ ...t, pass: t.value === null ? null : t.value <= t.limit }));
   const verdict = (t) => (t.pass === null ? 'NO DATA' : t.pass ? 'PASS' : 'FAIL');
-  const targets = [...check('gramine-ts'), ...mpTargets()];
-  const pinned = names.includes(PINNED) ? check(PINNED) : null;
-  out.push(`${opts.mp ? 5 : 3}. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
+  const targets = [...check('gramine-ts'), ...mpTargets(), ...fsTargets()];
+  const pinned = names.includes(PINNED) && (opts.syscall || opts.startup) ? check(PINNED) : null;
+  out.push(`6. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
   out.push(table(['target', 'measured', 'result', ...(pinned ? [PINNED, ''] : [])], targets.map((t, i) => [
     t.name, t.value === null ? '-' : t.show(t.value), verdict(t),
     ...(pinned ? (pinned[i] ? [pinned[i].value === null ? '-' : pinned[i].show(pinned[i].value), `(${verdict(pinned[i])})`] : ['', '']) : []),
   ])));
 
   const failures = [];
-  for (const { mode } of MODES) {
-    for (const n of names) if (syscalls[mode][n].error) failures.push(`syscall-cost ${mode} under ${n}: ${syscalls[mode][n].error}`);
-  }
-  for (const r of startup.results) if (r.error) failures.push(`startup ${r.name}: ${r.error}`);
+  if (opts.syscall) {
+    for (const { mode } of MODES) {
+      for (const n of names) if (syscalls[mode][n].error) failures.push(`syscall-cost ${mode} under ${n}: ${syscalls[mode][n].error}`);
+    }
+  } else notes.push('per-call cost skipped (--only)');
+  if (opts.startup) {
+    for (const r of startup.results) if (r.error) failures.push(`startup ${r.name}: ${r.error}`);
+  } else notes.push('startup-to-exit skipped (--only)');
   if (opts.mp) {
     for (const { mode } of FORK_MODES) {
       for (const n of pnames) if (forks[mode][n].error) failures.push(`fork-cost ${mode} under ${n}: ${forks[mode][n].error}`);
@@ -741,8 +920,13 @@ function main() {
       if (w.error) failures.push(`workers per fork, ${w.workload}, under gramine-ts: ${w.error}`);
       else if (w.note) notes.push(w.note);
     }
-  } else notes.push('multi-process benchmarks skipped (--no-mp)');
-  const allNotes = [...notes, ...(startup.note ? [startup.note] : []), ...failures];
+  } else notes.push(`multi-process benchmarks skipped (${opts.only ? '--only' : '--no-mp'})`);
+  for (const [what, cells, on] of [['stat-storm', statStorm, opts.stat], ['bulk-io', bulk, opts.bulk]]) {
+    if (on) {
+      for (const n of fnames) if (cells[n].error) failures.push(`${what} under ${n}: ${cells[n].error}`);
+    } else notes.push(`${what} skipped (${opts.fs ? '--only' : '--no-fs'})`);
+  }
+  const allNotes = [...notes, ...(startup?.note ? [startup.note] : []), ...failures];
   if (opts.quick) allNotes.unshift('--quick: fewer runs, figures are rough');
   if (allNotes.length) {
     out.push('');
@@ -761,7 +945,7 @@ function main() {
     options: opts,
     elapsed_s: elapsed,
     phases_s: phases,
-    syscall_cost: { batch: BATCH, modes: MODES, results: syscalls },
+    syscall_cost: opts.syscall ? { batch: BATCH, modes: MODES, results: syscalls } : null,
     startup,
     processes: opts.mp ? {
       note: `${PINNED} is not run here: gramine-ts pins each forked process to a CPU itself`,
@@ -772,6 +956,17 @@ function main() {
         unit: 'ms per whole run', results: bashScript,
       },
       workers_per_fork: { steady_after_forks: STEADY_AFTER_FORKS, results: workers },
+    } : null,
+    file_systems: opts.stat || opts.bulk ? {
+      environments: fnames,
+      scratch_parent: os.tmpdir(),
+      stat_storm: opts.stat ? {
+        files: opts.statFiles, rounds: STAT_ROUNDS, reps: opts.statReps, unit: 'ns per stat', results: statStorm,
+      } : null,
+      bulk_io: opts.bulk ? {
+        mib: opts.bulkMib, chunk: '1 MiB', reps: opts.bulkReps, unit: 'MiB/s (write: writes + fsync; read: from the page cache)',
+        results: bulk,
+      } : null,
     } : null,
     targets: targets.map(({ show, ...t }) => t),
     targets_one_cpu: pinned ? pinned.map(({ show, ...t }) => t) : null,

@@ -7,23 +7,41 @@ import { createPlatformKey } from '../tls-psk/platform-key.js';
 // Only light modules are imported statically: the first worker is spawned before the rest of
 // the leader loads (see run()).
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-levels.js';
+import type { Manifest } from '../manifest/index.js';
+import type { FileCheckConfig } from '../libos/fs/trusted.js';
+import type { FirstProcess } from './run-request.js';
 
-const USAGE = `usage: gramine-ts run [--leader-log] [--log-level LEVEL] PROGRAM [ARGS...]
+const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
+       gramine-ts run [OPTIONS] [--manifest] FILE.manifest.toml [ARGS...]
+       gramine-ts sign [--no-progress] FILE.manifest.toml
 
+run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --leader-log        print every lifecycle event and IPC message the leader handles
-  --log-level LEVEL   worker log level: ${LOG_LEVELS.join(', ')} (default: error)
+  --log-level LEVEL   worker log level: ${LOG_LEVELS.join(', ')} (default: error, or the
+                      manifest's loader.log_level)
+  --manifest FILE     run as the manifest FILE says (no PROGRAM then; ARGS need
+                      loader.insecure__use_cmdline_argv = true). A first argument ending in
+                      .manifest.toml is a manifest too. Its signature FILE.sig is used when present,
+                      and required when it lists trusted files.
   --trace-syscalls FILE
                       development aid: run the app with every syscall trapped and append the
                       names of those it made to FILE
+sign: hash the manifest's trusted files and write FILE.sig with them and the measurement
 `;
 
-/** Until manifests arrive, every instance runs the built-in default, measured as no bytes. */
+/** Measured when there is no manifest file: the built-in default, as no bytes. */
 const NO_MANIFEST = new Uint8Array(0);
+
+const MANIFEST_SUFFIX = '.manifest.toml';
 
 interface RunOptions {
   leaderLog: boolean;
-  logLevel: LogLevel;
+  /** null: not given (the manifest's loader.log_level, else error) */
+  logLevel: LogLevel | null;
   traceFile: string | null;
+  /** The manifest file, as given; null: the built-in default for `program`. */
+  manifest: string | null;
+  /** Without a manifest: the program to run; with one: "". */
   program: string;
   args: string[];
 }
@@ -34,7 +52,7 @@ function usageError(msg: string): never {
 }
 
 function parseRun(argv: string[]): RunOptions {
-  const opts: RunOptions = { leaderLog: false, logLevel: 'error', traceFile: null, program: '', args: [] };
+  const opts: RunOptions = { leaderLog: false, logLevel: null, traceFile: null, manifest: null, program: '', args: [] };
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('--'); i++) {
     const a = argv[i]!;
@@ -50,10 +68,19 @@ function parseRun(argv: string[]): RunOptions {
       const f = argv[++i];
       if (!f) usageError('--trace-syscalls needs a file');
       opts.traceFile = path.resolve(f);
+    } else if (a === '--manifest' || a.startsWith('--manifest=')) {
+      const f = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!f) usageError('--manifest needs a file');
+      opts.manifest = f;
     } else usageError(`unknown option ${a}`);
   }
+  if (opts.manifest !== null) {
+    opts.args = argv.slice(i);
+    return opts;
+  }
   if (i >= argv.length) usageError('no program given');
-  opts.program = argv[i]!;
+  if (argv[i]!.endsWith(MANIFEST_SUFFIX)) opts.manifest = argv[i]!;
+  else opts.program = argv[i]!;
   opts.args = argv.slice(i + 1);
   return opts;
 }
@@ -62,7 +89,7 @@ function parseRun(argv: string[]): RunOptions {
 function findProgram(name: string, env: NodeJS.ProcessEnv): string {
   if (name.includes('/')) return name;
   for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const candidate = path.join(dir || '.', name);
+    const candidate = path.resolve(dir || '.', name);
     try {
       accessSync(candidate, fsConstants.X_OK);
       return candidate;
@@ -74,27 +101,77 @@ function findProgram(name: string, env: NodeJS.ProcessEnv): string {
   process.exit(127);
 }
 
+/** Manifest warnings are printed only at log levels that show warnings. */
+function showsWarnings(level: LogLevel): boolean {
+  return level === 'warn' || level === 'info' || level === 'debug' || level === 'trace';
+}
+
 async function run(argv: string[]): Promise<number> {
   const opts = parseRun(argv);
   const launched = launchedFirstWorker();
   const platformKey = launched?.platformKey ?? createPlatformKey();
   const firstWorker = launched?.worker ?? spawnWorkerProcess(platformKey);
-  const [{ Leader }, { createLogger }, { createInstanceSecrets }] = await Promise.all([
+  const [{ Leader }, { createLogger }, { createInstanceSecrets }, manifests, { runRequestFor }] = await Promise.all([
     import('../leader/leader.js'),
     import('../log.js'),
     import('../leader/instance-secrets.js'),
+    import('../manifest/index.js'),
+    import('./run-request.js'),
   ]);
-  const leader = new Leader(createInstanceSecrets(platformKey, NO_MANIFEST));
+
+  let manifest: Manifest;
+  let first: FirstProcess;
+  try {
+    if (opts.manifest !== null) {
+      manifest = manifests.loadManifest(opts.manifest);
+      manifest.signature = manifests.signatureForRun(manifest, opts.manifest);
+      first = runRequestFor(manifest, opts.args, process.env);
+    } else {
+      manifest = manifests.defaultManifest(findProgram(opts.program, process.env), [opts.program, ...opts.args]);
+      first = runRequestFor(manifest, [], process.env);
+    }
+  } catch (e) {
+    if (!(e instanceof manifests.ManifestError || e instanceof manifests.SignatureError)) throw e;
+    firstWorker.kill();
+    process.stderr.write(`gramine-ts: ${e.message}\n`);
+    return 2;
+  }
+  const logLevel = opts.logLevel ?? manifests.workerLogLevel(manifest.logLevel);
+  const warn = showsWarnings(logLevel);
+  if (warn) for (const w of manifest.warnings) process.stderr.write(`gramine-ts: warning: ${w}\n`);
+
+  // The measurement's manifest part: the manifest's bytes and, when it is signed, the signed
+  // trusted files (measuredManifestBytes); nothing for the built-in default.
+  const signature = manifest.signature ?? null;
+  const measured = manifest.sourcePath === null ? NO_MANIFEST : manifests.measuredManifestBytes(manifest.sourceBytes, signature);
+  const secrets = createInstanceSecrets(platformKey, measured);
+  if (signature !== null && warn) {
+    void secrets.expectedMeasurement.then((m) => {
+      const hex = Buffer.from(m).toString('hex');
+      if (hex !== signature.measurement) {
+        process.stderr.write(
+          `gramine-ts: warning: ${signature.file}: signed for measurement ${signature.measurement}, ` +
+            `but this gramine-ts measures it as ${hex} (signed by another build? run \`gramine-ts sign ${opts.manifest}\`)\n`,
+        );
+      }
+    }, () => {});
+  }
+  // what the workers check opened files against; the built-in manifest checks nothing (and a
+  // bare run does not load the checks)
+  let fileChecks: FileCheckConfig | null = null;
+  if (opts.manifest !== null) {
+    const { fileCheckConfig } = await import('../libos/fs/trusted.js');
+    const cfg = fileCheckConfig(manifest, signature);
+    fileChecks = cfg.enabled ? cfg : null;
+  }
+  const leader = new Leader(secrets);
   leader.adoptFirstWorker(firstWorker);
   if (opts.leaderLog) leader.setLogger(createLogger('leader', 'info'));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return leader.run({
-    filename: findProgram(opts.program, process.env),
-    argv: [opts.program, ...opts.args],
-    env,
-    cwd: process.cwd(),
-    logLevel: opts.logLevel,
+    ...first,
+    manifest,
+    fileChecks,
+    logLevel,
     traceFile: opts.traceFile,
   });
 }
@@ -104,6 +181,10 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'run':
       process.exit(await run(rest));
+    case 'sign': {
+      const { signCommand } = await import('./sign.js');
+      process.exit(await signCommand(rest));
+    }
     case undefined:
     case '-h':
     case '--help':

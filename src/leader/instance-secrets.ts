@@ -9,6 +9,8 @@ export interface InstanceSecrets {
   platformKey: Uint8Array;
   psk: Buffer;
   expectedMeasurement: Promise<Uint8Array>;
+  /** the manifest bytes measured (workers are sent them to measure with their code) */
+  manifest: Uint8Array;
 }
 
 /** What the code and manifest of this instance measure to, as every worker must report. */
@@ -17,5 +19,5 @@ export function expectedMeasurement(manifest: Uint8Array): Promise<Uint8Array> {
 }
 
 export function createInstanceSecrets(platformKey: Uint8Array, manifest: Uint8Array): InstanceSecrets {
-  return { platformKey, psk: createInstancePsk(), expectedMeasurement: expectedMeasurement(manifest) };
+  return { platformKey, psk: createInstancePsk(), expectedMeasurement: expectedMeasurement(manifest), manifest };
 }

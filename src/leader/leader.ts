@@ -6,12 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
+import type { Manifest } from '../manifest/index.js';
+import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
+import { InstanceScratch, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 
 export interface RunRequest {
@@ -21,6 +24,13 @@ export interface RunRequest {
   cwd: string;
   logLevel: string;
   traceFile: string | null;
+  /** The instance's manifest (with its checked signature attached, if any: Manifest.signature). */
+  manifest: Manifest;
+  /** what the workers check each opened file against (null: every file is let through) */
+  fileChecks?: FileCheckConfig | null;
+  /** The first process's ids (loader.uid / loader.gid; the caller's for the built-in manifest). */
+  uid: number;
+  gid: number;
 }
 
 /** The exit status of `gramine-ts run`: the first process's, signal deaths as 128+N. */
@@ -74,6 +84,9 @@ export class Leader {
   private log: Logger | null = null;
   private finish: ((status: ExitStatus, why: string) => void) | null = null;
   private request: RunRequest | null = null;
+  /** what every worker is told first: the instance's file-system view */
+  private instanceConfig: Msg<'instance-config'> | null = null;
+  private scratch: InstanceScratch | null = null;
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -82,6 +95,8 @@ export class Leader {
         // attestation failures are always reported, --leader-log or not
         process.stderr.write(`gramine-ts: worker ${w.pid} refused: ${reason}\n`);
         this.log?.error(`worker ${w.pid} refused and killed: ${reason}`);
+        // without its first worker the instance cannot start (a later one is replaced)
+        if (w === this.firstWorker && w.vpid === null) this.finish?.(1, 'the first worker was refused');
       },
       protocolError: (w, err) => {
         this.log?.error(`${this.name(w)}: malformed message, worker dropped: ${err.message}`);
@@ -109,6 +124,11 @@ export class Leader {
   run(req: RunRequest): Promise<ExitStatus> {
     if (!this.firstWorker) this.adoptFirstWorker();
     this.request = req;
+    this.scratch = new InstanceScratch();
+    this.instanceConfig = {
+      type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch), scratchPath: this.scratch.path,
+      logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
+    };
     return new Promise((resolve) => {
       let done = false;
       this.finish = (status, why) => {
@@ -165,6 +185,11 @@ export class Leader {
         return this.onStandbyTaken(w, m);
       case 'group-children':
         return this.send(w, { type: 'group-children-reply', v: 1, reqId: m.reqId, hostPids: this.table.groupChildren(m.parent, m.pgid) });
+      case 'host-pid':
+        if (this.table.get(m.vpid)?.worker === w) this.table.learnHostPid(m.vpid, m.hostPid);
+        return;
+      case 'process-list':
+        return this.onProcessList(w, m);
       case 'kill-request':
         return this.onKill(w, m);
       case 'pgrp-request':
@@ -177,6 +202,7 @@ export class Leader {
   }
 
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
+    if (w.booting && this.instanceConfig) this.send(w, this.instanceConfig);
     w.prepared = { stubFd: m.stubFd, lifelineFd: m.lifelineFd };
     if (w === this.firstWorker && w.vpid === null && this.request) {
       this.pool.booted(w);
@@ -184,13 +210,13 @@ export class Leader {
       w.vpid = FIRST_VPID;
       this.table.allocatePid();
       this.table.add({
-        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: process.getuid?.() ?? 0, hostPid: null, worker: w,
+        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, hostPid: null, worker: w,
         state: 'running',
       });
       this.send(w, {
         type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
-        uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: supplementaryGroups(),
+        uid: req.uid, gid: req.gid, groups: supplementaryGroups(),
         umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
         logLevel: req.logLevel, traceFile: req.traceFile, cpu: cpuFor(FIRST_VPID),
       });
@@ -357,6 +383,13 @@ export class Leader {
     if (ackId === null) done();
   }
 
+  /** The running processes whose host pid is known (a child forked a moment ago may not be yet), for /proc. */
+  private onProcessList(w: WorkerHandle, m: Msg<'process-list'>): void {
+    const processes = this.table.running().flatMap((e) =>
+      e.hostPid === null ? [] : [{ vpid: e.vpid, hostPid: e.hostPid, ppid: e.ppid, pgid: e.pgid, sid: e.sid }]);
+    this.send(w, { type: 'process-list-reply', v: 1, reqId: m.reqId, processes });
+  }
+
   private onApplied(ackId: number, w: WorkerHandle): void {
     const p = this.pendingAcks.get(ackId);
     if (!p) return;
@@ -395,5 +428,6 @@ export class Leader {
       if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);
     }
     this.pool.killAll();
+    this.scratch?.dispose();
   }
 }

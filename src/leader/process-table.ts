@@ -65,6 +65,14 @@ export class ProcessTable {
     this.byHostPid.set(hostPid, vpid);
   }
 
+  /** A running process whose host pid was not known (the first process) runs as `hostPid`. */
+  learnHostPid(vpid: number, hostPid: number): void {
+    const e = this.byVpid.get(vpid);
+    if (!e || e.state !== 'running' || e.hostPid !== null || hostPid <= 0) return;
+    e.hostPid = hostPid;
+    this.byHostPid.set(hostPid, vpid);
+  }
+
   /** Drop a process: reaped, or never forked. */
   remove(vpid: number): void {
     const e = this.byVpid.get(vpid);

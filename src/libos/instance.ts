@@ -15,6 +15,15 @@ export interface ForkedChild {
 
 export type PgrpOp = 'setpgid' | 'setsid' | 'getpgid' | 'getsid';
 
+/** A running process of the instance, for /proc. */
+export interface ProcessInfo {
+  vpid: number;
+  hostPid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+}
+
 export interface InstanceServices {
   /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
   pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
@@ -27,6 +36,8 @@ export interface InstanceServices {
   fork(proc: LibosProcess): Promise<ForkedChild>;
   /** Translate a vpid to its host pid (or back); 0 when there is no such process. */
   lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number>;
+  /** The running processes of the instance whose host pid is known (a just-forked child may not be). */
+  processList(proc: LibosProcess): Promise<ProcessInfo[]>;
   /** The host pids of the children of `proc` in process group `pgid`. */
   groupChildren(proc: LibosProcess, pgid: number): Promise<number[]>;
   /** `proc`, a forked child, has said it runs (as host process `proc.app.hostPid`). */

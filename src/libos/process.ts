@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { ExecPlan } from './exec.js';
 import type { InstanceServices } from './instance.js';
 import { AppMemory } from './memory.js';
-import { host, hostFdPath } from '../pal/host.js';
+import { host } from '../pal/host.js';
+import type { Vfs } from './fs/vfs.js';
 import { Errno, SyscallError } from './errno.js';
 import { SignalQueue } from './signals.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
@@ -76,11 +77,21 @@ export class LibosProcess {
     this.cwdFd = fd;
   }
 
-  /** The working directory's path (a byte string); ENOENT once it has been removed. */
+  /** the process's root (chroot): an instance path */
+  rootPath = '/';
+  /** the program being run, as an instance path (/proc/self/exe) */
+  exePath = '';
+
+  /**
+   * The working directory's instance path (a byte string), as getcwd says it: ENOENT once it has
+   * been removed, "(unreachable)" before it when it is outside the process's root.
+   */
   cwdPath(): string {
-    const path = hostFdPath(this.cwdFd);
-    if (path.endsWith(' (deleted)')) throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
-    return path;
+    const path = this.vfs.virtualPathOfHostFd(this.cwdFd);
+    if (path === null || path.endsWith(' (deleted)')) throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
+    if (this.rootPath === '/') return path;
+    if (path === this.rootPath) return '/';
+    return path.startsWith(`${this.rootPath}/`) ? path.slice(this.rootPath.length) : `(unreachable)${path}`;
   }
 
   /** a pidfd of the parent's host process, until it has exited (then the parent is vpid 1) */
@@ -135,6 +146,7 @@ export class LibosProcess {
     cwdFd: number,
     readonly log: Logger,
     readonly instance: InstanceServices,
+    readonly vfs: Vfs,
   ) {
     this.mem = new AppMemory(app);
     this.signals = new SignalQueue(() => app.kill(DOORBELL_SIGNAL));

@@ -4,3 +4,7 @@ export {
   workerLogLevel, type AllowedFile, type EnvSetting, type FileCheckPolicy, type Manifest, type ManifestLogLevel,
   type Mount, type TrustedFile,
 } from './schema.js';
+export {
+  loadSignature, measuredManifestBytes, needsSignature, parseSignature, sha256Hex, signatureForRun, signaturePath,
+  SignatureError, SIGNATURE_FORMAT, uriHostPath, type Signature, type SignedFile,
+} from './signature.js';

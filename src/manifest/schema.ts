@@ -1,6 +1,7 @@
 // The manifest keys gramine-ts understands (Gramine's syntax, Documentation/manifest-syntax.rst),
 // the kind of value each takes, and the typed data a manifest becomes. load.ts does the checking.
 import type { LogLevel } from '../log-levels.js';
+import type { Signature } from './signature.js';
 
 export const MANIFEST_LOG_LEVELS = ['none', 'error', 'warning', 'debug', 'trace', 'all'] as const;
 export type ManifestLogLevel = (typeof MANIFEST_LOG_LEVELS)[number];
@@ -75,6 +76,11 @@ export interface Manifest {
   sourcePath: string | null;
   /** The manifest exactly as read (what the instance's measurement covers); empty if built in. */
   sourceBytes: Uint8Array;
+  /**
+   * Its signature file (MANIFEST.sig), checked against `sourceBytes`, when `gramine-ts run` has
+   * loaded one (signatureForRun); the loaders leave it out. fileCheckConfig reads it.
+   */
+  signature?: Signature | null;
 }
 
 /** What each kind of value becomes once checked. */

@@ -7,7 +7,8 @@ const HOST_NR = {
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
-  faccessat2: 439, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, pwrite64: 18, mknodat: 259,
+  fsopen: 430, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
 } as const;
 
 const sys = addon.syscall;
@@ -18,6 +19,28 @@ export const host = {
   openat: (dirfd: number, path: string, flags: number, mode: number) =>
     sys(HOST_NR.openat, dirfd, path, flags, mode),
   close: (fd: number) => sys(HOST_NR.close, fd),
+  /** openat2 with `resolve` flags (RESOLVE_*): the kernel confines the walk as told */
+  openat2: (dirfd: number, path: string, flags: number, mode: number, resolve: number) => {
+    const how = Buffer.alloc(24);
+    how.writeBigUInt64LE(BigInt(flags), 0);
+    how.writeBigUInt64LE(BigInt(mode), 8);
+    how.writeBigUInt64LE(BigInt(resolve), 16);
+    return sys(HOST_NR.openat2, dirfd, path, how, how.length);
+  },
+  getdents64: (fd: number, buf: Uint8Array) => sys(HOST_NR.getdents64, fd, buf, buf.byteLength),
+  memfdCreate: (name: string, flags: number) => sys(HOST_NR.memfd_create, name, flags),
+  pwrite: (fd: number, buf: Uint8Array, offset: number) =>
+    sys(HOST_NR.pwrite64, fd, buf, buf.byteLength, offset),
+  mknodat: (dirfd: number, path: string, mode: number, dev: number) => sys(HOST_NR.mknodat, dirfd, path, mode, dev),
+  /** A new, detached tmpfs (no mount point anywhere): an O_PATH fd of its root, or -errno. */
+  detachedTmpfs: () => {
+    const fs = sys(HOST_NR.fsopen, 'tmpfs', 1 /* FSOPEN_CLOEXEC */);
+    if (fs < 0) return fs;
+    const r = sys(HOST_NR.fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, null, null, 0);
+    const mnt = r < 0 ? r : sys(HOST_NR.fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
+    sys(HOST_NR.close, fs);
+    return mnt;
+  },
   dupCloexec: (fd: number) => sys(HOST_NR.fcntl, fd, 1030 /* F_DUPFD_CLOEXEC */, 0),
   read: (fd: number, buf: Uint8Array) => sys(HOST_NR.read, fd, buf, buf.byteLength),
   pread: (fd: number, buf: Uint8Array, offset: number) =>
@@ -86,6 +109,9 @@ export const host = {
     sys(follow ? HOST_NR.getxattr : HOST_NR.lgetxattr, path, name, buf, buf.byteLength),
   listxattr: (path: string, buf: Uint8Array, follow: boolean) =>
     sys(follow ? HOST_NR.listxattr : HOST_NR.llistxattr, path, buf, buf.byteLength),
+  // --- trusted files (src/libos/fs/trusted.ts)
+  /** fcntl(F_ADD_SEALS) on a memfd made with MFD_ALLOW_SEALING. */
+  addSeals: (fd: number, seals: number) => sys(HOST_NR.fcntl, fd, 1033 /* F_ADD_SEALS */, seals),
 };
 
 export type HostCalls = typeof host;

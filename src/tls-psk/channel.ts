@@ -1,6 +1,7 @@
 // The attested, encrypted leader<->worker channel over one host socket:
 //
 //   leader -> worker   CHALLENGE  32-byte nonce
+//   leader -> worker   MANIFEST   the manifest bytes the instance is measured with (may be empty)
 //   worker -> leader   REPORT     128-byte report (measurement, X25519 key + nonce, MAC)
 //   leader -> worker   PROVISION  the instance PSK sealed to the worker's key
 //   then TLS 1.3 with that PSK (leader = server, worker = client) on the same socket.
@@ -13,6 +14,8 @@ import { leaderChallenge, leaderProvision, workerReceive, workerRespond } from '
 import { acceptTlsPsk, connectTlsPsk } from './tls.js';
 
 const MAX_FRAME = 4096;
+/** a manifest (with its signed file list) may be long */
+const MAX_MANIFEST_FRAME = 16 << 20;
 
 export class AttestationRefused extends Error {}
 
@@ -49,10 +52,10 @@ function readExactly(socket: Socket, n: number): Promise<Buffer> {
   });
 }
 
-async function readFrame(socket: Socket): Promise<Buffer> {
+async function readFrame(socket: Socket, max = MAX_FRAME): Promise<Buffer> {
   const len = (await readExactly(socket, 4)).readUInt32BE(0);
-  if (len > MAX_FRAME) throw new AttestationRefused(`attestation frame of ${len} bytes`);
-  return readExactly(socket, len);
+  if (len > max) throw new AttestationRefused(`attestation frame of ${len} bytes`);
+  return len === 0 ? Buffer.alloc(0) : readExactly(socket, len);
 }
 
 export interface LeaderSide {
@@ -60,6 +63,8 @@ export interface LeaderSide {
   psk: Buffer;
   /** may still be being computed: the challenge goes out first */
   expectedMeasurement: Uint8Array | Promise<Uint8Array>;
+  /** the manifest bytes the measurement covers: the worker measures them with its code */
+  manifest: Uint8Array;
   identity: string;
 }
 
@@ -67,6 +72,7 @@ export interface LeaderSide {
 export async function leaderSecureChannel(socket: Socket, side: LeaderSide): Promise<TLSSocket> {
   const nonce = leaderChallenge();
   writeFrame(socket, nonce);
+  writeFrame(socket, side.manifest);
   const report = await readFrame(socket);
   const result = leaderProvision(side.platformKey, await side.expectedMeasurement, nonce, report, side.psk);
   if (!result.ok) throw new AttestationRefused(`${result.code}: ${result.reason}`);
@@ -76,14 +82,16 @@ export async function leaderSecureChannel(socket: Socket, side: LeaderSide): Pro
 
 export interface WorkerSide {
   platformKey: Uint8Array;
-  measurement: Uint8Array;
+  /** the worker's measurement of its code with the manifest the leader runs */
+  measure: (manifest: Uint8Array) => Promise<Uint8Array>;
   identity: string;
 }
 
 /** Worker: answer the challenge with a report, open the PSK, connect with TLS. */
 export async function workerSecureChannel(socket: Socket, side: WorkerSide): Promise<TLSSocket> {
   const nonce = await readFrame(socket);
-  const { report, workerSecret } = workerRespond(side.platformKey, side.measurement, nonce);
+  const manifest = await readFrame(socket, MAX_MANIFEST_FRAME);
+  const { report, workerSecret } = workerRespond(side.platformKey, await side.measure(manifest), nonce);
   writeFrame(socket, report);
   const psk = workerReceive(workerSecret, nonce, await readFrame(socket));
   return connectTlsPsk(socket, psk, side.identity);

@@ -8,11 +8,14 @@ import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { O_CLOEXEC, O_PATH } from '../libos/sys/fs.js';
-import type { ForkedChild, InstanceServices, KillTarget, PgrpOp } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 
-type Reply = Extract<Message, { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' }>;
+type Reply = Extract<
+  Message,
+  { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' }
+>;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
 
 
@@ -80,6 +83,8 @@ export class LeaderClient {
    */
   begin(proc: LibosProcess): void {
     this.current = proc;
+    // the first process: the leader learns its host pid here (a forked child's comes with its fork)
+    if (proc.app.hostPid > 0) this.toLeader({ type: 'host-pid', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid });
   }
 
   /** The current process is gone: its unused standbys go back (the leader frees their workers). */
@@ -130,6 +135,7 @@ export class LeaderClient {
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),
       lookupPid: (proc, direction, id) => this.lookupPid(proc, direction, id),
       groupChildren: (proc, pgid) => this.groupChildren(proc, pgid),
+      processList: () => this.processList(),
       // before any request of the child: the leader must know it runs (setpgid, kill...)
       running: (proc) => this.toLeader({ type: 'standby-taken', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid }),
       childReaped: (proc, vpid) => {
@@ -152,7 +158,7 @@ export class LeaderClient {
     const cwdFd = host.dupCloexec(proc.cwdDirFd);
     const sent = cwdFd < 0 ? cwdFd : sendCheckpoint(child, {
       vpid: child.vpid, ppid: proc.id.vpid, pgid: proc.id.pgid, sid: proc.id.sid, parentHostPid: proc.app.hostPid,
-      umask: proc.umask, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
+      umask: proc.umask, rootPath: proc.rootPath, exePath: proc.exePath, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
       nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
       reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
     }, cwdFd);
@@ -180,6 +186,12 @@ export class LeaderClient {
       type: 'group-children', v: 1, reqId, parent: proc.id.vpid, pgid: pgid === 0 ? proc.id.pgid : pgid,
     }));
     return r.hostPids;
+  }
+
+  /** The running processes of the instance, as the leader knows them (for /proc). */
+  private async processList(): Promise<ProcessInfo[]> {
+    const r = await this.request<'process-list-reply'>((reqId) => ({ type: 'process-list', v: 1, reqId }));
+    return r.processes;
   }
 
   private async kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void> {

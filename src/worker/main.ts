@@ -10,18 +10,16 @@ import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 const LEADER_FD = 3;
 const PLATFORM_KEY_FD = 4;
-/** Until manifests arrive, every instance runs the built-in default, measured as no bytes. */
-const NO_MANIFEST = new Uint8Array(0);
 
 /** Attest to the leader and open the TLS-PSK channel on the leader's socket. */
 async function connectToLeader(): Promise<TLSSocket> {
   const platformKey = readPlatformKeyFromFd(PLATFORM_KEY_FD);
   const socket = new net.Socket({ fd: LEADER_FD, readable: true, writable: true });
   socket.pause();
-  // the files are read while the crypto code loads
-  const measurement = measureWorkerCode({ stubPath: STUB_PATH, distDir: DIST_DIR, manifest: NO_MANIFEST });
   const { workerSecureChannel } = await import('../tls-psk/channel.js');
-  return workerSecureChannel(socket, { platformKey, measurement: await measurement, identity: 'gramine-ts worker' });
+  // the code and the manifest the leader runs it with (sent with the challenge) are measured together
+  const measure = (manifest: Uint8Array) => measureWorkerCode({ stubPath: STUB_PATH, distDir: DIST_DIR, manifest });
+  return workerSecureChannel(socket, { platformKey, measure, identity: 'gramine-ts worker' });
 }
 
 async function main(): Promise<void> {

@@ -6,9 +6,12 @@ import { fromByteString, host, toByteString } from '../pal/host.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
-import { check, SyscallError } from '../libos/errno.js';
+import { Errno, SyscallError } from '../libos/errno.js';
 import { planExec } from '../libos/exec.js';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../libos/sys/fs.js';
+import { openDirectory } from '../libos/fs/ops.js';
+import type { Vfs } from '../libos/fs/vfs.js';
+import type { WalkContext } from '../libos/fs/walk.js';
+import { openForExec } from '../libos/sys/proc.js';
 import { LibosProcess } from '../libos/process.js';
 import type { StandbyChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
@@ -33,18 +36,20 @@ async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
 }
 
 /** The first process: plan the exec, spawn the stub, report how it ended. */
-export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): Promise<void> {
+export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, vfs: Vfs): Promise<void> {
   const log = createLogger(`vm${msg.vpid}`, logLevel(msg.logLevel));
   const conn = leader.conn;
   let plan;
   let cwdFd = -1;
   try {
-    // paths are byte strings in the LibOS; what the user typed is UTF-8
-    cwdFd = check(host.openat(-100, toByteString(msg.cwd), O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `cwd ${msg.cwd}`);
-    const dirfd = cwdFd;
-    plan = planExec(toByteString(msg.filename), msg.argv.map(toByteString), (p) =>
-      check(host.openat(dirfd, p, O_CLOEXEC, 0), `exec ${fromByteString(p)}`),
-    );
+    // paths are byte strings in the LibOS; what the user typed is UTF-8; both are instance paths
+    const cwd = toByteString(msg.cwd);
+    const start: WalkContext = {
+      vfs, rootPath: '/', cwdPath: () => cwd,
+      hostFdFor: (fd) => { throw new SyscallError(Errno.EBADF, `fd ${fd} before the process runs`); },
+    };
+    cwdFd = openDirectory(start, cwd);
+    plan = planExec(toByteString(msg.filename), msg.argv.map(toByteString), (p) => openForExec(start, p));
   } catch (e) {
     if (cwdFd >= 0) host.close(cwdFd);
     const errno = e instanceof SyscallError ? e.errno : 5;
@@ -52,13 +57,15 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): 
     return;
   }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
-  const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: msg.cwd });
+  // the app's host cwd is never used: every path it names goes through the LibOS
+  const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: '/' });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, groups: msg.groups },
-    app, cwdFd, log, leader.servicesFor(msg.traceFile),
+    app, cwdFd, log, leader.servicesFor(msg.traceFile), vfs,
   );
   proc.pendingExec = plan;
+  proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
   proc.umask = msg.umask;
   const serving = serve(proc, leader);
@@ -73,7 +80,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient): 
  * A standby for the next child of a process: once the parent has forked (its checkpoint is in
  * the channel this worker made), serve the child.
  */
-export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild): Promise<void> {
+export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild, vfs: Vfs): Promise<void> {
   const child = await standby.adopted;
   if (!child) {
     leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid, ran: false });
@@ -84,8 +91,10 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   const proc = new LibosProcess(
     { vpid: cp.vpid, ppid: cp.ppid, pgid: cp.pgid, sid: cp.sid },
     { uid: cp.uid, euid: cp.uid, suid: cp.uid, gid: cp.gid, egid: cp.gid, sgid: cp.gid, groups: cp.groups },
-    AppProcess.adopt(child.channelFd, child.lifelineFd), child.cwdFd, log, leader.servicesFor(cp.traceFile),
+    AppProcess.adopt(child.channelFd, child.lifelineFd), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
   );
+  proc.rootPath = cp.rootPath;
+  proc.exePath = cp.exePath;
   proc.watchParent(cp.parentHostPid);
   proc.umask = cp.umask;
   proc.reservedFdBase = cp.reservedFdBase;

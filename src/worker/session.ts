@@ -9,6 +9,9 @@ import type { Message } from '../ipc/protocol/messages.js';
 import { LeaderClient } from './leader-client.js';
 import { runFirstProcess, runForkedProcess } from './run-process.js';
 import { StandbyChild } from './standby.js';
+import { Vfs } from '../libos/fs/vfs.js';
+import { createLogger } from '../log.js';
+import { isLogLevel } from '../log-levels.js';
 
 function fail(e: unknown): never {
   process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.stack : String(e)}\n`);
@@ -23,6 +26,8 @@ export function runSession(socket: TLSSocket): void {
   if (host.dieWithParent(constants.signals.SIGKILL, process.ppid) < 0) process.exit(1);
   let busy = false;
   let leader: LeaderClient;
+  /** the instance's file-system view: the leader sends it before any process */
+  let vfs: Vfs | null = null;
   /** the child this worker can stand by for, made while it is free */
   let prepared: StandbyChild | null = null;
   /** the child it stands by for, until the parent forks */
@@ -42,19 +47,26 @@ export function runSession(socket: TLSSocket): void {
   const conn = new MessageConnection(socket, {
     message(msg: Message) {
       switch (msg.type) {
+        case 'instance-config':
+          if (vfs) break;
+          vfs = new Vfs({
+            mounts: msg.mounts, scratchPath: msg.scratchPath,
+            fileChecks: msg.fileChecks,
+          }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error'));
+          return;
         case 'start-process':
-          if (busy) break;
+          if (busy || !vfs) break;
           prepared?.discard();
           prepared = null;
           // the first process: when it ends, so does the instance
-          return run(runFirstProcess(msg, leader));
+          return run(runFirstProcess(msg, leader, vfs));
         case 'standby-assign': {
-          if (busy || !prepared) break;
+          if (busy || !prepared || !vfs) break;
           const mine = prepared;
           prepared = null;
           mine.assign(msg);
           standby = mine;
-          return run(runForkedProcess(msg, leader, mine).finally(() => {
+          return run(runForkedProcess(msg, leader, mine, vfs).finally(() => {
             if (standby === mine) standby = null;
           }));
         }
@@ -67,6 +79,7 @@ export function runSession(socket: TLSSocket): void {
         case 'pgrp-reply':
         case 'pid-lookup-reply':
         case 'group-children-reply':
+        case 'process-list-reply':
           return leader.onReply(msg);
         case 'signal':
           return leader.deliver(msg);

@@ -14,7 +14,7 @@ import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../h
  */
 const UNTRACEABLE = new Set(['rt_sigreturn', 'exit']);
 
-/** The invocations of syscalls.test.ts and process.test.ts ('DIR': a fresh scratch directory). */
+/** The invocations of syscalls.test.ts, process.test.ts and fs.test.ts ('DIR': a fresh scratch directory). */
 const RUNS: string[][] = [
   ['getpid'],
   ['efault', 'DIR'],
@@ -36,6 +36,12 @@ const RUNS: string[][] = [
   ['sigsuspend'],
   ['pgrp'],
   ['timers'],
+  ['fs/fs_open', 'DIR'],
+  ['fs/fs_rw', 'DIR'],
+  ['fs/fs_meta', 'DIR'],
+  ['fs/fs_dirs', 'DIR'],
+  ['fs/fs_links', 'DIR'],
+  ['fs/fs_mmap_copy', 'DIR'],
 ];
 
 describe('syscall coverage of the test programs', () => {

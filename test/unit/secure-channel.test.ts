@@ -28,6 +28,9 @@ async function socketPair(): Promise<[net.Socket, net.Socket]> {
 }
 
 const measurement = new Uint8Array(32).fill(7);
+const manifest = new TextEncoder().encode('libos.entrypoint = "/bin/true"\n');
+/** what the worker was given to measure with its code */
+let measuredManifest: Uint8Array | null = null;
 
 async function attempt(workerKey: Uint8Array, workerMeasurement: Uint8Array) {
   const [leaderSock, workerSock] = await socketPair();
@@ -36,10 +39,15 @@ async function attempt(workerKey: Uint8Array, workerMeasurement: Uint8Array) {
   const platformKey = createPlatformKey();
   const psk = createInstancePsk();
   const leader = leaderSecureChannel(leaderSock, {
-    platformKey, psk, expectedMeasurement: Promise.resolve(measurement), identity: 'w',
+    platformKey, psk, expectedMeasurement: Promise.resolve(measurement), manifest, identity: 'w',
   });
   const worker = workerSecureChannel(workerSock, {
-    platformKey: workerKey === SAME ? platformKey : workerKey, measurement: workerMeasurement, identity: 'w',
+    platformKey: workerKey === SAME ? platformKey : workerKey,
+    measure: async (m) => {
+      measuredManifest = m;
+      return workerMeasurement;
+    },
+    identity: 'w',
   });
   return { leader, worker, cleanup: () => (leaderSock.destroy(), workerSock.destroy()) };
 }
@@ -53,6 +61,8 @@ describe('attested leader/worker channel', () => {
     w.write('hello leader');
     expect(await got).toBe('hello leader');
     expect(l.getProtocol()).toBe('TLSv1.3');
+    // the worker measured its code with exactly the manifest the leader runs
+    expect(Buffer.from(measuredManifest!).equals(Buffer.from(manifest))).toBe(true);
     l.destroy();
     w.destroy();
     cleanup();

@@ -15,6 +15,26 @@ const schemas = {
    * made the channel and lifeline of the child it may stand by for: their app ends are these fds.
    */
   'worker-ready': object({ type: t.literal('worker-ready'), v, workerPid: t.int, stubFd: t.int, lifelineFd: t.int }),
+  /**
+   * leader -> worker, once before anything else: the instance's file-system view (the mounts the
+   * manifest describes, the scratch tmpfs, the file checks), the same for every process
+   */
+  'instance-config': object({
+    type: t.literal('instance-config'), v,
+    mounts: t.array(object({
+      type: t.oneOf(['chroot', 'tmpfs', 'proc', 'dev', 'sys'] as const), path: t.str,
+      /** chroot: the host directory; tmpfs: the directory in the scratch tmpfs */
+      source: t.str, readOnly: t.bool,
+    })),
+    scratchPath: t.str,
+    /** the workers' log level (for what the file checks log) */
+    logLevel: t.str,
+    /** what each opened file is checked against (FileCheckConfig), or null: no checks */
+    fileChecks: t.nullable(object({
+      enabled: t.bool, policy: t.oneOf(['strict', 'allow_all_but_log'] as const),
+      trusted: t.array(object({ path: t.str, sha256: t.str, size: t.nullable(t.int) })), allowed: t.array(t.str),
+    })),
+  }),
   /** leader -> worker: become the first process of the instance */
   'start-process': object({
     type: t.literal('start-process'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
@@ -76,6 +96,18 @@ const schemas = {
   'group-children': object({ type: t.literal('group-children'), v, reqId: t.int, parent: t.int, pgid: t.int }),
   'group-children-reply': object({
     type: t.literal('group-children-reply'), v, reqId: t.int, hostPids: t.array(t.int),
+  }),
+  /**
+   * worker -> leader: its process runs as host process `hostPid` (the first process: a forked
+   * child's host pid comes with `forked` or `standby-taken`)
+   */
+  'host-pid': object({ type: t.literal('host-pid'), v, vpid: t.int, hostPid: t.int }),
+  /** worker -> leader: the running processes of the instance (for /proc) */
+  'process-list': object({ type: t.literal('process-list'), v, reqId: t.int }),
+  /** leader -> worker: each running process whose host pid is known */
+  'process-list-reply': object({
+    type: t.literal('process-list-reply'), v, reqId: t.int,
+    processes: t.array(object({ vpid: t.int, hostPid: t.int, ppid: t.int, pgid: t.int, sid: t.int })),
   }),
   /** worker -> leader: `sender` sends `sig` (0: existence check) to a pid, a group, or all */
   'kill-request': object({

@@ -1,94 +1,141 @@
 // File-system system calls: paths, metadata, directories (the `sys_file.go` of this LibOS).
+// Every path goes through the VFS walk (fs/walk.ts); the host then works on what it found.
 import { fileType, host, S_IFDIR } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { PATH_MAX } from '../memory.js';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, pathOnly, withHostPath, type HostPath,
-} from '../fs/path.js';
+  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, resolve, type HostLocation,
+  type Location, type WalkOptions,
+} from '../fs/walk.js';
+import {
+  atLocation, checkWritable, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, onLocation,
+} from '../fs/host-fs.js';
+import { accessLocation, andThen, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
+import { openPseudo } from '../fs/pseudo/open.js';
+import type { Awaitable } from '../fs/pseudo/node.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { NewFd, SyscallHandler } from './types.js';
 
-export const O_CREAT = 0o100;
-export const O_DIRECTORY = 0o200000;
-export const O_CLOEXEC = 0o2000000;
-export const O_PATH = 0o10000000;
-const O_TMPFILE_BIT = 0o20000000;
-const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
+export { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH } from '../fs/host-fs.js';
+import { O_CLOEXEC } from '../fs/host-fs.js';
 
-const STAT_SIZE = 144;
-const STATX_SIZE = 256;
+const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFIFO = 0o010000;
 
 function path(proc: LibosProcess, a: SyscallArgs, i: number): string {
   return proc.mem.readCString(a.ptr(i));
 }
 
-/** Run a host call on the resolved path and return its (checked) result. */
-function onPath(
-  proc: LibosProcess, dirfd: number, p: string, what: string, fn: (hp: HostPath) => number, flags = 0,
-): number {
-  return withHostPath(proc, dirfd, p, (hp) => check(fn(hp), `${what} ${p}`), flags);
+/** Walk (dirfd, path) and do `fn` with what it names. */
+function at<R>(proc: LibosProcess, dirfd: number, p: string, opts: WalkOptions, fn: (loc: Location) => Awaitable<R>): Awaitable<R> {
+  return andThen(resolve(proc, dirfd, p, opts), fn);
 }
 
-function openAt(proc: LibosProcess, dirfd: number, p: string, flags: number, mode: number): NewFd {
-  const creates = (flags & O_CREAT) !== 0 || (flags & O_TMPFILE_BIT) !== 0;
-  const effMode = creates ? mode & ~proc.umask & 0o7777 : 0;
-  const hostFd = onPath(proc, dirfd, p, 'open', (hp) =>
-    host.openat(hp.dirfd, hp.path, flags | O_CLOEXEC, effMode),
-  );
-  return { kind: 'fd', hostFd, cloexec: (flags & O_CLOEXEC) !== 0 };
+/** A change to the tree: only host mounts take one; pseudo trees refuse it. */
+function change(loc: Location, what: string, fn: (loc: HostLocation) => number): number {
+  if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EACCES : Errno.ENOENT, `${what} ${loc.vpath}`);
+  return fn(loc);
+}
+
+function openAt(proc: LibosProcess, dirfd: number, p: string, flags: number, mode: number): Awaitable<NewFd> {
+  const follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
+  return at(proc, dirfd, p, { follow }, (loc) =>
+    andThen(openLocation(proc, loc, flags, mode), (hostFd) => ({ kind: 'fd' as const, hostFd, cloexec: (flags & O_CLOEXEC) !== 0 })));
 }
 
 const sys_open: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), a.uint(2));
-const sys_openat: SyscallHandler = (proc, a) =>
-  openAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.uint(3));
-const sys_creat: SyscallHandler = (proc, a) =>
-  openAt(proc, AT_FDCWD, path(proc, a, 0), O_TRUNC_CREAT_WRONLY, a.uint(1));
+const sys_openat: SyscallHandler = (proc, a) => openAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.uint(3));
+const sys_creat: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, a, 0), O_TRUNC_CREAT_WRONLY, a.uint(1));
 
-function statAt(proc: LibosProcess, dirfd: number, p: string, flags: number, out: number): number {
-  const buf = Buffer.alloc(STAT_SIZE);
-  onPath(proc, dirfd, p, 'stat', (hp) => host.fstatat(hp.dirfd, hp.path, buf, flags), flags);
-  proc.mem.write(out, buf);
-  return 0;
-}
-
-const sys_stat: SyscallHandler = (proc, a) => statAt(proc, AT_FDCWD, path(proc, a, 0), 0, a.ptr(1));
-const sys_lstat: SyscallHandler = (proc, a) =>
-  statAt(proc, AT_FDCWD, path(proc, a, 0), AT_SYMLINK_NOFOLLOW, a.ptr(1));
-const sys_newfstatat: SyscallHandler = (proc, a) =>
-  statAt(proc, a.int(0), path(proc, a, 1), a.int(3), a.ptr(2));
-
-const sys_statx: SyscallHandler = (proc, a) => {
-  const buf = Buffer.alloc(STATX_SIZE);
-  const flags = a.int(2);
-  const p = path(proc, a, 1);
-  onPath(proc, a.int(0), p, 'statx', (hp) => host.statx(hp.dirfd, hp.path, flags, a.uint(3), buf), flags);
-  proc.mem.write(a.ptr(4), buf);
-  return 0;
+const RESOLVE_ALL = 0x1f;
+/** openat2: the open_how flags; RESOLVE_* are refused rather than ignored (they are promises of safety). */
+const sys_openat2: SyscallHandler = (proc, a) => {
+  const size = a.long(3);
+  if (size < 24) throw new SyscallError(Errno.EINVAL, 'openat2 how size');
+  const how = proc.mem.read(a.ptr(2), 24);
+  const flags = Number(how.readBigUInt64LE(0));
+  const mode = Number(how.readBigUInt64LE(8));
+  const resolveFlags = Number(how.readBigUInt64LE(16));
+  if (resolveFlags & ~RESOLVE_ALL) throw new SyscallError(Errno.EINVAL, 'openat2 resolve flags');
+  if (mode && !(flags & (O_CREAT | 0o20000000))) throw new SyscallError(Errno.EINVAL, 'openat2 mode without O_CREAT');
+  if (resolveFlags) throw new SyscallError(Errno.ENOSYS, 'openat2 RESOLVE_* flags are not supported yet');
+  return openAt(proc, a.int(0), path(proc, a, 1), flags, mode);
 };
 
-function accessAt(proc: LibosProcess, dirfd: number, p: string, mode: number, flags: number): number {
+/** The location of an fd-or-path call: "" with AT_EMPTY_PATH names the dirfd itself. */
+function statAt(proc: LibosProcess, dirfd: number, p: string, flags: number, statx: { flags: number; mask: number } | null) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 /* AT_NO_AUTOMOUNT */ | 0x6000 /* AT_STATX_SYNC_TYPE */))
+    throw new SyscallError(Errno.EINVAL, `stat flags ${flags}`);
+  if (p === '' && flags & AT_EMPTY_PATH) return fdStat(proc, dirfd, statx);
+  return at(proc, dirfd, p, { follow: !(flags & AT_SYMLINK_NOFOLLOW) }, (loc) => statLocation(proc, loc, statx));
+}
+
+/** stat of an fd itself (fstatat with AT_EMPTY_PATH that the stub forwarded, e.g. AT_FDCWD). */
+function fdStat(proc: LibosProcess, dirfd: number, statx: { flags: number; mask: number } | null): Buffer {
+  const buf = Buffer.alloc(statx ? 256 : 144);
+  if (dirfd === AT_FDCWD) {
+    const r = statx ? host.statx(proc.cwdDirFd, '', AT_EMPTY_PATH, statx.mask, buf) : host.fstatat(proc.cwdDirFd, '', buf, AT_EMPTY_PATH);
+    check(r, 'stat of the cwd');
+    return buf;
+  }
+  const fd = proc.hostFdFor(dirfd);
+  try {
+    check(statx ? host.statx(fd, '', AT_EMPTY_PATH, statx.mask, buf) : host.fstatat(fd, '', buf, AT_EMPTY_PATH), `fstat ${dirfd}`);
+    return buf;
+  } finally {
+    host.close(fd);
+  }
+}
+
+function writeOut(proc: LibosProcess, out: number, v: Awaitable<Buffer>): Awaitable<number> {
+  return andThen(v, (buf) => {
+    proc.mem.write(out, buf);
+    return 0;
+  });
+}
+
+const sys_stat: SyscallHandler = (proc, a) => writeOut(proc, a.ptr(1), statAt(proc, AT_FDCWD, path(proc, a, 0), 0, null));
+const sys_lstat: SyscallHandler = (proc, a) =>
+  writeOut(proc, a.ptr(1), statAt(proc, AT_FDCWD, path(proc, a, 0), AT_SYMLINK_NOFOLLOW, null));
+const sys_newfstatat: SyscallHandler = (proc, a) =>
+  writeOut(proc, a.ptr(2), statAt(proc, a.int(0), path(proc, a, 1), a.int(3), null));
+const sys_statx: SyscallHandler = (proc, a) =>
+  writeOut(proc, a.ptr(4), statAt(proc, a.int(0), path(proc, a, 1), a.int(2), { flags: a.int(2), mask: a.uint(3) }));
+
+function accessAt(proc: LibosProcess, dirfd: number, p: string, mode: number, flags: number) {
   if (mode & ~7) throw new SyscallError(Errno.EINVAL, `access mode ${mode}`);
-  return onPath(proc, dirfd, p, 'access', (hp) => host.faccessat2(hp.dirfd, hp.path, mode, flags), flags);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x200 /* AT_EACCESS */)) throw new SyscallError(Errno.EINVAL, 'access flags');
+  if (p === '' && flags & AT_EMPTY_PATH) {
+    const fd = dirfd === AT_FDCWD ? host.dupCloexec(proc.cwdDirFd) : proc.hostFdFor(dirfd);
+    try {
+      return check(host.faccessat2(fd, '', mode, AT_EMPTY_PATH), 'access');
+    } finally {
+      host.close(fd);
+    }
+  }
+  return at(proc, dirfd, p, { follow: !(flags & AT_SYMLINK_NOFOLLOW) }, (loc) => accessLocation(loc, mode, flags));
 }
 
 const sys_access: SyscallHandler = (proc, a) => accessAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), 0);
 const sys_faccessat: SyscallHandler = (proc, a) => accessAt(proc, a.int(0), path(proc, a, 1), a.int(2), 0);
-const sys_faccessat2: SyscallHandler = (proc, a) =>
-  accessAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.int(3));
+const sys_faccessat2: SyscallHandler = (proc, a) => accessAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.int(3));
 
-function readlinkAt(proc: LibosProcess, dirfd: number, p: string, out: number, size: number): number {
+function readlinkAt(proc: LibosProcess, dirfd: number, p: string, out: number, size: number) {
   if (size <= 0) throw new SyscallError(Errno.EINVAL, 'readlink buffer size');
-  const buf = Buffer.alloc(Math.min(size, PATH_MAX));
-  const n = onPath(proc, dirfd, p, 'readlink', (hp) => host.readlinkat(hp.dirfd, hp.path, buf), AT_EMPTY_PATH);
-  proc.mem.write(out, buf.subarray(0, n));
-  return n;
+  const buf = Buffer.alloc(PATH_MAX);
+  return at(proc, dirfd, p, { follow: false }, (loc) =>
+    andThen(readlinkLocation(proc, loc, buf), (target) => {
+      const bytes = Buffer.from(target, 'latin1').subarray(0, size);
+      proc.mem.write(out, bytes);
+      return bytes.length;
+    }));
 }
 
-const sys_readlink: SyscallHandler = (proc, a) =>
-  readlinkAt(proc, AT_FDCWD, path(proc, a, 0), a.ptr(1), a.long(2));
-const sys_readlinkat: SyscallHandler = (proc, a) =>
-  readlinkAt(proc, a.int(0), path(proc, a, 1), a.ptr(2), a.long(3));
+const sys_readlink: SyscallHandler = (proc, a) => readlinkAt(proc, AT_FDCWD, path(proc, a, 0), a.ptr(1), a.long(2));
+const sys_readlinkat: SyscallHandler = (proc, a) => readlinkAt(proc, a.int(0), path(proc, a, 1), a.ptr(2), a.long(3));
 
 const sys_getcwd: SyscallHandler = (proc, a) => {
   const bytes = Buffer.from(`${proc.cwdPath()}\0`, 'latin1');
@@ -100,103 +147,180 @@ const sys_getcwd: SyscallHandler = (proc, a) => {
 const X_OK = 1;
 
 function changeDirectory(proc: LibosProcess, hostFd: number): number {
-  const r = host.faccessat2(hostFd, '', X_OK, AT_EMPTY_PATH);
+  const type = fileType(hostFd);
+  const r = type !== S_IFDIR ? -(type < 0 ? -type : Errno.ENOTDIR) : host.faccessat2(hostFd, '', X_OK, AT_EMPTY_PATH);
   if (r < 0) {
     host.close(hostFd);
-    throw new SyscallError(-r, 'chdir: search permission');
+    throw new SyscallError(-r, 'chdir');
   }
   proc.setCwd(hostFd);
   return 0;
 }
 
-const sys_chdir: SyscallHandler = (proc, a) => {
-  const p = path(proc, a, 0);
-  const fd = onPath(proc, AT_FDCWD, p, 'chdir', (hp) =>
-    host.openat(hp.dirfd, hp.path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0),
-  );
-  return changeDirectory(proc, fd);
-};
+const sys_chdir: SyscallHandler = (proc, a) =>
+  at(proc, AT_FDCWD, path(proc, a, 0), { follow: true }, (loc) => {
+    if (loc.kind === 'host')
+      return changeDirectory(proc, onLocation(loc, 'chdir', (d, n) => host.openat(d, n, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)));
+    if (!loc.node) throw new SyscallError(Errno.ENOENT, `chdir ${loc.vpath}`);
+    if (loc.node.kind !== 'dir') throw new SyscallError(Errno.ENOTDIR, `chdir ${loc.vpath}`);
+    return andThen(openPseudo(proc, loc.node, loc.vpath, O_DIRECTORY), (fd) => changeDirectory(proc, fd));
+  });
 
-const sys_fchdir: SyscallHandler = (proc, a) => {
-  const fd = proc.hostFdFor(a.int(0));
-  const type = fileType(fd);
-  if (type !== S_IFDIR) {
-    host.close(fd);
-    throw new SyscallError(type < 0 ? -type : Errno.ENOTDIR, 'fchdir');
-  }
-  return changeDirectory(proc, fd);
-};
+const sys_fchdir: SyscallHandler = (proc, a) => changeDirectory(proc, proc.hostFdFor(a.int(0)));
 
-function mkdirAt(proc: LibosProcess, dirfd: number, p: string, mode: number): number {
+/** chroot: the process's root becomes a directory of the tree (root only, as on Linux). */
+const sys_chroot: SyscallHandler = (proc, a) =>
+  at(proc, AT_FDCWD, path(proc, a, 0), { follow: true }, (loc) => {
+    const isDir = loc.kind === 'host'
+      ? atLocation(loc, (d, n) => fileTypeAt(d, n)) === S_IFDIR
+      : loc.node?.kind === 'dir';
+    if (loc.kind === 'pseudo' && !loc.node) throw new SyscallError(Errno.ENOENT, `chroot ${loc.vpath}`);
+    if (!isDir) throw new SyscallError(Errno.ENOTDIR, `chroot ${loc.vpath}`);
+    if (proc.creds.euid !== 0) throw new SyscallError(Errno.EPERM, 'chroot needs root');
+    proc.rootPath = loc.vpath;
+    return 0;
+  });
+
+function fileTypeAt(dirfd: number, name: string): number {
+  const st = Buffer.alloc(144);
+  check(host.fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW), 'stat');
+  return st.readUInt32LE(24) & S_IFMT;
+}
+
+function mkdirAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
   const eff = mode & ~proc.umask & 0o1777;
-  return onPath(proc, dirfd, p, 'mkdir', (hp) => host.mkdirat(hp.dirfd, hp.path, eff));
+  return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'mkdir', (h) => {
+    if (h.name === '.') throw new SyscallError(Errno.EEXIST, `mkdir ${h.vpath}`);
+    checkWritable(h, 'mkdir', false);
+    return onLocation(h, 'mkdir', (d, n) => host.mkdirat(d, n, eff));
+  }));
 }
 
 const sys_mkdir: SyscallHandler = (proc, a) => mkdirAt(proc, AT_FDCWD, path(proc, a, 0), a.uint(1));
 const sys_mkdirat: SyscallHandler = (proc, a) => mkdirAt(proc, a.int(0), path(proc, a, 1), a.uint(2));
 
-function unlinkAt(proc: LibosProcess, dirfd: number, p: string, flags: number): number {
+/** mknod: regular files and FIFOs (devices are the host's to make, not the app's). */
+function mknodAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
+  const type = mode & S_IFMT;
+  if (type !== 0 && type !== S_IFREG && type !== S_IFIFO) throw new SyscallError(Errno.EPERM, `mknod type 0o${type.toString(8)}`);
+  const eff = (type || S_IFREG) | (mode & ~proc.umask & 0o7777);
+  return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'mknod', (h) => {
+    checkWritable(h, 'mknod', false);
+    return onLocation(h, 'mknod', (d, n) => host.mknodat(d, n, eff, 0));
+  }));
+}
+
+const sys_mknod: SyscallHandler = (proc, a) => mknodAt(proc, AT_FDCWD, path(proc, a, 0), a.uint(1));
+const sys_mknodat: SyscallHandler = (proc, a) => mknodAt(proc, a.int(0), path(proc, a, 1), a.uint(2));
+
+function unlinkAt(proc: LibosProcess, dirfd: number, p: string, flags: number) {
   if (flags & ~AT_REMOVEDIR) throw new SyscallError(Errno.EINVAL, `unlinkat flags ${flags}`);
-  return onPath(proc, dirfd, p, 'unlink', (hp) => host.unlinkat(hp.dirfd, hp.path, flags));
+  return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'unlink', (h) => {
+    if (h.name === '.' && h.dirRel === '' && h.mount.path === h.vpath) throw new SyscallError(Errno.EBUSY, `remove mount point ${h.vpath}`);
+    checkWritable(h, 'unlink', true);
+    return onLocation(h, 'unlink', (d, n) => host.unlinkat(d, n, flags));
+  }));
 }
 
 const sys_unlink: SyscallHandler = (proc, a) => unlinkAt(proc, AT_FDCWD, path(proc, a, 0), 0);
 const sys_rmdir: SyscallHandler = (proc, a) => unlinkAt(proc, AT_FDCWD, path(proc, a, 0), AT_REMOVEDIR);
 const sys_unlinkat: SyscallHandler = (proc, a) => unlinkAt(proc, a.int(0), path(proc, a, 1), a.int(2));
 
-/** Two-path calls (rename, link): resolve both, then run the host call. */
+/** Two-path calls (rename, link): both on one host mount, or EXDEV as across Linux mounts. */
 function twoPaths(
-  proc: LibosProcess, olddir: number, oldp: string, newdir: number, newp: string, what: string,
-  fn: (o: HostPath, n: HostPath) => number, oldFlags = 0,
-): number {
-  return withHostPath(proc, olddir, oldp, (o) =>
-    withHostPath(proc, newdir, newp, (n) => check(fn(o, n), `${what} ${oldp} ${newp}`)), oldFlags);
+  proc: LibosProcess, od: number, op: string, oldOpts: WalkOptions, nd: number, np: string, what: string,
+  fn: (olddir: number, oldname: string, newdir: number, newname: string) => number,
+) {
+  return at(proc, od, op, oldOpts, (o) => at(proc, nd, np, { follow: false }, (n) =>
+    change(o, what, (ho) => change(n, what, (hn) => {
+      if (ho.mount !== hn.mount) throw new SyscallError(Errno.EXDEV, `${what} ${ho.vpath} ${hn.vpath}: across mounts`);
+      if (ho.name === '.' || hn.name === '.') throw new SyscallError(Errno.EBUSY, `${what} ${ho.vpath} ${hn.vpath}`);
+      checkWritable(ho, what, true);
+      return atLocation(ho, (d1, n1) => atLocation(hn, (d2, n2) => check(fn(d1, n1, d2, n2), `${what} ${ho.vpath} ${hn.vpath}`)));
+    }))));
 }
 
-function renameAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number): number {
-  return twoPaths(proc, od, op, nd, np, 'rename', (o, n) => host.renameat2(o.dirfd, o.path, n.dirfd, n.path, flags));
+function renameAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number) {
+  return twoPaths(proc, od, op, { follow: false }, nd, np, 'rename', (d1, n1, d2, n2) => host.renameat2(d1, n1, d2, n2, flags));
 }
 
-const sys_rename: SyscallHandler = (proc, a) =>
-  renameAt(proc, AT_FDCWD, path(proc, a, 0), AT_FDCWD, path(proc, a, 1), 0);
-const sys_renameat: SyscallHandler = (proc, a) =>
-  renameAt(proc, a.int(0), path(proc, a, 1), a.int(2), path(proc, a, 3), 0);
+const sys_rename: SyscallHandler = (proc, a) => renameAt(proc, AT_FDCWD, path(proc, a, 0), AT_FDCWD, path(proc, a, 1), 0);
+const sys_renameat: SyscallHandler = (proc, a) => renameAt(proc, a.int(0), path(proc, a, 1), a.int(2), path(proc, a, 3), 0);
 const sys_renameat2: SyscallHandler = (proc, a) =>
   renameAt(proc, a.int(0), path(proc, a, 1), a.int(2), path(proc, a, 3), a.uint(4));
 
-function linkAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number): number {
-  return twoPaths(proc, od, op, nd, np, 'link', (o, n) => host.linkat(o.dirfd, o.path, n.dirfd, n.path, flags), flags);
+function linkAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number) {
+  if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `linkat flags ${flags}`);
+  if (op === '' && flags & AT_EMPTY_PATH) return linkFd(proc, od, nd, np);
+  return twoPaths(proc, od, op, { follow: (flags & AT_SYMLINK_FOLLOW) !== 0 }, nd, np, 'link', (d1, n1, d2, n2) =>
+    host.linkat(d1, n1, d2, n2, 0));
+}
+
+/** linkat(fd, "", ..., AT_EMPTY_PATH): a name for an open file (an O_TMPFILE one, say). */
+function linkFd(proc: LibosProcess, fd: number, nd: number, np: string) {
+  const hostFd = proc.hostFdFor(fd);
+  try {
+    const vpath = proc.vfs.virtualPathOfHostFd(hostFd);
+    return at(proc, nd, np, { follow: false }, (n) => change(n, 'link', (hn) => {
+      const from = vpath?.startsWith('/') ? proc.vfs.mounts.containing(vpath.replace(/ \(deleted\)$/, '')).mount : null;
+      if (from !== hn.mount) throw new SyscallError(Errno.EXDEV, `link fd ${fd} to ${hn.vpath}: across mounts`);
+      checkWritable(hn, 'link', false);
+      return onLocation(hn, 'link', (d, name) => host.linkat(AT_FDCWD, `/proc/self/fd/${hostFd}`, d, name, AT_SYMLINK_FOLLOW));
+    }));
+  } finally {
+    host.close(hostFd);
+  }
 }
 
 const sys_link: SyscallHandler = (proc, a) => linkAt(proc, AT_FDCWD, path(proc, a, 0), AT_FDCWD, path(proc, a, 1), 0);
 const sys_linkat: SyscallHandler = (proc, a) =>
   linkAt(proc, a.int(0), path(proc, a, 1), a.int(2), path(proc, a, 3), a.int(4));
 
-function symlinkAt(proc: LibosProcess, target: string, dirfd: number, p: string): number {
-  return onPath(proc, dirfd, p, 'symlink', (hp) => host.symlinkat(target, hp.dirfd, hp.path));
+/** A symlink keeps its target as written: the LibOS's walk interprets it inside the instance. */
+function symlinkAt(proc: LibosProcess, target: string, dirfd: number, p: string) {
+  return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'symlink', (h) => {
+    checkWritable(h, 'symlink', false);
+    return onLocation(h, 'symlink', (d, n) => host.symlinkat(target, d, n));
+  }));
 }
 
 const sys_symlink: SyscallHandler = (proc, a) => symlinkAt(proc, path(proc, a, 0), AT_FDCWD, path(proc, a, 1));
 const sys_symlinkat: SyscallHandler = (proc, a) => symlinkAt(proc, path(proc, a, 0), a.int(1), path(proc, a, 2));
 
-const sys_chmod: SyscallHandler = (proc, a) =>
-  onPath(proc, AT_FDCWD, path(proc, a, 0), 'chmod', (hp) => host.fchmodat(hp.dirfd, hp.path, a.uint(1)));
-const sys_fchmodat: SyscallHandler = (proc, a) =>
-  onPath(proc, a.int(0), path(proc, a, 1), 'chmod', (hp) => host.fchmodat(hp.dirfd, hp.path, a.uint(2)));
+/** A metadata change on an existing file of a host mount. */
+function modify(proc: LibosProcess, dirfd: number, p: string, follow: boolean, what: string, fn: (d: number, n: string) => number) {
+  return at(proc, dirfd, p, { follow }, (loc) => change(loc, what, (h) => {
+    checkWritable(h, what, true);
+    return onLocation(h, what, fn);
+  }));
+}
 
-function chownAt(proc: LibosProcess, dirfd: number, p: string, uid: number, gid: number, flags: number): number {
-  return onPath(proc, dirfd, p, 'chown', (hp) => host.fchownat(hp.dirfd, hp.path, uid, gid, flags), flags);
+const sys_chmod: SyscallHandler = (proc, a) =>
+  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'chmod', (d, n) => host.fchmodat(d, n, a.uint(1)));
+const sys_fchmodat: SyscallHandler = (proc, a) =>
+  modify(proc, a.int(0), path(proc, a, 1), true, 'chmod', (d, n) => host.fchmodat(d, n, a.uint(2)));
+
+function chownAt(proc: LibosProcess, dirfd: number, p: string, uid: number, gid: number, flags: number) {
+  if (p === '' && flags & AT_EMPTY_PATH) {
+    const fd = proc.hostFdFor(dirfd);
+    try {
+      return check(host.fchownat(fd, '', uid, gid, AT_EMPTY_PATH), 'fchownat');
+    } finally {
+      host.close(fd);
+    }
+  }
+  return modify(proc, dirfd, p, !(flags & AT_SYMLINK_NOFOLLOW), 'chown', (d, n) => host.fchownat(d, n, uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
 const sys_chown: SyscallHandler = (proc, a) => chownAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), a.int(2), 0);
-const sys_lchown: SyscallHandler = (proc, a) =>
-  chownAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), a.int(2), AT_SYMLINK_NOFOLLOW);
-const sys_fchownat: SyscallHandler = (proc, a) =>
-  chownAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.int(3), a.int(4));
+const sys_lchown: SyscallHandler = (proc, a) => chownAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), a.int(2), AT_SYMLINK_NOFOLLOW);
+const sys_fchownat: SyscallHandler = (proc, a) => chownAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.int(3), a.int(4));
+
+/** A host path of one verified component below a worker dirfd, for calls that take no dirfd. */
+const below = (d: number, n: string) => `/proc/self/fd/${d}/${n}`;
 
 const sys_truncate: SyscallHandler = (proc, a) =>
-  onPath(proc, AT_FDCWD, path(proc, a, 0), 'truncate', (hp) =>
-    host.truncate(pathOnly(hp), a.long(1)));
+  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'truncate', (d, n) => host.truncate(below(d, n), a.long(1)));
 
 const sys_umask: SyscallHandler = (proc, a) => {
   const old = proc.umask;
@@ -204,22 +328,29 @@ const sys_umask: SyscallHandler = (proc, a) => {
   return old;
 };
 
-const sys_statfs: SyscallHandler = (proc, a) => {
-  const buf = Buffer.alloc(120);
-  onPath(proc, AT_FDCWD, path(proc, a, 0), 'statfs', (hp) =>
-    host.statfs(pathOnly(hp), buf));
-  proc.mem.write(a.ptr(1), buf);
-  return 0;
-};
+/** statfs of a path: the host's file system; a pseudo tree's is its scratch stand-in with its magic. */
+const PSEUDO_FS_MAGIC = { proc: 0x9fa0, sys: 0x62656572, dev: 0x01021994 } as const;
+const sys_statfs: SyscallHandler = (proc, a) =>
+  at(proc, AT_FDCWD, path(proc, a, 0), { follow: true }, (loc) => {
+    const buf = Buffer.alloc(120);
+    if (loc.kind === 'host') onLocation(loc, 'statfs', (d, n) => host.statfs(below(d, n), buf));
+    else {
+      if (!loc.node) throw new SyscallError(Errno.ENOENT, `statfs ${loc.vpath}`);
+      check(host.statfs(`/proc/self/fd/${proc.vfs.scratchFd}`, buf), 'statfs');
+      buf.writeBigInt64LE(BigInt(PSEUDO_FS_MAGIC[loc.mount.type]), 0);
+    }
+    proc.mem.write(a.ptr(1), buf);
+    return 0;
+  });
 
 const sys_utimensat: SyscallHandler = (proc, a) => {
   const times = a.ptr(2) === 0 ? null : proc.mem.read(a.ptr(2), 32);
   const flags = a.int(3);
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `utimensat flags ${flags}`);
-  if (a.ptr(1) === 0) {
+  if (a.ptr(1) === 0 || (flags & AT_EMPTY_PATH && path(proc, a, 1) === '')) {
     // utimensat(fd, NULL, ...) is futimens on the fd itself: no flags, and not AT_FDCWD
     if (a.int(0) === AT_FDCWD) throw new SyscallError(Errno.EFAULT, 'utimensat(AT_FDCWD, NULL)');
-    if (flags) throw new SyscallError(Errno.EINVAL, 'futimens with flags');
+    if (a.ptr(1) === 0 && flags) throw new SyscallError(Errno.EINVAL, 'futimens with flags');
     const fd = proc.hostFdFor(a.int(0));
     try {
       return check(host.utimensat(fd, null, times, 0), 'futimens');
@@ -227,26 +358,31 @@ const sys_utimensat: SyscallHandler = (proc, a) => {
       host.close(fd);
     }
   }
-  return onPath(proc, a.int(0), path(proc, a, 1), 'utimensat', (hp) =>
-    host.utimensat(hp.dirfd, hp.path, times, flags), flags);
+  return modify(proc, a.int(0), path(proc, a, 1), !(flags & AT_SYMLINK_NOFOLLOW), 'utimensat', (d, n) =>
+    host.utimensat(d, n, times, AT_SYMLINK_NOFOLLOW));
+};
+
+/** futimesat(dirfd, path, struct timeval[2]): utimensat with microseconds. */
+const sys_futimesat: SyscallHandler = (proc, a) => {
+  let times: Buffer | null = null;
+  if (a.ptr(2) !== 0) {
+    const tv = proc.mem.read(a.ptr(2), 32);
+    times = Buffer.alloc(32);
+    for (const i of [0, 1]) {
+      const usec = tv.readBigInt64LE(16 * i + 8);
+      if (usec < 0n || usec >= 1_000_000n) throw new SyscallError(Errno.EINVAL, 'futimesat usec');
+      times.writeBigInt64LE(tv.readBigInt64LE(16 * i), 16 * i);
+      times.writeBigInt64LE(usec * 1000n, 16 * i + 8);
+    }
+  }
+  return modify(proc, a.int(0), path(proc, a, 1), true, 'futimesat', (d, n) => host.utimensat(d, n, times, AT_SYMLINK_NOFOLLOW));
 };
 
 const XATTR_SIZE_MAX = 65536;
-
-/** A path-based xattr read: size 0 asks for the needed size, as Linux. */
-function xattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, what: string,
-  fn: (path: string, buf: Buffer) => number): number {
-  const size = Math.min(a.long(bufArg + 1), XATTR_SIZE_MAX);
-  if (size < 0) throw new SyscallError(Errno.EINVAL, `${what} size`);
-  const buf = Buffer.alloc(size);
-  const n = onPath(proc, AT_FDCWD, path(proc, a, 0), what, (hp) => fn(pathOnly(hp), buf));
-  if (size > 0) proc.mem.write(a.ptr(bufArg), buf.subarray(0, n));
-  return n;
-}
-
 const XATTR_NAME_MAX = 255;
+
 /** An xattr name: empty or longer than XATTR_NAME_MAX is ERANGE, as Linux says. */
-const xattrName = (proc: LibosProcess, a: SyscallArgs) => {
+function xattrName(proc: LibosProcess, a: SyscallArgs): string {
   let name: string;
   try {
     name = proc.mem.readCString(a.ptr(1), XATTR_NAME_MAX + 1);
@@ -256,26 +392,43 @@ const xattrName = (proc: LibosProcess, a: SyscallArgs) => {
   }
   if (name.length === 0) throw new SyscallError(Errno.ERANGE, 'empty xattr name');
   return name;
-};
+}
+
+/** A path-based xattr read: size 0 asks for the needed size, as Linux. */
+function xattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, follow: boolean, what: string,
+  fn: (path: string, buf: Buffer) => number) {
+  const size = Math.min(a.long(bufArg + 1), XATTR_SIZE_MAX);
+  if (size < 0) throw new SyscallError(Errno.EINVAL, `${what} size`);
+  const buf = Buffer.alloc(size);
+  return at(proc, AT_FDCWD, path(proc, a, 0), { follow }, (loc) => {
+    if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.ENOTSUP : Errno.ENOENT, `${what} ${loc.vpath}`);
+    const n = onLocation(loc, what, (d, name) => fn(below(d, name), buf));
+    if (size > 0) proc.mem.write(a.ptr(bufArg), buf.subarray(0, n));
+    return n;
+  });
+}
+
+// the walk has followed (or not) the last component: the host must not follow it again
 const sys_getxattr: SyscallHandler = (proc, a) =>
-  xattrRead(proc, a, 2, 'getxattr', (p, buf) => host.getxattr(p, xattrName(proc, a), buf, true));
+  xattrRead(proc, a, 2, true, 'getxattr', (p, buf) => host.getxattr(p, xattrName(proc, a), buf, false));
 const sys_lgetxattr: SyscallHandler = (proc, a) =>
-  xattrRead(proc, a, 2, 'lgetxattr', (p, buf) => host.getxattr(p, xattrName(proc, a), buf, false));
+  xattrRead(proc, a, 2, false, 'lgetxattr', (p, buf) => host.getxattr(p, xattrName(proc, a), buf, false));
 const sys_listxattr: SyscallHandler = (proc, a) =>
-  xattrRead(proc, a, 1, 'listxattr', (p, buf) => host.listxattr(p, buf, true));
+  xattrRead(proc, a, 1, true, 'listxattr', (p, buf) => host.listxattr(p, buf, false));
 const sys_llistxattr: SyscallHandler = (proc, a) =>
-  xattrRead(proc, a, 1, 'llistxattr', (p, buf) => host.listxattr(p, buf, false));
+  xattrRead(proc, a, 1, false, 'llistxattr', (p, buf) => host.listxattr(p, buf, false));
 
 export const fsHandlers = {
-  open: sys_open, openat: sys_openat, creat: sys_creat,
+  open: sys_open, openat: sys_openat, creat: sys_creat, openat2: sys_openat2,
   stat: sys_stat, lstat: sys_lstat, newfstatat: sys_newfstatat, statx: sys_statx,
   access: sys_access, faccessat: sys_faccessat, faccessat2: sys_faccessat2,
   readlink: sys_readlink, readlinkat: sys_readlinkat,
-  getcwd: sys_getcwd, chdir: sys_chdir, fchdir: sys_fchdir,
-  mkdir: sys_mkdir, mkdirat: sys_mkdirat, unlink: sys_unlink, rmdir: sys_rmdir, unlinkat: sys_unlinkat,
+  getcwd: sys_getcwd, chdir: sys_chdir, fchdir: sys_fchdir, chroot: sys_chroot,
+  mkdir: sys_mkdir, mkdirat: sys_mkdirat, mknod: sys_mknod, mknodat: sys_mknodat,
+  unlink: sys_unlink, rmdir: sys_rmdir, unlinkat: sys_unlinkat,
   rename: sys_rename, renameat: sys_renameat, renameat2: sys_renameat2,
   link: sys_link, linkat: sys_linkat, symlink: sys_symlink, symlinkat: sys_symlinkat,
   chmod: sys_chmod, fchmodat: sys_fchmodat, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
-  truncate: sys_truncate, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat,
+  truncate: sys_truncate, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat, futimesat: sys_futimesat,
   getxattr: sys_getxattr, lgetxattr: sys_lgetxattr, listxattr: sys_listxattr, llistxattr: sys_llistxattr,
 } satisfies Record<string, SyscallHandler>;

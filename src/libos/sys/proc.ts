@@ -4,14 +4,13 @@
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { planExec, releasePlan } from '../exec.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, withHostPath } from '../fs/path.js';
-import { O_CLOEXEC } from './fs.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolve, type WalkContext } from '../fs/walk.js';
+import { O_CLOEXEC, openHost } from '../fs/host-fs.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { ForkGranted, SyscallHandler } from './types.js';
 
 const CLONE_VM = 0x100;
-const O_NOFOLLOW = 0o400000;
 const CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000;
 const MAX_ARG_STRINGS = 0x7fffffff;
@@ -53,15 +52,22 @@ function readStringArray(proc: LibosProcess, addr: number, what: string): string
 }
 
 /** Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). */
-export function openForExec(proc: LibosProcess, path: string, dirfd = AT_FDCWD, flags = 0): number {
-  const nofollow = flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0;
-  return withHostPath(proc, dirfd, path, (hp) =>
-    check(
-      hp.path === '' // AT_EMPTY_PATH: the fd itself
-        ? host.openat(AT_FDCWD, `/proc/self/fd/${hp.dirfd}`, O_CLOEXEC, 0)
-        : host.openat(hp.dirfd, hp.path, O_CLOEXEC | nofollow, 0),
-      `exec ${path}`,
-    ), flags & AT_EMPTY_PATH);
+export function openForExec(proc: WalkContext, path: string, dirfd = AT_FDCWD, flags = 0): number {
+  if (path === '' && flags & AT_EMPTY_PATH) {
+    // the fd itself (fexecve): a new open file of it
+    const fd = proc.hostFdFor(dirfd);
+    try {
+      return check(host.openat(AT_FDCWD, `/proc/self/fd/${fd}`, O_CLOEXEC, 0), 'exec fd');
+    } finally {
+      host.close(fd);
+    }
+  }
+  const loc = resolve(proc, dirfd, path, { follow: !(flags & AT_SYMLINK_NOFOLLOW) });
+  if (loc instanceof Promise || loc.kind !== 'host') {
+    if (loc instanceof Promise) loc.catch(() => undefined);
+    throw new SyscallError(Errno.EACCES, `exec ${path}: not a file of a host mount`);
+  }
+  return openHost({ vfs: proc.vfs, umask: 0 }, loc, 0, 0);
 }
 
 function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number, flags: number) {
@@ -73,6 +79,7 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
   const plan = planExec(filename, argv, (p) => (p === filename ? openForExec(proc, p, dirfd, flags) : openForExec(proc, p)));
   if (proc.pendingExec) releasePlan(proc.pendingExec);
   proc.pendingExec = plan;
+  proc.exePath = proc.vfs.virtualPathOfHostFd(plan.exeFd) ?? filename;
   return {
     kind: 'exec' as const,
     stubFd: proc.instance.stubBinaryFd(),

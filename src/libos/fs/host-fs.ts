@@ -1,0 +1,109 @@
+// Operations on a place of a host mount (chroot or tmpfs): the host does the work on the
+// directory the walk reached, one component at a time, and the LibOS adds what the mount says
+// (read-only) and what the manifest says of the file (trusted, allowed).
+import { fileType, host, S_IFREG } from '../../pal/host.js';
+import { check, Errno, SyscallError } from '../errno.js';
+import type { Vfs } from './vfs.js';
+import type { HostLocation } from './walk.js';
+
+export const O_ACCMODE = 3;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+
+const O_LARGEFILE = 0o100000;
+/** flags with which the checked read-only fd is what the app asked for */
+const PLAIN_READ_FLAGS = O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL | O_LARGEFILE;
+
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_NO_SYMLINKS = 0x04;
+const RESOLVE_IN_ROOT = 0x10;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+
+/**
+ * Run `fn` on the location's directory (a worker host fd) and name. The directory is opened
+ * inside the mount's root with no symlink allowed on the way: the walk has already checked
+ * each component, so a symlink here means the tree changed under us (ELOOP, never an escape).
+ */
+export function atLocation<T>(loc: HostLocation, fn: (dirfd: number, name: string) => T): T {
+  const name = loc.trailingSlash && loc.name !== '.' ? `${loc.name}/` : loc.name;
+  if (loc.dirRel === '') return fn(loc.mount.rootFd, name);
+  const dirfd = check(
+    host.openat2(loc.mount.rootFd, loc.dirRel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+      RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+    `lookup ${loc.vpath}`,
+  );
+  try {
+    return fn(dirfd, name);
+  } finally {
+    host.close(dirfd);
+  }
+}
+
+/** Run a host call on the location and check its result. */
+export function onLocation(loc: HostLocation, what: string, fn: (dirfd: number, name: string) => number): number {
+  return atLocation(loc, (d, n) => check(fn(d, n), `${what} ${loc.vpath}`));
+}
+
+/** Does something exist at the location (without following a final symlink)? */
+export function exists(loc: HostLocation): boolean {
+  const st = Buffer.alloc(144);
+  return atLocation(loc, (d, n) => host.fstatat(d, n, st, AT_SYMLINK_NOFOLLOW)) === 0;
+}
+
+/**
+ * A change to a read-only mount fails as Linux decides: the lookup's error first (ENOENT for a
+ * missing file, EEXIST for one to be created that exists), then EROFS.
+ */
+export function checkWritable(loc: HostLocation, what: string, mustExist: boolean): void {
+  if (!loc.mount.readOnly) return;
+  const there = exists(loc);
+  if (mustExist && !there) throw new SyscallError(Errno.ENOENT, `${what} ${loc.vpath}`);
+  if (!mustExist && there) throw new SyscallError(Errno.EEXIST, `${what} ${loc.vpath}`);
+  throw new SyscallError(Errno.EROFS, `${what} ${loc.vpath}: read-only mount`);
+}
+
+/** The host path of a location (for the trusted-files check and its log lines). */
+export function hostPathOf(loc: HostLocation): string {
+  const root = loc.mount.hostRoot === '/' ? '' : loc.mount.hostRoot;
+  const dir = loc.dirRel === '' ? root : `${root}/${loc.dirRel}`;
+  return loc.name === '.' ? dir || '/' : `${dir}/${loc.name}`;
+}
+
+/**
+ * Open a host location with the app's flags and mode (umask applied): a worker host fd. A
+ * read-only mount refuses writes and creation; on a chroot mount with file checks, a regular
+ * file is checked (trusted files come back as verified memfds) before the app sees a byte.
+ */
+export function openHost(proc: { readonly vfs: Vfs; readonly umask: number }, loc: HostLocation, flags: number, mode: number): number {
+  const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0 || (flags & O_TMPFILE) === O_TMPFILE;
+  if (loc.mount.readOnly && (writes || flags & O_CREAT)) {
+    const there = exists(loc);
+    if ((flags & O_CREAT) && (flags & O_EXCL) && there) throw new SyscallError(Errno.EEXIST, `open ${loc.vpath}`);
+    if (writes || !there) {
+      if (!there && !(flags & O_CREAT)) throw new SyscallError(Errno.ENOENT, `open ${loc.vpath}`);
+      throw new SyscallError(Errno.EROFS, `open ${loc.vpath}: read-only mount`);
+    }
+    flags &= ~O_CREAT;
+  }
+  const creates = (flags & O_CREAT) !== 0 || (flags & O_TMPFILE) === O_TMPFILE;
+  const effMode = creates ? mode & ~proc.umask & 0o7777 : 0;
+  const checks = loc.mount.type === 'chroot' ? proc.vfs.fileChecks : null;
+  if (checks && !(flags & O_PATH)) {
+    // the check sees the file before the app's flags can change it (O_TRUNC)
+    const ro = atLocation(loc, (d, n) => host.openat(d, n, O_CLOEXEC | O_NOFOLLOW, 0));
+    if (ro >= 0 && fileType(ro) === S_IFREG) {
+      const checked = checks.open(hostPathOf(loc), ro, flags);
+      if (checked !== ro || (flags & ~PLAIN_READ_FLAGS) === 0) return checked;
+    }
+    if (ro >= 0) host.close(ro);
+    else if (creates && ro === -Errno.ENOENT) checks.checkCreate(hostPathOf(loc));
+  }
+  return onLocation(loc, 'open', (d, n) => host.openat(d, n, flags | O_CLOEXEC | (loc.name === '.' ? 0 : O_NOFOLLOW), effMode));
+}

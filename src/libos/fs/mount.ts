@@ -1,0 +1,95 @@
+// The instance's mount table: what the manifest's fs.root and fs.mounts put where, and the
+// reverse map from a host file back to the instance path it is seen at.
+import type { PseudoDir } from './pseudo/node.js';
+
+/** Files of the host under a host directory: a `chroot` mount, or a tmpfs (a host tmpfs directory). */
+export interface HostMount {
+  kind: 'host';
+  /** the mount point: an instance path, canonical ("/", "/tmp") */
+  path: string;
+  type: 'chroot' | 'tmpfs';
+  /** a worker O_PATH fd of the host directory mounted there */
+  rootFd: number;
+  /** the host path of that directory, as the kernel names it to this worker (for the reverse map) */
+  hostRoot: string;
+  /** the host device of `hostRoot` when the mount is told apart by its device (tmpfs), else null */
+  dev: bigint | null;
+  readOnly: boolean;
+  /** what /proc/mounts shows as the source */
+  source: string;
+}
+
+/** A tree the LibOS synthesizes: /proc, /dev, /sys. */
+export interface PseudoMount {
+  kind: 'pseudo';
+  path: string;
+  type: 'proc' | 'dev' | 'sys';
+  root: PseudoDir;
+}
+
+export type VfsMount = HostMount | PseudoMount;
+
+/** An instance path as components ("/" is []). */
+export function components(vpath: string): string[] {
+  return vpath.split('/').filter((c) => c !== '');
+}
+
+export function joinPath(parts: readonly string[]): string {
+  return `/${parts.join('/')}`;
+}
+
+export class MountTable {
+  private readonly byPath = new Map<string, VfsMount>();
+
+  /** `mounts` in mount order: a later mount at the same path hides the earlier one. */
+  constructor(readonly list: readonly VfsMount[]) {
+    for (const m of list) this.byPath.set(m.path, m);
+    if (!this.byPath.has('/')) throw new Error('mount table: nothing is mounted at /');
+  }
+
+  /** The mount whose mount point is exactly `vpath`. */
+  at(vpath: string): VfsMount | undefined {
+    return this.byPath.get(vpath);
+  }
+
+  get root(): VfsMount {
+    return this.byPath.get('/')!;
+  }
+
+  /** The mount a canonical instance path is on, and the path inside it ("" for its root). */
+  containing(vpath: string): { mount: VfsMount; rel: string } {
+    for (let p = vpath; ; p = p.slice(0, Math.max(p.lastIndexOf('/'), 1))) {
+      const m = this.byPath.get(p);
+      if (m) return { mount: m, rel: p === vpath ? '' : vpath.slice(p === '/' ? 1 : p.length + 1) };
+      if (p === '/') throw new Error('unreachable: "/" is always mounted');
+    }
+  }
+
+  /**
+   * The instance path of a host path (`dev` is the file's host device), or null if the file is
+   * not in the instance's tree. Mounts told apart by device come first; otherwise the mount with
+   * the longest host root that holds the path (a host directory mounted twice shows at the
+   * deeper mount).
+   */
+  hostToVirtual(hostPath: string, dev: bigint): string | null {
+    let best: HostMount | null = null;
+    for (const m of this.list) {
+      if (m.kind !== 'host') continue;
+      if (m.dev !== null && m.dev !== dev) continue;
+      if (!isUnder(hostPath, m.hostRoot)) continue;
+      if (m.dev !== null) return rebase(hostPath, m.hostRoot, m.path);
+      if (!best || m.hostRoot.length > best.hostRoot.length) best = m;
+    }
+    return best ? rebase(hostPath, best.hostRoot, best.path) : null;
+  }
+}
+
+function isUnder(p: string, root: string): boolean {
+  return root === '/' || p === root || p.startsWith(`${root}/`);
+}
+
+function rebase(p: string, from: string, to: string): string {
+  const rest = from === '/' ? p.slice(1) : p.slice(from.length + 1);
+  if (rest === '') return to;
+  return to === '/' ? `/${rest}` : `${to}/${rest}`;
+}

@@ -1,0 +1,142 @@
+// Pseudo nodes as real host objects, so that the app's data plane stays native: a file's
+// content is a read-only memfd, a directory is a real directory in the instance's scratch
+// tmpfs holding one entry per name (getdents64 and fchdir then work as on any directory), a
+// host node is the host's own file.
+import { host } from '../../../pal/host.js';
+import { check, Errno, SyscallError } from '../../errno.js';
+import type { LibosProcess } from '../../process.js';
+import { MEMFD_PREFIX, PSEUDO_DIR } from '../scratch-names.js';
+import type { PseudoDir, PseudoNode } from './node.js';
+
+const O_ACCMODE = 3;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+const O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
+const O_NOFOLLOW = 0o400000;
+const MFD_CLOEXEC = 1;
+const AT_REMOVEDIR = 0x200;
+const DT_DIR = 4;
+const DT_LNK = 10;
+
+/** What kind of entry stands for `node` in a directory's stand-in. */
+function entryType(node: PseudoNode | null): 'dir' | 'link' | 'file' {
+  if (node?.kind === 'dir') return 'dir';
+  if (node?.kind === 'symlink') return 'link';
+  return 'file';
+}
+
+/** Names and d_types of a host directory (without "." and ".."). */
+export function listHostDir(fd: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const buf = Buffer.alloc(32768);
+  for (;;) {
+    const n = check(host.getdents64(fd, buf), 'getdents64');
+    if (n === 0) return out;
+    for (let off = 0; off < n;) {
+      const reclen = buf.readUInt16LE(off + 16);
+      const type = buf[off + 18]!;
+      const end = buf.indexOf(0, off + 19);
+      const name = buf.toString('latin1', off + 19, end);
+      if (name !== '.' && name !== '..') out.set(name, type);
+      off += reclen;
+    }
+  }
+}
+
+/** Remove a tree of the scratch tmpfs (a stale stand-in of a directory that is gone). */
+function removeTree(dirfd: number, name: string): void {
+  if (host.unlinkat(dirfd, name, 0) === 0) return;
+  const fd = host.openat(dirfd, name, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+  if (fd < 0) return;
+  try {
+    for (const child of listHostDir(fd).keys()) removeTree(fd, child);
+  } finally {
+    host.close(fd);
+  }
+  host.unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/** The stand-in directory of `vpath`, created as needed: a worker fd of it (O_DIRECTORY). */
+function standInDirectory(scratchFd: number, vpath: string): number {
+  let fd = check(host.openat(scratchFd, PSEUDO_DIR, O_DIRECTORY | O_CLOEXEC, 0), 'scratch pseudo dir');
+  for (const c of vpath.split('/').filter(Boolean)) {
+    const r = host.mkdirat(fd, c, 0o555);
+    if (r < 0 && r !== -Errno.EEXIST) {
+      host.close(fd);
+      throw new SyscallError(-r, `stand-in of ${vpath}`);
+    }
+    const next = host.openat(fd, c, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+    host.close(fd);
+    fd = check(next, `stand-in of ${vpath}`);
+  }
+  return fd;
+}
+
+/**
+ * A real directory listing the names of pseudo directory `dir` (at `vpath`): an fd of it
+ * opened with the app's flags. Entries are brought up to date at every open.
+ */
+async function openDirectory(proc: LibosProcess, dir: PseudoDir, vpath: string, flags: number): Promise<number> {
+  const names = await dir.names(proc);
+  const fd = standInDirectory(proc.vfs.scratchFd, vpath);
+  try {
+    const have = listHostDir(fd);
+    for (const name of names) {
+      const want = entryType(await dir.lookup(proc, name));
+      const type = have.get(name);
+      have.delete(name);
+      const haveType = type === undefined ? null : type === DT_DIR ? 'dir' : type === DT_LNK ? 'link' : 'file';
+      if (haveType === want) continue;
+      if (haveType !== null) removeTree(fd, name);
+      if (want === 'dir') host.mkdirat(fd, name, 0o555);
+      else if (want === 'link') host.symlinkat('?', fd, name);
+      else host.mknodat(fd, name, 0o100444, 0);
+    }
+    for (const stale of have.keys()) removeTree(fd, stale);
+    return check(host.openat(fd, '.', (flags & ~(O_CREAT | O_TRUNC)) | O_DIRECTORY | O_CLOEXEC, 0), `open ${vpath}`);
+  } finally {
+    host.close(fd);
+  }
+}
+
+/** A read-only memfd holding `content`, named after the file's instance path. */
+export function contentFd(vpath: string, content: Uint8Array | string): number {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'latin1') : content;
+  const memfd = check(host.memfdCreate(`${MEMFD_PREFIX}${vpath}`, MFD_CLOEXEC), `memfd for ${vpath}`);
+  try {
+    for (let off = 0; off < bytes.byteLength;) off += check(host.pwrite(memfd, bytes.subarray(off), off), `fill ${vpath}`);
+    // the app's own read-only open file, with its own offset
+    return check(host.openat(-100, `/proc/self/fd/${memfd}`, O_CLOEXEC, 0), `reopen ${vpath}`);
+  } finally {
+    host.close(memfd);
+  }
+}
+
+/** Open a pseudo node for the app with `flags`: a worker host fd of what stands for it. */
+export async function openPseudo(proc: LibosProcess, node: PseudoNode, vpath: string, flags: number): Promise<number> {
+  const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
+  switch (node.kind) {
+    case 'dir':
+      if (writes) throw new SyscallError(Errno.EISDIR, `open ${vpath} for writing`);
+      return openDirectory(proc, node, vpath, flags);
+    case 'file':
+      if (flags & O_DIRECTORY) throw new SyscallError(Errno.ENOTDIR, `open ${vpath}`);
+      if (writes) throw new SyscallError(Errno.EACCES, `open ${vpath} for writing`);
+      if (flags & O_PATH) return contentFd(vpath, '');
+      return contentFd(vpath, await node.content(proc));
+    case 'host':
+      return check(host.openat(-100, node.hostPath, (flags & ~O_CREAT) | O_CLOEXEC, 0), `open ${vpath}`);
+    case 'symlink': {
+      if (!node.openObject) throw new SyscallError(Errno.ELOOP, `open ${vpath}: a symbolic link`);
+      const obj = await node.openObject(proc);
+      try {
+        // as Linux reopens what /proc/self/fd/N names: a new open file of the same object
+        return check(host.openat(-100, `/proc/self/fd/${obj}`, (flags & ~O_CREAT) | O_CLOEXEC, 0), `open ${vpath}`);
+      } finally {
+        host.close(obj);
+      }
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// Names the LibOS gives to host objects it makes for the app, so that the reverse map (vfs.ts)
+// can tell them apart.
+
+/** memfds the LibOS makes for the app are named MEMFD_PREFIX + their instance path. */
+export const MEMFD_PREFIX = 'gts:';
+
+/** The directory of the scratch tmpfs holding the stand-ins of pseudo directories. */
+export const PSEUDO_DIR = 'pseudo';

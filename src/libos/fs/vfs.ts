@@ -1,0 +1,128 @@
+// The file-system view of the instance in one worker: the mount table the manifest describes,
+// built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
+// and the directories that stand for pseudo directories live there).
+import { host, hostFdPath } from '../../pal/host.js';
+import { check } from '../errno.js';
+import type { Logger } from '../../log.js';
+import { FileChecks, type FileCheckConfig } from './trusted.js';
+import { MountTable, type HostMount, type VfsMount } from './mount.js';
+import { devRoot } from './dev/index.js';
+import { procRoot } from './proc/index.js';
+import { sysRoot } from './sys/index.js';
+import { MEMFD_PREFIX, PSEUDO_DIR } from './scratch-names.js';
+
+const O_PATH = 0o10000000;
+const O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Where the manifest mounts what, as the leader sends it to each worker. `source` is the host
+ * directory of a chroot mount, the directory in the scratch tmpfs of a tmpfs mount.
+ */
+export interface MountConfig {
+  type: 'chroot' | 'tmpfs' | 'proc' | 'dev' | 'sys';
+  path: string;
+  source: string;
+  readOnly: boolean;
+}
+
+export interface VfsConfig {
+  /** fs.root first, then the mounts in order */
+  mounts: MountConfig[];
+  /** a host path that opens the root of the instance's scratch tmpfs (e.g. /proc/<leader>/fd/<n>) */
+  scratchPath: string;
+  fileChecks: FileCheckConfig | null;
+}
+
+
+/** The stat of a worker host fd: its device (for the reverse map). */
+function deviceOf(fd: number): bigint {
+  const st = Buffer.alloc(144);
+  check(host.fstatat(fd, '', st, 0x1000 /* AT_EMPTY_PATH */), 'fstat');
+  return st.readBigUInt64LE(0);
+}
+
+export class Vfs {
+  readonly mounts: MountTable;
+  /** the scratch tmpfs: an O_PATH fd of its root, its device and host path */
+  readonly scratchFd: number;
+  readonly scratchDev: bigint;
+  private readonly scratchHostRoot: string;
+  readonly fileChecks: FileChecks | null;
+  /** one buffer for every readlink of a walk */
+  readonly linkBuffer = Buffer.alloc(4096);
+
+  constructor(cfg: VfsConfig, log: Logger) {
+    this.scratchFd = check(host.openat(-100, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
+    this.scratchDev = deviceOf(this.scratchFd);
+    this.scratchHostRoot = hostFdPath(this.scratchFd);
+    this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
+    this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
+  }
+
+  private mount(m: MountConfig): VfsMount {
+    switch (m.type) {
+      case 'chroot': {
+        const rootFd = check(host.openat(-100, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
+        return { kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly, source: m.source };
+      }
+      case 'tmpfs': {
+        const rootFd = check(host.openat(this.scratchFd, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `tmpfs at ${m.path}`);
+        return { kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: false, source: 'tmpfs' };
+      }
+      case 'proc':
+        return { kind: 'pseudo', type: 'proc', path: m.path, root: procRoot() };
+      case 'dev':
+        return { kind: 'pseudo', type: 'dev', path: m.path, root: devRoot() };
+      case 'sys':
+        return { kind: 'pseudo', type: 'sys', path: m.path, root: sysRoot() };
+    }
+  }
+
+  /** The instance path of a host path on device `dev`, or null if it is not in the tree. */
+  hostToVirtual(hostPath: string, dev: bigint): string | null {
+    if (dev === this.scratchDev) {
+      const pseudo = `${this.scratchHostRoot === '/' ? '' : this.scratchHostRoot}/${PSEUDO_DIR}`;
+      if (hostPath === pseudo) return null;
+      if (hostPath.startsWith(`${pseudo}/`)) return hostPath.slice(pseudo.length);
+    }
+    return this.mounts.hostToVirtual(hostPath, dev);
+  }
+
+  /**
+   * What a worker host fd is in the instance: its instance path, the kernel's text for objects
+   * without one ("pipe:[12]", "socket:[34]", "anon_inode:[eventfd]"), or null for a file
+   * outside the instance's tree. A removed file keeps Linux's " (deleted)".
+   */
+  virtualPathOfHostFd(fd: number): string | null {
+    const text = hostFdPath(fd);
+    if (!text.startsWith('/')) return text;
+    const deleted = text.endsWith(' (deleted)');
+    const path = deleted ? text.slice(0, -' (deleted)'.length) : text;
+    if (path.startsWith('/memfd:')) {
+      // pseudo files and trusted files are memfds named after their instance path
+      const name = path.slice('/memfd:'.length);
+      return name.startsWith(MEMFD_PREFIX) ? name.slice(MEMFD_PREFIX.length) : text;
+    }
+    const vpath = this.hostToVirtual(path, deviceOf(fd));
+    return vpath === null ? null : deleted ? `${vpath} (deleted)` : vpath;
+  }
+
+  /** The instance path of a host path (for /proc of other processes), or null. */
+  hostPathToVirtual(hostPath: string): string | null {
+    const st = Buffer.alloc(144);
+    if (host.fstatat(-100, hostPath, st, 0x100 /* AT_SYMLINK_NOFOLLOW */) < 0) return null;
+    return this.hostToVirtual(hostPath, st.readBigUInt64LE(0));
+  }
+
+  /** The mounts as /proc/mounts lists them. */
+  mountList(): { path: string; type: string; source: string; readOnly: boolean }[] {
+    return this.mounts.list.map((m) =>
+      m.kind === 'host'
+        ? { path: m.path, type: m.type === 'tmpfs' ? 'tmpfs' : 'chroot', source: m.source, readOnly: m.readOnly }
+        : { path: m.path, type: m.type === 'dev' ? 'devtmpfs' : m.type === 'sys' ? 'sysfs' : 'proc', source: m.type, readOnly: false });
+  }
+}
+
+
+export type { HostMount };

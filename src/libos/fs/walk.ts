@@ -1,0 +1,250 @@
+// The path walk: an app's (dirfd, path) to a place in the instance's tree, component by
+// component as Linux's namei does -- mounts crossed, symlinks (host and pseudo) followed by the
+// LibOS itself, ".." kept below the process's root. The host never resolves more than one
+// verified component at a time, so no spelling of a path leaves the mounts.
+import { host } from '../../pal/host.js';
+import { Errno, SyscallError } from '../errno.js';
+import type { LibosProcess } from '../process.js';
+import type { Vfs } from './vfs.js';
+import { joinPath, type HostMount, type PseudoMount, type VfsMount } from './mount.js';
+import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
+
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_EMPTY_PATH = 0x1000;
+
+/** Linux's limit on symlinks followed in one walk. */
+const MAX_SYMLINKS = 40;
+const NAME_MAX = 255;
+
+/** A place on a host mount: the file `name` in directory `dirRel` of the mount ("." is the directory itself). */
+export interface HostLocation {
+  kind: 'host';
+  mount: HostMount;
+  /** the parent directory inside the mount ("" for its root) */
+  dirRel: string;
+  name: string;
+  /** the canonical instance path */
+  vpath: string;
+  /** the path ended in "/": the kernel must find a directory there */
+  trailingSlash: boolean;
+}
+
+/** A place in a pseudo tree; `node` is null when nothing is there. */
+export interface PseudoLocation {
+  kind: 'pseudo';
+  mount: PseudoMount;
+  node: PseudoNode | null;
+  name: string;
+  vpath: string;
+  trailingSlash: boolean;
+  /** a final magic link is its object (followed), not the link */
+  follow: boolean;
+}
+
+export type Location = HostLocation | PseudoLocation;
+
+export interface WalkOptions {
+  /** follow a symlink in the last component */
+  follow: boolean;
+  /** "" names the dirfd itself (AT_EMPTY_PATH) */
+  emptyPath?: boolean;
+}
+
+/** What a walk needs of a process (the first one is walked for before it exists). */
+export type WalkContext = Pick<LibosProcess, 'rootPath' | 'cwdPath' | 'hostFdFor'> & { readonly vfs: Vfs };
+
+/** Where a walk is: the canonical directory reached so far, and what is left to walk. */
+interface WalkState {
+  proc: WalkContext;
+  /** the directory reached, as canonical components */
+  dir: string[];
+  /** the components still to walk, last first (a stack) */
+  todo: string[];
+  links: number;
+  follow: boolean;
+  trailingSlash: boolean;
+}
+
+/**
+ * Components of a path, pushed on the walk's stack (so the first is popped first). A final "."
+ * stays: the component before it is then not the last one, and is followed if a symlink.
+ */
+function pushPath(st: WalkState, path: string): void {
+  const parts = path.split('/');
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const c = parts[i]!;
+    if (c === '' || (c === '.' && (i !== parts.length - 1 || i === 0))) continue;
+    if (c.length > NAME_MAX) throw new SyscallError(Errno.ENAMETOOLONG, `path component of ${path.length} bytes`);
+    st.todo.push(c);
+  }
+}
+
+/** The process's root, as components. */
+function rootOf(proc: WalkContext): string[] {
+  return proc.rootPath === '/' ? [] : proc.rootPath.slice(1).split('/');
+}
+
+/**
+ * Resolve (dirfd, path) as the app named it. Host mounts are walked synchronously; a walk that
+ * enters a pseudo tree (/proc) may wait for the leader and returns a promise.
+ */
+export function resolve(proc: WalkContext, dirfd: number, path: string, opts: WalkOptions): Awaitable<Location> {
+  if (path === '' && !opts.emptyPath) throw new SyscallError(Errno.ENOENT, 'empty path');
+  const trailingSlash = path.length > 1 && path.endsWith('/');
+  const st: WalkState = {
+    proc, dir: [], todo: [], links: 0, follow: opts.follow || trailingSlash, trailingSlash,
+  };
+  if (path.startsWith('/')) st.dir = rootOf(proc);
+  else st.dir = startDirectory(proc, dirfd);
+  pushPath(st, path);
+  return walk(st);
+}
+
+/** The canonical components of the directory a relative path starts from. */
+function startDirectory(proc: WalkContext, dirfd: number): string[] {
+  if (dirfd === AT_FDCWD) return pathComponents(proc.cwdPath());
+  const fd = proc.hostFdFor(dirfd);
+  try {
+    const vpath = proc.vfs.virtualPathOfHostFd(fd);
+    // a pipe or a socket is no directory; a file outside the tree cannot be walked from
+    if (vpath === null || !vpath.startsWith('/')) throw new SyscallError(Errno.ENOTDIR, `dirfd ${dirfd}`);
+    return pathComponents(vpath);
+  } finally {
+    host.close(fd);
+  }
+}
+
+function pathComponents(vpath: string): string[] {
+  return vpath.split('/').filter((c) => c !== '');
+}
+
+function atRoot(st: WalkState): boolean {
+  const root = st.proc.rootPath;
+  return root === '/' ? st.dir.length === 0 : joinPath(st.dir) === root;
+}
+
+function isLast(st: WalkState): boolean {
+  return st.todo.length === 0;
+}
+
+/** The directory itself as a location (a path ending in ".", "..", or naming a mount point). */
+function directoryItself(st: WalkState): Awaitable<Location> {
+  const vpath = joinPath(st.dir);
+  const { mount, rel } = st.proc.vfs.mounts.containing(vpath);
+  if (mount.kind === 'host') {
+    return { kind: 'host', mount, dirRel: rel, name: '.', vpath, trailingSlash: st.trailingSlash };
+  }
+  return pseudoNodeAt(processOf(st), mount, rel).then((node) => ({
+    kind: 'pseudo' as const, mount, node, name: '.', vpath, trailingSlash: st.trailingSlash, follow: st.follow,
+  }));
+}
+
+function walk(st: WalkState): Awaitable<Location> {
+  const mounts = st.proc.vfs.mounts;
+  const buf = st.proc.vfs.linkBuffer;
+  for (;;) {
+    const c = st.todo.pop();
+    if (c === undefined) return directoryItself(st);
+    if (c === '.') continue;
+    if (c === '..') {
+      if (!atRoot(st)) st.dir.pop();
+      continue;
+    }
+    const last = isLast(st);
+    st.dir.push(c);
+    const vpath = joinPath(st.dir);
+    if (mounts.at(vpath)) {
+      if (last) return directoryItself(st);
+      continue; // a mount point is its mount's root: a directory
+    }
+    st.dir.pop();
+    const { mount, rel } = mounts.containing(vpath);
+    if (mount.kind === 'pseudo') {
+      st.todo.push(c);
+      return walkPseudo(st, mount);
+    }
+    if (last && !st.follow) return hostLocation(st, mount, rel, c, vpath);
+    const n = host.readlinkat(mount.rootFd, rel, buf);
+    if (n >= 0) {
+      followLink(st, buf.toString('latin1', 0, n));
+      continue;
+    }
+    if (n === -Errno.EINVAL || (n === -Errno.ENOENT && last)) {
+      if (last) return hostLocation(st, mount, rel, c, vpath);
+      st.dir.push(c);
+      continue;
+    }
+    throw new SyscallError(-n, `lookup ${vpath}`);
+  }
+}
+
+function hostLocation(st: WalkState, mount: HostMount, rel: string, name: string, vpath: string): HostLocation {
+  const slash = rel.lastIndexOf('/');
+  return {
+    kind: 'host', mount, dirRel: slash < 0 ? '' : rel.slice(0, slash), name, vpath, trailingSlash: st.trailingSlash,
+  };
+}
+
+function followLink(st: WalkState, target: string): void {
+  if (++st.links > MAX_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'too many symbolic links');
+  if (target === '') throw new SyscallError(Errno.ENOENT, 'empty symlink');
+  if (target.startsWith('/')) st.dir = rootOf(st.proc);
+  pushPath(st, target);
+}
+
+/** Pseudo trees are synthesized for a process: one that does not run yet cannot see them. */
+function processOf(st: WalkState): LibosProcess {
+  if (!('app' in st.proc)) throw new SyscallError(Errno.EACCES, 'a pseudo file before the process runs');
+  return st.proc as LibosProcess;
+}
+
+/** The node at `rel` inside a pseudo tree (null if there is none). */
+async function pseudoNodeAt(proc: LibosProcess, mount: PseudoMount, rel: string): Promise<PseudoNode | null> {
+  let node: PseudoNode | null = mount.root;
+  for (const c of rel === '' ? [] : rel.split('/')) {
+    if (node?.kind !== 'dir') return null;
+    node = await node.lookup(proc, c);
+  }
+  return node;
+}
+
+/** Walk on inside a pseudo tree; leaving it (by ".." or a symlink) goes back to walk(). */
+async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> {
+  const proc = processOf(st);
+  const depth = mount.path === '/' ? 0 : mount.path.split('/').length - 1;
+  const start = await pseudoNodeAt(proc, mount, st.dir.slice(depth).join('/'));
+  if (start?.kind !== 'dir') throw new SyscallError(Errno.ENOTDIR, `lookup ${joinPath(st.dir)}`);
+  let dir: PseudoDir = start;
+  for (;;) {
+    const c = st.todo.pop();
+    if (c === undefined) return directoryItself(st);
+    if (c === '.') continue;
+    if (c === '..' || proc.vfs.mounts.at(joinPath([...st.dir, c]))) {
+      st.todo.push(c);
+      return walk(st);
+    }
+    const last = isLast(st);
+    const node = await dir.lookup(proc, c);
+    const vpath = joinPath([...st.dir, c]);
+    const here = (n: PseudoNode | null): PseudoLocation => ({
+      kind: 'pseudo', mount, node: n, name: c, vpath, trailingSlash: st.trailingSlash, follow: st.follow,
+    });
+    if (node === null) {
+      if (last) return here(null);
+      throw new SyscallError(Errno.ENOENT, `lookup ${vpath}`);
+    }
+    if (node.kind === 'symlink') {
+      // a magic link that is the last component opens (or stats) its object itself
+      if (last && (!st.follow || node.openObject)) return here(node);
+      followLink(st, await node.target(proc));
+      return walk(st);
+    }
+    if (last) return here(node);
+    if (node.kind !== 'dir') throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}`);
+    st.dir.push(c);
+    dir = node;
+  }
+}

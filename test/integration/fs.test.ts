@@ -1,0 +1,77 @@
+// The file-system layer (issue 4), family by family: each C program under test/programs/fs
+// works in a scratch directory of its own (argv[1], under /tmp, which the default instance
+// mounts read-write at the same path) and prints one line per operation; its output and exit
+// status under gramine-ts must be exactly the native ones. The programs print paths under the
+// scratch directory as "$S/..." and never inode numbers, times they did not set, or pids, so
+// that nothing differs by design.
+import { describe, expect, it } from 'vitest';
+import { makeTempDir, program, removeTempDir, runGramine, runNative, type RunResult } from '../helpers/run.js';
+
+type Runs = { native: RunResult<string>; gramine: RunResult<string> };
+
+/** Run test/programs/fs/NAME natively and under gramine-ts, each in a fresh scratch dir of its own. */
+async function runInScratch(name: string): Promise<Runs> {
+  const dirs = [makeTempDir('gts-fs-'), makeTempDir('gts-fs-')];
+  try {
+    const argv = (d: string) => [program(`fs/${name}`), d];
+    const [native, gramine] = await Promise.all([
+      runNative(argv(dirs[0]!), { encoding: 'utf8' }),
+      runGramine(argv(dirs[1]!), { encoding: 'utf8' }),
+    ]);
+    return { native, gramine };
+  } finally {
+    dirs.forEach(removeTempDir);
+  }
+}
+
+/** The native run completed cleanly; gramine-ts printed the same lines and exited the same way. */
+function expectSameOutput({ native, gramine }: Runs): void {
+  expect(native.stderr).toBe('');
+  expect(native.status).toBe(0);
+  expect(native.stdout.endsWith('done\n')).toBe(true);
+  // the whole output at once: a diff shows every line that differs
+  expect(gramine.stdout).toBe(native.stdout);
+  expect(gramine.stderr).toBe('');
+  expect(gramine.status).toBe(native.status);
+}
+
+describe('file systems: the same as natively, in a scratch dir under /tmp', () => {
+  it('open/openat/openat2/creat/close: O_CREAT|O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_CLOEXEC, RESOLVE_*', async () => {
+    expectSameOutput(await runInScratch('fs_open'));
+  });
+
+  it('read/write, seek and tell (SEEK_DATA/SEEK_HOLE on a sparse file), O_APPEND with two fds, truncate, copy, fallocate, the fsync family', async () => {
+    expectSameOutput(await runInScratch('fs_rw'));
+  });
+
+  it('stat/lstat/fstat/statx, chmod/fchmod/umask, chown, access/faccessat2, utimensat, statfs, mknod', async () => {
+    expectSameOutput(await runInScratch('fs_meta'));
+  });
+
+  it('mkdir (-p), rmdir, unlink, rename/renameat2, getdents64, chdir/getcwd/fchdir, `..` walks', async () => {
+    expectSameOutput(await runInScratch('fs_dirs'));
+  });
+
+  it('hard links, symlinks (relative, absolute, dangling, loops, 40-link limit), readlink, /proc/self links', async () => {
+    expectSameOutput(await runInScratch('fs_links'));
+  });
+
+  it('mmap MAP_SHARED/MAP_PRIVATE of files, sendfile, copy_file_range', async () => {
+    expectSameOutput(await runInScratch('fs_mmap_copy'));
+  });
+
+  it('the programs leave their scratch dir only through their own paths: a run under gramine-ts creates nothing else in /tmp', async () => {
+    // each program works inside argv[1] only; check one run for stray files next to it
+    const parent = makeTempDir('gts-fs-parent-');
+    try {
+      const dir = `${parent}/scratch`;
+      await runNative(['/bin/mkdir', dir]);
+      const r = await runGramine([program('fs/fs_dirs'), dir], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      const ls = await runNative(['/bin/ls', '-A', parent], { encoding: 'utf8' });
+      expect(ls.stdout).toBe('scratch\n');
+    } finally {
+      removeTempDir(parent);
+    }
+  });
+});

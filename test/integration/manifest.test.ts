@@ -1,0 +1,141 @@
+// `gramine-ts run` with a manifest and `gramine-ts sign`, from the command line: errors that
+// name the file, line and key; a trusted manifest that was never signed, or changed since, is
+// refused with a message that says to sign it; signed, it runs, and its trusted files are
+// verified before the app sees a byte.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { GRAMINE_TS, makeTempDir, program, removeTempDir, runGramine, runNative, sha256 } from '../helpers/run.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = makeTempDir('gts-manifest-');
+});
+afterAll(() => removeTempDir(dir));
+
+/** `gramine-ts sign ARGS...` */
+const sign = (...args: string[]) => runNative([process.execPath, GRAMINE_TS, 'sign', ...args], { cwd: dir });
+
+let n = 0;
+/** A manifest file in the temp dir with these lines. */
+function manifest(...lines: string[]): string {
+  const file = path.join(dir, `m${n++}.manifest.toml`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('run with a manifest: refused before anything starts', () => {
+  it('a malformed manifest: file, line and key, exit status 2', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"', 'loader.argv = ["true"]', 'loader.nonsense = 1');
+    const r = await runGramine([m]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${m}:3: loader.nonsense: unknown key`);
+  });
+
+  it('command-line arguments without loader.insecure__use_cmdline_argv', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"');
+    const r = await runGramine(['--manifest', m, 'an-arg']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/command-line arguments given .*loader\.insecure__use_cmdline_argv = true/);
+  });
+
+  it('trusted files, never signed: names the signature file and says to sign', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"', 'sgx.trusted_files = ["file:/bin/true"]');
+    const r = await runGramine(['--manifest', m]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${m}.sig: missing: ${m} was never signed: run \`gramine-ts sign ${m}\``);
+  });
+});
+
+describe('gramine-ts sign', () => {
+  it('writes MANIFEST.sig with the hashes and the measurement; a changed manifest is then stale', async () => {
+    const data = path.join(dir, 'data.txt');
+    writeFileSync(data, 'some trusted data\n');
+    const m = manifest('libos.entrypoint = "/bin/true"', `trusted_files = ["file:${data}", "file:/bin/true"]`);
+    const r = await sign(m);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^.*\.sig: 2 trusted files, .*\nmeasurement: [0-9a-f]{64}\n$/);
+    const doc = JSON.parse(readFileSync(`${m}.sig`, 'utf8'));
+    expect(doc.manifest_sha256).toBe(sha256(readFileSync(m)));
+    expect(doc.trusted_files[0]).toEqual({ uri: `file:${data}`, path: data, size: 18, sha256: sha256('some trusted data\n') });
+    expect(doc.trusted_files[1].sha256).toBe(sha256(readFileSync('/bin/true')));
+    expect(r.stdout).toContain(doc.measurement);
+
+    writeFileSync(m, `${readFileSync(m, 'utf8')}loader.env.A = "1"\n`);
+    const stale = await runGramine([m]);
+    expect(stale.status).toBe(2);
+    expect(stale.stderr).toContain(`${m}.sig: stale: ${m} has changed since it was signed: run \`gramine-ts sign ${m}\``);
+  });
+
+  it('a trusted file it cannot read: named, exit status 1, no signature written', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"', `trusted_files = ["file:${dir}/not-there"]`);
+    const r = await sign(m);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${dir}/not-there`);
+    expect(existsSync(`${m}.sig`)).toBe(false);
+  });
+
+  it('usage errors', async () => {
+    expect((await sign()).status).toBe(2);
+    expect((await sign(path.join(dir, 'nope.manifest.toml'))).stderr).toMatch(/nope\.manifest\.toml: cannot read/);
+  });
+});
+
+/** The shared libraries a dynamic program loads (ldd), as absolute paths. */
+function libsOf(prog: string): string[] {
+  const out = execFileSync('ldd', [prog], { encoding: 'utf8' });
+  return [...out.matchAll(/(?:=> )?(\/\S+) \(0x/g)].map((m) => m[1]!);
+}
+
+describe('a signed manifest runs, with its trusted files verified', () => {
+  it('runs a trusted static program, with the manifest argv and env', async () => {
+    const prog = path.join(dir, 'args-static');
+    copyFileSync(program('args', '-static'), prog);
+    const m = manifest(
+      `libos.entrypoint = "${prog}"`,
+      'loader.argv = ["args", "3"]',
+      'loader.env.GTS_TEST_VAR = "from the manifest"',
+      'fs.root.uri = "file:/"',
+      'sgx.file_check_policy = "strict"',
+      `sgx.trusted_files = ["file:${prog}"]`,
+    );
+    expect((await sign(m)).status).toBe(0);
+    const r = await runGramine([m]);
+    expect(r.stdout).toContain('argv[0] = args\n');
+    expect(r.stdout).toContain('argv[1] = 3\n');
+    expect(r.stdout).toContain('GTS_TEST_VAR = from the manifest\n');
+    expect(r.status).toBe(3);
+
+    // the same size, one byte changed: refused
+    const bytes = readFileSync(prog);
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(prog, bytes);
+    const refused = await runGramine([m]);
+    expect(refused.status).toBe(126);
+    expect(refused.stdout).toBe('');
+  });
+
+  it('serves trusted files, refuses writes to them and, under strict, files neither trusted nor allowed', async () => {
+    const trusted = path.join(dir, 'trusted.txt');
+    const other = path.join(dir, 'other.txt');
+    writeFileSync(trusted, 'trusted contents\n');
+    writeFileSync(other, 'not listed\n');
+    const files = [...new Set(['/bin/sh', '/bin/cat', ...libsOf('/bin/sh'), ...libsOf('/bin/cat'), trusted])];
+    const m = manifest(
+      'libos.entrypoint = "/bin/sh"',
+      `loader.argv = ["sh", "-c", "cat ${trusted}; cat ${other} || echo refused; echo x >> ${trusted} || echo read-only"]`,
+      'fs.root.uri = "file:/"',
+      'sgx.file_check_policy = "strict"',
+      `sgx.trusted_files = [${files.map((f) => `"file:${f}"`).join(', ')}]`,
+      'sgx.allowed_files = ["file:/etc/ld.so.cache"]',
+    );
+    expect((await sign(m)).status).toBe(0);
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('trusted contents\nrefused\nread-only\n');
+    expect(r.stderr).toMatch(/Permission denied/);
+    expect(readFileSync(trusted, 'utf8')).toBe('trusted contents\n');
+  });
+});
