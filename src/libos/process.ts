@@ -82,13 +82,19 @@ export class LibosProcess {
   /** the program being run, as an instance path (/proc/self/exe) */
   exePath = '';
 
-  /**
-   * The working directory's instance path (a byte string), as getcwd says it: ENOENT once it has
-   * been removed, "(unreachable)" before it when it is outside the process's root.
-   */
-  cwdPath(): string {
+  /** The working directory's instance path (a byte string); ENOENT once it has been removed. */
+  cwdInstancePath(): string {
     const path = this.vfs.virtualPathOfHostFd(this.cwdFd);
     if (path === null || path.endsWith(' (deleted)')) throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
+    return path;
+  }
+
+  /**
+   * The working directory as getcwd says it: below the process's root, or "(unreachable)"
+   * before the instance path when it is outside that root.
+   */
+  cwdPath(): string {
+    const path = this.cwdInstancePath();
     if (this.rootPath === '/') return path;
     if (path === this.rootPath) return '/';
     return path.startsWith(`${this.rootPath}/`) ? path.slice(this.rootPath.length) : `(unreachable)${path}`;

@@ -122,6 +122,8 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('fcntl', 'partial', 'passed to the host fd; reserved fds refused; no instance-wide locks yet'),
   native('fsync', 'supported', HOST_FD),
   native('fdatasync', 'supported', HOST_FD),
+  native('sync', 'supported', 'the host\'s'),
+  native('syncfs', 'supported', HOST_FD),
   libos('truncate', 'supported', VFS),
   native('ftruncate', 'supported', HOST_FD),
   libos('getcwd', 'supported', 'the instance path of the cwd (below the process\'s root)'),

@@ -45,7 +45,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
     // paths are byte strings in the LibOS; what the user typed is UTF-8; both are instance paths
     const cwd = toByteString(msg.cwd);
     const start: WalkContext = {
-      vfs, rootPath: '/', cwdPath: () => cwd,
+      vfs, rootPath: '/', cwdInstancePath: () => cwd, cwdDirFd: -1,
       hostFdFor: (fd) => { throw new SyscallError(Errno.EBADF, `fd ${fd} before the process runs`); },
     };
     cwdFd = openDirectory(start, cwd);

@@ -320,6 +320,8 @@ describe('/proc, walked', () => {
     const visit = async (p: string, depth: number): Promise<void> => {
       if (depth > 6) return;
       const node = await lookup(proc, p);
+      // one's own fd/ also lists the directory being read, at the lowest free fd: not open here
+      if (node === null && /\/fd\/\d+$/.test(p)) return;
       expect(node, p).not.toBeNull();
       seen.push(p);
       if (node?.kind === 'file') await node.content(proc);

@@ -1,7 +1,8 @@
 // Operations on a place of a host mount (chroot or tmpfs): the host does the work on the
 // directory the walk reached, one component at a time, and the LibOS adds what the mount says
 // (read-only) and what the manifest says of the file (trusted, allowed).
-import { fileType, host, S_IFREG } from '../../pal/host.js';
+import { fileType, host, S_IFDIR, S_IFREG } from '../../pal/host.js';
+import { hostEntries, openStandIn } from './pseudo/open.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { Vfs } from './vfs.js';
 import type { HostLocation } from './walk.js';
@@ -105,5 +106,25 @@ export function openHost(proc: { readonly vfs: Vfs; readonly umask: number }, lo
     if (ro >= 0) host.close(ro);
     else if (creates && ro === -Errno.ENOENT) checks.checkCreate(hostPathOf(loc));
   }
-  return onLocation(loc, 'open', (d, n) => host.openat(d, n, flags | O_CLOEXEC | (loc.name === '.' ? 0 : O_NOFOLLOW), effMode));
+  const fd = onLocation(loc, 'open', (d, n) => host.openat(d, n, flags | O_CLOEXEC | (loc.name === '.' ? 0 : O_NOFOLLOW), effMode));
+  return flags & O_PATH ? fd : withMountPoints(proc, loc, fd, flags);
+}
+
+/**
+ * A directory with mount points in it lists them, as on Linux, even where the host directory
+ * has no such entry: the app then reads a stand-in holding both. Other files are as opened.
+ */
+function withMountPoints(proc: { readonly vfs: Vfs }, loc: HostLocation, fd: number, flags: number): number {
+  const points = proc.vfs.mounts.mountPointsIn(loc.vpath);
+  if (points.length === 0 || fileType(fd) !== S_IFDIR) return fd;
+  try {
+    const entries = hostEntries(fd);
+    if (points.every((p) => entries.has(p))) return fd;
+    const standIn = openStandIn(proc.vfs, loc.vpath, entries, flags);
+    host.close(fd);
+    return standIn;
+  } catch (e) {
+    host.close(fd);
+    throw e;
+  }
 }

@@ -52,6 +52,14 @@ export class MountTable {
     return this.byPath.get(vpath);
   }
 
+  /** The names of the mount points directly inside directory `vpath`. */
+  mountPointsIn(vpath: string): string[] {
+    const prefix = vpath === '/' ? '/' : `${vpath}/`;
+    return this.list
+      .filter((m) => m.path.startsWith(prefix) && m.path.length > prefix.length && !m.path.slice(prefix.length).includes('/'))
+      .map((m) => m.path.slice(prefix.length));
+  }
+
   get root(): VfsMount {
     return this.byPath.get('/')!;
   }

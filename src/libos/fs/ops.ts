@@ -60,7 +60,8 @@ async function pseudoStatFields(proc: LibosProcess, loc: PseudoLocation, node: P
     case 'file':
       return { ...base, mode: S_IFREG | (node.mode ?? 0o444), nlink: 1, size: 0 };
     case 'symlink':
-      return { ...base, mode: S_IFLNK | 0o777, nlink: 1, size: (await node.target(proc)).length };
+      // /proc's links have no size, as on Linux
+      return { ...base, mode: S_IFLNK | 0o777, nlink: 1, size: loc.mount.type === 'proc' ? 0 : (await node.target(proc)).length };
     case 'host':
       throw new Error('unreachable: host nodes are stat-ed on the host');
   }

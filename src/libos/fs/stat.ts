@@ -30,7 +30,8 @@ export function encodeStat(f: StatFields): Buffer {
   b.writeUInt32LE(f.gid, 32);
   b.writeBigInt64LE(BigInt(f.size), 48);
   b.writeBigInt64LE(BigInt(f.blksize), 56);
-  b.writeBigInt64LE(BigInt(Math.ceil(f.size / 512)), 64);
+  // synthesized files take no blocks
+  b.writeBigInt64LE(0n, 64);
   for (const off of [72, 88, 104]) b.writeBigInt64LE(BigInt(f.time), off);
   return b;
 }
@@ -47,7 +48,7 @@ export function encodeStatx(f: StatFields): Buffer {
   b.writeUInt16LE(f.mode, 28);
   b.writeBigUInt64LE(f.ino, 32);
   b.writeBigUInt64LE(BigInt(f.size), 40);
-  b.writeBigUInt64LE(BigInt(Math.ceil(f.size / 512)), 48);
+  b.writeBigUInt64LE(0n, 48);
   for (const off of [64, 80, 96, 112]) b.writeBigInt64LE(BigInt(f.time), off);
   // st_dev as major:minor
   b.writeUInt32LE(Number((f.dev >> 8n) & 0xfffn), 136);

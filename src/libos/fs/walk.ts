@@ -30,7 +30,11 @@ export interface HostLocation {
   vpath: string;
   /** the path ended in "/": the kernel must find a directory there */
   trailingSlash: boolean;
+  /** the path ended in "." or ".." (the location is then the directory itself) */
+  dots: Dots;
 }
+
+export type Dots = '.' | '..' | null;
 
 /** A place in a pseudo tree; `node` is null when nothing is there. */
 export interface PseudoLocation {
@@ -40,6 +44,7 @@ export interface PseudoLocation {
   name: string;
   vpath: string;
   trailingSlash: boolean;
+  dots: Dots;
   /** a final magic link is its object (followed), not the link */
   follow: boolean;
 }
@@ -51,10 +56,20 @@ export interface WalkOptions {
   follow: boolean;
   /** "" names the dirfd itself (AT_EMPTY_PATH) */
   emptyPath?: boolean;
+  /** a trailing "/" does not make the last component followed (unlink, rmdir, as Linux) */
+  slashKeepsLink?: boolean;
+  /** openat2's RESOLVE_* flags */
+  resolve?: number;
 }
 
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
 /** What a walk needs of a process (the first one is walked for before it exists). */
-export type WalkContext = Pick<LibosProcess, 'rootPath' | 'cwdPath' | 'hostFdFor'> & { readonly vfs: Vfs };
+export type WalkContext = Pick<LibosProcess, 'rootPath' | 'cwdInstancePath' | 'cwdDirFd' | 'hostFdFor'> & { readonly vfs: Vfs };
 
 /** Where a walk is: the canonical directory reached so far, and what is left to walk. */
 interface WalkState {
@@ -66,6 +81,14 @@ interface WalkState {
   links: number;
   follow: boolean;
   trailingSlash: boolean;
+  /** the walk's root: the process's, or the dirfd's with RESOLVE_IN_ROOT */
+  root: string[];
+  /** RESOLVE_BENEATH: the walk may not go above this many components (null: no limit) */
+  floor: number | null;
+  resolve: number;
+  /** the last component pushed was found but not yet seen to be a directory */
+  unchecked: boolean;
+  dots: Dots;
 }
 
 /**
@@ -76,7 +99,7 @@ function pushPath(st: WalkState, path: string): void {
   const parts = path.split('/');
   for (let i = parts.length - 1; i >= 0; i--) {
     const c = parts[i]!;
-    if (c === '' || (c === '.' && (i !== parts.length - 1 || i === 0))) continue;
+    if (c === '' || (c === '.' && i !== parts.length - 1)) continue;
     if (c.length > NAME_MAX) throw new SyscallError(Errno.ENAMETOOLONG, `path component of ${path.length} bytes`);
     st.todo.push(c);
   }
@@ -87,6 +110,11 @@ function rootOf(proc: WalkContext): string[] {
   return proc.rootPath === '/' ? [] : proc.rootPath.slice(1).split('/');
 }
 
+/** A walk that would leave where RESOLVE_BENEATH keeps it. */
+function notBeneath(what: string): never {
+  throw new SyscallError(Errno.EXDEV, `${what}: outside the directory (RESOLVE_BENEATH)`);
+}
+
 /**
  * Resolve (dirfd, path) as the app named it. Host mounts are walked synchronously; a walk that
  * enters a pseudo tree (/proc) may wait for the leader and returns a promise.
@@ -94,18 +122,42 @@ function rootOf(proc: WalkContext): string[] {
 export function resolve(proc: WalkContext, dirfd: number, path: string, opts: WalkOptions): Awaitable<Location> {
   if (path === '' && !opts.emptyPath) throw new SyscallError(Errno.ENOENT, 'empty path');
   const trailingSlash = path.length > 1 && path.endsWith('/');
+  const resolveFlags = opts.resolve ?? 0;
   const st: WalkState = {
-    proc, dir: [], todo: [], links: 0, follow: opts.follow || trailingSlash, trailingSlash,
+    proc, dir: [], todo: [], links: 0, follow: opts.follow || (trailingSlash && !opts.slashKeepsLink), trailingSlash,
+    root: rootOf(proc), floor: null, resolve: resolveFlags, unchecked: false, dots: null,
   };
-  if (path.startsWith('/')) st.dir = rootOf(proc);
-  else st.dir = startDirectory(proc, dirfd);
+  if (path.startsWith('/') && !(resolveFlags & RESOLVE_IN_ROOT)) {
+    if (resolveFlags & RESOLVE_BENEATH) notBeneath(path);
+    st.dir = [...st.root];
+  } else {
+    try {
+      st.dir = startDirectory(proc, dirfd);
+    } catch (e) {
+      // a removed working directory has no path, but "." still names it
+      if (dirfd === AT_FDCWD && e instanceof SyscallError && e.errno === Errno.ENOENT && /^(\.\/*)+$/.test(path))
+        return removedCwd(proc, trailingSlash);
+      throw e;
+    }
+  }
+  if (resolveFlags & RESOLVE_IN_ROOT) st.root = [...st.dir];
+  if (resolveFlags & RESOLVE_BENEATH) st.floor = st.dir.length;
   pushPath(st, path);
   return walk(st);
 }
 
+/** The working directory after its removal, as "." names it: the directory the cwd fd holds. */
+function removedCwd(proc: WalkContext, trailingSlash: boolean): HostLocation {
+  const text = proc.vfs.virtualPathOfHostFd(proc.cwdDirFd);
+  const vpath = text?.replace(/ \(deleted\)$/, '') ?? '';
+  const mount = vpath.startsWith('/') ? proc.vfs.mounts.containing(vpath).mount : null;
+  if (mount?.kind !== 'host') throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
+  return { kind: 'host', mount: { ...mount, rootFd: proc.cwdDirFd }, dirRel: '', name: '.', vpath, trailingSlash, dots: '.' };
+}
+
 /** The canonical components of the directory a relative path starts from. */
 function startDirectory(proc: WalkContext, dirfd: number): string[] {
-  if (dirfd === AT_FDCWD) return pathComponents(proc.cwdPath());
+  if (dirfd === AT_FDCWD) return pathComponents(proc.cwdInstancePath());
   const fd = proc.hostFdFor(dirfd);
   try {
     const vpath = proc.vfs.virtualPathOfHostFd(fd);
@@ -122,8 +174,27 @@ function pathComponents(vpath: string): string[] {
 }
 
 function atRoot(st: WalkState): boolean {
-  const root = st.proc.rootPath;
-  return root === '/' ? st.dir.length === 0 : joinPath(st.dir) === root;
+  return st.dir.length === st.root.length && st.root.every((c, i) => st.dir[i] === c);
+}
+
+/** "." and "..": the directory reached must be one (a file followed by ".." is ENOTDIR). */
+function dotComponent(st: WalkState, c: '.' | '..'): void {
+  if (st.unchecked) {
+    const vpath = joinPath(st.dir);
+    const { mount, rel } = st.proc.vfs.mounts.containing(vpath);
+    if (mount.kind === 'host') {
+      const stat = st.proc.vfs.linkBuffer;
+      const r = host.fstatat(mount.rootFd, rel, stat, 0x100 /* AT_SYMLINK_NOFOLLOW */);
+      if (r < 0) throw new SyscallError(-r, `lookup ${vpath}`);
+      if ((stat.readUInt32LE(24) & 0o170000) !== 0o040000) throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}/${c}`);
+    }
+    st.unchecked = false;
+  }
+  if (st.todo.length === 0) st.dots = c;
+  if (c === '..' && !atRoot(st)) {
+    if (st.floor !== null && st.dir.length <= st.floor) notBeneath(joinPath(st.dir));
+    st.dir.pop();
+  }
 }
 
 function isLast(st: WalkState): boolean {
@@ -135,10 +206,10 @@ function directoryItself(st: WalkState): Awaitable<Location> {
   const vpath = joinPath(st.dir);
   const { mount, rel } = st.proc.vfs.mounts.containing(vpath);
   if (mount.kind === 'host') {
-    return { kind: 'host', mount, dirRel: rel, name: '.', vpath, trailingSlash: st.trailingSlash };
+    return { kind: 'host', mount, dirRel: rel, name: '.', vpath, trailingSlash: st.trailingSlash, dots: st.dots };
   }
   return pseudoNodeAt(processOf(st), mount, rel).then((node) => ({
-    kind: 'pseudo' as const, mount, node, name: '.', vpath, trailingSlash: st.trailingSlash, follow: st.follow,
+    kind: 'pseudo' as const, mount, node, name: '.', vpath, trailingSlash: st.trailingSlash, dots: st.dots, follow: st.follow,
   }));
 }
 
@@ -148,15 +219,16 @@ function walk(st: WalkState): Awaitable<Location> {
   for (;;) {
     const c = st.todo.pop();
     if (c === undefined) return directoryItself(st);
-    if (c === '.') continue;
-    if (c === '..') {
-      if (!atRoot(st)) st.dir.pop();
+    if (c === '.' || c === '..') {
+      dotComponent(st, c);
       continue;
     }
     const last = isLast(st);
     st.dir.push(c);
     const vpath = joinPath(st.dir);
     if (mounts.at(vpath)) {
+      if (st.resolve & RESOLVE_NO_XDEV) throw new SyscallError(Errno.EXDEV, `lookup ${vpath}: a mount point (RESOLVE_NO_XDEV)`);
+      st.unchecked = false;
       if (last) return directoryItself(st);
       continue; // a mount point is its mount's root: a directory
     }
@@ -168,6 +240,7 @@ function walk(st: WalkState): Awaitable<Location> {
     }
     if (last && !st.follow) return hostLocation(st, mount, rel, c, vpath);
     const n = host.readlinkat(mount.rootFd, rel, buf);
+    st.unchecked = false;
     if (n >= 0) {
       followLink(st, buf.toString('latin1', 0, n));
       continue;
@@ -175,6 +248,7 @@ function walk(st: WalkState): Awaitable<Location> {
     if (n === -Errno.EINVAL || (n === -Errno.ENOENT && last)) {
       if (last) return hostLocation(st, mount, rel, c, vpath);
       st.dir.push(c);
+      st.unchecked = true;
       continue;
     }
     throw new SyscallError(-n, `lookup ${vpath}`);
@@ -184,14 +258,18 @@ function walk(st: WalkState): Awaitable<Location> {
 function hostLocation(st: WalkState, mount: HostMount, rel: string, name: string, vpath: string): HostLocation {
   const slash = rel.lastIndexOf('/');
   return {
-    kind: 'host', mount, dirRel: slash < 0 ? '' : rel.slice(0, slash), name, vpath, trailingSlash: st.trailingSlash,
+    kind: 'host', mount, dirRel: slash < 0 ? '' : rel.slice(0, slash), name, vpath, trailingSlash: st.trailingSlash, dots: null,
   };
 }
 
 function followLink(st: WalkState, target: string): void {
+  if (st.resolve & RESOLVE_NO_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'a symbolic link (RESOLVE_NO_SYMLINKS)');
   if (++st.links > MAX_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'too many symbolic links');
   if (target === '') throw new SyscallError(Errno.ENOENT, 'empty symlink');
-  if (target.startsWith('/')) st.dir = rootOf(st.proc);
+  if (target.startsWith('/')) {
+    if (st.floor !== null) notBeneath(target);
+    st.dir = [...st.root];
+  }
   pushPath(st, target);
 }
 
@@ -211,6 +289,22 @@ async function pseudoNodeAt(proc: LibosProcess, mount: PseudoMount, rel: string)
   return node;
 }
 
+/**
+ * The instance path of a magic link's object (/proc/self/fd/N, /proc/self/cwd), if it is a
+ * file of a host mount that still has that name; null for pipes, sockets, deleted files,
+ * pseudo files.
+ */
+async function magicLinkPath(proc: LibosProcess, open: (proc: LibosProcess) => Awaitable<number>): Promise<string | null> {
+  const fd = await open(proc);
+  try {
+    const vpath = proc.vfs.virtualPathOfHostFd(fd);
+    if (vpath === null || !vpath.startsWith('/') || vpath.endsWith(' (deleted)')) return null;
+    return proc.vfs.mounts.containing(vpath).mount.kind === 'host' ? vpath : null;
+  } finally {
+    host.close(fd);
+  }
+}
+
 /** Walk on inside a pseudo tree; leaving it (by ".." or a symlink) goes back to walk(). */
 async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> {
   const proc = processOf(st);
@@ -221,7 +315,10 @@ async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> 
   for (;;) {
     const c = st.todo.pop();
     if (c === undefined) return directoryItself(st);
-    if (c === '.') continue;
+    if (c === '.') {
+      dotComponent(st, c);
+      continue;
+    }
     if (c === '..' || proc.vfs.mounts.at(joinPath([...st.dir, c]))) {
       st.todo.push(c);
       return walk(st);
@@ -230,15 +327,28 @@ async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> 
     const node = await dir.lookup(proc, c);
     const vpath = joinPath([...st.dir, c]);
     const here = (n: PseudoNode | null): PseudoLocation => ({
-      kind: 'pseudo', mount, node: n, name: c, vpath, trailingSlash: st.trailingSlash, follow: st.follow,
+      kind: 'pseudo', mount, node: n, name: c, vpath, trailingSlash: st.trailingSlash, dots: null, follow: st.follow,
     });
     if (node === null) {
       if (last) return here(null);
       throw new SyscallError(Errno.ENOENT, `lookup ${vpath}`);
     }
     if (node.kind === 'symlink') {
-      // a magic link that is the last component opens (or stats) its object itself
-      if (last && (!st.follow || node.openObject)) return here(node);
+      if (last && !st.follow) return here(node);
+      if (node.openObject) {
+        if (st.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+          throw new SyscallError(Errno.ELOOP, `${vpath}: a magic link (RESOLVE_*)`);
+        // a magic link names its object: the file's own path, when it has one in the tree
+        const path = await magicLinkPath(proc, node.openObject);
+        if (path === null) {
+          if (last) return here(node); // a pipe, a deleted file: only the object itself
+          throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}`);
+        }
+        if (++st.links > MAX_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'too many symbolic links');
+        st.dir = [];
+        pushPath(st, path);
+        return walk(st);
+      }
       followLink(st, await node.target(proc));
       return walk(st);
     }

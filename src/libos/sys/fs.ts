@@ -4,11 +4,12 @@ import { fileType, host, S_IFDIR } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { PATH_MAX } from '../memory.js';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, resolve, type HostLocation,
+  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, resolve, RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT, type HostLocation,
   type Location, type WalkOptions,
 } from '../fs/walk.js';
 import {
-  atLocation, checkWritable, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, onLocation,
+  atLocation, checkWritable, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, onLocation,
 } from '../fs/host-fs.js';
 import { accessLocation, andThen, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
 import { openPseudo } from '../fs/pseudo/open.js';
@@ -24,6 +25,9 @@ const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFSOCK = 0o140000;
 
 function path(proc: LibosProcess, a: SyscallArgs, i: number): string {
   return proc.mem.readCString(a.ptr(i));
@@ -40,9 +44,9 @@ function change(loc: Location, what: string, fn: (loc: HostLocation) => number):
   return fn(loc);
 }
 
-function openAt(proc: LibosProcess, dirfd: number, p: string, flags: number, mode: number): Awaitable<NewFd> {
+function openAt(proc: LibosProcess, dirfd: number, p: string, flags: number, mode: number, resolveFlags = 0): Awaitable<NewFd> {
   const follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
-  return at(proc, dirfd, p, { follow }, (loc) =>
+  return at(proc, dirfd, p, { follow, resolve: resolveFlags }, (loc) =>
     andThen(openLocation(proc, loc, flags, mode), (hostFd) => ({ kind: 'fd' as const, hostFd, cloexec: (flags & O_CLOEXEC) !== 0 })));
 }
 
@@ -50,19 +54,30 @@ const sys_open: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, 
 const sys_openat: SyscallHandler = (proc, a) => openAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.uint(3));
 const sys_creat: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, a, 0), O_TRUNC_CREAT_WRONLY, a.uint(1));
 
-const RESOLVE_ALL = 0x1f;
-/** openat2: the open_how flags; RESOLVE_* are refused rather than ignored (they are promises of safety). */
+/** open flags openat2 knows (it refuses any other bit, where open ignores them) */
+const VALID_OPEN_FLAGS = 0o37777777 & ~0o40; // all O_* up to O_TMPFILE; bit 0o40 is unused
+const RESOLVE_ALL = 0x3f;
+const RESOLVE_CACHED = 0x20;
+
+/** openat2: open_how's flags, mode and RESOLVE_* walk restrictions, checked as Linux does. */
 const sys_openat2: SyscallHandler = (proc, a) => {
   const size = a.long(3);
-  if (size < 24) throw new SyscallError(Errno.EINVAL, 'openat2 how size');
-  const how = proc.mem.read(a.ptr(2), 24);
-  const flags = Number(how.readBigUInt64LE(0));
-  const mode = Number(how.readBigUInt64LE(8));
+  if (size < 24 || size > 4096) throw new SyscallError(size < 24 ? Errno.EINVAL : Errno.E2BIG, 'openat2 how size');
+  const how = proc.mem.read(a.ptr(2), size);
+  if (size > 24 && how.subarray(24).some((b) => b !== 0)) throw new SyscallError(Errno.E2BIG, 'openat2 how: unknown fields');
+  const flags = how.readBigUInt64LE(0);
+  const mode = how.readBigUInt64LE(8);
   const resolveFlags = Number(how.readBigUInt64LE(16));
+  if (flags & ~BigInt(VALID_OPEN_FLAGS)) throw new SyscallError(Errno.EINVAL, 'openat2 flags');
+  if (mode & ~0o7777n) throw new SyscallError(Errno.EINVAL, 'openat2 mode');
+  const f = Number(flags);
+  if (mode && !(f & O_CREAT) && (f & O_TMPFILE) !== O_TMPFILE) throw new SyscallError(Errno.EINVAL, 'openat2 mode without O_CREAT');
   if (resolveFlags & ~RESOLVE_ALL) throw new SyscallError(Errno.EINVAL, 'openat2 resolve flags');
-  if (mode && !(flags & (O_CREAT | 0o20000000))) throw new SyscallError(Errno.EINVAL, 'openat2 mode without O_CREAT');
-  if (resolveFlags) throw new SyscallError(Errno.ENOSYS, 'openat2 RESOLVE_* flags are not supported yet');
-  return openAt(proc, a.int(0), path(proc, a, 1), flags, mode);
+  if ((resolveFlags & RESOLVE_BENEATH) && (resolveFlags & RESOLVE_IN_ROOT))
+    throw new SyscallError(Errno.EINVAL, 'openat2: RESOLVE_BENEATH with RESOLVE_IN_ROOT');
+  // RESOLVE_CACHED asks to fail rather than block on I/O: our walk never waits on a disk
+  if (resolveFlags & RESOLVE_CACHED && f & (O_CREAT | O_TRUNC | O_TMPFILE)) throw new SyscallError(Errno.EAGAIN, 'RESOLVE_CACHED');
+  return openAt(proc, a.int(0), path(proc, a, 1), f, Number(mode), resolveFlags & ~RESOLVE_CACHED);
 };
 
 /** The location of an fd-or-path call: "" with AT_EMPTY_PATH names the dirfd itself. */
@@ -126,6 +141,17 @@ const sys_faccessat2: SyscallHandler = (proc, a) => accessAt(proc, a.int(0), pat
 function readlinkAt(proc: LibosProcess, dirfd: number, p: string, out: number, size: number) {
   if (size <= 0) throw new SyscallError(Errno.EINVAL, 'readlink buffer size');
   const buf = Buffer.alloc(PATH_MAX);
+  if (p === '' && dirfd !== AT_FDCWD) {
+    // readlinkat(fd, ""): the link an O_PATH|O_NOFOLLOW fd is open on
+    const fd = proc.hostFdFor(dirfd);
+    try {
+      const n = check(host.readlinkat(fd, '', buf), 'readlinkat fd');
+      proc.mem.write(out, buf.subarray(0, Math.min(n, size)));
+      return Math.min(n, size);
+    } finally {
+      host.close(fd);
+    }
+  }
   return at(proc, dirfd, p, { follow: false }, (loc) =>
     andThen(readlinkLocation(proc, loc, buf), (target) => {
       const bytes = Buffer.from(target, 'latin1').subarray(0, size);
@@ -199,10 +225,11 @@ function mkdirAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
 const sys_mkdir: SyscallHandler = (proc, a) => mkdirAt(proc, AT_FDCWD, path(proc, a, 0), a.uint(1));
 const sys_mkdirat: SyscallHandler = (proc, a) => mkdirAt(proc, a.int(0), path(proc, a, 1), a.uint(2));
 
-/** mknod: regular files and FIFOs (devices are the host's to make, not the app's). */
+/** mknod: regular files, FIFOs and sockets (devices are the host's to make, not the app's). */
 function mknodAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
   const type = mode & S_IFMT;
-  if (type !== 0 && type !== S_IFREG && type !== S_IFIFO) throw new SyscallError(Errno.EPERM, `mknod type 0o${type.toString(8)}`);
+  if (type === S_IFCHR || type === S_IFBLK || type === S_IFDIR) throw new SyscallError(Errno.EPERM, `mknod type 0o${type.toString(8)}`);
+  if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) throw new SyscallError(Errno.EINVAL, `mknod type 0o${type.toString(8)}`);
   const eff = (type || S_IFREG) | (mode & ~proc.umask & 0o7777);
   return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'mknod', (h) => {
     checkWritable(h, 'mknod', false);
@@ -215,8 +242,11 @@ const sys_mknodat: SyscallHandler = (proc, a) => mknodAt(proc, a.int(0), path(pr
 
 function unlinkAt(proc: LibosProcess, dirfd: number, p: string, flags: number) {
   if (flags & ~AT_REMOVEDIR) throw new SyscallError(Errno.EINVAL, `unlinkat flags ${flags}`);
-  return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'unlink', (h) => {
-    if (h.name === '.' && h.dirRel === '' && h.mount.path === h.vpath) throw new SyscallError(Errno.EBUSY, `remove mount point ${h.vpath}`);
+  const rmdir = (flags & AT_REMOVEDIR) !== 0;
+  return at(proc, dirfd, p, { follow: false, slashKeepsLink: true }, (loc) => change(loc, 'unlink', (h) => {
+    // as Linux: "." and ".." are never removed by name, a mount point is busy
+    if (h.dots) throw new SyscallError(!rmdir ? Errno.EISDIR : h.dots === '.' ? Errno.EINVAL : Errno.ENOTEMPTY, `remove ${p}`);
+    if (h.name === '.') throw new SyscallError(Errno.EBUSY, `remove ${h.vpath}: a mount point`);
     checkWritable(h, 'unlink', true);
     return onLocation(h, 'unlink', (d, n) => host.unlinkat(d, n, flags));
   }));
@@ -226,22 +256,21 @@ const sys_unlink: SyscallHandler = (proc, a) => unlinkAt(proc, AT_FDCWD, path(pr
 const sys_rmdir: SyscallHandler = (proc, a) => unlinkAt(proc, AT_FDCWD, path(proc, a, 0), AT_REMOVEDIR);
 const sys_unlinkat: SyscallHandler = (proc, a) => unlinkAt(proc, a.int(0), path(proc, a, 1), a.int(2));
 
-/** Two-path calls (rename, link): both on one host mount, or EXDEV as across Linux mounts. */
-function twoPaths(
-  proc: LibosProcess, od: number, op: string, oldOpts: WalkOptions, nd: number, np: string, what: string,
-  fn: (olddir: number, oldname: string, newdir: number, newname: string) => number,
-) {
-  return at(proc, od, op, oldOpts, (o) => at(proc, nd, np, { follow: false }, (n) =>
-    change(o, what, (ho) => change(n, what, (hn) => {
-      if (ho.mount !== hn.mount) throw new SyscallError(Errno.EXDEV, `${what} ${ho.vpath} ${hn.vpath}: across mounts`);
-      if (ho.name === '.' || hn.name === '.') throw new SyscallError(Errno.EBUSY, `${what} ${ho.vpath} ${hn.vpath}`);
-      checkWritable(ho, what, true);
-      return atLocation(ho, (d1, n1) => atLocation(hn, (d2, n2) => check(fn(d1, n1, d2, n2), `${what} ${ho.vpath} ${hn.vpath}`)));
-    }))));
+/** rename and link: both on one host mount, or EXDEV as across Linux mounts. */
+function onTwo(
+  o: Location, n: Location, what: string, fn: (olddir: number, oldname: string, newdir: number, newname: string) => number,
+): number {
+  return change(o, what, (ho) => change(n, what, (hn) => {
+    if (ho.mount !== hn.mount) throw new SyscallError(Errno.EXDEV, `${what} ${ho.vpath} ${hn.vpath}: across mounts`);
+    if (ho.name === '.' || hn.name === '.') throw new SyscallError(Errno.EBUSY, `${what} ${ho.vpath} ${hn.vpath}`);
+    checkWritable(ho, what, true);
+    return atLocation(ho, (d1, n1) => atLocation(hn, (d2, n2) => check(fn(d1, n1, d2, n2), `${what} ${ho.vpath} ${hn.vpath}`)));
+  }));
 }
 
 function renameAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number) {
-  return twoPaths(proc, od, op, { follow: false }, nd, np, 'rename', (d1, n1, d2, n2) => host.renameat2(d1, n1, d2, n2, flags));
+  return at(proc, od, op, { follow: false, slashKeepsLink: true }, (o) => at(proc, nd, np, { follow: false, slashKeepsLink: true }, (n) =>
+    onTwo(o, n, 'rename', (d1, n1, d2, n2) => host.renameat2(d1, n1, d2, n2, flags))));
 }
 
 const sys_rename: SyscallHandler = (proc, a) => renameAt(proc, AT_FDCWD, path(proc, a, 0), AT_FDCWD, path(proc, a, 1), 0);
@@ -251,24 +280,33 @@ const sys_renameat2: SyscallHandler = (proc, a) =>
 
 function linkAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number) {
   if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `linkat flags ${flags}`);
-  if (op === '' && flags & AT_EMPTY_PATH) return linkFd(proc, od, nd, np);
-  return twoPaths(proc, od, op, { follow: (flags & AT_SYMLINK_FOLLOW) !== 0 }, nd, np, 'link', (d1, n1, d2, n2) =>
-    host.linkat(d1, n1, d2, n2, 0));
+  if (op === '' && flags & AT_EMPTY_PATH) return linkObject(proc, proc.hostFdFor(od), nd, np);
+  return at(proc, od, op, { follow: (flags & AT_SYMLINK_FOLLOW) !== 0 }, (o) => {
+    // /proc/self/fd/N of a file without a name (O_TMPFILE): a name for the object itself
+    if (o.kind === 'pseudo' && o.node?.kind === 'symlink' && o.node.openObject && o.follow)
+      return andThen(o.node.openObject(proc), (fd) => linkObject(proc, fd, nd, np));
+    return at(proc, nd, np, { follow: false }, (n) => onTwo(o, n, 'link', (d1, n1, d2, n2) => host.linkat(d1, n1, d2, n2, 0)));
+  });
 }
 
-/** linkat(fd, "", ..., AT_EMPTY_PATH): a name for an open file (an O_TMPFILE one, say). */
-function linkFd(proc: LibosProcess, fd: number, nd: number, np: string) {
-  const hostFd = proc.hostFdFor(fd);
+/** A new name for an open file (`hostFd`, a worker fd taken over), on its own mount only. */
+function linkObject(proc: LibosProcess, hostFd: number, nd: number, np: string) {
+  const release = (r: Awaitable<number>) => {
+    if (r instanceof Promise) return r.finally(() => host.close(hostFd));
+    host.close(hostFd);
+    return r;
+  };
   try {
-    const vpath = proc.vfs.virtualPathOfHostFd(hostFd);
-    return at(proc, nd, np, { follow: false }, (n) => change(n, 'link', (hn) => {
-      const from = vpath?.startsWith('/') ? proc.vfs.mounts.containing(vpath.replace(/ \(deleted\)$/, '')).mount : null;
-      if (from !== hn.mount) throw new SyscallError(Errno.EXDEV, `link fd ${fd} to ${hn.vpath}: across mounts`);
+    const vpath = proc.vfs.virtualPathOfHostFd(hostFd)?.replace(/ \(deleted\)$/, '') ?? null;
+    return release(at(proc, nd, np, { follow: false }, (n) => change(n, 'link', (hn) => {
+      const from = vpath?.startsWith('/') ? proc.vfs.mounts.containing(vpath).mount : null;
+      if (from !== hn.mount) throw new SyscallError(Errno.EXDEV, `link to ${hn.vpath}: across mounts`);
       checkWritable(hn, 'link', false);
       return onLocation(hn, 'link', (d, name) => host.linkat(AT_FDCWD, `/proc/self/fd/${hostFd}`, d, name, AT_SYMLINK_FOLLOW));
-    }));
-  } finally {
+    })));
+  } catch (e) {
     host.close(hostFd);
+    throw e;
   }
 }
 
@@ -301,6 +339,7 @@ const sys_fchmodat: SyscallHandler = (proc, a) =>
   modify(proc, a.int(0), path(proc, a, 1), true, 'chmod', (d, n) => host.fchmodat(d, n, a.uint(2)));
 
 function chownAt(proc: LibosProcess, dirfd: number, p: string, uid: number, gid: number, flags: number) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `fchownat flags ${flags}`);
   if (p === '' && flags & AT_EMPTY_PATH) {
     const fd = proc.hostFdFor(dirfd);
     try {

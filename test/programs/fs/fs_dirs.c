@@ -7,6 +7,8 @@
  */
 #include "fs.h"
 
+#include <sys/wait.h>
+
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #define RENAME_EXCHANGE (1 << 1)
@@ -307,6 +309,26 @@ static void dotdot(void)
     do_stat("stat($S/w/../../<scratch name>/w/x)", path);
 }
 
+/* chroot (as root, as natively) in a child: "/" is the scratch dir, ".." stays in it. */
+static void chroot_child(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        T("chroot(.)", syscall(SYS_chroot, "."));
+        T("chdir(/)", chdir("/"));
+        show_cwd("getcwd after chroot");
+        show_file("read /../file", "/../file");
+        T("access(/a)", access("/a", F_OK));
+        T("chroot(missing)", syscall(SYS_chroot, "missing"));
+        T("chroot(file)", syscall(SYS_chroot, "file"));
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    T("chroot child exit status", WEXITSTATUS(status));
+}
+
 int main(int argc, char **argv)
 {
     fs_init(argc, argv);
@@ -316,6 +338,7 @@ int main(int argc, char **argv)
     dents();
     cwd();
     dotdot();
+    chroot_child();
     list_path("entries of $S", ".");
     say("done");
     return 0;

@@ -160,6 +160,21 @@ static void modes(void)
     T("fchmodat(d, sub, 0750)", syscall(SYS_fchmodat, dfd, "sub", 0750));
     do_stat("stat(d/sub)", "d/sub");
     close(dfd);
+    /* glibc's fchmodat(AT_SYMLINK_NOFOLLOW) (what tar uses): O_PATH open, chmod /proc/self/fd/N */
+    T("fchmodat(f, 0640, AT_SYMLINK_NOFOLLOW) by glibc", fchmodat(AT_FDCWD, "f", 0640, AT_SYMLINK_NOFOLLOW));
+    do_stat("stat(f)", "f");
+    T("fchmodat(d/sub, 0700, AT_SYMLINK_NOFOLLOW) by glibc", fchmodat(AT_FDCWD, "d/sub", 0700, AT_SYMLINK_NOFOLLOW));
+    do_stat("stat(d/sub)", "d/sub");
+    T("fchmodat(l, 0600, AT_SYMLINK_NOFOLLOW) by glibc: a symlink", fchmodat(AT_FDCWD, "l", 0600, AT_SYMLINK_NOFOLLOW));
+    fd = (int)syscall(SYS_openat, AT_FDCWD, "f", O_PATH | O_CLOEXEC);
+    {
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        T("chmod(/proc/self/fd/N of an O_PATH fd of f, 0604)", chmod(p, 0604));
+        do_stat("stat(f)", "f");
+        T("chmod(f, 0644)", chmod("f", 0644));
+    }
+    close(fd);
     fd = (int)syscall(SYS_openat, AT_FDCWD, "p", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     T("fchmod(fifo fd, 0600)", fchmod(fd, 0600));
     do_stat("stat(p)", "p");
@@ -296,6 +311,8 @@ static void nodes(void)
     T("mknod(reg, S_IFREG|0600)", mknod("reg", S_IFREG | 0600, 0));
     do_stat("stat(reg)", "reg");
     T("mknod(reg0, 0600) no type: regular", mknod("reg0", 0600, 0));
+    T("raw mknod(rawreg, S_IFREG|0640)", syscall(SYS_mknod, "rawreg", S_IFREG | 0640, 0));
+    do_stat("stat(rawreg)", "rawreg");
     do_stat("stat(reg0)", "reg0");
     T("mknodat(d, fifo2, S_IFIFO|0600)",
       ({

@@ -225,7 +225,18 @@ function fdDir(t: PidTarget): PseudoDir {
   return {
     kind: 'dir',
     mode: 0o500,
-    names: (proc) => appFds(proc, t).map(String),
+    names: (proc) => {
+      const fds = appFds(proc, t);
+      // listing its own fds, the app holds one more once it reads them: the directory itself,
+      // at the lowest free number (where the kernel puts the fd the stub receives for it)
+      if (t.self) {
+        let free = 0;
+        while (fds.includes(free)) free++;
+        if (proc.reservedFdBase <= 0 || free < proc.reservedFdBase) fds.push(free);
+        fds.sort((a, b) => a - b);
+      }
+      return fds.map(String);
+    },
     lookup: (proc, name) => {
       if (!/^(0|[1-9]\d*)$/.test(name)) return null;
       const n = Number(name);

@@ -7,6 +7,7 @@ import { check, Errno, SyscallError } from '../../errno.js';
 import type { LibosProcess } from '../../process.js';
 import { MEMFD_PREFIX, PSEUDO_DIR } from '../scratch-names.js';
 import type { PseudoDir, PseudoNode } from './node.js';
+import type { Vfs } from '../vfs.js';
 
 const O_ACCMODE = 3;
 const O_CREAT = 0o100;
@@ -21,7 +22,7 @@ const DT_DIR = 4;
 const DT_LNK = 10;
 
 /** What kind of entry stands for `node` in a directory's stand-in. */
-function entryType(node: PseudoNode | null): 'dir' | 'link' | 'file' {
+function entryType(node: PseudoNode | null): EntryType {
   if (node?.kind === 'dir') return 'dir';
   if (node?.kind === 'symlink') return 'link';
   return 'file';
@@ -74,24 +75,26 @@ function standInDirectory(scratchFd: number, vpath: string): number {
   return fd;
 }
 
+type EntryType = 'dir' | 'link' | 'file';
+
 /**
- * A real directory listing the names of pseudo directory `dir` (at `vpath`): an fd of it
- * opened with the app's flags. Entries are brought up to date at every open.
+ * A real directory (in the scratch tmpfs) standing for directory `vpath`, with exactly the
+ * entries `want` (name -> type) plus the mount points in it: an fd of it opened with `flags`.
+ * Entries are brought up to date at every open.
  */
-async function openDirectory(proc: LibosProcess, dir: PseudoDir, vpath: string, flags: number): Promise<number> {
-  const names = await dir.names(proc);
-  const fd = standInDirectory(proc.vfs.scratchFd, vpath);
+export function openStandIn(vfs: Vfs, vpath: string, want: Map<string, EntryType>, flags: number): number {
+  for (const name of vfs.mounts.mountPointsIn(vpath)) want.set(name, 'dir');
+  const fd = standInDirectory(vfs.scratchFd, vpath);
   try {
     const have = listHostDir(fd);
-    for (const name of names) {
-      const want = entryType(await dir.lookup(proc, name));
-      const type = have.get(name);
+    for (const [name, type] of want) {
+      const had = have.get(name);
       have.delete(name);
-      const haveType = type === undefined ? null : type === DT_DIR ? 'dir' : type === DT_LNK ? 'link' : 'file';
-      if (haveType === want) continue;
+      const haveType = had === undefined ? null : had === DT_DIR ? 'dir' : had === DT_LNK ? 'link' : 'file';
+      if (haveType === type) continue;
       if (haveType !== null) removeTree(fd, name);
-      if (want === 'dir') host.mkdirat(fd, name, 0o555);
-      else if (want === 'link') host.symlinkat('?', fd, name);
+      if (type === 'dir') host.mkdirat(fd, name, 0o555);
+      else if (type === 'link') host.symlinkat('?', fd, name);
       else host.mknodat(fd, name, 0o100444, 0);
     }
     for (const stale of have.keys()) removeTree(fd, stale);
@@ -99,6 +102,20 @@ async function openDirectory(proc: LibosProcess, dir: PseudoDir, vpath: string, 
   } finally {
     host.close(fd);
   }
+}
+
+/** The entries of pseudo directory `dir`, as a stand-in lists them. */
+async function pseudoEntries(proc: LibosProcess, dir: PseudoDir): Promise<Map<string, EntryType>> {
+  const out = new Map<string, EntryType>();
+  for (const name of await dir.names(proc)) out.set(name, entryType(await dir.lookup(proc, name)));
+  return out;
+}
+
+/** The entries of a host directory (`fd`), as a stand-in lists them. */
+export function hostEntries(fd: number): Map<string, EntryType> {
+  const out = new Map<string, EntryType>();
+  for (const [name, type] of listHostDir(fd)) out.set(name, type === DT_DIR ? 'dir' : type === DT_LNK ? 'link' : 'file');
+  return out;
 }
 
 /** A read-only memfd holding `content`, named after the file's instance path. */
@@ -120,7 +137,7 @@ export async function openPseudo(proc: LibosProcess, node: PseudoNode, vpath: st
   switch (node.kind) {
     case 'dir':
       if (writes) throw new SyscallError(Errno.EISDIR, `open ${vpath} for writing`);
-      return openDirectory(proc, node, vpath, flags);
+      return openStandIn(proc.vfs, vpath, await pseudoEntries(proc, node), flags);
     case 'file':
       if (flags & O_DIRECTORY) throw new SyscallError(Errno.ENOTDIR, `open ${vpath}`);
       if (writes) throw new SyscallError(Errno.EACCES, `open ${vpath} for writing`);
