@@ -66,6 +66,22 @@ struct gts_hello_reply {
     uint32_t execfn_len; /* AT_EXECFN string (NUL included) follows */
 };
 
+/*
+ * After the execfn string (at the next multiple of 8 of the payload), the path table: the
+ * instance's mounts, longest-prefix matched by the stub for the stat family on absolute paths.
+ * Each entry is this header, the mount point (prefix_len bytes and a NUL), a host path that
+ * opens the mount's root (host_len bytes and a NUL; empty: a pseudo tree, the worker's), padded
+ * to 8 bytes. Either the whole table or nothing: a missing mount would send its paths to another.
+ */
+struct gts_path_entry {
+    uint16_t prefix_len;
+    uint16_t host_len;
+    uint32_t reserved;
+};
+#define GTS_PATH_TABLE_MAX 12
+#define GTS_PATH_PREFIX_MAX 255
+#define GTS_PATH_HOST_MAX 255
+
 /* Payload of a fork reply. */
 struct gts_fork_reply {
     int32_t cpu; /* the CPU the child shares with its worker, or -1 */
@@ -88,5 +104,7 @@ struct gts_exec_reply {
  * send SIGKILL to the process (O_ASYNC, F_SETSIG) when it hangs up, i.e. when the worker dies.
  */
 #define GTS_LIFELINE_SLOT (GTS_RESERVED_FDS - 1)
+/* the roots of the path table's mounts (one slot each, from here on) */
+#define GTS_PATH_SLOT_FIRST 1
 
 #endif

@@ -11,6 +11,7 @@
 #include "loader.h"
 #include "raw.h"
 #include "stub.h"
+#include "trap.h"
 #include "util.h"
 
 struct stub_state g_stub;
@@ -65,7 +66,8 @@ static void reset_signal_dispositions(void)
             raw4(__NR_rt_sigaction, sig, &dfl, 0, 8);
 }
 
-static char hello_buf[4096 + sizeof(struct gts_hello_reply)];
+static char hello_buf[sizeof(struct gts_hello_reply) + 4096 +
+                      GTS_PATH_TABLE_MAX * (sizeof(struct gts_path_entry) + GTS_PATH_PREFIX_MAX + GTS_PATH_HOST_MAX + 8)];
 
 __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
 {
@@ -100,6 +102,10 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         stub_die("HELLO reply without the program's fds", -71);
     hello_buf[sizeof(hello_buf) - 1] = 0;
     const char *execfn = hello_buf + sizeof(*hello);
+    unsigned long table_at = (sizeof(*hello) + hello->execfn_len + 7) & ~7UL;
+    if (hello->execfn_len == 0 || table_at > reply.data_len)
+        stub_die("bad HELLO reply from worker", -71);
+    paths_install(hello_buf + table_at, reply.data_len - table_at);
     g_stub.vpid = hello->vpid;
     g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
     if (hello->flags & GTS_HELLO_RESET_SIGNALS)

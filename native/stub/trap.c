@@ -323,7 +323,20 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_newfstatat:
         if (is_empty_path_fstat(a))
             return is_reserved_fd(a[0]) ? -EBADF : raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
-        return forward(nr, a, ip);
+        __attribute__((fallthrough)); /* a path */
+    case __NR_stat:
+    case __NR_lstat:
+    case __NR_statx: {
+        long r = paths_stat(nr, a);
+        return r == PATH_FORWARD ? forward(nr, a, ip) : r;
+    }
+    case __NR_chroot: {
+        /* the process's root moves: absolute paths are no longer the table's */
+        long r = forward(nr, a, ip);
+        if (r == 0)
+            paths_drop();
+        return r;
+    }
     case __NR_getdents64:
         return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, (unsigned int)a[0], a[1], a[2]);
     case __NR_rt_sigaction:

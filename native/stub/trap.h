@@ -66,6 +66,12 @@ void children_forget_all(void);
 /* rt_sigaction(SIGCHLD): a handler taking a siginfo gets the child's vpid in si_pid */
 long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old);
 
+/* paths.c: the stat family answered by the stub when the host can resolve the path alone */
+#define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */
+void paths_install(const char *data, unsigned long len);
+void paths_drop(void);
+long paths_stat(long nr, const long *a);
+
 #define SIGBIT(s) (1UL << ((s) - 1))
 #define K_SIGSYS 31
 #define K_SIGCHLD 17

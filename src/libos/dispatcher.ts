@@ -5,7 +5,7 @@ import {
   ABI_VERSION, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_SUBREAPER, HELLO_TRACE,
   LOOKUP_HOST_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
   REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL,
-  REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
+  REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES, encodePathTable,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -232,8 +232,11 @@ export class SyscallDispatcher {
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
-    const msg = Buffer.alloc(REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
-    this.header(0, 0, HELLO_REPLY_SIZE + execfn.length).copy(msg);
+    // the stub answers the stat family itself on the host mounts; not once the root has moved
+    const table = this.proc.rootPath === '/' ? encodePathTable(this.proc.vfs.stubPathTable()) : Buffer.alloc(0);
+    const tableAt = (HELLO_REPLY_SIZE + execfn.length + 7) & ~7;
+    const msg = Buffer.alloc(REPLY_HEADER_SIZE + tableAt + table.length);
+    this.header(0, 0, tableAt + table.length).copy(msg);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
@@ -246,6 +249,7 @@ export class SyscallDispatcher {
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
+    table.copy(msg, REPLY_HEADER_SIZE + tableAt);
     const fds = plan.interpFd !== null ? [plan.exeFd, plan.interpFd] : [plan.exeFd];
     this.send(msg, fds);
     releasePlan(plan);

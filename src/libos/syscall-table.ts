@@ -48,15 +48,17 @@ const libosAndStub = (name: Name, status: Status, note: string) => line(name, 'l
 const HOST_FD = 'on the host fd itself';
 /** a path call: the VFS walks it (mounts, symlinks, confinement), the host works on what it found */
 const VFS = 'VFS walk; the host on the file found';
+/** the stub's fast path (native/stub/paths.c) */
+const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', HOST_FD),
   native('write', 'supported', HOST_FD),
   libos('open', 'supported', VFS),
   stub('close', 'supported', 'the stub refuses its reserved fds (EBADF)'),
-  libos('stat', 'supported', VFS),
+  libosAndStub('stat', 'supported', `${VFS}; ${STUB_STAT}`),
   stub('fstat', 'supported', HOST_FD),
-  libos('lstat', 'supported', VFS),
+  libosAndStub('lstat', 'supported', `${VFS}; ${STUB_STAT}`),
   native('poll', 'supported', HOST_FD),
   native('lseek', 'supported', HOST_FD),
   stub('mmap', 'supported', 'native unless MAP_FIXED could reach the stub window'),
@@ -164,7 +166,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('setsid', 'supported', 'a new session and group, through the leader'),
   native('sigaltstack', 'supported', 'host signal stacks'),
   stub('prctl', 'partial', 'thread-local options (names, dumpable, timer slack, THP, VMA names); others EINVAL'),
-  libos('chroot', 'supported', 'the process\'s root inside the instance (root only)'),
+  libosAndStub('chroot', 'supported', 'the process\'s root inside the instance (root only); the stub drops its path table'),
   libos('statfs', 'supported', `${VFS}; pseudo trees report their own magic`),
   libos('getxattr', 'partial', `read-only; ${VFS}`),
   libos('lgetxattr', 'partial', `read-only; ${VFS}`),
@@ -197,7 +199,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('mkdirat', 'supported', VFS),
   libos('fchownat', 'supported', VFS),
   libos('futimesat', 'supported', VFS),
-  libosAndStub('newfstatat', 'supported', `${VFS}; AT_EMPTY_PATH with "" (fstat) answered by the stub`),
+  libosAndStub('newfstatat', 'supported', `${VFS}; ${STUB_STAT}; AT_EMPTY_PATH with "" (fstat) by the stub`),
   libos('mknodat', 'supported', `${VFS}; regular files and FIFOs (devices EPERM)`),
   libos('unlinkat', 'supported', VFS),
   libos('renameat', 'supported', VFS),
@@ -234,7 +236,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('preadv2', 'supported', HOST_FD),
   native('pwritev2', 'supported', HOST_FD),
   stub('pkey_mprotect', 'supported', 'native unless the range could reach the stub window'),
-  libos('statx', 'supported', VFS),
+  libosAndStub('statx', 'supported', `${VFS}; ${STUB_STAT}`),
   stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
   stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
   libos('faccessat2', 'supported', VFS),

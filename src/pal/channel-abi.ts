@@ -40,5 +40,34 @@ export const HELLO_SUBREAPER = 0x8;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32. */
 export const HELLO_REPLY_SIZE = 16;
 
+/** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, host_len u16, u32). */
+export const PATH_TABLE_MAX = 12;
+export const PATH_PREFIX_MAX = 255;
+export const PATH_HOST_MAX = 255;
+
+/** One mount of the stub's path table: its mount point and a host path opening its root ('' for the worker's). */
+export interface PathTableEntry {
+  prefix: string;
+  hostPath: string;
+}
+
+const pad8 = (n: number) => (n + 7) & ~7;
+
+/** The path table as the stub reads it: all of it, or nothing if it does not fit. */
+export function encodePathTable(entries: readonly PathTableEntry[]): Buffer {
+  const fits = entries.length <= PATH_TABLE_MAX &&
+    entries.every((e) => e.prefix.length <= PATH_PREFIX_MAX && e.hostPath.length <= PATH_HOST_MAX);
+  if (!fits) return Buffer.alloc(0);
+  const parts = entries.map((e) => {
+    const b = Buffer.alloc(pad8(8 + e.prefix.length + 1 + e.hostPath.length + 1));
+    b.writeUInt16LE(e.prefix.length, 0);
+    b.writeUInt16LE(e.hostPath.length, 2);
+    b.write(e.prefix, 8, 'latin1');
+    b.write(e.hostPath, 8 + e.prefix.length + 1, 'latin1');
+    return b;
+  });
+  return Buffer.concat(parts);
+}
+
 export const CHANNEL_FD_AT_SPAWN = 3;
 export const RESERVED_FDS = 16;

@@ -74,4 +74,27 @@ describe('file systems: the same as natively, in a scratch dir under /tmp', () =
       removeTempDir(parent);
     }
   });
+
+  it('stat of absolute paths: the stub answers plain ones, the walk the rest, both as Linux', async () => {
+    const dir = makeTempDir('gts-fs-abs-');
+    try {
+      const setup = `cd ${dir} && echo abc > f && mkdir -p d/e && ln -s f link && ln -s d dlink && ln -s ${dir}/f abslink` +
+        ' && ln -s nowhere dangling && ln -s loop loop && ln -s ../.. up';
+      expect((await runNative(['/bin/sh', '-c', setup])).status).toBe(0);
+      const paths = [
+        'f', 'd', 'd/e', 'link', 'dlink', 'abslink', 'dangling', 'loop', 'd/../f', 'dlink/../f', 'dlink/e/../../f',
+        './f', '/f', 'f/', 'link/', 'd/', 'f/x', 'nothing', 'nothing/x', 'up', 'up/tmp',
+      ].map((p) => `${dir}/${p}`).concat(['/', '/tmp', '/etc/hostname', '/bin/sh', '/usr/bin/../bin/sh', '/lib64', '//etc', '/etc/.']);
+      for (const follow of [[], ['-L']]) {
+        const argv = ['/usr/bin/stat', ...follow, '-c', '%n|%F|%s|%a|%h', ...paths];
+        const [native, gramine] = [await runNative(argv, { encoding: 'utf8' }), await runGramine(argv, { encoding: 'utf8' })];
+        expect(native.stdout.split('\n').length).toBeGreaterThan(20);
+        expect(gramine.stdout).toBe(native.stdout);
+        expect(gramine.stderr).toBe(native.stderr);
+        expect(gramine.status).toBe(native.status);
+      }
+    } finally {
+      removeTempDir(dir);
+    }
+  });
 });

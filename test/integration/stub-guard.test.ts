@@ -10,6 +10,7 @@ describe.each(['', '-static'])('the stub defends itself (%s)', (suffix) => {
     // natively nothing lives at 0x5f0000000000: every call succeeds (or finds nothing mapped)
     expect(native.stdout).toContain('munmap stub: ok');
     expect(native.stdout).toContain('sigaction SIGSYS: ok');
+    expect(native.stdout).toContain('reserved fds reachable: 0');
     expect(gramine.stdout).toBe(
       [
         'munmap stub: EINVAL',
@@ -20,6 +21,7 @@ describe.each(['', '-static'])('the stub defends itself (%s)', (suffix) => {
         'mremap onto stub: EINVAL',
         'sigaction SIGSYS: EINVAL',
         'SIGSYS blocked: no',
+        'reserved fds reachable: 0',
         'getppid after: 1',
         '',
       ].join('\n'),

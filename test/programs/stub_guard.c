@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STUB ((void *)0x5f0000000000UL)
@@ -42,6 +45,28 @@ int main(void)
     sigprocmask(SIG_BLOCK, &set, NULL);
     sigprocmask(SIG_BLOCK, NULL, &set);
     printf("SIGSYS blocked: %s\n", sigismember(&set, SIGSYS) ? "yes" : "no");
+    /* the stub's fds (its channel, lifeline, the roots of its path table) sit just above the
+     * app's RLIMIT_NOFILE: none of them may be used through any call */
+    struct rlimit lim;
+    getrlimit(RLIMIT_NOFILE, &lim);
+    int reachable = 0;
+    struct stat st;
+    for (int fd = (int)lim.rlim_cur; fd < (int)lim.rlim_cur + 16; fd++) {
+        int f = openat(fd, "etc/hostname", O_RDONLY);
+        if (f >= 0) {
+            reachable++;
+            close(f);
+        }
+        reachable += fstatat(fd, "etc", &st, 0) == 0;
+        reachable += fstat(fd, &st) == 0;
+        reachable += fchdir(fd) == 0;
+        int d = dup(fd);
+        if (d >= 0) {
+            reachable++;
+            close(d);
+        }
+    }
+    printf("reserved fds reachable: %d\n", reachable);
     /* a trapped call still works: the stub is intact */
     printf("getppid after: %d\n", getppid() >= 0);
     return 0;

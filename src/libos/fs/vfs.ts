@@ -2,6 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
+import type { PathTableEntry } from '../../pal/channel-abi.js';
 import { check } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
@@ -113,6 +114,17 @@ export class Vfs {
     const st = Buffer.alloc(144);
     if (host.fstatat(-100, hostPath, st, 0x100 /* AT_SYMLINK_NOFOLLOW */) < 0) return null;
     return this.hostToVirtual(hostPath, st.readBigUInt64LE(0));
+  }
+
+  /**
+   * The mounts as the stub's path table has them: a host mount's root through this worker's fd
+   * of it (the app opens it once per image), a pseudo tree as the worker's alone.
+   */
+  stubPathTable(): PathTableEntry[] {
+    // a mount hidden by a later one at the same place is not in the tree
+    return this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
+      prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
+    }));
   }
 
   /** The mounts as /proc/mounts lists them. */

@@ -1,0 +1,174 @@
+/*
+ * The stub's path table: the instance's host mounts, so that the stat family on an absolute
+ * path is answered here when the host can resolve it without any judgement of the LibOS's --
+ * inside one mount, no "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). Anything
+ * else (a symlink on the way, "..", a pseudo tree, a relative path) goes to the worker, whose
+ * walk is the authority. The worker sends the table with each HELLO; a chroot drops it.
+ */
+#include <asm-generic/errno-base.h>
+#include <asm-generic/errno.h>
+
+#include "abi.h"
+#include "raw.h"
+#include "stub.h"
+#include "trap.h"
+#include "util.h"
+
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW 0400000
+#define O_CLOEXEC 02000000
+#define O_PATH 010000000
+#define AT_FDCWD (-100)
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_EMPTY_PATH 0x1000
+#define AT_STATX_SYNC_TYPE 0x6000
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#define PATH_MAX 4096
+
+struct mount_entry {
+    char prefix[256];
+    unsigned int len;
+    int fd; /* a reserved slot with an O_PATH fd of the mount's root, or -1: the worker's */
+};
+
+static struct mount_entry mounts[GTS_PATH_TABLE_MAX];
+static unsigned int n_mounts;
+
+void paths_drop(void)
+{
+    for (unsigned int i = 0; i < n_mounts; i++)
+        if (mounts[i].fd >= 0)
+            raw1(__NR_close, mounts[i].fd);
+    n_mounts = 0;
+}
+
+/* Install the table of a HELLO reply; an entry that cannot be set up is left to the worker. */
+void paths_install(const char *data, unsigned long len)
+{
+    paths_drop();
+    unsigned long off = 0;
+    while (off + sizeof(struct gts_path_entry) <= len && n_mounts < GTS_PATH_TABLE_MAX) {
+        const struct gts_path_entry *e = (const struct gts_path_entry *)(data + off);
+        unsigned long need = sizeof(*e) + e->prefix_len + 1 + e->host_len + 1;
+        if (off + need > len || e->prefix_len >= sizeof(mounts[0].prefix))
+            return;
+        const char *prefix = data + off + sizeof(*e);
+        const char *host = prefix + e->prefix_len + 1;
+        off += (need + 7) & ~7UL;
+        struct mount_entry *m = &mounts[n_mounts];
+        memcpy(m->prefix, prefix, e->prefix_len);
+        m->prefix[e->prefix_len] = 0;
+        m->len = e->prefix_len;
+        m->fd = -1;
+        if (e->host_len > 0) {
+            long fd = raw4(__NR_openat, AT_FDCWD, host, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+            int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
+            if (fd >= 0 && raw3(__NR_dup3, fd, slot, O_CLOEXEC) == slot)
+                m->fd = slot;
+            if (fd >= 0)
+                raw1(__NR_close, fd);
+        }
+        n_mounts++;
+    }
+}
+
+/* The mount holding absolute path `p` (the longest prefix), or 0. */
+static const struct mount_entry *mount_of(const char *p)
+{
+    const struct mount_entry *best = 0;
+    for (unsigned int i = 0; i < n_mounts; i++) {
+        const struct mount_entry *m = &mounts[i];
+        if (best && m->len <= best->len)
+            continue;
+        if (memcmp(p, m->prefix, m->len) != 0)
+            continue;
+        if (m->len == 1 || p[m->len] == '/' || p[m->len] == 0)
+            best = m;
+    }
+    return best;
+}
+
+/* A NUL-terminated path from the app, page by page (the string may end next to unmapped memory). */
+static long copy_path(char *dst, const char *src)
+{
+    unsigned long got = 0;
+    while (got < PATH_MAX) {
+        unsigned long chunk = 4096 - (((unsigned long)src + got) & 4095);
+        if (chunk > PATH_MAX - got)
+            chunk = PATH_MAX - got;
+        long r = copy_from_app(dst + got, src + got, chunk);
+        if (r < 0)
+            return r;
+        for (unsigned long i = got; i < got + chunk; i++)
+            if (dst[i] == 0)
+                return (long)i;
+        got += chunk;
+    }
+    return -ENAMETOOLONG;
+}
+
+/* Does the path have a ".." component (whose meaning at a mount's root is the LibOS's)? */
+static int has_dotdot(const char *p)
+{
+    for (const char *c = p; *c; c++)
+        if (c[0] == '.' && c[1] == '.' && (c == p || c[-1] == '/') && (c[2] == '/' || c[2] == 0))
+            return 1;
+    return 0;
+}
+
+/*
+ * stat, lstat, newfstatat (AT_FDCWD or an absolute path) and statx of an absolute path on a
+ * host mount. Returns PATH_FORWARD when the worker must answer.
+ */
+long paths_stat(long nr, const long *a)
+{
+    if (n_mounts == 0)
+        return PATH_FORWARD;
+    long path_arg, flags = 0;
+    switch (nr) {
+    case __NR_stat:
+        path_arg = a[0];
+        break;
+    case __NR_lstat:
+        path_arg = a[0];
+        flags = AT_SYMLINK_NOFOLLOW;
+        break;
+    case __NR_newfstatat:
+    case __NR_statx:
+        path_arg = a[1];
+        flags = nr == __NR_newfstatat ? a[3] : a[2];
+        if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_TYPE))
+            return PATH_FORWARD;
+        break;
+    default:
+        return PATH_FORWARD;
+    }
+    char path[PATH_MAX];
+    long n = copy_path(path, (const char *)path_arg);
+    if (n <= 0 || path[0] != '/' || has_dotdot(path))
+        return PATH_FORWARD; /* errors and relative paths are the worker's to report */
+    const struct mount_entry *m = mount_of(path);
+    if (!m || m->fd < 0)
+        return PATH_FORWARD;
+    const char *rel = path + m->len;
+    while (*rel == '/')
+        rel++;
+    struct {
+        unsigned long flags, mode, resolve;
+    } how = {O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0,
+             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    long fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+    if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES || fd == -ENAMETOOLONG)
+        return fd; /* as the walk would find: the first missing component is the answer */
+    if (fd < 0)
+        return PATH_FORWARD; /* a symlink on the way (ELOOP), or anything unusual */
+    long r;
+    if (nr == __NR_statx)
+        r = raw5(__NR_statx, fd, "", AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), a[3], a[4]);
+    else
+        r = raw4(__NR_newfstatat, fd, "", nr == __NR_newfstatat ? a[2] : a[1], AT_EMPTY_PATH);
+    raw1(__NR_close, fd);
+    return r;
+}
