@@ -6,9 +6,8 @@ import path from 'node:path';
 import { host } from '../pal/host.js';
 import type { Manifest } from '../manifest/index.js';
 import type { Message } from '../ipc/protocol/messages.js';
+import { O_CLOEXEC, O_DIRECTORY } from '../pal/linux-abi.js';
 
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
 
 type MountMessage = Message<'instance-config'>['mounts'][number];
 

@@ -1,6 +1,8 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
 import { addon } from './addon.js';
+import { S_IFMT } from './linux-abi.js';
+export { S_IFDIR, S_IFMT, S_IFREG } from './linux-abi.js';
 
 const HOST_NR = {
   read: 0, close: 3, poll: 7, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
@@ -116,9 +118,6 @@ export const host = {
 
 export type HostCalls = typeof host;
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
 
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */
 export function fileType(fd: number): number {

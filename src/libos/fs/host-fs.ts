@@ -6,26 +6,16 @@ import { hostEntries, openStandIn } from './pseudo/open.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { Vfs } from './vfs.js';
 import type { HostLocation } from './walk.js';
+import { AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
+export { O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
 
-export const O_ACCMODE = 3;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const O_CLOEXEC = 0o2000000;
-export const O_PATH = 0o10000000;
-export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 
-const O_LARGEFILE = 0o100000;
 /** flags with which the checked read-only fd is what the app asked for */
 const PLAIN_READ_FLAGS = O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL | O_LARGEFILE;
 
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_NO_SYMLINKS = 0x04;
 const RESOLVE_IN_ROOT = 0x10;
-const AT_SYMLINK_NOFOLLOW = 0x100;
 
 /**
  * Run `fn` on the location's directory (a worker host fd) and name. The directory is opened

@@ -9,10 +9,8 @@ import { openPseudo } from './pseudo/open.js';
 import { encodeStat, encodeStatx, inodeOf, S_IFDIR, S_IFLNK, S_IFREG, type StatFields } from './stat.js';
 import type { Awaitable } from './pseudo/node.js';
 import { resolve, type Location, type PseudoLocation, type WalkContext } from './walk.js';
+import { AT_EMPTY_PATH, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_EMPTY_PATH = 0x1000;
-const AT_STATX_SYNC_TYPE = 0x6000;
 const W_OK = 2;
 const X_OK = 1;
 

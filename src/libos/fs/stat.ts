@@ -1,11 +1,8 @@
 // struct stat and struct statx (x86-64 layouts) for files the LibOS synthesizes.
+export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../pal/linux-abi.js';
 export const STAT_SIZE = 144;
 export const STATX_SIZE = 256;
 
-export const S_IFMT = 0o170000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
-export const S_IFDIR = 0o040000;
 
 export interface StatFields {
   dev: bigint;

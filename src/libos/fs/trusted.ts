@@ -24,6 +24,7 @@ import type { FileCheckPolicy, Manifest } from '../../manifest/schema.js';
 import type { Signature } from '../../manifest/signature.js';
 import { host, hostFdPath, S_IFMT, S_IFREG } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
+import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_TRUNC } from '../../pal/linux-abi.js';
 
 /**
  * What a worker needs to check files: plain data (it travels from the leader to the workers).
@@ -118,13 +119,6 @@ export function fileCheckConfig(
 // ---------------------------------------------------------------------------------------------
 // The check, in each worker
 
-const O_ACCMODE = 0o3;
-const O_CREAT = 0o100;
-const O_TRUNC = 0o1000;
-const O_APPEND = 0o2000;
-const O_CLOEXEC = 0o2000000;
-const AT_FDCWD = -100;
-const AT_EMPTY_PATH = 0x1000;
 
 const MFD_CLOEXEC = 0x1;
 const MFD_ALLOW_SEALING = 0x2;

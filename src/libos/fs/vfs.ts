@@ -11,10 +11,8 @@ import { devRoot } from './dev/index.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
 import { MEMFD_PREFIX, PSEUDO_DIR } from './scratch-names.js';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../pal/linux-abi.js';
 
-const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
 
 /**
  * Where the manifest mounts what, as the leader sends it to each worker. `source` is the host

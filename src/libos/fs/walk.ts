@@ -8,12 +8,9 @@ import type { LibosProcess } from '../process.js';
 import type { Vfs } from './vfs.js';
 import { joinPath, type HostMount, type PseudoMount, type VfsMount } from './mount.js';
 import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+export { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
-export const AT_SYMLINK_FOLLOW = 0x400;
-export const AT_EMPTY_PATH = 0x1000;
 
 /** Linux's limit on symlinks followed in one walk. */
 const MAX_SYMLINKS = 40;

@@ -20,14 +20,9 @@ import type { NewFd, SyscallHandler } from './types.js';
 
 export { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH } from '../fs/host-fs.js';
 import { O_CLOEXEC } from '../fs/host-fs.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
 
 const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFIFO = 0o010000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFSOCK = 0o140000;
 
 function path(proc: LibosProcess, a: SyscallArgs, i: number): string {
   return proc.mem.readCString(a.ptr(i));

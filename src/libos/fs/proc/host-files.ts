@@ -3,11 +3,8 @@
 // is kept as byte strings (latin1), as the LibOS keeps paths.
 import { host } from '../../../pal/host.js';
 import { STUB_PATH } from '../../../paths.js';
+import { AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, O_RDONLY } from '../../../pal/linux-abi.js';
 
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
-const O_NOFOLLOW = 0o400000;
-const AT_FDCWD = -100;
 const CHUNK = 64 * 1024;
 /** no host pseudo-file we copy comes near this (maps of a big process: a few MiB at most) */
 const MAX_BYTES = 64 * 1024 * 1024;

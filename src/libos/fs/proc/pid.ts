@@ -16,11 +16,8 @@ import {
   type MountEntry, type VirtualIds,
 } from './rewrite.js';
 import { asSeenBy, exePathOf, hostToInstance, rootPathOf } from './view.js';
+import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../../pal/linux-abi.js';
 
-const O_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
-const O_PATH = 0o10000000;
-const AT_FDCWD = -100;
 const DELETED = ' (deleted)';
 /** what a file the instance cannot name shows as, in place of a host path */
 const UNREACHABLE = '(unreachable)';

@@ -8,16 +8,9 @@ import type { LibosProcess } from '../../process.js';
 import { MEMFD_PREFIX, PSEUDO_DIR } from '../scratch-names.js';
 import type { PseudoDir, PseudoNode } from './node.js';
 import type { Vfs } from '../vfs.js';
+import { AT_REMOVEDIR, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TRUNC } from '../../../pal/linux-abi.js';
 
-const O_ACCMODE = 3;
-const O_CREAT = 0o100;
-const O_TRUNC = 0o1000;
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
-const O_PATH = 0o10000000;
-const O_NOFOLLOW = 0o400000;
 const MFD_CLOEXEC = 1;
-const AT_REMOVEDIR = 0x200;
 const DT_DIR = 4;
 const DT_LNK = 10;
 
