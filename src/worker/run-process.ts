@@ -7,11 +7,10 @@ import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
 import { Errno, SyscallError } from '../libos/errno.js';
-import { planExec } from '../libos/exec.js';
 import { openDirectory } from '../libos/fs/ops.js';
 import type { Vfs } from '../libos/fs/vfs.js';
 import type { WalkContext } from '../libos/fs/walk.js';
-import { openForExec } from '../libos/sys/proc.js';
+import { openForExec, planExecOf } from '../libos/sys/proc.js';
 import { LibosProcess } from '../libos/process.js';
 import type { StandbyChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
@@ -49,7 +48,13 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
       hostFdFor: (fd) => { throw new SyscallError(Errno.EBADF, `fd ${fd} before the process runs`); },
     };
     cwdFd = openDirectory(start, cwd);
-    plan = planExec(toByteString(msg.filename), msg.argv.map(toByteString), (p) => openForExec(start, p));
+    const filename = toByteString(msg.filename);
+    const fd = openForExec(start, filename);
+    if (fd instanceof Promise) {
+      fd.then(host.close, () => undefined);
+      throw new SyscallError(Errno.EACCES, `${msg.filename}: not a file of a host mount`);
+    }
+    plan = planExecOf(start, filename, msg.argv.map(toByteString), fd);
   } catch (e) {
     if (cwdFd >= 0) host.close(cwdFd);
     const errno = e instanceof SyscallError ? e.errno : 5;

@@ -75,6 +75,14 @@ describe.concurrent('/proc of the process itself', () => {
     expect(r.stdout).not.toMatch(/gramine|^5f0000000000-/m);
   });
 
+  it('exec of /proc/self/exe runs the program again, as natively', async () => {
+    const argv = ['/bin/sh', '-c', 'exec /proc/self/exe -c "echo again; readlink /proc/self/exe"'];
+    const [native, gramine] = [await runNative(argv, utf8), await runGramine(argv, utf8)];
+    expect(native.stdout).toMatch(/^again\n/);
+    expect(gramine.stdout).toBe(native.stdout);
+    expect(gramine.status).toBe(0);
+  });
+
   it('/proc/self/cmdline is the argv the program got', async () => {
     const r = await runGramine(['/bin/cat', '/proc/self/cmdline'], utf8);
     expect(r.stdout).toBe('/bin/cat\0/proc/self/cmdline\0');

@@ -3,7 +3,9 @@
 // for children on the host (native/stub/wait.c) with the pid lookups of the dispatcher.
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
-import { planExec, releasePlan } from '../exec.js';
+import { planExec, releasePlan, type ExecPlan } from '../exec.js';
+import { andThen } from '../fs/ops.js';
+import type { Awaitable } from '../fs/pseudo/node.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolve, type WalkContext } from '../fs/walk.js';
 import { O_CLOEXEC, openHost } from '../fs/host-fs.js';
 import type { LibosProcess } from '../process.js';
@@ -52,7 +54,11 @@ function readStringArray(proc: LibosProcess, addr: number, what: string): string
 }
 
 /** Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). */
-export function openForExec(proc: WalkContext, path: string, dirfd = AT_FDCWD, flags = 0): number {
+/**
+ * Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). A
+ * path through a pseudo tree (/proc/self/exe) is walked asynchronously.
+ */
+export function openForExec(proc: WalkContext, path: string, dirfd = AT_FDCWD, flags = 0): Awaitable<number> {
   if (path === '' && flags & AT_EMPTY_PATH) {
     // the fd itself (fexecve): a new open file of it
     const fd = proc.hostFdFor(dirfd);
@@ -62,12 +68,37 @@ export function openForExec(proc: WalkContext, path: string, dirfd = AT_FDCWD, f
       host.close(fd);
     }
   }
-  const loc = resolve(proc, dirfd, path, { follow: !(flags & AT_SYMLINK_NOFOLLOW) });
-  if (loc instanceof Promise || loc.kind !== 'host') {
-    if (loc instanceof Promise) loc.catch(() => undefined);
-    throw new SyscallError(Errno.EACCES, `exec ${path}: not a file of a host mount`);
+  return andThen(resolve(proc, dirfd, path, { follow: !(flags & AT_SYMLINK_NOFOLLOW) }), (loc) => {
+    if (loc.kind !== 'host') throw new SyscallError(Errno.EACCES, `exec ${path}: not a file of a host mount`);
+    return openHost({ vfs: proc.vfs, umask: 0 }, loc, 0, 0);
+  });
+}
+
+/** An interpreter named by a program (#! or PT_INTERP): on a host mount, found at once. */
+function openInterpreter(proc: WalkContext, path: string): number {
+  const fd = openForExec(proc, path);
+  if (fd instanceof Promise) {
+    fd.then(host.close, () => undefined);
+    throw new SyscallError(Errno.EACCES, `exec: interpreter ${path} is not a file of a host mount`);
   }
-  return openHost({ vfs: proc.vfs, umask: 0 }, loc, 0, 0);
+  return fd;
+}
+
+/** Plan an exec of `filename`, whose file is already open as `fd`. */
+export function planExecOf(proc: WalkContext, filename: string, argv: string[], fd: number): ExecPlan {
+  let first: number | null = fd;
+  try {
+    return planExec(filename, argv, (p) => {
+      if (p === filename && first !== null) {
+        const f = first;
+        first = null;
+        return f;
+      }
+      return openInterpreter(proc, p);
+    });
+  } finally {
+    if (first !== null) host.close(first);
+  }
 }
 
 function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number, flags: number) {
@@ -76,16 +107,18 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
   const argv = readStringArray(proc, a.ptr(first + 1), 'argv');
   readStringArray(proc, a.ptr(first + 2), 'envp'); // checked here; the stub passes the app's own
   // the program itself is relative to dirfd; an interpreter it names is the process's to resolve
-  const plan = planExec(filename, argv, (p) => (p === filename ? openForExec(proc, p, dirfd, flags) : openForExec(proc, p)));
-  if (proc.pendingExec) releasePlan(proc.pendingExec);
-  proc.pendingExec = plan;
-  proc.exePath = proc.vfs.virtualPathOfHostFd(plan.exeFd) ?? filename;
-  return {
-    kind: 'exec' as const,
-    stubFd: proc.instance.stubBinaryFd(),
-    argvPrefix: plan.scriptPrefix ?? [],
-    appArgvFrom: plan.scriptPrefix ? 1 : 0,
-  };
+  return andThen(openForExec(proc, filename, dirfd, flags), (fd) => {
+    const plan = planExecOf(proc, filename, argv, fd);
+    if (proc.pendingExec) releasePlan(proc.pendingExec);
+    proc.pendingExec = plan;
+    proc.exePath = proc.vfs.virtualPathOfHostFd(plan.exeFd) ?? filename;
+    return {
+      kind: 'exec' as const,
+      stubFd: proc.instance.stubBinaryFd(),
+      argvPrefix: plan.scriptPrefix ?? [],
+      appArgvFrom: plan.scriptPrefix ? 1 : 0,
+    };
+  });
 }
 
 const sys_execve: SyscallHandler = (proc, a) => execAt(proc, AT_FDCWD, a, 0, 0);
