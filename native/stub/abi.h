@@ -45,6 +45,7 @@ struct gts_request {
 #define GTS_REPLY_FD_CLOEXEC 0x2 /* ...and the app asked for O_CLOEXEC on it */
 #define GTS_REPLY_FORK       0x4 /* fork granted: ret = child vpid; fds: the child's channel, lifeline */
 #define GTS_REPLY_EXEC       0x8 /* exec planned: the fd is the stub binary; data = gts_exec_reply */
+#define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */

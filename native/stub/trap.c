@@ -92,6 +92,12 @@ static long forward(long nr, const long *a, void *ip)
     struct gts_reply reply;
     int fd = -1;
     int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
+    if ((reply.flags & GTS_REPLY_CWD) && nfds == 1) {
+        /* the LibOS's cwd is the authority; the host's mirrors it for /proc of other processes */
+        raw1(__NR_fchdir, fd);
+        raw1(__NR_close, fd);
+        return reply.ret;
+    }
     if (reply.flags & GTS_REPLY_FD) {
         if (nfds != 1)
             return -EMFILE; /* the kernel could not install it: no fd free below the limit */

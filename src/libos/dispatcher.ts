@@ -3,7 +3,7 @@
 import { host } from '../pal/host.js';
 import {
   ABI_VERSION, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_SUBREAPER, HELLO_TRACE,
-  LOOKUP_HOST_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
+  LOOKUP_HOST_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
   REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL,
   REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES, encodePathTable,
 } from '../pal/channel-abi.js';
@@ -112,6 +112,10 @@ export class SyscallDispatcher {
     switch (result.kind) {
       case 'fd':
         this.send(this.header(0, REPLY_FD | (result.cloexec ? REPLY_FD_CLOEXEC : 0), 0, seq), [result.hostFd]);
+        host.close(result.hostFd);
+        return;
+      case 'cwd':
+        this.send(this.header(0, REPLY_CWD, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
       case 'fork': {

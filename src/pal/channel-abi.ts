@@ -29,6 +29,7 @@ export const REPLY_FD = 0x1;
 export const REPLY_FD_CLOEXEC = 0x2;
 export const REPLY_FORK = 0x4;
 export const REPLY_EXEC = 0x8;
+export const REPLY_CWD = 0x10;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;

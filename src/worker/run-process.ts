@@ -62,8 +62,8 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
     return;
   }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
-  // the app's host cwd is never used: every path it names goes through the LibOS
-  const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: '/' });
+  // the app's host cwd mirrors the LibOS's (for /proc of other processes); paths are the LibOS's
+  const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: `/proc/${process.pid}/fd/${cwdFd}` });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, groups: msg.groups },

@@ -110,6 +110,12 @@ describe.concurrent('/proc of other processes of the instance', () => {
     for (const line of lines) expect(statFields(line).slice(0, 6)).toEqual(['1', 'sh', 'S', '0', '1', '1']);
   });
 
+  it("another process's cwd follows its chdir, on a host mount and on the instance's tmpfs", async () => {
+    const r = await runGramine(['/bin/sh', '-c',
+      'cd /tmp; sleep 2 & a=$!; mkdir -p /dev/shm/w; cd /dev/shm/w; sleep 2 & b=$!; readlink /proc/$a/cwd /proc/$b/cwd; kill $a $b'], utf8);
+    expect(r.stdout).toBe('/tmp\n/dev/shm/w\n');
+  });
+
   it('a parent reads its background child: pid, command line, parent', async () => {
     const r = await runGramine(
       ['/bin/sh', '-c', 'sleep 5 & p=$!; sleep 0.5; echo $p; cat /proc/$p/stat; echo; tr "\\0" " " < /proc/$p/cmdline; echo; readlink /proc/$p/exe; kill $p'],

@@ -16,7 +16,7 @@ import { openPseudo } from '../fs/pseudo/open.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { NewFd, SyscallHandler } from './types.js';
+import type { CwdChanged, NewFd, SyscallHandler } from './types.js';
 
 export { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH } from '../fs/host-fs.js';
 import { O_CLOEXEC } from '../fs/host-fs.js';
@@ -167,7 +167,7 @@ const sys_getcwd: SyscallHandler = (proc, a) => {
 
 const X_OK = 1;
 
-function changeDirectory(proc: LibosProcess, hostFd: number): number {
+function changeDirectory(proc: LibosProcess, hostFd: number): CwdChanged {
   const type = fileType(hostFd);
   const r = type !== S_IFDIR ? -(type < 0 ? -type : Errno.ENOTDIR) : host.faccessat2(hostFd, '', X_OK, AT_EMPTY_PATH);
   if (r < 0) {
@@ -175,7 +175,7 @@ function changeDirectory(proc: LibosProcess, hostFd: number): number {
     throw new SyscallError(-r, 'chdir');
   }
   proc.setCwd(hostFd);
-  return 0;
+  return { kind: 'cwd', hostFd: check(host.dupCloexec(hostFd), 'chdir') };
 }
 
 const sys_chdir: SyscallHandler = (proc, a) =>

@@ -30,7 +30,13 @@ export interface ExecPlanned {
   appArgvFrom: number;
 }
 
-export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned;
+/** The working directory changed: the stub makes the app's host cwd follow (this fd, a copy, is sent and closed). */
+export interface CwdChanged {
+  kind: 'cwd';
+  hostFd: number;
+}
+
+export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned | CwdChanged;
 
 export type SyscallHandler = (
   proc: LibosProcess,

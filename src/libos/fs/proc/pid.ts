@@ -148,23 +148,26 @@ function cwdLink(t: PidTarget): PseudoSymlink {
       },
     };
   }
-  // another process: its host process's working directory (the host's idea of it)
-  const hostCwd = (proc: LibosProcess) => {
-    const text = readHostLink(`/proc/${t.hostPid}/cwd`);
-    if (text === null) throw new SyscallError(Errno.ENOENT, `/proc/${t.vpid}/cwd`);
-    const v = hostPathAsSeen(proc, text);
-    if (v === null) throw new SyscallError(Errno.EACCES, `/proc/${t.vpid}/cwd is outside the instance`);
-    return v;
+  // another process: its host process's working directory, which its stub keeps the same as
+  // the LibOS's (GTS_REPLY_CWD); named through an fd of it, so a tmpfs directory maps too
+  const openCwd = (proc: LibosProcess) => {
+    const fd = host.openat(AT_FDCWD, `/proc/${t.hostPid}/cwd`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) throw new SyscallError(-fd, `open /proc/${t.vpid}/cwd`);
+    const v = proc.vfs.virtualPathOfHostFd(fd);
+    if (v === null || !v.startsWith('/')) {
+      host.close(fd);
+      throw new SyscallError(Errno.EACCES, `/proc/${t.vpid}/cwd is outside the instance`);
+    }
+    return { fd, path: asSeenBy(proc, v) };
   };
   return {
     kind: 'symlink',
-    target: hostCwd,
-    openObject: (proc) => {
-      hostCwd(proc); // only a directory the instance can name
-      const fd = host.openat(AT_FDCWD, `/proc/${t.hostPid}/cwd`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-      if (fd < 0) throw new SyscallError(-fd, `open /proc/${t.vpid}/cwd`);
-      return fd;
+    target: (proc) => {
+      const { fd, path } = openCwd(proc);
+      host.close(fd);
+      return path;
     },
+    openObject: (proc) => openCwd(proc).fd,
   };
 }
 
