@@ -7,6 +7,7 @@ import { check } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
+import { DentryCache } from './dentry-cache.js';
 import { devRoot } from './dev/index.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
@@ -50,6 +51,8 @@ export class Vfs {
   readonly fileChecks: FileChecks | null;
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
+  /** what walks learned of read-only mounts */
+  readonly dentries = new DentryCache();
 
   constructor(cfg: VfsConfig, log: Logger) {
     this.scratchFd = check(host.openat(-100, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);

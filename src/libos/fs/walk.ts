@@ -236,19 +236,19 @@ function walk(st: WalkState): Awaitable<Location> {
       return walkPseudo(st, mount);
     }
     if (last && !st.follow) return hostLocation(st, mount, rel, c, vpath);
-    const n = host.readlinkat(mount.rootFd, rel, buf);
+    const link = st.proc.vfs.dentries.readlink(mount, rel, buf);
     st.unchecked = false;
-    if (n >= 0) {
-      followLink(st, buf.toString('latin1', 0, n));
+    if (typeof link === 'string') {
+      followLink(st, link);
       continue;
     }
-    if (n === -Errno.EINVAL || (n === -Errno.ENOENT && last)) {
+    if (link === null || (link === -Errno.ENOENT && last)) {
       if (last) return hostLocation(st, mount, rel, c, vpath);
       st.dir.push(c);
       st.unchecked = true;
       continue;
     }
-    throw new SyscallError(-n, `lookup ${vpath}`);
+    throw new SyscallError(-link, `lookup ${vpath}`);
   }
 }
 
