@@ -160,7 +160,7 @@ async function run(argv: string[]): Promise<number> {
   // bare run does not load the checks)
   let fileChecks: FileCheckConfig | null = null;
   if (opts.manifest !== null) {
-    const { fileCheckConfig } = await import('../libos/fs/trusted.js');
+    const { fileCheckConfig } = await import('../manifest/file-checks.js');
     const cfg = fileCheckConfig(manifest, signature);
     fileChecks = cfg.enabled ? cfg : null;
   }

@@ -119,6 +119,22 @@ export const host = {
 export type HostCalls = typeof host;
 
 
+/** The entries of a host directory fd, name -> d_type, without "." and ".." (or -errno). */
+export function readDirectory(fd: number): Map<string, number> | number {
+  const out = new Map<string, number>();
+  const buf = Buffer.alloc(32768);
+  for (;;) {
+    const n = host.getdents64(fd, buf);
+    if (n <= 0) return n < 0 ? n : out;
+    for (let off = 0; off < n;) {
+      const reclen = buf.readUInt16LE(off + 16);
+      const name = buf.toString('latin1', off + 19, buf.indexOf(0, off + 19));
+      if (name !== '.' && name !== '..') out.set(name, buf[off + 18]!);
+      off += reclen;
+    }
+  }
+}
+
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */
 export function fileType(fd: number): number {
   const stat = Buffer.alloc(144);

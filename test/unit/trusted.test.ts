@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { Errno, SyscallError } from '../../src/libos/errno.js';
-import { fileCheckConfig, FileChecks, type FileCheckConfig } from '../../src/libos/fs/trusted.js';
+import { FileChecks, type FileCheckConfig } from '../../src/libos/fs/trusted.js';
+import { fileCheckConfig } from '../../src/manifest/file-checks.js';
 import type { Logger } from '../../src/log.js';
 import { parseManifest } from '../../src/manifest/index.js';
 import { addon } from '../../src/pal/addon.js';

@@ -12,17 +12,13 @@
 // * Anything else: refused with EACCES under 'strict'; allowed, and logged once per path, under
 //   'allow_all_but_log'.
 //
-// fileCheckConfig() runs in the leader (it resolves the manifest's URIs against the launcher's
-// working directory and follows host symlinks); the FileCheckConfig it returns is plain data for
-// the workers, where FileChecks does the work through the PAL.
-import { realpathSync, statSync } from 'node:fs';
+// The leader makes the FileCheckConfig (src/manifest/file-checks.ts); it is plain data for the
+// workers, where FileChecks does the work through the PAL.
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 
 import type { Logger } from '../../log.js';
-import type { FileCheckPolicy, Manifest } from '../../manifest/schema.js';
-import type { Signature } from '../../manifest/signature.js';
-import { host, hostFdPath, S_IFMT, S_IFREG } from '../../pal/host.js';
+import type { FileCheckPolicy } from '../../manifest/schema.js';
+import { fromByteString, host, hostFdPath, S_IFMT, S_IFREG } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
 import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_TRUNC } from '../../pal/linux-abi.js';
 
@@ -50,70 +46,6 @@ export interface TrustedFileCheck {
   sha256: string;
   /** Bytes, when known (from the signature): a file of another size is refused without hashing. */
   size: number | null;
-}
-
-function toBytes(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
-}
-
-function fromBytes(s: string): string {
-  return Buffer.from(s, 'latin1').toString('utf8');
-}
-
-/** The path and, if it differs, the host's real path of it (when it exists). */
-function withRealPath(p: string): string[] {
-  try {
-    const real = realpathSync.native(p);
-    return real === p ? [p] : [p, real];
-  } catch {
-    return [p];
-  }
-}
-
-/**
- * The file checks of an instance running `manifest`, with `signature` its checked signature
- * file (signatureForRun; by default the one `gramine-ts run` attached to the manifest). Relative
- * URIs are resolved against `cwd` (the launcher's working directory, as for the mounts).
- * Throws when the manifest lists trusted files without a sha256 and there is no signature.
- */
-export function fileCheckConfig(
-  manifest: Manifest,
-  signature: Signature | null = manifest.signature ?? null,
-  cwd: string = process.cwd(),
-): FileCheckConfig {
-  const builtIn = manifest.sourceBytes.length === 0 && manifest.trustedFiles.length === 0 && manifest.allowedFiles.length === 0;
-  const trusted: TrustedFileCheck[] = [];
-  const listed = new Set<string>();
-  const trust = (file: string, sha256: string, size: number | null): void => {
-    for (const p of withRealPath(file)) {
-      const bytes = toBytes(p);
-      if (listed.has(bytes)) continue;
-      listed.add(bytes);
-      trusted.push({ path: bytes, sha256, size });
-    }
-  };
-  for (const f of manifest.trustedFiles) {
-    if (f.sha256 !== null) trust(path.resolve(cwd, f.path), f.sha256, null);
-    else if (signature === null) throw new Error(`trusted file ${f.uri} has no sha256 and the manifest has no signature`);
-  }
-  for (const f of signature?.trustedFiles ?? []) {
-    trust(path.resolve(cwd, path.posix.normalize(f.uri.slice('file:'.length))), f.sha256, f.size);
-  }
-
-  const allowed: string[] = [];
-  for (const f of manifest.allowedFiles) {
-    const p = path.resolve(cwd, f.path);
-    let isDir = f.path.endsWith('/');
-    if (!isDir) {
-      try {
-        isDir = statSync(p).isDirectory();
-      } catch {
-        // not there (yet): a file
-      }
-    }
-    for (const q of withRealPath(p)) allowed.push(toBytes(isDir && q !== '/' ? `${q}/` : q));
-  }
-  return { enabled: !builtIn, policy: manifest.fileCheckPolicy, trusted, allowed: [...new Set(allowed)] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +142,7 @@ export class FileChecks {
   open(hostPath: string, hostFd: number, appFlags: number): number {
     if (!this.cfg.enabled) return hostFd;
     try {
-      const stamp = fstat(hostFd, fromBytes(hostPath));
+      const stamp = fstat(hostFd, fromByteString(hostPath));
       if ((stamp.mode & S_IFMT) !== S_IFREG) return hostFd; // only regular files are checked
       // the VFS names the file as it walked to it; the kernel, by its real path
       let real: string | null = null;
@@ -218,8 +150,8 @@ export class FileChecks {
       const trusted = this.trusted.get(hostPath) ?? this.trusted.get(realPath());
       if (trusted) {
         if (appFlags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)) {
-          this.log.warn(`trusted file ${fromBytes(hostPath)}: opening it for writing refused`);
-          throw new SyscallError(Errno.EACCES, `trusted file ${fromBytes(hostPath)} is read-only`);
+          this.log.warn(`trusted file ${fromByteString(hostPath)}: opening it for writing refused`);
+          throw new SyscallError(Errno.EACCES, `trusted file ${fromByteString(hostPath)} is read-only`);
         }
         const fd = this.serve(trusted, hostFd, stamp);
         host.close(hostFd);
@@ -227,12 +159,12 @@ export class FileChecks {
       }
       if (this.isAllowed(hostPath) || this.isAllowed(realPath())) return hostFd;
       if (this.cfg.policy === 'strict') {
-        this.log.warn(`file ${fromBytes(hostPath)} is neither trusted nor allowed: access refused (file_check_policy = "strict")`);
-        throw new SyscallError(Errno.EACCES, `${fromBytes(hostPath)} is neither trusted nor allowed`);
+        this.log.warn(`file ${fromByteString(hostPath)} is neither trusted nor allowed: access refused (file_check_policy = "strict")`);
+        throw new SyscallError(Errno.EACCES, `${fromByteString(hostPath)} is neither trusted nor allowed`);
       }
       if (!this.logged.has(hostPath)) {
         this.logged.add(hostPath);
-        this.log.warn(`file ${fromBytes(hostPath)} is neither trusted nor allowed: access allowed (file_check_policy = "allow_all_but_log")`);
+        this.log.warn(`file ${fromByteString(hostPath)} is neither trusted nor allowed: access allowed (file_check_policy = "allow_all_but_log")`);
       }
       return hostFd;
     } catch (e) {
@@ -249,12 +181,12 @@ export class FileChecks {
   checkCreate(hostPath: string): void {
     if (!this.cfg.enabled) return;
     if (this.trusted.has(hostPath)) {
-      this.log.warn(`trusted file ${fromBytes(hostPath)}: creating it refused`);
-      throw new SyscallError(Errno.EACCES, `trusted file ${fromBytes(hostPath)} is read-only`);
+      this.log.warn(`trusted file ${fromByteString(hostPath)}: creating it refused`);
+      throw new SyscallError(Errno.EACCES, `trusted file ${fromByteString(hostPath)} is read-only`);
     }
     if (this.isAllowed(hostPath) || this.cfg.policy !== 'strict') return;
-    this.log.warn(`file ${fromBytes(hostPath)} is neither trusted nor allowed: creating it refused (file_check_policy = "strict")`);
-    throw new SyscallError(Errno.EACCES, `${fromBytes(hostPath)} is neither trusted nor allowed`);
+    this.log.warn(`file ${fromByteString(hostPath)} is neither trusted nor allowed: creating it refused (file_check_policy = "strict")`);
+    throw new SyscallError(Errno.EACCES, `${fromByteString(hostPath)} is neither trusted nor allowed`);
   }
 
   /** Is `hostPath` trusted, allowed, or neither? (No logging.) */
@@ -297,12 +229,12 @@ export class FileChecks {
       if (old.memfd >= 0) host.close(old.memfd);
     }
     if (v.memfd < 0) {
-      this.log.error(`trusted file ${fromBytes(t.path)} does not match its SHA-256: access refused`);
-      throw new SyscallError(Errno.EACCES, `trusted file ${fromBytes(t.path)} was modified`);
+      this.log.error(`trusted file ${fromByteString(t.path)} does not match its SHA-256: access refused`);
+      throw new SyscallError(Errno.EACCES, `trusted file ${fromByteString(t.path)} was modified`);
     }
     // a new open file description (its own offset), not a dup
     const fd = host.openat(AT_FDCWD, `/proc/self/fd/${v.memfd}`, O_CLOEXEC /* | O_RDONLY */, 0);
-    if (fd < 0) throw new SyscallError(-fd, `reopening the verified copy of ${fromBytes(t.path)}`);
+    if (fd < 0) throw new SyscallError(-fd, `reopening the verified copy of ${fromByteString(t.path)}`);
     return fd;
   }
 
@@ -316,20 +248,20 @@ export class FileChecks {
     if (t.size !== null && stamp.size !== t.size) return -1;
     const nameBytes = `trusted:${t.path}`;
     const memfd = host.memfdCreate(nameBytes.length > MFD_NAME_MAX ? nameBytes.slice(-MFD_NAME_MAX) : nameBytes, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (memfd < 0) throw new SyscallError(-memfd, `memfd for trusted file ${fromBytes(t.path)}`);
+    if (memfd < 0) throw new SyscallError(-memfd, `memfd for trusted file ${fromByteString(t.path)}`);
     try {
       const buf = (this.buf ??= Buffer.allocUnsafe(CHUNK));
       const hash = createHash('sha256');
       let offset = 0;
       for (;;) {
         const n = host.pread(hostFd, buf, offset);
-        if (n < 0) throw new SyscallError(-n, `reading trusted file ${fromBytes(t.path)}`);
+        if (n < 0) throw new SyscallError(-n, `reading trusted file ${fromByteString(t.path)}`);
         if (n === 0) break;
         const chunk = buf.subarray(0, n);
         hash.update(chunk);
         for (let done = 0; done < n; ) {
           const w = host.pwrite(memfd, chunk.subarray(done), offset + done);
-          if (w < 0) throw new SyscallError(-w, `copying trusted file ${fromBytes(t.path)}`);
+          if (w < 0) throw new SyscallError(-w, `copying trusted file ${fromByteString(t.path)}`);
           done += w;
         }
         offset += n;
@@ -340,7 +272,7 @@ export class FileChecks {
         return -1;
       }
       const sealed = host.addSeals(memfd, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-      if (sealed < 0) throw new SyscallError(-sealed, `sealing the copy of trusted file ${fromBytes(t.path)}`);
+      if (sealed < 0) throw new SyscallError(-sealed, `sealing the copy of trusted file ${fromByteString(t.path)}`);
       // the file's permission bits (readable by its owner: the reopen above needs it), for fstat
       host.fchmodat(AT_FDCWD, `/proc/self/fd/${memfd}`, (stamp.mode & 0o7777) | 0o400);
       return memfd;

@@ -1,9 +1,9 @@
 // Small reads of the host's own pseudo-files (/proc/<hostpid>/stat, /proc/cpuinfo, /sys/...)
 // for the instance's /proc, /dev and /sys. Everything goes through the PAL's host calls; text
 // is kept as byte strings (latin1), as the LibOS keeps paths.
-import { host } from '../../../pal/host.js';
+import { host, readDirectory } from '../../../pal/host.js';
 import { STUB_PATH } from '../../../paths.js';
-import { AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, O_RDONLY } from '../../../pal/linux-abi.js';
+import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_RDONLY } from '../../../pal/linux-abi.js';
 
 const CHUNK = 64 * 1024;
 /** no host pseudo-file we copy comes near this (maps of a big process: a few MiB at most) */
@@ -46,23 +46,11 @@ export function readHostLink(path: string): string | null {
 
 /** The names in a host directory (without "." and ".."), or null. */
 export function listHostDir(path: string): string[] | null {
-  const fd = host.openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | 0o200000 /* O_DIRECTORY */, 0);
+  const fd = host.openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_DIRECTORY, 0);
   if (fd < 0) return null;
   try {
-    const names: string[] = [];
-    const buf = Buffer.alloc(32 * 1024);
-    for (;;) {
-      const n = host.getdents64(fd, buf);
-      if (n < 0) return null;
-      if (n === 0) return names;
-      for (let off = 0; off < n; ) {
-        const reclen = buf.readUInt16LE(off + 16);
-        const end = buf.indexOf(0, off + 19);
-        const name = buf.toString('latin1', off + 19, end < 0 || end > off + reclen ? off + reclen : end);
-        if (name !== '.' && name !== '..') names.push(name);
-        off += reclen;
-      }
-    }
+    const entries = readDirectory(fd);
+    return typeof entries === 'number' ? null : [...entries.keys()];
   } finally {
     host.close(fd);
   }

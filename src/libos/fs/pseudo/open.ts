@@ -2,7 +2,7 @@
 // content is a read-only memfd, a directory is a real directory in the instance's scratch
 // tmpfs holding one entry per name (getdents64 and fchdir then work as on any directory), a
 // host node is the host's own file.
-import { host } from '../../../pal/host.js';
+import { host, readDirectory } from '../../../pal/host.js';
 import { check, Errno, SyscallError } from '../../errno.js';
 import type { LibosProcess } from '../../process.js';
 import { MEMFD_PREFIX, PSEUDO_DIR } from '../scratch-names.js';
@@ -22,21 +22,10 @@ function entryType(node: PseudoNode | null): EntryType {
 }
 
 /** Names and d_types of a host directory (without "." and ".."). */
-export function listHostDir(fd: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const buf = Buffer.alloc(32768);
-  for (;;) {
-    const n = check(host.getdents64(fd, buf), 'getdents64');
-    if (n === 0) return out;
-    for (let off = 0; off < n;) {
-      const reclen = buf.readUInt16LE(off + 16);
-      const type = buf[off + 18]!;
-      const end = buf.indexOf(0, off + 19);
-      const name = buf.toString('latin1', off + 19, end);
-      if (name !== '.' && name !== '..') out.set(name, type);
-      off += reclen;
-    }
-  }
+function entriesOf(fd: number): Map<string, number> {
+  const entries = readDirectory(fd);
+  if (typeof entries === 'number') throw new SyscallError(-entries, 'getdents64');
+  return entries;
 }
 
 /** Remove a tree of the scratch tmpfs (a stale stand-in of a directory that is gone). */
@@ -45,7 +34,7 @@ function removeTree(dirfd: number, name: string): void {
   const fd = host.openat(dirfd, name, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
   if (fd < 0) return;
   try {
-    for (const child of listHostDir(fd).keys()) removeTree(fd, child);
+    for (const child of entriesOf(fd).keys()) removeTree(fd, child);
   } finally {
     host.close(fd);
   }
@@ -79,7 +68,7 @@ export function openStandIn(vfs: Vfs, vpath: string, want: Map<string, EntryType
   for (const name of vfs.mounts.mountPointsIn(vpath)) want.set(name, 'dir');
   const fd = standInDirectory(vfs.scratchFd, vpath);
   try {
-    const have = listHostDir(fd);
+    const have = entriesOf(fd);
     for (const [name, type] of want) {
       const had = have.get(name);
       have.delete(name);
@@ -107,7 +96,7 @@ async function pseudoEntries(proc: LibosProcess, dir: PseudoDir): Promise<Map<st
 /** The entries of a host directory (`fd`), as a stand-in lists them. */
 export function hostEntries(fd: number): Map<string, EntryType> {
   const out = new Map<string, EntryType>();
-  for (const [name, type] of listHostDir(fd)) out.set(name, type === DT_DIR ? 'dir' : type === DT_LNK ? 'link' : 'file');
+  for (const [name, type] of entriesOf(fd)) out.set(name, type === DT_DIR ? 'dir' : type === DT_LNK ? 'link' : 'file');
   return out;
 }
 

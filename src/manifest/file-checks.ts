@@ -1,0 +1,66 @@
+// The file checks of an instance (trusted and allowed files, the policy) as the leader makes
+// them from the manifest and its signature: host paths resolved against the launcher's working
+// directory, host symlinks followed. The workers get the result (src/libos/fs/trusted.ts).
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { FileCheckConfig, TrustedFileCheck } from '../libos/fs/trusted.js';
+import type { Manifest } from './schema.js';
+import type { Signature } from './signature.js';
+import { toByteString } from '../pal/host.js';
+
+/** The path and, if it differs, the host's real path of it (when it exists). */
+function withRealPath(p: string): string[] {
+  try {
+    const real = realpathSync.native(p);
+    return real === p ? [p] : [p, real];
+  } catch {
+    return [p];
+  }
+}
+
+/**
+ * The file checks of an instance running `manifest`, with `signature` its checked signature
+ * file (signatureForRun; by default the one `gramine-ts run` attached to the manifest). Relative
+ * URIs are resolved against `cwd` (the launcher's working directory, as for the mounts).
+ * Throws when the manifest lists trusted files without a sha256 and there is no signature.
+ */
+export function fileCheckConfig(
+  manifest: Manifest,
+  signature: Signature | null = manifest.signature ?? null,
+  cwd: string = process.cwd(),
+): FileCheckConfig {
+  const builtIn = manifest.sourceBytes.length === 0 && manifest.trustedFiles.length === 0 && manifest.allowedFiles.length === 0;
+  const trusted: TrustedFileCheck[] = [];
+  const listed = new Set<string>();
+  const trust = (file: string, sha256: string, size: number | null): void => {
+    for (const p of withRealPath(file)) {
+      const bytes = toByteString(p);
+      if (listed.has(bytes)) continue;
+      listed.add(bytes);
+      trusted.push({ path: bytes, sha256, size });
+    }
+  };
+  for (const f of manifest.trustedFiles) {
+    if (f.sha256 !== null) trust(path.resolve(cwd, f.path), f.sha256, null);
+    else if (signature === null) throw new Error(`trusted file ${f.uri} has no sha256 and the manifest has no signature`);
+  }
+  for (const f of signature?.trustedFiles ?? []) {
+    trust(path.resolve(cwd, path.posix.normalize(f.uri.slice('file:'.length))), f.sha256, f.size);
+  }
+
+  const allowed: string[] = [];
+  for (const f of manifest.allowedFiles) {
+    const p = path.resolve(cwd, f.path);
+    let isDir = f.path.endsWith('/');
+    if (!isDir) {
+      try {
+        isDir = statSync(p).isDirectory();
+      } catch {
+        // not there (yet): a file
+      }
+    }
+    for (const q of withRealPath(p)) allowed.push(toByteString(isDir && q !== '/' ? `${q}/` : q));
+  }
+  return { enabled: !builtIn, policy: manifest.fileCheckPolicy, trusted, allowed: [...new Set(allowed)] };
+}
+
