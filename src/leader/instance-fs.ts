@@ -6,7 +6,8 @@ import path from 'node:path';
 import { host } from '../pal/host.js';
 import type { Manifest } from '../manifest/index.js';
 import type { Message } from '../ipc/protocol/messages.js';
-import { O_CLOEXEC, O_DIRECTORY } from '../pal/linux-abi.js';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../pal/linux-abi.js';
+import { errnoName } from '../libos/errno.js';
 
 
 type MountMessage = Message<'instance-config'>['mounts'][number];
@@ -52,19 +53,33 @@ export class InstanceScratch {
   }
 }
 
+/** A mount the manifest asks for that the host cannot give. */
+export class MountError extends Error {}
+
+/** A chroot mount's host directory must be there before any worker is told of it. */
+function checkHostDirectory(manifest: Manifest, m: { path: string; uri: string; hostPath: string }): void {
+  const fd = host.openat(-100, m.hostPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    const where = manifest.sourcePath ?? 'the built-in manifest';
+    throw new MountError(`${where}: mount of ${m.uri} at ${m.path}: ${m.hostPath} is not a directory the host can open (${errnoName(-fd)})`);
+  }
+  host.close(fd);
+}
+
 /** The mounts of `manifest` as workers get them (the tmpfs ones made in `scratch`). */
 export function mountMessages(manifest: Manifest, scratch: InstanceScratch): MountMessage[] {
   const out: MountMessage[] = [];
   for (const m of [manifest.root, ...manifest.mounts]) {
     switch (m.type) {
       case 'chroot':
+        checkHostDirectory(manifest, m);
         out.push({ type: 'chroot', path: m.path, source: m.hostPath, readOnly: m.readOnly });
         break;
       case 'tmpfs':
         out.push({ type: 'tmpfs', path: m.path, source: scratch.mkdir(`mounts/${out.length}`), readOnly: false });
         break;
       case 'encrypted':
-        throw new Error(`${m.path}: encrypted mounts are not supported yet`);
+        throw new MountError(`${manifest.sourcePath ?? 'manifest'}: mount at ${m.path}: encrypted mounts are not supported yet`);
       default:
         out.push({ type: m.type, path: m.path, source: m.type, readOnly: false });
         // /dev/shm is a tmpfs of the instance's, shared by its processes

@@ -14,7 +14,7 @@ import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
-import { InstanceScratch, mountMessages } from './instance-fs.js';
+import { InstanceScratch, MountError, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 
 export interface RunRequest {
@@ -125,10 +125,18 @@ export class Leader {
     if (!this.firstWorker) this.adoptFirstWorker();
     this.request = req;
     this.scratch = new InstanceScratch();
-    this.instanceConfig = {
-      type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch), scratchPath: this.scratch.path,
-      logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
-    };
+    try {
+      this.instanceConfig = {
+        type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch), scratchPath: this.scratch.path,
+        logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
+      };
+    } catch (e) {
+      if (!(e instanceof MountError)) throw e;
+      process.stderr.write(`gramine-ts: ${e.message}\n`);
+      this.ended = true;
+      this.teardown();
+      return Promise.resolve(2);
+    }
     return new Promise((resolve) => {
       let done = false;
       this.finish = (status, why) => {

@@ -13,6 +13,15 @@ import { Vfs } from '../libos/fs/vfs.js';
 import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
 
+function tryOrExit<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(70);
+  }
+}
+
 function fail(e: unknown): never {
   process.stderr.write(`gramine-ts worker: ${e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(70);
@@ -49,10 +58,11 @@ export function runSession(socket: TLSSocket): void {
       switch (msg.type) {
         case 'instance-config':
           if (vfs) break;
-          vfs = new Vfs({
+          // the leader has checked the mounts; one gone since is this worker's end
+          vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath,
             fileChecks: msg.fileChecks,
-          }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error'));
+          }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error')));
           return;
         case 'start-process':
           if (busy || !vfs) break;

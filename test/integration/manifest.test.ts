@@ -47,6 +47,13 @@ describe('run with a manifest: refused before anything starts', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${m}.sig: missing: ${m} was never signed: run \`gramine-ts sign ${m}\``);
   });
+
+  it('a mount of a host directory that is not there: named, exit status 2', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"', 'fs.mounts = [{ path = "/data", uri = "file:/nonexistent/gts" }]');
+    const r = await runGramine(['--manifest', m]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${m}: mount of file:/nonexistent/gts at /data: /nonexistent/gts is not a directory the host can open (ENOENT)`);
+  });
 });
 
 describe('gramine-ts sign', () => {
