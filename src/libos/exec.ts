@@ -2,6 +2,7 @@
 // through the instance's path resolution. The stub maps what this hands it.
 import { fileType, host, S_IFREG } from '../pal/host.js';
 import { check, Errno, SyscallError } from './errno.js';
+import { AT_EMPTY_PATH } from '../pal/linux-abi.js';
 
 const MAX_SCRIPT_NESTING = 4; // as Linux's binfmt recursion limit
 const HEADER_BYTES = 256;
@@ -24,7 +25,7 @@ export type OpenForExec = (path: string) => number;
 
 function openExecutable(open: OpenForExec, path: string): number {
   const fd = open(path);
-  if (fileType(fd) !== S_IFREG || host.faccessat2(fd, '', X_OK, 0x1000 /* AT_EMPTY_PATH */) < 0) {
+  if (fileType(fd) !== S_IFREG || host.faccessat2(fd, '', X_OK, AT_EMPTY_PATH) < 0) {
     host.close(fd);
     throw new SyscallError(Errno.EACCES, `exec ${path}: not an executable regular file`);
   }

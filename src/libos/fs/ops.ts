@@ -9,7 +9,7 @@ import { openPseudo } from './pseudo/open.js';
 import { encodeStat, encodeStatx, inodeOf, S_IFDIR, S_IFLNK, S_IFREG, type StatFields } from './stat.js';
 import type { Awaitable } from './pseudo/node.js';
 import { resolve, type Location, type PseudoLocation, type WalkContext } from './walk.js';
-import { AT_EMPTY_PATH, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
 const W_OK = 2;
 const X_OK = 1;
@@ -36,7 +36,7 @@ export function openLocation(proc: LibosProcess, loc: Location, flags: number, m
 
 /** An O_PATH fd of the directory at instance path `path` of a host mount (a working directory). */
 export function openDirectory(ctx: WalkContext, path: string): number {
-  const loc = resolve(ctx, -100, path, { follow: true });
+  const loc = resolve(ctx, AT_FDCWD, path, { follow: true });
   if (loc instanceof Promise || loc.kind !== 'host') {
     if (loc instanceof Promise) loc.catch(() => undefined);
     throw new SyscallError(Errno.EACCES, `${path}: not a directory of a host mount`);

@@ -6,3 +6,6 @@ export const MEMFD_PREFIX = 'gts:';
 
 /** The directory of the scratch tmpfs holding the stand-ins of pseudo directories. */
 export const PSEUDO_DIR = 'pseudo';
+
+/** The sealed copies of trusted files are named TRUSTED_MEMFD_PREFIX + their host path. */
+export const TRUSTED_MEMFD_PREFIX = 'trusted:';

@@ -20,6 +20,7 @@ import type { Logger } from '../../log.js';
 import type { FileCheckPolicy } from '../../manifest/schema.js';
 import { fromByteString, host, hostFdPath, S_IFMT, S_IFREG } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
+import { TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
 import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_TRUNC } from '../../pal/linux-abi.js';
 
 /**
@@ -246,7 +247,7 @@ export class FileChecks {
   /** Hashes the file while copying it into a new memfd: the sealed memfd if it matches, else -1. */
   private verify(t: TrustedFileCheck, hostFd: number, stamp: FileStamp): number {
     if (t.size !== null && stamp.size !== t.size) return -1;
-    const nameBytes = `trusted:${t.path}`;
+    const nameBytes = `${TRUSTED_MEMFD_PREFIX}${t.path}`;
     const memfd = host.memfdCreate(nameBytes.length > MFD_NAME_MAX ? nameBytes.slice(-MFD_NAME_MAX) : nameBytes, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (memfd < 0) throw new SyscallError(-memfd, `memfd for trusted file ${fromByteString(t.path)}`);
     try {

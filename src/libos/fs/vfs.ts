@@ -11,8 +11,8 @@ import { DentryCache } from './dentry-cache.js';
 import { devRoot } from './dev/index.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
-import { MEMFD_PREFIX, PSEUDO_DIR } from './scratch-names.js';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../pal/linux-abi.js';
+import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../pal/linux-abi.js';
 
 
 /**
@@ -38,7 +38,7 @@ export interface VfsConfig {
 /** The stat of a worker host fd: its device (for the reverse map). */
 function deviceOf(fd: number): bigint {
   const st = Buffer.alloc(144);
-  check(host.fstatat(fd, '', st, 0x1000 /* AT_EMPTY_PATH */), 'fstat');
+  check(host.fstatat(fd, '', st, AT_EMPTY_PATH), 'fstat');
   return st.readBigUInt64LE(0);
 }
 
@@ -55,7 +55,7 @@ export class Vfs {
   readonly dentries = new DentryCache();
 
   constructor(cfg: VfsConfig, log: Logger) {
-    this.scratchFd = check(host.openat(-100, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
+    this.scratchFd = check(host.openat(AT_FDCWD, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
     this.scratchDev = deviceOf(this.scratchFd);
     this.scratchHostRoot = hostFdPath(this.scratchFd);
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
@@ -65,7 +65,7 @@ export class Vfs {
   private mount(m: MountConfig): VfsMount {
     switch (m.type) {
       case 'chroot': {
-        const rootFd = check(host.openat(-100, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
+        const rootFd = check(host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
         return { kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly, source: m.source };
       }
       case 'tmpfs': {
@@ -104,7 +104,10 @@ export class Vfs {
     if (path.startsWith('/memfd:')) {
       // pseudo files and trusted files are memfds named after their instance path
       const name = path.slice('/memfd:'.length);
-      return name.startsWith(MEMFD_PREFIX) ? name.slice(MEMFD_PREFIX.length) : text;
+      if (name.startsWith(MEMFD_PREFIX)) return name.slice(MEMFD_PREFIX.length);
+      // a trusted file's verified copy stands for the file (a long path's name is cut: no name)
+      if (name.startsWith(`${TRUSTED_MEMFD_PREFIX}/`)) return this.hostPathToVirtual(name.slice(TRUSTED_MEMFD_PREFIX.length));
+      return text;
     }
     const vpath = this.hostToVirtual(path, deviceOf(fd));
     return vpath === null ? null : deleted ? `${vpath} (deleted)` : vpath;
@@ -113,7 +116,7 @@ export class Vfs {
   /** The instance path of a host path (for /proc of other processes), or null. */
   hostPathToVirtual(hostPath: string): string | null {
     const st = Buffer.alloc(144);
-    if (host.fstatat(-100, hostPath, st, 0x100 /* AT_SYMLINK_NOFOLLOW */) < 0) return null;
+    if (host.fstatat(AT_FDCWD, hostPath, st, AT_SYMLINK_NOFOLLOW) < 0) return null;
     return this.hostToVirtual(hostPath, st.readBigUInt64LE(0));
   }
 

@@ -8,7 +8,7 @@ import type { LibosProcess } from '../process.js';
 import type { Vfs } from './vfs.js';
 import { joinPath, type HostMount, type PseudoMount, type VfsMount } from './mount.js';
 import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFMT } from '../../pal/linux-abi.js';
 export { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
 
@@ -181,9 +181,9 @@ function dotComponent(st: WalkState, c: '.' | '..'): void {
     const { mount, rel } = st.proc.vfs.mounts.containing(vpath);
     if (mount.kind === 'host') {
       const stat = st.proc.vfs.linkBuffer;
-      const r = host.fstatat(mount.rootFd, rel, stat, 0x100 /* AT_SYMLINK_NOFOLLOW */);
+      const r = host.fstatat(mount.rootFd, rel, stat, AT_SYMLINK_NOFOLLOW);
       if (r < 0) throw new SyscallError(-r, `lookup ${vpath}`);
-      if ((stat.readUInt32LE(24) & 0o170000) !== 0o040000) throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}/${c}`);
+      if ((stat.readUInt32LE(24) & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}/${c}`);
     }
     st.unchecked = false;
   }
