@@ -161,17 +161,23 @@ export interface WorkerCode {
   manifest: Uint8Array;
 }
 
+/** The code parts of a worker's measurement: the stub and every dist/**\/*.js (the files read). */
+export async function workerCodeParts(code: Omit<WorkerCode, 'manifest'>): Promise<MeasurementPart[]> {
+  const stub = await fileParts([code.stubPath], path.dirname(path.resolve(code.stubPath)));
+  const js = await fileParts(await listFiles(code.distDir, (n) => n.endsWith('.js')), code.distDir);
+  return [{ label: 'stub', bytes: stub[0]!.bytes }, ...js.map((p) => ({ label: `dist/${p.label}`, bytes: p.bytes }))];
+}
+
+/** The measurement of a worker's code parts (workerCodeParts) run with `manifest`. */
+export function measureWithManifest(codeParts: readonly MeasurementPart[], manifest: Uint8Array): Uint8Array {
+  return computeMeasurement([...codeParts, { label: 'manifest', bytes: manifest }]);
+}
+
 /**
  * The measurement of a worker: the stub (label "stub"), every dist/**\/*.js (label
  * "dist/<relative path>") and the manifest (label "manifest"). Leader and worker must call this
  * with the same inputs to agree.
  */
 export async function measureWorkerCode(code: WorkerCode): Promise<Uint8Array> {
-  const stub = await fileParts([code.stubPath], path.dirname(path.resolve(code.stubPath)));
-  const js = await fileParts(await listFiles(code.distDir, (n) => n.endsWith('.js')), code.distDir);
-  return computeMeasurement([
-    { label: 'stub', bytes: stub[0]!.bytes },
-    ...js.map((p) => ({ label: `dist/${p.label}`, bytes: p.bytes })),
-    { label: 'manifest', bytes: code.manifest },
-  ]);
+  return measureWithManifest(await workerCodeParts(code), code.manifest);
 }

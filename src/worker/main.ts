@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { DIST_DIR, STUB_PATH } from '../paths.js';
-import { measureWorkerCode } from '../tls-psk/measurement.js';
+import { measureWithManifest, workerCodeParts } from '../tls-psk/measurement.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 const LEADER_FD = 3;
@@ -16,9 +16,11 @@ async function connectToLeader(): Promise<TLSSocket> {
   const platformKey = readPlatformKeyFromFd(PLATFORM_KEY_FD);
   const socket = new net.Socket({ fd: LEADER_FD, readable: true, writable: true });
   socket.pause();
+  // the code is read while the crypto code loads; the manifest the leader runs it with comes
+  // with the challenge, and is measured with it
+  const code = workerCodeParts({ stubPath: STUB_PATH, distDir: DIST_DIR });
   const { workerSecureChannel } = await import('../tls-psk/channel.js');
-  // the code and the manifest the leader runs it with (sent with the challenge) are measured together
-  const measure = (manifest: Uint8Array) => measureWorkerCode({ stubPath: STUB_PATH, distDir: DIST_DIR, manifest });
+  const measure = async (manifest: Uint8Array) => measureWithManifest(await code, manifest);
   return workerSecureChannel(socket, { platformKey, measure, identity: 'gramine-ts worker' });
 }
 
