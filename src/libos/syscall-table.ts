@@ -240,7 +240,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
   stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
   libos('faccessat2', 'supported', VFS),
-  libos('openat2', 'partial', `${VFS}; RESOLVE_* flags ENOSYS`),
+  libos('openat2', 'supported', `${VFS}; RESOLVE_* walk restrictions by the same walk`),
   libosAndStub('execveat', 'supported', 'dirfd, AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW'),
   stub('waitid', 'supported', 'on the host, as wait4; P_ALL, P_PID, P_PGID, P_PIDFD, all options'),
   native('epoll_pwait2', 'supported', 'host epoll'),

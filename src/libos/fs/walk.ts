@@ -190,6 +190,8 @@ function dotComponent(st: WalkState, c: '.' | '..'): void {
   if (st.todo.length === 0) st.dots = c;
   if (c === '..' && !atRoot(st)) {
     if (st.floor !== null && st.dir.length <= st.floor) notBeneath(joinPath(st.dir));
+    if (st.resolve & RESOLVE_NO_XDEV && st.proc.vfs.mounts.at(joinPath(st.dir)))
+      throw new SyscallError(Errno.EXDEV, `lookup ${joinPath(st.dir)}/..: out of a mount (RESOLVE_NO_XDEV)`);
     st.dir.pop();
   }
 }
@@ -265,6 +267,9 @@ function followLink(st: WalkState, target: string): void {
   if (target === '') throw new SyscallError(Errno.ENOENT, 'empty symlink');
   if (target.startsWith('/')) {
     if (st.floor !== null) notBeneath(target);
+    const mounts = st.proc.vfs.mounts;
+    if (st.resolve & RESOLVE_NO_XDEV && mounts.containing(joinPath(st.dir)).mount !== mounts.containing(joinPath(st.root)).mount)
+      throw new SyscallError(Errno.EXDEV, `symlink to ${target}: another mount (RESOLVE_NO_XDEV)`);
     st.dir = [...st.root];
   }
   pushPath(st, target);
