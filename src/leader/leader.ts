@@ -37,6 +37,9 @@ export interface RunRequest {
 export type ExitStatus = number;
 
 const FIRST_VPID = 1;
+const SI_USER = 0;
+/** Host signals the leader ignores (SIGINT and SIGTERM end the instance: handleHostSignals). */
+const IGNORED_HOST_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const;
 const ESRCH = 3;
 
 /**
@@ -137,6 +140,7 @@ export class Leader {
       this.teardown();
       return Promise.resolve(2);
     }
+    this.handleHostSignals(req.manifest.enableSigtermInjection);
     return new Promise((resolve) => {
       let done = false;
       this.finish = (status, why) => {
@@ -431,6 +435,39 @@ export class Leader {
   }
 
   /** The first process is gone: so is everything else of the instance. */
+  /**
+   * Host signals to `gramine-ts run`: SIGINT (a terminal's Ctrl-C) and SIGTERM end the instance
+   * cleanly, unless the manifest asks for SIGTERM to be injected (sys.enable_sigterm_injection:
+   * the first one goes to vpid 1 as a signal from outside the instance, as Gramine does); the
+   * other signals a shell or a supervisor may send are ignored, as in Gramine (SIGUSR1 would
+   * otherwise open Node's inspector on the leader).
+   */
+  private handleHostSignals(inject: boolean): void {
+    let injected = false;
+    const end = (sig: 'SIGINT' | 'SIGTERM') => () => {
+      if (sig === 'SIGTERM' && inject) {
+        if (injected) return;
+        injected = true;
+        return this.injectSigterm();
+      }
+      this.finish?.(128 + constants.signals[sig], `${sig} from the host`);
+    };
+    process.on('SIGINT', end('SIGINT'));
+    process.on('SIGTERM', end('SIGTERM'));
+    for (const sig of IGNORED_HOST_SIGNALS) process.on(sig, () => this.log?.info(`${sig} from the host: ignored`));
+  }
+
+  /** SIGTERM to vpid 1 from outside the instance: si_pid 0, SI_USER. */
+  private injectSigterm(): void {
+    const first = this.table.get(FIRST_VPID);
+    if (!first?.worker || first.state !== 'running') return;
+    this.log?.info('SIGTERM from the host: injected into vm1');
+    this.send(first.worker, {
+      type: 'signal', v: 1, vpid: FIRST_VPID, signo: constants.signals.SIGTERM, code: SI_USER, pid: 0, uid: 0, status: null,
+      ackId: null, hostPid: first.hostPid,
+    });
+  }
+
   private teardown(): void {
     for (const e of this.table.running()) {
       if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);

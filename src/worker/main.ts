@@ -24,6 +24,13 @@ async function connectToLeader(): Promise<TLSSocket> {
   return workerSecureChannel(socket, { platformKey, measure, identity: 'gramine-ts worker' });
 }
 
+/**
+ * Host signals are the leader's to act on (it ends the instance, or injects SIGTERM): a
+ * terminal's Ctrl-C reaches every process of its group, the workers too, and must not kill
+ * them under their apps. SIGUSR1 would open Node's inspector.
+ */
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const) process.on(sig, () => {});
+
 async function main(): Promise<void> {
   const channel = connectToLeader();
   // the LibOS loads while the leader checks the report and the TLS handshake runs

@@ -1,7 +1,10 @@
 // Waiting for signals (sigsuspend in a C program, and the shells' `wait` built on it), and the
 // process groups and sessions signals are sent to, against the same programs natively.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { program, runBoth } from '../helpers/run.js';
+import { GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runNative } from '../helpers/run.js';
 
 async function expectSame(argv: string[]) {
   const { native, gramine } = await runBoth(argv);
@@ -71,5 +74,60 @@ describe("the process's own timers", () => {
     const { native, gramine } = await runBoth(['/usr/bin/timeout', '0.3', '/bin/sleep', '5']);
     expect(native.status).toBe(124);
     expect(gramine.status).toBe(124);
+  });
+});
+
+/**
+ * Run `gramine-ts run ARGS` and, once the app has printed "ready", send the leader `signals`
+ * in turn; its whole output and how it ended.
+ */
+function runAndSignal(args: string[], signals: NodeJS.Signals[]): Promise<{ stdout: string; status: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [GRAMINE_TS, 'run', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    let sent = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit: ${stdout}`));
+    }, 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (!sent && stdout.includes('ready\n')) {
+        sent = true;
+        for (const s of signals) child.kill(s);
+      }
+    });
+    child.on('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ stdout, status, signal });
+    });
+  });
+}
+
+describe('host signals to gramine-ts run', () => {
+  it('SIGTERM ends the instance cleanly: status 143, nothing of it left running', async () => {
+    const r = await runAndSignal(['/bin/sh', '-c', 'echo ready; sleep 30 & wait'], ['SIGTERM']);
+    expect(r.stdout).toBe('ready\n');
+    expect(r.status).toBe(143);
+    const left = await runNative(['/usr/bin/pgrep', '-f', 'gramine-ts-stub.*sleep 30']);
+    expect(left.stdout).toBe('');
+  });
+
+  it('with sys.enable_sigterm_injection, the first SIGTERM goes to vpid 1; SIGHUP, SIGUSR1 are ignored', async () => {
+    const dir = makeTempDir();
+    try {
+      const manifest = path.join(dir, 'inject.manifest.toml');
+      writeFileSync(manifest, [
+        'libos.entrypoint = "/bin/sh"', 'loader.insecure__use_cmdline_argv = true', 'loader.env.PATH = "/usr/bin:/bin"',
+        'fs.root.uri = "file:/"', 'sys.enable_sigterm_injection = true', 'sgx.file_check_policy = "allow_all_but_log"',
+      ].join('\n'));
+      const script = 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.05; done';
+      // were SIGHUP or SIGUSR1 not ignored, the leader would die of it before the SIGTERM
+      const r = await runAndSignal([manifest, '-c', script], ['SIGHUP', 'SIGUSR1', 'SIGTERM']);
+      expect(r.stdout).toBe('ready\ngot TERM\n');
+      expect(r.status).toBe(3);
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });
