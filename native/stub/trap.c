@@ -427,6 +427,40 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
     r->rax = (unsigned long)ret;
 }
 
+#define K_SA_RESTART 0x10000000
+#define NR_RESTART_SYSCALL 219
+
+/*
+ * The doorbell is SA_RESTART, so a blocking call it interrupts is about to be restarted: the
+ * kernel has put the interrupted context back on its `syscall` instruction (with rax the call's
+ * number, or restart_syscall for a sleep). The app's own signals, raised here, are delivered
+ * only after that, so the kernel cannot know what Linux would have done for them: end the call
+ * with EINTR if one of them runs a handler without SA_RESTART, or any handler for a sleep (which
+ * Linux never restarts after a handler). A context that was about to make the call anyway looks
+ * the same; it would get an EINTR a little early, as for a signal that came just after it.
+ */
+static void interrupt_as_linux(struct k_ucontext *uc, const char *infos, long n)
+{
+    unsigned char insn[2];
+    unsigned long ip = uc->uc_mcontext.rip;
+    if (copy_from_app(insn, (const void *)ip, 2) || insn[0] != 0x0f || insn[1] != 0x05)
+        return;
+    int sleep_restart = uc->uc_mcontext.rax == NR_RESTART_SYSCALL;
+    for (long i = 0; i < n; i++) {
+        int s = *(const int *)(infos + i * GTS_SIGINFO_SIZE);
+        struct k_sigaction act;
+        if (s < 1 || s > 64 || (uc->uc_sigmask & SIGBIT(s)) || raw4(__NR_rt_sigaction, s, 0, &act, 8))
+            continue; /* blocked: it stays pending, and the call goes on */
+        if ((unsigned long)act.handler <= 1)
+            continue; /* no handler runs: ignored, or a default action that ends the process anyway */
+        if (sleep_restart || !(act.flags & K_SA_RESTART)) {
+            uc->uc_mcontext.rax = (unsigned long)-EINTR;
+            uc->uc_mcontext.rip = ip + 2;
+            return;
+        }
+    }
+}
+
 /*
  * The doorbell: the worker has queued signals for this thread (from another process, or the
  * LibOS: SIGCHLD). Fetch them and raise each on ourselves with its virtual siginfo; the host
@@ -437,17 +471,18 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
 {
     (void)sig;
     (void)info;
-    (void)uc;
     static char infos[GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE];
     struct gts_request req = {GTS_REQ_SIGNALS, 0, 0, {0}, 0, 0};
     struct gts_reply reply;
     long tid = raw0(__NR_gettid), pid = raw0(__NR_getpid);
     req.host_tid = (uint32_t)tid;
     channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, infos, sizeof(infos), 0, 0);
-    for (long i = 0; i < reply.ret && i < GTS_SIGNALS_MAX; i++) {
+    long n = reply.ret < GTS_SIGNALS_MAX ? reply.ret : GTS_SIGNALS_MAX;
+    for (long i = 0; i < n; i++) {
         char *si = infos + i * GTS_SIGINFO_SIZE;
         raw4(__NR_rt_tgsigqueueinfo, pid, tid, *(int *)si, si);
     }
+    interrupt_as_linux(uc, infos, n);
 }
 
 extern void sigsys_restorer(void) __attribute__((visibility("hidden")));

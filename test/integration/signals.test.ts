@@ -29,6 +29,14 @@ describe('waiting for signals', () => {
   });
 });
 
+describe('a signal from another process interrupts a blocking call as on Linux', () => {
+  it.each(['', '-static'])('EINTR without SA_RESTART, restarted with it (pipe read, wait4), a sleep ends with the time left (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_restart${suffix}`)]);
+    expect(native.stdout).toContain('no SA_RESTART: read = -1 (EINTR), handler ran 1');
+    expect(native.stdout).toContain('SA_RESTART: wait4 = the child (ok), handler ran 1');
+  });
+});
+
 describe('job control', () => {
   it.each(['', '-static'])('a child stopped, continued and killed: WUNTRACED, WCONTINUED, SIGCHLDs with the child\'s pid, rusage, SA_NOCLDWAIT (%s)', async (suffix) => {
     const native = await expectSame([program(`wait_states${suffix}`)]);
