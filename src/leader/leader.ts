@@ -371,6 +371,7 @@ export class Leader {
     for (const t of live) {
       this.send(t.worker!, {
         type: 'signal', v: 1, vpid: t.vpid, signo: m.sig, code: m.code, pid: m.sender, uid: sender!.uid, status: null, ackId,
+        info: m.info,
         hostPid: t.hostPid,
       });
     }
@@ -464,7 +465,7 @@ export class Leader {
     this.log?.info('SIGTERM from the host: injected into vm1');
     this.send(first.worker, {
       type: 'signal', v: 1, vpid: FIRST_VPID, signo: constants.signals.SIGTERM, code: SI_USER, pid: 0, uid: 0, status: null,
-      ackId: null, hostPid: first.hostPid,
+      ackId: null, hostPid: first.hostPid, info: null,
     });
   }
 

@@ -28,7 +28,7 @@ export interface InstanceServices {
   /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
   pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
   /** Send `sig` (0: just check) from `proc` to other processes; ESRCH/EPERM as SyscallErrors. */
-  kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void>;
+  kill(proc: LibosProcess, target: KillTarget, sig: number, code: number, info?: Buffer): Promise<void>;
   /**
    * Create the child of a fork of `proc`: its vpid and the app ends of its channel and lifeline,
    * whose other ends its worker already holds (the child's state is on its way in the channel).

@@ -14,10 +14,24 @@ export interface QueuedSignal {
   uid: number;
   /** a SIGCHLD sent with sigqueue: si_status */
   status?: number;
+  /** the siginfo the sender gave (rt_sigqueueinfo), delivered as given but for its signal number */
+  raw?: Buffer;
+}
+
+/** A sender's siginfo as carried in IPC (hex); a malformed one is the empty siginfo. */
+export function siginfoFromHex(hex: string): Buffer {
+  const b = Buffer.alloc(SIGINFO_SIZE);
+  if (/^[0-9a-f]*$/.test(hex) && hex.length === 2 * SIGINFO_SIZE) Buffer.from(hex, 'hex').copy(b);
+  return b;
 }
 
 /** siginfo_t as x86-64 Linux lays it out (kill and SIGCHLD members). */
 export function encodeSiginfo(s: QueuedSignal): Buffer {
+  if (s.raw) {
+    const b = Buffer.from(s.raw);
+    b.writeInt32LE(s.signo, 0);
+    return b;
+  }
   const b = Buffer.alloc(SIGINFO_SIZE);
   b.writeInt32LE(s.signo, 0);
   b.writeInt32LE(s.code, 8);

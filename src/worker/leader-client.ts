@@ -7,6 +7,7 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
+import { siginfoFromHex } from '../libos/signals.js';
 import { O_CLOEXEC, O_PATH } from '../libos/sys/fs.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
@@ -131,7 +132,7 @@ export class LeaderClient {
   servicesFor(traceFile: string | null): InstanceServices {
     return {
       fork: (proc) => this.fork(proc),
-      kill: (proc, target, sig, code) => this.kill(proc, target, sig, code),
+      kill: (proc, target, sig, code, info) => this.kill(proc, target, sig, code, info),
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),
       lookupPid: (proc, direction, id) => this.lookupPid(proc, direction, id),
       groupChildren: (proc, pgid) => this.groupChildren(proc, pgid),
@@ -194,10 +195,11 @@ export class LeaderClient {
     return r.processes;
   }
 
-  private async kill(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<void> {
+  private async kill(proc: LibosProcess, target: KillTarget, sig: number, code: number, info?: Buffer): Promise<void> {
     const id = target.kind === 'pid' ? target.vpid : target.kind === 'pgid' ? target.pgid : 0;
     const r = await this.request<'kill-reply'>((reqId) => ({
       type: 'kill-request', v: 1, reqId, sender: proc.id.vpid, target: target.kind, id, sig, code,
+      info: info ? info.toString('hex') : null,
     }));
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
   }
@@ -228,7 +230,10 @@ export class LeaderClient {
     if (this.current?.id.vpid === m.vpid && HOST_DELIVERED.has(m.signo) && this.current.app.hostPid > 0)
       this.current.app.kill(m.signo);
     else if (this.current?.id.vpid === m.vpid)
-      this.current.signals.queue({ signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}) });
+      this.current.signals.queue({
+        signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}),
+        ...(m.info !== null ? { raw: siginfoFromHex(m.info) } : {}),
+      });
     else this.earlySignals.push(m);
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
     if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId });

@@ -36,6 +36,8 @@ const RUNS: string[][] = [
   ['sigsuspend'],
   ['pgrp'],
   ['timers'],
+  ['sig_info'],
+  ['sig_restart'],
   ['fs/fs_open', 'DIR'],
   ['fs/fs_rw', 'DIR'],
   ['fs/fs_meta', 'DIR'],

@@ -37,6 +37,14 @@ describe('a signal from another process interrupts a blocking call as on Linux',
   });
 });
 
+describe('siginfo of a signal from another process', () => {
+  it.each(['', '-static'])('kill, sigqueue with a value, rt_tgsigqueueinfo; kernel codes refused to others (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_info${suffix}`)]);
+    expect(native.stdout).toContain('sigqueue: signo User defined signal 2, code SI_QUEUE, from the child, uid ours, value 42');
+    expect(native.stdout).toContain('child: rt_sigqueueinfo(parent, SI_USER) = EPERM');
+  });
+});
+
 describe('job control', () => {
   it.each(['', '-static'])('a child stopped, continued and killed: WUNTRACED, WCONTINUED, SIGCHLDs with the child\'s pid, rusage, SA_NOCLDWAIT (%s)', async (suffix) => {
     const native = await expectSame([program(`wait_states${suffix}`)]);

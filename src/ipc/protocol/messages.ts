@@ -113,6 +113,8 @@ const schemas = {
   'kill-request': object({
     type: t.literal('kill-request'), v, reqId: t.int, sender: t.int, target: t.oneOf(['pid', 'pgid', 'all'] as const),
     id: t.int, sig: t.int, code: t.int,
+    /** rt_sigqueueinfo: the siginfo the sender gave (hex), delivered as given */
+    info: t.nullable(t.str),
   }),
   'kill-reply': object({ type: t.literal('kill-reply'), v, reqId: t.int, errno: t.int }),
   /**
@@ -124,6 +126,8 @@ const schemas = {
     status: t.nullable(t.int), ackId: t.nullable(t.int),
     /** the target's host pid, for a forked child whose worker may not have heard from it yet */
     hostPid: t.nullable(t.int),
+    /** the whole siginfo (hex) when the sender gave one (rt_sigqueueinfo) */
+    info: t.nullable(t.str),
   }),
   /** worker -> leader: it has done what the message with `ackId` asked (queued a signal, changed a group) */
   'applied': object({ type: t.literal('applied'), v, ackId: t.int }),

@@ -6,6 +6,7 @@ import type { KillTarget } from '../instance.js';
 import type { LibosProcess } from '../process.js';
 import { SI_TKILL, SI_USER } from '../signals.js';
 import type { SyscallHandler } from './types.js';
+import { SIGINFO_SIZE } from '../../pal/channel-abi.js';
 
 const MAX_SIGNAL = 64;
 /** the stub's doorbell: not available to apps (sending it is EINVAL) */
@@ -15,12 +16,12 @@ function checkSignal(sig: number): void {
   if (sig < 0 || sig > MAX_SIGNAL || sig === RESERVED_SIGNAL) throw new SyscallError(Errno.EINVAL, `signal ${sig}`);
 }
 
-async function send(proc: LibosProcess, target: KillTarget, sig: number, code: number): Promise<number> {
+async function send(proc: LibosProcess, target: KillTarget, sig: number, code: number, raw?: Buffer): Promise<number> {
   if (target.kind === 'pid' && target.vpid === proc.id.vpid) {
-    if (sig !== 0) proc.signals.queue({ signo: sig, code, pid: proc.id.vpid, uid: proc.creds.uid });
+    if (sig !== 0) proc.signals.queue({ signo: sig, code, pid: proc.id.vpid, uid: proc.creds.uid, ...(raw ? { raw } : {}) });
     return 0;
   }
-  await proc.instance.kill(proc, target, sig, code);
+  await proc.instance.kill(proc, target, sig, code, raw);
   return 0;
 }
 
@@ -48,6 +49,26 @@ function threadKill(proc: LibosProcess, tgid: number | null, tid: number, sig: n
 const sys_tgkill: SyscallHandler = (proc, a) => threadKill(proc, a.int(0), a.int(1), a.int(2));
 const sys_tkill: SyscallHandler = (proc, a) => threadKill(proc, null, a.int(0), a.int(1));
 
+/**
+ * rt_sigqueueinfo and rt_tgsigqueueinfo: a signal with the siginfo the caller gives (sigqueue's
+ * value), delivered as given. To another process only a negative si_code other than SI_TKILL is
+ * allowed, as Linux keeps kernel codes from being forged.
+ */
+function queueInfo(proc: LibosProcess, tgid: number, tid: number | null, sig: number, infoPtr: number): Promise<number> {
+  checkSignal(sig);
+  if (tgid <= 0 || (tid !== null && tid <= 0)) throw new SyscallError(Errno.EINVAL, `rt_sigqueueinfo ${tgid} ${tid}`);
+  const info = proc.mem.read(infoPtr, SIGINFO_SIZE);
+  const code = info.readInt32LE(8);
+  if (tgid !== proc.id.vpid && (code >= 0 || code === SI_TKILL))
+    throw new SyscallError(Errno.EPERM, `rt_sigqueueinfo to ${tgid} with si_code ${code}`);
+  if (tid !== null && tid !== tgid) throw new SyscallError(Errno.ESRCH, `rt_tgsigqueueinfo ${tgid} ${tid}`);
+  return send(proc, { kind: 'pid', vpid: tgid }, sig, code, info);
+}
+
+const sys_rt_sigqueueinfo: SyscallHandler = (proc, a) => queueInfo(proc, a.int(0), null, a.int(1), a.ptr(2));
+const sys_rt_tgsigqueueinfo: SyscallHandler = (proc, a) => queueInfo(proc, a.int(0), a.int(1), a.int(2), a.ptr(3));
+
 export const signalHandlers = {
   kill: sys_kill, tgkill: sys_tgkill, tkill: sys_tkill,
+  rt_sigqueueinfo: sys_rt_sigqueueinfo, rt_tgsigqueueinfo: sys_rt_tgsigqueueinfo,
 } satisfies Record<string, SyscallHandler>;
