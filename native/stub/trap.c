@@ -229,6 +229,25 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
     return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
 
+/*
+ * signalfd and signalfd4: the host's, on a mask without the stub's signals (a read of it must
+ * never take a doorbell or a SIGSYS). Signals from other processes arrive as real host signals
+ * with their virtual siginfo (the doorbell raises them), so a read shows them as on Linux.
+ */
+static long sys_signalfd(long nr, const long *a)
+{
+    unsigned long mask;
+    if (a[0] != -1 && is_reserved_fd(a[0]))
+        return -EBADF;
+    if (a[2] != 8)
+        return -EINVAL;
+    long r = copy_from_app(&mask, (const void *)a[1], sizeof(mask));
+    if (r)
+        return r;
+    mask &= ~RESERVED_SIGNALS;
+    return nr == __NR_signalfd ? raw3(nr, a[0], &mask, 8) : raw4(nr, a[0], &mask, 8, a[3]);
+}
+
 static long sys_fcntl(const long *a)
 {
     if (is_reserved_fd(a[0]))
@@ -322,6 +341,9 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
         return sys_fcntl(a);
+    case __NR_signalfd:
+    case __NR_signalfd4:
+        return sys_signalfd(nr, a);
     case __NR_close_range:
         return sys_close_range(a);
     case __NR_fstat:

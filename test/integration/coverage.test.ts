@@ -38,6 +38,7 @@ const RUNS: string[][] = [
   ['timers'],
   ['sig_info'],
   ['sig_restart'],
+  ['sig_fd'],
   ['fs/fs_open', 'DIR'],
   ['fs/fs_rw', 'DIR'],
   ['fs/fs_meta', 'DIR'],

@@ -45,6 +45,13 @@ describe('siginfo of a signal from another process', () => {
   });
 });
 
+describe('signalfd', () => {
+  it.each(['', '-static'])('reads the signals another process sent, with sender and value (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_fd${suffix}`)]);
+    expect(native.stdout).toContain('read 128: Terminated code -1 from child value 5');
+  });
+});
+
 describe('job control', () => {
   it.each(['', '-static'])('a child stopped, continued and killed: WUNTRACED, WCONTINUED, SIGCHLDs with the child\'s pid, rusage, SA_NOCLDWAIT (%s)', async (suffix) => {
     const native = await expectSame([program(`wait_states${suffix}`)]);
