@@ -45,6 +45,14 @@ describe('siginfo of a signal from another process', () => {
   });
 });
 
+describe('synchronous signals', () => {
+  it.each(['', '-static'])('SIGSEGV, SIGFPE, SIGILL and SIGPIPE handlers get the kernel siginfo, and the program goes on (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_sync${suffix}`)]);
+    expect(native.stdout).toContain('SIGSEGV: code SEGV_MAPERR, address 0x8');
+    expect(native.stdout).toContain('SIGFPE: code FPE_INTDIV');
+  });
+});
+
 describe('signalfd', () => {
   it.each(['', '-static'])('reads the signals another process sent, with sender and value (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_fd${suffix}`)]);
