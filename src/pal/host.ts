@@ -5,7 +5,7 @@ import { S_IFMT } from './linux-abi.js';
 export { S_IFDIR, S_IFMT, S_IFREG } from './linux-abi.js';
 
 const HOST_NR = {
-  read: 0, close: 3, poll: 7, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
+  read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -21,6 +21,7 @@ export const host = {
   openat: (dirfd: number, path: string, flags: number, mode: number) =>
     sys(HOST_NR.openat, dirfd, path, flags, mode),
   close: (fd: number) => sys(HOST_NR.close, fd),
+  lseek: (fd: number, offset: number, whence: number) => sys(HOST_NR.lseek, fd, offset, whence),
   /** openat2 with `resolve` flags (RESOLVE_*): the kernel confines the walk as told */
   openat2: (dirfd: number, path: string, flags: number, mode: number, resolve: number) => {
     const how = Buffer.alloc(24);

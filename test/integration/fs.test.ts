@@ -97,4 +97,12 @@ describe('file systems: the same as natively, in a scratch dir under /tmp', () =
       removeTempDir(dir);
     }
   });
+
+  it('a directory with mount points in it lists as natively: the root of the built-in manifest', async () => {
+    for (const argv of [['/bin/ls', '-a', '/'], ['/bin/sh', '-c', 'cd / && ls -a . && ls -a /tmp/.. | wc -l']]) {
+      const [native, gramine] = [await runNative(argv, { encoding: 'utf8' }), await runGramine(argv, { encoding: 'utf8' })];
+      expect(native.stdout).toContain('\ntmp\n');
+      expect(gramine.stdout).toBe(native.stdout);
+    }
+  });
 });

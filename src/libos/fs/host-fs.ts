@@ -13,6 +13,7 @@ export { O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLO
 /** flags with which the checked read-only fd is what the app asked for */
 const PLAIN_READ_FLAGS = O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL | O_LARGEFILE;
 
+const SEEK_SET = 0;
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_NO_SYMLINKS = 0x04;
 const RESOLVE_IN_ROOT = 0x10;
@@ -109,7 +110,11 @@ function withMountPoints(proc: { readonly vfs: Vfs }, loc: HostLocation, fd: num
   if (points.length === 0 || fileType(fd) !== S_IFDIR) return fd;
   try {
     const entries = hostEntries(fd);
-    if (points.every((p) => entries.has(p))) return fd;
+    if (points.every((p) => entries.has(p))) {
+      // the listing read the app's fd: back to its start
+      check(host.lseek(fd, 0, SEEK_SET), `rewind ${loc.vpath}`);
+      return fd;
+    }
     const standIn = openStandIn(proc.vfs, loc.vpath, entries, flags);
     host.close(fd);
     return standIn;
