@@ -19,13 +19,20 @@ export function errnoName(errno: number): string {
   return NAMES[Math.abs(errno)] ?? `errno ${Math.abs(errno)}`;
 }
 
-/** Thrown by handlers and helpers; the dispatcher turns it into -errno for the app. */
+/**
+ * Thrown by handlers and helpers; the dispatcher turns it into -errno for the app. It is an
+ * answer, not a fault (ENOENT is what a PATH search is made of): no stack trace is taken, which
+ * halves what a failing call costs.
+ */
 export class SyscallError extends Error {
-  constructor(
-    readonly errno: number,
-    context: string,
-  ) {
+  readonly errno: number;
+
+  constructor(errno: number, context: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${errnoName(errno)}: ${context}`);
+    Error.stackTraceLimit = limit;
+    this.errno = errno;
   }
 }
 

@@ -5,7 +5,7 @@ import type { ExecPlan } from './exec.js';
 import type { InstanceServices } from './instance.js';
 import { AppMemory } from './memory.js';
 import { host } from '../pal/host.js';
-import type { Vfs } from './fs/vfs.js';
+import { identityOf, type FileIdentity, type Vfs } from './fs/vfs.js';
 import { Errno, SyscallError } from './errno.js';
 import { SignalQueue } from './signals.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
@@ -75,7 +75,11 @@ export class LibosProcess {
   setCwd(fd: number): void {
     host.close(this.cwdFd);
     this.cwdFd = fd;
+    this.cwdKnown = null;
   }
+
+  /** the cwd's instance path as last found, and the file it named: right while it names it still */
+  private cwdKnown: { path: string; id: FileIdentity } | null = null;
 
   /** the process's root (chroot): an instance path */
   rootPath = '/';
@@ -84,8 +88,15 @@ export class LibosProcess {
 
   /** The working directory's instance path (a byte string); ENOENT once it has been removed. */
   cwdInstancePath(): string {
+    const known = this.cwdKnown;
+    // every relative path starts here: one stat instead of asking the kernel for the fd's name
+    if (known && this.vfs.stillNames(known.path, known.id)) return known.path;
     const path = this.vfs.virtualPathOfHostFd(this.cwdFd);
-    if (path === null || path.endsWith(' (deleted)')) throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
+    if (path === null || path.endsWith(' (deleted)')) {
+      this.cwdKnown = null;
+      throw new SyscallError(Errno.ENOENT, 'the working directory was removed');
+    }
+    this.cwdKnown = { path, id: identityOf(this.cwdFd) };
     return path;
   }
 

@@ -3,10 +3,11 @@
 // (read-only) and what the manifest says of the file (trusted, allowed).
 import { fileType, host, S_IFDIR, S_IFREG } from '../../pal/host.js';
 import { hostEntries, openStandIn } from './pseudo/open.js';
+import { openMountDirectory } from './dentry-cache.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { Vfs } from './vfs.js';
 import type { HostLocation } from './walk.js';
-import { AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
+import { AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
 export { O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
 
 
@@ -14,9 +15,6 @@ export { O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLO
 const PLAIN_READ_FLAGS = O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL | O_LARGEFILE;
 
 const SEEK_SET = 0;
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
-const RESOLVE_IN_ROOT = 0x10;
 
 /**
  * Run `fn` on the location's directory (a worker host fd) and name. The directory is opened
@@ -26,11 +24,8 @@ const RESOLVE_IN_ROOT = 0x10;
 export function atLocation<T>(loc: HostLocation, fn: (dirfd: number, name: string) => T): T {
   const name = loc.trailingSlash && loc.name !== '.' ? `${loc.name}/` : loc.name;
   if (loc.dirRel === '') return fn(loc.mount.rootFd, name);
-  const dirfd = check(
-    host.openat2(loc.mount.rootFd, loc.dirRel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-      RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
-    `lookup ${loc.vpath}`,
-  );
+  if (loc.mount.known) return fn(loc.mount.known.directory(loc.dirRel, loc.vpath), name);
+  const dirfd = openMountDirectory(loc.mount.rootFd, loc.dirRel, loc.vpath);
   try {
     return fn(dirfd, name);
   } finally {

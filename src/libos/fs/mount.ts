@@ -1,6 +1,7 @@
 // The instance's mount table: what the manifest's fs.root and fs.mounts put where, and the
 // reverse map from a host file back to the instance path it is seen at.
 import type { PseudoDir } from './pseudo/node.js';
+import type { DentryCache } from './dentry-cache.js';
 
 /** Files of the host under a host directory: a `chroot` mount, or a tmpfs (a host tmpfs directory). */
 export interface HostMount {
@@ -17,6 +18,8 @@ export interface HostMount {
   readOnly: boolean;
   /** what /proc/mounts shows as the source */
   source: string;
+  /** what walks learned of a read-only mount (null: writable, always asked anew) */
+  known: DentryCache | null;
 }
 
 /** A tree the LibOS synthesizes: /proc, /dev, /sys. */
@@ -40,11 +43,21 @@ export function joinPath(parts: readonly string[]): string {
 
 export class MountTable {
   private readonly byPath = new Map<string, VfsMount>();
+  /** the last components of the mount points: most names are none of them */
+  private readonly pointNames = new Set<string>();
 
   /** `mounts` in mount order: a later mount at the same path hides the earlier one. */
   constructor(readonly list: readonly VfsMount[]) {
-    for (const m of list) this.byPath.set(m.path, m);
+    for (const m of list) {
+      this.byPath.set(m.path, m);
+      this.pointNames.add(m.path.slice(m.path.lastIndexOf('/') + 1));
+    }
     if (!this.byPath.has('/')) throw new Error('mount table: nothing is mounted at /');
+  }
+
+  /** Could a directory entry called `name` be a mount point? (If not, no need to look.) */
+  isMountPointName(name: string): boolean {
+    return this.pointNames.has(name);
   }
 
   /** The mount whose mount point is exactly `vpath`. */

@@ -35,11 +35,23 @@ export interface VfsConfig {
 }
 
 
-/** The stat of a worker host fd: its device (for the reverse map). */
+/** What a file is on the host: its device and inode. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
+
+const statBuf = Buffer.alloc(144);
+
+/** The identity of a worker host fd's file. */
+export function identityOf(fd: number): FileIdentity {
+  check(host.fstatat(fd, '', statBuf, AT_EMPTY_PATH), 'fstat');
+  return { dev: statBuf.readBigUInt64LE(0), ino: statBuf.readBigUInt64LE(8) };
+}
+
+/** The device of a worker host fd (for the reverse map). */
 function deviceOf(fd: number): bigint {
-  const st = Buffer.alloc(144);
-  check(host.fstatat(fd, '', st, AT_EMPTY_PATH), 'fstat');
-  return st.readBigUInt64LE(0);
+  return identityOf(fd).dev;
 }
 
 export class Vfs {
@@ -51,8 +63,6 @@ export class Vfs {
   readonly fileChecks: FileChecks | null;
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
-  /** what walks learned of read-only mounts */
-  readonly dentries = new DentryCache();
 
   constructor(cfg: VfsConfig, log: Logger) {
     this.scratchFd = check(host.openat(AT_FDCWD, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
@@ -66,11 +76,17 @@ export class Vfs {
     switch (m.type) {
       case 'chroot': {
         const rootFd = check(host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
-        return { kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly, source: m.source };
+        return {
+          kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly,
+          source: m.source, known: m.readOnly ? new DentryCache(rootFd) : null,
+        };
       }
       case 'tmpfs': {
         const rootFd = check(host.openat(this.scratchFd, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `tmpfs at ${m.path}`);
-        return { kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: false, source: 'tmpfs' };
+        return {
+          kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: false,
+          source: 'tmpfs', known: null,
+        };
       }
       case 'proc':
         return { kind: 'pseudo', type: 'proc', path: m.path, root: procRoot() };
@@ -111,6 +127,14 @@ export class Vfs {
     }
     const vpath = this.hostToVirtual(path, deviceOf(fd));
     return vpath === null ? null : deleted ? `${vpath} (deleted)` : vpath;
+  }
+
+  /** Does instance path `vpath` (canonical, on a host mount) still name the file `id`? */
+  stillNames(vpath: string, id: FileIdentity): boolean {
+    const { mount, rel } = this.mounts.containing(vpath);
+    if (mount.kind !== 'host') return false;
+    const r = rel === '' ? host.fstatat(mount.rootFd, '', statBuf, AT_EMPTY_PATH) : host.fstatat(mount.rootFd, rel, statBuf, AT_SYMLINK_NOFOLLOW);
+    return r === 0 && statBuf.readBigUInt64LE(0) === id.dev && statBuf.readBigUInt64LE(8) === id.ino;
   }
 
   /** The instance path of a host path (for /proc of other processes), or null. */

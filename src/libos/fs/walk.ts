@@ -6,9 +6,10 @@ import { host } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { Vfs } from './vfs.js';
+import { readlinkOf } from './dentry-cache.js';
 import { joinPath, type HostMount, type PseudoMount, type VfsMount } from './mount.js';
 import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFMT } from '../../pal/linux-abi.js';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFMT } from '../../pal/linux-abi.js';
 export { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
 
@@ -86,6 +87,30 @@ interface WalkState {
   /** the last component pushed was found but not yet seen to be a directory */
   unchecked: boolean;
   dots: Dots;
+  /** `dir` as a path, its mount and the path inside it (null: to be worked out again) */
+  at: Position | null;
+}
+
+interface Position {
+  path: string;
+  mount: VfsMount;
+  rel: string;
+}
+
+/** Where the walk is, worked out once per change of directory (not once per component). */
+function position(st: WalkState): Position {
+  if (st.at === null) {
+    const path = joinPath(st.dir);
+    const { mount, rel } = st.proc.vfs.mounts.containing(path);
+    st.at = { path, mount, rel };
+  }
+  return st.at;
+}
+
+/** Set the walk's directory (to be worked out again when asked). */
+function moveTo(st: WalkState, dir: string[]): void {
+  st.dir = dir;
+  st.at = null;
 }
 
 /**
@@ -122,14 +147,14 @@ export function resolve(proc: WalkContext, dirfd: number, path: string, opts: Wa
   const resolveFlags = opts.resolve ?? 0;
   const st: WalkState = {
     proc, dir: [], todo: [], links: 0, follow: opts.follow || (trailingSlash && !opts.slashKeepsLink), trailingSlash,
-    root: rootOf(proc), floor: null, resolve: resolveFlags, unchecked: false, dots: null,
+    root: rootOf(proc), floor: null, resolve: resolveFlags, unchecked: false, dots: null, at: null,
   };
   if (path.startsWith('/') && !(resolveFlags & RESOLVE_IN_ROOT)) {
     if (resolveFlags & RESOLVE_BENEATH) notBeneath(path);
-    st.dir = [...st.root];
+    moveTo(st, [...st.root]);
   } else {
     try {
-      st.dir = startDirectory(proc, dirfd);
+      moveTo(st, startDirectory(proc, dirfd));
     } catch (e) {
       // a removed working directory has no path, but "." still names it
       if (dirfd === AT_FDCWD && e instanceof SyscallError && e.errno === Errno.ENOENT && /^(\.\/*)+$/.test(path))
@@ -177,8 +202,7 @@ function atRoot(st: WalkState): boolean {
 /** "." and "..": the directory reached must be one (a file followed by ".." is ENOTDIR). */
 function dotComponent(st: WalkState, c: '.' | '..'): void {
   if (st.unchecked) {
-    const vpath = joinPath(st.dir);
-    const { mount, rel } = st.proc.vfs.mounts.containing(vpath);
+    const { path: vpath, mount, rel } = position(st);
     if (mount.kind === 'host') {
       const stat = st.proc.vfs.linkBuffer;
       const r = host.fstatat(mount.rootFd, rel, stat, AT_SYMLINK_NOFOLLOW);
@@ -193,6 +217,7 @@ function dotComponent(st: WalkState, c: '.' | '..'): void {
     if (st.resolve & RESOLVE_NO_XDEV && st.proc.vfs.mounts.at(joinPath(st.dir)))
       throw new SyscallError(Errno.EXDEV, `lookup ${joinPath(st.dir)}/..: out of a mount (RESOLVE_NO_XDEV)`);
     st.dir.pop();
+    st.at = null;
   }
 }
 
@@ -202,8 +227,7 @@ function isLast(st: WalkState): boolean {
 
 /** The directory itself as a location (a path ending in ".", "..", or naming a mount point). */
 function directoryItself(st: WalkState): Awaitable<Location> {
-  const vpath = joinPath(st.dir);
-  const { mount, rel } = st.proc.vfs.mounts.containing(vpath);
+  const { path: vpath, mount, rel } = position(st);
   if (mount.kind === 'host') {
     return { kind: 'host', mount, dirRel: rel, name: '.', vpath, trailingSlash: st.trailingSlash, dots: st.dots };
   }
@@ -223,22 +247,25 @@ function walk(st: WalkState): Awaitable<Location> {
       continue;
     }
     const last = isLast(st);
-    st.dir.push(c);
-    const vpath = joinPath(st.dir);
-    if (mounts.at(vpath)) {
+    const here = position(st);
+    const vpath = here.path === '/' ? `/${c}` : `${here.path}/${c}`;
+    const point = mounts.isMountPointName(c) ? mounts.at(vpath) : undefined;
+    if (point) {
       if (st.resolve & RESOLVE_NO_XDEV) throw new SyscallError(Errno.EXDEV, `lookup ${vpath}: a mount point (RESOLVE_NO_XDEV)`);
       st.unchecked = false;
+      st.dir.push(c);
+      st.at = { path: vpath, mount: point, rel: '' };
       if (last) return directoryItself(st);
       continue; // a mount point is its mount's root: a directory
     }
-    st.dir.pop();
-    const { mount, rel } = mounts.containing(vpath);
+    const mount = here.mount;
+    const rel = here.rel === '' ? c : `${here.rel}/${c}`;
     if (mount.kind === 'pseudo') {
       st.todo.push(c);
       return walkPseudo(st, mount);
     }
     if (last && !st.follow) return hostLocation(st, mount, rel, c, vpath);
-    const link = st.proc.vfs.dentries.readlink(mount, rel, buf);
+    const link = mount.known ? mount.known.readlink(rel, buf) : readlinkOf(mount.rootFd, rel, buf);
     st.unchecked = false;
     if (typeof link === 'string') {
       followLink(st, link);
@@ -247,6 +274,7 @@ function walk(st: WalkState): Awaitable<Location> {
     if (link === null || (link === -Errno.ENOENT && last)) {
       if (last) return hostLocation(st, mount, rel, c, vpath);
       st.dir.push(c);
+      st.at = { path: vpath, mount, rel };
       st.unchecked = true;
       continue;
     }
@@ -268,9 +296,9 @@ function followLink(st: WalkState, target: string): void {
   if (target.startsWith('/')) {
     if (st.floor !== null) notBeneath(target);
     const mounts = st.proc.vfs.mounts;
-    if (st.resolve & RESOLVE_NO_XDEV && mounts.containing(joinPath(st.dir)).mount !== mounts.containing(joinPath(st.root)).mount)
+    if (st.resolve & RESOLVE_NO_XDEV && position(st).mount !== mounts.containing(joinPath(st.root)).mount)
       throw new SyscallError(Errno.EXDEV, `symlink to ${target}: another mount (RESOLVE_NO_XDEV)`);
-    st.dir = [...st.root];
+    moveTo(st, [...st.root]);
   }
   pushPath(st, target);
 }
@@ -347,7 +375,7 @@ async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> 
           throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}`);
         }
         if (++st.links > MAX_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'too many symbolic links');
-        st.dir = [];
+        moveTo(st, []);
         pushPath(st, path);
         return walk(st);
       }
@@ -357,6 +385,7 @@ async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> 
     if (last) return here(node);
     if (node.kind !== 'dir') throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}`);
     st.dir.push(c);
+    st.at = null;
     dir = node;
   }
 }
