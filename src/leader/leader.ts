@@ -41,6 +41,7 @@ const SI_USER = 0;
 /** Host signals the leader ignores (SIGINT and SIGTERM end the instance: handleHostSignals). */
 const IGNORED_HOST_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const;
 const ESRCH = 3;
+const EPERM = 1;
 
 /**
  * A worker and its app share one CPU: each trapped call is a round trip between them, and a
@@ -197,6 +198,14 @@ export class Leader {
         return this.onStandbyTaken(w, m);
       case 'group-children':
         return this.send(w, { type: 'group-children-reply', v: 1, reqId: m.reqId, hostPids: this.table.groupChildren(m.parent, m.pgid) });
+      case 'creds-changed': {
+        const e = this.table.get(m.vpid);
+        if (e?.worker !== w) return;
+        e.uid = m.uid;
+        e.euid = m.euid;
+        e.suid = m.suid;
+        return;
+      }
       case 'host-pid':
         if (this.table.get(m.vpid)?.worker === w) this.table.learnHostPid(m.vpid, m.hostPid);
         return;
@@ -222,7 +231,7 @@ export class Leader {
       w.vpid = FIRST_VPID;
       this.table.allocatePid();
       this.table.add({
-        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, hostPid: null, worker: w,
+        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, euid: req.uid, suid: req.uid, hostPid: null, worker: w,
         state: 'running',
       });
       this.send(w, {
@@ -248,7 +257,10 @@ export class Leader {
     if (!pe || pe.worker !== parentWorker || pe.state === 'exited') return;
     if ([...this.standbys.values()].filter((s) => s.parentVpid === parentVpid).length >= STANDBYS_PER_PROCESS) return;
     const vpid = this.table.allocatePid();
-    this.table.add({ vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, hostPid: null, worker: null, state: 'reserved' });
+    this.table.add({
+      vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, hostPid: null, worker: null,
+      state: 'reserved',
+    });
     const standby: Standby = { parentVpid, worker: null };
     this.standbys.set(vpid, standby);
     const worker = await this.pool.acquire();
@@ -305,8 +317,12 @@ export class Leader {
     const child = this.table.get(vpid);
     const parent = child ? this.table.get(child.ppid) : undefined;
     if (child?.state === 'reserved' && parent) {
+      // as the parent is at the fork (its changes came before its word of the fork)
       child.pgid = parent.pgid;
       child.sid = parent.sid;
+      child.uid = parent.uid;
+      child.euid = parent.euid;
+      child.suid = parent.suid;
     }
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
@@ -363,8 +379,11 @@ export class Leader {
   private onKill(w: WorkerHandle, m: Msg<'kill-request'>): void {
     const sender = this.table.get(m.sender);
     const targets = this.table.killTargets(m.sender, m.target, m.id);
-    const reply = () => this.send(w, { type: 'kill-reply', v: 1, reqId: m.reqId, errno: targets.length ? 0 : ESRCH });
-    const live = m.sig === 0 || !sender ? [] : targets.filter((t) => t.state === 'running' && t.worker);
+    const permitted = sender ? targets.filter((t) => this.table.maySignal(sender, t, m.sig)) : [];
+    // as Linux: no such process, or none we may signal (kill(-1) passes over those silently)
+    const errno = !targets.length ? ESRCH : !permitted.length && m.target !== 'all' ? EPERM : 0;
+    const reply = () => this.send(w, { type: 'kill-reply', v: 1, reqId: m.reqId, errno });
+    const live = m.sig === 0 ? [] : permitted.filter((t) => t.state === 'running' && t.worker);
     if (!live.length) return reply();
     const ackId = this.nextAckId++;
     this.pendingAcks.set(ackId, { owing: new Set(live.map((t) => t.worker!)), done: reply });

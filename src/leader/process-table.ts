@@ -14,7 +14,10 @@ export interface ProcessEntry {
   ppid: number;
   pgid: number;
   sid: number;
+  /** real, effective and saved user ids (for kill's permission check) */
   uid: number;
+  euid: number;
+  suid: number;
   state: ProcessState;
   hostPid: number | null;
   /** the worker serving it (its standby worker while reserved) */
@@ -24,6 +27,7 @@ export interface ProcessEntry {
 export type KillTargetKind = 'pid' | 'pgid' | 'all';
 
 const PID_MAX = 4194304;
+const SIGCONT = 18;
 
 export class ProcessTable {
   private readonly byVpid = new Map<number, ProcessEntry>();
@@ -110,6 +114,17 @@ export class ProcessTable {
     if (target === 'pid') return all.filter((e) => e.vpid === id);
     if (target === 'pgid') return all.filter((e) => e.pgid === id && e.state === 'running');
     return all.filter((e) => e.vpid !== 1 && e.vpid !== sender && e.state === 'running');
+  }
+
+  /**
+   * May `sender` signal `target`? As Linux's kill_ok_by_cred: one of the sender's real and
+   * effective uids is the target's real or saved uid, or the sender is root (CAP_KILL); SIGCONT
+   * within a session always.
+   */
+  maySignal(sender: ProcessEntry, target: ProcessEntry, sig: number): boolean {
+    if (sender.euid === 0) return true;
+    if ([sender.uid, sender.euid].some((u) => u === target.uid || u === target.suid)) return true;
+    return sig === SIGCONT && sender.sid === target.sid;
   }
 
   /**

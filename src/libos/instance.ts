@@ -42,6 +42,8 @@ export interface InstanceServices {
   groupChildren(proc: LibosProcess, pgid: number): Promise<number[]>;
   /** `proc`, a forked child, has said it runs (as host process `proc.app.hostPid`). */
   running(proc: LibosProcess): void;
+  /** The user ids of `proc` changed (setuid & co.): the leader checks kill's permissions with them. */
+  credsChanged(proc: LibosProcess): void;
   /** The stub reaped child `vpid` of `proc`. */
   childReaped(proc: LibosProcess, vpid: number): void;
   /** An fd of the stub binary, for re-executing it on execve. */

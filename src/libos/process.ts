@@ -17,6 +17,8 @@ export interface Credentials {
   gid: number;
   egid: number;
   sgid: number;
+  fsuid: number;
+  fsgid: number;
   groups: number[];
 }
 

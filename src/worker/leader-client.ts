@@ -139,6 +139,10 @@ export class LeaderClient {
       processList: () => this.processList(),
       // before any request of the child: the leader must know it runs (setpgid, kill...)
       running: (proc) => this.toLeader({ type: 'standby-taken', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid }),
+      credsChanged: (proc) => {
+        const { uid, euid, suid } = proc.creds;
+        this.toLeader({ type: 'creds-changed', v: 1, vpid: proc.id.vpid, uid, euid, suid });
+      },
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
         this.reaped.push(vpid);
@@ -159,7 +163,7 @@ export class LeaderClient {
     const cwdFd = host.dupCloexec(proc.cwdDirFd);
     const sent = cwdFd < 0 ? cwdFd : sendCheckpoint(child, {
       vpid: child.vpid, ppid: proc.id.vpid, pgid: proc.id.pgid, sid: proc.id.sid, parentHostPid: proc.app.hostPid,
-      umask: proc.umask, rootPath: proc.rootPath, exePath: proc.exePath, uid: proc.creds.uid, gid: proc.creds.gid, groups: proc.creds.groups,
+      umask: proc.umask, rootPath: proc.rootPath, exePath: proc.exePath, creds: proc.creds,
       nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
       reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
     }, cwdFd);

@@ -66,7 +66,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: `/proc/${process.pid}/fd/${cwdFd}` });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
-    { uid: msg.uid, euid: msg.uid, suid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, groups: msg.groups },
+    { uid: msg.uid, euid: msg.uid, suid: msg.uid, fsuid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, fsgid: msg.gid, groups: msg.groups },
     app, cwdFd, log, leader.servicesFor(msg.traceFile), vfs,
   );
   proc.pendingExec = plan;
@@ -95,7 +95,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   const log = createLogger(`vm${cp.vpid}`, logLevel(cp.logLevel));
   const proc = new LibosProcess(
     { vpid: cp.vpid, ppid: cp.ppid, pgid: cp.pgid, sid: cp.sid },
-    { uid: cp.uid, euid: cp.uid, suid: cp.uid, gid: cp.gid, egid: cp.gid, sgid: cp.gid, groups: cp.groups },
+    { ...cp.creds, groups: [...cp.creds.groups] },
     AppProcess.adopt(child.channelFd, child.lifelineFd), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
   );
   proc.rootPath = cp.rootPath;

@@ -39,6 +39,7 @@ const RUNS: string[][] = [
   ['sig_info'],
   ['sig_restart'],
   ['sig_fd'],
+  ['creds'],
   ['fs/fs_open', 'DIR'],
   ['fs/fs_rw', 'DIR'],
   ['fs/fs_meta', 'DIR'],

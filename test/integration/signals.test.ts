@@ -45,6 +45,14 @@ describe('siginfo of a signal from another process', () => {
   });
 });
 
+describe('credentials', () => {
+  it.each(['', '-static'])("the set*id rules, and kill's permission check between users (%s)", async (suffix) => {
+    const native = await expectSame([program(`creds${suffix}`)]);
+    // run as root (as CI is): a child that drops to uid 1000 may no longer signal its parent
+    expect(native.stdout).toContain('kill(root parent, SIGUSR1) = EPERM');
+  });
+});
+
 describe('synchronous signals', () => {
   it.each(['', '-static'])('SIGSEGV, SIGFPE, SIGILL and SIGPIPE handlers get the kernel siginfo, and the program goes on (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_sync${suffix}`)]);

@@ -19,7 +19,10 @@ const checkpointSchema = object({
   vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
   /** the parent's host process: the child is re-parented to vpid 1 when it exits */
   parentHostPid: t.int,
-  umask: t.int, rootPath: t.str, exePath: t.str, uid: t.int, gid: t.int, groups: t.array(t.int),
+  umask: t.int, rootPath: t.str, exePath: t.str,
+  creds: object({
+    uid: t.int, euid: t.int, suid: t.int, fsuid: t.int, gid: t.int, egid: t.int, sgid: t.int, fsgid: t.int, groups: t.array(t.int),
+  }),
   nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
   logLevel: t.str, traceFile: t.nullable(t.str),
 });

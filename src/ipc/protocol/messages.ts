@@ -102,6 +102,8 @@ const schemas = {
    * child's host pid comes with `forked` or `standby-taken`)
    */
   'host-pid': object({ type: t.literal('host-pid'), v, vpid: t.int, hostPid: t.int }),
+  /** worker -> leader: the process's user ids changed (setuid & co.): who it may signal, and be signalled by */
+  'creds-changed': object({ type: t.literal('creds-changed'), v, vpid: t.int, uid: t.int, euid: t.int, suid: t.int }),
   /** worker -> leader: the running processes of the instance (for /proc) */
   'process-list': object({ type: t.literal('process-list'), v, reqId: t.int }),
   /** leader -> worker: each running process whose host pid is known */

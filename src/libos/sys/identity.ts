@@ -1,6 +1,8 @@
 // Process identity and credentials: virtual pids and ids (the `sys_identity.go` of this LibOS).
 import { SyscallError, Errno } from '../errno.js';
 import type { SyscallHandler } from './types.js';
+import type { LibosProcess } from '../process.js';
+import type { SyscallArgs } from '../syscall-args.js';
 
 const sys_getppid: SyscallHandler = (proc) => proc.currentPpid();
 const sys_getpgrp: SyscallHandler = (proc) => proc.id.pgid;
@@ -43,9 +45,107 @@ const sys_getgroups: SyscallHandler = (proc, a) => {
   return groups.length;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Changing credentials (kernel/sys.c's rules). The ids are the LibOS's: the host process keeps
+// the instance's, so files are still made and checked as the instance's user. Root -- an
+// effective uid (or gid) of 0 -- stands for CAP_SETUID (CAP_SETGID).
+
+const NO_CHANGE = 0xffffffff;
+const NGROUPS_MAX = 65536;
+
+/** An id argument: -1 (as u32) means "unchanged" where allowed; other ids as u32. */
+const id = (a: SyscallArgs, i: number) => a.uint(i);
+
+type IdSet = 'uid' | 'gid';
+
+function ids(proc: LibosProcess, set: IdSet) {
+  const c = proc.creds;
+  return set === 'uid' ? { r: c.uid, e: c.euid, s: c.suid, fs: c.fsuid } : { r: c.gid, e: c.egid, s: c.sgid, fs: c.fsgid };
+}
+
+/** Root's capabilities (CAP_SETUID, CAP_SETGID) come with an effective uid of 0, as for Linux's root. */
+function privileged(proc: LibosProcess): boolean {
+  return proc.creds.euid === 0;
+}
+
+/** Store new real, effective, saved ids (the filesystem id follows the effective one). */
+function store(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): number {
+  const c = proc.creds;
+  if (set === 'uid') {
+    Object.assign(c, { uid: r, euid: e, suid: s, fsuid: e });
+    proc.instance.credsChanged(proc);
+  } else {
+    Object.assign(c, { gid: r, egid: e, sgid: s, fsgid: e });
+  }
+  return 0;
+}
+
+function setId(proc: LibosProcess, set: IdSet, value: number): number {
+  if (value === NO_CHANGE) throw new SyscallError(Errno.EINVAL, `set${set} -1`);
+  const cur = ids(proc, set);
+  if (privileged(proc)) return store(proc, set, value, value, value);
+  if (value !== cur.r && value !== cur.s) throw new SyscallError(Errno.EPERM, `set${set} ${value}`);
+  return store(proc, set, cur.r, value, cur.s);
+}
+
+function setReId(proc: LibosProcess, set: IdSet, r: number, e: number): number {
+  const cur = ids(proc, set);
+  const nr = r === NO_CHANGE ? cur.r : r;
+  const ne = e === NO_CHANGE ? cur.e : e;
+  if (!privileged(proc)) {
+    if (r !== NO_CHANGE && r !== cur.r && r !== cur.e) throw new SyscallError(Errno.EPERM, `setre${set} ${r}`);
+    if (e !== NO_CHANGE && e !== cur.r && e !== cur.e && e !== cur.s) throw new SyscallError(Errno.EPERM, `setre${set} ${e}`);
+  }
+  // the saved id follows the new effective one when the real one is set or the effective changes from it
+  const ns = r !== NO_CHANGE || (e !== NO_CHANGE && e !== cur.r) ? ne : cur.s;
+  return store(proc, set, nr, ne, ns);
+}
+
+function setResId(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): number {
+  const cur = ids(proc, set);
+  if (!privileged(proc)) {
+    for (const v of [r, e, s])
+      if (v !== NO_CHANGE && v !== cur.r && v !== cur.e && v !== cur.s) throw new SyscallError(Errno.EPERM, `setres${set} ${v}`);
+  }
+  const pick = (v: number, old: number) => (v === NO_CHANGE ? old : v);
+  return store(proc, set, pick(r, cur.r), pick(e, cur.e), pick(s, cur.s));
+}
+
+/** setfsuid/setfsgid: the old value back, whether or not the change is allowed (as Linux). */
+function setFsId(proc: LibosProcess, set: IdSet, value: number): number {
+  const cur = ids(proc, set);
+  const allowed = privileged(proc) || [cur.r, cur.e, cur.s, cur.fs].includes(value);
+  if (allowed && value !== NO_CHANGE) {
+    if (set === 'uid') proc.creds.fsuid = value;
+    else proc.creds.fsgid = value;
+  }
+  return cur.fs;
+}
+
+const sys_setuid: SyscallHandler = (proc, a) => setId(proc, 'uid', id(a, 0));
+const sys_setgid: SyscallHandler = (proc, a) => setId(proc, 'gid', id(a, 0));
+const sys_setreuid: SyscallHandler = (proc, a) => setReId(proc, 'uid', id(a, 0), id(a, 1));
+const sys_setregid: SyscallHandler = (proc, a) => setReId(proc, 'gid', id(a, 0), id(a, 1));
+const sys_setresuid: SyscallHandler = (proc, a) => setResId(proc, 'uid', id(a, 0), id(a, 1), id(a, 2));
+const sys_setresgid: SyscallHandler = (proc, a) => setResId(proc, 'gid', id(a, 0), id(a, 1), id(a, 2));
+const sys_setfsuid: SyscallHandler = (proc, a) => setFsId(proc, 'uid', id(a, 0));
+const sys_setfsgid: SyscallHandler = (proc, a) => setFsId(proc, 'gid', id(a, 0));
+
+const sys_setgroups: SyscallHandler = (proc, a) => {
+  const size = a.int(0);
+  if (size < 0 || size > NGROUPS_MAX) throw new SyscallError(Errno.EINVAL, `setgroups ${size}`);
+  if (!privileged(proc)) throw new SyscallError(Errno.EPERM, 'setgroups');
+  const list = size === 0 ? Buffer.alloc(0) : proc.mem.read(a.ptr(1), 4 * size);
+  proc.creds.groups = Array.from({ length: size }, (_, i) => list.readUInt32LE(4 * i));
+  return 0;
+};
+
 export const identityHandlers = {
   getppid: sys_getppid, getpgrp: sys_getpgrp, getpgid: sys_getpgid, getsid: sys_getsid,
   setpgid: sys_setpgid, setsid: sys_setsid,
   getuid: sys_getuid, geteuid: sys_geteuid, getgid: sys_getgid, getegid: sys_getegid,
   getresuid: sys_getresuid, getresgid: sys_getresgid, getgroups: sys_getgroups,
+  setuid: sys_setuid, setgid: sys_setgid, setreuid: sys_setreuid, setregid: sys_setregid,
+  setresuid: sys_setresuid, setresgid: sys_setresgid, setfsuid: sys_setfsuid, setfsgid: sys_setfsgid,
+  setgroups: sys_setgroups,
 } satisfies Record<string, SyscallHandler>;
