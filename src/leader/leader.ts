@@ -42,6 +42,7 @@ const SI_USER = 0;
 const IGNORED_HOST_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const;
 const ESRCH = 3;
 const EPERM = 1;
+const EACCES = 13;
 
 /**
  * A worker and its app share one CPU: each trapped call is a round trip between them, and a
@@ -82,7 +83,7 @@ export class Leader {
   private readonly parkedLookups: { worker: WorkerHandle; msg: Msg<'pid-lookup'> }[] = [];
   private ended = false;
   /** kill requests waiting for the targets' workers to say the signal is pending */
-  private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: () => void }>();
+  private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: (refused: boolean) => void; refused: boolean }>();
   private nextAckId = 1;
   private firstWorker: WorkerHandle | null = null;
   private log: Logger | null = null;
@@ -216,7 +217,7 @@ export class Leader {
       case 'pgrp-request':
         return this.onPgrp(w, m);
       case 'applied':
-        return this.onApplied(m.ackId, w);
+        return this.onApplied(m.ackId, w, m.refused);
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
@@ -386,7 +387,7 @@ export class Leader {
     const live = m.sig === 0 ? [] : permitted.filter((t) => t.state === 'running' && t.worker);
     if (!live.length) return reply();
     const ackId = this.nextAckId++;
-    this.pendingAcks.set(ackId, { owing: new Set(live.map((t) => t.worker!)), done: reply });
+    this.pendingAcks.set(ackId, { owing: new Set(live.map((t) => t.worker!)), done: reply, refused: false });
     for (const t of live) {
       this.send(t.worker!, {
         type: 'signal', v: 1, vpid: t.vpid, signo: m.sig, code: m.code, pid: m.sender, uid: sender!.uid, status: null, ackId,
@@ -404,15 +405,22 @@ export class Leader {
       if (!lookup) return reply(0, ESRCH);
       return reply(m.op === 'getpgid' ? lookup.pgid : lookup.sid);
     }
+    const before = lookup?.pgid;
     const r = m.op === 'setsid' ? this.table.setsid(m.caller) : this.table.setpgid(m.caller, m.pid, m.pgid);
     if (typeof r === 'number') return reply(0, r);
-    const done = () => reply(m.op === 'setsid' ? r.sid : 0);
-    if (!r.worker) return done();
+    const done = (refused: boolean) => {
+      if (!refused) return reply(m.op === 'setsid' ? r.sid : 0);
+      // the child had exec'd: its group stays as it was
+      if (before !== undefined) r.pgid = before;
+      reply(0, EACCES);
+    };
+    if (!r.worker) return done(false);
     // another worker's process: the caller goes on once that worker has the change (its getpgrp is local)
     const ackId = r.worker === w ? null : this.nextAckId++;
-    if (ackId !== null) this.pendingAcks.set(ackId, { owing: new Set([r.worker]), done });
-    this.send(r.worker, { type: 'pgrp-changed', v: 1, vpid: r.vpid, pgid: r.pgid, sid: r.sid, ackId });
-    if (ackId === null) done();
+    if (ackId !== null) this.pendingAcks.set(ackId, { owing: new Set([r.worker]), done, refused: false });
+    const byParent = m.op === 'setpgid' && r.vpid !== m.caller;
+    this.send(r.worker, { type: 'pgrp-changed', v: 1, vpid: r.vpid, pgid: r.pgid, sid: r.sid, ackId, byParent });
+    if (ackId === null) done(false);
   }
 
   /** The running processes whose host pid is known (a child forked a moment ago may not be yet), for /proc. */
@@ -422,13 +430,14 @@ export class Leader {
     this.send(w, { type: 'process-list-reply', v: 1, reqId: m.reqId, processes });
   }
 
-  private onApplied(ackId: number, w: WorkerHandle): void {
+  private onApplied(ackId: number, w: WorkerHandle, refused = false): void {
     const p = this.pendingAcks.get(ackId);
     if (!p) return;
     p.owing.delete(w);
+    p.refused ||= refused;
     if (p.owing.size) return;
     this.pendingAcks.delete(ackId);
-    p.done();
+    p.done(p.refused);
   }
 
   private onWorkerGone(w: WorkerHandle): void {

@@ -54,6 +54,8 @@ export class LibosProcess {
   mainHostTid = 0;
   /** the program the next HELLO of a (re-)executed stub will get */
   pendingExec: ExecPlan | null = null;
+  /** it has run a program of its own since its fork (its parent may no longer setpgid it) */
+  execed = false;
   /** a fresh process starts with default signal dispositions; fork and exec keep them */
   freshSignals = true;
   /**

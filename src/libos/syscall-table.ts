@@ -173,7 +173,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('getsid', 'supported', 'any process of the instance, through the leader'),
   libos('setfsuid', 'supported', 'virtual credentials; returns the old id'),
   libos('setfsgid', 'supported', 'virtual credentials; returns the old id'),
-  libos('setpgid', 'partial', 'Linux\'s rules, but a child that has exec\'d can still be moved'),
+  libos('setpgid', 'supported', 'Linux\'s rules, through the leader (EACCES once the child has exec\'d)'),
   libos('setsid', 'supported', 'a new session and group, through the leader'),
   native('sigaltstack', 'supported', 'host signal stacks'),
   stub('prctl', 'partial', 'thread-local options (names, dumpable, timer slack, THP, VMA names); others EINVAL'),

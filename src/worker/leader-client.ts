@@ -218,13 +218,16 @@ export class LeaderClient {
 
   /** The leader changed our process's group or session (before it runs here, for a standby). */
   pgrpChanged(m: Extract<Message, { type: 'pgrp-changed' }>): void {
-    if (this.current?.id.vpid === m.vpid) {
+    const refused = m.byParent && this.current?.id.vpid === m.vpid && this.current.execed;
+    if (refused) {
+      // the leader puts the group back and the parent gets EACCES
+    } else if (this.current?.id.vpid === m.vpid) {
       this.current.id.pgid = m.pgid;
       this.current.id.sid = m.sid;
     } else {
       this.earlyPgrp = m;
     }
-    if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId });
+    if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused });
   }
 
   /** A signal the leader routed to our process. */
@@ -240,7 +243,7 @@ export class LeaderClient {
       });
     else this.earlySignals.push(m);
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
-    if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId });
+    if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused: false });
   }
 
   /** signals and a group change for a standby child that has not started yet */

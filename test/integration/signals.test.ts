@@ -102,6 +102,13 @@ describe('process groups and sessions', () => {
   });
 });
 
+describe('setpgid of a child', () => {
+  it.each(['', '-static'])("works before it execs, is EACCES after, as Linux (%s)", async (suffix) => {
+    const native = await expectSame([program(`pgrp_exec${suffix}`)]);
+    expect(native.stdout).toContain("setpgid(child, child) after it exec'd = EACCES");
+  });
+});
+
 describe("the process's own timers", () => {
   it.each(['', '-static'])('alarm, itimers with pause, a POSIX timer with sigtimedwait, a timerfd, sigpending (%s)', async (suffix) => {
     const native = await expectSame([program(`timers${suffix}`)]);

@@ -132,7 +132,11 @@ const schemas = {
     info: t.nullable(t.str),
   }),
   /** worker -> leader: it has done what the message with `ackId` asked (queued a signal, changed a group) */
-  'applied': object({ type: t.literal('applied'), v, ackId: t.int }),
+  'applied': object({
+    type: t.literal('applied'), v, ackId: t.int,
+    /** the change was not made: a setpgid by the parent of a child that has exec'd (EACCES) */
+    refused: t.bool,
+  }),
   /** worker -> leader: process groups and sessions (setpgid, setsid, getpgid, getsid) */
   'pgrp-request': object({
     type: t.literal('pgrp-request'), v, reqId: t.int, caller: t.int,
@@ -144,6 +148,8 @@ const schemas = {
     type: t.literal('pgrp-changed'), v, vpid: t.int, pgid: t.int, sid: t.int,
     /** answer `applied` with it (the caller of setpgid waits until the target knows) */
     ackId: t.nullable(t.int),
+    /** its parent's setpgid: refused if the process has exec'd since its fork, as Linux's EACCES */
+    byParent: t.bool,
   }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
