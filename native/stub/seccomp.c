@@ -66,7 +66,6 @@ static const struct native_syscall {
     {__NR_timer_settime, 0}, {__NR_timer_gettime, 0}, {__NR_timer_getoverrun, 0},
     {__NR_timer_delete, 0}, {__NR_timerfd_create, 0}, {__NR_timerfd_settime, FD(0)},
     {__NR_timerfd_gettime, FD(0)}, {__NR_pause, 0}, {__NR_rt_sigpending, 0},
-    {__NR_rt_sigtimedwait, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
     {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit, 0},
     {__NR_exit_group, 0},

@@ -229,6 +229,67 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
     return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
 
+/* set by the doorbell: it rang, and an app handler was due (for the waits the stub makes) */
+static volatile int doorbell_rang, doorbell_handler_due;
+
+struct k_timespec {
+    long tv_sec, tv_nsec;
+};
+
+static long now_ns(void)
+{
+    struct k_timespec t;
+    raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+/*
+ * rt_sigtimedwait: the host's, made with the app's mask. A signal from another process comes
+ * through the doorbell, whose handler ends the host wait with EINTR though the signal it raised
+ * is one waited for (blocked): then wait again, for what is left of the time -- an EINTR is
+ * the app's only when one of its handlers ran. A SIGCHLD names the child by its vpid.
+ */
+static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
+{
+    unsigned long set;
+    struct k_timespec left;
+    long deadline = 0;
+    if (a[3] != 8)
+        return -EINVAL;
+    long r = copy_from_app(&set, (const void *)a[0], sizeof(set));
+    if (!r && a[2])
+        r = copy_from_app(&left, (const void *)a[2], sizeof(left));
+    if (r)
+        return r;
+    if (a[2]) {
+        if (left.tv_sec < 0 || left.tv_nsec < 0 || left.tv_nsec >= 1000000000L)
+            return -EINVAL;
+        deadline = now_ns() + left.tv_sec * 1000000000L + left.tv_nsec;
+    }
+    set &= ~RESERVED_SIGNALS;
+    char info[GTS_SIGINFO_SIZE];
+    for (;;) {
+        doorbell_rang = doorbell_handler_due = 0;
+        r = with_app_mask(uc, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
+        if (r != -EINTR || !doorbell_rang || doorbell_handler_due)
+            break;
+        if (a[2]) {
+            long rest = deadline - now_ns();
+            if (rest < 0)
+                rest = 0;
+            left.tv_sec = rest / 1000000000L;
+            left.tv_nsec = rest % 1000000000L;
+        }
+    }
+    if (r > 0 && a[1]) {
+        chld_info_to_vpid((struct k_siginfo_chld *)info);
+        long w = copy_to_app((void *)a[1], info, sizeof(info));
+        if (w)
+            return w;
+    }
+    return r;
+}
+
 /*
  * signalfd and signalfd4: the host's, on a mask without the stub's signals (a read of it must
  * never take a doorbell or a SIGSYS). Signals from other processes arrive as real host signals
@@ -344,6 +405,8 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_signalfd:
     case __NR_signalfd4:
         return sys_signalfd(nr, a);
+    case __NR_rt_sigtimedwait:
+        return sys_rt_sigtimedwait(a, uc);
     case __NR_close_range:
         return sys_close_range(a);
     case __NR_fstat:
@@ -461,13 +524,13 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
  * Linux never restarts after a handler). A context that was about to make the call anyway looks
  * the same; it would get an EINTR a little early, as for a signal that came just after it.
  */
-static void interrupt_as_linux(struct k_ucontext *uc, const char *infos, long n)
+/*
+ * Will one of the signals the doorbell raised run an app handler once it returns (unblocked in
+ * the interrupted context, with a handler)? 0: none; 1: only SA_RESTART ones; 2: one without.
+ */
+static int handlers_due(const struct k_ucontext *uc, const char *infos, long n)
 {
-    unsigned char insn[2];
-    unsigned long ip = uc->uc_mcontext.rip;
-    if (copy_from_app(insn, (const void *)ip, 2) || insn[0] != 0x0f || insn[1] != 0x05)
-        return;
-    int sleep_restart = uc->uc_mcontext.rax == NR_RESTART_SYSCALL;
+    int due = 0;
     for (long i = 0; i < n; i++) {
         int s = *(const int *)(infos + i * GTS_SIGINFO_SIZE);
         struct k_sigaction act;
@@ -475,11 +538,20 @@ static void interrupt_as_linux(struct k_ucontext *uc, const char *infos, long n)
             continue; /* blocked: it stays pending, and the call goes on */
         if ((unsigned long)act.handler <= 1)
             continue; /* no handler runs: ignored, or a default action that ends the process anyway */
-        if (sleep_restart || !(act.flags & K_SA_RESTART)) {
-            uc->uc_mcontext.rax = (unsigned long)-EINTR;
-            uc->uc_mcontext.rip = ip + 2;
-            return;
-        }
+        due = (act.flags & K_SA_RESTART) && due < 2 ? 1 : 2;
+    }
+    return due;
+}
+
+static void interrupt_as_linux(struct k_ucontext *uc, int due)
+{
+    unsigned char insn[2];
+    unsigned long ip = uc->uc_mcontext.rip;
+    if (!due || copy_from_app(insn, (const void *)ip, 2) || insn[0] != 0x0f || insn[1] != 0x05)
+        return;
+    if (uc->uc_mcontext.rax == NR_RESTART_SYSCALL || due == 2) {
+        uc->uc_mcontext.rax = (unsigned long)-EINTR;
+        uc->uc_mcontext.rip = ip + 2;
     }
 }
 
@@ -504,7 +576,11 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
         char *si = infos + i * GTS_SIGINFO_SIZE;
         raw4(__NR_rt_tgsigqueueinfo, pid, tid, *(int *)si, si);
     }
-    interrupt_as_linux(uc, infos, n);
+    int due = handlers_due(uc, infos, n);
+    doorbell_rang = 1;
+    if (due)
+        doorbell_handler_due = 1;
+    interrupt_as_linux(uc, due);
 }
 
 extern void sigsys_restorer(void) __attribute__((visibility("hidden")));

@@ -63,6 +63,8 @@ long stub_waitid(const long *a, struct k_ucontext *uc);
 /* the children the stub knows (a cache of the worker's table: an exec'd image starts empty) */
 void children_add(int vpid, int host_pid);
 void children_forget_all(void);
+/* a SIGCHLD's siginfo from the host: the child named by its vpid */
+void chld_info_to_vpid(struct k_siginfo_chld *info);
 /* rt_sigaction(SIGCHLD): a handler taking a siginfo gets the child's vpid in si_pid */
 long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old);
 

@@ -98,13 +98,19 @@ static long translate(int direction, int id)
 #define K_SA_SIGINFO 4
 static struct k_sigaction chld_action; /* the app's own, when it is wrapped */
 
-static void chld_trampoline(int sig, struct k_siginfo_chld *info, void *uc)
+void chld_info_to_vpid(struct k_siginfo_chld *info)
 {
-    if (info->si_code >= K_CLD_EXITED && info->si_code <= 6 /* CLD_CONTINUED */ && info->si_pid > 0) {
+    if (info->si_signo == K_SIGCHLD && info->si_code >= K_CLD_EXITED && info->si_code <= 6 /* CLD_CONTINUED */ &&
+        info->si_pid > 0) {
         long vpid = translate(GTS_LOOKUP_VPID_OF_HOST, info->si_pid);
         if (vpid > 0)
             info->si_pid = (int)vpid;
     }
+}
+
+static void chld_trampoline(int sig, struct k_siginfo_chld *info, void *uc)
+{
+    chld_info_to_vpid(info);
     ((void (*)(int, void *, void *))chld_action.handler)(sig, info, uc);
 }
 

@@ -234,7 +234,6 @@ export class SyscallDispatcher {
       return;
     }
     this.proc.reservedFdBase = args.int(0);
-    this.proc.execed = true;
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved

@@ -90,7 +90,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('getitimer', 'supported', 'host timers of the app process'),
   native('pause', 'supported', 'host signal wait'),
   native('rt_sigpending', 'supported', 'host pending set (signals from other processes arrive through the doorbell)'),
-  native('rt_sigtimedwait', 'partial', 'host signal wait; a mask blocking the doorbell holds cross-process signals back'),
+  stub('rt_sigtimedwait', 'supported', 'the host\'s wait with the app\'s mask, waiting on through the doorbell; a SIGCHLD names the child by its vpid'),
   stub('signalfd', 'partial', 'the host\'s, without the stub\'s signals; a SIGCHLD read from it names the child by its host pid'),
   libos('rt_sigqueueinfo', 'supported', 'the siginfo as given; to another process through the leader (si_code < 0, not SI_TKILL)'),
   native('timer_create', 'partial', 'host POSIX timers; SIGEV_THREAD_ID names a host tid'),

@@ -40,6 +40,7 @@ const RUNS: string[][] = [
   ['sig_restart'],
   ['sig_fd'],
   ['creds'],
+  ['sig_wait'],
   ['fs/fs_open', 'DIR'],
   ['fs/fs_rw', 'DIR'],
   ['fs/fs_meta', 'DIR'],

@@ -61,6 +61,13 @@ describe('synchronous signals', () => {
   });
 });
 
+describe('sigwaitinfo and sigtimedwait', () => {
+  it.each(['', '-static'])("a signal from another process and a child's SIGCHLD with its vpid; timeout; EINTR for a handler (%s)", async (suffix) => {
+    const native = await expectSame([program(`sig_wait${suffix}`)]);
+    expect(native.stdout).toContain('sigtimedwait: Child exited, code CLD_EXITED, from the child, status 5');
+  });
+});
+
 describe('signalfd', () => {
   it.each(['', '-static'])('reads the signals another process sent, with sender and value (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_fd${suffix}`)]);

@@ -112,6 +112,8 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
     if (proc.pendingExec) releasePlan(proc.pendingExec);
     proc.pendingExec = plan;
     proc.exePath = proc.vfs.virtualPathOfHostFd(plan.exeFd) ?? filename;
+    // before the stub execs: a parent that sees the exec happen must find it done here
+    proc.execed = true;
     return {
       kind: 'exec' as const,
       stubFd: proc.instance.stubBinaryFd(),
