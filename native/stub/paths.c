@@ -145,7 +145,9 @@ long paths_stat(long nr, const long *a)
     default:
         return PATH_FORWARD;
     }
-    char path[PATH_MAX];
+    /* not on the app's stack, which may be a small alternate one: the SIGSYS handler blocks
+     * every signal, so nothing else runs here meanwhile (threads will need one each) */
+    static char path[PATH_MAX];
     long n = copy_path(path, (const char *)path_arg);
     if (n <= 0 || path[0] != '/' || has_dotdot(path))
         return PATH_FORWARD; /* errors and relative paths are the worker's to report */
