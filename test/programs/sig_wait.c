@@ -69,15 +69,23 @@ int main(void)
     r = sigtimedwait(&set, &si, &short_wait);
     printf("sigtimedwait for 0.1 s, nothing sent: %s\n", r > 0 ? strsignal(r) : strerrorname_np(errno));
 
+    int hold[2];
+    if (pipe(hold))
+        return 1;
     child = fork();
     if (child == 0) {
+        char c;
+        close(hold[1]);
         wait_sleeping(parent);
         kill(parent, SIGUSR2); /* not waited for, and handled */
+        (void)!read(hold[0], &c, 1); /* no SIGCHLD before the parent has its answer */
         _exit(0);
     }
+    close(hold[0]);
     t.tv_sec = 5;
     r = sigtimedwait(&set, &si, &t);
     printf("sigtimedwait while a handled signal comes: %s\n", r > 0 ? strsignal(r) : strerrorname_np(errno));
+    close(hold[1]);
     waitpid(child, NULL, 0);
     return 0;
 }
