@@ -1,8 +1,8 @@
 // Program resolution for a new process image: `#!` scripts, ELF checks and PT_INTERP, all
 // through the instance's path resolution. The stub maps what this hands it.
-import { fileType, host, S_IFREG } from '../pal/host.js';
+import { fileType, host } from '../pal/host.js';
 import { check, Errno, SyscallError } from './errno.js';
-import { AT_EMPTY_PATH } from '../pal/linux-abi.js';
+import { AT_EMPTY_PATH, S_IFREG } from '../pal/linux-abi.js';
 
 const MAX_SCRIPT_NESTING = 4; // as Linux's binfmt recursion limit
 const HEADER_BYTES = 256;

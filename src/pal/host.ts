@@ -1,8 +1,7 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
 import { addon } from './addon.js';
-import { S_IFMT } from './linux-abi.js';
-export { S_IFDIR, S_IFMT, S_IFREG } from './linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
 const HOST_NR = {
   read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, uname: 63, truncate: 76, fchdir: 81,
@@ -136,22 +135,40 @@ export function readDirectory(fd: number): Map<string, number> | number {
   }
 }
 
+const statBuf = Buffer.alloc(144);
+
+/**
+ * The file type bits (S_IFMT) of `name` in directory `dirfd` (a final symlink not followed), or
+ * of the fd `dirfd` itself when `name` is ""; -errno if there is nothing.
+ */
+export function fileTypeAt(dirfd: number, name: string): number {
+  const r = host.fstatat(dirfd, name, statBuf, name === '' ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW);
+  return r < 0 ? r : statBuf.readUInt32LE(24) & S_IFMT;
+}
+
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */
 export function fileType(fd: number): number {
-  const stat = Buffer.alloc(144);
-  const r = host.fstatat(fd, '', stat, 0x1000 /* AT_EMPTY_PATH */);
-  return r < 0 ? r : stat.readUInt32LE(24) & S_IFMT;
+  return fileTypeAt(fd, '');
 }
+
+/**
+ * A new open file of what worker fd `fd` is, with `flags` (as opening /proc/self/fd/N does:
+ * its own offset and access mode), close-on-exec; or -errno.
+ */
+export function reopen(fd: number, flags: number): number {
+  return host.openat(AT_FDCWD, `/proc/self/fd/${fd}`, flags | O_CLOEXEC, 0);
+}
+
+const linkBuf = Buffer.alloc(4096);
 
 /** What a worker host fd names, as the kernel says (a byte string; " (deleted)" if removed). */
 export function hostFdPath(fd: number): string {
-  const buf = Buffer.alloc(4096);
-  const n = host.readlinkat(AT_FDCWD_HOST, `/proc/self/fd/${fd}`, buf);
+  const buf = linkBuf;
+  const n = host.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`, buf);
   if (n < 0) throw new Error(`readlink of fd ${fd}: errno ${-n}`);
   return buf.toString('latin1', 0, n);
 }
 
-const AT_FDCWD_HOST = -100;
 
 /** A path string from the user (UTF-8, as Node decodes argv) as the LibOS keeps paths: bytes. */
 export function toByteString(s: string): string {

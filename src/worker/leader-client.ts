@@ -8,10 +8,10 @@ import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { siginfoFromHex } from '../libos/signals.js';
-import { O_CLOEXEC, O_PATH } from '../libos/sys/fs.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
+import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
 
 type Reply = Extract<
   Message,

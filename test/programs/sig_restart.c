@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sleeping.h"
+
 static volatile int hits;
 static void on_usr1(int sig) { (void)sig; hits++; }
 
@@ -24,26 +26,6 @@ static void install(int flags)
     sa.sa_handler = on_usr1;
     sa.sa_flags = flags;
     sigaction(SIGUSR1, &sa, NULL);
-}
-
-/* Wait until process `pid` sleeps in a call (state S in /proc/PID/stat). */
-static void wait_sleeping(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-            buf[n] = 0;
-            char *close_paren = strrchr(buf, ')');
-            if (close_paren && close_paren[2] == 'S')
-                return;
-        }
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
 }
 
 /*

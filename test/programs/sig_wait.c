@@ -12,26 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static void on_usr2(int sig) { (void)sig; }
+#include "sleeping.h"
 
-static void wait_sleeping(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-            buf[n] = 0;
-            char *p = strrchr(buf, ')');
-            if (p && p[2] == 'S')
-                return;
-        }
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
-}
+static void on_usr2(int sig) { (void)sig; }
 
 int main(void)
 {

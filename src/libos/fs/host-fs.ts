@@ -1,14 +1,13 @@
 // Operations on a place of a host mount (chroot or tmpfs): the host does the work on the
 // directory the walk reached, one component at a time, and the LibOS adds what the mount says
 // (read-only) and what the manifest says of the file (trusted, allowed).
-import { fileType, host, S_IFDIR, S_IFREG } from '../../pal/host.js';
+import { fileType, fileTypeAt, host } from '../../pal/host.js';
 import { hostEntries, openStandIn } from './pseudo/open.js';
 import { openMountDirectory } from './dentry-cache.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { Vfs } from './vfs.js';
 import type { HostLocation } from './walk.js';
-import { AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
-export { O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC } from '../../pal/linux-abi.js';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, S_IFDIR, S_IFREG } from '../../pal/linux-abi.js';
 
 
 /** flags with which the checked read-only fd is what the app asked for */
@@ -40,8 +39,7 @@ export function onLocation(loc: HostLocation, what: string, fn: (dirfd: number, 
 
 /** Does something exist at the location (without following a final symlink)? */
 export function exists(loc: HostLocation): boolean {
-  const st = Buffer.alloc(144);
-  return atLocation(loc, (d, n) => host.fstatat(d, n, st, AT_SYMLINK_NOFOLLOW)) === 0;
+  return atLocation(loc, fileTypeAt) >= 0;
 }
 
 /**

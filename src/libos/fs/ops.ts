@@ -3,13 +3,13 @@
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
-import { atLocation, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, onLocation, openHost } from './host-fs.js';
+import { atLocation, onLocation, openHost } from './host-fs.js';
 import type { PseudoNode } from './pseudo/node.js';
 import { openPseudo } from './pseudo/open.js';
-import { encodeStat, encodeStatx, inodeOf, S_IFDIR, S_IFLNK, S_IFREG, type StatFields } from './stat.js';
+import { encodeStat, encodeStatx, inodeOf, type StatFields } from './stat.js';
 import type { Awaitable } from './pseudo/node.js';
-import { resolve, type Location, type PseudoLocation, type WalkContext } from './walk.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+import { resolve, type HostLocation, type Location, type PseudoLocation, type WalkContext } from './walk.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, S_IFDIR, S_IFLNK, S_IFREG } from '../../pal/linux-abi.js';
 
 const W_OK = 2;
 const X_OK = 1;
@@ -41,7 +41,12 @@ export function openDirectory(ctx: WalkContext, path: string): number {
     if (loc instanceof Promise) loc.catch(() => undefined);
     throw new SyscallError(Errno.EACCES, `${path}: not a directory of a host mount`);
   }
-  return onLocation(loc, 'open', (d, n) => host.openat(d, n, O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
+  return openHostDirectory(loc, 'open');
+}
+
+/** An O_PATH fd of the directory at a host location (ENOTDIR if it is none). */
+export function openHostDirectory(loc: HostLocation, what: string): number {
+  return onLocation(loc, what, (d, n) => host.openat(d, n, O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
 }
 
 /** Device numbers the synthesized trees show (as anonymous devices do: major 0). */
@@ -125,4 +130,3 @@ export function accessLocation(loc: Location, mode: number, flags: number): numb
   return 0;
 }
 
-export { O_ACCMODE };

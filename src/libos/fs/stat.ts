@@ -1,5 +1,4 @@
 // struct stat and struct statx (x86-64 layouts) for files the LibOS synthesizes.
-export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../pal/linux-abi.js';
 export const STAT_SIZE = 144;
 export const STATX_SIZE = 256;
 

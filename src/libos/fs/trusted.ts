@@ -18,10 +18,10 @@ import { createHash } from 'node:crypto';
 
 import type { Logger } from '../../log.js';
 import type { FileCheckPolicy } from '../../manifest/schema.js';
-import { fromByteString, host, hostFdPath, S_IFMT, S_IFREG } from '../../pal/host.js';
+import { fromByteString, host, hostFdPath, reopen } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
 import { TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
-import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_TRUNC } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CREAT, O_TRUNC, S_IFMT, S_IFREG } from '../../pal/linux-abi.js';
 
 /**
  * What a worker needs to check files: plain data (it travels from the leader to the workers).
@@ -234,7 +234,7 @@ export class FileChecks {
       throw new SyscallError(Errno.EACCES, `trusted file ${fromByteString(t.path)} was modified`);
     }
     // a new open file description (its own offset), not a dup
-    const fd = host.openat(AT_FDCWD, `/proc/self/fd/${v.memfd}`, O_CLOEXEC /* | O_RDONLY */, 0);
+    const fd = reopen(v.memfd, 0);
     if (fd < 0) throw new SyscallError(-fd, `reopening the verified copy of ${fromByteString(t.path)}`);
     return fd;
   }

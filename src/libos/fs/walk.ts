@@ -2,15 +2,14 @@
 // component as Linux's namei does -- mounts crossed, symlinks (host and pseudo) followed by the
 // LibOS itself, ".." kept below the process's root. The host never resolves more than one
 // verified component at a time, so no spelling of a path leaves the mounts.
-import { host } from '../../pal/host.js';
+import { fileTypeAt, host } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { Vfs } from './vfs.js';
 import { readlinkOf } from './dentry-cache.js';
 import { joinPath, type HostMount, type PseudoMount, type VfsMount } from './mount.js';
 import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFMT } from '../../pal/linux-abi.js';
-export { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+import { AT_FDCWD, S_IFDIR } from '../../pal/linux-abi.js';
 
 
 /** Linux's limit on symlinks followed in one walk. */
@@ -204,10 +203,9 @@ function dotComponent(st: WalkState, c: '.' | '..'): void {
   if (st.unchecked) {
     const { path: vpath, mount, rel } = position(st);
     if (mount.kind === 'host') {
-      const stat = st.proc.vfs.linkBuffer;
-      const r = host.fstatat(mount.rootFd, rel, stat, AT_SYMLINK_NOFOLLOW);
-      if (r < 0) throw new SyscallError(-r, `lookup ${vpath}`);
-      if ((stat.readUInt32LE(24) & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}/${c}`);
+      const type = fileTypeAt(mount.rootFd, rel);
+      if (type < 0) throw new SyscallError(-type, `lookup ${vpath}`);
+      if (type !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}/${c}`);
     }
     st.unchecked = false;
   }

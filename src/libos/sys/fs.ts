@@ -1,26 +1,18 @@
 // File-system system calls: paths, metadata, directories (the `sys_file.go` of this LibOS).
 // Every path goes through the VFS walk (fs/walk.ts); the host then works on what it found.
-import { fileType, host, S_IFDIR } from '../../pal/host.js';
+import { fileType, fileTypeAt, host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { PATH_MAX } from '../memory.js';
-import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, resolve, RESOLVE_BENEATH,
-  RESOLVE_IN_ROOT, type HostLocation,
-  type Location, type WalkOptions,
-} from '../fs/walk.js';
-import {
-  atLocation, checkWritable, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, onLocation,
-} from '../fs/host-fs.js';
-import { accessLocation, andThen, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
+import { resolve, RESOLVE_BENEATH, RESOLVE_IN_ROOT, type HostLocation, type Location, type WalkOptions } from '../fs/walk.js';
+import { atLocation, checkWritable, onLocation } from '../fs/host-fs.js';
+import { accessLocation, andThen, openHostDirectory, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
 import { openPseudo } from '../fs/pseudo/open.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { CwdChanged, NewFd, SyscallHandler } from './types.js';
 
-export { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH } from '../fs/host-fs.js';
-import { O_CLOEXEC } from '../fs/host-fs.js';
-import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_TMPFILE, O_TRUNC, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
 
 const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
 
@@ -180,8 +172,7 @@ function changeDirectory(proc: LibosProcess, hostFd: number): CwdChanged {
 
 const sys_chdir: SyscallHandler = (proc, a) =>
   at(proc, AT_FDCWD, path(proc, a, 0), { follow: true }, (loc) => {
-    if (loc.kind === 'host')
-      return changeDirectory(proc, onLocation(loc, 'chdir', (d, n) => host.openat(d, n, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)));
+    if (loc.kind === 'host') return changeDirectory(proc, openHostDirectory(loc, 'chdir'));
     if (!loc.node) throw new SyscallError(Errno.ENOENT, `chdir ${loc.vpath}`);
     if (loc.node.kind !== 'dir') throw new SyscallError(Errno.ENOTDIR, `chdir ${loc.vpath}`);
     return andThen(openPseudo(proc, loc.node, loc.vpath, O_DIRECTORY), (fd) => changeDirectory(proc, fd));
@@ -192,21 +183,14 @@ const sys_fchdir: SyscallHandler = (proc, a) => changeDirectory(proc, proc.hostF
 /** chroot: the process's root becomes a directory of the tree (root only, as on Linux). */
 const sys_chroot: SyscallHandler = (proc, a) =>
   at(proc, AT_FDCWD, path(proc, a, 0), { follow: true }, (loc) => {
-    const isDir = loc.kind === 'host'
-      ? atLocation(loc, (d, n) => fileTypeAt(d, n)) === S_IFDIR
-      : loc.node?.kind === 'dir';
+    const type = loc.kind === 'host' ? check(atLocation(loc, fileTypeAt), `chroot ${loc.vpath}`) : 0;
+    const isDir = loc.kind === 'host' ? type === S_IFDIR : loc.node?.kind === 'dir';
     if (loc.kind === 'pseudo' && !loc.node) throw new SyscallError(Errno.ENOENT, `chroot ${loc.vpath}`);
     if (!isDir) throw new SyscallError(Errno.ENOTDIR, `chroot ${loc.vpath}`);
     if (proc.creds.euid !== 0) throw new SyscallError(Errno.EPERM, 'chroot needs root');
     proc.rootPath = loc.vpath;
     return 0;
   });
-
-function fileTypeAt(dirfd: number, name: string): number {
-  const st = Buffer.alloc(144);
-  check(host.fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW), 'stat');
-  return st.readUInt32LE(24) & S_IFMT;
-}
 
 function mkdirAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
   const eff = mode & ~proc.umask & 0o1777;

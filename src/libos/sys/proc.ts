@@ -1,16 +1,17 @@
 // Process life: fork and exec (the `sys_thread.go` of this LibOS). The worker decides and the
 // instance (leader) keeps the process tree; the stub does the host fork and execve, and waits
 // for children on the host (native/stub/wait.c) with the pid lookups of the dispatcher.
-import { host } from '../../pal/host.js';
+import { host, reopen } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { planExec, releasePlan, type ExecPlan } from '../exec.js';
 import { andThen } from '../fs/ops.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolve, type WalkContext } from '../fs/walk.js';
-import { O_CLOEXEC, openHost } from '../fs/host-fs.js';
+import { resolve, type WalkContext } from '../fs/walk.js';
+import { openHost } from '../fs/host-fs.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { ForkGranted, SyscallHandler } from './types.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
@@ -63,7 +64,7 @@ export function openForExec(proc: WalkContext, path: string, dirfd = AT_FDCWD, f
     // the fd itself (fexecve): a new open file of it
     const fd = proc.hostFdFor(dirfd);
     try {
-      return check(host.openat(AT_FDCWD, `/proc/self/fd/${fd}`, O_CLOEXEC, 0), 'exec fd');
+      return check(reopen(fd, 0), 'exec fd');
     } finally {
       host.close(fd);
     }

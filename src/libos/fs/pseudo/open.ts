@@ -2,7 +2,7 @@
 // content is a read-only memfd, a directory is a real directory in the instance's scratch
 // tmpfs holding one entry per name (getdents64 and fchdir then work as on any directory), a
 // host node is the host's own file.
-import { host, readDirectory } from '../../../pal/host.js';
+import { host, readDirectory, reopen } from '../../../pal/host.js';
 import { check, Errno, SyscallError } from '../../errno.js';
 import type { LibosProcess } from '../../process.js';
 import { MEMFD_PREFIX, PSEUDO_DIR } from '../scratch-names.js';
@@ -107,7 +107,7 @@ export function contentFd(vpath: string, content: Uint8Array | string): number {
   try {
     for (let off = 0; off < bytes.byteLength;) off += check(host.pwrite(memfd, bytes.subarray(off), off), `fill ${vpath}`);
     // the app's own read-only open file, with its own offset
-    return check(host.openat(-100, `/proc/self/fd/${memfd}`, O_CLOEXEC, 0), `reopen ${vpath}`);
+    return check(reopen(memfd, 0), `reopen ${vpath}`);
   } finally {
     host.close(memfd);
   }
@@ -132,7 +132,7 @@ export async function openPseudo(proc: LibosProcess, node: PseudoNode, vpath: st
       const obj = await node.openObject(proc);
       try {
         // as Linux reopens what /proc/self/fd/N names: a new open file of the same object
-        return check(host.openat(-100, `/proc/self/fd/${obj}`, (flags & ~O_CREAT) | O_CLOEXEC, 0), `open ${vpath}`);
+        return check(reopen(obj, flags & ~O_CREAT), `open ${vpath}`);
       } finally {
         host.close(obj);
       }
