@@ -5,7 +5,7 @@ import {
   ABI_VERSION, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_SUBREAPER, HELLO_TRACE,
   LOOKUP_HOST_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
   REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL,
-  REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES, encodePathTable,
+  REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -237,7 +237,7 @@ export class SyscallDispatcher {
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
-    const table = this.proc.rootPath === '/' ? encodePathTable(this.proc.vfs.stubPathTable()) : Buffer.alloc(0);
+    const table = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : Buffer.alloc(0);
     const tableAt = (HELLO_REPLY_SIZE + execfn.length + 7) & ~7;
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + tableAt + table.length);
     this.header(0, 0, tableAt + table.length).copy(msg);

@@ -41,16 +41,27 @@ export function joinPath(parts: readonly string[]): string {
   return `/${parts.join('/')}`;
 }
 
+const NONE: readonly string[] = [];
+
 export class MountTable {
   private readonly byPath = new Map<string, VfsMount>();
   /** the last components of the mount points: most names are none of them */
   private readonly pointNames = new Set<string>();
+  /** directory -> the names of the mount points in it (asked at every open of a directory) */
+  private readonly pointsByDir = new Map<string, string[]>();
 
   /** `mounts` in mount order: a later mount at the same path hides the earlier one. */
   constructor(readonly list: readonly VfsMount[]) {
     for (const m of list) {
       this.byPath.set(m.path, m);
-      this.pointNames.add(m.path.slice(m.path.lastIndexOf('/') + 1));
+      if (m.path === '/') continue;
+      const slash = m.path.lastIndexOf('/');
+      const name = m.path.slice(slash + 1);
+      const dir = slash === 0 ? '/' : m.path.slice(0, slash);
+      this.pointNames.add(name);
+      const names = this.pointsByDir.get(dir) ?? [];
+      if (!names.includes(name)) names.push(name);
+      this.pointsByDir.set(dir, names);
     }
     if (!this.byPath.has('/')) throw new Error('mount table: nothing is mounted at /');
   }
@@ -66,11 +77,8 @@ export class MountTable {
   }
 
   /** The names of the mount points directly inside directory `vpath`. */
-  mountPointsIn(vpath: string): string[] {
-    const prefix = vpath === '/' ? '/' : `${vpath}/`;
-    return this.list
-      .filter((m) => m.path.startsWith(prefix) && m.path.length > prefix.length && !m.path.slice(prefix.length).includes('/'))
-      .map((m) => m.path.slice(prefix.length));
+  mountPointsIn(vpath: string): readonly string[] {
+    return this.pointsByDir.get(vpath) ?? NONE;
   }
 
   get root(): VfsMount {

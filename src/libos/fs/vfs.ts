@@ -2,7 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import type { PathTableEntry } from '../../pal/channel-abi.js';
+import { encodePathTable } from '../../pal/channel-abi.js';
 import { check } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
@@ -70,6 +70,9 @@ export class Vfs {
     this.scratchHostRoot = hostFdPath(this.scratchFd);
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
+    this.stubPathTable = encodePathTable(this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
+      prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
+    })));
   }
 
   private mount(m: MountConfig): VfsMount {
@@ -145,15 +148,11 @@ export class Vfs {
   }
 
   /**
-   * The mounts as the stub's path table has them: a host mount's root through this worker's fd
-   * of it (the app opens it once per image), a pseudo tree as the worker's alone.
+   * The stub's path table (sent with every HELLO): the mounts, a host mount's root through this
+   * worker's fd of it (the app opens it once per image), a pseudo tree as the worker's alone.
+   * A mount hidden by a later one at the same place is not in the tree.
    */
-  stubPathTable(): PathTableEntry[] {
-    // a mount hidden by a later one at the same place is not in the tree
-    return this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
-      prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
-    }));
-  }
+  readonly stubPathTable: Buffer;
 
   /** The mounts as /proc/mounts lists them. */
   mountList(): { path: string; type: string; source: string; readOnly: boolean }[] {
