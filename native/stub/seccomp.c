@@ -48,10 +48,8 @@ static const struct native_syscall {
     {__NR_getsockopt, FD(0)}, {__NR_setsockopt, FD(0)}, {__NR_getsockname, FD(0)},
     {__NR_getpeername, FD(0)}, {__NR_accept, FD(0)}, {__NR_accept4, FD(0)}, {__NR_socket, 0},
     {__NR_socketpair, 0}, {__NR_listen, FD(0)},
-    /* polling and waiting */
-    {__NR_poll, 0}, {__NR_ppoll, 0}, {__NR_select, 0}, {__NR_pselect6, 0}, {__NR_epoll_create, 0},
-    {__NR_epoll_create1, 0}, {__NR_epoll_ctl, FD(0) | FD(2)}, {__NR_epoll_wait, FD(0)},
-    {__NR_epoll_pwait, FD(0)}, {__NR_epoll_pwait2, FD(0)}, {__NR_futex, 0},
+    /* polling (the waits themselves are below) */
+    {__NR_epoll_create, 0}, {__NR_epoll_create1, 0}, {__NR_epoll_ctl, FD(0) | FD(2)}, {__NR_futex, 0},
     {__NR_get_robust_list, 0}, {__NR_set_robust_list, 0},
     /* memory without address arguments that could reach the stub */
     {__NR_brk, 0}, {__NR_msync, 0}, {__NR_mincore, 0}, {__NR_mlock, 0}, {__NR_munlock, 0},
@@ -65,7 +63,7 @@ static const struct native_syscall {
     {__NR_alarm, 0}, {__NR_setitimer, 0}, {__NR_getitimer, 0}, {__NR_timer_create, 0},
     {__NR_timer_settime, 0}, {__NR_timer_gettime, 0}, {__NR_timer_getoverrun, 0},
     {__NR_timer_delete, 0}, {__NR_timerfd_create, 0}, {__NR_timerfd_settime, FD(0)},
-    {__NR_timerfd_gettime, FD(0)}, {__NR_pause, 0}, {__NR_rt_sigpending, 0},
+    {__NR_timerfd_gettime, FD(0)}, {__NR_rt_sigpending, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
     {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit, 0},
     {__NR_exit_group, 0},
@@ -88,6 +86,21 @@ static const struct mem_rule mem_rules[] = {
     {__NR_pkey_mprotect, 0, 1, 0xff, 0},
     {__NR_madvise, 0, 1, 0xff, 0},
     {__NR_mremap, 0, 1, 3, MREMAP_FIXED},
+};
+
+/*
+ * Waits a signal ends without restarting (pause, rt_sigsuspend, poll, ppoll, select, pselect6,
+ * epoll_wait, epoll_pwait, epoll_pwait2) trap, so that the stub runs them where the doorbell can
+ * restart them (waits.c) -- except a poll or epoll wait with a timeout of 0, which cannot block.
+ */
+static const struct poll_rule {
+    unsigned short nr;
+    unsigned char timeout_arg;
+    unsigned char epoll_fd; /* its fd argument is checked as a data call's */
+} poll_rules[] = {
+    {__NR_poll, 2, 0},
+    {__NR_epoll_wait, 3, 1},
+    {__NR_epoll_pwait, 3, 1},
 };
 
 /* A tiny BPF assembler with forward labels. */
@@ -279,6 +292,25 @@ static void emit_mem_rule(const struct mem_rule *r, unsigned short allow, unsign
     LD(offsetof(struct seccomp_data, nr));
 }
 
+/* A poll with a timeout of 0 runs natively (an epoll one unless it names a reserved fd). */
+static void emit_poll_rule(const struct poll_rule *r, unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(r->nr, NEXT, next);
+    LD(ARG_LO(r->timeout_arg));
+    JEQ(0, NEXT, e.no);
+    if (r->epoll_fd) {
+        LD(ARG_LO(0));
+        JGE((unsigned)g_stub.reserved_fd_base, NEXT, e.yes);
+        JGE((unsigned)g_stub.reserved_fd_base + GTS_RESERVED_FDS, e.yes, e.no);
+    }
+    jump(e.yes);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 {
@@ -342,6 +374,8 @@ long install_seccomp_filter(int trace)
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; !trace && i < sizeof(mem_rules) / sizeof(mem_rules[0]); i++)
         emit_mem_rule(&mem_rules[i], allow, trap);
+    for (unsigned i = 0; !trace && i < sizeof(poll_rules) / sizeof(poll_rules[0]); i++)
+        emit_poll_rule(&poll_rules[i], allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);

@@ -56,7 +56,7 @@ long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c,
 }
 
 /* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */
-static int is_reserved_fd(long arg)
+int is_reserved_fd(long arg)
 {
     unsigned int fd = (unsigned int)arg;
     return fd >= (unsigned int)g_stub.reserved_fd_base &&
@@ -134,25 +134,6 @@ static long sys_rt_sigaction(const long *a)
 }
 
 /*
- * rt_sigsuspend must wait with the app's mask but the stub's signals unblocked (a signal from
- * another process comes through the doorbell), and outside this handler (whose own mask would
- * hold the signal back). So the handler rewrites the saved context to run the real call from
- * a gadget in the stub's text, then come back to the app as if it had made it itself:
- *   stack: [ret to app][mask][rdi][rsi] placed below the app's red zone; rax/rdi/rsi set up;
- *   gadget: syscall; restore rdi, rsi; ret 152 (back to the app with its rsp as it was).
- */
-extern void sigsuspend_gadget(void) __attribute__((visibility("hidden")));
-__asm__(".text\n"
-        ".globl sigsuspend_gadget\n"
-        "sigsuspend_gadget:\n\t"
-        "syscall\n\t"
-        "mov 16(%rsp), %rdi\n\t"
-        "mov 24(%rsp), %rsi\n\t"
-        "ret $152\n");
-
-#define SIGSUSPEND_FRAME 160 /* 128 bytes of red zone + 32 of ours */
-
-/*
  * Trace mode: run the app's own syscall for real, from the stub's text and in the app's
  * context (its signal mask, so a blocking wait can be interrupted), then go back to the app:
  *   stack: [ret to app] below the red zone; gadget: syscall; ret 128.
@@ -174,27 +155,6 @@ static long run_in_app_context(long nr, struct k_ucontext *uc)
     uc->uc_mcontext.rsp = sp;
     uc->uc_mcontext.rip = (unsigned long)native_gadget;
     return nr; /* lands in rax: the gadget's syscall number; the arguments are the app's */
-}
-
-static long sys_rt_sigsuspend(const long *a, struct k_ucontext *uc)
-{
-    unsigned long mask;
-    if (a[1] != 8)
-        return -EINVAL;
-    long r = copy_from_app(&mask, (const void *)a[0], sizeof(mask));
-    if (r)
-        return r;
-    unsigned long frame[4] = {uc->uc_mcontext.rip, mask & ~RESERVED_SIGNALS, uc->uc_mcontext.rdi,
-                              uc->uc_mcontext.rsi};
-    unsigned long sp = uc->uc_mcontext.rsp - SIGSUSPEND_FRAME;
-    r = copy_to_app((void *)sp, frame, sizeof(frame));
-    if (r)
-        return r;
-    uc->uc_mcontext.rsp = sp;
-    uc->uc_mcontext.rip = (unsigned long)sigsuspend_gadget;
-    uc->uc_mcontext.rdi = sp + 8;
-    uc->uc_mcontext.rsi = 8;
-    return __NR_rt_sigsuspend; /* lands in rax: the gadget's syscall number */
 }
 
 /*
@@ -447,8 +407,16 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return stub_waitid(a, uc);
     case __NR_rt_sigprocmask:
         return sys_rt_sigprocmask(a, uc);
+    case __NR_pause:
     case __NR_rt_sigsuspend:
-        return sys_rt_sigsuspend(a, uc);
+    case __NR_poll:
+    case __NR_ppoll:
+    case __NR_select:
+    case __NR_pselect6:
+    case __NR_epoll_wait:
+    case __NR_epoll_pwait:
+    case __NR_epoll_pwait2:
+        return stub_wait_call(nr, a, uc);
     case __NR_mmap:
     case __NR_munmap:
     case __NR_mprotect:
@@ -525,16 +493,15 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
  * the same; it would get an EINTR a little early, as for a signal that came just after it.
  */
 /*
- * Will one of the signals the doorbell raised run an app handler once it returns (unblocked in
- * the interrupted context, with a handler)? 0: none; 1: only SA_RESTART ones; 2: one without.
+ * Will one of the signals `raised` run an app handler once the doorbell returns (unblocked in
+ * `mask`, with a handler)? 0: none; 1: only SA_RESTART ones; 2: one without.
  */
-static int handlers_due(const struct k_ucontext *uc, const char *infos, long n)
+int handlers_due(unsigned long mask, unsigned long raised)
 {
     int due = 0;
-    for (long i = 0; i < n; i++) {
-        int s = *(const int *)(infos + i * GTS_SIGINFO_SIZE);
+    for (int s = 1; s <= 64; s++) {
         struct k_sigaction act;
-        if (s < 1 || s > 64 || (uc->uc_sigmask & SIGBIT(s)) || raw4(__NR_rt_sigaction, s, 0, &act, 8))
+        if (!(raised & SIGBIT(s)) || (mask & SIGBIT(s)) || raw4(__NR_rt_sigaction, s, 0, &act, 8))
             continue; /* blocked: it stays pending, and the call goes on */
         if ((unsigned long)act.handler <= 1)
             continue; /* no handler runs: ignored, or a default action that ends the process anyway */
@@ -572,12 +539,18 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
     req.host_tid = (uint32_t)tid;
     channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, infos, sizeof(infos), 0, 0);
     long n = reply.ret < GTS_SIGNALS_MAX ? reply.ret : GTS_SIGNALS_MAX;
+    unsigned long raised = 0;
     for (long i = 0; i < n; i++) {
         char *si = infos + i * GTS_SIGINFO_SIZE;
-        raw4(__NR_rt_tgsigqueueinfo, pid, tid, *(int *)si, si);
+        int s = *(int *)si;
+        if (s >= 1 && s <= 64)
+            raised |= SIGBIT(s);
+        raw4(__NR_rt_tgsigqueueinfo, pid, tid, s, si);
     }
-    int due = handlers_due(uc, infos, n);
     doorbell_rang = 1;
+    if (wait_gadget_doorbell(uc, raised))
+        return; /* a wait the gadget makes: restarted unless Linux would have ended it */
+    int due = handlers_due(uc->uc_sigmask, raised);
     if (due)
         doorbell_handler_due = 1;
     interrupt_as_linux(uc, due);

@@ -49,6 +49,12 @@ unsigned long app_sigmask(const struct k_ucontext *uc);
  */
 long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e);
 
+/* fd `arg` is one of the stub's reserved fds (the app must see it closed) */
+int is_reserved_fd(long arg);
+
+/* Will one of the signals `raised` run an app handler, unblocked in `mask`? 0: no; 1: all SA_RESTART; 2: yes */
+int handlers_due(unsigned long mask, unsigned long raised);
+
 /* Send the trapped call to the worker; returns the number of fds received with the reply. */
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
                 unsigned long data_cap, int *fds, int max_fds);
@@ -67,6 +73,11 @@ void children_forget_all(void);
 void chld_info_to_vpid(struct k_siginfo_chld *info);
 /* rt_sigaction(SIGCHLD): a handler taking a siginfo gets the child's vpid in si_pid */
 long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old);
+
+/* waits.c: pause, rt_sigsuspend, the poll, select and epoll waits, run from the stub's gadget */
+long stub_wait_call(long nr, const long *a, struct k_ucontext *uc);
+/* the doorbell interrupted the gadget: restart its call unless Linux would have ended it (1: it was the gadget's) */
+int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised);
 
 /* paths.c: the stat family answered by the stub when the host can resolve the path alone */
 #define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */

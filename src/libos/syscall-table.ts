@@ -40,6 +40,10 @@ function line(name: Name, where: Where, status: Status, note: string, alsoInStub
   };
 }
 
+/** A wait a signal ends without restarting: run from the stub's gadget (native/stub/waits.c). */
+const signalWait = (what: string, zeroTimeoutNative = false) =>
+  `${what}${zeroTimeoutNative ? ' (natively with a timeout of 0)' : ''}, from the stub's wait gadget: a signal from another ` +
+  'process ends it only as on Linux (one blocked or ignored does not)';
 const native = (name: Name, status: Status, note: string) => line(name, 'native', status, note);
 const stub = (name: Name, status: Status, note: string) => line(name, 'stub', status, note);
 const libos = (name: Name, status: Status, note: string) => line(name, 'libos', status, note);
@@ -59,7 +63,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libosAndStub('stat', 'supported', `${VFS}; ${STUB_STAT}`),
   stub('fstat', 'supported', HOST_FD),
   libosAndStub('lstat', 'supported', `${VFS}; ${STUB_STAT}`),
-  native('poll', 'supported', HOST_FD),
+  stub('poll', 'supported', signalWait('host poll', true)),
   native('lseek', 'supported', HOST_FD),
   stub('mmap', 'supported', 'native unless MAP_FIXED could reach the stub window'),
   stub('mprotect', 'supported', 'native unless the range could reach the stub window'),
@@ -67,7 +71,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('brk', 'supported', 'the host heap (it follows the stub image)'),
   stub('rt_sigaction', 'partial', 'SIGSYS is the stub\'s: refused; other signals passed to the host'),
   stub('rt_sigprocmask', 'supported', 'the stub\'s signals stay unblocked'),
-  stub('rt_sigsuspend', 'supported', 'the real call, from a stub gadget, with the stub\'s signals unblocked'),
+  stub('rt_sigsuspend', 'supported', signalWait('the real call with the mask without the stub\'s signals')),
   native('rt_sigreturn', 'supported', 'host signal frames'),
   native('ioctl', 'partial', HOST_FD),
   native('pread64', 'supported', HOST_FD),
@@ -76,7 +80,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('writev', 'supported', HOST_FD),
   libos('access', 'supported', VFS),
   native('pipe', 'supported', 'host pipe'),
-  native('select', 'supported', HOST_FD),
+  stub('select', 'supported', signalWait('host select')),
   native('sched_yield', 'supported', 'host scheduler'),
   stub('mremap', 'supported', 'native unless the range could reach the stub window'),
   native('msync', 'supported', 'host mapping'),
@@ -88,7 +92,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('alarm', 'supported', 'host timer of the app process'),
   native('setitimer', 'supported', 'host timers of the app process'),
   native('getitimer', 'supported', 'host timers of the app process'),
-  native('pause', 'supported', 'host signal wait'),
+  stub('pause', 'supported', signalWait('host pause')),
   native('rt_sigpending', 'supported', 'host pending set (signals from other processes arrive through the doorbell)'),
   stub('rt_sigtimedwait', 'supported', 'the host\'s wait with the app\'s mask, waiting on through the doorbell; a SIGCHLD names the child by its vpid'),
   stub('signalfd', 'partial', 'the host\'s, without the stub\'s signals; a SIGCHLD read from it names the child by its host pid'),
@@ -202,7 +206,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('clock_getres', 'supported', 'host clock (vDSO)'),
   native('clock_nanosleep', 'supported', 'host clock'),
   native('exit_group', 'supported', 'the host reports the status to the worker'),
-  native('epoll_wait', 'supported', 'host epoll'),
+  stub('epoll_wait', 'supported', signalWait('host epoll', true)),
   native('epoll_ctl', 'supported', 'host epoll'),
   libos('tgkill', 'partial', 'a thread is its process (no threads yet): through the leader'),
   libos('kill', 'supported', 'a pid, a group, all: through the leader, with a virtual siginfo and Linux\'s permission rules for the virtual uids'),
@@ -219,15 +223,15 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('readlinkat', 'supported', VFS),
   libos('fchmodat', 'supported', VFS),
   libos('faccessat', 'supported', VFS),
-  native('pselect6', 'supported', HOST_FD),
-  native('ppoll', 'supported', HOST_FD),
+  stub('pselect6', 'supported', signalWait('host pselect6 with the mask without the stub\'s signals')),
+  stub('ppoll', 'supported', signalWait('host ppoll with the mask without the stub\'s signals')),
   native('set_robust_list', 'supported', 'host robust futex list'),
   native('get_robust_list', 'supported', 'host robust futex list'),
   native('splice', 'supported', HOST_FD),
   native('tee', 'supported', HOST_FD),
   native('sync_file_range', 'supported', HOST_FD),
   libos('utimensat', 'supported', VFS),
-  native('epoll_pwait', 'supported', 'host epoll'),
+  stub('epoll_pwait', 'supported', signalWait('host epoll with the mask without the stub\'s signals', true)),
   native('fallocate', 'supported', HOST_FD),
   native('accept4', 'partial', HOST_FD),
   stub('signalfd4', 'partial', 'the host\'s, without the stub\'s signals; a SIGCHLD read from it names the child by its host pid'),
@@ -256,7 +260,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('openat2', 'supported', `${VFS}; RESOLVE_* walk restrictions by the same walk`),
   libosAndStub('execveat', 'supported', 'dirfd, AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW'),
   stub('waitid', 'supported', 'on the host, as wait4; P_ALL, P_PID, P_PGID, P_PIDFD, all options'),
-  native('epoll_pwait2', 'supported', 'host epoll'),
+  stub('epoll_pwait2', 'supported', signalWait('host epoll with the mask without the stub\'s signals')),
   native('mlock', 'supported', 'host'),
   native('munlock', 'supported', 'host'),
   native('mlockall', 'supported', 'host'),

@@ -41,6 +41,7 @@ const RUNS: string[][] = [
   ['sig_fd'],
   ['creds'],
   ['sig_wait'],
+  ['sig_waits'],
   ['fs/fs_open', 'DIR'],
   ['fs/fs_rw', 'DIR'],
   ['fs/fs_meta', 'DIR'],

@@ -37,6 +37,15 @@ describe('a signal from another process interrupts a blocking call as on Linux',
   });
 });
 
+describe('a signal from another process and the waits a signal ends', () => {
+  it.each(['', '-static'])('pause, sigsuspend, poll, select and epoll waits go on for a blocked or ignored one, end for a handler, wait with their own masks (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_waits${suffix}`)]);
+    expect(native.stdout).toContain('epoll_wait ignored: 1, SIGUSR1 handled 0');
+    expect(native.stdout).toContain('ppoll blocks: 1, SIGUSR1 handled 1 (after)');
+    expect(native.stdout).toContain('pselect unblocks: -1 EINTR, SIGUSR1 handled 1 (in the call)');
+  });
+});
+
 describe('siginfo of a signal from another process', () => {
   it.each(['', '-static'])('kill, sigqueue with a value, rt_tgsigqueueinfo; kernel codes refused to others (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_info${suffix}`)]);
