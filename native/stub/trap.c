@@ -231,6 +231,17 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     for (;;) {
         doorbell_rang = doorbell_handler_due = 0;
         r = with_app_mask(uc, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
+        if (r > 0 && doorbell_rang) {
+            /*
+             * The doorbell rang as the wait returned: what it raised may have been sent before
+             * the signal taken (whose sender's kill had returned). Put that one back and take
+             * again, in Linux's order; or end with EINTR if one of its handlers ran.
+             */
+            raw4(__NR_rt_tgsigqueueinfo, raw0(__NR_getpid), raw0(__NR_gettid), r, info);
+            if (!doorbell_handler_due)
+                continue;
+            r = -EINTR;
+        }
         if (r != -EINTR || !doorbell_rang || doorbell_handler_due)
             break;
         if (a[2]) {

@@ -34,8 +34,7 @@ int main(void)
     if (child == 0) {
         wait_sleeping(parent);
         union sigval v = {.sival_int = 9};
-        sigqueue(parent, SIGUSR1, v);
-        wait_sleeping(parent);
+        sigqueue(parent, SIGUSR1, v); /* queued before the child's exit: taken first */
         _exit(5);
     }
     siginfo_t si;
