@@ -28,6 +28,8 @@
 #define GTS_DOORBELL_SIGNAL 64
 #define GTS_SIGINFO_SIZE 128
 #define GTS_SIGNALS_MAX 32 /* siginfos in one reply to GTS_REQ_SIGNALS */
+/* si_value of a SIGCONT the worker sends for a kill (SI_USER), or + 1 for a tkill (SI_TKILL) */
+#define GTS_SIGCONT_MARK 0x67747343u /* "gtsC" */
 
 #define GTS_TRACE_BITMAP_BYTES 64 /* one bit per syscall number below 512 */
 

@@ -127,9 +127,9 @@ static long sys_rt_sigaction(const long *a)
             return r;
         act.mask &= ~RESERVED_SIGNALS;
     }
-    if (sig != K_SIGCHLD || a[3] != 8)
+    if (!has_virtual_siginfo(sig) || a[3] != 8)
         return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], a[3]);
-    long r = sigchld_action(a[1] ? &act : 0, a[2] ? &old : 0);
+    long r = wrapped_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0);
     return r || !a[2] ? r : copy_to_app((void *)a[2], &old, sizeof(old));
 }
 
@@ -207,7 +207,7 @@ static long now_ns(void)
  * rt_sigtimedwait: the host's, made with the app's mask. A signal from another process comes
  * through the doorbell, whose handler ends the host wait with EINTR though the signal it raised
  * is one waited for (blocked): then wait again, for what is left of the time -- an EINTR is
- * the app's only when one of its handlers ran. A SIGCHLD names the child by its vpid.
+ * the app's only when one of its handlers ran. The siginfo is the virtual one (siginfo.c).
  */
 static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
 {
@@ -253,7 +253,7 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
         }
     }
     if (r > 0 && a[1]) {
-        chld_info_to_vpid((struct k_siginfo_chld *)info);
+        siginfo_to_virtual(info);
         long w = copy_to_app((void *)a[1], info, sizeof(info));
         if (w)
             return w;

@@ -25,11 +25,6 @@ struct k_ucontext {
     unsigned long uc_sigmask;
 };
 
-struct k_siginfo_chld {
-    int si_signo, si_errno, si_code, pad;
-    int si_pid, si_uid, si_status;
-};
-
 struct k_siginfo_sys {
     int si_signo, si_errno, si_code, pad;
     void *call_addr;
@@ -69,10 +64,14 @@ long stub_waitid(const long *a, struct k_ucontext *uc);
 /* the children the stub knows (a cache of the worker's table: an exec'd image starts empty) */
 void children_add(int vpid, int host_pid);
 void children_forget_all(void);
-/* a SIGCHLD's siginfo from the host: the child named by its vpid */
-void chld_info_to_vpid(struct k_siginfo_chld *info);
-/* rt_sigaction(SIGCHLD): a handler taking a siginfo gets the child's vpid in si_pid */
-long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old);
+/* translate a vpid to its host pid (GTS_LOOKUP_HOST_OF_VPID) or back: the cache, else the worker */
+long translate_pid(int direction, int id);
+
+/* siginfo.c: SIGCHLD's child and SIGCONT's sender as the app must see them */
+void siginfo_to_virtual(void *info);
+int has_virtual_siginfo(long sig);
+/* rt_sigaction of those: a handler taking a siginfo is called through a trampoline that fixes it */
+long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old);
 
 /* waits.c: pause, rt_sigsuspend, the poll, select and epoll waits, run from the stub's gadget */
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc);

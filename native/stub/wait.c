@@ -74,7 +74,7 @@ static long worker_request(uint32_t kind, long a0, long a1, void *data, unsigned
 }
 
 /* Translate one way or the other: the cache, else the worker (which knows every process). */
-static long translate(int direction, int id)
+long translate_pid(int direction, int id)
 {
     for (unsigned i = 0; i < CHILDREN_CACHED; i++) {
         if (children[i].vpid == 0)
@@ -89,55 +89,6 @@ static long translate(int direction, int id)
         children_add(direction == GTS_LOOKUP_HOST_OF_VPID ? id : (int)r,
                      direction == GTS_LOOKUP_HOST_OF_VPID ? (int)r : id);
     return r;
-}
-
-/*
- * SIGCHLD comes from the host with the child's host pid in si_pid. An app handler that takes a
- * siginfo is called through this trampoline, which puts the vpid there first.
- */
-#define K_SA_SIGINFO 4
-static struct k_sigaction chld_action; /* the app's own, when it is wrapped */
-
-void chld_info_to_vpid(struct k_siginfo_chld *info)
-{
-    if (info->si_signo == K_SIGCHLD && info->si_code >= K_CLD_EXITED && info->si_code <= 6 /* CLD_CONTINUED */ &&
-        info->si_pid > 0) {
-        long vpid = translate(GTS_LOOKUP_VPID_OF_HOST, info->si_pid);
-        if (vpid > 0)
-            info->si_pid = (int)vpid;
-    }
-}
-
-static void chld_trampoline(int sig, struct k_siginfo_chld *info, void *uc)
-{
-    chld_info_to_vpid(info);
-    ((void (*)(int, void *, void *))chld_action.handler)(sig, info, uc);
-}
-
-long sigchld_action(const struct k_sigaction *act, struct k_sigaction *old)
-{
-    struct k_sigaction cur;
-    long r = raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &cur, 8);
-    if (r)
-        return r;
-    int wrapped = cur.handler == (void *)chld_trampoline;
-    if (act) {
-        struct k_sigaction kernel_act = *act;
-        int wrap = (act->flags & K_SA_SIGINFO) && (unsigned long)act->handler > 1;
-        if (wrap)
-            kernel_act.handler = (void *)chld_trampoline;
-        r = raw4(__NR_rt_sigaction, K_SIGCHLD, &kernel_act, 0, 8);
-        if (r)
-            return r;
-        if (wrap)
-            chld_action = *act;
-    }
-    if (old) {
-        *old = cur;
-        if (wrapped)
-            old->handler = chld_action.handler;
-    }
-    return 0;
 }
 
 /* The child `vpid` is reaped: the worker and the leader let it go. */
@@ -214,7 +165,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
 /* After a host wait returned child `host_pid`: its vpid, and a reaped child is let go. */
 static long finish(int host_pid, int was_reaped)
 {
-    long vpid = translate(GTS_LOOKUP_VPID_OF_HOST, host_pid);
+    long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, host_pid);
     if (vpid <= 0)
         return -ECHILD; /* not a process of the instance: cannot happen */
     if (was_reaped)
@@ -231,7 +182,7 @@ static long wait_for(struct wait_call *w, enum wait_target target, int id, const
         return host_wait(w, -1, 0, uc);
     if (target == WAIT_GROUP)
         return group_wait(w, id, uc);
-    long h = translate(GTS_LOOKUP_HOST_OF_VPID, id);
+    long h = translate_pid(GTS_LOOKUP_HOST_OF_VPID, id);
     if (h <= 0)
         return -ECHILD; /* no such process: certainly not a child */
     return host_wait(w, (int)h, 0, uc);

@@ -1,9 +1,10 @@
 // Signals queued for an app process by the LibOS (from another process), with their
 // virtual siginfo. Delivery is the host's: the worker rings the stub's doorbell (a reserved host
 // signal), and the stub raises each queued signal on itself with rt_tgsigqueueinfo.
-import { SIGINFO_SIZE } from '../pal/channel-abi.js';
+import { SIGCONT_MARK, SIGINFO_SIZE } from '../pal/channel-abi.js';
 
 export const SI_USER = 0;
+export const SI_QUEUE = -1;
 export const SI_TKILL = -6;
 
 export interface QueuedSignal {
@@ -38,6 +39,21 @@ export function encodeSiginfo(s: QueuedSignal): Buffer {
   b.writeInt32LE(s.pid, 16);
   b.writeUInt32LE(s.uid, 20);
   if (s.status !== undefined) b.writeInt32LE(s.status, 24);
+  return b;
+}
+
+/**
+ * The siginfo of a SIGCONT sent to the host process itself (a stopped one cannot ring its
+ * doorbell). The host takes no kernel code (SI_USER, SI_TKILL) from another process: those go
+ * as SI_QUEUE with a marker value, which the stub turns back (native/stub/siginfo.c).
+ */
+export function hostSigcontInfo(s: QueuedSignal): Buffer {
+  const b = encodeSiginfo(s);
+  const code = b.readInt32LE(8);
+  if (code >= 0 || code === SI_TKILL) {
+    b.writeInt32LE(SI_QUEUE, 8);
+    b.writeBigUInt64LE(BigInt(SIGCONT_MARK + (code === SI_TKILL ? 1 : 0)), 24);
+  }
   return b;
 }
 

@@ -98,6 +98,11 @@ export class AppProcess {
     return host.kill(this.hostPid, signal);
   }
 
+  /** A signal with its siginfo (a code < 0 but SI_TKILL: the host's rule for another process). */
+  sigqueue(signal: number, info: Buffer): number {
+    return host.sigqueueinfo(this.hostPid, signal, info);
+  }
+
   release(): void {
     host.close(this.channelFd);
     if (this.lifelineFd >= 0) host.close(this.lifelineFd);

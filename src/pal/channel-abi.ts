@@ -19,6 +19,8 @@ export const GROUP_CHILDREN_MAX = 64;
 export const DOORBELL_SIGNAL = 64;
 export const SIGINFO_SIZE = 128;
 export const SIGNALS_MAX = 32;
+/** si_value of a SIGCONT the worker sends for a kill (SI_USER), or + 1 for a tkill (SI_TKILL) */
+export const SIGCONT_MARK = 0x67747343;
 export const TRACE_BITMAP_BYTES = 64;
 
 /** struct gts_request: kind u32, host_tid u32, nr u64, args u64[6], ip u64, seq u64. */

@@ -7,7 +7,7 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
-import { siginfoFromHex } from '../libos/signals.js';
+import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
@@ -24,7 +24,8 @@ type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
  * Signals sent to the host process itself rather than raised by its stub: a stopped process
  * cannot ring its doorbell (SIGCONT), and nothing of the app sees SIGKILL or SIGSTOP arrive.
  */
-const HOST_DELIVERED = new Set([9 /* SIGKILL */, 18 /* SIGCONT */, 19 /* SIGSTOP */]);
+const SIGCONT = 18;
+const HOST_DELIVERED = new Set([9 /* SIGKILL */, SIGCONT, 19 /* SIGSTOP */]);
 
 export class LeaderClient {
   private nextReqId = 1;
@@ -234,13 +235,15 @@ export class LeaderClient {
   deliver(m: Extract<Message, { type: 'signal' }>): void {
     // a forked child may not have said who it is yet: the leader knows (its parent's stub told)
     if (this.current?.id.vpid === m.vpid && m.hostPid !== null) this.current.attach(m.hostPid);
-    if (this.current?.id.vpid === m.vpid && HOST_DELIVERED.has(m.signo) && this.current.app.hostPid > 0)
-      this.current.app.kill(m.signo);
-    else if (this.current?.id.vpid === m.vpid)
-      this.current.signals.queue({
-        signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}),
-        ...(m.info !== null ? { raw: siginfoFromHex(m.info) } : {}),
-      });
+    const signal: QueuedSignal = {
+      signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}),
+      ...(m.info !== null ? { raw: siginfoFromHex(m.info) } : {}),
+    };
+    if (this.current?.id.vpid === m.vpid && HOST_DELIVERED.has(m.signo) && this.current.app.hostPid > 0) {
+      const app = this.current.app;
+      // SIGCONT with its sender's virtual pid and uid; SIGKILL and SIGSTOP show nothing to the app
+      if (m.signo !== SIGCONT || app.sigqueue(SIGCONT, hostSigcontInfo(signal)) < 0) app.kill(m.signo);
+    } else if (this.current?.id.vpid === m.vpid) this.current.signals.queue(signal);
     else this.earlySignals.push(m);
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
     if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused: false });

@@ -1,6 +1,6 @@
 /*
  * The siginfo a handler gets for a signal from another process: kill (SI_USER), sigqueue with a
- * value (SI_QUEUE), rt_tgsigqueueinfo; pids shown relative to the processes involved, so that
+ * value (SI_QUEUE), rt_tgsigqueueinfo, a SIGCONT (kill); pids shown relative to the processes involved, so that
  * native and gramine-ts runs print the same. A kernel si_code cannot be forged to another
  * process (EPERM), but can to oneself.
  */
@@ -62,11 +62,13 @@ int main(void)
     sigaction(SIGUSR1, &sa, NULL);
     sigaction(SIGUSR2, &sa, NULL);
     sigaction(SIGRTMIN, &sa, NULL);
+    sigaction(SIGCONT, &sa, NULL);
     sigset_t block, during;
     sigemptyset(&block);
     sigaddset(&block, SIGUSR1);
     sigaddset(&block, SIGUSR2);
     sigaddset(&block, SIGRTMIN);
+    sigaddset(&block, SIGCONT);
     sigprocmask(SIG_BLOCK, &block, &during);
 
     pid_t parent = getpid();
@@ -91,16 +93,18 @@ int main(void)
                syscall(SYS_rt_tgsigqueueinfo, parent, parent, SIGRTMIN, &si) == 0 ? "0" : strerrorname_np(errno));
         printf("child: rt_sigqueueinfo(no such pid) = %s\n",
                syscall(SYS_rt_sigqueueinfo, 99999, SIGRTMIN, &si) == 0 ? "0" : strerrorname_np(errno));
+        kill(parent, SIGCONT);
         _exit(0);
     }
     /* one at a time, in the order the child sent them: each waits its turn blocked */
     sigset_t only;
-    for (int i = 1; i <= 3; i++) {
-        int sig = i == 1 ? SIGUSR1 : i == 2 ? SIGUSR2 : SIGRTMIN;
+    const int sigs[] = {SIGUSR1, SIGUSR2, SIGRTMIN, SIGCONT};
+    const char *const whats[] = {"kill", "sigqueue", "rt_tgsigqueueinfo", "kill(SIGCONT)"};
+    for (int i = 1; i <= 4; i++) {
         only = block;
-        sigdelset(&only, sig);
+        sigdelset(&only, sigs[i - 1]);
         await_signals(i, &only);
-        show(i == 1 ? "kill" : i == 2 ? "sigqueue" : "rt_tgsigqueueinfo", child);
+        show(whats[i - 1], child);
     }
     int status;
     waitpid(child, &status, 0);
@@ -115,7 +119,7 @@ int main(void)
     printf("self: rt_sigqueueinfo(SI_USER) = %s\n", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &si) == 0 ? "0" : strerrorname_np(errno));
     only = block;
     sigdelset(&only, SIGUSR1);
-    await_signals(4, &only);
+    await_signals(5, &only);
     show("self", child);
     fputs(report, stdout);
     return 0;

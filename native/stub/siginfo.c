@@ -1,0 +1,81 @@
+/*
+ * Siginfos the host writes that the app must see with virtual values:
+ *   SIGCHLD from the host names the child by its host pid (the app is its children's host
+ *   parent): si_pid becomes the vpid;
+ *   SIGCONT from another process is sent to the host process by the worker (a stopped process
+ *   cannot ring its doorbell) with the sender's virtual pid and uid; the host refuses a kernel
+ *   si_code (SI_USER, SI_TKILL) from another process, so those come as SI_QUEUE with a marker
+ *   value (GTS_SIGCONT_MARK), turned back here.
+ * An app handler of either that takes a siginfo is called through a trampoline that fixes the
+ * siginfo first; rt_sigtimedwait fixes what it returns the same way.
+ */
+#include <asm-generic/errno.h>
+
+#include "abi.h"
+#include "raw.h"
+#include "trap.h"
+
+#define K_SA_SIGINFO 4
+#define K_SIGCONT 18
+#define K_SI_USER 0
+#define K_SI_QUEUE (-1)
+#define K_SI_TKILL (-6)
+#define K_CLD_EXITED 1
+#define K_CLD_CONTINUED 6
+
+struct k_siginfo_value {
+    int si_signo, si_errno, si_code, pad;
+    int si_pid, si_uid;
+    unsigned long si_value;
+};
+
+void siginfo_to_virtual(void *info)
+{
+    struct k_siginfo_value *si = info;
+    if (si->si_signo == K_SIGCHLD && si->si_code >= K_CLD_EXITED && si->si_code <= K_CLD_CONTINUED && si->si_pid > 0) {
+        long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, si->si_pid);
+        if (vpid > 0)
+            si->si_pid = (int)vpid;
+    } else if (si->si_signo == K_SIGCONT && si->si_code == K_SI_QUEUE &&
+               (si->si_value == GTS_SIGCONT_MARK || si->si_value == GTS_SIGCONT_MARK + 1)) {
+        si->si_code = si->si_value == GTS_SIGCONT_MARK ? K_SI_USER : K_SI_TKILL;
+        si->si_value = 0;
+    }
+}
+
+/* the app's own actions, when wrapped */
+static struct k_sigaction chld_action, cont_action;
+
+static struct k_sigaction *app_action(int sig) { return sig == K_SIGCHLD ? &chld_action : &cont_action; }
+
+static void trampoline(int sig, void *info, void *uc)
+{
+    siginfo_to_virtual(info);
+    ((void (*)(int, void *, void *))app_action(sig)->handler)(sig, info, uc);
+}
+
+int has_virtual_siginfo(long sig) { return sig == K_SIGCHLD || sig == K_SIGCONT; }
+
+long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old)
+{
+    struct k_sigaction cur;
+    long r = raw4(__NR_rt_sigaction, sig, 0, &cur, 8);
+    if (r)
+        return r;
+    if (cur.handler == (void *)trampoline)
+        cur.handler = app_action(sig)->handler;
+    if (act) {
+        struct k_sigaction kernel_act = *act;
+        int wrap = (act->flags & K_SA_SIGINFO) && (unsigned long)act->handler > 1;
+        if (wrap)
+            kernel_act.handler = (void *)trampoline;
+        r = raw4(__NR_rt_sigaction, sig, &kernel_act, 0, 8);
+        if (r)
+            return r;
+        if (wrap)
+            *app_action(sig) = *act;
+    }
+    if (old)
+        *old = cur;
+    return 0;
+}
