@@ -55,6 +55,20 @@ long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c,
     return r;
 }
 
+/* what the doorbell did during the last wait_with_app_mask: it rang; the handlers it made due */
+static volatile int doorbell_rang, doorbell_due;
+
+long wait_with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e)
+{
+    unsigned long mask = app_sigmask(uc), all = ~0UL;
+    doorbell_rang = doorbell_due = 0;
+    /* a doorbell held back while the stub worked rings here, before the call */
+    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
+    long r = eintr_due && doorbell_due >= eintr_due ? -EINTR : raw6(nr, a, b, c, d, e, 0);
+    raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
+    return r;
+}
+
 /* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */
 int is_reserved_fd(long arg)
 {
@@ -189,19 +203,6 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
     return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
 
-/* set by the doorbell: it rang, and an app handler was due (for the waits the stub makes) */
-static volatile int doorbell_rang, doorbell_handler_due;
-
-struct k_timespec {
-    long tv_sec, tv_nsec;
-};
-
-static long now_ns(void)
-{
-    struct k_timespec t;
-    raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &t);
-    return t.tv_sec * 1000000000L + t.tv_nsec;
-}
 
 /*
  * rt_sigtimedwait: the host's, made with the app's mask. A signal from another process comes
@@ -229,8 +230,7 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     set &= ~RESERVED_SIGNALS;
     char info[GTS_SIGINFO_SIZE];
     for (;;) {
-        doorbell_rang = doorbell_handler_due = 0;
-        r = with_app_mask(uc, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
+        r = wait_with_app_mask(uc, 1, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
         if (r > 0 && doorbell_rang) {
             /*
              * The doorbell rang as the wait returned: what it raised may have been sent before
@@ -238,11 +238,11 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
              * again, in Linux's order; or end with EINTR if one of its handlers ran.
              */
             raw4(__NR_rt_tgsigqueueinfo, raw0(__NR_getpid), raw0(__NR_gettid), r, info);
-            if (!doorbell_handler_due)
+            if (!doorbell_due)
                 continue;
             r = -EINTR;
         }
-        if (r != -EINTR || !doorbell_rang || doorbell_handler_due)
+        if (r != -EINTR || !doorbell_rang || doorbell_due)
             break;
         if (a[2]) {
             long rest = deadline - now_ns();
@@ -558,12 +558,12 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
             raised |= SIGBIT(s);
         raw4(__NR_rt_tgsigqueueinfo, pid, tid, s, si);
     }
-    doorbell_rang = 1;
     if (wait_gadget_doorbell(uc, raised))
         return; /* a wait the gadget makes: restarted unless Linux would have ended it */
     int due = handlers_due(uc->uc_sigmask, raised);
-    if (due)
-        doorbell_handler_due = 1;
+    doorbell_rang = 1;
+    if (due > doorbell_due)
+        doorbell_due = due;
     interrupt_as_linux(uc, due);
 }
 

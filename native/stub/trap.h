@@ -25,6 +25,10 @@ struct k_ucontext {
     unsigned long uc_sigmask;
 };
 
+struct k_timespec {
+    long tv_sec, tv_nsec;
+};
+
 struct k_siginfo_sys {
     int si_signo, si_errno, si_code, pad;
     void *call_addr;
@@ -43,6 +47,12 @@ unsigned long app_sigmask(const struct k_ucontext *uc);
  * handlers run during a blocking call, and SA_RESTART decides, as on Linux.
  */
 long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e);
+/*
+ * The same for a blocking wait: one the doorbell interrupts before it starts (it rang as the
+ * mask was set, or at the call's instruction) ends with EINTR when a handler it made due is one
+ * Linux would end it for: `eintr_due` 2, one without SA_RESTART; 1, any; 0, never (WNOHANG).
+ */
+long wait_with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e);
 
 /* fd `arg` is one of the stub's reserved fds (the app must see it closed) */
 int is_reserved_fd(long arg);

@@ -14,4 +14,7 @@ __attribute__((noreturn)) void stub_die(const char *what, long err);
 /* Die of SIGKILL, as the parent should see it when the worker (or the instance) is gone. */
 __attribute__((noreturn)) void stub_die_killed(void);
 
+/* CLOCK_MONOTONIC in nanoseconds */
+long now_ns(void);
+
 #endif

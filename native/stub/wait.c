@@ -29,6 +29,8 @@
 #define K_P_PIDFD 3
 #define K_CLD_EXITED 1
 #define K_CLD_DUMPED 3
+#define K_SFD_NONBLOCK 04000
+#define K_SFD_CLOEXEC 02000000
 #define WAITID_SIGINFO_BYTES 28 /* signo, errno, code, pad, pid, uid, status: what waitid writes */
 
 #define CHILDREN_CACHED 128
@@ -111,55 +113,86 @@ struct wait_call {
 static long host_wait(struct wait_call *w, int host_pid, int extra_options, const struct k_ucontext *uc)
 {
     int options = w->options | extra_options;
+    int eintr_due = options & K_WNOHANG ? 0 : 2; /* a blocking wait: EINTR unless SA_RESTART */
     if (!w->is_waitid)
-        return with_app_mask(uc, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
+        return wait_with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
     memset(w->info, 0, sizeof(w->info));
-    long r = with_app_mask(uc, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
-                           (long)w->info, options, (long)w->rusage);
+    long r = wait_with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID,
+                                host_pid < 0 ? 0 : host_pid, (long)w->info, options, (long)w->rusage);
     if (r < 0)
         return r;
     return *(int *)(w->info + 16); /* si_pid: 0 when WNOHANG found nothing */
 }
 
 /*
+ * Sleep until a child of `members` may have changed: it exited (its pidfd polls readable), or,
+ * when the wait is for stops or continues too, a SIGCHLD came (taken here, held back in `held`
+ * until the wait ends: the stub raises it again then), or a signal came.
+ */
+static void group_sleep(const struct wait_call *w, const int *members, long n, const struct k_ucontext *uc,
+                        char *held, int *holding)
+{
+    struct k_pollfd polls[GTS_GROUP_CHILDREN_MAX + 1];
+    int npolls = 0;
+    for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
+        long fd = raw2(__NR_pidfd_open, members[i], 0);
+        if (fd >= 0)
+            polls[npolls++] = (struct k_pollfd){(int)fd, POLLIN, 0};
+    }
+    unsigned long mask = app_sigmask(uc), chld = SIGBIT(K_SIGCHLD);
+    long sfd = -1;
+    if (w->options & (K_WUNTRACED | K_WCONTINUED)) {
+        sfd = raw4(__NR_signalfd4, -1, &chld, 8, K_SFD_NONBLOCK | K_SFD_CLOEXEC);
+        if (sfd >= 0) {
+            polls[npolls++] = (struct k_pollfd){(int)sfd, POLLIN, 0};
+            mask |= chld;
+        }
+    }
+    /* interrupted by a signal: its handler has run; the wait goes on (as with SA_RESTART) */
+    raw5(__NR_ppoll, polls, npolls, 0, &mask, 8);
+    struct k_timespec zero = {0, 0};
+    if (sfd >= 0 && raw4(__NR_rt_sigtimedwait, &chld, held, &zero, 8) == K_SIGCHLD)
+        *holding = 1;
+    for (int i = 0; i < npolls; i++)
+        raw1(__NR_close, polls[i].fd);
+}
+
+/* One pass over the children in the group: one to report (> 0), none yet (0), or -errno. */
+static long group_try(struct wait_call *w, const int *members, long n, const struct k_ucontext *uc)
+{
+    int alive = 0;
+    for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
+        long r = host_wait(w, members[i], K_WNOHANG, uc);
+        if (r > 0)
+            return r;
+        if (r == 0)
+            alive++;
+        else if (r != -ECHILD)
+            return r;
+    }
+    return alive ? 0 : -ECHILD;
+}
+
+/*
  * A wait for a process group: the worker names the children in it; each is tried without
- * blocking, and between tries the stub sleeps until one of them exits (its pidfd polls
- * readable) or a signal comes. Stops and continues of a member do not end the sleep.
+ * blocking, and between tries the stub sleeps until one of them may have changed.
  */
 static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *uc)
 {
     int members[GTS_GROUP_CHILDREN_MAX];
+    char held[GTS_SIGINFO_SIZE];
+    int holding = 0;
+    long r;
     for (;;) {
         long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, members, sizeof(members));
-        if (n < 0)
-            return n;
-        int alive = 0;
-        for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
-            long r = host_wait(w, members[i], K_WNOHANG, uc);
-            if (r > 0)
-                return r;
-            if (r == 0)
-                alive++;
-            else if (r != -ECHILD)
-                return r;
-        }
-        if (!alive)
-            return -ECHILD;
-        if (w->options & K_WNOHANG)
-            return 0;
-        struct k_pollfd polls[GTS_GROUP_CHILDREN_MAX];
-        int npolls = 0;
-        for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
-            long fd = raw2(__NR_pidfd_open, members[i], 0);
-            if (fd >= 0)
-                polls[npolls++] = (struct k_pollfd){(int)fd, POLLIN, 0};
-        }
-        unsigned long mask = app_sigmask(uc);
-        /* interrupted by a signal: its handler has run; the wait goes on (as with SA_RESTART) */
-        raw5(__NR_ppoll, polls, npolls, 0, &mask, 8);
-        for (int i = 0; i < npolls; i++)
-            raw1(__NR_close, polls[i].fd);
+        r = n < 0 ? n : group_try(w, members, n, uc);
+        if (r || (w->options & K_WNOHANG))
+            break;
+        group_sleep(w, members, n, uc, held, &holding);
     }
+    if (holding)
+        raw4(__NR_rt_tgsigqueueinfo, raw0(__NR_getpid), raw0(__NR_gettid), K_SIGCHLD, held);
+    return r;
 }
 
 /* After a host wait returned child `host_pid`: its vpid, and a reaped child is let go. */
@@ -215,7 +248,7 @@ long stub_waitid(const long *a, struct k_ucontext *uc)
     if (((unsigned)w.options & ~all) || !(w.options & (K_WUNTRACED | K_WEXITED | K_WCONTINUED)))
         return -EINVAL;
     if (idtype == K_P_PIDFD)
-        return with_app_mask(uc, __NR_waitid, idtype, id, a[2], w.options, a[4]);
+        return wait_with_app_mask(uc, w.options & K_WNOHANG ? 0 : 2, __NR_waitid, idtype, id, a[2], w.options, a[4]);
     enum wait_target target;
     switch (idtype) {
     case K_P_ALL:

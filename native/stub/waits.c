@@ -24,10 +24,7 @@
 #include "raw.h"
 #include "stub.h"
 #include "trap.h"
-
-struct k_timespec {
-    long tv_sec, tv_nsec;
-};
+#include "util.h"
 
 #define RED_ZONE 128
 #define NS 1000000000L
@@ -93,13 +90,6 @@ __asm__(".text\n"
         "mov " AT(FRAME_REGS + 32) ", %r8\n\t"
         "mov " AT(FRAME_REGS + 40) ", %r9\n\t"
         "ret $(" S(RED_ZONE) " + " S(FRAME_BYTES) " - 8)\n");
-
-static long now_ns(void)
-{
-    struct k_timespec t;
-    raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &t);
-    return t.tv_sec * NS + t.tv_nsec;
-}
 
 /* Where each wait keeps its timeout and its mask (argument numbers; -1: none). */
 struct wait_shape {
@@ -263,8 +253,17 @@ int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised)
             f.app_mask = uc->uc_sigmask;
         }
         uc->uc_sigmask |= hold;
-    } else if (ended && handlers_due(uc->uc_sigmask, raised)) {
-        return 1; /* a handler runs next: the call ends with EINTR, as it would have */
+    } else if (handlers_due(uc->uc_sigmask, raised)) {
+        /*
+         * A handler runs next: the call ends with EINTR, as it would have. So too when it has not
+         * started (the doorbell rang as the trap returned, or as a restart began): to the app, it
+         * is in the call.
+         */
+        if (!ended) {
+            uc->uc_mcontext.rax = (unsigned long)-EINTR;
+            uc->uc_mcontext.rip = (unsigned long)wait_gadget_resume;
+        }
+        return 1;
     }
     /*
      * Ended by the doorbell itself (or, in a window of a few instructions, by an app handler

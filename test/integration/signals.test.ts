@@ -85,7 +85,7 @@ describe('signalfd', () => {
 });
 
 describe('job control', () => {
-  it.each(['', '-static'])('a child stopped, continued and killed: WUNTRACED, WCONTINUED, SIGCHLDs with the child\'s pid, rusage, SA_NOCLDWAIT (%s)', async (suffix) => {
+  it.each(['', '-static'])('a child stopped, continued and killed: WUNTRACED, WCONTINUED (also waiting for the group), SIGCHLDs with the child\'s pid, rusage, SA_NOCLDWAIT (%s)', async (suffix) => {
     const native = await expectSame([program(`wait_states${suffix}`)]);
     expect(native.stdout).toBe(
       'waitpid(WUNTRACED) after SIGSTOP: the child yes, stopped by 19\n' +
@@ -94,6 +94,9 @@ describe('job control', () => {
         'SIGCHLD 0: CLD_STOPPED, si_pid is the child yes\n' +
         'SIGCHLD 1: CLD_CONTINUED, si_pid is the child yes\n' +
         'SIGCHLD 2: CLD_KILLED, si_pid is the child yes\n' +
+        'waitpid(0, WUNTRACED) as a member stops: the child yes, stopped by 19\n' +
+        'waitpid(0, WCONTINUED) after SIGCONT: the child yes, continued\n' +
+        'waitpid(0) after SIGTERM: the child yes, killed by 15\n' +
         'wait4 with rusage: the child yes, CPU time at least 150 ms: yes\n' +
         'wait with SA_NOCLDWAIT = -1 ECHILD\n' +
         'done\n',

@@ -1,8 +1,8 @@
 /*
  * What a parent sees of its children beyond their exit: a child stopped and continued
  * (WUNTRACED, WCONTINUED, and the SIGCHLDs with CLD_STOPPED/CLD_CONTINUED and the child's pid),
- * the CPU time a child used (rusage from wait4), and SA_NOCLDWAIT (children reaped by the
- * system: wait4 finds none).
+ * a wait for the process group woken by a member's stop and continue, the CPU time a child
+ * used (rusage from wait4), and SA_NOCLDWAIT (children reaped by the system: wait4 finds none).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,6 +89,22 @@ int main(void)
     for (int i = 0; i < n; i++)
         printf("SIGCHLD %d: %s, si_pid is the child %s\n", i, code_name(codes[i]), pids_ok[i] ? "yes" : "no");
     sigprocmask(SIG_UNBLOCK, &chld, NULL);
+
+    /* a wait for our process group (waitpid(0)) sees a member stop and continue */
+    child = fork();
+    if (child == 0) {
+        raise(SIGSTOP);
+        for (;;)
+            pause();
+    }
+    r = waitpid(0, &st, WUNTRACED);
+    describe("waitpid(0, WUNTRACED) as a member stops", r, child, st);
+    kill(child, SIGCONT);
+    r = waitpid(0, &st, WCONTINUED);
+    describe("waitpid(0, WCONTINUED) after SIGCONT", r, child, st);
+    kill(child, SIGTERM);
+    r = waitpid(0, &st, 0);
+    describe("waitpid(0) after SIGTERM", r, child, st);
 
     /* a child that burns about 0.2 s of CPU: wait4 reports it */
     child = fork();
