@@ -109,5 +109,7 @@ struct gts_exec_reply {
 #define GTS_LIFELINE_SLOT (GTS_RESERVED_FDS - 1)
 /* the roots of the path table's mounts (one slot each, from here on) */
 #define GTS_PATH_SLOT_FIRST 1
+/* the app's fds just below the reserved ones where the stub puts signalfds that need it to read them */
+#define GTS_SIGNALFD_SLOTS 8
 
 #endif

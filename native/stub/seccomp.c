@@ -323,6 +323,47 @@ static void emit_stub_ip_check(unsigned short yes, unsigned short no)
     close_block(e, yes, no);
 }
 
+static long load_filter(void)
+{
+    if (overflow)
+        return -E2BIG;
+    long r = link_program();
+    if (r)
+        return r;
+    struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
+    /* SPEC_ALLOW: no speculative-store-bypass mitigation forced on the app for having a filter */
+    return raw3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fprog);
+}
+
+/*
+ * A second filter, stacked on the first once a process makes a signalfd that can carry a
+ * siginfo naming a host process (signalfd.c): a read or readv of an fd in the signalfd slots
+ * traps. Everything else passes this filter, so the kernel's cache still skips it for them.
+ */
+long install_signalfd_filter(void)
+{
+    len = n_labels = 0;
+    overflow = 0;
+    unsigned short allow = new_label(), trap = new_label(), check = new_label(), other = new_label();
+    unsigned first = (unsigned)g_stub.reserved_fd_base - GTS_SIGNALFD_SLOTS;
+    LD(offsetof(struct seccomp_data, arch));
+    JEQ(AUDIT_ARCH_X86_64, NEXT, allow); /* the first filter deals with it */
+    LD(offsetof(struct seccomp_data, nr));
+    JEQ(__NR_read, check, NEXT);
+    JEQ(__NR_readv, check, allow);
+    place(check);
+    emit_stub_ip_check(allow, other);
+    place(other);
+    LD(ARG_LO(0));
+    JGE(first, NEXT, allow);
+    JGE((unsigned)g_stub.reserved_fd_base, allow, trap);
+    place(allow);
+    RET(SECCOMP_RET_ALLOW);
+    place(trap);
+    RET(SECCOMP_RET_TRAP);
+    return load_filter();
+}
+
 long install_seccomp_filter(int trace)
 {
     uintptr_t text_lo = (uintptr_t)__executable_start, text_hi = (uintptr_t)etext;
@@ -386,16 +427,8 @@ long install_seccomp_filter(int trace)
     RET(SECCOMP_RET_TRAP);
     place(kill);
     RET(SECCOMP_RET_KILL_PROCESS);
-    if (overflow)
-        return -E2BIG;
-    long r = link_program();
-    if (r)
-        return r;
-
-    struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
-    r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    long r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (r < 0)
         return r;
-    /* SPEC_ALLOW: no speculative-store-bypass mitigation forced on the app for having a filter */
-    return raw3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fprog);
+    return load_filter();
 }

@@ -29,18 +29,44 @@ struct k_siginfo_value {
     unsigned long si_value;
 };
 
+/* The fields a siginfo and a signalfd record share, put right in place. */
+static void to_virtual(int signo, int *code, int *pid, unsigned long *value)
+{
+    if (signo == K_SIGCHLD && *code >= K_CLD_EXITED && *code <= K_CLD_CONTINUED && *pid > 0) {
+        long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, *pid);
+        if (vpid > 0)
+            *pid = (int)vpid;
+    } else if (signo == K_SIGCONT && *code == K_SI_QUEUE && (*value == GTS_SIGCONT_MARK || *value == GTS_SIGCONT_MARK + 1)) {
+        *code = *value == GTS_SIGCONT_MARK ? K_SI_USER : K_SI_TKILL;
+        *value = 0;
+    }
+}
+
 void siginfo_to_virtual(void *info)
 {
     struct k_siginfo_value *si = info;
-    if (si->si_signo == K_SIGCHLD && si->si_code >= K_CLD_EXITED && si->si_code <= K_CLD_CONTINUED && si->si_pid > 0) {
-        long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, si->si_pid);
-        if (vpid > 0)
-            si->si_pid = (int)vpid;
-    } else if (si->si_signo == K_SIGCONT && si->si_code == K_SI_QUEUE &&
-               (si->si_value == GTS_SIGCONT_MARK || si->si_value == GTS_SIGCONT_MARK + 1)) {
-        si->si_code = si->si_value == GTS_SIGCONT_MARK ? K_SI_USER : K_SI_TKILL;
-        si->si_value = 0;
-    }
+    to_virtual(si->si_signo, &si->si_code, &si->si_pid, &si->si_value);
+}
+
+/* struct signalfd_siginfo, as far as it matters here */
+struct k_signalfd_record {
+    unsigned int ssi_signo;
+    int ssi_errno, ssi_code;
+    int ssi_pid; /* u32 in the kernel's header; a pid fits */
+    unsigned int ssi_uid;
+    int ssi_fd;
+    unsigned int ssi_tid, ssi_band, ssi_overrun, ssi_trapno;
+    int ssi_status, ssi_int;
+    unsigned long ssi_ptr;
+};
+
+void signalfd_record_to_virtual(void *record)
+{
+    struct k_signalfd_record *r = record;
+    unsigned long value = r->ssi_ptr;
+    to_virtual((int)r->ssi_signo, &r->ssi_code, &r->ssi_pid, &value);
+    if (value != r->ssi_ptr)
+        r->ssi_ptr = value, r->ssi_int = (int)value;
 }
 
 /* the app's own actions, when wrapped */

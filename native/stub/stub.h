@@ -24,6 +24,8 @@ extern struct stub_state g_stub;
 /* seccomp.c */
 /* trace mode traps everything but rt_sigreturn, so that every syscall can be recorded */
 long install_seccomp_filter(int trace);
+/* stacked once a signalfd needs the stub to read it: reads of the signalfd slots trap */
+long install_signalfd_filter(void);
 int is_native_syscall(long nr);
 /* a data-plane call that names one of the stub's reserved fds (the app gets EBADF) */
 int native_call_names_reserved_fd(long nr, const long *a);

@@ -261,25 +261,6 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     return r;
 }
 
-/*
- * signalfd and signalfd4: the host's, on a mask without the stub's signals (a read of it must
- * never take a doorbell or a SIGSYS). Signals from other processes arrive as real host signals
- * with their virtual siginfo (the doorbell raises them), so a read shows them as on Linux.
- */
-static long sys_signalfd(long nr, const long *a)
-{
-    unsigned long mask;
-    if (a[0] != -1 && is_reserved_fd(a[0]))
-        return -EBADF;
-    if (a[2] != 8)
-        return -EINVAL;
-    long r = copy_from_app(&mask, (const void *)a[1], sizeof(mask));
-    if (r)
-        return r;
-    mask &= ~RESERVED_SIGNALS;
-    return nr == __NR_signalfd ? raw3(nr, a[0], &mask, 8) : raw4(nr, a[0], &mask, 8, a[3]);
-}
-
 static long sys_fcntl(const long *a)
 {
     if (is_reserved_fd(a[0]))
@@ -345,6 +326,22 @@ static long mem_call(long nr, const long *a)
     if (nr == __NR_mremap && (a[3] & 2 /* MREMAP_FIXED */) && overlaps_stub(a[4], a[2]))
         return -EINVAL;
     return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/*
+ * A data-plane call that trapped: it names a reserved fd (the app gets EBADF), or reads a
+ * signalfd slot (signalfd.c); in trace mode, any: run as the app made it.
+ */
+static long native_trapped(long nr, const long *a, struct k_ucontext *uc)
+{
+    if (native_call_names_reserved_fd(nr, a))
+        return -EBADF;
+    if (nr == __NR_read || nr == __NR_readv) {
+        long r = signalfd_slot_read(nr, a, uc);
+        if (r != SLOT_NOT_SIGNALFD)
+            return r;
+    }
+    return run_in_app_context(nr, uc);
 }
 
 static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
@@ -439,7 +436,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         if (nr >= 0x40000000)
             return -ENOSYS; /* x32 ABI */
         if (is_native_syscall(nr))
-            return -EBADF; /* trapped only for naming a reserved fd */
+            return native_trapped(nr, a, uc);
         return forward(nr, a, ip);
     }
 }
@@ -463,7 +460,7 @@ static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *u
     if (nr == __NR_exit_group)
         flush_trace();
     if (is_native_syscall(nr))
-        return native_call_names_reserved_fd(nr, a) ? -EBADF : run_in_app_context(nr, uc);
+        return native_trapped(nr, a, uc);
     return handle(nr, a, ip, uc);
 }
 

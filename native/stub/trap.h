@@ -79,6 +79,7 @@ long translate_pid(int direction, int id);
 
 /* siginfo.c: SIGCHLD's child and SIGCONT's sender as the app must see them */
 void siginfo_to_virtual(void *info);
+void signalfd_record_to_virtual(void *record);
 int has_virtual_siginfo(long sig);
 /* rt_sigaction of those: a handler taking a siginfo is called through a trampoline that fixes it */
 long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old);
@@ -87,6 +88,11 @@ long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigactio
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc);
 /* the doorbell interrupted the gadget: restart its call unless Linux would have ended it (1: it was the gadget's) */
 int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised);
+
+/* signalfd.c: signalfd and signalfd4; reads of the signalfds that carry SIGCHLD or SIGCONT */
+long sys_signalfd(long nr, const long *a);
+#define SLOT_NOT_SIGNALFD (-4097L) /* not an errno: the read is the app's own, to run as it is */
+long signalfd_slot_read(long nr, const long *a, struct k_ucontext *uc);
 
 /* paths.c: the stat family answered by the stub when the host can resolve the path alone */
 #define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */

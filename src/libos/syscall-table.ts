@@ -50,13 +50,15 @@ const libos = (name: Name, status: Status, note: string) => line(name, 'libos', 
 const libosAndStub = (name: Name, status: Status, note: string) => line(name, 'libos', status, note, true);
 
 const HOST_FD = 'on the host fd itself';
+const SIGNALFD =
+  'the host\'s, without the stub\'s signals; one that carries SIGCHLD or SIGCONT is put among the app\'s top fds, whose reads the stub makes, so the senders are vpids';
 /** a path call: the VFS walks it (mounts, symlinks, confinement), the host works on what it found */
 const VFS = 'VFS walk; the host on the file found';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
-  native('read', 'supported', HOST_FD),
+  native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
   native('write', 'supported', HOST_FD),
   libos('open', 'supported', VFS),
   stub('close', 'supported', 'the stub refuses its reserved fds (EBADF)'),
@@ -76,7 +78,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('ioctl', 'partial', HOST_FD),
   native('pread64', 'supported', HOST_FD),
   native('pwrite64', 'supported', HOST_FD),
-  native('readv', 'supported', HOST_FD),
+  native('readv', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
   native('writev', 'supported', HOST_FD),
   libos('access', 'supported', VFS),
   native('pipe', 'supported', 'host pipe'),
@@ -95,7 +97,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('pause', 'supported', signalWait('host pause')),
   native('rt_sigpending', 'supported', 'host pending set (signals from other processes arrive through the doorbell)'),
   stub('rt_sigtimedwait', 'supported', 'the host\'s wait with the app\'s mask, waiting on through the doorbell; a SIGCHLD names the child by its vpid'),
-  stub('signalfd', 'partial', 'the host\'s, without the stub\'s signals; a SIGCHLD read from it names the child by its host pid'),
+  stub('signalfd', 'supported', SIGNALFD),
   libos('rt_sigqueueinfo', 'supported', 'the siginfo as given; to another process through the leader (si_code < 0, not SI_TKILL)'),
   native('timer_create', 'partial', 'host POSIX timers; SIGEV_THREAD_ID names a host tid'),
   native('timer_settime', 'supported', 'host POSIX timers'),
@@ -234,7 +236,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('epoll_pwait', 'supported', signalWait('host epoll with the mask without the stub\'s signals', true)),
   native('fallocate', 'supported', HOST_FD),
   native('accept4', 'partial', HOST_FD),
-  stub('signalfd4', 'partial', 'the host\'s, without the stub\'s signals; a SIGCHLD read from it names the child by its host pid'),
+  stub('signalfd4', 'supported', SIGNALFD),
   native('eventfd2', 'supported', 'host eventfd'),
   native('epoll_create1', 'supported', 'host epoll'),
   stub('dup3', 'supported', 'the stub refuses its reserved fds'),

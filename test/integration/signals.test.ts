@@ -78,9 +78,11 @@ describe('sigwaitinfo and sigtimedwait', () => {
 });
 
 describe('signalfd', () => {
-  it.each(['', '-static'])('reads the signals another process sent, with sender and value (%s)', async (suffix) => {
+  it.each(['', '-static'])('reads the signals another process sent and a child\'s SIGCHLD, with sender, value and status (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_fd${suffix}`)]);
-    expect(native.stdout).toContain('read 128: Terminated code -1 from child value 5');
+    expect(native.stdout).toContain('Terminated: code -1, from the child, uid ours, value 5, status 0');
+    expect(native.stdout).toContain('Child exited: code 1, from the child, uid ours, value 0, status 3');
+    expect(native.stdout).toContain('Continued: code 0, from the child, uid ours, value 0, status 0');
   });
 });
 
