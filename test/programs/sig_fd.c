@@ -58,6 +58,7 @@ int main(int argc, char **argv) {
   sigset_t chld; sigemptyset(&chld); sigaddset(&chld, SIGCHLD);
   char kept[16];
   snprintf(kept, sizeof kept, "%d", signalfd(-1, &chld, 0)); /* no CLOEXEC: it goes through */
+  fflush(stdout);
   execl("/proc/self/exe", argv[0], "after-exec", kept, (char *)NULL);
   printf("exec: %s\n", strerrorname_np(errno));
   return 1;
