@@ -63,6 +63,7 @@ const MODES = [
   { mode: 'getppid', what: 'trapped, worker round trip' },
   { mode: 'stubcall', what: 'trapped, answered by the stub (getpid)' },
   { mode: 'read', what: 'native data call (4 KiB read of /dev/zero)' },
+  { mode: 'poll', what: 'a wait a signal can end (poll of a ready fd, 1 ms timeout)' },
 ];
 const BATCH = 1000; // calls per timed batch
 const MIN_BATCHES = 21;

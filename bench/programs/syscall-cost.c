@@ -7,6 +7,8 @@
  *   getppid   raw syscall(SYS_getppid): under gramine-ts, trapped and answered by the worker
  *   stubcall  raw syscall(SYS_getpid): under gramine-ts, trapped and answered by the stub
  *   read      read(2) of 4 KiB from /dev/zero: under gramine-ts, run natively by the host
+ *   poll      poll(2) of one ready fd (/dev/zero) with a timeout of 1 ms: under gramine-ts,
+ *             trapped and made by the stub from its wait gadget (a wait a signal can end)
  *
  * ITERATIONS calls (default 100000) are made in batches of BATCH calls (default 1000); each
  * batch is timed with clock_gettime(CLOCK_MONOTONIC). One untimed batch warms up first.
@@ -19,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,7 @@
 
 #include "bench.h"
 
-enum mode { M_GETPPID, M_STUBCALL, M_READ };
+enum mode { M_GETPPID, M_STUBCALL, M_READ, M_POLL };
 
 static char buf[4096];
 static int zero_fd = -1;
@@ -63,6 +66,15 @@ static int run_batch(enum mode m, long n)
             }
         }
         break;
+    case M_POLL:
+        for (long i = 0; i < n; i++) {
+            struct pollfd p = {zero_fd, POLLIN, 0};
+            if (poll(&p, 1, 1) != 1) {
+                fprintf(stderr, "syscall-cost: poll of /dev/zero: %s\n", strerror(errno));
+                return -1;
+            }
+        }
+        break;
     }
     if (r < 0) {
         fprintf(stderr, "syscall-cost: call failed: %s\n", strerror(errno));
@@ -74,7 +86,7 @@ static int run_batch(enum mode m, long n)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: %s getppid|stubcall|read [ITERATIONS [BATCH]]\n", argv[0]);
+        fprintf(stderr, "usage: %s getppid|stubcall|read|poll [ITERATIONS [BATCH]]\n", argv[0]);
         return 2;
     }
     enum mode m;
@@ -84,6 +96,8 @@ int main(int argc, char **argv)
         m = M_STUBCALL;
     else if (!strcmp(argv[1], "read"))
         m = M_READ;
+    else if (!strcmp(argv[1], "poll"))
+        m = M_POLL;
     else {
         fprintf(stderr, "syscall-cost: unknown mode %s\n", argv[1]);
         return 2;
@@ -94,7 +108,7 @@ int main(int argc, char **argv)
         batch = iters;
     long nbatches = iters / batch;
 
-    if (m == M_READ) {
+    if (m == M_READ || m == M_POLL) {
         zero_fd = open("/dev/zero", O_RDONLY);
         if (zero_fd < 0) {
             fprintf(stderr, "syscall-cost: open /dev/zero: %s\n", strerror(errno));

@@ -41,6 +41,35 @@ long copy_to_app(void *dst, const void *src, unsigned long n)
     return copy_app(__NR_process_vm_writev, (void *)src, dst, n);
 }
 
+/*
+ * The kernel put the trap's FPU and vector state (the xsave area) at the top of its signal
+ * frame, right below the app's red zone: where a gadget's frame goes. Before one is written
+ * there, that state moves to the stub's own buffer and the frame points at it, so sigreturn
+ * restores all of it (an xsave area written over would be taken for FP/SSE alone, and the
+ * upper halves of the vector registers lost). The SIGSYS handler never nests: one buffer.
+ */
+#define K_FP_XSTATE_MAGIC1 0x46505853u
+#define K_FXSAVE_BYTES 512
+#define K_SW_RESERVED_OFFSET 464
+static char fpstate_copy[16384] __attribute__((aligned(64)));
+
+long keep_fpstate(struct k_ucontext *uc)
+{
+    const char *fp = (const char *)uc->uc_mcontext.fpstate;
+    if (!fp || fp == fpstate_copy)
+        return 0;
+    struct {
+        unsigned int magic1, extended_size;
+    } sw;
+    memcpy(&sw, fp + K_SW_RESERVED_OFFSET, sizeof(sw));
+    unsigned long size = sw.magic1 == K_FP_XSTATE_MAGIC1 ? sw.extended_size : K_FXSAVE_BYTES;
+    if (size < K_FXSAVE_BYTES || size > sizeof(fpstate_copy))
+        return -ENOMEM;
+    memcpy(fpstate_copy, fp, size);
+    uc->uc_mcontext.fpstate = (void *)fpstate_copy;
+    return 0;
+}
+
 unsigned long app_sigmask(const struct k_ucontext *uc)
 {
     return uc->uc_sigmask & ~RESERVED_SIGNALS;
@@ -163,7 +192,9 @@ static long run_in_app_context(long nr, struct k_ucontext *uc)
 {
     unsigned long ret_to_app = uc->uc_mcontext.rip;
     unsigned long sp = uc->uc_mcontext.rsp - 128 - 8;
-    long r = copy_to_app((void *)sp, &ret_to_app, sizeof(ret_to_app));
+    long r = keep_fpstate(uc);
+    if (!r)
+        r = copy_to_app((void *)sp, &ret_to_app, sizeof(ret_to_app));
     if (r)
         return r;
     uc->uc_mcontext.rsp = sp;

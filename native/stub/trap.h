@@ -40,6 +40,9 @@ struct k_siginfo_sys {
 long copy_from_app(void *dst, const void *src, unsigned long n);
 long copy_to_app(void *dst, const void *src, unsigned long n);
 
+/* Move the trap's FPU/vector state out of the way of a gadget's frame below the red zone. */
+long keep_fpstate(struct k_ucontext *uc);
+
 /* The app's signal mask as the trap saved it, without the stub's own signals. */
 unsigned long app_sigmask(const struct k_ucontext *uc);
 /*

@@ -119,6 +119,10 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
     expectSameOutput(await runInScratch('sys_fds', suffix, ['DIR']));
   });
 
+  it('the vector registers, whole, across native, stub, worker and wait-gadget calls', async () => {
+    expectSameOutput(await runInScratch('vector_regs', suffix, []));
+  });
+
   it('memory: mmap, mprotect, mremap, madvise, brk, and faults caught by a handler', async () => {
     expectSameOutput(await runInScratch('sys_mem', suffix, ['DIR']));
   });
