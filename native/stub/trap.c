@@ -53,10 +53,12 @@ long copy_to_app(void *dst, const void *src, unsigned long n)
 #define K_SW_RESERVED_OFFSET 464
 static char fpstate_copy[16384] __attribute__((aligned(64)));
 
-long keep_fpstate(struct k_ucontext *uc)
+static long keep_fpstate(struct k_ucontext *uc)
 {
     const char *fp = (const char *)uc->uc_mcontext.fpstate;
-    if (!fp || fp == fpstate_copy)
+    if (fp == fpstate_copy)
+        return 1;
+    if (!fp)
         return 0;
     struct {
         unsigned int magic1, extended_size;
@@ -67,7 +69,20 @@ long keep_fpstate(struct k_ucontext *uc)
         return -ENOMEM;
     memcpy(fpstate_copy, fp, size);
     uc->uc_mcontext.fpstate = (void *)fpstate_copy;
-    return 0;
+    return 1;
+}
+
+long write_below_red_zone(struct k_ucontext *uc, void *at, const void *data, unsigned long n)
+{
+    long r = keep_fpstate(uc);
+    if (r < 0)
+        return r;
+    /* the xsave area was there (at least 576 bytes): mapped and writable, as the kernel wrote it */
+    if (r && n <= K_FXSAVE_BYTES) {
+        memcpy(at, data, n);
+        return 0;
+    }
+    return copy_to_app(at, data, n);
 }
 
 unsigned long app_sigmask(const struct k_ucontext *uc)
@@ -192,9 +207,7 @@ static long run_in_app_context(long nr, struct k_ucontext *uc)
 {
     unsigned long ret_to_app = uc->uc_mcontext.rip;
     unsigned long sp = uc->uc_mcontext.rsp - 128 - 8;
-    long r = keep_fpstate(uc);
-    if (!r)
-        r = copy_to_app((void *)sp, &ret_to_app, sizeof(ret_to_app));
+    long r = write_below_red_zone(uc, (void *)sp, &ret_to_app, sizeof(ret_to_app));
     if (r)
         return r;
     uc->uc_mcontext.rsp = sp;

@@ -40,8 +40,11 @@ struct k_siginfo_sys {
 long copy_from_app(void *dst, const void *src, unsigned long n);
 long copy_to_app(void *dst, const void *src, unsigned long n);
 
-/* Move the trap's FPU/vector state out of the way of a gadget's frame below the red zone. */
-long keep_fpstate(struct k_ucontext *uc);
+/*
+ * Write a gadget's frame right below the app's red zone (`at`, up to 512 bytes under it), where
+ * the trap's FPU/vector state was: that state moves to the stub's buffer first.
+ */
+long write_below_red_zone(struct k_ucontext *uc, void *at, const void *data, unsigned long n);
 
 /* The app's signal mask as the trap saved it, without the stub's own signals. */
 unsigned long app_sigmask(const struct k_ucontext *uc);

@@ -181,9 +181,7 @@ long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
             args[w->timeout_ts] = (long)frame_address(&f, sp, &f.ts);
         }
     }
-    long e = keep_fpstate(uc);
-    if (!e)
-        e = copy_to_app((void *)sp, &f, sizeof(f));
+    long e = write_below_red_zone(uc, (void *)sp, &f, sizeof(f));
     if (e)
         return e;
     r->rdi = (unsigned long)args[0];
