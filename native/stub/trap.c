@@ -568,6 +568,9 @@ static void interrupt_as_linux(struct k_ucontext *uc, int due)
     unsigned long ip = uc->uc_mcontext.rip;
     if (!due || copy_from_app(insn, (const void *)ip, 2) || insn[0] != 0x0f || insn[1] != 0x05)
         return;
+    long nr = (long)uc->uc_mcontext.rax;
+    if (nr == __NR_rt_sigreturn || nr == __NR_exit || nr == __NR_exit_group)
+        return; /* about to be made, and not one a signal can end: a handler's return, an exit */
     if (uc->uc_mcontext.rax == NR_RESTART_SYSCALL || due == 2) {
         uc->uc_mcontext.rax = (unsigned long)-EINTR;
         uc->uc_mcontext.rip = ip + 2;

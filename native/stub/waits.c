@@ -67,8 +67,9 @@ _Static_assert(offsetof(struct wait_frame, rax) == FRAME_RAX, "rax");
  */
 extern void wait_gadget(void) __attribute__((visibility("hidden")));
 extern void wait_gadget_resume(void) __attribute__((visibility("hidden")));
+extern void wait_gadget_end(void) __attribute__((visibility("hidden")));
 __asm__(".text\n"
-        ".globl wait_gadget, wait_gadget_resume\n"
+        ".globl wait_gadget, wait_gadget_resume, wait_gadget_end\n"
         "wait_gadget:\n\t"
         "syscall\n"
         "wait_gadget_resume:\n\t"
@@ -89,7 +90,8 @@ __asm__(".text\n"
         "mov " AT(FRAME_REGS + 24) ", %r10\n\t"
         "mov " AT(FRAME_REGS + 32) ", %r8\n\t"
         "mov " AT(FRAME_REGS + 40) ", %r9\n\t"
-        "ret $(" S(RED_ZONE) " + " S(FRAME_BYTES) " - 8)\n");
+        "ret $(" S(RED_ZONE) " + " S(FRAME_BYTES) " - 8)\n"
+        "wait_gadget_end:\n");
 
 /* Where each wait keeps its timeout and its mask (argument numbers; -1: none). */
 struct wait_shape {
@@ -233,8 +235,10 @@ int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised)
 {
     unsigned long ip = uc->uc_mcontext.rip;
     int ended = ip == (unsigned long)wait_gadget_resume;
-    if (ip != (unsigned long)wait_gadget && !ended)
+    if (ip < (unsigned long)wait_gadget || ip >= (unsigned long)wait_gadget_end)
         return 0;
+    if (ip > (unsigned long)wait_gadget_resume)
+        return 1; /* the call is over: what was raised is delivered as after it (its mask put back first) */
     struct wait_frame f;
     void *sp = (void *)uc->uc_mcontext.rsp;
     const struct wait_shape *w;
