@@ -46,6 +46,13 @@ describe('a signal from another process and the waits a signal ends', () => {
   });
 });
 
+describe('a flood of signals from another process', () => {
+  it.each(['', '-static'])('3000 signals while the process waits and asks its worker: it survives, and sees only EINTR (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_flood${suffix}`)]);
+    expect(native.stdout).toBe('done: SIGUSR1 handled: yes, errors other than EINTR: 0\n');
+  });
+});
+
 describe('siginfo of a signal from another process', () => {
   it.each(['', '-static'])('kill, sigqueue with a value, rt_tgsigqueueinfo; kernel codes refused to others (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_info${suffix}`)]);
