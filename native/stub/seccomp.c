@@ -60,7 +60,7 @@ static const struct native_syscall {
     {__NR_getcpu, 0}, {__NR_getrandom, 0}, {__NR_getrusage, 0},
     {__NR_times, 0},
     /* timers and signal waits of the process itself: the host's are exactly Linux's */
-    {__NR_alarm, 0}, {__NR_setitimer, 0}, {__NR_getitimer, 0}, {__NR_timer_create, 0},
+    {__NR_alarm, 0}, {__NR_setitimer, 0}, {__NR_getitimer, 0},
     {__NR_timer_settime, 0}, {__NR_timer_gettime, 0}, {__NR_timer_getoverrun, 0},
     {__NR_timer_delete, 0}, {__NR_timerfd_create, 0}, {__NR_timerfd_settime, FD(0)},
     {__NR_timerfd_gettime, FD(0)}, {__NR_rt_sigpending, 0},

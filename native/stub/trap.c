@@ -373,6 +373,32 @@ static long mem_call(long nr, const long *a)
 }
 
 /*
+ * timer_create: the host's POSIX timers, but a SIGEV_THREAD_ID timer names its thread by the
+ * app's tid (the vpid, for the main thread): the host gets the thread's host tid.
+ */
+#define K_SIGEV_THREAD_ID 4
+static long sys_timer_create(const long *a)
+{
+    struct {
+        unsigned long value;
+        int signo, notify;
+        int tid;
+        int pad[11];
+    } ev;
+    if (!a[1])
+        return raw3(__NR_timer_create, a[0], 0, a[2]);
+    long r = copy_from_app(&ev, (const void *)a[1], sizeof(ev));
+    if (r)
+        return r;
+    if (ev.notify & K_SIGEV_THREAD_ID) {
+        if (ev.tid != g_stub.vpid)
+            return -EINVAL; /* not a thread of this process */
+        ev.tid = (int)raw0(__NR_gettid);
+    }
+    return raw3(__NR_timer_create, a[0], &ev, a[2]);
+}
+
+/*
  * A data-plane call that trapped: it names a reserved fd (the app gets EBADF), or reads a
  * signalfd slot (signalfd.c); in trace mode, any: run as the app made it.
  */
@@ -421,6 +447,8 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_rt_sigtimedwait(a, uc);
     case __NR_close_range:
         return sys_close_range(a);
+    case __NR_timer_create:
+        return sys_timer_create(a);
     case __NR_fstat:
         return is_reserved_fd(a[0]) ? -EBADF : raw2(__NR_fstat, (unsigned int)a[0], a[1]);
     case __NR_newfstatat:

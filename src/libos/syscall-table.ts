@@ -99,7 +99,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('rt_sigtimedwait', 'supported', 'the host\'s wait with the app\'s mask, waiting on through the doorbell; a SIGCHLD names the child by its vpid'),
   stub('signalfd', 'supported', SIGNALFD),
   libos('rt_sigqueueinfo', 'supported', 'the siginfo as given; to another process through the leader (si_code < 0, not SI_TKILL)'),
-  native('timer_create', 'partial', 'host POSIX timers; SIGEV_THREAD_ID names a host tid'),
+  stub('timer_create', 'supported', 'host POSIX timers; a SIGEV_THREAD_ID timer\'s tid (the app\'s) becomes the host tid'),
   native('timer_settime', 'supported', 'host POSIX timers'),
   native('timer_gettime', 'supported', 'host POSIX timers'),
   native('timer_getoverrun', 'supported', 'host POSIX timers'),

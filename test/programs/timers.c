@@ -57,6 +57,20 @@ int main(void)
     printf("timer_getoverrun = %d\n", timer_getoverrun(t));
     printf("timer_delete = %d\n", timer_delete(t));
 
+    /* a timer aimed at this thread (SIGEV_THREAD_ID), and one at a thread that is not ours */
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGUSR1;
+    ev._sigev_un._tid = gettid();
+    printf("timer_create(SIGEV_THREAD_ID, ourselves) = %d\n", timer_create(CLOCK_MONOTONIC, &ev, &t));
+    printf("timer_settime(20 ms) = %d\n", timer_settime(t, 0, &ts, NULL));
+    sig = sigtimedwait(&usr1, &si, &limit);
+    printf("sigtimedwait = %s, si_code SI_TIMER %d\n", sig == SIGUSR1 ? "SIGUSR1" : strerrorname_np(errno), si.si_code == SI_TIMER);
+    timer_delete(t);
+    ev._sigev_un._tid = getppid() > 0 ? getppid() : 99999;
+    int created = timer_create(CLOCK_MONOTONIC, &ev, &t);
+    printf("timer_create(SIGEV_THREAD_ID, another process) = %d %s\n", created, created ? strerrorname_np(errno) : "");
+
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     printf("timerfd_create: %s\n", tfd >= 0 ? "ok" : strerrorname_np(errno));
     printf("timerfd_settime(10 ms) = %d\n", timerfd_settime(tfd, 0, &(struct itimerspec){{0, 0}, {0, 10000000}}, NULL));
