@@ -102,13 +102,51 @@ long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c,
 /* what the doorbell did during the last wait_with_app_mask: it rang; the handlers it made due */
 static volatile int doorbell_rang, doorbell_due;
 
+/*
+ * The wait itself: unless a handler the doorbell made due already ends it, the syscall. A
+ * doorbell that rings between the check and the syscall instruction (`wait_check` ..
+ * `wait_syscall`, with the call's eintr_due in rcx) is sent to `wait_eintr` by the doorbell
+ * handler when it makes such a handler due: no window where a wait starts after its signal.
+ */
+extern char wait_check[], wait_syscall[], wait_eintr[];
+static __attribute__((noinline)) long checked_wait(int eintr_due, long nr, long a, long b, long c, long d, long e)
+{
+    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = 0;
+    long ret;
+    __asm__ volatile(".globl wait_check, wait_syscall, wait_eintr\n"
+                     "wait_check:\n\t"
+                     "test %%ecx, %%ecx\n\t"
+                     "jz wait_syscall\n\t"
+                     "cmp %%ecx, %[due]\n\t"
+                     "jge wait_eintr\n"
+                     "wait_syscall:\n\t"
+                     "syscall\n\t"
+                     "jmp 1f\n"
+                     "wait_eintr:\n\t"
+                     "mov $-4, %%rax\n" /* -EINTR */
+                     "1:\n"
+                     : "=a"(ret), "+c"(eintr_due)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9), [due] "m"(doorbell_due)
+                     : "r11", "memory");
+    return ret;
+}
+
+/* The doorbell made handlers due at `due`: a wait about to start that they end goes to EINTR. */
+static void end_wait_about_to_start(struct k_ucontext *uc, int due)
+{
+    unsigned long ip = uc->uc_mcontext.rip;
+    long eintr_due = (int)uc->uc_mcontext.rcx;
+    if (ip >= (unsigned long)wait_check && ip <= (unsigned long)wait_syscall && eintr_due && due >= eintr_due)
+        uc->uc_mcontext.rip = (unsigned long)wait_eintr;
+}
+
 long wait_with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e)
 {
     unsigned long mask = app_sigmask(uc), all = ~0UL;
     doorbell_rang = doorbell_due = 0;
     /* a doorbell held back while the stub worked rings here, before the call */
     raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
-    long r = eintr_due && doorbell_due >= eintr_due ? -EINTR : raw6(nr, a, b, c, d, e, 0);
+    long r = checked_wait(eintr_due, nr, a, b, c, d, e);
     raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
     return r;
 }
@@ -636,6 +674,7 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
     doorbell_rang = 1;
     if (due > doorbell_due)
         doorbell_due = due;
+    end_wait_about_to_start(uc, due);
     interrupt_as_linux(uc, due);
 }
 
