@@ -16,12 +16,13 @@
 #define GTS_REQ_FORKED  4 /* no reply: first message of a forked child on its channel (host pid) */
 #define GTS_REQ_SIGNALS 5 /* the doorbell rang: which signals are queued for this thread? */
 #define GTS_REQ_CHILD_STARTED 6 /* no reply: fork child args[1] (vpid) is host pid args[0], or -errno */
-#define GTS_REQ_PID_LOOKUP 7 /* translate args[1]: a vpid to its host pid (args[0] = 0) or back (1) */
+#define GTS_REQ_PID_LOOKUP 7 /* translate args[1]: a vpid to its host pid (args[0] = 0) or back (1), or a child's uid (2) */
 #define GTS_REQ_GROUP_CHILDREN 8 /* host pids of the children in group args[0] (int32s in the data) */
 #define GTS_REQ_CHILD_REAPED 9 /* no reply: the stub reaped child args[0] (vpid) */
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
+#define GTS_LOOKUP_UID_OF_VPID 2 /* the real uid of child args[1] (a SIGCHLD's si_uid) */
 #define GTS_GROUP_CHILDREN_MAX 64
 
 /* The doorbell: the worker rings it (a reserved host signal) when it has queued signals. */

@@ -1,7 +1,7 @@
 /*
  * Siginfos the host writes that the app must see with virtual values:
  *   SIGCHLD from the host names the child by its host pid (the app is its children's host
- *   parent): si_pid becomes the vpid;
+ *   parent) and by the instance's host uid: si_pid becomes the vpid, si_uid its real uid;
  *   SIGCONT from another process is sent to the host process by the worker (a stopped process
  *   cannot ring its doorbell) with the sender's virtual pid and uid; the host refuses a kernel
  *   si_code (SI_USER, SI_TKILL) from another process, so those come as SI_QUEUE with a marker
@@ -25,17 +25,22 @@
 
 struct k_siginfo_value {
     int si_signo, si_errno, si_code, pad;
-    int si_pid, si_uid;
+    int si_pid;
+    unsigned int si_uid;
     unsigned long si_value;
 };
 
 /* The fields a siginfo and a signalfd record share, put right in place. */
-static void to_virtual(int signo, int *code, int *pid, unsigned long *value)
+static void to_virtual(int signo, int *code, int *pid, unsigned int *uid, unsigned long *value)
 {
     if (signo == K_SIGCHLD && *code >= K_CLD_EXITED && *code <= K_CLD_CONTINUED && *pid > 0) {
         long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, *pid);
-        if (vpid > 0)
-            *pid = (int)vpid;
+        if (vpid <= 0)
+            return;
+        *pid = (int)vpid;
+        long child = child_uid((int)vpid); /* the host names the instance's host uid */
+        if (child >= 0)
+            *uid = (unsigned int)child;
     } else if (signo == K_SIGCONT && *code == K_SI_QUEUE && (*value == GTS_SIGCONT_MARK || *value == GTS_SIGCONT_MARK + 1)) {
         *code = *value == GTS_SIGCONT_MARK ? K_SI_USER : K_SI_TKILL;
         *value = 0;
@@ -45,7 +50,7 @@ static void to_virtual(int signo, int *code, int *pid, unsigned long *value)
 void siginfo_to_virtual(void *info)
 {
     struct k_siginfo_value *si = info;
-    to_virtual(si->si_signo, &si->si_code, &si->si_pid, &si->si_value);
+    to_virtual(si->si_signo, &si->si_code, &si->si_pid, &si->si_uid, &si->si_value);
 }
 
 /* struct signalfd_siginfo, as far as it matters here */
@@ -64,7 +69,7 @@ void signalfd_record_to_virtual(void *record)
 {
     struct k_signalfd_record *r = record;
     unsigned long value = r->ssi_ptr;
-    to_virtual((int)r->ssi_signo, &r->ssi_code, &r->ssi_pid, &value);
+    to_virtual((int)r->ssi_signo, &r->ssi_code, &r->ssi_pid, &r->ssi_uid, &value);
     if (value != r->ssi_ptr)
         r->ssi_ptr = value, r->ssi_int = (int)value;
 }

@@ -82,6 +82,8 @@ void children_add(int vpid, int host_pid);
 void children_forget_all(void);
 /* translate a vpid to its host pid (GTS_LOOKUP_HOST_OF_VPID) or back: the cache, else the worker */
 long translate_pid(int direction, int id);
+/* the real uid of child `vpid` (the worker's, never cached: it may change), or -errno */
+long child_uid(int vpid);
 
 /* siginfo.c: SIGCHLD's child and SIGCONT's sender as the app must see them */
 void siginfo_to_virtual(void *info);

@@ -195,12 +195,22 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
     return r;
 }
 
-/* After a host wait returned child `host_pid`: its vpid, and a reaped child is let go. */
-static long finish(int host_pid, int was_reaped)
+long child_uid(int vpid)
+{
+    return worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_UID_OF_VPID, vpid, 0, 0);
+}
+
+/*
+ * After a host wait returned child `host_pid`: its vpid (and, if `uid`, its real uid: -1 if
+ * unknown), and a reaped child is let go.
+ */
+static long finish(int host_pid, int was_reaped, long *uid)
 {
     long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, host_pid);
     if (vpid <= 0)
         return -ECHILD; /* not a process of the instance: cannot happen */
+    if (uid)
+        *uid = child_uid((int)vpid);
     if (was_reaped)
         reaped((int)vpid);
     return vpid;
@@ -234,7 +244,7 @@ long stub_wait4(const long *a, struct k_ucontext *uc)
     if (r <= 0)
         return r;
     int stopped_or_continued = (w.status & 0xff) == 0x7f || w.status == 0xffff;
-    long vpid = finish((int)r, !stopped_or_continued);
+    long vpid = finish((int)r, !stopped_or_continued, 0);
     if (vpid > 0 && a[1] && copy_to_app((void *)a[1], &w.status, sizeof(w.status)))
         return -EFAULT;
     return vpid;
@@ -273,10 +283,13 @@ long stub_waitid(const long *a, struct k_ucontext *uc)
     if (r > 0) {
         int code = *(int *)(w.info + 8);
         int gone = code >= K_CLD_EXITED && code <= K_CLD_DUMPED && !(w.options & K_WNOWAIT);
-        long vpid = finish((int)r, gone);
+        long uid = -1;
+        long vpid = finish((int)r, gone, &uid);
         if (vpid < 0)
             return vpid;
         *(int *)(w.info + 16) = (int)vpid;
+        if (uid >= 0)
+            *(int *)(w.info + 20) = (int)uid; /* si_uid: the child's real uid */
     }
     if (a[2] && copy_to_app((void *)a[2], w.info, WAITID_SIGINFO_BYTES))
         return -EFAULT;

@@ -199,14 +199,8 @@ export class Leader {
         return this.onStandbyTaken(w, m);
       case 'group-children':
         return this.send(w, { type: 'group-children-reply', v: 1, reqId: m.reqId, hostPids: this.table.groupChildren(m.parent, m.pgid) });
-      case 'creds-changed': {
-        const e = this.table.get(m.vpid);
-        if (e?.worker !== w) return;
-        e.uid = m.uid;
-        e.euid = m.euid;
-        e.suid = m.suid;
-        return;
-      }
+      case 'creds-changed':
+        return this.onCredsChanged(w, m);
       case 'host-pid':
         if (this.table.get(m.vpid)?.worker === w) this.table.learnHostPid(m.vpid, m.hostPid);
         return;
@@ -337,6 +331,10 @@ export class Leader {
    * a lookup waits for them.
    */
   private answerLookup(w: WorkerHandle, m: Msg<'pid-lookup'>): boolean {
+    if (m.direction === 'uid-of-vpid') {
+      this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value: this.table.get(m.id)?.uid ?? -1 });
+      return true;
+    }
     const e = m.direction === 'host-of-vpid' ? this.table.get(m.id) : this.table.byHost(m.id);
     if (m.direction === 'host-of-vpid' ? e?.state === 'reserved' : !e) return false;
     const value = !e ? 0 : m.direction === 'host-of-vpid' ? (e.hostPid ?? 0) : e.vpid;
@@ -428,6 +426,25 @@ export class Leader {
     const processes = this.table.running().flatMap((e) =>
       e.hostPid === null ? [] : [{ vpid: e.vpid, hostPid: e.hostPid, ppid: e.ppid, pgid: e.pgid, sid: e.sid }]);
     this.send(w, { type: 'process-list-reply', v: 1, reqId: m.reqId, processes });
+  }
+
+  /**
+   * A process's user ids changed. Its parent's worker learns a new real uid before the setuid
+   * returns: the SIGCHLDs it translates name it (si_uid), even for an exit right after.
+   */
+  private onCredsChanged(w: WorkerHandle, m: Msg<'creds-changed'>): void {
+    const reply = () => this.send(w, { type: 'creds-reply', v: 1, reqId: m.reqId });
+    const e = this.table.get(m.vpid);
+    if (e?.worker !== w) return reply();
+    const uidChanged = e.uid !== m.uid;
+    e.uid = m.uid;
+    e.euid = m.euid;
+    e.suid = m.suid;
+    const parent = this.table.get(e.ppid);
+    if (!uidChanged || parent?.state !== 'running' || !parent.worker) return reply();
+    const ackId = this.nextAckId++;
+    this.pendingAcks.set(ackId, { owing: new Set([parent.worker]), done: reply, refused: false });
+    this.send(parent.worker, { type: 'child-creds', v: 1, vpid: parent.vpid, child: e.vpid, uid: m.uid, ackId });
   }
 
   private onApplied(ackId: number, w: WorkerHandle, refused = false): void {

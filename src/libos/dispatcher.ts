@@ -3,7 +3,7 @@
 import { host } from '../pal/host.js';
 import {
   ABI_VERSION, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_SUBREAPER, HELLO_TRACE,
-  LOOKUP_HOST_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
+  LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
   REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL,
   REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
@@ -182,8 +182,12 @@ export class SyscallDispatcher {
     const direction = this.args.int(0);
     const id = this.args.int(1);
     const seq = this.seq;
-    if ((direction !== LOOKUP_HOST_OF_VPID && direction !== LOOKUP_VPID_OF_HOST) || id <= 0) {
+    if ((direction !== LOOKUP_HOST_OF_VPID && direction !== LOOKUP_VPID_OF_HOST && direction !== LOOKUP_UID_OF_VPID) || id <= 0) {
       this.sendResult(-Errno.ESRCH);
+      return;
+    }
+    if (direction === LOOKUP_UID_OF_VPID) {
+      this.proc.instance.childUid(this.proc, id).then((uid) => this.sendResult(uid >= 0 ? uid : -Errno.ESRCH, seq));
       return;
     }
     this.proc.instance

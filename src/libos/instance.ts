@@ -36,14 +36,19 @@ export interface InstanceServices {
   fork(proc: LibosProcess): Promise<ForkedChild>;
   /** Translate a vpid to its host pid (or back); 0 when there is no such process. */
   lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number>;
+  /** The real uid of child (or orphan) `vpid` of `proc`, as a SIGCHLD names it; -1 if unknown. */
+  childUid(proc: LibosProcess, vpid: number): Promise<number>;
   /** The running processes of the instance whose host pid is known (a just-forked child may not be). */
   processList(proc: LibosProcess): Promise<ProcessInfo[]>;
   /** The host pids of the children of `proc` in process group `pgid`. */
   groupChildren(proc: LibosProcess, pgid: number): Promise<number[]>;
   /** `proc`, a forked child, has said it runs (as host process `proc.app.hostPid`). */
   running(proc: LibosProcess): void;
-  /** The user ids of `proc` changed (setuid & co.): the leader checks kill's permissions with them. */
-  credsChanged(proc: LibosProcess): void;
+  /**
+   * The user ids of `proc` changed (setuid & co.): the leader checks kill's permissions with
+   * them, and its parent's worker has the new real uid when this resolves.
+   */
+  credsChanged(proc: LibosProcess): Promise<void>;
   /** The stub reaped child `vpid` of `proc`. */
   childReaped(proc: LibosProcess, vpid: number): void;
   /** An fd of the stub binary, for re-executing it on execve. */

@@ -10,6 +10,9 @@ import { Errno, SyscallError } from './errno.js';
 import { SignalQueue } from './signals.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
+
+/** Children whose real uids a process keeps (reaped ones included, the oldest dropped first). */
+const CHILD_UIDS_KEPT = 1024;
 export interface Credentials {
   uid: number;
   euid: number;
@@ -67,6 +70,20 @@ export class LibosProcess {
   readonly forksInFlight = new Set<number>();
   /** the children the stub forked and has not reaped: vpid -> host pid (for its pid lookups) */
   readonly children = new Map<number, number>();
+  /** the real uids of the children, kept a while after they are reaped (a SIGCHLD's si_uid) */
+  private readonly childUids = new Map<number, number>();
+
+  /** Child `vpid` has real uid `uid` (at its fork, or since its setuid). */
+  noteChildUid(vpid: number, uid: number): void {
+    this.childUids.delete(vpid);
+    this.childUids.set(vpid, uid);
+    if (this.childUids.size > CHILD_UIDS_KEPT) this.childUids.delete(this.childUids.keys().next().value!);
+  }
+
+  /** The real uid of child `vpid`, if known. */
+  childUid(vpid: number): number | undefined {
+    return this.childUids.get(vpid);
+  }
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
 

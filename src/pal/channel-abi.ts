@@ -14,6 +14,7 @@ export const REQ_CHILD_REAPED = 9;
 
 export const LOOKUP_HOST_OF_VPID = 0;
 export const LOOKUP_VPID_OF_HOST = 1;
+export const LOOKUP_UID_OF_VPID = 2;
 export const GROUP_CHILDREN_MAX = 64;
 
 export const DOORBELL_SIGNAL = 64;

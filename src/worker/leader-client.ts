@@ -15,7 +15,7 @@ import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
 
 type Reply = Extract<
   Message,
-  { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' }
+  { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
 
@@ -140,17 +140,21 @@ export class LeaderClient {
       processList: () => this.processList(),
       // before any request of the child: the leader must know it runs (setpgid, kill...)
       running: (proc) => this.toLeader({ type: 'standby-taken', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid }),
-      credsChanged: (proc) => {
+      credsChanged: async (proc) => {
         const { uid, euid, suid } = proc.creds;
-        this.toLeader({ type: 'creds-changed', v: 1, vpid: proc.id.vpid, uid, euid, suid });
+        await this.request<'creds-reply'>((reqId) => ({ type: 'creds-changed', v: 1, reqId, vpid: proc.id.vpid, uid, euid, suid }));
       },
+      childUid: (proc, vpid) => this.childUid(proc, vpid),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
         this.reaped.push(vpid);
       },
       stubBinaryFd: () => this.stubBinaryFd(),
       childStarted: (proc, vpid, hostPid) => {
-        if (hostPid > 0) proc.children.set(vpid, hostPid);
+        if (hostPid > 0) {
+          proc.children.set(vpid, hostPid);
+          proc.noteChildUid(vpid, proc.creds.uid); // the child's real uid is its parent's at the fork
+        }
         this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
         this.askForStandbys(); // for the next forks (the leader has let this one go by then)
       },
@@ -185,6 +189,20 @@ export class LeaderClient {
     // an orphan re-parented to vpid 1, or a child forked before an exec
     const r = await this.request<'pid-lookup-reply'>((reqId) => ({ type: 'pid-lookup', v: 1, reqId, direction, id }));
     return r.value;
+  }
+
+  /** A child's real uid: known here since its fork (the leader says when it changes), else the leader's. */
+  private async childUid(proc: LibosProcess, vpid: number): Promise<number> {
+    const known = proc.childUid(vpid);
+    if (known !== undefined) return known;
+    const r = await this.request<'pid-lookup-reply'>((reqId) => ({ type: 'pid-lookup', v: 1, reqId, direction: 'uid-of-vpid', id: vpid }));
+    return r.value;
+  }
+
+  /** Child `m.child` of our process has a new real uid: noted before its setuid returns. */
+  childCreds(m: Extract<Message, { type: 'child-creds' }>): void {
+    if (this.current?.id.vpid === m.vpid) this.current.noteChildUid(m.child, m.uid);
+    this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused: false });
   }
 
   private async groupChildren(proc: LibosProcess, pgid: number): Promise<number[]> {

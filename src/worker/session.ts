@@ -90,7 +90,10 @@ export function runSession(socket: TLSSocket): void {
         case 'pid-lookup-reply':
         case 'group-children-reply':
         case 'process-list-reply':
+        case 'creds-reply':
           return leader.onReply(msg);
+        case 'child-creds':
+          return leader.childCreds(msg);
         case 'signal':
           return leader.deliver(msg);
         case 'pgrp-changed':

@@ -2,7 +2,8 @@
  * Credentials and who may signal whom (run as root): the set*id family's rules, and kill's
  * permission check between processes of different users, each printed with its result. A child
  * of root drops to uid 1000 and can no longer signal its root parent (EPERM), though it can
- * still signal a sibling of its own uid and send SIGCONT within its session.
+ * still signal a sibling of its own uid and send SIGCONT within its session. Its SIGCHLD and
+ * its waitid siginfo name its real uid, 1000.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +17,14 @@
 #include <unistd.h>
 
 static const char *res(long r) { return r < 0 ? strerrorname_np(errno) : "0"; }
+
+static volatile int chld_uid = -1;
+static void on_chld(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    chld_uid = (int)si->si_uid;
+}
 
 static void ids(const char *when)
 {
@@ -34,6 +43,11 @@ int main(void)
         return 0;
     }
     ids("start");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_chld;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGCHLD, &sa, NULL);
     pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
@@ -62,9 +76,10 @@ int main(void)
         printf("kill(no such pid, 0) = %s\n", res(kill(99999, 0)));
         _exit(0);
     }
-    int status;
-    waitpid(child, &status, 0);
-    printf("child exit %d\n", WEXITSTATUS(status));
+    siginfo_t exited;
+    memset(&exited, 0, sizeof(exited));
+    waitid(P_PID, child, &exited, WEXITED);
+    printf("child exit %d, waitid si_uid %u, SIGCHLD si_uid %d\n", exited.si_status, exited.si_uid, chld_uid);
     printf("root: kill(1000's former pid, 0) after it is gone = %s\n", res(kill(child, 0)));
     ids("parent");
     return 0;

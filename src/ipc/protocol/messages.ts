@@ -87,10 +87,12 @@ const schemas = {
   'reaped': object({ type: t.literal('reaped'), v, vpid: t.int }),
   /** worker -> leader: translate a vpid to its host pid or back (a child the worker does not know) */
   'pid-lookup': object({
-    type: t.literal('pid-lookup'), v, reqId: t.int, direction: t.oneOf(['host-of-vpid', 'vpid-of-host'] as const),
+    type: t.literal('pid-lookup'), v, reqId: t.int,
+    /** uid-of-vpid: the real uid of a process (a SIGCHLD's si_uid, for a child the worker does not know) */
+    direction: t.oneOf(['host-of-vpid', 'vpid-of-host', 'uid-of-vpid'] as const),
     id: t.int,
   }),
-  /** leader -> worker: the translation, 0 when there is none */
+  /** leader -> worker: the translation, 0 when there is none (-1 for a uid) */
   'pid-lookup-reply': object({ type: t.literal('pid-lookup-reply'), v, reqId: t.int, value: t.int }),
   /** worker -> leader: the host pids of the children of `parent` in process group `pgid` */
   'group-children': object({ type: t.literal('group-children'), v, reqId: t.int, parent: t.int, pgid: t.int }),
@@ -103,7 +105,13 @@ const schemas = {
    */
   'host-pid': object({ type: t.literal('host-pid'), v, vpid: t.int, hostPid: t.int }),
   /** worker -> leader: the process's user ids changed (setuid & co.): who it may signal, and be signalled by */
-  'creds-changed': object({ type: t.literal('creds-changed'), v, vpid: t.int, uid: t.int, euid: t.int, suid: t.int }),
+  'creds-changed': object({
+    type: t.literal('creds-changed'), v, reqId: t.int, vpid: t.int, uid: t.int, euid: t.int, suid: t.int,
+  }),
+  /** leader -> worker: the change is known, to the parent's worker too (its SIGCHLDs name the real uid) */
+  'creds-reply': object({ type: t.literal('creds-reply'), v, reqId: t.int }),
+  /** leader -> worker: child `child` of process `vpid` has real uid `uid` now; answer `applied` */
+  'child-creds': object({ type: t.literal('child-creds'), v, vpid: t.int, child: t.int, uid: t.int, ackId: t.int }),
   /** worker -> leader: the running processes of the instance (for /proc) */
   'process-list': object({ type: t.literal('process-list'), v, reqId: t.int }),
   /** leader -> worker: each running process whose host pid is known */

@@ -68,19 +68,21 @@ function privileged(proc: LibosProcess): boolean {
   return proc.creds.euid === 0;
 }
 
+/** 0, once the leader (and, for a new real uid, the parent's worker) knows */
+type Stored = number | Promise<number>;
+
 /** Store new real, effective, saved ids (the filesystem id follows the effective one). */
-function store(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): number {
+function store(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): Stored {
   const c = proc.creds;
   if (set === 'uid') {
     Object.assign(c, { uid: r, euid: e, suid: s, fsuid: e });
-    proc.instance.credsChanged(proc);
-  } else {
-    Object.assign(c, { gid: r, egid: e, sgid: s, fsgid: e });
+    return proc.instance.credsChanged(proc).then(() => 0);
   }
+  Object.assign(c, { gid: r, egid: e, sgid: s, fsgid: e });
   return 0;
 }
 
-function setId(proc: LibosProcess, set: IdSet, value: number): number {
+function setId(proc: LibosProcess, set: IdSet, value: number): Stored {
   if (value === NO_CHANGE) throw new SyscallError(Errno.EINVAL, `set${set} -1`);
   const cur = ids(proc, set);
   if (privileged(proc)) return store(proc, set, value, value, value);
@@ -88,7 +90,7 @@ function setId(proc: LibosProcess, set: IdSet, value: number): number {
   return store(proc, set, cur.r, value, cur.s);
 }
 
-function setReId(proc: LibosProcess, set: IdSet, r: number, e: number): number {
+function setReId(proc: LibosProcess, set: IdSet, r: number, e: number): Stored {
   const cur = ids(proc, set);
   const nr = r === NO_CHANGE ? cur.r : r;
   const ne = e === NO_CHANGE ? cur.e : e;
@@ -101,7 +103,7 @@ function setReId(proc: LibosProcess, set: IdSet, r: number, e: number): number {
   return store(proc, set, nr, ne, ns);
 }
 
-function setResId(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): number {
+function setResId(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): Stored {
   const cur = ids(proc, set);
   if (!privileged(proc)) {
     for (const v of [r, e, s])
