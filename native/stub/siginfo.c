@@ -5,18 +5,23 @@
  *   SIGCONT from another process is sent to the host process by the worker (a stopped process
  *   cannot ring its doorbell) with the sender's virtual pid and uid; the host refuses a kernel
  *   si_code (SI_USER, SI_TKILL) from another process, so those come as SI_QUEUE with a marker
- *   value (GTS_SIGCONT_MARK), turned back here.
- * An app handler of either that takes a siginfo is called through a trampoline that fixes the
- * siginfo first; rt_sigtimedwait fixes what it returns the same way.
+ *   value (GTS_SIGCONT_MARK), turned back here;
+ *   SIGPIPE and SIGXFSZ the host raises as sent by the process itself (SI_USER), with its host
+ *   pid and uid: they become its vpid and real uid.
+ * An app handler of any of them that takes a siginfo is called through a trampoline that fixes
+ * the siginfo first; rt_sigtimedwait and a signalfd slot's read fix what they return the same way.
  */
 #include <asm-generic/errno.h>
 
 #include "abi.h"
 #include "raw.h"
+#include "stub.h"
 #include "trap.h"
 
 #define K_SA_SIGINFO 4
+#define K_SIGPIPE 13
 #define K_SIGCONT 18
+#define K_SIGXFSZ 25
 #define K_SI_USER 0
 #define K_SI_QUEUE (-1)
 #define K_SI_TKILL (-6)
@@ -41,6 +46,13 @@ static void to_virtual(int signo, int *code, int *pid, unsigned int *uid, unsign
         long child = child_uid((int)vpid); /* the host names the instance's host uid */
         if (child >= 0)
             *uid = (unsigned int)child;
+    } else if ((signo == K_SIGPIPE || signo == K_SIGXFSZ) && *code == K_SI_USER && *pid == raw0(__NR_getpid)) {
+        *pid = g_stub.vpid;
+        const long none[6] = {0};
+        struct gts_reply reply;
+        call_worker(__NR_getuid, none, 0, &reply, 0, 0, 0, 0); /* the process's own real uid */
+        if (reply.ret >= 0)
+            *uid = (unsigned int)reply.ret;
     } else if (signo == K_SIGCONT && *code == K_SI_QUEUE && (*value == GTS_SIGCONT_MARK || *value == GTS_SIGCONT_MARK + 1)) {
         *code = *value == GTS_SIGCONT_MARK ? K_SI_USER : K_SI_TKILL;
         *value = 0;
@@ -75,9 +87,9 @@ void signalfd_record_to_virtual(void *record)
 }
 
 /* the app's own actions, when wrapped */
-static struct k_sigaction chld_action, cont_action;
+static struct k_sigaction app_actions[65];
 
-static struct k_sigaction *app_action(int sig) { return sig == K_SIGCHLD ? &chld_action : &cont_action; }
+static struct k_sigaction *app_action(int sig) { return &app_actions[sig]; }
 
 static void trampoline(int sig, void *info, void *uc)
 {
@@ -85,7 +97,7 @@ static void trampoline(int sig, void *info, void *uc)
     ((void (*)(int, void *, void *))app_action(sig)->handler)(sig, info, uc);
 }
 
-int has_virtual_siginfo(long sig) { return sig == K_SIGCHLD || sig == K_SIGCONT; }
+int has_virtual_siginfo(long sig) { return sig == K_SIGCHLD || sig == K_SIGCONT || sig == K_SIGPIPE || sig == K_SIGXFSZ; }
 
 long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old)
 {

@@ -74,6 +74,7 @@ describe('synchronous signals', () => {
     const native = await expectSame([program(`sig_sync${suffix}`)]);
     expect(native.stdout).toContain('SIGSEGV: code SEGV_MAPERR, address 0x8');
     expect(native.stdout).toContain('SIGFPE: code FPE_INTDIV');
+    expect(native.stdout).toContain('SIGPIPE: write = -1 (EPIPE), handler saw SIGPIPE, code SI_USER, from itself, uid ours');
   });
 });
 

@@ -56,8 +56,10 @@ int main(void)
         close(p[0]);
         memset(&seen, 0, sizeof(seen));
         long r = write(p[1], "x", 1);
-        printf("SIGPIPE: write = %ld (%s), handler saw %s, code %s\n", r, r < 0 ? strerrorname_np(errno) : "ok",
-               seen.si_signo == SIGPIPE ? "SIGPIPE" : "nothing", seen.si_code == SI_USER ? "SI_USER" : "other");
+        printf("SIGPIPE: write = %ld (%s), handler saw %s, code %s, from %s, uid %s\n", r,
+               r < 0 ? strerrorname_np(errno) : "ok", seen.si_signo == SIGPIPE ? "SIGPIPE" : "nothing",
+               seen.si_code == SI_USER ? "SI_USER" : "other", seen.si_pid == getpid() ? "itself" : "another",
+               seen.si_uid == getuid() ? "ours" : "other");
     }
     /* still a working process: a trapped call and a fork */
     printf("getppid works: %d\n", getppid() >= 0);
