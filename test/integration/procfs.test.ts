@@ -112,13 +112,13 @@ describe.concurrent('/proc of other processes of the instance', () => {
 
   it("another process's cwd follows its chdir, on a host mount and on the instance's tmpfs", async () => {
     const r = await runGramine(['/bin/sh', '-c',
-      'cd /tmp; sleep 2 & a=$!; mkdir -p /dev/shm/w; cd /dev/shm/w; sleep 2 & b=$!; readlink /proc/$a/cwd /proc/$b/cwd; kill $a $b'], utf8);
+      'cd /tmp; sleep 60 & a=$!; mkdir -p /dev/shm/w; cd /dev/shm/w; sleep 60 & b=$!; readlink /proc/$a/cwd /proc/$b/cwd; kill $a $b'], utf8);
     expect(r.stdout).toBe('/tmp\n/dev/shm/w\n');
   });
 
   it('a parent reads its background child: pid, command line, parent', async () => {
     const r = await runGramine(
-      ['/bin/sh', '-c', 'sleep 5 & p=$!; sleep 0.5; echo $p; cat /proc/$p/stat; echo; tr "\\0" " " < /proc/$p/cmdline; echo; readlink /proc/$p/exe; kill $p'],
+      ['/bin/sh', '-c', 'sleep 60 & p=$!; until [ "$(cat /proc/$p/comm)" = sleep ]; do sleep 0.01; done; echo $p; cat /proc/$p/stat; echo; tr "\\0" " " < /proc/$p/cmdline; echo; readlink /proc/$p/exe; kill $p'],
       utf8,
     );
     expect(r.stderr).toBe('');
@@ -126,7 +126,7 @@ describe.concurrent('/proc of other processes of the instance', () => {
     const f = statFields(stat!);
     expect(f.slice(0, 2)).toEqual([pid, 'sleep']);
     expect(f[3]).toBe('1');
-    expect(cmdline).toBe('sleep 5 ');
+    expect(cmdline).toBe('sleep 60 ');
     expect(exe).toMatch(/\/sleep$/);
   });
 });
