@@ -29,6 +29,9 @@
 #define K_P_PIDFD 3
 #define K_CLD_EXITED 1
 #define K_CLD_DUMPED 3
+#define K_CLD_STOPPED 5
+#define K_CLD_CONTINUED 6
+#define K_SA_NOCLDSTOP 1
 #define K_SFD_NONBLOCK 04000
 #define K_SFD_CLOEXEC 02000000
 #define WAITID_SIGINFO_BYTES 28 /* signo, errno, code, pad, pid, uid, status: what waitid writes */
@@ -141,18 +144,36 @@ static void group_sleep(const struct wait_call *w, const int *members, long n, c
     }
     unsigned long mask = app_sigmask(uc), chld = SIGBIT(K_SIGCHLD);
     long sfd = -1;
+    struct k_sigaction app_act, unstopped;
+    int cleared = 0;
     if (w->options & (K_WUNTRACED | K_WCONTINUED)) {
         sfd = raw4(__NR_signalfd4, -1, &chld, 8, K_SFD_NONBLOCK | K_SFD_CLOEXEC);
         if (sfd >= 0) {
             polls[npolls++] = (struct k_pollfd){(int)sfd, POLLIN, 0};
             mask |= chld;
+            /* SA_NOCLDSTOP: no SIGCHLD would come for a stop; the sleep lifts it for itself */
+            if (!raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &app_act, 8) && (app_act.flags & K_SA_NOCLDSTOP)) {
+                unstopped = app_act;
+                unstopped.flags &= ~K_SA_NOCLDSTOP;
+                cleared = !raw4(__NR_rt_sigaction, K_SIGCHLD, &unstopped, 0, 8);
+            }
         }
     }
     /* interrupted by a signal: its handler has run; the wait goes on (as with SA_RESTART) */
     raw5(__NR_ppoll, polls, npolls, 0, &mask, 8);
+    if (cleared) {
+        struct k_sigaction now;
+        /* put the app's back, unless one of its handlers set another meanwhile */
+        if (!raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &now, 8) && now.handler == unstopped.handler && now.flags == unstopped.flags)
+            raw4(__NR_rt_sigaction, K_SIGCHLD, &app_act, 0, 8);
+    }
     struct k_timespec zero = {0, 0};
-    if (sfd >= 0 && raw4(__NR_rt_sigtimedwait, &chld, held, &zero, 8) == K_SIGCHLD)
-        *holding = 1;
+    if (sfd >= 0 && raw4(__NR_rt_sigtimedwait, &chld, held, &zero, 8) == K_SIGCHLD) {
+        int code = *(int *)(held + 8);
+        /* one the app asked not to have (SA_NOCLDSTOP) is not raised again */
+        if (!cleared || (code != K_CLD_STOPPED && code != K_CLD_CONTINUED))
+            *holding = 1;
+    }
     for (int i = 0; i < npolls; i++)
         raw1(__NR_close, polls[i].fd);
 }

@@ -107,6 +107,9 @@ describe('job control', () => {
         'waitpid(0, WUNTRACED) as a member stops: the child yes, stopped by 19\n' +
         'waitpid(0, WCONTINUED) after SIGCONT: the child yes, continued\n' +
         'waitpid(0) after SIGTERM: the child yes, killed by 15\n' +
+        'waitpid(0, WUNTRACED) with SA_NOCLDSTOP: the child yes, stopped by 19\n' +
+        'waitpid(0) after SIGKILL: the child yes, killed by 9\n' +
+        'SIGCHLDs with SA_NOCLDSTOP: 1, the kill only\n' +
         'wait4 with rusage: the child yes, CPU time at least 150 ms: yes\n' +
         'wait with SA_NOCLDWAIT = -1 ECHILD\n' +
         'done\n',

@@ -106,6 +106,23 @@ int main(void)
     r = waitpid(0, &st, 0);
     describe("waitpid(0) after SIGTERM", r, child, st);
 
+    /* the same with SA_NOCLDSTOP: no SIGCHLD for the stop, the wait still sees it */
+    n = 0;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, NULL);
+    child = fork();
+    if (child == 0) {
+        raise(SIGSTOP);
+        for (;;)
+            pause();
+    }
+    r = waitpid(0, &st, WUNTRACED);
+    describe("waitpid(0, WUNTRACED) with SA_NOCLDSTOP", r, child, st);
+    kill(child, SIGKILL);
+    r = waitpid(0, &st, 0);
+    describe("waitpid(0) after SIGKILL", r, child, st);
+    printf("SIGCHLDs with SA_NOCLDSTOP: %d, %s\n", n, n == 1 && codes[0] == CLD_KILLED ? "the kill only" : "not as expected");
+
     /* a child that burns about 0.2 s of CPU: wait4 reports it */
     child = fork();
     if (child == 0) {
