@@ -106,7 +106,7 @@ struct wait_shape {
 static const struct wait_shape shapes[] = {
     {__NR_pause, -1, -1, -1, -1, -1, -1},
     {__NR_rt_sigsuspend, -1, -1, 0, 1, -1, -1},
-    {__NR_poll, 2, -1, -1, -1, -1, -1},
+    {__NR_poll, -1, -1, -1, -1, -1, -1}, /* one with a timeout is made as ppoll */
     {__NR_ppoll, -1, -1, 3, 4, -1, -1},
     {__NR_select, -1, -1, -1, -1, -1, -1},
     {__NR_pselect6, -1, -1, -1, -1, 5, -1},
@@ -171,8 +171,17 @@ long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
     }
     if (got < 0)
         return got;
-    if (w->timeout_ms >= 0 && (int)a[w->timeout_ms] > 0)
+    if (nr == __NR_poll && (int)a[2] > 0) {
+        /* as ppoll, whose timespec the kernel counts down itself: no clock read here */
+        f.nr = (unsigned long)(nr = __NR_ppoll);
+        f.ts.tv_sec = (int)a[2] / 1000;
+        f.ts.tv_nsec = (int)a[2] % 1000 * 1000000L;
+        args[2] = (long)frame_address(&f, sp, &f.ts);
+        args[3] = 0; /* no mask */
+        args[4] = 8;
+    } else if (w->timeout_ms >= 0 && (int)a[w->timeout_ms] > 0) {
         f.deadline_ns = now_ns() + (int)a[w->timeout_ms] * 1000000L;
+    }
     if (w->timeout_ts >= 0 && a[w->timeout_ts]) {
         long e = copy_from_app(&f.ts, (const void *)a[w->timeout_ts], sizeof(f.ts));
         if (e)
