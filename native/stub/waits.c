@@ -6,10 +6,11 @@
  * would end it with EINTR and the call's number would be lost by then.
  *
  * So the SIGSYS handler runs them from a gadget in the stub's text, once the trap has returned
- * to the app's context and mask: the gadget's frame on the app's stack (below its red zone)
- * keeps the call's number, its deadline, and the app's argument registers. The doorbell, finding
- * it ended one with EINTR, restarts it (what is left of its time) unless a handler of the
- * signals it raised is due, as Linux would have done.
+ * to the app's context and mask: the gadget's frame on the app's stack (below its red zone,
+ * where the trap's xsave area was: see write_below_red_zone) keeps the call's number, its
+ * deadline, and the app's argument registers. The doorbell, finding it ended one with EINTR,
+ * restarts it (what is left of its time) unless a handler of the signals it raised is due, as
+ * Linux would have done; one that rings before the call starts ends it only then.
  *
  * A call that takes a signal mask (ppoll, pselect6, epoll_pwait, epoll_pwait2, rt_sigsuspend)
  * waits with a copy of it without the stub's own signals. When the doorbell interrupts one, it
@@ -41,7 +42,7 @@ struct wait_frame {
     struct {
         unsigned long set, size;
     } pselect_sigarg;     /* pselect6's sixth argument, pointing at `mask` */
-    struct k_timespec ts; /* epoll_pwait2's timeout, counted down on a restart */
+    struct k_timespec ts; /* epoll_pwait2's timeout (counted down on a restart), or a poll's as ppoll's */
     unsigned long rax;    /* the call's result while the mask is put back */
 };
 
