@@ -90,16 +90,7 @@ unsigned long app_sigmask(const struct k_ucontext *uc)
     return uc->uc_sigmask & ~RESERVED_SIGNALS;
 }
 
-long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e)
-{
-    unsigned long mask = app_sigmask(uc), all = ~0UL;
-    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
-    long r = raw6(nr, a, b, c, d, e, 0);
-    raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
-    return r;
-}
-
-/* what the doorbell did during the last wait_with_app_mask: it rang; the handlers it made due */
+/* what the doorbell did during the last with_app_mask: it rang; the handlers it made due */
 static volatile int doorbell_rang, doorbell_due;
 
 /*
@@ -140,7 +131,7 @@ static void end_wait_about_to_start(struct k_ucontext *uc, int due)
         uc->uc_mcontext.rip = (unsigned long)wait_eintr;
 }
 
-long wait_with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e)
+long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e)
 {
     unsigned long mask = app_sigmask(uc), all = ~0UL;
     doorbell_rang = doorbell_due = 0;
@@ -285,7 +276,6 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
     return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
 
-
 /*
  * rt_sigtimedwait: the host's, made with the app's mask. A signal from another process comes
  * through the doorbell, whose handler ends the host wait with EINTR though the signal it raised
@@ -312,7 +302,7 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     set &= ~RESERVED_SIGNALS;
     char info[GTS_SIGINFO_SIZE];
     for (;;) {
-        r = wait_with_app_mask(uc, 1, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
+        r = with_app_mask(uc, 1, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
         if (r > 0 && doorbell_rang) {
             /*
              * The doorbell rang as the wait returned: what it raised may have been sent before

@@ -50,15 +50,12 @@ long write_below_red_zone(struct k_ucontext *uc, void *at, const void *data, uns
 unsigned long app_sigmask(const struct k_ucontext *uc);
 /*
  * A host call made with the app's signal mask (the handler runs with everything blocked): its
- * handlers run during a blocking call, and SA_RESTART decides, as on Linux.
+ * handlers run during a blocking call, and SA_RESTART decides, as on Linux. A doorbell that
+ * rings before the call starts (as the mask is set, or at its instruction) ends it with EINTR
+ * when a handler it made due is one Linux would end it for: `eintr_due` 2, one without
+ * SA_RESTART; 1, any; 0, never (a call that does not wait, WNOHANG).
  */
-long with_app_mask(const struct k_ucontext *uc, long nr, long a, long b, long c, long d, long e);
-/*
- * The same for a blocking wait: one the doorbell interrupts before it starts (it rang as the
- * mask was set, or at the call's instruction) ends with EINTR when a handler it made due is one
- * Linux would end it for: `eintr_due` 2, one without SA_RESTART; 1, any; 0, never (WNOHANG).
- */
-long wait_with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e);
+long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e);
 
 /* fd `arg` is one of the stub's reserved fds (the app must see it closed) */
 int is_reserved_fd(long arg);

@@ -118,9 +118,9 @@ static long host_wait(struct wait_call *w, int host_pid, int extra_options, cons
     int options = w->options | extra_options;
     int eintr_due = options & K_WNOHANG ? 0 : 2; /* a blocking wait: EINTR unless SA_RESTART */
     if (!w->is_waitid)
-        return wait_with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
+        return with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
     memset(w->info, 0, sizeof(w->info));
-    long r = wait_with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID,
+    long r = with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID,
                                 host_pid < 0 ? 0 : host_pid, (long)w->info, options, (long)w->rusage);
     if (r < 0)
         return r;
@@ -279,7 +279,7 @@ long stub_waitid(const long *a, struct k_ucontext *uc)
     if (((unsigned)w.options & ~all) || !(w.options & (K_WUNTRACED | K_WEXITED | K_WCONTINUED)))
         return -EINVAL;
     if (idtype == K_P_PIDFD)
-        return wait_with_app_mask(uc, w.options & K_WNOHANG ? 0 : 2, __NR_waitid, idtype, id, a[2], w.options, a[4]);
+        return with_app_mask(uc, w.options & K_WNOHANG ? 0 : 2, __NR_waitid, idtype, id, a[2], w.options, a[4]);
     enum wait_target target;
     switch (idtype) {
     case K_P_ALL:
