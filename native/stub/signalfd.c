@@ -97,14 +97,12 @@ long sys_signalfd(long nr, const long *a)
 /* Is `fd` a signalfd? (A slot can hold anything the app put there since.) */
 static int is_signalfd(long fd)
 {
-    char path[32] = "/proc/self/fd/", link[32];
-    unsigned len = 14, v = (unsigned int)fd, digits = 1;
-    for (unsigned t = v; t >= 10; t /= 10)
-        digits++;
-    for (unsigned i = digits; i > 0; i--, v /= 10)
-        path[len + i - 1] = (char)('0' + v % 10);
-    path[len + digits] = 0;
-    long n = raw4(__NR_readlinkat, -100, path, link, sizeof(link));
+    static const char dir[] = "/proc/self/fd/";
+    char path[sizeof(dir) + 21], link[32];
+    char *num = format_decimal((unsigned int)fd, path + sizeof(path) - 1);
+    char *p = num - (sizeof(dir) - 1);
+    memcpy(p, dir, sizeof(dir) - 1);
+    long n = raw4(__NR_readlinkat, -100, p, link, sizeof(link));
     static const char want[] = "anon_inode:[signalfd]";
     return n == sizeof(want) - 1 && !memcmp(link, want, sizeof(want) - 1);
 }

@@ -36,20 +36,23 @@ size_t strlen(const char *s)
 
 static void put(const char *s) { raw3(__NR_write, 2, s, strlen(s)); }
 
+char *format_decimal(unsigned long v, char *end)
+{
+    *end = 0;
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 void stub_die(const char *what, long err)
 {
     char num[24];
-    int i = sizeof(num) - 1;
-    unsigned long v = err < 0 ? (unsigned long)-err : (unsigned long)err;
-    num[i] = 0;
-    do {
-        num[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
     put("gramine-ts stub: ");
     put(what);
     put(" (errno ");
-    put(&num[i]);
+    put(format_decimal(err < 0 ? (unsigned long)-err : (unsigned long)err, num + sizeof(num) - 1));
     put(")\n");
     raw1(__NR_exit_group, 127);
     __builtin_unreachable();

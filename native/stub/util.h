@@ -14,6 +14,9 @@ __attribute__((noreturn)) void stub_die(const char *what, long err);
 /* Die of SIGKILL, as the parent should see it when the worker (or the instance) is gone. */
 __attribute__((noreturn)) void stub_die_killed(void);
 
+/* `v` in decimal, NUL-terminated at `end` (21 bytes before it are enough): where it starts */
+char *format_decimal(unsigned long v, char *end);
+
 /* CLOCK_MONOTONIC in nanoseconds */
 long now_ns(void);
 
