@@ -20,13 +20,10 @@
 
 #define K_SA_SIGINFO 4
 #define K_SIGPIPE 13
-#define K_SIGCONT 18
 #define K_SIGXFSZ 25
 #define K_SI_USER 0
 #define K_SI_QUEUE (-1)
 #define K_SI_TKILL (-6)
-#define K_CLD_EXITED 1
-#define K_CLD_CONTINUED 6
 
 struct k_siginfo_value {
     int si_signo, si_errno, si_code, pad;

@@ -17,8 +17,6 @@
 
 #define K_F_GETFD 1
 #define K_O_CLOEXEC 02000000
-#define K_SFD_CLOEXEC K_O_CLOEXEC
-#define K_SIGCONT 18
 #define SIGNALFD_RECORD 128 /* struct signalfd_siginfo */
 #define RECORDS_READ 16
 

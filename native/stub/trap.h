@@ -108,6 +108,15 @@ long paths_stat(long nr, const long *a);
 #define SIGBIT(s) (1UL << ((s) - 1))
 #define K_SIGSYS 31
 #define K_SIGCHLD 17
+#define K_SIGCONT 18
+/* a SIGCHLD's si_code */
+#define K_CLD_EXITED 1
+#define K_CLD_DUMPED 3
+#define K_CLD_STOPPED 5
+#define K_CLD_CONTINUED 6
+/* signalfd4's flags */
+#define K_SFD_NONBLOCK 04000
+#define K_SFD_CLOEXEC 02000000
 /* the stub's own signals: never blocked, never the app's */
 #define RESERVED_SIGNALS (SIGBIT(K_SIGSYS) | SIGBIT(GTS_DOORBELL_SIGNAL))
 

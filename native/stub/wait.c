@@ -27,13 +27,7 @@
 #define K_P_PID 1
 #define K_P_PGID 2
 #define K_P_PIDFD 3
-#define K_CLD_EXITED 1
-#define K_CLD_DUMPED 3
-#define K_CLD_STOPPED 5
-#define K_CLD_CONTINUED 6
 #define K_SA_NOCLDSTOP 1
-#define K_SFD_NONBLOCK 04000
-#define K_SFD_CLOEXEC 02000000
 #define WAITID_SIGINFO_BYTES 28 /* signo, errno, code, pad, pid, uid, status: what waitid writes */
 
 #define CHILDREN_CACHED 128
@@ -120,8 +114,8 @@ static long host_wait(struct wait_call *w, int host_pid, int extra_options, cons
     if (!w->is_waitid)
         return with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
     memset(w->info, 0, sizeof(w->info));
-    long r = with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID,
-                                host_pid < 0 ? 0 : host_pid, (long)w->info, options, (long)w->rusage);
+    long r = with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
+                           (long)w->info, options, (long)w->rusage);
     if (r < 0)
         return r;
     return *(int *)(w->info + 16); /* si_pid: 0 when WNOHANG found nothing */

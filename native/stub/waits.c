@@ -229,7 +229,7 @@ static void count_down(struct wait_frame *f, const struct wait_shape *w, struct 
 /* Those of `raised` that the app ignores (SIG_IGN, or a default action of ignoring) */
 static unsigned long ignored(unsigned long raised)
 {
-    const unsigned long ignored_by_default = SIGBIT(17) | SIGBIT(18) | SIGBIT(23) | SIGBIT(28); /* CHLD CONT URG WINCH */
+    const unsigned long ignored_by_default = SIGBIT(K_SIGCHLD) | SIGBIT(K_SIGCONT) | SIGBIT(23) | SIGBIT(28); /* and URG, WINCH */
     unsigned long out = 0;
     for (int s = 1; s <= 64; s++) {
         struct k_sigaction act;
