@@ -218,7 +218,7 @@ static void count_down(struct wait_frame *f, const struct wait_shape *w, struct 
     if (w->timeout_ms >= 0) {
         unsigned long ms = (unsigned long)((left + 999999) / 1000000);
         __u64 *regs[6] = {&uc->uc_mcontext.rdi, &uc->uc_mcontext.rsi, &uc->uc_mcontext.rdx,
-                                  &uc->uc_mcontext.r10, &uc->uc_mcontext.r8, &uc->uc_mcontext.r9};
+                          &uc->uc_mcontext.r10, &uc->uc_mcontext.r8, &uc->uc_mcontext.r9};
         *regs[w->timeout_ms] = ms;
     } else {
         f->ts.tv_sec = left / NS;

@@ -10,9 +10,9 @@ import { Errno, SyscallError } from './errno.js';
 import { SignalQueue } from './signals.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
-
 /** Children whose real uids a process keeps (reaped ones included, the oldest dropped first). */
 const CHILD_UIDS_KEPT = 1024;
+
 export interface Credentials {
   uid: number;
   euid: number;
