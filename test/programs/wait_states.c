@@ -52,6 +52,18 @@ static void describe(const char *what, pid_t r, pid_t child, int st)
     else printf("killed by %d\n", WTERMSIG(st));
 }
 
+/* A child that stops itself at once, then waits to be killed. */
+static pid_t stopped_child(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        raise(SIGSTOP);
+        for (;;)
+            pause();
+    }
+    return pid;
+}
+
 int main(void)
 {
     struct sigaction sa;
@@ -91,12 +103,7 @@ int main(void)
     sigprocmask(SIG_UNBLOCK, &chld, NULL);
 
     /* a wait for our process group (waitpid(0)) sees a member stop and continue */
-    child = fork();
-    if (child == 0) {
-        raise(SIGSTOP);
-        for (;;)
-            pause();
-    }
+    child = stopped_child();
     r = waitpid(0, &st, WUNTRACED);
     describe("waitpid(0, WUNTRACED) as a member stops", r, child, st);
     kill(child, SIGCONT);
@@ -110,12 +117,7 @@ int main(void)
     n = 0;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);
-    child = fork();
-    if (child == 0) {
-        raise(SIGSTOP);
-        for (;;)
-            pause();
-    }
+    child = stopped_child();
     r = waitpid(0, &st, WUNTRACED);
     describe("waitpid(0, WUNTRACED) with SA_NOCLDSTOP", r, child, st);
     kill(child, SIGKILL);
