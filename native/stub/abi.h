@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 1
+#define GTS_ABI_VERSION 2
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -19,11 +19,21 @@
 #define GTS_REQ_PID_LOOKUP 7 /* translate args[1]: a vpid to its host pid (args[0] = 0) or back (1), or a child's uid (2) */
 #define GTS_REQ_GROUP_CHILDREN 8 /* host pids of the children in group args[0] (int32s in the data) */
 #define GTS_REQ_CHILD_REAPED 9 /* no reply: the stub reaped child args[0] (vpid) */
+#define GTS_REQ_UNIX_NAME 10 /* a UNIX socket name the host gave (args[0]: the stub's copy, args[1]: its length): the app's, in the data */
+#define GTS_REQ_UCRED 11 /* SCM_CREDENTIALS or SO_PEERCRED: args[0] a direction, args[1..3] pid, uid, gid; the other side's in the data */
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
 #define GTS_LOOKUP_UID_OF_VPID 2 /* the real uid of child args[1] (a SIGCHLD's si_uid) */
 #define GTS_GROUP_CHILDREN_MAX 64
+
+/*
+ * GTS_REQ_UCRED's directions: what the app sends becomes the host's; what the host reports of
+ * a message's sender (real ids) or of a peer (SO_PEERCRED: effective ids) becomes the app's
+ */
+#define GTS_UCRED_TO_HOST 0
+#define GTS_UCRED_SENT 1
+#define GTS_UCRED_PEER 2
 
 /* The doorbell: the worker rings it (a reserved host signal) when it has queued signals. */
 #define GTS_DOORBELL_SIGNAL 64
@@ -49,6 +59,8 @@ struct gts_request {
 #define GTS_REPLY_FORK       0x4 /* fork granted: ret = child vpid; fds: the child's channel, lifeline */
 #define GTS_REPLY_EXEC       0x8 /* exec planned: the fd is the stub binary; data = gts_exec_reply */
 #define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
+#define GTS_REPLY_ADDR       0x20 /* bind: data = gts_addr_reply, the address the host binds (a UNIX path) */
+#define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -63,11 +75,19 @@ struct gts_reply {
 #define GTS_HELLO_RESET_SIGNALS 0x4 /* a fresh process: all signal dispositions to SIG_DFL */
 #define GTS_HELLO_SUBREAPER 0x8 /* vpid 1: orphans of the instance become its host children */
 
+/*
+ * Abstract UNIX socket names are the instance's: the host's carry this prefix (after the NUL),
+ * different in each instance, which the stub adds to what the app binds or connects to and
+ * takes off what it reports.
+ */
+#define GTS_ABSTRACT_PREFIX_LEN 8
+
 struct gts_hello_reply {
     uint32_t abi_version;
     uint32_t flags;
     int32_t vpid;
     uint32_t execfn_len; /* AT_EXECFN string (NUL included) follows */
+    char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN];
 };
 
 /*
@@ -85,6 +105,13 @@ struct gts_path_entry {
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
 #define GTS_PATH_HOST_MAX 255
+
+/* Payload of a GTS_REPLY_ADDR reply: bind with this address, under this umask (the app's). */
+struct gts_addr_reply {
+    uint32_t umask;
+    uint32_t addr_len;
+    unsigned char addr[112]; /* a struct sockaddr_un (110 bytes), padded */
+};
 
 /* Payload of a fork reply. */
 struct gts_fork_reply {

@@ -107,6 +107,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         stub_die("bad HELLO reply from worker", -71);
     paths_install(hello_buf + table_at, reply.data_len - table_at);
     g_stub.vpid = hello->vpid;
+    memcpy(g_stub.abstract_prefix, hello->abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);
     g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
     if (hello->flags & GTS_HELLO_RESET_SIGNALS)
         reset_signal_dispositions();

@@ -176,7 +176,7 @@ long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc)
     argv[argc] = 0;
 
     /* The new image starts with the app's signal mask, not the handler's. */
-    long r = with_app_mask(uc, 0, __NR_execveat, stub_fd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH);
+    long r = with_app_mask(uc, 0, __NR_execveat, stub_fd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
     raw1(__NR_close, stub_fd);
     return r;
 }

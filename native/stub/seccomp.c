@@ -42,12 +42,8 @@ static const struct native_syscall {
     {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
     {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
     {__NR_flistxattr, FD(0)},
-    /* sockets: data calls on host sockets */
-    {__NR_sendto, FD(0)}, {__NR_recvfrom, FD(0)}, {__NR_sendmsg, FD(0)}, {__NR_recvmsg, FD(0)},
-    {__NR_sendmmsg, FD(0)}, {__NR_recvmmsg, FD(0)}, {__NR_shutdown, FD(0)},
-    {__NR_getsockopt, FD(0)}, {__NR_setsockopt, FD(0)}, {__NR_getsockname, FD(0)},
-    {__NR_getpeername, FD(0)}, {__NR_accept, FD(0)}, {__NR_accept4, FD(0)}, {__NR_socket, 0},
-    {__NR_socketpair, 0}, {__NR_listen, FD(0)},
+    /* sockets: calls that name no address (those with one are sock_rules, below) */
+    {__NR_shutdown, FD(0)}, {__NR_socket, 0}, {__NR_socketpair, 0}, {__NR_listen, FD(0)},
     /* polling (the waits themselves are below) */
     {__NR_epoll_create, 0}, {__NR_epoll_create1, 0}, {__NR_epoll_ctl, FD(0) | FD(2)}, {__NR_futex, 0},
     {__NR_get_robust_list, 0}, {__NR_set_robust_list, 0},
@@ -101,6 +97,27 @@ static const struct poll_rule {
     {__NR_poll, 2, 0},
     {__NR_epoll_wait, 3, 1},
     {__NR_epoll_pwait, 3, 1},
+};
+
+/*
+ * Socket calls that run natively unless they carry something the stub must translate: an
+ * address (a non-NULL address argument: UNIX names are the instance's), or a socket option
+ * that names a host process (SO_PEERCRED's pid; SO_PEERPIDFD and SO_PASSPIDFD, host pidfds).
+ * Their fd argument (0) is checked as a data call's. bind, connect, getsockname, getpeername
+ * and the msghdr calls (whose address is out of the filter's sight) always trap.
+ */
+#define K_SOL_SOCKET 1
+static const struct sock_rule {
+    unsigned short nr;
+    unsigned char null_arg;     /* native only when this argument is NULL (0xff: no such rule) */
+    unsigned short options[2];  /* SOL_SOCKET options (argument 2) that trap; 0: none */
+} sock_rules[] = {
+    {__NR_accept, 1, {0, 0}},
+    {__NR_accept4, 1, {0, 0}},
+    {__NR_recvfrom, 4, {0, 0}},
+    {__NR_sendto, 4, {0, 0}},
+    {__NR_getsockopt, 0xff, {17 /* SO_PEERCRED */, 77 /* SO_PEERPIDFD */}},
+    {__NR_setsockopt, 0xff, {76 /* SO_PASSPIDFD */, 0}},
 };
 
 /* A tiny BPF assembler with forward labels. */
@@ -269,6 +286,14 @@ static void close_block(struct near_exits e, unsigned short yes, unsigned short 
     jump(no);
 }
 
+/* Argument 0 is not a reserved fd: on to `yes`, else `no`. */
+static void emit_fd_check(unsigned short yes, unsigned short no)
+{
+    LD(ARG_LO(0));
+    JGE((unsigned)g_stub.reserved_fd_base, NEXT, yes);
+    JGE((unsigned)g_stub.reserved_fd_base + GTS_RESERVED_FDS, yes, no);
+}
+
 static void emit_mem_rule(const struct mem_rule *r, unsigned short allow, unsigned short trap)
 {
     unsigned short next = new_label();
@@ -300,12 +325,37 @@ static void emit_poll_rule(const struct poll_rule *r, unsigned short allow, unsi
     JEQ(r->nr, NEXT, next);
     LD(ARG_LO(r->timeout_arg));
     JEQ(0, NEXT, e.no);
-    if (r->epoll_fd) {
-        LD(ARG_LO(0));
-        JGE((unsigned)g_stub.reserved_fd_base, NEXT, e.yes);
-        JGE((unsigned)g_stub.reserved_fd_base + GTS_RESERVED_FDS, e.yes, e.no);
+    if (r->epoll_fd)
+        emit_fd_check(e.yes, e.no);
+    else
+        jump(e.yes);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
+/* A socket call runs natively unless its address or option is one the stub translates. */
+static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(r->nr, NEXT, next);
+    if (r->null_arg != 0xff) {
+        LD(ARG_LO(r->null_arg));
+        JEQ(0, NEXT, e.no);
+        LD(ARG_HI(r->null_arg));
+        JEQ(0, NEXT, e.no);
     }
-    jump(e.yes);
+    if (r->options[0]) {
+        unsigned short other = new_label();
+        LD(ARG_LO(1));
+        JEQ(K_SOL_SOCKET, NEXT, other);
+        LD(ARG_LO(2));
+        for (int i = 0; i < 2 && r->options[i]; i++)
+            JEQ(r->options[i], e.no, NEXT);
+        place(other);
+    }
+    emit_fd_check(e.yes, e.no);
     close_block(e, allow, trap);
     place(next);
     LD(offsetof(struct seccomp_data, nr));
@@ -417,6 +467,8 @@ long install_seccomp_filter(int trace)
         emit_mem_rule(&mem_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(poll_rules) / sizeof(poll_rules[0]); i++)
         emit_poll_rule(&poll_rules[i], allow, trap);
+    for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
+        emit_sock_rule(&sock_rules[i], allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);

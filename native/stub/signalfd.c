@@ -149,7 +149,7 @@ long signalfd_slot_read(long nr, const long *a, struct k_ucontext *uc)
     if (want > (long)sizeof(buf))
         want = sizeof(buf);
     /* blocking as the app's own read would: its handlers run, SA_RESTART decides */
-    long r = with_app_mask(uc, 2, __NR_read, a[0], (long)buf, want, 0, 0);
+    long r = with_app_mask(uc, 2, __NR_read, a[0], (long)buf, want, 0, 0, 0);
     if (r <= 0)
         return r;
     for (long off = 0; off + SIGNALFD_RECORD <= r; off += SIGNALFD_RECORD)

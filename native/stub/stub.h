@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "abi.h"
+
 /* Linker-provided bounds of the stub image (fixed address, see Makefile). */
 extern char __executable_start[], etext[], _end[] __attribute__((visibility("hidden")));
 
@@ -15,6 +17,7 @@ struct stub_state {
     int main_channel_fd;
     int main_host_tid;
     int trace;                                /* trace mode (GTS_HELLO_TRACE) */
+    char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned long seq;                        /* last request sequence number */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
 };

@@ -100,9 +100,9 @@ static volatile int doorbell_rang, doorbell_due;
  * handler when it makes such a handler due: no window where a wait starts after its signal.
  */
 extern char wait_check[], wait_syscall[], wait_eintr[];
-static __attribute__((noinline)) long checked_wait(int eintr_due, long nr, long a, long b, long c, long d, long e)
+static __attribute__((noinline)) long checked_wait(int eintr_due, long nr, long a, long b, long c, long d, long e, long f)
 {
-    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = 0;
+    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
     long ret;
     __asm__ volatile(".globl wait_check, wait_syscall, wait_eintr\n"
                      "wait_check:\n\t"
@@ -131,13 +131,13 @@ static void end_wait_about_to_start(struct k_ucontext *uc, int due)
         uc->uc_mcontext.rip = (unsigned long)wait_eintr;
 }
 
-long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e)
+long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e, long f)
 {
     unsigned long mask = app_sigmask(uc), all = ~0UL;
     doorbell_rang = doorbell_due = 0;
     /* a doorbell held back while the stub worked rings here, before the call */
     raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
-    long r = checked_wait(eintr_due, nr, a, b, c, d, e);
+    long r = checked_wait(eintr_due, nr, a, b, c, d, e, f);
     raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
     return r;
 }
@@ -174,6 +174,14 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
                              fds, max_fds);
 }
 
+long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap)
+{
+    struct gts_request req = {kind, (uint32_t)raw0(__NR_gettid), 0, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}, 0, 0};
+    struct gts_reply reply;
+    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, data, cap, 0, 0);
+    return reply.ret;
+}
+
 static long forward(long nr, const long *a, void *ip)
 {
     struct gts_reply reply;
@@ -197,15 +205,32 @@ static long forward(long nr, const long *a, void *ip)
     return reply.ret;
 }
 
+/* The app's own disposition of SIGSYS (the host's is the stub's). */
+static struct k_sigaction app_sigsys;
+
 static long sys_rt_sigaction(const long *a)
 {
     long sig = (int)a[0];
-    if (sig == K_SIGSYS || sig == GTS_DOORBELL_SIGNAL) {
+    if (sig == GTS_DOORBELL_SIGNAL) {
         /* reserved for the stub: the app sees it unset and cannot set it */
         struct k_sigaction dfl = {0};
         if (a[1])
             return -EINVAL;
         return a[2] ? copy_to_app((void *)a[2], &dfl, sizeof(dfl)) : 0;
+    }
+    if (sig == K_SIGSYS) {
+        /* the host's SIGSYS is the stub's; the app's disposition is kept here (app_sigsys_signal) */
+        struct k_sigaction old = app_sigsys, act;
+        if (a[3] != 8)
+            return -EINVAL;
+        if (a[1]) {
+            long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
+            if (r)
+                return r;
+            act.mask &= ~RESERVED_SIGNALS;
+            app_sigsys = act;
+        }
+        return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
     }
     struct k_sigaction act = {0}, old = {0};
     if (a[1]) {
@@ -302,7 +327,7 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     set &= ~RESERVED_SIGNALS;
     char info[GTS_SIGINFO_SIZE];
     for (;;) {
-        r = with_app_mask(uc, 1, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0);
+        r = with_app_mask(uc, 1, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0, 0);
         if (r > 0 && doorbell_rang) {
             /*
              * The doorbell rang as the wait returned: what it raised may have been sent before
@@ -525,6 +550,32 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_epoll_pwait:
     case __NR_epoll_pwait2:
         return stub_wait_call(nr, a, uc);
+    case __NR_bind:
+        return sys_bind(a);
+    case __NR_connect:
+        return sys_connect(a, uc);
+    case __NR_getsockname:
+    case __NR_getpeername:
+        return sys_sockname(nr, a);
+    case __NR_accept:
+    case __NR_accept4:
+        return sys_accept(nr, a, uc);
+    case __NR_recvfrom:
+        return sys_recvfrom(a, uc);
+    case __NR_sendto:
+        return sys_sendto(a, uc);
+    case __NR_sendmsg:
+        return sys_sendmsg(a, uc);
+    case __NR_recvmsg:
+        return sys_recvmsg(a, uc);
+    case __NR_sendmmsg:
+        return sys_sendmmsg(a, uc);
+    case __NR_recvmmsg:
+        return sys_recvmmsg(a, uc);
+    case __NR_getsockopt:
+        return sys_getsockopt(a);
+    case __NR_setsockopt:
+        return sys_setsockopt(a);
     case __NR_mmap:
     case __NR_munmap:
     case __NR_mprotect:
@@ -564,9 +615,22 @@ static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *u
     return handle(nr, a, ip, uc);
 }
 
-/* A SIGSYS that seccomp did not send (kill, raise): the app cannot handle it, so it dies of it. */
-static void die_of_sigsys(void)
+/*
+ * A SIGSYS that seccomp did not send (kill, raise): the app's. Ignored if it ignores it, its
+ * handler run if it has one (in this frame), else it dies of it.
+ */
+static void app_sigsys_signal(struct k_siginfo_sys *info, struct k_ucontext *uc)
 {
+    if ((unsigned long)app_sigsys.handler == 1 /* SIG_IGN */)
+        return;
+    if (app_sigsys.handler) {
+        /* with the mask the handler would have (the stub's signals open: its calls may trap) */
+        unsigned long mask = app_sigmask(uc) | (app_sigsys.mask & ~RESERVED_SIGNALS), all = ~0UL;
+        raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
+        ((void (*)(int, void *, void *))app_sigsys.handler)(K_SIGSYS, info, uc);
+        raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
+        return;
+    }
     struct k_sigaction dfl = {0};
     unsigned long unblock = SIGBIT(K_SIGSYS);
     raw4(__NR_rt_sigaction, K_SIGSYS, &dfl, 0, 8);
@@ -578,7 +642,7 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
 {
     (void)sig;
     if (info->si_code != K_SYS_SECCOMP) {
-        die_of_sigsys();
+        app_sigsys_signal(info, uc);
         return;
     }
     struct sigcontext *r = &uc->uc_mcontext;

@@ -55,13 +55,16 @@ unsigned long app_sigmask(const struct k_ucontext *uc);
  * when a handler it made due is one Linux would end it for: `eintr_due` 2, one without
  * SA_RESTART; 1, any; 0, never (a call that does not wait, WNOHANG).
  */
-long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e);
+long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e, long f);
 
 /* fd `arg` is one of the stub's reserved fds (the app must see it closed) */
 int is_reserved_fd(long arg);
 
 /* Will one of the signals `raised` run an app handler, unblocked in `mask`? 0: no; 1: all SA_RESTART; 2: yes */
 int handlers_due(unsigned long mask, unsigned long raised);
+
+/* A request of `kind` to the worker with up to four arguments; its result (the reply's data in `data`). */
+long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap);
 
 /* Send the trapped call to the worker; returns the number of fds received with the reply. */
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
@@ -98,6 +101,20 @@ int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised);
 long sys_signalfd(long nr, const long *a);
 #define SLOT_NOT_SIGNALFD (-4097L) /* not an errno: the read is the app's own, to run as it is */
 long signalfd_slot_read(long nr, const long *a, struct k_ucontext *uc);
+
+/* net.c: the socket calls that carry an address or a peer's identity */
+long sys_bind(const long *a);
+long sys_connect(const long *a, struct k_ucontext *uc);
+long sys_sockname(long nr, const long *a);
+long sys_accept(long nr, const long *a, struct k_ucontext *uc);
+long sys_recvfrom(const long *a, struct k_ucontext *uc);
+long sys_sendto(const long *a, struct k_ucontext *uc);
+long sys_sendmsg(const long *a, struct k_ucontext *uc);
+long sys_recvmsg(const long *a, struct k_ucontext *uc);
+long sys_sendmmsg(const long *a, struct k_ucontext *uc);
+long sys_recvmmsg(const long *a, struct k_ucontext *uc);
+long sys_getsockopt(const long *a);
+long sys_setsockopt(const long *a);
 
 /* paths.c: the stat family answered by the stub when the host can resolve the path alone */
 #define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */

@@ -64,14 +64,6 @@ static void children_forget(int vpid)
             children[i].vpid = children[i].host_pid = 0;
 }
 
-static long worker_request(uint32_t kind, long a0, long a1, void *data, unsigned long cap)
-{
-    struct gts_request req = {kind, (uint32_t)raw0(__NR_gettid), 0, {(uint64_t)a0, (uint64_t)a1}, 0, 0};
-    struct gts_reply reply;
-    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, data, cap, 0, 0);
-    return reply.ret;
-}
-
 /* Translate one way or the other: the cache, else the worker (which knows every process). */
 long translate_pid(int direction, int id)
 {
@@ -83,7 +75,7 @@ long translate_pid(int direction, int id)
         if (direction == GTS_LOOKUP_VPID_OF_HOST && children[i].host_pid == id)
             return children[i].vpid;
     }
-    long r = worker_request(GTS_REQ_PID_LOOKUP, direction, id, 0, 0);
+    long r = worker_request(GTS_REQ_PID_LOOKUP, direction, id, 0, 0, 0, 0);
     if (r > 0)
         children_add(direction == GTS_LOOKUP_HOST_OF_VPID ? id : (int)r,
                      direction == GTS_LOOKUP_HOST_OF_VPID ? (int)r : id);
@@ -112,10 +104,10 @@ static long host_wait(struct wait_call *w, int host_pid, int extra_options, cons
     int options = w->options | extra_options;
     int eintr_due = options & K_WNOHANG ? 0 : 2; /* a blocking wait: EINTR unless SA_RESTART */
     if (!w->is_waitid)
-        return with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0);
+        return with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0, 0);
     memset(w->info, 0, sizeof(w->info));
     long r = with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
-                           (long)w->info, options, (long)w->rusage);
+                           (long)w->info, options, (long)w->rusage, 0);
     if (r < 0)
         return r;
     return *(int *)(w->info + 16); /* si_pid: 0 when WNOHANG found nothing */
@@ -199,7 +191,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
     int holding = 0;
     long r;
     for (;;) {
-        long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, members, sizeof(members));
+        long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, 0, 0, members, sizeof(members));
         r = n < 0 ? n : group_try(w, members, n, uc);
         if (r || (w->options & K_WNOHANG))
             break;
@@ -212,7 +204,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
 
 long child_uid(int vpid)
 {
-    return worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_UID_OF_VPID, vpid, 0, 0);
+    return worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_UID_OF_VPID, vpid, 0, 0, 0, 0);
 }
 
 /*
@@ -273,7 +265,7 @@ long stub_waitid(const long *a, struct k_ucontext *uc)
     if (((unsigned)w.options & ~all) || !(w.options & (K_WUNTRACED | K_WEXITED | K_WCONTINUED)))
         return -EINVAL;
     if (idtype == K_P_PIDFD)
-        return with_app_mask(uc, w.options & K_WNOHANG ? 0 : 2, __NR_waitid, idtype, id, a[2], w.options, a[4]);
+        return with_app_mask(uc, w.options & K_WNOHANG ? 0 : 2, __NR_waitid, idtype, id, a[2], w.options, a[4], 0);
     enum wait_target target;
     switch (idtype) {
     case K_P_ALL:

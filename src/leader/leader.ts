@@ -14,7 +14,7 @@ import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
-import { InstanceScratch, MountError, mountMessages } from './instance-fs.js';
+import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 
 export interface RunRequest {
@@ -92,6 +92,7 @@ export class Leader {
   /** what every worker is told first: the instance's file-system view */
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
+  private readonly mountRoots = new MountRoots();
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -132,7 +133,8 @@ export class Leader {
     this.scratch = new InstanceScratch();
     try {
       this.instanceConfig = {
-        type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch), scratchPath: this.scratch.path,
+        type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch, this.mountRoots), scratchPath: this.scratch.path,
+        abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
       };
     } catch (e) {
@@ -206,6 +208,13 @@ export class Leader {
         return;
       case 'process-list':
         return this.onProcessList(w, m);
+      case 'peer-creds': {
+        const e = this.table.byHost(m.hostPid);
+        const ids = e && e.state !== 'reserved' ? e : { vpid: 0, uid: -1, euid: -1, gid: -1, egid: -1 };
+        return this.send(w, {
+          type: 'peer-creds-reply', v: 1, reqId: m.reqId, vpid: ids.vpid, uid: ids.uid, euid: ids.euid, gid: ids.gid, egid: ids.egid,
+        });
+      }
       case 'kill-request':
         return this.onKill(w, m);
       case 'pgrp-request':
@@ -226,7 +235,8 @@ export class Leader {
       w.vpid = FIRST_VPID;
       this.table.allocatePid();
       this.table.add({
-        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, euid: req.uid, suid: req.uid, hostPid: null, worker: w,
+        vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, euid: req.uid, suid: req.uid,
+        gid: req.gid, egid: req.gid, hostPid: null, worker: w,
         state: 'running',
       });
       this.send(w, {
@@ -253,7 +263,8 @@ export class Leader {
     if ([...this.standbys.values()].filter((s) => s.parentVpid === parentVpid).length >= STANDBYS_PER_PROCESS) return;
     const vpid = this.table.allocatePid();
     this.table.add({
-      vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, hostPid: null, worker: null,
+      vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
+      hostPid: null, worker: null,
       state: 'reserved',
     });
     const standby: Standby = { parentVpid, worker: null };
@@ -318,6 +329,8 @@ export class Leader {
       child.uid = parent.uid;
       child.euid = parent.euid;
       child.suid = parent.suid;
+      child.gid = parent.gid;
+      child.egid = parent.egid;
     }
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
@@ -440,6 +453,8 @@ export class Leader {
     e.uid = m.uid;
     e.euid = m.euid;
     e.suid = m.suid;
+    e.gid = m.gid;
+    e.egid = m.egid;
     const parent = this.table.get(e.ppid);
     if (!uidChanged || parent?.state !== 'running' || !parent.worker) return reply();
     const ackId = this.nextAckId++;
@@ -520,5 +535,6 @@ export class Leader {
     }
     this.pool.killAll();
     this.scratch?.dispose();
+    this.mountRoots.dispose();
   }
 }

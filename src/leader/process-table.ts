@@ -18,6 +18,9 @@ export interface ProcessEntry {
   uid: number;
   euid: number;
   suid: number;
+  /** real and effective group ids (a socket peer's credentials) */
+  gid: number;
+  egid: number;
   state: ProcessState;
   hostPid: number | null;
   /** the worker serving it (its standby worker while reserved) */

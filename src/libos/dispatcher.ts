@@ -2,10 +2,11 @@
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
 import { host } from '../pal/host.js';
 import {
-  ABI_VERSION, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS, HELLO_SUBREAPER, HELLO_TRACE,
-  LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD, REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE,
-  REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL,
-  REQ_TRACE, REQUEST_OFFSETS, SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
+  ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
+  HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
+  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_TARGET, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED,
+  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME, REQUEST_OFFSETS,
+  SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -14,6 +15,7 @@ import { encodeSiginfo } from './signals.js';
 import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
+import { appUnixAddress, translateUcred } from './sys/net.js';
 import type { SyscallResult } from './sys/types.js';
 
 export class SyscallDispatcher {
@@ -59,6 +61,8 @@ export class SyscallDispatcher {
     else if (kind === REQ_PID_LOOKUP) this.onPidLookup();
     else if (kind === REQ_GROUP_CHILDREN) this.onGroupChildren();
     else if (kind === REQ_CHILD_REAPED) this.proc.instance.childReaped(this.proc, this.args.int(0));
+    else if (kind === REQ_UNIX_NAME) this.onUnixName();
+    else if (kind === REQ_UCRED) this.onUcred();
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -118,6 +122,19 @@ export class SyscallDispatcher {
         this.send(this.header(0, REPLY_CWD, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
+      case 'socket-target':
+        this.send(this.header(0, REPLY_TARGET, 0, seq), [result.hostFd]);
+        host.close(result.hostFd);
+        return;
+      case 'unix-bind': {
+        // struct gts_addr_reply: umask u32, addr_len u32, addr
+        const body = Buffer.alloc(ADDR_REPLY_SIZE);
+        body.writeUInt32LE(result.umask, 0);
+        body.writeUInt32LE(result.address.length, 4);
+        result.address.copy(body, 8);
+        this.send(Buffer.concat([this.header(0, REPLY_ADDR, body.length, seq), body]));
+        return;
+      }
       case 'fork': {
         // struct gts_fork_reply: the child's CPU (-1: anywhere)
         const body = Buffer.alloc(4);
@@ -195,6 +212,33 @@ export class SyscallDispatcher {
       .then((v) => this.sendResult(v > 0 ? v : -Errno.ESRCH, seq));
   }
 
+  /** A UNIX address the host reported (in the stub's memory), as the app sees it. */
+  private onUnixName(): void {
+    const len = this.args.int(1);
+    let out: Buffer;
+    try {
+      if (len < 0 || len > 128) throw new SyscallError(Errno.EINVAL, `UNIX address of ${len} bytes`);
+      out = appUnixAddress(this.proc, this.proc.mem.read(this.args.ptr(0), len));
+    } catch (e) {
+      this.sendResult(this.errorResult('unix name', e));
+      return;
+    }
+    this.send(Buffer.concat([this.header(out.length, 0, out.length), out]));
+  }
+
+  /** Credentials of SCM_CREDENTIALS or SO_PEERCRED, translated (three int32s: pid, uid, gid). */
+  private onUcred(): void {
+    const seq = this.seq;
+    const a = this.args;
+    translateUcred(this.proc, a.int(0), { pid: a.int(1), uid: a.uint(2), gid: a.uint(3) }).then((c) => {
+      const body = Buffer.alloc(12);
+      body.writeInt32LE(c.pid, 0);
+      body.writeUInt32LE(c.uid >>> 0, 4);
+      body.writeUInt32LE(c.gid >>> 0, 8);
+      this.send(Buffer.concat([this.header(0, 0, body.length, seq), body]));
+    }, (e: unknown) => this.sendResult(this.errorResult('ucred', e), seq));
+  }
+
   /** The stub waits for a process group: which of its children are in it (host pids). */
   private onGroupChildren(): void {
     const seq = this.seq;
@@ -256,6 +300,7 @@ export class SyscallDispatcher {
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
+    msg.write(this.proc.vfs.abstractPrefix.padEnd(ABSTRACT_PREFIX_LEN, '\0').slice(0, ABSTRACT_PREFIX_LEN), REPLY_HEADER_SIZE + 16, 'latin1');
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);
     const fds = plan.interpFd !== null ? [plan.exeFd, plan.interpFd] : [plan.exeFd];

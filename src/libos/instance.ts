@@ -24,6 +24,15 @@ export interface ProcessInfo {
   sid: number;
 }
 
+/** A process of the instance seen as a socket peer: its vpid, real and effective ids. */
+export interface PeerCreds {
+  vpid: number;
+  uid: number;
+  euid: number;
+  gid: number;
+  egid: number;
+}
+
 export interface InstanceServices {
   /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
   pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
@@ -38,6 +47,8 @@ export interface InstanceServices {
   lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number>;
   /** The real uid of child (or orphan) `vpid` of `proc`, as a SIGCHLD names it; -1 if unknown. */
   childUid(proc: LibosProcess, vpid: number): Promise<number>;
+  /** Who host process `hostPid` is in the instance (a socket peer): its vpid and virtual ids, or null for none of its processes. */
+  peerCreds(proc: LibosProcess, hostPid: number): Promise<PeerCreds | null>;
   /** The running processes of the instance whose host pid is known (a just-forked child may not be). */
   processList(proc: LibosProcess): Promise<ProcessInfo[]>;
   /** The host pids of the children of `proc` in process group `pgid`. */

@@ -8,6 +8,7 @@ import { NR, SYSCALL_NAMES } from './syscall-numbers.js';
 import { fsHandlers } from './sys/fs.js';
 import { identityHandlers } from './sys/identity.js';
 import { infoHandlers } from './sys/info.js';
+import { netHandlers } from './sys/net.js';
 import { procHandlers } from './sys/proc.js';
 import { signalHandlers } from './sys/signal.js';
 import type { SyscallHandler } from './sys/types.js';
@@ -29,7 +30,7 @@ export interface SyscallEntry {
 
 type Name = keyof typeof NR;
 const handlers: Partial<Record<Name, SyscallHandler>> = {
-  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers,
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers, ...netHandlers,
 };
 
 function line(name: Name, where: Where, status: Status, note: string, alsoInStub = false): SyscallEntry {
@@ -54,6 +55,10 @@ const SIGNALFD =
   'the host\'s, without the stub\'s signals; one that carries SIGCHLD or SIGCONT is put among the app\'s top fds, whose reads the stub makes, so the senders are vpids';
 /** a path call: the VFS walks it (mounts, symlinks, confinement), the host works on what it found */
 const VFS = 'VFS walk; the host on the file found';
+/** a socket call that names an address (native/stub/net.c) */
+const SOCKET_ADDRESS = 'IP addresses the host\'s; UNIX ones the instance\'s (an abstract name with the instance\'s prefix on the host, a path by the VFS walk)';
+const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by the stub (${SOCKET_ADDRESS})`;
+const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
 
@@ -109,19 +114,21 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('timerfd_gettime', 'supported', HOST_FD),
   stub('getpid', 'supported', 'virtual pid, known to the stub'),
   native('sendfile', 'supported', HOST_FD),
-  native('socket', 'partial', 'an unnamed host socket'),
-  native('accept', 'partial', HOST_FD),
-  native('sendto', 'partial', HOST_FD),
-  native('recvfrom', 'partial', HOST_FD),
-  native('sendmsg', 'partial', HOST_FD),
-  native('recvmsg', 'partial', HOST_FD),
+  native('socket', 'supported', 'a host socket'),
+  libosAndStub('connect', 'supported', `the stub's with the app's signal mask (blocking, non-blocking, interrupted as on Linux); ${SOCKET_ADDRESS}: a path's socket file is found by the worker, the stub connects to it through /proc/self/fd`),
+  stub('accept', 'supported', `natively without an address; with one, ${REPORTS_NAME}`),
+  stub('sendto', 'supported', NATIVE_UNLESS_ADDRESS),
+  stub('recvfrom', 'supported', `natively without an address; with one, ${REPORTS_NAME}`),
+  stub('sendmsg', 'supported', `${NATIVE_UNLESS_ADDRESS.replace('natively without an address; with one, made', 'made')}; SCM_RIGHTS may not pass the stub's fds, SCM_CREDENTIALS are made the host's`),
+  stub('recvmsg', 'supported', `${REPORTS_NAME}; SCM_CREDENTIALS name the sender's vpid and virtual ids`),
   native('shutdown', 'supported', HOST_FD),
-  native('listen', 'partial', HOST_FD),
-  native('getsockname', 'partial', HOST_FD),
-  native('getpeername', 'partial', HOST_FD),
+  libosAndStub('bind', 'supported', `${SOCKET_ADDRESS}: a path gets its socket file from the stub's bind, at the app's own path when the host finds the same directory by it, else below the mount's root held by the leader (reported as the instance path); a netlink port id 0 becomes a random one (never the host pid)`),
+  native('listen', 'supported', HOST_FD),
+  stub('getsockname', 'supported', REPORTS_NAME),
+  stub('getpeername', 'supported', REPORTS_NAME),
   native('socketpair', 'supported', 'host socketpair'),
-  native('setsockopt', 'partial', HOST_FD),
-  native('getsockopt', 'partial', HOST_FD),
+  stub('setsockopt', 'supported', 'natively, but SO_PASSPIDFD (host pidfds): ENOPROTOOPT, as a kernel without it'),
+  stub('getsockopt', 'supported', 'natively, but SO_PEERCRED (the peer\'s vpid and virtual ids, pid 0 outside the instance) and SO_PEERPIDFD (ENOPROTOOPT: no host pidfd reaches the app)'),
   libosAndStub('clone', 'partial', 'processes (a fork; CLONE_VM|CLONE_VFORK as a fork too); threads ENOSYS'),
   libosAndStub('fork', 'supported', 'the leader allocates the vpid and a warm worker; the stub forks'),
   libosAndStub('vfork', 'partial', 'as fork (the parent does not wait for the child to exec)'),
@@ -235,7 +242,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('utimensat', 'supported', VFS),
   stub('epoll_pwait', 'supported', signalWait('host epoll with the mask without the stub\'s signals', true)),
   native('fallocate', 'supported', HOST_FD),
-  native('accept4', 'partial', HOST_FD),
+  stub('accept4', 'supported', `natively without an address; with one, ${REPORTS_NAME}`),
   stub('signalfd4', 'supported', SIGNALFD),
   native('eventfd2', 'supported', 'host eventfd'),
   native('epoll_create1', 'supported', 'host epoll'),
@@ -244,9 +251,9 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('preadv', 'supported', HOST_FD),
   native('pwritev', 'supported', HOST_FD),
   libos('rt_tgsigqueueinfo', 'supported', 'as rt_sigqueueinfo; a thread is its process (no threads yet)'),
-  native('recvmmsg', 'partial', HOST_FD),
+  stub('recvmmsg', 'supported', `the host's into the app's messages, each name and SCM_CREDENTIALS then made the app's (a name cut by a short buffer stays the host's)`),
   libos('prlimit64', 'partial', 'own process; RLIMIT_NOFILE excludes the stub\'s reserved fds'),
-  native('sendmmsg', 'partial', HOST_FD),
+  stub('sendmmsg', 'supported', 'a sendmsg per message, as the kernel\'s loop'),
   native('getcpu', 'supported', 'host (vDSO)'),
   libos('renameat2', 'supported', VFS),
   native('getrandom', 'supported', 'host randomness'),

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -11,11 +11,16 @@ export const REQ_CHILD_STARTED = 6;
 export const REQ_PID_LOOKUP = 7;
 export const REQ_GROUP_CHILDREN = 8;
 export const REQ_CHILD_REAPED = 9;
+export const REQ_UNIX_NAME = 10;
+export const REQ_UCRED = 11;
 
 export const LOOKUP_HOST_OF_VPID = 0;
 export const LOOKUP_VPID_OF_HOST = 1;
 export const LOOKUP_UID_OF_VPID = 2;
 export const GROUP_CHILDREN_MAX = 64;
+export const UCRED_TO_HOST = 0;
+export const UCRED_SENT = 1;
+export const UCRED_PEER = 2;
 
 export const DOORBELL_SIGNAL = 64;
 export const SIGINFO_SIZE = 128;
@@ -33,6 +38,8 @@ export const REPLY_FD_CLOEXEC = 0x2;
 export const REPLY_FORK = 0x4;
 export const REPLY_EXEC = 0x8;
 export const REPLY_CWD = 0x10;
+export const REPLY_ADDR = 0x20;
+export const REPLY_TARGET = 0x40;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;
@@ -41,8 +48,11 @@ export const HELLO_HAS_INTERP = 0x1;
 export const HELLO_TRACE = 0x2;
 export const HELLO_RESET_SIGNALS = 0x4;
 export const HELLO_SUBREAPER = 0x8;
-/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32. */
-export const HELLO_REPLY_SIZE = 16;
+/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
+export const HELLO_REPLY_SIZE = 24;
+export const ABSTRACT_PREFIX_LEN = 8;
+/** struct gts_addr_reply: umask u32, addr_len u32, addr u8[112]. */
+export const ADDR_REPLY_SIZE = 120;
 
 /** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, host_len u16, u32). */
 export const PATH_TABLE_MAX = 12;

@@ -9,7 +9,7 @@ const HOST_NR = {
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, pwrite64: 18, mknodat: 259,
-  fsopen: 430, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  fsopen: 430, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
 } as const;
 
 const sys = addon.syscall;
@@ -109,6 +109,9 @@ export const host = {
   /** A copy, in this process, of the app's fd `fd` (EBADF if the app has none). */
   pidfdGetfd: (pidfd: number, fd: number) => sys(HOST_NR.pidfd_getfd, pidfd, fd, 0),
   umask: (mask: number) => sys(HOST_NR.umask, mask),
+  /** this process's real ids on the host: the instance's, which its app processes have too */
+  getuid: () => sys(HOST_NR.getuid),
+  getgid: () => sys(HOST_NR.getgid),
   getxattr: (path: string, name: string, buf: Uint8Array, follow: boolean) =>
     sys(follow ? HOST_NR.getxattr : HOST_NR.lgetxattr, path, name, buf, buf.byteLength),
   listxattr: (path: string, buf: Uint8Array, follow: boolean) =>

@@ -15,7 +15,10 @@ import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
 
 type Reply = Extract<
   Message,
-  { type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' }
+  {
+    type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
+      'peer-creds-reply';
+  }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
 
@@ -141,8 +144,12 @@ export class LeaderClient {
       // before any request of the child: the leader must know it runs (setpgid, kill...)
       running: (proc) => this.toLeader({ type: 'standby-taken', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid }),
       credsChanged: async (proc) => {
-        const { uid, euid, suid } = proc.creds;
-        await this.request<'creds-reply'>((reqId) => ({ type: 'creds-changed', v: 1, reqId, vpid: proc.id.vpid, uid, euid, suid }));
+        const { uid, euid, suid, gid, egid } = proc.creds;
+        await this.request<'creds-reply'>((reqId) => ({ type: 'creds-changed', v: 1, reqId, vpid: proc.id.vpid, uid, euid, suid, gid, egid }));
+      },
+      peerCreds: async (_proc, hostPid) => {
+        const r = await this.request<'peer-creds-reply'>((reqId) => ({ type: 'peer-creds', v: 1, reqId, hostPid }));
+        return r.vpid > 0 ? { vpid: r.vpid, uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid } : null;
       },
       childUid: (proc, vpid) => this.childUid(proc, vpid),
       childReaped: (proc, vpid) => {

@@ -60,7 +60,7 @@ export function runSession(socket: TLSSocket): void {
           if (vfs) break;
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
-            mounts: msg.mounts, scratchPath: msg.scratchPath,
+            mounts: msg.mounts, scratchPath: msg.scratchPath, abstractPrefix: msg.abstractPrefix,
             fileChecks: msg.fileChecks,
           }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error')));
           return;
@@ -91,6 +91,7 @@ export function runSession(socket: TLSSocket): void {
         case 'group-children-reply':
         case 'process-list-reply':
         case 'creds-reply':
+        case 'peer-creds-reply':
           return leader.onReply(msg);
         case 'child-creds':
           return leader.childCreds(msg);

@@ -14,7 +14,7 @@ import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../h
  */
 const UNTRACEABLE = new Set(['rt_sigreturn', 'exit']);
 
-/** The invocations of syscalls.test.ts, process.test.ts and fs.test.ts ('DIR': a fresh scratch directory). */
+/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts and net.test.ts ('DIR': a fresh scratch directory). */
 const RUNS: string[][] = [
   ['getpid'],
   ['efault', 'DIR'],
@@ -48,6 +48,8 @@ const RUNS: string[][] = [
   ['fs/fs_dirs', 'DIR'],
   ['fs/fs_links', 'DIR'],
   ['fs/fs_mmap_copy', 'DIR'],
+  ['net/net_inet'],
+  ['net/net_unix', 'DIR'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -214,15 +214,20 @@ static void scenario_main(void)
     T("kill(getpid(), SIGURG)", syscall(SYS_kill, pid, SIGURG));
     say("SIGURG handler ran %d times, on the alternate stack: %s", hits[SIGURG], in_handler_on_altstack ? "yes" : "no");
 
-    /* SIGSYS is the stub's under gramine-ts */
+    /* the host's SIGSYS is the stub's under gramine-ts; the app's disposition is its own */
     say("SIGSYS disposition at start = %s", disposition(SIGSYS));
     errno = 0;
     show("SIGSYS sigaction(SIGSYS, handler)", install(SIGSYS, 0, NULL));
+    say("disposition of SIGSYS now = %s", disposition(SIGSYS));
+    T("kill(getpid(), SIGSYS)", syscall(SYS_kill, pid, SIGSYS));
+    report("SIGSYS sent to itself", SIGSYS);
     errno = 0;
     show("SIGSYS sigaction(SIGSYS, SIG_IGN)", ({
              struct sigaction ign = {.sa_handler = SIG_IGN};
              sigaction(SIGSYS, &ign, NULL);
          }));
+    say("disposition of SIGSYS now = %s", disposition(SIGSYS));
+    T("kill(getpid(), SIGSYS), ignored", syscall(SYS_kill, pid, SIGSYS));
     sigemptyset(&set);
     sigaddset(&set, SIGSYS);
     T("sigprocmask(SIG_BLOCK, {SIGSYS})", sigprocmask(SIG_BLOCK, &set, NULL));

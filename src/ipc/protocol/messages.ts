@@ -25,8 +25,16 @@ const schemas = {
       type: t.oneOf(['chroot', 'tmpfs', 'proc', 'dev', 'sys'] as const), path: t.str,
       /** chroot: the host directory; tmpfs: the directory in the scratch tmpfs */
       source: t.str, readOnly: t.bool,
+      /**
+       * a host path of the mount's root that is the same in every process (an fd the leader
+       * holds; "" for a pseudo tree): UNIX sockets are bound below it when the app's own path
+       * would not reach the same directory on the host
+       */
+      socketRoot: t.str,
     })),
     scratchPath: t.str,
+    /** the instance's prefix of abstract UNIX socket names on the host (see native/stub/net.c) */
+    abstractPrefix: t.str,
     /** the workers' log level (for what the file checks log) */
     logLevel: t.str,
     /** what each opened file is checked against (FileCheckConfig), or null: no checks */
@@ -107,11 +115,18 @@ const schemas = {
   /** worker -> leader: the process's user ids changed (setuid & co.): who it may signal, and be signalled by */
   'creds-changed': object({
     type: t.literal('creds-changed'), v, reqId: t.int, vpid: t.int, uid: t.int, euid: t.int, suid: t.int,
+    gid: t.int, egid: t.int,
   }),
   /** leader -> worker: the change is known, to the parent's worker too (its SIGCHLDs name the real uid) */
   'creds-reply': object({ type: t.literal('creds-reply'), v, reqId: t.int }),
   /** leader -> worker: child `child` of process `vpid` has real uid `uid` now; answer `applied` */
   'child-creds': object({ type: t.literal('child-creds'), v, vpid: t.int, child: t.int, uid: t.int, ackId: t.int }),
+  /** worker -> leader: who host process `hostPid` is in the instance (a socket peer's credentials) */
+  'peer-creds': object({ type: t.literal('peer-creds'), v, reqId: t.int, hostPid: t.int }),
+  /** leader -> worker: its vpid (0: not a process of the instance) and virtual ids */
+  'peer-creds-reply': object({
+    type: t.literal('peer-creds-reply'), v, reqId: t.int, vpid: t.int, uid: t.int, euid: t.int, gid: t.int, egid: t.int,
+  }),
   /** worker -> leader: the running processes of the instance (for /proc) */
   'process-list': object({ type: t.literal('process-list'), v, reqId: t.int }),
   /** leader -> worker: each running process whose host pid is known */

@@ -20,6 +20,12 @@ export interface HostMount {
   source: string;
   /** what walks learned of a read-only mount (null: writable, always asked anew) */
   known: DentryCache | null;
+  /**
+   * a host path of the root that is the same in every process of the instance (an fd the
+   * leader holds): a UNIX socket bound here whose app path the host would not resolve alike is
+   * bound below it, and known again by it (sys/net.ts)
+   */
+  socketRoot: string;
 }
 
 /** A tree the LibOS synthesizes: /proc, /dev, /sys. */
@@ -92,6 +98,14 @@ export class MountTable {
       if (m) return { mount: m, rel: p === vpath ? '' : vpath.slice(p === '/' ? 1 : p.length + 1) };
       if (p === '/') throw new Error('unreachable: "/" is always mounted');
     }
+  }
+
+  /** The instance path of a host path below a mount's socketRoot (a UNIX socket address the stub bound), or null. */
+  socketRootToVirtual(hostPath: string): string | null {
+    for (const m of this.list) {
+      if (m.kind === 'host' && m.socketRoot && isUnder(hostPath, m.socketRoot)) return rebase(hostPath, m.socketRoot, m.path);
+    }
+    return null;
   }
 
   /**

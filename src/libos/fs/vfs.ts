@@ -24,6 +24,8 @@ export interface MountConfig {
   path: string;
   source: string;
   readOnly: boolean;
+  /** a host path of the root that is the same in every process ("" for a pseudo tree) */
+  socketRoot: string;
 }
 
 export interface VfsConfig {
@@ -31,6 +33,8 @@ export interface VfsConfig {
   mounts: MountConfig[];
   /** a host path that opens the root of the instance's scratch tmpfs (e.g. /proc/<leader>/fd/<n>) */
   scratchPath: string;
+  /** the instance's prefix of abstract UNIX socket names on the host */
+  abstractPrefix: string;
   fileChecks: FileCheckConfig | null;
 }
 
@@ -61,6 +65,11 @@ export class Vfs {
   readonly scratchDev: bigint;
   private readonly scratchHostRoot: string;
   readonly fileChecks: FileChecks | null;
+  /**
+   * Abstract UNIX socket names: the instance's second namespace of names beside its paths,
+   * kept apart on the host by this prefix (the stub adds and removes it).
+   */
+  readonly abstractPrefix: string;
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
 
@@ -70,6 +79,7 @@ export class Vfs {
     this.scratchHostRoot = hostFdPath(this.scratchFd);
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
+    this.abstractPrefix = cfg.abstractPrefix;
     this.stubPathTable = encodePathTable(this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
       prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
     })));
@@ -81,14 +91,14 @@ export class Vfs {
         const rootFd = check(host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
         return {
           kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly,
-          source: m.source, known: m.readOnly ? new DentryCache(rootFd) : null,
+          source: m.source, known: m.readOnly ? new DentryCache(rootFd) : null, socketRoot: m.socketRoot,
         };
       }
       case 'tmpfs': {
         const rootFd = check(host.openat(this.scratchFd, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `tmpfs at ${m.path}`);
         return {
           kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: false,
-          source: 'tmpfs', known: null,
+          source: 'tmpfs', known: null, socketRoot: m.socketRoot,
         };
       }
       case 'proc':

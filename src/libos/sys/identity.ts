@@ -74,12 +74,12 @@ type Stored = number | Promise<number>;
 /** Store new real, effective, saved ids (the filesystem id follows the effective one). */
 function store(proc: LibosProcess, set: IdSet, r: number, e: number, s: number): Stored {
   const c = proc.creds;
-  if (set === 'uid') {
-    Object.assign(c, { uid: r, euid: e, suid: s, fsuid: e });
-    return proc.instance.credsChanged(proc).then(() => 0);
-  }
-  Object.assign(c, { gid: r, egid: e, sgid: s, fsgid: e });
-  return 0;
+  const before = set === 'uid' ? [c.uid, c.euid, c.suid] : [c.gid, c.egid, c.sgid];
+  if (set === 'uid') Object.assign(c, { uid: r, euid: e, suid: s, fsuid: e });
+  else Object.assign(c, { gid: r, egid: e, sgid: s, fsgid: e });
+  // the leader knows them (kill's permissions, a socket peer's credentials)
+  if (before[0] === r && before[1] === e && before[2] === s) return 0;
+  return proc.instance.credsChanged(proc).then(() => 0);
 }
 
 function setId(proc: LibosProcess, set: IdSet, value: number): Stored {

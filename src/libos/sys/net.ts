@@ -1,0 +1,160 @@
+// Socket system calls the worker decides (the `sys_socket.go` of this LibOS). The stub makes
+// every socket call on the app's host sockets itself (native/stub/net.c); what it brings here
+// is what names something in the instance:
+//   - a UNIX socket path, resolved by the VFS walk like every other path (mounts, symlinks,
+//     "..", the process's root): bind gets the address the host is to bind, connect (and a
+//     send to a path) the socket file itself, which the stub reaches through /proc/self/fd;
+//   - a UNIX address the host reported that the stub bound below a mount's socketRoot, made an
+//     instance path again;
+//   - credentials (SCM_CREDENTIALS, SO_PEERCRED): host pids and ids to the instance's, and back.
+import { fileType, host } from '../../pal/host.js';
+import { AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFSOCK } from '../../pal/linux-abi.js';
+import { UCRED_PEER, UCRED_SENT, UCRED_TO_HOST } from '../../pal/channel-abi.js';
+import { Errno, SyscallError } from '../errno.js';
+import { atLocation, checkWritable } from '../fs/host-fs.js';
+import { andThen } from '../fs/ops.js';
+import { identityOf } from '../fs/vfs.js';
+import { resolve, type HostLocation } from '../fs/walk.js';
+import type { LibosProcess } from '../process.js';
+import type { SyscallArgs } from '../syscall-args.js';
+import type { SocketTarget, SyscallHandler, UnixBindAddress } from './types.js';
+
+const AF_UNIX = 1;
+/** offsetof(struct sockaddr_un, sun_path), sizeof(struct sockaddr_un) */
+const SUN_PATH = 2;
+const SOCKADDR_UN = 110;
+
+/** The path of the UNIX address at a[1] (a[2] bytes: the stub's copy of the app's): up to its first NUL. */
+function unixPath(proc: LibosProcess, a: SyscallArgs): string {
+  const len = a.int(2);
+  if (len <= SUN_PATH || len > SOCKADDR_UN) throw new SyscallError(Errno.EINVAL, `UNIX address of ${len} bytes`);
+  const addr = proc.mem.read(a.ptr(1), len);
+  const bytes = addr.subarray(SUN_PATH);
+  const end = bytes.indexOf(0);
+  const path = bytes.toString('latin1', 0, end < 0 ? bytes.length : end);
+  // abstract names are the stub's to prefix; anything else is no path
+  if (addr.readUInt16LE(0) !== AF_UNIX || path === '') throw new SyscallError(Errno.EINVAL, 'not a UNIX socket path');
+  return path;
+}
+
+/**
+ * A UNIX address of a path: the family, the path and, as the kernel reports one, its NUL (one
+ * past sizeof(struct sockaddr_un) for a path of 108 bytes); without it, for the host to bind.
+ */
+function unixAddress(path: string, nul = true): Buffer {
+  const out = Buffer.alloc(SUN_PATH + path.length + (nul ? 1 : 0));
+  out.writeUInt16LE(AF_UNIX, 0);
+  out.write(path, SUN_PATH, 'latin1');
+  return out;
+}
+
+const statBuf = Buffer.alloc(144);
+
+/**
+ * The address the host binds for `spelling`, found by the walk at `loc`. The app's own spelling
+ * when the host finds the same directory by it (a name in the cwd, a host mount seen where it
+ * is on the host): every process, and the host, then see the name the app gave. Otherwise the
+ * place below the mount's socketRoot, which the workers turn back into the instance path.
+ */
+function bindAddress(proc: LibosProcess, spelling: string, loc: HostLocation): string {
+  const slash = spelling.lastIndexOf('/');
+  if (spelling.slice(slash + 1) === loc.name) {
+    const dir = slash < 0 ? '.' : slash === 0 ? '/' : spelling.slice(0, slash);
+    const r = host.fstatat(spelling.startsWith('/') ? AT_FDCWD : proc.cwdDirFd, dir, statBuf, 0);
+    if (r === 0) {
+      const walked = atLocation(loc, (dirfd) => identityOf(dirfd));
+      if (statBuf.readBigUInt64LE(0) === walked.dev && statBuf.readBigUInt64LE(8) === walked.ino) return spelling;
+    }
+  }
+  const rel = loc.dirRel === '' ? loc.name : `${loc.dirRel}/${loc.name}`;
+  return `${loc.mount.socketRoot}/${rel}`;
+}
+
+/** bind to a UNIX path: the socket file is made by the stub's bind, at the address this finds. */
+const sys_bind: SyscallHandler = (proc, a) => {
+  const spelling = unixPath(proc, a);
+  return andThen(resolve(proc, AT_FDCWD, spelling, { follow: false }), (loc): UnixBindAddress => {
+    if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EADDRINUSE : Errno.EACCES, `bind ${loc.vpath}`);
+    try {
+      checkWritable(loc, 'bind', false);
+    } catch (e) {
+      // as Linux: a name that is there is in use, whatever the mount
+      if (e instanceof SyscallError && e.errno === Errno.EEXIST) throw new SyscallError(Errno.EADDRINUSE, `bind ${loc.vpath}`);
+      throw e;
+    }
+    const path = bindAddress(proc, spelling, loc);
+    if (path.length > SOCKADDR_UN - SUN_PATH) {
+      proc.log.warn(`bind ${loc.vpath}: its host address ${path} is longer than a UNIX address can be`);
+      throw new SyscallError(Errno.ENAMETOOLONG, `bind ${loc.vpath}`);
+    }
+    return { kind: 'unix-bind', address: unixAddress(path, false), umask: proc.umask };
+  });
+};
+
+/**
+ * connect (or a send) to a UNIX path: the socket file the walk finds, as an O_PATH fd the stub
+ * connects through. As Linux: nothing there is ENOENT, something that is no socket ECONNREFUSED.
+ */
+const sys_connect: SyscallHandler = (proc, a) =>
+  andThen(resolve(proc, AT_FDCWD, unixPath(proc, a), { follow: true }), (loc): SocketTarget => {
+    if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.ECONNREFUSED : Errno.ENOENT, `connect ${loc.vpath}`);
+    const fd = atLocation(loc, (d, n) => host.openat(d, n, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0));
+    if (fd < 0) throw new SyscallError(-fd, `connect ${loc.vpath}`);
+    if (fileType(fd) !== S_IFSOCK) {
+      host.close(fd);
+      throw new SyscallError(Errno.ECONNREFUSED, `connect ${loc.vpath}: not a socket`);
+    }
+    return { kind: 'socket-target', hostFd: fd };
+  });
+
+export const netHandlers = { bind: sys_bind, connect: sys_connect } satisfies Record<string, SyscallHandler>;
+
+/**
+ * A UNIX address the host reported (`addr`, a struct sockaddr_un) as the app sees it: one the
+ * stub bound below a mount's socketRoot is the instance path (below the process's root);
+ * anything else is as it is.
+ */
+export function appUnixAddress(proc: LibosProcess, addr: Buffer): Buffer {
+  if (addr.length <= SUN_PATH || addr.readUInt16LE(0) !== AF_UNIX) return addr;
+  const bytes = addr.subarray(SUN_PATH);
+  const end = bytes.indexOf(0);
+  const vpath = proc.vfs.mounts.socketRootToVirtual(bytes.toString('latin1', 0, end < 0 ? bytes.length : end));
+  if (vpath === null) return addr;
+  const root = proc.rootPath;
+  const seen = root === '/' ? vpath : vpath === root ? '/' : vpath.startsWith(`${root}/`) ? vpath.slice(root.length) : vpath;
+  return unixAddress(seen);
+}
+
+export interface Ucred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Credentials between the app and the host: what the app sends in SCM_CREDENTIALS becomes the
+ * host's (its own vpid, or any of the instance's for root; ids it holds, or any for root: the
+ * host process has the instance's ids), as Linux checks them; what the host reports (a sender
+ * or a peer) becomes the instance's: its vpid (0 outside the instance, as outside a PID
+ * namespace) and its virtual ids, real ones for a message and effective ones for a peer.
+ */
+export async function translateUcred(proc: LibosProcess, direction: number, c: Ucred): Promise<Ucred> {
+  const cr = proc.creds;
+  if (direction === UCRED_TO_HOST) {
+    const root = cr.euid === 0;
+    let pid = c.pid === proc.id.vpid ? proc.app.hostPid : 0;
+    if (!pid && root) pid = await proc.instance.lookupPid(proc, 'host-of-vpid', c.pid);
+    if (!pid) throw new SyscallError(Errno.EPERM, `SCM_CREDENTIALS pid ${c.pid}`);
+    if (!root && ![cr.uid, cr.euid, cr.suid].includes(c.uid)) throw new SyscallError(Errno.EPERM, `SCM_CREDENTIALS uid ${c.uid}`);
+    if (!root && ![cr.gid, cr.egid, cr.sgid].includes(c.gid)) throw new SyscallError(Errno.EPERM, `SCM_CREDENTIALS gid ${c.gid}`);
+    return { pid, uid: host.getuid(), gid: host.getgid() };
+  }
+  if (direction !== UCRED_SENT && direction !== UCRED_PEER) throw new SyscallError(Errno.EINVAL, `ucred direction ${direction}`);
+  const effective = direction === UCRED_PEER;
+  if (c.pid === proc.app.hostPid) {
+    return { pid: proc.id.vpid, uid: effective ? cr.euid : cr.uid, gid: effective ? cr.egid : cr.gid };
+  }
+  const peer = c.pid > 0 ? await proc.instance.peerCreds(proc, c.pid) : null;
+  if (!peer) return { pid: 0, uid: c.uid, gid: c.gid };
+  return { pid: peer.vpid, uid: effective ? peer.euid : peer.uid, gid: effective ? peer.egid : peer.gid };
+}
