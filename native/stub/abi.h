@@ -95,13 +95,15 @@ struct gts_hello_reply {
  * instance's mounts, longest-prefix matched by the stub for the stat family on absolute paths.
  * Each entry is this header, the mount point (prefix_len bytes and a NUL), a host path that
  * opens the mount's root (host_len bytes and a NUL; empty: a pseudo tree, the worker's), padded
- * to 8 bytes. Either the whole table or nothing: a missing mount would send its paths to another.
+ * to 8 bytes; its flags say what else the stub may do there alone. Either the whole table or nothing: a missing mount would send its paths to another.
  */
 struct gts_path_entry {
     uint16_t prefix_len;
     uint16_t host_len;
-    uint32_t reserved;
+    uint32_t flags;
 };
+/* a mount no file check applies to: the stub opens its regular files for reading itself */
+#define GTS_PATH_STUB_OPENS 0x1
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
 #define GTS_PATH_HOST_MAX 255

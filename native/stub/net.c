@@ -362,7 +362,7 @@ long sys_sendto(const long *a, struct k_ucontext *uc)
 static long translate_ucred(int direction, struct k_ucred *c)
 {
     int out[3];
-    struct gts_request req = {GTS_REQ_UCRED, (uint32_t)raw0(__NR_gettid), 0,
+    struct gts_request req = {GTS_REQ_UCRED, (uint32_t)host_tid(), 0,
                               {(uint64_t)direction, (uint64_t)c->pid, c->uid, c->gid}, 0, 0};
     struct gts_reply reply;
     channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, out, sizeof(out), 0, 0);

@@ -1,9 +1,11 @@
 /*
  * The stub's path table: the instance's host mounts, so that the stat family on an absolute
- * path is answered here when the host can resolve it without any judgement of the LibOS's --
+ * path, and an open for reading of a regular file on a mount no file check applies to, are
+ * answered here when the host can resolve the path without any judgement of the LibOS's --
  * inside one mount, no "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). Anything
- * else (a symlink on the way, "..", a pseudo tree, a relative path) goes to the worker, whose
- * walk is the authority. The worker sends the table with each HELLO; a chroot drops it.
+ * else (a symlink on the way, "..", a pseudo tree, a relative path, a directory, which may
+ * hold mount points, a FIFO or device, a write) goes to the worker, whose walk is the
+ * authority. The worker sends the table with each HELLO; a chroot drops it.
  */
 #include <asm-generic/errno-base.h>
 #include <asm-generic/errno.h>
@@ -14,10 +16,18 @@
 #include "trap.h"
 #include "util.h"
 
+#define O_ACCMODE 03
+#define O_NOCTTY 0400
+#define O_NONBLOCK 04000
+#define O_LARGEFILE 0100000
 #define O_DIRECTORY 0200000
 #define O_NOFOLLOW 0400000
+#define O_NOATIME 01000000
 #define O_CLOEXEC 02000000
 #define O_PATH 010000000
+#define F_SETFL 4
+#define S_IFMT 0170000
+#define S_IFREG 0100000
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
@@ -31,6 +41,7 @@ struct mount_entry {
     char prefix[256];
     unsigned int len;
     int fd; /* a reserved slot with an O_PATH fd of the mount's root, or -1: the worker's */
+    unsigned int flags; /* GTS_PATH_* */
 };
 
 static struct mount_entry mounts[GTS_PATH_TABLE_MAX];
@@ -62,6 +73,7 @@ void paths_install(const char *data, unsigned long len)
         m->prefix[e->prefix_len] = 0;
         m->len = e->prefix_len;
         m->fd = -1;
+        m->flags = e->flags;
         if (e->host_len > 0) {
             long fd = raw4(__NR_openat, AT_FDCWD, host, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
             int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
@@ -90,23 +102,11 @@ static const struct mount_entry *mount_of(const char *p)
     return best;
 }
 
-/* A NUL-terminated path from the app, page by page (the string may end next to unmapped memory). */
+/* A NUL-terminated path from the app (its length, or -errno). */
 static long copy_path(char *dst, const char *src)
 {
-    unsigned long got = 0;
-    while (got < PATH_MAX) {
-        unsigned long chunk = 4096 - (((unsigned long)src + got) & 4095);
-        if (chunk > PATH_MAX - got)
-            chunk = PATH_MAX - got;
-        long r = copy_from_app(dst + got, src + got, chunk);
-        if (r < 0)
-            return r;
-        for (unsigned long i = got; i < got + chunk; i++)
-            if (dst[i] == 0)
-                return (long)i;
-        got += chunk;
-    }
-    return -ENAMETOOLONG;
+    long n = copy_string_from_app(dst, src, PATH_MAX);
+    return n == -ERANGE ? -ENAMETOOLONG : n;
 }
 
 /* Does the path have a ".." component (whose meaning at a mount's root is the LibOS's)? */
@@ -118,14 +118,44 @@ static int has_dotdot(const char *p)
     return 0;
 }
 
+/* not on the app's stack, which may be a small alternate one: the SIGSYS handler blocks every
+ * signal, so nothing else runs here meanwhile (threads will need one each) */
+static char path[PATH_MAX];
+
+/*
+ * Open the app's absolute path `path_arg` below its mount's root, as openat2 with `flags` and
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS: the fd, an error that is the
+ * answer (the first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the
+ * mount must have.
+ */
+static long open_beneath(long path_arg, unsigned long flags, unsigned int need)
+{
+    if (n_mounts == 0)
+        return PATH_FORWARD;
+    long n = copy_path(path, (const char *)path_arg);
+    if (n <= 0 || path[0] != '/' || has_dotdot(path))
+        return PATH_FORWARD; /* errors and relative paths are the worker's to report */
+    const struct mount_entry *m = mount_of(path);
+    if (!m || m->fd < 0 || (m->flags & need) != need)
+        return PATH_FORWARD;
+    const char *rel = path + m->len;
+    while (*rel == '/')
+        rel++;
+    struct {
+        unsigned long flags, mode, resolve;
+    } how = {flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    long fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+    if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES || fd == -ENAMETOOLONG)
+        return fd; /* as the walk would find: the first missing component is the answer */
+    return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), or anything unusual */
+}
+
 /*
  * stat, lstat, newfstatat (AT_FDCWD or an absolute path) and statx of an absolute path on a
  * host mount. Returns PATH_FORWARD when the worker must answer.
  */
 long paths_stat(long nr, const long *a)
 {
-    if (n_mounts == 0)
-        return PATH_FORWARD;
     long path_arg, flags = 0;
     switch (nr) {
     case __NR_stat:
@@ -145,27 +175,9 @@ long paths_stat(long nr, const long *a)
     default:
         return PATH_FORWARD;
     }
-    /* not on the app's stack, which may be a small alternate one: the SIGSYS handler blocks
-     * every signal, so nothing else runs here meanwhile (threads will need one each) */
-    static char path[PATH_MAX];
-    long n = copy_path(path, (const char *)path_arg);
-    if (n <= 0 || path[0] != '/' || has_dotdot(path))
-        return PATH_FORWARD; /* errors and relative paths are the worker's to report */
-    const struct mount_entry *m = mount_of(path);
-    if (!m || m->fd < 0)
-        return PATH_FORWARD;
-    const char *rel = path + m->len;
-    while (*rel == '/')
-        rel++;
-    struct {
-        unsigned long flags, mode, resolve;
-    } how = {O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0,
-             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    long fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
-    if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES || fd == -ENAMETOOLONG)
-        return fd; /* as the walk would find: the first missing component is the answer */
+    long fd = open_beneath(path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
     if (fd < 0)
-        return PATH_FORWARD; /* a symlink on the way (ELOOP), or anything unusual */
+        return fd;
     long r;
     if (nr == __NR_statx)
         r = raw5(__NR_statx, fd, "", AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), a[3], a[4]);
@@ -173,4 +185,34 @@ long paths_stat(long nr, const long *a)
         r = raw4(__NR_newfstatat, fd, "", nr == __NR_newfstatat ? a[2] : a[1], AT_EMPTY_PATH);
     raw1(__NR_close, fd);
     return r;
+}
+
+/* open flags of a plain read the stub may make itself (nothing created, truncated or written) */
+#define STUB_OPEN_FLAGS (O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW | O_NOATIME | O_CLOEXEC)
+
+/*
+ * open and openat (AT_FDCWD or an absolute path) of a regular file for reading, on a mount no
+ * file check applies to: the app's fd, or PATH_FORWARD. Opened without blocking (a FIFO would
+ * wait for a writer), kept only if it is a regular file.
+ */
+long paths_open(long nr, const long *a)
+{
+    long path_arg = nr == __NR_open ? a[0] : a[1];
+    unsigned long flags = (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
+    if ((flags & O_ACCMODE) != 0 || (flags & ~(unsigned long)STUB_OPEN_FLAGS))
+        return PATH_FORWARD;
+    long fd = open_beneath(path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+    if (fd < 0)
+        return fd;
+    struct {
+        unsigned long dev, ino, nlink;
+        unsigned int mode;
+        char rest[120];
+    } st;
+    if (raw2(__NR_fstat, fd, &st) < 0 || (st.mode & S_IFMT) != S_IFREG ||
+        (!(flags & O_NONBLOCK) && raw3(__NR_fcntl, fd, F_SETFL, flags & ~(unsigned long)O_CLOEXEC) < 0)) {
+        raw1(__NR_close, fd);
+        return PATH_FORWARD;
+    }
+    return fd;
 }

@@ -41,7 +41,7 @@ static const struct native_syscall {
     {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
     {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
     {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
-    {__NR_flistxattr, FD(0)},
+    {__NR_flistxattr, FD(0)}, {__NR_close, FD(0)}, {__NR_fstat, FD(0)},
     /* sockets: calls that name no address (those with one are sock_rules, below) */
     {__NR_shutdown, FD(0)}, {__NR_socket, 0}, {__NR_socketpair, 0}, {__NR_listen, FD(0)},
     /* polling (the waits themselves are below) */

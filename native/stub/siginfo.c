@@ -43,7 +43,7 @@ static void to_virtual(int signo, int *code, int *pid, unsigned int *uid, unsign
         long child = child_uid((int)vpid); /* the host names the instance's host uid */
         if (child >= 0)
             *uid = (unsigned int)child;
-    } else if ((signo == K_SIGPIPE || signo == K_SIGXFSZ) && *code == K_SI_USER && *pid == raw0(__NR_getpid)) {
+    } else if ((signo == K_SIGPIPE || signo == K_SIGXFSZ) && *code == K_SI_USER && *pid == host_pid()) {
         *pid = g_stub.vpid;
         const long none[6] = {0};
         struct gts_reply reply;

@@ -24,6 +24,13 @@ struct stub_state {
 
 extern struct stub_state g_stub;
 
+/*
+ * The calling thread's host tid, and the process's host pid: the main thread's (threads come
+ * later and will keep theirs), kept rather than asked of the kernel at every request or copy.
+ */
+static inline int host_tid(void) { return g_stub.main_host_tid; }
+static inline int host_pid(void) { return g_stub.main_host_tid; }
+
 /* seccomp.c */
 /* trace mode traps everything but rt_sigreturn, so that every syscall can be recorded */
 long install_seccomp_filter(int trace);

@@ -25,15 +25,61 @@ static long copy_app(long nr, void *local_buf, const void *app_buf, unsigned lon
         const void *b;
         unsigned long l;
     } local = {local_buf, n}, remote = {app_buf, n};
-    long r = raw6(nr, raw0(__NR_getpid), &local, 1, &remote, 1, 0);
+    long r = raw6(nr, host_pid(), &local, 1, &remote, 1, 0);
     if (r < 0)
         return r == -ENOMEM ? -EFAULT : r;
     return (unsigned long)r == n ? 0 : -EFAULT;
 }
 
+/*
+ * Is each page of [p, p + n) readable? The kernel reads 8 bytes at the start of each into the
+ * signal mask to block -- which changes nothing here, where the handler blocks every signal
+ * already (and sigreturn restores the app's from the frame). One light syscall a page, where
+ * process_vm_readv costs a page-table walk of the whole call.
+ */
+static int pages_readable(const void *p, unsigned long n)
+{
+    unsigned long page = (unsigned long)p & ~4095UL, end = (unsigned long)p + n;
+    for (; page < end; page += 4096)
+        if (page == 0 || raw4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, page, 0, 8) < 0)
+            return 0; /* (a NULL set would ask nothing; nothing is mapped at 0) */
+    return 1;
+}
+
+#define DIRECT_COPY_MAX 8192 /* reads up to this size are checked page by page, then made directly */
+
 long copy_from_app(void *dst, const void *src, unsigned long n)
 {
+    /* a range that wraps is the slow path's to refuse */
+    if (n <= DIRECT_COPY_MAX && (unsigned long)src + n >= (unsigned long)src) {
+        if (!pages_readable(src, n))
+            return -EFAULT;
+        memcpy(dst, src, n);
+        return 0;
+    }
     return copy_app(__NR_process_vm_readv, dst, src, n);
+}
+
+long copy_string_from_app(char *dst, const char *src, unsigned long max)
+{
+    unsigned long got = 0;
+    while (got < max) {
+        const char *at = src + got;
+        unsigned long chunk = 4096 - ((unsigned long)at & 4095);
+        if (chunk > max - got)
+            chunk = max - got;
+        if (!pages_readable(at, 1))
+            return -EFAULT;
+        /* the page is readable: look for the end in place, and copy no further */
+        unsigned long len = 0;
+        while (len < chunk && at[len])
+            len++;
+        memcpy(dst + got, at, len < chunk ? len + 1 : chunk);
+        if (len < chunk)
+            return (long)(got + len);
+        got += chunk;
+    }
+    return -ERANGE;
 }
 
 long copy_to_app(void *dst, const void *src, unsigned long n)
@@ -167,7 +213,7 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
                 unsigned long data_cap, int *fds, int max_fds)
 {
     struct gts_request req = {GTS_REQ_SYSCALL, 0, (uint64_t)nr, {0}, (uint64_t)ip, 0};
-    req.host_tid = (uint32_t)raw0(__NR_gettid);
+    req.host_tid = (uint32_t)host_tid();
     for (int i = 0; i < 6; i++)
         req.args[i] = (uint64_t)a[i];
     return (int)channel_call(channel_for_current_thread(), &req, sizeof(req), reply, data, data_cap,
@@ -176,7 +222,7 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
 
 long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap)
 {
-    struct gts_request req = {kind, (uint32_t)raw0(__NR_gettid), 0, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}, 0, 0};
+    struct gts_request req = {kind, (uint32_t)host_tid(), 0, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}, 0, 0};
     struct gts_reply reply;
     channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, data, cap, 0, 0);
     return reply.ret;
@@ -334,7 +380,7 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
              * the signal taken (whose sender's kill had returned). Put that one back and take
              * again, in Linux's order; or end with EINTR if one of its handlers ran.
              */
-            raw4(__NR_rt_tgsigqueueinfo, raw0(__NR_getpid), raw0(__NR_gettid), r, info);
+            raw4(__NR_rt_tgsigqueueinfo, host_pid(), host_tid(), r, info);
             if (!doorbell_due)
                 continue;
             r = -EINTR;
@@ -479,8 +525,6 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return g_stub.vpid;
     case __NR_rseq:
         return -ENOSYS; /* as a kernel built without rseq: glibc falls back */
-    case __NR_close:
-        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_close, (unsigned int)a[0]);
     case __NR_dup:
         return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_dup, (unsigned int)a[0]);
     case __NR_dup2:
@@ -502,16 +546,25 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_close_range(a);
     case __NR_timer_create:
         return sys_timer_create(a);
-    case __NR_fstat:
-        return is_reserved_fd(a[0]) ? -EBADF : raw2(__NR_fstat, (unsigned int)a[0], a[1]);
     case __NR_newfstatat:
-        if (is_empty_path_fstat(a))
-            return is_reserved_fd(a[0]) ? -EBADF : raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
+        if (is_empty_path_fstat(a)) {
+            if (is_reserved_fd(a[0]))
+                return -EBADF;
+            /* fstat itself, which takes no path name, unless the flags are for the kernel to refuse */
+            if (a[3] & ~(long)(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT))
+                return raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
+            return raw2(__NR_fstat, (int)a[0], a[2]);
+        }
         __attribute__((fallthrough)); /* a path */
     case __NR_stat:
     case __NR_lstat:
     case __NR_statx: {
         long r = paths_stat(nr, a);
+        return r == PATH_FORWARD ? forward(nr, a, ip) : r;
+    }
+    case __NR_open:
+    case __NR_openat: {
+        long r = paths_open(nr, a);
         return r == PATH_FORWARD ? forward(nr, a, ip) : r;
     }
     case __NR_chroot: {
@@ -710,7 +763,7 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
     static char infos[GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE];
     struct gts_request req = {GTS_REQ_SIGNALS, 0, 0, {0}, 0, 0};
     struct gts_reply reply;
-    long tid = raw0(__NR_gettid), pid = raw0(__NR_getpid);
+    long tid = host_tid(), pid = host_pid();
     req.host_tid = (uint32_t)tid;
     channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, infos, sizeof(infos), 0, 0);
     long n = reply.ret < GTS_SIGNALS_MAX ? reply.ret : GTS_SIGNALS_MAX;

@@ -39,6 +39,8 @@ struct k_siginfo_sys {
 /* Copy to or from app memory without faulting the stub: -EFAULT for a bad pointer. */
 long copy_from_app(void *dst, const void *src, unsigned long n);
 long copy_to_app(void *dst, const void *src, unsigned long n);
+/* A NUL-terminated string of at most `max` bytes (NUL included): its length, -EFAULT, or -ERANGE if longer. */
+long copy_string_from_app(char *dst, const char *src, unsigned long max);
 
 /*
  * Write a gadget's frame right below the app's red zone (`at`, up to 512 bytes under it), where
@@ -121,6 +123,7 @@ long sys_setsockopt(const long *a);
 void paths_install(const char *data, unsigned long len);
 void paths_drop(void);
 long paths_stat(long nr, const long *a);
+long paths_open(long nr, const long *a);
 
 #define SIGBIT(s) (1UL << ((s) - 1))
 #define K_SIGSYS 31

@@ -85,7 +85,7 @@ long translate_pid(int direction, int id)
 /* The child `vpid` is reaped: the worker and the leader let it go. */
 static void reaped(int vpid)
 {
-    struct gts_request req = {GTS_REQ_CHILD_REAPED, (uint32_t)raw0(__NR_gettid), 0, {(uint64_t)vpid}, 0, 0};
+    struct gts_request req = {GTS_REQ_CHILD_REAPED, (uint32_t)host_tid(), 0, {(uint64_t)vpid}, 0, 0};
     children_forget(vpid);
     channel_send(channel_for_current_thread(), &req, sizeof(req));
 }
@@ -198,7 +198,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
         group_sleep(w, members, n, uc, held, &holding);
     }
     if (holding)
-        raw4(__NR_rt_tgsigqueueinfo, raw0(__NR_getpid), raw0(__NR_gettid), K_SIGCHLD, held);
+        raw4(__NR_rt_tgsigqueueinfo, host_pid(), host_tid(), K_SIGCHLD, held);
     return r;
 }
 

@@ -142,12 +142,35 @@ static unsigned long frame_address(const struct wait_frame *f, unsigned long sp,
     return sp + (unsigned long)((const char *)field - (const char *)f);
 }
 
+/*
+ * A wait whose answer is there already needs no gadget: asked once without waiting, a poll or
+ * epoll wait that finds something ready (or fails) is answered at once. Only for the calls
+ * without a mask or timespec, whose pointers the real call would read first (and refuse).
+ * Returns 0 when the wait must be made.
+ */
+static long ready_without_waiting(long nr, const long *a)
+{
+    switch (nr) {
+    case __NR_poll:
+        return raw3(__NR_poll, a[0], a[1], 0);
+    case __NR_epoll_wait:
+        return raw4(__NR_epoll_wait, a[0], a[1], a[2], 0);
+    case __NR_epoll_pwait:
+        return a[4] ? 0 : raw4(__NR_epoll_wait, a[0], a[1], a[2], 0);
+    default:
+        return 0;
+    }
+}
+
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
 {
     const struct wait_shape *w = shape_of(nr);
     struct sigcontext *r = &uc->uc_mcontext;
     if (w->epoll_fd >= 0 && is_reserved_fd(a[w->epoll_fd]))
         return -EBADF;
+    long ready = ready_without_waiting(nr, a);
+    if (ready)
+        return ready;
     struct wait_frame f = {.ret_to_app = r->rip, .nr = (unsigned long)nr};
     for (int i = 0; i < 6; i++)
         f.regs[i] = (unsigned long)a[i];

@@ -61,14 +61,15 @@ const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by th
 const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
+const STUB_OPEN = 'such a path of a regular file opened for reading on a mount no file check applies to is opened by the stub';
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
   native('write', 'supported', HOST_FD),
-  libos('open', 'supported', VFS),
-  stub('close', 'supported', 'the stub refuses its reserved fds (EBADF)'),
+  libosAndStub('open', 'supported', `${VFS}; ${STUB_OPEN}`),
+  native('close', 'supported', `${HOST_FD}; the stub's reserved fds trap (EBADF)`),
   libosAndStub('stat', 'supported', `${VFS}; ${STUB_STAT}`),
-  stub('fstat', 'supported', HOST_FD),
+  native('fstat', 'supported', `${HOST_FD}; the stub's reserved fds trap (EBADF)`),
   libosAndStub('lstat', 'supported', `${VFS}; ${STUB_STAT}`),
   stub('poll', 'supported', signalWait('host poll', true)),
   native('lseek', 'supported', HOST_FD),
@@ -219,7 +220,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('epoll_ctl', 'supported', 'host epoll'),
   libos('tgkill', 'partial', 'a thread is its process (no threads yet): through the leader'),
   libos('kill', 'supported', 'a pid, a group, all: through the leader, with a virtual siginfo and Linux\'s permission rules for the virtual uids'),
-  libos('openat', 'supported', VFS),
+  libosAndStub('openat', 'supported', `${VFS}; ${STUB_OPEN}`),
   libos('mkdirat', 'supported', VFS),
   libos('fchownat', 'supported', VFS),
   libos('futimesat', 'supported', VFS),

@@ -54,15 +54,18 @@ export const ABSTRACT_PREFIX_LEN = 8;
 /** struct gts_addr_reply: umask u32, addr_len u32, addr u8[112]. */
 export const ADDR_REPLY_SIZE = 120;
 
-/** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, host_len u16, u32). */
+/** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, host_len u16, flags u32). */
 export const PATH_TABLE_MAX = 12;
 export const PATH_PREFIX_MAX = 255;
 export const PATH_HOST_MAX = 255;
+/** a mount no file check applies to: the stub opens its regular files for reading itself */
+export const PATH_STUB_OPENS = 0x1;
 
-/** One mount of the stub's path table: its mount point and a host path opening its root ('' for the worker's). */
+/** One mount of the stub's path table: its mount point, a host path opening its root ('' for the worker's), PATH_* flags. */
 export interface PathTableEntry {
   prefix: string;
   hostPath: string;
+  flags: number;
 }
 
 const pad8 = (n: number) => (n + 7) & ~7;
@@ -76,6 +79,7 @@ export function encodePathTable(entries: readonly PathTableEntry[]): Buffer {
     const b = Buffer.alloc(pad8(8 + e.prefix.length + 1 + e.hostPath.length + 1));
     b.writeUInt16LE(e.prefix.length, 0);
     b.writeUInt16LE(e.hostPath.length, 2);
+    b.writeUInt32LE(e.flags, 4);
     b.write(e.prefix, 8, 'latin1');
     b.write(e.hostPath, 8 + e.prefix.length + 1, 'latin1');
     return b;

@@ -50,6 +50,7 @@ const RUNS: string[][] = [
   ['fs/fs_mmap_copy', 'DIR'],
   ['net/net_inet'],
   ['net/net_unix', 'DIR'],
+  ['net/net_many', 'shared'],
 ];
 
 describe('syscall coverage of the test programs', () => {

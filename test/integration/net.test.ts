@@ -35,6 +35,18 @@ describe('IP sockets, as natively', () => {
   });
 });
 
+describe('many connections, as natively', () => {
+  it.each([
+    ['epoll', 'a thousand connections through epoll: level-triggered, edge-triggered with an exclusive listener, one-shot'],
+    ['shared', 'an epoll set shared across fork, as one set'],
+    ['fork', 'a server that forks a child per connection'],
+  ])('%s: %s', async (part) => {
+    const argv = [program('net/net_many'), part];
+    const [native, gramine] = await Promise.all([runNative(argv), runGramine(argv)]);
+    expectSame(native, gramine);
+  });
+});
+
 const UNIX_PARTS = [
   ['path', 'stream, seqpacket and datagrams by path: the names every call reports, relative paths, a symlink'],
   ['errors', 'ENOENT, ECONNREFUSED, EADDRINUSE, EINVAL as Linux gives them'],

@@ -220,7 +220,7 @@ static void scenario_main(void)
     show("SIGSYS sigaction(SIGSYS, handler)", install(SIGSYS, 0, NULL));
     say("disposition of SIGSYS now = %s", disposition(SIGSYS));
     T("kill(getpid(), SIGSYS)", syscall(SYS_kill, pid, SIGSYS));
-    report("SIGSYS sent to itself", SIGSYS);
+    report("a SIGSYS sent to itself", SIGSYS);
     errno = 0;
     show("SIGSYS sigaction(SIGSYS, SIG_IGN)", ({
              struct sigaction ign = {.sa_handler = SIG_IGN};

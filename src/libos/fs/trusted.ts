@@ -133,6 +133,14 @@ export class FileChecks {
   }
 
   /**
+   * Would every open for reading pass unchanged and unseen: no checks, or allow_all_but_log
+   * with no trusted file and its log lines not shown? (Then the stub may open files itself.)
+   */
+  get passesReadsUnseen(): boolean {
+    return !this.cfg.enabled || (this.cfg.policy === 'allow_all_but_log' && this.trusted.size === 0 && !this.log.enabled('warn'));
+  }
+
+  /**
    * The check of an open (or exec) of a regular file. `hostPath`: the absolute host path (a byte
    * string) the VFS opened; `hostFd`: a worker host fd it opened read-only (O_CLOEXEC) on it;
    * `appFlags`: the app's open flags. Takes `hostFd` over: returns the worker host fd the app is

@@ -2,7 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import { encodePathTable } from '../../pal/channel-abi.js';
+import { encodePathTable, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
 import { check } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
@@ -80,8 +80,12 @@ export class Vfs {
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
     this.abstractPrefix = cfg.abstractPrefix;
+    // a chroot mount's regular files are the stub's to open for reading when no check applies to them
+    const stubOpens = (m: VfsMount) =>
+      m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
     this.stubPathTable = encodePathTable(this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
       prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
+      flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
     })));
   }
 
@@ -159,8 +163,9 @@ export class Vfs {
 
   /**
    * The stub's path table (sent with every HELLO): the mounts, a host mount's root through this
-   * worker's fd of it (the app opens it once per image), a pseudo tree as the worker's alone.
-   * A mount hidden by a later one at the same place is not in the tree.
+   * worker's fd of it (the app opens it once per image), a pseudo tree as the worker's alone,
+   * and whether the stub may open files of the mount itself. A mount hidden by a later one at
+   * the same place is not in the tree.
    */
   readonly stubPathTable: Buffer;
 
