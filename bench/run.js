@@ -13,7 +13,9 @@
 //   5. file systems, natively and under gramine-ts: bench/programs/stat-storm.c (stat() of
 //      10,000 files, ns per stat) and bench/programs/bulk-io.c (a 256 MiB file written in 1 MiB
 //      writes and fsynced, then read back in 1 MiB reads, MiB/s), each in a scratch directory
-//      under the system's temporary directory, removed afterwards.
+//      under the system's temporary directory, removed afterwards;
+//   6. networking (bench/net.js): nginx under wrk, a TCP echo (round trips and a 1 GiB stream)
+//      and a connect to a UNIX socket by path, natively, under gramine-ts and the peers.
 // Prints a table to stdout and writes the raw figures to bench/results/latest.json.
 //
 // Options: --quick          fewer repetitions and runs (a smoke run, not for the record)
@@ -34,13 +36,18 @@
 //          --stat-reps N    runs of stat-storm per environment (default 3)
 //          --bulk-mib N     size of the bulk I/O file in MiB (default 256)
 //          --bulk-reps N    runs of bulk-io per environment (default 3)
+//          --no-net         skip the network benchmarks (6)
+//          --net-seconds N  seconds of each wrk run against nginx (default 10; 30 for the targets' record)
+//          --net-reps N     rounds of the network benchmarks (default 1)
+//          --stream-mib N   MiB of the TCP stream (default 1024)
 //          --only LIST      run only these sections, comma-separated, of: syscall (1), startup (2),
-//                           mp (3 and 4), stat, bulk (5); e.g. --only stat,bulk
+//                           mp (3 and 4), stat, bulk (5), net (6); e.g. --only stat,bulk
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureNet, netTargets } from './net.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -93,7 +100,7 @@ const STEADY_AFTER_FORKS = 100; // forks counted as warm-up of the worker pool
 // 5. file systems
 const STAT_ROUNDS = 5; // timed rounds over all the files per stat-storm run (after a warm-up round)
 const FS_TIMEOUT_MS = 300_000; // one stat-storm or bulk-io run (setup included)
-const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk'];
+const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk', 'net'];
 
 const TARGETS = {
   readRatio: 1.2, // native data call under gramine-ts, ratio to native
@@ -114,6 +121,7 @@ function parseArgs(argv) {
     quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5,
     mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
     fs: true, statFiles: 10000, statReps: 3, bulkMib: 256, bulkReps: 3, only: null,
+    net: true, netSeconds: 10, netReps: 1, streamMib: 1024,
     // the sections to run (from --only, --no-mp and --no-fs)
     syscall: true, startup: true, stat: true, bulk: true,
   };
@@ -125,7 +133,7 @@ function parseArgs(argv) {
       return v;
     };
     if (a === '--quick') {
-      Object.assign(opts, { quick: true, runs: 8, reps: 1, forkReps: 1, forkIters: 50, scriptReps: 1, statReps: 1, bulkReps: 1 });
+      Object.assign(opts, { quick: true, runs: 8, reps: 1, forkReps: 1, forkIters: 50, scriptReps: 1, statReps: 1, bulkReps: 1, netSeconds: 3 });
     }
     else if (a === '--no-peers') opts.peers = false;
     else if (a === '--no-pinned') opts.pinned = false;
@@ -143,6 +151,10 @@ function parseArgs(argv) {
     else if (a === '--stat-reps') opts.statReps = num();
     else if (a === '--bulk-mib') opts.bulkMib = num();
     else if (a === '--bulk-reps') opts.bulkReps = num();
+    else if (a === '--no-net') opts.net = false;
+    else if (a === '--net-seconds') opts.netSeconds = num();
+    else if (a === '--net-reps') opts.netReps = num();
+    else if (a === '--stream-mib') opts.streamMib = num();
     else if (a === '--only') {
       const list = (argv[++i] ?? '').split(',').filter(Boolean);
       const bad = list.filter((x) => !SECTIONS.includes(x));
@@ -156,6 +168,7 @@ function parseArgs(argv) {
   opts.mp = opts.mp && want('mp');
   opts.stat = opts.fs && want('stat');
   opts.bulk = opts.fs && want('bulk');
+  opts.net = opts.net && want('net');
   return opts;
 }
 
@@ -670,7 +683,7 @@ function table(headers, rows, left = 1) {
   return [line(headers), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function main() {
+async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
   // progress on stderr, and the seconds each part took (in the JSON: to keep the run short)
@@ -741,6 +754,23 @@ function main() {
   if (opts.bulk) {
     phase('bulk io', `bulk I/O (${fnames.join(', ')}; ${opts.bulkReps} run(s) of ${opts.bulkMib} MiB)`);
     bulk = measureBulk(fenvs, opts);
+  }
+
+  // 6. networking
+  const nenvs = processEnvs(envs);
+  let network = null;
+  if (opts.net) {
+    phase('net', `networking (${nenvs.map((e) => e.name).join(', ')}; ${opts.netReps} round(s), wrk runs of ${opts.netSeconds} s)`);
+    network = await measureNet(nenvs, {
+      seconds: opts.netSeconds, reps: opts.netReps, streamMib: opts.streamMib, which,
+      build: (src, name) => {
+        const prog = path.join(BENCH, 'programs', 'build', name);
+        buildProgram(path.join(BENCH, 'programs', src), prog);
+        return prog;
+      },
+      log: (what) => process.stderr.write(`bench:   ${what}\n`),
+    });
+    notes.push(...network.notes);
   }
   phase(null);
 
@@ -831,6 +861,37 @@ function main() {
     out.push('');
   }
 
+  if (opts.net) {
+    const nnames = nenvs.map((e) => e.name);
+    const nothers = nnames.filter((n) => n !== 'native');
+    const cell = (c, fmt) => (!c || c.error ? (c?.error ? 'FAILED' : '-') : fmt(c));
+    const ratio = (cells, key, inverse = false) => (n) => {
+      const g = cells[n];
+      const nat = cells.native;
+      if (!g || g.error || !nat || nat.error) return '-';
+      return fmtRatio(inverse ? nat[key] / g[key] : g[key] / nat[key]);
+    };
+    const rows = [];
+    for (const c of network.nginx ?? []) {
+      const what = `${c.workers} worker${c.workers > 1 ? 's' : ''}, ${c.keepalive ? 'keep-alive' : 'close'}`;
+      rows.push([`nginx ${what}`, 'requests/s', ...nnames.map((n) => cell(c.results[n], (x) => x.rps.toFixed(0))), ...nothers.map(ratio(c.results, 'rps'))]);
+      rows.push(['', 'p50 / p99 latency', ...nnames.map((n) => cell(c.results[n], (x) => `${x.p50_ms.toFixed(2)} / ${x.p99_ms.toFixed(2)} ms`)),
+        ...nothers.map(ratio(c.results, 'p99_ms'))]);
+      rows.push(['', 'socket errors, non-2xx', ...nnames.map((n) => cell(c.results[n], (x) => `${x.socket_errors}, ${x.non_2xx}`)), ...nothers.map(() => '')]);
+    }
+    const rr = network.echo.rr.results;
+    rows.push(['tcp-echo rr', '64 B round trip', ...nnames.map((n) => cell(rr[n], (x) => fmtNs(x.median))), ...nothers.map(ratio(rr, 'median'))]);
+    const st = network.echo.stream.results;
+    rows.push(['tcp-echo stream', `${opts.streamMib} MiB one way`, ...nnames.map((n) => cell(st[n], (x) => `${x.median.toFixed(0)} MiB/s`)),
+      ...nothers.map(ratio(st, 'median'))]);
+    const uc = network.unixConnect.results;
+    rows.push(['unix-connect', 'connect by path', ...nnames.map((n) => cell(uc[n], (x) => fmtNs(x.median))), ...nothers.map(ratio(uc, 'median'))]);
+    out.push(`6. Networking: nginx under wrk -t2 -c32 for ${opts.netSeconds} s (median of ${opts.netReps} round(s)); tcp-echo; `
+      + 'unix-connect (native, gramine-ts); ratio = env / native (requests/s and MiB/s: higher is better)');
+    out.push(table(['case', 'figure', ...nnames, ...nothers.map((n) => `${n}/nat`)], rows, 2));
+    out.push('');
+  }
+
   // targets: checked on gramine-ts as it runs by default; the one-CPU figures are for information
   const nativeNs = (mode) => syscalls[mode].native?.median_ns;
   const check = (env) => {
@@ -895,9 +956,10 @@ function main() {
     }] : []),
   ].map((t) => ({ ...t, pass: t.value === null ? null : t.value <= t.limit }));
   const verdict = (t) => (t.pass === null ? 'NO DATA' : t.pass ? 'PASS' : 'FAIL');
-  const targets = [...check('gramine-ts'), ...mpTargets(), ...fsTargets()];
+  const targets = [...check('gramine-ts'), ...mpTargets(), ...fsTargets(),
+    ...(opts.net ? netTargets(network).map((t) => ({ ...t, show: t.id === 'nginx4_ahead_of_peers' ? (v) => (v ? 'yes' : 'no') : t.id === 'nginx4_socket_errors' ? String : fmtRatio })) : [])];
   const pinned = names.includes(PINNED) && (opts.syscall || opts.startup) ? check(PINNED) : null;
-  out.push(`6. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
+  out.push(`7. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
   out.push(table(['target', 'measured', 'result', ...(pinned ? [PINNED, ''] : [])], targets.map((t, i) => [
     t.name, t.value === null ? '-' : t.show(t.value), verdict(t),
     ...(pinned ? (pinned[i] ? [pinned[i].value === null ? '-' : pinned[i].show(pinned[i].value), `(${verdict(pinned[i])})`] : ['', '']) : []),
@@ -927,6 +989,14 @@ function main() {
       for (const n of fnames) if (cells[n].error) failures.push(`${what} under ${n}: ${cells[n].error}`);
     } else notes.push(`${what} skipped (${opts.fs ? '--only' : '--no-fs'})`);
   }
+  if (opts.net) {
+    for (const c of network.nginx ?? []) {
+      for (const n of Object.keys(c.results)) if (c.results[n].error) failures.push(`nginx ${c.workers} worker(s) under ${n}: ${c.results[n].error}`);
+    }
+    for (const [what, cells] of [['tcp-echo rr', network.echo.rr.results], ['tcp-echo stream', network.echo.stream.results], ['unix-connect', network.unixConnect.results]]) {
+      for (const n of Object.keys(cells)) if (cells[n].error) failures.push(`${what} under ${n}: ${cells[n].error}`);
+    }
+  } else notes.push(`network benchmarks skipped (${opts.only ? '--only' : '--no-net'})`);
   const allNotes = [...notes, ...(startup?.note ? [startup.note] : []), ...failures];
   if (opts.quick) allNotes.unshift('--quick: fewer runs, figures are rough');
   if (allNotes.length) {
@@ -969,6 +1039,7 @@ function main() {
         results: bulk,
       } : null,
     } : null,
+    network,
     targets: targets.map(({ show, ...t }) => t),
     targets_one_cpu: pinned ? pinned.map(({ show, ...t }) => t) : null,
     notes: allNotes,
@@ -980,4 +1051,7 @@ function main() {
   process.exitCode = broken ? 1 : 0;
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

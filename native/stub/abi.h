@@ -102,8 +102,13 @@ struct gts_path_entry {
     uint16_t host_len;
     uint32_t flags;
 };
-/* a mount no file check applies to: the stub opens its regular files for reading itself */
+/* a mount no file check applies to: the stub opens its files for reading itself */
 #define GTS_PATH_STUB_OPENS 0x1
+/*
+ * not a mount: a directory with mount points in it (host_len 0), which the worker opens (it
+ * lists them); up to GTS_PATH_TABLE_MAX such entries besides the mounts
+ */
+#define GTS_PATH_MOUNT_PARENT 0x2
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
 #define GTS_PATH_HOST_MAX 255

@@ -46,13 +46,16 @@ struct mount_entry {
 
 static struct mount_entry mounts[GTS_PATH_TABLE_MAX];
 static unsigned int n_mounts;
+/* directories with mount points in them (canonical instance paths): the worker opens those */
+static struct mount_entry parents[GTS_PATH_TABLE_MAX];
+static unsigned int n_parents;
 
 void paths_drop(void)
 {
     for (unsigned int i = 0; i < n_mounts; i++)
         if (mounts[i].fd >= 0)
             raw1(__NR_close, mounts[i].fd);
-    n_mounts = 0;
+    n_mounts = n_parents = 0;
 }
 
 /* Install the table of a HELLO reply; an entry that cannot be set up is left to the worker. */
@@ -60,7 +63,7 @@ void paths_install(const char *data, unsigned long len)
 {
     paths_drop();
     unsigned long off = 0;
-    while (off + sizeof(struct gts_path_entry) <= len && n_mounts < GTS_PATH_TABLE_MAX) {
+    while (off + sizeof(struct gts_path_entry) <= len) {
         const struct gts_path_entry *e = (const struct gts_path_entry *)(data + off);
         unsigned long need = sizeof(*e) + e->prefix_len + 1 + e->host_len + 1;
         if (off + need > len || e->prefix_len >= sizeof(mounts[0].prefix))
@@ -68,12 +71,17 @@ void paths_install(const char *data, unsigned long len)
         const char *prefix = data + off + sizeof(*e);
         const char *host = prefix + e->prefix_len + 1;
         off += (need + 7) & ~7UL;
-        struct mount_entry *m = &mounts[n_mounts];
+        int parent = (e->flags & GTS_PATH_MOUNT_PARENT) != 0;
+        if (parent ? n_parents >= GTS_PATH_TABLE_MAX : n_mounts >= GTS_PATH_TABLE_MAX)
+            return;
+        struct mount_entry *m = parent ? &parents[n_parents++] : &mounts[n_mounts];
         memcpy(m->prefix, prefix, e->prefix_len);
         m->prefix[e->prefix_len] = 0;
         m->len = e->prefix_len;
         m->fd = -1;
         m->flags = e->flags;
+        if (parent)
+            continue;
         if (e->host_len > 0) {
             long fd = raw4(__NR_openat, AT_FDCWD, host, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
             int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
@@ -190,10 +198,42 @@ long paths_stat(long nr, const long *a)
 /* open flags of a plain read the stub may make itself (nothing created, truncated or written) */
 #define STUB_OPEN_FLAGS (O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW | O_NOATIME | O_CLOEXEC)
 
+/* Is absolute path `p` (no "..") a directory with mount points in it? Compared without "." and extra "/". */
+static int is_mount_parent(const char *p)
+{
+    static char canon[PATH_MAX];
+    unsigned long n = 0;
+    for (const char *c = p; *c;) {
+        while (*c == '/')
+            c++;
+        const char *end = c;
+        while (*end && *end != '/')
+            end++;
+        if (end - c == 1 && c[0] == '.') {
+            c = end;
+            continue;
+        }
+        if (end > c) {
+            canon[n++] = '/';
+            memcpy(canon + n, c, (unsigned long)(end - c));
+            n += (unsigned long)(end - c);
+        }
+        c = end;
+    }
+    if (n == 0)
+        canon[n++] = '/';
+    for (unsigned int i = 0; i < n_parents; i++)
+        if (parents[i].len == n && !memcmp(parents[i].prefix, canon, n))
+            return 1;
+    return 0;
+}
+
 /*
- * open and openat (AT_FDCWD or an absolute path) of a regular file for reading, on a mount no
- * file check applies to: the app's fd, or PATH_FORWARD. Opened without blocking (a FIFO would
- * wait for a writer), kept only if it is a regular file.
+ * open and openat (AT_FDCWD or an absolute path) for reading, on a mount no file check applies
+ * to: the app's fd, or PATH_FORWARD. A directory with mount points in it (and anything asked
+ * for with O_DIRECTORY) is the worker's, which lists its mount points. A FIFO would wait for a
+ * writer: unless the app asked not to block, the file is opened without blocking and kept only
+ * if it is a regular file.
  */
 long paths_open(long nr, const long *a)
 {
@@ -204,13 +244,19 @@ long paths_open(long nr, const long *a)
     long fd = open_beneath(path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
+    if (is_mount_parent(path)) {
+        raw1(__NR_close, fd);
+        return PATH_FORWARD;
+    }
+    if (flags & O_NONBLOCK)
+        return fd;
     struct {
         unsigned long dev, ino, nlink;
         unsigned int mode;
         char rest[120];
     } st;
     if (raw2(__NR_fstat, fd, &st) < 0 || (st.mode & S_IFMT) != S_IFREG ||
-        (!(flags & O_NONBLOCK) && raw3(__NR_fcntl, fd, F_SETFL, flags & ~(unsigned long)O_CLOEXEC) < 0)) {
+        raw3(__NR_fcntl, fd, F_SETFL, flags & ~(unsigned long)O_CLOEXEC) < 0) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
     }

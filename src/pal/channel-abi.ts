@@ -58,8 +58,10 @@ export const ADDR_REPLY_SIZE = 120;
 export const PATH_TABLE_MAX = 12;
 export const PATH_PREFIX_MAX = 255;
 export const PATH_HOST_MAX = 255;
-/** a mount no file check applies to: the stub opens its regular files for reading itself */
+/** a mount no file check applies to: the stub opens its files for reading itself */
 export const PATH_STUB_OPENS = 0x1;
+/** not a mount: a directory with mount points in it, which the worker opens (up to PATH_TABLE_MAX besides the mounts) */
+export const PATH_MOUNT_PARENT = 0x2;
 
 /** One mount of the stub's path table: its mount point, a host path opening its root ('' for the worker's), PATH_* flags. */
 export interface PathTableEntry {
@@ -72,7 +74,8 @@ const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The path table as the stub reads it: all of it, or nothing if it does not fit. */
 export function encodePathTable(entries: readonly PathTableEntry[]): Buffer {
-  const fits = entries.length <= PATH_TABLE_MAX &&
+  const parents = entries.filter((e) => e.flags & PATH_MOUNT_PARENT).length;
+  const fits = entries.length - parents <= PATH_TABLE_MAX && parents <= PATH_TABLE_MAX &&
     entries.every((e) => e.prefix.length <= PATH_PREFIX_MAX && e.hostPath.length <= PATH_HOST_MAX);
   if (!fits) return Buffer.alloc(0);
   const parts = entries.map((e) => {

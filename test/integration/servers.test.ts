@@ -2,65 +2,11 @@
 // (a master and two workers, in the foreground, with a console script as the first process):
 // files fetched with curl, a reload (new workers, the old ones gone, still serving), a
 // graceful stop with SIGQUIT, its exit status and access log.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GRAMINE_TS, REPO_ROOT, runNative } from '../helpers/run.js';
-
-/** A running `gramine-ts run ...` whose output lines can be waited for. */
-class Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly out: string[] = [];
-  readonly err: string[] = [];
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<number>;
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [GRAMINE_TS, 'run', ...args], { cwd: REPO_ROOT, detached: true });
-    const lines = (into: string[]) => {
-      let partial = '';
-      return (b: Buffer) => {
-        const parts = (partial + b.toString()).split('\n');
-        partial = parts.pop()!;
-        into.push(...parts);
-        for (const w of this.waiters.splice(0)) w();
-      };
-    };
-    this.child.stdout.on('data', lines(this.out));
-    this.child.stderr.on('data', lines(this.err));
-    this.exited = new Promise((resolve) => this.child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? os.constants.signals[sig] : 0))));
-  }
-
-  /** Wait until `count` lines of stream `which` match `re` (the whole output so far counts). */
-  async waitFor(which: 'out' | 'err', re: RegExp, count = 1): Promise<string[]> {
-    const lines = which === 'out' ? this.out : this.err;
-    for (;;) {
-      const found = lines.filter((l) => re.test(l));
-      if (found.length >= count) return found;
-      if (this.child.exitCode !== null) throw new Error(`gramine-ts exited while waiting for ${re}:\n${this.err.join('\n')}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Send a console command; the lines it prints up to "end". */
-  async ask(cmd: string): Promise<string[]> {
-    const from = this.out.length;
-    this.child.stdin.write(`${cmd}\n`);
-    await this.waitFor('out', /^end$/, this.out.slice(0, from).filter((l) => l === 'end').length + 1);
-    const reply = this.out.slice(from);
-    return reply.slice(0, reply.indexOf('end'));
-  }
-
-  kill(): void {
-    try {
-      process.kill(-this.child.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
+import { REPO_ROOT, runNative } from '../helpers/run.js';
+import { Running } from '../helpers/running.js';
 
 const HTML = path.join(REPO_ROOT, 'manifests', 'nginx', 'html');
 const URL = 'http://127.0.0.1:18080';
@@ -80,7 +26,7 @@ afterEach(() => {
 
 describe('nginx from manifests/nginx.manifest.toml', () => {
   it('serves files to curl on the host, reloads into new workers, stops gracefully on SIGQUIT with its access log', async () => {
-    const nginx = (running = new Running(['manifests/nginx.manifest.toml']));
+    const nginx = (running = Running.gramine(['manifests/nginx.manifest.toml']));
     // the master says so once both workers are started
     await nginx.waitFor('err', /start worker process \d+$/, 2);
     const first = await nginx.ask('workers');

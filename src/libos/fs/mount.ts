@@ -82,6 +82,11 @@ export class MountTable {
     return this.byPath.get(vpath);
   }
 
+  /** The directories with mount points directly inside them. */
+  get mountPointParents(): readonly string[] {
+    return [...this.pointsByDir.keys()];
+  }
+
   /** The names of the mount points directly inside directory `vpath`. */
   mountPointsIn(vpath: string): readonly string[] {
     return this.pointsByDir.get(vpath) ?? NONE;

@@ -2,7 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import { encodePathTable, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
+import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
 import { check } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
@@ -83,10 +83,14 @@ export class Vfs {
     // a chroot mount's regular files are the stub's to open for reading when no check applies to them
     const stubOpens = (m: VfsMount) =>
       m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
-    this.stubPathTable = encodePathTable(this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
-      prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
-      flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
-    })));
+    this.stubPathTable = encodePathTable([
+      ...this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
+        prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
+        flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
+      })),
+      // their listing is the worker's (the mount points in them are not in the host directory)
+      ...this.mounts.mountPointParents.map((dir) => ({ prefix: dir, hostPath: '', flags: PATH_MOUNT_PARENT })),
+    ]);
   }
 
   private mount(m: MountConfig): VfsMount {
@@ -164,8 +168,8 @@ export class Vfs {
   /**
    * The stub's path table (sent with every HELLO): the mounts, a host mount's root through this
    * worker's fd of it (the app opens it once per image), a pseudo tree as the worker's alone,
-   * and whether the stub may open files of the mount itself. A mount hidden by a later one at
-   * the same place is not in the tree.
+   * and whether the stub may open files of the mount itself; then the directories with mount
+   * points in them. A mount hidden by a later one at the same place is not in the tree.
    */
   readonly stubPathTable: Buffer;
 

@@ -1,0 +1,134 @@
+// UNIX sockets and the instance's walls (issue 11): a program confined to SCRATCH/root by its
+// manifest tries every spelling we know of a socket outside (test/programs/net/net_escape.c):
+// the host path, "..", symlinks planted in the root, /proc/self/root and /proc/self/cwd, a
+// relative path -- to connect, to send a datagram, to bind a socket file -- and the host's own
+// abstract names. Natively, with the same layout, each is a real way out (the control); under
+// gramine-ts every one fails, nothing arrives, nothing is created outside. And two instances
+// do not see each other's abstract names or private paths, nor does the host see theirs; a
+// socket on a host directory both mount is the same file for all, as on Linux.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
+import { Running } from '../helpers/running.js';
+
+const SECRET = `SOCKSECRET-${randomBytes(8).toString('hex')}`;
+const PROGRAM = program('net/net_escape');
+
+/** Attempts that reach the outside natively (the control) and must fail under gramine-ts. */
+const CONNECTS = [
+  'host-path', 'dotdot', 'dotdots-to-host-path', 'abs-symlink', 'rel-symlink', 'updir-symlink', 'hostdir-symlink',
+  'proc-root-host-path', 'proc-cwd-dotdot', 'relative-dotdot',
+];
+const SENDS = ['host-path', 'dotdot', 'dotdots-to-host-path', 'updir-symlink', 'hostdir-symlink', 'proc-root-host-path', 'proc-cwd-dotdot', 'relative-dotdot'];
+const BINDS = ['bind-dotdot', 'bind-updir-symlink', 'bind-hostdir-symlink', 'bind-host-path'];
+
+let scratch: string;
+const running: Running[] = [];
+
+/** A host program of the test's, running until the test ends, once it says it is ready. */
+async function helper(...args: string[]): Promise<Running> {
+  const r = new Running([PROGRAM, ...args]);
+  running.push(r);
+  await r.waitFor('out', /^ready$/);
+  return r;
+}
+
+beforeAll(() => {
+  scratch = makeTempDir('gts-net-escape-');
+});
+afterAll(() => removeTempDir(scratch));
+afterEach(() => {
+  for (const r of running.splice(0)) r.kill();
+});
+
+describe('UNIX sockets stay inside the instance', () => {
+  it('no spelling connects, sends or binds outside the mounts; host abstract names are out of reach', async () => {
+    const root = path.join(scratch, 'root');
+    const outside = path.join(scratch, 'outside');
+    for (const d of [root, outside]) mkdirSync(d, { recursive: true });
+    copyFileSync(PROGRAM, path.join(root, 'net_escape'));
+    for (const [link, target] of [
+      ['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'],
+      ['abs-sock', path.join(outside, 'secret.sock')], ['rel-sock', '../outside/secret.sock'], ['updir', '..'], ['hostdir', scratch],
+    ] as const) symlinkSync(target, path.join(root, link));
+    const abstract = `gts-escape-${randomBytes(6).toString('hex')}`;
+    // the host's: a socket outside the instance's tree, and an abstract name, that answer with the secret
+    await helper('answer', path.join(outside, 'secret.sock'), SECRET);
+    await helper('answer', `@${abstract}`, SECRET);
+    const manifest = path.join(scratch, 'escape.manifest.toml');
+    writeFileSync(manifest, [
+      'libos.entrypoint = "/net_escape"',
+      'loader.insecure__use_cmdline_argv = true',
+      `fs.root = { uri = "file:${root}" }`,
+      'fs.start_dir = "/"',
+      'fs.mounts = [{ path = "/usr", uri = "file:/usr" }]',
+      'sgx.file_check_policy = "allow_all_but_log"',
+      '',
+    ].join('\n'));
+
+    /** One run with a datagram sink at outside/dgram.sock: the lines, and how many datagrams arrived. */
+    const attempt = async (argv: string[], asGramine: boolean) => {
+      const sink = await helper('sink', path.join(outside, 'dgram.sock'));
+      const r = asGramine ? await runGramine(argv) : await runNative(argv);
+      sink.child.stdin.end();
+      const [got] = await sink.waitFor('out', /^datagrams \d+$/);
+      const lines = new Map(r.stdout.trim().split('\n').map((l) => l.split(': ', 2) as [string, string]));
+      return { r, lines, datagrams: Number(got!.split(' ')[1]) };
+    };
+
+    const native = await attempt([path.join(root, 'net_escape'), 'attempts', root, scratch, abstract], false);
+    for (const w of CONNECTS) expect(native.lines.get(`connect-${w}`), `natively, connect-${w}`).toBe(`reached=${SECRET}`);
+    for (const w of SENDS) expect(native.lines.get(`sendto-${w}`), `natively, sendto-${w}`).toBe('sent');
+    for (const b of BINDS) expect(native.lines.get(b), `natively, ${b}`).toBe('bound');
+    expect(native.lines.get('connect-abstract-of-the-host')).toBe(`reached=${SECRET}`);
+    expect(native.datagrams).toBe(SENDS.length);
+    const created = readdirSync(outside).filter((f) => f.startsWith('created-'));
+    expect(created.length).toBe(BINDS.length);
+    for (const f of [...created.map((c) => path.join(outside, c)), path.join(root, 'inside.sock')]) removeTempDir(f);
+
+    const gramine = await attempt([manifest, 'attempts', '/', scratch, abstract], true);
+    expect(gramine.r.stderr).toBe('');
+    expect(gramine.r.stdout).not.toContain(SECRET);
+    for (const [name, result] of gramine.lines) {
+      if (name === 'bind-inside') expect(result).toBe('bound');
+      else expect(result, name).toMatch(/^E[A-Z]+$/);
+    }
+    expect(gramine.lines.size).toBe(native.lines.size);
+    expect(gramine.datagrams).toBe(0);
+    expect(readdirSync(outside).filter((f) => f.startsWith('created-'))).toEqual([]);
+    expect(existsSync(path.join(root, 'inside.sock'))).toBe(true);
+  });
+
+  it("another instance and the host reach neither an instance's abstract names nor its private paths; a shared host directory is shared", async () => {
+    const shared = makeTempDir('gts-net-shared-');
+    const name = `gts-shared-${randomBytes(6).toString('hex')}`;
+    const manifest = path.join(scratch, 'two.manifest.toml');
+    writeFileSync(manifest, [
+      `libos.entrypoint = "${PROGRAM}"`,
+      'loader.insecure__use_cmdline_argv = true',
+      'fs.root.uri = "file:/"',
+      `fs.mounts = [{ type = "tmpfs", path = "/private" }, { path = "${shared}", uri = "file:${shared}" }]`,
+      'sgx.file_check_policy = "allow_all_but_log"',
+      '',
+    ].join('\n'));
+    try {
+      const a = Running.gramine([manifest, 'serve', shared, name]);
+      running.push(a);
+      await a.waitFor('out', /^ready$/);
+      // inside the instance, all three are there
+      expect(a.out.filter((l) => l.startsWith('same instance: '))).toEqual([
+        'same instance: abstract: reached=A', 'same instance: private: reached=A', 'same instance: shared: reached=A',
+      ]);
+      const other = await runGramine([manifest, 'probe', shared, name]);
+      expect(other.stdout).toBe('abstract: ECONNREFUSED\nprivate: ENOENT\nshared: reached=A\n');
+      const host = await runNative([PROGRAM, 'probe', shared, name]);
+      expect(host.stdout).toBe('abstract: ECONNREFUSED\nprivate: ENOENT\nshared: reached=A\n');
+      a.child.stdin.end();
+      expect(await a.exited).toBe(0);
+    } finally {
+      removeTempDir(shared);
+    }
+  });
+});
