@@ -57,13 +57,6 @@ void children_add(int vpid, int host_pid)
     children[slot].host_pid = host_pid;
 }
 
-static void children_forget(int vpid)
-{
-    for (unsigned i = 0; i < CHILDREN_CACHED; i++)
-        if (children[i].vpid == vpid)
-            children[i].vpid = children[i].host_pid = 0;
-}
-
 /* Translate one way or the other: the cache, else the worker (which knows every process). */
 long translate_pid(int direction, int id)
 {
@@ -82,11 +75,14 @@ long translate_pid(int direction, int id)
     return r;
 }
 
-/* The child `vpid` is reaped: the worker and the leader let it go. */
+/*
+ * The child `vpid` is reaped: the worker and the leader let it go. It stays in the cache, whose
+ * slots new children take over: a SIGCHLD naming it may still be on its way (two children
+ * exit, the first SIGCHLD's handler reaps both, the second SIGCHLD names one already gone).
+ */
 static void reaped(int vpid)
 {
     struct gts_request req = {GTS_REQ_CHILD_REAPED, (uint32_t)host_tid(), 0, {(uint64_t)vpid}, 0, 0};
-    children_forget(vpid);
     channel_send(channel_for_current_thread(), &req, sizeof(req));
 }
 

@@ -349,8 +349,9 @@ export class Leader {
       return true;
     }
     const e = m.direction === 'host-of-vpid' ? this.table.get(m.id) : this.table.byHost(m.id);
-    if (m.direction === 'host-of-vpid' ? e?.state === 'reserved' : !e) return false;
-    const value = !e ? 0 : m.direction === 'host-of-vpid' ? (e.hostPid ?? 0) : e.vpid;
+    const gone = m.direction === 'vpid-of-host' && !e ? this.table.goneVpid(m.id) : undefined;
+    if (m.direction === 'host-of-vpid' ? e?.state === 'reserved' : !e && gone === undefined) return false;
+    const value = gone ?? (!e ? 0 : m.direction === 'host-of-vpid' ? (e.hostPid ?? 0) : e.vpid);
     this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value });
     return true;
   }

@@ -30,11 +30,15 @@ export interface ProcessEntry {
 export type KillTargetKind = 'pid' | 'pgid' | 'all';
 
 const PID_MAX = 4194304;
+/** reaped processes whose host pid the table still answers for */
+const GONE_KEPT = 1024;
 const SIGCONT = 18;
 
 export class ProcessTable {
   private readonly byVpid = new Map<number, ProcessEntry>();
   private readonly byHostPid = new Map<number, number>();
+  /** host pid -> vpid of the processes reaped last (the oldest dropped first) */
+  private readonly gone = new Map<number, number>();
   private lastPid = 0;
 
   /** Allocate the next free vpid, as Linux does (increasing, wrapping, skipping used ones). */
@@ -85,7 +89,20 @@ export class ProcessTable {
     const e = this.byVpid.get(vpid);
     if (!e) return;
     this.byVpid.delete(vpid);
-    if (e.hostPid !== null && this.byHostPid.get(e.hostPid) === vpid) this.byHostPid.delete(e.hostPid);
+    if (e.hostPid !== null && this.byHostPid.get(e.hostPid) === vpid) {
+      this.byHostPid.delete(e.hostPid);
+      this.gone.delete(e.hostPid);
+      this.gone.set(e.hostPid, vpid);
+      if (this.gone.size > GONE_KEPT) this.gone.delete(this.gone.keys().next().value!);
+    }
+  }
+
+  /**
+   * The vpid a host pid had, if it belonged to a process reaped a moment ago (a SIGCHLD naming
+   * it may still be on its way to the parent when another wait has reaped it).
+   */
+  goneVpid(hostPid: number): number | undefined {
+    return this.byHostPid.has(hostPid) ? undefined : this.gone.get(hostPid);
   }
 
   /**

@@ -51,6 +51,7 @@ const RUNS: string[][] = [
   ['net/net_inet'],
   ['net/net_unix', 'DIR'],
   ['net/net_many', 'shared'],
+  ['net/net_names'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -2,7 +2,8 @@
 // TCP and UDP over IPv4 and IPv6 (test/programs/net/net_inet.c), UNIX sockets by path (in a
 // directory of the host's /tmp, and in a tmpfs of a manifest, where the host binds them below
 // the leader's fd of the mount) and abstract (net_unix.c), epoll over a thousand connections and
-// a server that forks per connection (net_many.c).
+// a server that forks per connection (net_many.c), and names that come over sockets: interfaces
+// and addresses over netlink (net_names.c, ip, getent).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,19 @@ describe('IP sockets, as natively', () => {
     const [native, gramine] = await Promise.all([runNative(argv), runGramine(argv)]);
     expectSame(native, gramine);
     expect(native.stdout.length).toBeGreaterThan(100);
+  });
+});
+
+describe('names over netlink and sockets, as natively', () => {
+  it.each([
+    [[program('net/net_names')], 'getifaddrs, getaddrinfo(AI_ADDRCONFIG), a user by name (the nscd probe), a netlink dump'],
+    [['/usr/sbin/ip', '-o', 'link'], 'ip -o link'],
+    [['/usr/sbin/ip', '-o', 'addr'], 'ip -o addr'],
+    [['/usr/bin/getent', 'hosts', 'localhost'], 'getent hosts localhost'],
+  ])('%s: %s', async (argv) => {
+    const [native, gramine] = await Promise.all([runNative(argv), runGramine(argv)]);
+    expectSame(native, gramine);
+    expect(native.stdout).toContain('lo');
   });
 });
 

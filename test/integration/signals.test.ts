@@ -29,6 +29,13 @@ describe('waiting for signals', () => {
   });
 });
 
+describe('a SIGCHLD for a child already reaped', () => {
+  it.each(['', '-static'])('names the child still, and nothing hangs: its handler reaped both children of the round (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_reaped${suffix}`)]);
+    expect(native.stdout).toBe('rounds 300, children reaped in the handler, SIGCHLDs naming someone else: 0\nat least one SIGCHLD per round: yes\n');
+  });
+});
+
 describe('a signal from another process interrupts a blocking call as on Linux', () => {
   it.each(['', '-static'])('EINTR without SA_RESTART, restarted with it (pipe read, wait4), a sleep ends with the time left (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_restart${suffix}`)]);

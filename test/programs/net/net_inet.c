@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -390,6 +391,18 @@ static void options(void)
     T("setsockopt IPV6_V6ONLY", setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)));
     struct linger lg = {1, 5};
     T("setsockopt SO_LINGER", setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+    T("setsockopt SO_REUSEPORT", setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)));
+    T("setsockopt TCP_CORK", setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)));
+    T("setsockopt IPV6_RECVERR", setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &v, sizeof(v)));
+    int secs = 30;
+    T("setsockopt TCP_KEEPIDLE", setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof(secs)));
+    T("setsockopt TCP_KEEPINTVL", setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof(secs)));
+    T("setsockopt TCP_KEEPCNT", setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &(int){4}, sizeof(int)));
+    T("setsockopt TCP_USER_TIMEOUT", setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &(int){5000}, sizeof(int)));
+    T("setsockopt SO_SNDBUF", setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){65536}, sizeof(int)));
+    struct timeval tv = {2, 500000};
+    T("setsockopt SO_RCVTIMEO", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+    T("setsockopt SO_SNDTIMEO", setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
     const struct {
         const char *name;
         int level, opt;
@@ -398,7 +411,10 @@ static void options(void)
         {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY}, {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
         {"SO_TYPE", SOL_SOCKET, SO_TYPE}, {"SO_DOMAIN", SOL_SOCKET, SO_DOMAIN},
         {"SO_PROTOCOL", SOL_SOCKET, SO_PROTOCOL}, {"SO_ACCEPTCONN", SOL_SOCKET, SO_ACCEPTCONN},
-        {"SO_ERROR", SOL_SOCKET, SO_ERROR},
+        {"SO_ERROR", SOL_SOCKET, SO_ERROR}, {"SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT},
+        {"TCP_CORK", IPPROTO_TCP, TCP_CORK}, {"IPV6_RECVERR", IPPROTO_IPV6, IPV6_RECVERR},
+        {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE}, {"TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL},
+        {"TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT}, {"TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT},
     };
     for (unsigned i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
         v = -1;
@@ -413,10 +429,74 @@ static void options(void)
     len = sizeof(lg);
     T("getsockopt SO_LINGER", getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len));
     say("  linger = %d %d", lg.l_onoff, lg.l_linger);
+    len = sizeof(tv);
+    T("getsockopt SO_RCVTIMEO", getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len));
+    say("  timeout = %ld.%06ld", (long)tv.tv_sec, (long)tv.tv_usec);
     len = sizeof(v);
     T("getsockopt SO_RCVBUF > 0", getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0 && v > 0);
+    T("getsockopt SO_SNDBUF > 0", getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0 && v > 0);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    T("setsockopt SO_BROADCAST (udp)", setsockopt(u, SOL_SOCKET, SO_BROADCAST, &(int){1}, sizeof(int)));
+    T("setsockopt IP_RECVERR (udp)", setsockopt(u, IPPROTO_IP, IP_RECVERR, &(int){1}, sizeof(int)));
+    v = 0;
+    len = sizeof(v);
+    getsockopt(u, SOL_SOCKET, SO_BROADCAST, &v, &len);
+    say("getsockopt SO_BROADCAST = %d", v);
+    close(u);
     T("getsockopt of an unknown option", getsockopt(fd, SOL_SOCKET, 12345, &v, &len));
     close(fd);
+}
+
+/* The flags of send and recv: MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_MORE; select and poll. */
+static void message_flags(void)
+{
+    addr_t a;
+    int u = listener(AF_INET, SOCK_DGRAM, &a);
+    int c = socket(AF_INET, SOCK_DGRAM, 0);
+    char buf[8];
+    T("udp sendto", sendto(c, "0123456789", 10, 0, &a.sa, sizeof(a.in)));
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(u, &rd);
+    struct timeval tv = {5, 0};
+    T("select for the datagram", select(u + 1, &rd, NULL, NULL, &tv));
+    say("  readable = %d", FD_ISSET(u, &rd) != 0);
+    T("recv MSG_PEEK", recv(u, buf, 4, MSG_PEEK));
+    T("recv MSG_TRUNC (whole length, 4 bytes copied)", recv(u, buf, 4, MSG_TRUNC));
+    say("  copied = %.4s", buf);
+    T("recv MSG_DONTWAIT with nothing there", recv(u, buf, 4, MSG_DONTWAIT));
+    struct pollfd p = {u, POLLIN, 0};
+    T("poll with nothing there", poll(&p, 1, 10));
+    close(c);
+    close(u);
+
+    int l = listener(AF_INET, SOCK_STREAM, &a);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, &a.sa, sizeof(a.in)))
+        die("connect");
+    int srv = accept(l, NULL, NULL);
+    T("send MSG_MORE", send(s, "ab", 2, MSG_MORE));
+    T("send", send(s, "cd", 2, 0));
+    p = (struct pollfd){srv, POLLIN, 0};
+    T("poll for the data", poll(&p, 1, 5000));
+    char got[8] = {0};
+    int n = 0;
+    while (n < 4) {
+        ssize_t r = recv(srv, got + n, sizeof(got) - 1 - (size_t)n, 0);
+        if (r <= 0)
+            break;
+        n += (int)r;
+    }
+    say("  received = %s", got);
+    close(srv);
+    /* the peer is gone: its FIN is there; the first send draws its RST (on the loopback, before
+     * the send returns), the second gets EPIPE, with no SIGPIPE under MSG_NOSIGNAL */
+    p = (struct pollfd){s, POLLRDHUP, 0};
+    T("poll for the peer's close", poll(&p, 1, 5000));
+    send(s, "x", 1, MSG_NOSIGNAL);
+    T("send MSG_NOSIGNAL to a closed peer", send(s, "x", 1, MSG_NOSIGNAL));
+    close(s);
+    close(l);
 }
 
 static void errors(void)
@@ -472,6 +552,7 @@ int main(int argc, char **argv)
     }
     if (all || !strcmp(what, "options")) {
         options();
+        message_flags();
         errors();
     }
     return 0;
