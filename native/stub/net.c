@@ -29,6 +29,7 @@
 #define K_AF_NETLINK 16
 #define K_SOL_SOCKET 1
 #define K_SO_PEERCRED 17
+#define K_SO_DOMAIN 39
 #define K_SO_PASSPIDFD 76
 #define K_SO_PEERPIDFD 77
 #define K_SCM_RIGHTS 1
@@ -188,6 +189,10 @@ static long take_addr(enum addr_use use, long fd, const void *app, long len, str
         if (len == SUN_PATH || h->sa.data[0] == 0)
             return abstract_name(use, h);
         h->given = 0;
+        /* a path for a socket of another family: the kernel's error, not the walk's */
+        int domain = 0, dlen = sizeof(domain);
+        if (raw5(__NR_getsockopt, (unsigned int)fd, K_SOL_SOCKET, K_SO_DOMAIN, &domain, &dlen) < 0 || domain != K_AF_UNIX)
+            return 0;
         return unix_path(use, fd, h);
     }
     h->given = 0; /* our copy: what the kernel reads is what was checked */

@@ -283,6 +283,11 @@ static void path_errors(void)
     T("bind an empty path", bind(fd, (struct sockaddr *)&(struct sockaddr_un){AF_UNIX, ""}, 3));
     close(fd);
     T("mknod of a socket file", mknod("/nonexistent-dir/x", S_IFSOCK | 0600, 0));
+    int ip = socket(AF_INET, SOCK_STREAM, 0);
+    alen = path_addr(&a, "nodir/ip.sock");
+    T("connect an IP socket to a UNIX path", connect(ip, (struct sockaddr *)&a, alen));
+    T("bind an IP socket to a UNIX path", bind(ip, (struct sockaddr *)&a, alen));
+    close(ip);
 }
 
 static void abstract(void)
