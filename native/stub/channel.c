@@ -8,29 +8,6 @@
 #include "stub.h"
 #include "util.h"
 
-struct k_iovec {
-    void *base;
-    unsigned long len;
-};
-
-struct k_msghdr {
-    void *name;
-    int namelen;
-    struct k_iovec *iov;
-    unsigned long iovlen;
-    void *control;
-    unsigned long controllen;
-    int flags;
-};
-
-struct k_cmsghdr {
-    unsigned long len;
-    int level;
-    int type;
-};
-
-#define K_SOL_SOCKET 1
-#define K_SCM_RIGHTS 1
 #define K_MSG_CMSG_CLOEXEC 0x40000000
 #define MAX_FDS 4
 

@@ -27,13 +27,10 @@
 
 #define K_AF_UNIX 1
 #define K_AF_NETLINK 16
-#define K_SOL_SOCKET 1
 #define K_SO_PEERCRED 17
 #define K_SO_DOMAIN 39
 #define K_SO_PASSPIDFD 76
 #define K_SO_PEERPIDFD 77
-#define K_SCM_RIGHTS 1
-#define K_SCM_CREDENTIALS 2
 #define K_MSG_EOR 0x80
 #define SUN_PATH 2            /* offset of sun_path */
 #define SOCKADDR_UN_MAX 110   /* sizeof(struct sockaddr_un) */
@@ -46,33 +43,10 @@ struct k_sockaddr {
     unsigned char data[SOCKADDR_MAX - 2];
 };
 
-struct k_iovec {
-    void *base;
-    unsigned long len;
-};
-
-struct k_msghdr {
-    void *name;
-    int namelen;
-    int pad0;
-    struct k_iovec *iov;
-    unsigned long iovlen;
-    void *control;
-    unsigned long controllen;
-    int flags;
-    int pad1;
-};
-
 struct k_mmsghdr {
     struct k_msghdr hdr;
     unsigned int len;
     int pad;
-};
-
-struct k_cmsghdr {
-    unsigned long len;
-    int level;
-    int type;
 };
 
 struct k_ucred {

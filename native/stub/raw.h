@@ -40,6 +40,34 @@ struct k_rlimit {
     unsigned long cur, max;
 };
 
+/* the kernel's struct iovec, struct msghdr (sendmsg, recvmsg) and struct cmsghdr */
+struct k_iovec {
+    void *base;
+    unsigned long len;
+};
+
+struct k_msghdr {
+    void *name;
+    int namelen;
+    int pad0;
+    struct k_iovec *iov;
+    unsigned long iovlen;
+    void *control;
+    unsigned long controllen;
+    int flags;
+    int pad1;
+};
+
+struct k_cmsghdr {
+    unsigned long len;
+    int level;
+    int type;
+};
+
+#define K_SOL_SOCKET 1
+#define K_SCM_RIGHTS 1
+#define K_SCM_CREDENTIALS 2
+
 static inline int raw_is_error(long ret) { return (unsigned long)ret > (unsigned long)-4096; }
 
 #endif

@@ -106,7 +106,6 @@ static const struct poll_rule {
  * Their fd argument (0) is checked as a data call's. bind, connect, getsockname, getpeername
  * and the msghdr calls (whose address is out of the filter's sight) always trap.
  */
-#define K_SOL_SOCKET 1
 static const struct sock_rule {
     unsigned short nr;
     unsigned char null_arg;     /* native only when this argument is NULL (0xff: no such rule) */

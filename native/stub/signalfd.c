@@ -105,11 +105,6 @@ static int is_signalfd(long fd)
     return n == sizeof(want) - 1 && !memcmp(link, want, sizeof(want) - 1);
 }
 
-struct k_iovec {
-    void *base;
-    unsigned long len;
-};
-
 /* Scatter `n` bytes of `buf` into the app's iovecs. */
 static long scatter(const struct k_iovec *iov, long niov, const char *buf, long n)
 {

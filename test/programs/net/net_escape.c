@@ -28,14 +28,10 @@
  *       (run natively by the test) Listen at WHERE (a path, or @NAME for an abstract name),
  *       print "ready", and send TEXT and a newline to each connection until stdin ends.
  */
-#include "../t.h"
+#include "net.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 
 static const char *ROOT, *SCR;
 
@@ -54,22 +50,6 @@ static const char *cat(const char *a, const char *b)
     if (asprintf(&r, "%s%s", a, b) < 0)
         die("asprintf");
     return r;
-}
-
-static socklen_t path_addr(struct sockaddr_un *a, const char *p)
-{
-    memset(a, 0, sizeof(*a));
-    a->sun_family = AF_UNIX;
-    snprintf(a->sun_path, sizeof(a->sun_path), "%s", p);
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(a->sun_path) + 1);
-}
-
-static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
-{
-    memset(a, 0, sizeof(*a));
-    a->sun_family = AF_UNIX;
-    memcpy(a->sun_path + 1, name, strlen(name));
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 }
 
 /* Connect to `a`; on success read the first line the other side sends. */
@@ -94,13 +74,13 @@ static void try_connect(const char *name, const struct sockaddr_un *a, socklen_t
 static void connect_path(const char *name, const char *p)
 {
     struct sockaddr_un a;
-    try_connect(name, &a, path_addr(&a, p));
+    try_connect(name, &a, unix_path_addr(&a, p));
 }
 
 static void send_path(const char *name, const char *p)
 {
     struct sockaddr_un a;
-    socklen_t len = path_addr(&a, p);
+    socklen_t len = unix_path_addr(&a, p);
     int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
     if (sendto(fd, "escaped", 7, 0, (struct sockaddr *)&a, len) < 0)
         printf("%s: %s\n", name, ename(errno));
@@ -112,7 +92,7 @@ static void send_path(const char *name, const char *p)
 static void bind_path(const char *name, const char *p)
 {
     struct sockaddr_un a;
-    socklen_t len = path_addr(&a, p);
+    socklen_t len = unix_path_addr(&a, p);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (bind(fd, (struct sockaddr *)&a, len))
         printf("%s: %s\n", name, ename(errno));
@@ -162,8 +142,8 @@ static void attempts(const char *abstract)
 static void serve(const char *dir, const char *name)
 {
     struct sockaddr_un a[3];
-    socklen_t len[3] = {abstract_addr(&a[0], name), path_addr(&a[1], "/private/s.sock"),
-                        path_addr(&a[2], cat(dir, "/shared.sock"))};
+    socklen_t len[3] = {abstract_addr(&a[0], name), unix_path_addr(&a[1], "/private/s.sock"),
+                        unix_path_addr(&a[2], cat(dir, "/shared.sock"))};
     const char *what[3] = {"abstract", "private", "shared"};
     struct pollfd p[4];
     for (int i = 0; i < 3; i++) {
@@ -215,14 +195,14 @@ static void probe(const char *dir, const char *name)
 {
     struct sockaddr_un a;
     try_connect("abstract", &a, abstract_addr(&a, name));
-    try_connect("private", &a, path_addr(&a, "/private/s.sock"));
-    try_connect("shared", &a, path_addr(&a, cat(dir, "/shared.sock")));
+    try_connect("private", &a, unix_path_addr(&a, "/private/s.sock"));
+    try_connect("shared", &a, unix_path_addr(&a, cat(dir, "/shared.sock")));
 }
 
 static void answer(const char *where, const char *text)
 {
     struct sockaddr_un a;
-    socklen_t len = where[0] == '@' ? abstract_addr(&a, where + 1) : path_addr(&a, where);
+    socklen_t len = where[0] == '@' ? abstract_addr(&a, where + 1) : unix_path_addr(&a, where);
     struct pollfd p[2] = {{socket(AF_UNIX, SOCK_STREAM, 0), POLLIN, 0}, {0, POLLIN, 0}};
     signal(SIGPIPE, SIG_IGN); /* a client gone before its answer */
     if (bind(p[0].fd, (struct sockaddr *)&a, len) || listen(p[0].fd, 8))
@@ -247,7 +227,7 @@ static void answer(const char *where, const char *text)
 static void sink(const char *path)
 {
     struct sockaddr_un a;
-    socklen_t len = path_addr(&a, path);
+    socklen_t len = unix_path_addr(&a, path);
     struct pollfd p[2] = {{socket(AF_UNIX, SOCK_DGRAM, 0), POLLIN, 0}, {0, POLLIN, 0}};
     unlink(path); /* a sink of an earlier run */
     if (bind(p[0].fd, (struct sockaddr *)&a, len))

@@ -6,7 +6,7 @@
  * and the errors of bind, connect, getpeername and shutdown. Ports are ephemeral: the output
  * names none.
  */
-#include "../t.h"
+#include "net.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,41 +25,6 @@ typedef union {
     struct sockaddr_in6 in6;
     struct sockaddr_storage ss;
 } addr_t;
-
-/*
- * Fork a child whose output is held back: the parent prints it once the child is done (after
- * `reap`), so that the lines of both come in one order however they ran.
- */
-static pid_t fork_held(int *out)
-{
-    int p[2];
-    if (pipe(p))
-        die("pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        return 0;
-    }
-    close(p[1]);
-    *out = p[0];
-    return pid;
-}
-
-/* Wait for the child of fork_held and print what it printed; its exit status. */
-static int reap(pid_t pid, int out)
-{
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(out, buf, sizeof(buf))) > 0)
-        fwrite(buf, 1, (size_t)n, stdout);
-    close(out);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static socklen_t loopback(int family, addr_t *a, int port)
 {

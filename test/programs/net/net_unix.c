@@ -7,67 +7,22 @@
  * names a part to run alone. A name that changes with the run (an autobind's, a pid) is printed
  * in a normalized form.
  */
-#include "../t.h"
+#include "net.h"
 #include <fcntl.h>
 #include <signal.h>
-#include <stddef.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 
 static const char *dir;
 
-/* As net_inet.c: a child whose output the parent prints when it is done. */
-static pid_t fork_held(int *out)
-{
-    int p[2];
-    if (pipe(p))
-        die("pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        return 0;
-    }
-    close(p[1]);
-    *out = p[0];
-    return pid;
-}
-
-static int reap(pid_t pid, int out)
-{
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(out, buf, sizeof(buf))) > 0)
-        fwrite(buf, 1, (size_t)n, stdout);
-    close(out);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* A path address (`name` relative to the test directory unless it starts with '/' or '.'). */
+/* A path address: `name` in the test directory, unless it starts with '/' or '.'. */
 static socklen_t path_addr(struct sockaddr_un *a, const char *name)
 {
-    memset(a, 0, sizeof(*a));
-    a->sun_family = AF_UNIX;
+    char p[sizeof(a->sun_path)];
     if (name[0] == '/' || name[0] == '.' || !dir)
-        snprintf(a->sun_path, sizeof(a->sun_path), "%s", name);
+        snprintf(p, sizeof(p), "%s", name);
     else
-        snprintf(a->sun_path, sizeof(a->sun_path), "%s/%s", dir, name);
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(a->sun_path) + 1);
-}
-
-/* An abstract address: "\0" + name, its length without a NUL. */
-static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
-{
-    memset(a, 0, sizeof(*a));
-    a->sun_family = AF_UNIX;
-    memcpy(a->sun_path + 1, name, strlen(name));
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+        snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return unix_path_addr(a, p);
 }
 
 /* A name as the kernel reported it: "path P", "abstract @N", or "unnamed" -- with its length. */
@@ -339,18 +294,7 @@ static void pass_fd(void)
         if (connect(c, (struct sockaddr *)&a, alen))
             die("connect");
         int fds[2] = {open(file, O_RDONLY), open("/dev/null", O_WRONLY)};
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(fds))];
-        } ctl;
-        struct iovec iov = {(void *)"F", 1};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl)};
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(fds));
-        memcpy(CMSG_DATA(h), fds, sizeof(fds));
-        T("  child sendmsg with two fds", sendmsg(c, &m, 0));
+        T("  child sendmsg with two fds", send_with_control(c, "F", SCM_RIGHTS, fds, sizeof(fds)));
         exit(0);
     }
     int s = accept(l, NULL, NULL);
@@ -410,21 +354,9 @@ static void credentials(void)
         say("  child: peer is its parent %d, uid %d, gid %d, len %u", cr.pid == parent, cr.uid == getuid(), cr.gid == getgid(), len);
         /* explicit credentials: its own pid and ids */
         struct ucred mine = {getpid(), getuid(), getgid()};
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(struct ucred))];
-        } ctl;
-        struct iovec iov = {(void *)"C", 1};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl)};
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_CREDENTIALS;
-        h->cmsg_len = CMSG_LEN(sizeof(mine));
-        memcpy(CMSG_DATA(h), &mine, sizeof(mine));
-        T("  child sends its credentials", sendmsg(c, &m, 0));
+        T("  child sends its credentials", send_with_control(c, "C", SCM_CREDENTIALS, &mine, sizeof(mine)));
         mine.pid = getppid();
-        memcpy(CMSG_DATA(h), &mine, sizeof(mine));
-        T("  child sends its parent's pid as its own", sendmsg(c, &m, 0));
+        T("  child sends its parent's pid as its own", send_with_control(c, "C", SCM_CREDENTIALS, &mine, sizeof(mine)));
         T("  child sends without credentials", write(c, "N", 1));
         exit(0);
     }
