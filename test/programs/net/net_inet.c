@@ -206,9 +206,10 @@ static void on_signal(int sig) { (void)sig; alarms++; }
 
 /*
  * A listener whose accept queue is full: a blocking connect to it waits (its SYNs dropped)
- * until a signal ends it.
+ * until a signal ends it. With a backlog of 0 the queue holds one connection: once the filler's
+ * connect is done, it is full.
  */
-static int full_listener(addr_t *server, int *fillers)
+static int full_listener(addr_t *server, int *filler)
 {
     int l = socket(AF_INET, SOCK_STREAM, 0);
     socklen_t len = loopback(AF_INET, server, 0);
@@ -216,12 +217,11 @@ static int full_listener(addr_t *server, int *fillers)
         die("listen 0");
     len = sizeof(*server);
     getsockname(l, &server->sa, &len);
-    for (int i = 0; i < 2; i++) {
-        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        connect(fillers[i], &server->sa, sizeof(server->in));
-    }
-    struct timespec t = {0, 200000000};
-    nanosleep(&t, NULL); /* the handshakes are done: the queue holds what it can */
+    *filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(*filler, &server->sa, sizeof(server->in));
+    struct pollfd p = {*filler, POLLOUT, 0};
+    if (poll(&p, 1, 10000) != 1)
+        die("the filler's connect");
     return l;
 }
 
@@ -233,8 +233,8 @@ static void interrupted_connect(void)
     sigaction(SIGALRM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
     addr_t server;
-    int fillers[2];
-    int l = full_listener(&server, fillers);
+    int filler;
+    int l = full_listener(&server, &filler);
 
     int c = socket(AF_INET, SOCK_STREAM, 0);
     alarms = 0;
@@ -255,8 +255,7 @@ static void interrupted_connect(void)
     say("  handler ran = %d", alarms);
     waitpid(pid, NULL, 0);
     close(c);
-    close(fillers[0]);
-    close(fillers[1]);
+    close(filler);
     close(l);
 }
 

@@ -172,27 +172,35 @@ static void forking_server(void)
     pid_t cl = fork();
     if (cl == 0)
         client(&a, n);
-    int served = 0, reaped = 0;
-    while (served < n) {
-        int c = accept(l, NULL, NULL);
-        if (c < 0)
-            die("accept");
-        pid_t child = fork();
-        if (child == 0) {
-            close(l);
-            answer(c);
-            _exit(0);
+    int served = 0, reaped = 0, client_status = -1;
+    /* the children, and the client once it is done: whichever a wait finds */
+    for (;;) {
+        int st;
+        pid_t w;
+        if (served < n) {
+            int c = accept(l, NULL, NULL);
+            if (c < 0)
+                die("accept");
+            pid_t child = fork();
+            if (child == 0) {
+                close(l);
+                answer(c);
+                _exit(0);
+            }
+            close(c);
+            served++;
+            w = waitpid(-1, &st, WNOHANG);
+        } else if (reaped < n || client_status < 0) {
+            w = waitpid(-1, &st, 0);
+        } else {
+            break;
         }
-        close(c);
-        served++;
-        while (waitpid(-1, NULL, WNOHANG) > 0)
+        if (w == cl)
+            client_status = WEXITSTATUS(st);
+        else if (w > 0)
             reaped++;
     }
-    int st;
-    waitpid(cl, &st, 0);
-    while (waitpid(-1, NULL, 0) > 0)
-        reaped++;
-    say("forking server: served %d, children reaped %d, client exit %d", served, reaped, WEXITSTATUS(st));
+    say("forking server: served %d, children reaped %d, client exit %d", served, reaped, client_status);
     close(l);
 }
 
