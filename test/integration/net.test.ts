@@ -92,7 +92,7 @@ describe('UNIX sockets in a tmpfs of a manifest, as natively in a host directory
       `libos.entrypoint = "${program('net/net_unix')}"`,
       'loader.insecure__use_cmdline_argv = true',
       'fs.root.uri = "file:/"',
-      'fs.mounts = [{ type = "tmpfs", path = "/sockets" }, { type = "tmpfs", path = "/tmp" }]',
+      'fs.mounts = [{ type = "tmpfs", path = "/sockets" }]',
       'sgx.file_check_policy = "allow_all_but_log"',
       '',
     ].join('\n'));
