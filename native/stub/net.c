@@ -196,8 +196,9 @@ static long fix_name(struct k_sockaddr *sa, long len)
     if (len < SUN_PATH + (long)sizeof(label) - 1 || memcmp(p, label, sizeof(label) - 1))
         return len;
     struct k_sockaddr out;
-    long r = worker_request(GTS_REQ_UNIX_NAME, (long)sa, len, 0, 0, &out, sizeof(out));
-    if (r < SUN_PATH || r > (long)sizeof(out))
+    unsigned long got;
+    long r = worker_request(GTS_REQ_UNIX_NAME, (long)sa, len, 0, 0, &out, sizeof(out), &got);
+    if (r < SUN_PATH || r > (long)sizeof(out) || got != (unsigned long)r)
         return len;
     memcpy(sa, &out, (unsigned long)r);
     return r;
@@ -341,13 +342,11 @@ long sys_sendto(const long *a, struct k_ucontext *uc)
 static long translate_ucred(int direction, struct k_ucred *c)
 {
     int out[3];
-    struct gts_request req = {GTS_REQ_UCRED, (uint32_t)host_tid(), 0,
-                              {(uint64_t)direction, (uint64_t)c->pid, c->uid, c->gid}, 0, 0};
-    struct gts_reply reply;
-    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, out, sizeof(out), 0, 0);
-    if (reply.ret < 0)
-        return reply.ret;
-    if (reply.data_len != sizeof(out))
+    unsigned long got;
+    long r = worker_request(GTS_REQ_UCRED, direction, c->pid, c->uid, c->gid, out, sizeof(out), &got);
+    if (r < 0)
+        return r;
+    if (got != sizeof(out))
         return -EIO;
     c->pid = out[0];
     c->uid = (unsigned int)out[1];

@@ -1,11 +1,12 @@
 /*
  * The stub's path table: the instance's host mounts, so that the stat family on an absolute
- * path, and an open for reading of a regular file on a mount no file check applies to, are
- * answered here when the host can resolve the path without any judgement of the LibOS's --
- * inside one mount, no "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). Anything
- * else (a symlink on the way, "..", a pseudo tree, a relative path, a directory, which may
- * hold mount points, a FIFO or device, a write) goes to the worker, whose walk is the
- * authority. The worker sends the table with each HELLO; a chroot drops it.
+ * path, and an open for reading on a mount no file check applies to, are answered here when
+ * the host can resolve the path without any judgement of the LibOS's -- inside one mount, no
+ * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). Anything else (a symlink on the
+ * way, "..", a pseudo tree, a relative path, a write, a directory with mount points in it or
+ * one asked for with O_DIRECTORY, a FIFO or device opened without O_NONBLOCK) goes to the
+ * worker, whose walk is the authority. The worker sends the table with each HELLO; a chroot
+ * drops it.
  */
 #include <asm-generic/errno-base.h>
 #include <asm-generic/errno.h>

@@ -220,11 +220,13 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
                              fds, max_fds);
 }
 
-long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap)
+long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap, unsigned long *data_len)
 {
     struct gts_request req = {kind, (uint32_t)host_tid(), 0, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}, 0, 0};
     struct gts_reply reply;
     channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, data, cap, 0, 0);
+    if (data_len)
+        *data_len = reply.data_len;
     return reply.ret;
 }
 

@@ -65,8 +65,11 @@ int is_reserved_fd(long arg);
 /* Will one of the signals `raised` run an app handler, unblocked in `mask`? 0: no; 1: all SA_RESTART; 2: yes */
 int handlers_due(unsigned long mask, unsigned long raised);
 
-/* A request of `kind` to the worker with up to four arguments; its result (the reply's data in `data`). */
-long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap);
+/*
+ * A request of `kind` to the worker with up to four arguments; its result (the reply's data in
+ * `data`, its length in *data_len if asked).
+ */
+long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap, unsigned long *data_len);
 
 /* Send the trapped call to the worker; returns the number of fds received with the reply. */
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,

@@ -68,7 +68,7 @@ long translate_pid(int direction, int id)
         if (direction == GTS_LOOKUP_VPID_OF_HOST && children[i].host_pid == id)
             return children[i].vpid;
     }
-    long r = worker_request(GTS_REQ_PID_LOOKUP, direction, id, 0, 0, 0, 0);
+    long r = worker_request(GTS_REQ_PID_LOOKUP, direction, id, 0, 0, 0, 0, 0);
     if (r > 0)
         children_add(direction == GTS_LOOKUP_HOST_OF_VPID ? id : (int)r,
                      direction == GTS_LOOKUP_HOST_OF_VPID ? (int)r : id);
@@ -187,7 +187,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
     int holding = 0;
     long r;
     for (;;) {
-        long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, 0, 0, members, sizeof(members));
+        long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, 0, 0, members, sizeof(members), 0);
         r = n < 0 ? n : group_try(w, members, n, uc);
         if (r || (w->options & K_WNOHANG))
             break;
@@ -200,7 +200,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
 
 long child_uid(int vpid)
 {
-    return worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_UID_OF_VPID, vpid, 0, 0, 0, 0);
+    return worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_UID_OF_VPID, vpid, 0, 0, 0, 0, 0);
 }
 
 /*

@@ -61,7 +61,7 @@ const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by th
 const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
-const STUB_OPEN = 'such a path of a regular file opened for reading on a mount no file check applies to is opened by the stub';
+const STUB_OPEN = 'such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker\'s)';
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),

@@ -80,7 +80,7 @@ export class Vfs {
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
     this.abstractPrefix = cfg.abstractPrefix;
-    // a chroot mount's regular files are the stub's to open for reading when no check applies to them
+    // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
       m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
     this.stubPathTable = encodePathTable([
