@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 2
+#define GTS_ABI_VERSION 3
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -21,6 +21,8 @@
 #define GTS_REQ_CHILD_REAPED 9 /* no reply: the stub reaped child args[0] (vpid) */
 #define GTS_REQ_UNIX_NAME 10 /* a UNIX socket name the host gave (args[0]: the stub's copy, args[1]: its length): the app's, in the data */
 #define GTS_REQ_UCRED 11 /* SCM_CREDENTIALS or SO_PEERCRED: args[0] a direction, args[1..3] pid, uid, gid; the other side's in the data */
+#define GTS_REQ_THREAD_STARTED 12 /* no reply: thread args[1] (vtid) is host tid args[0] */
+#define GTS_REQ_MAIN_THREAD_EXITS 13 /* no reply: the main thread exits, the others run on */
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
@@ -38,7 +40,17 @@
 /* The doorbell: the worker rings it (a reserved host signal) when it has queued signals. */
 #define GTS_DOORBELL_SIGNAL 64
 #define GTS_SIGINFO_SIZE 128
-#define GTS_SIGNALS_MAX 32 /* siginfos in one reply to GTS_REQ_SIGNALS */
+#define GTS_SIGNALS_MAX 31 /* siginfos in one reply to GTS_REQ_SIGNALS (with its header, 4 KiB) */
+
+/*
+ * Payload of the reply to GTS_REQ_SIGNALS: `count` siginfos follow; the first `for_thread` were
+ * sent to the calling thread (tgkill), the others to the process (the worker rings the main
+ * thread for those, which queues them to the process: the host picks the thread).
+ */
+struct gts_signals_reply {
+    uint32_t count;
+    uint32_t for_thread;
+};
 /* si_value of a SIGCONT the worker sends for a kill (SI_USER), or + 1 for a tkill (SI_TKILL) */
 #define GTS_SIGCONT_MARK 0x67747343u /* "gtsC" */
 
@@ -61,6 +73,7 @@ struct gts_request {
 #define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
 #define GTS_REPLY_ADDR       0x20 /* bind: data = gts_addr_reply, the address the host binds (a UNIX path) */
 #define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
+#define GTS_REPLY_THREAD     0x80 /* a thread granted: ret = its tid; the fd is its channel */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -144,6 +157,8 @@ struct gts_exec_reply {
 #define GTS_LIFELINE_SLOT (GTS_RESERVED_FDS - 1)
 /* the roots of the path table's mounts (one slot each, from here on) */
 #define GTS_PATH_SLOT_FIRST 1
+/* the channels of the threads but the main one: from the end of the reserved fds on (up to the fd limit), one slot each */
+#define GTS_THREAD_CHANNEL_FIRST GTS_RESERVED_FDS
 /* the app's fds just below the reserved ones where the stub puts signalfds that need it to read them */
 #define GTS_SIGNALFD_SLOTS 8
 

@@ -11,9 +11,6 @@
 #define K_MSG_CMSG_CLOEXEC 0x40000000
 #define MAX_FDS 4
 
-/* Threads arrive in a later issue; the main thread's channel is the only one for now. */
-int channel_for_current_thread(void) { return g_stub.main_channel_fd; }
-
 /* A worker that dies takes its app with it, as a SIGKILL the parent can see. */
 static __attribute__((noreturn)) void worker_gone(void) { stub_die_killed(); }
 
@@ -41,7 +38,7 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
 {
     long r;
     struct gts_request *head = (struct gts_request *)req;
-    head->seq = ++g_stub.seq;
+    head->seq = ++current_thread()->seq;
     channel_send(fd, req, req_len);
 
     union {

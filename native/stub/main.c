@@ -38,7 +38,9 @@ static int place_channel(void)
     unsigned long top = lim.cur > 65536 ? 65536 : lim.cur;
     if (top < 64)
         stub_die("RLIMIT_NOFILE too small for the stub's reserved fds", -24);
-    g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS);
+    /* the threads' channels after the reserved fds: an eighth of the fd space, up to one per block */
+    g_stub.thread_slots = (int)(top / 8 < STUB_THREADS_MAX ? top / 8 : STUB_THREADS_MAX);
+    g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS - (unsigned long)g_stub.thread_slots);
     g_stub.main_channel_fd = g_stub.reserved_fd_base;
     if (raw2(__NR_fcntl, g_stub.reserved_fd_base, 1 /* F_GETFD */) >= 0)
         return 1;
@@ -79,13 +81,14 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
      */
     if (!reexec)
         raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    g_stub.main_host_tid = (int)raw0(__NR_gettid);
+    g_stub.host_pid = (int)raw0(__NR_getpid);
+    thread_init_main(g_stub.host_pid); /* %gs: before anything can trap */
     /* before HELLO: from then on the worker may ring the doorbell */
     r = install_sigsys_handler();
     if (r)
         stub_die("rt_sigaction(SIGSYS)", r);
 
-    struct gts_request req = {GTS_REQ_HELLO, (uint32_t)g_stub.main_host_tid, 0, {0}, 0, 0};
+    struct gts_request req = {GTS_REQ_HELLO, (uint32_t)host_tid(), 0, {0}, 0, 0};
     req.args[0] = (uint64_t)g_stub.reserved_fd_base;
     req.args[1] = GTS_ABI_VERSION;
     struct gts_reply reply;
@@ -107,6 +110,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         stub_die("bad HELLO reply from worker", -71);
     paths_install(hello_buf + table_at, reply.data_len - table_at);
     g_stub.vpid = hello->vpid;
+    current_thread()->vtid = hello->vpid;
     memcpy(g_stub.abstract_prefix, hello->abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);
     g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
     if (hello->flags & GTS_HELLO_RESET_SIGNALS)

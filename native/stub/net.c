@@ -36,18 +36,12 @@
 #define SOCKADDR_UN_MAX 110   /* sizeof(struct sockaddr_un) */
 #define SOCKADDR_MAX 128      /* sizeof(struct sockaddr_storage) */
 #define AUTOBIND_HEX 5        /* the kernel's autobind names: 5 hex digits */
-#define CONTROL_MAX 16384     /* control data the stub reads (the kernel's optmem_max is larger) */
 
 struct k_sockaddr {
     unsigned short family;
     unsigned char data[SOCKADDR_MAX - 2];
 };
 
-struct k_mmsghdr {
-    struct k_msghdr hdr;
-    unsigned int len;
-    int pad;
-};
 
 struct k_ucred {
     int pid;
@@ -388,7 +382,6 @@ static long fix_control(unsigned char *buf, unsigned long len, int direction)
     return 0;
 }
 
-static unsigned char control_buf[CONTROL_MAX];
 
 /* One sendmsg: the destination and the control data made the host's; 0 or -errno in `*err`. */
 static long send_one(long fd, const struct k_msghdr *app_msg, long flags, struct k_ucontext *uc)
@@ -406,7 +399,8 @@ static long send_one(long fd, const struct k_msghdr *app_msg, long flags, struct
         m.namelen = (int)addr_len(&h, m.namelen);
     }
     if (m.control && m.controllen) {
-        if (m.controllen > sizeof(control_buf)) {
+        unsigned char *control_buf = current_thread()->control;
+        if (m.controllen > STUB_CONTROL_MAX) {
             host_addr_done(&h);
             return -ENOBUFS;
         }
@@ -435,7 +429,7 @@ long sys_sendmsg(const long *a, struct k_ucontext *uc)
 long sys_sendmmsg(const long *a, struct k_ucontext *uc)
 {
     struct k_mmsghdr *v = (struct k_mmsghdr *)a[1];
-    unsigned int vlen = (unsigned int)a[2] > 1024 ? 1024 : (unsigned int)a[2]; /* UIO_MAXIOV */
+    unsigned int vlen = (unsigned int)a[2] > STUB_UIO_MAXIOV ? STUB_UIO_MAXIOV : (unsigned int)a[2];
     unsigned int sent = 0;
     long r = 0;
     if (is_reserved_fd(a[0]))
@@ -459,8 +453,9 @@ static long fix_received_control(void *app, unsigned long len)
 {
     if (!app || !len)
         return 0;
-    if (len > sizeof(control_buf))
-        len = sizeof(control_buf);
+    unsigned char *control_buf = current_thread()->control;
+    if (len > STUB_CONTROL_MAX)
+        len = STUB_CONTROL_MAX;
     long r = copy_from_app(control_buf, app, len);
     if (!r && !(r = fix_control(control_buf, len, GTS_UCRED_SENT)))
         r = copy_to_app(app, control_buf, len);
@@ -494,8 +489,6 @@ long sys_recvmsg(const long *a, struct k_ucontext *uc)
     return n;
 }
 
-#define UIO_MAXIOV 1024
-static struct k_mmsghdr mmsg_before[UIO_MAXIOV], mmsg_after[UIO_MAXIOV];
 
 /*
  * recvmmsg: the host's call into the app's messages; then each name and control message is
@@ -504,7 +497,8 @@ static struct k_mmsghdr mmsg_before[UIO_MAXIOV], mmsg_after[UIO_MAXIOV];
  */
 long sys_recvmmsg(const long *a, struct k_ucontext *uc)
 {
-    unsigned long vlen = (unsigned int)a[2] > UIO_MAXIOV ? UIO_MAXIOV : (unsigned int)a[2];
+    unsigned long vlen = (unsigned int)a[2] > STUB_UIO_MAXIOV ? STUB_UIO_MAXIOV : (unsigned int)a[2];
+    struct k_mmsghdr *mmsg_before = current_thread()->mmsg_before, *mmsg_after = current_thread()->mmsg_after;
     if (is_reserved_fd(a[0]))
         return -EBADF;
     /* the sizes of the app's name buffers, which the kernel overwrites */

@@ -36,7 +36,7 @@
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_NO_SYMLINKS 0x04
 #define RESOLVE_BENEATH 0x08
-#define PATH_MAX 4096
+#define PATH_MAX STUB_PATH_MAX
 
 struct mount_entry {
     char prefix[256];
@@ -127,9 +127,6 @@ static int has_dotdot(const char *p)
     return 0;
 }
 
-/* not on the app's stack, which may be a small alternate one: the SIGSYS handler blocks every
- * signal, so nothing else runs here meanwhile (threads will need one each) */
-static char path[PATH_MAX];
 
 /*
  * Open the app's absolute path `path_arg` below its mount's root, as openat2 with `flags` and
@@ -139,6 +136,8 @@ static char path[PATH_MAX];
  */
 static long open_beneath(long path_arg, unsigned long flags, unsigned int need)
 {
+    /* not on the app's stack, which may be a small alternate one: in the thread's block */
+    char *path = current_thread()->path;
     if (n_mounts == 0)
         return PATH_FORWARD;
     long n = copy_path(path, (const char *)path_arg);
@@ -202,7 +201,7 @@ long paths_stat(long nr, const long *a)
 /* Is absolute path `p` (no "..") a directory with mount points in it? Compared without "." and extra "/". */
 static int is_mount_parent(const char *p)
 {
-    static char canon[PATH_MAX];
+    char *canon = current_thread()->canon;
     unsigned long n = 0;
     for (const char *c = p; *c;) {
         while (*c == '/')
@@ -245,7 +244,7 @@ long paths_open(long nr, const long *a)
     long fd = open_beneath(path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
-    if (is_mount_parent(path)) {
+    if (is_mount_parent(current_thread()->path)) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
     }

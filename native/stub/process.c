@@ -24,7 +24,7 @@
  * dup3 into a reserved slot, which may lie above an RLIMIT_NOFILE the app lowered: the soft
  * limit is raised to the hard one for the moment of the dup.
  */
-static long place_fd(int fd, int slot)
+long place_fd(int fd, int slot, int flags)
 {
     struct k_rlimit old, raised;
     if (raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &old) < 0)
@@ -33,7 +33,7 @@ static long place_fd(int fd, int slot)
     raised.max = old.max;
     if (old.cur <= (unsigned long)slot)
         raw4(__NR_prlimit64, 0, 7, &raised, 0);
-    long r = raw3(__NR_dup3, fd, slot, 0);
+    long r = raw3(__NR_dup3, fd, slot, flags);
     if (old.cur <= (unsigned long)slot)
         raw4(__NR_prlimit64, 0, 7, &old, 0);
     return r;
@@ -58,8 +58,8 @@ static void arm_lifeline(int fd)
 static void announce_forked_child(void)
 {
     /* no reply: the child runs on at once, its worker reads this before any request of it */
-    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)g_stub.main_host_tid, 0, {0}, 0, 0};
-    req.args[0] = (uint64_t)raw0(__NR_getpid);
+    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)host_tid(), 0, {0}, 0, 0};
+    req.args[0] = (uint64_t)host_pid();
     channel_send(g_stub.main_channel_fd, &req, sizeof(req));
 }
 
@@ -69,7 +69,7 @@ static void announce_forked_child(void)
  */
 static void report_child(long host_pid, int child_vpid)
 {
-    struct gts_request started = {GTS_REQ_CHILD_STARTED, (uint32_t)raw0(__NR_gettid), 0, {0}, 0, 0};
+    struct gts_request started = {GTS_REQ_CHILD_STARTED, (uint32_t)host_tid(), 0, {0}, 0, 0};
     started.args[0] = (uint64_t)host_pid;
     started.args[1] = (uint64_t)child_vpid;
     channel_send(channel_for_current_thread(), &started, sizeof(started));
@@ -79,8 +79,6 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     /* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
     unsigned long flags = nr == __NR_clone ? (unsigned long)a[0] : SIGCHLD;
-    if (nr == __NR_clone && (flags & CLONE_VM) && !(flags & CLONE_VFORK))
-        return -ENOSYS; /* threads: not yet */
     if (nr == __NR_clone && (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS)))
         return -EINVAL;
 
@@ -100,10 +98,11 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     long pid = raw5(__NR_clone, exit_signal, 0, 0, 0, 0);
     if (pid == 0) {
         g_stub.vpid = child_vpid;
-        g_stub.main_host_tid = (int)raw0(__NR_gettid);
+        g_stub.host_pid = (int)raw0(__NR_getpid);
+        thread_forked_child(child_vpid, g_stub.host_pid);
         children_forget_all();
-        if (place_fd(child_fds[0], g_stub.main_channel_fd) < 0 ||
-            place_fd(child_fds[1], g_stub.reserved_fd_base + GTS_LIFELINE_SLOT) < 0)
+        if (place_fd(child_fds[0], g_stub.main_channel_fd, 0) < 0 ||
+            place_fd(child_fds[1], g_stub.reserved_fd_base + GTS_LIFELINE_SLOT, 0) < 0)
             stub_die_killed();
         raw1(__NR_close, child_fds[0]);
         raw1(__NR_close, child_fds[1]);

@@ -64,6 +64,12 @@ struct k_cmsghdr {
     int type;
 };
 
+struct k_mmsghdr {
+    struct k_msghdr hdr;
+    unsigned int len;
+    int pad;
+};
+
 #define K_SOL_SOCKET 1
 #define K_SCM_RIGHTS 1
 #define K_SCM_CREDENTIALS 2

@@ -61,8 +61,7 @@ static const struct native_syscall {
     {__NR_timer_delete, 0}, {__NR_timerfd_create, 0}, {__NR_timerfd_settime, FD(0)},
     {__NR_timerfd_gettime, FD(0)}, {__NR_rt_sigpending, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
-    {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit, 0},
-    {__NR_exit_group, 0},
+    {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_exit_group, 0},
 };
 
 #define N_NATIVE (sizeof(native_syscalls) / sizeof(native_syscalls[0]))
@@ -218,12 +217,11 @@ int is_native_syscall(long nr)
 
 int native_call_names_reserved_fd(long nr, const long *a)
 {
-    unsigned base = (unsigned)g_stub.reserved_fd_base;
     for (unsigned i = 0; i < N_NATIVE; i++) {
         if (native_syscalls[i].nr != nr)
             continue;
         for (int arg = 0; arg < 6; arg++)
-            if ((native_syscalls[i].fds & FD(arg)) && (unsigned)a[arg] - base < GTS_RESERVED_FDS)
+            if ((native_syscalls[i].fds & FD(arg)) && is_stub_fd(a[arg]))
                 return 1;
         return 0;
     }
@@ -290,7 +288,7 @@ static void emit_fd_check(unsigned short yes, unsigned short no)
 {
     LD(ARG_LO(0));
     JGE((unsigned)g_stub.reserved_fd_base, NEXT, yes);
-    JGE((unsigned)g_stub.reserved_fd_base + GTS_RESERVED_FDS, yes, no);
+    JGE(0x80000000u, yes, no); /* a negative fd is the kernel's to refuse */
 }
 
 static void emit_mem_rule(const struct mem_rule *r, unsigned short allow, unsigned short trap)
@@ -360,6 +358,25 @@ static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsi
     LD(offsetof(struct seccomp_data, nr));
 }
 
+/*
+ * arch_prctl runs natively but for the %gs base, which is the stub's thread pointer: the app's
+ * ARCH_SET_GS and ARCH_GET_GS trap (trap.c).
+ */
+#define K_ARCH_SET_GS 0x1001
+#define K_ARCH_GET_GS 0x1004
+static void emit_arch_prctl_rule(unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(__NR_arch_prctl, NEXT, next);
+    LD(ARG_LO(0));
+    JEQ(K_ARCH_SET_GS, e.no, NEXT);
+    JEQ(K_ARCH_GET_GS, e.no, e.yes);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 {
@@ -372,7 +389,7 @@ static void emit_stub_ip_check(unsigned short yes, unsigned short no)
     close_block(e, yes, no);
 }
 
-static long load_filter(void)
+static long load_filter(unsigned long flags)
 {
     if (overflow)
         return -E2BIG;
@@ -381,7 +398,8 @@ static long load_filter(void)
         return r;
     struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
     /* SPEC_ALLOW: no speculative-store-bypass mitigation forced on the app for having a filter */
-    return raw3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fprog);
+    r = raw3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW | flags, &fprog);
+    return r > 0 ? -EAGAIN : r; /* TSYNC: a thread that could not take it (never: all have the same) */
 }
 
 /*
@@ -410,7 +428,7 @@ long install_signalfd_filter(void)
     RET(SECCOMP_RET_ALLOW);
     place(trap);
     RET(SECCOMP_RET_TRAP);
-    return load_filter();
+    return load_filter(SECCOMP_FILTER_FLAG_TSYNC); /* every thread of the process */
 }
 
 long install_seccomp_filter(int trace)
@@ -449,7 +467,7 @@ long install_seccomp_filter(int trace)
                 unsigned short fine = new_label();
                 LD(ARG_LO(arg));
                 JGE((unsigned)g_stub.reserved_fd_base, NEXT, fine);
-                JGE((unsigned)g_stub.reserved_fd_base + GTS_RESERVED_FDS, fine, NEXT);
+                JGE(0x80000000u, fine, NEXT);
                 jump(reserved);
                 place(fine);
             }
@@ -468,6 +486,8 @@ long install_seccomp_filter(int trace)
         emit_poll_rule(&poll_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
+    if (!trace)
+        emit_arch_prctl_rule(allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);
@@ -481,5 +501,5 @@ long install_seccomp_filter(int trace)
     long r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (r < 0)
         return r;
-    return load_filter();
+    return load_filter(0);
 }

@@ -17,8 +17,8 @@
 
 #define K_F_GETFD 1
 #define K_O_CLOEXEC 02000000
-#define SIGNALFD_RECORD 128 /* struct signalfd_siginfo */
-#define RECORDS_READ 16
+#define SIGNALFD_RECORD STUB_SIGNALFD_RECORD
+#define RECORDS_READ STUB_SIGNALFD_RECORDS
 
 static int first_slot(void) { return g_stub.reserved_fd_base - GTS_SIGNALFD_SLOTS; }
 
@@ -35,25 +35,9 @@ static int signalfd_filter_installed(void)
     if (known)
         return 1;
     char buf[4096];
-    long fd = raw4(__NR_openat, -100 /* AT_FDCWD */, "/proc/self/status", K_O_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    long n = raw3(__NR_read, fd, buf, sizeof(buf) - 1);
-    raw1(__NR_close, fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    static const char key[] = "Seccomp_filters:";
-    for (long i = 0; i + (long)sizeof(key) < n; i++) {
-        if (memcmp(buf + i, key, sizeof(key) - 1))
-            continue;
-        const char *p = buf + i + sizeof(key) - 1;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        known = *p >= '2' && *p <= '9';
-        return known;
-    }
-    return 0;
+    const char *v = proc_status_field("/proc/self/status", "Seccomp_filters:", buf, sizeof(buf));
+    known = v && *v >= '2' && *v <= '9';
+    return known;
 }
 
 /*
@@ -123,7 +107,7 @@ long signalfd_slot_read(long nr, const long *a, struct k_ucontext *uc)
 {
     if (!in_slots(a[0]) || !is_signalfd(a[0]))
         return SLOT_NOT_SIGNALFD;
-    static char buf[RECORDS_READ * SIGNALFD_RECORD];
+    char *buf = current_thread()->signalfd_records;
     struct k_iovec iov[8];
     long niov = 0, want;
     if (nr == __NR_readv) {
@@ -141,8 +125,8 @@ long signalfd_slot_read(long nr, const long *a, struct k_ucontext *uc)
     } else {
         want = a[2];
     }
-    if (want > (long)sizeof(buf))
-        want = sizeof(buf);
+    if (want > RECORDS_READ * SIGNALFD_RECORD)
+        want = RECORDS_READ * SIGNALFD_RECORD;
     /* blocking as the app's own read would: its handlers run, SA_RESTART decides */
     long r = with_app_mask(uc, 2, __NR_read, a[0], (long)buf, want, 0, 0, 0);
     if (r <= 0)

@@ -5,31 +5,90 @@
 #include <stdint.h>
 
 #include "abi.h"
+#include "raw.h"
+#include "trap.h"
 
 /* Linker-provided bounds of the stub image (fixed address, see Makefile). */
 extern char __executable_start[], etext[], _end[] __attribute__((visibility("hidden")));
 
 #define STUB_WINDOW_HI 0x5f00UL /* high 32 bits of every stub address */
+/* the blocks of the app's threads (struct stub_thread), in the stub's window: the app cannot map over them */
+#define STUB_THREAD_AREA 0x5f0080000000UL
+#define STUB_THREAD_BLOCK 0x40000UL /* 256 KiB each, mapped when a thread is born */
+#define STUB_THREADS_MAX 1024
 
 struct stub_state {
     int vpid;               /* virtual pid of this process, from the worker */
+    int host_pid;           /* the process's host pid (its main thread's host tid) */
     int reserved_fd_base;   /* first host fd reserved for the stub */
     int main_channel_fd;
-    int main_host_tid;
     int trace;                                /* trace mode (GTS_HELLO_TRACE) */
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
-    unsigned long seq;                        /* last request sequence number */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
+    int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
+    volatile int thread_slot_used[STUB_THREADS_MAX]; /* thread.c: which thread blocks are taken */
 };
 
 extern struct stub_state g_stub;
 
+#define STUB_PATH_MAX 4096
+#define STUB_CONTROL_MAX 16384 /* control data the stub reads (the kernel's optmem_max is larger) */
+#define STUB_UIO_MAXIOV 1024
+#define STUB_SIGNALFD_RECORDS 16
+#define STUB_SIGNALFD_RECORD 128 /* struct signalfd_siginfo */
+
 /*
- * The calling thread's host tid, and the process's host pid: the main thread's (threads come
- * later and will keep theirs), kept rather than asked of the kernel at every request or copy.
+ * The state of one app thread in the stub, found at %gs:0 (the stub's own thread pointer; the
+ * app's is %fs). Nothing a trap of one thread uses lives where another thread's trap could
+ * use it at the same time: scratch buffers too big for the app's stack are here, one set each.
  */
-static inline int host_tid(void) { return g_stub.main_host_tid; }
-static inline int host_pid(void) { return g_stub.main_host_tid; }
+struct stub_thread {
+    struct stub_thread *self;   /* %gs:0 */
+    int channel_fd;             /* this thread's channel to the worker */
+    int host_tid;
+    int vtid;                   /* the tid the app sees (the vpid, for the main thread) */
+    int slot;                   /* thread.c: index of this block, -1 for the main thread's */
+    unsigned long seq;          /* last request sequence number on the channel */
+    /* what the doorbell did during the last with_app_mask: it rang; the handlers it made due */
+    volatile int doorbell_rang, doorbell_due;
+    /* trap.c: the kernel's xsave area of a trap, moved aside before a gadget frame goes there */
+    char fpstate[16384] __attribute__((aligned(64)));
+    const char *trap_xsave;              /* where the kernel had put it, and its size */
+    unsigned long trap_xsave_size;
+    /* trap.c: the doorbell's signals (struct gts_signals_reply and its siginfos) */
+    char signal_infos[8 + GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE] __attribute__((aligned(8)));
+    char signalfd_records[STUB_SIGNALFD_RECORDS * STUB_SIGNALFD_RECORD]; /* signalfd.c */
+    char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];                      /* paths.c */
+    unsigned char control[STUB_CONTROL_MAX];                              /* net.c */
+    struct k_mmsghdr mmsg_before[STUB_UIO_MAXIOV], mmsg_after[STUB_UIO_MAXIOV]; /* net.c */
+    /* thread.c: a new thread's first moments, until it is in the app with its registers */
+    int *start_child_tid; /* CLONE_CHILD_SETTID: where the thread writes its tid */
+    struct {
+        void *pretcode; /* rt_sigreturn reads the frame from here on */
+        struct k_ucontext uc;
+        char info[128];
+    } start_frame;
+    char start_stack[4096] __attribute__((aligned(16)));
+};
+
+/* The calling thread's state (%gs:0). */
+static inline struct stub_thread *current_thread(void)
+{
+    struct stub_thread *t;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+    return t;
+}
+
+/* The calling thread's host tid, and the process's host pid: kept rather than asked of the kernel. */
+static inline int host_tid(void) { return current_thread()->host_tid; }
+static inline int host_pid(void) { return g_stub.host_pid; }
+
+/* An fd at or above the reserved base (not a negative one): the stub's, never the app's. */
+static inline int is_stub_fd(long arg)
+{
+    unsigned int fd = (unsigned int)arg;
+    return fd >= (unsigned int)g_stub.reserved_fd_base && fd < 0x80000000u;
+}
 
 /* seccomp.c */
 /* trace mode traps everything but rt_sigreturn, so that every syscall can be recorded */
@@ -45,9 +104,23 @@ struct gts_reply;
 /* Send a request on the calling thread's channel and wait for the reply; -errno on failure. */
 long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
                   void *data, unsigned long data_cap, int *fds, int max_fds);
-int channel_for_current_thread(void);
+static inline int channel_for_current_thread(void) { return current_thread()->channel_fd; }
 /* A message that gets no reply. */
 void channel_send(int fd, const void *req, unsigned long req_len);
+
+/* thread.c: threads (clone with CLONE_VM|CLONE_THREAD), their exit, and the blocks they use */
+void thread_init_main(int host_tid);
+/* clone, clone3: a thread; STUB_CLONE_IS_FORK for a process (clone), or -errno */
+#define STUB_CLONE_IS_FORK (-4098L) /* not an errno */
+long stub_clone_thread(long nr, const long *a, void *ip, struct k_ucontext *uc);
+/* the host tid of thread `vtid` of this process, or -ESRCH */
+long thread_host_tid(int vtid);
+long sys_arch_prctl(const long *a);
+long stub_thread_exit(long status);
+/* a forked child: the caller is its only thread, now the main one, on `channel_fd` */
+void thread_forked_child(int vpid, int host_tid);
+/* is [addr, addr + len) in the stub's thread blocks? */
+int overlaps_thread_blocks(unsigned long addr, unsigned long len);
 
 /* trap.c */
 long install_sigsys_handler(void);

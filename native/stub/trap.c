@@ -97,21 +97,25 @@ long copy_to_app(void *dst, const void *src, unsigned long n)
 #define K_FP_XSTATE_MAGIC1 0x46505853u
 #define K_FXSAVE_BYTES 512
 #define K_SW_RESERVED_OFFSET 464
-static char fpstate_copy[16384] __attribute__((aligned(64)));
+/* The size of the xsave area at `fp` (its software-reserved bytes say; 512 for a plain fxsave one). */
+static unsigned long xsave_size(const char *fp)
+{
+    struct {
+        unsigned int magic1, extended_size;
+    } sw;
+    memcpy(&sw, fp + K_SW_RESERVED_OFFSET, sizeof(sw));
+    return sw.magic1 == K_FP_XSTATE_MAGIC1 ? sw.extended_size : K_FXSAVE_BYTES;
+}
 
-static long keep_fpstate(struct k_ucontext *uc)
+long keep_fpstate(struct k_ucontext *uc, char *fpstate_copy)
 {
     const char *fp = (const char *)uc->uc_mcontext.fpstate;
     if (fp == fpstate_copy)
         return 1;
     if (!fp)
         return 0;
-    struct {
-        unsigned int magic1, extended_size;
-    } sw;
-    memcpy(&sw, fp + K_SW_RESERVED_OFFSET, sizeof(sw));
-    unsigned long size = sw.magic1 == K_FP_XSTATE_MAGIC1 ? sw.extended_size : K_FXSAVE_BYTES;
-    if (size < K_FXSAVE_BYTES || size > sizeof(fpstate_copy))
+    unsigned long size = xsave_size(fp);
+    if (size < K_FXSAVE_BYTES || size > sizeof(current_thread()->fpstate))
         return -ENOMEM;
     memcpy(fpstate_copy, fp, size);
     uc->uc_mcontext.fpstate = (void *)fpstate_copy;
@@ -120,11 +124,23 @@ static long keep_fpstate(struct k_ucontext *uc)
 
 long write_below_red_zone(struct k_ucontext *uc, void *at, const void *data, unsigned long n)
 {
-    long r = keep_fpstate(uc);
+    struct stub_thread *self = current_thread();
+    const char *fp = (const char *)uc->uc_mcontext.fpstate;
+    if (fp && fp != self->fpstate) {
+        /* where the kernel wrote this trap's xsave area, before it moves */
+        self->trap_xsave = fp;
+        self->trap_xsave_size = xsave_size(fp);
+    }
+    long r = keep_fpstate(uc, self->fpstate);
     if (r < 0)
         return r;
-    /* the xsave area was there (at least 576 bytes): mapped and writable, as the kernel wrote it */
-    if (r && n <= K_FXSAVE_BYTES) {
+    /*
+     * Where the xsave area was (and the alignment gap above it) the kernel wrote: mapped and
+     * writable. Not so when the trap came on an alternate signal stack: then the app's stack
+     * is written as any app memory.
+     */
+    const char *p = at;
+    if (r && p >= self->trap_xsave && p + n <= self->trap_xsave + self->trap_xsave_size + 64) {
         memcpy(at, data, n);
         return 0;
     }
@@ -136,9 +152,6 @@ unsigned long app_sigmask(const struct k_ucontext *uc)
     return uc->uc_sigmask & ~RESERVED_SIGNALS;
 }
 
-/* what the doorbell did during the last with_app_mask: it rang; the handlers it made due */
-static volatile int doorbell_rang, doorbell_due;
-
 /*
  * The wait itself: unless a handler the doorbell made due already ends it, the syscall. A
  * doorbell that rings between the check and the syscall instruction (`wait_check` ..
@@ -148,6 +161,7 @@ static volatile int doorbell_rang, doorbell_due;
 extern char wait_check[], wait_syscall[], wait_eintr[];
 static __attribute__((noinline)) long checked_wait(int eintr_due, long nr, long a, long b, long c, long d, long e, long f)
 {
+    struct stub_thread *self = current_thread();
     register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
     long ret;
     __asm__ volatile(".globl wait_check, wait_syscall, wait_eintr\n"
@@ -163,7 +177,7 @@ static __attribute__((noinline)) long checked_wait(int eintr_due, long nr, long 
                      "mov $-4, %%rax\n" /* -EINTR */
                      "1:\n"
                      : "=a"(ret), "+c"(eintr_due)
-                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9), [due] "m"(doorbell_due)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9), [due] "m"(self->doorbell_due)
                      : "r11", "memory");
     return ret;
 }
@@ -180,7 +194,8 @@ static void end_wait_about_to_start(struct k_ucontext *uc, int due)
 long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e, long f)
 {
     unsigned long mask = app_sigmask(uc), all = ~0UL;
-    doorbell_rang = doorbell_due = 0;
+    struct stub_thread *self = current_thread();
+    self->doorbell_rang = self->doorbell_due = 0;
     /* a doorbell held back while the stub worked rings here, before the call */
     raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
     long r = checked_wait(eintr_due, nr, a, b, c, d, e, f);
@@ -189,12 +204,7 @@ long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, 
 }
 
 /* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */
-int is_reserved_fd(long arg)
-{
-    unsigned int fd = (unsigned int)arg;
-    return fd >= (unsigned int)g_stub.reserved_fd_base &&
-           fd < (unsigned int)g_stub.reserved_fd_base + GTS_RESERVED_FDS;
-}
+int is_reserved_fd(long arg) { return is_stub_fd(arg); }
 
 static int beyond_app_fds(long arg)
 {
@@ -206,7 +216,7 @@ static int overlaps_stub(unsigned long addr, unsigned long len)
     unsigned long lo = (unsigned long)__executable_start & ~4095UL;
     unsigned long hi = ((unsigned long)_end + 4095) & ~4095UL;
     unsigned long end = addr + len;
-    return end < addr || (addr < hi && end > lo);
+    return end < addr || (addr < hi && end > lo) || overlaps_thread_blocks(addr, len);
 }
 
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
@@ -374,20 +384,21 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     }
     set &= ~RESERVED_SIGNALS;
     char info[GTS_SIGINFO_SIZE];
+    struct stub_thread *self = current_thread();
     for (;;) {
         r = with_app_mask(uc, 1, __NR_rt_sigtimedwait, (long)&set, (long)info, a[2] ? (long)&left : 0, 8, 0, 0);
-        if (r > 0 && doorbell_rang) {
+        if (r > 0 && self->doorbell_rang) {
             /*
              * The doorbell rang as the wait returned: what it raised may have been sent before
              * the signal taken (whose sender's kill had returned). Put that one back and take
              * again, in Linux's order; or end with EINTR if one of its handlers ran.
              */
             raw4(__NR_rt_tgsigqueueinfo, host_pid(), host_tid(), r, info);
-            if (!doorbell_due)
+            if (!self->doorbell_due)
                 continue;
             r = -EINTR;
         }
-        if (r != -EINTR || !doorbell_rang || doorbell_due)
+        if (r != -EINTR || !self->doorbell_rang || self->doorbell_due)
             break;
         if (a[2]) {
             long rest = deadline - now_ns();
@@ -492,9 +503,10 @@ static long sys_timer_create(const long *a)
     if (r)
         return r;
     if (ev.notify & K_SIGEV_THREAD_ID) {
-        if (ev.tid != g_stub.vpid)
+        long host = thread_host_tid(ev.tid);
+        if (host < 0)
             return -EINVAL; /* not a thread of this process */
-        ev.tid = (int)raw0(__NR_gettid);
+        ev.tid = (int)host;
     }
     return raw3(__NR_timer_create, a[0], &ev, a[2]);
 }
@@ -521,10 +533,14 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_getpid:
         return g_stub.vpid;
     case __NR_gettid:
-        return g_stub.vpid; /* the main thread; threads get their own tids later */
+        return current_thread()->vtid;
     case __NR_set_tid_address:
         raw1(__NR_set_tid_address, a[0]);
-        return g_stub.vpid;
+        return current_thread()->vtid;
+    case __NR_exit:
+        return stub_thread_exit(a[0]);
+    case __NR_arch_prctl:
+        return sys_arch_prctl(a);
     case __NR_rseq:
         return -ENOSYS; /* as a kernel built without rseq: glibc falls back */
     case __NR_dup:
@@ -582,9 +598,13 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_rt_sigaction(a);
     case __NR_prctl:
         return sys_prctl(a);
+    case __NR_clone:
+    case __NR_clone3: {
+        long r = stub_clone_thread(nr, a, ip, uc);
+        return r == STUB_CLONE_IS_FORK ? stub_fork(nr, a, ip, uc) : r;
+    }
     case __NR_fork:
     case __NR_vfork:
-    case __NR_clone:
         return stub_fork(nr, a, ip, uc);
     case __NR_execve:
     case __NR_execveat:
@@ -652,7 +672,7 @@ void flush_trace(void)
     struct {
         struct gts_request req;
         unsigned char bitmap[GTS_TRACE_BITMAP_BYTES];
-    } msg = {{GTS_REQ_TRACE, (uint32_t)raw0(__NR_gettid), 0, {0}, 0, 0}, {0}};
+    } msg = {{GTS_REQ_TRACE, (uint32_t)host_tid(), 0, {0}, 0, 0}, {0}};
     struct gts_reply reply;
     memcpy(msg.bitmap, g_stub.traced, sizeof(msg.bitmap));
     channel_call(channel_for_current_thread(), &msg, sizeof(msg), &reply, 0, 0, 0, 0);
@@ -662,7 +682,7 @@ void flush_trace(void)
 static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     if (nr >= 0 && nr < GTS_TRACE_BITMAP_BYTES * 8)
-        g_stub.traced[nr / 8] |= (unsigned char)(1u << (nr % 8));
+        __atomic_or_fetch(&g_stub.traced[nr / 8], (unsigned char)(1u << (nr % 8)), __ATOMIC_RELAXED); /* threads trace at once */
     if (nr == __NR_exit_group)
         flush_trace();
     if (is_native_syscall(nr))
@@ -762,27 +782,38 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
 {
     (void)sig;
     (void)info;
-    static char infos[GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE];
-    struct gts_request req = {GTS_REQ_SIGNALS, 0, 0, {0}, 0, 0};
-    struct gts_reply reply;
-    long tid = host_tid(), pid = host_pid();
-    req.host_tid = (uint32_t)tid;
-    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, infos, sizeof(infos), 0, 0);
-    long n = reply.ret < GTS_SIGNALS_MAX ? reply.ret : GTS_SIGNALS_MAX;
+    struct stub_thread *self = current_thread();
+    struct gts_signals_reply *head = (struct gts_signals_reply *)self->signal_infos;
+    unsigned long got = 0;
+    long tid = self->host_tid, pid = host_pid();
+    worker_request(GTS_REQ_SIGNALS, 0, 0, 0, 0, self->signal_infos, sizeof(self->signal_infos), &got);
+    unsigned long n = got < sizeof(*head) ? 0 : head->count;
+    if (n > (got - sizeof(*head)) / GTS_SIGINFO_SIZE)
+        n = 0; /* never: the worker sends what it counts */
     unsigned long raised = 0;
-    for (long i = 0; i < n; i++) {
-        char *si = infos + i * GTS_SIGINFO_SIZE;
+    for (unsigned long i = 0; i < n; i++) {
+        char *si = self->signal_infos + sizeof(*head) + i * GTS_SIGINFO_SIZE;
         int s = *(int *)si;
         if (s >= 1 && s <= 64)
             raised |= SIGBIT(s);
-        raw4(__NR_rt_tgsigqueueinfo, pid, tid, s, si);
+        /*
+         * One sent to this thread is its own. One sent to the process is the process's: the
+         * host picks the thread that takes it (or keeps it pending for whichever unblocks or
+         * waits for it first). Only the main thread may queue it so (the host refuses a user
+         * signal a thread queues to its process), and the worker rings the main thread's
+         * doorbell for them while it runs; once it has exited, whichever thread rings keeps them.
+         */
+        if (i >= head->for_thread && tid == pid)
+            raw3(__NR_rt_sigqueueinfo, pid, s, si);
+        else
+            raw4(__NR_rt_tgsigqueueinfo, pid, tid, s, si);
     }
     if (wait_gadget_doorbell(uc, raised))
         return; /* a wait the gadget makes: restarted unless Linux would have ended it */
     int due = handlers_due(uc->uc_sigmask, raised);
-    doorbell_rang = 1;
-    if (due > doorbell_due)
-        doorbell_due = due;
+    self->doorbell_rang = 1;
+    if (due > self->doorbell_due)
+        self->doorbell_due = due;
     end_wait_about_to_start(uc, due);
     interrupt_as_linux(uc, due);
 }
@@ -799,8 +830,12 @@ long install_sigsys_handler(void)
 {
     struct k_sigaction act = {
         .handler = (void *)sigsys_handler,
-        /* everything blocked while we talk to the worker: replies must not interleave */
-        .flags = SA_SIGINFO | K_SA_RESTORER,
+        /*
+         * everything blocked while we talk to the worker: replies must not interleave; on the
+         * app's alternate signal stack when it has one, as its own handlers (a goroutine's stack
+         * is too small for a signal frame: Go gives each thread one to take signals on)
+         */
+        .flags = SA_SIGINFO | K_SA_RESTORER | SA_ONSTACK,
         .restorer = (void *)sigsys_restorer,
         .mask = ~0UL,
     };

@@ -48,6 +48,15 @@ long copy_string_from_app(char *dst, const char *src, unsigned long max);
  */
 long write_below_red_zone(struct k_ucontext *uc, void *at, const void *data, unsigned long n);
 
+/*
+ * Move the trap's FPU/vector state (the xsave area the frame points to) to `copy` (16 KiB,
+ * 64-byte aligned) and point the frame there: 1, or 0 if it has none, or -ENOMEM if too big.
+ */
+long keep_fpstate(struct k_ucontext *uc, char *copy);
+
+/* dup3 `fd` into reserved slot `slot` (with dup3's `flags`), even above the app's RLIMIT_NOFILE */
+long place_fd(int fd, int slot, int flags);
+
 /* The app's signal mask as the trap saved it, without the stub's own signals. */
 unsigned long app_sigmask(const struct k_ucontext *uc);
 /*

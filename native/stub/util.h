@@ -18,6 +18,12 @@ __attribute__((noreturn)) void stub_die_killed(void);
 /* `v` in decimal, NUL-terminated at `end` (21 bytes before it are enough): where it starts */
 char *format_decimal(unsigned long v, char *end);
 
+/*
+ * The value of field `key` (e.g. "SigBlk:") of a /proc status file `path`, read into `buf`
+ * (`cap` bytes): where it starts (blanks skipped), or 0.
+ */
+const char *proc_status_field(const char *path, const char *key, char *buf, unsigned long cap);
+
 /* CLOCK_MONOTONIC in nanoseconds */
 long now_ns(void);
 

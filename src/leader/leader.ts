@@ -194,6 +194,13 @@ export class Leader {
       }
       case 'process-gone':
         return this.onProcessGone(w, m.vpid, m.ran);
+      case 'tids-request': {
+        const tids = w.vpid === m.vpid ? this.table.reserveTids(m.vpid, Math.min(Math.max(m.count, 0), 64)) : [];
+        return this.send(w, { type: 'tids-reply', v: 1, reqId: m.reqId, tids });
+      }
+      case 'tids-released':
+        if (w.vpid === m.vpid) this.table.releaseTids(m.vpid, m.tids);
+        return;
       case 'pid-lookup':
         if (!this.answerLookup(w, m)) this.parkedLookups.push({ worker: w, msg: m });
         return;
@@ -391,7 +398,10 @@ export class Leader {
    */
   private onKill(w: WorkerHandle, m: Msg<'kill-request'>): void {
     const sender = this.table.get(m.sender);
-    const targets = this.table.killTargets(m.sender, m.target, m.id);
+    // a thread's tid names its process (kill), or that thread of process `id` (tgkill; tkill: id 0, any process's)
+    const owner = m.target === 'pid' ? this.table.tidOwnerOf(m.tid ?? m.id) : undefined;
+    const id = m.target !== 'pid' ? m.id : m.tid === null ? (owner ?? m.id) : m.id === 0 || owner === m.id ? (owner ?? 0) : 0;
+    const targets = id === 0 && m.target === 'pid' ? [] : this.table.killTargets(m.sender, m.target, id);
     const permitted = sender ? targets.filter((t) => this.table.maySignal(sender, t, m.sig)) : [];
     // as Linux: no such process, or none we may signal (kill(-1) passes over those silently)
     const errno = !targets.length ? ESRCH : !permitted.length && m.target !== 'all' ? EPERM : 0;
@@ -405,6 +415,7 @@ export class Leader {
         type: 'signal', v: 1, vpid: t.vpid, signo: m.sig, code: m.code, pid: m.sender, uid: sender!.uid, status: null, ackId,
         info: m.info,
         hostPid: t.hostPid,
+        tid: m.tid,
       });
     }
   }
@@ -526,7 +537,7 @@ export class Leader {
     this.log?.info('SIGTERM from the host: injected into vm1');
     this.send(first.worker, {
       type: 'signal', v: 1, vpid: FIRST_VPID, signo: constants.signals.SIGTERM, code: SI_USER, pid: 0, uid: 0, status: null,
-      ackId: null, hostPid: first.hostPid, info: null,
+      ackId: null, hostPid: first.hostPid, info: null, tid: null,
     });
   }
 

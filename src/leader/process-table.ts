@@ -40,12 +40,15 @@ export class ProcessTable {
   /** host pid -> vpid of the processes reaped last (the oldest dropped first) */
   private readonly gone = new Map<number, number>();
   private lastPid = 0;
+  /** thread ids handed to a process (its threads but the main one): tid -> vpid */
+  private readonly tidOwner = new Map<number, number>();
+  private readonly tidsOf = new Map<number, Set<number>>();
 
   /** Allocate the next free vpid, as Linux does (increasing, wrapping, skipping used ones). */
   allocatePid(): number {
     for (let i = 0; i < PID_MAX; i++) {
       this.lastPid = this.lastPid >= PID_MAX - 1 ? 2 : this.lastPid + 1;
-      if (!this.byVpid.has(this.lastPid)) return this.lastPid;
+      if (!this.byVpid.has(this.lastPid) && !this.tidOwner.has(this.lastPid)) return this.lastPid;
     }
     throw new Error('out of pids');
   }
@@ -84,10 +87,42 @@ export class ProcessTable {
     this.byHostPid.set(hostPid, vpid);
   }
 
+  /** `count` thread ids for process `vpid`, out of the pid space. */
+  reserveTids(vpid: number, count: number): number[] {
+    if (!this.byVpid.has(vpid)) return [];
+    let owned = this.tidsOf.get(vpid);
+    if (!owned) this.tidsOf.set(vpid, (owned = new Set()));
+    const tids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const tid = this.allocatePid();
+      this.tidOwner.set(tid, vpid);
+      owned.add(tid);
+      tids.push(tid);
+    }
+    return tids;
+  }
+
+  /** Thread ids of `vpid` it no longer uses (its threads exited). */
+  releaseTids(vpid: number, tids: readonly number[]): void {
+    const owned = this.tidsOf.get(vpid);
+    for (const tid of tids) {
+      if (this.tidOwner.get(tid) !== vpid) continue;
+      this.tidOwner.delete(tid);
+      owned?.delete(tid);
+    }
+  }
+
+  /** The process a thread id belongs to (its own vpid for a process), if any. */
+  tidOwnerOf(tid: number): number | undefined {
+    return this.byVpid.has(tid) ? tid : this.tidOwner.get(tid);
+  }
+
   /** Drop a process: reaped, or never forked. */
   remove(vpid: number): void {
     const e = this.byVpid.get(vpid);
     if (!e) return;
+    this.releaseTids(vpid, [...(this.tidsOf.get(vpid) ?? [])]);
+    this.tidsOf.delete(vpid);
     this.byVpid.delete(vpid);
     if (e.hostPid !== null && this.byHostPid.get(e.hostPid) === vpid) {
       this.byHostPid.delete(e.hostPid);

@@ -5,8 +5,8 @@ import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
   HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_TARGET, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED,
-  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME, REQUEST_OFFSETS,
-  SIGNALS_MAX, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
+  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_THREAD_STARTED, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
+  REQUEST_OFFSETS, REPLY_THREAD, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -17,26 +17,76 @@ import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
 import type { SyscallResult } from './sys/types.js';
+import type { LibosThread } from './thread.js';
 
+/**
+ * The server of one channel: the main thread's (which makes the process's dispatcher), or
+ * another thread's. Each thread's requests are answered on its own channel, so a thread waiting
+ * in the worker (a lock, a wait4, a connect) never holds up its siblings.
+ */
 export class SyscallDispatcher {
   private readonly packet = new Uint8Array(new ArrayBuffer(256));
   private readonly view = new DataView(this.packet.buffer);
   private readonly args = new SyscallArgs(this.packet);
   private readonly reply = Buffer.alloc(REPLY_HEADER_SIZE);
-  private readonly unknownLogged = new Set<number>();
   private watch: ChannelWatchHandle | null = null;
+  /** the main channel's dispatcher: the servers of the other threads' channels */
+  private readonly threadServers = new Map<number, SyscallDispatcher>();
 
-  constructor(private readonly proc: LibosProcess) {}
+  /** `thread`: the channel of that thread, else the main thread's (with `main` the main one's dispatcher) */
+  constructor(
+    private readonly proc: LibosProcess,
+    private readonly thread: LibosThread | null = null,
+    private readonly main: SyscallDispatcher | null = null,
+    /** unsupported syscalls are logged once per process */
+    private readonly unknownLogged = new Set<number>(),
+  ) {}
+
+  /** the virtual tid of the thread this channel serves */
+  private get tid(): number {
+    return this.thread ? this.thread.vtid : this.proc.id.vpid;
+  }
 
   start(): void {
-    this.watch = this.proc.app.watchChannel(this.packet, (len) => this.onPacket(len));
+    const t = this.thread;
+    if (!t) {
+      this.watch = this.proc.app.watchChannel(this.packet, (len) => this.onPacket(len));
+      return;
+    }
+    this.watch = this.proc.app.watchThreadChannel(t.channelFd, this.packet, (len) => (len > 0 ? this.onPacket(len) : this.threadExited()));
   }
 
   stop(): void {
     this.watch?.stop();
     this.watch = null;
+    if (this.thread) {
+      host.close(this.thread.channelFd);
+      return;
+    }
+    for (const server of this.threadServers.values()) server.stop();
+    this.threadServers.clear();
+    this.proc.threads.clear();
     if (this.proc.pendingExec) releasePlan(this.proc.pendingExec);
     this.proc.pendingExec = null;
+  }
+
+  /** A thread's channel closed: it exited (or an exec ended it, or its clone failed). */
+  private threadExited(): void {
+    const t = this.thread!;
+    this.stop();
+    this.main?.threadServers.delete(t.vtid);
+    this.proc.threads.delete(t.vtid);
+    this.proc.signals.threadGone(t.vtid);
+    this.proc.instance.releaseTid(this.proc, t.vtid);
+  }
+
+  /** Serve the channel of a thread the stub is about to make. */
+  private serveThread(t: LibosThread): void {
+    const main = this.main ?? this;
+    const server = new SyscallDispatcher(this.proc, t, main, this.unknownLogged);
+    main.threadServers.set(t.vtid, server);
+    this.proc.threads.set(t.vtid, t);
+    server.start();
   }
 
   /** the sequence number of the request being answered (echoed in its reply) */
@@ -63,6 +113,8 @@ export class SyscallDispatcher {
     else if (kind === REQ_CHILD_REAPED) this.proc.instance.childReaped(this.proc, this.args.int(0));
     else if (kind === REQ_UNIX_NAME) this.onUnixName();
     else if (kind === REQ_UCRED) this.onUcred();
+    else if (kind === REQ_THREAD_STARTED) this.onThreadStarted();
+    else if (kind === REQ_MAIN_THREAD_EXITS) this.proc.mainThreadExited = !this.thread;
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -146,6 +198,11 @@ export class SyscallDispatcher {
         host.close(result.childLifelineFd);
         return;
       }
+      case 'thread':
+        this.serveThread(result.thread);
+        this.send(this.header(result.thread.vtid, REPLY_THREAD, 0, seq), [result.stubChannelFd]);
+        host.close(result.stubChannelFd);
+        return;
       case 'exec': {
         // until the new image says HELLO, its doorbell handler is not there
         this.proc.signals.setReady(false);
@@ -171,7 +228,7 @@ export class SyscallDispatcher {
   }
 
   private send(bytes: Uint8Array, fds?: number[]): void {
-    const n = this.proc.app.sendReply(bytes, fds);
+    const n = this.proc.app.sendReply(bytes, fds, this.thread?.channelFd);
     if (n < 0) this.proc.log.debug(`reply to the stub failed: ${errnoName(n)}`);
   }
 
@@ -252,9 +309,30 @@ export class SyscallDispatcher {
 
   /** The doorbell rang: hand over the queued signals (the stub raises them on itself). */
   private onSignals(): void {
-    const infos = this.proc.signals.take(SIGNALS_MAX).map(encodeSiginfo);
-    const body = Buffer.concat(infos);
-    this.send(Buffer.concat([this.header(infos.length, 0, body.length), body]));
+    const { forThread, forProcess } = this.proc.signals.take(SIGNALS_MAX, this.tid);
+    // struct gts_signals_reply: count u32, for_thread u32; then the siginfos, the thread's first
+    const head = Buffer.alloc(SIGNALS_REPLY_SIZE);
+    head.writeUInt32LE(forThread.length + forProcess.length, 0);
+    head.writeUInt32LE(forThread.length, 4);
+    const body = Buffer.concat([head, ...forThread.map(encodeSiginfo), ...forProcess.map(encodeSiginfo)]);
+    this.send(Buffer.concat([this.header(forThread.length + forProcess.length, 0, body.length), body]));
+  }
+
+  /** The stub made thread args[1] (no reply): it is host thread args[0]. */
+  private onThreadStarted(): void {
+    const hostTid = this.args.int(0);
+    const t = this.proc.threads.get(this.args.int(1));
+    if (!t) {
+      // it may have ended already: its channel is not the one this came on
+      this.proc.log.debug({ hostTid, vtid: this.args.int(1) }, 'THREAD_STARTED for no thread: ended already?');
+      return;
+    }
+    if (t.hostTid !== 0 || hostTid <= 0) {
+      this.proc.log.error({ hostTid, vtid: t.vtid }, 'THREAD_STARTED again, or with no host tid: ignored');
+      return;
+    }
+    t.hostTid = hostTid;
+    this.proc.signals.threadStarted(t.vtid);
   }
 
   /**
@@ -283,6 +361,7 @@ export class SyscallDispatcher {
     }
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
+    this.proc.mainThreadExited = false; // a new image: the thread that exec'd is the main one
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
     const table = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : Buffer.alloc(0);

@@ -2,8 +2,8 @@
 // workers). The worker implements it over its connection to the leader.
 import type { LibosProcess } from './process.js';
 
-/** Who a kill is for, as kill(2) names them. */
-export type KillTarget = { kind: 'pid'; vpid: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
+/** Who a kill is for, as kill(2) names them (tgkill: a thread of process `vpid`). */
+export type KillTarget = { kind: 'pid'; vpid: number; tid?: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
 
 export interface ForkedChild {
   vpid: number;
@@ -62,6 +62,10 @@ export interface InstanceServices {
   credsChanged(proc: LibosProcess): Promise<void>;
   /** The stub reaped child `vpid` of `proc`. */
   childReaped(proc: LibosProcess, vpid: number): void;
+  /** A thread id for a new thread of `proc`, from the instance's pid space. */
+  allocateTid(proc: LibosProcess): Promise<number>;
+  /** A thread of `proc` exited: its tid is free again. */
+  releaseTid(proc: LibosProcess, tid: number): void;
   /** An fd of the stub binary, for re-executing it on execve. */
   stubBinaryFd(): number;
   /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */

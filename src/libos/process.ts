@@ -8,6 +8,7 @@ import { host } from '../pal/host.js';
 import { identityOf, type FileIdentity, type Vfs } from './fs/vfs.js';
 import { Errno, SyscallError } from './errno.js';
 import { SignalQueue } from './signals.js';
+import type { LibosThread } from './thread.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
 /** Children whose real uids a process keeps (reaped ones included, the oldest dropped first). */
@@ -55,6 +56,15 @@ export class LibosProcess {
   /** the host's RLIMIT_NOFILE for the app process when it started (room for the reserved fds) */
   hostNofileLimit: ResourceLimit | null = null;
   mainHostTid = 0;
+  /** the main thread has exited while other threads run on */
+  mainThreadExited = false;
+  /** the threads but the main one (whose tid is the vpid), by virtual tid */
+  readonly threads = new Map<number, LibosThread>();
+
+  /** Is `tid` one of this process's threads (the main one included)? */
+  hasThread(tid: number): boolean {
+    return tid === this.id.vpid || this.threads.has(tid);
+  }
   /** the program the next HELLO of a (re-)executed stub will get */
   pendingExec: ExecPlan | null = null;
   /** it has run a program of its own since its fork (its parent may no longer setpgid it) */
@@ -187,7 +197,16 @@ export class LibosProcess {
     readonly vfs: Vfs,
   ) {
     this.mem = new AppMemory(app);
-    this.signals = new SignalQueue(() => app.kill(DOORBELL_SIGNAL));
+    // the process's signals are queued by the main thread (the host lets no other queue a user signal to its process)
+    this.signals = new SignalQueue((tid) => {
+      if (tid === null) {
+        if (this.mainThreadExited || this.mainHostTid <= 0) app.kill(DOORBELL_SIGNAL);
+        else app.killThread(this.mainHostTid, DOORBELL_SIGNAL);
+      } else {
+        const hostTid = tid === this.id.vpid ? this.mainHostTid : (this.threads.get(tid)?.hostTid ?? 0);
+        if (hostTid > 0) app.killThread(hostTid, DOORBELL_SIGNAL);
+      }
+    });
     this.cwdFd = cwdFd;
   }
 }

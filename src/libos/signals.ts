@@ -57,27 +57,65 @@ export function hostSigcontInfo(s: QueuedSignal): Buffer {
   return b;
 }
 
+/** Signals taken by the stub's doorbell handler: those for the calling thread, and for the process. */
+export interface TakenSignals {
+  forThread: QueuedSignal[];
+  forProcess: QueuedSignal[];
+}
+
+/**
+ * Signals waiting for the stub to take them: the process's (any thread may take them; the host
+ * picks the thread that runs the handler) and each thread's own (tgkill).
+ */
 export class SignalQueue {
   private pending: QueuedSignal[] = [];
+  private readonly pendingFor = new Map<number, QueuedSignal[]>();
   /** the stub has its doorbell handler in place (not between an execve and the new HELLO) */
   private ready = false;
 
-  constructor(private readonly ring: () => void) {}
+  /** `ring(tid)`: ring the doorbell of thread `tid` (if it can be reached yet), or of the process (null) */
+  constructor(private readonly ring: (tid: number | null) => void) {}
 
-  queue(s: QueuedSignal): void {
-    this.pending.push(s);
-    if (this.ready && this.pending.length === 1) this.ring();
+  /** Queue `s` for the process, or for its thread `tid`. */
+  queue(s: QueuedSignal, tid: number | null = null): void {
+    if (tid === null) {
+      this.pending.push(s);
+      if (this.ready && this.pending.length === 1) this.ring(null);
+      return;
+    }
+    const list = this.pendingFor.get(tid) ?? [];
+    list.push(s);
+    this.pendingFor.set(tid, list);
+    if (this.ready && list.length === 1) this.ring(tid);
   }
 
   setReady(ready: boolean): void {
     this.ready = ready;
-    if (ready && this.pending.length) this.ring();
+    if (!ready) return;
+    if (this.pending.length) this.ring(null);
+    for (const tid of this.pendingFor.keys()) this.ring(tid);
   }
 
-  /** Up to `max` queued signals, oldest first; rings again if more are left. */
-  take(max: number): QueuedSignal[] {
-    const out = this.pending.splice(0, max);
-    if (this.pending.length && this.ready) queueMicrotask(() => this.ring());
-    return out;
+  /** Thread `tid` can be reached now (its host tid is known): ring for what waits for it. */
+  threadStarted(tid: number): void {
+    if (this.ready && this.pendingFor.get(tid)?.length) this.ring(tid);
+  }
+
+  /** Thread `tid` exited: what was sent to it alone is lost, as on Linux. */
+  threadGone(tid: number): void {
+    this.pendingFor.delete(tid);
+  }
+
+  /** Up to `max` queued signals for thread `tid` (its own first), oldest first; rings again if more are left. */
+  take(max: number, tid: number): TakenSignals {
+    const own = this.pendingFor.get(tid) ?? [];
+    const forThread = own.splice(0, max);
+    if (!own.length) this.pendingFor.delete(tid);
+    const forProcess = this.pending.splice(0, max - forThread.length);
+    if (this.ready) {
+      if (own.length) queueMicrotask(() => this.ring(tid));
+      if (this.pending.length) queueMicrotask(() => this.ring(null));
+    }
+    return { forThread, forProcess };
   }
 }

@@ -85,8 +85,14 @@ export class AppProcess {
     });
   }
 
-  sendReply(bytes: Uint8Array, fds?: number[]): number {
-    return addon.sendPacket(this.channelFd, bytes, fds);
+  /** The channel of one of the app's threads (the worker's end): each packet, len <= 0 when closed. */
+  watchThreadChannel(fd: number, buf: Uint8Array, onPacket: (len: number) => void): ChannelWatchHandle {
+    return addon.watchChannel(fd, buf, onPacket);
+  }
+
+  /** A reply on the channel `fd` (the main thread's, or another thread's). */
+  sendReply(bytes: Uint8Array, fds?: number[], fd = this.channelFd): number {
+    return addon.sendPacket(fd, bytes, fds);
   }
 
   /** A host fd in the worker for the app's fd (the same open file description). */
@@ -96,6 +102,11 @@ export class AppProcess {
 
   kill(signal: number): number {
     return host.kill(this.hostPid, signal);
+  }
+
+  /** A signal to one thread of the app (its host tid). */
+  killThread(hostTid: number, signal: number): number {
+    return host.tgkill(this.hostPid, hostTid, signal);
   }
 
   /** A signal with its siginfo (a code < 0 but SI_TKILL: the host's rule for another process). */

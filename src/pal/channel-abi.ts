@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -13,6 +13,8 @@ export const REQ_GROUP_CHILDREN = 8;
 export const REQ_CHILD_REAPED = 9;
 export const REQ_UNIX_NAME = 10;
 export const REQ_UCRED = 11;
+export const REQ_THREAD_STARTED = 12;
+export const REQ_MAIN_THREAD_EXITS = 13;
 
 export const LOOKUP_HOST_OF_VPID = 0;
 export const LOOKUP_VPID_OF_HOST = 1;
@@ -24,7 +26,9 @@ export const UCRED_PEER = 2;
 
 export const DOORBELL_SIGNAL = 64;
 export const SIGINFO_SIZE = 128;
-export const SIGNALS_MAX = 32;
+export const SIGNALS_MAX = 31;
+/** struct gts_signals_reply: count u32, for_thread u32 (then the siginfos). */
+export const SIGNALS_REPLY_SIZE = 8;
 /** si_value of a SIGCONT the worker sends for a kill (SI_USER), or + 1 for a tkill (SI_TKILL) */
 export const SIGCONT_MARK = 0x67747343;
 export const TRACE_BITMAP_BYTES = 64;
@@ -40,6 +44,7 @@ export const REPLY_EXEC = 0x8;
 export const REPLY_CWD = 0x10;
 export const REPLY_ADDR = 0x20;
 export const REPLY_TARGET = 0x40;
+export const REPLY_THREAD = 0x80;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;
@@ -92,3 +97,5 @@ export function encodePathTable(entries: readonly PathTableEntry[]): Buffer {
 
 export const CHANNEL_FD_AT_SPAWN = 3;
 export const RESERVED_FDS = 16;
+/** the threads' channels, but the main one's: from reserved base + this on, one each */
+export const THREAD_CHANNEL_FIRST = 16;

@@ -4,7 +4,7 @@ import { addon } from './addon.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
 const HOST_NR = {
-  read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, rt_sigqueueinfo: 129, uname: 63, truncate: 76, fchdir: 81,
+  read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, uname: 63, truncate: 76, fchdir: 81,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -76,6 +76,7 @@ export const host = {
   prlimit: (pid: number, resource: number, newLimit: Uint8Array | null, oldLimit: Uint8Array | null) =>
     sys(HOST_NR.prlimit64, pid, resource, newLimit, oldLimit),
   kill: (pid: number, sig: number) => sys(HOST_NR.kill, pid, sig),
+  tgkill: (pid: number, tid: number, sig: number) => sys(HOST_NR.tgkill, pid, tid, sig),
   /** a signal with the siginfo given (the host takes only codes < 0 but SI_TKILL from another process) */
   sigqueueinfo: (pid: number, sig: number, info: Buffer) => sys(HOST_NR.rt_sigqueueinfo, pid, sig, info),
   /** This process's CPU affinity mask, as the kernel gives it (its size is the kernel's). */
@@ -93,6 +94,8 @@ export const host = {
     if (r === 0) pinnedCpu = cpu;
     return r;
   },
+  /** Set host thread `tid`'s CPU affinity to `mask` (a kernel CPU mask). */
+  setAffinity: (tid: number, mask: Uint8Array) => sys(HOST_NR.sched_setaffinity, tid, mask.length, mask),
   /** This process dies with `sig` when its parent does (checked against a parent already gone). */
   dieWithParent: (sig: number, parentPid: number) => {
     const r = sys(HOST_NR.prctl, 1 /* PR_SET_PDEATHSIG */, sig);

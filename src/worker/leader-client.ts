@@ -12,12 +12,13 @@ import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } f
 import type { LibosProcess } from '../libos/process.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
+import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
 type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply';
+      'peer-creds-reply' | 'tids-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -28,6 +29,8 @@ type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
  * cannot ring its doorbell (SIGCONT), and nothing of the app sees SIGKILL or SIGSTOP arrive.
  */
 const SIGCONT = 18;
+/** thread ids asked of the leader at once (a process that makes one thread often makes more) */
+const TIDS_PER_REQUEST = 8;
 const HOST_DELIVERED = new Set([9 /* SIGKILL */, SIGCONT, 19 /* SIGSTOP */]);
 
 export class LeaderClient {
@@ -61,6 +64,10 @@ export class LeaderClient {
 
   /** children reaped since the last message: the leader hears of them with the next one */
   private reaped: number[] = [];
+  /** thread ids the leader gave the current process and no thread has yet */
+  private spareTids: number[] = [];
+  /** tids of threads that exited: the leader hears of them with the next message */
+  private releasedTids: number[] = [];
 
   /**
    * Every message to the leader goes through here. Reaped children ride along with the next
@@ -75,6 +82,21 @@ export class LeaderClient {
   private flushReaped(): void {
     for (const vpid of this.reaped) this.conn.send({ type: 'reaped', v: 1, vpid });
     this.reaped = [];
+    if (this.releasedTids.length && this.current) {
+      this.conn.send({ type: 'tids-released', v: 1, vpid: this.current.id.vpid, tids: this.releasedTids });
+    }
+    this.releasedTids = [];
+  }
+
+  /** A tid for a new thread: one of the spares, which are asked for a few at a time. */
+  private async allocateTid(proc: LibosProcess): Promise<number> {
+    if (!this.spareTids.length) {
+      const r = await this.request<'tids-reply'>((reqId) => ({ type: 'tids-request', v: 1, reqId, vpid: proc.id.vpid, count: TIDS_PER_REQUEST }));
+      this.spareTids.push(...r.tids);
+    }
+    const tid = this.spareTids.shift();
+    if (tid === undefined) throw new SyscallError(Errno.EAGAIN, 'clone: no thread id');
+    return tid;
   }
 
   reparent(vpid: number, ppid: number): void {
@@ -99,6 +121,8 @@ export class LeaderClient {
     this.nextChildren = [];
     this.standbyWaiters = [];
     this.standbysAsked = 0;
+    this.spareTids = []; // the leader frees them with the process
+    this.releasedTids = [];
     this.current = null;
   }
 
@@ -157,6 +181,8 @@ export class LeaderClient {
         this.reaped.push(vpid);
       },
       stubBinaryFd: () => this.stubBinaryFd(),
+      allocateTid: (proc) => this.allocateTid(proc),
+      releaseTid: (_proc, tid) => void this.releasedTids.push(tid),
       childStarted: (proc, vpid, hostPid) => {
         if (hostPid > 0) {
           proc.children.set(vpid, hostPid);
@@ -229,7 +255,7 @@ export class LeaderClient {
     const id = target.kind === 'pid' ? target.vpid : target.kind === 'pgid' ? target.pgid : 0;
     const r = await this.request<'kill-reply'>((reqId) => ({
       type: 'kill-request', v: 1, reqId, sender: proc.id.vpid, target: target.kind, id, sig, code,
-      info: info ? info.toString('hex') : null,
+      info: info ? info.toString('hex') : null, tid: target.kind === 'pid' ? (target.tid ?? null) : null,
     }));
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
   }
@@ -268,8 +294,16 @@ export class LeaderClient {
       const app = this.current.app;
       // SIGCONT with its sender's virtual pid and uid; SIGKILL and SIGSTOP show nothing to the app
       if (m.signo !== SIGCONT || app.sigqueue(SIGCONT, hostSigcontInfo(signal)) < 0) app.kill(m.signo);
-    } else if (this.current?.id.vpid === m.vpid) this.current.signals.queue(signal);
-    else this.earlySignals.push(m);
+    } else if (this.current?.id.vpid === m.vpid) {
+      // one for a thread that has exited since is lost, as on Linux
+      if (m.tid === null) this.current.signals.queue(signal);
+      else if (this.current.hasThread(m.tid)) this.current.signals.queue(signal, m.tid);
+    } else {
+      this.earlySignals.push(m);
+      // a forked child may run before this worker serves it: its doorbell rings now, and its
+      // stub waits on the channel for the signal, which is queued as soon as we serve it
+      if (m.hostPid !== null && m.hostPid > 0 && !HOST_DELIVERED.has(m.signo)) host.kill(m.hostPid, DOORBELL_SIGNAL);
+    }
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
     if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused: false });
   }

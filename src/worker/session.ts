@@ -92,6 +92,7 @@ export function runSession(socket: TLSSocket): void {
         case 'process-list-reply':
         case 'creds-reply':
         case 'peer-creds-reply':
+        case 'tids-reply':
           return leader.onReply(msg);
         case 'child-creds':
           return leader.childCreds(msg);

@@ -14,7 +14,7 @@ import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../h
  */
 const UNTRACEABLE = new Set(['rt_sigreturn', 'exit']);
 
-/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts and net.test.ts ('DIR': a fresh scratch directory). */
+/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts and threads.test.ts ('DIR': a fresh scratch directory). */
 const RUNS: string[][] = [
   ['getpid'],
   ['efault', 'DIR'],
@@ -52,6 +52,10 @@ const RUNS: string[][] = [
   ['net/net_unix', 'DIR'],
   ['net/net_many', 'shared'],
   ['net/net_names'],
+  ['thr_basic'],
+  ['thr_sync'],
+  ['thr_signals'],
+  ['thr_exit'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -25,6 +25,7 @@ function compiledAbi(): Map<string, number> {
     ['REPLY_SEQ_OFFSET', 'offsetof(struct gts_reply, seq)'],
     ['HELLO_REPLY_SIZE', 'sizeof(struct gts_hello_reply)'],
     ['ADDR_REPLY_SIZE', 'sizeof(struct gts_addr_reply)'],
+    ['SIGNALS_REPLY_SIZE', 'sizeof(struct gts_signals_reply)'],
   ];
   const lines = [
     ...names.map((n) => `printf("%s %ld\\n", "${n}", (long)(GTS_${n}));`),

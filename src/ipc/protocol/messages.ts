@@ -93,6 +93,11 @@ const schemas = {
   'standby-taken': object({ type: t.literal('standby-taken'), v, vpid: t.int, hostPid: t.int }),
   /** parent's worker -> leader: child `vpid` has been reaped by its parent (or by vpid 1) */
   'reaped': object({ type: t.literal('reaped'), v, vpid: t.int }),
+  /** worker -> leader: thread ids for process `vpid`, from the instance's pid space (a few at a time) */
+  'tids-request': object({ type: t.literal('tids-request'), v, reqId: t.int, vpid: t.int, count: t.int }),
+  'tids-reply': object({ type: t.literal('tids-reply'), v, reqId: t.int, tids: t.array(t.int) }),
+  /** worker -> leader: threads of process `vpid` that have exited: their tids are free */
+  'tids-released': object({ type: t.literal('tids-released'), v, vpid: t.int, tids: t.array(t.int) }),
   /** worker -> leader: translate a vpid to its host pid or back (a child the worker does not know) */
   'pid-lookup': object({
     type: t.literal('pid-lookup'), v, reqId: t.int,
@@ -140,6 +145,8 @@ const schemas = {
     id: t.int, sig: t.int, code: t.int,
     /** rt_sigqueueinfo: the siginfo the sender gave (hex), delivered as given */
     info: t.nullable(t.str),
+    /** tgkill: the thread of process `id` it is for (null: the process) */
+    tid: t.nullable(t.int),
   }),
   'kill-reply': object({ type: t.literal('kill-reply'), v, reqId: t.int, errno: t.int }),
   /**
@@ -153,6 +160,8 @@ const schemas = {
     hostPid: t.nullable(t.int),
     /** the whole siginfo (hex) when the sender gave one (rt_sigqueueinfo) */
     info: t.nullable(t.str),
+    /** the thread it is for (tgkill), or null for the process */
+    tid: t.nullable(t.int),
   }),
   /** worker -> leader: it has done what the message with `ackId` asked (queued a signal, changed a group) */
   'applied': object({

@@ -25,6 +25,12 @@ async function send(proc: LibosProcess, target: KillTarget, sig: number, code: n
   return 0;
 }
 
+/** A signal for thread `tid` of the calling process itself (tgkill, rt_tgsigqueueinfo). */
+function sendToOwnThread(proc: LibosProcess, tid: number, sig: number, code: number, raw?: Buffer): number {
+  if (sig !== 0) proc.signals.queue({ signo: sig, code, pid: proc.id.vpid, uid: proc.creds.uid, ...(raw ? { raw } : {}) }, tid);
+  return 0;
+}
+
 const sys_kill: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
   const sig = a.int(1);
@@ -38,12 +44,14 @@ const sys_kill: SyscallHandler = (proc, a) => {
   return send(proc, target, sig, SI_USER);
 };
 
-/** tgkill and tkill: one thread, named by its tid (processes are single-threaded for now). */
-function threadKill(proc: LibosProcess, tgid: number | null, tid: number, sig: number): Promise<number> {
+/** tgkill and tkill: one thread, named by its tid; a thread of this process gets it here, another's through the leader. */
+function threadKill(proc: LibosProcess, tgid: number | null, tid: number, sig: number): number | Promise<number> {
   checkSignal(sig);
   if (tid <= 0 || (tgid !== null && tgid <= 0)) throw new SyscallError(Errno.EINVAL, `tgkill ${tgid} ${tid}`);
-  if (tgid !== null && tgid !== tid) throw new SyscallError(Errno.ESRCH, `tgkill ${tgid} ${tid}`);
-  return send(proc, { kind: 'pid', vpid: tid }, sig, SI_TKILL);
+  if ((tgid === null || tgid === proc.id.vpid) && proc.hasThread(tid)) return sendToOwnThread(proc, tid, sig, SI_TKILL);
+  if (tgid === proc.id.vpid) throw new SyscallError(Errno.ESRCH, `tgkill ${tgid} ${tid}: no such thread`);
+  // another process's thread: the leader knows whose tid it is (tkill: pid 0, whichever process's)
+  return send(proc, { kind: 'pid', vpid: tgid ?? 0, tid }, sig, SI_TKILL);
 }
 
 const sys_tgkill: SyscallHandler = (proc, a) => threadKill(proc, a.int(0), a.int(1), a.int(2));
@@ -61,8 +69,11 @@ function queueInfo(proc: LibosProcess, tgid: number, tid: number | null, sig: nu
   const code = info.readInt32LE(8);
   if (tgid !== proc.id.vpid && (code >= 0 || code === SI_TKILL))
     throw new SyscallError(Errno.EPERM, `rt_sigqueueinfo to ${tgid} with si_code ${code}`);
-  if (tid !== null && tid !== tgid) throw new SyscallError(Errno.ESRCH, `rt_tgsigqueueinfo ${tgid} ${tid}`);
-  return send(proc, { kind: 'pid', vpid: tgid }, sig, code, info);
+  if (tid !== null && tgid === proc.id.vpid) {
+    if (!proc.hasThread(tid)) throw new SyscallError(Errno.ESRCH, `rt_tgsigqueueinfo ${tgid} ${tid}: no such thread`);
+    return Promise.resolve(sendToOwnThread(proc, tid, sig, code, info));
+  }
+  return send(proc, { kind: 'pid', vpid: tgid, ...(tid !== null ? { tid } : {}) }, sig, code, info);
 }
 
 const sys_rt_sigqueueinfo: SyscallHandler = (proc, a) => queueInfo(proc, a.int(0), null, a.int(1), a.ptr(2));
