@@ -15,7 +15,9 @@
 //      writes and fsynced, then read back in 1 MiB reads, MiB/s), each in a scratch directory
 //      under the system's temporary directory, removed afterwards;
 //   6. networking (bench/net.js): nginx under wrk, a TCP echo (round trips and a 1 GiB stream)
-//      and a connect to a UNIX socket by path, natively, under gramine-ts and the peers.
+//      and a connect to a UNIX socket by path, natively, under gramine-ts and the peers;
+//   7. threads (bench/threads.js): pthread_create + join, and a mutex/condvar ping-pong between
+//      two threads, natively, under gramine-ts and the peers.
 // Prints a table to stdout and writes the raw figures to bench/results/latest.json.
 //
 // Options: --quick          fewer repetitions and runs (a smoke run, not for the record)
@@ -40,14 +42,17 @@
 //          --net-seconds N  seconds of each wrk run against nginx (default 10; 30 for the targets' record)
 //          --net-reps N     rounds of the network benchmarks (default 1)
 //          --stream-mib N   MiB of the TCP stream (default 1024)
+//          --no-threads     skip the thread benchmarks (7)
+//          --thread-reps N  rounds of the thread benchmarks (default 3)
 //          --only LIST      run only these sections, comma-separated, of: syscall (1), startup (2),
-//                           mp (3 and 4), stat, bulk (5), net (6); e.g. --only stat,bulk
+//                           mp (3 and 4), stat, bulk (5), net (6), threads (7); e.g. --only stat,bulk
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureNet, netTargets } from './net.js';
+import { measureThreads, threadTargets } from './threads.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -100,7 +105,7 @@ const STEADY_AFTER_FORKS = 100; // forks counted as warm-up of the worker pool
 // 5. file systems
 const STAT_ROUNDS = 5; // timed rounds over all the files per stat-storm run (after a warm-up round)
 const FS_TIMEOUT_MS = 300_000; // one stat-storm or bulk-io run (setup included)
-const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk', 'net'];
+const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk', 'net', 'threads'];
 
 const TARGETS = {
   readRatio: 1.2, // native data call under gramine-ts, ratio to native
@@ -121,7 +126,7 @@ function parseArgs(argv) {
     quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5,
     mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
     fs: true, statFiles: 10000, statReps: 3, bulkMib: 256, bulkReps: 3, only: null,
-    net: true, netSeconds: 10, netReps: 1, streamMib: 1024,
+    net: true, netSeconds: 10, netReps: 1, streamMib: 1024, threads: true, threadReps: 3,
     // the sections to run (from --only, --no-mp and --no-fs)
     syscall: true, startup: true, stat: true, bulk: true,
   };
@@ -152,6 +157,8 @@ function parseArgs(argv) {
     else if (a === '--bulk-mib') opts.bulkMib = num();
     else if (a === '--bulk-reps') opts.bulkReps = num();
     else if (a === '--no-net') opts.net = false;
+    else if (a === '--no-threads') opts.threads = false;
+    else if (a === '--thread-reps') opts.threadReps = num();
     else if (a === '--net-seconds') opts.netSeconds = num();
     else if (a === '--net-reps') opts.netReps = num();
     else if (a === '--stream-mib') opts.streamMib = num();
@@ -169,6 +176,7 @@ function parseArgs(argv) {
   opts.stat = opts.fs && want('stat');
   opts.bulk = opts.fs && want('bulk');
   opts.net = opts.net && want('net');
+  opts.threads = opts.threads && want('threads');
   return opts;
 }
 
@@ -288,11 +296,11 @@ function staleBuildNote() {
   return stale.length ? `sources in ${stale.join(', ')} are newer than their build: run \`npm run build\` for current figures` : null;
 }
 
-function buildProgram(src, prog) {
+function buildProgram(src, prog, extra = []) {
   const fresh = fs.existsSync(prog) && fs.statSync(prog).mtimeMs >= fs.statSync(src).mtimeMs;
   if (fresh) return;
   fs.mkdirSync(path.dirname(prog), { recursive: true });
-  const argv = ['gcc', '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', src, '-o', prog];
+  const argv = ['gcc', '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...extra, src, '-o', prog];
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`bench: building ${path.relative(ROOT, prog)} failed: ${argv.join(' ')}`);
@@ -772,6 +780,26 @@ async function main() {
     });
     notes.push(...network.notes);
   }
+
+  // 7. threads
+  let threads = null;
+  if (opts.threads) {
+    phase('threads', `threads (${nenvs.map((e) => e.name).join(', ')}; ${opts.threadReps} round(s))`);
+    threads = measureThreads(nenvs, {
+      reps: opts.threadReps,
+      build: (src, name) => {
+        const prog = path.join(BENCH, 'programs', 'build', name);
+        buildProgram(path.join(BENCH, 'programs', src), prog, ['-pthread']);
+        return prog;
+      },
+      run: (env, argv) => {
+        const full = env.wrap(argv);
+        const r = run(full);
+        return r.status === 0 ? r.stdout : { error: describeFailure(full, r) };
+      },
+      log: (what) => process.stderr.write(`bench:   ${what}\n`),
+    });
+  }
   phase(null);
 
   // tables
@@ -892,6 +920,19 @@ async function main() {
     out.push('');
   }
 
+  if (opts.threads) {
+    const tnames = nenvs.map((e) => e.name);
+    const tothers = tnames.filter((n) => n !== 'native');
+    const rows = [['create', 'pthread_create + join'], ['pingpong', 'mutex/condvar round trip']].map(([mode, what]) => {
+      const cells = threads[mode].results;
+      return [mode, what, ...tnames.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median))),
+        ...tothers.map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median / cells.native.median)))];
+    });
+    out.push(`7. Threads: bench/programs/thread-cost.c, median over batches of 100 (median of ${opts.threadReps} round(s)); ratio = env / native`);
+    out.push(table(['mode', 'what', ...tnames, ...tothers.map((n) => `${n}/nat`)], rows, 2));
+    out.push('');
+  }
+
   // targets: checked on gramine-ts as it runs by default; the one-CPU figures are for information
   const nativeNs = (mode) => syscalls[mode].native?.median_ns;
   const check = (env) => {
@@ -957,9 +998,10 @@ async function main() {
   ].map((t) => ({ ...t, pass: t.value === null ? null : t.value <= t.limit }));
   const verdict = (t) => (t.pass === null ? 'NO DATA' : t.pass ? 'PASS' : 'FAIL');
   const targets = [...check('gramine-ts'), ...mpTargets(), ...fsTargets(),
-    ...(opts.net ? netTargets(network).map((t) => ({ ...t, show: t.id === 'nginx4_ahead_of_peers' ? (v) => (v ? 'yes' : 'no') : t.id === 'nginx4_socket_errors' ? String : fmtRatio })) : [])];
+    ...(opts.net ? netTargets(network).map((t) => ({ ...t, show: t.id === 'nginx4_ahead_of_peers' ? (v) => (v ? 'yes' : 'no') : t.id === 'nginx4_socket_errors' ? String : fmtRatio })) : []),
+    ...(opts.threads ? threadTargets(threads).map((t) => ({ ...t, show: fmtRatio })) : [])];
   const pinned = names.includes(PINNED) && (opts.syscall || opts.startup) ? check(PINNED) : null;
-  out.push(`7. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
+  out.push(`8. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
   out.push(table(['target', 'measured', 'result', ...(pinned ? [PINNED, ''] : [])], targets.map((t, i) => [
     t.name, t.value === null ? '-' : t.show(t.value), verdict(t),
     ...(pinned ? (pinned[i] ? [pinned[i].value === null ? '-' : pinned[i].show(pinned[i].value), `(${verdict(pinned[i])})`] : ['', '']) : []),
@@ -997,6 +1039,11 @@ async function main() {
       for (const n of Object.keys(cells)) if (cells[n].error) failures.push(`${what} under ${n}: ${cells[n].error}`);
     }
   } else notes.push(`network benchmarks skipped (${opts.only ? '--only' : '--no-net'})`);
+  if (opts.threads) {
+    for (const mode of ['create', 'pingpong']) {
+      for (const [n, c] of Object.entries(threads[mode].results)) if (c.error) failures.push(`thread-cost ${mode} under ${n}: ${c.error}`);
+    }
+  } else notes.push(`thread benchmarks skipped (${opts.only ? '--only' : '--no-threads'})`);
   const allNotes = [...notes, ...(startup?.note ? [startup.note] : []), ...failures];
   if (opts.quick) allNotes.unshift('--quick: fewer runs, figures are rough');
   if (allNotes.length) {
@@ -1040,6 +1087,7 @@ async function main() {
       } : null,
     } : null,
     network,
+    threads: threads ? { reps: opts.threadReps, unit: 'ns per operation', ...threads } : null,
     targets: targets.map(({ show, ...t }) => t),
     targets_one_cpu: pinned ? pinned.map(({ show, ...t }) => t) : null,
     notes: allNotes,

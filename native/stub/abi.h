@@ -21,8 +21,14 @@
 #define GTS_REQ_CHILD_REAPED 9 /* no reply: the stub reaped child args[0] (vpid) */
 #define GTS_REQ_UNIX_NAME 10 /* a UNIX socket name the host gave (args[0]: the stub's copy, args[1]: its length): the app's, in the data */
 #define GTS_REQ_UCRED 11 /* SCM_CREDENTIALS or SO_PEERCRED: args[0] a direction, args[1..3] pid, uid, gid; the other side's in the data */
-#define GTS_REQ_THREAD_STARTED 12 /* no reply: thread args[1] (vtid) is host tid args[0] */
+#define GTS_REQ_THREAD_STARTED 12 /* no reply: thread args[1] (vtid) is host tid args[0] (the parent says) */
 #define GTS_REQ_MAIN_THREAD_EXITS 13 /* no reply: the main thread exits, the others run on */
+/*
+ * clone of a thread: a tid for the thread of block args[0], whose channel is open (args[1] 1:
+ * the worker serves it already) or comes with the reply (args[1] 0); ret = the tid
+ */
+#define GTS_REQ_NEW_THREAD 14
+#define GTS_REQ_THREAD_EXITS 15 /* no reply, on the thread's channel: thread args[0] is gone; the channel stays for the next */
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
@@ -73,7 +79,6 @@ struct gts_request {
 #define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
 #define GTS_REPLY_ADDR       0x20 /* bind: data = gts_addr_reply, the address the host binds (a UNIX path) */
 #define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
-#define GTS_REPLY_THREAD     0x80 /* a thread granted: ret = its tid; the fd is its channel */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */

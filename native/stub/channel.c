@@ -38,7 +38,7 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
 {
     long r;
     struct gts_request *head = (struct gts_request *)req;
-    head->seq = ++current_thread()->seq;
+    head->seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
     channel_send(fd, req, req_len);
 
     union {

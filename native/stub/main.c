@@ -82,7 +82,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     if (!reexec)
         raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     g_stub.host_pid = (int)raw0(__NR_getpid);
-    thread_init_main(g_stub.host_pid); /* %gs: before anything can trap */
+    thread_init_main(g_stub.host_pid); /* before anything can trap */
     /* before HELLO: from then on the worker may ring the doorbell */
     r = install_sigsys_handler();
     if (r)

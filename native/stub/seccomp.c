@@ -61,7 +61,7 @@ static const struct native_syscall {
     {__NR_timer_delete, 0}, {__NR_timerfd_create, 0}, {__NR_timerfd_settime, FD(0)},
     {__NR_timerfd_gettime, FD(0)}, {__NR_rt_sigpending, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
-    {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_exit_group, 0},
+    {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit_group, 0},
 };
 
 #define N_NATIVE (sizeof(native_syscalls) / sizeof(native_syscalls[0]))
@@ -358,25 +358,6 @@ static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsi
     LD(offsetof(struct seccomp_data, nr));
 }
 
-/*
- * arch_prctl runs natively but for the %gs base, which is the stub's thread pointer: the app's
- * ARCH_SET_GS and ARCH_GET_GS trap (trap.c).
- */
-#define K_ARCH_SET_GS 0x1001
-#define K_ARCH_GET_GS 0x1004
-static void emit_arch_prctl_rule(unsigned short allow, unsigned short trap)
-{
-    unsigned short next = new_label();
-    struct near_exits e = open_block(); /* yes: allow, no: trap */
-    JEQ(__NR_arch_prctl, NEXT, next);
-    LD(ARG_LO(0));
-    JEQ(K_ARCH_SET_GS, e.no, NEXT);
-    JEQ(K_ARCH_GET_GS, e.no, e.yes);
-    close_block(e, allow, trap);
-    place(next);
-    LD(offsetof(struct seccomp_data, nr));
-}
-
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 {
@@ -486,8 +467,6 @@ long install_seccomp_filter(int trace)
         emit_poll_rule(&poll_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
-    if (!trace)
-        emit_arch_prctl_rule(allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);

@@ -26,6 +26,8 @@ struct stub_state {
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
+    volatile int threads_live; /* threads but the main one, made and not yet exited */
+    unsigned long seq;      /* last request sequence number, on any channel */
     volatile int thread_slot_used[STUB_THREADS_MAX]; /* thread.c: which thread blocks are taken */
 };
 
@@ -38,17 +40,15 @@ extern struct stub_state g_stub;
 #define STUB_SIGNALFD_RECORD 128 /* struct signalfd_siginfo */
 
 /*
- * The state of one app thread in the stub, found at %gs:0 (the stub's own thread pointer; the
- * app's is %fs). Nothing a trap of one thread uses lives where another thread's trap could
- * use it at the same time: scratch buffers too big for the app's stack are here, one set each.
+ * The state of one app thread in the stub (thread.c says how a thread finds its own). Nothing a
+ * trap of one thread uses lives where another thread's trap could use it at the same time:
+ * scratch buffers too big for the app's stack are here, one set each.
  */
 struct stub_thread {
-    struct stub_thread *self;   /* %gs:0 */
     int channel_fd;             /* this thread's channel to the worker */
     int host_tid;
     int vtid;                   /* the tid the app sees (the vpid, for the main thread) */
     int slot;                   /* thread.c: index of this block, -1 for the main thread's */
-    unsigned long seq;          /* last request sequence number on the channel */
     /* what the doorbell did during the last with_app_mask: it rang; the handlers it made due */
     volatile int doorbell_rang, doorbell_due;
     /* trap.c: the kernel's xsave area of a trap, moved aside before a gadget frame goes there */
@@ -71,12 +71,21 @@ struct stub_thread {
     char start_stack[4096] __attribute__((aligned(16)));
 };
 
-/* The calling thread's state (%gs:0). */
+/* thread.c: the main thread's state, and the calling thread's when the process has others */
+extern struct stub_thread g_main_thread;
+struct stub_thread *thread_lookup_self(void);
+
+/*
+ * The calling thread's state. A process with one thread needs no look-up; one with others
+ * asks the kernel which thread it is (a register of the stub's own, %gs, would cost every
+ * context switch of every thread an MSR write on a CPU without FSGSBASE: twice the cost of a
+ * futex ping-pong there).
+ */
 static inline struct stub_thread *current_thread(void)
 {
-    struct stub_thread *t;
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(t));
-    return t;
+    if (__atomic_load_n(&g_stub.threads_live, __ATOMIC_ACQUIRE) == 0)
+        return &g_main_thread;
+    return thread_lookup_self();
 }
 
 /* The calling thread's host tid, and the process's host pid: kept rather than asked of the kernel. */
@@ -112,10 +121,9 @@ void channel_send(int fd, const void *req, unsigned long req_len);
 void thread_init_main(int host_tid);
 /* clone, clone3: a thread; STUB_CLONE_IS_FORK for a process (clone), or -errno */
 #define STUB_CLONE_IS_FORK (-4098L) /* not an errno */
-long stub_clone_thread(long nr, const long *a, void *ip, struct k_ucontext *uc);
+long stub_clone_thread(long nr, const long *a, struct k_ucontext *uc);
 /* the host tid of thread `vtid` of this process, or -ESRCH */
 long thread_host_tid(int vtid);
-long sys_arch_prctl(const long *a);
 long stub_thread_exit(long status);
 /* a forked child: the caller is its only thread, now the main one, on `channel_fd` */
 void thread_forked_child(int vpid, int host_tid);

@@ -1,14 +1,15 @@
 /*
  * Threads: clone and clone3 with CLONE_VM|CLONE_THREAD. The worker grants the tid (from the
  * instance's pid space) and the thread's own channel; the stub makes the host thread. It starts
- * in the stub, on a stack in its block, points %gs at the block, and enters the app with
- * rt_sigreturn from a frame made of the parent's trap: every register as the parent had it but
- * rax (0) and the stack it was given, the parent's FPU state, the app's signal mask, and the
- * TLS (CLONE_SETTLS) the host set.
+ * in the stub, on a stack in its block, enters itself in the table of threads by host tid, and
+ * enters the app with rt_sigreturn from a frame made of the parent's trap: every register as
+ * the parent had it but rax (0) and the stack it was given, the parent's FPU state, the app's
+ * signal mask, and the TLS (CLONE_SETTLS) the host set.
  *
  * Each thread's block (struct stub_thread) lies in the stub's window, where the app cannot map
- * over it; its channel is a host fd after the reserved ones, at the top of the fd space. A thread that exits closes its
- * channel (the worker forgets it) and gives its block back as its very last act.
+ * over it; its channel is a host fd after the reserved ones, at the top of the fd space. A
+ * thread that exits says so on its channel (the worker forgets it) and gives its block back as
+ * its very last act; the block keeps its channel for the next thread.
  */
 #include <asm-generic/errno.h>
 #include <linux/mman.h>
@@ -24,12 +25,11 @@
 
 _Static_assert(sizeof(struct stub_thread) <= STUB_THREAD_BLOCK, "a thread's block holds its state");
 
-#define K_ARCH_SET_GS 0x1001
 #define K_MAP_FIXED_NOREPLACE 0x100000
 #define K_SS_DISABLE 2
 
 /* The main thread's block: in the image, set up before anything can trap. */
-static struct stub_thread main_thread;
+struct stub_thread g_main_thread;
 
 static struct stub_thread *block_of(int slot)
 {
@@ -42,51 +42,112 @@ int overlaps_thread_blocks(unsigned long addr, unsigned long len)
     return end < addr || (addr < hi && end > STUB_THREAD_AREA);
 }
 
-static void set_thread_pointer(struct stub_thread *t)
-{
-    long r = raw2(__NR_arch_prctl, K_ARCH_SET_GS, t);
-    if (r)
-        stub_die("arch_prctl(ARCH_SET_GS)", r);
-}
-
 void thread_init_main(int host_tid)
 {
-    main_thread.self = &main_thread;
-    main_thread.channel_fd = g_stub.main_channel_fd;
-    main_thread.host_tid = host_tid;
-    main_thread.vtid = g_stub.vpid;
-    main_thread.slot = -1;
-    set_thread_pointer(&main_thread);
+    g_main_thread.channel_fd = g_stub.main_channel_fd;
+    g_main_thread.host_tid = host_tid;
+    g_main_thread.vtid = g_stub.vpid;
+    g_main_thread.slot = -1;
 }
 
-/* A free block, mapped: its slot, or -EAGAIN. A block given back stays mapped for the next. */
-static int take_block(void)
+/*
+ * The threads but the main one, by host tid: an open-addressing table of (tid << 32 | slot),
+ * 0 for a free entry, a tid of -1 for one given back. Each thread enters itself as it starts
+ * and leaves as it exits; any thread may look up at the same time.
+ */
+#define TID_TABLE 4096 /* a power of 2, well above STUB_THREADS_MAX */
+#define TID_GONE 0xffffffffUL
+static volatile unsigned long tid_table[TID_TABLE];
+
+static unsigned tid_hash(int tid) { return ((unsigned)tid * 2654435761u) & (TID_TABLE - 1); }
+
+static void tid_enter(int tid, int slot)
+{
+    unsigned long entry = (unsigned long)(unsigned)tid << 32 | (unsigned)slot;
+    for (unsigned h = tid_hash(tid);; h = (h + 1) & (TID_TABLE - 1)) {
+        unsigned long e = tid_table[h];
+        if ((e == 0 || e >> 32 == TID_GONE) && __atomic_compare_exchange_n(&tid_table[h], &e, entry, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            return;
+    }
+}
+
+static volatile unsigned long *tid_entry(int tid)
+{
+    unsigned h = tid_hash(tid);
+    for (unsigned n = 0; n < TID_TABLE; n++, h = (h + 1) & (TID_TABLE - 1)) {
+        unsigned long e = __atomic_load_n(&tid_table[h], __ATOMIC_ACQUIRE);
+        if (e == 0)
+            return 0;
+        if (e >> 32 == (unsigned)tid)
+            return &tid_table[h];
+    }
+    return 0;
+}
+
+struct stub_thread *thread_lookup_self(void)
+{
+    int tid = (int)raw0(__NR_gettid);
+    if (tid == g_stub.host_pid)
+        return &g_main_thread;
+    volatile unsigned long *e = tid_entry(tid);
+    if (!e)
+        stub_die("a thread the stub did not make", -3);
+    return block_of((int)(*e & 0xffffffffUL));
+}
+
+/*
+ * The state of a block (g_stub.thread_slot_used): free; a thread's; or free with its channel
+ * still open, for the next thread (the worker keeps serving it: no channel to make).
+ */
+#define SLOT_FREE 0
+#define SLOT_USED 1
+#define SLOT_IDLE 2
+
+static int claim_slot(int from_state)
 {
     for (int i = 0; i < g_stub.thread_slots; i++) {
-        int free = 0;
-        if (!__atomic_compare_exchange_n(&g_stub.thread_slot_used[i], &free, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            continue;
-        long p = raw6(__NR_mmap, block_of(i), STUB_THREAD_BLOCK, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | K_MAP_FIXED_NOREPLACE, -1, 0);
-        if (p == (long)block_of(i) || p == -EEXIST)
+        int expected = from_state;
+        if (__atomic_compare_exchange_n(&g_stub.thread_slot_used[i], &expected, SLOT_USED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             return i;
-        __atomic_store_n(&g_stub.thread_slot_used[i], 0, __ATOMIC_RELEASE);
-        return -EAGAIN;
     }
+    return -1;
+}
+
+/* A block for a new thread, mapped: its slot (*idle: its channel is open), or -EAGAIN. */
+static int take_block(int *idle)
+{
+    int i = claim_slot(SLOT_IDLE);
+    *idle = i >= 0;
+    if (i >= 0)
+        return i;
+    i = claim_slot(SLOT_FREE);
+    if (i < 0)
+        return -EAGAIN;
+    /* a block given back stays mapped for the next thread */
+    long p = raw6(__NR_mmap, block_of(i), STUB_THREAD_BLOCK, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | K_MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == (long)block_of(i) || p == -EEXIST)
+        return i;
+    __atomic_store_n(&g_stub.thread_slot_used[i], SLOT_FREE, __ATOMIC_RELEASE);
     return -EAGAIN;
 }
 
-static void give_back_block(int slot) { __atomic_store_n(&g_stub.thread_slot_used[slot], 0, __ATOMIC_RELEASE); }
+static void give_back_block(int slot, int state) { __atomic_store_n(&g_stub.thread_slot_used[slot], state, __ATOMIC_RELEASE); }
+
+/* The worker hears that thread `vtid` of the channel in `slot` is gone (exited, or never made). */
+static void thread_gone(int slot, int vtid)
+{
+    struct gts_request gone = {GTS_REQ_THREAD_EXITS, 0, 0, {(uint64_t)vtid}, 0, 0};
+    channel_send(g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST + slot, &gone, sizeof(gone));
+}
 
 /* The host tid of thread `vtid` of this process, or -ESRCH. */
 long thread_host_tid(int vtid)
 {
-    if (vtid == current_thread()->vtid)
-        return current_thread()->host_tid;
-    if (vtid == main_thread.vtid)
-        return main_thread.host_tid;
-    for (int i = 0; i < STUB_THREADS_MAX; i++)
-        if (__atomic_load_n(&g_stub.thread_slot_used[i], __ATOMIC_ACQUIRE) && block_of(i)->vtid == vtid && block_of(i)->host_tid > 0)
+    if (vtid == g_main_thread.vtid)
+        return g_main_thread.host_tid;
+    for (int i = 0; i < g_stub.thread_slots; i++)
+        if (__atomic_load_n(&g_stub.thread_slot_used[i], __ATOMIC_ACQUIRE) == SLOT_USED && block_of(i)->vtid == vtid && block_of(i)->host_tid > 0)
             return block_of(i)->host_tid;
     return -ESRCH;
 }
@@ -128,8 +189,8 @@ __asm__(".text\n"
 /* The new thread, on its block's stack, every signal blocked (as its parent in the trap). */
 __attribute__((noreturn, used)) void thread_start(struct stub_thread *t)
 {
-    set_thread_pointer(t);
     t->host_tid = (int)raw0(__NR_gettid);
+    tid_enter(t->host_tid, t->slot);
     if (t->start_child_tid)
         copy_to_app(t->start_child_tid, &t->vtid, sizeof(t->vtid));
     thread_enter_app(&t->start_frame.uc);
@@ -171,7 +232,7 @@ static long read_clone_request(long nr, const long *a, struct clone_request *c)
 }
 
 /* The parent: the worker's tid and channel, the new thread's block and frame, the host clone. */
-long stub_clone_thread(long nr, const long *a, void *ip, struct k_ucontext *uc)
+long stub_clone_thread(long nr, const long *a, struct k_ucontext *uc)
 {
     struct clone_request c;
     long r = read_clone_request(nr, a, &c);
@@ -186,34 +247,33 @@ long stub_clone_thread(long nr, const long *a, void *ip, struct k_ucontext *uc)
     if ((c.flags & THREAD_FLAGS_NEEDED) != THREAD_FLAGS_NEEDED || (c.flags & ~(unsigned long)THREAD_FLAGS_KNOWN))
         return -EINVAL; /* a thread with its own files or fs, or namespaces: not supported */
 
-    int slot = take_block();
+    int idle;
+    int slot = take_block(&idle);
     if (slot < 0)
         return slot;
     struct stub_thread *t = block_of(slot);
-    struct gts_reply reply;
-    int fd = -1;
-    int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
-    if (reply.ret < 0 || !(reply.flags & GTS_REPLY_THREAD) || nfds != 1) {
-        if (nfds)
-            raw1(__NR_close, fd);
-        give_back_block(slot);
-        return reply.ret < 0 ? reply.ret : -EIO;
-    }
-    int vtid = (int)reply.ret;
     int channel = g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST + slot;
-    r = place_fd(fd, channel, O_CLOEXEC); /* an exec ends the other threads, and their channels */
-    raw1(__NR_close, fd);
-    if (r < 0) {
-        give_back_block(slot); /* the worker sees the channel close: the tid goes back */
-        return -EAGAIN;
+    int fd = -1;
+    long vtid = worker_request_fd(GTS_REQ_NEW_THREAD, slot, idle, &fd);
+    if (vtid < 0 || (!idle && fd < 0)) {
+        if (fd >= 0)
+            raw1(__NR_close, fd);
+        give_back_block(slot, idle ? SLOT_IDLE : SLOT_FREE);
+        return vtid < 0 ? vtid : -EIO;
+    }
+    if (!idle) {
+        r = place_fd(fd, channel, O_CLOEXEC); /* an exec ends the other threads, and their channels */
+        raw1(__NR_close, fd);
+        if (r < 0) {
+            give_back_block(slot, SLOT_FREE); /* the worker sees the channel close: the tid goes back */
+            return -EAGAIN;
+        }
     }
 
-    t->self = t;
     t->channel_fd = channel;
     t->host_tid = 0;
-    t->vtid = vtid;
+    t->vtid = (int)vtid;
     t->slot = slot;
-    t->seq = 0;
     t->doorbell_rang = t->doorbell_due = 0;
     t->start_child_tid = (c.flags & CLONE_CHILD_SETTID) ? c.child_tid : 0;
     struct k_ucontext *f = &t->start_frame.uc;
@@ -227,20 +287,23 @@ long stub_clone_thread(long nr, const long *a, void *ip, struct k_ucontext *uc)
     f->uc_stack.ss_size = 0;
     r = keep_fpstate(f, t->fpstate);
     if (r >= 0 && (c.flags & CLONE_PARENT_SETTID))
-        r = copy_to_app(c.parent_tid, &vtid, sizeof(vtid)); /* before the thread runs, as the kernel does */
+        r = copy_to_app(c.parent_tid, &t->vtid, sizeof(t->vtid)); /* before the thread runs, as the kernel does */
     if (r < 0) {
-        raw1(__NR_close, channel);
-        give_back_block(slot);
+        thread_gone(slot, (int)vtid);
+        give_back_block(slot, SLOT_IDLE);
         return r;
     }
 
     unsigned long host_flags = c.flags & ~(unsigned long)(CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_DETACHED | CSIGNAL);
+    /* from here on the threads look themselves up (the caller too, if it is the main thread) */
+    __atomic_add_fetch(&g_stub.threads_live, 1, __ATOMIC_ACQ_REL);
     long new_tid = thread_clone(host_flags, t->start_stack + sizeof(t->start_stack),
                                  (c.flags & CLONE_CHILD_CLEARTID) ? c.child_tid : 0,
                                  (c.flags & CLONE_SETTLS) ? c.tls : 0, t);
     if (new_tid < 0) {
-        raw1(__NR_close, channel);
-        give_back_block(slot);
+        __atomic_sub_fetch(&g_stub.threads_live, 1, __ATOMIC_ACQ_REL);
+        thread_gone(slot, (int)vtid);
+        give_back_block(slot, SLOT_IDLE);
         return new_tid;
     }
     struct gts_request started = {GTS_REQ_THREAD_STARTED, (uint32_t)host_tid(), 0, {(uint64_t)new_tid, (uint64_t)vtid}, 0, 0};
@@ -248,14 +311,18 @@ long stub_clone_thread(long nr, const long *a, void *ip, struct k_ucontext *uc)
     return vtid;
 }
 
-/* Give the block back and exit, touching nothing of the block after the store. */
-extern __attribute__((noreturn)) void thread_release_and_exit(volatile int *slot_used, long status)
+/*
+ * Give the block back and exit: the block idle (its channel open for the next thread), one
+ * thread fewer, then the host exit -- nothing of the block touched after the first store.
+ */
+extern __attribute__((noreturn)) void thread_release_and_exit(volatile int *slot_used, volatile int *threads_live, long status)
     __attribute__((visibility("hidden")));
 __asm__(".text\n"
         ".globl thread_release_and_exit\n"
         "thread_release_and_exit:\n\t"
-        "movl $0, (%rdi)\n\t"
-        "mov %rsi, %rdi\n\t"
+        "movl $2, (%rdi)\n\t" /* SLOT_IDLE */
+        "lock decl (%rsi)\n\t"
+        "mov %rdx, %rdi\n\t"
         "mov $60, %eax\n\t" /* exit */
         "syscall\n\t"
         "hlt\n");
@@ -263,9 +330,12 @@ __asm__(".text\n"
 long stub_thread_exit(long status)
 {
     struct stub_thread *t = current_thread();
-    if (t->channel_fd != g_stub.main_channel_fd && t->slot >= 0) {
-        raw1(__NR_close, t->channel_fd); /* the worker forgets the thread */
-        thread_release_and_exit(&g_stub.thread_slot_used[t->slot], status);
+    if (t != &g_main_thread) {
+        thread_gone(t->slot, t->vtid); /* the worker forgets the thread, and keeps its channel */
+        volatile unsigned long *e = tid_entry(t->host_tid);
+        if (e)
+            *e = TID_GONE << 32;
+        thread_release_and_exit(&g_stub.thread_slot_used[t->slot], &g_stub.threads_live, status);
     }
     /*
      * The main thread: the process (and its channel) lives on while other threads run. The
@@ -279,28 +349,23 @@ long stub_thread_exit(long status)
 void thread_forked_child(int vpid, int host_tid)
 {
     struct stub_thread *t = current_thread();
-    /* the caller is the only thread: the others' blocks are free (the caller's stays its own) */
+    /*
+     * The caller is the only thread, the main one now: its state moves to the main thread's
+     * block (a trap in progress may keep using what it had of its old one, still mapped), and
+     * every other block is free.
+     */
+    if (t != &g_main_thread) {
+        g_main_thread.doorbell_rang = t->doorbell_rang;
+        g_main_thread.doorbell_due = t->doorbell_due;
+    }
     for (int i = 0; i < STUB_THREADS_MAX; i++)
-        if (i != t->slot)
-            g_stub.thread_slot_used[i] = 0;
+        g_stub.thread_slot_used[i] = SLOT_FREE; /* and their channels closed, below */
+    for (int i = 0; i < TID_TABLE; i++)
+        tid_table[i] = 0;
+    g_stub.threads_live = 0;
     raw3(__NR_close_range, g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST, ~0U, 0);
-    t->channel_fd = g_stub.main_channel_fd;
-    t->host_tid = host_tid;
-    t->vtid = vpid;
-    if (t != &main_thread) {
-        main_thread.vtid = 0; /* not a thread of this process */
-        main_thread.host_tid = 0;
-    }
-}
-
-long sys_arch_prctl(const long *a)
-{
-    switch (a[0]) {
-    case K_ARCH_SET_GS:
-        return -EPERM; /* %gs is the stub's */
-    case 0x1004: /* ARCH_GET_GS: the app's is 0 */
-        return copy_to_app((void *)a[1], &(unsigned long){0}, sizeof(unsigned long));
-    default:
-        return raw2(__NR_arch_prctl, a[0], a[1]);
-    }
+    g_main_thread.channel_fd = g_stub.main_channel_fd;
+    g_main_thread.host_tid = host_tid;
+    g_main_thread.vtid = vpid;
+    g_main_thread.slot = -1;
 }

@@ -222,22 +222,34 @@ static int overlaps_stub(unsigned long addr, unsigned long len)
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,
                 unsigned long data_cap, int *fds, int max_fds)
 {
-    struct gts_request req = {GTS_REQ_SYSCALL, 0, (uint64_t)nr, {0}, (uint64_t)ip, 0};
-    req.host_tid = (uint32_t)host_tid();
+    struct stub_thread *self = current_thread();
+    struct gts_request req = {GTS_REQ_SYSCALL, (uint32_t)self->host_tid, (uint64_t)nr, {0}, (uint64_t)ip, 0};
     for (int i = 0; i < 6; i++)
         req.args[i] = (uint64_t)a[i];
-    return (int)channel_call(channel_for_current_thread(), &req, sizeof(req), reply, data, data_cap,
-                             fds, max_fds);
+    return (int)channel_call(self->channel_fd, &req, sizeof(req), reply, data, data_cap, fds, max_fds);
+}
+
+static long request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap, unsigned long *data_len, int *fd)
+{
+    struct stub_thread *self = current_thread();
+    struct gts_request req = {kind, (uint32_t)self->host_tid, 0, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}, 0, 0};
+    struct gts_reply reply;
+    int nfds = (int)channel_call(self->channel_fd, &req, sizeof(req), &reply, data, cap, fd, fd ? 1 : 0);
+    if (fd && !nfds)
+        *fd = -1;
+    if (data_len)
+        *data_len = reply.data_len;
+    return reply.ret;
 }
 
 long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap, unsigned long *data_len)
 {
-    struct gts_request req = {kind, (uint32_t)host_tid(), 0, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}, 0, 0};
-    struct gts_reply reply;
-    channel_call(channel_for_current_thread(), &req, sizeof(req), &reply, data, cap, 0, 0);
-    if (data_len)
-        *data_len = reply.data_len;
-    return reply.ret;
+    return request(kind, a0, a1, a2, a3, data, cap, data_len, 0);
+}
+
+long worker_request_fd(uint32_t kind, long a0, long a1, int *fd)
+{
+    return request(kind, a0, a1, 0, 0, 0, 0, 0, fd);
 }
 
 static long forward(long nr, const long *a, void *ip)
@@ -359,6 +371,15 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
     return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
 }
 
+void put_back_signal(int sig, const void *info)
+{
+    /* the main thread may queue a user signal to its process, where a signal taken most likely was */
+    if (host_tid() == host_pid())
+        raw3(__NR_rt_sigqueueinfo, host_pid(), sig, info);
+    else
+        raw4(__NR_rt_tgsigqueueinfo, host_pid(), host_tid(), sig, info);
+}
+
 /*
  * rt_sigtimedwait: the host's, made with the app's mask. A signal from another process comes
  * through the doorbell, whose handler ends the host wait with EINTR though the signal it raised
@@ -393,7 +414,7 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
              * the signal taken (whose sender's kill had returned). Put that one back and take
              * again, in Linux's order; or end with EINTR if one of its handlers ran.
              */
-            raw4(__NR_rt_tgsigqueueinfo, host_pid(), host_tid(), r, info);
+            put_back_signal(r, info);
             if (!self->doorbell_due)
                 continue;
             r = -EINTR;
@@ -539,8 +560,6 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return current_thread()->vtid;
     case __NR_exit:
         return stub_thread_exit(a[0]);
-    case __NR_arch_prctl:
-        return sys_arch_prctl(a);
     case __NR_rseq:
         return -ENOSYS; /* as a kernel built without rseq: glibc falls back */
     case __NR_dup:
@@ -600,7 +619,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_prctl(a);
     case __NR_clone:
     case __NR_clone3: {
-        long r = stub_clone_thread(nr, a, ip, uc);
+        long r = stub_clone_thread(nr, a, uc);
         return r == STUB_CLONE_IS_FORK ? stub_fork(nr, a, ip, uc) : r;
     }
     case __NR_fork:

@@ -68,6 +68,9 @@ unsigned long app_sigmask(const struct k_ucontext *uc);
  */
 long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e, long f);
 
+/* Queue again a signal the app's wait took but must not have yet: where it came from, as near as the host lets */
+void put_back_signal(int sig, const void *info);
+
 /* fd `arg` is one of the stub's reserved fds (the app must see it closed) */
 int is_reserved_fd(long arg);
 
@@ -79,6 +82,8 @@ int handlers_due(unsigned long mask, unsigned long raised);
  * `data`, its length in *data_len if asked).
  */
 long worker_request(uint32_t kind, long a0, long a1, long a2, long a3, void *data, unsigned long cap, unsigned long *data_len);
+/* A request of `kind` with two arguments whose reply may carry one fd (in *fd, else -1). */
+long worker_request_fd(uint32_t kind, long a0, long a1, int *fd);
 
 /* Send the trapped call to the worker; returns the number of fds received with the reply. */
 int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void *data,

@@ -194,7 +194,7 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
         group_sleep(w, members, n, uc, held, &holding);
     }
     if (holding)
-        raw4(__NR_rt_tgsigqueueinfo, host_pid(), host_tid(), K_SIGCHLD, held);
+        put_back_signal(K_SIGCHLD, held);
     return r;
 }
 

@@ -5,8 +5,8 @@ import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
   HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_TARGET, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED,
-  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_THREAD_STARTED, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
-  REQUEST_OFFSETS, REPLY_THREAD, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
+  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
+  REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError } from './errno.js';
@@ -17,12 +17,23 @@ import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
 import type { SyscallResult } from './sys/types.js';
-import type { LibosThread } from './thread.js';
+import { grantThread, type LibosThread } from './thread.js';
+import { seqpacketPair } from '../pal/app.js';
+
+/** A thread channel: the stub's block it belongs to, and the worker's end of it. */
+interface ThreadChannel {
+  slot: number;
+  fd: number;
+}
+
+/** a bound on the stub's block numbers (it has at most 1024) */
+const THREAD_SLOTS_MAX = 4096;
 
 /**
- * The server of one channel: the main thread's (which makes the process's dispatcher), or
- * another thread's. Each thread's requests are answered on its own channel, so a thread waiting
- * in the worker (a lock, a wait4, a connect) never holds up its siblings.
+ * The server of one channel: the main thread's (which makes the process's dispatcher), or that
+ * of one of the stub's thread blocks, which serves each thread that takes the block in turn.
+ * Each thread's requests are answered on its own channel, so a thread waiting in the worker (a
+ * lock, a wait4, a connect) never holds up its siblings.
  */
 export class SyscallDispatcher {
   private readonly packet = new Uint8Array(new ArrayBuffer(256));
@@ -30,37 +41,39 @@ export class SyscallDispatcher {
   private readonly args = new SyscallArgs(this.packet);
   private readonly reply = Buffer.alloc(REPLY_HEADER_SIZE);
   private watch: ChannelWatchHandle | null = null;
-  /** the main channel's dispatcher: the servers of the other threads' channels */
+  /** the main channel's dispatcher: the servers of the thread blocks' channels, by block */
   private readonly threadServers = new Map<number, SyscallDispatcher>();
+  /** a thread channel's: the thread that has the block now (null between two) */
+  private thread: LibosThread | null = null;
 
-  /** `thread`: the channel of that thread, else the main thread's (with `main` the main one's dispatcher) */
+  /** `channel`: a thread block's channel, else the main thread's (with `main` the main one's dispatcher) */
   constructor(
     private readonly proc: LibosProcess,
-    private readonly thread: LibosThread | null = null,
+    private readonly channel: ThreadChannel | null = null,
     private readonly main: SyscallDispatcher | null = null,
     /** unsupported syscalls are logged once per process */
     private readonly unknownLogged = new Set<number>(),
   ) {}
 
-  /** the virtual tid of the thread this channel serves */
+  /** the virtual tid of the thread this channel serves (-1: none now) */
   private get tid(): number {
-    return this.thread ? this.thread.vtid : this.proc.id.vpid;
+    return this.channel ? (this.thread?.vtid ?? -1) : this.proc.id.vpid;
   }
 
   start(): void {
-    const t = this.thread;
-    if (!t) {
+    const c = this.channel;
+    if (!c) {
       this.watch = this.proc.app.watchChannel(this.packet, (len) => this.onPacket(len));
       return;
     }
-    this.watch = this.proc.app.watchThreadChannel(t.channelFd, this.packet, (len) => (len > 0 ? this.onPacket(len) : this.threadExited()));
+    this.watch = this.proc.app.watchThreadChannel(c.fd, this.packet, (len) => (len > 0 ? this.onPacket(len) : this.channelClosed()));
   }
 
   stop(): void {
     this.watch?.stop();
     this.watch = null;
-    if (this.thread) {
-      host.close(this.thread.channelFd);
+    if (this.channel) {
+      host.close(this.channel.fd);
       return;
     }
     for (const server of this.threadServers.values()) server.stop();
@@ -70,23 +83,60 @@ export class SyscallDispatcher {
     this.proc.pendingExec = null;
   }
 
-  /** A thread's channel closed: it exited (or an exec ended it, or its clone failed). */
-  private threadExited(): void {
-    const t = this.thread!;
+  /** A thread block's channel closed: an exec ended its thread, or the stub could not place it. */
+  private channelClosed(): void {
+    this.threadExited();
     this.stop();
-    this.main?.threadServers.delete(t.vtid);
+    const main = this.main!;
+    if (main.threadServers.get(this.channel!.slot) === this) main.threadServers.delete(this.channel!.slot);
+  }
+
+  /** The block's thread is gone: its tid goes back, what was sent to it alone is lost (as on Linux). */
+  private threadExited(): void {
+    const t = this.thread;
+    if (!t) return;
+    this.thread = null;
     this.proc.threads.delete(t.vtid);
     this.proc.signals.threadGone(t.vtid);
     this.proc.instance.releaseTid(this.proc, t.vtid);
   }
 
-  /** Serve the channel of a thread the stub is about to make. */
-  private serveThread(t: LibosThread): void {
-    const main = this.main ?? this;
-    const server = new SyscallDispatcher(this.proc, t, main, this.unknownLogged);
-    main.threadServers.set(t.vtid, server);
+  /** Thread `t` takes this block (the one before it has exited, whether it said so yet or not). */
+  private attachThread(t: LibosThread): void {
+    this.threadExited();
+    this.thread = t;
     this.proc.threads.set(t.vtid, t);
-    server.start();
+  }
+
+  /**
+   * The stub makes a thread with block args[0]: its tid, and the block's channel unless the
+   * stub has it open (args[1] 1, from an earlier thread of the block).
+   */
+  private onNewThread(): void {
+    const slot = this.args.int(0);
+    const open = this.args.int(1) === 1;
+    const seq = this.seq;
+    const main = this.main ?? this;
+    if (slot < 0 || slot >= THREAD_SLOTS_MAX || (open && !main.threadServers.has(slot))) {
+      this.sendResult(-Errno.EINVAL, seq);
+      return;
+    }
+    grantThread(this.proc).then((t) => {
+      let server = main.threadServers.get(slot);
+      if (open && server) {
+        server.attachThread(t);
+        this.send(this.header(t.vtid, 0, 0, seq));
+        return;
+      }
+      server?.channelClosed(); // a block the stub made anew: its old channel is gone
+      const [workerEnd, stubEnd] = seqpacketPair();
+      server = new SyscallDispatcher(this.proc, { slot, fd: workerEnd }, main, this.unknownLogged);
+      main.threadServers.set(slot, server);
+      server.start();
+      server.attachThread(t);
+      this.send(this.header(t.vtid, REPLY_FD, 0, seq), [stubEnd]);
+      host.close(stubEnd);
+    }, (e: unknown) => this.sendResult(this.errorResult('clone', e), seq));
   }
 
   /** the sequence number of the request being answered (echoed in its reply) */
@@ -114,7 +164,11 @@ export class SyscallDispatcher {
     else if (kind === REQ_UNIX_NAME) this.onUnixName();
     else if (kind === REQ_UCRED) this.onUcred();
     else if (kind === REQ_THREAD_STARTED) this.onThreadStarted();
-    else if (kind === REQ_MAIN_THREAD_EXITS) this.proc.mainThreadExited = !this.thread;
+    else if (kind === REQ_MAIN_THREAD_EXITS) this.proc.mainThreadExited ||= !this.channel;
+    else if (kind === REQ_NEW_THREAD) this.onNewThread();
+    else if (kind === REQ_THREAD_EXITS) {
+      if (this.thread?.vtid === this.args.int(0)) this.threadExited();
+    }
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
       this.sendResult(-Errno.EINVAL);
@@ -198,11 +252,6 @@ export class SyscallDispatcher {
         host.close(result.childLifelineFd);
         return;
       }
-      case 'thread':
-        this.serveThread(result.thread);
-        this.send(this.header(result.thread.vtid, REPLY_THREAD, 0, seq), [result.stubChannelFd]);
-        host.close(result.stubChannelFd);
-        return;
       case 'exec': {
         // until the new image says HELLO, its doorbell handler is not there
         this.proc.signals.setReady(false);
@@ -228,7 +277,7 @@ export class SyscallDispatcher {
   }
 
   private send(bytes: Uint8Array, fds?: number[]): void {
-    const n = this.proc.app.sendReply(bytes, fds, this.thread?.channelFd);
+    const n = this.proc.app.sendReply(bytes, fds, this.channel?.fd);
     if (n < 0) this.proc.log.debug(`reply to the stub failed: ${errnoName(n)}`);
   }
 

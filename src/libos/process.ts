@@ -58,6 +58,8 @@ export class LibosProcess {
   mainHostTid = 0;
   /** the main thread has exited while other threads run on */
   mainThreadExited = false;
+  /** its threads may run on all of the instance's CPUs (not only its worker's) */
+  threadsSpread = false;
   /** the threads but the main one (whose tid is the vpid), by virtual tid */
   readonly threads = new Map<number, LibosThread>();
 

@@ -15,6 +15,8 @@ export const REQ_UNIX_NAME = 10;
 export const REQ_UCRED = 11;
 export const REQ_THREAD_STARTED = 12;
 export const REQ_MAIN_THREAD_EXITS = 13;
+export const REQ_NEW_THREAD = 14;
+export const REQ_THREAD_EXITS = 15;
 
 export const LOOKUP_HOST_OF_VPID = 0;
 export const LOOKUP_VPID_OF_HOST = 1;
@@ -44,7 +46,6 @@ export const REPLY_EXEC = 0x8;
 export const REPLY_CWD = 0x10;
 export const REPLY_ADDR = 0x20;
 export const REPLY_TARGET = 0x40;
-export const REPLY_THREAD = 0x80;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;

@@ -10,15 +10,12 @@ import { resolve, type WalkContext } from '../fs/walk.js';
 import { openHost } from '../fs/host-fs.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { ForkGranted, SyscallHandler, ThreadGranted } from './types.js';
-import { LibosThread } from '../thread.js';
-import { seqpacketPair } from '../../pal/app.js';
+import type { ForkGranted, SyscallHandler } from './types.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
 
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000;
-const CLONE_ARGS_SIZE_VER0 = 64;
 const MAX_ARG_STRINGS = 0x7fffffff;
 const ARG_MAX = 2 * 1024 * 1024;
 
@@ -34,35 +31,12 @@ async function forkProcess(proc: LibosProcess): Promise<ForkGranted> {
 
 const sys_fork: SyscallHandler = (proc) => forkProcess(proc);
 const sys_vfork: SyscallHandler = (proc) => forkProcess(proc);
-/**
- * A thread: its tid from the instance's pid space and its own channel. The stub checked the
- * flags it supports and makes the host thread; this worker serves the channel from the reply on.
- */
-async function createThread(proc: LibosProcess): Promise<ThreadGranted> {
-  const vtid = await proc.instance.allocateTid(proc);
-  if (!proc.threads.size && proc.app.hostPid > 0) {
-    // a single-threaded process runs on its worker's CPU (its round trips are cheapest there);
-    // threads get all of the instance's, inherited from the main thread
-    host.setAffinity(proc.mainHostTid > 0 ? proc.mainHostTid : proc.app.hostPid, proc.cpuAffinity);
-  }
-  const [workerEnd, stubEnd] = seqpacketPair();
-  return { kind: 'thread', thread: new LibosThread(vtid, workerEnd), stubChannelFd: stubEnd };
-}
-
-function cloneOf(proc: LibosProcess, flags: bigint): Promise<ForkGranted | ThreadGranted> {
-  if (flags & BigInt(CLONE_THREAD)) return createThread(proc);
-  if ((flags & BigInt(CLONE_VM)) && !(flags & BigInt(CLONE_VFORK)))
-    throw new SyscallError(Errno.EINVAL, 'clone: CLONE_VM without CLONE_THREAD (a process sharing memory)');
+/** clone of a process; the stub makes threads itself, with a tid it asks for (GTS_REQ_NEW_THREAD). */
+const sys_clone: SyscallHandler = (proc, a) => {
+  const flags = a.raw(0);
+  if ((flags & BigInt(CLONE_THREAD)) || ((flags & BigInt(CLONE_VM)) && !(flags & BigInt(CLONE_VFORK))))
+    throw new SyscallError(Errno.EINVAL, 'clone: CLONE_VM without CLONE_VFORK (threads are the stub\'s to make)');
   return forkProcess(proc);
-}
-
-const sys_clone: SyscallHandler = (proc, a) => cloneOf(proc, a.raw(0));
-/** clone3: the stub sends threads only (a process goes back to clone, as on kernels without clone3) */
-const sys_clone3: SyscallHandler = (proc, a) => {
-  if (a.long(1) < CLONE_ARGS_SIZE_VER0) throw new SyscallError(Errno.EINVAL, `clone3: size ${a.long(1)}`);
-  const flags = proc.mem.read(a.ptr(0), 8).readBigUInt64LE(0);
-  if (!(flags & BigInt(CLONE_THREAD))) throw new SyscallError(Errno.ENOSYS, 'clone3 of a process: through clone');
-  return cloneOf(proc, flags);
 };
 
 /** A NULL-terminated array of strings in app memory (argv, envp). */
@@ -156,5 +130,5 @@ const sys_execveat: SyscallHandler = (proc, a) => execAt(proc, a.int(0), a, 1, a
 
 
 export const procHandlers = {
-  fork: sys_fork, vfork: sys_vfork, clone: sys_clone, clone3: sys_clone3, execve: sys_execve, execveat: sys_execveat,
+  fork: sys_fork, vfork: sys_vfork, clone: sys_clone, execve: sys_execve, execveat: sys_execveat,
 } satisfies Record<string, SyscallHandler>;

@@ -1,7 +1,6 @@
 // What a syscall handler is and what it may return.
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { LibosThread } from '../thread.js';
 
 /** A new fd for the app: a worker host fd that the stub receives (and the worker then closes). */
 export interface NewFd {
@@ -50,15 +49,7 @@ export interface SocketTarget {
   hostFd: number;
 }
 
-/** A thread the worker granted: the stub makes it, on this channel (its end is sent, then closed). */
-export interface ThreadGranted {
-  kind: 'thread';
-  thread: LibosThread;
-  /** worker host fd of the stub's end of the thread's channel */
-  stubChannelFd: number;
-}
-
-export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned | CwdChanged | UnixBindAddress | SocketTarget | ThreadGranted;
+export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned | CwdChanged | UnixBindAddress | SocketTarget;
 
 export type SyscallHandler = (
   proc: LibosProcess,
