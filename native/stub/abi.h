@@ -152,6 +152,14 @@ struct gts_exec_reply {
     uint32_t app_argv_from;
 };
 
+/*
+ * The stub's window: 4 GiB of the app's address space that hold the stub's image (linked at its
+ * start: native/stub/Makefile) and its thread blocks, where the app maps nothing (the filter and
+ * the stub refuse it) and which /proc/[pid]/maps does not show.
+ */
+#define GTS_STUB_WINDOW 0x5f0000000000UL
+#define GTS_STUB_WINDOW_SIZE 0x100000000UL
+
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */
 #define GTS_RESERVED_FDS 16
 #define GTS_CHANNEL_FD_AT_SPAWN 3

@@ -3,7 +3,7 @@
  * program to run); the stub does what only the app process can: the host fork and execve.
  *
  * A forked process is the host child of its parent app, as on Linux: the host keeps its zombie,
- * sends the parent SIGCHLD and answers its waits (see wait.c). It dies with its own worker
+ * sends the parent SIGCHLD and answers its waits (see child_wait.c). It dies with its own worker
  * through its lifeline (GTS_LIFELINE_SLOT), and the workers die with the leader -- no host
  * process outlives the instance.
  */

@@ -53,6 +53,7 @@ static const struct native_syscall {
     /* time, scheduling, randomness */
     {__NR_nanosleep, 0}, {__NR_clock_nanosleep, 0}, {__NR_clock_gettime, 0},
     {__NR_clock_getres, 0}, {__NR_gettimeofday, 0}, {__NR_time, 0}, {__NR_sched_yield, 0},
+    {__NR_sched_get_priority_max, 0}, {__NR_sched_get_priority_min, 0},
     {__NR_getcpu, 0}, {__NR_getrandom, 0}, {__NR_getrusage, 0},
     {__NR_times, 0},
     /* timers and signal waits of the process itself: the host's are exactly Linux's */
@@ -86,7 +87,7 @@ static const struct mem_rule mem_rules[] = {
 /*
  * Waits a signal ends without restarting (pause, rt_sigsuspend, poll, ppoll, select, pselect6,
  * epoll_wait, epoll_pwait, epoll_pwait2) trap, so that the stub runs them where the doorbell can
- * restart them (waits.c) -- except a poll or epoll wait with a timeout of 0, which cannot block.
+ * restart them (signal_waits.c) -- except a poll or epoll wait with a timeout of 0, which cannot block.
  */
 static const struct poll_rule {
     unsigned short nr;

@@ -17,6 +17,7 @@
 #include "raw.h"
 #include "stub.h"
 #include "trap.h"
+#include "util.h"
 
 #define K_SA_SIGINFO 4
 #define K_SIGPIPE 13
@@ -99,23 +100,21 @@ int has_virtual_siginfo(long sig) { return sig == K_SIGCHLD || sig == K_SIGCONT 
 long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old)
 {
     struct k_sigaction cur;
+    stub_lock(&g_stub.lock); /* threads change dispositions one at a time, as on Linux */
     long r = raw4(__NR_rt_sigaction, sig, 0, &cur, 8);
-    if (r)
-        return r;
-    if (cur.handler == (void *)trampoline)
+    if (!r && cur.handler == (void *)trampoline)
         cur.handler = app_action(sig)->handler;
-    if (act) {
+    if (!r && act) {
         struct k_sigaction kernel_act = *act;
         int wrap = (act->flags & K_SA_SIGINFO) && (unsigned long)act->handler > 1;
-        if (wrap)
+        if (wrap) {
             kernel_act.handler = (void *)trampoline;
+            *app_action(sig) = *act; /* before the trampoline can run for it */
+        }
         r = raw4(__NR_rt_sigaction, sig, &kernel_act, 0, 8);
-        if (r)
-            return r;
-        if (wrap)
-            *app_action(sig) = *act;
     }
-    if (old)
+    stub_unlock(&g_stub.lock);
+    if (!r && old)
         *old = cur;
-    return 0;
+    return r;
 }

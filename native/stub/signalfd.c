@@ -46,17 +46,21 @@ static int signalfd_filter_installed(void)
  */
 static long to_slot(long fd, int cloexec)
 {
-    if (!signalfd_filter_installed() && install_signalfd_filter() < 0)
-        return fd;
-    for (int slot = first_slot(); slot < g_stub.reserved_fd_base; slot++) {
-        if (raw2(__NR_fcntl, slot, K_F_GETFD) >= 0)
-            continue; /* taken */
-        if (raw3(__NR_dup3, fd, slot, cloexec ? K_O_CLOEXEC : 0) == slot) {
-            raw1(__NR_close, fd);
-            return slot;
+    long placed = fd;
+    stub_lock(&g_stub.lock); /* one thread at a time picks a slot (and installs the filter) */
+    if (signalfd_filter_installed() || install_signalfd_filter() >= 0) {
+        for (int slot = first_slot(); slot < g_stub.reserved_fd_base; slot++) {
+            if (raw2(__NR_fcntl, slot, K_F_GETFD) >= 0)
+                continue; /* taken */
+            if (raw3(__NR_dup3, fd, slot, cloexec ? K_O_CLOEXEC : 0) == slot) {
+                raw1(__NR_close, fd);
+                placed = slot;
+                break;
+            }
         }
     }
-    return fd;
+    stub_unlock(&g_stub.lock);
+    return placed;
 }
 
 long sys_signalfd(long nr, const long *a)

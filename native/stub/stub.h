@@ -11,11 +11,13 @@
 /* Linker-provided bounds of the stub image (fixed address, see Makefile). */
 extern char __executable_start[], etext[], _end[] __attribute__((visibility("hidden")));
 
-#define STUB_WINDOW_HI 0x5f00UL /* high 32 bits of every stub address */
+#define STUB_WINDOW_HI (GTS_STUB_WINDOW >> 32) /* high 32 bits of every stub address */
 /* the blocks of the app's threads (struct stub_thread), in the stub's window: the app cannot map over them */
-#define STUB_THREAD_AREA 0x5f0080000000UL
+#define STUB_THREAD_AREA (GTS_STUB_WINDOW + GTS_STUB_WINDOW_SIZE / 2)
 #define STUB_THREAD_BLOCK 0x40000UL /* 256 KiB each, mapped when a thread is born */
 #define STUB_THREADS_MAX 1024
+_Static_assert(STUB_BASE == GTS_STUB_WINDOW, "the Makefile links the stub at the start of its window");
+_Static_assert(STUB_THREADS_MAX * STUB_THREAD_BLOCK <= GTS_STUB_WINDOW_SIZE / 2, "the thread blocks fit in the window");
 
 struct stub_state {
     int vpid;               /* virtual pid of this process, from the worker */
@@ -28,6 +30,7 @@ struct stub_state {
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
     volatile int threads_live; /* threads but the main one, made and not yet exited */
     unsigned long seq;      /* last request sequence number, on any channel */
+    volatile int lock;      /* what the app's threads share in the stub: dispositions, signalfd slots */
     volatile int thread_slot_used[STUB_THREADS_MAX]; /* thread.c: which thread blocks are taken */
 };
 

@@ -363,6 +363,7 @@ void thread_forked_child(int vpid, int host_tid)
     for (int i = 0; i < TID_TABLE; i++)
         tid_table[i] = 0;
     g_stub.threads_live = 0;
+    g_stub.lock = 0; /* a thread that held it is not in the child */
     raw3(__NR_close_range, g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST, ~0U, 0);
     g_main_thread.channel_fd = g_stub.main_channel_fd;
     g_main_thread.host_tid = host_tid;

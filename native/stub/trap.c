@@ -290,16 +290,19 @@ static long sys_rt_sigaction(const long *a)
     }
     if (sig == K_SIGSYS) {
         /* the host's SIGSYS is the stub's; the app's disposition is kept here (app_sigsys_signal) */
-        struct k_sigaction old = app_sigsys, act;
+        struct k_sigaction old, act;
         if (a[3] != 8)
             return -EINVAL;
+        long r = a[1] ? copy_from_app(&act, (const void *)a[1], sizeof(act)) : 0;
+        if (r)
+            return r;
+        stub_lock(&g_stub.lock);
+        old = app_sigsys;
         if (a[1]) {
-            long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
-            if (r)
-                return r;
             act.mask &= ~RESERVED_SIGNALS;
             app_sigsys = act;
         }
+        stub_unlock(&g_stub.lock);
         return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
     }
     struct k_sigaction act = {0}, old = {0};

@@ -93,7 +93,7 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc);
 long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc);
 
-/* wait.c: waits run on the host (the app is its children's host parent), pids translated */
+/* child_wait.c: waits for children run on the host (the app is its children's host parent), pids translated */
 long stub_wait4(const long *a, struct k_ucontext *uc);
 long stub_waitid(const long *a, struct k_ucontext *uc);
 /* the children the stub knows (a cache of the worker's table: an exec'd image starts empty) */
@@ -111,7 +111,7 @@ int has_virtual_siginfo(long sig);
 /* rt_sigaction of those: a handler taking a siginfo is called through a trampoline that fixes it */
 long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old);
 
-/* waits.c: pause, rt_sigsuspend, the poll, select and epoll waits, run from the stub's gadget */
+/* signal_waits.c: pause, rt_sigsuspend, the poll, select and epoll waits, run from the stub's gadget */
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc);
 /* the doorbell interrupted the gadget: restart its call unless Linux would have ended it (1: it was the gadget's) */
 int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised);

@@ -107,3 +107,25 @@ const char *proc_status_field(const char *path, const char *key, char *buf, unsi
     }
     return 0;
 }
+
+#define K_FUTEX_WAIT_PRIVATE 128
+#define K_FUTEX_WAKE_PRIVATE 129
+
+void stub_lock(volatile int *lock)
+{
+    int c = 0;
+    if (__atomic_compare_exchange_n(lock, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    if (c != 2)
+        c = __atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE);
+    while (c != 0) {
+        raw4(__NR_futex, lock, K_FUTEX_WAIT_PRIVATE, 2, 0);
+        c = __atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE);
+    }
+}
+
+void stub_unlock(volatile int *lock)
+{
+    if (__atomic_exchange_n(lock, 0, __ATOMIC_RELEASE) == 2)
+        raw3(__NR_futex, lock, K_FUTEX_WAKE_PRIVATE, 1);
+}

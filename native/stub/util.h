@@ -24,6 +24,13 @@ char *format_decimal(unsigned long v, char *end);
  */
 const char *proc_status_field(const char *path, const char *key, char *buf, unsigned long cap);
 
+/*
+ * A lock for what threads of the app share in the stub (a futex: 0 free, 1 taken, 2 taken with
+ * waiters). Held only inside the SIGSYS handler, where no handler of ours can interrupt it.
+ */
+void stub_lock(volatile int *lock);
+void stub_unlock(volatile int *lock);
+
 /* CLOCK_MONOTONIC in nanoseconds */
 long now_ns(void);
 

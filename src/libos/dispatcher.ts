@@ -187,6 +187,8 @@ export class SyscallDispatcher {
       return;
     }
     let result: SyscallResult | Promise<SyscallResult>;
+    this.args.caller.tid = this.tid;
+    this.args.caller.hostTid = this.channel ? (this.thread?.hostTid ?? 0) : this.proc.mainHostTid;
     try {
       result = entry.handler(this.proc, this.args);
     } catch (e) {

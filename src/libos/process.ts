@@ -78,6 +78,8 @@ export class LibosProcess {
    * it to (a trapped call's round trip is cheapest on one CPU, but nproc must not say 1).
    */
   cpuAffinity: Buffer = INSTANCE_CPUS;
+  /** the CPU affinity the app gave its threads (sched_setaffinity), by tid */
+  readonly threadAffinity = new Map<number, Buffer>();
   /** children granted to the stub whose host fork it has not reported yet */
   readonly forksInFlight = new Set<number>();
   /** the children the stub forked and has not reaped: vpid -> host pid (for its pid lookups) */

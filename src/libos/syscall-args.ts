@@ -2,6 +2,8 @@
 import { REQUEST_OFFSETS } from '../pal/channel-abi.js';
 
 export class SyscallArgs {
+  /** the thread making the call: its virtual tid and host tid (set by the dispatcher) */
+  readonly caller = { tid: 0, hostTid: 0 };
   private readonly u32: Uint32Array;
   private readonly i32: Int32Array;
   private readonly i64: BigInt64Array;

@@ -10,6 +10,7 @@ import { identityHandlers } from './sys/identity.js';
 import { infoHandlers } from './sys/info.js';
 import { netHandlers } from './sys/net.js';
 import { procHandlers } from './sys/proc.js';
+import { schedHandlers } from './sys/sched.js';
 import { signalHandlers } from './sys/signal.js';
 import type { SyscallHandler } from './sys/types.js';
 
@@ -30,7 +31,7 @@ export interface SyscallEntry {
 
 type Name = keyof typeof NR;
 const handlers: Partial<Record<Name, SyscallHandler>> = {
-  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers, ...netHandlers,
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
 };
 
 function line(name: Name, where: Where, status: Status, note: string, alsoInStub = false): SyscallEntry {
@@ -41,7 +42,7 @@ function line(name: Name, where: Where, status: Status, note: string, alsoInStub
   };
 }
 
-/** A wait a signal ends without restarting: run from the stub's gadget (native/stub/waits.c). */
+/** A wait a signal ends without restarting: run from the stub's gadget (native/stub/signal_waits.c). */
 const signalWait = (what: string, zeroTimeoutNative = false) =>
   `${what}${zeroTimeoutNative ? ' (natively with a timeout of 0)' : ''}, from the stub's wait gadget: a signal from another ` +
   'process ends it only as on Linux (one blocked or ignored does not)';
@@ -90,6 +91,17 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('pipe', 'supported', 'host pipe'),
   stub('select', 'supported', signalWait('host select')),
   native('sched_yield', 'supported', 'host scheduler'),
+  libos('getpriority', 'partial', 'PRIO_PROCESS: of the host thread the tid names (0: the caller, a pid: its main thread); PRIO_PGRP and PRIO_USER EINVAL'),
+  libos('setpriority', 'partial', 'as getpriority; raising the priority needs virtual root (EACCES)'),
+  libos('sched_setparam', 'supported', 'on the host thread the tid names; a real-time priority needs virtual root'),
+  libos('sched_getparam', 'supported', 'of the host thread the tid names'),
+  libos('sched_setscheduler', 'supported', 'on the host thread the tid names; a real-time policy needs virtual root'),
+  libos('sched_getscheduler', 'supported', 'of the host thread the tid names'),
+  native('sched_get_priority_max', 'supported', 'host'),
+  native('sched_get_priority_min', 'supported', 'host'),
+  libos('sched_rr_get_interval', 'supported', 'of the host thread the tid names'),
+  libos('ioprio_get', 'partial', 'IOPRIO_WHO_PROCESS: of the host thread the tid names; the others EINVAL'),
+  libos('ioprio_set', 'partial', 'as ioprio_get; the real-time class needs virtual root'),
   stub('mremap', 'supported', 'native unless the range could reach the stub window'),
   native('msync', 'supported', 'host mapping'),
   native('mincore', 'supported', 'host mapping'),
@@ -208,7 +220,8 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('tkill', 'partial', 'a thread of this process directly (the doorbell of that host thread); the main thread of another through the leader; other processes\' other threads ESRCH'),
   native('time', 'supported', 'host clock (vDSO)'),
   native('futex', 'supported', 'host futexes (process-private and shared memory)'),
-  libos('sched_getaffinity', 'partial', "the instance's CPUs (the worker's pinning is hidden); own process only"),
+  libos('sched_getaffinity', 'supported', "a thread's or process's: the app's own choice, else the instance's CPUs (the worker's pinning is hidden)"),
+  libos('sched_setaffinity', 'supported', 'on the host thread the tid names, within the instance\'s CPUs'),
   native('epoll_create', 'supported', 'host epoll'),
   stub('getdents64', 'supported', 'on the host directory fd'),
   stub('set_tid_address', 'supported', 'host clear_child_tid; returns the virtual tid'),

@@ -96,6 +96,10 @@ export function encodePathTable(entries: readonly PathTableEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** the stub's window: its image and thread blocks, where the app maps nothing */
+export const STUB_WINDOW = 0x5f0000000000;
+export const STUB_WINDOW_SIZE = 0x100000000;
+
 export const CHANNEL_FD_AT_SPAWN = 3;
 export const RESERVED_FDS = 16;
 /** the threads' channels, but the main one's: from reserved base + this on, one each */

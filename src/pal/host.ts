@@ -4,7 +4,8 @@ import { addon } from './addon.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
 const HOST_NR = {
-  read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, uname: 63, truncate: 76, fchdir: 81,
+  read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, getpriority: 140, setpriority: 141, sched_setparam: 142,
+  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, fchdir: 81,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -94,6 +95,16 @@ export const host = {
     if (r === 0) pinnedCpu = cpu;
     return r;
   },
+  /** Scheduling of host thread `tid` (its nice value as the kernel's 20 - nice, its policy, its I/O priority). */
+  getpriority: (tid: number) => sys(HOST_NR.getpriority, 0 /* PRIO_PROCESS */, tid),
+  setpriority: (tid: number, nice: number) => sys(HOST_NR.setpriority, 0 /* PRIO_PROCESS */, tid, nice),
+  schedGetscheduler: (tid: number) => sys(HOST_NR.sched_getscheduler, tid),
+  schedSetscheduler: (tid: number, policy: number, param: Uint8Array) => sys(HOST_NR.sched_setscheduler, tid, policy, param),
+  schedGetparam: (tid: number, param: Uint8Array) => sys(HOST_NR.sched_getparam, tid, param),
+  schedSetparam: (tid: number, param: Uint8Array) => sys(HOST_NR.sched_setparam, tid, param),
+  schedRrGetInterval: (tid: number, ts: Uint8Array) => sys(HOST_NR.sched_rr_get_interval, tid, ts),
+  ioprioGet: (tid: number) => sys(HOST_NR.ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, tid),
+  ioprioSet: (tid: number, prio: number) => sys(HOST_NR.ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, tid, prio),
   /** Set host thread `tid`'s CPU affinity to `mask` (a kernel CPU mask). */
   setAffinity: (tid: number, mask: Uint8Array) => sys(HOST_NR.sched_setaffinity, tid, mask.length, mask),
   /** This process dies with `sig` when its parent does (checked against a parent already gone). */

@@ -56,6 +56,7 @@ const RUNS: string[][] = [
   ['thr_sync'],
   ['thr_signals'],
   ['thr_exit'],
+  ['thr_sched'],
 ];
 
 describe('syscall coverage of the test programs', () => {

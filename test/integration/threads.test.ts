@@ -15,8 +15,10 @@ async function expectSame(argv: string[], opts?: RunOptions): Promise<string> {
 }
 
 describe.each(VARIANTS)('threads ($name)', ({ suffix }) => {
-  it('64 threads created and joined: tids, TLS, stacks, clone and clone3, detached threads, pthread_exit', async () => {
+  it('64 threads created and joined: tids, TLS, stacks, clone and clone3, detached threads, pthread_exit, /proc/self/task', async () => {
     const out = await expectSame([program('thr_basic', suffix)]);
+    expect(out).toContain('/proc/self/task: 4 threads, the main one among them: 1\n');
+    expect(out).toContain('thread 2: name task-2, its stat\'s pid is its tid 1, status Pid 1 Tgid is the pid 1\n');
     expect(out).toContain('joined 64 threads, results sum = 6048\n');
     expect(out).toContain('tids distinct = 1, none is the pid = 1\n');
     expect(out).toContain('clone thread ran = 5, its tid word cleared at exit\n');
@@ -43,6 +45,13 @@ describe.each(VARIANTS)('threads ($name)', ({ suffix }) => {
       'sigwaitinfo in a thread got the process\'s SIGUSR1 from this pid = 1', 'SIGFPE handled in the faulting thread = 1',
       'SIGSEGV handled in the faulting thread = 1',
     ]) expect(out).toContain(`${line}\n`);
+  });
+
+  it('scheduling per thread: affinity, nice values, policies, I/O priorities, getcpu, membarrier', async () => {
+    const out = await expectSame([program('thr_sched', suffix)]);
+    expect(out).toContain('thread: getcpu says CPU 0\n');
+    expect(out).toContain('main: getpriority(PRIO_PROCESS, thread) = 3\n');
+    expect(out).toContain('sched_getscheduler(0) = 3\n');
   });
 
   it('how threads end: the main thread first, exit_group beside a blocked thread, a wait beside busy siblings; a process-shared mutex', async () => {

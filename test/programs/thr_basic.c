@@ -2,12 +2,14 @@
  * Threads are born, run and end as on Linux: 64 created and joined (each with its own tid, TLS
  * and stack), clone3 and clone, detached threads, the thread-id word glibc keeps (CLONE_PARENT_SETTID
  * and CLONE_CHILD_CLEARTID), gettid against getpid, set_tid_address, a thread ended with pthread_exit,
- * and a thread name set with prctl.
+ * a thread name set with prctl, and /proc/self/task: a directory per thread, with its stat,
+ * status and comm (pthread_setname_np and pthread_getname_np of another thread go through it).
  */
 #include "t.h"
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -57,6 +59,95 @@ static void *named(void *arg)
     prctl(PR_GET_NAME, name);
     say("thread name = %s", name);
     return 0;
+}
+
+static pthread_barrier_t task_barrier;
+static void *waits_at_barrier(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&task_barrier); /* named and looked at by main meanwhile */
+    pthread_barrier_wait(&task_barrier);
+    return 0;
+}
+
+/* /proc/self/task/TID/FILE's first line */
+static void first_line(pid_t tid, const char *file, char *out, size_t n)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, file);
+    FILE *f = fopen(path, "r");
+    out[0] = 0;
+    if (f) {
+        if (!fgets(out, (int)n, f))
+            out[0] = 0;
+        fclose(f);
+    }
+}
+
+/* the value of "Key:" in /proc/self/task/TID/status */
+static long status_field(pid_t tid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, key, strlen(key)))
+            v = strtol(line + strlen(key), NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static void task_dir(void)
+{
+    enum { K = 3 };
+    pthread_t t[K];
+    pid_t ktids[K];
+    pthread_barrier_init(&task_barrier, NULL, K + 1);
+    for (int i = 0; i < K; i++)
+        pthread_create(&t[i], NULL, waits_at_barrier, NULL);
+    for (int i = 0; i < K; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "task-%d", i);
+        T("pthread_setname_np(another thread)", pthread_setname_np(t[i], name));
+    }
+    DIR *d = opendir("/proc/self/task");
+    int n = 0, self_seen = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        n++;
+        self_seen |= atoi(e->d_name) == getpid();
+    }
+    if (d)
+        closedir(d);
+    say("/proc/self/task: %d threads, the main one among them: %d", n, self_seen);
+    for (int i = 0; i < K; i++) {
+        char name[16] = {0}, comm[32], stat[256];
+        pthread_getname_np(t[i], name, sizeof(name));
+        /* the tid from the directory whose comm this is */
+        ktids[i] = -1;
+        d = opendir("/proc/self/task");
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            first_line(atoi(e->d_name), "comm", comm, sizeof(comm));
+            if (!strncmp(comm, name, strlen(name)) && comm[strlen(name)] == '\n')
+                ktids[i] = atoi(e->d_name);
+        }
+        if (d)
+            closedir(d);
+        first_line(ktids[i], "stat", stat, sizeof(stat));
+        int stat_pid = atoi(stat);
+        say("thread %d: name %s, its stat's pid is its tid %d, status Pid %d Tgid is the pid %d", i, name,
+            stat_pid == ktids[i], status_field(ktids[i], "Pid:") == ktids[i], status_field(ktids[i], "Tgid:") == getpid());
+    }
+    pthread_barrier_wait(&task_barrier);
+    pthread_barrier_wait(&task_barrier);
+    for (int i = 0; i < K; i++)
+        pthread_join(t[i], NULL);
 }
 
 /* a raw clone thread: the child runs on the stack it was given, with the registers of its parent */
@@ -115,6 +206,7 @@ int main(void)
 
     pthread_create(&e, NULL, named, NULL);
     pthread_join(e, NULL);
+    task_dir();
 
     /* clone with the flags of a thread, by hand: the tid word is set and cleared as glibc expects */
     size_t size = 64 * 1024;

@@ -60,6 +60,7 @@ function fakeProcess(overrides: Record<string, unknown> = {}): LibosProcess {
     umask: 0o027,
     app: { hostPid: process.pid },
     mainHostTid: process.pid,
+    threads: new Map(),
     reservedFdBase: 100000,
     exePath: '/usr/bin/prog',
     rootPath: '/',

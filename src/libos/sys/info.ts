@@ -92,16 +92,6 @@ const sys_setrlimit: SyscallHandler = (proc, a) => {
   return 0;
 };
 
-const sys_sched_getaffinity: SyscallHandler = (proc, a) => {
-  const pid = a.int(0);
-  const size = a.uint(1);
-  const mask = proc.cpuAffinity;
-  if (pid !== 0 && pid !== proc.id.vpid) throw new SyscallError(Errno.ESRCH, `sched_getaffinity ${pid}`);
-  if (size < mask.length || size % 8) throw new SyscallError(Errno.EINVAL, `sched_getaffinity size ${size}`);
-  proc.mem.write(a.ptr(2), mask);
-  return mask.length;
-};
-
 export const infoHandlers = {
-  uname: sys_uname, sysinfo: sys_sysinfo, sched_getaffinity: sys_sched_getaffinity, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
+  uname: sys_uname, sysinfo: sys_sysinfo, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
 } satisfies Record<string, SyscallHandler>;

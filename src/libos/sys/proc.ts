@@ -1,6 +1,6 @@
 // Process life: fork and exec (the `sys_thread.go` of this LibOS). The worker decides and the
 // instance (leader) keeps the process tree; the stub does the host fork and execve, and waits
-// for children on the host (native/stub/wait.c) with the pid lookups of the dispatcher.
+// for children on the host (native/stub/child_wait.c) with the pid lookups of the dispatcher.
 import { host, reopen } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { planExec, releasePlan, type ExecPlan } from '../exec.js';

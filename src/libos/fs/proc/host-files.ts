@@ -3,6 +3,7 @@
 // is kept as byte strings (latin1), as the LibOS keeps paths.
 import { host, readDirectory } from '../../../pal/host.js';
 import { STUB_PATH } from '../../../paths.js';
+import { STUB_WINDOW, STUB_WINDOW_SIZE } from '../../../pal/channel-abi.js';
 import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_RDONLY } from '../../../pal/linux-abi.js';
 
 const CHUNK = 64 * 1024;
@@ -86,30 +87,10 @@ export const STUB_HOST_PATH = STUB_PATH;
 /** What the host says the command of an app process is unless the app renamed itself. */
 export const STUB_COMM = STUB_PATH.slice(STUB_PATH.lastIndexOf('/') + 1).slice(0, 15);
 
-let stubImageEnd: bigint | null = null;
-
 /**
- * Where the stub's image (text, data, bss) ends in every app process: the end of its last
- * PT_LOAD segment, page-aligned (the stub is linked at a fixed address; see native/stub).
+ * The stub's window in every app process: its image (text, data, bss) and its thread blocks.
+ * The app maps nothing there (see native/stub/abi.h).
  */
 export function stubImageRange(): { start: bigint; end: bigint } {
-  const start = 0x5f0000000000n;
-  if (stubImageEnd === null) {
-    stubImageEnd = start + 0x100000n; // fallback: 1 MiB, far more than the stub's size
-    const elf = readHostBytes(STUB_PATH);
-    if (elf && elf.length >= 64 && elf.readUInt32BE(0) === 0x7f454c46) {
-      const phoff = Number(elf.readBigUInt64LE(32));
-      const phentsize = elf.readUInt16LE(54);
-      const phnum = elf.readUInt16LE(56);
-      let end = 0n;
-      for (let i = 0; i < phnum; i++) {
-        const off = phoff + i * phentsize;
-        if (off + 56 > elf.length || elf.readUInt32LE(off) !== 1 /* PT_LOAD */) continue;
-        const segEnd = elf.readBigUInt64LE(off + 16) + elf.readBigUInt64LE(off + 40);
-        if (segEnd > end) end = segEnd;
-      }
-      if (end > start) stubImageEnd = (end + 0xfffn) & ~0xfffn;
-    }
-  }
-  return { start, end: stubImageEnd };
+  return { start: BigInt(STUB_WINDOW), end: BigInt(STUB_WINDOW) + BigInt(STUB_WINDOW_SIZE) };
 }

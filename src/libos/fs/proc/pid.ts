@@ -22,10 +22,12 @@ const DELETED = ' (deleted)';
 /** what a file the instance cannot name shows as, in place of a host path */
 const UNREACHABLE = '(unreachable)';
 
-/** The process a /proc/[pid] directory is about. */
+/** The process a /proc/[pid] directory is about (or one of its threads: /proc/[pid]/task/[tid]). */
 export interface PidTarget {
   vpid: number;
   hostPid: number;
+  /** a thread of the process: its tid and host tid */
+  thread?: { tid: number; hostTid: number };
   /** the caller itself: the LibOS's own state is the truth */
   self: boolean;
   /** its virtual ids now (the caller's are live, another process's as the leader said) */
@@ -46,11 +48,44 @@ export function remoteTarget(info: ProcessInfo): PidTarget {
   return { vpid: info.vpid, hostPid: info.hostPid, self: false, ids: () => ids };
 }
 
-/** A host file of the target's host process; ESRCH-like ENOENT once it is gone. */
+/** The host's /proc directory of the target: its host process's, or its thread's. */
+function hostProcDir(t: PidTarget): string {
+  return t.thread ? `/proc/${t.hostPid}/task/${t.thread.hostTid}` : `/proc/${t.hostPid}`;
+}
+
+/** A host file of the target's host process (or thread); ESRCH-like ENOENT once it is gone. */
 function hostProcText(t: PidTarget, file: string): string {
-  const s = readHostText(`/proc/${t.hostPid}/${file}`);
+  const s = readHostText(`${hostProcDir(t)}/${file}`);
   if (s === null) throw new SyscallError(Errno.ENOENT, `/proc/${t.vpid}/${file}: the process is gone`);
   return s;
+}
+
+/** Thread `tid` of the target process (its host tid `hostTid`). */
+function threadTarget(t: PidTarget, tid: number, hostTid: number): PidTarget {
+  return {
+    ...t, thread: { tid, hostTid },
+    ids: (p) => ({ ...t.ids(p), pid: tid }),
+  };
+}
+
+/** The threads of the target: the caller knows its own; of another process, the main one. */
+function threadsOf(proc: LibosProcess, t: PidTarget): Map<number, number> {
+  const threads = new Map([[t.vpid, t.hostPid]]);
+  if (t.self) for (const th of proc.threads.values()) if (th.hostTid > 0) threads.set(th.vtid, th.hostTid);
+  return threads;
+}
+
+/** /proc/[pid]/task: a directory per thread, with its own stat, status and comm (the host's, writable as on Linux). */
+function taskDir(t: PidTarget): PseudoDir {
+  return {
+    kind: 'dir',
+    mode: 0o555,
+    names: (proc) => [...threadsOf(proc, t).keys()].sort((a, b) => a - b).map(String),
+    lookup: (proc, name) => {
+      const hostTid = /^[1-9]\d*$/.test(name) ? threadsOf(proc, t).get(Number(name)) : undefined;
+      return hostTid === undefined ? null : pidDir(threadTarget(t, Number(name), hostTid), false);
+    },
+  };
 }
 
 function stubInfo() {
@@ -100,15 +135,24 @@ export function programName(proc: LibosProcess, t: PidTarget): string {
 }
 
 function stat(proc: LibosProcess, t: PidTarget): string {
-  return rewriteStat(hostProcText(t, 'stat'), t.ids(proc), programName(proc, t), t.self);
+  const running = t.self && (!t.thread || t.thread.tid === proc.id.vpid);
+  return rewriteStat(hostProcText(t, 'stat'), t.ids(proc), threadName(proc, t), running);
+}
+
+/** A thread's name: the host's (set with PR_SET_NAME or through its comm), the program's until then. */
+function threadName(proc: LibosProcess, t: PidTarget): string {
+  if (!t.thread || t.thread.tid === t.vpid) return programName(proc, t);
+  const comm = readHostText(`${hostProcDir(t)}/comm`)?.replace(/\n$/, '');
+  return comm && comm !== STUB_COMM ? comm : programName(proc, { ...t, thread: undefined });
 }
 
 function status(proc: LibosProcess, t: PidTarget): string {
   const text = hostProcText(t, 'status');
   const c = proc.creds;
   return rewriteStatus(text, {
-    name: programName(proc, t),
+    name: threadName(proc, t),
     ids: t.ids(proc),
+    tgid: t.vpid,
     cpus: instanceCpus().length,
     ...(t.self
       ? {
@@ -266,10 +310,10 @@ export function pidDir(t: PidTarget, withTask = true): PseudoDir {
     // one cgroup-v2 hierarchy, at its root (the instance has no cgroup controls of its own)
     cgroup: textFile(() => '0::/\n'),
   };
-  if (withTask) {
-    // one thread, the main one, whose tid is the pid
-    const task = pidDir(t, false);
-    entries.task = fixedDir({ [String(t.vpid)]: task }, 0o555);
+  if (withTask) entries.task = taskDir(t);
+  else if (t.thread && t.thread.tid !== t.vpid) {
+    // a thread's name, which pthread_setname_np writes here: the host thread's own file
+    entries.comm = { kind: 'host', hostPath: `${hostProcDir(t)}/comm` };
   }
   return fixedDir(entries, 0o555);
 }

@@ -48,6 +48,8 @@ export function rewriteStat(text: string, ids: VirtualIds, comm: string, running
 export interface StatusOptions {
   name: string;
   ids: VirtualIds;
+  /** the thread group (the process's vpid) of a thread's status; its pid otherwise */
+  tgid?: number;
   /** the caller's own process: what the LibOS keeps (the host's lines for other processes) */
   umask?: number;
   /** real, effective, saved, filesystem */
@@ -74,12 +76,12 @@ export function rewriteStatus(text: string, o: StatusOptions): string {
   const { ids } = o;
   const set: Record<string, string> = {
     Name: escapeName(o.name),
-    Tgid: String(ids.pid),
+    Tgid: String(o.tgid ?? ids.pid),
     Ngid: '0',
     Pid: String(ids.pid),
     PPid: String(ids.ppid),
     TracerPid: '0',
-    NStgid: String(ids.pid),
+    NStgid: String(o.tgid ?? ids.pid),
     NSpid: String(ids.pid),
     NSpgid: String(ids.pgid),
     NSsid: String(ids.sid),

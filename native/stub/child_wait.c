@@ -32,10 +32,15 @@
 
 #define CHILDREN_CACHED 128
 
-static struct {
-    int vpid, host_pid;
-} children[CHILDREN_CACHED];
+/*
+ * vpid << 32 | host pid, each read and written whole: threads fork and wait at the same time
+ * (two may take one slot; the loser's child is then looked up again, from the worker)
+ */
+static unsigned long children[CHILDREN_CACHED];
 static unsigned children_next;
+
+static int child_vpid(unsigned long e) { return (int)(e >> 32); }
+static int child_host_pid(unsigned long e) { return (int)(e & 0xffffffffUL); }
 
 void children_forget_all(void)
 {
@@ -45,28 +50,30 @@ void children_forget_all(void)
 
 void children_add(int vpid, int host_pid)
 {
-    unsigned slot = children_next;
-    for (unsigned i = 0; i < CHILDREN_CACHED; i++)
-        if (children[i].vpid == vpid || children[i].host_pid == host_pid || children[i].vpid == 0) {
+    unsigned next = __atomic_load_n(&children_next, __ATOMIC_RELAXED) % CHILDREN_CACHED, slot = next;
+    for (unsigned i = 0; i < CHILDREN_CACHED; i++) {
+        unsigned long e = __atomic_load_n(&children[i], __ATOMIC_RELAXED);
+        if (child_vpid(e) == vpid || child_host_pid(e) == host_pid || child_vpid(e) == 0) {
             slot = i;
             break;
         }
-    if (slot == children_next)
-        children_next = (children_next + 1) % CHILDREN_CACHED;
-    children[slot].vpid = vpid;
-    children[slot].host_pid = host_pid;
+    }
+    if (slot == next)
+        __atomic_store_n(&children_next, (next + 1) % CHILDREN_CACHED, __ATOMIC_RELAXED);
+    __atomic_store_n(&children[slot], (unsigned long)(unsigned)vpid << 32 | (unsigned)host_pid, __ATOMIC_RELAXED);
 }
 
 /* Translate one way or the other: the cache, else the worker (which knows every process). */
 long translate_pid(int direction, int id)
 {
     for (unsigned i = 0; i < CHILDREN_CACHED; i++) {
-        if (children[i].vpid == 0)
+        unsigned long e = __atomic_load_n(&children[i], __ATOMIC_RELAXED);
+        if (child_vpid(e) == 0)
             continue;
-        if (direction == GTS_LOOKUP_HOST_OF_VPID && children[i].vpid == id)
-            return children[i].host_pid;
-        if (direction == GTS_LOOKUP_VPID_OF_HOST && children[i].host_pid == id)
-            return children[i].vpid;
+        if (direction == GTS_LOOKUP_HOST_OF_VPID && child_vpid(e) == id)
+            return child_host_pid(e);
+        if (direction == GTS_LOOKUP_VPID_OF_HOST && child_host_pid(e) == id)
+            return child_vpid(e);
     }
     long r = worker_request(GTS_REQ_PID_LOOKUP, direction, id, 0, 0, 0, 0, 0);
     if (r > 0)
