@@ -1,4 +1,5 @@
-// What the app cannot do to the stub: unmap, re-protect, replace or remap its pages, block its
+// What the app cannot do to the stub: unmap, re-protect, replace or remap its pages (its image's
+// and its threads' blocks), use its fds (its channels' included), block its
 // signal (the app's own disposition of SIGSYS is kept apart), or confuse its channel by writing
 // into it.
 import { describe, expect, it } from 'vitest';
@@ -20,6 +21,9 @@ describe.each(['', '-static'])('the stub defends itself (%s)', (suffix) => {
         'madvise stub: ENOMEM',
         'mmap fixed over stub: ENOMEM',
         'mremap onto stub: EINVAL',
+        'munmap thread block: EINVAL',
+        'mprotect thread block: ENOMEM',
+        'mmap fixed over thread block: ENOMEM',
         'sigaction SIGSYS: ok',
         'SIGSYS blocked: no',
         'reserved fds reachable: 0',
