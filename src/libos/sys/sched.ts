@@ -88,12 +88,17 @@ const sys_sched_setscheduler: SyscallHandler = async (proc, a) => {
   return check(host.schedSetscheduler(hostTid, a.int(1), proc.mem.read(a.ptr(2), 4)), 'sched_setscheduler');
 };
 
-const sys_sched_getparam: SyscallHandler = async (proc, a) => {
-  const param = Buffer.alloc(4);
-  check(host.schedGetparam(await hostTidOf(proc, a, a.int(0)), param), 'sched_getparam');
-  proc.mem.write(a.ptr(1), param);
-  return 0;
-};
+/** A host call that fills `size` bytes about the thread args[0] names, copied to the app at args[1]. */
+function fillFromHost(size: number, what: string, call: (hostTid: number, out: Uint8Array) => number): SyscallHandler {
+  return async (proc, a) => {
+    const out = Buffer.alloc(size);
+    check(call(await hostTidOf(proc, a, a.int(0)), out), what);
+    proc.mem.write(a.ptr(1), out);
+    return 0;
+  };
+}
+
+const sys_sched_getparam = fillFromHost(4, 'sched_getparam', host.schedGetparam);
 
 const sys_sched_setparam: SyscallHandler = async (proc, a) => {
   const param = proc.mem.read(a.ptr(1), 4);
@@ -102,12 +107,7 @@ const sys_sched_setparam: SyscallHandler = async (proc, a) => {
   return check(host.schedSetparam(hostTid, param), 'sched_setparam');
 };
 
-const sys_sched_rr_get_interval: SyscallHandler = async (proc, a) => {
-  const ts = Buffer.alloc(16);
-  check(host.schedRrGetInterval(await hostTidOf(proc, a, a.int(0)), ts), 'sched_rr_get_interval');
-  proc.mem.write(a.ptr(1), ts);
-  return 0;
-};
+const sys_sched_rr_get_interval = fillFromHost(16, 'sched_rr_get_interval', host.schedRrGetInterval);
 
 const sys_ioprio_get: SyscallHandler = async (proc, a) => {
   if (a.int(0) !== IOPRIO_WHO_PROCESS) throw new SyscallError(Errno.EINVAL, 'ioprio_get: only IOPRIO_WHO_PROCESS');
