@@ -1,6 +1,6 @@
 // Threads: our own C programs (dynamic, static and static-pie) and the language runtimes that
 // use threads (Python, Node.js, Go) give the same output, stderr and exit status under gramine-ts
-// as natively.
+// as natively (glibc, musl and Go's own runtime each make threads their own way).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROGRAMS_BUILD, program, runBoth, VARIANTS, type RunOptions } from '../helpers/run.js';
@@ -101,6 +101,12 @@ describe('language runtimes with threads', () => {
     ].join('\n');
     const out = await expectSame([process.execPath, '-e', script], { timeout: 60_000 });
     expect(out).toBe('worker says 42\nfrom a child\n');
+  });
+
+  it('musl (static): its own clone, TLS, a mutex, a signal to a chosen thread, pthread_exit', async () => {
+    const out = await expectSame([path.join(PROGRAMS_BUILD, 'musl', 'thr_musl')]);
+    expect(out).toBe('total 36000, thread-local values 836, main\'s 100\n'
+      + 'SIGUSR1 handled by the thread it was sent to: 1; pthread_exit value 7\n');
   });
 
   it('go (static): goroutines, timers, preemption, a channel pipeline, os/exec', async () => {
