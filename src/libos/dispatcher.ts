@@ -144,6 +144,7 @@ export class SyscallDispatcher {
 
   private onPacket(len: number): void {
     if (len <= 0) return; // the app is gone; its exit is reported by the host
+    this.proc.requests++;
     this.seq = len >= REQUEST_SIZE ? this.view.getBigUint64(REQUEST_OFFSETS.seq, true) : 0n;
     const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
     const expected = kind === REQ_TRACE ? REQUEST_SIZE + TRACE_BITMAP_BYTES : REQUEST_SIZE;

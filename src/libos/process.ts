@@ -58,8 +58,10 @@ export class LibosProcess {
   mainHostTid = 0;
   /** the main thread has exited while other threads run on */
   mainThreadExited = false;
-  /** its threads may run on all of the instance's CPUs (not only its worker's) */
+  /** it may run on all of the instance's CPUs (not only its worker's): see spreadOverCpus */
   threadsSpread = false;
+  /** requests its stub has sent the worker (for how often the process asks it) */
+  requests = 0;
   /** the threads but the main one (whose tid is the vpid), by virtual tid */
   readonly threads = new Map<number, LibosThread>();
 

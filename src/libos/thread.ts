@@ -11,14 +11,21 @@ export class LibosThread {
   constructor(readonly vtid: number) {}
 }
 
-/** A new thread of `proc`: its tid, from the instance's pid space. */
+/**
+ * Let the process run on all of the instance's CPUs, not only its worker's (where a process
+ * that asks its worker often is best: each round trip stays on one CPU). Its threads inherit it
+ * from the thread that makes them; those it has already get it too.
+ */
+export function spreadOverCpus(proc: LibosProcess): void {
+  if (proc.threadsSpread || proc.app.hostPid <= 0) return;
+  proc.threadsSpread = true;
+  host.setAffinity(proc.mainHostTid > 0 ? proc.mainHostTid : proc.app.hostPid, proc.cpuAffinity);
+  for (const t of proc.threads.values()) if (t.hostTid > 0) host.setAffinity(t.hostTid, proc.cpuAffinity);
+}
+
+/** A new thread of `proc`: its tid, from the instance's pid space. Threads run on every CPU. */
 export async function grantThread(proc: LibosProcess): Promise<LibosThread> {
   const vtid = await proc.instance.allocateTid(proc);
-  if (!proc.threadsSpread && proc.app.hostPid > 0) {
-    // a single-threaded process runs on its worker's CPU (its round trips are cheapest there);
-    // threads get all of the instance's CPUs, inherited from the thread that makes them
-    host.setAffinity(proc.mainHostTid > 0 ? proc.mainHostTid : proc.app.hostPid, proc.cpuAffinity);
-    proc.threadsSpread = true;
-  }
+  spreadOverCpus(proc);
   return new LibosThread(vtid);
 }

@@ -14,6 +14,7 @@ import { openForExec, planExecOf } from '../libos/sys/proc.js';
 import { LibosProcess } from '../libos/process.js';
 import type { StandbyChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
+import { spreadOverCpus } from '../libos/thread.js';
 import type { LeaderClient } from './leader-client.js';
 
 type StartProcess = Extract<Message, { type: 'start-process' }>;
@@ -21,13 +22,35 @@ type StandbyAssign = Extract<Message, { type: 'standby-assign' }>;
 
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
+/**
+ * A process runs on its worker's CPU while it asks the worker often (each round trip is cheapest
+ * on one CPU); once it has run a while asking it seldom -- a server, a stream of data: the host's
+ * work -- it may run on any of the instance's CPUs, as it would natively.
+ */
+const SPREAD_CHECK_MS = 200;
+const SPREAD_BELOW_REQUESTS = 100; // per check interval: 500 round trips a second
+
+function spreadWhenQuiet(proc: LibosProcess): NodeJS.Timeout {
+  let last = proc.requests;
+  const timer = setInterval(() => {
+    const asked = proc.requests - last;
+    last = proc.requests;
+    if (asked < SPREAD_BELOW_REQUESTS) spreadOverCpus(proc);
+    if (proc.threadsSpread) clearInterval(timer);
+  }, SPREAD_CHECK_MS);
+  timer.unref();
+  return timer;
+}
+
 /** Serve the process's syscalls until its app is gone. */
 async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
   leader.begin(proc);
   leader.applyEarly(proc);
   const dispatcher = new SyscallDispatcher(proc);
   dispatcher.start();
+  const spread = spreadWhenQuiet(proc);
   await proc.app.gone;
+  clearInterval(spread);
   dispatcher.stop();
   proc.app.release();
   proc.release();
