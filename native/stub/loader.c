@@ -173,16 +173,32 @@ void start_app(uintptr_t *kernel_sp, const struct loaded_elf *prog,
         *w++ = auxv[i];
 
     uintptr_t entry = interp ? interp->entry : prog->entry;
+    /*
+     * The registers as Linux leaves them after execve: all zero (rdx too: no rtld_fini from
+     * us), RFLAGS only IF (and the always-set bit 1) -- the xors set ZF, so flags come last.
+     */
     __asm__ volatile("mov %0, %%rsp\n\t"
-                     "xor %%edx, %%edx\n\t" /* no rtld_fini from us */
-                     "xor %%ebp, %%ebp\n\t"
+                     "push %1\n\t" /* below the initial stack: popped by the ret */
+                     "xor %%eax, %%eax\n\t"
                      "xor %%ebx, %%ebx\n\t"
                      "xor %%ecx, %%ecx\n\t"
+                     "xor %%edx, %%edx\n\t"
                      "xor %%esi, %%esi\n\t"
                      "xor %%edi, %%edi\n\t"
-                     "jmp *%1"
+                     "xor %%ebp, %%ebp\n\t"
+                     "xor %%r8d, %%r8d\n\t"
+                     "xor %%r9d, %%r9d\n\t"
+                     "xor %%r10d, %%r10d\n\t"
+                     "xor %%r11d, %%r11d\n\t"
+                     "xor %%r12d, %%r12d\n\t"
+                     "xor %%r13d, %%r13d\n\t"
+                     "xor %%r14d, %%r14d\n\t"
+                     "xor %%r15d, %%r15d\n\t"
+                     "push $0x202\n\t"
+                     "popfq\n\t"
+                     "ret"
                      :
-                     : "r"(sp), "a"(entry)
+                     : "r"(sp), "r"(entry)
                      : "memory");
     __builtin_unreachable();
 }

@@ -5,7 +5,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  makeTempDir, program, removeTempDir, runBoth, runGramine, runNative, sha256, VARIANTS, type RunOptions,
+  makeTempDir, program, PROGRAMS_BUILD, removeTempDir, runBoth, runGramine, runNative, sha256, VARIANTS, type RunOptions,
 } from '../helpers/run.js';
 
 const BUSYBOX = '/bin/busybox';
@@ -128,6 +128,14 @@ describe('coreutils and sh', () => {
   it('a program found in PATH (no slash in its name)', async () => {
     const native = await expectSame(['sh', '-c', 'echo "$0 $1"', 'name', 'arg']);
     expect(native.stdout).toBe('name arg\n');
+  });
+});
+
+describe('the entry point of a program', () => {
+  it('gets the registers Linux gives it: all zero, RFLAGS only IF', async () => {
+    const native = await expectSame([path.join(PROGRAMS_BUILD, 'asm', 'entry_regs')]);
+    expect(native.stdout).toMatch(/^rflags 0000000000000202\nrax    0000000000000000\n/);
+    expect(native.stdout.split('\n').filter((l) => l.endsWith(' 0000000000000000'))).toHaveLength(15);
   });
 });
 
