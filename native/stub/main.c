@@ -36,7 +36,7 @@ static int place_channel(void)
     if (r < 0)
         stub_die("prlimit64(RLIMIT_NOFILE)", r);
     unsigned long top = lim.cur > 65536 ? 65536 : lim.cur;
-    if (top < 64)
+    if (top < 32) /* 16 reserved, 4 threads' channels, a dozen for the app */
         stub_die("RLIMIT_NOFILE too small for the stub's reserved fds", -24);
     /* the threads' channels after the reserved fds: an eighth of the fd space, up to one per block */
     g_stub.thread_slots = (int)(top / 8 < STUB_THREADS_MAX ? top / 8 : STUB_THREADS_MAX);

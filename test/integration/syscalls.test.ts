@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
 import {
   makeTempDir, program, removeTempDir, runGramine, runNative, splitLines, VARIANTS, type RunOptions, type RunResult,
+  GRAMINE_TS,
 } from '../helpers/run.js';
 
 type Runs = { native: RunResult<string>; gramine: RunResult<string> };
@@ -182,5 +183,22 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
 
   it('a lowered RLIMIT_NOFILE holds', async () => {
     expectSameOutput(await runInScratch('fdlimit', suffix, ['lowered']));
+  });
+});
+
+describe('a small RLIMIT_NOFILE from the user', () => {
+  it('under `ulimit -n 50` programs run, fork and make threads, and see 50 less the stub\'s fds', async () => {
+    const script = 'ulimit -n; for i in 1 2 3 4 5; do /bin/true; done; echo $(echo a pipeline | cat)';
+    const r = await runNative([
+      'bash', '-c', 'ulimit -n 50 && exec "$@"', 'bash', process.execPath, GRAMINE_TS, 'run', '/bin/sh', '-c', script,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${appNofile(50)}\na pipeline\n`);
+    expect(r.status).toBe(0);
+    // a few threads: there is a channel fd for an eighth of the fd space (6 here)
+    const threads = await runNative(['bash', '-c', 'ulimit -n 50 && exec "$@"', 'bash', process.execPath, GRAMINE_TS, 'run', program('thr_exit')]);
+    const native = await runNative([program('thr_exit')]);
+    expect(threads.stdout).toBe(native.stdout);
+    expect(threads.status).toBe(0);
   });
 });
