@@ -91,6 +91,7 @@ export function defaultManifest(program: string, argv: string[], host: HostConte
     enableSigtermInjection: false,
     // eventfd is the host's here, as in a native run
     allowEventfd: true,
+    disallowSubprocesses: false,
     warnings: [],
     sourcePath: null,
     sourceBytes: new Uint8Array(0),
@@ -203,6 +204,7 @@ class ManifestReader {
       insecureKeys: this.get('fs.insecure__keys') ?? {},
       enableSigtermInjection: this.get('sys.enable_sigterm_injection') ?? false,
       allowEventfd: this.get('sys.insecure__allow_eventfd') ?? false,
+      disallowSubprocesses: this.get('sys.disallow_subprocesses') ?? false,
       // in file order (the walk goes table by table)
       warnings: this.warnings.sort((a, b) => a.line - b.line).map((w) => w.text),
       sourcePath,

@@ -70,6 +70,8 @@ export interface Manifest {
   insecureKeys: Record<string, string>;
   enableSigtermInjection: boolean;
   allowEventfd: boolean;
+  /** `sys.disallow_subprocesses`: fork, vfork and clone of a process fail with EAGAIN (as in Gramine) */
+  disallowSubprocesses: boolean;
   /** One line per ignored key: "file:line: key: ignored (why)". */
   warnings: string[];
   /** Absolute path of the file it was loaded from; null if parsed from text or built in. */
@@ -122,6 +124,7 @@ export const MANIFEST_KEYS = {
   'sys.brk.max_size': 'size',
   'sys.enable_sigterm_injection': 'bool',
   'sys.insecure__allow_eventfd': 'bool',
+  'sys.disallow_subprocesses': 'bool',
   'sgx.trusted_files': 'trustedFiles',
   'sgx.allowed_files': 'allowedFiles',
   // the same lists without the sgx. prefix (DESIGN.md §6); a manifest may use one spelling only

@@ -39,6 +39,9 @@ export class LeaderClient {
   private stubFd = -1;
   /** the process this worker serves now (for re-parenting notices) */
   current: LibosProcess | null = null;
+  /** the manifest's sys.disallow_subprocesses: a fork fails with EAGAIN, as in Gramine */
+  disallowSubprocesses = false;
+  private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
   private standbyWaiters: ((c: NextChild) => void)[] = [];
@@ -196,6 +199,12 @@ export class LeaderClient {
   }
 
   private async fork(proc: LibosProcess): Promise<ForkedChild> {
+    if (this.disallowSubprocesses) {
+      // the program's fallback runs (Python, for one, has some); said once, as Gramine does
+      if (!this.forkRefusalLogged) proc.log.warn('a new process was refused: the manifest sets sys.disallow_subprocesses');
+      this.forkRefusalLogged = true;
+      throw new SyscallError(Errno.EAGAIN, 'fork: sys.disallow_subprocesses');
+    }
     const child = await this.takeStandby();
     const nofile = proc.nofileLimit;
     const cwdFd = host.dupCloexec(proc.cwdDirFd);

@@ -146,3 +146,25 @@ describe('a signed manifest runs, with its trusted files verified', () => {
     expect(readFileSync(trusted, 'utf8')).toBe('trusted contents\n');
   });
 });
+
+describe('sys.disallow_subprocesses', () => {
+  const script = '/bin/true; echo status $?; exec /bin/echo exec works';
+  const withKey = (value: boolean) => manifest(
+    'libos.entrypoint = "/bin/sh"', `loader.argv = ["sh", "-c", "${script}"]`, 'fs.root.uri = "file:/"',
+    'sgx.file_check_policy = "allow_all_but_log"', `sys.disallow_subprocesses = ${value}`,
+  );
+
+  it('true: a fork fails (EAGAIN: dash says it cannot fork), said once at level warn', async () => {
+    const r = await runGramine(['--log-level', 'warn', withKey(true)]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('sh: 1: Cannot fork\n');
+    expect(r.stderr.split('\n').filter((l) => l.includes('a new process was refused: the manifest sets sys.disallow_subprocesses'))).toHaveLength(1);
+    expect(r.status).toBe(2);
+  });
+
+  it('false (the default): the fork and the exec both run', async () => {
+    const r = await runGramine([withKey(false)]);
+    expect(r.stdout).toBe('status 0\nexec works\n');
+    expect(r.status).toBe(0);
+  });
+});

@@ -56,6 +56,7 @@ describe('a valid manifest', () => {
     'sys.brk.max_size = 1048576',
     'sys.enable_sigterm_injection = true',
     'sys.insecure__allow_eventfd = true',
+    'sys.disallow_subprocesses = true',
     '',
     '[sgx]',
     'file_check_policy = "allow_all_but_log"',
@@ -99,6 +100,7 @@ describe('a valid manifest', () => {
       insecureKeys: { default: '00112233445566778899aabbccddeeff' },
       enableSigtermInjection: true,
       allowEventfd: true,
+      disallowSubprocesses: true,
       warnings: [],
       sourcePath: null,
       sourceBytes: new TextEncoder().encode(text),
@@ -129,6 +131,7 @@ describe('a valid manifest', () => {
       insecureKeys: {},
       enableSigtermInjection: false,
       allowEventfd: false,
+      disallowSubprocesses: false,
       warnings: [],
     });
   });
@@ -565,6 +568,7 @@ describe('defaultManifest', () => {
       insecureKeys: {},
       enableSigtermInjection: false,
       allowEventfd: true,
+      disallowSubprocesses: false,
       warnings: [],
       sourcePath: null,
       sourceBytes: new Uint8Array(0),

@@ -37,6 +37,8 @@ const schemas = {
     abstractPrefix: t.str,
     /** the workers' log level (for what the file checks log) */
     logLevel: t.str,
+    /** sys.disallow_subprocesses: a fork fails with EAGAIN */
+    disallowSubprocesses: t.bool,
     /** what each opened file is checked against (FileCheckConfig), or null: no checks */
     fileChecks: t.nullable(object({
       enabled: t.bool, policy: t.oneOf(['strict', 'allow_all_but_log'] as const),
