@@ -27,7 +27,9 @@ __asm__(".text\n"
 
 /*
  * Move the channel from where the worker put it (fd 3) to the reserved top of the app's fd
- * space. After an exec it is already there: returns 1 for a re-executed stub.
+ * space. After an exec it is already there: returns 1 for a re-executed stub. The top is the
+ * hard limit's, which the app cannot move (the LibOS keeps the host's hard limit; an app that
+ * lowers its soft limit has the host enforce it below the stub's fds): the same in every image.
  */
 static int place_channel(void)
 {
@@ -35,7 +37,7 @@ static int place_channel(void)
     long r = raw4(__NR_prlimit64, 0, RLIMIT_NOFILE, 0, &lim);
     if (r < 0)
         stub_die("prlimit64(RLIMIT_NOFILE)", r);
-    unsigned long top = lim.cur > 65536 ? 65536 : lim.cur;
+    unsigned long top = lim.max > 65536 ? 65536 : lim.max;
     if (top < 32) /* 16 reserved, 4 threads' channels, a dozen for the app */
         stub_die("RLIMIT_NOFILE too small for the stub's reserved fds", -24);
     /* the threads' channels after the reserved fds: an eighth of the fd space, up to one per block */
@@ -44,7 +46,7 @@ static int place_channel(void)
     g_stub.main_channel_fd = g_stub.reserved_fd_base;
     if (raw2(__NR_fcntl, g_stub.reserved_fd_base, 1 /* F_GETFD */) >= 0)
         return 1;
-    r = raw3(__NR_dup3, GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0);
+    r = place_fd(GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0); /* above a lower soft limit too */
     if (r < 0)
         stub_die("dup3(channel)", r);
     raw1(__NR_close, GTS_CHANNEL_FD_AT_SPAWN);

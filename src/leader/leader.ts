@@ -136,7 +136,7 @@ export class Leader {
         type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch, this.mountRoots), scratchPath: this.scratch.path,
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
-        disallowSubprocesses: req.manifest.disallowSubprocesses,
+        disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
       };
     } catch (e) {
       if (!(e instanceof MountError)) throw e;

@@ -53,6 +53,8 @@ export class LibosProcess {
   reservedFdBase = 0;
   /** The app's view of RLIMIT_NOFILE (the host limit also covers the stub's reserved fds). */
   nofileLimit: ResourceLimit | null = null;
+  /** an RLIMIT_NOFILE the process starts with (the manifest's sys.fds.limit), set at its HELLO */
+  pendingNofile: number | null = null;
   /** the host's RLIMIT_NOFILE for the app process when it started (room for the reserved fds) */
   hostNofileLimit: ResourceLimit | null = null;
   mainHostTid = 0;

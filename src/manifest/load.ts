@@ -92,6 +92,7 @@ export function defaultManifest(program: string, argv: string[], host: HostConte
     // eventfd is the host's here, as in a native run
     allowEventfd: true,
     disallowSubprocesses: false,
+    fdsLimit: null,
     warnings: [],
     sourcePath: null,
     sourceBytes: new Uint8Array(0),
@@ -205,6 +206,7 @@ class ManifestReader {
       enableSigtermInjection: this.get('sys.enable_sigterm_injection') ?? false,
       allowEventfd: this.get('sys.insecure__allow_eventfd') ?? false,
       disallowSubprocesses: this.get('sys.disallow_subprocesses') ?? false,
+      fdsLimit: this.get('sys.fds.limit') ?? null,
       // in file order (the walk goes table by table)
       warnings: this.warnings.sort((a, b) => a.line - b.line).map((w) => w.text),
       sourcePath,
@@ -338,6 +340,11 @@ class ManifestReader {
       if (typeof v !== 'bigint') this.fail(at, `expected a non-negative integer, got ${typeName(v)}`);
       if (v < 0n) this.fail(at, `must not be negative (${v})`);
       if (v > 0xffff_ffffn) this.fail(at, `too large (${v}; at most 4294967295)`);
+      return Number(v);
+    },
+    count: (v, at) => {
+      if (typeof v !== 'bigint') this.fail(at, `expected a positive integer, got ${typeName(v)}`);
+      if (v < 1n || v > 0x7fff_ffffn) this.fail(at, `out of range (${v}; 1 to 2147483647)`);
       return Number(v);
     },
     size: (v, at) => {

@@ -72,6 +72,8 @@ export interface Manifest {
   allowEventfd: boolean;
   /** `sys.disallow_subprocesses`: fork, vfork and clone of a process fail with EAGAIN (as in Gramine) */
   disallowSubprocesses: boolean;
+  /** `sys.fds.limit`: the app's RLIMIT_NOFILE (soft and hard), or null for the host's */
+  fdsLimit: number | null;
   /** One line per ignored key: "file:line: key: ignored (why)". */
   warnings: string[];
   /** Absolute path of the file it was loaded from; null if parsed from text or built in. */
@@ -90,6 +92,8 @@ export interface KindTypes {
   bool: boolean;
   /** uid or gid: 0 ..= 2^32-1. */
   id: number;
+  /** a count of things: 1 ..= 2^31-1 */
+  count: number;
   /** "256K", "8M", "1G" (binary units) or an integer, in bytes. */
   size: number;
   strings: string[];
@@ -125,6 +129,7 @@ export const MANIFEST_KEYS = {
   'sys.enable_sigterm_injection': 'bool',
   'sys.insecure__allow_eventfd': 'bool',
   'sys.disallow_subprocesses': 'bool',
+  'sys.fds.limit': 'count',
   'sgx.trusted_files': 'trustedFiles',
   'sgx.allowed_files': 'allowedFiles',
   // the same lists without the sgx. prefix (DESIGN.md §6); a manifest may use one spelling only

@@ -41,6 +41,8 @@ export class LeaderClient {
   current: LibosProcess | null = null;
   /** the manifest's sys.disallow_subprocesses: a fork fails with EAGAIN, as in Gramine */
   disallowSubprocesses = false;
+  /** the manifest's sys.fds.limit: the first process's RLIMIT_NOFILE, or null */
+  fdsLimit: number | null = null;
   private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];

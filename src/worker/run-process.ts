@@ -93,6 +93,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
     app, cwdFd, log, leader.servicesFor(msg.traceFile), vfs,
   );
   proc.pendingExec = plan;
+  proc.pendingNofile = leader.fdsLimit;
   proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
   proc.umask = msg.umask;

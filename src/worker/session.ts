@@ -59,6 +59,7 @@ export function runSession(socket: TLSSocket): void {
         case 'instance-config':
           if (vfs) break;
           leader.disallowSubprocesses = msg.disallowSubprocesses;
+          leader.fdsLimit = msg.fdsLimit;
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, abstractPrefix: msg.abstractPrefix,

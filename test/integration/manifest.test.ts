@@ -168,3 +168,23 @@ describe('sys.disallow_subprocesses', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('sys.fds.limit', () => {
+  it('is the RLIMIT_NOFILE the program starts with, soft and hard, and what its children and exec\'d programs keep', async () => {
+    const m = manifest(
+      'libos.entrypoint = "/bin/sh"', 'loader.argv = ["sh", "-c", "ulimit -n; ulimit -Hn; sh -c \'ulimit -n\'"]',
+      'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"', 'sys.fds.limit = 100',
+    );
+    const r = await runGramine([m]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('100\n100\n100\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('must be a positive count: file, line and key', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"', 'sys.fds.limit = 0');
+    const r = await runGramine([m]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${m}:2: sys.fds.limit: out of range (0; 1 to 2147483647)`);
+  });
+});

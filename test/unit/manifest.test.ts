@@ -57,6 +57,7 @@ describe('a valid manifest', () => {
     'sys.enable_sigterm_injection = true',
     'sys.insecure__allow_eventfd = true',
     'sys.disallow_subprocesses = true',
+    'sys.fds.limit = 4096',
     '',
     '[sgx]',
     'file_check_policy = "allow_all_but_log"',
@@ -101,6 +102,7 @@ describe('a valid manifest', () => {
       enableSigtermInjection: true,
       allowEventfd: true,
       disallowSubprocesses: true,
+      fdsLimit: 4096,
       warnings: [],
       sourcePath: null,
       sourceBytes: new TextEncoder().encode(text),
@@ -132,6 +134,7 @@ describe('a valid manifest', () => {
       enableSigtermInjection: false,
       allowEventfd: false,
       disallowSubprocesses: false,
+      fdsLimit: null,
       warnings: [],
     });
   });
@@ -569,6 +572,7 @@ describe('defaultManifest', () => {
       enableSigtermInjection: false,
       allowEventfd: true,
       disallowSubprocesses: false,
+      fdsLimit: null,
       warnings: [],
       sourcePath: null,
       sourceBytes: new Uint8Array(0),

@@ -39,6 +39,8 @@ const schemas = {
     logLevel: t.str,
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */
     disallowSubprocesses: t.bool,
+    /** sys.fds.limit: the first process's RLIMIT_NOFILE (its children inherit it), or null */
+    fdsLimit: t.nullable(t.int),
     /** what each opened file is checked against (FileCheckConfig), or null: no checks */
     fileChecks: t.nullable(object({
       enabled: t.bool, policy: t.oneOf(['strict', 'allow_all_but_log'] as const),

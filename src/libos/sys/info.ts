@@ -73,6 +73,16 @@ function prlimit(proc: LibosProcess, resource: number, newLimit: ResourceLimit |
   return decodeLimit(oldBuf);
 }
 
+/**
+ * The RLIMIT_NOFILE a process starts with (the manifest's sys.fds.limit), soft and hard: what
+ * the stub's fds leave of the host's at most.
+ */
+export function startWithNofileLimit(proc: LibosProcess, limit: number): void {
+  const max = nofileLimit(proc).max;
+  const n = BigInt(limit) < max ? BigInt(limit) : max;
+  prlimit(proc, RLIMIT_NOFILE, { cur: n, max: n });
+}
+
 const sys_prlimit64: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
   if (pid !== 0 && pid !== proc.id.vpid) throw new SyscallError(Errno.ESRCH, `prlimit64 pid ${pid}`);
