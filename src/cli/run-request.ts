@@ -1,6 +1,20 @@
 // What the first process of an instance starts with, from its manifest and the command line,
 // as Gramine's loader computes it (argv, environment, ids, working directory).
+import { readFileSync } from 'node:fs';
 import { ManifestError, type Manifest } from '../manifest/index.js';
+
+/** A file of NUL-terminated strings (what gramine-argv-serializer writes). */
+function nulSeparated(manifest: Manifest, file: string, key: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    throw new ManifestError(manifest.sourcePath ?? '(manifest)', null, key, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const strings = text.split('\0');
+  if (strings.pop() !== '') throw new ManifestError(manifest.sourcePath ?? '(manifest)', null, key, `${file}: the last string is not NUL-terminated`);
+  return strings;
+}
 
 export interface FirstProcess {
   /** The program: an instance path (libos.entrypoint). */
@@ -21,8 +35,11 @@ export interface FirstProcess {
  * - argv: `loader.argv`, else [entrypoint]; with `loader.insecure__use_cmdline_argv = true`,
  *   [entrypoint, ...cmdlineArgs]. Arguments on the command line without that key are refused
  *   (ManifestError), as Gramine does: the manifest decides what the app sees.
+ *   `loader.argv_src_file` (a file of NUL-terminated strings, argv[0] first) instead of
+ *   `loader.argv`.
  * - env: the whole host environment with `loader.insecure__use_host_env`, else nothing; then
- *   `loader.env`: a value sets a variable, `{ passthrough = true }` copies the host's if it has one.
+ *   `loader.env_src_file` (NUL-terminated KEY=VALUE strings); then `loader.env`: a value sets a
+ *   variable, `{ passthrough = true }` copies the host's if it has one.
  */
 export function runRequestFor(
   manifest: Manifest,
@@ -41,12 +58,21 @@ export function runRequestFor(
           (manifest.argv !== null ? 'loader.argv' : 'only its entrypoint as argv'),
       );
     }
-    argv = manifest.argv !== null ? [...manifest.argv] : [manifest.entrypoint];
+    argv = manifest.argv !== null ? [...manifest.argv]
+      : manifest.argvSrcFile !== null ? nulSeparated(manifest, manifest.argvSrcFile, 'loader.argv_src_file')
+      : [manifest.entrypoint];
   }
 
   // no prototype: a variable may be called __proto__
   const env = Object.create(null) as Record<string, string>;
   if (manifest.useHostEnv) for (const [k, v] of Object.entries(hostEnv)) if (v !== undefined) env[k] = v;
+  // then the serialized environment (KEY=VALUE strings), then loader.env on top, as Gramine
+  if (manifest.envSrcFile !== null) {
+    for (const kv of nulSeparated(manifest, manifest.envSrcFile, 'loader.env_src_file')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  }
   for (const [name, setting] of Object.entries(manifest.env)) {
     if ('value' in setting) {
       env[name] = setting.value;

@@ -93,6 +93,8 @@ export function defaultManifest(program: string, argv: string[], host: HostConte
     allowEventfd: true,
     disallowSubprocesses: false,
     fdsLimit: null,
+    argvSrcFile: null,
+    envSrcFile: null,
     warnings: [],
     sourcePath: null,
     sourceBytes: new Uint8Array(0),
@@ -185,6 +187,11 @@ class ManifestReader {
     if (argv !== null && useCmdlineArgv) {
       this.fail(this.found.get('loader.argv')!.at, 'cannot be combined with loader.insecure__use_cmdline_argv = true');
     }
+    // as Gramine: one source of argv
+    if (this.found.has('loader.argv_src_file') && (argv !== null || useCmdlineArgv)) {
+      this.fail(this.found.get('loader.argv_src_file')!.at,
+        'cannot be combined with loader.argv or loader.insecure__use_cmdline_argv = true (one source of argv)');
+    }
     return {
       entrypoint,
       argv,
@@ -207,6 +214,8 @@ class ManifestReader {
       allowEventfd: this.get('sys.insecure__allow_eventfd') ?? false,
       disallowSubprocesses: this.get('sys.disallow_subprocesses') ?? false,
       fdsLimit: this.get('sys.fds.limit') ?? null,
+      argvSrcFile: this.get('loader.argv_src_file') ?? null,
+      envSrcFile: this.get('loader.env_src_file') ?? null,
       // in file order (the walk goes table by table)
       warnings: this.warnings.sort((a, b) => a.line - b.line).map((w) => w.text),
       sourcePath,
@@ -342,6 +351,7 @@ class ManifestReader {
       if (v > 0xffff_ffffn) this.fail(at, `too large (${v}; at most 4294967295)`);
       return Number(v);
     },
+    hostFile: (v, at) => this.fileUri(v, at),
     count: (v, at) => {
       if (typeof v !== 'bigint') this.fail(at, `expected a positive integer, got ${typeName(v)}`);
       if (v < 1n || v > 0x7fff_ffffn) this.fail(at, `out of range (${v}; 1 to 2147483647)`);

@@ -74,6 +74,9 @@ export interface Manifest {
   disallowSubprocesses: boolean;
   /** `sys.fds.limit`: the app's RLIMIT_NOFILE (soft and hard), or null for the host's */
   fdsLimit: number | null;
+  /** `loader.argv_src_file`, `loader.env_src_file`: host files of NUL-terminated strings (argv; KEY=VALUE) */
+  argvSrcFile: string | null;
+  envSrcFile: string | null;
   /** One line per ignored key: "file:line: key: ignored (why)". */
   warnings: string[];
   /** Absolute path of the file it was loaded from; null if parsed from text or built in. */
@@ -94,6 +97,8 @@ export interface KindTypes {
   id: number;
   /** a count of things: 1 ..= 2^31-1 */
   count: number;
+  /** a `file:` URI: its host path */
+  hostFile: string;
   /** "256K", "8M", "1G" (binary units) or an integer, in bytes. */
   size: number;
   strings: string[];
@@ -116,6 +121,8 @@ export const MANIFEST_KEYS = {
   'loader.argv': 'strings',
   'loader.insecure__use_cmdline_argv': 'bool',
   'loader.insecure__use_host_env': 'bool',
+  'loader.argv_src_file': 'hostFile',
+  'loader.env_src_file': 'hostFile',
   'loader.env': 'env',
   'loader.uid': 'id',
   'loader.gid': 'id',

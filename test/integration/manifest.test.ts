@@ -188,3 +188,27 @@ describe('sys.fds.limit', () => {
     expect(r.stderr).toContain(`${m}:2: sys.fds.limit: out of range (0; 1 to 2147483647)`);
   });
 });
+
+describe('loader.argv_src_file and loader.env_src_file', () => {
+  it('argv and the environment from files of NUL-terminated strings (gramine-argv-serializer\'s), loader.env on top', async () => {
+    const argvFile = path.join(dir, 'argv.bin');
+    const envFile = path.join(dir, 'env.bin');
+    writeFileSync(argvFile, ['sh', '-c', 'echo "$0 [$1] $A $B"', 'zero', 'an arg with spaces', ''].join('\0'));
+    writeFileSync(envFile, ['A=from the file', 'B=overridden', ''].join('\0'));
+    const m = manifest(
+      'libos.entrypoint = "/bin/sh"', `loader.argv_src_file = "file:${argvFile}"`, `loader.env_src_file = "file:${envFile}"`,
+      'loader.env.B = "from loader.env"', 'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"',
+    );
+    const r = await runGramine([m]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('zero [an arg with spaces] from the file from loader.env\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('one source of argv: with loader.argv it is refused (file, line and key)', async () => {
+    const m = manifest('libos.entrypoint = "/bin/true"', 'loader.argv = ["true"]', 'loader.argv_src_file = "file:/nonexistent"');
+    const r = await runGramine([m]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${m}:3: loader.argv_src_file: cannot be combined with loader.argv`);
+  });
+});

@@ -103,6 +103,8 @@ describe('a valid manifest', () => {
       allowEventfd: true,
       disallowSubprocesses: true,
       fdsLimit: 4096,
+      argvSrcFile: null,
+      envSrcFile: null,
       warnings: [],
       sourcePath: null,
       sourceBytes: new TextEncoder().encode(text),
@@ -135,6 +137,8 @@ describe('a valid manifest', () => {
       allowEventfd: false,
       disallowSubprocesses: false,
       fdsLimit: null,
+      argvSrcFile: null,
+      envSrcFile: null,
       warnings: [],
     });
   });
@@ -573,6 +577,8 @@ describe('defaultManifest', () => {
       allowEventfd: true,
       disallowSubprocesses: false,
       fdsLimit: null,
+      argvSrcFile: null,
+      envSrcFile: null,
       warnings: [],
       sourcePath: null,
       sourceBytes: new Uint8Array(0),
