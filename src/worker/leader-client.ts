@@ -191,7 +191,9 @@ export class LeaderClient {
       childStarted: (proc, vpid, hostPid) => {
         if (hostPid > 0) {
           proc.children.set(vpid, hostPid);
-          proc.noteChildUid(vpid, proc.creds.uid); // the child's real uid is its parent's at the fork
+          // the child's real uid is its parent's at the fork -- unless the leader has already
+          // told of a setuid the child made since (its notice can come first)
+          if (proc.childUid(vpid) === undefined) proc.noteChildUid(vpid, proc.creds.uid);
         }
         this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
         this.askForStandbys(); // for the next forks (the leader has let this one go by then)
