@@ -222,7 +222,7 @@ int native_call_names_reserved_fd(long nr, const long *a)
         if (native_syscalls[i].nr != nr)
             continue;
         for (int arg = 0; arg < 6; arg++)
-            if ((native_syscalls[i].fds & FD(arg)) && is_stub_fd(a[arg]))
+            if ((native_syscalls[i].fds & FD(arg)) && is_reserved_fd(a[arg]))
                 return 1;
         return 0;
     }

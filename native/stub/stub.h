@@ -95,8 +95,11 @@ static inline struct stub_thread *current_thread(void)
 static inline int host_tid(void) { return current_thread()->host_tid; }
 static inline int host_pid(void) { return g_stub.host_pid; }
 
-/* An fd at or above the reserved base (not a negative one): the stub's, never the app's. */
-static inline int is_stub_fd(long arg)
+/*
+ * An fd at or above the reserved base (not a negative one): the stub's, never the app's (fd
+ * arguments are C ints: the low 32 bits count).
+ */
+static inline int is_reserved_fd(long arg)
 {
     unsigned int fd = (unsigned int)arg;
     return fd >= (unsigned int)g_stub.reserved_fd_base && fd < 0x80000000u;

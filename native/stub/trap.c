@@ -203,9 +203,6 @@ long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, 
     return r;
 }
 
-/* fd arguments are C ints: the kernel looks at the low 32 bits only, and so must we */
-int is_reserved_fd(long arg) { return is_stub_fd(arg); }
-
 static int beyond_app_fds(long arg)
 {
     return (unsigned int)arg >= (unsigned int)g_stub.reserved_fd_base;

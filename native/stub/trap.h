@@ -71,9 +71,6 @@ long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, 
 /* Queue again a signal the app's wait took but must not have yet: where it came from, as near as the host lets */
 void put_back_signal(int sig, const void *info);
 
-/* fd `arg` is one of the stub's reserved fds (the app must see it closed) */
-int is_reserved_fd(long arg);
-
 /* Will one of the signals `raised` run an app handler, unblocked in `mask`? 0: no; 1: all SA_RESTART; 2: yes */
 int handlers_due(unsigned long mask, unsigned long raised);
 
