@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { median } from './stats.js';
 
 const BENCH = path.dirname(new URL(import.meta.url).pathname);
 const PORT = 18190;
@@ -146,12 +147,6 @@ function programRun(env, argv, key) {
   if (!parsed) return { error: `${full.join(' ')}: ${r.error?.message ?? `status ${r.status}`} ${(r.stderr ?? '').trim().slice(-300)}` };
   return parsed;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /**
  * The network benchmarks in `envs` ({ name, wrap, peer }), `reps` rounds each (every

@@ -52,6 +52,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureNet, netTargets } from './net.js';
+import { median } from './stats.js';
 import { measureThreads, threadTargets } from './threads.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -199,13 +200,6 @@ function which(cmd) {
     }
   }
   return null;
-}
-
-function median(xs) {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function run(argv, timeout = TIMEOUT_MS, maxBuffer = 1 << 20) {

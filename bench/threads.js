@@ -3,18 +3,14 @@
 // pthread_join of a thread that returns at once, and a mutex/condition-variable round trip
 // between two threads (all futexes: no trapped call on the way).
 
+import { median } from './stats.js';
+
 const CREATE_ITERS = 2000;
 const PINGPONG_ITERS = 20000;
 
 export const THREAD_TARGETS = {
   createRatio: 5, // pthread_create + join under gramine-ts / native, at most
   pingpongRatio: 1.2, // mutex/condvar round trip under gramine-ts / native, at most
-};
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 /**

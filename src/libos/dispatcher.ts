@@ -98,6 +98,7 @@ export class SyscallDispatcher {
     if (!t) return;
     this.thread = null;
     this.proc.threads.delete(t.vtid);
+    this.proc.threadAffinity.delete(t.vtid);
     this.proc.signals.threadGone(t.vtid);
     this.proc.instance.releaseTid(this.proc, t.vtid);
   }
