@@ -5,6 +5,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeTree } from './processes.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const GRAMINE_TS = path.join(REPO_ROOT, 'bin', 'gramine-ts.js');
@@ -53,8 +54,10 @@ function run(argv: string[], opts: RunOptions | undefined): Promise<RunResult> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
+    let tree = '';
     const timer = setTimeout(() => {
       timedOut = true;
+      tree = describeTree(child.pid!);
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
@@ -82,7 +85,7 @@ function run(argv: string[], opts: RunOptions | undefined): Promise<RunResult> {
         reject(
           new Error(
             `timed out after ${timeout} ms: ${argv.join(' ')}\n--- stdout:\n${String(stdout).slice(-2000)}\n` +
-              `--- stderr:\n${String(stderr).slice(-2000)}`,
+              `--- stderr:\n${String(stderr).slice(-2000)}\n--- its processes when it was killed:\n${tree}`,
           ),
         );
         return;

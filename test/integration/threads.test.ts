@@ -99,7 +99,7 @@ describe('language runtimes with threads', () => {
       '  w.terminate();',
       '});',
     ].join('\n');
-    const out = await expectSame([process.execPath, '-e', script], { timeout: 60_000 });
+    const out = await expectSame([process.execPath, '-e', script], { timeout: 45_000 });
     expect(out).toBe('worker says 42\nfrom a child\n');
   });
 
@@ -110,7 +110,7 @@ describe('language runtimes with threads', () => {
   });
 
   it('go (static): goroutines, timers, preemption, a channel pipeline, os/exec', async () => {
-    const out = await expectSame([path.join(PROGRAMS_BUILD, 'go', 'pipeline')], { timeout: 60_000 });
+    const out = await expectSame([path.join(PROGRAMS_BUILD, 'go', 'pipeline')], { timeout: 45_000 });
     expect(out).toContain('sum of squares: 333833500\n');
     expect(out).toContain('os/exec: "from a child\\n" <nil>\n');
   });
