@@ -39,8 +39,8 @@ static const struct native_syscall {
     {__NR_splice, FD(0) | FD(2)}, {__NR_tee, FD(0) | FD(1)}, {__NR_fadvise64, FD(0)},
     {__NR_readahead, FD(0)}, {__NR_fsync, FD(0)}, {__NR_fdatasync, FD(0)}, {__NR_syncfs, FD(0)}, {__NR_sync, 0},
     {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
-    {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
-    {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
+    {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
+    {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
     {__NR_flistxattr, FD(0)}, {__NR_close, FD(0)}, {__NR_fstat, FD(0)},
     /* sockets: calls that name no address (those with one are sock_rules, below) */
     {__NR_shutdown, FD(0)}, {__NR_socket, 0}, {__NR_socketpair, 0}, {__NR_listen, FD(0)},
@@ -118,6 +118,27 @@ static const struct sock_rule {
     {__NR_getsockopt, 0xff, {17 /* SO_PEERCRED */, 77 /* SO_PEERPIDFD */}},
     {__NR_setsockopt, 0xff, {76 /* SO_PASSPIDFD */, 0}},
 };
+
+/*
+ * ioctls run natively but these, which the worker makes or refuses (src/libos/sys/fs.ts,
+ * IOCTLS_TRAPPED): TIOCSTI would type into a terminal shared with the world outside; the
+ * attribute setters must not change a file of a read-only mount. The kernel reads the command
+ * as 32 bits.
+ */
+static const unsigned int ioctl_trapped[] = {
+    0x5412,     /* TIOCSTI */
+    0x40086602, /* FS_IOC_SETFLAGS */
+    0x40046602, /* FS_IOC32_SETFLAGS */
+    0x401c5820, /* FS_IOC_FSSETXATTR */
+};
+
+int ioctl_traps(unsigned long cmd)
+{
+    for (unsigned i = 0; i < sizeof(ioctl_trapped) / sizeof(ioctl_trapped[0]); i++)
+        if ((unsigned int)cmd == ioctl_trapped[i])
+            return 1;
+    return 0;
+}
 
 /* A tiny BPF assembler with forward labels. */
 #define MAX_INSNS 1024
@@ -359,6 +380,21 @@ static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsi
     LD(offsetof(struct seccomp_data, nr));
 }
 
+/* An ioctl runs natively unless its command is one of ioctl_trapped (or its fd is reserved). */
+static void emit_ioctl_rule(unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(__NR_ioctl, NEXT, next);
+    LD(ARG_LO(1));
+    for (unsigned i = 0; i < sizeof(ioctl_trapped) / sizeof(ioctl_trapped[0]); i++)
+        JEQ(ioctl_trapped[i], e.no, NEXT);
+    emit_fd_check(e.yes, e.no);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 {
@@ -468,6 +504,8 @@ long install_seccomp_filter(int trace)
         emit_poll_rule(&poll_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
+    if (!trace)
+        emit_ioctl_rule(allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);

@@ -10,7 +10,7 @@ const HOST_NR = {
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, pwrite64: 18, mknodat: 259,
-  fsopen: 430, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  fsopen: 430, ioctl: 16, fchmod: 91, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
 } as const;
 
 const sys = addon.syscall;
@@ -66,6 +66,10 @@ export const host = {
   linkat: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) =>
     sys(HOST_NR.linkat, olddirfd, oldpath, newdirfd, newpath, flags),
   fchmodat: (dirfd: number, path: string, mode: number) => sys(HOST_NR.fchmodat, dirfd, path, mode),
+  fchmod: (fd: number, mode: number) => sys(HOST_NR.fchmod, fd, mode),
+  fchown: (fd: number, uid: number, gid: number) => sys(HOST_NR.fchown, fd, uid, gid),
+  /** an ioctl whose argument is a buffer (read or written in place) */
+  ioctl: (fd: number, cmd: number, arg: Uint8Array) => sys(HOST_NR.ioctl, fd, cmd, arg),
   fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) =>
     sys(HOST_NR.fchownat, dirfd, path, uid, gid, flags),
   utimensat: (dirfd: number, path: string | null, times: Uint8Array | null, flags: number) =>

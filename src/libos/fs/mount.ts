@@ -130,6 +130,14 @@ export class MountTable {
     }
     return best ? rebase(hostPath, best.hostRoot, best.path) : null;
   }
+
+  /**
+   * Does a writable mount hold host file `hostPath` (on device `dev`)? A host directory mounted
+   * both read-only and writable may be changed: the writable mount lets the app do it anyway.
+   */
+  writableMountHolds(hostPath: string, dev: bigint): boolean {
+    return this.list.some((m) => m.kind === 'host' && !m.readOnly && (m.dev === null || m.dev === dev) && isUnder(hostPath, m.hostRoot));
+  }
 }
 
 function isUnder(p: string, root: string): boolean {

@@ -3,7 +3,7 @@
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
 import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
-import { check } from '../errno.js';
+import { check, Errno } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
@@ -12,7 +12,7 @@ import { devRoot } from './dev/index.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
 import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH, S_IFBLK, S_IFCHR, S_IFMT } from '../../pal/linux-abi.js';
 
 
 /**
@@ -148,6 +148,30 @@ export class Vfs {
     }
     const vpath = this.hostToVirtual(path, deviceOf(fd));
     return vpath === null ? null : deleted ? `${vpath} (deleted)` : vpath;
+  }
+
+  /**
+   * May the app change the metadata (mode, owner, times, attribute flags) of worker host fd
+   * `fd` through it? 0, or the errno Linux gives: EROFS for a file only read-only mounts hold
+   * (or a trusted file's verified copy), EPERM for the pseudo trees and the host's device files
+   * (the instance's /dev is not the host's to change). Objects without a path (pipes, sockets,
+   * the app's own memfds) are the app's.
+   */
+  metadataChangeRefusal(fd: number): number {
+    const text = hostFdPath(fd);
+    if (!text.startsWith('/')) return 0;
+    const path = text.endsWith(' (deleted)') ? text.slice(0, -' (deleted)'.length) : text;
+    if (path.startsWith('/memfd:')) {
+      const name = path.slice('/memfd:'.length);
+      if (name.startsWith(MEMFD_PREFIX)) return Errno.EPERM;
+      return name.startsWith(TRUSTED_MEMFD_PREFIX) ? Errno.EROFS : 0;
+    }
+    check(host.fstatat(fd, '', statBuf, AT_EMPTY_PATH), 'fstat');
+    const type = statBuf.readUInt32LE(24) & S_IFMT;
+    if (type === S_IFCHR || type === S_IFBLK) return Errno.EPERM;
+    const dev = statBuf.readBigUInt64LE(0);
+    if (this.mounts.writableMountHolds(path, dev)) return 0;
+    return dev === this.scratchDev ? Errno.EPERM : Errno.EROFS; /* the scratch files not a tmpfs's: the pseudo trees */
   }
 
   /** Does instance path `vpath` (canonical, on a host mount) still name the file `id`? */
