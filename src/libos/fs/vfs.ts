@@ -171,7 +171,8 @@ export class Vfs {
     if (type === S_IFCHR || type === S_IFBLK) return Errno.EPERM;
     const dev = statBuf.readBigUInt64LE(0);
     if (this.mounts.writableMountHolds(path, dev)) return 0;
-    return dev === this.scratchDev ? Errno.EPERM : Errno.EROFS; /* the scratch files not a tmpfs's: the pseudo trees */
+    // the scratch files no tmpfs holds are the pseudo trees'
+    return dev === this.scratchDev ? Errno.EPERM : Errno.EROFS;
   }
 
   /** Does instance path `vpath` (canonical, on a host mount) still name the file `id`? */
