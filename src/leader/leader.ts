@@ -309,13 +309,15 @@ export class Leader {
       return;
     }
     this.standbys.delete(m.vpid);
-    if (m.hostPid <= 0) {
+    if (m.hostPid < 0) {
       // the child never existed; its worker sees the channel close and comes back free
       if (child.state === 'reserved') this.table.remove(m.vpid);
       this.retryLookups();
       return;
     }
-    this.childRuns(child.vpid, m.hostPid);
+    // 0: forked, but its parent's worker could not check the host pid its stub named (the
+    // child is gone already, or re-parented): the child's own worker names it (standby-taken)
+    if (m.hostPid > 0) this.childRuns(child.vpid, m.hostPid);
   }
 
   /** The child's worker says the child runs (its first words on its channel). */

@@ -1,5 +1,6 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
+import { readFileSync } from 'node:fs';
 import { addon } from './addon.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
@@ -170,6 +171,29 @@ export function fileTypeAt(dirfd: number, name: string): number {
 }
 
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */
+/** The inode number of `fd` (a socket's is what /proc shows as socket:[N]), or -errno. */
+export function inodeOf(fd: number): number {
+  const r = host.fstatat(fd, '', statBuf, AT_EMPTY_PATH);
+  return r < 0 ? r : Number(statBuf.readBigUInt64LE(8));
+}
+
+const PF_EXITING = 0x4;
+
+/**
+ * Host process `pid` as /proc/PID/stat shows it: its parent, and whether it is on its way out
+ * (exiting: its fds may be closed already; or a zombie) -- or null if it is gone.
+ */
+export function processOf(pid: number): { ppid: number; exiting: boolean } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": the name may hold anything but the last ')'
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), exiting: f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0 };
+  } catch {
+    return null;
+  }
+}
+
 export function fileType(fd: number): number {
   return fileTypeAt(fd, '');
 }

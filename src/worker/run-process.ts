@@ -120,7 +120,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   const proc = new LibosProcess(
     { vpid: cp.vpid, ppid: cp.ppid, pgid: cp.pgid, sid: cp.sid },
     { ...cp.creds, groups: [...cp.creds.groups] },
-    AppProcess.adopt(child.channelFd, child.lifelineFd), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
+    AppProcess.adopt(child.channelFd, child.lifelineFd, child.appEndInode), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
   );
   proc.rootPath = cp.rootPath;
   proc.exePath = cp.exePath;
