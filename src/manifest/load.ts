@@ -6,7 +6,8 @@ import path from 'node:path';
 import { parse, TomlError, type TomlTable, type TomlValue } from 'smol-toml';
 
 import {
-  FILE_CHECK_POLICIES, GRAMINE_DEFAULTS, IGNORED_KEYS, MANIFEST_KEYS, MANIFEST_LOG_LEVELS, MOUNT_TYPES,
+  FILE_CHECK_POLICIES, GRAMINE_DEFAULTS, IGNORED_KEYS, IGNORED_MOUNT_KEYS, MANIFEST_KEYS, MANIFEST_LOG_LEVELS, MOUNT_TYPES,
+  MOUNT_URI_SCHEMES,
   VIRTUAL_MOUNTS, type AllowedFile, type EnvSetting, type Kind, type KindTypes, type Manifest,
   type ManifestKey, type Mount, type TrustedFile,
 } from './schema.js';
@@ -156,6 +157,7 @@ const SIZE = /^(\d+)([KMG]?)$/i;
 const SIZE_SHIFT: Record<string, bigint> = { '': 0n, k: 10n, m: 20n, g: 30n };
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const KEY_HEX = /^[0-9a-f]{32}$/i;
+const ALLOWED_URI_SCHEMES = ['file', 'dev'] as const;
 
 type Converters = { [K in Kind]: (v: TomlValue, at: KeyPath) => KindTypes[K] };
 
@@ -304,17 +306,28 @@ class ManifestReader {
 
   /** A `file:` URI's host path (normalized; relative ones are relative to the launcher's cwd). */
   private fileUri(v: unknown, at: KeyPath): string {
-    const uri = this.string(v, at, 'a "file:" URI');
-    if (!uri.startsWith('file:')) {
-      const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri);
-      this.fail(at, scheme ? `unsupported URI scheme "${scheme[1]}:" (only file:)` : `"${uri}" is not a URI (write "file:${uri}")`);
+    return this.hostUri(v, at, ['file']);
+  }
+
+  /**
+   * The host path of a URI with one of `schemes` ("file:", "dev:"), normalized as Linux reads
+   * a path ("//" and "/./" are one "/", ".." goes up); a trailing "/" is kept (it says "a
+   * directory" where that matters). Relative ones are relative to the launcher's cwd.
+   */
+  private hostUri(v: unknown, at: KeyPath, schemes: readonly string[]): string {
+    const uri = this.string(v, at, `a ${oneOf(schemes.map((s) => `"${s}:"`))} URI`);
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri);
+    if (!scheme) this.fail(at, `"${uri}" is not a URI (write "${schemes[0]}:${uri}")`);
+    if (!schemes.includes(scheme[1]!)) {
+      this.fail(at, `unsupported URI scheme "${scheme[1]}:" (${schemes.length === 1 ? 'only ' : ''}${oneOf(schemes.map((s) => `${s}:`))})`);
     }
-    if (uri.length === 5) this.fail(at, 'the URI "file:" names no file');
-    return path.posix.normalize(uri.slice(5));
+    const rest = uri.slice(scheme[0].length);
+    if (rest === '') this.fail(at, `the URI "${uri}" names no file`);
+    return path.posix.normalize(rest);
   }
 
   private mount(v: unknown, at: KeyPath, isRoot: boolean): Mount {
-    const keys = isRoot ? ['type', 'uri', 'key_name'] : ['type', 'path', 'uri', 'key_name'];
+    const keys = [...(isRoot ? [] : ['path']), 'type', 'uri', 'key_name', 'enable_recovery'];
     const t = this.table(v, at, isRoot ? 'a table { type, uri }' : 'a mount table { path, uri, type }', keys);
     if (isRoot && t.type === undefined && t.uri === undefined) return { ...GRAMINE_DEFAULTS.root };
     const type = t.type === undefined ? 'chroot' : this.choice(t.type, [...at, 'type'], 'mount type', MOUNT_TYPES);
@@ -325,16 +338,21 @@ class ManifestReader {
       if (mountPath === '/') this.fail([...at, 'path'], 'cannot be "/" (the root is fs.root)');
     }
     if (t.key_name !== undefined && type !== 'encrypted') this.fail([...at, 'key_name'], 'only for encrypted mounts');
+    if (t.enable_recovery !== undefined) {
+      this.converters.bool(t.enable_recovery, [...at, 'enable_recovery']);
+      this.warn([...at, 'enable_recovery'], `ignored (${IGNORED_MOUNT_KEYS.enable_recovery})`);
+    }
     if (type === 'tmpfs') return { type, path: mountPath }; // Gramine ignores a tmpfs uri
-    if (t.uri === undefined) this.fail([...at, 'uri'], `missing (${type} mounts need a "file:" URI)`);
-    const hostPath = this.fileUri(t.uri, [...at, 'uri']);
+    const schemes = MOUNT_URI_SCHEMES[type];
+    if (t.uri === undefined) this.fail([...at, 'uri'], `missing (${type} mounts need a ${oneOf(schemes.map((s) => `"${s}:"`))} URI)`);
+    const hostPath = this.hostUri(t.uri, [...at, 'uri'], schemes);
     const uri = t.uri as string;
     if (type === 'encrypted') {
       const keyName = t.key_name === undefined ? 'default' : this.string(t.key_name, [...at, 'key_name']);
       if (keyName === '') this.fail([...at, 'key_name'], 'empty');
       return { type, path: mountPath, uri, hostPath, keyName };
     }
-    if (/^\/(proc|sys|dev)(\/|$)/.test(hostPath)) {
+    if (/^\/(proc|sys)(\/|$)/.test(hostPath) || (/^\/dev(\/|$)/.test(hostPath) && !uri.startsWith('dev:'))) {
       this.warn([...at, 'uri'], `exposes the host's ${hostPath} unfiltered to the app`);
     }
     return { type, path: mountPath, uri, hostPath, readOnly: false };
@@ -436,11 +454,13 @@ class ManifestReader {
     allowedFiles: (v, at) =>
       this.array(v, at, 'an array of files').map((entry, n): AllowedFile => {
         const here = [...at, n];
-        if (typeof entry === 'string') return { uri: entry, path: this.fileUri(entry, here) };
+        // files and directories (file:) and devices (dev:), as Gramine
+        if (typeof entry === 'string') return { uri: entry, path: this.hostUri(entry, here, ALLOWED_URI_SCHEMES) };
         const t = this.table(entry, here, 'a "file:" URI or a { uri } table', ['uri']);
         if (t.uri === undefined) this.fail([...here, 'uri'], 'missing');
-        return { uri: t.uri as string, path: this.fileUri(t.uri, [...here, 'uri']) };
+        return { uri: t.uri as string, path: this.hostUri(t.uri, [...here, 'uri'], ALLOWED_URI_SCHEMES) };
       }),
+
   };
 }
 

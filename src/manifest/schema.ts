@@ -10,7 +10,14 @@ export const FILE_CHECK_POLICIES = ['strict', 'allow_all_but_log'] as const;
 export type FileCheckPolicy = (typeof FILE_CHECK_POLICIES)[number];
 
 /** The mount types a manifest may name in `fs.root` / `fs.mounts`. */
-export const MOUNT_TYPES = ['chroot', 'tmpfs', 'encrypted'] as const;
+export const MOUNT_TYPES = ['chroot', 'tmpfs', 'encrypted', 'untrusted_shm'] as const;
+
+/** The URI schemes each mount type takes, as Gramine's file systems accept them. */
+export const MOUNT_URI_SCHEMES = {
+  chroot: ['file', 'dev'],
+  encrypted: ['file'],
+  untrusted_shm: ['dev'],
+} as const;
 
 /** Mount points the LibOS always provides, as Gramine does; the VFS synthesizes their contents. */
 export const VIRTUAL_MOUNTS = [
@@ -20,8 +27,12 @@ export const VIRTUAL_MOUNTS = [
 ] as const satisfies readonly Mount[];
 
 export type Mount =
-  /** Host files under `hostPath` (a `file:` URI's path, relative ones to the launcher's cwd). */
-  | { type: 'chroot'; path: string; uri: string; hostPath: string; readOnly: boolean }
+  /**
+   * Host files under `hostPath` (a `file:` or `dev:` URI's path, relative ones to the
+   * launcher's cwd), or the one host file `hostPath` is. `untrusted_shm`: the same, a host
+   * directory or file shared with the host (MAP_SHARED mappings are the host's own).
+   */
+  | { type: 'chroot' | 'untrusted_shm'; path: string; uri: string; hostPath: string; readOnly: boolean }
   /** Gramine protected files under `hostPath`, sealed with the key named `keyName`. */
   | { type: 'encrypted'; path: string; uri: string; hostPath: string; keyName: string }
   /** In-memory files, empty at start. */
@@ -184,6 +195,11 @@ export const IGNORED_KEYS: Record<string, string> = {
   'sgx.profile': SGX_ONLY,
   'sgx.vtune_profile': SGX_ONLY,
 };
+
+/** Keys of an fs.mounts entry accepted with a warning and no effect. */
+export const IGNORED_MOUNT_KEYS = {
+  enable_recovery: 'encrypted files are not implemented yet: there is nothing to recover',
+} as const;
 
 /** Gramine's defaults for keys a manifest leaves out. */
 export const GRAMINE_DEFAULTS = {

@@ -296,11 +296,11 @@ describe('errors name the file, the line and the key', () => {
         ),
       ),
     ).toMatchObject({
-      message: 'app.manifest:12: fs.mounts[2].type: unknown mount type "nfs" (chroot, tmpfs or encrypted)',
+      message: 'app.manifest:12: fs.mounts[2].type: unknown mount type "nfs" (chroot, tmpfs, encrypted or untrusted_shm)',
       file: 'app.manifest',
       line: 12,
       key: 'fs.mounts[2].type',
-      reason: 'unknown mount type "nfs" (chroot, tmpfs or encrypted)',
+      reason: 'unknown mount type "nfs" (chroot, tmpfs, encrypted or untrusted_shm)',
     });
   });
 
@@ -333,13 +333,13 @@ describe('errors name the file, the line and the key', () => {
 
   it('for a key a mount does not take', () => {
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", options = "ro" }]'))).toBe(
-      'app.manifest:2: fs.mounts[0].options: unknown key (type, path, uri or key_name)',
+      'app.manifest:2: fs.mounts[0].options: unknown key (path, type, uri, key_name or enable_recovery)',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", key_name = "k" }]'))).toBe(
       'app.manifest:2: fs.mounts[0].key_name: only for encrypted mounts',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.root.type = "chroot"'))).toBe(
-      'app.manifest:2: fs.root.uri: missing (chroot mounts need a "file:" URI)',
+      'app.manifest:2: fs.root.uri: missing (chroot mounts need a "file:" or "dev:" URI)',
     );
   });
 
@@ -380,14 +380,17 @@ describe('errors name the file, the line and the key', () => {
   });
 
   it('for a bad URI scheme', () => {
-    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/dev/kmsg", uri = "dev:/dev/kmsg" }]'))).toBe(
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "dev:/x", type = "encrypted" }]'))).toBe(
       'app.manifest:2: fs.mounts[0].uri: unsupported URI scheme "dev:" (only file:)',
+    );
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/dev/shm", uri = "file:/dev/shm", type = "untrusted_shm" }]'))).toBe(
+      'app.manifest:2: fs.mounts[0].uri: unsupported URI scheme "file:" (only dev:)',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.root.uri = "/srv/root"'))).toBe(
       'app.manifest:2: fs.root.uri: "/srv/root" is not a URI (write "file:/srv/root")',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'sgx.allowed_files = [', '  "file:/ok",', '  "http://x/y",', ']'))).toBe(
-      'app.manifest:4: sgx.allowed_files[1]: unsupported URI scheme "http:" (only file:)',
+      'app.manifest:4: sgx.allowed_files[1]: unsupported URI scheme "http:" (file: or dev:)',
     );
   });
 
@@ -506,11 +509,11 @@ describe('errors name the file, the line and the key', () => {
       '  { path = "/c", uri = "ftp:/c" },',
       ']',
     );
-    expect(errorOf(text)).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (only file:)');
+    expect(errorOf(text)).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (file: or dev:)');
     expect(errorOf(text.replace('type = "tmpfs"', 'type = "bind"'))).toBe(
-      'app.manifest:9: fs.mounts[1].type: unknown mount type "bind" (chroot, tmpfs or encrypted)',
+      'app.manifest:9: fs.mounts[1].type: unknown mount type "bind" (chroot, tmpfs, encrypted or untrusted_shm)',
     );
-    expect(errorOf(text.replaceAll('\n', '\r\n'))).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (only file:)');
+    expect(errorOf(text.replaceAll('\n', '\r\n'))).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (file: or dev:)');
   });
 
   it('for keys that could reach object prototypes', () => {
@@ -538,7 +541,7 @@ describe('loadManifest', () => {
     writeFileSync(file, lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", type = "nfs" }]'));
     const relative = path.relative(process.cwd(), file);
     expect(() => loadManifest(relative)).toThrow(
-      new ManifestError(relative, 2, 'fs.mounts[0].type', 'unknown mount type "nfs" (chroot, tmpfs or encrypted)'),
+      new ManifestError(relative, 2, 'fs.mounts[0].type', 'unknown mount type "nfs" (chroot, tmpfs, encrypted or untrusted_shm)'),
     );
     expect(() => loadManifest(relative)).toThrow(`${relative}:2: fs.mounts[0].type: unknown mount type "nfs"`);
   });

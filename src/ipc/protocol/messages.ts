@@ -25,6 +25,12 @@ const schemas = {
       type: t.oneOf(['chroot', 'tmpfs', 'proc', 'dev', 'sys'] as const), path: t.str,
       /** chroot: the host directory; tmpfs: the directory in the scratch tmpfs */
       source: t.str, readOnly: t.bool,
+      /** a mount of one file: its name in the directory `source` ("" for a directory mount) */
+      file: t.str,
+      /** why nothing below the mount point may be opened (an encrypted mount, for now), or "" */
+      refusal: t.str,
+      /** an empty directory made up for a mount point whose parent is not in the tree */
+      synthesized: t.bool,
       /**
        * a host path of the mount's root that is the same in every process (an fd the leader
        * holds; "" for a pseudo tree): UNIX sockets are bound below it when the app's own path
