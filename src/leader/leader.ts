@@ -14,6 +14,7 @@ import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
+import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 
@@ -137,6 +138,7 @@ export class Leader {
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
+        interpreterDirs: interpreterSearchDirs(req.env),
       };
     } catch (e) {
       if (!(e instanceof MountError)) throw e;

@@ -63,7 +63,7 @@ export function runSession(socket: TLSSocket): void {
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, abstractPrefix: msg.abstractPrefix,
-            fileChecks: msg.fileChecks,
+            fileChecks: msg.fileChecks, interpreterDirs: msg.interpreterDirs,
           }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error')));
           return;
         case 'start-process':

@@ -1,11 +1,14 @@
 // fs.mounts as Gramine's manifests write them: single-file mounts, mount points whose parents
 // the tree lacks (also below /proc), `dev:` URIs, untrusted_shm mounts shared with the host,
 // encrypted mounts the program never opens, allowed files matched as Gramine matches them.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { makeTempDir, removeTempDir, runGramine } from '../helpers/run.js';
+
+/** The host's C library directory (what gramine.runtimedir() is here). */
+const HOST_LIBC_DIR = path.dirname(realpathSync('/lib64/ld-linux-x86-64.so.2'));
 
 let dir: string;
 beforeAll(() => {
@@ -130,5 +133,39 @@ describe('allowed files as Gramine matches them', () => {
     const r = await runGramine([m]);
     expect(r.stdout).toBe('inside\nother refused\n');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the ELF interpreter, found where Gramine finds it', () => {
+  /** /bin/echo (PT_INTERP /lib64/ld-linux-x86-64.so.2) alone in an empty root, with the C library mounted at `libDir`. */
+  function runtimeManifest(libDir: string, ...lines: string[]): string {
+    const root = path.join(dir, `root${n}`);
+    mkdirSync(root);
+    const file = path.join(dir, `m${n++}.manifest.toml`);
+    writeFileSync(file, [
+      'libos.entrypoint = "/echo"', 'loader.argv = ["echo", "found"]', `fs.root.uri = "file:${root}"`,
+      'sgx.file_check_policy = "allow_all_but_log"', ...lines,
+      `fs.mounts = [{ path = "${libDir}", uri = "file:${HOST_LIBC_DIR}" }, { path = "/echo", uri = "file:/bin/echo" }]`, '',
+    ].join('\n'));
+    return file;
+  }
+
+  it('the runtime mounted at /lib: the interpreter is /lib/ld-linux-x86-64.so.2', async () => {
+    const r = await runGramine([runtimeManifest('/lib')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('found\n');
+  });
+
+  it('mounted elsewhere: looked for in the directories of LD_LIBRARY_PATH', async () => {
+    const r = await runGramine([runtimeManifest('/runtime', 'loader.env.LD_LIBRARY_PATH = "/nowhere:/runtime"')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('found\n');
+  });
+
+  it('nowhere to be found: the exec fails as on Linux (ENOENT)', async () => {
+    const r = await runGramine([runtimeManifest('/runtime')]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('ENOENT');
+    expect(r.status).toBe(127);
   });
 });

@@ -43,6 +43,8 @@ const schemas = {
     abstractPrefix: t.str,
     /** the workers' log level (for what the file checks log) */
     logLevel: t.str,
+    /** where an ELF interpreter the instance lacks is looked for by its file name */
+    interpreterDirs: t.array(t.str),
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */
     disallowSubprocesses: t.bool,
     /** sys.fds.limit: the first process's RLIMIT_NOFILE (its children inherit it), or null */

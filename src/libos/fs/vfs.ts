@@ -42,6 +42,8 @@ export interface VfsConfig {
   /** the instance's prefix of abstract UNIX socket names on the host */
   abstractPrefix: string;
   fileChecks: FileCheckConfig | null;
+  /** where an ELF interpreter the instance lacks is looked for by its file name (exec.ts) */
+  interpreterDirs: string[];
 }
 
 
@@ -76,6 +78,7 @@ export class Vfs {
    * kept apart on the host by this prefix (the stub adds and removes it).
    */
   readonly abstractPrefix: string;
+  readonly interpreterDirs: readonly string[];
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
 
@@ -86,6 +89,7 @@ export class Vfs {
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
     this.abstractPrefix = cfg.abstractPrefix;
+    this.interpreterDirs = cfg.interpreterDirs;
     this.log = log;
     // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
