@@ -1,7 +1,8 @@
 // The instance's file-system view as the leader sets it up: the scratch tmpfs (tmpfs mounts and
 // the stand-ins of pseudo directories live there) and the mount list every worker gets.
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { HOST_RESOLV_CONF } from '../manifest/index.js';
 import os from 'node:os';
 import path from 'node:path';
 import { host } from '../pal/host.js';
@@ -191,6 +192,12 @@ export function mountMessages(manifest: Manifest, scratch: InstanceScratch, root
         // /dev/shm is a tmpfs of the instance's, shared by its processes
         if (m.type === 'dev') out.push(tmpfsMount(`${m.path === '/' ? '' : m.path}/shm`, scratch, roots, out.length));
     }
+  }
+  // sys.enable_extra_runtime_domain_names_conf: the host's resolver configuration, over the mounts' (as Gramine)
+  if (manifest.extraRuntimeDomainNames && manifest.sourcePath !== null && existsSync(HOST_RESOLV_CONF)) {
+    const resolv = { path: HOST_RESOLV_CONF, uri: `file:${HOST_RESOLV_CONF}`, hostPath: HOST_RESOLV_CONF, readOnly: true };
+    synthesizeParents(resolv.path, out, scratch, roots);
+    out.push(hostMount(manifest, resolv, roots));
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
-import type { Manifest } from '../manifest/index.js';
+import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
@@ -139,6 +139,8 @@ export class Leader {
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
         interpreterDirs: interpreterSearchDirs(req.env),
+        logFile: req.manifest.logFile, stackSize: req.manifest.stackSize,
+        hostname: req.manifest.extraRuntimeDomainNames ? null : GRAMINE_HOSTNAME,
       };
     } catch (e) {
       if (!(e instanceof MountError)) throw e;

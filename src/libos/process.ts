@@ -55,6 +55,8 @@ export class LibosProcess {
   nofileLimit: ResourceLimit | null = null;
   /** an RLIMIT_NOFILE the process starts with (the manifest's sys.fds.limit), set at its HELLO */
   pendingNofile: number | null = null;
+  /** an RLIMIT_STACK the process starts with (the manifest's sys.stack.size), set at its HELLO */
+  pendingStack: number | null = null;
   /** the host's RLIMIT_NOFILE for the app process when it started (room for the reserved fds) */
   hostNofileLimit: ResourceLimit | null = null;
   mainHostTid = 0;

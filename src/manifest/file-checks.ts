@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { FileCheckConfig, TrustedFileCheck } from '../libos/fs/trusted.js';
-import type { Manifest } from './schema.js';
+import { HOST_RESOLV_CONF, type Manifest } from './schema.js';
 import type { Signature } from './signature.js';
 import { toByteString } from '../pal/host.js';
 
@@ -51,8 +51,10 @@ export function fileCheckConfig(
   // as Gramine matches them: an entry covers itself and, with or without a trailing "/",
   // everything under it (so a directory created later is covered too)
   const allowed: string[] = [];
-  for (const f of manifest.allowedFiles) {
-    for (const q of withRealPath(path.resolve(cwd, f.path))) {
+  const allowedPaths = manifest.allowedFiles.map((f) => path.resolve(cwd, f.path));
+  if (manifest.extraRuntimeDomainNames) allowedPaths.push(HOST_RESOLV_CONF);
+  for (const p of allowedPaths) {
+    for (const q of withRealPath(p)) {
       allowed.push(toByteString(q));
       if (q !== '/') allowed.push(toByteString(`${q}/`));
     }

@@ -82,8 +82,10 @@ export function defaultManifest(program: string, argv: string[], host: HostConte
     root: { type: 'chroot', path: '/', uri: 'file:/', hostPath: '/', readOnly: true },
     mounts: [...virtualMounts(), { type: 'chroot', path: '/tmp', uri: 'file:/tmp', hostPath: '/tmp', readOnly: false }],
     startDir: normalAbsPath(host.cwd),
-    stackSize: GRAMINE_DEFAULTS.stackSize,
-    brkMaxSize: GRAMINE_DEFAULTS.brkMaxSize,
+    logFile: null,
+    // without a manifest, the host's: its stack limit, host name and resolver configuration
+    stackSize: null,
+    extraRuntimeDomainNames: true,
     trustedFiles: [],
     allowedFiles: [],
     // there are no trusted or allowed files to check against: every file is allowed
@@ -122,6 +124,35 @@ const KNOWN_TABLES = new Set(
 );
 
 const BARE_KEY = /^[A-Za-z0-9_-]+$/;
+
+/** Every key a manifest may have, known or knowingly ignored. */
+const ALL_KEYS = [...Object.keys(MANIFEST_KEYS), ...Object.keys(IGNORED_KEYS)];
+
+/** Levenshtein distance (edits of one character). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The key a misspelt `key` most likely means (a few typos away, or the same key under another table), or null. */
+function nearestKey(key: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(key.length / 6)) + 1;
+  const last = key.slice(key.lastIndexOf('.') + 1);
+  for (const known of ALL_KEYS) {
+    const d = known.endsWith(`.${last}`) && last.length > 3 ? 1 : editDistance(key, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
 
 /** "fs.mounts[2].type"; keys that are not bare are quoted, as TOML would need them. */
 function dotted(at: KeyPath): string {
@@ -206,8 +237,9 @@ class ManifestReader {
       root: this.get('fs.root') ?? { ...GRAMINE_DEFAULTS.root },
       mounts: [...virtualMounts(), ...(this.get('fs.mounts') ?? [])],
       startDir: this.get('fs.start_dir') ?? GRAMINE_DEFAULTS.startDir,
+      logFile: this.get('loader.log_file') ?? null,
       stackSize: this.get('sys.stack.size') ?? GRAMINE_DEFAULTS.stackSize,
-      brkMaxSize: this.get('sys.brk.max_size') ?? GRAMINE_DEFAULTS.brkMaxSize,
+      extraRuntimeDomainNames: this.get('sys.enable_extra_runtime_domain_names_conf') ?? false,
       trustedFiles: this.either('sgx.trusted_files', 'trusted_files') ?? [],
       allowedFiles: this.either('sgx.allowed_files', 'allowed_files') ?? [],
       fileCheckPolicy: this.get('sgx.file_check_policy') ?? GRAMINE_DEFAULTS.fileCheckPolicy,
@@ -233,13 +265,15 @@ class ManifestReader {
       if (Object.hasOwn(MANIFEST_KEYS, key)) {
         const known = key as ManifestKey;
         this.found.set(known, { value: this.convert(MANIFEST_KEYS[known], value, here), at: here });
+        if (Object.hasOwn(IGNORED_KEYS, key)) this.warn(here, `ignored (${IGNORED_KEYS[key]})`);
       } else if (Object.hasOwn(IGNORED_KEYS, key)) {
         this.warn(here, `ignored (${IGNORED_KEYS[key]})`);
       } else if (KNOWN_TABLES.has(key)) {
         if (!isTable(value)) this.fail(here, `expected a table, got ${typeName(value)}`);
         this.collect(value, here);
       } else {
-        this.fail(here, 'unknown key');
+        const near = nearestKey(key);
+        this.fail(here, near === null ? 'unknown key' : `unknown key (did you mean ${near}?)`);
       }
     }
   }
@@ -370,6 +404,11 @@ class ManifestReader {
       return Number(v);
     },
     hostFile: (v, at) => this.fileUri(v, at),
+    hostPath: (v, at) => {
+      const p = this.string(v, at, 'a path');
+      if (p === '') this.fail(at, 'empty');
+      return path.resolve(p);
+    },
     count: (v, at) => {
       if (typeof v !== 'bigint') this.fail(at, `expected a positive integer, got ${typeName(v)}`);
       if (v < 1n || v > 0x7fff_ffffn) this.fail(at, `out of range (${v}; 1 to 2147483647)`);

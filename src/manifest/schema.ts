@@ -71,9 +71,12 @@ export interface Manifest {
   /** Mounted after the root, in this order: the virtual /proc /dev /sys, then `fs.mounts`. */
   mounts: Mount[];
   startDir: string;
-  /** Bytes. */
-  stackSize: number;
-  brkMaxSize: number;
+  /** `loader.log_file`: the workers log there (appended) instead of to stderr; null: stderr */
+  logFile: string | null;
+  /** `sys.stack.size` in bytes: each thread's stack (RLIMIT_STACK); null: the host's (no manifest) */
+  stackSize: number | null;
+  /** `sys.enable_extra_runtime_domain_names_conf`: the host's host name and /etc/resolv.conf */
+  extraRuntimeDomainNames: boolean;
   trustedFiles: TrustedFile[];
   allowedFiles: AllowedFile[];
   fileCheckPolicy: FileCheckPolicy;
@@ -110,6 +113,8 @@ export interface KindTypes {
   count: number;
   /** a `file:` URI: its host path */
   hostFile: string;
+  /** a host path, as given (relative ones to the launcher's cwd) */
+  hostPath: string;
   /** "256K", "8M", "1G" (binary units) or an integer, in bytes. */
   size: number;
   strings: string[];
@@ -126,7 +131,10 @@ export interface KindTypes {
 }
 export type Kind = keyof KindTypes;
 
-/** Every key gramine-ts reads; anything else is an error, unless IGNORED_KEYS lists it. */
+/**
+ * Every key gramine-ts checks; anything else is an error, unless IGNORED_KEYS lists it (a key
+ * in both is checked, then ignored with a warning).
+ */
 export const MANIFEST_KEYS = {
   'libos.entrypoint': 'entrypoint',
   'loader.argv': 'strings',
@@ -138,12 +146,14 @@ export const MANIFEST_KEYS = {
   'loader.uid': 'id',
   'loader.gid': 'id',
   'loader.log_level': 'logLevel',
+  'loader.log_file': 'hostPath',
   'fs.root': 'root',
   'fs.mounts': 'mounts',
   'fs.start_dir': 'absPath',
   'fs.insecure__keys': 'keys',
   'sys.stack.size': 'size',
   'sys.brk.max_size': 'size',
+  'sys.enable_extra_runtime_domain_names_conf': 'bool',
   'sys.enable_sigterm_injection': 'bool',
   'sys.insecure__allow_eventfd': 'bool',
   'sys.disallow_subprocesses': 'bool',
@@ -165,7 +175,7 @@ export const IGNORED_KEYS: Record<string, string> = {
   'loader.pal_internal_mem_size': 'deprecated in Gramine; gramine-ts reserves no PAL memory',
   'loader.insecure__disable_aslr': "address-space layout is the host kernel's",
   'libos.check_invalid_pointers': 'bad pointers always give EFAULT',
-  'sys.enable_extra_runtime_domain_names_conf': 'not implemented; /etc comes from the mounts',
+  'sys.brk.max_size': "brk is the host kernel's (a native call): the heap grows as on Linux",
   'fs.experimental__enable_sysfs_topology': 'removed from Gramine; /sys always has the topology',
   'sys.experimental__enable_flock': 'flock is not implemented yet: ENOSYS either way',
   'sys.ioctl_structs': 'ioctls run on the host fd itself: there is no allow-list to describe',
@@ -204,13 +214,18 @@ export const IGNORED_MOUNT_KEYS = {
 /** Gramine's defaults for keys a manifest leaves out. */
 export const GRAMINE_DEFAULTS = {
   stackSize: 256 * 1024,
-  brkMaxSize: 256 * 1024,
   logLevel: 'error',
   fileCheckPolicy: 'strict',
   startDir: '/',
   // no fs.root: the current directory (of the launcher) is the root
   root: { type: 'chroot', path: '/', uri: 'file:.', hostPath: '.', readOnly: false },
 } as const satisfies Partial<Manifest>;
+
+/** What sys.enable_extra_runtime_domain_names_conf shows the app, at the same path (read-only, unchecked). */
+export const HOST_RESOLV_CONF = '/etc/resolv.conf';
+
+/** The host name a manifest's instance has (Gramine's), unless sys.enable_extra_runtime_domain_names_conf. */
+export const GRAMINE_HOSTNAME = 'localhost';
 
 /** The worker log level (pino's names) for a manifest's `loader.log_level`. */
 export function workerLogLevel(level: ManifestLogLevel): LogLevel {

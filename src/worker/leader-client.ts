@@ -43,6 +43,10 @@ export class LeaderClient {
   disallowSubprocesses = false;
   /** the manifest's sys.fds.limit: the first process's RLIMIT_NOFILE, or null */
   fdsLimit: number | null = null;
+  /** the manifest's sys.stack.size: the first process's RLIMIT_STACK, or null */
+  stackSize: number | null = null;
+  /** uname's nodename, or null: the host's */
+  hostname: string | null = null;
   private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
@@ -164,6 +168,7 @@ export class LeaderClient {
   /** The services for one process of this worker. */
   servicesFor(traceFile: string | null): InstanceServices {
     return {
+      hostname: this.hostname,
       fork: (proc) => this.fork(proc),
       kill: (proc, target, sig, code, info) => this.kill(proc, target, sig, code, info),
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),

@@ -87,8 +87,9 @@ describe('a valid manifest', () => {
         { type: 'encrypted', path: '/secrets', uri: 'file:/srv/secrets', hostPath: '/srv/secrets', keyName: 'default' },
       ],
       startDir: '/var/www',
+      logFile: null,
       stackSize: 8 << 20,
-      brkMaxSize: 1 << 20,
+      extraRuntimeDomainNames: false,
       trustedFiles: [
         { uri: 'file:/usr/sbin/nginx', path: '/usr/sbin/nginx', sha256: null },
         { uri: 'file:/usr/lib/x86_64-linux-gnu/', path: '/usr/lib/x86_64-linux-gnu/', sha256: SHA },
@@ -105,7 +106,7 @@ describe('a valid manifest', () => {
       fdsLimit: 4096,
       argvSrcFile: null,
       envSrcFile: null,
-      warnings: [],
+      warnings: ["nginx.manifest:22: sys.brk.max_size: ignored (brk is the host kernel's (a native call): the heap grows as on Linux)"],
       sourcePath: null,
       sourceBytes: new TextEncoder().encode(text),
     };
@@ -127,8 +128,9 @@ describe('a valid manifest', () => {
       root: { type: 'chroot', path: '/', uri: 'file:.', hostPath: '.', readOnly: false },
       mounts: VIRTUAL,
       startDir: '/',
+      logFile: null,
       stackSize: 256 * 1024,
-      brkMaxSize: 256 * 1024,
+      extraRuntimeDomainNames: false,
       trustedFiles: [],
       allowedFiles: [],
       fileCheckPolicy: 'strict',
@@ -214,7 +216,7 @@ describe('a valid manifest', () => {
   ])('reads the size %s as %i bytes', (size, bytes) => {
     const m = parseManifest(lines('libos.entrypoint = "/a"', `sys.stack.size = ${size}`, `sys.brk.max_size = ${size}`), 'app.manifest');
     expect(m.stackSize).toBe(bytes);
-    expect(m.brkMaxSize).toBe(bytes);
+    expect(m.warnings).toEqual([`app.manifest:3: sys.brk.max_size: ignored (brk is the host kernel's (a native call): the heap grows as on Linux)`]);
   });
 });
 
@@ -225,7 +227,7 @@ describe('ignored keys', () => {
       'loader.entrypoint = "file:/usr/lib/x86_64-linux-gnu/gramine/libsysdb.so"',
       'loader.pal_internal_mem_size = "64M"',
       'libos.check_invalid_pointers = false',
-      'sys.enable_extra_runtime_domain_names_conf = true',
+      'sys.brk.max_size = "1M"',
       'sys.experimental__enable_flock = true',
       'sys.ioctl_structs.ifconf = [ { size = 8, direction = "out" } ]',
       'sys.allowed_ioctls = [ { request_code = 0x8912, struct = "ifconf" } ]',
@@ -248,7 +250,7 @@ describe('ignored keys', () => {
       `app.manifest:2: loader.entrypoint: ignored (gramine-ts's LibOS is built in)`,
       'app.manifest:3: loader.pal_internal_mem_size: ignored (deprecated in Gramine; gramine-ts reserves no PAL memory)',
       'app.manifest:4: libos.check_invalid_pointers: ignored (bad pointers always give EFAULT)',
-      'app.manifest:5: sys.enable_extra_runtime_domain_names_conf: ignored (not implemented; /etc comes from the mounts)',
+      'app.manifest:5: sys.brk.max_size: ignored (brk is the host kernel\'s (a native call): the heap grows as on Linux)',
       'app.manifest:6: sys.experimental__enable_flock: ignored (flock is not implemented yet: ENOSYS either way)',
       'app.manifest:7: sys.ioctl_structs: ignored (ioctls run on the host fd itself: there is no allow-list to describe)',
       'app.manifest:8: sys.allowed_ioctls: ignored (ioctls run on the host fd itself: every one the host allows)',
@@ -418,7 +420,7 @@ describe('errors name the file, the line and the key', () => {
   });
 
   it('for unknown keys', () => {
-    expect(errorOf(lines('libos.entrypoint = "/a"', 'loader.argc = 3'))).toBe('app.manifest:2: loader.argc: unknown key');
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'loader.argc = 3'))).toBe('app.manifest:2: loader.argc: unknown key (did you mean loader.argv?)');
     expect(errorOf(lines('libos.entrypoint = "/a"', '', '[sgx]', 'debug = true', 'protected_files = []'))).toBe(
       'app.manifest:5: sgx.protected_files: unknown key',
     );
@@ -570,8 +572,9 @@ describe('defaultManifest', () => {
       root: { type: 'chroot', path: '/', uri: 'file:/', hostPath: '/', readOnly: true },
       mounts: [...VIRTUAL, { type: 'chroot', path: '/tmp', uri: 'file:/tmp', hostPath: '/tmp', readOnly: false }],
       startDir: '/home/me',
-      stackSize: 256 * 1024,
-      brkMaxSize: 256 * 1024,
+      logFile: null,
+      stackSize: null,
+      extraRuntimeDomainNames: true,
       trustedFiles: [],
       allowedFiles: [],
       fileCheckPolicy: 'allow_all_but_log',

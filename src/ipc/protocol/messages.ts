@@ -43,6 +43,12 @@ const schemas = {
     abstractPrefix: t.str,
     /** the workers' log level (for what the file checks log) */
     logLevel: t.str,
+    /** loader.log_file: the workers log there (appended), or null: to stderr */
+    logFile: t.nullable(t.str),
+    /** uname's nodename (a manifest's "localhost"), or null: the host's */
+    hostname: t.nullable(t.str),
+    /** sys.stack.size: the first process's RLIMIT_STACK (its children inherit it), or null */
+    stackSize: t.nullable(t.int),
     /** where an ELF interpreter the instance lacks is looked for by its file name */
     interpreterDirs: t.array(t.str),
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */
