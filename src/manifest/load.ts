@@ -247,7 +247,7 @@ class ManifestReader {
       enableSigtermInjection: this.get('sys.enable_sigterm_injection') ?? false,
       allowEventfd: this.get('sys.insecure__allow_eventfd') ?? false,
       disallowSubprocesses: this.get('sys.disallow_subprocesses') ?? false,
-      fdsLimit: this.get('sys.fds.limit') ?? null,
+      fdsLimit: this.fdsLimit(),
       argvSrcFile: this.get('loader.argv_src_file') ?? null,
       envSrcFile: this.get('loader.env_src_file') ?? null,
       // in file order (the walk goes table by table)
@@ -276,6 +276,12 @@ class ManifestReader {
         this.fail(here, near === null ? 'unknown key' : `unknown key (did you mean ${near}?)`);
       }
     }
+  }
+
+  /** sys.fds.limit: soft and hard (as gramine-ts has always set it), else Gramine's default soft limit. */
+  private fdsLimit(): Manifest['fdsLimit'] {
+    const n = this.get('sys.fds.limit');
+    return n === undefined ? { ...GRAMINE_DEFAULTS.fdsLimit } : { soft: n, hard: n };
   }
 
   private get<K extends ManifestKey>(key: K): KindTypes[(typeof MANIFEST_KEYS)[K]] | undefined {

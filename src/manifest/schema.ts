@@ -39,6 +39,12 @@ export type Mount =
   | { type: 'tmpfs'; path: string }
   | { type: 'proc' | 'dev' | 'sys'; path: string };
 
+/** An RLIMIT_NOFILE to start with: soft and hard (null: the hard limit stays the host's). */
+export interface FdsLimit {
+  soft: number;
+  hard: number | null;
+}
+
 export type EnvSetting = { value: string } | { passthrough: true };
 
 /** `path` is the host path of `uri`; a trailing slash (a directory: everything under it) is kept. */
@@ -87,7 +93,7 @@ export interface Manifest {
   /** `sys.disallow_subprocesses`: fork, vfork and clone of a process fail with EAGAIN (as in Gramine) */
   disallowSubprocesses: boolean;
   /** `sys.fds.limit`: the app's RLIMIT_NOFILE (soft and hard), or null for the host's */
-  fdsLimit: number | null;
+  fdsLimit: FdsLimit | null;
   /** `loader.argv_src_file`, `loader.env_src_file`: host files of NUL-terminated strings (argv; KEY=VALUE) */
   argvSrcFile: string | null;
   envSrcFile: string | null;
@@ -214,6 +220,8 @@ export const IGNORED_MOUNT_KEYS = {
 /** Gramine's defaults for keys a manifest leaves out. */
 export const GRAMINE_DEFAULTS = {
   stackSize: 256 * 1024,
+  // Gramine's soft RLIMIT_NOFILE when sys.fds.limit is not given
+  fdsLimit: { soft: 900, hard: null },
   logLevel: 'error',
   fileCheckPolicy: 'strict',
   startDir: '/',

@@ -48,6 +48,15 @@ describe('sys.stack.size', () => {
   });
 });
 
+describe('RLIMIT_NOFILE without sys.fds.limit (without a manifest it is the host\'s: syscalls.test.ts)', () => {
+  const script = ['/bin/sh', '-c', 'ulimit -n'];
+
+  it('is Gramine\'s soft limit, 900, with a manifest', async () => {
+    const r = await runGramine([manifest(script)]);
+    expect(r.stdout).toBe('900\n');
+  });
+});
+
 describe('the host name', () => {
   const script = ['/bin/sh', '-c', 'uname -n; cat /proc/sys/kernel/hostname'];
 

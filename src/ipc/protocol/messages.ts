@@ -54,7 +54,7 @@ const schemas = {
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */
     disallowSubprocesses: t.bool,
     /** sys.fds.limit: the first process's RLIMIT_NOFILE (its children inherit it), or null */
-    fdsLimit: t.nullable(t.int),
+    fdsLimit: t.nullable(object({ soft: t.int, hard: t.nullable(t.int) })),
     /** what each opened file is checked against (FileCheckConfig), or null: no checks */
     fileChecks: t.nullable(object({
       enabled: t.bool, policy: t.oneOf(['strict', 'allow_all_but_log'] as const),

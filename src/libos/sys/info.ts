@@ -95,8 +95,8 @@ export function startWithManifestLimits(proc: LibosProcess): void {
   try {
     if (pendingNofile !== null) {
       const max = nofileLimit(proc).max;
-      const n = BigInt(pendingNofile) < max ? BigInt(pendingNofile) : max;
-      prlimit(proc, RLIMIT_NOFILE, { cur: n, max: n });
+      const atMost = (x: number) => (BigInt(x) < max ? BigInt(x) : max);
+      prlimit(proc, RLIMIT_NOFILE, { cur: atMost(pendingNofile.soft), max: atMost(pendingNofile.hard ?? Number.MAX_SAFE_INTEGER) });
     }
     if (pendingStack !== null) {
       const old = prlimit(proc, RLIMIT_STACK, null);
