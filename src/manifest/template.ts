@@ -30,10 +30,18 @@ function runtimedir(libc: unknown = 'glibc'): string {
   return path.dirname(realpathSync('/lib64/ld-linux-x86-64.so.2'));
 }
 
-/** The shared libraries `ldd` names for these binaries (sorted, no vDSO), as Gramine's ldd(). */
+/** The shared libraries `ldd` names for these binaries (sorted, no vDSO; none for a static one), as Gramine's ldd(). */
 function ldd(...binaries: unknown[]): string[] {
   const files = binaries.filter((b): b is string => typeof b === 'string');
-  const out = execFileSync('ldd', files, { encoding: 'utf8' });
+  let out: string;
+  try {
+    out = execFileSync('ldd', files, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    // a static program has no libraries (ldd says so and fails)
+    const r = e as { stdout?: string; stderr?: string };
+    if (!/not a dynamic executable/.test(`${r.stdout}${r.stderr}`)) throw e;
+    out = r.stdout ?? '';
+  }
   const libs = new Set<string>();
   for (const line of out.split('\n')) {
     const w = line.trim().split(/\s+/);
