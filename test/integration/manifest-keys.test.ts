@@ -127,13 +127,15 @@ describe('loader.insecure__use_host_env', () => {
 describe('keys Gramine has that gramine-ts ignores, and misspelt keys', () => {
   it('are listed as ignored, with the reason, at --log-level warn', async () => {
     const m = manifest(['/bin/true'], 'sys.brk.max_size = "1M"', 'libos.check_invalid_pointers = false', 'sgx.enclave_size = "1G"',
-      'sys.experimental__enable_flock = true');
+      'sys.experimental__enable_flock = true', 'sys.insecure__allow_eventfd = true', 'sys.debug__mock_syscalls = [{ name = "sched_yield", return = 0 }]');
     const r = await runGramine(['--log-level', 'warn', m]);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`${m}:5: sys.brk.max_size: ignored (brk is the host kernel's`);
     expect(r.stderr).toContain(`${m}:6: libos.check_invalid_pointers: ignored`);
     expect(r.stderr).toContain(`${m}:7: sgx.enclave_size: ignored (an SGX enclave setting`);
     expect(r.stderr).toContain(`${m}:8: sys.experimental__enable_flock: ignored`);
+    expect(r.stderr).toContain(`${m}:9: sys.insecure__allow_eventfd: ignored (eventfd is the host's either way`);
+    expect(r.stderr).toContain(`${m}:10: sys.debug__mock_syscalls: ignored (not implemented`);
   });
 
   it('a misspelt key is an error naming file, line and key, with the key it most likely means', async () => {

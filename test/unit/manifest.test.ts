@@ -106,7 +106,10 @@ describe('a valid manifest', () => {
       fdsLimit: { soft: 4096, hard: 4096 },
       argvSrcFile: null,
       envSrcFile: null,
-      warnings: ["nginx.manifest:22: sys.brk.max_size: ignored (brk is the host kernel's (a native call): the heap grows as on Linux)"],
+      warnings: [
+        "nginx.manifest:22: sys.brk.max_size: ignored (brk is the host kernel's (a native call): the heap grows as on Linux)",
+        "nginx.manifest:24: sys.insecure__allow_eventfd: ignored (eventfd is the host's either way (shared by the instance's processes))",
+      ],
       sourcePath: null,
       sourceBytes: new TextEncoder().encode(text),
     };
