@@ -112,6 +112,7 @@ function hostMount(manifest: Manifest, m: { path: string; uri: string; hostPath:
     if (fd < 0) throw new MountError(`${where}: ${m.hostPath} is not a directory the host can open (${errnoName(-fd)})`);
     return { ...NOT_SPECIAL, type: 'chroot', path: m.path, source: real, readOnly: m.readOnly, socketRoot: roots.hold(fd, `mount at ${m.path}`) };
   }
+  if (m.path === '/') throw new MountError(`${where}: ${m.hostPath} is not a directory (the root must be one)`);
   // a single file: the worker reaches it as this one name in its host directory, nothing else there
   const dir = path.dirname(real);
   const fd = host.openat(-100, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);

@@ -59,6 +59,14 @@ describe('single-file mounts', () => {
     expect(r.status).toBe(0);
   });
 
+  it('cannot be the root: named, exit status 2', async () => {
+    const file = path.join(dir, `m${n++}.manifest.toml`);
+    writeFileSync(file, `libos.entrypoint = "/app"\nfs.root.uri = "file:${dir}/app.txt"\n`);
+    const r = await runGramine([file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: mount of file:${dir}/app.txt at /: ${dir}/app.txt is not a directory (the root must be one)`);
+  });
+
   it('a dev: URI mounts a host device at its point, even inside the virtual /dev', async () => {
     const m = shManifest(
       'echo discarded > /dev/gts-null; wc -c < /dev/gts-null; ls /dev/gts-null',
