@@ -95,7 +95,9 @@ export function abstractSocketPrefix(): string {
 export class MountError extends Error {}
 
 /** The host directory of a chroot mount (or the one file it mounts), held by the leader. */
-function hostMount(manifest: Manifest, m: { path: string; uri: string; hostPath: string; readOnly: boolean }, roots: MountRoots): MountMessage {
+function hostMount(
+  manifest: Manifest, m: { type?: string; path: string; uri: string; hostPath: string; readOnly: boolean }, roots: MountRoots,
+): MountMessage {
   const where = `${manifest.sourcePath ?? 'the built-in manifest'}: mount of ${m.uri} at ${m.path}`;
   let real: string;
   let isDir: boolean;
@@ -110,7 +112,11 @@ function hostMount(manifest: Manifest, m: { path: string; uri: string; hostPath:
   if (isDir) {
     const fd = host.openat(-100, real, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) throw new MountError(`${where}: ${m.hostPath} is not a directory the host can open (${errnoName(-fd)})`);
-    return { ...NOT_SPECIAL, type: 'chroot', path: m.path, source: real, readOnly: m.readOnly, socketRoot: roots.hold(fd, `mount at ${m.path}`) };
+    return {
+      // as Gramine: a shared-memory directory holds files only
+      ...NOT_SPECIAL, flat: m.type === 'untrusted_shm', type: 'chroot', path: m.path, source: real, readOnly: m.readOnly,
+      socketRoot: roots.hold(fd, `mount at ${m.path}`),
+    };
   }
   if (m.path === '/') throw new MountError(`${where}: ${m.hostPath} is not a directory (the root must be one)`);
   // a single file: the worker reaches it as this one name in its host directory, nothing else there
@@ -123,8 +129,8 @@ function hostMount(manifest: Manifest, m: { path: string; uri: string; hostPath:
   };
 }
 
-type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized'>;
-const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false };
+type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized' | 'flat'>;
+const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: false };
 
 /** A tmpfs mount: a new directory of the scratch tmpfs (an empty read-only one for the other uses of it). */
 function tmpfsMount(

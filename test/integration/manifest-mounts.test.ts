@@ -1,7 +1,7 @@
 // fs.mounts as Gramine's manifests write them: single-file mounts, mount points whose parents
 // the tree lacks (also below /proc), `dev:` URIs, untrusted_shm mounts shared with the host,
 // encrypted mounts the program never opens, allowed files matched as Gramine matches them.
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -108,6 +108,23 @@ describe('untrusted_shm mounts', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(path.join(shm, 'seg')).subarray(0, 6).toString()).toBe('shared');
+  });
+});
+
+describe('untrusted_shm mounts hold files only, as Gramine\'s', () => {
+  it('no sub-directory can be made (EPERM) or entered (EACCES)', async () => {
+    const shm = path.join(dir, 'shm-flat');
+    mkdirSync(path.join(shm, 'sub'), { recursive: true });
+    writeFileSync(path.join(shm, 'sub', 'f'), 'below\n');
+    writeFileSync(path.join(shm, 'top'), 'top\n');
+    const m = shManifest(
+      'cat /shm/top; mkdir /shm/new 2>/dev/null || echo mkdir refused; cat /shm/sub/f 2>/dev/null || echo sub refused; ' +
+        'ls /shm/sub 2>/dev/null || echo listing refused; cd /shm/sub 2>/dev/null || echo cd refused',
+      'sgx.file_check_policy = "allow_all_but_log"', `fs.mounts = [{ type = "untrusted_shm", path = "/shm", uri = "dev:${shm}" }]`,
+    );
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('top\nmkdir refused\nsub refused\nlisting refused\ncd refused\n');
+    expect(existsSync(path.join(shm, 'new'))).toBe(false);
   });
 });
 

@@ -31,6 +31,8 @@ const schemas = {
       refusal: t.str,
       /** an empty directory made up for a mount point whose parent is not in the tree */
       synthesized: t.bool,
+      /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
+      flat: t.bool,
       /**
        * a host path of the mount's root that is the same in every process (an fd the leader
        * holds; "" for a pseudo tree): UNIX sockets are bound below it when the app's own path

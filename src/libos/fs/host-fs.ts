@@ -94,6 +94,10 @@ export function openHost(proc: { readonly vfs: Vfs; readonly umask: number }, lo
     else if (creates && ro === -Errno.ENOENT) checks.checkCreate(hostPathOf(loc));
   }
   const fd = onLocation(loc, 'open', (d, n) => host.openat(d, n, flags | O_CLOEXEC | (n === '.' ? 0 : O_NOFOLLOW), effMode));
+  if (loc.mount.flat && loc.name !== '.' && fileType(fd) === S_IFDIR) {
+    host.close(fd);
+    throw new SyscallError(Errno.EACCES, `open ${loc.vpath}: a sub-directory of a shared-memory mount`);
+  }
   return flags & O_PATH ? fd : withMountPoints(proc, loc, fd, flags);
 }
 

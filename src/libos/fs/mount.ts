@@ -27,6 +27,8 @@ export interface HostMount {
   refusal: string | null;
   /** an empty directory made up for a mount point whose parent is not in the tree (not in /proc/mounts) */
   synthesized: boolean;
+  /** its files only: no sub-directory may be entered or made (an untrusted_shm mount, as Gramine's) */
+  flat: boolean;
   /** what walks learned of a read-only mount (null: writable, always asked anew) */
   known: DentryCache | null;
   /**

@@ -32,6 +32,8 @@ export interface MountConfig {
   refusal: string;
   /** an empty directory made up for a mount point whose parent is not in the tree */
   synthesized: boolean;
+  /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
+  flat: boolean;
 }
 
 export interface VfsConfig {
@@ -94,8 +96,9 @@ export class Vfs {
     // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
       m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
-    // the stub resolves paths below a directory it holds; a single file or a refused mount is the worker's
-    const stubResolves = (m: VfsMount): m is HostMount => m.kind === 'host' && m.file === null && m.refusal === null;
+    // the stub resolves paths below a directory it holds; a single file, a refused mount or one
+    // of files only (whose sub-directories the walk refuses) is the worker's
+    const stubResolves = (m: VfsMount): m is HostMount => m.kind === 'host' && m.file === null && m.refusal === null && !m.flat;
     this.stubPathTable = encodePathTable([
       ...this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
         prefix: m.path, hostPath: stubResolves(m) ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
@@ -107,7 +110,7 @@ export class Vfs {
   }
 
   private mount(m: MountConfig): VfsMount {
-    const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized };
+    const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized, flat: m.flat };
     switch (m.type) {
       case 'chroot': {
         const rootFd = check(host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);

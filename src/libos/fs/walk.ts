@@ -275,6 +275,7 @@ function walk(st: WalkState): Awaitable<Location> {
     }
     if (link === null || (link === -Errno.ENOENT && last)) {
       if (last) return hostLocation(st, mount, rel, c, vpath);
+      if (mount.flat) throw new SyscallError(Errno.EACCES, `lookup ${vpath}: a sub-directory of a shared-memory mount`);
       st.dir.push(c);
       st.at = { path: vpath, mount, rel };
       st.unchecked = true;
