@@ -124,10 +124,19 @@ describe('loader.insecure__use_host_env', () => {
   });
 });
 
+describe('loader.uid, loader.gid and fs.start_dir', () => {
+  it('are the ids and the working directory the program starts with', async () => {
+    const m = manifest(['/bin/sh', '-c', 'id -u; id -g; pwd'], 'loader.uid = 1000', 'loader.gid = 1001', 'fs.start_dir = "/usr/bin"');
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('1000\n1001\n/usr/bin\n');
+  });
+});
+
 describe('keys Gramine has that gramine-ts ignores, and misspelt keys', () => {
   it('are listed as ignored, with the reason, at --log-level warn', async () => {
     const m = manifest(['/bin/true'], 'sys.brk.max_size = "1M"', 'libos.check_invalid_pointers = false', 'sgx.enclave_size = "1G"',
-      'sys.experimental__enable_flock = true', 'sys.insecure__allow_eventfd = true', 'sys.debug__mock_syscalls = [{ name = "sched_yield", return = 0 }]');
+      'sys.experimental__enable_flock = true', 'sys.insecure__allow_eventfd = true', 'sys.debug__mock_syscalls = [{ name = "sched_yield", return = 0 }]',
+      'loader.insecure__disable_aslr = true', 'fs.experimental__enable_sysfs_topology = true', 'loader.entrypoint.uri = "file:libsysdb.so"');
     const r = await runGramine(['--log-level', 'warn', m]);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`${m}:5: sys.brk.max_size: ignored (brk is the host kernel's`);
@@ -136,6 +145,9 @@ describe('keys Gramine has that gramine-ts ignores, and misspelt keys', () => {
     expect(r.stderr).toContain(`${m}:8: sys.experimental__enable_flock: ignored`);
     expect(r.stderr).toContain(`${m}:9: sys.insecure__allow_eventfd: ignored (eventfd is the host's either way`);
     expect(r.stderr).toContain(`${m}:10: sys.debug__mock_syscalls: ignored (not implemented`);
+    expect(r.stderr).toContain(`${m}:11: loader.insecure__disable_aslr: ignored (address-space layout is the host kernel's)`);
+    expect(r.stderr).toContain(`${m}:12: fs.experimental__enable_sysfs_topology: ignored`);
+    expect(r.stderr).toContain(`${m}:13: loader.entrypoint: ignored (gramine-ts's LibOS is built in)`);
   });
 
   it('a misspelt key is an error naming file, line and key, with the key it most likely means', async () => {
