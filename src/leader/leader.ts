@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
-import type { Manifest } from '../manifest/index.js';
+import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
@@ -14,6 +14,7 @@ import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
+import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 
@@ -137,6 +138,9 @@ export class Leader {
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
+        interpreterDirs: interpreterSearchDirs(req.env),
+        logFile: req.manifest.logFile, stackSize: req.manifest.stackSize,
+        hostname: req.manifest.extraRuntimeDomainNames ? null : GRAMINE_HOSTNAME,
       };
     } catch (e) {
       if (!(e instanceof MountError)) throw e;

@@ -16,7 +16,7 @@ import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
-import { startWithNofileLimit } from './sys/info.js';
+import { startWithManifestLimits } from './sys/info.js';
 import type { SyscallResult } from './sys/types.js';
 import { grantThread, type LibosThread } from './thread.js';
 import { seqpacketPair } from '../pal/app.js';
@@ -427,14 +427,7 @@ export class SyscallDispatcher {
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.mainThreadExited = false; // a new image: the thread that exec'd is the main one
-    if (this.proc.pendingNofile !== null) {
-      try {
-        startWithNofileLimit(this.proc, this.proc.pendingNofile);
-      } catch (e) {
-        this.proc.log.error({ err: e }, 'sys.fds.limit could not be set');
-      }
-      this.proc.pendingNofile = null;
-    }
+    startWithManifestLimits(this.proc);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
     const table = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : Buffer.alloc(0);

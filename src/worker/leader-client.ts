@@ -10,6 +10,7 @@ import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
+import type { FdsLimit } from '../manifest/schema.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
@@ -42,7 +43,11 @@ export class LeaderClient {
   /** the manifest's sys.disallow_subprocesses: a fork fails with EAGAIN, as in Gramine */
   disallowSubprocesses = false;
   /** the manifest's sys.fds.limit: the first process's RLIMIT_NOFILE, or null */
-  fdsLimit: number | null = null;
+  fdsLimit: FdsLimit | null = null;
+  /** the manifest's sys.stack.size: the first process's RLIMIT_STACK, or null */
+  stackSize: number | null = null;
+  /** uname's nodename, or null: the host's */
+  hostname: string | null = null;
   private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
@@ -164,6 +169,7 @@ export class LeaderClient {
   /** The services for one process of this worker. */
   servicesFor(traceFile: string | null): InstanceServices {
     return {
+      hostname: this.hostname,
       fork: (proc) => this.fork(proc),
       kill: (proc, target, sig, code, info) => this.kill(proc, target, sig, code, info),
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),

@@ -94,6 +94,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   );
   proc.pendingExec = plan;
   proc.pendingNofile = leader.fdsLimit;
+  proc.pendingStack = leader.stackSize;
   proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
   proc.umask = msg.umask;

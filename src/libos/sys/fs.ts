@@ -197,6 +197,7 @@ function mkdirAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
   return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'mkdir', (h) => {
     if (h.name === '.') throw new SyscallError(Errno.EEXIST, `mkdir ${h.vpath}`);
     checkWritable(h, 'mkdir', false);
+    if (h.mount.flat) throw new SyscallError(Errno.EPERM, `mkdir ${h.vpath}: a shared-memory mount holds files only`);
     return onLocation(h, 'mkdir', (d, n) => host.mkdirat(d, n, eff));
   }));
 }
