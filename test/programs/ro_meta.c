@@ -110,9 +110,14 @@ static int tiocsti(void)
     tcsetattr(0, TCSANOW, &tio);
     char c = 'Z';
     report("TIOCSTI", ioctl(0, TIOCSTI, &c));
+    /* the terminal takes typed input in on its own time (and script(1) may add its own): a bounded wait for it */
     struct pollfd p = {0, POLLIN, 0};
-    char got = 0;
-    int typed = poll(&p, 1, 0) == 1 && read(0, &got, 1) == 1 && got == 'Z';
+    int typed = 0;
+    for (int waits = 0; !typed && waits < 20 && poll(&p, 1, 100) >= 0; waits++) {
+        char got[16];
+        ssize_t n = (p.revents & POLLIN) ? read(0, got, sizeof(got)) : 0;
+        typed = n > 0 && memchr(got, 'Z', (size_t)n) != 0;
+    }
     printf("typed into the terminal: %s\n", typed ? "yes" : "no");
     return 0;
 }
