@@ -49,7 +49,14 @@ static int place_channel(void)
     r = place_fd(GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0); /* above a lower soft limit too */
     if (r < 0)
         stub_die("dup3(channel)", r);
-    raw1(__NR_close, GTS_CHANNEL_FD_AT_SPAWN);
+    /*
+     * The first process of an instance starts with stdin, stdout and stderr alone: whatever else
+     * the user's shell left open (not close-on-exec) reached the launcher, the leader and the
+     * worker, and is not the app's.
+     */
+    r = raw3(__NR_close_range, GTS_CHANNEL_FD_AT_SPAWN, (unsigned long)g_stub.reserved_fd_base - 1, 0);
+    if (r < 0)
+        stub_die("close_range(inherited fds)", r);
     return 0;
 }
 

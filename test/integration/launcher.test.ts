@@ -1,7 +1,8 @@
 // The user-facing command, bin/gramine-ts: the native launcher starts the leader and the first
 // worker together. The instance must behave exactly as one started by the Node CLI alone, leak
 // nothing into the app, and leave nothing behind when the leader is killed.
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runNative } from '../helpers/run.js';
@@ -34,10 +35,25 @@ describe('bin/gramine-ts (the launcher)', () => {
 
   it('gives the app only its own fds', async () => {
     const r = await run(['run', '/bin/ls', '/proc/self/fd']);
-    const native = await runNative(['/bin/ls', '/proc/self/fd']);
-    const fds = (out: string | Buffer) => String(out).split('\n').filter(Boolean);
-    // the same fds (with the directory ls reads), without the stub's channel and lifeline
-    expect(fds(r.stdout)).toEqual(fds(native.stdout));
+    // stdin, stdout and stderr, and the directory ls reads: not the stub's channel and lifeline
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('keeps the fds the caller left open (not close-on-exec) from the app: stdin, stdout and stderr alone', async () => {
+    const leaked = openSync('/dev/null', 'r');
+    try {
+      // fds 3 and 20 in the launcher, as a shell's `exec 3<file 20<file` would leave them
+      const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', leaked, ...Array<'ignore'>(16).fill('ignore'), leaked];
+      const child = spawn(BIN, ['run', '/bin/ls', '/proc/self/fd'], { stdio });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      expect(status).toBe(0);
+      // 0, 1, 2 and the directory ls reads (3): no 20
+      expect(out.split('\n').filter(Boolean)).toEqual(['0', '1', '2', '3']);
+    } finally {
+      closeSync(leaked);
+    }
   });
 
   it('other commands go to the CLI', async () => {
