@@ -10,9 +10,9 @@ import { descendants, waitGone } from '../helpers/processes.js';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'gramine-ts');
 
-function run(args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
+function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; status: number }> {
   return new Promise((resolve) => {
-    const child = spawn(BIN, args);
+    const child = spawn(BIN, args, env ? { env } : {});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -27,9 +27,11 @@ describe('bin/gramine-ts (the launcher)', () => {
     expect(await run(['run', '/bin/sh', '-c', 'echo $$; exit 7'])).toEqual({ stdout: '1\n', stderr: '', status: 7 });
   });
 
-  it('passes the environment through untouched (nothing of the launcher leaks in)', async () => {
-    const gramine = await run(['run', '/usr/bin/env']);
-    const native = await runNative(['/usr/bin/env']);
+  it('passes the environment through untouched (nothing of the launcher leaks in, nothing a shell would drop or fix is lost)', async () => {
+    const env = { ...process.env, 'odd-name': '1', 'x.y': '2', PWD: '/not/the/cwd' };
+    const gramine = await run(['run', '/usr/bin/env'], env);
+    const native = await runNative(['/usr/bin/env'], { env });
+    expect(gramine.stdout.split('\n')).toEqual(expect.arrayContaining(['odd-name=1', 'x.y=2', 'PWD=/not/the/cwd']));
     expect(gramine.stdout.split('\n').sort()).toEqual(String(native.stdout).split('\n').sort());
   });
 
