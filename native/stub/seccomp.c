@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/fcntl.h>
 #include <asm-generic/errno-base.h>
 
 #include "raw.h"
@@ -42,6 +43,8 @@ static const struct native_syscall {
     {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
     {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
     {__NR_flistxattr, FD(0)}, {__NR_close, FD(0)}, {__NR_fstat, FD(0)},
+    /* file locks: the host keeps them (locks.c) */
+    {__NR_flock, FD(0)},
     /* sockets: calls that name no address (those with one are sock_rules, below) */
     {__NR_shutdown, FD(0)}, {__NR_socket, 0}, {__NR_socketpair, 0}, {__NR_listen, FD(0)},
     /* polling (the waits themselves are below) */
@@ -118,6 +121,13 @@ static const struct sock_rule {
     {__NR_getsockopt, 0xff, {17 /* SO_PEERCRED */, 77 /* SO_PEERPIDFD */}},
     {__NR_setsockopt, 0xff, {76 /* SO_PASSPIDFD */, 0}},
 };
+
+/*
+ * fcntl commands that take or drop a file lock run natively (locks.c): the host keeps the
+ * locks and their waits. The others trap: F_GETLK names a host pid, F_DUPFD must stay below the
+ * reserved fds, F_SETOWN and friends name processes.
+ */
+static const unsigned int native_fcntl_commands[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW};
 
 /* A tiny BPF assembler with forward labels. */
 #define MAX_INSNS 1024
@@ -359,6 +369,26 @@ static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsi
     LD(offsetof(struct seccomp_data, nr));
 }
 
+/* fcntl runs natively for a lock command on an fd not reserved. */
+static void emit_fcntl_rule(unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(__NR_fcntl, NEXT, next);
+    LD(ARG_LO(1)); /* the kernel takes the command as an unsigned int */
+    unsigned n = sizeof(native_fcntl_commands) / sizeof(native_fcntl_commands[0]);
+    for (unsigned i = 0; i < n; i++) {
+        unsigned short other = new_label();
+        JEQ(native_fcntl_commands[i], NEXT, other);
+        emit_fd_check(e.yes, e.no);
+        place(other);
+    }
+    jump(e.no);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 {
@@ -468,6 +498,8 @@ long install_seccomp_filter(int trace)
         emit_poll_rule(&poll_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
+    if (!trace)
+        emit_fcntl_rule(allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);

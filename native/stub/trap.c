@@ -316,8 +316,9 @@ static long sys_rt_sigaction(const long *a)
 }
 
 /*
- * Trace mode: run the app's own syscall for real, from the stub's text and in the app's
- * context (its signal mask, so a blocking wait can be interrupted), then go back to the app:
+ * Run the app's own syscall for real, from the stub's text and in the app's context (its
+ * signal mask, so a blocking wait can be interrupted), then go back to the app: trace mode's
+ * every call, and the lock waits (locks.c).
  *   stack: [ret to app] below the red zone; gadget: syscall; ret 128.
  */
 extern void native_gadget(void) __attribute__((visibility("hidden")));
@@ -327,7 +328,7 @@ __asm__(".text\n"
         "syscall\n\t"
         "ret $128\n");
 
-static long run_in_app_context(long nr, struct k_ucontext *uc)
+long run_in_app_context(long nr, struct k_ucontext *uc)
 {
     unsigned long ret_to_app = uc->uc_mcontext.rip;
     unsigned long sp = uc->uc_mcontext.rsp - 128 - 8;
@@ -438,10 +439,12 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     return r;
 }
 
-static long sys_fcntl(const long *a)
+static long sys_fcntl(const long *a, struct k_ucontext *uc)
 {
     if (is_reserved_fd(a[0]))
         return -EBADF;
+    if (is_fcntl_lock_command(a[1]))
+        return fcntl_lock(a, uc);
     if (((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC) && beyond_app_fds(a[2]))
         return -EINVAL;
     return raw3(__NR_fcntl, (unsigned int)a[0], a[1], a[2]);
@@ -573,7 +576,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
             return -EBADF;
         return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
-        return sys_fcntl(a);
+        return sys_fcntl(a, uc);
     case __NR_signalfd:
     case __NR_signalfd4:
         return sys_signalfd(nr, a);
