@@ -208,7 +208,7 @@ static int beyond_app_fds(long arg)
     return (unsigned int)arg >= (unsigned int)g_stub.reserved_fd_base;
 }
 
-static int overlaps_stub(unsigned long addr, unsigned long len)
+int overlaps_stub(unsigned long addr, unsigned long len)
 {
     unsigned long lo = (unsigned long)__executable_start & ~4095UL;
     unsigned long hi = ((unsigned long)_end + 4095) & ~4095UL;
@@ -577,6 +577,10 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
         return sys_fcntl(a, uc);
+    case __NR_shmat:
+        return sys_shmat(a, ip);
+    case __NR_shmdt:
+        return sys_shmdt(a, ip);
     case __NR_signalfd:
     case __NR_signalfd4:
         return sys_signalfd(nr, a);

@@ -124,6 +124,12 @@ long fcntl_lock(const long *a, struct k_ucontext *uc);
 /* Make the app's own trapped call for real, from the stub's text in the app's context (its mask: signals reach a wait). */
 long run_in_app_context(long nr, struct k_ucontext *uc);
 
+/* shm.c: System V shared memory mapped by the stub (the leader keeps the segments) */
+long sys_shmat(const long *a, void *ip);
+long sys_shmdt(const long *a, void *ip);
+/* could [addr, addr + len) touch the stub's image or thread blocks? */
+int overlaps_stub(unsigned long addr, unsigned long len);
+
 /* net.c: the socket calls that carry an address or a peer's identity */
 long sys_bind(const long *a);
 long sys_connect(const long *a, struct k_ucontext *uc);

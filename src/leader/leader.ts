@@ -16,6 +16,8 @@ import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
+import { SysvShm } from './sysv-shm.js';
+import { answerSysv } from './sysv-requests.js';
 
 export interface RunRequest {
   filename: string;
@@ -93,6 +95,8 @@ export class Leader {
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
   private readonly mountRoots = new MountRoots();
+  /** the instance's System V shared memory */
+  private readonly shm = new SysvShm();
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -229,6 +233,13 @@ export class Leader {
         return this.onPgrp(w, m);
       case 'applied':
         return this.onApplied(m.ackId, w, m.refused);
+      case 'sysv-request': {
+        // a worker speaks for its own process only
+        if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
+        const reply = answerSysv(this.shm, m);
+        if (reply) this.send(w, reply);
+        return;
+      }
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
@@ -342,6 +353,7 @@ export class Leader {
     }
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
+    if (child?.state === 'reserved' && parent) this.shm.forked(parent.vpid, vpid);
     this.table.started(vpid, hostPid);
     this.retryLookups();
   }
@@ -383,6 +395,7 @@ export class Leader {
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
     this.standbys.delete(vpid);
+    this.shm.detachAll(vpid);
     const orphans = this.table.exited(vpid);
     for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
     // its standby children will never be forked
@@ -547,6 +560,7 @@ export class Leader {
       if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);
     }
     this.pool.killAll();
+    this.shm.dispose();
     this.scratch?.dispose();
     this.mountRoots.dispose();
   }

@@ -33,6 +33,16 @@ export interface PeerCreds {
   egid: number;
 }
 
+/** A System V IPC operation the leader makes (see the sysv-request message). */
+export type SysvOp = 'shm-get' | 'shm-attach' | 'shm-detach' | 'shm-detach-all' | 'shm-stat' | 'shm-set' | 'shm-remove' | 'shm-list';
+
+/** The leader's answer: a value, a host path (shm-attach), status records (shm-stat, shm-list). */
+export interface SysvAnswer {
+  value: number;
+  path: string;
+  stats: Record<string, number>[];
+}
+
 export interface InstanceServices {
   /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
   pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
@@ -70,6 +80,10 @@ export interface InstanceServices {
   stubBinaryFd(): number;
   /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */
   childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
+  /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
+  sysv(proc: LibosProcess, op: SysvOp, args: number[]): Promise<SysvAnswer>;
+  /** One the leader does not answer (shm-detach, shm-detach-all). */
+  sysvTell(proc: LibosProcess, op: SysvOp, args: number[]): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

@@ -8,6 +8,7 @@ import { NR, SYSCALL_NAMES } from './syscall-numbers.js';
 import { fsHandlers } from './sys/fs.js';
 import { identityHandlers } from './sys/identity.js';
 import { infoHandlers } from './sys/info.js';
+import { ipcHandlers } from './sys/ipc.js';
 import { netHandlers } from './sys/net.js';
 import { procHandlers } from './sys/proc.js';
 import { schedHandlers } from './sys/sched.js';
@@ -31,7 +32,7 @@ export interface SyscallEntry {
 
 type Name = keyof typeof NR;
 const handlers: Partial<Record<Name, SyscallHandler>> = {
-  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...ipcHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
 };
 
 function line(name: Name, where: Where, status: Status, note: string, alsoInStub = false): SyscallEntry {
@@ -60,6 +61,8 @@ const VFS = 'VFS walk; the host on the file found';
 const SOCKET_ADDRESS = 'IP addresses the host\'s; UNIX ones the instance\'s (an abstract name with the instance\'s prefix on the host, a path by the VFS walk)';
 const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by the stub (${SOCKET_ADDRESS})`;
 const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
+/** System V IPC (src/leader/sysv-*.ts) */
+const SYSV = 'keys and ids private to the instance, kept by the leader; permissions by the virtual ids';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
 const STUB_OPEN = 'such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker\'s)';
@@ -106,6 +109,9 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('msync', 'supported', 'host mapping'),
   native('mincore', 'supported', 'host mapping'),
   stub('madvise', 'supported', 'native unless the range could reach the stub window'),
+  libos('shmget', 'supported', `${SYSV}; a segment is a host memfd the leader holds`),
+  libosAndStub('shmat', 'supported', `${SYSV}; the stub maps the segment (host shared memory) and keeps the attachment for shmdt`),
+  libos('shmctl', 'supported', `${SYSV}: IPC_STAT, IPC_SET, IPC_RMID (gone at the last detach), IPC_INFO, SHM_INFO, SHM_STAT, SHM_STAT_ANY; SHM_LOCK and SHM_UNLOCK pin nothing`),
   stub('dup', 'supported', 'the stub refuses its reserved fds'),
   stub('dup2', 'supported', 'the stub refuses its reserved fds'),
   native('nanosleep', 'supported', 'host clock'),
@@ -150,6 +156,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('exit', 'supported', 'a thread closes its channel and gives its stub block back, then exits on the host; the main thread leaves the process running while others do'),
   stub('wait4', 'supported', 'on the host (the app is its children\'s host parent): real rusage, stopped and continued; pids translated; a group wait sleeps until a member exits, stops or continues'),
   libos('uname', 'supported', 'the host\'s uname'),
+  libosAndStub('shmdt', 'supported', 'the stub unmaps an attachment it made (EINVAL for any other address) and tells the leader'),
   stub('fcntl', 'supported', 'the host fd\'s (reserved fds refused); the lock commands that take or drop a lock natively, the host keeping the locks; F_GETLK and F_OFD_GETLK name the holder by its vpid (0 outside the instance)'),
   native('flock', 'supported', 'the host\'s, on the host fd: every file of the instance is a host file its processes share'),
   native('fsync', 'supported', HOST_FD),

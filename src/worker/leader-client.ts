@@ -8,7 +8,7 @@ import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
-import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
 import type { LibosProcess } from '../libos/process.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
@@ -18,7 +18,7 @@ type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply' | 'tids-reply';
+      'peer-creds-reply' | 'tids-reply' | 'sysv-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -181,6 +181,8 @@ export class LeaderClient {
         return r.vpid > 0 ? { vpid: r.vpid, uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid } : null;
       },
       childUid: (proc, vpid) => this.childUid(proc, vpid),
+      sysv: (proc, op, args) => this.sysv(proc, op, args),
+      sysvTell: (proc, op, args) => this.toLeader(this.sysvMessage(proc, op, args, 0)),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
         this.reaped.push(vpid);
@@ -271,6 +273,16 @@ export class LeaderClient {
       info: info ? info.toString('hex') : null, tid: target.kind === 'pid' ? (target.tid ?? null) : null,
     }));
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
+  }
+
+  private sysvMessage(proc: LibosProcess, op: SysvOp, args: number[], reqId: number): Message {
+    return { type: 'sysv-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, args };
+  }
+
+  private async sysv(proc: LibosProcess, op: SysvOp, args: number[]): Promise<SysvAnswer> {
+    const r = await this.request<'sysv-reply'>((reqId) => this.sysvMessage(proc, op, args, reqId));
+    if (r.value < 0) throw new SyscallError(-r.value, `${op} ${args.join(' ')}`);
+    return { value: r.value, path: r.path, stats: r.stats };
   }
 
   private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number> {

@@ -95,6 +95,7 @@ export function runSession(socket: TLSSocket): void {
         case 'creds-reply':
         case 'peer-creds-reply':
         case 'tids-reply':
+        case 'sysv-reply':
           return leader.onReply(msg);
         case 'child-creds':
           return leader.childCreds(msg);

@@ -14,7 +14,7 @@ import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../h
  */
 const UNTRACEABLE = new Set(['rt_sigreturn', 'exit']);
 
-/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts, threads.test.ts and locks.test.ts ('DIR': a fresh scratch directory). */
+/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts, threads.test.ts, locks.test.ts and sysv.test.ts ('DIR': a fresh scratch directory). */
 const RUNS: string[][] = [
   ['getpid'],
   ['efault', 'DIR'],
@@ -58,6 +58,7 @@ const RUNS: string[][] = [
   ['thr_exit'],
   ['thr_sched'],
   ['locks', 'DIR'],
+  ['sysv_shm', 'main'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -187,6 +187,23 @@ const schemas = {
     /** its parent's setpgid: refused if the process has exec'd since its fork, as Linux's EACCES */
     byParent: t.bool,
   }),
+  /**
+   * worker -> leader: a System V IPC call of process `caller` (its effective ids say what it
+   * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] and shm-detach-all [] (an exec; no reply),
+   * shm-stat [id, any], shm-set [id, uid, gid, mode], shm-remove [id], shm-list []
+   */
+  'sysv-request': object({
+    type: t.literal('sysv-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
+    op: t.oneOf(['shm-get', 'shm-attach', 'shm-detach', 'shm-detach-all', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list'] as const),
+    args: t.array(t.int),
+  }),
+  /**
+   * leader -> worker: the result (-errno), with what the call reports: a segment's host path
+   * (shm-attach), its status (shm-stat: struct shmid64_ds's fields by name), every segment's (shm-list)
+   */
+  'sysv-reply': object({
+    type: t.literal('sysv-reply'), v, reqId: t.int, value: t.int, path: t.str, stats: t.array(t.record(t.int)),
+  }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;
