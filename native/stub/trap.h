@@ -130,6 +130,9 @@ long sys_shmdt(const long *a, void *ip);
 /* could [addr, addr + len) touch the stub's image or thread blocks? */
 int overlaps_stub(unsigned long addr, unsigned long len);
 
+/* sem.c: semop and semtimedop, waiting with the app's signals open when the leader says wait */
+long sys_semop(long nr, const long *a, void *ip, struct k_ucontext *uc);
+
 /* net.c: the socket calls that carry an address or a peer's identity */
 long sys_bind(const long *a);
 long sys_connect(const long *a, struct k_ucontext *uc);

@@ -17,6 +17,7 @@ import { WorkerPool } from './worker-pool.js';
 import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 import { SysvShm } from './sysv-shm.js';
+import { SysvSem } from './sysv-sem.js';
 import { answerSysv } from './sysv-requests.js';
 
 export interface RunRequest {
@@ -95,8 +96,8 @@ export class Leader {
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
   private readonly mountRoots = new MountRoots();
-  /** the instance's System V shared memory */
-  private readonly shm = new SysvShm();
+  /** the instance's System V IPC objects */
+  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem() };
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -236,7 +237,7 @@ export class Leader {
       case 'sysv-request': {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
-        const reply = answerSysv(this.shm, m);
+        const reply = answerSysv(this.sysv, m, (waitId) => this.send(w, { type: 'sysv-wake', v: 1, waitId }));
         if (reply) this.send(w, reply);
         return;
       }
@@ -353,7 +354,7 @@ export class Leader {
     }
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
-    if (child?.state === 'reserved' && parent) this.shm.forked(parent.vpid, vpid);
+    if (child?.state === 'reserved' && parent) this.sysv.shm.forked(parent.vpid, vpid);
     this.table.started(vpid, hostPid);
     this.retryLookups();
   }
@@ -395,7 +396,8 @@ export class Leader {
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
     this.standbys.delete(vpid);
-    this.shm.detachAll(vpid);
+    this.sysv.shm.detachAll(vpid);
+    this.sysv.sem.exited(vpid);
     const orphans = this.table.exited(vpid);
     for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
     // its standby children will never be forked
@@ -560,7 +562,7 @@ export class Leader {
       if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);
     }
     this.pool.killAll();
-    this.shm.dispose();
+    this.sysv.shm.dispose();
     this.scratch?.dispose();
     this.mountRoots.dispose();
   }

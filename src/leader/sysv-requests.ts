@@ -2,19 +2,62 @@
 import type { Message } from '../ipc/protocol/messages.js';
 import { Errno } from '../libos/errno.js';
 import type { IpcCaller } from './sysv-perm.js';
+import type { SemSet, SysvSem } from './sysv-sem.js';
 import type { ShmStat, SysvShm } from './sysv-shm.js';
 
 type Request = Extract<Message, { type: 'sysv-request' }>;
 type Reply = Extract<Message, { type: 'sysv-reply' }>;
 
-/** The reply to `m` (null: the request wants none). `m.caller` is the asking worker's own process. */
-export function answerSysv(shm: SysvShm, m: Request): Reply | null {
+/** A sem-op that must wait: the leader will say sysv-wake of it to the asking worker. */
+export const SEM_WAIT = 1;
+
+const IPC_RMID = 0;
+const IPC_SET = 1;
+const IPC_STAT = 2;
+const GETPID = 11;
+const GETVAL = 12;
+const GETALL = 13;
+const GETNCNT = 14;
+const GETZCNT = 15;
+const SETVAL = 16;
+const SETALL = 17;
+const SEM_STAT_ANY = 20;
+
+export interface SysvObjects {
+  shm: SysvShm;
+  sem: SysvSem;
+}
+
+function semStat(set: SemSet): Record<string, number> {
+  return {
+    id: set.id, key: set.key, uid: set.uid, gid: set.gid, cuid: set.cuid, cgid: set.cgid, mode: set.mode, seq: set.seq,
+    otime: set.otime, ctime: set.ctime, nsems: set.values.length,
+  };
+}
+
+/**
+ * The reply to `m` (null: the request wants none). `m.caller` is the asking worker's own
+ * process; `wake` tells that worker a wait of its may be over.
+ */
+export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) => void): Reply | null {
+  const { shm, sem } = ipc;
   const caller: IpcCaller = { vpid: m.caller, euid: m.euid, egid: m.egid };
   const arg = (i: number) => m.args[i] ?? 0;
-  const reply = (value: number, path = '', stats: ShmStat[] = []): Reply => ({
-    type: 'sysv-reply', v: 1, reqId: m.reqId, value, path, stats: stats.map((s) => ({ ...s })),
+  const reply = (value: number, path = '', stats: (ShmStat | Record<string, number>)[] = [], values: number[] = []): Reply => ({
+    type: 'sysv-reply', v: 1, reqId: m.reqId, value, path, stats: stats.map((s) => ({ ...s })), values,
   });
   switch (m.op) {
+    case 'sem-get':
+      return reply(sem.get(caller, arg(0), arg(1), arg(2)));
+    case 'sem-op': {
+      const ops = [];
+      for (let i = 2; i + 2 < m.args.length; i += 3) ops.push({ num: arg(i), op: arg(i + 1), flg: arg(i + 2) });
+      const waitId = arg(1);
+      const r = sem.op(caller, arg(0), ops, () => wake(waitId));
+      return reply('done' in r ? 0 : 'wait' in r ? SEM_WAIT : -r.errno);
+    }
+    case 'sem-ctl':
+      return semctl(sem, caller, arg(0), arg(1), arg(2), m.args.slice(3), reply);
     case 'shm-get':
       return reply(shm.get(caller, arg(0), arg(1), arg(2)));
     case 'shm-attach': {
@@ -35,6 +78,8 @@ export function answerSysv(shm: SysvShm, m: Request): Reply | null {
       return reply(shm.set(caller, arg(0), arg(1), arg(2), arg(3)));
     case 'shm-remove':
       return reply(shm.remove(caller, arg(0)));
+    case 'sem-list':
+      return reply(0, '', semList(sem));
     case 'shm-list':
       return reply(0, '', shm.list().flatMap(({ seg }) => {
         const s = shm.stat({ vpid: 0, euid: 0, egid: 0 }, seg.id, true);
@@ -43,4 +88,41 @@ export function answerSysv(shm: SysvShm, m: Request): Reply | null {
     default:
       return reply(-Errno.EINVAL);
   }
+}
+
+type ReplyOf = (value: number, path?: string, stats?: Record<string, number>[], values?: number[]) => Reply;
+
+function semctl(sem: SysvSem, caller: IpcCaller, id: number, num: number, cmd: number, values: number[], reply: ReplyOf): Reply {
+  switch (cmd) {
+    case IPC_RMID:
+      return reply(sem.remove(caller, id));
+    case IPC_SET:
+      return reply(sem.setPerm(caller, id, values[0] ?? 0, values[1] ?? 0, values[2] ?? 0));
+    case SETVAL:
+    case SETALL:
+      return reply(sem.setValues(caller, id, cmd === SETVAL ? num : -1, values));
+    case IPC_STAT:
+    case SEM_STAT_ANY:
+    case GETPID:
+    case GETVAL:
+    case GETALL:
+    case GETNCNT:
+    case GETZCNT: {
+      const set = sem.readable(caller, id, cmd === SEM_STAT_ANY);
+      if (typeof set === 'number') return reply(set);
+      if (cmd === IPC_STAT || cmd === SEM_STAT_ANY) return reply(0, '', [semStat(set)]);
+      if (cmd === GETALL) return reply(0, '', [], [...set.values]);
+      if (num < 0 || num >= set.values.length) return reply(-Errno.EINVAL);
+      if (cmd === GETPID) return reply(set.pids[num]!);
+      if (cmd === GETVAL) return reply(set.values[num]!);
+      return reply(sem.waiting(set, num, cmd === GETZCNT));
+    }
+    default:
+      return reply(-Errno.EINVAL);
+  }
+}
+
+/** Every semaphore set's status (for SEM_STAT, SEM_INFO and /proc/sysvipc/sem). */
+export function semList(sem: SysvSem): Record<string, number>[] {
+  return sem.list().map(semStat);
 }

@@ -1,6 +1,7 @@
 // What the LibOS of one process needs from the rest of the instance (the leader and the other
 // workers). The worker implements it over its connection to the leader.
 import type { LibosProcess } from './process.js';
+import type { SysvOp } from '../ipc/protocol/messages.js';
 
 /** Who a kill is for, as kill(2) names them (tgkill: a thread of process `vpid`). */
 export type KillTarget = { kind: 'pid'; vpid: number; tid?: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
@@ -33,14 +34,14 @@ export interface PeerCreds {
   egid: number;
 }
 
-/** A System V IPC operation the leader makes (see the sysv-request message). */
-export type SysvOp = 'shm-get' | 'shm-attach' | 'shm-detach' | 'shm-detach-all' | 'shm-stat' | 'shm-set' | 'shm-remove' | 'shm-list';
+export type { SysvOp } from '../ipc/protocol/messages.js';
 
-/** The leader's answer: a value, a host path (shm-attach), status records (shm-stat, shm-list). */
+/** The leader's answer: a value, a host path (shm-attach), status records, semaphore values. */
 export interface SysvAnswer {
   value: number;
   path: string;
   stats: Record<string, number>[];
+  values: number[];
 }
 
 export interface InstanceServices {
@@ -84,6 +85,12 @@ export interface InstanceServices {
   sysv(proc: LibosProcess, op: SysvOp, args: number[]): Promise<SysvAnswer>;
   /** One the leader does not answer (shm-detach, shm-detach-all). */
   sysvTell(proc: LibosProcess, op: SysvOp, args: number[]): void;
+  /** An id for a wait a sem-op may need (the leader's sysv-wake names it). */
+  sysvWaitId(): number;
+  /** The sem-op must wait: an eventfd (or -errno) that the wake makes readable, for the stub. */
+  sysvWaitFd(proc: LibosProcess, waitId: number): number;
+  /** The sem-op needed no wait. */
+  sysvWaitDone(proc: LibosProcess, waitId: number): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

@@ -97,6 +97,8 @@ export function runSession(socket: TLSSocket): void {
         case 'tids-reply':
         case 'sysv-reply':
           return leader.onReply(msg);
+        case 'sysv-wake':
+          return leader.sysvWake(msg.waitId);
         case 'child-creds':
           return leader.childCreds(msg);
         case 'signal':

@@ -59,6 +59,7 @@ const RUNS: string[][] = [
   ['thr_sched'],
   ['locks', 'DIR'],
   ['sysv_shm', 'main'],
+  ['sysv_sem'],
 ];
 
 describe('syscall coverage of the test programs', () => {

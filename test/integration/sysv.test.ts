@@ -19,6 +19,19 @@ describe.each(VARIANTS)('System V shared memory ($name)', ({ suffix }) => {
   });
 });
 
+describe.each(VARIANTS)('System V semaphores ($name)', ({ suffix }) => {
+  it('values, GETPID, ping-pong between processes, waits for zero, timeouts, EINTR, SEM_UNDO after kill -9', async () => {
+    const { native, gramine } = await runBoth([program('sysv_sem', suffix)], { encoding: 'utf8', timeout: 60_000 });
+    expect(native.stderr).toBe('');
+    expect(native.status).toBe(0);
+    expect(gramine.stdout).toBe(native.stdout);
+    expect(gramine.stderr).toBe('');
+    expect(gramine.status).toBe(0);
+    expect(native.stdout).toContain('after kill -9: 5 0 0\n');
+    expect(native.stdout).toContain('semop interrupted by SIGALRM = -1 EINTR\n');
+  });
+});
+
 describe('System V keys', () => {
   it('are the instance\'s: two instances using one key each have their own segment, and the host none', async () => {
     const key = String(0x5e000000 | (process.pid & 0xffffff));

@@ -9,6 +9,13 @@ export const STANDBYS_PER_PROCESS = 1;
 
 const v = t.literal(PROTOCOL_VERSION);
 
+/** The System V IPC operations the leader makes (sysv-request). */
+export const SYSV_OPS = [
+  'shm-get', 'shm-attach', 'shm-detach', 'shm-detach-all', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list',
+  'sem-get', 'sem-op', 'sem-ctl', 'sem-list',
+] as const;
+export type SysvOp = (typeof SYSV_OPS)[number];
+
 const schemas = {
   /**
    * worker -> leader: booted (or done with its last process) and ready for a process. It has
@@ -189,21 +196,27 @@ const schemas = {
   }),
   /**
    * worker -> leader: a System V IPC call of process `caller` (its effective ids say what it
-   * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] and shm-detach-all [] (an exec; no reply),
-   * shm-stat [id, any], shm-set [id, uid, gid, mode], shm-remove [id], shm-list []
+   * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] and
+   * shm-detach-all [] (an exec; no reply), shm-stat [id, any], shm-set [id, uid, gid, mode],
+   * shm-remove [id], shm-list []; sem-get [key, nsems, flags], sem-op [id, waitId, then
+   * num op flg of each operation], sem-ctl [id, num, cmd, values...], sem-list []
    */
   'sysv-request': object({
     type: t.literal('sysv-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
-    op: t.oneOf(['shm-get', 'shm-attach', 'shm-detach', 'shm-detach-all', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list'] as const),
+    op: t.oneOf(SYSV_OPS),
     args: t.array(t.int),
   }),
   /**
-   * leader -> worker: the result (-errno), with what the call reports: a segment's host path
-   * (shm-attach), its status (shm-stat: struct shmid64_ds's fields by name), every segment's (shm-list)
+   * leader -> worker: the result (-errno; sem-op: 1 for "wait for sysv-wake"), with what the
+   * call reports: a segment's host path (shm-attach); status records (shm-stat, shm-list,
+   * sem-ctl IPC_STAT: struct *id64_ds's fields by name); semaphore values (sem-ctl GETALL)
    */
   'sysv-reply': object({
     type: t.literal('sysv-reply'), v, reqId: t.int, value: t.int, path: t.str, stats: t.array(t.record(t.int)),
+    values: t.array(t.int),
   }),
+  /** leader -> worker: the semaphore set a sem-op of `waitId` waited on has changed: try again */
+  'sysv-wake': object({ type: t.literal('sysv-wake'), v, waitId: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

@@ -51,9 +51,9 @@ const sys_shmdt: SyscallHandler = (proc, a) => {
   return 0;
 };
 
-/** struct shmid64_ds of x86-64 (112 bytes) from the leader's record. */
-function shmidDs(s: Record<string, number>): Buffer {
-  const b = Buffer.alloc(112);
+/** A struct *id64_ds of `size` bytes starting with its struct ipc64_perm, from the leader's record. */
+function withIpcPerm(size: number, s: Record<string, number>): Buffer {
+  const b = Buffer.alloc(size);
   b.writeInt32LE(s.key ?? 0, 0);
   b.writeUInt32LE(s.uid! >>> 0, 4);
   b.writeUInt32LE(s.gid! >>> 0, 8);
@@ -61,6 +61,18 @@ function shmidDs(s: Record<string, number>): Buffer {
   b.writeUInt32LE(s.cgid! >>> 0, 16);
   b.writeUInt16LE(s.mode! & 0xffff, 20);
   b.writeUInt16LE(s.seq! & 0xffff, 24);
+  return b;
+}
+
+/** IPC_SET's new owner and mode, from the app's struct ipc64_perm. */
+function newPerm(proc: LibosProcess, buf: number): number[] {
+  const perm = proc.mem.read(buf, 24);
+  return [perm.readUInt32LE(4), perm.readUInt32LE(8), perm.readUInt16LE(20)];
+}
+
+/** struct shmid64_ds of x86-64 (112 bytes). */
+function shmidDs(s: Record<string, number>): Buffer {
+  const b = withIpcPerm(112, s);
   b.writeBigUInt64LE(BigInt(s.size!), 48);
   b.writeBigInt64LE(BigInt(s.atime!), 56);
   b.writeBigInt64LE(BigInt(s.dtime!), 64);
@@ -96,10 +108,8 @@ async function shmctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
       proc.mem.write(buf, shmidDs(stats[0]!));
       return seg.id!;
     }
-    case IPC_SET: {
-      const perm = proc.mem.read(buf, 24);
-      return (await proc.instance.sysv(proc, 'shm-set', [id, perm.readUInt32LE(4), perm.readUInt32LE(8), perm.readUInt16LE(20)])).value;
-    }
+    case IPC_SET:
+      return (await proc.instance.sysv(proc, 'shm-set', [id, ...newPerm(proc, buf)])).value;
     case IPC_RMID:
       return (await proc.instance.sysv(proc, 'shm-remove', [id])).value;
     case IPC_INFO: {
@@ -135,9 +145,131 @@ async function shmctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
 
 const sys_shmctl: SyscallHandler = (proc, a) => shmctl(proc, a);
 
+// ---------------------------------------------------------------------------------------------
+// Semaphores. A semop the leader cannot make now is a wait: the stub gets an eventfd, waits on
+// it with the app's signals open (a signal ends the wait as Linux's EINTR; semtimedop's timeout
+// as EAGAIN), and when the set has changed makes the whole semop again (native/stub/sem.c).
+
+const SEMOPM = 500;
+const SEM_WAIT = 1; // the leader's "wait for sysv-wake" (src/leader/sysv-requests.ts)
+const GETPID = 11;
+const GETVAL = 12;
+const GETALL = 13;
+const GETNCNT = 14;
+const GETZCNT = 15;
+const SETVAL = 16;
+const SETALL = 17;
+const SEM_STAT = 18;
+const SEM_INFO = 19;
+const SEM_STAT_ANY = 20;
+const SEMMSL = 32000;
+const SEMMNI = 32000;
+const SEMVMX = 32767;
+
+const sys_semget: SyscallHandler = async (proc, a) =>
+  (await proc.instance.sysv(proc, 'sem-get', [a.int(0), a.int(1), a.int(2)])).value;
+
+/** semop and semtimedop (the stub keeps the timeout): 0, or an eventfd to wait on before trying again. */
+const sys_semop: SyscallHandler = async (proc, a) => {
+  const nsops = a.long(2);
+  if (nsops <= 0) throw new SyscallError(Errno.EINVAL, 'semop: no operations');
+  if (nsops > SEMOPM) throw new SyscallError(Errno.E2BIG, `semop: ${nsops} operations`);
+  const sops = proc.mem.read(a.ptr(1), 6 * nsops); // struct sembuf: u16 num, s16 op, s16 flg
+  const ops: number[] = [];
+  for (let i = 0; i < nsops; i++) ops.push(sops.readUInt16LE(6 * i), sops.readInt16LE(6 * i + 2), sops.readInt16LE(6 * i + 4));
+  const waitId = proc.instance.sysvWaitId();
+  let r: number;
+  try {
+    r = (await proc.instance.sysv(proc, 'sem-op', [a.int(0), waitId, ...ops])).value;
+  } catch (e) {
+    proc.instance.sysvWaitDone(proc, waitId);
+    throw e;
+  }
+  if (r !== SEM_WAIT) {
+    proc.instance.sysvWaitDone(proc, waitId);
+    return r;
+  }
+  const fd = proc.instance.sysvWaitFd(proc, waitId);
+  if (fd < 0) throw new SyscallError(-fd, 'semop: eventfd');
+  return { kind: 'fd', hostFd: fd, cloexec: true };
+};
+
+/** struct semid64_ds of x86-64 (104 bytes). */
+function semidDs(s: Record<string, number>): Buffer {
+  const b = withIpcPerm(104, s);
+  b.writeBigInt64LE(BigInt(s.otime!), 48);
+  b.writeBigInt64LE(BigInt(s.ctime!), 64);
+  b.writeBigUInt64LE(BigInt(s.nsems!), 80);
+  return b;
+}
+
+async function semctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
+  const id = a.int(0);
+  const num = a.int(1);
+  const cmd = a.int(2) & ~IPC_64;
+  const arg = a.ptr(3);
+  const ctl = async (values: number[] = []) => proc.instance.sysv(proc, 'sem-ctl', [id, num, cmd, ...values]);
+  switch (cmd) {
+    case IPC_RMID:
+    case GETPID:
+    case GETVAL:
+    case GETNCNT:
+    case GETZCNT:
+      return (await ctl()).value;
+    case SETVAL:
+      return (await ctl([a.int(3)])).value;
+    case IPC_SET:
+      return (await ctl(newPerm(proc, arg))).value;
+    case IPC_STAT: {
+      proc.mem.write(arg, semidDs((await ctl()).stats[0]!));
+      return 0;
+    }
+    case GETALL: {
+      const { values } = await ctl();
+      const b = Buffer.alloc(2 * values.length);
+      values.forEach((v, i) => b.writeUInt16LE(v, 2 * i));
+      proc.mem.write(arg, b);
+      return 0;
+    }
+    case SETALL: {
+      // how many the set has: its status first (and EINVAL, EACCES as Linux orders them)
+      const nsems = (await proc.instance.sysv(proc, 'sem-ctl', [id, 0, IPC_STAT])).stats[0]!.nsems!;
+      const b = proc.mem.read(arg, 2 * nsems);
+      return (await ctl(Array.from({ length: nsems }, (_, i) => b.readUInt16LE(2 * i)))).value;
+    }
+    case SEM_STAT:
+    case SEM_STAT_ANY: {
+      const list = (await proc.instance.sysv(proc, 'sem-list', [])).stats;
+      const set = list.find((s) => (s.id! & IDX_MASK) === id);
+      if (!set || id < 0) throw new SyscallError(Errno.EINVAL, `SEM_STAT ${id}`);
+      const st = (await proc.instance.sysv(proc, 'sem-ctl', [set.id!, 0, cmd === SEM_STAT_ANY ? SEM_STAT_ANY : IPC_STAT])).stats[0]!;
+      proc.mem.write(arg, semidDs(st));
+      return set.id!;
+    }
+    case IPC_INFO:
+    case SEM_INFO: {
+      const list = (await proc.instance.sysv(proc, 'sem-list', [])).stats;
+      const b = Buffer.alloc(40); // struct seminfo: ten ints
+      const used = list.reduce((n, s) => n + s.nsems!, 0);
+      [SEMMNI, SEMMNI * SEMMSL, SEMMNI * SEMMSL, cmd === SEM_INFO ? list.length : SEMMNI * SEMMSL,
+        SEMMSL, SEMOPM, cmd === SEM_INFO ? used : SEMOPM, SEMVMX, 32, SEMVMX].forEach((v, i) => b.writeInt32LE(v, 4 * i));
+      proc.mem.write(arg, b);
+      return highestIndex(list);
+    }
+    default:
+      throw new SyscallError(Errno.EINVAL, `semctl command ${cmd}`);
+  }
+}
+
+const sys_semctl: SyscallHandler = (proc, a) => semctl(proc, a);
+
 export const ipcHandlers = {
   shmget: sys_shmget,
   shmat: sys_shmat,
   shmdt: sys_shmdt,
   shmctl: sys_shmctl,
+  semget: sys_semget,
+  semop: sys_semop,
+  semtimedop: sys_semop,
+  semctl: sys_semctl,
 };
