@@ -474,11 +474,16 @@ static int is_empty_path_fstat(const long *a)
 
 /*
  * prctl: options that only touch the calling thread's own host state pass through. The stub's
- * parent-death signal and seccomp state are its own; the rest is not supported yet.
+ * parent-death signal is its own: the app's is the worker's to keep and the leader's to send
+ * (its parent is a process of the instance). Seccomp state is the stub's; the rest is not
+ * supported yet.
  */
-static long sys_prctl(const long *a)
+static long sys_prctl(const long *a, void *ip)
 {
     switch (a[0]) {
+    case 1: /* PR_SET_PDEATHSIG */
+    case 2: /* PR_GET_PDEATHSIG */
+        return forward(__NR_prctl, a, ip);
     case 3:  /* PR_GET_DUMPABLE */
     case 4:  /* PR_SET_DUMPABLE */
     case 7:  /* PR_GET_KEEPCAPS */
@@ -626,7 +631,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_rt_sigaction:
         return sys_rt_sigaction(a);
     case __NR_prctl:
-        return sys_prctl(a);
+        return sys_prctl(a, ip);
     case __NR_clone:
     case __NR_clone3: {
         long r = stub_clone_thread(nr, a, uc);

@@ -96,6 +96,8 @@ export class Leader {
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
   private readonly mountRoots = new MountRoots();
+  /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
+  private readonly pdeathSignals = new Map<number, number>();
   /** the instance's System V IPC objects */
   private readonly sysv = { shm: new SysvShm(), sem: new SysvSem() };
 
@@ -234,6 +236,10 @@ export class Leader {
         return this.onPgrp(w, m);
       case 'applied':
         return this.onApplied(m.ackId, w, m.refused);
+      case 'pdeath-signal':
+        if (w.vpid === m.vpid && this.table.get(m.vpid)?.worker === w && m.sig > 0 && m.sig <= 64) this.pdeathSignals.set(m.vpid, m.sig);
+        else this.pdeathSignals.delete(m.vpid);
+        return this.send(w, { type: 'pdeath-signal-reply', v: 1, reqId: m.reqId });
       case 'sysv-request': {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
@@ -398,8 +404,21 @@ export class Leader {
     this.standbys.delete(vpid);
     this.sysv.shm.detachAll(vpid);
     this.sysv.sem.exited(vpid);
+    const parent = this.table.get(vpid);
     const orphans = this.table.exited(vpid);
-    for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
+    this.pdeathSignals.delete(vpid);
+    for (const o of orphans) {
+      if (!o.worker) continue;
+      this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
+      // its parent-death signal, as from the parent (SI_USER)
+      const sig = this.pdeathSignals.get(o.vpid);
+      if (sig && o.state === 'running') {
+        this.send(o.worker, {
+          type: 'signal', v: 1, vpid: o.vpid, signo: sig, code: SI_USER, pid: vpid, uid: parent?.uid ?? 0, status: null,
+          ackId: null, hostPid: o.hostPid, info: null, tid: null,
+        });
+      }
+    }
     // its standby children will never be forked
     for (const [childVpid, standby] of this.standbys) {
       if (standby.parentVpid !== vpid) continue;

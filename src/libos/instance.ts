@@ -81,6 +81,8 @@ export interface InstanceServices {
   stubBinaryFd(): number;
   /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */
   childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
+  /** PR_SET_PDEATHSIG of `proc` (0: none): the leader sends it when the parent exits (resolves once it knows). */
+  pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
   sysv(proc: LibosProcess, op: SysvOp, args: number[]): Promise<SysvAnswer>;
   /** One the leader does not answer (shm-detach, shm-detach-all). */

@@ -21,7 +21,7 @@ type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply' | 'tids-reply' | 'sysv-reply';
+      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'pdeath-signal-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -189,6 +189,9 @@ export class LeaderClient {
       },
       childUid: (proc, vpid) => this.childUid(proc, vpid),
       sysv: (proc, op, args) => this.sysv(proc, op, args),
+      pdeathSignal: async (proc, sig) => {
+        await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
+      },
       sysvTell: (proc, op, args) => this.toLeader(this.sysvMessage(proc, op, args, 0)),
       sysvWaitId: () => this.sysvWaitId(),
       sysvWaitFd: (_proc, waitId) => this.sysvWaitFd(waitId),

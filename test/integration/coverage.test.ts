@@ -14,7 +14,7 @@ import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../h
  */
 const UNTRACEABLE = new Set(['rt_sigreturn', 'exit']);
 
-/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts, threads.test.ts, locks.test.ts and sysv.test.ts ('DIR': a fresh scratch directory). */
+/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts, threads.test.ts, locks.test.ts and ipc.test.ts ('DIR': a fresh scratch directory). */
 const RUNS: string[][] = [
   ['getpid'],
   ['efault', 'DIR'],
@@ -60,6 +60,7 @@ const RUNS: string[][] = [
   ['locks', 'DIR'],
   ['sysv_shm', 'main'],
   ['sysv_sem'],
+  ['proc_misc'],
 ];
 
 describe('syscall coverage of the test programs', () => {

@@ -217,6 +217,12 @@ const schemas = {
   }),
   /** leader -> worker: the semaphore set a sem-op of `waitId` waited on has changed: try again */
   'sysv-wake': object({ type: t.literal('sysv-wake'), v, waitId: t.int }),
+  /**
+   * worker -> leader: process `vpid` wants `sig` when its parent exits (PR_SET_PDEATHSIG; 0:
+   * nothing); answered once known, so that a parent that exits after the prctl sends it
+   */
+  'pdeath-signal': object({ type: t.literal('pdeath-signal'), v, reqId: t.int, vpid: t.int, sig: t.int }),
+  'pdeath-signal-reply': object({ type: t.literal('pdeath-signal-reply'), v, reqId: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

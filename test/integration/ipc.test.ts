@@ -1,5 +1,5 @@
-// System V IPC: objects private to the instance, kept by its leader, the same to the app as the
-// host's are natively.
+// The instance's IPC objects: System V IPC private to the instance, kept by its leader, the
+// same to the app as the host's are natively; memfds, eventfds and the parent-death signal.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -53,5 +53,18 @@ describe('System V keys', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG ($name)', ({ suffix }) => {
+  it('as natively', async () => {
+    const { native, gramine } = await runBoth([program('proc_misc', suffix)], { encoding: 'utf8' });
+    expect(native.stderr).toBe('');
+    expect(native.status).toBe(0);
+    expect(gramine.stdout).toBe(native.stdout);
+    expect(gramine.stderr).toBe('');
+    expect(gramine.status).toBe(0);
+    expect(native.stdout).toContain('grandchild got signal 10, code 0\n');
+    expect(native.stdout).toContain('fd names: /memfd:gts-test-memfd (deleted)\n');
   });
 });
