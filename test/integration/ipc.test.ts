@@ -32,6 +32,26 @@ describe.each(VARIANTS)('System V semaphores ($name)', ({ suffix }) => {
   });
 });
 
+describe('/proc/sysvipc', () => {
+  it('shows the instance\'s segments and semaphore sets as Linux prints them', async () => {
+    const script = [
+      'import ctypes',
+      'libc = ctypes.CDLL(None)',
+      'libc.shmget(0x1234, 100, 0o1000 | 0o600); libc.semget(0x99, 3, 0o1000 | 0o644)',
+      'print(open("/proc/sysvipc/shm").read(), end="")',
+      'print(open("/proc/sysvipc/sem").read(), end="")',
+    ].join('\n');
+    const r = await runGramine(['/usr/bin/python3', '-c', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^ +key +shmid perms +size +cpid +lpid nattch +uid/);
+    expect(lines[1]).toMatch(/^ +4660 +0 +600 +100 +1 +0 +0 /);
+    expect(lines[2]).toMatch(/^ +key +semid perms +nsems/);
+    expect(lines[3]).toMatch(/^ +153 +0 +644 +3 /);
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('System V keys', () => {
   it('are the instance\'s: two instances using one key each have their own segment, and the host none', async () => {
     const key = String(0x5e000000 | (process.pid & 0xffffff));
@@ -66,5 +86,48 @@ describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG ($name)', ({ su
     expect(gramine.status).toBe(0);
     expect(native.stdout).toContain('grandchild got signal 10, code 0\n');
     expect(native.stdout).toContain('fd names: /memfd:gts-test-memfd (deleted)\n');
+  });
+});
+
+describe('python3', () => {
+  it('multiprocessing.shared_memory (POSIX shared memory over /dev/shm) and System V calls through ctypes', async () => {
+    const script = [
+      'import ctypes, ctypes.util, os, sys',
+      'from multiprocessing import shared_memory, Process',
+      'def child(name):',
+      '    s = shared_memory.SharedMemory(name=name)',
+      '    s.buf[0:5] = b"child"',
+      '    s.close()',
+      'if __name__ == "__main__":',
+      '    shm = shared_memory.SharedMemory(create=True, size=4096)',
+      '    shm.buf[0:6] = b"parent"',
+      '    p = Process(target=child, args=(shm.name,)); p.start(); p.join()',
+      '    print("shared_memory:", bytes(shm.buf[0:6]), p.exitcode)',
+      '    shm.close(); shm.unlink()',
+      '    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)',
+      '    libc.shmat.restype = ctypes.c_void_p',
+      '    key = 0x5d000000 | (os.getpid() & 0xffffff)',
+      '    sid = libc.shmget(key, 4096, 0o1000 | 0o600)',
+      '    addr = libc.shmat(sid, None, 0)',
+      '    ctypes.memmove(addr, b"sysv via ctypes\\0", 16)',
+      '    pid = os.fork()',
+      '    if pid == 0:',
+      '        sid2 = libc.shmget(key, 0, 0)',
+      '        a2 = libc.shmat(sid2, None, 0)',
+      '        print("child reads:", ctypes.string_at(a2).decode(), flush=True)',
+      '        os._exit(0)',
+      '    os.waitpid(pid, 0)',
+      '    sem = libc.semget(0, 1, 0o1000 | 0o600)',
+      '    class SB(ctypes.Structure): _fields_ = [("num", ctypes.c_ushort), ("op", ctypes.c_short), ("flg", ctypes.c_short)]',
+      '    print("semop +1:", libc.semop(sem, ctypes.byref(SB(0, 1, 0)), 1), "value:", libc.semctl(sem, 0, 12))',
+      '    libc.semctl(sem, 0, 0); libc.shmdt(ctypes.c_void_p(addr)); print("rmid:", libc.shmctl(sid, 0, None))',
+    ].join('\n');
+    const { native, gramine } = await runBoth(['/usr/bin/python3', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(native.stderr).toBe('');
+    expect(native.status).toBe(0);
+    expect(gramine.stdout).toBe(native.stdout);
+    expect(gramine.stderr).toBe('');
+    expect(gramine.status).toBe(0);
+    expect(native.stdout).toBe("shared_memory: b'childt' 0\nchild reads: sysv via ctypes\nsemop +1: 0 value: 1\nrmid: 0\n");
   });
 });

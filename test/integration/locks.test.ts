@@ -98,3 +98,29 @@ describe('file locks from tools', () => {
     expect(out).toBe('flock: busy True\nchild lockf: got it\nchild lockf: busy True\nflock after unlock: got it\n');
   });
 });
+
+describe('/proc/locks', () => {
+  it('lists the instance\'s locks with their holders\' vpids, and none of the host\'s', async () => {
+    const dir = makeTempDir();
+    try {
+      const script = [
+        `cd ${dir} && mkfifo locked go`,
+        // the -c shell's parent is flock, which holds the lock
+        "(flock -n l -c 'echo $PPID > locked; read x < go') &",
+        'read holder < locked',
+        'echo "holder $holder"',
+        'cat /proc/locks',
+        'echo > go; wait',
+        'cat /proc/locks',
+      ].join('\n');
+      const r = await runGramine(['/bin/sh', '-c', script], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      const m = /^holder (\d+)\n1: FLOCK  ADVISORY  WRITE (\d+) [0-9a-f]+:[0-9a-f]+:\d+ 0 EOF\n$/.exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      expect(m![2]).toBe(m![1]);
+      expect(r.status).toBe(0);
+    } finally {
+      removeTempDir(dir);
+    }
+  });
+});
