@@ -18,6 +18,7 @@ import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMes
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 import { SysvShm } from './sysv-shm.js';
 import { SysvSem } from './sysv-sem.js';
+import { SysvMsg } from './sysv-msg.js';
 import { answerSysv } from './sysv-requests.js';
 
 export interface RunRequest {
@@ -99,7 +100,7 @@ export class Leader {
   /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
   private readonly pdeathSignals = new Map<number, number>();
   /** the instance's System V IPC objects */
-  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem() };
+  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem(), msg: new SysvMsg() };
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {

@@ -2,14 +2,15 @@
 import type { Message } from '../ipc/protocol/messages.js';
 import { Errno } from '../libos/errno.js';
 import type { IpcCaller } from './sysv-perm.js';
+import type { MsgQueue, MsgResult, SysvMsg } from './sysv-msg.js';
 import type { SemSet, SysvSem } from './sysv-sem.js';
 import type { ShmStat, SysvShm } from './sysv-shm.js';
 
 type Request = Extract<Message, { type: 'sysv-request' }>;
 type Reply = Extract<Message, { type: 'sysv-reply' }>;
 
-/** A sem-op that must wait: the leader will say sysv-wake of it to the asking worker. */
-export const SEM_WAIT = 1;
+/** A sem-op, msg-send or msg-recv that must wait: the leader will say sysv-wake of it to the asking worker. */
+export const SYSV_WAIT = 1;
 
 const IPC_RMID = 0;
 const IPC_SET = 1;
@@ -22,10 +23,20 @@ const GETZCNT = 15;
 const SETVAL = 16;
 const SETALL = 17;
 const SEM_STAT_ANY = 20;
+const MSG_STAT_ANY = 13;
 
 export interface SysvObjects {
   shm: SysvShm;
   sem: SysvSem;
+  msg: SysvMsg;
+}
+
+function msgStat(q: MsgQueue): Record<string, number> {
+  return {
+    id: q.id, key: q.key, uid: q.uid, gid: q.gid, cuid: q.cuid, cgid: q.cgid, mode: q.mode, seq: q.seq,
+    stime: q.stime, rtime: q.rtime, ctime: q.ctime, cbytes: q.cbytes, qnum: q.messages.length, qbytes: q.qbytes,
+    lspid: q.lspid, lrpid: q.lrpid,
+  };
 }
 
 function semStat(set: SemSet): Record<string, number> {
@@ -40,12 +51,16 @@ function semStat(set: SemSet): Record<string, number> {
  * process; `wake` tells that worker a wait of its may be over.
  */
 export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) => void): Reply | null {
-  const { shm, sem } = ipc;
+  const { shm, sem, msg } = ipc;
   const caller: IpcCaller = { vpid: m.caller, euid: m.euid, egid: m.egid };
   const arg = (i: number) => m.args[i] ?? 0;
-  const reply = (value: number, path = '', stats: (ShmStat | Record<string, number>)[] = [], values: number[] = []): Reply => ({
-    type: 'sysv-reply', v: 1, reqId: m.reqId, value, path, stats: stats.map((s) => ({ ...s })), values,
+  const reply = (
+    value: number, path = '', stats: (ShmStat | Record<string, number>)[] = [], values: number[] = [], data: Buffer | null = null,
+  ): Reply => ({
+    type: 'sysv-reply', v: 1, reqId: m.reqId, value, path, stats: stats.map((s) => ({ ...s })), values, data,
   });
+  const waited = (r: MsgResult) =>
+    'done' in r ? reply(r.data?.length ?? 0, '', [], r.type === undefined ? [] : [r.type], r.data ?? null) : 'wait' in r ? reply(SYSV_WAIT) : reply(-r.errno);
   switch (m.op) {
     case 'sem-get':
       return reply(sem.get(caller, arg(0), arg(1), arg(2)));
@@ -54,7 +69,7 @@ export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) 
       for (let i = 2; i + 2 < m.args.length; i += 3) ops.push({ num: arg(i), op: arg(i + 1), flg: arg(i + 2) });
       const waitId = arg(1);
       const r = sem.op(caller, arg(0), ops, () => wake(waitId));
-      return reply('done' in r ? 0 : 'wait' in r ? SEM_WAIT : -r.errno);
+      return reply('done' in r ? 0 : 'wait' in r ? SYSV_WAIT : -r.errno);
     }
     case 'sem-ctl':
       return semctl(sem, caller, arg(0), arg(1), arg(2), m.args.slice(3), reply);
@@ -78,6 +93,20 @@ export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) 
       return reply(shm.set(caller, arg(0), arg(1), arg(2), arg(3)));
     case 'shm-remove':
       return reply(shm.remove(caller, arg(0)));
+    case 'msg-get':
+      return reply(msg.get(caller, arg(0), arg(1)));
+    case 'msg-send': {
+      const waitId = arg(1);
+      return waited(msg.send(caller, arg(0), arg(2), m.data ?? Buffer.alloc(0), arg(3), () => wake(waitId)));
+    }
+    case 'msg-recv': {
+      const waitId = arg(1);
+      return waited(msg.receive(caller, arg(0), arg(2), arg(3), arg(4), () => wake(waitId)));
+    }
+    case 'msg-ctl':
+      return msgctl(msg, caller, arg(0), arg(1), m.args.slice(2), reply);
+    case 'msg-list':
+      return reply(0, '', msg.list().map(msgStat));
     case 'sem-list':
       return reply(0, '', semList(sem));
     case 'shm-list':
@@ -125,4 +154,20 @@ function semctl(sem: SysvSem, caller: IpcCaller, id: number, num: number, cmd: n
 /** Every semaphore set's status (for SEM_STAT, SEM_INFO and /proc/sysvipc/sem). */
 export function semList(sem: SysvSem): Record<string, number>[] {
   return sem.list().map(semStat);
+}
+
+function msgctl(msg: SysvMsg, caller: IpcCaller, id: number, cmd: number, values: number[], reply: ReplyOf): Reply {
+  switch (cmd) {
+    case IPC_RMID:
+      return reply(msg.remove(caller, id));
+    case IPC_SET:
+      return reply(msg.set(caller, id, values[0] ?? 0, values[1] ?? 0, values[2] ?? 0, values[3] ?? 0));
+    case IPC_STAT:
+    case MSG_STAT_ANY: {
+      const q = msg.readable(caller, id, cmd === MSG_STAT_ANY);
+      return typeof q === 'number' ? reply(q) : reply(0, '', [msgStat(q)]);
+    }
+    default:
+      return reply(-Errno.EINVAL);
+  }
 }

@@ -42,6 +42,8 @@ export interface SysvAnswer {
   path: string;
   stats: Record<string, number>[];
   values: number[];
+  /** a received message (msg-recv) */
+  data: Buffer | null;
 }
 
 export interface InstanceServices {
@@ -84,14 +86,14 @@ export interface InstanceServices {
   /** PR_SET_PDEATHSIG of `proc` (0: none): the leader sends it when the parent exits (resolves once it knows). */
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
-  sysv(proc: LibosProcess, op: SysvOp, args: number[]): Promise<SysvAnswer>;
+  sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer>;
   /** One the leader does not answer (shm-detach, shm-detach-all). */
   sysvTell(proc: LibosProcess, op: SysvOp, args: number[]): void;
-  /** An id for a wait a sem-op may need (the leader's sysv-wake names it). */
+  /** An id for a wait a sem-op, msg-send or msg-recv may need (the leader's sysv-wake names it). */
   sysvWaitId(): number;
-  /** The sem-op must wait: an eventfd (or -errno) that the wake makes readable, for the stub. */
+  /** The call must wait: an eventfd (or -errno) that the wake makes readable, for the stub. */
   sysvWaitFd(proc: LibosProcess, waitId: number): number;
-  /** The sem-op needed no wait. */
+  /** The call needed no wait. */
   sysvWaitDone(proc: LibosProcess, waitId: number): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;

@@ -188,7 +188,7 @@ export class LeaderClient {
         return r.vpid > 0 ? { vpid: r.vpid, uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid } : null;
       },
       childUid: (proc, vpid) => this.childUid(proc, vpid),
-      sysv: (proc, op, args) => this.sysv(proc, op, args),
+      sysv: (proc, op, args, data) => this.sysv(proc, op, args, data),
       pdeathSignal: async (proc, sig) => {
         await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
       },
@@ -335,14 +335,14 @@ export class LeaderClient {
     host.close(fd);
   }
 
-  private sysvMessage(proc: LibosProcess, op: SysvOp, args: number[], reqId: number): Message {
-    return { type: 'sysv-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, args };
+  private sysvMessage(proc: LibosProcess, op: SysvOp, args: number[], reqId: number, data: Buffer | null = null): Message {
+    return { type: 'sysv-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, args, data };
   }
 
-  private async sysv(proc: LibosProcess, op: SysvOp, args: number[]): Promise<SysvAnswer> {
-    const r = await this.request<'sysv-reply'>((reqId) => this.sysvMessage(proc, op, args, reqId));
+  private async sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer> {
+    const r = await this.request<'sysv-reply'>((reqId) => this.sysvMessage(proc, op, args, reqId, data ?? null));
     if (r.value < 0) throw new SyscallError(-r.value, `${op} ${args.join(' ')}`);
-    return { value: r.value, path: r.path, stats: r.stats, values: r.values };
+    return { value: r.value, path: r.path, stats: r.stats, values: r.values, data: r.data };
   }
 
   private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number> {

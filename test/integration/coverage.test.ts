@@ -60,6 +60,7 @@ const RUNS: string[][] = [
   ['locks', 'DIR'],
   ['sysv_shm', 'main'],
   ['sysv_sem'],
+  ['sysv_msg'],
   ['proc_misc'],
 ];
 

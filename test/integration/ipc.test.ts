@@ -32,14 +32,27 @@ describe.each(VARIANTS)('System V semaphores ($name)', ({ suffix }) => {
   });
 });
 
+describe.each(VARIANTS)('System V message queues ($name)', ({ suffix }) => {
+  it('typed messages, receive by type, MSG_NOERROR, IPC_NOWAIT, a receiver waiting for another process, EINTR', async () => {
+    const { native, gramine } = await runBoth([program('sysv_msg', suffix)], { encoding: 'utf8' });
+    expect(native.stderr).toBe('');
+    expect(native.status).toBe(0);
+    expect(gramine.stdout).toBe(native.stdout);
+    expect(gramine.stderr).toBe('');
+    expect(gramine.status).toBe(0);
+    expect(native.stdout).toContain('child received: type 7 text hello child\n');
+  });
+});
+
 describe('/proc/sysvipc', () => {
-  it('shows the instance\'s segments and semaphore sets as Linux prints them', async () => {
+  it('shows the instance\'s segments, semaphore sets and message queues as Linux prints them', async () => {
     const script = [
       'import ctypes',
       'libc = ctypes.CDLL(None)',
-      'libc.shmget(0x1234, 100, 0o1000 | 0o600); libc.semget(0x99, 3, 0o1000 | 0o644)',
+      'libc.shmget(0x1234, 100, 0o1000 | 0o600); libc.semget(0x99, 3, 0o1000 | 0o644); libc.msgget(0x77, 0o1000 | 0o640)',
       'print(open("/proc/sysvipc/shm").read(), end="")',
       'print(open("/proc/sysvipc/sem").read(), end="")',
+      'print(open("/proc/sysvipc/msg").read(), end="")',
     ].join('\n');
     const r = await runGramine(['/usr/bin/python3', '-c', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
@@ -48,6 +61,8 @@ describe('/proc/sysvipc', () => {
     expect(lines[1]).toMatch(/^ +4660 +0 +600 +100 +1 +0 +0 /);
     expect(lines[2]).toMatch(/^ +key +semid perms +nsems/);
     expect(lines[3]).toMatch(/^ +153 +0 +644 +3 /);
+    expect(lines[4]).toMatch(/^ +key +msqid perms +cbytes +qnum/);
+    expect(lines[5]).toMatch(/^ +119 +0 +640 +0 +0 +0 +0 /);
     expect(r.status).toBe(0);
   });
 });

@@ -13,6 +13,7 @@ const v = t.literal(PROTOCOL_VERSION);
 export const SYSV_OPS = [
   'shm-get', 'shm-attach', 'shm-detach', 'shm-detach-all', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list',
   'sem-get', 'sem-op', 'sem-ctl', 'sem-list',
+  'msg-get', 'msg-send', 'msg-recv', 'msg-ctl', 'msg-list',
 ] as const;
 export type SysvOp = (typeof SYSV_OPS)[number];
 
@@ -199,23 +200,28 @@ const schemas = {
    * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] and
    * shm-detach-all [] (an exec; no reply), shm-stat [id, any], shm-set [id, uid, gid, mode],
    * shm-remove [id], shm-list []; sem-get [key, nsems, flags], sem-op [id, waitId, then
-   * num op flg of each operation], sem-ctl [id, num, cmd, values...], sem-list []
+   * num op flg of each operation], sem-ctl [id, num, cmd, values...], sem-list []; msg-get
+   * [key, flags], msg-send [id, waitId, type, flags] with the message in `data`, msg-recv [id,
+   * waitId, maxSize, type, flags], msg-ctl [id, cmd, values...], msg-list []
    */
   'sysv-request': object({
     type: t.literal('sysv-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
     op: t.oneOf(SYSV_OPS),
     args: t.array(t.int),
+    data: t.nullable(t.bytes),
   }),
   /**
-   * leader -> worker: the result (-errno; sem-op: 1 for "wait for sysv-wake"), with what the
-   * call reports: a segment's host path (shm-attach); status records (shm-stat, shm-list,
-   * sem-ctl IPC_STAT: struct *id64_ds's fields by name); semaphore values (sem-ctl GETALL)
+   * leader -> worker: the result (-errno; sem-op, msg-send, msg-recv: 1 for "wait for
+   * sysv-wake"), with what the call reports: a segment's host path (shm-attach); status records
+   * (shm-stat, shm-list, sem-ctl and msg-ctl IPC_STAT: struct *id64_ds's fields by name);
+   * semaphore values (sem-ctl GETALL) or a received message's type (msg-recv) and its `data`
    */
   'sysv-reply': object({
     type: t.literal('sysv-reply'), v, reqId: t.int, value: t.int, path: t.str, stats: t.array(t.record(t.int)),
     values: t.array(t.int),
+    data: t.nullable(t.bytes),
   }),
-  /** leader -> worker: the semaphore set a sem-op of `waitId` waited on has changed: try again */
+  /** leader -> worker: the semaphore set or queue a call of `waitId` waited on has changed: try again */
   'sysv-wake': object({ type: t.literal('sysv-wake'), v, waitId: t.int }),
   /**
    * worker -> leader: process `vpid` wants `sig` when its parent exits (PR_SET_PDEATHSIG; 0:

@@ -6,7 +6,11 @@ import { host } from '../../pal/host.js';
 import { O_CLOEXEC, O_RDONLY, O_RDWR } from '../../pal/linux-abi.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { SyscallHandler } from './types.js';
+import type { NewFd, SyscallHandler } from './types.js';
+import type { SysvAnswer, SysvOp } from '../instance.js';
+
+/** the leader's "wait for sysv-wake" (src/leader/sysv-requests.ts) */
+const SYSV_WAIT = 1;
 
 const SHM_RDONLY = 0o10000;
 const IPC_64 = 0x100;
@@ -148,10 +152,9 @@ const sys_shmctl: SyscallHandler = (proc, a) => shmctl(proc, a);
 // ---------------------------------------------------------------------------------------------
 // Semaphores. A semop the leader cannot make now is a wait: the stub gets an eventfd, waits on
 // it with the app's signals open (a signal ends the wait as Linux's EINTR; semtimedop's timeout
-// as EAGAIN), and when the set has changed makes the whole semop again (native/stub/sem.c).
+// as EAGAIN), and when the set has changed makes the whole semop again (native/stub/sysv_waits.c).
 
 const SEMOPM = 500;
-const SEM_WAIT = 1; // the leader's "wait for sysv-wake" (src/leader/sysv-requests.ts)
 const GETPID = 11;
 const GETVAL = 12;
 const GETALL = 13;
@@ -169,6 +172,32 @@ const SEMVMX = 32767;
 const sys_semget: SyscallHandler = async (proc, a) =>
   (await proc.instance.sysv(proc, 'sem-get', [a.int(0), a.int(1), a.int(2)])).value;
 
+/**
+ * A call the leader may make wait (sem-op, msg-send, msg-recv; `args` after the id and before
+ * a wait id): its answer, or an eventfd for the stub to wait on before it tries again.
+ */
+async function waitable(
+  proc: LibosProcess, op: SysvOp, id: number, args: number[], data?: Buffer,
+): Promise<SysvAnswer | NewFd> {
+  const waitId = proc.instance.sysvWaitId();
+  let r: SysvAnswer;
+  try {
+    r = await proc.instance.sysv(proc, op, [id, waitId, ...args], data);
+  } catch (e) {
+    proc.instance.sysvWaitDone(proc, waitId);
+    throw e;
+  }
+  if (r.value !== SYSV_WAIT) {
+    proc.instance.sysvWaitDone(proc, waitId);
+    return r;
+  }
+  const fd = proc.instance.sysvWaitFd(proc, waitId);
+  if (fd < 0) throw new SyscallError(-fd, `${op}: eventfd`);
+  return { kind: 'fd', hostFd: fd, cloexec: true };
+}
+
+const isWait = (r: SysvAnswer | NewFd): r is NewFd => 'kind' in r;
+
 /** semop and semtimedop (the stub keeps the timeout): 0, or an eventfd to wait on before trying again. */
 const sys_semop: SyscallHandler = async (proc, a) => {
   const nsops = a.long(2);
@@ -177,21 +206,8 @@ const sys_semop: SyscallHandler = async (proc, a) => {
   const sops = proc.mem.read(a.ptr(1), 6 * nsops); // struct sembuf: u16 num, s16 op, s16 flg
   const ops: number[] = [];
   for (let i = 0; i < nsops; i++) ops.push(sops.readUInt16LE(6 * i), sops.readInt16LE(6 * i + 2), sops.readInt16LE(6 * i + 4));
-  const waitId = proc.instance.sysvWaitId();
-  let r: number;
-  try {
-    r = (await proc.instance.sysv(proc, 'sem-op', [a.int(0), waitId, ...ops])).value;
-  } catch (e) {
-    proc.instance.sysvWaitDone(proc, waitId);
-    throw e;
-  }
-  if (r !== SEM_WAIT) {
-    proc.instance.sysvWaitDone(proc, waitId);
-    return r;
-  }
-  const fd = proc.instance.sysvWaitFd(proc, waitId);
-  if (fd < 0) throw new SyscallError(-fd, 'semop: eventfd');
-  return { kind: 'fd', hostFd: fd, cloexec: true };
+  const r = await waitable(proc, 'sem-op', a.int(0), ops);
+  return isWait(r) ? r : r.value;
 };
 
 /** struct semid64_ds of x86-64 (104 bytes). */
@@ -263,6 +279,99 @@ async function semctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
 
 const sys_semctl: SyscallHandler = (proc, a) => semctl(proc, a);
 
+// ---------------------------------------------------------------------------------------------
+// Message queues: the messages are the leader's; a send or receive that must wait does so as a
+// semop does.
+
+const MSGMAX = 8192;
+const MSGMNB = 16384;
+const MSG_STAT = 11;
+const MSG_INFO = 12;
+const MSG_STAT_ANY = 13;
+const MSG_COPY = 0o40000;
+
+const sys_msgget: SyscallHandler = async (proc, a) => (await proc.instance.sysv(proc, 'msg-get', [a.int(0), a.int(1)])).value;
+
+/** msgsnd: struct msgbuf is a long type then the text. */
+const sys_msgsnd: SyscallHandler = async (proc, a) => {
+  const size = a.long(2);
+  if (size < 0 || size > MSGMAX) throw new SyscallError(Errno.EINVAL, `msgsnd of ${size} bytes`);
+  const msg = proc.mem.read(a.ptr(1), 8 + size);
+  const type = Number(msg.readBigInt64LE(0));
+  if (type < 1) throw new SyscallError(Errno.EINVAL, `msgsnd type ${type}`);
+  const r = await waitable(proc, 'msg-send', a.int(0), [type, a.int(3)], msg.subarray(8));
+  return isWait(r) ? r : 0;
+};
+
+const sys_msgrcv: SyscallHandler = async (proc, a) => {
+  const size = a.long(2);
+  if (size < 0) throw new SyscallError(Errno.EINVAL, `msgrcv of ${size} bytes`);
+  if (a.int(4) & MSG_COPY) throw new SyscallError(Errno.ENOSYS, 'msgrcv MSG_COPY (checkpoint/restore only)');
+  const type = a.long(3);
+  if (!Number.isSafeInteger(type)) throw new SyscallError(Errno.EINVAL, 'msgrcv type');
+  const r = await waitable(proc, 'msg-recv', a.int(0), [Math.min(size, MSGMAX), type, a.int(4)]);
+  if (isWait(r)) return r;
+  const out = Buffer.alloc(8 + r.value);
+  out.writeBigInt64LE(BigInt(r.values[0] ?? 0), 0);
+  r.data?.copy(out, 8);
+  proc.mem.write(a.ptr(1), out);
+  return r.value;
+};
+
+/** struct msqid64_ds of x86-64 (120 bytes). */
+function msqidDs(s: Record<string, number>): Buffer {
+  const b = withIpcPerm(120, s);
+  b.writeBigInt64LE(BigInt(s.stime!), 48);
+  b.writeBigInt64LE(BigInt(s.rtime!), 56);
+  b.writeBigInt64LE(BigInt(s.ctime!), 64);
+  b.writeBigUInt64LE(BigInt(s.cbytes!), 72);
+  b.writeBigUInt64LE(BigInt(s.qnum!), 80);
+  b.writeBigUInt64LE(BigInt(s.qbytes!), 88);
+  b.writeInt32LE(s.lspid!, 96);
+  b.writeInt32LE(s.lrpid!, 100);
+  return b;
+}
+
+async function msgctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
+  const id = a.int(0);
+  const cmd = a.int(1) & ~IPC_64;
+  const buf = a.ptr(2);
+  const ctl = (c: number, values: number[] = [], target = id) => proc.instance.sysv(proc, 'msg-ctl', [target, c, ...values]);
+  switch (cmd) {
+    case IPC_RMID:
+      return (await ctl(IPC_RMID)).value;
+    case IPC_SET: {
+      const ds = proc.mem.read(buf, 96);
+      return (await ctl(IPC_SET, [...newPerm(proc, buf), Number(ds.readBigUInt64LE(88))])).value;
+    }
+    case IPC_STAT:
+      proc.mem.write(buf, msqidDs((await ctl(IPC_STAT)).stats[0]!));
+      return 0;
+    case MSG_STAT:
+    case MSG_STAT_ANY: {
+      const q = (await proc.instance.sysv(proc, 'msg-list', [])).stats.find((s) => (s.id! & IDX_MASK) === id);
+      if (!q || id < 0) throw new SyscallError(Errno.EINVAL, `MSG_STAT ${id}`);
+      proc.mem.write(buf, msqidDs((await ctl(cmd === MSG_STAT_ANY ? MSG_STAT_ANY : IPC_STAT, [], q.id!)).stats[0]!));
+      return q.id!;
+    }
+    case IPC_INFO:
+    case MSG_INFO: {
+      const list = (await proc.instance.sysv(proc, 'msg-list', [])).stats;
+      const b = Buffer.alloc(32); // struct msginfo: msgpool msgmap msgmax msgmnb msgmni msgssz msgtql (ints) msgseg (u16)
+      const info = cmd === MSG_INFO;
+      [info ? list.length : 0x7ffffff, info ? list.reduce((n, q) => n + q.qnum!, 0) : 0x7ffffff, MSGMAX, MSGMNB, 32000,
+        16, info ? list.reduce((n, q) => n + q.cbytes!, 0) : 0x7ffffff].forEach((v, i) => b.writeInt32LE(v, 4 * i));
+      b.writeUInt16LE(0xffff, 28);
+      proc.mem.write(buf, b);
+      return highestIndex(list);
+    }
+    default:
+      throw new SyscallError(Errno.EINVAL, `msgctl command ${cmd}`);
+  }
+}
+
+const sys_msgctl: SyscallHandler = (proc, a) => msgctl(proc, a);
+
 export const ipcHandlers = {
   shmget: sys_shmget,
   shmat: sys_shmat,
@@ -272,4 +381,8 @@ export const ipcHandlers = {
   semop: sys_semop,
   semtimedop: sys_semop,
   semctl: sys_semctl,
+  msgget: sys_msgget,
+  msgsnd: sys_msgsnd,
+  msgrcv: sys_msgrcv,
+  msgctl: sys_msgctl,
 };

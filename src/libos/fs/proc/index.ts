@@ -99,8 +99,13 @@ function procSysvipc(): PseudoDir {
       return head + stats.map((s) => `${pad(s.key!, 10)} ${pad(s.id!, 10)}  ${pad(s.mode!.toString(8), 4)} ${pad(s.nsems!, 10)} `
         + `${pad(s.uid!, 5)} ${pad(s.gid!, 5)} ${pad(s.cuid!, 5)} ${pad(s.cgid!, 5)} ${pad(s.otime!, 10)} ${pad(s.ctime!, 10)}\n`).join('');
     }),
-    // no message queues yet (msgget is ENOSYS): the header alone
-    msg: textFile(() => '       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n'),
+    msg: textFile(async (proc) => {
+      const head = '       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n';
+      const { stats } = await proc.instance.sysv(proc, 'msg-list', []);
+      return head + stats.map((s) => `${pad(s.key!, 10)} ${pad(s.id!, 10)}  ${pad(s.mode!.toString(8), 4)}  ${pad(s.cbytes!, 10)} `
+        + `${pad(s.qnum!, 10)} ${pad(s.lspid!, 5)} ${pad(s.lrpid!, 5)} ${pad(s.uid!, 5)} ${pad(s.gid!, 5)} ${pad(s.cuid!, 5)} `
+        + `${pad(s.cgid!, 5)} ${pad(s.stime!, 10)} ${pad(s.rtime!, 10)} ${pad(s.ctime!, 10)}\n`).join('');
+    }),
   });
 }
 

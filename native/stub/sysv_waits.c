@@ -1,9 +1,10 @@
 /*
- * System V semaphore waits. The leader makes a semop all at once or not at all; when it must
- * wait, the worker's reply carries an eventfd the leader's next change of the set makes
- * readable. The stub waits on it with the app's signal mask (with_app_mask): a handler that
- * runs ends the semop with EINTR (Linux never restarts one), a timeout of semtimedop with
- * EAGAIN; once woken -- or after a doorbell that ran no handler -- the whole semop is made again.
+ * System V IPC waits: semop, semtimedop, msgsnd, msgrcv. The leader makes such a call at once
+ * or not at all; when it must wait, the worker's reply carries an eventfd the leader's next
+ * change of the set or queue makes readable. The stub waits on it with the app's signal mask
+ * (with_app_mask): a handler that runs ends the call with EINTR (Linux never restarts these),
+ * semtimedop's timeout with EAGAIN; once woken -- or after a doorbell that ran no handler --
+ * the whole call is made again.
  */
 #include <asm-generic/errno.h>
 #include <asm-generic/poll.h>
@@ -16,7 +17,7 @@
 
 #define NS 1000000000L
 
-long sys_semop(long nr, const long *a, void *ip, struct k_ucontext *uc)
+long sys_sysv_waitable(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     long deadline = 0;
     if (nr == __NR_semtimedop && a[3]) {
@@ -32,7 +33,7 @@ long sys_semop(long nr, const long *a, void *ip, struct k_ucontext *uc)
     for (;;) {
         struct gts_reply reply;
         int fd = -1;
-        int nfds = call_worker(__NR_semop, a, ip, &reply, 0, 0, &fd, 1);
+        int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
         if (!(reply.flags & GTS_REPLY_FD))
             return (long)reply.ret;
         if (nfds != 1)
