@@ -91,7 +91,7 @@ describe('System V keys', () => {
   });
 });
 
-describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG ($name)', ({ suffix }) => {
+describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG, inotify ($name)', ({ suffix }) => {
   it('as natively', async () => {
     const { native, gramine } = await runBoth([program('proc_misc', suffix)], { encoding: 'utf8' });
     expect(native.stderr).toBe('');
@@ -101,6 +101,7 @@ describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG ($name)', ({ su
     expect(gramine.status).toBe(0);
     expect(native.stdout).toContain('grandchild got signal 10, code 0\n');
     expect(native.stdout).toContain('fd names: /memfd:gts-test-memfd (deleted)\n');
+    expect(native.stdout).toContain('  event mask 0x100 name "created"\n');
   });
 });
 

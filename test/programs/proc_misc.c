@@ -1,12 +1,15 @@
 /*
  * memfd_create (the fd a memfd, /proc/self/fd naming it memfd:NAME), the old eventfd syscall,
- * and PR_SET_PDEATHSIG: a grandchild told of its parent's exit by the signal it asked for.
+ * PR_SET_PDEATHSIG (a grandchild told of its parent's exit by the signal it asked for), and
+ * inotify on a directory of its own in /tmp (events naming the entries).
  */
 #include "t.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static int report[2];
@@ -74,6 +77,43 @@ static void pdeathsig(void)
     prctl(PR_SET_PDEATHSIG, 0);
 }
 
+static void show_events(const char *label, int fd)
+{
+    char buf[4096] __attribute__((aligned(8)));
+    long n = read(fd, buf, sizeof(buf));
+    T(label, n > 0);
+    for (char *p = buf; n > 0 && p < buf + n;) {
+        struct inotify_event *e = (struct inotify_event *)p;
+        say("  event mask %#x name \"%s\"", e->mask, e->len ? e->name : "");
+        p += sizeof(*e) + e->len;
+    }
+}
+
+static void inotify(void)
+{
+    char dir[] = "/tmp/gts-inotify-XXXXXX", file[64];
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    T("inotify_init1", fd >= 0);
+    int wd = inotify_add_watch(fd, dir, IN_CREATE | IN_DELETE | IN_CLOSE_WRITE);
+    T("inotify_add_watch dir", wd >= 0);
+    T("inotify_add_watch missing", inotify_add_watch(fd, "/tmp/gts-no-such-dir/x", IN_CREATE));
+    T("inotify_add_watch bad fd", inotify_add_watch(1000, dir, IN_CREATE));
+    T("inotify_add_watch not inotify", inotify_add_watch(1, dir, IN_CREATE));
+    snprintf(file, sizeof(file), "%s/created", dir);
+    close(open(file, O_CREAT | O_WRONLY, 0600));
+    unlink(file);
+    show_events("events", fd);
+    T("read nothing more", read(fd, file, sizeof(file)));
+    T("inotify_rm_watch", inotify_rm_watch(fd, wd));
+    show_events("after rm_watch", fd);
+    T("inotify_rm_watch again", inotify_rm_watch(fd, wd));
+    T("inotify_init", ({ int o = syscall(SYS_inotify_init); close(o); o >= 0; }));
+    rmdir(dir);
+    close(fd);
+}
+
 int main(void)
 {
     t_init();
@@ -95,6 +135,7 @@ int main(void)
     T("eventfd read", read(efd, &v, sizeof(v)));
     T("  value", (long)v);
     pdeathsig();
+    inotify();
     say("done");
     return 0;
 }
