@@ -78,8 +78,9 @@ int main(void)
         say("child received: type %ld text %s", m.type, m.text);
         _exit(send(id, 8, "reply", 0) ? 2 : 0);
     }
-    T("send 7 to the child", send(id, 7, "hello child", 0));
-    receive("recv the child's reply", id, 64, 8, 0);
+    int sent = send(id, 7, "hello child", 0);
+    receive("recv the child's reply", id, 64, 8, 0); /* the child has printed its line by then */
+    T("send 7 to the child", sent);
     T("child", reap(c));
     /* a full queue: IPC_NOWAIT says EAGAIN */
     struct msqid_ds ds;
