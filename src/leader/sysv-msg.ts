@@ -3,10 +3,13 @@
 // (sysv-sem.ts): the waiter is told when the queue changes and its stub tries again.
 import { Errno } from '../libos/errno.js';
 import { ipcAccess, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
+import { Waiters } from './sysv-waiters.js';
 
 export const MSGMAX = 8192;
 export const MSGMNB = 16384;
 const MSGMNI = 32000;
+/** bytes queued in all queues at once: the leader's memory, whatever root raises msg_qbytes to */
+const MSG_BYTES_MAX = 64 * 1024 * 1024;
 const IDX = 32768;
 const IPC_NOWAIT = 0o4000;
 const MSG_NOERROR = 0o10000;
@@ -22,7 +25,7 @@ export interface MsgQueue extends IpcPerm {
   stime: number;
   rtime: number;
   ctime: number;
-  waiters: (() => void)[];
+  waiters: Waiters;
 }
 
 /** A send or receive: done (a received message), an error, or a wait until the queue changes. */
@@ -34,6 +37,8 @@ export class SysvMsg {
   private readonly byId = new Map<number, MsgQueue>();
   private readonly byKey = new Map<number, MsgQueue>();
   private seq = 0;
+  /** bytes in all queues */
+  private bytes = 0;
 
   get(caller: IpcCaller, key: number, flags: number): number {
     const existing = key === IPC_PRIVATE ? undefined : this.byKey.get(key);
@@ -48,7 +53,7 @@ export class SysvMsg {
     const q: MsgQueue = {
       id, key, uid: caller.euid, gid: caller.egid, cuid: caller.euid, cgid: caller.egid, mode: flags & 0o777,
       seq: Math.floor(id / IDX), messages: [], cbytes: 0, qbytes: MSGMNB, lspid: 0, lrpid: 0, stime: 0, rtime: 0,
-      ctime: now(), waiters: [],
+      ctime: now(), waiters: new Waiters(),
     };
     this.byId.set(id, q);
     if (key !== IPC_PRIVATE) this.byKey.set(key, q);
@@ -60,13 +65,15 @@ export class SysvMsg {
     if (!q) return { errno: Errno.EINVAL };
     if (type < 1 || data.length > MSGMAX) return { errno: Errno.EINVAL };
     if (!ipcAccess(q, caller, 0o222)) return { errno: Errno.EACCES };
-    if (q.cbytes + data.length > q.qbytes || q.messages.length + 1 > q.qbytes) {
+    const full = q.cbytes + data.length > q.qbytes || q.messages.length + 1 > q.qbytes || this.bytes + data.length > MSG_BYTES_MAX;
+    if (full) {
       if (flags & IPC_NOWAIT) return { errno: Errno.EAGAIN };
-      q.waiters.push(wake);
+      q.waiters.add({ vpid: caller.vpid, wake });
       return { wait: true };
     }
-    q.messages.push({ type, data });
+    q.messages.push({ type, data: Buffer.from(data) });
     q.cbytes += data.length;
+    this.bytes += data.length;
     q.lspid = caller.vpid;
     q.stime = now();
     this.changed(q);
@@ -81,13 +88,14 @@ export class SysvMsg {
     const i = pick(q.messages, type, (flags & MSG_EXCEPT) !== 0);
     if (i < 0) {
       if (flags & IPC_NOWAIT) return { errno: Errno.ENOMSG };
-      q.waiters.push(wake);
+      q.waiters.add({ vpid: caller.vpid, wake });
       return { wait: true };
     }
     const msg = q.messages[i]!;
     if (msg.data.length > maxSize && !(flags & MSG_NOERROR)) return { errno: Errno.E2BIG };
     q.messages.splice(i, 1);
     q.cbytes -= msg.data.length;
+    this.bytes -= msg.data.length;
     q.lrpid = caller.vpid;
     q.rtime = now();
     this.changed(q);
@@ -120,6 +128,7 @@ export class SysvMsg {
     if (!q) return -Errno.EINVAL;
     if (!isOwner(q, caller)) return -Errno.EPERM;
     this.byId.delete(id);
+    this.bytes -= q.cbytes;
     if (this.byKey.get(q.key) === q) this.byKey.delete(q.key);
     this.changed(q);
     return 0;
@@ -130,9 +139,7 @@ export class SysvMsg {
   }
 
   private changed(q: MsgQueue): void {
-    const waiters = q.waiters;
-    q.waiters = [];
-    for (const w of waiters) w();
+    q.waiters.wakeAll();
   }
 }
 

@@ -5,9 +5,12 @@
 // so a signal or a timeout that ends the wait needs no word to the leader.
 import { Errno } from '../libos/errno.js';
 import { ipcAccess, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
+import { Waiters } from './sysv-waiters.js';
 
 const SEMMSL = 32000;
 const SEMMNI = 32000;
+/** semaphores in all sets at once: the leader's memory, whatever a process asks (Linux's SEMMNS is the same bound) */
+const SEMMNS = 1_000_000;
 const SEMVMX = 32767;
 const SEMOPM = 500;
 const IPC_NOWAIT = 0o4000;
@@ -35,7 +38,7 @@ export interface SemSet extends IpcPerm {
   readonly pids: number[];
   otime: number;
   ctime: number;
-  waiters: SemWaiter[];
+  waiters: Waiters<SemWaiter>;
 }
 
 /** The outcome of a semop: done, an error, or a wait (the caller is woken at the next change). */
@@ -49,6 +52,8 @@ export class SysvSem {
   /** vpid -> set id -> per-semaphore adjustments applied when the process exits */
   private readonly undo = new Map<number, Map<number, Map<number, number>>>();
   private seq = 0;
+  /** semaphores in all sets */
+  private semaphores = 0;
 
   get(caller: IpcCaller, key: number, nsems: number, flags: number): number {
     const existing = key === IPC_PRIVATE ? undefined : this.byKey.get(key);
@@ -60,14 +65,15 @@ export class SysvSem {
     }
     if (key !== IPC_PRIVATE && !(flags & IPC_CREAT)) return -Errno.ENOENT;
     if (nsems <= 0 || nsems > SEMMSL) return -Errno.EINVAL;
-    if (this.byId.size >= SEMMNI) return -Errno.ENOSPC;
+    if (this.byId.size >= SEMMNI || this.semaphores + nsems > SEMMNS) return -Errno.ENOSPC;
     let id: number;
     do id = Math.floor(this.seq / SEMMNI) % 0x10000 * IDX + (this.seq++ % SEMMNI); while (this.byId.has(id));
     const set: SemSet = {
       id, key, uid: caller.euid, gid: caller.egid, cuid: caller.euid, cgid: caller.egid, mode: flags & 0o777,
       seq: Math.floor(id / IDX), values: new Array<number>(nsems).fill(0), pids: new Array<number>(nsems).fill(0),
-      otime: 0, ctime: now(), waiters: [],
+      otime: 0, ctime: now(), waiters: new Waiters(),
     };
+    this.semaphores += nsems;
     this.byId.set(id, set);
     if (key !== IPC_PRIVATE) this.byKey.set(key, set);
     return id;
@@ -86,7 +92,7 @@ export class SysvSem {
       const v = values[o.num]!;
       if (o.op === 0 ? v !== 0 : v + o.op < 0) {
         if (o.flg & IPC_NOWAIT) return { errno: Errno.EAGAIN };
-        set.waiters.push({ vpid: caller.vpid, num: o.num, forZero: o.op === 0, wake });
+        set.waiters.add({ vpid: caller.vpid, num: o.num, forZero: o.op === 0, wake });
         return { wait: true };
       }
       if (v + o.op > SEMVMX) return { errno: Errno.ERANGE };
@@ -144,7 +150,7 @@ export class SysvSem {
 
   /** GETNCNT, GETZCNT: the waiters for semaphore `num`. */
   waiting(set: SemSet, num: number, forZero: boolean): number {
-    return set.waiters.filter((w) => w.num === num && w.forZero === forZero).length;
+    return set.waiters.count((w) => w.num === num && w.forZero === forZero);
   }
 
   setPerm(caller: IpcCaller, id: number, uid: number, gid: number, mode: number): number {
@@ -164,6 +170,7 @@ export class SysvSem {
     if (!set) return -Errno.EINVAL;
     if (!isOwner(set, caller)) return -Errno.EPERM;
     this.byId.delete(id);
+    this.semaphores -= set.values.length;
     if (this.byKey.get(set.key) === set) this.byKey.delete(set.key);
     for (const sets of this.undo.values()) sets.delete(id);
     this.changed(set);
@@ -186,8 +193,6 @@ export class SysvSem {
 
   /** The set changed: every waiter tries again. */
   private changed(set: SemSet): void {
-    const waiters = set.waiters;
-    set.waiters = [];
-    for (const w of waiters) w.wake();
+    set.waiters.wakeAll();
   }
 }
