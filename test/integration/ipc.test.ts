@@ -91,7 +91,7 @@ describe('System V keys', () => {
   });
 });
 
-describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG, inotify ($name)', ({ suffix }) => {
+describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG, inotify, sem_open and shm_open ($name)', ({ suffix }) => {
   it('as natively', async () => {
     const { native, gramine } = await runBoth([program('proc_misc', suffix)], { encoding: 'utf8' });
     expect(native.stderr).toBe('');
@@ -102,6 +102,7 @@ describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG, inotify ($name
     expect(native.stdout).toContain('grandchild got signal 10, code 0\n');
     expect(native.stdout).toContain('fd names: /memfd:gts-test-memfd (deleted)\n');
     expect(native.stdout).toContain('  event mask 0x100 name "created"\n');
+    expect(native.stdout).toContain('shared memory says: written by the other process\n');
   });
 });
 

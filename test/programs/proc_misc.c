@@ -1,12 +1,14 @@
 /*
  * memfd_create (the fd a memfd, /proc/self/fd naming it memfd:NAME), the old eventfd syscall,
  * PR_SET_PDEATHSIG (a grandchild told of its parent's exit by the signal it asked for), and
- * inotify on a directory of its own in /tmp (events naming the entries).
+ * inotify on a directory of its own in /tmp (events naming the entries), and POSIX named
+ * semaphores and shared memory over /dev/shm between two processes.
  */
 #include "t.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <semaphore.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -114,6 +116,34 @@ static void inotify(void)
     close(fd);
 }
 
+static void posix_shm(void)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "/gts-test-%d", getpid());
+    sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
+    int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    T("sem_open", s != SEM_FAILED);
+    T("shm_open", fd >= 0);
+    T("ftruncate", ftruncate(fd, 4096));
+    char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    pid_t c = fork();
+    if (c == 0) {
+        sem_t *t = sem_open(name, 0);
+        int cfd = shm_open(name, O_RDWR, 0);
+        char *q = cfd < 0 ? MAP_FAILED : mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+        if (t == SEM_FAILED || q == MAP_FAILED)
+            _exit(1);
+        strcpy(q, "written by the other process");
+        _exit(sem_post(t) ? 2 : 0);
+    }
+    T("sem_wait", sem_wait(s));
+    say("shared memory says: %s", p);
+    T("child", ({ int st; waitpid(c, &st, 0); WEXITSTATUS(st); }));
+    T("shm_unlink", shm_unlink(name));
+    T("sem_unlink", sem_unlink(name));
+    T("shm_open after unlink", shm_open(name, O_RDWR, 0));
+}
+
 int main(void)
 {
     t_init();
@@ -136,6 +166,7 @@ int main(void)
     T("  value", (long)v);
     pdeathsig();
     inotify();
+    posix_shm();
     say("done");
     return 0;
 }
