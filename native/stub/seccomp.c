@@ -41,7 +41,7 @@ static const struct native_syscall {
     {__NR_readahead, FD(0)}, {__NR_fsync, FD(0)}, {__NR_fdatasync, FD(0)}, {__NR_syncfs, FD(0)}, {__NR_sync, 0},
     {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
     {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd, 0}, {__NR_eventfd2, 0},
-    {__NR_memfd_create, 0}, {__NR_inotify_init, 0}, {__NR_inotify_init1, 0}, {__NR_inotify_rm_watch, FD(0)},
+    {__NR_memfd_create, 0}, {__NR_mq_timedsend, FD(0)}, {__NR_mq_timedreceive, FD(0)}, {__NR_mq_getsetattr, FD(0)}, {__NR_inotify_init, 0}, {__NR_inotify_init1, 0}, {__NR_inotify_rm_watch, FD(0)},
     {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
     {__NR_flistxattr, FD(0)}, {__NR_close, FD(0)}, {__NR_fstat, FD(0)},
     /* file locks: the host keeps them (locks.c) */

@@ -514,6 +514,30 @@ static long mem_call(long nr, const long *a)
 }
 
 /*
+ * mq_notify: the host's, but for SIGEV_SIGNAL, whose siginfo would name the sender by its host
+ * pid (SIGEV_NONE and SIGEV_THREAD name nobody).
+ */
+#define K_SIGEV_SIGNAL 0
+static long sys_mq_notify(const long *a)
+{
+    if (is_reserved_fd(a[0]))
+        return -EBADF;
+    if (!a[1])
+        return raw2(__NR_mq_notify, (int)a[0], 0);
+    struct {
+        unsigned long value;
+        int signo, notify;
+        int rest[12];
+    } ev; /* struct sigevent: the host gets the stub's copy, which the app cannot change after the check */
+    long r = copy_from_app(&ev, (const void *)a[1], sizeof(ev));
+    if (r)
+        return r;
+    if (ev.notify == K_SIGEV_SIGNAL)
+        return -EINVAL;
+    return raw2(__NR_mq_notify, (int)a[0], &ev);
+}
+
+/*
  * timer_create: the host's POSIX timers, but a SIGEV_THREAD_ID timer names its thread by the
  * app's tid (the vpid, for the main thread): the host gets the thread's host tid.
  */
@@ -582,6 +606,8 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
         return sys_fcntl(a, uc);
+    case __NR_mq_notify:
+        return sys_mq_notify(a);
     case __NR_shmat:
         return sys_shmat(a, ip);
     case __NR_shmdt:

@@ -19,6 +19,7 @@ import { killQuietly, type WorkerProcess } from './worker-process.js';
 import { SysvShm } from './sysv-shm.js';
 import { SysvSem } from './sysv-sem.js';
 import { SysvMsg } from './sysv-msg.js';
+import { PosixMq } from './posix-mq.js';
 import { answerSysv } from './sysv-requests.js';
 
 export interface RunRequest {
@@ -97,6 +98,8 @@ export class Leader {
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
   private readonly mountRoots = new MountRoots();
+  /** the instance's POSIX message queues */
+  private readonly mq = new PosixMq();
   /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
   private readonly pdeathSignals = new Map<number, number>();
   /** the instance's System V IPC objects */
@@ -241,6 +244,12 @@ export class Leader {
         if (w.vpid === m.vpid && this.table.get(m.vpid)?.worker === w && m.sig > 0 && m.sig <= 64) this.pdeathSignals.set(m.vpid, m.sig);
         else this.pdeathSignals.delete(m.vpid);
         return this.send(w, { type: 'pdeath-signal-reply', v: 1, reqId: m.reqId });
+      case 'mq-request': {
+        if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
+        const caller = { vpid: m.caller, euid: m.euid, egid: m.egid };
+        const r = m.op === 'open' ? this.mq.open(caller, m.name, m.flags, m.mode, m.attr) : this.mq.unlink(caller, m.name);
+        return this.send(w, { type: 'mq-reply', v: 1, reqId: m.reqId, value: typeof r === 'number' ? r : 0, path: typeof r === 'string' ? r : '' });
+      }
       case 'sysv-request': {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
@@ -583,6 +592,7 @@ export class Leader {
     }
     this.pool.killAll();
     this.sysv.shm.dispose();
+    this.mq.dispose();
     this.scratch?.dispose();
     this.mountRoots.dispose();
   }

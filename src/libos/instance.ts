@@ -83,6 +83,8 @@ export interface InstanceServices {
   stubBinaryFd(): number;
   /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */
   childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
+  /** mq_open (the host path of the queue, to reopen) or mq_unlink (''), by the leader; errors as SyscallErrors. */
+  posixMq(proc: LibosProcess, op: 'open' | 'unlink', name: string, flags: number, mode: number, attr: number[] | null): Promise<string>;
   /** PR_SET_PDEATHSIG of `proc` (0: none): the leader sends it when the parent exits (resolves once it knows). */
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */

@@ -9,6 +9,7 @@ import { fsHandlers } from './sys/fs.js';
 import { identityHandlers } from './sys/identity.js';
 import { infoHandlers } from './sys/info.js';
 import { ipcHandlers } from './sys/ipc.js';
+import { mqueueHandlers } from './sys/mqueue.js';
 import { netHandlers } from './sys/net.js';
 import { procHandlers } from './sys/proc.js';
 import { schedHandlers } from './sys/sched.js';
@@ -32,7 +33,7 @@ export interface SyscallEntry {
 
 type Name = keyof typeof NR;
 const handlers: Partial<Record<Name, SyscallHandler>> = {
-  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...ipcHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...ipcHandlers, ...mqueueHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
 };
 
 function line(name: Name, where: Where, status: Status, note: string, alsoInStub = false): SyscallEntry {
@@ -250,6 +251,12 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('epoll_ctl', 'supported', 'host epoll'),
   libos('tgkill', 'partial', 'as tkill'),
   libos('kill', 'supported', 'a pid, a group, all: through the leader, with a virtual siginfo and Linux\'s permission rules for the virtual uids'),
+  libos('mq_open', 'supported', 'names private to the instance, kept by the leader; the app gets its own descriptor of a host queue the leader made and unlinked (nothing left on the host)'),
+  libos('mq_unlink', 'supported', 'the instance\'s name; the queue lives on while open'),
+  native('mq_timedsend', 'supported', HOST_FD),
+  native('mq_timedreceive', 'supported', HOST_FD),
+  stub('mq_notify', 'partial', 'the host\'s for SIGEV_NONE and SIGEV_THREAD; SIGEV_SIGNAL EINVAL (its siginfo would name the sender by its host pid)'),
+  native('mq_getsetattr', 'supported', HOST_FD),
   native('inotify_init', 'supported', 'host inotify'),
   libos('inotify_add_watch', 'supported', `${VFS}; the worker adds the watch to the app's inotify instance, so events name entries as the instance does`),
   native('inotify_rm_watch', 'supported', HOST_FD),

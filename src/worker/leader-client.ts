@@ -21,7 +21,7 @@ type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'pdeath-signal-reply';
+      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -189,6 +189,13 @@ export class LeaderClient {
       },
       childUid: (proc, vpid) => this.childUid(proc, vpid),
       sysv: (proc, op, args, data) => this.sysv(proc, op, args, data),
+      posixMq: async (proc, op, name, flags, mode, attr) => {
+        const r = await this.request<'mq-reply'>((reqId) => ({
+          type: 'mq-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, name, flags, mode, attr,
+        }));
+        if (r.value < 0) throw new SyscallError(-r.value, `mq_${op} ${name}`);
+        return r.path;
+      },
       pdeathSignal: async (proc, sig) => {
         await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
       },

@@ -96,6 +96,7 @@ export function runSession(socket: TLSSocket): void {
         case 'peer-creds-reply':
         case 'tids-reply':
         case 'sysv-reply':
+        case 'mq-reply':
         case 'pdeath-signal-reply':
           return leader.onReply(msg);
         case 'sysv-wake':

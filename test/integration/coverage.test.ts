@@ -61,6 +61,7 @@ const RUNS: string[][] = [
   ['sysv_shm', 'main'],
   ['sysv_sem'],
   ['sysv_msg'],
+  ['posix_mq'],
   ['proc_misc'],
 ];
 

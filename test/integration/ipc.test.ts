@@ -44,6 +44,18 @@ describe.each(VARIANTS)('System V message queues ($name)', ({ suffix }) => {
   });
 });
 
+describe.each(VARIANTS)('POSIX message queues ($name)', ({ suffix }) => {
+  it('private names, priorities, a reader in another process, attributes, mq_notify, mq_unlink', async () => {
+    const { native, gramine } = await runBoth([program('posix_mq', suffix)], { encoding: 'utf8' });
+    expect(native.stderr).toBe('');
+    expect(native.status).toBe(0);
+    expect(gramine.stdout).toBe(native.stdout);
+    expect(gramine.stderr).toBe('');
+    expect(gramine.status).toBe(0);
+    expect(native.stdout).toContain('child received "high" prio 5\n');
+  });
+});
+
 describe('/proc/sysvipc', () => {
   it('shows the instance\'s segments, semaphore sets and message queues as Linux prints them', async () => {
     const script = [

@@ -221,6 +221,16 @@ const schemas = {
     values: t.array(t.int),
     data: t.nullable(t.bytes),
   }),
+  /**
+   * worker -> leader: mq_open (flags and mode as the app gave them, the umask applied; `attr`:
+   * [maxmsg, msgsize] for a new queue, null for the defaults) or mq_unlink of process `caller`
+   */
+  'mq-request': object({
+    type: t.literal('mq-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
+    op: t.oneOf(['open', 'unlink'] as const), name: t.str, flags: t.int, mode: t.int, attr: t.nullable(t.array(t.int)),
+  }),
+  /** leader -> worker: the result (-errno), and for an open the host path of the queue to reopen */
+  'mq-reply': object({ type: t.literal('mq-reply'), v, reqId: t.int, value: t.int, path: t.str }),
   /** leader -> worker: the semaphore set or queue a call of `waitId` waited on has changed: try again */
   'sysv-wake': object({ type: t.literal('sysv-wake'), v, waitId: t.int }),
   /**
