@@ -672,6 +672,32 @@ function measureBulk(envs, opts) {
 
 // ---------------------------------------------------------------------------------- report
 
+/** How bench/modes.js builds a program of bench/programs (with `cflags`), runs it in an environment and logs. */
+function modeRunner(cflags = []) {
+  return {
+    build: (src, name) => {
+      const prog = path.join(BENCH, 'programs', 'build', name);
+      buildProgram(path.join(BENCH, 'programs', src), prog, cflags);
+      return prog;
+    },
+    run: (env, argv) => {
+      const full = env.wrap(argv);
+      const r = run(full);
+      return r.status === 0 ? r.stdout : { error: describeFailure(full, r) };
+    },
+    log: (what) => process.stderr.write(`bench:   ${what}\n`),
+  };
+}
+
+/** Table rows of a bench/modes.js measurement: mode, what, each environment's median, each one's ratio to native. */
+function modeRows(measured, modes, names) {
+  return modes.map(([mode, what]) => {
+    const cells = measured[mode].results;
+    return [mode, what, ...names.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median))),
+      ...names.filter((n) => n !== 'native').map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median / cells.native.median)))];
+  });
+}
+
 function fmtNs(ns) {
   if (!Number.isFinite(ns)) return '-';
   if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
@@ -787,40 +813,14 @@ async function main() {
   let threads = null;
   if (opts.threads) {
     phase('threads', `threads (${nenvs.map((e) => e.name).join(', ')}; ${opts.threadReps} round(s))`);
-    threads = measureThreads(nenvs, {
-      reps: opts.threadReps,
-      build: (src, name) => {
-        const prog = path.join(BENCH, 'programs', 'build', name);
-        buildProgram(path.join(BENCH, 'programs', src), prog, ['-pthread']);
-        return prog;
-      },
-      run: (env, argv) => {
-        const full = env.wrap(argv);
-        const r = run(full);
-        return r.status === 0 ? r.stdout : { error: describeFailure(full, r) };
-      },
-      log: (what) => process.stderr.write(`bench:   ${what}\n`),
-    });
+    threads = measureThreads(nenvs, { reps: opts.threadReps, ...modeRunner(['-pthread']) });
   }
 
   // 8. locks
   let locks = null;
   if (opts.locks) {
     phase('locks', `locks (${nenvs.map((e) => e.name).join(', ')}; ${opts.lockReps} round(s))`);
-    locks = measureLocks(nenvs, {
-      reps: opts.lockReps,
-      build: (src, name) => {
-        const prog = path.join(BENCH, 'programs', 'build', name);
-        buildProgram(path.join(BENCH, 'programs', src), prog);
-        return prog;
-      },
-      run: (env, argv) => {
-        const full = env.wrap(argv);
-        const r = run(full);
-        return r.status === 0 ? r.stdout : { error: describeFailure(full, r) };
-      },
-      log: (what) => process.stderr.write(`bench:   ${what}\n`),
-    });
+    locks = measureLocks(nenvs, { reps: opts.lockReps, ...modeRunner() });
   }
   phase(null);
 
@@ -945,11 +945,7 @@ async function main() {
   if (opts.threads) {
     const tnames = nenvs.map((e) => e.name);
     const tothers = tnames.filter((n) => n !== 'native');
-    const rows = [['create', 'pthread_create + join'], ['pingpong', 'mutex/condvar round trip']].map(([mode, what]) => {
-      const cells = threads[mode].results;
-      return [mode, what, ...tnames.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median))),
-        ...tothers.map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median / cells.native.median)))];
-    });
+    const rows = modeRows(threads, [['create', 'pthread_create + join'], ['pingpong', 'mutex/condvar round trip']], tnames);
     out.push(`7. Threads: bench/programs/thread-cost.c, median over batches of 100 (median of ${opts.threadReps} round(s)); ratio = env / native`);
     out.push(table(['mode', 'what', ...tnames, ...tothers.map((n) => `${n}/nat`)], rows, 2));
     out.push('');
@@ -958,11 +954,7 @@ async function main() {
   if (opts.locks) {
     const lnames = nenvs.map((e) => e.name);
     const lothers = lnames.filter((n) => n !== 'native');
-    const rows = LOCK_MODES.map(([mode, what]) => {
-      const cells = locks[mode].results;
-      return [mode, what, ...lnames.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median))),
-        ...lothers.map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median / cells.native.median)))];
-    });
+    const rows = modeRows(locks, LOCK_MODES, lnames);
     out.push(`8. Locks: bench/programs/lock-cost.c, median over batches of 100 (median of ${opts.lockReps} round(s)); ratio = env / native`);
     out.push(table(['mode', 'what', ...lnames, ...lothers.map((n) => `${n}/nat`)], rows, 2));
     out.push('');

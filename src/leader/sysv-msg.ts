@@ -2,18 +2,12 @@
 // here. A send that finds no room, or a receive that finds no message, waits as a semop does
 // (sysv-sem.ts): the waiter is told when the queue changes and its stub tries again.
 import { Errno } from '../libos/errno.js';
-import { ipcAccess, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
+import { ipcAccess, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
 import { Waiters } from './sysv-waiters.js';
+import { IPC_CREAT, IPC_EXCL, IPC_ID_SEQ as IDX, IPC_NOWAIT, IPC_PRIVATE, MSG_EXCEPT, MSG_NOERROR, MSGMAX, MSGMNB, MSGMNI } from '../pal/sysv-abi.js';
 
-export const MSGMAX = 8192;
-export const MSGMNB = 16384;
-const MSGMNI = 32000;
 /** bytes queued in all queues at once: the leader's memory, whatever root raises msg_qbytes to */
 const MSG_BYTES_MAX = 64 * 1024 * 1024;
-const IDX = 32768;
-const IPC_NOWAIT = 0o4000;
-const MSG_NOERROR = 0o10000;
-const MSG_EXCEPT = 0o20000;
 
 export interface MsgQueue extends IpcPerm {
   readonly id: number;

@@ -1,8 +1,5 @@
 // Who may do what to a System V IPC object of the instance: Linux's ipcperms() with the virtual
 // ids (an effective uid of 0 stands for CAP_IPC_OWNER and CAP_SYS_ADMIN).
-export const IPC_PRIVATE = 0;
-export const IPC_CREAT = 0o1000;
-export const IPC_EXCL = 0o2000;
 
 /** The process asking, as its worker says. */
 export interface IpcCaller {

@@ -5,25 +5,15 @@ import type { IpcCaller } from './sysv-perm.js';
 import type { MsgQueue, MsgResult, SysvMsg } from './sysv-msg.js';
 import type { SemSet, SysvSem } from './sysv-sem.js';
 import type { ShmStat, SysvShm } from './sysv-shm.js';
+import { SYSV_WAIT } from '../ipc/protocol/messages.js';
+import {
+  GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_RMID, IPC_SET, IPC_STAT, MSG_STAT_ANY, SEM_STAT_ANY, SETALL, SETVAL,
+} from '../pal/sysv-abi.js';
 
 type Request = Extract<Message, { type: 'sysv-request' }>;
 type Reply = Extract<Message, { type: 'sysv-reply' }>;
 
-/** A sem-op, msg-send or msg-recv that must wait: the leader will say sysv-wake of it to the asking worker. */
-export const SYSV_WAIT = 1;
 
-const IPC_RMID = 0;
-const IPC_SET = 1;
-const IPC_STAT = 2;
-const GETPID = 11;
-const GETVAL = 12;
-const GETALL = 13;
-const GETNCNT = 14;
-const GETZCNT = 15;
-const SETVAL = 16;
-const SETALL = 17;
-const SEM_STAT_ANY = 20;
-const MSG_STAT_ANY = 13;
 
 export interface SysvObjects {
   shm: SysvShm;

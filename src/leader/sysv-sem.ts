@@ -4,18 +4,12 @@
 // operations: it is told when the set changes (wake) and its stub tries the whole semop again,
 // so a signal or a timeout that ends the wait needs no word to the leader.
 import { Errno } from '../libos/errno.js';
-import { ipcAccess, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
+import { ipcAccess, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
 import { Waiters } from './sysv-waiters.js';
+import { IPC_CREAT, IPC_EXCL, IPC_ID_SEQ as IDX, IPC_NOWAIT, IPC_PRIVATE, SEM_UNDO, SEMMNI, SEMMSL, SEMOPM, SEMVMX } from '../pal/sysv-abi.js';
 
-const SEMMSL = 32000;
-const SEMMNI = 32000;
 /** semaphores in all sets at once: the leader's memory, whatever a process asks (Linux's SEMMNS is the same bound) */
 const SEMMNS = 1_000_000;
-const SEMVMX = 32767;
-const SEMOPM = 500;
-const IPC_NOWAIT = 0o4000;
-const SEM_UNDO = 0x1000;
-const IDX = 32768;
 
 export interface SemOp {
   num: number;

@@ -7,14 +7,13 @@
 import { host } from '../pal/host.js';
 import { MFD_CLOEXEC } from '../pal/linux-abi.js';
 import { Errno } from '../libos/errno.js';
-import { ipcAccess, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
+import { ipcAccess, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SHM_DEST, SHMMNI } from '../pal/sysv-abi.js';
 
 const SHMMIN = 1;
 /** as Linux's default SHMMAX (ULONG_MAX - 2^24), cut to what a JS number holds exactly */
 const SHMMAX = Number.MAX_SAFE_INTEGER;
 /** segments at once (Linux's SHMMNI) */
-const SHMMNI = 4096;
-const SHM_DEST = 0o1000;
 const IDX_BITS = 15; // Linux's ipc ids: seq * 32768 + index
 
 export interface ShmSegment extends IpcPerm {

@@ -5,54 +5,34 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { program, runBoth, runGramine, runNative, VARIANTS } from '../helpers/run.js';
+import { expectSameAsNative, program, runGramine, runNative, VARIANTS } from '../helpers/run.js';
 
 describe.each(VARIANTS)('System V shared memory ($name)', ({ suffix }) => {
   it('private and keyed segments, across fork and exec, IPC_STAT, IPC_RMID while attached, errors', async () => {
-    const { native, gramine } = await runBoth([program('sysv_shm', suffix), 'main'], { encoding: 'utf8' });
-    expect(native.stderr).toBe('');
-    expect(native.status).toBe(0);
-    expect(gramine.stdout).toBe(native.stdout);
-    expect(gramine.stderr).toBe('');
-    expect(gramine.status).toBe(0);
-    expect(native.stdout).toContain('reader replied: hi from the reader\n');
+    const out = await expectSameAsNative([program('sysv_shm', suffix), 'main']);
+    expect(out).toContain('reader replied: hi from the reader\n');
   });
 });
 
 describe.each(VARIANTS)('System V semaphores ($name)', ({ suffix }) => {
   it('values, GETPID, ping-pong between processes, waits for zero, timeouts, EINTR, SEM_UNDO after kill -9', async () => {
-    const { native, gramine } = await runBoth([program('sysv_sem', suffix)], { encoding: 'utf8', timeout: 60_000 });
-    expect(native.stderr).toBe('');
-    expect(native.status).toBe(0);
-    expect(gramine.stdout).toBe(native.stdout);
-    expect(gramine.stderr).toBe('');
-    expect(gramine.status).toBe(0);
-    expect(native.stdout).toContain('after kill -9: 5 0 0\n');
-    expect(native.stdout).toContain('semop interrupted by SIGALRM = -1 EINTR\n');
+    const out = await expectSameAsNative([program('sysv_sem', suffix)], { timeout: 60_000 });
+    expect(out).toContain('after kill -9: 5 0 0\n');
+    expect(out).toContain('semop interrupted by SIGALRM = -1 EINTR\n');
   });
 });
 
 describe.each(VARIANTS)('System V message queues ($name)', ({ suffix }) => {
   it('typed messages, receive by type, MSG_NOERROR, IPC_NOWAIT, a receiver waiting for another process, EINTR', async () => {
-    const { native, gramine } = await runBoth([program('sysv_msg', suffix)], { encoding: 'utf8' });
-    expect(native.stderr).toBe('');
-    expect(native.status).toBe(0);
-    expect(gramine.stdout).toBe(native.stdout);
-    expect(gramine.stderr).toBe('');
-    expect(gramine.status).toBe(0);
-    expect(native.stdout).toContain('child received: type 7 text hello child\n');
+    const out = await expectSameAsNative([program('sysv_msg', suffix)]);
+    expect(out).toContain('child received: type 7 text hello child\n');
   });
 });
 
 describe.each(VARIANTS)('POSIX message queues ($name)', ({ suffix }) => {
   it('private names, priorities, a reader in another process, attributes, mq_notify, mq_unlink', async () => {
-    const { native, gramine } = await runBoth([program('posix_mq', suffix)], { encoding: 'utf8' });
-    expect(native.stderr).toBe('');
-    expect(native.status).toBe(0);
-    expect(gramine.stdout).toBe(native.stdout);
-    expect(gramine.stderr).toBe('');
-    expect(gramine.status).toBe(0);
-    expect(native.stdout).toContain('child received "high" prio 5\n');
+    const out = await expectSameAsNative([program('posix_mq', suffix)]);
+    expect(out).toContain('child received "high" prio 5\n');
   });
 });
 
@@ -105,16 +85,11 @@ describe('System V keys', () => {
 
 describe.each(VARIANTS)('memfd_create, eventfd, PR_SET_PDEATHSIG, inotify, sem_open and shm_open ($name)', ({ suffix }) => {
   it('as natively', async () => {
-    const { native, gramine } = await runBoth([program('proc_misc', suffix)], { encoding: 'utf8' });
-    expect(native.stderr).toBe('');
-    expect(native.status).toBe(0);
-    expect(gramine.stdout).toBe(native.stdout);
-    expect(gramine.stderr).toBe('');
-    expect(gramine.status).toBe(0);
-    expect(native.stdout).toContain('grandchild got signal 10, code 0\n');
-    expect(native.stdout).toContain('fd names: /memfd:gts-test-memfd (deleted)\n');
-    expect(native.stdout).toContain('  event mask 0x100 name "created"\n');
-    expect(native.stdout).toContain('shared memory says: written by the other process\n');
+    const out = await expectSameAsNative([program('proc_misc', suffix)]);
+    expect(out).toContain('grandchild got signal 10, code 0\n');
+    expect(out).toContain('fd names: /memfd:gts-test-memfd (deleted)\n');
+    expect(out).toContain('  event mask 0x100 name "created"\n');
+    expect(out).toContain('shared memory says: written by the other process\n');
   });
 });
 
@@ -151,12 +126,7 @@ describe('python3', () => {
       '    print("semop +1:", libc.semop(sem, ctypes.byref(SB(0, 1, 0)), 1), "value:", libc.semctl(sem, 0, 12))',
       '    libc.semctl(sem, 0, 0); libc.shmdt(ctypes.c_void_p(addr)); print("rmid:", libc.shmctl(sid, 0, None))',
     ].join('\n');
-    const { native, gramine } = await runBoth(['/usr/bin/python3', '-c', script], { encoding: 'utf8', timeout: 60_000 });
-    expect(native.stderr).toBe('');
-    expect(native.status).toBe(0);
-    expect(gramine.stdout).toBe(native.stdout);
-    expect(gramine.stderr).toBe('');
-    expect(gramine.status).toBe(0);
-    expect(native.stdout).toBe("shared_memory: b'childt' 0\nchild reads: sysv via ctypes\nsemop +1: 0 value: 1\nrmid: 0\n");
+    const out = await expectSameAsNative(['/usr/bin/python3', '-c', script], { timeout: 60_000 });
+    expect(out).toBe("shared_memory: b'childt' 0\nchild reads: sysv via ctypes\nsemop +1: 0 value: 1\nrmid: 0\n");
   });
 });

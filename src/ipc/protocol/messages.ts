@@ -16,6 +16,8 @@ export const SYSV_OPS = [
   'msg-get', 'msg-send', 'msg-recv', 'msg-ctl', 'msg-list',
 ] as const;
 export type SysvOp = (typeof SYSV_OPS)[number];
+/** sysv-reply's value for a sem-op, msg-send or msg-recv that must wait for a sysv-wake */
+export const SYSV_WAIT = 1;
 
 const schemas = {
   /**

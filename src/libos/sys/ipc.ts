@@ -8,28 +8,20 @@ import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { NewFd, SyscallHandler } from './types.js';
 import type { SysvAnswer, SysvOp } from '../instance.js';
+import {
+  GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_64, IPC_ID_SEQ, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, MSG_COPY, MSG_INFO, MSG_STAT,
+  MSG_STAT_ANY, MSGMAX, MSGMNB, MSGMNI, SEM_INFO, SEM_STAT, SEM_STAT_ANY, SEMMNI, SEMMSL, SEMOPM, SEMVMX, SETALL, SETVAL, SHM_INFO, SHM_LOCK,
+  SHM_RDONLY, SHM_STAT, SHM_STAT_ANY, SHM_UNLOCK, SHMMNI,
+} from '../../pal/sysv-abi.js';
+import { SYSV_WAIT } from '../../ipc/protocol/messages.js';
 
-/** the leader's "wait for sysv-wake" (src/leader/sysv-requests.ts) */
-const SYSV_WAIT = 1;
 
-const SHM_RDONLY = 0o10000;
-const IPC_64 = 0x100;
-const IPC_RMID = 0;
-const IPC_SET = 1;
-const IPC_STAT = 2;
-const IPC_INFO = 3;
-const SHM_LOCK = 11;
-const SHM_UNLOCK = 12;
-const SHM_STAT = 13;
-const SHM_INFO = 14;
-const SHM_STAT_ANY = 15;
 /** an id's index part (Linux: seq * 32768 + index) */
-const IDX_MASK = 0x7fff;
+const IDX_MASK = IPC_ID_SEQ - 1;
 const PAGE = 4096;
 /** Linux's defaults, what IPC_INFO reports */
 const SHMMAX = 0xfffffffffeffffffn;
 const SHMALL = 0xfffffffffeffffffn;
-const SHMMNI = 4096;
 
 const sys_shmget: SyscallHandler = async (proc, a) => {
   const size = a.raw(1);
@@ -154,20 +146,6 @@ const sys_shmctl: SyscallHandler = (proc, a) => shmctl(proc, a);
 // it with the app's signals open (a signal ends the wait as Linux's EINTR; semtimedop's timeout
 // as EAGAIN), and when the set has changed makes the whole semop again (native/stub/sysv_waits.c).
 
-const SEMOPM = 500;
-const GETPID = 11;
-const GETVAL = 12;
-const GETALL = 13;
-const GETNCNT = 14;
-const GETZCNT = 15;
-const SETVAL = 16;
-const SETALL = 17;
-const SEM_STAT = 18;
-const SEM_INFO = 19;
-const SEM_STAT_ANY = 20;
-const SEMMSL = 32000;
-const SEMMNI = 32000;
-const SEMVMX = 32767;
 
 const sys_semget: SyscallHandler = async (proc, a) =>
   (await proc.instance.sysv(proc, 'sem-get', [a.int(0), a.int(1), a.int(2)])).value;
@@ -283,12 +261,6 @@ const sys_semctl: SyscallHandler = (proc, a) => semctl(proc, a);
 // Message queues: the messages are the leader's; a send or receive that must wait does so as a
 // semop does.
 
-const MSGMAX = 8192;
-const MSGMNB = 16384;
-const MSG_STAT = 11;
-const MSG_INFO = 12;
-const MSG_STAT_ANY = 13;
-const MSG_COPY = 0o40000;
 
 const sys_msgget: SyscallHandler = async (proc, a) => (await proc.instance.sysv(proc, 'msg-get', [a.int(0), a.int(1)])).value;
 
@@ -359,7 +331,7 @@ async function msgctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
       const list = (await proc.instance.sysv(proc, 'msg-list', [])).stats;
       const b = Buffer.alloc(32); // struct msginfo: msgpool msgmap msgmax msgmnb msgmni msgssz msgtql (ints) msgseg (u16)
       const info = cmd === MSG_INFO;
-      [info ? list.length : 0x7ffffff, info ? list.reduce((n, q) => n + q.qnum!, 0) : 0x7ffffff, MSGMAX, MSGMNB, 32000,
+      [info ? list.length : 0x7ffffff, info ? list.reduce((n, q) => n + q.qnum!, 0) : 0x7ffffff, MSGMAX, MSGMNB, MSGMNI,
         16, info ? list.reduce((n, q) => n + q.cbytes!, 0) : 0x7ffffff].forEach((v, i) => b.writeInt32LE(v, 4 * i));
       b.writeUInt16LE(0xffff, 28);
       proc.mem.write(buf, b);
