@@ -2,7 +2,8 @@
  * System V shared memory's data plane: the leader keeps the segments (each a host memfd) and
  * the worker decides who may attach; the stub maps a segment into the app and unmaps it. It
  * keeps the app's attachments (address, length, id) for shmdt: a table in its own memory, so a
- * forked child has its parent's, and an exec'd image starts with none, as on Linux.
+ * forked child has its parent's, and an exec'd image starts with none, as on Linux (the leader
+ * told of each before the exec).
  */
 #include <asm-generic/errno.h>
 #include <linux/mman.h>
@@ -102,4 +103,15 @@ long sys_shmdt(const long *a, void *ip)
     raw2(__NR_munmap, found.addr, found.len);
     tell_detached(found.id, ip);
     return 0;
+}
+
+/* An exec is under way: the new image has none of the segments (the host drops the mappings). */
+void shm_detach_all(void *ip)
+{
+    for (int i = 0; i < ATTACH_MAX; i++) {
+        if (!attached[i].len)
+            continue;
+        attached[i].len = 0;
+        tell_detached(attached[i].id, ip);
+    }
 }

@@ -127,6 +127,7 @@ long run_in_app_context(long nr, struct k_ucontext *uc);
 /* shm.c: System V shared memory mapped by the stub (the leader keeps the segments) */
 long sys_shmat(const long *a, void *ip);
 long sys_shmdt(const long *a, void *ip);
+void shm_detach_all(void *ip);
 /* could [addr, addr + len) touch the stub's image or thread blocks? */
 int overlaps_stub(unsigned long addr, unsigned long len);
 

@@ -72,9 +72,6 @@ export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) 
     case 'shm-detach':
       shm.detach(caller.vpid, arg(0));
       return null;
-    case 'shm-detach-all':
-      shm.detachAll(caller.vpid);
-      return null;
     case 'shm-stat': {
       const r = shm.stat(caller, arg(0), arg(1) !== 0);
       return typeof r === 'number' ? reply(r) : reply(0, '', [r]);

@@ -3,7 +3,7 @@
 // plane is host memory: each segment is a memfd the leader holds for as long as the segment
 // exists; a worker reopens it (through /proc/<leader>/fd) for its stub, which maps it into
 // the app. Attachment counts are the leader's bookkeeping: attach and detach as the stubs tell,
-// a fork's child inheriting its parent's, an exit or exec dropping them.
+// a fork's child inheriting its parent's, an exit dropping them (an exec's stub tells of each).
 import { host } from '../pal/host.js';
 import { MFD_CLOEXEC } from '../pal/linux-abi.js';
 import { Errno } from '../libos/errno.js';

@@ -416,7 +416,6 @@ export class SyscallDispatcher {
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.mainThreadExited = false; // a new image: the thread that exec'd is the main one
-    this.proc.instance.sysvTell(this.proc, 'shm-detach-all', []); // an exec detaches every segment
     if (this.proc.pendingNofile !== null) {
       try {
         startWithNofileLimit(this.proc, this.proc.pendingNofile);

@@ -89,7 +89,7 @@ export interface InstanceServices {
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
   sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer>;
-  /** One the leader does not answer (shm-detach, shm-detach-all). */
+  /** One the leader does not answer (shm-detach). */
   sysvTell(proc: LibosProcess, op: SysvOp, args: number[]): void;
   /** An id for a wait a sem-op, msg-send or msg-recv may need (the leader's sysv-wake names it). */
   sysvWaitId(): number;

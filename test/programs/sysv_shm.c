@@ -126,6 +126,9 @@ static int reader(key_t key)
     if (p == (void *)-1)
         die("reader: shmget/shmat");
     say("reader sees: %s", p);
+    struct shmid_ds ds;
+    shmctl(id, IPC_STAT, &ds);
+    say("reader: nattch %lu (its own and its parent's: the fork's copy went with the exec)", (unsigned long)ds.shm_nattch);
     strcpy(p + 100, "hi from the reader");
     return 0;
 }

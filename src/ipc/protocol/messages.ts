@@ -11,7 +11,7 @@ const v = t.literal(PROTOCOL_VERSION);
 
 /** The System V IPC operations the leader makes (sysv-request). */
 export const SYSV_OPS = [
-  'shm-get', 'shm-attach', 'shm-detach', 'shm-detach-all', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list',
+  'shm-get', 'shm-attach', 'shm-detach', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list',
   'sem-get', 'sem-op', 'sem-ctl', 'sem-list',
   'msg-get', 'msg-send', 'msg-recv', 'msg-ctl', 'msg-list',
 ] as const;
@@ -199,12 +199,12 @@ const schemas = {
   }),
   /**
    * worker -> leader: a System V IPC call of process `caller` (its effective ids say what it
-   * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] and
-   * shm-detach-all [] (an exec; no reply), shm-stat [id, any], shm-set [id, uid, gid, mode],
-   * shm-remove [id], shm-list []; sem-get [key, nsems, flags], sem-op [id, waitId, then
-   * num op flg of each operation], sem-ctl [id, num, cmd, values...], sem-list []; msg-get
-   * [key, flags], msg-send [id, waitId, type, flags] with the message in `data`, msg-recv [id,
-   * waitId, maxSize, type, flags], msg-ctl [id, cmd, values...], msg-list []
+   * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] (no reply),
+   * shm-stat [id, any], shm-set [id, uid, gid, mode], shm-remove [id], shm-list []; sem-get
+   * [key, nsems, flags], sem-op [id, waitId, then num op flg of each operation], sem-ctl [id,
+   * num, cmd, values...], sem-list []; msg-get [key, flags], msg-send [id, waitId, type, flags]
+   * with the message in `data`, msg-recv [id, waitId, maxSize, type, flags], msg-ctl [id, cmd,
+   * values...], msg-list []
    */
   'sysv-request': object({
     type: t.literal('sysv-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
