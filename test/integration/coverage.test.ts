@@ -82,7 +82,7 @@ describe('syscall coverage of the test programs', () => {
       expect(r.stdout.length, `${name} ${args.join(' ')} printed nothing`).toBeGreaterThan(0);
     }
     traced = new Set(readFileSync(traceFile, 'utf8').split('\n').filter(Boolean));
-  }, 120_000);
+  }, 240_000);
 
   afterAll(() => removeTempDir(dir));
 

@@ -132,6 +132,8 @@ static int check(void)
     values("after kill -9", id);
     T("GETPID is the child", semctl(id, 0, GETPID) == c);
 
+    /* glibc's semop is semtimedop without a timeout: the semop syscall itself, raw */
+    T("semop, the raw syscall", syscall(SYS_semop, id, &(struct sembuf){1, 1, 0}, 1));
     T("IPC_RMID", semctl(id, 0, IPC_RMID));
     T("semop removed", op(id, 0, 1, 0));
     T("IPC_RMID again", semctl(id, 0, IPC_RMID));
