@@ -24,13 +24,22 @@ type PinoLike = Record<Method, (...args: unknown[]) => void>;
 
 const require = createRequire(import.meta.url);
 
+/** Where this process's loggers write (the manifest's loader.log_file), or null: stderr. */
+let logFile: string | null = null;
+
+/** Send this process's log lines to `file` (appended), or back to stderr with null. */
+export function logToFile(file: string | null): void {
+  logFile = file;
+}
+
 function loadPino(name: string, level: LogLevel): PinoLike {
   const pino = require('pino') as (opts: object, stream: unknown) => PinoLike;
   const pretty = require('pino-pretty') as (opts: object) => unknown;
   const stream = pretty({
-    destination: 2,
+    destination: logFile ?? 2,
+    append: true,
     sync: true,
-    colorize: isatty(2),
+    colorize: logFile === null && isatty(2),
     ignore: 'pid,hostname',
     translateTime: 'HH:MM:ss.l',
     messageFormat: `${name}: {msg}`,

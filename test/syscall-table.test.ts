@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../src/libos/syscall-table.js';
 import { renderSyscallDocs } from '../src/tools/gen-syscall-docs.js';
+import { IOCTLS_TRAPPED } from '../src/libos/sys/fs.js';
 
 const root = path.resolve(__dirname, '..');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
@@ -29,6 +30,13 @@ describe('syscall table', () => {
     const cases = [...handle.matchAll(/case __NR_(\w+):/g)].map((m) => m[1]!).sort();
     const fastPaths = SYSCALL_TABLE.filter((e) => e.alsoInStub).map((e) => e.name);
     expect(cases).toEqual([...namesWhere('stub'), ...fastPaths].sort());
+  });
+
+  it('sends the worker the ioctls it makes, and only those (seccomp.c ioctl_trapped)', () => {
+    const src = read('native/stub/seccomp.c');
+    const list = /ioctl_trapped\[\] = \{([\s\S]*?)\};/.exec(src)![1]!;
+    const inFilter = [...list.matchAll(/0x[0-9a-f]+/g)].map((m) => Number(m[0])).sort();
+    expect(inFilter).toEqual(Object.values(IOCTLS_TRAPPED).sort());
   });
 
   it('gives every libos syscall a handler', () => {

@@ -40,9 +40,10 @@ static const struct native_syscall {
     {__NR_splice, FD(0) | FD(2)}, {__NR_tee, FD(0) | FD(1)}, {__NR_fadvise64, FD(0)},
     {__NR_readahead, FD(0)}, {__NR_fsync, FD(0)}, {__NR_fdatasync, FD(0)}, {__NR_syncfs, FD(0)}, {__NR_sync, 0},
     {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
-    {__NR_ioctl, FD(0)}, {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd, 0}, {__NR_eventfd2, 0},
-    {__NR_memfd_create, 0}, {__NR_mq_timedsend, FD(0)}, {__NR_mq_timedreceive, FD(0)}, {__NR_mq_getsetattr, FD(0)}, {__NR_inotify_init, 0}, {__NR_inotify_init1, 0}, {__NR_inotify_rm_watch, FD(0)},
-    {__NR_fchmod, FD(0)}, {__NR_fchown, FD(0)}, {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
+    {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd, 0}, {__NR_eventfd2, 0},
+    {__NR_memfd_create, 0}, {__NR_mq_timedsend, FD(0)}, {__NR_mq_timedreceive, FD(0)}, {__NR_mq_getsetattr, FD(0)},
+    {__NR_inotify_init, 0}, {__NR_inotify_init1, 0}, {__NR_inotify_rm_watch, FD(0)},
+    {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
     {__NR_flistxattr, FD(0)}, {__NR_close, FD(0)}, {__NR_fstat, FD(0)},
     /* file locks: the host keeps them (locks.c) */
     {__NR_flock, FD(0)},
@@ -122,6 +123,27 @@ static const struct sock_rule {
     {__NR_getsockopt, 0xff, {17 /* SO_PEERCRED */, 77 /* SO_PEERPIDFD */}},
     {__NR_setsockopt, 0xff, {76 /* SO_PASSPIDFD */, 0}},
 };
+
+/*
+ * ioctls run natively but these, which the worker makes or refuses (src/libos/sys/fs.ts,
+ * IOCTLS_TRAPPED): TIOCSTI would type into a terminal shared with the world outside; the
+ * attribute setters must not change a file of a read-only mount. The kernel reads the command
+ * as 32 bits.
+ */
+static const unsigned int ioctl_trapped[] = {
+    0x5412,     /* TIOCSTI */
+    0x40086602, /* FS_IOC_SETFLAGS */
+    0x40046602, /* FS_IOC32_SETFLAGS */
+    0x401c5820, /* FS_IOC_FSSETXATTR */
+};
+
+int ioctl_traps(unsigned long cmd)
+{
+    for (unsigned i = 0; i < sizeof(ioctl_trapped) / sizeof(ioctl_trapped[0]); i++)
+        if ((unsigned int)cmd == ioctl_trapped[i])
+            return 1;
+    return 0;
+}
 
 /*
  * fcntl commands that take or drop a file lock run natively (locks.c): the host keeps the
@@ -370,6 +392,21 @@ static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsi
     LD(offsetof(struct seccomp_data, nr));
 }
 
+/* An ioctl runs natively unless its command is one of ioctl_trapped (or its fd is reserved). */
+static void emit_ioctl_rule(unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(__NR_ioctl, NEXT, next);
+    LD(ARG_LO(1));
+    for (unsigned i = 0; i < sizeof(ioctl_trapped) / sizeof(ioctl_trapped[0]); i++)
+        JEQ(ioctl_trapped[i], e.no, NEXT);
+    emit_fd_check(e.yes, e.no);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
 /* fcntl runs natively for a lock command on an fd not reserved. */
 static void emit_fcntl_rule(unsigned short allow, unsigned short trap)
 {
@@ -499,6 +536,8 @@ long install_seccomp_filter(int trace)
         emit_poll_rule(&poll_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
+    if (!trace)
+        emit_ioctl_rule(allow, trap);
     if (!trace)
         emit_fcntl_rule(allow, trap);
     jump(trap);

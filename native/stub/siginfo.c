@@ -89,9 +89,18 @@ static struct k_sigaction app_actions[65];
 
 static struct k_sigaction *app_action(int sig) { return &app_actions[sig]; }
 
+/*
+ * Runs as the app's handler, with the app's mask, which never blocks the doorbell: everything is
+ * blocked while the siginfo is fixed, since that may ask the worker, and a doorbell handler that
+ * asked too would take this call's reply off the channel (dropped as not its own) and this call
+ * would wait for it forever.
+ */
 static void trampoline(int sig, void *info, void *uc)
 {
+    unsigned long all = ~0UL, mask;
+    raw4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, &all, &mask, 8);
     siginfo_to_virtual(info);
+    raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
     ((void (*)(int, void *, void *))app_action(sig)->handler)(sig, info, uc);
 }
 

@@ -113,6 +113,8 @@ long install_signalfd_filter(void);
 int is_native_syscall(long nr);
 /* a data-plane call that names one of the stub's reserved fds (the app gets EBADF) */
 int native_call_names_reserved_fd(long nr, const long *a);
+/* Is ioctl command `cmd` one the filter traps, for the worker to make or refuse? */
+int ioctl_traps(unsigned long cmd);
 
 /* channel.c */
 struct gts_reply;

@@ -654,6 +654,11 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
             paths_drop();
         return r;
     }
+    case __NR_ioctl:
+        /* here for a command the worker makes (ioctl_traps), a reserved fd, or in trace mode */
+        if (is_reserved_fd(a[0]))
+            return -EBADF;
+        return ioctl_traps((unsigned long)a[1]) ? forward(nr, a, ip) : run_in_app_context(nr, uc);
     case __NR_getdents64:
         return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, (unsigned int)a[0], a[1], a[2]);
     case __NR_rt_sigaction:

@@ -14,6 +14,7 @@ import type { FirstProcess } from './run-request.js';
 const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
        gramine-ts run [OPTIONS] [--manifest] FILE.manifest.toml [ARGS...]
        gramine-ts sign [--no-progress] FILE.manifest.toml
+       gramine-ts manifest [--no-check] [-Dkey=value]... TEMPLATE [OUTFILE]
 
 run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --leader-log        print every lifecycle event and IPC message the leader handles
@@ -27,6 +28,7 @@ run: run PROGRAM, or the entrypoint of a manifest, in a new instance
                       development aid: run the app with every syscall trapped and append the
                       names of those it made to FILE
 sign: hash the manifest's trusted files and write FILE.sig with them and the measurement
+manifest: render a Gramine manifest template (see gramine-ts manifest --help)
 `;
 
 /** Measured when there is no manifest file: the built-in default, as no bytes. */
@@ -181,6 +183,14 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'run':
       process.exit(await run(rest));
+    case 'manifest': {
+      const { manifestCommand, MANIFEST_USAGE } = await import('./manifest-command.js');
+      if (rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write(MANIFEST_USAGE);
+        process.exit(0);
+      }
+      process.exit(manifestCommand(rest));
+    }
     case 'sign': {
       const { signCommand } = await import('./sign.js');
       process.exit(await signCommand(rest));

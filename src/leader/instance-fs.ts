@@ -1,7 +1,8 @@
 // The instance's file-system view as the leader sets it up: the scratch tmpfs (tmpfs mounts and
 // the stand-ins of pseudo directories live there) and the mount list every worker gets.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { HOST_RESOLV_CONF } from '../manifest/index.js';
 import os from 'node:os';
 import path from 'node:path';
 import { host } from '../pal/host.js';
@@ -93,40 +94,117 @@ export function abstractSocketPrefix(): string {
 /** A mount the manifest asks for that the host cannot give. */
 export class MountError extends Error {}
 
-/** A chroot mount's host directory must be there before any worker is told of it: its root, held. */
-function hostDirectoryRoot(manifest: Manifest, m: { path: string; uri: string; hostPath: string }, roots: MountRoots): string {
-  const fd = host.openat(-100, m.hostPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd < 0) {
-    const where = manifest.sourcePath ?? 'the built-in manifest';
-    throw new MountError(`${where}: mount of ${m.uri} at ${m.path}: ${m.hostPath} is not a directory the host can open (${errnoName(-fd)})`);
+/** The host directory of a chroot mount (or the one file it mounts), held by the leader. */
+function hostMount(
+  manifest: Manifest, m: { type?: string; path: string; uri: string; hostPath: string; readOnly: boolean }, roots: MountRoots,
+): MountMessage {
+  const where = `${manifest.sourcePath ?? 'the built-in manifest'}: mount of ${m.uri} at ${m.path}`;
+  let real: string;
+  let isDir: boolean;
+  try {
+    // host symlinks in the URI are the host's to follow, once, here
+    real = realpathSync.native(m.hostPath);
+    isDir = statSync(real).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new MountError(`${where}: ${m.hostPath} is not a file or directory the host can open (${code})`);
   }
-  return roots.hold(fd, `mount at ${m.path}`);
+  if (isDir) {
+    const fd = host.openat(-100, real, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) throw new MountError(`${where}: ${m.hostPath} is not a directory the host can open (${errnoName(-fd)})`);
+    return {
+      // as Gramine: a shared-memory directory holds files only
+      ...NOT_SPECIAL, flat: m.type === 'untrusted_shm', type: 'chroot', path: m.path, source: real, readOnly: m.readOnly,
+      socketRoot: roots.hold(fd, `mount at ${m.path}`),
+    };
+  }
+  if (m.path === '/') throw new MountError(`${where}: ${m.hostPath} is not a directory (the root must be one)`);
+  // a single file: the worker reaches it as this one name in its host directory, nothing else there
+  const dir = path.dirname(real);
+  const fd = host.openat(-100, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) throw new MountError(`${where}: the directory of ${real} cannot be opened (${errnoName(-fd)})`);
+  return {
+    ...NOT_SPECIAL, type: 'chroot', path: m.path, source: dir, file: path.basename(real), readOnly: m.readOnly,
+    socketRoot: roots.hold(fd, `mount at ${m.path}`),
+  };
 }
 
-/** A tmpfs mount: a new directory of the scratch tmpfs. */
-function tmpfsMount(path: string, scratch: InstanceScratch, roots: MountRoots, index: number): MountMessage {
+type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized' | 'flat'>;
+const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: false };
+
+/** A tmpfs mount: a new directory of the scratch tmpfs (an empty read-only one for the other uses of it). */
+function tmpfsMount(
+  path: string, scratch: InstanceScratch, roots: MountRoots, index: number, special: Partial<Special> = {},
+): MountMessage {
   const source = scratch.mkdir(`mounts/${index}`);
-  return { type: 'tmpfs', path, source, readOnly: false, socketRoot: roots.hold(scratch.open(source), `tmpfs at ${path}`) };
+  const readOnly = special.refusal !== undefined || special.synthesized === true;
+  return {
+    ...NOT_SPECIAL, ...special, type: 'tmpfs', path, source, readOnly, socketRoot: roots.hold(scratch.open(source), `tmpfs at ${path}`),
+  };
+}
+
+/** The mount of `out` that holds instance path `p` (the last one at the longest mount point). */
+function holderOf(out: readonly MountMessage[], p: string): MountMessage | undefined {
+  let best: MountMessage | undefined;
+  for (const m of out) {
+    const under = m.path === '/' || p === m.path || p.startsWith(`${m.path}/`);
+    if (under && (!best || m.path.length >= best.path.length)) best = m;
+  }
+  return best;
+}
+
+/**
+ * Makes the parent directories of mount point `p` that the tree does not have: each an empty
+ * read-only directory mounted there, as Gramine makes them up (below a pseudo tree, the walk
+ * makes them up itself).
+ */
+function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScratch, roots: MountRoots): void {
+  const parts = p.split('/').filter((c) => c !== '');
+  for (let n = 1; n < parts.length; n++) {
+    const dir = `/${parts.slice(0, n).join('/')}`;
+    const holder = holderOf(out, dir);
+    if (!holder || holder.path === dir || holder.file !== '' || holder.refusal !== '') continue;
+    if (holder.type === 'chroot') {
+      const rel = dir.slice(holder.path === '/' ? 1 : holder.path.length + 1);
+      if (lstatSync(path.join(holder.source, rel), { throwIfNoEntry: false })) continue;
+    } else if (holder.type !== 'tmpfs') {
+      continue;
+    }
+    out.push(tmpfsMount(dir, scratch, roots, out.length, { synthesized: true }));
+  }
 }
 
 /** The mounts of `manifest` as workers get them (the tmpfs ones made in `scratch`, every root held in `roots`). */
 export function mountMessages(manifest: Manifest, scratch: InstanceScratch, roots: MountRoots): MountMessage[] {
   const out: MountMessage[] = [];
   for (const m of [manifest.root, ...manifest.mounts]) {
+    synthesizeParents(m.path, out, scratch, roots);
     switch (m.type) {
       case 'chroot':
-        out.push({ type: 'chroot', path: m.path, source: m.hostPath, readOnly: m.readOnly, socketRoot: hostDirectoryRoot(manifest, m, roots) });
+      case 'untrusted_shm':
+        // shared memory is the host's own here: every app fd is a host fd, MAP_SHARED included
+        out.push(hostMount(manifest, m, roots));
         break;
       case 'tmpfs':
         out.push(tmpfsMount(m.path, scratch, roots, out.length));
         break;
       case 'encrypted':
-        throw new MountError(`${manifest.sourcePath ?? 'manifest'}: mount at ${m.path}: encrypted mounts are not supported yet`);
+        // until encrypted files are implemented: there, but nothing in it can be opened
+        out.push(tmpfsMount(m.path, scratch, roots, out.length, {
+          refusal: `encrypted mount of ${m.uri} at ${m.path}: encrypted files are not supported yet`,
+        }));
+        break;
       default:
-        out.push({ type: m.type, path: m.path, source: m.type, readOnly: false, socketRoot: '' });
+        out.push({ ...NOT_SPECIAL, type: m.type, path: m.path, source: m.type, readOnly: false, socketRoot: '' });
         // /dev/shm is a tmpfs of the instance's, shared by its processes
         if (m.type === 'dev') out.push(tmpfsMount(`${m.path === '/' ? '' : m.path}/shm`, scratch, roots, out.length));
     }
+  }
+  // sys.enable_extra_runtime_domain_names_conf: the host's resolver configuration, over the mounts' (as Gramine)
+  if (manifest.extraRuntimeDomainNames && manifest.sourcePath !== null && existsSync(HOST_RESOLV_CONF)) {
+    const resolv = { path: HOST_RESOLV_CONF, uri: `file:${HOST_RESOLV_CONF}`, hostPath: HOST_RESOLV_CONF, readOnly: true };
+    synthesizeParents(resolv.path, out, scratch, roots);
+    out.push(hostMount(manifest, resolv, roots));
   }
   return out;
 }

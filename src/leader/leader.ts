@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Logger } from '../log.js';
-import type { Manifest } from '../manifest/index.js';
+import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
@@ -14,6 +14,7 @@ import { ProcessTable } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
+import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 import { SysvShm } from './sysv-shm.js';
@@ -148,6 +149,9 @@ export class Leader {
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
+        interpreterDirs: interpreterSearchDirs(req.env),
+        logFile: req.manifest.logFile, stackSize: req.manifest.stackSize,
+        hostname: req.manifest.extraRuntimeDomainNames ? null : GRAMINE_HOSTNAME,
       };
     } catch (e) {
       if (!(e instanceof MountError)) throw e;
@@ -337,13 +341,15 @@ export class Leader {
       return;
     }
     this.standbys.delete(m.vpid);
-    if (m.hostPid <= 0) {
+    if (m.hostPid < 0) {
       // the child never existed; its worker sees the channel close and comes back free
       if (child.state === 'reserved') this.table.remove(m.vpid);
       this.retryLookups();
       return;
     }
-    this.childRuns(child.vpid, m.hostPid);
+    // 0: forked, but its parent's worker could not check the host pid its stub named (the
+    // child is gone already, or re-parented): the child's own worker names it (standby-taken)
+    if (m.hostPid > 0) this.childRuns(child.vpid, m.hostPid);
   }
 
   /** The child's worker says the child runs (its first words on its channel). */

@@ -1,6 +1,6 @@
 // The worker's syscall loop for one app process: receives the stub's requests from its
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
-import { host } from '../pal/host.js';
+import { host, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
   HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
@@ -16,7 +16,7 @@ import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
-import { startWithNofileLimit } from './sys/info.js';
+import { startWithManifestLimits } from './sys/info.js';
 import type { SyscallResult } from './sys/types.js';
 import { grantThread, type LibosThread } from './thread.js';
 import { seqpacketPair } from '../pal/app.js';
@@ -298,11 +298,17 @@ export class SyscallDispatcher {
   /** The stub forked (no reply): only for a fork this worker granted, once. */
   private onChildStarted(): void {
     const vpid = this.args.int(1);
+    let hostPid = this.args.int(0);
     if (!this.proc.forksInFlight.delete(vpid)) {
       this.proc.log.error({ vpid }, 'CHILD_STARTED for no fork in flight: ignored');
       return;
     }
-    this.proc.instance.childStarted(this.proc, vpid, this.args.int(0));
+    // The kernel must say it is our child: the stub's word could name any host process. One
+    // re-parented already names itself to its own worker (0: forked, host pid untold); one
+    // reaped already cannot be told apart.
+    const child = hostPid > 0 ? processOf(hostPid) : null;
+    if (child && child.ppid !== this.proc.app.hostPid) hostPid = 0;
+    this.proc.instance.childStarted(this.proc, vpid, hostPid);
   }
 
   /** The stub's wait needs a pid translated (a child it does not know: forked before an exec, or an orphan). */
@@ -399,6 +405,11 @@ export class SyscallDispatcher {
       this.proc.log.error({ hostPid }, 'unexpected FORKED from the stub');
       return;
     }
+    // the kernel must say it is our process (one that has exited already cannot be told apart)
+    if (this.proc.app.hostPid < 0 && this.proc.app.holdsChannelAt(hostPid, this.proc.reservedFdBase) === false) {
+      this.proc.log.error({ hostPid }, 'FORKED names a host process that does not hold this channel: ignored');
+      return;
+    }
     this.proc.attach(hostPid);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.instance.running(this.proc);
@@ -416,14 +427,7 @@ export class SyscallDispatcher {
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.mainThreadExited = false; // a new image: the thread that exec'd is the main one
-    if (this.proc.pendingNofile !== null) {
-      try {
-        startWithNofileLimit(this.proc, this.proc.pendingNofile);
-      } catch (e) {
-        this.proc.log.error({ err: e }, 'sys.fds.limit could not be set');
-      }
-      this.proc.pendingNofile = null;
-    }
+    startWithManifestLimits(this.proc);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
     const table = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : Buffer.alloc(0);

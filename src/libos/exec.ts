@@ -54,6 +54,38 @@ function elfInterpreter(fd: number, header: Buffer): string | null {
   return null;
 }
 
+/**
+ * Where Gramine's loader looks for an ELF interpreter (by its file name): the entries of the
+ * first process's LD_LIBRARY_PATH, in order, or /lib and /lib64 when it has none.
+ */
+export function interpreterSearchDirs(env: Readonly<Record<string, string>>): string[] {
+  const paths = env.LD_LIBRARY_PATH;
+  if (paths === undefined) return ['/lib', '/lib64'];
+  return paths === '' ? [] : paths.split(':');
+}
+
+/**
+ * The program's PT_INTERP as Linux opens it; where the instance has no such file, the same
+ * file name in `searchDirs`, as Gramine's loader finds it (a manifest mounts the runtime's
+ * libraries at /lib, while programs name /lib64/ld-linux-x86-64.so.2).
+ */
+function openElfInterpreter(open: OpenForExec, interpPath: string, searchDirs: readonly string[]): number {
+  try {
+    return openExecutable(open, interpPath);
+  } catch (e) {
+    if (!(e instanceof SyscallError) || e.errno !== Errno.ENOENT) throw e;
+    const name = interpPath.slice(interpPath.lastIndexOf('/') + 1);
+    for (const dir of searchDirs) {
+      try {
+        return openExecutable(open, `${dir}/${name}`);
+      } catch {
+        // not there: the next one
+      }
+    }
+    throw e;
+  }
+}
+
 /** `#!interpreter [one optional argument]`, as Linux splits it. */
 function parseShebang(header: Buffer, len: number): string[] {
   let end = header.indexOf(0x0a);
@@ -67,10 +99,11 @@ function parseShebang(header: Buffer, len: number): string[] {
 
 /**
  * Plan the exec of `filename` with `argv`: follow `#!` lines (the script path replaces argv[0]
- * after the interpreter and its optional argument), then find the ELF's interpreter.
+ * after the interpreter and its optional argument), then find the ELF's interpreter (in
+ * `interpDirs` by its file name when its path is not in the instance).
  * Paths are byte strings, opened with `open`.
  */
-export function planExec(filename: string, argv: string[], open: OpenForExec): ExecPlan {
+export function planExec(filename: string, argv: string[], open: OpenForExec, interpDirs: readonly string[] = []): ExecPlan {
   let path = filename;
   let args = argv;
   for (let depth = 0; ; depth++) {
@@ -88,7 +121,7 @@ export function planExec(filename: string, argv: string[], open: OpenForExec): E
       }
       if (n < 64 || header.readUInt32BE(0) !== 0x7f454c46) throw new SyscallError(Errno.ENOEXEC, `exec ${path}`);
       const interpPath = elfInterpreter(fd, header);
-      const interpFd = interpPath === null ? null : openExecutable(open, interpPath);
+      const interpFd = interpPath === null ? null : openElfInterpreter(open, interpPath, interpDirs);
       const scriptPrefix = depth === 0 ? null : args.slice(0, args.length - Math.max(0, argv.length - 1));
       return { argv: args, scriptPrefix, execfn: filename, exeFd: fd, interpFd };
     } catch (e) {

@@ -47,6 +47,8 @@ export interface SysvAnswer {
 }
 
 export interface InstanceServices {
+  /** uname's nodename in the instance, or null: the host's */
+  readonly hostname: string | null;
   /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
   pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
   /** Send `sig` (0: just check) from `proc` to other processes; ESRCH/EPERM as SyscallErrors. */

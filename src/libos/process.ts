@@ -54,7 +54,9 @@ export class LibosProcess {
   /** The app's view of RLIMIT_NOFILE (the host limit also covers the stub's reserved fds). */
   nofileLimit: ResourceLimit | null = null;
   /** an RLIMIT_NOFILE the process starts with (the manifest's sys.fds.limit), set at its HELLO */
-  pendingNofile: number | null = null;
+  pendingNofile: { soft: number; hard: number | null } | null = null;
+  /** an RLIMIT_STACK the process starts with (the manifest's sys.stack.size), set at its HELLO */
+  pendingStack: number | null = null;
   /** the host's RLIMIT_NOFILE for the app process when it started (room for the reserved fds) */
   hostNofileLimit: ResourceLimit | null = null;
   mainHostTid = 0;

@@ -54,6 +54,7 @@ const libos = (name: Name, status: Status, note: string) => line(name, 'libos', 
 const libosAndStub = (name: Name, status: Status, note: string) => line(name, 'libos', status, note, true);
 
 const HOST_FD = 'on the host fd itself';
+const READ_ONLY_AWARE = 'on the worker\'s copy of the host fd: EROFS for a file only read-only mounts hold, EPERM for the pseudo trees and the host\'s devices';
 const SIGNALFD =
   'the host\'s, without the stub\'s signals; one that carries SIGCHLD or SIGCONT is put among the app\'s top fds, whose reads the stub makes, so the senders are vpids';
 /** a path call: the VFS walks it (mounts, symlinks, confinement), the host works on what it found */
@@ -86,7 +87,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('rt_sigprocmask', 'supported', 'the stub\'s signals stay unblocked'),
   stub('rt_sigsuspend', 'supported', signalWait('the real call with the mask without the stub\'s signals')),
   native('rt_sigreturn', 'supported', 'host signal frames'),
-  native('ioctl', 'partial', HOST_FD),
+  libosAndStub('ioctl', 'partial', `${HOST_FD}, natively, but TIOCSTI (EPERM: it would type into a terminal outside the instance) and the attribute setters FS_IOC_SETFLAGS and FS_IOC_FSSETXATTR (EROFS on a file only read-only mounts hold), which the worker makes`),
   native('pread64', 'supported', HOST_FD),
   native('pwrite64', 'supported', HOST_FD),
   native('readv', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
@@ -185,9 +186,9 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('symlink', 'supported', VFS),
   libos('readlink', 'supported', VFS),
   libos('chmod', 'supported', VFS),
-  native('fchmod', 'supported', HOST_FD),
+  libos('fchmod', 'supported', READ_ONLY_AWARE),
   libos('chown', 'supported', VFS),
-  native('fchown', 'supported', HOST_FD),
+  libos('fchown', 'supported', READ_ONLY_AWARE),
   libos('lchown', 'supported', VFS),
   libos('mknod', 'supported', `${VFS}; regular files and FIFOs (devices EPERM)`),
   libos('umask', 'supported', 'the LibOS applies it (the worker creates files)'),

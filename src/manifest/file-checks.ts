@@ -1,10 +1,10 @@
 // The file checks of an instance (trusted and allowed files, the policy) as the leader makes
 // them from the manifest and its signature: host paths resolved against the launcher's working
 // directory, host symlinks followed. The workers get the result (src/libos/fs/trusted.ts).
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { FileCheckConfig, TrustedFileCheck } from '../libos/fs/trusted.js';
-import type { Manifest } from './schema.js';
+import { HOST_RESOLV_CONF, type Manifest } from './schema.js';
 import type { Signature } from './signature.js';
 import { toByteString } from '../pal/host.js';
 
@@ -48,18 +48,16 @@ export function fileCheckConfig(
     trust(path.resolve(cwd, path.posix.normalize(f.uri.slice('file:'.length))), f.sha256, f.size);
   }
 
+  // as Gramine matches them: an entry covers itself and, with or without a trailing "/",
+  // everything under it (so a directory created later is covered too)
   const allowed: string[] = [];
-  for (const f of manifest.allowedFiles) {
-    const p = path.resolve(cwd, f.path);
-    let isDir = f.path.endsWith('/');
-    if (!isDir) {
-      try {
-        isDir = statSync(p).isDirectory();
-      } catch {
-        // not there (yet): a file
-      }
+  const allowedPaths = manifest.allowedFiles.map((f) => path.resolve(cwd, f.path));
+  if (manifest.extraRuntimeDomainNames) allowedPaths.push(HOST_RESOLV_CONF);
+  for (const p of allowedPaths) {
+    for (const q of withRealPath(p)) {
+      allowed.push(toByteString(q));
+      if (q !== '/') allowed.push(toByteString(`${q}/`));
     }
-    for (const q of withRealPath(p)) allowed.push(toByteString(isDir && q !== '/' ? `${q}/` : q));
   }
   return { enabled: !builtIn, policy: manifest.fileCheckPolicy, trusted, allowed: [...new Set(allowed)] };
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { parse, TomlError, type TomlTable, type TomlValue } from 'smol-toml';
 
 import {
-  FILE_CHECK_POLICIES, GRAMINE_DEFAULTS, IGNORED_KEYS, MANIFEST_KEYS, MANIFEST_LOG_LEVELS, MOUNT_TYPES,
+  FILE_CHECK_POLICIES, GRAMINE_DEFAULTS, IGNORED_KEYS, IGNORED_MOUNT_KEYS, MANIFEST_KEYS, MANIFEST_LOG_LEVELS, MOUNT_TYPES,
+  MOUNT_URI_SCHEMES,
   VIRTUAL_MOUNTS, type AllowedFile, type EnvSetting, type Kind, type KindTypes, type Manifest,
   type ManifestKey, type Mount, type TrustedFile,
 } from './schema.js';
@@ -81,8 +82,10 @@ export function defaultManifest(program: string, argv: string[], host: HostConte
     root: { type: 'chroot', path: '/', uri: 'file:/', hostPath: '/', readOnly: true },
     mounts: [...virtualMounts(), { type: 'chroot', path: '/tmp', uri: 'file:/tmp', hostPath: '/tmp', readOnly: false }],
     startDir: normalAbsPath(host.cwd),
-    stackSize: GRAMINE_DEFAULTS.stackSize,
-    brkMaxSize: GRAMINE_DEFAULTS.brkMaxSize,
+    logFile: null,
+    // without a manifest, the host's: its stack limit, host name and resolver configuration
+    stackSize: null,
+    extraRuntimeDomainNames: true,
     trustedFiles: [],
     allowedFiles: [],
     // there are no trusted or allowed files to check against: every file is allowed
@@ -122,6 +125,35 @@ const KNOWN_TABLES = new Set(
 
 const BARE_KEY = /^[A-Za-z0-9_-]+$/;
 
+/** Every key a manifest may have, known or knowingly ignored. */
+const ALL_KEYS = [...Object.keys(MANIFEST_KEYS), ...Object.keys(IGNORED_KEYS)];
+
+/** Levenshtein distance (edits of one character). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The key a misspelt `key` most likely means (a few typos away, or the same key under another table), or null. */
+function nearestKey(key: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(key.length / 6)) + 1;
+  const last = key.slice(key.lastIndexOf('.') + 1);
+  for (const known of ALL_KEYS) {
+    const d = known.endsWith(`.${last}`) && last.length > 3 ? 1 : editDistance(key, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
 /** "fs.mounts[2].type"; keys that are not bare are quoted, as TOML would need them. */
 function dotted(at: KeyPath): string {
   return at
@@ -156,6 +188,7 @@ const SIZE = /^(\d+)([KMG]?)$/i;
 const SIZE_SHIFT: Record<string, bigint> = { '': 0n, k: 10n, m: 20n, g: 30n };
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const KEY_HEX = /^[0-9a-f]{32}$/i;
+const ALLOWED_URI_SCHEMES = ['file', 'dev'] as const;
 
 type Converters = { [K in Kind]: (v: TomlValue, at: KeyPath) => KindTypes[K] };
 
@@ -204,8 +237,9 @@ class ManifestReader {
       root: this.get('fs.root') ?? { ...GRAMINE_DEFAULTS.root },
       mounts: [...virtualMounts(), ...(this.get('fs.mounts') ?? [])],
       startDir: this.get('fs.start_dir') ?? GRAMINE_DEFAULTS.startDir,
+      logFile: this.get('loader.log_file') ?? null,
       stackSize: this.get('sys.stack.size') ?? GRAMINE_DEFAULTS.stackSize,
-      brkMaxSize: this.get('sys.brk.max_size') ?? GRAMINE_DEFAULTS.brkMaxSize,
+      extraRuntimeDomainNames: this.get('sys.enable_extra_runtime_domain_names_conf') ?? false,
       trustedFiles: this.either('sgx.trusted_files', 'trusted_files') ?? [],
       allowedFiles: this.either('sgx.allowed_files', 'allowed_files') ?? [],
       fileCheckPolicy: this.get('sgx.file_check_policy') ?? GRAMINE_DEFAULTS.fileCheckPolicy,
@@ -213,7 +247,7 @@ class ManifestReader {
       enableSigtermInjection: this.get('sys.enable_sigterm_injection') ?? false,
       allowEventfd: this.get('sys.insecure__allow_eventfd') ?? false,
       disallowSubprocesses: this.get('sys.disallow_subprocesses') ?? false,
-      fdsLimit: this.get('sys.fds.limit') ?? null,
+      fdsLimit: this.fdsLimit(),
       argvSrcFile: this.get('loader.argv_src_file') ?? null,
       envSrcFile: this.get('loader.env_src_file') ?? null,
       // in file order (the walk goes table by table)
@@ -231,15 +265,23 @@ class ManifestReader {
       if (Object.hasOwn(MANIFEST_KEYS, key)) {
         const known = key as ManifestKey;
         this.found.set(known, { value: this.convert(MANIFEST_KEYS[known], value, here), at: here });
+        if (Object.hasOwn(IGNORED_KEYS, key)) this.warn(here, `ignored (${IGNORED_KEYS[key]})`);
       } else if (Object.hasOwn(IGNORED_KEYS, key)) {
         this.warn(here, `ignored (${IGNORED_KEYS[key]})`);
       } else if (KNOWN_TABLES.has(key)) {
         if (!isTable(value)) this.fail(here, `expected a table, got ${typeName(value)}`);
         this.collect(value, here);
       } else {
-        this.fail(here, 'unknown key');
+        const near = nearestKey(key);
+        this.fail(here, near === null ? 'unknown key' : `unknown key (did you mean ${near}?)`);
       }
     }
+  }
+
+  /** sys.fds.limit: soft and hard (as gramine-ts has always set it), else Gramine's default soft limit. */
+  private fdsLimit(): Manifest['fdsLimit'] {
+    const n = this.get('sys.fds.limit');
+    return n === undefined ? { ...GRAMINE_DEFAULTS.fdsLimit } : { soft: n, hard: n };
   }
 
   private get<K extends ManifestKey>(key: K): KindTypes[(typeof MANIFEST_KEYS)[K]] | undefined {
@@ -304,17 +346,28 @@ class ManifestReader {
 
   /** A `file:` URI's host path (normalized; relative ones are relative to the launcher's cwd). */
   private fileUri(v: unknown, at: KeyPath): string {
-    const uri = this.string(v, at, 'a "file:" URI');
-    if (!uri.startsWith('file:')) {
-      const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri);
-      this.fail(at, scheme ? `unsupported URI scheme "${scheme[1]}:" (only file:)` : `"${uri}" is not a URI (write "file:${uri}")`);
+    return this.hostUri(v, at, ['file']);
+  }
+
+  /**
+   * The host path of a URI with one of `schemes` ("file:", "dev:"), normalized as Linux reads
+   * a path ("//" and "/./" are one "/", ".." goes up); a trailing "/" is kept (it says "a
+   * directory" where that matters). Relative ones are relative to the launcher's cwd.
+   */
+  private hostUri(v: unknown, at: KeyPath, schemes: readonly string[]): string {
+    const uri = this.string(v, at, `a ${oneOf(schemes.map((s) => `"${s}:"`))} URI`);
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri);
+    if (!scheme) this.fail(at, `"${uri}" is not a URI (write "${schemes[0]}:${uri}")`);
+    if (!schemes.includes(scheme[1]!)) {
+      this.fail(at, `unsupported URI scheme "${scheme[1]}:" (${schemes.length === 1 ? 'only ' : ''}${oneOf(schemes.map((s) => `${s}:`))})`);
     }
-    if (uri.length === 5) this.fail(at, 'the URI "file:" names no file');
-    return path.posix.normalize(uri.slice(5));
+    const rest = uri.slice(scheme[0].length);
+    if (rest === '') this.fail(at, `the URI "${uri}" names no file`);
+    return path.posix.normalize(rest);
   }
 
   private mount(v: unknown, at: KeyPath, isRoot: boolean): Mount {
-    const keys = isRoot ? ['type', 'uri', 'key_name'] : ['type', 'path', 'uri', 'key_name'];
+    const keys = [...(isRoot ? [] : ['path']), 'type', 'uri', 'key_name', 'enable_recovery'];
     const t = this.table(v, at, isRoot ? 'a table { type, uri }' : 'a mount table { path, uri, type }', keys);
     if (isRoot && t.type === undefined && t.uri === undefined) return { ...GRAMINE_DEFAULTS.root };
     const type = t.type === undefined ? 'chroot' : this.choice(t.type, [...at, 'type'], 'mount type', MOUNT_TYPES);
@@ -325,16 +378,21 @@ class ManifestReader {
       if (mountPath === '/') this.fail([...at, 'path'], 'cannot be "/" (the root is fs.root)');
     }
     if (t.key_name !== undefined && type !== 'encrypted') this.fail([...at, 'key_name'], 'only for encrypted mounts');
+    if (t.enable_recovery !== undefined) {
+      this.converters.bool(t.enable_recovery, [...at, 'enable_recovery']);
+      this.warn([...at, 'enable_recovery'], `ignored (${IGNORED_MOUNT_KEYS.enable_recovery})`);
+    }
     if (type === 'tmpfs') return { type, path: mountPath }; // Gramine ignores a tmpfs uri
-    if (t.uri === undefined) this.fail([...at, 'uri'], `missing (${type} mounts need a "file:" URI)`);
-    const hostPath = this.fileUri(t.uri, [...at, 'uri']);
+    const schemes = MOUNT_URI_SCHEMES[type];
+    if (t.uri === undefined) this.fail([...at, 'uri'], `missing (${type} mounts need a ${oneOf(schemes.map((s) => `"${s}:"`))} URI)`);
+    const hostPath = this.hostUri(t.uri, [...at, 'uri'], schemes);
     const uri = t.uri as string;
     if (type === 'encrypted') {
       const keyName = t.key_name === undefined ? 'default' : this.string(t.key_name, [...at, 'key_name']);
       if (keyName === '') this.fail([...at, 'key_name'], 'empty');
       return { type, path: mountPath, uri, hostPath, keyName };
     }
-    if (/^\/(proc|sys|dev)(\/|$)/.test(hostPath)) {
+    if (/^\/(proc|sys)(\/|$)/.test(hostPath) || (/^\/dev(\/|$)/.test(hostPath) && !uri.startsWith('dev:'))) {
       this.warn([...at, 'uri'], `exposes the host's ${hostPath} unfiltered to the app`);
     }
     return { type, path: mountPath, uri, hostPath, readOnly: false };
@@ -352,6 +410,11 @@ class ManifestReader {
       return Number(v);
     },
     hostFile: (v, at) => this.fileUri(v, at),
+    hostPath: (v, at) => {
+      const p = this.string(v, at, 'a path');
+      if (p === '') this.fail(at, 'empty');
+      return path.resolve(p);
+    },
     count: (v, at) => {
       if (typeof v !== 'bigint') this.fail(at, `expected a positive integer, got ${typeName(v)}`);
       if (v < 1n || v > 0x7fff_ffffn) this.fail(at, `out of range (${v}; 1 to 2147483647)`);
@@ -436,11 +499,13 @@ class ManifestReader {
     allowedFiles: (v, at) =>
       this.array(v, at, 'an array of files').map((entry, n): AllowedFile => {
         const here = [...at, n];
-        if (typeof entry === 'string') return { uri: entry, path: this.fileUri(entry, here) };
+        // files and directories (file:) and devices (dev:), as Gramine
+        if (typeof entry === 'string') return { uri: entry, path: this.hostUri(entry, here, ALLOWED_URI_SCHEMES) };
         const t = this.table(entry, here, 'a "file:" URI or a { uri } table', ['uri']);
         if (t.uri === undefined) this.fail([...here, 'uri'], 'missing');
-        return { uri: t.uri as string, path: this.fileUri(t.uri, [...here, 'uri']) };
+        return { uri: t.uri as string, path: this.hostUri(t.uri, [...here, 'uri'], ALLOWED_URI_SCHEMES) };
       }),
+
   };
 }
 

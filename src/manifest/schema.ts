@@ -10,7 +10,14 @@ export const FILE_CHECK_POLICIES = ['strict', 'allow_all_but_log'] as const;
 export type FileCheckPolicy = (typeof FILE_CHECK_POLICIES)[number];
 
 /** The mount types a manifest may name in `fs.root` / `fs.mounts`. */
-export const MOUNT_TYPES = ['chroot', 'tmpfs', 'encrypted'] as const;
+export const MOUNT_TYPES = ['chroot', 'tmpfs', 'encrypted', 'untrusted_shm'] as const;
+
+/** The URI schemes each mount type takes, as Gramine's file systems accept them. */
+export const MOUNT_URI_SCHEMES = {
+  chroot: ['file', 'dev'],
+  encrypted: ['file'],
+  untrusted_shm: ['dev'],
+} as const;
 
 /** Mount points the LibOS always provides, as Gramine does; the VFS synthesizes their contents. */
 export const VIRTUAL_MOUNTS = [
@@ -20,13 +27,23 @@ export const VIRTUAL_MOUNTS = [
 ] as const satisfies readonly Mount[];
 
 export type Mount =
-  /** Host files under `hostPath` (a `file:` URI's path, relative ones to the launcher's cwd). */
-  | { type: 'chroot'; path: string; uri: string; hostPath: string; readOnly: boolean }
+  /**
+   * Host files under `hostPath` (a `file:` or `dev:` URI's path, relative ones to the
+   * launcher's cwd), or the one host file `hostPath` is. `untrusted_shm`: the same, a host
+   * directory or file shared with the host (MAP_SHARED mappings are the host's own).
+   */
+  | { type: 'chroot' | 'untrusted_shm'; path: string; uri: string; hostPath: string; readOnly: boolean }
   /** Gramine protected files under `hostPath`, sealed with the key named `keyName`. */
   | { type: 'encrypted'; path: string; uri: string; hostPath: string; keyName: string }
   /** In-memory files, empty at start. */
   | { type: 'tmpfs'; path: string }
   | { type: 'proc' | 'dev' | 'sys'; path: string };
+
+/** An RLIMIT_NOFILE to start with: soft and hard (null: the hard limit stays the host's). */
+export interface FdsLimit {
+  soft: number;
+  hard: number | null;
+}
 
 export type EnvSetting = { value: string } | { passthrough: true };
 
@@ -60,9 +77,12 @@ export interface Manifest {
   /** Mounted after the root, in this order: the virtual /proc /dev /sys, then `fs.mounts`. */
   mounts: Mount[];
   startDir: string;
-  /** Bytes. */
-  stackSize: number;
-  brkMaxSize: number;
+  /** `loader.log_file`: the workers log there (appended) instead of to stderr; null: stderr */
+  logFile: string | null;
+  /** `sys.stack.size` in bytes: each thread's stack (RLIMIT_STACK); null: the host's (no manifest) */
+  stackSize: number | null;
+  /** `sys.enable_extra_runtime_domain_names_conf`: the host's host name and /etc/resolv.conf */
+  extraRuntimeDomainNames: boolean;
   trustedFiles: TrustedFile[];
   allowedFiles: AllowedFile[];
   fileCheckPolicy: FileCheckPolicy;
@@ -73,7 +93,7 @@ export interface Manifest {
   /** `sys.disallow_subprocesses`: fork, vfork and clone of a process fail with EAGAIN (as in Gramine) */
   disallowSubprocesses: boolean;
   /** `sys.fds.limit`: the app's RLIMIT_NOFILE (soft and hard), or null for the host's */
-  fdsLimit: number | null;
+  fdsLimit: FdsLimit | null;
   /** `loader.argv_src_file`, `loader.env_src_file`: host files of NUL-terminated strings (argv; KEY=VALUE) */
   argvSrcFile: string | null;
   envSrcFile: string | null;
@@ -99,6 +119,8 @@ export interface KindTypes {
   count: number;
   /** a `file:` URI: its host path */
   hostFile: string;
+  /** a host path, as given (relative ones to the launcher's cwd) */
+  hostPath: string;
   /** "256K", "8M", "1G" (binary units) or an integer, in bytes. */
   size: number;
   strings: string[];
@@ -115,7 +137,10 @@ export interface KindTypes {
 }
 export type Kind = keyof KindTypes;
 
-/** Every key gramine-ts reads; anything else is an error, unless IGNORED_KEYS lists it. */
+/**
+ * Every key gramine-ts checks; anything else is an error, unless IGNORED_KEYS lists it (a key
+ * in both is checked, then ignored with a warning).
+ */
 export const MANIFEST_KEYS = {
   'libos.entrypoint': 'entrypoint',
   'loader.argv': 'strings',
@@ -127,12 +152,14 @@ export const MANIFEST_KEYS = {
   'loader.uid': 'id',
   'loader.gid': 'id',
   'loader.log_level': 'logLevel',
+  'loader.log_file': 'hostPath',
   'fs.root': 'root',
   'fs.mounts': 'mounts',
   'fs.start_dir': 'absPath',
   'fs.insecure__keys': 'keys',
   'sys.stack.size': 'size',
   'sys.brk.max_size': 'size',
+  'sys.enable_extra_runtime_domain_names_conf': 'bool',
   'sys.enable_sigterm_injection': 'bool',
   'sys.insecure__allow_eventfd': 'bool',
   'sys.disallow_subprocesses': 'bool',
@@ -154,11 +181,14 @@ export const IGNORED_KEYS: Record<string, string> = {
   'loader.pal_internal_mem_size': 'deprecated in Gramine; gramine-ts reserves no PAL memory',
   'loader.insecure__disable_aslr': "address-space layout is the host kernel's",
   'libos.check_invalid_pointers': 'bad pointers always give EFAULT',
-  'sys.enable_extra_runtime_domain_names_conf': 'not implemented; /etc comes from the mounts',
+  'sys.brk.max_size': "brk is the host kernel's (a native call): the heap grows as on Linux",
   'fs.experimental__enable_sysfs_topology': 'removed from Gramine; /sys always has the topology',
   'sys.experimental__enable_flock': 'flock is not implemented yet: ENOSYS either way',
   'sys.ioctl_structs': 'ioctls run on the host fd itself: there is no allow-list to describe',
   'sys.allowed_ioctls': 'ioctls run on the host fd itself: every one the host allows',
+  'sys.insecure__allow_eventfd': "eventfd is the host's either way (shared by the instance's processes)",
+  'sys.debug__mock_syscalls': 'not implemented: every system call runs as it would without the key',
+  'sgx.insecure__allow_memfaults_without_exinfo': SGX_ONLY,
   'sgx.enclave_size': SGX_ONLY,
   'sgx.max_threads': SGX_ONLY,
   'sgx.thread_num': SGX_ONLY,
@@ -185,16 +215,28 @@ export const IGNORED_KEYS: Record<string, string> = {
   'sgx.vtune_profile': SGX_ONLY,
 };
 
+/** Keys of an fs.mounts entry accepted with a warning and no effect. */
+export const IGNORED_MOUNT_KEYS = {
+  enable_recovery: 'encrypted files are not implemented yet: there is nothing to recover',
+} as const;
+
 /** Gramine's defaults for keys a manifest leaves out. */
 export const GRAMINE_DEFAULTS = {
   stackSize: 256 * 1024,
-  brkMaxSize: 256 * 1024,
+  // Gramine's soft RLIMIT_NOFILE when sys.fds.limit is not given
+  fdsLimit: { soft: 900, hard: null },
   logLevel: 'error',
   fileCheckPolicy: 'strict',
   startDir: '/',
   // no fs.root: the current directory (of the launcher) is the root
   root: { type: 'chroot', path: '/', uri: 'file:.', hostPath: '.', readOnly: false },
 } as const satisfies Partial<Manifest>;
+
+/** What sys.enable_extra_runtime_domain_names_conf shows the app, at the same path (read-only, unchecked). */
+export const HOST_RESOLV_CONF = '/etc/resolv.conf';
+
+/** The host name a manifest's instance has (Gramine's), unless sys.enable_extra_runtime_domain_names_conf. */
+export const GRAMINE_HOSTNAME = 'localhost';
 
 /** The worker log level (pino's names) for a manifest's `loader.log_level`. */
 export function workerLogLevel(level: ManifestLogLevel): LogLevel {

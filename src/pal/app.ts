@@ -2,9 +2,10 @@
 // handles on it (pid, pidfd, memory). A first process is spawned here; a forked one arrives as a
 // channel end taken from its parent's worker and says who it is on its first message.
 import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { addon, type ChannelWatchHandle } from './addon.js';
 import { STUB_PATH } from '../paths.js';
-import { host } from './host.js';
+import { host, processOf } from './host.js';
 
 export interface AppSpawnOptions {
   argv: string[];
@@ -32,6 +33,8 @@ export class AppProcess {
     spawnedExit: Promise<AppExit> | null,
     /** a forked process's lifeline: it is killed when this (the worker's end) closes */
     private readonly lifelineFd = -1,
+    /** a forked process's: the inode of the channel's app end, which only that process holds where the stub keeps it */
+    private readonly appEndInode = -1,
   ) {
     this.gone = new Promise((resolve) => (this.markGone = resolve));
     this.spawnedExit = spawnedExit;
@@ -55,8 +58,24 @@ export class AppProcess {
   }
 
   /** A forked child, whose channel and lifeline this worker made; attach() follows. */
-  static adopt(channelFd: number, lifelineFd: number): AppProcess {
-    return new AppProcess(channelFd, null, lifelineFd);
+  static adopt(channelFd: number, lifelineFd: number, appEndInode: number): AppProcess {
+    return new AppProcess(channelFd, null, lifelineFd, appEndInode);
+  }
+
+  /**
+   * Is host process `hostPid` the one at the other end of the channel, as the kernel says: does
+   * it hold the channel's app end at `fd` (where the stub keeps it)? A forked child names its
+   * host pid itself, and the app may write anything on its channel. null: it is exiting (its
+   * fds are going or gone), or gone.
+   */
+  holdsChannelAt(hostPid: number, fd: number): boolean | null {
+    if (this.appEndInode < 0 || hostPid <= 0) return false;
+    try {
+      return readlinkSync(`/proc/${hostPid}/fd/${fd}`) === `socket:[${this.appEndInode}]`;
+    } catch {
+      const p = processOf(hostPid);
+      return !p || p.exiting ? null : false;
+    }
   }
 
   /** Learn the host pid (a forked child tells it on its first message). */

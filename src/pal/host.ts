@@ -1,5 +1,6 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
+import { readFileSync } from 'node:fs';
 import { addon } from './addon.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
@@ -10,7 +11,7 @@ const HOST_NR = {
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
-  fsopen: 430, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  fsopen: 430, ioctl: 16, fchmod: 91, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
 } as const;
 
 const sys = addon.syscall;
@@ -66,6 +67,10 @@ export const host = {
   linkat: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) =>
     sys(HOST_NR.linkat, olddirfd, oldpath, newdirfd, newpath, flags),
   fchmodat: (dirfd: number, path: string, mode: number) => sys(HOST_NR.fchmodat, dirfd, path, mode),
+  fchmod: (fd: number, mode: number) => sys(HOST_NR.fchmod, fd, mode),
+  fchown: (fd: number, uid: number, gid: number) => sys(HOST_NR.fchown, fd, uid, gid),
+  /** an ioctl whose argument is a buffer (read or written in place) */
+  ioctl: (fd: number, cmd: number, arg: Uint8Array) => sys(HOST_NR.ioctl, fd, cmd, arg),
   fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) =>
     sys(HOST_NR.fchownat, dirfd, path, uid, gid, flags),
   utimensat: (dirfd: number, path: string | null, times: Uint8Array | null, flags: number) =>
@@ -172,6 +177,29 @@ export function fileTypeAt(dirfd: number, name: string): number {
 }
 
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */
+/** The inode number of `fd` (a socket's is what /proc shows as socket:[N]), or -errno. */
+export function inodeOf(fd: number): number {
+  const r = host.fstatat(fd, '', statBuf, AT_EMPTY_PATH);
+  return r < 0 ? r : Number(statBuf.readBigUInt64LE(8));
+}
+
+const PF_EXITING = 0x4;
+
+/**
+ * Host process `pid` as /proc/PID/stat shows it: its parent, and whether it is on its way out
+ * (exiting: its fds may be closed already; or a zombie) -- or null if it is gone.
+ */
+export function processOf(pid: number): { ppid: number; exiting: boolean } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": the name may hold anything but the last ')'
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), exiting: f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0 };
+  } catch {
+    return null;
+  }
+}
+
 export function fileType(fd: number): number {
   return fileTypeAt(fd, '');
 }

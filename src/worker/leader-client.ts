@@ -13,6 +13,7 @@ const EFD_CLOEXEC = 0o2000000;
 const WAIT_PENDING = -1;
 const WAIT_WOKEN = -2;
 import type { LibosProcess } from '../libos/process.js';
+import type { FdsLimit } from '../manifest/schema.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
 import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
@@ -45,7 +46,11 @@ export class LeaderClient {
   /** the manifest's sys.disallow_subprocesses: a fork fails with EAGAIN, as in Gramine */
   disallowSubprocesses = false;
   /** the manifest's sys.fds.limit: the first process's RLIMIT_NOFILE, or null */
-  fdsLimit: number | null = null;
+  fdsLimit: FdsLimit | null = null;
+  /** the manifest's sys.stack.size: the first process's RLIMIT_STACK, or null */
+  stackSize: number | null = null;
+  /** uname's nodename, or null: the host's */
+  hostname: string | null = null;
   private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
@@ -171,6 +176,7 @@ export class LeaderClient {
   /** The services for one process of this worker. */
   servicesFor(traceFile: string | null): InstanceServices {
     return {
+      hostname: this.hostname,
       fork: (proc) => this.fork(proc),
       kill: (proc, target, sig, code, info) => this.kill(proc, target, sig, code, info),
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),

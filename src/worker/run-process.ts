@@ -94,6 +94,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   );
   proc.pendingExec = plan;
   proc.pendingNofile = leader.fdsLimit;
+  proc.pendingStack = leader.stackSize;
   proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
   proc.umask = msg.umask;
@@ -120,7 +121,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   const proc = new LibosProcess(
     { vpid: cp.vpid, ppid: cp.ppid, pgid: cp.pgid, sid: cp.sid },
     { ...cp.creds, groups: [...cp.creds.groups] },
-    AppProcess.adopt(child.channelFd, child.lifelineFd), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
+    AppProcess.adopt(child.channelFd, child.lifelineFd, child.appEndInode), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
   );
   proc.rootPath = cp.rootPath;
   proc.exePath = cp.exePath;

@@ -10,7 +10,7 @@ import { LeaderClient } from './leader-client.js';
 import { runFirstProcess, runForkedProcess } from './run-process.js';
 import { StandbyChild } from './standby.js';
 import { Vfs } from '../libos/fs/vfs.js';
-import { createLogger } from '../log.js';
+import { createLogger, logToFile } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
 
 function tryOrExit<T>(fn: () => T): T {
@@ -60,10 +60,13 @@ export function runSession(socket: TLSSocket): void {
           if (vfs) break;
           leader.disallowSubprocesses = msg.disallowSubprocesses;
           leader.fdsLimit = msg.fdsLimit;
+          leader.stackSize = msg.stackSize;
+          leader.hostname = msg.hostname;
+          logToFile(msg.logFile);
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, abstractPrefix: msg.abstractPrefix,
-            fileChecks: msg.fileChecks,
+            fileChecks: msg.fileChecks, interpreterDirs: msg.interpreterDirs,
           }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error')));
           return;
         case 'start-process':

@@ -6,7 +6,7 @@
 // the child's first request finds its worker already listening.
 import { addon } from '../pal/addon.js';
 import { seqpacketPair, takeFdFrom } from '../pal/app.js';
-import { host } from '../pal/host.js';
+import { host, inodeOf } from '../pal/host.js';
 import { openCheckpoint, sealCheckpoint, type Checkpoint } from '../ipc/protocol/checkpoint.js';
 import type { Message } from '../ipc/protocol/messages.js';
 
@@ -18,6 +18,8 @@ export interface AdoptedChild {
   cwdFd: number;
   channelFd: number;
   lifelineFd: number;
+  /** the inode of the channel's app end (the child proves who it is by holding it) */
+  appEndInode: number;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface AdoptedChild {
 export class StandbyChild {
   private readonly channel: [number, number];
   private readonly lifeline: [number, number];
+  private readonly appEndInode: number;
   private assignment: Extract<Message, { type: 'standby-assign' }> | null = null;
   private watch: { stop(): void } | null = null;
   private settle!: (child: AdoptedChild | null) => void;
@@ -37,6 +40,7 @@ export class StandbyChild {
     this.adopted = new Promise((resolve) => (this.settle = resolve));
     this.channel = seqpacketPair();
     this.lifeline = seqpacketPair();
+    this.appEndInode = inodeOf(this.channel[1]);
   }
 
   get vpid(): number | null {
@@ -74,7 +78,7 @@ export class StandbyChild {
       if (typeof r === 'number' || r[0] <= 0 || fds.length !== 1) throw new Error('no checkpoint in the channel');
       const { key, vpid } = this.assignment!;
       const checkpoint = openCheckpoint(buf.subarray(0, r[0]), key, vpid);
-      this.settle({ checkpoint, cwdFd: fds[0]!, channelFd: this.channel[0], lifelineFd: this.lifeline[0] });
+      this.settle({ checkpoint, cwdFd: fds[0]!, channelFd: this.channel[0], lifelineFd: this.lifeline[0], appEndInode: this.appEndInode });
     } catch (e) {
       for (const fd of fds) host.close(fd);
       host.close(this.channel[0]);

@@ -52,7 +52,7 @@ describe('run with a manifest: refused before anything starts', () => {
     const m = manifest('libos.entrypoint = "/bin/true"', 'fs.mounts = [{ path = "/data", uri = "file:/nonexistent/gts" }]');
     const r = await runGramine(['--manifest', m]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${m}: mount of file:/nonexistent/gts at /data: /nonexistent/gts is not a directory the host can open (ENOENT)`);
+    expect(r.stderr).toContain(`${m}: mount of file:/nonexistent/gts at /data: /nonexistent/gts is not a file or directory the host can open (ENOENT)`);
   });
 });
 

@@ -36,6 +36,13 @@ describe('a SIGCHLD for a child already reaped', () => {
   });
 });
 
+describe('a SIGCHLD handler with a siginfo, under a flood of signals from another process', () => {
+  it.each(['', '-static'])('each of 300 children is named right, and nothing hangs (the doorbell rings while the SIGCHLD is made ready) (%s)', async (suffix) => {
+    const native = await expectSame([program(`sig_nested${suffix}`)]);
+    expect(native.stdout).toBe('children reaped 300, SIGCHLDs handled, naming another process 0, another uid 0, SIGUSR1 seen: yes\n');
+  });
+});
+
 describe('a signal from another process interrupts a blocking call as on Linux', () => {
   it.each(['', '-static'])('EINTR without SA_RESTART, restarted with it (pipe read, wait4), a sleep ends with the time left (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_restart${suffix}`)]);

@@ -87,8 +87,9 @@ describe('a valid manifest', () => {
         { type: 'encrypted', path: '/secrets', uri: 'file:/srv/secrets', hostPath: '/srv/secrets', keyName: 'default' },
       ],
       startDir: '/var/www',
+      logFile: null,
       stackSize: 8 << 20,
-      brkMaxSize: 1 << 20,
+      extraRuntimeDomainNames: false,
       trustedFiles: [
         { uri: 'file:/usr/sbin/nginx', path: '/usr/sbin/nginx', sha256: null },
         { uri: 'file:/usr/lib/x86_64-linux-gnu/', path: '/usr/lib/x86_64-linux-gnu/', sha256: SHA },
@@ -102,10 +103,13 @@ describe('a valid manifest', () => {
       enableSigtermInjection: true,
       allowEventfd: true,
       disallowSubprocesses: true,
-      fdsLimit: 4096,
+      fdsLimit: { soft: 4096, hard: 4096 },
       argvSrcFile: null,
       envSrcFile: null,
-      warnings: [],
+      warnings: [
+        "nginx.manifest:22: sys.brk.max_size: ignored (brk is the host kernel's (a native call): the heap grows as on Linux)",
+        "nginx.manifest:24: sys.insecure__allow_eventfd: ignored (eventfd is the host's either way (shared by the instance's processes))",
+      ],
       sourcePath: null,
       sourceBytes: new TextEncoder().encode(text),
     };
@@ -127,8 +131,9 @@ describe('a valid manifest', () => {
       root: { type: 'chroot', path: '/', uri: 'file:.', hostPath: '.', readOnly: false },
       mounts: VIRTUAL,
       startDir: '/',
+      logFile: null,
       stackSize: 256 * 1024,
-      brkMaxSize: 256 * 1024,
+      extraRuntimeDomainNames: false,
       trustedFiles: [],
       allowedFiles: [],
       fileCheckPolicy: 'strict',
@@ -136,7 +141,7 @@ describe('a valid manifest', () => {
       enableSigtermInjection: false,
       allowEventfd: false,
       disallowSubprocesses: false,
-      fdsLimit: null,
+      fdsLimit: { soft: 900, hard: null },
       argvSrcFile: null,
       envSrcFile: null,
       warnings: [],
@@ -214,7 +219,7 @@ describe('a valid manifest', () => {
   ])('reads the size %s as %i bytes', (size, bytes) => {
     const m = parseManifest(lines('libos.entrypoint = "/a"', `sys.stack.size = ${size}`, `sys.brk.max_size = ${size}`), 'app.manifest');
     expect(m.stackSize).toBe(bytes);
-    expect(m.brkMaxSize).toBe(bytes);
+    expect(m.warnings).toEqual([`app.manifest:3: sys.brk.max_size: ignored (brk is the host kernel's (a native call): the heap grows as on Linux)`]);
   });
 });
 
@@ -225,7 +230,7 @@ describe('ignored keys', () => {
       'loader.entrypoint = "file:/usr/lib/x86_64-linux-gnu/gramine/libsysdb.so"',
       'loader.pal_internal_mem_size = "64M"',
       'libos.check_invalid_pointers = false',
-      'sys.enable_extra_runtime_domain_names_conf = true',
+      'sys.brk.max_size = "1M"',
       'sys.experimental__enable_flock = true',
       'sys.ioctl_structs.ifconf = [ { size = 8, direction = "out" } ]',
       'sys.allowed_ioctls = [ { request_code = 0x8912, struct = "ifconf" } ]',
@@ -248,7 +253,7 @@ describe('ignored keys', () => {
       `app.manifest:2: loader.entrypoint: ignored (gramine-ts's LibOS is built in)`,
       'app.manifest:3: loader.pal_internal_mem_size: ignored (deprecated in Gramine; gramine-ts reserves no PAL memory)',
       'app.manifest:4: libos.check_invalid_pointers: ignored (bad pointers always give EFAULT)',
-      'app.manifest:5: sys.enable_extra_runtime_domain_names_conf: ignored (not implemented; /etc comes from the mounts)',
+      'app.manifest:5: sys.brk.max_size: ignored (brk is the host kernel\'s (a native call): the heap grows as on Linux)',
       'app.manifest:6: sys.experimental__enable_flock: ignored (flock is not implemented yet: ENOSYS either way)',
       'app.manifest:7: sys.ioctl_structs: ignored (ioctls run on the host fd itself: there is no allow-list to describe)',
       'app.manifest:8: sys.allowed_ioctls: ignored (ioctls run on the host fd itself: every one the host allows)',
@@ -296,11 +301,11 @@ describe('errors name the file, the line and the key', () => {
         ),
       ),
     ).toMatchObject({
-      message: 'app.manifest:12: fs.mounts[2].type: unknown mount type "nfs" (chroot, tmpfs or encrypted)',
+      message: 'app.manifest:12: fs.mounts[2].type: unknown mount type "nfs" (chroot, tmpfs, encrypted or untrusted_shm)',
       file: 'app.manifest',
       line: 12,
       key: 'fs.mounts[2].type',
-      reason: 'unknown mount type "nfs" (chroot, tmpfs or encrypted)',
+      reason: 'unknown mount type "nfs" (chroot, tmpfs, encrypted or untrusted_shm)',
     });
   });
 
@@ -333,13 +338,13 @@ describe('errors name the file, the line and the key', () => {
 
   it('for a key a mount does not take', () => {
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", options = "ro" }]'))).toBe(
-      'app.manifest:2: fs.mounts[0].options: unknown key (type, path, uri or key_name)',
+      'app.manifest:2: fs.mounts[0].options: unknown key (path, type, uri, key_name or enable_recovery)',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", key_name = "k" }]'))).toBe(
       'app.manifest:2: fs.mounts[0].key_name: only for encrypted mounts',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.root.type = "chroot"'))).toBe(
-      'app.manifest:2: fs.root.uri: missing (chroot mounts need a "file:" URI)',
+      'app.manifest:2: fs.root.uri: missing (chroot mounts need a "file:" or "dev:" URI)',
     );
   });
 
@@ -380,14 +385,17 @@ describe('errors name the file, the line and the key', () => {
   });
 
   it('for a bad URI scheme', () => {
-    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/dev/kmsg", uri = "dev:/dev/kmsg" }]'))).toBe(
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "dev:/x", type = "encrypted" }]'))).toBe(
       'app.manifest:2: fs.mounts[0].uri: unsupported URI scheme "dev:" (only file:)',
+    );
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/dev/shm", uri = "file:/dev/shm", type = "untrusted_shm" }]'))).toBe(
+      'app.manifest:2: fs.mounts[0].uri: unsupported URI scheme "file:" (only dev:)',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.root.uri = "/srv/root"'))).toBe(
       'app.manifest:2: fs.root.uri: "/srv/root" is not a URI (write "file:/srv/root")',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'sgx.allowed_files = [', '  "file:/ok",', '  "http://x/y",', ']'))).toBe(
-      'app.manifest:4: sgx.allowed_files[1]: unsupported URI scheme "http:" (only file:)',
+      'app.manifest:4: sgx.allowed_files[1]: unsupported URI scheme "http:" (file: or dev:)',
     );
   });
 
@@ -415,7 +423,7 @@ describe('errors name the file, the line and the key', () => {
   });
 
   it('for unknown keys', () => {
-    expect(errorOf(lines('libos.entrypoint = "/a"', 'loader.argc = 3'))).toBe('app.manifest:2: loader.argc: unknown key');
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'loader.argc = 3'))).toBe('app.manifest:2: loader.argc: unknown key (did you mean loader.argv?)');
     expect(errorOf(lines('libos.entrypoint = "/a"', '', '[sgx]', 'debug = true', 'protected_files = []'))).toBe(
       'app.manifest:5: sgx.protected_files: unknown key',
     );
@@ -506,11 +514,11 @@ describe('errors name the file, the line and the key', () => {
       '  { path = "/c", uri = "ftp:/c" },',
       ']',
     );
-    expect(errorOf(text)).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (only file:)');
+    expect(errorOf(text)).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (file: or dev:)');
     expect(errorOf(text.replace('type = "tmpfs"', 'type = "bind"'))).toBe(
-      'app.manifest:9: fs.mounts[1].type: unknown mount type "bind" (chroot, tmpfs or encrypted)',
+      'app.manifest:9: fs.mounts[1].type: unknown mount type "bind" (chroot, tmpfs, encrypted or untrusted_shm)',
     );
-    expect(errorOf(text.replaceAll('\n', '\r\n'))).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (only file:)');
+    expect(errorOf(text.replaceAll('\n', '\r\n'))).toBe('app.manifest:11: fs.mounts[2].uri: unsupported URI scheme "ftp:" (file: or dev:)');
   });
 
   it('for keys that could reach object prototypes', () => {
@@ -538,7 +546,7 @@ describe('loadManifest', () => {
     writeFileSync(file, lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", type = "nfs" }]'));
     const relative = path.relative(process.cwd(), file);
     expect(() => loadManifest(relative)).toThrow(
-      new ManifestError(relative, 2, 'fs.mounts[0].type', 'unknown mount type "nfs" (chroot, tmpfs or encrypted)'),
+      new ManifestError(relative, 2, 'fs.mounts[0].type', 'unknown mount type "nfs" (chroot, tmpfs, encrypted or untrusted_shm)'),
     );
     expect(() => loadManifest(relative)).toThrow(`${relative}:2: fs.mounts[0].type: unknown mount type "nfs"`);
   });
@@ -567,8 +575,9 @@ describe('defaultManifest', () => {
       root: { type: 'chroot', path: '/', uri: 'file:/', hostPath: '/', readOnly: true },
       mounts: [...VIRTUAL, { type: 'chroot', path: '/tmp', uri: 'file:/tmp', hostPath: '/tmp', readOnly: false }],
       startDir: '/home/me',
-      stackSize: 256 * 1024,
-      brkMaxSize: 256 * 1024,
+      logFile: null,
+      stackSize: null,
+      extraRuntimeDomainNames: true,
       trustedFiles: [],
       allowedFiles: [],
       fileCheckPolicy: 'allow_all_but_log',

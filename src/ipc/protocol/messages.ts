@@ -35,6 +35,14 @@ const schemas = {
       type: t.oneOf(['chroot', 'tmpfs', 'proc', 'dev', 'sys'] as const), path: t.str,
       /** chroot: the host directory; tmpfs: the directory in the scratch tmpfs */
       source: t.str, readOnly: t.bool,
+      /** a mount of one file: its name in the directory `source` ("" for a directory mount) */
+      file: t.str,
+      /** why nothing below the mount point may be opened (an encrypted mount, for now), or "" */
+      refusal: t.str,
+      /** an empty directory made up for a mount point whose parent is not in the tree */
+      synthesized: t.bool,
+      /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
+      flat: t.bool,
       /**
        * a host path of the mount's root that is the same in every process (an fd the leader
        * holds; "" for a pseudo tree): UNIX sockets are bound below it when the app's own path
@@ -47,10 +55,18 @@ const schemas = {
     abstractPrefix: t.str,
     /** the workers' log level (for what the file checks log) */
     logLevel: t.str,
+    /** loader.log_file: the workers log there (appended), or null: to stderr */
+    logFile: t.nullable(t.str),
+    /** uname's nodename (a manifest's "localhost"), or null: the host's */
+    hostname: t.nullable(t.str),
+    /** sys.stack.size: the first process's RLIMIT_STACK (its children inherit it), or null */
+    stackSize: t.nullable(t.int),
+    /** where an ELF interpreter the instance lacks is looked for by its file name */
+    interpreterDirs: t.array(t.str),
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */
     disallowSubprocesses: t.bool,
     /** sys.fds.limit: the first process's RLIMIT_NOFILE (its children inherit it), or null */
-    fdsLimit: t.nullable(t.int),
+    fdsLimit: t.nullable(object({ soft: t.int, hard: t.nullable(t.int) })),
     /** what each opened file is checked against (FileCheckConfig), or null: no checks */
     fileChecks: t.nullable(object({
       enabled: t.bool, policy: t.oneOf(['strict', 'allow_all_but_log'] as const),

@@ -21,6 +21,8 @@ const SEEK_SET = 0;
  * each component, so a symlink here means the tree changed under us (ELOOP, never an escape).
  */
 export function atLocation<T>(loc: HostLocation, fn: (dirfd: number, name: string) => T): T {
+  // a single-file mount's point is its one name in the host directory
+  if (loc.mount.file !== null) return fn(loc.mount.rootFd, loc.mount.file);
   const name = loc.trailingSlash && loc.name !== '.' ? `${loc.name}/` : loc.name;
   if (loc.dirRel === '') return fn(loc.mount.rootFd, name);
   if (loc.mount.known) return fn(loc.mount.known.directory(loc.dirRel, loc.vpath), name);
@@ -58,7 +60,8 @@ export function checkWritable(loc: HostLocation, what: string, mustExist: boolea
 export function hostPathOf(loc: HostLocation): string {
   const root = loc.mount.hostRoot === '/' ? '' : loc.mount.hostRoot;
   const dir = loc.dirRel === '' ? root : `${root}/${loc.dirRel}`;
-  return loc.name === '.' ? dir || '/' : `${dir}/${loc.name}`;
+  const name = loc.mount.file ?? loc.name;
+  return name === '.' ? dir || '/' : `${dir}/${name}`;
 }
 
 /**
@@ -90,7 +93,11 @@ export function openHost(proc: { readonly vfs: Vfs; readonly umask: number }, lo
     if (ro >= 0) host.close(ro);
     else if (creates && ro === -Errno.ENOENT) checks.checkCreate(hostPathOf(loc));
   }
-  const fd = onLocation(loc, 'open', (d, n) => host.openat(d, n, flags | O_CLOEXEC | (loc.name === '.' ? 0 : O_NOFOLLOW), effMode));
+  const fd = onLocation(loc, 'open', (d, n) => host.openat(d, n, flags | O_CLOEXEC | (n === '.' ? 0 : O_NOFOLLOW), effMode));
+  if (loc.mount.flat && loc.name !== '.' && fileType(fd) === S_IFDIR) {
+    host.close(fd);
+    throw new SyscallError(Errno.EACCES, `open ${loc.vpath}: a sub-directory of a shared-memory mount`);
+  }
   return flags & O_PATH ? fd : withMountPoints(proc, loc, fd, flags);
 }
 

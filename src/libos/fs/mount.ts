@@ -18,6 +18,17 @@ export interface HostMount {
   readOnly: boolean;
   /** what /proc/mounts shows as the source */
   source: string;
+  /**
+   * a mount of one file: its name in the host directory `rootFd` (the mount point is that
+   * file, and nothing else of the directory is in the tree); null for a directory mount
+   */
+  file: string | null;
+  /** why nothing below the mount point may be opened (an encrypted mount, for now), or null */
+  refusal: string | null;
+  /** an empty directory made up for a mount point whose parent is not in the tree (not in /proc/mounts) */
+  synthesized: boolean;
+  /** its files only: no sub-directory may be entered or made (an untrusted_shm mount, as Gramine's) */
+  flat: boolean;
   /** what walks learned of a read-only mount (null: writable, always asked anew) */
   known: DentryCache | null;
   /**
@@ -55,6 +66,8 @@ export class MountTable {
   private readonly pointNames = new Set<string>();
   /** directory -> the names of the mount points in it (asked at every open of a directory) */
   private readonly pointsByDir = new Map<string, string[]>();
+  /** every directory with a mount point somewhere below it */
+  private readonly pointAncestors = new Set<string>();
 
   /** `mounts` in mount order: a later mount at the same path hides the earlier one. */
   constructor(readonly list: readonly VfsMount[]) {
@@ -68,6 +81,7 @@ export class MountTable {
       const names = this.pointsByDir.get(dir) ?? [];
       if (!names.includes(name)) names.push(name);
       this.pointsByDir.set(dir, names);
+      for (let d = dir; d !== '/'; d = d.slice(0, Math.max(d.lastIndexOf('/'), 1))) this.pointAncestors.add(d);
     }
     if (!this.byPath.has('/')) throw new Error('mount table: nothing is mounted at /');
   }
@@ -75,6 +89,11 @@ export class MountTable {
   /** Could a directory entry called `name` be a mount point? (If not, no need to look.) */
   isMountPointName(name: string): boolean {
     return this.pointNames.has(name);
+  }
+
+  /** Is there a mount point below directory `vpath` (then the walk makes it up where it is missing)? */
+  hasMountPointBelow(vpath: string): boolean {
+    return this.pointAncestors.has(vpath);
   }
 
   /** The mount whose mount point is exactly `vpath`. */
@@ -123,12 +142,25 @@ export class MountTable {
     let best: HostMount | null = null;
     for (const m of this.list) {
       if (m.kind !== 'host') continue;
+      if (m.file !== null) {
+        // a single-file mount is that file alone (and the most specific mount of it)
+        if (hostPath === `${m.hostRoot === '/' ? '' : m.hostRoot}/${m.file}` && (m.dev === null || m.dev === dev)) return m.path;
+        continue;
+      }
       if (m.dev !== null && m.dev !== dev) continue;
       if (!isUnder(hostPath, m.hostRoot)) continue;
       if (m.dev !== null) return rebase(hostPath, m.hostRoot, m.path);
       if (!best || m.hostRoot.length > best.hostRoot.length) best = m;
     }
     return best ? rebase(hostPath, best.hostRoot, best.path) : null;
+  }
+
+  /**
+   * Does a writable mount hold host file `hostPath` (on device `dev`)? A host directory mounted
+   * both read-only and writable may be changed: the writable mount lets the app do it anyway.
+   */
+  writableMountHolds(hostPath: string, dev: bigint): boolean {
+    return this.list.some((m) => m.kind === 'host' && !m.readOnly && (m.dev === null || m.dev === dev) && isUnder(hostPath, m.hostRoot));
   }
 }
 

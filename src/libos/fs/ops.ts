@@ -46,6 +46,7 @@ export function openDirectory(ctx: WalkContext, path: string): number {
 
 /** An O_PATH fd of the directory at a host location (ENOTDIR if it is none). */
 export function openHostDirectory(loc: HostLocation, what: string): number {
+  if (loc.mount.flat && loc.name !== '.') throw new SyscallError(Errno.EACCES, `${what} ${loc.vpath}: a sub-directory of a shared-memory mount`);
   return onLocation(loc, what, (d, n) => host.openat(d, n, O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
 }
 

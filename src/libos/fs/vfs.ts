@@ -3,7 +3,7 @@
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
 import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
-import { check } from '../errno.js';
+import { check, Errno, SyscallError } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig } from './trusted.js';
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
@@ -12,7 +12,7 @@ import { devRoot } from './dev/index.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
 import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH, S_IFBLK, S_IFCHR, S_IFMT } from '../../pal/linux-abi.js';
 
 
 /**
@@ -26,6 +26,14 @@ export interface MountConfig {
   readOnly: boolean;
   /** a host path of the root that is the same in every process ("" for a pseudo tree) */
   socketRoot: string;
+  /** a mount of one file: its name in `source` ("" for a directory mount) */
+  file: string;
+  /** why nothing below the mount point may be opened, or "" */
+  refusal: string;
+  /** an empty directory made up for a mount point whose parent is not in the tree */
+  synthesized: boolean;
+  /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
+  flat: boolean;
 }
 
 export interface VfsConfig {
@@ -36,6 +44,8 @@ export interface VfsConfig {
   /** the instance's prefix of abstract UNIX socket names on the host */
   abstractPrefix: string;
   fileChecks: FileCheckConfig | null;
+  /** where an ELF interpreter the instance lacks is looked for by its file name (exec.ts) */
+  interpreterDirs: string[];
 }
 
 
@@ -70,6 +80,7 @@ export class Vfs {
    * kept apart on the host by this prefix (the stub adds and removes it).
    */
   readonly abstractPrefix: string;
+  readonly interpreterDirs: readonly string[];
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
 
@@ -80,12 +91,17 @@ export class Vfs {
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
     this.abstractPrefix = cfg.abstractPrefix;
+    this.interpreterDirs = cfg.interpreterDirs;
+    this.log = log;
     // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
       m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
+    // the stub resolves paths below a directory it holds; a single file, a refused mount or one
+    // of files only (whose sub-directories the walk refuses) is the worker's
+    const stubResolves = (m: VfsMount): m is HostMount => m.kind === 'host' && m.file === null && m.refusal === null && !m.flat;
     this.stubPathTable = encodePathTable([
       ...this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
-        prefix: m.path, hostPath: m.kind === 'host' ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
+        prefix: m.path, hostPath: stubResolves(m) ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
         flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
       })),
       // their listing is the worker's (the mount points in them are not in the host directory)
@@ -94,19 +110,21 @@ export class Vfs {
   }
 
   private mount(m: MountConfig): VfsMount {
+    const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized, flat: m.flat };
     switch (m.type) {
       case 'chroot': {
         const rootFd = check(host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
         return {
           kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly,
-          source: m.source, known: m.readOnly ? new DentryCache(rootFd) : null, socketRoot: m.socketRoot,
+          source: m.file ? `${m.source}/${m.file}` : m.source, known: m.readOnly && !m.file ? new DentryCache(rootFd) : null,
+          socketRoot: m.socketRoot, ...special,
         };
       }
       case 'tmpfs': {
         const rootFd = check(host.openat(this.scratchFd, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `tmpfs at ${m.path}`);
         return {
-          kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: false,
-          source: 'tmpfs', known: null, socketRoot: m.socketRoot,
+          kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: m.readOnly,
+          source: 'tmpfs', known: null, socketRoot: m.socketRoot, ...special,
         };
       }
       case 'proc':
@@ -150,11 +168,37 @@ export class Vfs {
     return vpath === null ? null : deleted ? `${vpath} (deleted)` : vpath;
   }
 
+  /**
+   * May the app change the metadata (mode, owner, times, attribute flags) of worker host fd
+   * `fd` through it? 0, or the errno Linux gives: EROFS for a file only read-only mounts hold
+   * (or a trusted file's verified copy), EPERM for the pseudo trees and the host's device files
+   * (the instance's /dev is not the host's to change). Objects without a path (pipes, sockets,
+   * the app's own memfds) are the app's.
+   */
+  metadataChangeRefusal(fd: number): number {
+    const text = hostFdPath(fd);
+    if (!text.startsWith('/')) return 0;
+    const path = text.endsWith(' (deleted)') ? text.slice(0, -' (deleted)'.length) : text;
+    if (path.startsWith('/memfd:')) {
+      const name = path.slice('/memfd:'.length);
+      if (name.startsWith(MEMFD_PREFIX)) return Errno.EPERM;
+      return name.startsWith(TRUSTED_MEMFD_PREFIX) ? Errno.EROFS : 0;
+    }
+    check(host.fstatat(fd, '', statBuf, AT_EMPTY_PATH), 'fstat');
+    const type = statBuf.readUInt32LE(24) & S_IFMT;
+    if (type === S_IFCHR || type === S_IFBLK) return Errno.EPERM;
+    const dev = statBuf.readBigUInt64LE(0);
+    if (this.mounts.writableMountHolds(path, dev)) return 0;
+    // the scratch files no tmpfs holds are the pseudo trees'
+    return dev === this.scratchDev ? Errno.EPERM : Errno.EROFS;
+  }
+
   /** Does instance path `vpath` (canonical, on a host mount) still name the file `id`? */
   stillNames(vpath: string, id: FileIdentity): boolean {
     const { mount, rel } = this.mounts.containing(vpath);
     if (mount.kind !== 'host') return false;
-    const r = rel === '' ? host.fstatat(mount.rootFd, '', statBuf, AT_EMPTY_PATH) : host.fstatat(mount.rootFd, rel, statBuf, AT_SYMLINK_NOFOLLOW);
+    const name = rel === '' ? mount.file ?? '' : rel;
+    const r = name === '' ? host.fstatat(mount.rootFd, '', statBuf, AT_EMPTY_PATH) : host.fstatat(mount.rootFd, name, statBuf, AT_SYMLINK_NOFOLLOW);
     return r === 0 && statBuf.readBigUInt64LE(0) === id.dev && statBuf.readBigUInt64LE(8) === id.ino;
   }
 
@@ -173,9 +217,23 @@ export class Vfs {
    */
   readonly stubPathTable: Buffer;
 
-  /** The mounts as /proc/mounts lists them. */
+  private readonly log: Logger;
+  /** refused mounts already logged */
+  private readonly refusalsLogged = new Set<string>();
+
+  /** An access below a mount that refuses every one (logged once per mount): EACCES. */
+  refuse(mount: HostMount, vpath: string): never {
+    const why = mount.refusal ?? `${mount.path}: refused`;
+    if (!this.refusalsLogged.has(mount.path)) {
+      this.refusalsLogged.add(mount.path);
+      this.log.warn(`${vpath}: ${why}`);
+    }
+    throw new SyscallError(Errno.EACCES, `${vpath}: ${why}`);
+  }
+
+  /** The mounts as /proc/mounts lists them (not the directories made up for mount points). */
   mountList(): { path: string; type: string; source: string; readOnly: boolean }[] {
-    return this.mounts.list.map((m) =>
+    return this.mounts.list.filter((m) => m.kind !== 'host' || !m.synthesized).map((m) =>
       m.kind === 'host'
         ? { path: m.path, type: m.type === 'tmpfs' ? 'tmpfs' : 'chroot', source: m.source, readOnly: m.readOnly }
         : { path: m.path, type: m.type === 'dev' ? 'devtmpfs' : m.type === 'sys' ? 'sysfs' : 'proc', source: m.type, readOnly: false });

@@ -7,7 +7,7 @@ import { Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { Vfs } from './vfs.js';
 import { readlinkOf } from './dentry-cache.js';
-import { joinPath, type HostMount, type PseudoMount, type VfsMount } from './mount.js';
+import { joinPath, type HostMount, type MountTable, type PseudoMount, type VfsMount } from './mount.js';
 import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
 import { AT_FDCWD, S_IFDIR } from '../../pal/linux-abi.js';
 
@@ -250,6 +250,9 @@ function walk(st: WalkState): Awaitable<Location> {
     const point = mounts.isMountPointName(c) ? mounts.at(vpath) : undefined;
     if (point) {
       if (st.resolve & RESOLVE_NO_XDEV) throw new SyscallError(Errno.EXDEV, `lookup ${vpath}: a mount point (RESOLVE_NO_XDEV)`);
+      if (point.kind === 'host' && point.file !== null && (!last || st.trailingSlash))
+        throw new SyscallError(Errno.ENOTDIR, `lookup ${vpath}: a file`);
+      if (point.kind === 'host' && point.refusal !== null && !last) st.proc.vfs.refuse(point, vpath);
       st.unchecked = false;
       st.dir.push(c);
       st.at = { path: vpath, mount: point, rel: '' };
@@ -257,6 +260,7 @@ function walk(st: WalkState): Awaitable<Location> {
       continue; // a mount point is its mount's root: a directory
     }
     const mount = here.mount;
+    if (mount.kind === 'host' && mount.refusal !== null) st.proc.vfs.refuse(mount, vpath);
     const rel = here.rel === '' ? c : `${here.rel}/${c}`;
     if (mount.kind === 'pseudo') {
       st.todo.push(c);
@@ -271,6 +275,7 @@ function walk(st: WalkState): Awaitable<Location> {
     }
     if (link === null || (link === -Errno.ENOENT && last)) {
       if (last) return hostLocation(st, mount, rel, c, vpath);
+      if (mount.flat) throw new SyscallError(Errno.EACCES, `lookup ${vpath}: a sub-directory of a shared-memory mount`);
       st.dir.push(c);
       st.at = { path: vpath, mount, rel };
       st.unchecked = true;
@@ -333,6 +338,15 @@ async function magicLinkPath(proc: LibosProcess, open: (proc: LibosProcess) => A
   }
 }
 
+/**
+ * A directory a pseudo tree does not have but a mount point below it needs (as Gramine makes
+ * them up): it lists the mount points in it; null where there is none below.
+ */
+function madeUpParent(mounts: MountTable, vpath: string): PseudoDir | null {
+  if (!mounts.hasMountPointBelow(vpath)) return null;
+  return { kind: 'dir', names: () => [...mounts.mountPointsIn(vpath)], lookup: () => null };
+}
+
 /** Walk on inside a pseudo tree; leaving it (by ".." or a symlink) goes back to walk(). */
 async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> {
   const proc = processOf(st);
@@ -352,8 +366,8 @@ async function walkPseudo(st: WalkState, mount: PseudoMount): Promise<Location> 
       return walk(st);
     }
     const last = isLast(st);
-    const node = await dir.lookup(proc, c);
     const vpath = joinPath([...st.dir, c]);
+    const node = (await dir.lookup(proc, c)) ?? madeUpParent(proc.vfs.mounts, vpath);
     const here = (n: PseudoNode | null): PseudoLocation => ({
       kind: 'pseudo', mount, node: n, name: c, vpath, trailingSlash: st.trailingSlash, dots: null, follow: st.follow,
     });

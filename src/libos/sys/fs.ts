@@ -12,7 +12,7 @@ import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { CwdChanged, NewFd, SyscallHandler } from './types.js';
 
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_TMPFILE, O_TRUNC, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
 
 const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
 
@@ -197,6 +197,7 @@ function mkdirAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
   return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'mkdir', (h) => {
     if (h.name === '.') throw new SyscallError(Errno.EEXIST, `mkdir ${h.vpath}`);
     checkWritable(h, 'mkdir', false);
+    if (h.mount.flat) throw new SyscallError(Errno.EPERM, `mkdir ${h.vpath}: a shared-memory mount holds files only`);
     return onLocation(h, 'mkdir', (d, n) => host.mkdirat(d, n, eff));
   }));
 }
@@ -312,21 +313,76 @@ function modify(proc: LibosProcess, dirfd: number, p: string, follow: boolean, w
   }));
 }
 
-const sys_chmod: SyscallHandler = (proc, a) =>
-  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'chmod', (d, n) => host.fchmodat(d, n, a.uint(1)));
-const sys_fchmodat: SyscallHandler = (proc, a) =>
-  modify(proc, a.int(0), path(proc, a, 1), true, 'chmod', (d, n) => host.fchmodat(d, n, a.uint(2)));
-
-function chownAt(proc: LibosProcess, dirfd: number, p: string, uid: number, gid: number, flags: number) {
-  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `fchownat flags ${flags}`);
-  if (p === '' && flags & AT_EMPTY_PATH) {
-    const fd = proc.hostFdFor(dirfd);
+/**
+ * Run `fn` on the very file the walk found: the name is opened without following a symlink,
+ * and the call made through /proc/self/fd (which follows to that inode alone), for the calls
+ * that take no flag against a final symlink. A symlink the app swapped in since the walk is
+ * ELOOP: the host never follows a link of the app's.
+ */
+function onFileItself(fn: (hostPath: string) => number) {
+  return (d: number, n: string): number => {
+    const fd = host.openat(d, n, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
     try {
-      return check(host.fchownat(fd, '', uid, gid, AT_EMPTY_PATH), 'fchownat');
+      if (fileType(fd) === S_IFLNK) return -Errno.ELOOP;
+      return fn(`/proc/self/fd/${fd}`);
     } finally {
       host.close(fd);
     }
+  };
+}
+
+const sys_chmod: SyscallHandler = (proc, a) =>
+  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'chmod', onFileItself((p) => host.fchmodat(AT_FDCWD, p, a.uint(1))));
+const sys_fchmodat: SyscallHandler = (proc, a) =>
+  modify(proc, a.int(0), path(proc, a, 1), true, 'chmod', onFileItself((p) => host.fchmodat(AT_FDCWD, p, a.uint(2))));
+
+/**
+ * A metadata change through the app's fd `appFd` (fchmod, fchown, futimens, attribute ioctls),
+ * made on the worker's copy of it: refused as Linux refuses it on a read-only mount (and on
+ * what the instance does not own: vfs.metadataChangeRefusal).
+ */
+function changeThroughFd(proc: LibosProcess, appFd: number, what: string, fn: (fd: number) => number): number {
+  const fd = proc.hostFdFor(appFd);
+  try {
+    const refusal = proc.vfs.metadataChangeRefusal(fd);
+    if (refusal) throw new SyscallError(refusal, `${what} on fd ${appFd}`);
+    return check(fn(fd), `${what} on fd ${appFd}`);
+  } finally {
+    host.close(fd);
   }
+}
+
+/**
+ * The ioctls the seccomp filter sends here (native/stub/seccomp.c, ioctl_trapped; the rest run
+ * on the host fd): TIOCSTI, which would type into a terminal the app shares with the world
+ * outside, and the attribute setters, which must not change a file of a read-only mount.
+ */
+export const IOCTLS_TRAPPED = { TIOCSTI: 0x5412, FS_IOC_SETFLAGS: 0x40086602, FS_IOC32_SETFLAGS: 0x40046602, FS_IOC_FSSETXATTR: 0x401c5820 } as const;
+const IOCTL_ARG_SIZE: Record<number, number> = {
+  [IOCTLS_TRAPPED.FS_IOC_SETFLAGS]: 4, // an int, whatever the name says
+  [IOCTLS_TRAPPED.FS_IOC32_SETFLAGS]: 4,
+  [IOCTLS_TRAPPED.FS_IOC_FSSETXATTR]: 28, // struct fsxattr
+};
+
+const sys_ioctl: SyscallHandler = (proc, a) => {
+  const cmd = a.uint(1);
+  if (cmd === IOCTLS_TRAPPED.TIOCSTI) {
+    host.close(proc.hostFdFor(a.int(0))); // a bad fd is EBADF first, as on Linux
+    throw new SyscallError(Errno.EPERM, 'TIOCSTI: it would type into a terminal outside the instance');
+  }
+  const size = IOCTL_ARG_SIZE[cmd];
+  if (size === undefined) throw new SyscallError(Errno.ENOTTY, `ioctl ${cmd.toString(16)}: not one the worker makes`);
+  const arg = Buffer.from(proc.mem.read(a.ptr(2), size));
+  return changeThroughFd(proc, a.int(0), 'ioctl', (fd) => host.ioctl(fd, cmd, arg));
+};
+
+const sys_fchmod: SyscallHandler = (proc, a) => changeThroughFd(proc, a.int(0), 'fchmod', (fd) => host.fchmod(fd, a.uint(1)));
+const sys_fchown: SyscallHandler = (proc, a) => changeThroughFd(proc, a.int(0), 'fchown', (fd) => host.fchown(fd, a.int(1), a.int(2)));
+
+function chownAt(proc: LibosProcess, dirfd: number, p: string, uid: number, gid: number, flags: number) {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL, `fchownat flags ${flags}`);
+  if (p === '' && flags & AT_EMPTY_PATH) return changeThroughFd(proc, dirfd, 'fchownat', (fd) => host.fchownat(fd, '', uid, gid, AT_EMPTY_PATH));
   return modify(proc, dirfd, p, !(flags & AT_SYMLINK_NOFOLLOW), 'chown', (d, n) => host.fchownat(d, n, uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
@@ -338,7 +394,7 @@ const sys_fchownat: SyscallHandler = (proc, a) => chownAt(proc, a.int(0), path(p
 const below = (d: number, n: string) => `/proc/self/fd/${d}/${n}`;
 
 const sys_truncate: SyscallHandler = (proc, a) =>
-  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'truncate', (d, n) => host.truncate(below(d, n), a.long(1)));
+  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'truncate', onFileItself((p) => host.truncate(p, a.long(1))));
 
 const sys_umask: SyscallHandler = (proc, a) => {
   const old = proc.umask;
@@ -369,12 +425,7 @@ const sys_utimensat: SyscallHandler = (proc, a) => {
     // utimensat(fd, NULL, ...) is futimens on the fd itself: no flags, and not AT_FDCWD
     if (a.int(0) === AT_FDCWD) throw new SyscallError(Errno.EFAULT, 'utimensat(AT_FDCWD, NULL)');
     if (a.ptr(1) === 0 && flags) throw new SyscallError(Errno.EINVAL, 'futimens with flags');
-    const fd = proc.hostFdFor(a.int(0));
-    try {
-      return check(host.utimensat(fd, null, times, 0), 'futimens');
-    } finally {
-      host.close(fd);
-    }
+    return changeThroughFd(proc, a.int(0), 'futimens', (fd) => host.utimensat(fd, null, times, 0));
   }
   return modify(proc, a.int(0), path(proc, a, 1), !(flags & AT_SYMLINK_NOFOLLOW), 'utimensat', (d, n) =>
     host.utimensat(d, n, times, AT_SYMLINK_NOFOLLOW));
@@ -476,7 +527,7 @@ export const fsHandlers = {
   unlink: sys_unlink, rmdir: sys_rmdir, unlinkat: sys_unlinkat,
   rename: sys_rename, renameat: sys_renameat, renameat2: sys_renameat2,
   link: sys_link, linkat: sys_linkat, symlink: sys_symlink, symlinkat: sys_symlinkat,
-  chmod: sys_chmod, fchmodat: sys_fchmodat, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
+  chmod: sys_chmod, fchmodat: sys_fchmodat, fchmod: sys_fchmod, fchown: sys_fchown, ioctl: sys_ioctl, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
   truncate: sys_truncate, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat, futimesat: sys_futimesat,
   getxattr: sys_getxattr, lgetxattr: sys_lgetxattr, listxattr: sys_listxattr, llistxattr: sys_llistxattr,
 } satisfies Record<string, SyscallHandler>;

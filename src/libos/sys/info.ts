@@ -5,12 +5,22 @@ import type { LibosProcess, ResourceLimit } from '../process.js';
 import type { SyscallHandler } from './types.js';
 
 const UTSNAME_SIZE = 6 * 65;
+const RLIMIT_STACK = 3;
 const RLIMIT_NOFILE = 7;
 const RLIM_NLIMITS = 16;
 
+const UTS_FIELD = 65;
+const UTS_NODENAME = 1;
+
+/** The host's uname, with the instance's host name (a manifest's "localhost"). */
 const sys_uname: SyscallHandler = (proc, a) => {
   const buf = Buffer.alloc(UTSNAME_SIZE);
   check(host.uname(buf), 'uname');
+  const name = proc.instance.hostname;
+  if (name !== null) {
+    buf.fill(0, UTS_NODENAME * UTS_FIELD, (UTS_NODENAME + 1) * UTS_FIELD);
+    buf.write(name.slice(0, UTS_FIELD - 1), UTS_NODENAME * UTS_FIELD, 'latin1');
+  }
   proc.mem.write(a.ptr(0), buf);
   return 0;
 };
@@ -74,13 +84,28 @@ function prlimit(proc: LibosProcess, resource: number, newLimit: ResourceLimit |
 }
 
 /**
- * The RLIMIT_NOFILE a process starts with (the manifest's sys.fds.limit), soft and hard: what
- * the stub's fds leave of the host's at most.
+ * The limits the first process starts with, from the manifest (its children inherit them):
+ * RLIMIT_NOFILE from sys.fds.limit, soft and hard, at most what the stub's fds leave of the
+ * host's; RLIMIT_STACK (soft) from sys.stack.size, each thread's stack as in Gramine (the main
+ * thread's growth, and glibc's default for new threads).
  */
-export function startWithNofileLimit(proc: LibosProcess, limit: number): void {
-  const max = nofileLimit(proc).max;
-  const n = BigInt(limit) < max ? BigInt(limit) : max;
-  prlimit(proc, RLIMIT_NOFILE, { cur: n, max: n });
+export function startWithManifestLimits(proc: LibosProcess): void {
+  const { pendingNofile, pendingStack } = proc;
+  proc.pendingNofile = proc.pendingStack = null;
+  try {
+    if (pendingNofile !== null) {
+      const max = nofileLimit(proc).max;
+      const atMost = (x: number) => (BigInt(x) < max ? BigInt(x) : max);
+      prlimit(proc, RLIMIT_NOFILE, { cur: atMost(pendingNofile.soft), max: atMost(pendingNofile.hard ?? Number.MAX_SAFE_INTEGER) });
+    }
+    if (pendingStack !== null) {
+      const old = prlimit(proc, RLIMIT_STACK, null);
+      const n = BigInt(pendingStack) < old.max ? BigInt(pendingStack) : old.max;
+      prlimit(proc, RLIMIT_STACK, { cur: n, max: old.max });
+    }
+  } catch (e) {
+    proc.log.error({ err: e }, 'the manifest\'s sys.fds.limit or sys.stack.size could not be set');
+  }
 }
 
 const sys_prlimit64: SyscallHandler = (proc, a) => {

@@ -97,7 +97,7 @@ export function planExecOf(proc: WalkContext, filename: string, argv: string[], 
         return f;
       }
       return openInterpreter(proc, p);
-    });
+    }, proc.vfs.interpreterDirs);
   } finally {
     if (first !== null) host.close(first);
   }

@@ -56,7 +56,7 @@ function procSys(): PseudoDir {
       osrelease: textFile(() => `${hostUname().release}\n`),
       ostype: textFile(() => `${hostUname().sysname}\n`),
       version: textFile(() => `${hostUname().version}\n`),
-      hostname: textFile(() => `${hostUname().nodename}\n`),
+      hostname: textFile((proc) => `${proc.instance.hostname ?? hostUname().nodename}\n`),
       domainname: textFile(() => `${hostUname().domainname}\n`),
       ngroups_max: k('kernel/ngroups_max', '65536\n'),
       cap_last_cap: k('kernel/cap_last_cap', '40\n'),

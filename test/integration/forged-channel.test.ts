@@ -1,0 +1,24 @@
+// The channel is untrusted input (issue 14, item 3): the app speaks the stub's protocol on its
+// own channel, has its worker grant a fork, then names a host process of someone else's as the
+// child (test/programs/forge_fork.c) and kills the child's vpid. The worker believes only what
+// the kernel says (the child is its process's own, or holds its channel): the host process
+// lives on, and so does the instance.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { waitGone } from '../helpers/processes.js';
+import { program, runGramine } from '../helpers/run.js';
+
+describe('a forged fork report', () => {
+  it.each(['', '-static'])('cannot make the instance signal a host process (%s)', async (suffix) => {
+    const victim = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      const r = await runGramine([program(`forge_fork${suffix}`), String(victim.pid)]);
+      expect(r.stdout).toBe('the worker granted a fork: yes\nthe instance lives on\n');
+      expect(r.status).toBe(0);
+      // a SIGKILL the instance sent has ended it by now: its pidfd would be readable at once
+      expect(waitGone(victim.pid!, 2000)).toBe(false);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,63 @@
+/*
+ * A forged fork (test/integration/forged-channel.test.ts): the app speaks the stub's protocol
+ * on its own channel (the first fd past its RLIMIT_NOFILE), asks its worker for a fork as the
+ * stub would, then says the child is host process argv[1] -- someone else's -- and kills the
+ * child's vpid. The host process must live on, and the instance too.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "../../native/stub/abi.h"
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 2;
+    long victim = atol(argv[1]);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    int channel = (int)rl.rlim_cur;
+
+    struct gts_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = GTS_REQ_SYSCALL;
+    req.nr = 57; /* fork */
+    req.seq = 0x7777000000000001ULL;
+    if (write(channel, &req, sizeof(req)) != sizeof(req)) {
+        printf("no channel to write to: %s\n", strerrorname_np(errno));
+        return 1;
+    }
+    /* the answer (a read drops the child's channel and lifeline that come with it) */
+    struct gts_reply reply;
+    for (;;) {
+        char packet[256];
+        if (read(channel, packet, sizeof(packet)) < (ssize_t)sizeof(reply)) {
+            printf("no answer: %s\n", strerrorname_np(errno));
+            return 1;
+        }
+        memcpy(&reply, packet, sizeof(reply));
+        if (reply.seq == req.seq)
+            break;
+    }
+    long vpid = reply.ret;
+    printf("the worker granted a fork: %s\n", vpid > 0 ? "yes" : "no");
+    if (vpid <= 0)
+        return 0;
+
+    memset(&req, 0, sizeof(req));
+    req.kind = GTS_REQ_CHILD_STARTED;
+    req.args[0] = (uint64_t)victim;
+    req.args[1] = (uint64_t)vpid;
+    write(channel, &req, sizeof(req));
+    /* the same channel, in order: the worker has heard of the "child" when this kill comes */
+    kill((pid_t)vpid, SIGKILL);
+    kill((pid_t)vpid, SIGTERM);
+    printf("the instance lives on\n");
+    return 0;
+}
