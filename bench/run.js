@@ -17,7 +17,9 @@
 //   6. networking (bench/net.js): nginx under wrk, a TCP echo (round trips and a 1 GiB stream)
 //      and a connect to a UNIX socket by path, natively, under gramine-ts and the peers;
 //   7. threads (bench/threads.js): pthread_create + join, and a mutex/condvar ping-pong between
-//      two threads, natively, under gramine-ts and the peers.
+//      two threads, natively, under gramine-ts and the peers;
+//   8. locks (bench/locks.js): uncontended flock and F_SETLK lock + unlock, contended flock
+//      between two processes, System V semaphore ping-pong, natively, under gramine-ts and the peers.
 // Prints a table to stdout and writes the raw figures to bench/results/latest.json.
 //
 // Options: --quick          fewer repetitions and runs (a smoke run, not for the record)
@@ -44,8 +46,10 @@
 //          --stream-mib N   MiB of the TCP stream (default 1024)
 //          --no-threads     skip the thread benchmarks (7)
 //          --thread-reps N  rounds of the thread benchmarks (default 3)
+//          --no-locks       skip the lock benchmarks (8)
+//          --lock-reps N    rounds of the lock benchmarks (default 3)
 //          --only LIST      run only these sections, comma-separated, of: syscall (1), startup (2),
-//                           mp (3 and 4), stat, bulk (5), net (6), threads (7); e.g. --only stat,bulk
+//                           mp (3 and 4), stat, bulk (5), net (6), threads (7), locks (8); e.g. --only stat,bulk
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,6 +58,7 @@ import { fileURLToPath } from 'node:url';
 import { measureNet, netTargets } from './net.js';
 import { median } from './stats.js';
 import { measureThreads, threadTargets } from './threads.js';
+import { LOCK_MODES, lockTargets, measureLocks } from './locks.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -106,7 +111,7 @@ const STEADY_AFTER_FORKS = 100; // forks counted as warm-up of the worker pool
 // 5. file systems
 const STAT_ROUNDS = 5; // timed rounds over all the files per stat-storm run (after a warm-up round)
 const FS_TIMEOUT_MS = 300_000; // one stat-storm or bulk-io run (setup included)
-const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk', 'net', 'threads'];
+const SECTIONS = ['syscall', 'startup', 'mp', 'stat', 'bulk', 'net', 'threads', 'locks'];
 
 const TARGETS = {
   readRatio: 1.2, // native data call under gramine-ts, ratio to native
@@ -127,7 +132,7 @@ function parseArgs(argv) {
     quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5,
     mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
     fs: true, statFiles: 10000, statReps: 3, bulkMib: 256, bulkReps: 3, only: null,
-    net: true, netSeconds: 10, netReps: 1, streamMib: 1024, threads: true, threadReps: 3,
+    net: true, netSeconds: 10, netReps: 1, streamMib: 1024, threads: true, threadReps: 3, locks: true, lockReps: 3,
     // the sections to run (from --only, --no-mp and --no-fs)
     syscall: true, startup: true, stat: true, bulk: true,
   };
@@ -160,6 +165,8 @@ function parseArgs(argv) {
     else if (a === '--no-net') opts.net = false;
     else if (a === '--no-threads') opts.threads = false;
     else if (a === '--thread-reps') opts.threadReps = num();
+    else if (a === '--no-locks') opts.locks = false;
+    else if (a === '--lock-reps') opts.lockReps = num();
     else if (a === '--net-seconds') opts.netSeconds = num();
     else if (a === '--net-reps') opts.netReps = num();
     else if (a === '--stream-mib') opts.streamMib = num();
@@ -178,6 +185,7 @@ function parseArgs(argv) {
   opts.bulk = opts.fs && want('bulk');
   opts.net = opts.net && want('net');
   opts.threads = opts.threads && want('threads');
+  opts.locks = opts.locks && want('locks');
   return opts;
 }
 
@@ -664,6 +672,32 @@ function measureBulk(envs, opts) {
 
 // ---------------------------------------------------------------------------------- report
 
+/** How bench/modes.js builds a program of bench/programs (with `cflags`), runs it in an environment and logs. */
+function modeRunner(cflags = []) {
+  return {
+    build: (src, name) => {
+      const prog = path.join(BENCH, 'programs', 'build', name);
+      buildProgram(path.join(BENCH, 'programs', src), prog, cflags);
+      return prog;
+    },
+    run: (env, argv) => {
+      const full = env.wrap(argv);
+      const r = run(full);
+      return r.status === 0 ? r.stdout : { error: describeFailure(full, r) };
+    },
+    log: (what) => process.stderr.write(`bench:   ${what}\n`),
+  };
+}
+
+/** Table rows of a bench/modes.js measurement: mode, what, each environment's median, each one's ratio to native. */
+function modeRows(measured, modes, names) {
+  return modes.map(([mode, what]) => {
+    const cells = measured[mode].results;
+    return [mode, what, ...names.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median))),
+      ...names.filter((n) => n !== 'native').map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median / cells.native.median)))];
+  });
+}
+
 function fmtNs(ns) {
   if (!Number.isFinite(ns)) return '-';
   if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
@@ -779,20 +813,14 @@ async function main() {
   let threads = null;
   if (opts.threads) {
     phase('threads', `threads (${nenvs.map((e) => e.name).join(', ')}; ${opts.threadReps} round(s))`);
-    threads = measureThreads(nenvs, {
-      reps: opts.threadReps,
-      build: (src, name) => {
-        const prog = path.join(BENCH, 'programs', 'build', name);
-        buildProgram(path.join(BENCH, 'programs', src), prog, ['-pthread']);
-        return prog;
-      },
-      run: (env, argv) => {
-        const full = env.wrap(argv);
-        const r = run(full);
-        return r.status === 0 ? r.stdout : { error: describeFailure(full, r) };
-      },
-      log: (what) => process.stderr.write(`bench:   ${what}\n`),
-    });
+    threads = measureThreads(nenvs, { reps: opts.threadReps, ...modeRunner(['-pthread']) });
+  }
+
+  // 8. locks
+  let locks = null;
+  if (opts.locks) {
+    phase('locks', `locks (${nenvs.map((e) => e.name).join(', ')}; ${opts.lockReps} round(s))`);
+    locks = measureLocks(nenvs, { reps: opts.lockReps, ...modeRunner() });
   }
   phase(null);
 
@@ -917,13 +945,18 @@ async function main() {
   if (opts.threads) {
     const tnames = nenvs.map((e) => e.name);
     const tothers = tnames.filter((n) => n !== 'native');
-    const rows = [['create', 'pthread_create + join'], ['pingpong', 'mutex/condvar round trip']].map(([mode, what]) => {
-      const cells = threads[mode].results;
-      return [mode, what, ...tnames.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median))),
-        ...tothers.map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median / cells.native.median)))];
-    });
+    const rows = modeRows(threads, [['create', 'pthread_create + join'], ['pingpong', 'mutex/condvar round trip']], tnames);
     out.push(`7. Threads: bench/programs/thread-cost.c, median over batches of 100 (median of ${opts.threadReps} round(s)); ratio = env / native`);
     out.push(table(['mode', 'what', ...tnames, ...tothers.map((n) => `${n}/nat`)], rows, 2));
+    out.push('');
+  }
+
+  if (opts.locks) {
+    const lnames = nenvs.map((e) => e.name);
+    const lothers = lnames.filter((n) => n !== 'native');
+    const rows = modeRows(locks, LOCK_MODES, lnames);
+    out.push(`8. Locks: bench/programs/lock-cost.c, median over batches of 100 (median of ${opts.lockReps} round(s)); ratio = env / native`);
+    out.push(table(['mode', 'what', ...lnames, ...lothers.map((n) => `${n}/nat`)], rows, 2));
     out.push('');
   }
 
@@ -993,9 +1026,10 @@ async function main() {
   const verdict = (t) => (t.pass === null ? 'NO DATA' : t.pass ? 'PASS' : 'FAIL');
   const targets = [...check('gramine-ts'), ...mpTargets(), ...fsTargets(),
     ...(opts.net ? netTargets(network).map((t) => ({ ...t, show: t.id === 'nginx4_ahead_of_peers' ? (v) => (v ? 'yes' : 'no') : t.id === 'nginx4_socket_errors' ? String : fmtRatio })) : []),
-    ...(opts.threads ? threadTargets(threads).map((t) => ({ ...t, show: fmtRatio })) : [])];
+    ...(opts.threads ? threadTargets(threads).map((t) => ({ ...t, show: fmtRatio })) : []),
+    ...(opts.locks ? lockTargets(locks).map((t) => ({ ...t, show: fmtRatio })) : [])];
   const pinned = names.includes(PINNED) && (opts.syscall || opts.startup) ? check(PINNED) : null;
-  out.push(`8. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
+  out.push(`9. Targets, checked on gramine-ts${pinned ? ` (${PINNED}: the same on one CPU, for information)` : ''}`);
   out.push(table(['target', 'measured', 'result', ...(pinned ? [PINNED, ''] : [])], targets.map((t, i) => [
     t.name, t.value === null ? '-' : t.show(t.value), verdict(t),
     ...(pinned ? (pinned[i] ? [pinned[i].value === null ? '-' : pinned[i].show(pinned[i].value), `(${verdict(pinned[i])})`] : ['', '']) : []),
@@ -1038,6 +1072,11 @@ async function main() {
       for (const [n, c] of Object.entries(threads[mode].results)) if (c.error) failures.push(`thread-cost ${mode} under ${n}: ${c.error}`);
     }
   } else notes.push(`thread benchmarks skipped (${opts.only ? '--only' : '--no-threads'})`);
+  if (opts.locks) {
+    for (const [mode] of LOCK_MODES) {
+      for (const [n, c] of Object.entries(locks[mode].results)) if (c.error) failures.push(`lock-cost ${mode} under ${n}: ${c.error}`);
+    }
+  } else notes.push(`lock benchmarks skipped (${opts.only ? '--only' : '--no-locks'})`);
   const allNotes = [...notes, ...(startup?.note ? [startup.note] : []), ...failures];
   if (opts.quick) allNotes.unshift('--quick: fewer runs, figures are rough');
   if (allNotes.length) {
@@ -1082,6 +1121,7 @@ async function main() {
     } : null,
     network,
     threads: threads ? { reps: opts.threadReps, unit: 'ns per operation', ...threads } : null,
+    locks: locks ? { reps: opts.lockReps, unit: 'ns per operation', ...locks } : null,
     targets: targets.map(({ show, ...t }) => t),
     targets_one_cpu: pinned ? pinned.map(({ show, ...t }) => t) : null,
     notes: allNotes,

@@ -174,6 +174,8 @@ long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc)
         argv[er->prefix_count + (i - from)] = app_argv[i];
     argv[argc] = 0;
 
+    /* an exec detaches every System V segment: the leader's counts follow */
+    shm_detach_all(ip);
     /* The new image starts with the app's signal mask, not the handler's. */
     long r = with_app_mask(uc, 0, __NR_execveat, stub_fd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
     raw1(__NR_close, stub_fd);

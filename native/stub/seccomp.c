@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/fcntl.h>
 #include <asm-generic/errno-base.h>
 
 #include "raw.h"
@@ -39,9 +40,13 @@ static const struct native_syscall {
     {__NR_splice, FD(0) | FD(2)}, {__NR_tee, FD(0) | FD(1)}, {__NR_fadvise64, FD(0)},
     {__NR_readahead, FD(0)}, {__NR_fsync, FD(0)}, {__NR_fdatasync, FD(0)}, {__NR_syncfs, FD(0)}, {__NR_sync, 0},
     {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
-    {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd2, 0},
+    {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd, 0}, {__NR_eventfd2, 0},
+    {__NR_memfd_create, 0}, {__NR_mq_timedsend, FD(0)}, {__NR_mq_timedreceive, FD(0)}, {__NR_mq_getsetattr, FD(0)},
+    {__NR_inotify_init, 0}, {__NR_inotify_init1, 0}, {__NR_inotify_rm_watch, FD(0)},
     {__NR_fstatfs, FD(0)}, {__NR_fgetxattr, FD(0)},
     {__NR_flistxattr, FD(0)}, {__NR_close, FD(0)}, {__NR_fstat, FD(0)},
+    /* file locks: the host keeps them (locks.c) */
+    {__NR_flock, FD(0)},
     /* sockets: calls that name no address (those with one are sock_rules, below) */
     {__NR_shutdown, FD(0)}, {__NR_socket, 0}, {__NR_socketpair, 0}, {__NR_listen, FD(0)},
     /* polling (the waits themselves are below) */
@@ -139,6 +144,13 @@ int ioctl_traps(unsigned long cmd)
             return 1;
     return 0;
 }
+
+/*
+ * fcntl commands that take or drop a file lock run natively (locks.c): the host keeps the
+ * locks and their waits. The others trap: F_GETLK names a host pid, F_DUPFD must stay below the
+ * reserved fds, F_SETOWN and friends name processes.
+ */
+static const unsigned int native_fcntl_commands[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW};
 
 /* A tiny BPF assembler with forward labels. */
 #define MAX_INSNS 1024
@@ -395,6 +407,26 @@ static void emit_ioctl_rule(unsigned short allow, unsigned short trap)
     LD(offsetof(struct seccomp_data, nr));
 }
 
+/* fcntl runs natively for a lock command on an fd not reserved. */
+static void emit_fcntl_rule(unsigned short allow, unsigned short trap)
+{
+    unsigned short next = new_label();
+    struct near_exits e = open_block(); /* yes: allow, no: trap */
+    JEQ(__NR_fcntl, NEXT, next);
+    LD(ARG_LO(1)); /* the kernel takes the command as an unsigned int */
+    unsigned n = sizeof(native_fcntl_commands) / sizeof(native_fcntl_commands[0]);
+    for (unsigned i = 0; i < n; i++) {
+        unsigned short other = new_label();
+        JEQ(native_fcntl_commands[i], NEXT, other);
+        emit_fd_check(e.yes, e.no);
+        place(other);
+    }
+    jump(e.no);
+    close_block(e, allow, trap);
+    place(next);
+    LD(offsetof(struct seccomp_data, nr));
+}
+
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 {
@@ -506,6 +538,8 @@ long install_seccomp_filter(int trace)
         emit_sock_rule(&sock_rules[i], allow, trap);
     if (!trace)
         emit_ioctl_rule(allow, trap);
+    if (!trace)
+        emit_fcntl_rule(allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);

@@ -208,7 +208,7 @@ static int beyond_app_fds(long arg)
     return (unsigned int)arg >= (unsigned int)g_stub.reserved_fd_base;
 }
 
-static int overlaps_stub(unsigned long addr, unsigned long len)
+int overlaps_stub(unsigned long addr, unsigned long len)
 {
     unsigned long lo = (unsigned long)__executable_start & ~4095UL;
     unsigned long hi = ((unsigned long)_end + 4095) & ~4095UL;
@@ -316,8 +316,9 @@ static long sys_rt_sigaction(const long *a)
 }
 
 /*
- * Trace mode: run the app's own syscall for real, from the stub's text and in the app's
- * context (its signal mask, so a blocking wait can be interrupted), then go back to the app:
+ * Run the app's own syscall for real, from the stub's text and in the app's context (its
+ * signal mask, so a blocking wait can be interrupted), then go back to the app: trace mode's
+ * every call, and the lock waits (locks.c).
  *   stack: [ret to app] below the red zone; gadget: syscall; ret 128.
  */
 extern void native_gadget(void) __attribute__((visibility("hidden")));
@@ -327,7 +328,7 @@ __asm__(".text\n"
         "syscall\n\t"
         "ret $128\n");
 
-static long run_in_app_context(long nr, struct k_ucontext *uc)
+long run_in_app_context(long nr, struct k_ucontext *uc)
 {
     unsigned long ret_to_app = uc->uc_mcontext.rip;
     unsigned long sp = uc->uc_mcontext.rsp - 128 - 8;
@@ -438,10 +439,12 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     return r;
 }
 
-static long sys_fcntl(const long *a)
+static long sys_fcntl(const long *a, struct k_ucontext *uc)
 {
     if (is_reserved_fd(a[0]))
         return -EBADF;
+    if (is_fcntl_lock_command(a[1]))
+        return fcntl_lock(a, uc);
     if (((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC) && beyond_app_fds(a[2]))
         return -EINVAL;
     return raw3(__NR_fcntl, (unsigned int)a[0], a[1], a[2]);
@@ -471,11 +474,16 @@ static int is_empty_path_fstat(const long *a)
 
 /*
  * prctl: options that only touch the calling thread's own host state pass through. The stub's
- * parent-death signal and seccomp state are its own; the rest is not supported yet.
+ * parent-death signal is its own: the app's is the worker's to keep and the leader's to send
+ * (its parent is a process of the instance). Seccomp state is the stub's; the rest is not
+ * supported yet.
  */
-static long sys_prctl(const long *a)
+static long sys_prctl(const long *a, void *ip)
 {
     switch (a[0]) {
+    case 1: /* PR_SET_PDEATHSIG */
+    case 2: /* PR_GET_PDEATHSIG */
+        return forward(__NR_prctl, a, ip);
     case 3:  /* PR_GET_DUMPABLE */
     case 4:  /* PR_SET_DUMPABLE */
     case 7:  /* PR_GET_KEEPCAPS */
@@ -503,6 +511,30 @@ static long mem_call(long nr, const long *a)
     if (nr == __NR_mremap && (a[3] & 2 /* MREMAP_FIXED */) && overlaps_stub(a[4], a[2]))
         return -EINVAL;
     return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/*
+ * mq_notify: the host's, but for SIGEV_SIGNAL, whose siginfo would name the sender by its host
+ * pid (SIGEV_NONE and SIGEV_THREAD name nobody).
+ */
+#define K_SIGEV_SIGNAL 0
+static long sys_mq_notify(const long *a)
+{
+    if (is_reserved_fd(a[0]))
+        return -EBADF;
+    if (!a[1])
+        return raw2(__NR_mq_notify, (int)a[0], 0);
+    struct {
+        unsigned long value;
+        int signo, notify;
+        int rest[12];
+    } ev; /* struct sigevent: the host gets the stub's copy, which the app cannot change after the check */
+    long r = copy_from_app(&ev, (const void *)a[1], sizeof(ev));
+    if (r)
+        return r;
+    if (ev.notify == K_SIGEV_SIGNAL)
+        return -EINVAL;
+    return raw2(__NR_mq_notify, (int)a[0], &ev);
 }
 
 /*
@@ -573,7 +605,18 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
             return -EBADF;
         return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
-        return sys_fcntl(a);
+        return sys_fcntl(a, uc);
+    case __NR_mq_notify:
+        return sys_mq_notify(a);
+    case __NR_shmat:
+        return sys_shmat(a, ip);
+    case __NR_shmdt:
+        return sys_shmdt(a, ip);
+    case __NR_semop:
+    case __NR_semtimedop:
+    case __NR_msgsnd:
+    case __NR_msgrcv:
+        return sys_sysv_waitable(nr, a, ip, uc);
     case __NR_signalfd:
     case __NR_signalfd4:
         return sys_signalfd(nr, a);
@@ -621,7 +664,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_rt_sigaction:
         return sys_rt_sigaction(a);
     case __NR_prctl:
-        return sys_prctl(a);
+        return sys_prctl(a, ip);
     case __NR_clone:
     case __NR_clone3: {
         long r = stub_clone_thread(nr, a, uc);

@@ -118,6 +118,22 @@ long sys_signalfd(long nr, const long *a);
 #define SLOT_NOT_SIGNALFD (-4097L) /* not an errno: the read is the app's own, to run as it is */
 long signalfd_slot_read(long nr, const long *a, struct k_ucontext *uc);
 
+/* locks.c: the fcntl lock commands that trap (F_GETLK's holder made a vpid; the blocking ones in the app's context) */
+int is_fcntl_lock_command(long cmd);
+long fcntl_lock(const long *a, struct k_ucontext *uc);
+/* Make the app's own trapped call for real, from the stub's text in the app's context (its mask: signals reach a wait). */
+long run_in_app_context(long nr, struct k_ucontext *uc);
+
+/* shm.c: System V shared memory mapped by the stub (the leader keeps the segments) */
+long sys_shmat(const long *a, void *ip);
+long sys_shmdt(const long *a, void *ip);
+void shm_detach_all(void *ip);
+/* could [addr, addr + len) touch the stub's image or thread blocks? */
+int overlaps_stub(unsigned long addr, unsigned long len);
+
+/* sysv_waits.c: semop, semtimedop, msgsnd, msgrcv, waiting with the app's signals open when the leader says wait */
+long sys_sysv_waitable(long nr, const long *a, void *ip, struct k_ucontext *uc);
+
 /* net.c: the socket calls that carry an address or a peer's identity */
 long sys_bind(const long *a);
 long sys_connect(const long *a, struct k_ucontext *uc);

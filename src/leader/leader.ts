@@ -17,6 +17,11 @@ import { WorkerPool } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
+import { SysvShm } from './sysv-shm.js';
+import { SysvSem } from './sysv-sem.js';
+import { SysvMsg } from './sysv-msg.js';
+import { PosixMq } from './posix-mq.js';
+import { answerSysv } from './sysv-requests.js';
 
 export interface RunRequest {
   filename: string;
@@ -94,6 +99,12 @@ export class Leader {
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
   private readonly mountRoots = new MountRoots();
+  /** the instance's POSIX message queues */
+  private readonly mq = new PosixMq();
+  /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
+  private readonly pdeathSignals = new Map<number, number>();
+  /** the instance's System V IPC objects */
+  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem(), msg: new SysvMsg() };
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -233,6 +244,23 @@ export class Leader {
         return this.onPgrp(w, m);
       case 'applied':
         return this.onApplied(m.ackId, w, m.refused);
+      case 'pdeath-signal':
+        if (w.vpid === m.vpid && this.table.get(m.vpid)?.worker === w && m.sig > 0 && m.sig <= 64) this.pdeathSignals.set(m.vpid, m.sig);
+        else this.pdeathSignals.delete(m.vpid);
+        return this.send(w, { type: 'pdeath-signal-reply', v: 1, reqId: m.reqId });
+      case 'mq-request': {
+        if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
+        const caller = { vpid: m.caller, euid: m.euid, egid: m.egid };
+        const r = m.op === 'open' ? this.mq.open(caller, m.name, m.flags, m.mode, m.attr) : this.mq.unlink(caller, m.name);
+        return this.send(w, { type: 'mq-reply', v: 1, reqId: m.reqId, value: typeof r === 'number' ? r : 0, path: typeof r === 'string' ? r : '' });
+      }
+      case 'sysv-request': {
+        // a worker speaks for its own process only
+        if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
+        const reply = answerSysv(this.sysv, m, (waitId) => this.send(w, { type: 'sysv-wake', v: 1, waitId }));
+        if (reply) this.send(w, reply);
+        return;
+      }
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
@@ -348,6 +376,7 @@ export class Leader {
     }
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
+    if (child?.state === 'reserved' && parent) this.sysv.shm.forked(parent.vpid, vpid);
     this.table.started(vpid, hostPid);
     this.retryLookups();
   }
@@ -389,8 +418,23 @@ export class Leader {
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
     this.standbys.delete(vpid);
+    this.sysv.shm.detachAll(vpid);
+    this.sysv.sem.exited(vpid);
+    const parent = this.table.get(vpid);
     const orphans = this.table.exited(vpid);
-    for (const o of orphans) if (o.worker) this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
+    this.pdeathSignals.delete(vpid);
+    for (const o of orphans) {
+      if (!o.worker) continue;
+      this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
+      // its parent-death signal, as from the parent (SI_USER)
+      const sig = this.pdeathSignals.get(o.vpid);
+      if (sig && o.state === 'running') {
+        this.send(o.worker, {
+          type: 'signal', v: 1, vpid: o.vpid, signo: sig, code: SI_USER, pid: vpid, uid: parent?.uid ?? 0, status: null,
+          ackId: null, hostPid: o.hostPid, info: null, tid: null,
+        });
+      }
+    }
     // its standby children will never be forked
     for (const [childVpid, standby] of this.standbys) {
       if (standby.parentVpid !== vpid) continue;
@@ -553,6 +597,8 @@ export class Leader {
       if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);
     }
     this.pool.killAll();
+    this.sysv.shm.dispose();
+    this.mq.dispose();
     this.scratch?.dispose();
     this.mountRoots.dispose();
   }

@@ -1,6 +1,7 @@
 // What the LibOS of one process needs from the rest of the instance (the leader and the other
 // workers). The worker implements it over its connection to the leader.
 import type { LibosProcess } from './process.js';
+import type { SysvOp } from '../ipc/protocol/messages.js';
 
 /** Who a kill is for, as kill(2) names them (tgkill: a thread of process `vpid`). */
 export type KillTarget = { kind: 'pid'; vpid: number; tid?: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
@@ -31,6 +32,18 @@ export interface PeerCreds {
   euid: number;
   gid: number;
   egid: number;
+}
+
+export type { SysvOp } from '../ipc/protocol/messages.js';
+
+/** The leader's answer: a value, a host path (shm-attach), status records, semaphore values. */
+export interface SysvAnswer {
+  value: number;
+  path: string;
+  stats: Record<string, number>[];
+  values: number[];
+  /** a received message (msg-recv) */
+  data: Buffer | null;
 }
 
 export interface InstanceServices {
@@ -72,6 +85,20 @@ export interface InstanceServices {
   stubBinaryFd(): number;
   /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */
   childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
+  /** mq_open (the host path of the queue, to reopen) or mq_unlink (''), by the leader; errors as SyscallErrors. */
+  posixMq(proc: LibosProcess, op: 'open' | 'unlink', name: string, flags: number, mode: number, attr: number[] | null): Promise<string>;
+  /** PR_SET_PDEATHSIG of `proc` (0: none): the leader sends it when the parent exits (resolves once it knows). */
+  pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
+  /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
+  sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer>;
+  /** One the leader does not answer (shm-detach). */
+  sysvTell(proc: LibosProcess, op: SysvOp, args: number[]): void;
+  /** An id for a wait a sem-op, msg-send or msg-recv may need (the leader's sysv-wake names it). */
+  sysvWaitId(): number;
+  /** The call must wait: an eventfd (or -errno) that the wake makes readable, for the stub. */
+  sysvWaitFd(proc: LibosProcess, waitId: number): number;
+  /** The call needed no wait. */
+  sysvWaitDone(proc: LibosProcess, waitId: number): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

@@ -77,6 +77,8 @@ export class LibosProcess {
   pendingExec: ExecPlan | null = null;
   /** it has run a program of its own since its fork (its parent may no longer setpgid it) */
   execed = false;
+  /** PR_SET_PDEATHSIG: sent to it when its parent exits (0: none); a fork's child starts without */
+  pdeathSignal = 0;
   /** a fresh process starts with default signal dispositions; fork and exec keep them */
   freshSignals = true;
   /**

@@ -8,6 +8,8 @@ import { NR, SYSCALL_NAMES } from './syscall-numbers.js';
 import { fsHandlers } from './sys/fs.js';
 import { identityHandlers } from './sys/identity.js';
 import { infoHandlers } from './sys/info.js';
+import { ipcHandlers } from './sys/ipc.js';
+import { mqueueHandlers } from './sys/mqueue.js';
 import { netHandlers } from './sys/net.js';
 import { procHandlers } from './sys/proc.js';
 import { schedHandlers } from './sys/sched.js';
@@ -31,7 +33,7 @@ export interface SyscallEntry {
 
 type Name = keyof typeof NR;
 const handlers: Partial<Record<Name, SyscallHandler>> = {
-  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
+  ...fsHandlers, ...identityHandlers, ...infoHandlers, ...ipcHandlers, ...mqueueHandlers, ...signalHandlers, ...procHandlers, ...netHandlers, ...schedHandlers,
 };
 
 function line(name: Name, where: Where, status: Status, note: string, alsoInStub = false): SyscallEntry {
@@ -61,6 +63,8 @@ const VFS = 'VFS walk; the host on the file found';
 const SOCKET_ADDRESS = 'IP addresses the host\'s; UNIX ones the instance\'s (an abstract name with the instance\'s prefix on the host, a path by the VFS walk)';
 const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by the stub (${SOCKET_ADDRESS})`;
 const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
+/** System V IPC (src/leader/sysv-*.ts) */
+const SYSV = 'keys and ids private to the instance, kept by the leader; permissions by the virtual ids';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
 const STUB_OPEN = 'such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker\'s)';
@@ -107,6 +111,9 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('msync', 'supported', 'host mapping'),
   native('mincore', 'supported', 'host mapping'),
   stub('madvise', 'supported', 'native unless the range could reach the stub window'),
+  libos('shmget', 'supported', `${SYSV}; a segment is a host memfd the leader holds`),
+  libosAndStub('shmat', 'supported', `${SYSV}; the stub maps the segment (host shared memory) and keeps the attachment for shmdt`),
+  libos('shmctl', 'supported', `${SYSV}: IPC_STAT, IPC_SET, IPC_RMID (gone at the last detach), IPC_INFO, SHM_INFO, SHM_STAT, SHM_STAT_ANY; SHM_LOCK and SHM_UNLOCK pin nothing`),
   stub('dup', 'supported', 'the stub refuses its reserved fds'),
   stub('dup2', 'supported', 'the stub refuses its reserved fds'),
   native('nanosleep', 'supported', 'host clock'),
@@ -151,7 +158,16 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('exit', 'supported', 'a thread closes its channel and gives its stub block back, then exits on the host; the main thread leaves the process running while others do'),
   stub('wait4', 'supported', 'on the host (the app is its children\'s host parent): real rusage, stopped and continued; pids translated; a group wait sleeps until a member exits, stops or continues'),
   libos('uname', 'supported', 'the host\'s uname'),
-  stub('fcntl', 'partial', 'passed to the host fd; reserved fds refused; no instance-wide locks yet'),
+  libos('semget', 'supported', SYSV),
+  libosAndStub('semop', 'supported', `${SYSV}; all or nothing, by the leader; a wait is the stub's, on an eventfd the leader's next change of the set makes readable, with the app's signals open (a handler ends it with EINTR); SEM_UNDO made when the process exits, kill -9 too`),
+  libos('semctl', 'supported', `${SYSV}: GETVAL, SETVAL, GETALL, SETALL, GETPID (a vpid), GETNCNT, GETZCNT, IPC_STAT, IPC_SET, IPC_RMID, IPC_INFO, SEM_INFO, SEM_STAT, SEM_STAT_ANY; a waiter of a removed set gets EINVAL, not EIDRM`),
+  libosAndStub('shmdt', 'supported', 'the stub unmaps an attachment it made (EINVAL for any other address) and tells the leader'),
+  libos('msgget', 'supported', SYSV),
+  libosAndStub('msgsnd', 'supported', `${SYSV}; the messages are the leader's; a wait as semop's (IPC_NOWAIT: EAGAIN)`),
+  libosAndStub('msgrcv', 'supported', `${SYSV}; by type (0, a type, MSG_EXCEPT, the lowest up to -type), MSG_NOERROR, IPC_NOWAIT (ENOMSG); a wait as semop's; MSG_COPY ENOSYS`),
+  libos('msgctl', 'supported', `${SYSV}: IPC_STAT, IPC_SET (msg_qbytes past the default needs root), IPC_RMID, IPC_INFO, MSG_INFO, MSG_STAT, MSG_STAT_ANY`),
+  stub('fcntl', 'supported', 'the host fd\'s (reserved fds refused); the lock commands that take or drop a lock natively, the host keeping the locks; F_GETLK and F_OFD_GETLK name the holder by its vpid (0 outside the instance)'),
+  native('flock', 'supported', 'the host\'s, on the host fd: every file of the instance is a host file its processes share'),
   native('fsync', 'supported', HOST_FD),
   native('fdatasync', 'supported', HOST_FD),
   native('sync', 'supported', 'the host\'s'),
@@ -204,7 +220,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('setpgid', 'supported', 'Linux\'s rules, through the leader (EACCES once the child has exec\'d)'),
   libos('setsid', 'supported', 'a new session and group, through the leader'),
   native('sigaltstack', 'supported', 'host signal stacks'),
-  stub('prctl', 'partial', 'thread-local options (names, dumpable, timer slack, THP, VMA names); others EINVAL'),
+  libosAndStub('prctl', 'partial', 'thread-local options by the stub (names, dumpable, timer slack, THP, VMA names); PR_SET_PDEATHSIG and PR_GET_PDEATHSIG by the worker, the signal sent by the leader when the parent process exits (not when the thread that forked exits); others EINVAL'),
   libosAndStub('chroot', 'supported', 'the process\'s root inside the instance (root only); the stub drops its path table'),
   libos('statfs', 'supported', `${VFS}; pseudo trees report their own magic`),
   libos('getxattr', 'partial', `read-only; ${VFS}`),
@@ -226,6 +242,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('epoll_create', 'supported', 'host epoll'),
   stub('getdents64', 'supported', 'on the host directory fd'),
   stub('set_tid_address', 'supported', 'host clear_child_tid; returns the virtual tid'),
+  libosAndStub('semtimedop', 'supported', 'as semop; the timeout ends the stub\'s wait with EAGAIN'),
   native('fadvise64', 'supported', HOST_FD),
   native('clock_gettime', 'supported', 'host clock (vDSO)'),
   native('clock_getres', 'supported', 'host clock (vDSO)'),
@@ -235,6 +252,15 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('epoll_ctl', 'supported', 'host epoll'),
   libos('tgkill', 'partial', 'as tkill'),
   libos('kill', 'supported', 'a pid, a group, all: through the leader, with a virtual siginfo and Linux\'s permission rules for the virtual uids'),
+  libos('mq_open', 'supported', 'names private to the instance, kept by the leader; the app gets its own descriptor of a host queue the leader made and unlinked (nothing left on the host)'),
+  libos('mq_unlink', 'supported', 'the instance\'s name; the queue lives on while open'),
+  native('mq_timedsend', 'supported', HOST_FD),
+  native('mq_timedreceive', 'supported', HOST_FD),
+  stub('mq_notify', 'partial', 'the host\'s for SIGEV_NONE and SIGEV_THREAD; SIGEV_SIGNAL EINVAL (its siginfo would name the sender by its host pid)'),
+  native('mq_getsetattr', 'supported', HOST_FD),
+  native('inotify_init', 'supported', 'host inotify'),
+  libos('inotify_add_watch', 'supported', `${VFS}; the worker adds the watch to the app's inotify instance, so events name entries as the instance does`),
+  native('inotify_rm_watch', 'supported', HOST_FD),
   libosAndStub('openat', 'supported', `${VFS}; ${STUB_OPEN}`),
   libos('mkdirat', 'supported', VFS),
   libos('fchownat', 'supported', VFS),
@@ -257,6 +283,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('sync_file_range', 'supported', HOST_FD),
   libos('utimensat', 'supported', VFS),
   stub('epoll_pwait', 'supported', signalWait('host epoll with the mask without the stub\'s signals', true)),
+  native('eventfd', 'supported', 'host eventfd'),
   native('fallocate', 'supported', HOST_FD),
   stub('accept4', 'supported', `natively without an address; with one, ${REPORTS_NAME}`),
   stub('signalfd4', 'supported', SIGNALFD),
@@ -264,6 +291,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('epoll_create1', 'supported', 'host epoll'),
   stub('dup3', 'supported', 'the stub refuses its reserved fds'),
   native('pipe2', 'supported', 'host pipe'),
+  native('inotify_init1', 'supported', 'host inotify'),
   native('preadv', 'supported', HOST_FD),
   native('pwritev', 'supported', HOST_FD),
   libos('rt_tgsigqueueinfo', 'partial', 'as rt_sigqueueinfo, to a thread of this process or the main thread of another'),
@@ -272,6 +300,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('sendmmsg', 'supported', 'a sendmsg per message, as the kernel\'s loop'),
   native('getcpu', 'supported', 'host (vDSO)'),
   libos('renameat2', 'supported', VFS),
+  native('memfd_create', 'supported', 'a host memfd (its name as the app gave it: /proc/self/fd shows memfd:NAME)'),
   native('getrandom', 'supported', 'host randomness'),
   native('membarrier', 'supported', 'host'),
   native('copy_file_range', 'supported', HOST_FD),

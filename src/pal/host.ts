@@ -6,11 +6,11 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from 
 
 const HOST_NR = {
   read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, getpriority: 140, setpriority: 141, sched_setparam: 142,
-  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, fchdir: 81,
+  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fchdir: 81,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
-  faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, pwrite64: 18, mknodat: 259,
+  faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
   fsopen: 430, ioctl: 16, fchmod: 91, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
 } as const;
 
@@ -76,6 +76,12 @@ export const host = {
   utimensat: (dirfd: number, path: string | null, times: Uint8Array | null, flags: number) =>
     sys(HOST_NR.utimensat, dirfd, path, times, flags),
   truncate: (path: string, length: number) => sys(HOST_NR.truncate, path, length),
+  ftruncate: (fd: number, length: number) => sys(HOST_NR.ftruncate, fd, length),
+  eventfd: (initval: number, flags: number) => sys(HOST_NR.eventfd2, initval, flags),
+  mqOpen: (name: string, flags: number, mode: number, attr: Uint8Array | null) => sys(HOST_NR.mq_open, name, flags, mode, attr),
+  mqUnlink: (name: string) => sys(HOST_NR.mq_unlink, name),
+  inotifyAddWatch: (fd: number, path: string, mask: number) => sys(HOST_NR.inotify_add_watch, fd, path, mask),
+  write: (fd: number, buf: Uint8Array) => sys(HOST_NR.write, fd, buf, buf.byteLength),
   statfs: (path: string, buf: Uint8Array) => sys(HOST_NR.statfs, path, buf),
   uname: (buf: Uint8Array) => sys(HOST_NR.uname, buf),
   sysinfo: (buf: Uint8Array) => sys(HOST_NR.sysinfo, buf),

@@ -2,6 +2,7 @@
 // that the LibOS, the PAL and the leader share.
 
 export const O_RDONLY = 0;
+export const O_RDWR = 2;
 export const O_ACCMODE = 3;
 export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
@@ -13,6 +14,8 @@ export const O_NOFOLLOW = 0o400000;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+
+export const MFD_CLOEXEC = 1;
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;

@@ -8,7 +8,10 @@ import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
-import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
+const EFD_CLOEXEC = 0o2000000;
+const WAIT_PENDING = -1;
+const WAIT_WOKEN = -2;
 import type { LibosProcess } from '../libos/process.js';
 import type { FdsLimit } from '../manifest/schema.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
@@ -19,7 +22,7 @@ type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply' | 'tids-reply';
+      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -54,6 +57,10 @@ export class LeaderClient {
   private standbyWaiters: ((c: NextChild) => void)[] = [];
   /** standbys asked for and not offered yet */
   private standbysAsked = 0;
+
+  /** semaphore waits of this worker's stub: wait id -> the worker's copy of the eventfd, or WAIT_PENDING / WAIT_WOKEN before it has one */
+  private readonly sysvWaits = new Map<number, number>();
+  private nextWaitId = 1;
 
   constructor(readonly conn: MessageConnection) {}
 
@@ -187,6 +194,21 @@ export class LeaderClient {
         return r.vpid > 0 ? { vpid: r.vpid, uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid } : null;
       },
       childUid: (proc, vpid) => this.childUid(proc, vpid),
+      sysv: (proc, op, args, data) => this.sysv(proc, op, args, data),
+      posixMq: async (proc, op, name, flags, mode, attr) => {
+        const r = await this.request<'mq-reply'>((reqId) => ({
+          type: 'mq-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, name, flags, mode, attr,
+        }));
+        if (r.value < 0) throw new SyscallError(-r.value, `mq_${op} ${name}`);
+        return r.path;
+      },
+      pdeathSignal: async (proc, sig) => {
+        await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
+      },
+      sysvTell: (proc, op, args) => this.toLeader(this.sysvMessage(proc, op, args, 0)),
+      sysvWaitId: () => this.sysvWaitId(),
+      sysvWaitFd: (_proc, waitId) => this.sysvWaitFd(waitId),
+      sysvWaitDone: (_proc, waitId) => this.sysvWaitDone(waitId),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
         this.reaped.push(vpid);
@@ -277,6 +299,63 @@ export class LeaderClient {
       info: info ? info.toString('hex') : null, tid: target.kind === 'pid' ? (target.tid ?? null) : null,
     }));
     if (r.errno) throw new SyscallError(r.errno, `kill ${target.kind} ${id}`);
+  }
+
+  /**
+   * Waits for a semaphore set to change. An id is taken before the sem-op is sent (the wake may
+   * follow its reply at once); if the leader says wait, the stub gets an eventfd that the wake
+   * makes readable, and waits on it with its signals open.
+   */
+  private sysvWaitId(): number {
+    const waitId = this.nextWaitId++;
+    this.sysvWaits.set(waitId, WAIT_PENDING);
+    return waitId;
+  }
+
+  /** The eventfd for the stub to wait on (the worker keeps a copy for the wake); -errno. */
+  private sysvWaitFd(waitId: number): number {
+    const state = this.sysvWaits.get(waitId);
+    const woken = state === WAIT_WOKEN;
+    if (woken || state === undefined) this.sysvWaits.delete(waitId);
+    const fd = host.eventfd(woken ? 1 : 0, EFD_CLOEXEC);
+    if (fd < 0 || woken || state === undefined) return fd;
+    const kept = host.dupCloexec(fd);
+    if (kept < 0) {
+      host.close(fd);
+      return kept;
+    }
+    this.sysvWaits.set(waitId, kept);
+    return fd;
+  }
+
+  private sysvWaitDone(waitId: number): void {
+    this.sysvWaits.delete(waitId);
+  }
+
+  /** The leader says a wait may be over: wake its stub (an id not ours, or gone already, is ignored). */
+  sysvWake(waitId: number): void {
+    const fd = this.sysvWaits.get(waitId);
+    if (fd === undefined) return;
+    if (fd === WAIT_PENDING) {
+      this.sysvWaits.set(waitId, WAIT_WOKEN);
+      return;
+    }
+    if (fd < 0) return;
+    this.sysvWaits.delete(waitId);
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    host.write(fd, one);
+    host.close(fd);
+  }
+
+  private sysvMessage(proc: LibosProcess, op: SysvOp, args: number[], reqId: number, data: Buffer | null = null): Message {
+    return { type: 'sysv-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, args, data };
+  }
+
+  private async sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer> {
+    const r = await this.request<'sysv-reply'>((reqId) => this.sysvMessage(proc, op, args, reqId, data ?? null));
+    if (r.value < 0) throw new SyscallError(-r.value, `${op} ${args.join(' ')}`);
+    return { value: r.value, path: r.path, stats: r.stats, values: r.values, data: r.data };
   }
 
   private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number> {

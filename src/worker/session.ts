@@ -98,7 +98,12 @@ export function runSession(socket: TLSSocket): void {
         case 'creds-reply':
         case 'peer-creds-reply':
         case 'tids-reply':
+        case 'sysv-reply':
+        case 'mq-reply':
+        case 'pdeath-signal-reply':
           return leader.onReply(msg);
+        case 'sysv-wake':
+          return leader.sysvWake(msg.waitId);
         case 'child-creds':
           return leader.childCreds(msg);
         case 'signal':

@@ -5,6 +5,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { describeTree } from './processes.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -121,6 +122,20 @@ export async function runBoth<O extends RunOptions | undefined = undefined>(
 ): Promise<{ native: RunResult<Out<O>>; gramine: RunResult<Out<O>> }> {
   const [native, gramine] = await Promise.all([runNative(argv, opts), runGramine(argv, opts)]);
   return { native, gramine };
+}
+
+/**
+ * Run `argv` natively and under gramine-ts (as text); the native run must succeed quietly and
+ * gramine-ts must give its stdout, stderr and status. Returns the native stdout.
+ */
+export async function expectSameAsNative(argv: string[], opts: RunOptions = {}): Promise<string> {
+  const { native, gramine } = await runBoth(argv, { ...opts, encoding: 'utf8' as const });
+  expect(native.stderr).toBe('');
+  expect(native.status).toBe(0);
+  expect(gramine.stdout).toBe(native.stdout);
+  expect(gramine.stderr).toBe('');
+  expect(gramine.status).toBe(0);
+  return native.stdout;
 }
 
 /** The path of a built C test program (test/programs/NAME.c; variant '' | '-static' | '-static-pie'). */

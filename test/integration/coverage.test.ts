@@ -14,7 +14,7 @@ import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../h
  */
 const UNTRACEABLE = new Set(['rt_sigreturn', 'exit']);
 
-/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts and threads.test.ts ('DIR': a fresh scratch directory). */
+/** The invocations of syscalls.test.ts, process.test.ts, fs.test.ts, net.test.ts, threads.test.ts, locks.test.ts and ipc.test.ts ('DIR': a fresh scratch directory). */
 const RUNS: string[][] = [
   ['getpid'],
   ['efault', 'DIR'],
@@ -57,6 +57,12 @@ const RUNS: string[][] = [
   ['thr_signals'],
   ['thr_exit'],
   ['thr_sched'],
+  ['locks', 'DIR'],
+  ['sysv_shm', 'main'],
+  ['sysv_sem'],
+  ['sysv_msg'],
+  ['posix_mq'],
+  ['proc_misc'],
 ];
 
 describe('syscall coverage of the test programs', () => {
@@ -76,7 +82,7 @@ describe('syscall coverage of the test programs', () => {
       expect(r.stdout.length, `${name} ${args.join(' ')} printed nothing`).toBeGreaterThan(0);
     }
     traced = new Set(readFileSync(traceFile, 'utf8').split('\n').filter(Boolean));
-  }, 120_000);
+  }, 240_000);
 
   afterAll(() => removeTempDir(dir));
 

@@ -12,7 +12,7 @@ import type { LibosProcess } from '../../src/libos/process.js';
 import { procRoot } from '../../src/libos/fs/proc/index.js';
 import { STUB_COMM, STUB_HOST_PATH } from '../../src/libos/fs/proc/host-files.js';
 import {
-  formatMountinfo, formatMounts, guessExeFromMaps, rewriteCpuinfo, rewriteLoadavg, rewriteMaps, rewriteProcStat,
+  formatMountinfo, formatMounts, guessExeFromMaps, rewriteCpuinfo, rewriteLoadavg, rewriteLocks, rewriteMaps, rewriteProcStat,
   rewriteStat, rewriteStatus,
 } from '../../src/libos/fs/proc/rewrite.js';
 import { formatCpuList, formatCpuMask, instanceCpus, parseCpuList, parseCpuMask } from '../../src/libos/fs/sys/cpus.js';
@@ -83,7 +83,8 @@ function fakeProcess(overrides: Record<string, unknown> = {}): LibosProcess {
         { path: '/proc', type: 'proc', source: 'proc', readOnly: false },
       ],
     },
-    instance: { processList: async () => list },
+    // no System V objects in this instance
+    instance: { processList: async () => list, sysv: async () => ({ value: 0, path: '', stats: [], values: [], data: null }) },
     ...overrides,
   };
   return p as unknown as LibosProcess;
@@ -421,6 +422,20 @@ describe('rewriting host text', () => {
     expect(rewriteCpuinfo(info, new Map([[1, 0], [2, 1]]))).toBe('processor\t: 0\nmodel\t: b\n\nprocessor\t: 1\nmodel\t: c\n\n');
     const st = 'cpu  6 0 6\ncpu0 1 0 1\ncpu1 2 0 2\ncpu2 3 0 3\nintr 5\nbtime 7\n';
     expect(rewriteProcStat(st, new Map([[0, 0], [2, 1]]))).toBe('cpu  4 0 4\ncpu0 1 0 1\ncpu1 3 0 3\nintr 5\nbtime 7\n');
+  });
+
+  it('locks: the instance\'s holders and waiters by vpid, renumbered; the host\'s and OFD locks left out', () => {
+    const host = [
+      '1: POSIX  ADVISORY  WRITE 500 00:2d:11 0 EOF',
+      '1: -> POSIX  ADVISORY  WRITE 501 00:2d:11 0 EOF',
+      '2: FLOCK  ADVISORY  WRITE 999 00:2d:12 0 EOF',
+      '2: -> FLOCK  ADVISORY  WRITE 500 00:2d:12 0 EOF',
+      '3: OFDLCK ADVISORY  READ  -1 00:2d:13 0 9',
+      '4: FLOCK  ADVISORY  READ  501 00:2d:14 0 EOF',
+      '',
+    ].join('\n');
+    expect(rewriteLocks(host, new Map([[500, 1], [501, 7]]))).toBe(
+      '1: POSIX  ADVISORY  WRITE 1 00:2d:11 0 EOF\n1: -> POSIX  ADVISORY  WRITE 7 00:2d:11 0 EOF\n2: FLOCK  ADVISORY  READ  7 00:2d:14 0 EOF\n');
   });
 
   it('loadavg: the instance\'s process count and last pid', () => {

@@ -9,6 +9,16 @@ export const STANDBYS_PER_PROCESS = 1;
 
 const v = t.literal(PROTOCOL_VERSION);
 
+/** The System V IPC operations the leader makes (sysv-request). */
+export const SYSV_OPS = [
+  'shm-get', 'shm-attach', 'shm-detach', 'shm-stat', 'shm-set', 'shm-remove', 'shm-list',
+  'sem-get', 'sem-op', 'sem-ctl', 'sem-list',
+  'msg-get', 'msg-send', 'msg-recv', 'msg-ctl', 'msg-list',
+] as const;
+export type SysvOp = (typeof SYSV_OPS)[number];
+/** sysv-reply's value for a sem-op, msg-send or msg-recv that must wait for a sysv-wake */
+export const SYSV_WAIT = 1;
+
 const schemas = {
   /**
    * worker -> leader: booted (or done with its last process) and ready for a process. It has
@@ -203,6 +213,50 @@ const schemas = {
     /** its parent's setpgid: refused if the process has exec'd since its fork, as Linux's EACCES */
     byParent: t.bool,
   }),
+  /**
+   * worker -> leader: a System V IPC call of process `caller` (its effective ids say what it
+   * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] (no reply),
+   * shm-stat [id, any], shm-set [id, uid, gid, mode], shm-remove [id], shm-list []; sem-get
+   * [key, nsems, flags], sem-op [id, waitId, then num op flg of each operation], sem-ctl [id,
+   * num, cmd, values...], sem-list []; msg-get [key, flags], msg-send [id, waitId, type, flags]
+   * with the message in `data`, msg-recv [id, waitId, maxSize, type, flags], msg-ctl [id, cmd,
+   * values...], msg-list []
+   */
+  'sysv-request': object({
+    type: t.literal('sysv-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
+    op: t.oneOf(SYSV_OPS),
+    args: t.array(t.int),
+    data: t.nullable(t.bytes),
+  }),
+  /**
+   * leader -> worker: the result (-errno; sem-op, msg-send, msg-recv: 1 for "wait for
+   * sysv-wake"), with what the call reports: a segment's host path (shm-attach); status records
+   * (shm-stat, shm-list, sem-ctl and msg-ctl IPC_STAT: struct *id64_ds's fields by name);
+   * semaphore values (sem-ctl GETALL) or a received message's type (msg-recv) and its `data`
+   */
+  'sysv-reply': object({
+    type: t.literal('sysv-reply'), v, reqId: t.int, value: t.int, path: t.str, stats: t.array(t.record(t.int)),
+    values: t.array(t.int),
+    data: t.nullable(t.bytes),
+  }),
+  /**
+   * worker -> leader: mq_open (flags and mode as the app gave them, the umask applied; `attr`:
+   * [maxmsg, msgsize] for a new queue, null for the defaults) or mq_unlink of process `caller`
+   */
+  'mq-request': object({
+    type: t.literal('mq-request'), v, reqId: t.int, caller: t.int, euid: t.int, egid: t.int,
+    op: t.oneOf(['open', 'unlink'] as const), name: t.str, flags: t.int, mode: t.int, attr: t.nullable(t.array(t.int)),
+  }),
+  /** leader -> worker: the result (-errno), and for an open the host path of the queue to reopen */
+  'mq-reply': object({ type: t.literal('mq-reply'), v, reqId: t.int, value: t.int, path: t.str }),
+  /** leader -> worker: the semaphore set or queue a call of `waitId` waited on has changed: try again */
+  'sysv-wake': object({ type: t.literal('sysv-wake'), v, waitId: t.int }),
+  /**
+   * worker -> leader: process `vpid` wants `sig` when its parent exits (PR_SET_PDEATHSIG; 0:
+   * nothing); answered once known, so that a parent that exits after the prctl sends it
+   */
+  'pdeath-signal': object({ type: t.literal('pdeath-signal'), v, reqId: t.int, vpid: t.int, sig: t.int }),
+  'pdeath-signal-reply': object({ type: t.literal('pdeath-signal-reply'), v, reqId: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

@@ -13,6 +13,7 @@ function fail(field: string, want: string, v: unknown): never {
 export const t = {
   int: ((v, f) => (Number.isSafeInteger(v) ? (v as number) : fail(f, 'integer', v))) as Check<number>,
   str: ((v, f) => (typeof v === 'string' ? v : fail(f, 'string', v))) as Check<string>,
+  bytes: ((v, f) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : fail(f, 'bytes', v))) as Check<Buffer>,
   bool: ((v, f) => (typeof v === 'boolean' ? v : fail(f, 'boolean', v))) as Check<boolean>,
   oneOf<L extends string>(values: readonly L[]): Check<L> {
     return (v, f) => (values.includes(v as L) ? (v as L) : fail(f, values.join('|'), v));

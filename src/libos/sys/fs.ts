@@ -487,7 +487,37 @@ const sys_listxattr: SyscallHandler = (proc, a) =>
 const sys_llistxattr: SyscallHandler = (proc, a) =>
   xattrRead(proc, a, 1, false, 'llistxattr', (p, buf) => host.listxattr(p, buf, false));
 
+const IN_DONT_FOLLOW = 0x02000000;
+
+/**
+ * inotify_add_watch: the path walked as any other; the watch added by the worker to the app's
+ * own inotify instance (a copy of its fd: the same instance), on the host file the walk found.
+ * Events then name entries as the host does: by the names the instance sees too.
+ */
+const sys_inotify_add_watch: SyscallHandler = (proc, a) => {
+  const appFd = a.int(0);
+  if (appFd < 0 || appFd >= proc.reservedFdBase) throw new SyscallError(Errno.EBADF, `inotify_add_watch fd ${appFd}`);
+  const mask = a.uint(2);
+  const p = path(proc, a, 1);
+  const fd = check(proc.app.takeFd(appFd), 'inotify_add_watch fd');
+  const close = () => host.close(fd);
+  let r: Awaitable<number>;
+  try {
+    r = at(proc, AT_FDCWD, p, { follow: !(mask & IN_DONT_FOLLOW) }, (loc) => {
+      if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EACCES : Errno.ENOENT, `inotify_add_watch ${loc.vpath}`);
+      return onLocation(loc, 'inotify_add_watch', (d, n) => host.inotifyAddWatch(fd, below(d, n), mask));
+    });
+  } catch (e) {
+    close();
+    throw e;
+  }
+  if (r instanceof Promise) return r.finally(close);
+  close();
+  return r;
+};
+
 export const fsHandlers = {
+  inotify_add_watch: sys_inotify_add_watch,
   open: sys_open, openat: sys_openat, creat: sys_creat, openat2: sys_openat2,
   stat: sys_stat, lstat: sys_lstat, newfstatat: sys_newfstatat, statx: sys_statx,
   access: sys_access, faccessat: sys_faccessat, faccessat2: sys_faccessat2,

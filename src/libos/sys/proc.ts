@@ -129,6 +129,28 @@ const sys_execve: SyscallHandler = (proc, a) => execAt(proc, AT_FDCWD, a, 0, 0);
 const sys_execveat: SyscallHandler = (proc, a) => execAt(proc, a.int(0), a, 1, a.int(4));
 
 
+const PR_SET_PDEATHSIG = 1;
+const PR_GET_PDEATHSIG = 2;
+const NSIG = 64;
+
+/** prctl as the stub forwards it: the parent-death signal, kept here and told to the leader, which sends it. */
+const sys_prctl: SyscallHandler = async (proc, a) => {
+  switch (a.int(0)) {
+    case PR_SET_PDEATHSIG: {
+      const sig = a.long(1);
+      if (sig < 0 || sig > NSIG) throw new SyscallError(Errno.EINVAL, `PR_SET_PDEATHSIG ${sig}`);
+      proc.pdeathSignal = sig;
+      await proc.instance.pdeathSignal(proc, sig);
+      return 0;
+    }
+    case PR_GET_PDEATHSIG:
+      proc.mem.writeU32s(a.ptr(1), [proc.pdeathSignal]);
+      return 0;
+    default:
+      throw new SyscallError(Errno.EINVAL, `prctl option ${a.int(0)}`);
+  }
+};
+
 export const procHandlers = {
-  fork: sys_fork, vfork: sys_vfork, clone: sys_clone, execve: sys_execve, execveat: sys_execveat,
+  fork: sys_fork, vfork: sys_vfork, clone: sys_clone, execve: sys_execve, execveat: sys_execveat, prctl: sys_prctl,
 } satisfies Record<string, SyscallHandler>;

@@ -8,7 +8,7 @@ import { fixedDir, symlink, textFile, type PseudoDir, type PseudoFile, type Pseu
 import { hostToAppCpu } from '../sys/cpus.js';
 import { hostUname, readHostText } from './host-files.js';
 import { pidDir, remoteTarget, selfTarget } from './pid.js';
-import { rewriteCpuinfo, rewriteLoadavg, rewriteProcStat } from './rewrite.js';
+import { rewriteCpuinfo, rewriteLoadavg, rewriteLocks, rewriteProcStat } from './rewrite.js';
 
 export { pidDir, selfTarget, remoteTarget } from './pid.js';
 
@@ -81,6 +81,34 @@ function procSys(): PseudoDir {
   });
 }
 
+const pad = (v: number | string, width: number) => String(v).padStart(width);
+
+/** /proc/sysvipc: the instance's System V objects, as Linux prints them (ipc/shm.c, ipc/sem.c, ipc/msg.c). */
+function procSysvipc(): PseudoDir {
+  return fixedDir({
+    shm: textFile(async (proc) => {
+      const head = '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n';
+      const { stats } = await proc.instance.sysv(proc, 'shm-list', []);
+      return head + stats.map((s) => `${pad(s.key!, 10)} ${pad(s.id!, 10)}  ${pad(s.mode!.toString(8), 4)} ${pad(s.size!, 21)} `
+        + `${pad(s.cpid!, 5)} ${pad(s.lpid!, 5)}  ${pad(s.nattch!, 5)} ${pad(s.uid!, 5)} ${pad(s.gid!, 5)} ${pad(s.cuid!, 5)} ${pad(s.cgid!, 5)} `
+        + `${pad(s.atime!, 10)} ${pad(s.dtime!, 10)} ${pad(s.ctime!, 10)} ${pad(Math.ceil(s.size! / 4096) * 4096, 21)} ${pad(0, 21)}\n`).join('');
+    }),
+    sem: textFile(async (proc) => {
+      const head = '       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n';
+      const { stats } = await proc.instance.sysv(proc, 'sem-list', []);
+      return head + stats.map((s) => `${pad(s.key!, 10)} ${pad(s.id!, 10)}  ${pad(s.mode!.toString(8), 4)} ${pad(s.nsems!, 10)} `
+        + `${pad(s.uid!, 5)} ${pad(s.gid!, 5)} ${pad(s.cuid!, 5)} ${pad(s.cgid!, 5)} ${pad(s.otime!, 10)} ${pad(s.ctime!, 10)}\n`).join('');
+    }),
+    msg: textFile(async (proc) => {
+      const head = '       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n';
+      const { stats } = await proc.instance.sysv(proc, 'msg-list', []);
+      return head + stats.map((s) => `${pad(s.key!, 10)} ${pad(s.id!, 10)}  ${pad(s.mode!.toString(8), 4)}  ${pad(s.cbytes!, 10)} `
+        + `${pad(s.qnum!, 10)} ${pad(s.lspid!, 5)} ${pad(s.lrpid!, 5)} ${pad(s.uid!, 5)} ${pad(s.gid!, 5)} ${pad(s.cuid!, 5)} `
+        + `${pad(s.cgid!, 5)} ${pad(s.stime!, 10)} ${pad(s.rtime!, 10)} ${pad(s.ctime!, 10)}\n`).join('');
+    }),
+  });
+}
+
 export function procRoot(): PseudoDir {
   const entries: Record<string, PseudoNode> = {
     self: symlink((proc) => String(proc.id.vpid)),
@@ -98,6 +126,13 @@ export function procRoot(): PseudoDir {
     filesystems: hostFile('/proc/filesystems'),
     mounts: symlink(() => 'self/mounts'),
     sys: procSys(),
+    sysvipc: procSysvipc(),
+    locks: textFile(async (proc) => {
+      const list = await processList(proc);
+      const hostToVpid = new Map(list.map((p) => [p.hostPid, p.vpid]));
+      if (proc.app.hostPid > 0) hostToVpid.set(proc.app.hostPid, proc.id.vpid);
+      return rewriteLocks(readHostText('/proc/locks') ?? '', hostToVpid);
+    }),
   };
   return {
     kind: 'dir',

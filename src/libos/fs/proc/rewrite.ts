@@ -309,3 +309,25 @@ export function formatMountinfo(mounts: MountEntry[]): string {
     })
     .join('');
 }
+
+/**
+ * /proc/locks for the instance: the host's locks held (or waited for, "->") by its processes,
+ * named by their vpids and numbered anew. OFD locks name no process (-1) and the host's are
+ * every process's: they are left out, as are the locks of processes outside the instance.
+ */
+export function rewriteLocks(text: string, hostToVpid: Map<number, number>): string {
+  const out: string[] = [];
+  let n = 0;
+  let keptHolder = false;
+  for (const line of text.split('\n')) {
+    const m = /^\d+:( ->)? (\S+)(\s+\S+\s+\S+\s+)(-?\d+)( .*)$/.exec(line);
+    if (!m) continue;
+    const waiter = m[1] !== undefined;
+    const vpid = hostToVpid.get(Number(m[4]));
+    if (!waiter) keptHolder = vpid !== undefined;
+    if (vpid === undefined || (waiter && !keptHolder)) continue;
+    if (!waiter) n++;
+    out.push(`${n}:${m[1] ?? ''} ${m[2]}${m[3]}${vpid}${m[5]}`);
+  }
+  return out.map((l) => `${l}\n`).join('');
+}
