@@ -106,7 +106,7 @@ describe('python3', () => {
       '    shm = shared_memory.SharedMemory(create=True, size=4096)',
       '    shm.buf[0:6] = b"parent"',
       '    p = Process(target=child, args=(shm.name,)); p.start(); p.join()',
-      '    print("shared_memory:", bytes(shm.buf[0:6]), p.exitcode)',
+      '    print("shared_memory:", bytes(shm.buf[0:6]), p.exitcode, flush=True)  # not to the forked child too',
       '    shm.close(); shm.unlink()',
       '    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)',
       '    libc.shmat.restype = ctypes.c_void_p',

@@ -74,6 +74,7 @@ describe('file locks from tools', () => {
       'try: fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB); print("flock: got it")',
       'except BlockingIOError as e: print("flock: busy", e.errno == 11)',
       'r, w = os.pipe()',
+      'sys.stdout.flush()  # what is buffered must not go to the children too',
       'pid = os.fork()',
       'if pid == 0:',
       '    c = open(p, "r+")',
