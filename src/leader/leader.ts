@@ -49,6 +49,8 @@ const IGNORED_HOST_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALR
 const ESRCH = 3;
 const EPERM = 1;
 const EACCES = 13;
+/** look-ups of one worker that may wait for a fork to be told of (leader.onPidLookup) */
+const PARKED_LOOKUPS_PER_WORKER = 256;
 
 /**
  * A worker and its app share one CPU: each trapped call is a round trip between them, and a
@@ -218,8 +220,7 @@ export class Leader {
         if (w.vpid === m.vpid) this.table.releaseTids(m.vpid, m.tids);
         return;
       case 'pid-lookup':
-        if (!this.answerLookup(w, m)) this.parkedLookups.push({ worker: w, msg: m });
-        return;
+        return this.onPidLookup(w, m);
       case 'standby-taken':
         return this.onStandbyTaken(w, m);
       case 'group-children':
@@ -399,6 +400,22 @@ export class Leader {
     return true;
   }
 
+  /**
+   * A look-up that cannot be answered yet waits for the fork it names to be told of -- up to
+   * PARKED_LOOKUPS_PER_WORKER of one worker's: more can only be an app asking for processes
+   * that will never be (it can write anything on its channel), and are not found at once.
+   */
+  private onPidLookup(w: WorkerHandle, m: Msg<'pid-lookup'>): void {
+    if (this.answerLookup(w, m)) return;
+    let parked = 0;
+    for (const p of this.parkedLookups) if (p.worker === w) parked++;
+    if (parked >= PARKED_LOOKUPS_PER_WORKER) {
+      this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value: 0 });
+      return;
+    }
+    this.parkedLookups.push({ worker: w, msg: m });
+  }
+
   private retryLookups(): void {
     const parked = this.parkedLookups.splice(0);
     for (const p of parked) if (!this.answerLookup(p.worker, p.msg)) this.parkedLookups.push(p);
@@ -536,6 +553,8 @@ export class Leader {
   }
 
   private onWorkerGone(w: WorkerHandle): void {
+    // its look-ups have no one to answer to
+    for (let i = this.parkedLookups.length - 1; i >= 0; i--) if (this.parkedLookups[i]!.worker === w) this.parkedLookups.splice(i, 1);
     // a dead worker owes no acknowledgement (its app is killed with it): the sender goes on
     for (const ackId of [...this.pendingAcks.keys()]) {
       const p = this.pendingAcks.get(ackId)!;

@@ -2,7 +2,8 @@
 // own channel, has its worker grant a fork, then names a host process of someone else's as the
 // child (test/programs/forge_fork.c) and kills the child's vpid. The worker believes only what
 // the kernel says (the child is its process's own, or holds its channel): the host process
-// lives on, and so does the instance.
+// lives on, and so does the instance. And a flood of look-ups for processes that will never
+// be does not park without bound at the leader (test/programs/forge_lookups.c).
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
@@ -20,5 +21,13 @@ describe('a forged fork report', () => {
     } finally {
       victim.kill('SIGKILL');
     }
+  });
+});
+
+describe('a flood of pid look-ups on the channel', () => {
+  it('waits at the leader only up to a bound: the rest are answered at once', async () => {
+    const r = await runGramine([program('forge_lookups')]);
+    expect(r.stdout).toBe('answered: at least 344\n');
+    expect(r.status).toBe(0);
   });
 });
