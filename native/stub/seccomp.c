@@ -392,40 +392,31 @@ static void emit_sock_rule(const struct sock_rule *r, unsigned short allow, unsi
     LD(offsetof(struct seccomp_data, nr));
 }
 
-/* An ioctl runs natively unless its command is one of ioctl_trapped (or its fd is reserved). */
-static void emit_ioctl_rule(unsigned short allow, unsigned short trap)
+/*
+ * A call whose command (argument 1, which the kernel takes as an unsigned int) decides: with
+ * `listed_native`, the listed commands run natively and the others trap (fcntl: the lock
+ * commands); without it, the listed ones trap and the others run natively (ioctl:
+ * ioctl_trapped). A native one still traps when its fd is one of the stub's.
+ */
+static void emit_command_rule(unsigned short nr, const unsigned int *commands, unsigned n, int listed_native,
+                              unsigned short allow, unsigned short trap)
 {
-    unsigned short next = new_label();
+    unsigned short next = new_label(), native = new_label();
     struct near_exits e = open_block(); /* yes: allow, no: trap */
-    JEQ(__NR_ioctl, NEXT, next);
+    JEQ(nr, NEXT, next);
     LD(ARG_LO(1));
-    for (unsigned i = 0; i < sizeof(ioctl_trapped) / sizeof(ioctl_trapped[0]); i++)
-        JEQ(ioctl_trapped[i], e.no, NEXT);
+    for (unsigned i = 0; i < n; i++)
+        JEQ(commands[i], listed_native ? native : e.no, NEXT);
+    if (listed_native)
+        jump(e.no);
+    place(native);
     emit_fd_check(e.yes, e.no);
     close_block(e, allow, trap);
     place(next);
     LD(offsetof(struct seccomp_data, nr));
 }
 
-/* fcntl runs natively for a lock command on an fd not reserved. */
-static void emit_fcntl_rule(unsigned short allow, unsigned short trap)
-{
-    unsigned short next = new_label();
-    struct near_exits e = open_block(); /* yes: allow, no: trap */
-    JEQ(__NR_fcntl, NEXT, next);
-    LD(ARG_LO(1)); /* the kernel takes the command as an unsigned int */
-    unsigned n = sizeof(native_fcntl_commands) / sizeof(native_fcntl_commands[0]);
-    for (unsigned i = 0; i < n; i++) {
-        unsigned short other = new_label();
-        JEQ(native_fcntl_commands[i], NEXT, other);
-        emit_fd_check(e.yes, e.no);
-        place(other);
-    }
-    jump(e.no);
-    close_block(e, allow, trap);
-    place(next);
-    LD(offsetof(struct seccomp_data, nr));
-}
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allow when the syscall instruction is the stub's own (its text), else go on to `no`. */
 static void emit_stub_ip_check(unsigned short yes, unsigned short no)
@@ -537,9 +528,9 @@ long install_seccomp_filter(int trace)
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
     if (!trace)
-        emit_ioctl_rule(allow, trap);
+        emit_command_rule(__NR_ioctl, ioctl_trapped, COUNT(ioctl_trapped), 0, allow, trap);
     if (!trace)
-        emit_fcntl_rule(allow, trap);
+        emit_command_rule(__NR_fcntl, native_fcntl_commands, COUNT(native_fcntl_commands), 1, allow, trap);
     jump(trap);
     /* A data call on a reserved fd: the stub's own pass, the app's trap (EBADF). */
     place(reserved);
