@@ -68,6 +68,25 @@ function deviceOf(fd: number): bigint {
   return identityOf(fd).dev;
 }
 
+/**
+ * What the kernel calls a worker host fd (its /proc/self/fd link): an object without a path
+ * ("pipe:[12]", "socket:[34]", "anon_inode:[eventfd]"), a memfd by its name, or a host path
+ * (without the " (deleted)" of a removed file).
+ */
+type KernelName =
+  | { kind: 'object'; text: string }
+  | { kind: 'memfd'; text: string; name: string }
+  | { kind: 'path'; path: string; deleted: boolean };
+
+function kernelNameOf(fd: number): KernelName {
+  const text = hostFdPath(fd);
+  if (!text.startsWith('/')) return { kind: 'object', text };
+  const deleted = text.endsWith(' (deleted)');
+  const path = deleted ? text.slice(0, -' (deleted)'.length) : text;
+  if (path.startsWith('/memfd:')) return { kind: 'memfd', text, name: path.slice('/memfd:'.length) };
+  return { kind: 'path', path, deleted };
+}
+
 export class Vfs {
   readonly mounts: MountTable;
   /** the scratch tmpfs: an O_PATH fd of its root, its device and host path */
@@ -152,20 +171,21 @@ export class Vfs {
    * outside the instance's tree. A removed file keeps Linux's " (deleted)".
    */
   virtualPathOfHostFd(fd: number): string | null {
-    const text = hostFdPath(fd);
-    if (!text.startsWith('/')) return text;
-    const deleted = text.endsWith(' (deleted)');
-    const path = deleted ? text.slice(0, -' (deleted)'.length) : text;
-    if (path.startsWith('/memfd:')) {
-      // pseudo files and trusted files are memfds named after their instance path
-      const name = path.slice('/memfd:'.length);
-      if (name.startsWith(MEMFD_PREFIX)) return name.slice(MEMFD_PREFIX.length);
-      // a trusted file's verified copy stands for the file (a long path's name is cut: no name)
-      if (name.startsWith(`${TRUSTED_MEMFD_PREFIX}/`)) return this.hostPathToVirtual(name.slice(TRUSTED_MEMFD_PREFIX.length));
-      return text;
+    const f = kernelNameOf(fd);
+    switch (f.kind) {
+      case 'object':
+        return f.text;
+      case 'memfd':
+        // pseudo files and trusted files are memfds named after their instance path
+        if (f.name.startsWith(MEMFD_PREFIX)) return f.name.slice(MEMFD_PREFIX.length);
+        // a trusted file's verified copy stands for the file (a long path's name is cut: no name)
+        if (f.name.startsWith(`${TRUSTED_MEMFD_PREFIX}/`)) return this.hostPathToVirtual(f.name.slice(TRUSTED_MEMFD_PREFIX.length));
+        return f.text;
+      case 'path': {
+        const vpath = this.hostToVirtual(f.path, deviceOf(fd));
+        return vpath === null ? null : f.deleted ? `${vpath} (deleted)` : vpath;
+      }
     }
-    const vpath = this.hostToVirtual(path, deviceOf(fd));
-    return vpath === null ? null : deleted ? `${vpath} (deleted)` : vpath;
   }
 
   /**
@@ -176,19 +196,17 @@ export class Vfs {
    * the app's own memfds) are the app's.
    */
   metadataChangeRefusal(fd: number): number {
-    const text = hostFdPath(fd);
-    if (!text.startsWith('/')) return 0;
-    const path = text.endsWith(' (deleted)') ? text.slice(0, -' (deleted)'.length) : text;
-    if (path.startsWith('/memfd:')) {
-      const name = path.slice('/memfd:'.length);
-      if (name.startsWith(MEMFD_PREFIX)) return Errno.EPERM;
-      return name.startsWith(TRUSTED_MEMFD_PREFIX) ? Errno.EROFS : 0;
+    const f = kernelNameOf(fd);
+    if (f.kind === 'object') return 0;
+    if (f.kind === 'memfd') {
+      if (f.name.startsWith(MEMFD_PREFIX)) return Errno.EPERM;
+      return f.name.startsWith(`${TRUSTED_MEMFD_PREFIX}/`) ? Errno.EROFS : 0;
     }
     check(host.fstatat(fd, '', statBuf, AT_EMPTY_PATH), 'fstat');
     const type = statBuf.readUInt32LE(24) & S_IFMT;
     if (type === S_IFCHR || type === S_IFBLK) return Errno.EPERM;
     const dev = statBuf.readBigUInt64LE(0);
-    if (this.mounts.writableMountHolds(path, dev)) return 0;
+    if (this.mounts.writableMountHolds(f.path, dev)) return 0;
     // the scratch files no tmpfs holds are the pseudo trees'
     return dev === this.scratchDev ? Errno.EPERM : Errno.EROFS;
   }
