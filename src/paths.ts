@@ -5,4 +5,6 @@ import path from 'node:path';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST_DIR = path.join(PACKAGE_ROOT, 'dist');
 export const STUB_PATH = path.join(PACKAGE_ROOT, 'native', 'stub', 'build', 'gramine-ts-stub');
+/** Starts a program with argv and environment as bytes (native/launcher/exec-bytes.c). */
+export const EXEC_BYTES_PATH = path.join(PACKAGE_ROOT, 'native', 'launcher', 'build', 'exec-bytes');
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'addon', 'build', 'Release', 'gramine_ts_pal.node');

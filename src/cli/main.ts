@@ -10,6 +10,8 @@ import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-levels.js';
 import type { Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import type { FirstProcess } from './run-request.js';
+import { hostCommandLine, hostEnvironment } from './host-vectors.js';
+import { fromByteString } from '../pal/byte-strings.js';
 
 const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
        gramine-ts run [OPTIONS] [--manifest] FILE.manifest.toml [ARGS...]
@@ -43,8 +45,10 @@ interface RunOptions {
   traceFile: string | null;
   /** The manifest file, as given; null: the built-in default for `program`. */
   manifest: string | null;
-  /** Without a manifest: the program to run; with one: "". */
+  /** Without a manifest: the program to run (as Node decoded it, for the PATH look-up); with one: "". */
   program: string;
+  /** The program's argv[0] and arguments, as byte strings: what the app gets unchanged. */
+  argv0: string;
   args: string[];
 }
 
@@ -53,8 +57,9 @@ function usageError(msg: string): never {
   process.exit(2);
 }
 
-function parseRun(argv: string[]): RunOptions {
-  const opts: RunOptions = { leaderLog: false, logLevel: null, traceFile: null, manifest: null, program: '', args: [] };
+/** `argv` as Node decoded it; `rawArgv` the same as byte strings (hostCommandLine). */
+function parseRun(argv: string[], rawArgv: string[]): RunOptions {
+  const opts: RunOptions = { leaderLog: false, logLevel: null, traceFile: null, manifest: null, program: '', argv0: '', args: [] };
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('--'); i++) {
     const a = argv[i]!;
@@ -77,13 +82,14 @@ function parseRun(argv: string[]): RunOptions {
     } else usageError(`unknown option ${a}`);
   }
   if (opts.manifest !== null) {
-    opts.args = argv.slice(i);
+    opts.args = rawArgv.slice(i);
     return opts;
   }
   if (i >= argv.length) usageError('no program given');
   if (argv[i]!.endsWith(MANIFEST_SUFFIX)) opts.manifest = argv[i]!;
   else opts.program = argv[i]!;
-  opts.args = argv.slice(i + 1);
+  opts.argv0 = rawArgv[i]!;
+  opts.args = rawArgv.slice(i + 1);
   return opts;
 }
 
@@ -108,8 +114,8 @@ function showsWarnings(level: LogLevel): boolean {
   return level === 'warn' || level === 'info' || level === 'debug' || level === 'trace';
 }
 
-async function run(argv: string[]): Promise<number> {
-  const opts = parseRun(argv);
+async function run(argv: string[], rawArgv: string[]): Promise<number> {
+  const opts = parseRun(argv, rawArgv);
   const launched = launchedFirstWorker();
   const platformKey = launched?.platformKey ?? createPlatformKey();
   const firstWorker = launched?.worker ?? spawnWorkerProcess(platformKey);
@@ -127,10 +133,11 @@ async function run(argv: string[]): Promise<number> {
     if (opts.manifest !== null) {
       manifest = manifests.loadManifest(opts.manifest);
       manifest.signature = manifests.signatureForRun(manifest, opts.manifest);
-      first = runRequestFor(manifest, opts.args, process.env);
+      first = runRequestFor(manifest, opts.args, hostEnvironment());
     } else {
-      manifest = manifests.defaultManifest(findProgram(opts.program, process.env), [opts.program, ...opts.args]);
-      first = runRequestFor(manifest, [], process.env);
+      manifest = manifests.defaultManifest(findProgram(opts.program, process.env), [opts.program, ...opts.args].map(fromByteString));
+      // the command line's own bytes (the manifest's argv is how Node reads them)
+      first = { ...runRequestFor(manifest, [], hostEnvironment()), argv: [opts.argv0, ...opts.args] };
     }
   } catch (e) {
     if (!(e instanceof manifests.ManifestError || e instanceof manifests.SignatureError)) throw e;
@@ -182,7 +189,7 @@ async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   switch (cmd) {
     case 'run':
-      process.exit(await run(rest));
+      process.exit(await run(rest, hostCommandLine().slice(1)));
     case 'manifest': {
       const { manifestCommand, MANIFEST_USAGE } = await import('./manifest-command.js');
       if (rest[0] === '--help' || rest[0] === '-h') {

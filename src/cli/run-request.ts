@@ -2,6 +2,7 @@
 // as Gramine's loader computes it (argv, environment, ids, working directory).
 import { readFileSync } from 'node:fs';
 import { ManifestError, type Manifest } from '../manifest/index.js';
+import { toByteString } from '../pal/byte-strings.js';
 
 /** A file of NUL-terminated strings (what gramine-argv-serializer writes). */
 function nulSeparated(manifest: Manifest, file: string, key: string): string[] {
@@ -19,7 +20,7 @@ function nulSeparated(manifest: Manifest, file: string, key: string): string[] {
 export interface FirstProcess {
   /** The program: an instance path (libos.entrypoint). */
   filename: string;
-  /** argv[0] included. */
+  /** argv[0] included; byte strings (one char per byte), as the environment. */
   argv: string[];
   env: Record<string, string>;
   /** An instance path (fs.start_dir). */
@@ -30,7 +31,8 @@ export interface FirstProcess {
 
 /**
  * The first process of an instance running `manifest`, with `cmdlineArgs` the command line's
- * arguments after the program or manifest, and `hostEnv` the launcher's environment.
+ * arguments after the program or manifest, and `hostEnv` the launcher's environment, both as
+ * byte strings (hostCommandLine, hostEnvironment): what is not UTF-8 reaches the app unchanged.
  *
  * - argv: `loader.argv`, else [entrypoint]; with `loader.insecure__use_cmdline_argv = true`,
  *   [entrypoint, ...cmdlineArgs]. Arguments on the command line without that key are refused
@@ -58,9 +60,9 @@ export function runRequestFor(
           (manifest.argv !== null ? 'loader.argv' : 'only its entrypoint as argv'),
       );
     }
-    argv = manifest.argv !== null ? [...manifest.argv]
+    argv = manifest.argv !== null ? manifest.argv.map(toByteString)
       : manifest.argvSrcFile !== null ? nulSeparated(manifest, manifest.argvSrcFile, 'loader.argv_src_file')
-      : [manifest.entrypoint];
+      : [toByteString(manifest.entrypoint)];
   }
 
   // no prototype: a variable may be called __proto__
@@ -73,13 +75,18 @@ export function runRequestFor(
       if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
   }
-  for (const [name, setting] of Object.entries(manifest.env)) {
+  for (const [utf8Name, setting] of Object.entries(manifest.env)) {
+    const name = toByteString(utf8Name);
     if ('value' in setting) {
-      env[name] = setting.value;
+      env[name] = toByteString(setting.value);
     } else {
       const v = hostEnv[name];
       if (v !== undefined) env[name] = v;
     }
+  }
+  // a NUL would end the string early in the app (and Node refuses to spawn it)
+  for (const [name, value] of [...argv.map((a) => ['loader.argv', a] as const), ...Object.entries(env).map(([k, v]) => [`loader.env.${k}`, v] as const)]) {
+    if (value.includes('\0')) throw new ManifestError(manifest.sourcePath ?? '(manifest)', null, name, 'contains a NUL character');
   }
 
   return { filename: manifest.entrypoint, argv, env, cwd: manifest.startDir, uid: manifest.uid, gid: manifest.gid };

@@ -25,6 +25,7 @@ import { answerSysv } from './sysv-requests.js';
 
 export interface RunRequest {
   filename: string;
+  /** argv and env: byte strings (one char per byte) */
   argv: string[];
   env: Record<string, string>;
   cwd: string;

@@ -3,11 +3,14 @@
 // channel end taken from its parent's worker and says who it is on its first message.
 import { spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { addon, type ChannelWatchHandle } from './addon.js';
-import { STUB_PATH } from '../paths.js';
+import { EXEC_BYTES_PATH, STUB_PATH } from '../paths.js';
+import { fromByteString, isUtf8ByteString } from './byte-strings.js';
 import { host, processOf } from './host.js';
 
 export interface AppSpawnOptions {
+  /** byte strings, as the environment */
   argv: string[];
   env: Record<string, string>;
   hostCwd: string;
@@ -43,14 +46,28 @@ export class AppProcess {
   /** Start the stub; it will say HELLO on the channel before running anything of the app. */
   static spawn(opts: AppSpawnOptions): AppProcess {
     const [workerEnd, stubEnd] = seqpacketPair();
-    const child = spawn(STUB_PATH, opts.argv.slice(1), {
-      argv0: opts.argv[0] ?? '',
-      env: opts.env,
-      cwd: opts.hostCwd,
-      stdio: ['inherit', 'inherit', 'inherit', stubEnd],
-    });
+    const env = Object.entries(opts.env);
+    const asUtf8 = [...opts.argv, ...env.flat()].every(isUtf8ByteString);
+    // Node encodes what it spawns as UTF-8: other bytes go through exec-bytes, on a pipe
+    const child = asUtf8
+      ? spawn(STUB_PATH, opts.argv.slice(1).map(fromByteString), {
+        argv0: fromByteString(opts.argv[0] ?? ''),
+        env: Object.fromEntries(env.map(([k, v]) => [fromByteString(k), fromByteString(v)])),
+        cwd: opts.hostCwd,
+        stdio: ['inherit', 'inherit', 'inherit', stubEnd],
+      })
+      : spawn(EXEC_BYTES_PATH, [STUB_PATH], {
+        env: {},
+        cwd: opts.hostCwd,
+        stdio: ['inherit', 'inherit', 'inherit', stubEnd, 'pipe'],
+      });
     host.close(stubEnd);
     if (child.pid === undefined) throw new Error('spawn of the stub failed');
+    if (!asUtf8) {
+      const vectors = child.stdio[4] as Writable;
+      vectors.on('error', () => {}); // exec-bytes died first: it says why, and its exit is the app's
+      vectors.end(execVectors(opts.argv, env));
+    }
     const exited = new Promise<AppExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const app = new AppProcess(workerEnd, exited);
     app.attach(child.pid);
@@ -154,4 +171,13 @@ export function takeFdFrom(pid: number, fd: number): number {
   const r = host.pidfdGetfd(pidfd, fd);
   host.close(pidfd);
   return r;
+}
+
+/** What exec-bytes reads: argc, envc, then the NUL-terminated strings. */
+function execVectors(argv: readonly string[], env: readonly (readonly [string, string])[]): Buffer {
+  const counts = Buffer.alloc(8);
+  counts.writeUInt32LE(argv.length, 0);
+  counts.writeUInt32LE(env.length, 4);
+  const strings = [...argv, ...env.map(([k, v]) => `${k}=${v}`)].map((s) => `${s}\0`).join('');
+  return Buffer.concat([counts, Buffer.from(strings, 'latin1')]);
 }

@@ -2,6 +2,7 @@
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
 import { readFileSync } from 'node:fs';
 import { addon } from './addon.js';
+export { fromByteString, isUtf8ByteString, toByteString } from './byte-strings.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
 const HOST_NR = {
@@ -220,15 +221,4 @@ export function hostFdPath(fd: number): string {
   const n = host.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`, buf);
   if (n < 0) throw new Error(`readlink of fd ${fd}: errno ${-n}`);
   return buf.toString('latin1', 0, n);
-}
-
-
-/** A path string from the user (UTF-8, as Node decodes argv) as the LibOS keeps paths: bytes. */
-export function toByteString(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
-}
-
-/** A LibOS byte string as a JavaScript string for Node APIs (UTF-8 decoded). */
-export function fromByteString(s: string): string {
-  return Buffer.from(s, 'latin1').toString('utf8');
 }

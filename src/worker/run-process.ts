@@ -77,7 +77,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
       fd.then(host.close, () => undefined);
       throw new SyscallError(Errno.EACCES, `${msg.filename}: not a file of a host mount`);
     }
-    plan = planExecOf(start, filename, msg.argv.map(toByteString), fd);
+    plan = planExecOf(start, filename, msg.argv, fd);
   } catch (e) {
     if (cwdFd >= 0) host.close(cwdFd);
     const errno = e instanceof SyscallError ? e.errno : 5;
@@ -86,7 +86,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
   // the app's host cwd mirrors the LibOS's (for /proc of other processes); paths are the LibOS's
-  const app = AppProcess.spawn({ argv: plan.argv.map(fromByteString), env: msg.env, hostCwd: `/proc/${process.pid}/fd/${cwdFd}` });
+  const app = AppProcess.spawn({ argv: plan.argv, env: msg.env, hostCwd: `/proc/${process.pid}/fd/${cwdFd}` });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, fsuid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, fsgid: msg.gid, groups: msg.groups },

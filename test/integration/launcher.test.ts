@@ -35,6 +35,21 @@ describe('bin/gramine-ts (the launcher)', () => {
     expect(gramine.stdout.split('\n').sort()).toEqual(String(native.stdout).split('\n').sort());
   });
 
+  it('passes arguments and environment values that are not UTF-8 through byte for byte', async () => {
+    // Node would replace such bytes: the test's shell makes them, the app prints them back
+    const app = `/bin/sh -c 'printf "%s|%s|%s" "$A" "$B" "$1"' sh "$(printf 'a\\351b')"`;
+    const expected = Buffer.from([0xff, 0xfe, 0x78, 0x7c, 0x6f, 0x6b, 0x7c, 0x61, 0xe9, 0x62]);
+    for (const cli of [BIN, `node ${path.join(REPO_ROOT, 'bin', 'gramine-ts.js')}`]) {
+      const out = await new Promise<Buffer>((resolve) => {
+        const child = spawn('/bin/sh', ['-c', `A="$(printf '\\377\\376x')" B=ok exec ${cli} run ${app}`]);
+        const chunks: Buffer[] = [];
+        child.stdout.on('data', (d: Buffer) => chunks.push(d));
+        child.once('close', () => resolve(Buffer.concat(chunks)));
+      });
+      expect(out.toString('hex')).toBe(expected.toString('hex'));
+    }
+  });
+
   it('gives the app only its own fds', async () => {
     const r = await run(['run', '/bin/ls', '/proc/self/fd']);
     // stdin, stdout and stderr, and the directory ls reads: not the stub's channel and lifeline

@@ -193,15 +193,16 @@ describe('loader.argv_src_file and loader.env_src_file', () => {
   it('argv and the environment from files of NUL-terminated strings (gramine-argv-serializer\'s), loader.env on top', async () => {
     const argvFile = path.join(dir, 'argv.bin');
     const envFile = path.join(dir, 'env.bin');
-    writeFileSync(argvFile, ['sh', '-c', 'echo "$0 [$1] $A $B"', 'zero', 'an arg with spaces', ''].join('\0'));
-    writeFileSync(envFile, ['A=from the file', 'B=overridden', ''].join('\0'));
+    writeFileSync(argvFile, ['sh', '-c', 'echo "$0 [$1] $A $B"', 'zéro', 'an arg with spaces', ''].join('\0'));
+    writeFileSync(envFile, ['A=from the filé', 'B=overridden', ''].join('\0'));
     const m = manifest(
       'libos.entrypoint = "/bin/sh"', `loader.argv_src_file = "file:${argvFile}"`, `loader.env_src_file = "file:${envFile}"`,
-      'loader.env.B = "from loader.env"', 'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"',
+      'loader.env.B = "from loader.énv"', 'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"',
     );
     const r = await runGramine([m]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('zero [an arg with spaces] from the file from loader.env\n');
+    // the files' bytes as they are, the manifest's strings UTF-8 encoded
+    expect(r.stdout).toBe('zéro [an arg with spaces] from the filé from loader.énv\n');
     expect(r.status).toBe(0);
   });
 

@@ -76,6 +76,7 @@ const schemas = {
   /** leader -> worker: become the first process of the instance */
   'start-process': object({
     type: t.literal('start-process'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
+    /** argv and env: byte strings (one char per byte) */
     filename: t.str, argv: t.array(t.str), env: t.record(t.str), cwd: t.str,
     uid: t.int, gid: t.int, groups: t.array(t.int), umask: t.int, logLevel: t.str,
     /** development aid: append the names of the syscalls the app made to this file */
