@@ -130,6 +130,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         if (r < 0)
             stub_die("prctl(PR_SET_CHILD_SUBREAPER)", r);
     }
+    uaccess_init(); /* after the dispositions are the app's */
 
     struct loaded_elf prog, interp;
     r = load_elf(fds[0], &prog);

@@ -256,7 +256,7 @@ static unsigned long ignored(unsigned long raised)
     unsigned long out = 0;
     for (int s = 1; s <= 64; s++) {
         struct k_sigaction act;
-        if (!(raised & SIGBIT(s)) || raw4(__NR_rt_sigaction, s, 0, &act, 8))
+        if (!(raised & SIGBIT(s)) || app_disposition(s, &act))
             continue;
         if ((unsigned long)act.handler == 1 || (!act.handler && (ignored_by_default & SIGBIT(s))))
             out |= SIGBIT(s);

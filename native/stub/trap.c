@@ -18,75 +18,6 @@
 #define K_SA_RESTORER 0x04000000
 #define K_SYS_SECCOMP 1
 
-/* Copy between the stub and app memory without faulting: the kernel checks the app's pointer. */
-static long copy_app(long nr, void *local_buf, const void *app_buf, unsigned long n)
-{
-    struct k_iov {
-        const void *b;
-        unsigned long l;
-    } local = {local_buf, n}, remote = {app_buf, n};
-    long r = raw6(nr, host_pid(), &local, 1, &remote, 1, 0);
-    if (r < 0)
-        return r == -ENOMEM ? -EFAULT : r;
-    return (unsigned long)r == n ? 0 : -EFAULT;
-}
-
-/*
- * Is each page of [p, p + n) readable? The kernel reads 8 bytes at the start of each into the
- * signal mask to block -- which changes nothing here, where the handler blocks every signal
- * already (and sigreturn restores the app's from the frame). One light syscall a page, where
- * process_vm_readv costs a page-table walk of the whole call.
- */
-static int pages_readable(const void *p, unsigned long n)
-{
-    unsigned long page = (unsigned long)p & ~4095UL, end = (unsigned long)p + n;
-    for (; page < end; page += 4096)
-        if (page == 0 || raw4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, page, 0, 8) < 0)
-            return 0; /* (a NULL set would ask nothing; nothing is mapped at 0) */
-    return 1;
-}
-
-#define DIRECT_COPY_MAX 8192 /* reads up to this size are checked page by page, then made directly */
-
-long copy_from_app(void *dst, const void *src, unsigned long n)
-{
-    /* a range that wraps is the slow path's to refuse */
-    if (n <= DIRECT_COPY_MAX && (unsigned long)src + n >= (unsigned long)src) {
-        if (!pages_readable(src, n))
-            return -EFAULT;
-        memcpy(dst, src, n);
-        return 0;
-    }
-    return copy_app(__NR_process_vm_readv, dst, src, n);
-}
-
-long copy_string_from_app(char *dst, const char *src, unsigned long max)
-{
-    unsigned long got = 0;
-    while (got < max) {
-        const char *at = src + got;
-        unsigned long chunk = 4096 - ((unsigned long)at & 4095);
-        if (chunk > max - got)
-            chunk = max - got;
-        if (!pages_readable(at, 1))
-            return -EFAULT;
-        /* the page is readable: look for the end in place, and copy no further */
-        unsigned long len = 0;
-        while (len < chunk && at[len])
-            len++;
-        memcpy(dst + got, at, len < chunk ? len + 1 : chunk);
-        if (len < chunk)
-            return (long)(got + len);
-        got += chunk;
-    }
-    return -ERANGE;
-}
-
-long copy_to_app(void *dst, const void *src, unsigned long n)
-{
-    return copy_app(__NR_process_vm_writev, (void *)src, dst, n);
-}
-
 /*
  * The kernel put the trap's FPU and vector state (the xsave area) at the top of its signal
  * frame, right below the app's red zone: where a gadget's frame goes. Before one is written
@@ -193,7 +124,7 @@ static void end_wait_about_to_start(struct k_ucontext *uc, int due)
 
 long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e, long f)
 {
-    unsigned long mask = app_sigmask(uc), all = ~0UL;
+    unsigned long mask = app_sigmask(uc), all = STUB_HANDLER_MASK;
     struct stub_thread *self = current_thread();
     self->doorbell_rang = self->doorbell_due = 0;
     /* a doorbell held back while the stub worked rings here, before the call */
@@ -309,9 +240,10 @@ static long sys_rt_sigaction(const long *a)
             return r;
         act.mask &= ~RESERVED_SIGNALS;
     }
-    if (!has_virtual_siginfo(sig) || a[3] != 8)
+    if (a[3] != 8 || !(has_virtual_siginfo(sig) || is_fault_signal(sig)))
         return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], a[3]);
-    long r = wrapped_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0);
+    long r = is_fault_signal(sig) ? fault_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0)
+                                  : wrapped_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0);
     return r || !a[2] ? r : copy_to_app((void *)a[2], &old, sizeof(old));
 }
 
@@ -767,7 +699,7 @@ static void app_sigsys_signal(struct k_siginfo_sys *info, struct k_ucontext *uc)
         return;
     if (app_sigsys.handler) {
         /* with the mask the handler would have (the stub's signals open: its calls may trap) */
-        unsigned long mask = app_sigmask(uc) | (app_sigsys.mask & ~RESERVED_SIGNALS), all = ~0UL;
+        unsigned long mask = app_sigmask(uc) | (app_sigsys.mask & ~RESERVED_SIGNALS), all = STUB_HANDLER_MASK;
         raw4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8);
         ((void (*)(int, void *, void *))app_sigsys.handler)(K_SIGSYS, info, uc);
         raw4(__NR_rt_sigprocmask, 2, &all, 0, 8);
@@ -783,6 +715,7 @@ static void app_sigsys_signal(struct k_siginfo_sys *info, struct k_ucontext *uc)
 static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontext *uc)
 {
     (void)sig;
+    uaccess_allow(uc);
     if (info->si_code != K_SYS_SECCOMP) {
         app_sigsys_signal(info, uc);
         return;
@@ -815,7 +748,7 @@ int handlers_due(unsigned long mask, unsigned long raised)
     int due = 0;
     for (int s = 1; s <= 64; s++) {
         struct k_sigaction act;
-        if (!(raised & SIGBIT(s)) || (mask & SIGBIT(s)) || raw4(__NR_rt_sigaction, s, 0, &act, 8))
+        if (!(raised & SIGBIT(s)) || (mask & SIGBIT(s)) || app_disposition(s, &act))
             continue; /* blocked: it stays pending, and the call goes on */
         if ((unsigned long)act.handler <= 1)
             continue; /* no handler runs: ignored, or a default action that ends the process anyway */
@@ -849,6 +782,7 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
 {
     (void)sig;
     (void)info;
+    uaccess_allow(uc);
     struct stub_thread *self = current_thread();
     struct gts_signals_reply *head = (struct gts_signals_reply *)self->signal_infos;
     unsigned long got = 0;
@@ -885,7 +819,6 @@ static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
     interrupt_as_linux(uc, due);
 }
 
-extern void sigsys_restorer(void) __attribute__((visibility("hidden")));
 __asm__(".text\n"
         ".globl sigsys_restorer\n"
         "sigsys_restorer:\n\t"
@@ -904,7 +837,7 @@ long install_sigsys_handler(void)
          */
         .flags = SA_SIGINFO | K_SA_RESTORER | SA_ONSTACK,
         .restorer = (void *)sigsys_restorer,
-        .mask = ~0UL,
+        .mask = STUB_HANDLER_MASK,
     };
     long r = raw4(__NR_rt_sigaction, K_SIGSYS, &act, 0, 8);
     if (r)

@@ -36,11 +36,24 @@ struct k_siginfo_sys {
     unsigned int arch;
 };
 
-/* Copy to or from app memory without faulting the stub: -EFAULT for a bad pointer. */
+/* uaccess.c: copy to or from app memory without faulting the stub: -EFAULT for a bad pointer. */
 long copy_from_app(void *dst, const void *src, unsigned long n);
 long copy_to_app(void *dst, const void *src, unsigned long n);
 /* A NUL-terminated string of at most `max` bytes (NUL included): its length, -EFAULT, or -ERANGE if longer. */
 long copy_string_from_app(char *dst, const char *src, unsigned long max);
+/* Take over SIGSEGV and SIGBUS where the app leaves them at their default (a fresh image). */
+void uaccess_init(void);
+/* The stub's handlers run with SIGSEGV and SIGBUS open (uaccess.c): open them if the app had them blocked. */
+void uaccess_allow(const struct k_ucontext *uc);
+int is_fault_signal(long sig);
+/* The app's rt_sigaction of SIGSEGV or SIGBUS. */
+long fault_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old);
+/* The disposition of `sig` as the app set it (rt_sigaction's old action). */
+long app_disposition(int sig, struct k_sigaction *act);
+/* What the stub's handlers block: everything but the faults a copy of app memory recovers from. */
+#define STUB_HANDLER_MASK (~(SIGBIT(7) | SIGBIT(11)))
+/* trap.c: rt_sigreturn, the restorer of the stub's handlers */
+extern void sigsys_restorer(void) __attribute__((visibility("hidden")));
 
 /*
  * Write a gadget's frame right below the app's red zone (`at`, up to 512 bytes under it), where

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runNative } from '../helpers/run.js';
+import { expectSameAsNative, GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runNative } from '../helpers/run.js';
 
 async function expectSame(argv: string[], timeout?: number) {
   const { native, gramine } = await runBoth(argv, timeout ? { timeout } : undefined);
@@ -26,6 +26,17 @@ describe('waiting for signals', () => {
       'sleep 0.2 & sleep 0.1 & wait; echo waited $?; trap "echo got USR1" USR1; (sleep 0.1; kill -USR1 $$) & wait; echo end',
     ]);
     expect(native.stdout).toBe('waited 0\ngot USR1\nend\n');
+  });
+});
+
+describe('SIGSEGV and SIGBUS, and bad pointers', () => {
+  // the stub reads app memory with plain loads while the app leaves both at their default, and
+  // turns a fault there into EFAULT; the app's own faults and these signals stay the app's
+  it.each(['', '-static'])('EFAULT whatever the app does with them; its faults and sent signals act as natively (%s)', async (suffix) => {
+    const out = await expectSameAsNative([program(`fault_signals${suffix}`)]);
+    expect(out).toContain('blocked: open(path into PROT_NONE) = -1 EFAULT\n');
+    expect(out).toContain('child dereferences a bad pointer = killed by SEGV\n');
+    expect(out).toContain('after exec: raise(SIGSEGV) ignored\n');
   });
 });
 
