@@ -32,14 +32,14 @@ export function logToFile(file: string | null): void {
   logFile = file;
 }
 
-function loadPino(name: string, level: LogLevel): PinoLike {
+function loadPino(name: string, level: LogLevel, file: string | null): PinoLike {
   const pino = require('pino') as (opts: object, stream: unknown) => PinoLike;
   const pretty = require('pino-pretty') as (opts: object) => unknown;
   const stream = pretty({
-    destination: logFile ?? 2,
+    destination: file ?? 2,
     append: true,
     sync: true,
-    colorize: logFile === null && isatty(2),
+    colorize: file === null && isatty(2),
     ignore: 'pid,hostname',
     translateTime: 'HH:MM:ss.l',
     messageFormat: `${name}: {msg}`,
@@ -48,13 +48,14 @@ function loadPino(name: string, level: LogLevel): PinoLike {
   return pino({ level, base: undefined }, stream);
 }
 
-export function createLogger(name: string, level: LogLevel): Logger {
+/** A logger; `file`: where it writes (null: stderr), else where logToFile says when it first writes. */
+export function createLogger(name: string, level: LogLevel, file?: string | null): Logger {
   let backend: PinoLike | null = null;
   const threshold = SEVERITY[level];
   const method = (m: Method): LogFn =>
     ((...args: unknown[]) => {
       if (SEVERITY[m] < threshold) return;
-      backend ??= loadPino(name, level);
+      backend ??= loadPino(name, level, file === undefined ? logFile : file);
       backend[m](...args);
     }) as LogFn;
   return {

@@ -408,7 +408,7 @@ static int is_empty_path_fstat(const long *a)
  * prctl: options that only touch the calling thread's own host state pass through. The stub's
  * parent-death signal is its own: the app's is the worker's to keep and the leader's to send
  * (its parent is a process of the instance). Seccomp state is the stub's; the rest is not
- * supported yet.
+ * supported yet (the worker says EINVAL, and reports it).
  */
 static long sys_prctl(const long *a, void *ip)
 {
@@ -425,13 +425,14 @@ static long sys_prctl(const long *a, void *ip)
     case 23: /* PR_CAPBSET_READ */
     case 29: /* PR_SET_TIMERSLACK */
     case 30: /* PR_GET_TIMERSLACK */
+    case 38: /* PR_SET_NO_NEW_PRIVS: it only takes privileges away, from the app process alone */
     case 39: /* PR_GET_NO_NEW_PRIVS */
     case 41: /* PR_SET_THP_DISABLE */
     case 42: /* PR_GET_THP_DISABLE */
     case 0x53564d41: /* PR_SET_VMA */
         return raw5(__NR_prctl, a[0], a[1], a[2], a[3], a[4]);
     default:
-        return -EINVAL;
+        return forward(__NR_prctl, a, ip); /* refused there, and counted if Linux has it */
     }
 }
 

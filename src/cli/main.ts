@@ -26,6 +26,9 @@ run: run PROGRAM, or the entrypoint of a manifest, in a new instance
                       loader.insecure__use_cmdline_argv = true). A first argument ending in
                       .manifest.toml is a manifest too. Its signature FILE.sig is used when present,
                       and required when it lists trusted files.
+  --no-unsupported-report
+                      do not name, at the end, what the program used that gramine-ts does not
+                      support (also: gramine_ts.report_unsupported = false in the manifest)
   --trace-syscalls FILE
                       development aid: run the app with every syscall trapped and append the
                       names of those it made to FILE
@@ -40,6 +43,8 @@ const MANIFEST_SUFFIX = '.manifest.toml';
 
 interface RunOptions {
   leaderLog: boolean;
+  /** false: no line at the end naming what the program used that is unsupported */
+  reportUnsupported: boolean;
   /** null: not given (the manifest's loader.log_level, else error) */
   logLevel: LogLevel | null;
   traceFile: string | null;
@@ -59,7 +64,7 @@ function usageError(msg: string): never {
 
 /** `argv` as Node decoded it; `rawArgv` the same as byte strings (hostCommandLine). */
 function parseRun(argv: string[], rawArgv: string[]): RunOptions {
-  const opts: RunOptions = { leaderLog: false, logLevel: null, traceFile: null, manifest: null, program: '', argv0: '', args: [] };
+  const opts: RunOptions = { leaderLog: false, reportUnsupported: true, logLevel: null, traceFile: null, manifest: null, program: '', argv0: '', args: [] };
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('--'); i++) {
     const a = argv[i]!;
@@ -67,6 +72,7 @@ function parseRun(argv: string[], rawArgv: string[]): RunOptions {
       i++;
       break;
     } else if (a === '--leader-log') opts.leaderLog = true;
+    else if (a === '--no-unsupported-report') opts.reportUnsupported = false;
     else if (a === '--log-level' || a.startsWith('--log-level=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!v || !isLogLevel(v)) usageError(`bad --log-level ${v ?? ''}`);
@@ -182,6 +188,7 @@ async function run(argv: string[], rawArgv: string[]): Promise<number> {
     fileChecks,
     logLevel,
     traceFile: opts.traceFile,
+    reportUnsupported: opts.reportUnsupported && manifest.reportUnsupported,
   });
 }
 

@@ -5,7 +5,9 @@
 // of a wait: those are between a process's worker, its standby and the host.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
-import type { Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
+import { isLogLevel } from '../log-levels.js';
+import { UnsupportedReport } from './unsupported-report.js';
 import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
@@ -38,6 +40,8 @@ export interface RunRequest {
   /** The first process's ids (loader.uid / loader.gid; the caller's for the built-in manifest). */
   uid: number;
   gid: number;
+  /** Name what the program used that is unsupported in one line on stderr at the end (default true). */
+  reportUnsupported?: boolean;
 }
 
 /** The exit status of `gramine-ts run`: the first process's, signal deaths as 128+N. */
@@ -108,6 +112,9 @@ export class Leader {
   private readonly pdeathSignals = new Map<number, number>();
   /** the instance's System V IPC objects */
   private readonly sysv = { shm: new SysvShm(), sem: new SysvSem(), msg: new SysvMsg() };
+  /** what the programs used that is unsupported, and where each is logged the first time */
+  private readonly unsupported = new UnsupportedReport();
+  private unsupportedLog: Logger | null = null;
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -164,6 +171,7 @@ export class Leader {
       return Promise.resolve(2);
     }
     this.handleHostSignals(req.manifest.enableSigtermInjection);
+    this.unsupportedLog = createLogger('gramine-ts', isLogLevel(req.logLevel) ? req.logLevel : 'error', req.manifest.logFile);
     return new Promise((resolve) => {
       let done = false;
       this.finish = (status, why) => {
@@ -171,6 +179,8 @@ export class Leader {
         done = true;
         this.ended = true;
         this.log?.info(`instance ends: ${why}, exit status ${status} (${this.pool.started} workers started)`);
+        const unsupported = req.reportUnsupported === false ? null : this.unsupported.summary();
+        if (unsupported) process.stderr.write(`${unsupported}\n`);
         this.teardown();
         resolve(status);
       };
@@ -217,6 +227,8 @@ export class Leader {
         const tids = w.vpid === m.vpid ? this.table.reserveTids(m.vpid, Math.min(Math.max(m.count, 0), 64)) : [];
         return this.send(w, { type: 'tids-reply', v: 1, reqId: m.reqId, tids });
       }
+      case 'unsupported':
+        return this.unsupported.add(m.counts, (feature) => this.unsupportedLog?.warn(`unsupported: ${feature} (first used by vpid ${m.vpid})`));
       case 'tids-released':
         if (w.vpid === m.vpid) this.table.releaseTids(m.vpid, m.tids);
         return;

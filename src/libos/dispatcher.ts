@@ -9,12 +9,13 @@ import {
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
-import { Errno, errnoName, SyscallError } from './errno.js';
+import { Errno, errnoName, SyscallError, Unsupported } from './errno.js';
 import { releasePlan } from './exec.js';
 import { encodeSiginfo } from './signals.js';
 import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
+import { SYSCALL_NAMES } from './syscall-numbers.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
 import { startWithManifestLimits } from './sys/info.js';
 import type { SyscallResult } from './sys/types.js';
@@ -52,8 +53,6 @@ export class SyscallDispatcher {
     private readonly proc: LibosProcess,
     private readonly channel: ThreadChannel | null = null,
     private readonly main: SyscallDispatcher | null = null,
-    /** unsupported syscalls are logged once per process */
-    private readonly unknownLogged = new Set<number>(),
   ) {}
 
   /** the virtual tid of the thread this channel serves (-1: none now) */
@@ -132,7 +131,7 @@ export class SyscallDispatcher {
       }
       server?.channelClosed(); // a block the stub made anew: its old channel is gone
       const [workerEnd, stubEnd] = seqpacketPair();
-      server = new SyscallDispatcher(this.proc, { slot, fd: workerEnd }, main, this.unknownLogged);
+      server = new SyscallDispatcher(this.proc, { slot, fd: workerEnd }, main);
       main.threadServers.set(slot, server);
       server.start();
       server.attachThread(t);
@@ -182,10 +181,9 @@ export class SyscallDispatcher {
     const nr = Number(this.view.getBigUint64(REQUEST_OFFSETS.nr, true));
     const entry = SYSCALLS_BY_NR.get(nr);
     if (!entry?.handler) {
-      if (!this.unknownLogged.has(nr)) {
-        this.unknownLogged.add(nr);
-        this.proc.log.warn(`unsupported syscall ${syscallName(nr)} (${nr}): ENOSYS`);
-      }
+      // one Linux has (a number no kernel has is ENOSYS natively too): the instance counts it
+      const name = SYSCALL_NAMES[nr];
+      if (name) this.proc.instance.unsupported(this.proc, name);
       this.sendResult(-Errno.ENOSYS);
       return;
     }
@@ -210,6 +208,7 @@ export class SyscallDispatcher {
   }
 
   private errorResult(name: string, e: unknown): number {
+    if (e instanceof Unsupported) this.proc.instance.unsupported(this.proc, e.feature);
     if (e instanceof SyscallError) {
       this.proc.log.debug(`${name}: ${e.message}`);
       return -e.errno;

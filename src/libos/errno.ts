@@ -36,6 +36,17 @@ export class SyscallError extends Error {
   }
 }
 
+/**
+ * What gramine-ts does not support (yet) of a call it implements: an option, a flag, a kind of
+ * object. The app gets `errno`; the instance counts `feature` (e.g. "prctl(PR_SET_MM)") and
+ * names it in its report of unsupported calls.
+ */
+export class Unsupported extends SyscallError {
+  constructor(errno: number, readonly feature: string) {
+    super(errno, `unsupported: ${feature}`);
+  }
+}
+
 /** A host result: a non-negative value, or a SyscallError carrying the host's errno. */
 export function check(result: number, context: string): number {
   if (result < 0) throw new SyscallError(-result, context);

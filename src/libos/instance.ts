@@ -99,6 +99,11 @@ export interface InstanceServices {
   sysvWaitFd(proc: LibosProcess, waitId: number): number;
   /** The call needed no wait. */
   sysvWaitDone(proc: LibosProcess, waitId: number): void;
+  /**
+   * `proc` used what gramine-ts does not support: a syscall (by name) or a feature of one
+   * (Unsupported's). The instance logs each once and reports them all when it ends.
+   */
+  unsupported(proc: LibosProcess, feature: string): void;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

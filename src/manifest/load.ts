@@ -92,6 +92,7 @@ export function defaultManifest(program: string, argv: string[], host: HostConte
     fileCheckPolicy: 'allow_all_but_log',
     insecureKeys: {},
     enableSigtermInjection: false,
+    reportUnsupported: true,
     // eventfd is the host's here, as in a native run
     allowEventfd: true,
     disallowSubprocesses: false,
@@ -245,6 +246,7 @@ class ManifestReader {
       fileCheckPolicy: this.get('sgx.file_check_policy') ?? GRAMINE_DEFAULTS.fileCheckPolicy,
       insecureKeys: this.get('fs.insecure__keys') ?? {},
       enableSigtermInjection: this.get('sys.enable_sigterm_injection') ?? false,
+      reportUnsupported: this.get('gramine_ts.report_unsupported') ?? true,
       allowEventfd: this.get('sys.insecure__allow_eventfd') ?? false,
       disallowSubprocesses: this.get('sys.disallow_subprocesses') ?? false,
       fdsLimit: this.fdsLimit(),

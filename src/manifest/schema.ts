@@ -89,6 +89,8 @@ export interface Manifest {
   /** `fs.insecure__keys`: key name -> 32 hex digits (16 bytes), for encrypted mounts. */
   insecureKeys: Record<string, string>;
   enableSigtermInjection: boolean;
+  /** gramine_ts.report_unsupported: name what the program used that is unsupported, at the end (stderr) */
+  reportUnsupported: boolean;
   allowEventfd: boolean;
   /** `sys.disallow_subprocesses`: fork, vfork and clone of a process fail with EAGAIN (as in Gramine) */
   disallowSubprocesses: boolean;
@@ -161,6 +163,7 @@ export const MANIFEST_KEYS = {
   'sys.brk.max_size': 'size',
   'sys.enable_extra_runtime_domain_names_conf': 'bool',
   'sys.enable_sigterm_injection': 'bool',
+  'gramine_ts.report_unsupported': 'bool',
   'sys.insecure__allow_eventfd': 'bool',
   'sys.disallow_subprocesses': 'bool',
   'sys.fds.limit': 'count',
@@ -183,7 +186,7 @@ export const IGNORED_KEYS: Record<string, string> = {
   'libos.check_invalid_pointers': 'bad pointers always give EFAULT',
   'sys.brk.max_size': "brk is the host kernel's (a native call): the heap grows as on Linux",
   'fs.experimental__enable_sysfs_topology': 'removed from Gramine; /sys always has the topology',
-  'sys.experimental__enable_flock': 'flock is not implemented yet: ENOSYS either way',
+  'sys.experimental__enable_flock': 'flock always works here: the host\'s locks on host files',
   'sys.ioctl_structs': 'ioctls run on the host fd itself: there is no allow-list to describe',
   'sys.allowed_ioctls': 'ioctls run on the host fd itself: every one the host allows',
   'sys.insecure__allow_eventfd': "eventfd is the host's either way (shared by the instance's processes)",

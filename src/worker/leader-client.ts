@@ -85,6 +85,10 @@ export class LeaderClient {
   private spareTids: number[] = [];
   /** tids of threads that exited: the leader hears of them with the next message */
   private releasedTids: number[] = [];
+  /** unsupported calls and features used since the last report (the leader hears with the next message) */
+  private unsupportedCounts = new Map<string, number>();
+  /** ...and those this worker has reported: a new one is reported at once, for the leader to log */
+  private readonly unsupportedSeen = new Set<string>();
 
   /**
    * Every message to the leader goes through here. Reaped children ride along with the next
@@ -96,6 +100,24 @@ export class LeaderClient {
     this.conn.send(m);
   }
 
+  /** A message to the leader, after what rides along (a process's end: all it did is told first). */
+  send(m: Message): void {
+    this.toLeader(m);
+  }
+
+  private noteUnsupported(proc: LibosProcess, feature: string): void {
+    this.unsupportedCounts.set(feature, (this.unsupportedCounts.get(feature) ?? 0) + 1);
+    if (this.unsupportedSeen.has(feature)) return;
+    this.unsupportedSeen.add(feature);
+    this.flushUnsupported(proc.id.vpid);
+  }
+
+  private flushUnsupported(vpid: number): void {
+    if (!this.unsupportedCounts.size) return;
+    this.conn.send({ type: 'unsupported', v: 1, vpid, counts: Object.fromEntries(this.unsupportedCounts) });
+    this.unsupportedCounts = new Map();
+  }
+
   private flushReaped(): void {
     for (const vpid of this.reaped) this.conn.send({ type: 'reaped', v: 1, vpid });
     this.reaped = [];
@@ -103,6 +125,7 @@ export class LeaderClient {
       this.conn.send({ type: 'tids-released', v: 1, vpid: this.current.id.vpid, tids: this.releasedTids });
     }
     this.releasedTids = [];
+    if (this.current) this.flushUnsupported(this.current.id.vpid);
   }
 
   /** A tid for a new thread: one of the spares, which are asked for a few at a time. */
@@ -226,6 +249,7 @@ export class LeaderClient {
         this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
         this.askForStandbys(); // for the next forks (the leader has let this one go by then)
       },
+      unsupported: (proc, feature) => this.noteUnsupported(proc, feature),
       trace: traceFile ? (names) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null,
     };
   }

@@ -103,7 +103,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   await serving;
   const signal = exit.signal ? constants.signals[exit.signal] : null;
   log.debug(`app exited: code ${exit.code} signal ${exit.signal}`);
-  conn.send({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
+  leader.send({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
 }
 
 /**
@@ -132,5 +132,5 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   proc.traceFile = cp.traceFile;
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
   await serve(proc, leader);
-  leader.conn.send({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
+  leader.send({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
 }

@@ -189,6 +189,20 @@ describe('sys.fds.limit', () => {
   });
 });
 
+describe('gramine_ts.report_unsupported', () => {
+  it('false: no line at the end naming what the program used that is unsupported; true (the default): the line', async () => {
+    const lines = (report: string) => manifest(
+      `libos.entrypoint = "${program('enosys')}"`, 'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"', report,
+    );
+    const quiet = await runGramine([lines('gramine_ts.report_unsupported = false')]);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const told = await runGramine([lines('gramine_ts.report_unsupported = true')]);
+    expect(told.status).toBe(0);
+    expect(told.stderr).toBe('gramine-ts: the program used what gramine-ts does not support: sched_getattr (2x), personality (1x) — see docs/syscalls.md\n');
+  });
+});
+
 describe('loader.argv_src_file and loader.env_src_file', () => {
   it('argv and the environment from files of NUL-terminated strings (gramine-argv-serializer\'s), loader.env on top', async () => {
     const argvFile = path.join(dir, 'argv.bin');

@@ -96,8 +96,30 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
       expect(valueOf(n.special, label)).not.toMatch(/^-1 /);
       expect(valueOf(g.special, label)).toBe('-1 ENOSYS');
     }
-    const warned = gramine.stderr.split('\n').filter((l) => /unsupported syscall sched_getattr\b/.test(l));
+    const warned = gramine.stderr.split('\n').filter((l) => /unsupported: sched_getattr\b/.test(l));
     expect(warned).toHaveLength(1);
+    expect(gramine.stderr).toContain(
+      '\ngramine-ts: the program used what gramine-ts does not support: sched_getattr (2x), personality (1x) — see docs/syscalls.md\n');
+  });
+
+  it('what is unsupported is logged once for the whole instance, counted, and named in one line at the end', async () => {
+    // four processes of a script hit the same calls
+    const prog = program('enosys', suffix);
+    const script = `for i in 1 2 3; do ${prog} >/dev/null; done; ${prog} >/dev/null & wait`;
+    const warn = await runGramine(['/bin/sh', '-c', script], { gramineArgs: ['--log-level', 'warn'], encoding: 'utf8' });
+    expect(warn.status).toBe(0);
+    const lines = warn.stderr.split('\n').filter(Boolean);
+    expect(lines.filter((l) => /unsupported: sched_getattr\b/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /unsupported: personality\b/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('gramine-ts: the program used'))).toEqual([
+      'gramine-ts: the program used what gramine-ts does not support: sched_getattr (8x), personality (4x) — see docs/syscalls.md',
+    ]);
+    // by default: the line alone; with --no-unsupported-report: nothing
+    const quiet = await runGramine(['/bin/sh', '-c', script], { encoding: 'utf8' });
+    expect(quiet.stderr).toBe(warn.stderr.split('\n').filter((l) => l.startsWith('gramine-ts: the program used')).join('\n') + '\n');
+    const silenced = await runGramine(['/bin/sh', '-c', script], { gramineArgs: ['--no-unsupported-report'], encoding: 'utf8' });
+    expect(silenced.stderr).toBe('');
+    expect(silenced.status).toBe(0);
   });
 
   it('paths, metadata and directories', async () => {

@@ -258,6 +258,11 @@ const schemas = {
    */
   'pdeath-signal': object({ type: t.literal('pdeath-signal'), v, reqId: t.int, vpid: t.int, sig: t.int }),
   'pdeath-signal-reply': object({ type: t.literal('pdeath-signal-reply'), v, reqId: t.int }),
+  /**
+   * worker -> leader: what its processes used that gramine-ts does not support (a syscall's
+   * name, or a feature such as "prctl(PR_SET_MM)"), with how often since the last report
+   */
+  'unsupported': object({ type: t.literal('unsupported'), v, vpid: t.int, counts: t.record(t.int) }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;
@@ -276,16 +281,24 @@ export function validateMessage(value: unknown): Message {
   return schemas[type as MessageType](value, '') as Message;
 }
 
-const MAX_RENDER = 120;
+const MAX_RENDER = 240;
 
 /** One readable line: the type and its fields, long values cut. */
 export function describeMessage(msg: Message): string {
   const fields = Object.entries(msg)
     .filter(([k]) => k !== 'type' && k !== 'v')
     .map(([k, val]) => {
-      let s = Array.isArray(val) ? `[${val.join(' ')}]` : typeof val === 'object' && val !== null ? `{${Object.keys(val).length} vars}` : String(val);
+      let s = k === 'env' && typeof val === 'object' && val !== null ? `{${Object.keys(val).length} vars}` : render(val);
       if (s.length > MAX_RENDER) s = `${s.slice(0, MAX_RENDER)}…`;
       return `${k}=${s}`;
     });
   return `${msg.type.toUpperCase().replace(/-/g, '_')} ${fields.join(' ')}`;
+}
+
+/** A field's value on one line: arrays as [a b], objects as {k=v k=v}, bytes by their count. */
+function render(val: unknown): string {
+  if (Array.isArray(val)) return `[${val.map(render).join(' ')}]`;
+  if (Buffer.isBuffer(val) || val instanceof Uint8Array) return `<${val.length} bytes>`;
+  if (typeof val === 'object' && val !== null) return `{${Object.entries(val).map(([k, v]) => `${k}=${render(v)}`).join(' ')}}`;
+  return typeof val === 'string' && (val === '' || /\s/.test(val)) ? JSON.stringify(val) : String(val);
 }

@@ -1,7 +1,7 @@
 // System V IPC: objects private to the instance, kept by the leader (src/leader/sysv-*.ts).
 // Shared memory's data plane is host memory: shmat gives the stub an fd of the segment's memfd,
 // which the stub maps and closes (native/stub/shm.c); shmdt is the stub's munmap, told here.
-import { Errno, SyscallError } from '../errno.js';
+import { Errno, SyscallError, Unsupported } from '../errno.js';
 import { host } from '../../pal/host.js';
 import { O_CLOEXEC, O_RDONLY, O_RDWR } from '../../pal/linux-abi.js';
 import type { LibosProcess } from '../process.js';
@@ -278,7 +278,7 @@ const sys_msgsnd: SyscallHandler = async (proc, a) => {
 const sys_msgrcv: SyscallHandler = async (proc, a) => {
   const size = a.long(2);
   if (size < 0) throw new SyscallError(Errno.EINVAL, `msgrcv of ${size} bytes`);
-  if (a.int(4) & MSG_COPY) throw new SyscallError(Errno.ENOSYS, 'msgrcv MSG_COPY (checkpoint/restore only)');
+  if (a.int(4) & MSG_COPY) throw new Unsupported(Errno.ENOSYS, 'msgrcv(MSG_COPY)');
   const type = a.long(3);
   if (!Number.isSafeInteger(type)) throw new SyscallError(Errno.EINVAL, 'msgrcv type');
   const r = await waitable(proc, 'msg-recv', a.int(0), [Math.min(size, MSGMAX), type, a.int(4)]);

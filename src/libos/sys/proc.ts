@@ -2,7 +2,7 @@
 // instance (leader) keeps the process tree; the stub does the host fork and execve, and waits
 // for children on the host (native/stub/child_wait.c) with the pid lookups of the dispatcher.
 import { host, reopen } from '../../pal/host.js';
-import { check, Errno, SyscallError } from '../errno.js';
+import { check, Errno, SyscallError, Unsupported } from '../errno.js';
 import { planExec, releasePlan, type ExecPlan } from '../exec.js';
 import { andThen } from '../fs/ops.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
@@ -146,9 +146,22 @@ const sys_prctl: SyscallHandler = async (proc, a) => {
     case PR_GET_PDEATHSIG:
       proc.mem.writeU32s(a.ptr(1), [proc.pdeathSignal]);
       return 0;
-    default:
-      throw new SyscallError(Errno.EINVAL, `prctl option ${a.int(0)}`);
+    default: {
+      const name = PRCTL_OPTIONS[a.int(0)];
+      throw name ? new Unsupported(Errno.EINVAL, `prctl(${name})`) : new SyscallError(Errno.EINVAL, `prctl option ${a.int(0)}`);
+    }
   }
+};
+
+/** The prctl options Linux has on x86-64 that the stub does not run or forward (the others are EINVAL natively too). */
+const PRCTL_OPTIONS: Readonly<Record<number, string>> = {
+  13: 'PR_GET_TIMING', 14: 'PR_SET_TIMING', 21: 'PR_GET_SECCOMP', 22: 'PR_SET_SECCOMP',
+  24: 'PR_CAPBSET_DROP', 25: 'PR_GET_TSC', 26: 'PR_SET_TSC', 27: 'PR_GET_SECUREBITS', 28: 'PR_SET_SECUREBITS',
+  31: 'PR_TASK_PERF_EVENTS_DISABLE', 32: 'PR_TASK_PERF_EVENTS_ENABLE', 33: 'PR_MCE_KILL', 34: 'PR_MCE_KILL_GET',
+  35: 'PR_SET_MM', 36: 'PR_SET_CHILD_SUBREAPER', 37: 'PR_GET_CHILD_SUBREAPER',
+  40: 'PR_GET_TID_ADDRESS', 47: 'PR_CAP_AMBIENT', 52: 'PR_GET_SPECULATION_CTRL', 53: 'PR_SET_SPECULATION_CTRL',
+  57: 'PR_SET_IO_FLUSHER', 58: 'PR_GET_IO_FLUSHER', 59: 'PR_SET_SYSCALL_USER_DISPATCH', 62: 'PR_SCHED_CORE',
+  65: 'PR_SET_MDWE', 66: 'PR_GET_MDWE', 67: 'PR_SET_MEMORY_MERGE', 68: 'PR_GET_MEMORY_MERGE',
 };
 
 export const procHandlers = {
