@@ -52,6 +52,24 @@ int main(void)
         printf(" %u", groups[i]);
     printf("\n");
     T("getgroups(-1, list)", syscall(SYS_getgroups, -1, groups));
+
+    /* capabilities (three a container's root keeps too: CAP_CHOWN, CAP_KILL, CAP_SETUID) */
+    struct { unsigned version; int pid; } hdr = {0, 0};
+    unsigned caps[6] = {0};
+    T("capget(unknown version, NULL)", syscall(SYS_capget, &hdr, NULL));
+    say("capget preferred version = %#x", hdr.version);
+    hdr.version = 0;
+    T("capget(unknown version, data)", syscall(SYS_capget, &hdr, caps));
+    T("capget(v3, self)", syscall(SYS_capget, &hdr, caps));
+    say("effective CAP_CHOWN %u CAP_KILL %u CAP_SETUID %u, inheritable %u", caps[0] & 1, (caps[0] >> 5) & 1, (caps[0] >> 7) & 1, caps[2]);
+    say("permitted covers effective: %s", (caps[1] & caps[0]) == caps[0] && (caps[4] & caps[3]) == caps[3] ? "yes" : "no");
+    hdr.pid = (int)getpid();
+    T("capget(v3, own pid)", syscall(SYS_capget, &hdr, caps));
+    hdr.pid = -1;
+    T("capget(v3, pid -1)", syscall(SYS_capget, &hdr, caps));
+    hdr.pid = 0x3ffffff0;
+    T("capget(v3, no such pid)", syscall(SYS_capget, &hdr, caps));
+    T("pkey_alloc(0, 0) >= 0 or ENOSPC/EINVAL", ({ long k = syscall(SYS_pkey_alloc, 0, 0); k >= 0 ? syscall(SYS_pkey_free, k) : k; }));
     if (n > 0)
         T("getgroups(n - 1, list)", syscall(SYS_getgroups, n - 1, groups));
 

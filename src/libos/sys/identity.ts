@@ -142,7 +142,54 @@ const sys_setgroups: SyscallHandler = (proc, a) => {
   return 0;
 };
 
+/*
+ * Capabilities follow the virtual ids, as Linux's do for a root that never calls capset: a
+ * process with a uid of 0 among its real, effective and saved ones keeps every capability
+ * permitted (once all three are not 0, it cannot become 0 again), and has them in effect while
+ * its effective uid is 0. None are inheritable.
+ */
+const CAP_VERSION_1 = 0x19980330;
+const CAP_VERSION_2 = 0x20071026;
+const CAP_VERSION_3 = 0x20080522;
+/** The kernel's CAP_LAST_CAP (Linux 6.x: CAP_CHECKPOINT_RESTORE). */
+const CAP_LAST_CAP = 40;
+const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
+
+function capabilitySets(ids: { uid: number; euid: number; suid?: number }): { effective: bigint; permitted: bigint } {
+  const permitted = ids.uid === 0 || ids.euid === 0 || ids.suid === 0 ? ALL_CAPS : 0n;
+  return { permitted, effective: ids.euid === 0 ? permitted : 0n };
+}
+
+const sys_capget: SyscallHandler = async (proc, a) => {
+  const header = proc.mem.read(a.ptr(0), 8);
+  const version = header.readUInt32LE(0);
+  const words = version === CAP_VERSION_1 ? 1 : version === CAP_VERSION_2 || version === CAP_VERSION_3 ? 2 : 0;
+  if (words === 0) {
+    // an unknown version: the kernel says which it prefers
+    proc.mem.writeU32s(a.ptr(0), [CAP_VERSION_3]);
+    if (a.ptr(1) === 0) return 0;
+    throw new SyscallError(Errno.EINVAL, `capget version ${version.toString(16)}`);
+  }
+  const pid = header.readInt32LE(4);
+  if (pid < 0) throw new SyscallError(Errno.EINVAL, `capget pid ${pid}`);
+  let ids: { uid: number; euid: number; suid?: number } = proc.creds;
+  if (pid !== 0 && pid !== proc.id.vpid) {
+    const other = (await proc.instance.processList(proc)).find((p) => p.vpid === pid);
+    const creds = other ? await proc.instance.peerCreds(proc, other.hostPid) : null;
+    if (!creds) throw new SyscallError(Errno.ESRCH, `capget pid ${pid}`);
+    ids = creds;
+  }
+  if (a.ptr(1) === 0) return 0;
+  const { effective, permitted } = capabilitySets(ids);
+  // struct __user_cap_data_struct { effective, permitted, inheritable } per 32 capabilities
+  const data: number[] = [];
+  for (let w = 0; w < words; w++) data.push(Number((effective >> BigInt(32 * w)) & 0xffffffffn), Number((permitted >> BigInt(32 * w)) & 0xffffffffn), 0);
+  proc.mem.writeU32s(a.ptr(1), data);
+  return 0;
+};
+
 export const identityHandlers = {
+  capget: sys_capget,
   getppid: sys_getppid, getpgrp: sys_getpgrp, getpgid: sys_getpgid, getsid: sys_getsid,
   setpgid: sys_setpgid, setsid: sys_setsid,
   getuid: sys_getuid, geteuid: sys_geteuid, getgid: sys_getgid, getegid: sys_getegid,
