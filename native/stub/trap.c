@@ -614,6 +614,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_shmdt(a, ip);
     case __NR_semop:
     case __NR_semtimedop:
+        return sys_semop(nr, a, ip, uc);
     case __NR_msgsnd:
     case __NR_msgrcv:
         return sys_sysv_waitable(nr, a, ip, uc);

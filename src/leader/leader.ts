@@ -106,7 +106,7 @@ export class Leader {
   /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
   private readonly pdeathSignals = new Map<number, number>();
   /** the instance's System V IPC objects */
-  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem(), msg: new SysvMsg() };
+  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem((vpid) => this.table.get(vpid)?.state === 'running'), msg: new SysvMsg() };
 
   constructor(secrets: InstanceSecrets) {
     this.pool = new WorkerPool(secrets, {
@@ -259,7 +259,8 @@ export class Leader {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
         const reply = answerSysv(this.sysv, m, (waitId) => this.send(w, { type: 'sysv-wake', v: 1, waitId }));
-        if (reply) this.send(w, reply);
+        if (reply instanceof Promise) void reply.then((r) => this.send(w, r));
+        else if (reply) this.send(w, reply);
         return;
       }
       default:
@@ -436,9 +437,9 @@ export class Leader {
   private onProcessExited(vpid: number): void {
     this.standbys.delete(vpid);
     this.sysv.shm.detachAll(vpid);
-    this.sysv.sem.exited(vpid);
     const parent = this.table.get(vpid);
     const orphans = this.table.exited(vpid);
+    this.sysv.sem.exited(vpid);
     this.pdeathSignals.delete(vpid);
     for (const o of orphans) {
       if (!o.worker) continue;
@@ -617,6 +618,7 @@ export class Leader {
     }
     this.pool.killAll();
     this.sysv.shm.dispose();
+    this.sysv.sem.dispose();
     this.mq.dispose();
     this.scratch?.dispose();
     this.mountRoots.dispose();

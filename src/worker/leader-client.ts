@@ -302,7 +302,7 @@ export class LeaderClient {
   }
 
   /**
-   * Waits for a semaphore set to change. An id is taken before the sem-op is sent (the wake may
+   * Waits for a message queue to change. An id is taken before the msg-send or msg-recv is sent (the wake may
    * follow its reply at once); if the leader says wait, the stub gets an eventfd that the wake
    * makes readable, and waits on it with its signals open.
    */
