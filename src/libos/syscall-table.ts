@@ -256,7 +256,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('mq_unlink', 'supported', 'the instance\'s name; the queue lives on while open'),
   native('mq_timedsend', 'supported', HOST_FD),
   native('mq_timedreceive', 'supported', HOST_FD),
-  stub('mq_notify', 'partial', 'the host\'s for SIGEV_NONE and SIGEV_THREAD; SIGEV_SIGNAL EINVAL (its siginfo would name the sender by its host pid)'),
+  stub('mq_notify', 'supported', 'the host\'s; SIGEV_SIGNAL registers the stub\'s doorbell with a marked value, and the doorbell raises the app\'s signal with SI_MESGQ, its value and the sender\'s vpid (si_uid: the process\'s real uid)'),
   native('mq_getsetattr', 'supported', HOST_FD),
   native('inotify_init', 'supported', 'host inotify'),
   libos('inotify_add_watch', 'supported', `${VFS}; the worker adds the watch to the app's inotify instance, so events name entries as the instance does`),

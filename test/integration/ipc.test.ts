@@ -55,6 +55,14 @@ describe.each(VARIANTS)('POSIX message queues ($name)', ({ suffix }) => {
   });
 });
 
+describe.each(VARIANTS)('mq_notify with SIGEV_SIGNAL ($name)', ({ suffix }) => {
+  it('sends the signal once, with SI_MESGQ, the sender\'s pid and the value, to a sigwaitinfo or a handler', async () => {
+    const out = await expectSameAsNative([program('mq_signal', suffix)]);
+    expect(out).toContain('si_code SI_MESGQ 1, si_pid is the child 1, si_uid is mine 1, value 42\n');
+    expect(out).toContain('handled: SI_MESGQ 1 value 7\n');
+  });
+});
+
 describe('/proc/sysvipc', () => {
   it('shows the instance\'s segments, semaphore sets and message queues as Linux prints them', async () => {
     const script = [
