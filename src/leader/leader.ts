@@ -10,7 +10,7 @@ import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
-import { ProcessTable } from './process-table.js';
+import { ProcessTable, type ProcessEntry } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
@@ -245,6 +245,15 @@ export class Leader {
         return this.onPgrp(w, m);
       case 'applied':
         return this.onApplied(m.ackId, w, m.refused);
+      case 'parent-thread-exited': {
+        const parent = this.table.get(m.vpid);
+        if (w.vpid !== m.vpid || parent?.worker !== w) return;
+        for (const vpid of m.children) {
+          const child = this.table.get(vpid);
+          if (child?.ppid === m.vpid) this.sendPdeathSignal(child, parent);
+        }
+        return;
+      }
       case 'pdeath-signal':
         if (w.vpid === m.vpid && this.table.get(m.vpid)?.worker === w && m.sig > 0 && m.sig <= 64) this.pdeathSignals.set(m.vpid, m.sig);
         else this.pdeathSignals.delete(m.vpid);
@@ -433,6 +442,16 @@ export class Leader {
     w.vpid = null;
   }
 
+  /** Its parent-death signal (if it asked for one), as from the parent (SI_USER). */
+  private sendPdeathSignal(child: ProcessEntry, parent: { vpid: number; uid: number }): void {
+    const sig = this.pdeathSignals.get(child.vpid);
+    if (!sig || child.state !== 'running' || !child.worker) return;
+    this.send(child.worker, {
+      type: 'signal', v: 1, vpid: child.vpid, signo: sig, code: SI_USER, pid: parent.vpid, uid: parent.uid, status: null,
+      ackId: null, hostPid: child.hostPid, info: null, tid: null,
+    });
+  }
+
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
     this.standbys.delete(vpid);
@@ -444,14 +463,7 @@ export class Leader {
     for (const o of orphans) {
       if (!o.worker) continue;
       this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
-      // its parent-death signal, as from the parent (SI_USER)
-      const sig = this.pdeathSignals.get(o.vpid);
-      if (sig && o.state === 'running') {
-        this.send(o.worker, {
-          type: 'signal', v: 1, vpid: o.vpid, signo: sig, code: SI_USER, pid: vpid, uid: parent?.uid ?? 0, status: null,
-          ackId: null, hostPid: o.hostPid, info: null, tid: null,
-        });
-      }
+      this.sendPdeathSignal(o, parent ?? { vpid, uid: 0 });
     }
     // its standby children will never be forked
     for (const [childVpid, standby] of this.standbys) {

@@ -167,10 +167,18 @@ export class SyscallDispatcher {
     else if (kind === REQ_UNIX_NAME) this.onUnixName();
     else if (kind === REQ_UCRED) this.onUcred();
     else if (kind === REQ_THREAD_STARTED) this.onThreadStarted();
-    else if (kind === REQ_MAIN_THREAD_EXITS) this.proc.mainThreadExited ||= !this.channel;
+    else if (kind === REQ_MAIN_THREAD_EXITS) {
+      if (!this.channel && !this.proc.mainThreadExited) {
+        this.proc.instance.parentThreadExited(this.proc, this.proc.childrenOfExitingThread(this.proc.id.vpid));
+        this.proc.mainThreadExited = true;
+      }
+    }
     else if (kind === REQ_NEW_THREAD) this.onNewThread();
     else if (kind === REQ_THREAD_EXITS) {
-      if (this.thread?.vtid === this.args.int(0)) this.threadExited();
+      if (this.thread?.vtid === this.args.int(0)) {
+        this.proc.instance.parentThreadExited(this.proc, this.proc.childrenOfExitingThread(this.thread.vtid));
+        this.threadExited();
+      }
     }
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');

@@ -220,7 +220,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('setpgid', 'supported', 'Linux\'s rules, through the leader (EACCES once the child has exec\'d)'),
   libos('setsid', 'supported', 'a new session and group, through the leader'),
   native('sigaltstack', 'supported', 'host signal stacks'),
-  libosAndStub('prctl', 'partial', 'thread-local options by the stub (names, dumpable, timer slack, THP, VMA names); PR_SET_PDEATHSIG and PR_GET_PDEATHSIG by the worker, the signal sent by the leader when the parent process exits (not when the thread that forked exits); others EINVAL'),
+  libosAndStub('prctl', 'partial', 'thread-local options by the stub (names, dumpable, timer slack, THP, VMA names); PR_SET_PDEATHSIG and PR_GET_PDEATHSIG by the worker, the signal sent by the leader when the parent thread exits (the worker knows which thread forked each child, and passes its children to a live thread), or the parent process; others EINVAL'),
   libosAndStub('chroot', 'supported', 'the process\'s root inside the instance (root only); the stub drops its path table'),
   libos('statfs', 'supported', `${VFS}; pseudo trees report their own magic`),
   libos('getxattr', 'partial', `read-only; ${VFS}`),

@@ -205,12 +205,16 @@ export class LeaderClient {
       pdeathSignal: async (proc, sig) => {
         await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
       },
+      parentThreadExited: (proc, children) => {
+        if (children.length) this.toLeader({ type: 'parent-thread-exited', v: 1, vpid: proc.id.vpid, children });
+      },
       sysvTell: (proc, op, args) => this.toLeader(this.sysvMessage(proc, op, args, 0)),
       sysvWaitId: () => this.sysvWaitId(),
       sysvWaitFd: (_proc, waitId) => this.sysvWaitFd(waitId),
       sysvWaitDone: (_proc, waitId) => this.sysvWaitDone(waitId),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
+        proc.parentThreadOf.delete(vpid);
         this.reaped.push(vpid);
       },
       stubBinaryFd: () => this.stubBinaryFd(),

@@ -63,6 +63,13 @@ describe.each(VARIANTS)('mq_notify with SIGEV_SIGNAL ($name)', ({ suffix }) => {
   });
 });
 
+describe.each(VARIANTS)('PR_SET_PDEATHSIG ($name)', ({ suffix }) => {
+  it('is about the parent thread: its exit signals the children it forked, not the main thread\'s', async () => {
+    const out = await expectSameAsNative([program('pdeath_thread', suffix)], { timeout: 30_000 });
+    expect(out).toBe("the thread's child: got SIGUSR1\nthe main thread's child: nothing\n");
+  });
+});
+
 describe('/proc/sysvipc', () => {
   it('shows the instance\'s segments, semaphore sets and message queues as Linux prints them', async () => {
     const script = [

@@ -260,6 +260,11 @@ const schemas = {
    */
   'pdeath-signal': object({ type: t.literal('pdeath-signal'), v, reqId: t.int, vpid: t.int, sig: t.int }),
   'pdeath-signal-reply': object({ type: t.literal('pdeath-signal-reply'), v, reqId: t.int }),
+  /**
+   * worker -> leader: the thread of process `vpid` that was the parent of `children` exited
+   * while the process runs on: those that asked for one get their parent-death signal
+   */
+  'parent-thread-exited': object({ type: t.literal('parent-thread-exited'), v, vpid: t.int, children: t.array(t.int) }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;
