@@ -245,6 +245,8 @@ export class Leader {
         return this.onPgrp(w, m);
       case 'applied':
         return this.onApplied(m.ackId, w, m.refused);
+      case 'trusted-copy':
+        return this.scratch?.keepTrustedCopy(w.pid, m.fd, m.name, m.path, m.size);
       case 'parent-thread-exited': {
         const parent = this.table.get(m.vpid);
         if (w.vpid !== m.vpid || parent?.worker !== w) return;

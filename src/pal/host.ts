@@ -148,6 +148,8 @@ export const host = {
   // --- trusted files (src/libos/fs/trusted.ts)
   /** fcntl(F_ADD_SEALS) on a memfd made with MFD_ALLOW_SEALING. */
   addSeals: (fd: number, seals: number) => sys(HOST_NR.fcntl, fd, 1033 /* F_ADD_SEALS */, seals),
+  /** fcntl(F_GET_SEALS): a memfd's seals, or -errno. */
+  getSeals: (fd: number) => sys(HOST_NR.fcntl, fd, 1034 /* F_GET_SEALS */),
 };
 
 export type HostCalls = typeof host;

@@ -265,6 +265,12 @@ const schemas = {
    * while the process runs on: those that asked for one get their parent-death signal
    */
   'parent-thread-exited': object({ type: t.literal('parent-thread-exited'), v, vpid: t.int, children: t.array(t.int) }),
+  /**
+   * worker -> leader: the worker's fd `fd` is its verified copy of trusted file `path` (`size`
+   * bytes, a host path as a byte string): for the leader to keep as the instance's, under
+   * `name` (libos/fs/trusted.ts)
+   */
+  'trusted-copy': object({ type: t.literal('trusted-copy'), v, name: t.str, path: t.str, fd: t.int, size: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;
