@@ -160,7 +160,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('uname', 'supported', 'the host\'s uname'),
   libos('semget', 'supported', SYSV),
   libosAndStub('semop', 'supported', `${SYSV}; the values are in shared memory the leader made for the set, which the stub maps: it makes the semop itself (the set's lock, all or nothing) and waits on a futex with the app's signals open (a handler ends it with EINTR, the set's removal with EIDRM); the first on a set, SEM_UNDO (made when the process exits, kill -9 too) and more than 64 operations go to the leader`),
-  libos('semctl', 'supported', `${SYSV}: GETVAL, SETVAL, GETALL, SETALL, GETPID (a vpid), GETNCNT, GETZCNT, IPC_STAT, IPC_SET, IPC_RMID (waiters get EIDRM), IPC_INFO, SEM_INFO, SEM_STAT, SEM_STAT_ANY; by the leader, which reads the set's memory as untrusted (clamped)`),
+  libos('semctl', 'supported', `${SYSV}: GETVAL, SETVAL, GETALL, SETALL, GETPID (a vpid), GETNCNT, GETZCNT (the waiters the stubs count in the set's memory: one killed while it waits stays counted), IPC_STAT, IPC_SET, IPC_RMID (waiters get EIDRM), IPC_INFO, SEM_INFO, SEM_STAT, SEM_STAT_ANY; by the leader, which reads the set's memory as untrusted (clamped)`),
   libosAndStub('shmdt', 'supported', 'the stub unmaps an attachment it made (EINVAL for any other address) and tells the leader'),
   libos('msgget', 'supported', SYSV),
   libosAndStub('msgsnd', 'supported', `${SYSV}; the messages are the leader's; a wait as semop's (IPC_NOWAIT: EAGAIN)`),
