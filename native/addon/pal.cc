@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -313,8 +314,22 @@ Napi::Value ReceivePacket(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// mapShared(fd, length): an ArrayBuffer over a MAP_SHARED read-write mapping of the fd (a
+// memfd other processes map too: System V semaphores), unmapped when the buffer is collected;
+// or -errno.
+Napi::Value MapShared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  size_t len = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  if (len == 0) return Napi::Number::New(env, -EINVAL);
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return Napi::Number::New(env, -errno);
+  return Napi::ArrayBuffer::New(env, p, len, [len](Napi::Env, void* data) { munmap(data, len); });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("syscall", Napi::Function::New(env, Syscall));
+  exports.Set("mapShared", Napi::Function::New(env, MapShared));
   exports.Set("seqpacketPair", Napi::Function::New(env, SeqpacketPair));
   exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));

@@ -79,6 +79,7 @@ struct gts_request {
 #define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
 #define GTS_REPLY_ADDR       0x20 /* bind: data = gts_addr_reply, the address the host binds (a UNIX path) */
 #define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
+#define GTS_REPLY_SEM        0x80 /* semop, semtimedop: data = gts_sem_reply; an fd (GTS_REPLY_FD) may be the set's memory */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -151,6 +152,44 @@ struct gts_exec_reply {
     uint32_t prefix_count;
     uint32_t app_argv_from;
 };
+
+/*
+ * A System V semaphore set's values live in host shared memory (a memfd the leader made), so
+ * that a semop is the stub's own work: it takes the set's lock, makes all of its operations or
+ * none, and waits on `seq` (a futex) for the set to change. The leader keeps ids, permissions,
+ * SEM_UNDO and semctl; it reads this memory as untrusted (the app can write it). The memory is
+ * a struct gts_sem_set and `nsems` struct gts_sem after it.
+ */
+struct gts_sem_set {
+    uint32_t lock;    /* 0: free; else the holder's vpid (GTS_SEM_LEADER: the leader's), | GTS_SEM_LOCK_WAITED */
+    uint32_t seq;     /* bumped at every change of the values (or removal): waiters sleep on it */
+    uint32_t removed; /* IPC_RMID: a waiter gets EIDRM */
+    uint32_t gen;     /* bumped at IPC_SET: mappings the stubs hold ask the worker again */
+    uint32_t waiters; /* threads asleep on seq: whoever changes the set wakes them if any */
+    uint32_t pad;
+    int64_t otime;    /* the last semop's time (seconds) */
+};
+struct gts_sem {
+    int32_t value;
+    int32_t pid;  /* vpid of the last operation */
+    uint32_t ncnt, zcnt; /* threads waiting for it to grow, to be zero */
+};
+#define GTS_SEM_LEADER 0x3fffffff
+#define GTS_SEM_LOCK_WAITED 0x80000000u
+
+/* Payload of a GTS_REPLY_SEM reply. */
+struct gts_sem_reply {
+    uint32_t wait;    /* 1: the semop waits for seq to change, then is tried again */
+    uint32_t seq;     /* the set's seq when it was tried */
+    uint32_t blocked; /* the operation that could not be made (its semaphore's ncnt or zcnt) */
+    uint32_t gen;     /* with an fd: the set's gen, and what the caller may do (GTS_SEM_MAY_*) */
+    uint32_t access;
+    uint32_t nsems;
+};
+#define GTS_SEM_MAY_READ 0x1
+#define GTS_SEM_MAY_ALTER 0x2
+/* semop's args[5] from the stub: it holds no mapping of the set and wants one */
+#define GTS_SEM_WANT_MAP 1
 
 /*
  * The stub's window: 4 GiB of the app's address space that hold the stub's image (linked at its

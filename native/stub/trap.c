@@ -447,16 +447,40 @@ static long mem_call(long nr, const long *a)
 }
 
 /*
- * mq_notify: the host's, but for SIGEV_SIGNAL, whose siginfo would name the sender by its host
- * pid (SIGEV_NONE and SIGEV_THREAD name nobody).
+ * mq_notify: the host's; but SIGEV_SIGNAL's siginfo would name the sender by its host pid, so
+ * the host is asked for the doorbell signal with a marked value instead, and the doorbell
+ * raises the app's signal with the app's value and the sender's vpid (mq_notified). The
+ * stub keeps what the app asked, one entry per queue descriptor, until the notification
+ * comes (it is made once, as Linux's) or is taken away.
  */
 #define K_SIGEV_SIGNAL 0
+#define K_SI_MESGQ (-3)
+#define MQ_NOTES 16
+#define MQ_NOTE_MARK 0x67744d00UL /* "gtM": | the entry's index */
+static struct mq_note {
+    int fd, signo; /* signo 0: a free entry */
+    unsigned long value;
+} mq_notes[MQ_NOTES];
+
+static void mq_note_clear(int fd)
+{
+    stub_lock(&g_stub.lock);
+    for (int i = 0; i < MQ_NOTES; i++)
+        if (mq_notes[i].signo && mq_notes[i].fd == fd)
+            mq_notes[i].signo = 0;
+    stub_unlock(&g_stub.lock);
+}
+
 static long sys_mq_notify(const long *a)
 {
     if (is_reserved_fd(a[0]))
         return -EBADF;
-    if (!a[1])
-        return raw2(__NR_mq_notify, (int)a[0], 0);
+    if (!a[1]) {
+        long r = raw2(__NR_mq_notify, (int)a[0], 0);
+        if (!r)
+            mq_note_clear((int)a[0]);
+        return r;
+    }
     struct {
         unsigned long value;
         int signo, notify;
@@ -465,9 +489,76 @@ static long sys_mq_notify(const long *a)
     long r = copy_from_app(&ev, (const void *)a[1], sizeof(ev));
     if (r)
         return r;
-    if (ev.notify == K_SIGEV_SIGNAL)
+    if (ev.notify != K_SIGEV_SIGNAL)
+        return raw2(__NR_mq_notify, (int)a[0], &ev);
+    if (ev.signo < 0 || ev.signo > 64 || (ev.signo && (RESERVED_SIGNALS & SIGBIT(ev.signo))))
         return -EINVAL;
-    return raw2(__NR_mq_notify, (int)a[0], &ev);
+    int slot = -1;
+    stub_lock(&g_stub.lock);
+    for (int i = 0; i < MQ_NOTES; i++)
+        if (mq_notes[i].signo && mq_notes[i].fd == (int)a[0])
+            slot = i; /* a stale one (the fd was closed): the host has no registration of it */
+    for (int i = 0; i < MQ_NOTES && slot < 0; i++)
+        if (!mq_notes[i].signo)
+            slot = i;
+    long attr[8];
+    for (int i = 0; i < MQ_NOTES && slot < 0; i++)
+        if (raw3(__NR_mq_getsetattr, mq_notes[i].fd, 0, attr) == -EBADF)
+            slot = i; /* its queue descriptor was closed, and its registration with it */
+    struct mq_note before = slot >= 0 ? mq_notes[slot] : (struct mq_note){0, 0, 0};
+    if (slot >= 0)
+        mq_notes[slot] = (struct mq_note){(int)a[0], ev.signo ? ev.signo : -1, ev.value};
+    stub_unlock(&g_stub.lock);
+    if (slot < 0)
+        return -ENOMEM;
+    ev.signo = GTS_DOORBELL_SIGNAL;
+    ev.value = MQ_NOTE_MARK | (unsigned long)slot;
+    r = raw2(__NR_mq_notify, (int)a[0], &ev);
+    if (r) {
+        stub_lock(&g_stub.lock);
+        mq_notes[slot] = before; /* EBUSY: another's registration; EBADF */
+        stub_unlock(&g_stub.lock);
+    }
+    return r;
+}
+
+/*
+ * A doorbell that is a queue's notification: the app's signal raised on the process, as Linux
+ * sends it. 0: not one; else the signals raised (as bits).
+ */
+static unsigned long mq_notified(const void *info)
+{
+    const struct {
+        int si_signo, si_errno, si_code, pad;
+        int si_pid;
+        unsigned int si_uid;
+        unsigned long si_value;
+    } *si = (const void *)info;
+    if (si->si_code != K_SI_MESGQ || (si->si_value & ~0xffUL) != MQ_NOTE_MARK || (si->si_value & 0xff) >= MQ_NOTES)
+        return 0;
+    unsigned long none_raised = SIGBIT(GTS_DOORBELL_SIGNAL); /* no app signal: a bit no handler of the app's has */
+    struct mq_note note = {0, 0, 0};
+    stub_lock(&g_stub.lock);
+    note = mq_notes[si->si_value & 0xff];
+    mq_notes[si->si_value & 0xff].signo = 0;
+    stub_unlock(&g_stub.lock);
+    if (note.signo <= 0)
+        return none_raised;
+    struct {
+        int si_signo, si_errno, si_code, pad;
+        int si_pid;
+        unsigned int si_uid;
+        unsigned long si_value;
+        char rest[GTS_SIGINFO_SIZE - 32];
+    } out = {note.signo, 0, K_SI_MESGQ, 0, 0, 0, note.value, {0}};
+    long vpid = translate_pid(GTS_LOOKUP_VPID_OF_HOST, si->si_pid);
+    out.si_pid = vpid > 0 ? (int)vpid : 0;
+    const long none[6] = {0};
+    struct gts_reply reply;
+    call_worker(__NR_getuid, none, 0, &reply, 0, 0, 0, 0); /* the instance's processes share their host uid: its real uid */
+    out.si_uid = reply.ret >= 0 ? (unsigned int)reply.ret : 0;
+    raw3(__NR_rt_sigqueueinfo, host_pid(), note.signo, &out);
+    return SIGBIT(note.signo);
 }
 
 /*
@@ -547,6 +638,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return sys_shmdt(a, ip);
     case __NR_semop:
     case __NR_semtimedop:
+        return sys_semop(nr, a, ip, uc);
     case __NR_msgsnd:
     case __NR_msgrcv:
         return sys_sysv_waitable(nr, a, ip, uc);
@@ -782,17 +874,18 @@ static void interrupt_as_linux(struct k_ucontext *uc, int due)
 static void doorbell_handler(int sig, void *info, struct k_ucontext *uc)
 {
     (void)sig;
-    (void)info;
     uaccess_allow(uc);
     struct stub_thread *self = current_thread();
     struct gts_signals_reply *head = (struct gts_signals_reply *)self->signal_infos;
     unsigned long got = 0;
     long tid = self->host_tid, pid = host_pid();
-    worker_request(GTS_REQ_SIGNALS, 0, 0, 0, 0, self->signal_infos, sizeof(self->signal_infos), &got);
+    unsigned long raised = mq_notified(info);
+    if (!raised)
+        worker_request(GTS_REQ_SIGNALS, 0, 0, 0, 0, self->signal_infos, sizeof(self->signal_infos), &got);
     unsigned long n = got < sizeof(*head) ? 0 : head->count;
     if (n > (got - sizeof(*head)) / GTS_SIGINFO_SIZE)
         n = 0; /* never: the worker sends what it counts */
-    unsigned long raised = 0;
+    raised &= ~SIGBIT(GTS_DOORBELL_SIGNAL);
     for (unsigned long i = 0; i < n; i++) {
         char *si = self->signal_infos + sizeof(*head) + i * GTS_SIGINFO_SIZE;
         int s = *(int *)si;

@@ -144,8 +144,10 @@ void shm_detach_all(void *ip);
 /* could [addr, addr + len) touch the stub's image or thread blocks? */
 int overlaps_stub(unsigned long addr, unsigned long len);
 
-/* sysv_waits.c: semop, semtimedop, msgsnd, msgrcv, waiting with the app's signals open when the leader says wait */
+/* sysv_waits.c: msgsnd, msgrcv, waiting with the app's signals open when the leader says wait */
 long sys_sysv_waitable(long nr, const long *a, void *ip, struct k_ucontext *uc);
+/* sem.c: semop, semtimedop on the set's shared memory, the worker's for the rest */
+long sys_semop(long nr, const long *a, void *ip, struct k_ucontext *uc);
 
 /* net.c: the socket calls that carry an address or a peer's identity */
 long sys_bind(const long *a);

@@ -9,7 +9,10 @@ import { host } from '../pal/host.js';
 import { ABSTRACT_PREFIX_LEN } from '../pal/channel-abi.js';
 import type { Manifest } from '../manifest/index.js';
 import type { Message } from '../ipc/protocol/messages.js';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../pal/linux-abi.js';
+import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../pal/linux-abi.js';
+import { PSEUDO_DIR, TRUSTED_COPIES_DIR, TRUSTED_MEMFD_PREFIX } from '../libos/fs/scratch-names.js';
+
+const F_SEAL_WRITE = 0x8;
 import { errnoName } from '../libos/errno.js';
 
 
@@ -25,6 +28,8 @@ export class InstanceScratch {
   readonly path: string;
   private readonly fd: number;
   private readonly dir: string | null;
+  /** name -> the leader's fd of a trusted file's verified copy, kept for the instance (keepTrustedCopy) */
+  private readonly trustedCopies = new Map<string, number>();
 
   constructor() {
     const mnt = host.detachedTmpfs();
@@ -39,7 +44,8 @@ export class InstanceScratch {
       if (this.fd < 0) throw new Error(`scratch directory ${this.dir}: errno ${-this.fd}`);
       this.path = this.dir;
     }
-    this.mkdir('pseudo');
+    this.mkdir(PSEUDO_DIR);
+    this.mkdir(TRUSTED_COPIES_DIR);
     this.mkdir('mounts');
   }
 
@@ -55,7 +61,32 @@ export class InstanceScratch {
     return name;
   }
 
+  /**
+   * Keep worker `workerPid`'s verified copy (its fd `fd`) of trusted file `hostPath` (`size`
+   * bytes) for the instance under `name`, unless one is kept already. The worker's word is
+   * checked against the kernel's: its fd may have been closed and its number given to another
+   * file since it spoke.
+   */
+  keepTrustedCopy(workerPid: number, fd: number, name: string, hostPath: string, size: number): void {
+    if (!/^[0-9a-f]{64}$/.test(name) || this.trustedCopies.has(name)) return;
+    const copy = host.openat(-100, `/proc/${workerPid}/fd/${fd}`, O_RDONLY | O_CLOEXEC, 0);
+    if (copy < 0) return;
+    const st = Buffer.alloc(144);
+    const link = Buffer.alloc(4096);
+    const n = host.readlinkat(-100, `/proc/self/fd/${copy}`, link);
+    const seals = host.getSeals(copy);
+    const same = n > 0 && link.toString('latin1', 0, n) === `/memfd:${TRUSTED_MEMFD_PREFIX}${hostPath} (deleted)` &&
+      host.fstatat(copy, '', st, AT_EMPTY_PATH) === 0 && Number(st.readBigInt64LE(48)) === size &&
+      seals >= 0 && (seals & F_SEAL_WRITE) !== 0;
+    if (!same || host.symlinkat(`/proc/${process.pid}/fd/${copy}`, this.fd, `${TRUSTED_COPIES_DIR}/${name}`) < 0) {
+      host.close(copy);
+      return;
+    }
+    this.trustedCopies.set(name, copy);
+  }
+
   dispose(): void {
+    for (const fd of this.trustedCopies.values()) host.close(fd);
     host.close(this.fd);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
-import { ProcessTable } from './process-table.js';
+import { ProcessTable, type ProcessEntry } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
@@ -111,7 +111,7 @@ export class Leader {
   /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
   private readonly pdeathSignals = new Map<number, number>();
   /** the instance's System V IPC objects */
-  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem(), msg: new SysvMsg() };
+  private readonly sysv = { shm: new SysvShm(), sem: new SysvSem((vpid) => this.table.get(vpid)?.state === 'running'), msg: new SysvMsg() };
   /** what the programs used that is unsupported, and where each is logged the first time */
   private readonly unsupported = new UnsupportedReport();
   private unsupportedLog: Logger | null = null;
@@ -258,6 +258,17 @@ export class Leader {
         return this.onPgrp(w, m);
       case 'applied':
         return this.onApplied(m.ackId, w, m.refused);
+      case 'trusted-copy':
+        return this.scratch?.keepTrustedCopy(w.pid, m.fd, m.name, m.path, m.size);
+      case 'parent-thread-exited': {
+        const parent = this.table.get(m.vpid);
+        if (w.vpid !== m.vpid || parent?.worker !== w) return;
+        for (const vpid of m.children) {
+          const child = this.table.get(vpid);
+          if (child?.ppid === m.vpid) this.sendPdeathSignal(child, parent);
+        }
+        return;
+      }
       case 'pdeath-signal':
         if (w.vpid === m.vpid && this.table.get(m.vpid)?.worker === w && m.sig > 0 && m.sig <= 64) this.pdeathSignals.set(m.vpid, m.sig);
         else this.pdeathSignals.delete(m.vpid);
@@ -272,7 +283,8 @@ export class Leader {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
         const reply = answerSysv(this.sysv, m, (waitId) => this.send(w, { type: 'sysv-wake', v: 1, waitId }));
-        if (reply) this.send(w, reply);
+        if (reply instanceof Promise) void reply.then((r) => this.send(w, r));
+        else if (reply) this.send(w, reply);
         return;
       }
       default:
@@ -445,25 +457,28 @@ export class Leader {
     w.vpid = null;
   }
 
+  /** Its parent-death signal (if it asked for one), as from the parent (SI_USER). */
+  private sendPdeathSignal(child: ProcessEntry, parent: { vpid: number; uid: number }): void {
+    const sig = this.pdeathSignals.get(child.vpid);
+    if (!sig || child.state !== 'running' || !child.worker) return;
+    this.send(child.worker, {
+      type: 'signal', v: 1, vpid: child.vpid, signo: sig, code: SI_USER, pid: parent.vpid, uid: parent.uid, status: null,
+      ackId: null, hostPid: child.hostPid, info: null, tid: null,
+    });
+  }
+
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
     this.standbys.delete(vpid);
     this.sysv.shm.detachAll(vpid);
-    this.sysv.sem.exited(vpid);
     const parent = this.table.get(vpid);
     const orphans = this.table.exited(vpid);
+    this.sysv.sem.exited(vpid);
     this.pdeathSignals.delete(vpid);
     for (const o of orphans) {
       if (!o.worker) continue;
       this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
-      // its parent-death signal, as from the parent (SI_USER)
-      const sig = this.pdeathSignals.get(o.vpid);
-      if (sig && o.state === 'running') {
-        this.send(o.worker, {
-          type: 'signal', v: 1, vpid: o.vpid, signo: sig, code: SI_USER, pid: vpid, uid: parent?.uid ?? 0, status: null,
-          ackId: null, hostPid: o.hostPid, info: null, tid: null,
-        });
-      }
+      this.sendPdeathSignal(o, parent ?? { vpid, uid: 0 });
     }
     // its standby children will never be forked
     for (const [childVpid, standby] of this.standbys) {
@@ -630,6 +645,7 @@ export class Leader {
     }
     this.pool.killAll();
     this.sysv.shm.dispose();
+    this.sysv.sem.dispose();
     this.mq.dispose();
     this.scratch?.dispose();
     this.mountRoots.dispose();

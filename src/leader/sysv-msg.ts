@@ -1,6 +1,6 @@
 // System V message queues of the instance: keys and ids private to it, typed messages kept
-// here. A send that finds no room, or a receive that finds no message, waits as a semop does
-// (sysv-sem.ts): the waiter is told when the queue changes and its stub tries again.
+// here. A send that finds no room, or a receive that finds no message, waits: the waiter is
+// told when the queue changes and its stub tries again.
 import { Errno } from '../libos/errno.js';
 import { ipcAccess, isOwner, type IpcCaller, type IpcPerm } from './sysv-perm.js';
 import { Waiters } from './sysv-waiters.js';

@@ -3,7 +3,8 @@ import type { Message } from '../ipc/protocol/messages.js';
 import { Errno } from '../libos/errno.js';
 import type { IpcCaller } from './sysv-perm.js';
 import type { MsgQueue, MsgResult, SysvMsg } from './sysv-msg.js';
-import type { SemSet, SysvSem } from './sysv-sem.js';
+import type { SemopResult, SemSet, SysvSem } from './sysv-sem.js';
+import { SEM_WANT_MAP } from '../pal/channel-abi.js';
 import type { ShmStat, SysvShm } from './sysv-shm.js';
 import { SYSV_WAIT } from '../ipc/protocol/messages.js';
 import {
@@ -29,10 +30,10 @@ function msgStat(q: MsgQueue): Record<string, number> {
   };
 }
 
-function semStat(set: SemSet): Record<string, number> {
+function semStat(sem: SysvSem, set: SemSet): Record<string, number> {
   return {
     id: set.id, key: set.key, uid: set.uid, gid: set.gid, cuid: set.cuid, cgid: set.cgid, mode: set.mode, seq: set.seq,
-    otime: set.otime, ctime: set.ctime, nsems: set.values.length,
+    otime: sem.otime(set), ctime: set.ctime, nsems: set.nsems,
   };
 }
 
@@ -40,7 +41,7 @@ function semStat(set: SemSet): Record<string, number> {
  * The reply to `m` (null: the request wants none). `m.caller` is the asking worker's own
  * process; `wake` tells that worker a wait of its may be over.
  */
-export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) => void): Reply | null {
+export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) => void): Reply | Promise<Reply> | null {
   const { shm, sem, msg } = ipc;
   const caller: IpcCaller = { vpid: m.caller, euid: m.euid, egid: m.egid };
   const arg = (i: number) => m.args[i] ?? 0;
@@ -57,9 +58,15 @@ export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) 
     case 'sem-op': {
       const ops = [];
       for (let i = 2; i + 2 < m.args.length; i += 3) ops.push({ num: arg(i), op: arg(i + 1), flg: arg(i + 2) });
-      const waitId = arg(1);
-      const r = sem.op(caller, arg(0), ops, () => wake(waitId));
-      return reply('done' in r ? 0 : 'wait' in r ? SYSV_WAIT : -r.errno);
+      const answer = (r: SemopResult): Reply => {
+        // [wait, seq, blocked] and, when the stub asked for the set's memory, [gen, access, nsems] with its path
+        const g = arg(1) === SEM_WANT_MAP && !('errno' in r) ? sem.grant(caller, arg(0)) : null;
+        const waits = 'wait' in r ? [1, r.seq, r.blocked] : [0, 0, 0];
+        if (g === null || typeof g === 'number') return reply('errno' in r ? -r.errno : 0, '', [], waits);
+        return reply(0, g.path, [], [...waits, g.gen, g.access, g.nsems]);
+      };
+      const r = sem.op(caller, arg(0), ops);
+      return r instanceof Promise ? r.then(answer) : answer(r);
     }
     case 'sem-ctl':
       return semctl(sem, caller, arg(0), arg(1), arg(2), m.args.slice(3), reply);
@@ -108,15 +115,19 @@ export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) 
 
 type ReplyOf = (value: number, path?: string, stats?: Record<string, number>[], values?: number[]) => Reply;
 
-function semctl(sem: SysvSem, caller: IpcCaller, id: number, num: number, cmd: number, values: number[], reply: ReplyOf): Reply {
+function semctl(
+  sem: SysvSem, caller: IpcCaller, id: number, num: number, cmd: number, values: number[], reply: ReplyOf,
+): Reply | Promise<Reply> {
   switch (cmd) {
     case IPC_RMID:
       return reply(sem.remove(caller, id));
     case IPC_SET:
       return reply(sem.setPerm(caller, id, values[0] ?? 0, values[1] ?? 0, values[2] ?? 0));
     case SETVAL:
-    case SETALL:
-      return reply(sem.setValues(caller, id, cmd === SETVAL ? num : -1, values));
+    case SETALL: {
+      const r = sem.setValues(caller, id, cmd === SETVAL ? num : -1, values);
+      return typeof r === 'number' ? reply(r) : r.then((v) => reply(v));
+    }
     case IPC_STAT:
     case SEM_STAT_ANY:
     case GETPID:
@@ -126,11 +137,11 @@ function semctl(sem: SysvSem, caller: IpcCaller, id: number, num: number, cmd: n
     case GETZCNT: {
       const set = sem.readable(caller, id, cmd === SEM_STAT_ANY);
       if (typeof set === 'number') return reply(set);
-      if (cmd === IPC_STAT || cmd === SEM_STAT_ANY) return reply(0, '', [semStat(set)]);
-      if (cmd === GETALL) return reply(0, '', [], [...set.values]);
-      if (num < 0 || num >= set.values.length) return reply(-Errno.EINVAL);
-      if (cmd === GETPID) return reply(set.pids[num]!);
-      if (cmd === GETVAL) return reply(set.values[num]!);
+      if (cmd === IPC_STAT || cmd === SEM_STAT_ANY) return reply(0, '', [semStat(sem, set)]);
+      if (cmd === GETALL) return reply(0, '', [], sem.values(set));
+      if (num < 0 || num >= set.nsems) return reply(-Errno.EINVAL);
+      if (cmd === GETPID) return reply(sem.pid(set, num));
+      if (cmd === GETVAL) return reply(sem.value(set, num));
       return reply(sem.waiting(set, num, cmd === GETZCNT));
     }
     default:
@@ -140,7 +151,7 @@ function semctl(sem: SysvSem, caller: IpcCaller, id: number, num: number, cmd: n
 
 /** Every semaphore set's status (for SEM_STAT, SEM_INFO and /proc/sysvipc/sem). */
 export function semList(sem: SysvSem): Record<string, number>[] {
-  return sem.list().map(semStat);
+  return sem.list().map((s) => semStat(sem, s));
 }
 
 function msgctl(msg: SysvMsg, caller: IpcCaller, id: number, cmd: number, values: number[], reply: ReplyOf): Reply {

@@ -4,7 +4,7 @@ import { host, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
   HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
-  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_TARGET, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED,
+  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
@@ -166,10 +166,18 @@ export class SyscallDispatcher {
     else if (kind === REQ_UNIX_NAME) this.onUnixName();
     else if (kind === REQ_UCRED) this.onUcred();
     else if (kind === REQ_THREAD_STARTED) this.onThreadStarted();
-    else if (kind === REQ_MAIN_THREAD_EXITS) this.proc.mainThreadExited ||= !this.channel;
+    else if (kind === REQ_MAIN_THREAD_EXITS) {
+      if (!this.channel && !this.proc.mainThreadExited) {
+        this.proc.instance.parentThreadExited(this.proc, this.proc.childrenOfExitingThread(this.proc.id.vpid));
+        this.proc.mainThreadExited = true;
+      }
+    }
     else if (kind === REQ_NEW_THREAD) this.onNewThread();
     else if (kind === REQ_THREAD_EXITS) {
-      if (this.thread?.vtid === this.args.int(0)) this.threadExited();
+      if (this.thread?.vtid === this.args.int(0)) {
+        this.proc.instance.parentThreadExited(this.proc, this.proc.childrenOfExitingThread(this.thread.vtid));
+        this.threadExited();
+      }
     }
     else {
       this.proc.log.error({ kind }, 'malformed request from the stub: unknown kind');
@@ -232,6 +240,16 @@ export class SyscallDispatcher {
         this.send(this.header(0, REPLY_CWD, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
+      case 'sem': {
+        // struct gts_sem_reply: wait, seq, blocked, gen, access, nsems
+        const body = Buffer.alloc(SEM_REPLY_SIZE);
+        [result.wait ? 1 : 0, result.seq, result.blocked, result.map?.gen ?? 0, result.map?.access ?? 0, result.map?.nsems ?? 0]
+          .forEach((v, i) => body.writeUInt32LE(v >>> 0, 4 * i));
+        const fds = result.map ? [result.map.hostFd] : [];
+        this.send(Buffer.concat([this.header(result.ret, REPLY_SEM | (fds.length ? REPLY_FD : 0), body.length, seq), body]), fds);
+        if (result.map) host.close(result.map.hostFd);
+        return;
+      }
       case 'socket-target':
         this.send(this.header(0, REPLY_TARGET, 0, seq), [result.hostFd]);
         host.close(result.hostFd);

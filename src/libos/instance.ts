@@ -89,6 +89,8 @@ export interface InstanceServices {
   posixMq(proc: LibosProcess, op: 'open' | 'unlink', name: string, flags: number, mode: number, attr: number[] | null): Promise<string>;
   /** PR_SET_PDEATHSIG of `proc` (0: none): the leader sends it when the parent exits (resolves once it knows). */
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
+  /** A thread of `proc` exited on its own: these children of it are due their parent-death signals. */
+  parentThreadExited(proc: LibosProcess, children: number[]): void;
   /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
   sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer>;
   /** One the leader does not answer (shm-detach). */

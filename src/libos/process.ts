@@ -69,6 +69,23 @@ export class LibosProcess {
   /** the threads but the main one (whose tid is the vpid), by virtual tid */
   readonly threads = new Map<number, LibosThread>();
 
+  /**
+   * Thread `vtid` exits on its own while the process runs on: its children pass to a live
+   * thread (Linux's find_alive_thread: the main thread while it runs, else the oldest), and
+   * are returned: their parent-death signals are due, as Linux sends one at each such change.
+   */
+  childrenOfExitingThread(vtid: number): number[] {
+    const heir = !this.mainThreadExited && vtid !== this.id.vpid ? this.id.vpid : [...this.threads.keys()].find((t) => t !== vtid);
+    const children: number[] = [];
+    if (heir === undefined) return children;
+    for (const [child, t] of this.parentThreadOf) {
+      if (t !== vtid) continue;
+      children.push(child);
+      this.parentThreadOf.set(child, heir);
+    }
+    return children;
+  }
+
   /** Is `tid` one of this process's threads (the main one included)? */
   hasThread(tid: number): boolean {
     return tid === this.id.vpid || this.threads.has(tid);
@@ -79,6 +96,11 @@ export class LibosProcess {
   execed = false;
   /** PR_SET_PDEATHSIG: sent to it when its parent exits (0: none); a fork's child starts without */
   pdeathSignal = 0;
+  /**
+   * child vpid -> the thread whose child it is (the one that forked it, or the live thread that
+   * took it over when that one exited): PR_SET_PDEATHSIG is about the parent *thread*
+   */
+  readonly parentThreadOf = new Map<number, number>();
   /** a fresh process starts with default signal dispositions; fork and exec keep them */
   freshSignals = true;
   /**

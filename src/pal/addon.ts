@@ -4,7 +4,7 @@ import { ADDON_PATH } from '../paths.js';
 
 /** Raw addon functions. Each returns a host error as a negative errno number. */
 export interface PalAddon {
-  syscall(nr: number, ...args: (number | bigint | Uint8Array | string | null)[]): number;
+  syscall(nr: number, ...args: (number | bigint | Uint8Array | Int32Array | string | null)[]): number;
   seqpacketPair(): [number, number] | number;
   readMemory(pid: number, addr: number, buf: Uint8Array, len?: number): number;
   writeMemory(pid: number, addr: number, buf: Uint8Array, len?: number): number;
@@ -13,6 +13,7 @@ export interface PalAddon {
   watchReadableOnce(fd: number, onReadable: () => void): ChannelWatchHandle;
   sendPacket(fd: number, bytes: Uint8Array, fds?: number[]): number;
   receivePacket(fd: number, buf: Uint8Array): [number, ...number[]] | number;
+  mapShared(fd: number, length: number): ArrayBuffer | number;
 }
 
 export interface ChannelWatchHandle {

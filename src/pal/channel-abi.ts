@@ -46,6 +46,7 @@ export const REPLY_EXEC = 0x8;
 export const REPLY_CWD = 0x10;
 export const REPLY_ADDR = 0x20;
 export const REPLY_TARGET = 0x40;
+export const REPLY_SEM = 0x80;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;
@@ -59,6 +60,23 @@ export const HELLO_REPLY_SIZE = 24;
 export const ABSTRACT_PREFIX_LEN = 8;
 /** struct gts_addr_reply: umask u32, addr_len u32, addr u8[112]. */
 export const ADDR_REPLY_SIZE = 120;
+
+/**
+ * A System V semaphore set's shared memory: struct gts_sem_set (lock u32, seq u32, removed u32,
+ * gen u32, waiters u32, pad u32, otime i64), then nsems struct gts_sem (value i32, pid i32,
+ * ncnt u32, zcnt u32).
+ */
+export const SEM_SET_SIZE = 32;
+export const SEM_SET_OFFSETS = { lock: 0, seq: 4, removed: 8, gen: 12, waiters: 16, otime: 24 } as const;
+export const SEM_SIZE = 16;
+export const SEM_OFFSETS = { value: 0, pid: 4, ncnt: 8, zcnt: 12 } as const;
+export const SEM_LEADER = 0x3fffffff;
+export const SEM_LOCK_WAITED = 0x80000000;
+/** struct gts_sem_reply: wait, seq, blocked, gen, access, nsems (u32 each). */
+export const SEM_REPLY_SIZE = 24;
+export const SEM_MAY_READ = 0x1;
+export const SEM_MAY_ALTER = 0x2;
+export const SEM_WANT_MAP = 1;
 
 /** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, host_len u16, flags u32). */
 export const PATH_TABLE_MAX = 12;

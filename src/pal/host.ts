@@ -12,7 +12,7 @@ const HOST_NR = {
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
-  fsopen: 430, ioctl: 16, fchmod: 91, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
 } as const;
 
 const sys = addon.syscall;
@@ -34,6 +34,10 @@ export const host = {
   },
   getdents64: (fd: number, buf: Uint8Array) => sys(HOST_NR.getdents64, fd, buf, buf.byteLength),
   memfdCreate: (name: string, flags: number) => sys(HOST_NR.memfd_create, name, flags),
+  /** A MAP_SHARED read-write mapping of `fd`'s first `length` bytes (unmapped when collected), or -errno. */
+  mapShared: (fd: number, length: number) => addon.mapShared(fd, length),
+  /** FUTEX_WAKE (shared, not private: other processes map the word) of up to `count` waiters on `word[0]`. */
+  futexWake: (word: Int32Array, count: number) => sys(HOST_NR.futex, word, 1 /* FUTEX_WAKE */, count),
   pwrite: (fd: number, buf: Uint8Array, offset: number) =>
     sys(HOST_NR.pwrite64, fd, buf, buf.byteLength, offset),
   mknodat: (dirfd: number, path: string, mode: number, dev: number) => sys(HOST_NR.mknodat, dirfd, path, mode, dev),
@@ -145,6 +149,8 @@ export const host = {
   // --- trusted files (src/libos/fs/trusted.ts)
   /** fcntl(F_ADD_SEALS) on a memfd made with MFD_ALLOW_SEALING. */
   addSeals: (fd: number, seals: number) => sys(HOST_NR.fcntl, fd, 1033 /* F_ADD_SEALS */, seals),
+  /** fcntl(F_GET_SEALS): a memfd's seals, or -errno. */
+  getSeals: (fd: number) => sys(HOST_NR.fcntl, fd, 1034 /* F_GET_SEALS */),
 };
 
 export type HostCalls = typeof host;

@@ -228,12 +228,16 @@ export class LeaderClient {
       pdeathSignal: async (proc, sig) => {
         await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
       },
+      parentThreadExited: (proc, children) => {
+        if (children.length) this.toLeader({ type: 'parent-thread-exited', v: 1, vpid: proc.id.vpid, children });
+      },
       sysvTell: (proc, op, args) => this.toLeader(this.sysvMessage(proc, op, args, 0)),
       sysvWaitId: () => this.sysvWaitId(),
       sysvWaitFd: (_proc, waitId) => this.sysvWaitFd(waitId),
       sysvWaitDone: (_proc, waitId) => this.sysvWaitDone(waitId),
       childReaped: (proc, vpid) => {
         proc.children.delete(vpid);
+        proc.parentThreadOf.delete(vpid);
         this.reaped.push(vpid);
       },
       stubBinaryFd: () => this.stubBinaryFd(),
@@ -326,7 +330,7 @@ export class LeaderClient {
   }
 
   /**
-   * Waits for a semaphore set to change. An id is taken before the sem-op is sent (the wake may
+   * Waits for a message queue to change. An id is taken before the msg-send or msg-recv is sent (the wake may
    * follow its reply at once); if the leader says wait, the stub gets an eventfd that the wake
    * makes readable, and waits on it with its signals open.
    */

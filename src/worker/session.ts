@@ -67,7 +67,9 @@ export function runSession(socket: TLSSocket): void {
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, abstractPrefix: msg.abstractPrefix,
             fileChecks: msg.fileChecks, interpreterDirs: msg.interpreterDirs,
-          }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error')));
+          }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error'), (name, path, fd, size) => {
+            leader.conn.send({ type: 'trusted-copy', v: 1, name, path, fd, size });
+          }));
           return;
         case 'start-process':
           if (busy || !vfs) break;

@@ -22,6 +22,25 @@ describe.each(VARIANTS)('System V semaphores ($name)', ({ suffix }) => {
   });
 });
 
+describe.each(VARIANTS)('System V semaphores removed ($name)', ({ suffix }) => {
+  it('wake their waiters with EIDRM, as Linux', async () => {
+    const out = await expectSameAsNative([program('sysv_rmid', suffix)], { timeout: 30_000 });
+    expect(out).toContain('waiting for a decrement: EIDRM\nwaiting for zero: EIDRM\n');
+  });
+});
+
+describe('System V semaphore memory written over by the app', () => {
+  it('hurts that set alone: the leader reads it clamped and takes the lock from a holder that is gone', async () => {
+    const r = await runGramine([program('sem_scribble')], { timeout: 30_000 });
+    expect(r.stdout).toBe([
+      'semget = 1', 'semop +1 = 0', "the stub's value = 1", 'GETVAL negative = 0', 'GETVAL huge = 32767', 'GETPID = 0',
+      'GETNCNT = 0', 'IPC_STAT = 0', 'otime 0', 'SETVAL over a stray lock = 0', 'GETVAL = 4', 'child = 1',
+      'semop after the holder died = 0', 'SETVAL after the holder died = 0', 'GETALL = 0', 'values 3 9', 'IPC_RMID = 0', '',
+    ].join('\n'));
+    expect(r.status).toBe(0);
+  });
+});
+
 describe.each(VARIANTS)('System V message queues ($name)', ({ suffix }) => {
   it('typed messages, receive by type, MSG_NOERROR, IPC_NOWAIT, a receiver waiting for another process, EINTR', async () => {
     const out = await expectSameAsNative([program('sysv_msg', suffix)]);
@@ -33,6 +52,21 @@ describe.each(VARIANTS)('POSIX message queues ($name)', ({ suffix }) => {
   it('private names, priorities, a reader in another process, attributes, mq_notify, mq_unlink', async () => {
     const out = await expectSameAsNative([program('posix_mq', suffix)]);
     expect(out).toContain('child received "high" prio 5\n');
+  });
+});
+
+describe.each(VARIANTS)('mq_notify with SIGEV_SIGNAL ($name)', ({ suffix }) => {
+  it('sends the signal once, with SI_MESGQ, the sender\'s pid and the value, to a sigwaitinfo or a handler', async () => {
+    const out = await expectSameAsNative([program('mq_signal', suffix)]);
+    expect(out).toContain('si_code SI_MESGQ 1, si_pid is the child 1, si_uid is mine 1, value 42\n');
+    expect(out).toContain('handled: SI_MESGQ 1 value 7\n');
+  });
+});
+
+describe.each(VARIANTS)('PR_SET_PDEATHSIG ($name)', ({ suffix }) => {
+  it('is about the parent thread: its exit signals the children it forked, not the main thread\'s', async () => {
+    const out = await expectSameAsNative([program('pdeath_thread', suffix)], { timeout: 30_000 });
+    expect(out).toBe("the thread's child: got SIGUSR1\nthe main thread's child: nothing\n");
   });
 });
 

@@ -1,9 +1,10 @@
 // File locks: record, OFD and flock locks between the instance's processes, as natively (the
 // host keeps them; the holder F_GETLK names is a vpid), from C, flock(1) and Python.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  makeTempDir, program, REPO_ROOT, removeTempDir, runGramine, runNative, VARIANTS, type RunOptions,
+  GRAMINE_TS, makeTempDir, program, REPO_ROOT, removeTempDir, runGramine, runNative, VARIANTS, type RunOptions,
 } from '../helpers/run.js';
 
 const SHELL_MANIFEST = path.join(REPO_ROOT, 'manifests', 'shell.manifest.toml');
@@ -95,6 +96,31 @@ describe('file locks from tools', () => {
     ].join('\n');
     const out = await expectSameInScratch(['/usr/bin/python3', '-c', script, 'DIR'], { timeout: 60_000 });
     expect(out).toBe('flock: busy True\nchild lockf: got it\nchild lockf: busy True\nflock after unlock: got it\n');
+  });
+});
+
+describe.each(VARIANTS)('locks on a trusted file ($name)', ({ suffix }) => {
+  it('meet across processes that each open it (one verified copy for the instance), as natively', async () => {
+    const dir = makeTempDir();
+    try {
+      const data = path.join(dir, 'data.txt');
+      writeFileSync(data, 'trusted data that processes lock\n');
+      const manifest = path.join(dir, 'locks.manifest.toml');
+      writeFileSync(manifest, [
+        `libos.entrypoint = "${program('trusted_lock', suffix)}"`, `loader.argv = ["trusted_lock", "${data}"]`,
+        'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"', `sgx.trusted_files = ["file:${data}"]`, '',
+      ].join('\n'));
+      expect((await runNative([process.execPath, GRAMINE_TS, 'sign', manifest])).status).toBe(0);
+      const native = await runNative([program('trusted_lock', suffix), data], { encoding: 'utf8' });
+      const gramine = await runGramine([manifest], { encoding: 'utf8', timeout: 30_000 });
+      expect(native.status).toBe(0);
+      expect(native.stdout).toContain('child flock LOCK_EX|LOCK_NB = -1 EAGAIN\n');
+      expect(native.stdout).toContain('held: F_RDLCK by the parent 1, 0-9\n');
+      expect(gramine.stdout).toBe(native.stdout);
+      expect(gramine.status).toBe(0);
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });
 

@@ -26,6 +26,13 @@ function compiledAbi(): Map<string, number> {
     ['HELLO_REPLY_SIZE', 'sizeof(struct gts_hello_reply)'],
     ['ADDR_REPLY_SIZE', 'sizeof(struct gts_addr_reply)'],
     ['SIGNALS_REPLY_SIZE', 'sizeof(struct gts_signals_reply)'],
+    ['SEM_SET_SIZE', 'sizeof(struct gts_sem_set)'],
+    ...Object.entries({ lock: 'lock', seq: 'seq', removed: 'removed', gen: 'gen', waiters: 'waiters', otime: 'otime' })
+      .map(([ts, c]): [string, string] => [`SEM_SET_OFFSETS.${ts}`, `offsetof(struct gts_sem_set, ${c})`]),
+    ['SEM_SIZE', 'sizeof(struct gts_sem)'],
+    ...Object.entries({ value: 'value', pid: 'pid', ncnt: 'ncnt', zcnt: 'zcnt' })
+      .map(([ts, c]): [string, string] => [`SEM_OFFSETS.${ts}`, `offsetof(struct gts_sem, ${c})`]),
+    ['SEM_REPLY_SIZE', 'sizeof(struct gts_sem_reply)'],
   ];
   const lines = [
     ...names.map((n) => `printf("%s %ld\\n", "${n}", (long)(GTS_${n}));`),
@@ -51,7 +58,7 @@ function mirroredAbi(): Map<string, number> {
   const out = new Map<string, number>();
   for (const [k, v] of Object.entries(abi)) {
     if (typeof v === 'number') out.set(k, v);
-    else if (k === 'REQUEST_OFFSETS') for (const [f, off] of Object.entries(v)) out.set(`${k}.${f}`, off as number);
+    else if (k.endsWith('_OFFSETS')) for (const [f, off] of Object.entries(v)) out.set(`${k}.${f}`, off as number);
   }
   return out;
 }

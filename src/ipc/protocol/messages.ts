@@ -16,7 +16,7 @@ export const SYSV_OPS = [
   'msg-get', 'msg-send', 'msg-recv', 'msg-ctl', 'msg-list',
 ] as const;
 export type SysvOp = (typeof SYSV_OPS)[number];
-/** sysv-reply's value for a sem-op, msg-send or msg-recv that must wait for a sysv-wake */
+/** sysv-reply's value for a msg-send or msg-recv that must wait for a sysv-wake */
 export const SYSV_WAIT = 1;
 
 const schemas = {
@@ -218,7 +218,8 @@ const schemas = {
    * worker -> leader: a System V IPC call of process `caller` (its effective ids say what it
    * may do): shm-get [key, size, flags], shm-attach [id, readOnly], shm-detach [id] (no reply),
    * shm-stat [id, any], shm-set [id, uid, gid, mode], shm-remove [id], shm-list []; sem-get
-   * [key, nsems, flags], sem-op [id, waitId, then num op flg of each operation], sem-ctl [id,
+   * [key, nsems, flags], sem-op [id, wantMap (1: the set's
+   * memory too), then num op flg of each operation], sem-ctl [id,
    * num, cmd, values...], sem-list []; msg-get [key, flags], msg-send [id, waitId, type, flags]
    * with the message in `data`, msg-recv [id, waitId, maxSize, type, flags], msg-ctl [id, cmd,
    * values...], msg-list []
@@ -230,8 +231,10 @@ const schemas = {
     data: t.nullable(t.bytes),
   }),
   /**
-   * leader -> worker: the result (-errno; sem-op, msg-send, msg-recv: 1 for "wait for
-   * sysv-wake"), with what the call reports: a segment's host path (shm-attach); status records
+   * leader -> worker: the result (-errno; msg-send, msg-recv: 1 for "wait for sysv-wake"), with
+   * what the call reports: a segment's host path (shm-attach); for sem-op, values [wait, seq,
+   * blocked] (wait 1: until the set's seq moves on) and, if asked, [gen, access, nsems] with the
+   * host path of the set's memory; status records
    * (shm-stat, shm-list, sem-ctl and msg-ctl IPC_STAT: struct *id64_ds's fields by name);
    * semaphore values (sem-ctl GETALL) or a received message's type (msg-recv) and its `data`
    */
@@ -263,6 +266,17 @@ const schemas = {
    * name, or a feature such as "prctl(PR_SET_MM)"), with how often since the last report
    */
   'unsupported': object({ type: t.literal('unsupported'), v, vpid: t.int, counts: t.record(t.int) }),
+  /**
+   * worker -> leader: the thread of process `vpid` that was the parent of `children` exited
+   * while the process runs on: those that asked for one get their parent-death signal
+   */
+  'parent-thread-exited': object({ type: t.literal('parent-thread-exited'), v, vpid: t.int, children: t.array(t.int) }),
+  /**
+   * worker -> leader: the worker's fd `fd` is its verified copy of trusted file `path` (`size`
+   * bytes, a host path as a byte string): for the leader to keep as the instance's, under
+   * `name` (libos/fs/trusted.ts)
+   */
+  'trusted-copy': object({ type: t.literal('trusted-copy'), v, name: t.str, path: t.str, fd: t.int, size: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

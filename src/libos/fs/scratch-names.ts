@@ -9,3 +9,6 @@ export const PSEUDO_DIR = 'pseudo';
 
 /** The sealed copies of trusted files are named TRUSTED_MEMFD_PREFIX + their host path. */
 export const TRUSTED_MEMFD_PREFIX = 'trusted:';
+
+/** The directory of the scratch tmpfs where the leader keeps the instance's copies of trusted files. */
+export const TRUSTED_COPIES_DIR = 'trusted';

@@ -8,6 +8,11 @@
 //   worker keeps the memfd of every trusted file it has verified (keyed by the host path and the
 //   file's identity and times) and hands the app a fresh read-only open of it each time, so a
 //   file is hashed once per worker and every open has its own offset. Trusted files are read-only.
+//   The worker that verifies a version first offers its copy to the leader, which keeps it for
+//   the instance under a name made of the path and the version (in the scratch tmpfs's
+//   TRUSTED_COPIES_DIR, a symlink to its own fd of the copy); a worker finds it there and serves
+//   that one, so that the instance's processes open one file, whose locks (flock, record, OFD)
+//   meet as those of the file itself do on Linux.
 // * An allowed file (or anything under an allowed directory) is passed through unchecked.
 // * Anything else: refused with EACCES under 'strict'; allowed, and logged once per path, under
 //   'allow_all_but_log'.
@@ -21,7 +26,7 @@ import type { FileCheckPolicy } from '../../manifest/schema.js';
 import { fromByteString, host, hostFdPath, reopen } from '../../pal/host.js';
 import { Errno, SyscallError } from '../errno.js';
 import { TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
-import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CREAT, O_TRUNC, S_IFMT, S_IFREG } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_RDONLY, O_TRUNC, S_IFMT, S_IFREG } from '../../pal/linux-abi.js';
 
 /**
  * What a worker needs to check files: plain data (it travels from the leader to the workers).
@@ -77,6 +82,21 @@ interface Verified {
   /** The sealed memfd of the verified bytes, or -1: the file did not match. */
   memfd: number;
   size: number;
+  /** the instance's copy (found in TRUSTED_COPIES_DIR), not this worker's own */
+  shared: boolean;
+}
+
+/** Where verified copies are shared across the instance: the leader's, which workers read. */
+export interface TrustedCopies {
+  /** an O_PATH fd of the scratch tmpfs's TRUSTED_COPIES_DIR */
+  dirFd: number;
+  /** Offer the leader this worker's verified copy `memfd` of `hostPath` (`size` bytes) under `name`. */
+  offer(name: string, hostPath: string, memfd: number, size: number): void;
+}
+
+/** The name of version `key` of trusted file `hostPath` among the instance's copies. */
+export function trustedCopyName(hostPath: string, key: string): string {
+  return createHash('sha256').update(`${hostPath}\0${key}`, 'latin1').digest('hex');
 }
 
 /** Bytes of verified copies a worker keeps by default; beyond, the least recently opened go. */
@@ -120,6 +140,7 @@ export class FileChecks {
     private readonly log: Logger,
     /** Bytes of verified copies to keep (the copies live in memory, as tmpfs pages). */
     private readonly cacheBytes: number = DEFAULT_CACHE_BYTES,
+    private readonly copies: TrustedCopies | null = null,
   ) {
     for (const t of cfg.trusted) if (!this.trusted.has(t.path)) this.trusted.set(t.path, t);
     for (const a of cfg.allowed) {
@@ -224,10 +245,16 @@ export class FileChecks {
   private serve(t: TrustedFileCheck, hostFd: number, stamp: FileStamp): number {
     let v = this.verified.get(t.path);
     if (v !== undefined) this.forget(t.path, v);
-    if (v === undefined || v.key !== stamp.key) {
-      if (v !== undefined && v.memfd >= 0) host.close(v.memfd);
-      const memfd = this.verify(t, hostFd, stamp);
-      v = { key: stamp.key, memfd, size: memfd < 0 ? 0 : stamp.size };
+    const name = this.copies ? trustedCopyName(t.path, stamp.key) : '';
+    if (v === undefined || v.key !== stamp.key || (this.copies && !v.shared)) {
+      // the instance's copy of this version, if the leader has one (never a worse one: the name says which version)
+      const shared = this.copies ? host.openat(this.copies.dirFd, name, O_RDONLY | O_CLOEXEC, 0) : -1;
+      if (shared >= 0 || v === undefined || v.key !== stamp.key) {
+        if (v !== undefined && v.memfd >= 0) host.close(v.memfd);
+        const memfd = shared >= 0 ? shared : this.verify(t, hostFd, stamp);
+        v = { key: stamp.key, memfd, size: memfd < 0 ? 0 : stamp.size, shared: shared >= 0 };
+        if (shared < 0 && memfd >= 0) this.copies?.offer(name, t.path, memfd, stamp.size);
+      }
     }
     // most recently opened last; older copies go when over budget (apps' fds keep theirs)
     this.verified.set(t.path, v);

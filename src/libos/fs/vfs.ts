@@ -5,13 +5,13 @@ import { host, hostFdPath } from '../../pal/host.js';
 import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { Logger } from '../../log.js';
-import { FileChecks, type FileCheckConfig } from './trusted.js';
+import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.js';
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
 import { DentryCache } from './dentry-cache.js';
 import { devRoot } from './dev/index.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
-import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
+import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_COPIES_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH, S_IFBLK, S_IFCHR, S_IFMT } from '../../pal/linux-abi.js';
 
 
@@ -103,12 +103,15 @@ export class Vfs {
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
 
-  constructor(cfg: VfsConfig, log: Logger) {
+  /** `offerTrusted`: hand the leader a verified copy of a trusted file (TrustedCopies.offer) */
+  constructor(cfg: VfsConfig, log: Logger, offerTrusted: TrustedCopies['offer'] | null = null) {
     this.scratchFd = check(host.openat(AT_FDCWD, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
     this.scratchDev = deviceOf(this.scratchFd);
     this.scratchHostRoot = hostFdPath(this.scratchFd);
     this.mounts = new MountTable(cfg.mounts.map((m) => this.mount(m)));
-    this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log) : null;
+    const copiesDir = offerTrusted ? host.openat(this.scratchFd, TRUSTED_COPIES_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC, 0) : -1;
+    const copies = offerTrusted && copiesDir >= 0 ? { dirFd: copiesDir, offer: offerTrusted } : null;
+    this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log, undefined, copies) : null;
     this.abstractPrefix = cfg.abstractPrefix;
     this.interpreterDirs = cfg.interpreterDirs;
     this.log = log;

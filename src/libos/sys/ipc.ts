@@ -6,7 +6,7 @@ import { host } from '../../pal/host.js';
 import { O_CLOEXEC, O_RDONLY, O_RDWR } from '../../pal/linux-abi.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { NewFd, SyscallHandler } from './types.js';
+import type { NewFd, SemAnswer, SyscallHandler } from './types.js';
 import type { SysvAnswer, SysvOp } from '../instance.js';
 import {
   GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_64, IPC_ID_SEQ, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, MSG_COPY, MSG_INFO, MSG_STAT,
@@ -14,6 +14,7 @@ import {
   SHM_RDONLY, SHM_STAT, SHM_STAT_ANY, SHM_UNLOCK, SHMMNI,
 } from '../../pal/sysv-abi.js';
 import { SYSV_WAIT } from '../../ipc/protocol/messages.js';
+import { SEM_WANT_MAP } from '../../pal/channel-abi.js';
 
 
 /** an id's index part (Linux: seq * 32768 + index) */
@@ -142,16 +143,15 @@ async function shmctl(proc: LibosProcess, a: SyscallArgs): Promise<number> {
 const sys_shmctl: SyscallHandler = (proc, a) => shmctl(proc, a);
 
 // ---------------------------------------------------------------------------------------------
-// Semaphores. A semop the leader cannot make now is a wait: the stub gets an eventfd, waits on
-// it with the app's signals open (a signal ends the wait as Linux's EINTR; semtimedop's timeout
-// as EAGAIN), and when the set has changed makes the whole semop again (native/stub/sysv_waits.c).
+// Semaphores: the values are in memory the leader shares with the stubs, which make most
+// semops themselves (native/stub/sem.c); the leader keeps the rest (src/leader/sysv-sem.ts).
 
 
 const sys_semget: SyscallHandler = async (proc, a) =>
   (await proc.instance.sysv(proc, 'sem-get', [a.int(0), a.int(1), a.int(2)])).value;
 
 /**
- * A call the leader may make wait (sem-op, msg-send, msg-recv; `args` after the id and before
+ * A call the leader may make wait (msg-send, msg-recv; `args` after the id and before
  * a wait id): its answer, or an eventfd for the stub to wait on before it tries again.
  */
 async function waitable(
@@ -176,7 +176,12 @@ async function waitable(
 
 const isWait = (r: SysvAnswer | NewFd): r is NewFd => 'kind' in r;
 
-/** semop and semtimedop (the stub keeps the timeout): 0, or an eventfd to wait on before trying again. */
+/**
+ * semop and semtimedop, when the stub could not make it itself (native/stub/sem.c: its first on
+ * a set, SEM_UNDO, a set it holds no mapping of): the leader makes it, or says wait (the stub
+ * waits on the set's seq in its memory, with the timeout and the app's signals). args[5] is
+ * the stub's: SEM_WANT_MAP when it would map the set, whose memory then rides along.
+ */
 const sys_semop: SyscallHandler = async (proc, a) => {
   const nsops = a.long(2);
   if (nsops <= 0) throw new SyscallError(Errno.EINVAL, 'semop: no operations');
@@ -184,8 +189,16 @@ const sys_semop: SyscallHandler = async (proc, a) => {
   const sops = proc.mem.read(a.ptr(1), 6 * nsops); // struct sembuf: u16 num, s16 op, s16 flg
   const ops: number[] = [];
   for (let i = 0; i < nsops; i++) ops.push(sops.readUInt16LE(6 * i), sops.readInt16LE(6 * i + 2), sops.readInt16LE(6 * i + 4));
-  const r = await waitable(proc, 'sem-op', a.int(0), ops);
-  return isWait(r) ? r : r.value;
+  const wantMap = a.int(5) === SEM_WANT_MAP ? SEM_WANT_MAP : 0;
+  const { value, path, values } = await proc.instance.sysv(proc, 'sem-op', [a.int(0), wantMap, ...ops]);
+  const [wait = 0, seq = 0, blocked = 0, gen = 0, access = 0, nsems = 0] = values;
+  let map: SemAnswer['map'] = null;
+  if (path) {
+    const fd = host.openat(-100, path, O_RDWR | O_CLOEXEC, 0);
+    if (fd >= 0) map = { hostFd: fd, gen, access, nsems };
+    else if (wait) throw new SyscallError(-fd, `semop: reopening set ${a.int(0)}`);
+  }
+  return { kind: 'sem', ret: value, wait: wait === 1, seq, blocked, map };
 };
 
 /** struct semid64_ds of x86-64 (104 bytes). */

@@ -1,6 +1,6 @@
 // POSIX message queues: names private to the instance, kept by the leader (src/leader/posix-mq.ts).
 // mq_open gives the app its own descriptor of the host queue; sending, receiving and
-// mq_getsetattr are native on it, mq_notify the stub's (native/stub/trap.c).
+// mq_getsetattr are native on it, mq_notify the stub's (native/stub/trap.c: SIGEV_SIGNAL by its doorbell).
 import { Errno, SyscallError } from '../errno.js';
 import { host } from '../../pal/host.js';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT } from '../../pal/linux-abi.js';

@@ -20,23 +20,24 @@ const MAX_ARG_STRINGS = 0x7fffffff;
 const ARG_MAX = 2 * 1024 * 1024;
 
 /** fork, vfork (a fork here) and clone without CLONE_VM: the stub forks once we say so. */
-async function forkProcess(proc: LibosProcess): Promise<ForkGranted> {
+async function forkProcess(proc: LibosProcess, a: SyscallArgs): Promise<ForkGranted> {
   const child = await proc.instance.fork(proc);
   proc.forksInFlight.add(child.vpid);
+  proc.parentThreadOf.set(child.vpid, a.caller.tid);
   return {
     kind: 'fork', childVpid: child.vpid, childChannelFd: child.channelFd, childLifelineFd: child.lifelineFd,
     childCpu: child.cpu,
   };
 }
 
-const sys_fork: SyscallHandler = (proc) => forkProcess(proc);
-const sys_vfork: SyscallHandler = (proc) => forkProcess(proc);
+const sys_fork: SyscallHandler = (proc, a) => forkProcess(proc, a);
+const sys_vfork: SyscallHandler = (proc, a) => forkProcess(proc, a);
 /** clone of a process; the stub makes threads itself, with a tid it asks for (GTS_REQ_NEW_THREAD). */
 const sys_clone: SyscallHandler = (proc, a) => {
   const flags = a.raw(0);
   if ((flags & BigInt(CLONE_THREAD)) || ((flags & BigInt(CLONE_VM)) && !(flags & BigInt(CLONE_VFORK))))
     throw new SyscallError(Errno.EINVAL, 'clone: CLONE_VM without CLONE_VFORK (threads are the stub\'s to make)');
-  return forkProcess(proc);
+  return forkProcess(proc, a);
 };
 
 /** A NULL-terminated array of strings in app memory (argv, envp). */

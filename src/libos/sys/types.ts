@@ -49,7 +49,21 @@ export interface SocketTarget {
   hostFd: number;
 }
 
-export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned | CwdChanged | UnixBindAddress | SocketTarget;
+/**
+ * semop made by the leader: its result, whether it must wait for the set's seq to change, and
+ * maybe the set's memory for the stub to map (a worker host fd, sent and closed) with what the
+ * caller may do with it.
+ */
+export interface SemAnswer {
+  kind: 'sem';
+  ret: number;
+  wait: boolean;
+  seq: number;
+  blocked: number;
+  map: { hostFd: number; gen: number; access: number; nsems: number } | null;
+}
+
+export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | UnixBindAddress | SocketTarget;
 
 export type SyscallHandler = (
   proc: LibosProcess,
