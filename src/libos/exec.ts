@@ -32,13 +32,20 @@ function openExecutable(open: OpenForExec, path: string): number {
   return fd;
 }
 
+/** e_machine values of programs built for another architecture, as `file` names them */
+const ELF_MACHINES: Readonly<Record<number, string>> = {
+  3: 'i386', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC 64', 22: 'S/390', 40: 'ARM', 183: 'ARM aarch64', 243: 'RISC-V', 258: 'LoongArch',
+};
+
 /** The PT_INTERP path of an ELF file, or null for a static program. */
 function elfInterpreter(fd: number, header: Buffer): string | null {
   const phoff = Number(header.readBigUInt64LE(32));
   const phentsize = header.readUInt16LE(54);
   const phnum = header.readUInt16LE(56);
-  if (header[4] !== 2 || header.readUInt16LE(18) !== 62 || phentsize !== 56 || phnum > 64)
-    throw new SyscallError(Errno.ENOEXEC, 'not an x86-64 ELF64 executable');
+  if (header[4] !== 2 || header.readUInt16LE(18) !== 62 || phentsize !== 56 || phnum > 64) {
+    const machine = ELF_MACHINES[header.readUInt16LE(18)];
+    throw new SyscallError(Errno.ENOEXEC, `not an x86-64 ELF64 executable${header[4] !== 2 ? ' (32-bit)' : machine ? ` (${machine})` : ''}`);
+  }
   const phdrs = Buffer.alloc(phentsize * phnum);
   if (host.pread(fd, phdrs, phoff) !== phdrs.length) throw new SyscallError(Errno.ENOEXEC, 'short program headers');
   for (let i = 0; i < phnum; i++) {
@@ -82,7 +89,18 @@ function openElfInterpreter(open: OpenForExec, interpPath: string, searchDirs: r
         // not there: the next one
       }
     }
-    throw e;
+    throw new SyscallError(e.errno, `the program's ELF interpreter ${interpPath} is not in the instance, nor ${name} in ` +
+      `${searchDirs.join(', ') || '(no directory)'} (the C runtime must be mounted: at /lib, or where LD_LIBRARY_PATH says)`);
+  }
+}
+
+/** A `#!` line's interpreter, with a failure that names it. */
+function openScriptInterpreter(open: OpenForExec, path: string): number {
+  try {
+    return openExecutable(open, path);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    throw new SyscallError(e.errno, `its #! interpreter ${path} cannot be run in the instance (${e.message})`);
   }
 }
 
@@ -107,7 +125,7 @@ export function planExec(filename: string, argv: string[], open: OpenForExec, in
   let path = filename;
   let args = argv;
   for (let depth = 0; ; depth++) {
-    const fd = openExecutable(open, path);
+    const fd = depth === 0 ? openExecutable(open, path) : openScriptInterpreter(open, path);
     try {
       const header = Buffer.alloc(HEADER_BYTES);
       const n = check(host.pread(fd, header, 0), `exec ${path}`);

@@ -2,7 +2,7 @@
 // forked child whose channel end comes from its parent's worker -- until its app is gone.
 import { constants } from 'node:os';
 import { AppProcess } from '../pal/app.js';
-import { fromByteString, host, toByteString } from '../pal/host.js';
+import { host, toByteString } from '../pal/host.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { createLogger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
@@ -57,6 +57,16 @@ async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
   leader.end();
 }
 
+/** The first process's program, opened; a failure to find it says where it was looked for. */
+function programFd(start: WalkContext, filename: string): ReturnType<typeof openForExec> {
+  try {
+    return openForExec(start, filename);
+  } catch (e) {
+    if (!(e instanceof SyscallError) || e.errno !== Errno.ENOENT) throw e;
+    throw new SyscallError(e.errno, `not found in the instance's file tree (without a manifest: the host's; with one: its fs.root and fs.mounts): ${e.message}`);
+  }
+}
+
 /** The first process: plan the exec, spawn the stub, report how it ended. */
 export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, vfs: Vfs): Promise<void> {
   const log = createLogger(`vm${msg.vpid}`, logLevel(msg.logLevel));
@@ -72,7 +82,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
     };
     cwdFd = openDirectory(start, cwd);
     const filename = toByteString(msg.filename);
-    const fd = openForExec(start, filename);
+    const fd = programFd(start, filename);
     if (fd instanceof Promise) {
       fd.then(host.close, () => undefined);
       throw new SyscallError(Errno.EACCES, `${msg.filename}: not a file of a host mount`);

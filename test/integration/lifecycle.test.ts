@@ -1,10 +1,11 @@
 // No host process of an instance survives its leader or its worker (DESIGN §8): kill -9 either
 // one and every process of the instance is gone; a dead worker is reported as SIGKILL.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { children, waitGone } from '../helpers/processes.js';
+import { makeTempDir, program, removeTempDir, runGramine } from '../helpers/run.js';
 
 const CLI = path.resolve(__dirname, '../../bin/gramine-ts.js');
 
@@ -37,5 +38,61 @@ describe('instance lifecycle', () => {
     process.kill(worker, 'SIGKILL');
     expect(await status).toBe(128 + 9);
     expect(waitGone(app, 10_000)).toBe(true);
+  });
+});
+
+describe('a program that cannot start', () => {
+  // the message names the cause and what to do; the status is the shell's (127 not found, 126 not runnable)
+  const dir = makeTempDir();
+  afterAll(() => removeTempDir(dir));
+  const file = (name: string, bytes: string | Buffer) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, bytes, { mode: 0o755 });
+    return p;
+  };
+
+  it('a #! interpreter that is not there, an ELF of another architecture, a missing ELF interpreter, a path outside the mounts', async () => {
+    const script = file('script', '#!/nonexistent/interp\necho hi\n');
+    const r1 = await runGramine([script]);
+    expect(r1.stderr).toBe(`gramine-ts: cannot execute ${script}: ENOENT: its #! interpreter /nonexistent/interp cannot be run in the instance (ENOENT: lookup /nonexistent)\n`);
+    expect(r1.status).toBe(127);
+
+    const elfHeader = Buffer.alloc(64);
+    elfHeader.write('\x7fELF\x02\x01\x01', 0, 'latin1');
+    elfHeader.writeUInt16LE(2, 16); // ET_EXEC
+    elfHeader.writeUInt16LE(183, 18); // EM_AARCH64
+    const arm = file('arm', elfHeader);
+    const r2 = await runGramine([arm]);
+    expect(r2.stderr).toBe(`gramine-ts: cannot execute ${arm}: ENOEXEC: not an x86-64 ELF64 executable (ARM aarch64)\n`);
+    expect(r2.status).toBe(126);
+
+    // a copy of a dynamic program whose PT_INTERP names a file no one has (same length: patched in place)
+    const elf = readFileSync(program('getpid'));
+    const at = elf.indexOf('/lib64/ld-linux-x86-64.so.2');
+    expect(at).toBeGreaterThan(0);
+    elf.write('/lib64/ld-missing-x86-64.so', at, 'latin1');
+    const dyn = file('dyn', elf);
+    const r3 = await runGramine([dyn]);
+    expect(r3.stderr).toBe(`gramine-ts: cannot execute ${dyn}: ENOENT: the program's ELF interpreter /lib64/ld-missing-x86-64.so is not in ` +
+      'the instance, nor ld-missing-x86-64.so in /lib, /lib64 (the C runtime must be mounted: at /lib, or where LD_LIBRARY_PATH says)\n');
+    expect(r3.status).toBe(127);
+
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const manifest = file('m.manifest.toml', `libos.entrypoint = "/usr/bin/true"\nfs.root.uri = "file:${root}"\n`);
+    const r4 = await runGramine([manifest]);
+    expect(r4.stderr).toBe('gramine-ts: cannot execute /usr/bin/true: ENOENT: not found in the instance\'s file tree ' +
+      '(without a manifest: the host\'s; with one: its fs.root and fs.mounts): ENOENT: lookup /usr\n');
+    expect(r4.status).toBe(127);
+  });
+
+  it('a trusted program modified since the manifest was signed', async () => {
+    const prog = file('prog', readFileSync(program('getpid', '-static')));
+    const manifest = file('t.manifest.toml', `libos.entrypoint = "${prog}"\nfs.root.uri = "file:/"\nsgx.trusted_files = ["file:${prog}"]\n`);
+    execFileSync(process.execPath, [CLI, 'sign', manifest], { stdio: 'ignore' });
+    writeFileSync(prog, Buffer.concat([readFileSync(prog), Buffer.from('x')]));
+    const r = await runGramine([manifest]);
+    expect(r.stderr).toContain(`gramine-ts: cannot execute ${prog}: EACCES: trusted file ${prog} was modified (sign the manifest again if the change is wanted)\n`);
+    expect(r.status).toBe(126);
   });
 });

@@ -266,7 +266,7 @@ export class FileChecks {
     }
     if (v.memfd < 0) {
       this.log.error(`trusted file ${fromByteString(t.path)} does not match its SHA-256: access refused`);
-      throw new SyscallError(Errno.EACCES, `trusted file ${fromByteString(t.path)} was modified`);
+      throw new SyscallError(Errno.EACCES, `trusted file ${fromByteString(t.path)} was modified (sign the manifest again if the change is wanted)`);
     }
     // a new open file description (its own offset), not a dup
     const fd = reopen(v.memfd, 0);
