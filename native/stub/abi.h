@@ -29,6 +29,8 @@
  */
 #define GTS_REQ_NEW_THREAD 14
 #define GTS_REQ_THREAD_EXITS 15 /* no reply, on the thread's channel: thread args[0] is gone; the channel stays for the next */
+/* strace mode: the app made trapped call `nr` with `args`; a struct gts_strace_result follows; the reply says the line is written */
+#define GTS_REQ_STRACE 16
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
@@ -62,6 +64,12 @@ struct gts_signals_reply {
 
 #define GTS_TRACE_BITMAP_BYTES 64 /* one bit per syscall number below 512 */
 
+/* After a GTS_REQ_STRACE: the call's result, or none yet (told before a call that may not return: exit, execve) */
+struct gts_strace_result {
+    int64_t ret;
+    uint64_t returned; /* 1: ret is the result; 0: told before the call */
+};
+
 struct gts_request {
     uint32_t kind;
     uint32_t host_tid; /* host tid of the calling thread */
@@ -93,6 +101,7 @@ struct gts_reply {
 #define GTS_HELLO_TRACE      0x2 /* trace mode: trap every syscall, report which were made */
 #define GTS_HELLO_RESET_SIGNALS 0x4 /* a fresh process: all signal dispositions to SIG_DFL */
 #define GTS_HELLO_SUBREAPER 0x8 /* vpid 1: orphans of the instance become its host children */
+#define GTS_HELLO_STRACE 0x10 /* strace mode: each trapped call is told to the worker (GTS_REQ_STRACE) */
 
 /*
  * Abstract UNIX socket names are the instance's: the host's carry this prefix (after the NUL),

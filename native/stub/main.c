@@ -122,6 +122,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     current_thread()->vtid = hello->vpid;
     memcpy(g_stub.abstract_prefix, hello->abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);
     g_stub.trace = (hello->flags & GTS_HELLO_TRACE) != 0;
+    g_stub.strace = (hello->flags & GTS_HELLO_STRACE) != 0;
     if (hello->flags & GTS_HELLO_RESET_SIGNALS)
         reset_signal_dispositions();
     /* as init of a PID namespace: the instance's orphans become vpid 1's children */

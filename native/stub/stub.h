@@ -25,6 +25,7 @@ struct stub_state {
     int reserved_fd_base;   /* first host fd reserved for the stub */
     int main_channel_fd;
     int trace;                                /* trace mode (GTS_HELLO_TRACE) */
+    int strace;                               /* strace mode (GTS_HELLO_STRACE) */
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */

@@ -770,6 +770,22 @@ void flush_trace(void)
     channel_call(channel_for_current_thread(), &msg, sizeof(msg), &reply, 0, 0, 0, 0);
 }
 
+/*
+ * Strace mode: tell the worker of a trapped call, and wait until it has written the line: it
+ * reads the call's strings from app memory, which must still be there (and the process too).
+ */
+static void strace_record(int nr, const long *a, long ret, int returned)
+{
+    struct {
+        struct gts_request req;
+        struct gts_strace_result result;
+    } msg = {{GTS_REQ_STRACE, (uint32_t)host_tid(), (uint64_t)nr, {0}, 0, 0}, {ret, (uint64_t)returned}};
+    for (int i = 0; i < 6; i++)
+        msg.req.args[i] = (uint64_t)a[i];
+    struct gts_reply reply;
+    channel_call(channel_for_current_thread(), &msg, sizeof(msg), &reply, 0, 0, 0, 0);
+}
+
 /* Trace mode: record the call, then run it as the normal (untraced) path would. */
 static long handle_traced(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
@@ -815,8 +831,14 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
     }
     struct sigcontext *r = &uc->uc_mcontext;
     long a[6] = {(long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9};
-    long ret = g_stub.trace ? handle_traced(info->syscall, a, info->call_addr, uc)
-                            : handle(info->syscall, a, info->call_addr, uc);
+    int nr = info->syscall;
+    /* strace mode: a call that may not return is told before it, the others after */
+    int told_before = g_stub.strace && (nr == __NR_exit || nr == __NR_exit_group || nr == __NR_execve || nr == __NR_execveat);
+    if (told_before)
+        strace_record(nr, a, 0, 0);
+    long ret = g_stub.trace ? handle_traced(nr, a, info->call_addr, uc) : handle(nr, a, info->call_addr, uc);
+    if (g_stub.strace && !told_before)
+        strace_record(nr, a, ret, 1);
     r->rax = (unsigned long)ret;
 }
 

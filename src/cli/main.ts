@@ -29,6 +29,8 @@ run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --no-unsupported-report
                       do not name, at the end, what the program used that gramine-ts does not
                       support (also: gramine_ts.report_unsupported = false in the manifest)
+  --strace FILE       write each trapped system call of every process of the instance to
+                      FILE, one line each, as strace -f does (virtual pids)
   --trace-syscalls FILE
                       development aid: run the app with every syscall trapped and append the
                       names of those it made to FILE
@@ -48,6 +50,7 @@ interface RunOptions {
   /** null: not given (the manifest's loader.log_level, else error) */
   logLevel: LogLevel | null;
   traceFile: string | null;
+  straceFile: string | null;
   /** The manifest file, as given; null: the built-in default for `program`. */
   manifest: string | null;
   /** Without a manifest: the program to run (as Node decoded it, for the PATH look-up); with one: "". */
@@ -64,7 +67,7 @@ function usageError(msg: string): never {
 
 /** `argv` as Node decoded it; `rawArgv` the same as byte strings (hostCommandLine). */
 function parseRun(argv: string[], rawArgv: string[]): RunOptions {
-  const opts: RunOptions = { leaderLog: false, reportUnsupported: true, logLevel: null, traceFile: null, manifest: null, program: '', argv0: '', args: [] };
+  const opts: RunOptions = { leaderLog: false, reportUnsupported: true, logLevel: null, traceFile: null, straceFile: null, manifest: null, program: '', argv0: '', args: [] };
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('--'); i++) {
     const a = argv[i]!;
@@ -81,6 +84,10 @@ function parseRun(argv: string[], rawArgv: string[]): RunOptions {
       const f = argv[++i];
       if (!f) usageError('--trace-syscalls needs a file');
       opts.traceFile = path.resolve(f);
+    } else if (a === '--strace') {
+      const f = argv[++i];
+      if (!f) usageError('--strace needs a file');
+      opts.straceFile = path.resolve(f);
     } else if (a === '--manifest' || a.startsWith('--manifest=')) {
       const f = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!f) usageError('--manifest needs a file');
@@ -188,6 +195,7 @@ async function run(argv: string[], rawArgv: string[]): Promise<number> {
     fileChecks,
     logLevel,
     traceFile: opts.traceFile,
+    straceFile: opts.straceFile,
     reportUnsupported: opts.reportUnsupported && manifest.reportUnsupported,
   });
 }

@@ -33,6 +33,8 @@ export interface RunRequest {
   cwd: string;
   logLevel: string;
   traceFile: string | null;
+  /** --strace: a line for each trapped call of every process to this file */
+  straceFile?: string | null;
   /** The instance's manifest (with its checked signature attached, if any: Manifest.signature). */
   manifest: Manifest;
   /** what the workers check each opened file against (null: every file is let through) */
@@ -310,7 +312,7 @@ export class Leader {
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
         uid: req.uid, gid: req.gid, groups: supplementaryGroups(),
         umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
-        logLevel: req.logLevel, traceFile: req.traceFile, cpu: cpuFor(FIRST_VPID),
+        logLevel: req.logLevel, traceFile: req.traceFile, straceFile: req.straceFile ?? null, cpu: cpuFor(FIRST_VPID),
       });
       return;
     }

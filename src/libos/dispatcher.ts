@@ -3,10 +3,10 @@
 import { host, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
+  HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
-  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
-  REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, TRACE_BITMAP_BYTES,
+  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
+  REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError, Unsupported } from './errno.js';
@@ -16,6 +16,7 @@ import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { SYSCALL_NAMES } from './syscall-numbers.js';
+import { straceLine } from './strace.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
 import { startWithManifestLimits } from './sys/info.js';
 import type { SyscallResult } from './sys/types.js';
@@ -148,7 +149,7 @@ export class SyscallDispatcher {
     this.proc.requests++;
     this.seq = len >= REQUEST_SIZE ? this.view.getBigUint64(REQUEST_OFFSETS.seq, true) : 0n;
     const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
-    const expected = kind === REQ_TRACE ? REQUEST_SIZE + TRACE_BITMAP_BYTES : REQUEST_SIZE;
+    const expected = kind === REQ_TRACE ? REQUEST_SIZE + TRACE_BITMAP_BYTES : kind === REQ_STRACE ? REQUEST_SIZE + STRACE_RESULT_SIZE : REQUEST_SIZE;
     if (len !== expected) {
       this.proc.log.error({ len, kind }, 'malformed request from the stub: wrong size');
       this.sendResult(-Errno.EINVAL);
@@ -157,6 +158,7 @@ export class SyscallDispatcher {
     if (kind === REQ_SYSCALL) this.onSyscall();
     else if (kind === REQ_HELLO) this.onHello();
     else if (kind === REQ_TRACE) this.onTrace();
+    else if (kind === REQ_STRACE) this.onStrace();
     else if (kind === REQ_FORKED) this.onForked();
     else if (kind === REQ_SIGNALS) this.onSignals();
     else if (kind === REQ_CHILD_STARTED) this.onChildStarted();
@@ -301,6 +303,18 @@ export class SyscallDispatcher {
   private send(bytes: Uint8Array, fds?: number[]): void {
     const n = this.proc.app.sendReply(bytes, fds, this.channel?.fd);
     if (n < 0) this.proc.log.debug(`reply to the stub failed: ${errnoName(n)}`);
+  }
+
+  /** Strace mode: a trapped call the stub made or is about to make; the reply says the line is written. */
+  private onStrace(): void {
+    const write = this.proc.instance.strace;
+    if (!write) return this.sendResult(-Errno.EINVAL);
+    const nr = Number(this.view.getBigUint64(REQUEST_OFFSETS.nr, true));
+    const args = Array.from({ length: 6 }, (_, i) => this.view.getBigUint64(REQUEST_OFFSETS.args + 8 * i, true));
+    const returned = this.view.getBigUint64(REQUEST_SIZE + 8, true) !== 0n;
+    const ret = returned ? this.view.getBigInt64(REQUEST_SIZE, true) : null;
+    write(straceLine(this.proc, this.tid >= 0 ? this.tid : this.proc.id.vpid, nr, args, ret));
+    this.sendResult(0);
   }
 
   private onTrace(): void {
@@ -456,6 +470,7 @@ export class SyscallDispatcher {
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
       (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
       (this.proc.instance.trace ? HELLO_TRACE : 0) |
+      (this.proc.instance.strace ? HELLO_STRACE : 0) |
       // once, when the instance starts: PR_SET_CHILD_SUBREAPER stays across exec
       (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0);
     this.proc.freshSignals = false;

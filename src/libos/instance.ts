@@ -106,6 +106,8 @@ export interface InstanceServices {
    * (Unsupported's). The instance logs each once and reports them all when it ends.
    */
   unsupported(proc: LibosProcess, feature: string): void;
+  /** Strace mode: write one line (straceLine's) to the strace file; null: not in strace mode. */
+  strace: ((line: string) => void) | null;
   /** Append syscall names to the trace file, in trace mode. */
   trace: ((names: string[]) => void) | null;
 }

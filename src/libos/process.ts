@@ -130,6 +130,8 @@ export class LibosProcess {
   }
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
+  /** --strace's file (inherited by children), or null */
+  straceFile: string | null = null;
 
   /** The working directory as a dirfd for host *at() calls. */
   get cwdDirFd(): number {

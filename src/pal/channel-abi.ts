@@ -17,6 +17,9 @@ export const REQ_THREAD_STARTED = 12;
 export const REQ_MAIN_THREAD_EXITS = 13;
 export const REQ_NEW_THREAD = 14;
 export const REQ_THREAD_EXITS = 15;
+export const REQ_STRACE = 16;
+/** struct gts_strace_result: ret (int64), returned (uint64), after a REQ_STRACE request */
+export const STRACE_RESULT_SIZE = 16;
 
 export const LOOKUP_HOST_OF_VPID = 0;
 export const LOOKUP_VPID_OF_HOST = 1;
@@ -55,6 +58,7 @@ export const HELLO_HAS_INTERP = 0x1;
 export const HELLO_TRACE = 0x2;
 export const HELLO_RESET_SIGNALS = 0x4;
 export const HELLO_SUBREAPER = 0x8;
+export const HELLO_STRACE = 0x10;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
 export const HELLO_REPLY_SIZE = 24;
 export const ABSTRACT_PREFIX_LEN = 8;

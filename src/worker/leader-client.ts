@@ -1,7 +1,7 @@
 // The worker's side of the instance: requests to the leader with their replies matched by id,
 // the standby child its process forks into, and the InstanceServices the LibOS of this worker's
 // process uses.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, openSync, writeSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
@@ -87,6 +87,8 @@ export class LeaderClient {
   private releasedTids: number[] = [];
   /** unsupported calls and features used since the last report (the leader hears with the next message) */
   private unsupportedCounts = new Map<string, number>();
+  /** the strace file, once opened */
+  private straceFd: number | null = null;
   /** ...and those this worker has reported: a new one is reported at once, for the leader to log */
   private readonly unsupportedSeen = new Set<string>();
 
@@ -98,6 +100,13 @@ export class LeaderClient {
   private toLeader(m: Message): void {
     this.flushReaped();
     this.conn.send(m);
+  }
+
+  /** Lines to the strace file, appended (one write a line: the instance's workers share the file). */
+  private straceWriter(file: string): (line: string) => void {
+    this.straceFd ??= openSync(file, 'a');
+    const fd = this.straceFd;
+    return (line) => void writeSync(fd, line);
   }
 
   /** A message to the leader, after what rides along (a process's end: all it did is told first). */
@@ -197,7 +206,7 @@ export class LeaderClient {
   }
 
   /** The services for one process of this worker. */
-  servicesFor(traceFile: string | null): InstanceServices {
+  servicesFor(traceFile: string | null, straceFile: string | null): InstanceServices {
     return {
       hostname: this.hostname,
       fork: (proc) => this.fork(proc),
@@ -254,6 +263,7 @@ export class LeaderClient {
         this.askForStandbys(); // for the next forks (the leader has let this one go by then)
       },
       unsupported: (proc, feature) => this.noteUnsupported(proc, feature),
+      strace: straceFile ? this.straceWriter(straceFile) : null,
       trace: traceFile ? (names) => appendFileSync(traceFile, names.map((n) => `${n}\n`).join('')) : null,
     };
   }
@@ -272,7 +282,7 @@ export class LeaderClient {
       vpid: child.vpid, ppid: proc.id.vpid, pgid: proc.id.pgid, sid: proc.id.sid, parentHostPid: proc.app.hostPid,
       umask: proc.umask, rootPath: proc.rootPath, exePath: proc.exePath, creds: proc.creds,
       nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
-      reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile,
+      reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile, straceFile: proc.straceFile,
     }, cwdFd);
     if (cwdFd >= 0) host.close(cwdFd);
     if (sent < 0) {

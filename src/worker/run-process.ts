@@ -100,13 +100,14 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, fsuid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, fsgid: msg.gid, groups: msg.groups },
-    app, cwdFd, log, leader.servicesFor(msg.traceFile), vfs,
+    app, cwdFd, log, leader.servicesFor(msg.traceFile, msg.straceFile), vfs,
   );
   proc.pendingExec = plan;
   proc.pendingNofile = leader.fdsLimit;
   proc.pendingStack = leader.stackSize;
   proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
+  proc.straceFile = msg.straceFile;
   proc.umask = msg.umask;
   const serving = serve(proc, leader);
   const exit = await app.spawnedExit!;
@@ -131,7 +132,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   const proc = new LibosProcess(
     { vpid: cp.vpid, ppid: cp.ppid, pgid: cp.pgid, sid: cp.sid },
     { ...cp.creds, groups: [...cp.creds.groups] },
-    AppProcess.adopt(child.channelFd, child.lifelineFd, child.appEndInode), child.cwdFd, log, leader.servicesFor(cp.traceFile), vfs,
+    AppProcess.adopt(child.channelFd, child.lifelineFd, child.appEndInode), child.cwdFd, log, leader.servicesFor(cp.traceFile, cp.straceFile), vfs,
   );
   proc.rootPath = cp.rootPath;
   proc.exePath = cp.exePath;
@@ -140,6 +141,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   proc.reservedFdBase = cp.reservedFdBase;
   proc.freshSignals = false;
   proc.traceFile = cp.traceFile;
+  proc.straceFile = cp.straceFile;
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
   await serve(proc, leader);
   leader.send({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });

@@ -33,6 +33,7 @@ function compiledAbi(): Map<string, number> {
     ...Object.entries({ value: 'value', pid: 'pid', ncnt: 'ncnt', zcnt: 'zcnt' })
       .map(([ts, c]): [string, string] => [`SEM_OFFSETS.${ts}`, `offsetof(struct gts_sem, ${c})`]),
     ['SEM_REPLY_SIZE', 'sizeof(struct gts_sem_reply)'],
+    ['STRACE_RESULT_SIZE', 'sizeof(struct gts_strace_result)'],
   ];
   const lines = [
     ...names.map((n) => `printf("%s %ld\\n", "${n}", (long)(GTS_${n}));`),

@@ -24,7 +24,7 @@ const checkpointSchema = object({
     uid: t.int, euid: t.int, suid: t.int, fsuid: t.int, gid: t.int, egid: t.int, sgid: t.int, fsgid: t.int, groups: t.array(t.int),
   }),
   nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
-  logLevel: t.str, traceFile: t.nullable(t.str),
+  logLevel: t.str, traceFile: t.nullable(t.str), straceFile: t.nullable(t.str),
 });
 
 export type Checkpoint = ReturnType<typeof checkpointSchema>;

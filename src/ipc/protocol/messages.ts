@@ -81,6 +81,8 @@ const schemas = {
     uid: t.int, gid: t.int, groups: t.array(t.int), umask: t.int, logLevel: t.str,
     /** development aid: append the names of the syscalls the app made to this file */
     traceFile: t.nullable(t.str),
+    /** --strace: write a line for each trapped call of every process to this file */
+    straceFile: t.nullable(t.str),
     /** the CPU the worker and its app share (a round trip between CPUs costs 3-5x), or null */
     cpu: t.nullable(t.int),
   }),
