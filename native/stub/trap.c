@@ -371,12 +371,75 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
     return r;
 }
 
+/*
+ * F_SETOWN and F_GETOWN (and their _EX forms) name who gets the fd's SIGIO and SIGURG: a vpid
+ * (or a thread's tid) here, a host pid (or tid) on the host. A process group is the instance's
+ * alone, with no host group to name: not supported (EINVAL).
+ */
+struct k_f_owner_ex {
+    int type;
+    int pid;
+};
+
+static long host_owner(int type, int id)
+{
+    if (id <= 0)
+        return id == 0 ? 0 : -EINVAL;
+    long host = type == F_OWNER_TID ? thread_host_tid(id) : id == g_stub.vpid ? host_pid() : translate_pid(GTS_LOOKUP_HOST_OF_VPID, id);
+    if (host <= 0 && type == F_OWNER_TID)
+        host = translate_pid(GTS_LOOKUP_HOST_OF_VPID, id); /* the main thread of another process */
+    return host > 0 ? host : -ESRCH;
+}
+
+static long app_owner(int type, int host)
+{
+    if (host <= 0)
+        return host;
+    if (type == F_OWNER_TID && host == host_tid())
+        return current_thread()->vtid;
+    if (host == host_pid())
+        return g_stub.vpid;
+    long v = translate_pid(GTS_LOOKUP_VPID_OF_HOST, host);
+    return v > 0 ? v : 0;
+}
+
+static long fcntl_owner(const long *a)
+{
+    unsigned int fd = (unsigned int)a[0];
+    struct k_f_owner_ex ex;
+    long r;
+    switch ((int)a[1]) {
+    case F_SETOWN:
+        r = host_owner(F_OWNER_PID, (int)a[2]);
+        return r < 0 ? r : raw3(__NR_fcntl, fd, F_SETOWN, r);
+    case F_GETOWN:
+        r = raw3(__NR_fcntl, fd, F_GETOWN, 0);
+        return r < 0 ? r : app_owner(F_OWNER_PID, (int)r);
+    case F_SETOWN_EX:
+        if ((r = copy_from_app(&ex, (const void *)a[2], sizeof(ex))))
+            return r;
+        if (ex.type != F_OWNER_TID && ex.type != F_OWNER_PID)
+            return -EINVAL;
+        if ((r = host_owner(ex.type, ex.pid)) < 0)
+            return r;
+        ex.pid = (int)r;
+        return raw3(__NR_fcntl, fd, F_SETOWN_EX, (long)&ex);
+    default: /* F_GETOWN_EX */
+        if ((r = raw3(__NR_fcntl, fd, F_GETOWN_EX, (long)&ex)) < 0)
+            return r;
+        ex.pid = (int)app_owner(ex.type, ex.pid);
+        return copy_to_app((void *)a[2], &ex, sizeof(ex));
+    }
+}
+
 static long sys_fcntl(const long *a, struct k_ucontext *uc)
 {
     if (is_reserved_fd(a[0]))
         return -EBADF;
     if (is_fcntl_lock_command(a[1]))
         return fcntl_lock(a, uc);
+    if ((int)a[1] == F_SETOWN || (int)a[1] == F_GETOWN || (int)a[1] == F_SETOWN_EX || (int)a[1] == F_GETOWN_EX)
+        return fcntl_owner(a);
     if (((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC) && beyond_app_fds(a[2]))
         return -EINVAL;
     return raw3(__NR_fcntl, (unsigned int)a[0], a[1], a[2]);

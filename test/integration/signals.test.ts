@@ -40,6 +40,14 @@ describe('SIGSEGV and SIGBUS, and bad pointers', () => {
   });
 });
 
+describe('F_SETOWN and F_GETOWN', () => {
+  it.each(['', '-static'])('name the process and thread by the ids the program knows; SIGIO comes with the fd (%s)', async (suffix) => {
+    const out = await expectSameAsNative([program(`sigio_owner${suffix}`)]);
+    expect(out).toContain('F_GETOWN == getpid(): yes\n');
+    expect(out).toContain('owner tid: SIGIO, si_code 1, si_fd is the socket: yes\n');
+  });
+});
+
 describe('a SIGCHLD for a child already reaped', () => {
   it.each(['', '-static'])('names the child still, and nothing hangs: its handler reaped both children of the round (%s)', async (suffix) => {
     // 600 processes: each fork may wait for a worker to boot when the machine is busy (issue 15)
