@@ -70,6 +70,7 @@ int main(void)
     hdr.pid = 0x3ffffff0;
     T("capget(v3, no such pid)", syscall(SYS_capget, &hdr, caps));
     T("pkey_alloc(0, 0) >= 0 or ENOSPC/EINVAL", ({ long k = syscall(SYS_pkey_alloc, 0, 0); k >= 0 ? syscall(SYS_pkey_free, k) : k; }));
+    T("pkey_free(-1)", syscall(SYS_pkey_free, -1));
     if (n > 0)
         T("getgroups(n - 1, list)", syscall(SYS_getgroups, n - 1, groups));
 
