@@ -1,5 +1,6 @@
 // The instance's file-system view as the leader sets it up: the scratch tmpfs (tmpfs mounts and
 // the stand-ins of pseudo directories live there) and the mount list every worker gets.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { HOST_RESOLV_CONF } from '../manifest/index.js';
@@ -18,13 +19,17 @@ type MountMessage = Message<'instance-config'>['mounts'][number];
 /**
  * A tmpfs for the instance alone. A detached mount (fsopen/fsmount; root here) is reachable
  * only through its fds, so nothing is left behind even if the leader is killed; without the
- * privilege for that, a directory in /dev/shm (a tmpfs too) removed when the instance ends.
+ * privilege for that, a directory in /dev/shm (a tmpfs too), /dev/shm/gramine-ts-<leader
+ * pid>-XXXXXX, removed when the instance ends -- by the leader, or, if the leader is killed, by
+ * a small process that outlives it (its cleaner: a shell waiting for the leader's end of a pipe
+ * to close).
  */
 export class InstanceScratch {
   /** what a worker opens to reach the scratch root */
   readonly path: string;
   private readonly fd: number;
   private readonly dir: string | null;
+  private readonly cleaner: ChildProcess | null = null;
 
   constructor() {
     const mnt = host.detachedTmpfs();
@@ -33,11 +38,17 @@ export class InstanceScratch {
       this.dir = null;
       this.path = `/proc/${process.pid}/fd/${mnt}`;
     } else {
-      const base = path.join(process.platform === 'linux' ? '/dev/shm' : os.tmpdir(), 'gramine-ts-');
+      const base = path.join(process.platform === 'linux' ? '/dev/shm' : os.tmpdir(), `gramine-ts-${process.pid}-`);
       this.dir = mkdtempSync(base);
       this.fd = host.openat(-100, this.dir, O_DIRECTORY | O_CLOEXEC, 0);
       if (this.fd < 0) throw new Error(`scratch directory ${this.dir}: errno ${-this.fd}`);
       this.path = this.dir;
+      // in a session of its own: a terminal's Ctrl-C or a kill of the leader's group leaves it
+      const cleaner = spawn('/bin/sh', ['-c', 'read _; exec rm -rf -- "$0"', this.dir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      cleaner.on('error', () => {}); // no cleaner (the host's process limits): the leader's own removal remains
+      cleaner.stdin?.on('error', () => {});
+      cleaner.unref();
+      this.cleaner = cleaner;
     }
     this.mkdir('pseudo');
     this.mkdir('mounts');
@@ -58,6 +69,7 @@ export class InstanceScratch {
   dispose(): void {
     host.close(this.fd);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.cleaner?.stdin?.end(); // nothing left for it to do
   }
 }
 

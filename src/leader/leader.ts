@@ -312,6 +312,15 @@ export class Leader {
     this.standbys.set(vpid, standby);
     const worker = await this.pool.acquire();
     const entry = this.table.get(vpid);
+    if (worker === null) {
+      // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
+      if (this.standbys.get(vpid) === standby) {
+        this.table.remove(vpid);
+        this.standbys.delete(vpid);
+      }
+      if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
+      return;
+    }
     const prepared = worker.prepared;
     if (this.standbys.get(vpid) !== standby || !entry || !prepared || !pe.worker) {
       // the parent is gone already
@@ -568,10 +577,23 @@ export class Leader {
       const parent = this.table.get(standby.parentVpid);
       if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid);
     }
+    const unexpected = !this.ended && !w.killed;
+    const vpid = w.vpid;
+    const role = vpid !== null ? `of vm${vpid}` : w.booting ? '(starting)' : '(free)';
+    /** one line naming the process that died, and what follows */
+    const report = (how: string, then: string) => {
+      const what = w.pid > 0 ? `worker ${w.pid} ${role} died (${how})` : `a new worker ${how}`;
+      process.stderr.write(`gramine-ts: ${what}${then}\n`);
+    };
     if (w === this.firstWorker) {
-      this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');
+      // said before the instance ends: the exit status alone would not say who died
+      w.onEnd((how) => {
+        if (unexpected) report(how, '; the instance ends');
+        this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');
+      });
       return;
     }
+    if (unexpected) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
     // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
     const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
     if (e && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);

@@ -12,6 +12,7 @@ const HOST_NR = {
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
   fsopen: 430, ioctl: 16, fchmod: 91, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  dup3: 292,
 } as const;
 
 const sys = addon.syscall;
@@ -46,6 +47,8 @@ export const host = {
     return mnt;
   },
   dupCloexec: (fd: number) => sys(HOST_NR.fcntl, fd, 1030 /* F_DUPFD_CLOEXEC */, 0),
+  /** `from` becomes `to` as well (dup3, not close-on-exec). */
+  dup3: (from: number, to: number) => sys(HOST_NR.dup3, from, to, 0),
   read: (fd: number, buf: Uint8Array) => sys(HOST_NR.read, fd, buf, buf.byteLength),
   pread: (fd: number, buf: Uint8Array, offset: number) =>
     sys(HOST_NR.pread64, fd, buf, buf.byteLength, offset),
@@ -231,4 +234,28 @@ export function toByteString(s: string): string {
 /** A LibOS byte string as a JavaScript string for Node APIs (UTF-8 decoded). */
 export function fromByteString(s: string): string {
   return Buffer.from(s, 'latin1').toString('utf8');
+}
+
+/**
+ * Calls `onExit` once, when host process `pid` has exited, as its pidfd says (whoever its
+ * parent is, and whatever holds its sockets open). Null if there is no such process.
+ */
+export function watchProcessExit(pid: number, onExit: () => void): { stop(): void; exited(): boolean } | null {
+  const pidfd = host.pidfdOpen(pid);
+  if (pidfd < 0) return null;
+  let watch: { stop(): void } | null = addon.watchReadableOnce(pidfd, () => {
+    watch = null;
+    host.close(pidfd);
+    onExit();
+  });
+  return {
+    stop: () => {
+      if (!watch) return;
+      watch.stop();
+      watch = null;
+      host.close(pidfd);
+    },
+    /** Has it exited, even if the callback has not run yet? */
+    exited: () => !watch || host.readable(pidfd),
+  };
 }

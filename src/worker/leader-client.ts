@@ -54,7 +54,7 @@ export class LeaderClient {
   private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
-  private standbyWaiters: ((c: NextChild) => void)[] = [];
+  private standbyWaiters: { resolve: (c: NextChild) => void; reject: (e: Error) => void }[] = [];
   /** standbys asked for and not offered yet */
   private standbysAsked = 0;
 
@@ -162,15 +162,22 @@ export class LeaderClient {
       return;
     }
     const waiter = this.standbyWaiters.shift();
-    if (waiter) waiter(child);
+    if (waiter) waiter.resolve(child);
     else this.nextChildren.push(child);
+  }
+
+  /** No standby child could be had: the fork waiting for one fails as a host fork would. */
+  onStandbyRefused(m: Extract<Message, { type: 'standby-refused' }>): void {
+    if (this.current?.id.vpid !== m.parentVpid) return;
+    this.standbysAsked = Math.max(0, this.standbysAsked - 1);
+    this.standbyWaiters.shift()?.reject(new SyscallError(Errno.EAGAIN, 'fork: no worker could start for the child'));
   }
 
   private takeStandby(): Promise<NextChild> {
     const ready = this.nextChildren.shift();
     if (ready) return Promise.resolve(ready);
     this.askForStandbys();
-    return new Promise((resolve) => this.standbyWaiters.push(resolve));
+    return new Promise((resolve, reject) => this.standbyWaiters.push({ resolve, reject }));
   }
 
   /** The services for one process of this worker. */
