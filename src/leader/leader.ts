@@ -118,10 +118,8 @@ export class Leader {
         // without its first worker the instance cannot start (a later one is replaced)
         if (w === this.firstWorker && w.vpid === null) this.finish?.(1, 'the first worker was refused');
       },
-      protocolError: (w, err) => {
-        this.log?.error(`${this.name(w)}: malformed message, worker dropped: ${err.message}`);
-        w.kill();
-      },
+      // said when the connection closes (onWorkerGone), in one line
+      protocolError: () => {},
       gone: (w) => this.onWorkerGone(w),
     });
   }
@@ -582,7 +580,9 @@ export class Leader {
     const role = vpid !== null ? `of vm${vpid}` : w.booting ? '(starting)' : '(free)';
     /** one line naming the process that died, and what follows */
     const report = (how: string, then: string) => {
-      const what = w.pid > 0 ? `worker ${w.pid} ${role} died (${how})` : `a new worker ${how}`;
+      const what = w.pid <= 0 ? `a new worker ${how}`
+        : w.lost !== null ? `worker ${w.pid} ${role} killed: its connection to the leader failed (${w.lost})`
+        : `worker ${w.pid} ${role} died (${how})`;
       process.stderr.write(`gramine-ts: ${what}${then}\n`);
     };
     if (w === this.firstWorker) {

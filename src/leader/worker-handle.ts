@@ -23,6 +23,8 @@ export class WorkerHandle {
   killed = false;
   /** its process has exited (its pidfd said so) */
   dead = false;
+  /** its connection ended while it lived (garbage or a broken channel): it has been killed */
+  lost: string | null = null;
   private closed = false;
   /** the worker closed its end while attesting: it is dying, and closes when its pidfd says so */
   private closedEarly = false;
@@ -35,15 +37,26 @@ export class WorkerHandle {
   ) {
     const socket = worker.socket;
     socket.pause();
-    // errors of the raw socket under TLS (ECONNRESET of a dying worker) show as its close
-    socket.on('error', () => {});
+    // errors of the raw socket under TLS (garbage where records should be; ECONNRESET of a
+    // dying worker) show as its close
+    socket.on('error', (err: NodeJS.ErrnoException) => this.connectionFailed(err));
     // a dead worker is noticed by its pidfd, even if something else holds its socket open
     this.exitWatch = worker.pid > 0 ? watchProcessExit(worker.pid, () => this.onExit()) : null;
     if (this.exitWatch === null) this.dead = true;
     leaderSecureChannel(socket, { ...secrets, identity: 'gramine-ts worker' }).then(
         (tls) => {
           if (this.closed) tls.destroy();
-          else this.conn = new MessageConnection(tls, { ...events, close: () => this.close() });
+          else {
+            tls.on('error', (err: NodeJS.ErrnoException) => this.connectionFailed(err));
+            this.conn = new MessageConnection(tls, {
+              ...events,
+              protocolError: (err) => {
+                this.lost ??= `malformed message: ${err.message}`;
+                events.protocolError(err);
+              },
+              close: () => this.close(),
+            });
+          }
         },
         (e: unknown) => {
           // a worker that died booting was not refused: its death is reported as one (its
@@ -64,6 +77,11 @@ export class WorkerHandle {
     if (this.dead) socket.destroy();
   }
 
+  /** Garbage on its connection ends it (a dying worker's ECONNRESET is its death, said as one). */
+  private connectionFailed(err: NodeJS.ErrnoException): void {
+    if (this.conn && err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.lost ??= err.message;
+  }
+
   private onExit(): void {
     this.dead = true;
     this.worker.socket.destroy();
@@ -75,6 +93,11 @@ export class WorkerHandle {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    // a worker the leader cannot talk to any more is of no use, alive: it goes (its app with it)
+    if (this.conn && !this.dead && !this.exitWatch?.exited()) {
+      this.lost ??= 'its connection closed';
+      this.worker.kill();
+    }
     this.exitWatch?.stop();
     this.events.close();
   }

@@ -127,6 +127,27 @@ describe('a worker that dies', () => {
   });
 });
 
+describe('garbage on a leader socket', () => {
+  it('ends that worker\'s connection, with one line naming it, and not the leader', async () => {
+    const { worker, app, status, stderr } = await startInstance();
+    const pidfd = addon.syscall(434 /* pidfd_open */, worker, 0);
+    const socketCopy = addon.syscall(438 /* pidfd_getfd */, pidfd, 3, 0);
+    expect(socketCopy).toBeGreaterThanOrEqual(0);
+    try {
+      const junk = Buffer.alloc(4096, 0x5a);
+      expect(addon.syscall(1 /* write */, socketCopy, junk, junk.length)).toBe(junk.length);
+      // the worker was vm1's: the instance ends, said in one line naming it (no Node stack
+      // trace): killed by the leader, or gone by itself once the leader closed the connection
+      expect(await status).toBe(128 + 9);
+      expect(stderr()).toMatch(new RegExp(`^gramine-ts: worker ${worker} of vm1 (killed: its connection to the leader failed \\(.+\\)|died \\(.+\\)); the instance ends\n$`));
+      expect(waitGone(app, 10_000)).toBe(true);
+    } finally {
+      addon.syscall(3, socketCopy);
+      addon.syscall(3, pidfd);
+    }
+  });
+});
+
 describe('the OOM killer', () => {
   it('prefers the app processes: their oom_score_adj is above the leader\'s and the workers\'', async () => {
     const { leader, worker, app, status } = await startInstance();
