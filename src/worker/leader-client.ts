@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
-import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
+import { STANDBYS_PER_PROCESS, validateMessage, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
@@ -73,9 +73,14 @@ export class LeaderClient {
 
   private request<T extends Reply['type']>(send: (reqId: number) => Message): Promise<ReplyTo<T>> {
     const reqId = this.nextReqId++;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      try {
+        this.toLeader(send(reqId));
+      } catch (e) {
+        reject(e);
+        return;
+      }
       this.pending.set(reqId, resolve as (m: Reply) => void);
-      this.toLeader(send(reqId));
     });
   }
 
@@ -91,7 +96,17 @@ export class LeaderClient {
    * message (a fork-heavy process reaps as often as it forks: one write fewer per fork), and
    * before anything that could name them (kill, setpgid, a group wait).
    */
+  /**
+   * Send `m`, checked as the leader will check it: what the app gave (a size of 2^63, say) that
+   * the leader's schema refuses is EINVAL for that call, not a malformed message that ends the
+   * worker's connection.
+   */
   private toLeader(m: Message): void {
+    try {
+      validateMessage(m);
+    } catch (e) {
+      throw new SyscallError(Errno.EINVAL, `${m.type}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.flushReaped();
     this.conn.send(m);
   }
