@@ -52,5 +52,5 @@ describe('the syscall fuzzer', () => {
     expect(r.stdout).toMatch(new RegExp(`^seed ${SEED}: [1-9]\\d* children, \\d+ calls, \\d+ died by a signal.*\\n$`));
     expect(r.status).toBe(0);
     expect(snapshot(CANARY)).toBe(before);
-  });
+  }, (SECONDS + 120) * 1000);
 });

@@ -107,44 +107,51 @@ async function startInstance(argv: string[] = ['/bin/sh', '-c', 'echo ready; rea
   return { leader, worker, app, status, stderr: () => stderr };
 }
 
+/**
+ * With a copy of the first worker's socket to the leader (its fd 3) held here, `act` on the
+ * worker and that copy; the instance must then end with 137, its app gone, and the leader's
+ * stderr match `said` (given the worker's pid).
+ */
+async function withWorkerSocket(act: (worker: number, socketCopy: number) => void, said: (worker: number) => RegExp | string): Promise<void> {
+  const { worker, app, status, stderr } = await startInstance();
+  const pidfd = addon.syscall(434 /* pidfd_open */, worker, 0);
+  expect(pidfd).toBeGreaterThanOrEqual(0);
+  const socketCopy = addon.syscall(438 /* pidfd_getfd */, pidfd, 3, 0);
+  expect(socketCopy).toBeGreaterThanOrEqual(0);
+  try {
+    act(worker, socketCopy);
+    expect(await status).toBe(128 + 9);
+    const expected = said(worker);
+    if (typeof expected === 'string') expect(stderr()).toBe(expected);
+    else expect(stderr()).toMatch(expected);
+    expect(waitGone(app, 10_000)).toBe(true);
+  } finally {
+    addon.syscall(3, socketCopy);
+    addon.syscall(3, pidfd);
+  }
+}
+
 describe('a worker that dies', () => {
   it('is said in one line naming it, and noticed by its pidfd even when its socket stays open', async () => {
-    const { worker, app, status, stderr } = await startInstance();
-    // a copy of the worker's socket to the leader (its fd 3), held here: the leader never sees it close
-    const pidfd = addon.syscall(434 /* pidfd_open */, worker, 0);
-    expect(pidfd).toBeGreaterThanOrEqual(0);
-    const socketCopy = addon.syscall(438 /* pidfd_getfd */, pidfd, 3, 0);
-    expect(socketCopy).toBeGreaterThanOrEqual(0);
-    try {
-      process.kill(worker, 'SIGKILL');
-      expect(await status).toBe(128 + 9);
-      expect(stderr()).toBe(`gramine-ts: worker ${worker} of vm1 died (killed by SIGKILL); the instance ends\n`);
-      expect(waitGone(app, 10_000)).toBe(true);
-    } finally {
-      addon.syscall(3, socketCopy);
-      addon.syscall(3, pidfd);
-    }
+    // the copy held here: the leader never sees the socket close
+    await withWorkerSocket(
+      (worker) => process.kill(worker, 'SIGKILL'),
+      (worker) => `gramine-ts: worker ${worker} of vm1 died (killed by SIGKILL); the instance ends\n`,
+    );
   });
 });
 
 describe('garbage on a leader socket', () => {
   it('ends that worker\'s connection, with one line naming it, and not the leader', async () => {
-    const { worker, app, status, stderr } = await startInstance();
-    const pidfd = addon.syscall(434 /* pidfd_open */, worker, 0);
-    const socketCopy = addon.syscall(438 /* pidfd_getfd */, pidfd, 3, 0);
-    expect(socketCopy).toBeGreaterThanOrEqual(0);
-    try {
-      const junk = Buffer.alloc(4096, 0x5a);
-      expect(addon.syscall(1 /* write */, socketCopy, junk, junk.length)).toBe(junk.length);
-      // the worker was vm1's: the instance ends, said in one line naming it (no Node stack
-      // trace): killed by the leader, or gone by itself once the leader closed the connection
-      expect(await status).toBe(128 + 9);
-      expect(stderr()).toMatch(new RegExp(`^gramine-ts: worker ${worker} of vm1 (killed: its connection to the leader failed \\(.+\\)|died \\(.+\\)); the instance ends\n$`));
-      expect(waitGone(app, 10_000)).toBe(true);
-    } finally {
-      addon.syscall(3, socketCopy);
-      addon.syscall(3, pidfd);
-    }
+    // the worker was vm1's: the instance ends, said in one line naming it (no Node stack
+    // trace): killed by the leader, or gone by itself once the leader closed the connection
+    await withWorkerSocket(
+      (_worker, socketCopy) => {
+        const junk = Buffer.alloc(4096, 0x5a);
+        expect(addon.syscall(1 /* write */, socketCopy, junk, junk.length)).toBe(junk.length);
+      },
+      (worker) => new RegExp(`^gramine-ts: worker ${worker} of vm1 (killed: its connection to the leader failed \\(.+\\)|died \\(.+\\)); the instance ends\n$`),
+    );
   });
 });
 

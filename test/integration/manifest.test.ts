@@ -173,6 +173,17 @@ describe('a manifest signed with a key (sign --key, run --signer)', () => {
     edit(doc);
     writeFileSync(`${m}.sig`, JSON.stringify(doc, null, 2));
   };
+  /** The trusted data file replaced, its hash and size in the .sig with it; the run, which must print nothing. */
+  const runWithEvilData = async (m: string, data: string) => {
+    writeFileSync(data, 'evil data\n');
+    editSig(m, (doc) => {
+      doc.trusted_files[0].sha256 = sha256('evil data\n');
+      doc.trusted_files[0].size = 10;
+    });
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('');
+    return r;
+  };
 
   it('--gen-key writes a secret key file (0600) and its .pub; it never overwrites a key', async () => {
     const key = path.join(dir, 'fresh-key');
@@ -204,13 +215,7 @@ describe('a manifest signed with a key (sign --key, run --signer)', () => {
 
   it('a trusted file changed together with its hash in the .sig: refused before the app runs', async () => {
     const { m, data } = await signedCat();
-    writeFileSync(data, 'evil data\n');
-    editSig(m, (doc) => {
-      doc.trusted_files[0].sha256 = sha256('evil data\n');
-      doc.trusted_files[0].size = 10;
-    });
-    const r = await runGramine([m]);
-    expect(r.stdout).toBe('');
+    const r = await runWithEvilData(m, data);
     expect(r.stderr).toContain(`${m}.sig: the signature does not verify: the file was changed after`);
     expect(r.status).toBe(2);
   });
@@ -259,13 +264,7 @@ describe('a manifest signed with a key (sign --key, run --signer)', () => {
   it('unkeyed: a trusted file\'s hash edited in the .sig changes the measurement, and is refused (not a warning)', async () => {
     const { m, data } = await signedCat();
     expect((await sign(m)).status).toBe(0); // unkeyed
-    writeFileSync(data, 'evil data\n');
-    editSig(m, (doc) => {
-      doc.trusted_files[0].sha256 = sha256('evil data\n');
-      doc.trusted_files[0].size = 10;
-    });
-    const r = await runGramine([m]);
-    expect(r.stdout).toBe('');
+    const r = await runWithEvilData(m, data);
     expect(r.stderr).toMatch(new RegExp(`${m}\\.sig: measurement differs: signed [0-9a-f]{64}, but this instance measures [0-9a-f]{64}`));
     expect(r.status).toBe(2);
   });
