@@ -1,6 +1,6 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
-import { readFileSync } from 'node:fs';
+import { open as openInThreadPool, readFileSync } from 'node:fs';
 import { addon } from './addon.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
@@ -258,4 +258,14 @@ export function watchProcessExit(pid: number, onExit: () => void): { stop(): voi
     /** Has it exited, even if the callback has not run yet? */
     exited: () => !watch || host.readable(pidfd),
   };
+}
+
+/**
+ * open(2) of `path` on one of Node's pool threads, for an open that may wait (a FIFO without
+ * its other end): the worker's event loop goes on meanwhile. The fd, or -errno.
+ */
+export function openBlocking(path: string, flags: number): Promise<number> {
+  return new Promise((resolve) => {
+    openInThreadPool(path, flags | O_CLOEXEC, (err, fd) => resolve(err ? -(err.errno !== undefined ? Math.abs(err.errno) : 5) : fd));
+  });
 }
