@@ -44,7 +44,8 @@ export class InstanceScratch {
       if (this.fd < 0) throw new Error(`scratch directory ${this.dir}: errno ${-this.fd}`);
       this.path = this.dir;
       // in a session of its own: a terminal's Ctrl-C or a kill of the leader's group leaves it
-      const cleaner = spawn('/bin/sh', ['-c', 'read _; exec rm -rf -- "$0"', this.dir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      // (its output is the leader's: 'ignore' opens /dev/null, which not every user may read)
+      const cleaner = spawn('/bin/sh', ['-c', 'read _; exec rm -rf -- "$0"', this.dir], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
       cleaner.on('error', () => {}); // no cleaner (the host's process limits): the leader's own removal remains
       cleaner.stdin?.on('error', () => {});
       cleaner.unref();

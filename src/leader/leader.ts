@@ -94,6 +94,8 @@ export class Leader {
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: (refused: boolean) => void; refused: boolean }>();
   private nextAckId = 1;
   private firstWorker: WorkerHandle | null = null;
+  /** the exit status the first worker's end gives the instance, once it has ended */
+  private firstWorkerEnded: number | null = null;
   private log: Logger | null = null;
   private finish: ((status: ExitStatus, why: string) => void) | null = null;
   private request: RunRequest | null = null;
@@ -171,6 +173,7 @@ export class Leader {
         this.teardown();
         resolve(status);
       };
+      if (this.firstWorkerEnded !== null) this.finish(this.firstWorkerEnded, 'worker of vm1 died before the instance started');
     });
   }
 
@@ -589,7 +592,9 @@ export class Leader {
       // said before the instance ends: the exit status alone would not say who died
       w.onEnd((how) => {
         if (unexpected) report(how, '; the instance ends');
-        this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');
+        // one that never started: the instance did not either (and run() may not have begun)
+        this.firstWorkerEnded = w.pid > 0 ? 128 + constants.signals.SIGKILL : 1;
+        this.finish?.(this.firstWorkerEnded, 'worker of vm1 died');
       });
       return;
     }

@@ -16,7 +16,7 @@ export const WORKER_LEADER_FD = 3;
 export const WORKER_PLATFORM_KEY_FD = 4;
 /**
  * fd 5 of a worker the leader spawns: the user's stderr, which the worker makes its fd 2 once
- * its Node runs (takeStderr). Until then its stderr goes nowhere: a Node that cannot start
+ * its Node runs (src/worker/main.ts). Until then its stderr goes nowhere: a Node that cannot start
  * under the host's limits (no threads) prints a native stack trace, and the leader's one line
  * says that worker died instead.
  */
@@ -92,7 +92,10 @@ function refusedWorker(why: string): WorkerProcess {
  */
 export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
   if (pidsHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (the pids cgroup is full)');
-  const child = spawn(process.execPath, [WORKER_MAIN, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'ignore', 'pipe', 'pipe', 2] });
+  // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
+  // some hosts do not let every user open)
+  const child = spawn(process.execPath, [WORKER_MAIN, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
+  child.stderr?.resume();
   let how: string | null = null;
   const ended: ((how: string) => void)[] = [];
   const end = (h: string) => {

@@ -23,11 +23,15 @@ const STACK = /^\s+at .*\(?.*:\d+:\d+\)?$|Native stack trace|node:internal|Unhan
 /** The lines gramine-ts may say when a new worker cannot run: one per worker, naming it. */
 const WORKER_REFUSED = /^gramine-ts: (worker \d+ \(starting\) died \((killed by SIG[A-Z]+|exited with status \d+)\)|a new worker could not start: .+)$/;
 
+/** As another (unprivileged) host user, with a home it may read: `setpriv ... ARGV`. */
+const AS_USER = [`--reuid=${UID}`, `--regid=${UID}`, '--clear-groups'];
+const USER_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/' };
+
 /** `argv` under gramine-ts as another (unprivileged) host user, with a shell prefix run first. */
 function runAsUser(shellPrefix: string, argv: string[], opts: { timeout?: number } = {}): Promise<RunResult<string>> {
   return runNative(
-    [SETPRIV!, `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '/bin/bash', '-c', `${shellPrefix}; exec "$@"`, 'bash', process.execPath, GRAMINE_TS, 'run', ...argv],
-    { cwd: '/', timeout: opts.timeout ?? 60_000 },
+    [SETPRIV!, ...AS_USER, '/bin/bash', '-c', `${shellPrefix}; exec "$@"`, 'bash', process.execPath, GRAMINE_TS, 'run', ...argv],
+    { cwd: '/', env: USER_ENV, timeout: opts.timeout ?? 60_000 },
   ) as Promise<RunResult<string>>;
 }
 
@@ -40,7 +44,7 @@ function expectForkRefusedAsNatively(r: RunResult<string>): void {
 
 describe.runIf(isRoot && SETPRIV)('fork under RLIMIT_NPROC (a non-root user)', () => {
   it('fails with EAGAIN, as natively; the leader lives, the instance ends with the app\'s status, nothing is left in /dev/shm', async () => {
-    const native = await runNative([SETPRIV!, `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '/bin/bash', '-c', 'ulimit -u 20; exec "$@"', 'bash', program('fork_limit'), '64']);
+    const native = await runNative([SETPRIV!, ...AS_USER, '/bin/bash', '-c', 'ulimit -u 20; exec "$@"', 'bash', program('fork_limit'), '64'], { env: USER_ENV });
     expect(native.stdout).toMatch(/^forked \d+, reaped \d+, then Resource temporarily unavailable\nfork after: ok\n$/);
     for (const limit of [45, 60]) {
       const r = await runAsUser(`ulimit -u ${limit}`, [program('fork_limit'), '64']);
@@ -193,10 +197,12 @@ describe('a small open-file limit', () => {
 
 describe.runIf(isRoot && SETPRIV)('a non-root instance\'s scratch directory', () => {
   it('is removed when its leader is killed with -9', async () => {
-    const leader = spawn(SETPRIV!, [`--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', process.execPath, GRAMINE_TS, 'run', '/bin/sh', '-c', 'echo ready; read line'], { cwd: '/' });
+    const leader = spawn(SETPRIV!, [...AS_USER, process.execPath, GRAMINE_TS, 'run', '/bin/sh', '-c', 'echo ready; read line'], { cwd: '/', env: USER_ENV });
+    let stderr = '';
+    leader.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise<void>((resolve, reject) => {
       leader.stdout.once('data', (d: Buffer) => (d.toString() === 'ready\n' ? resolve() : reject(new Error(d.toString()))));
-      leader.once('exit', () => reject(new Error('instance ended early')));
+      leader.once('exit', () => reject(new Error(`instance ended early: ${stderr}`)));
     });
     const mine = () => readdirSync('/dev/shm').filter((f) => f.startsWith(`gramine-ts-${leader.pid}-`));
     expect(mine()).toHaveLength(1);
