@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -179,6 +180,16 @@ void StopWatch(ChannelWatch* w) {
   uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPollClosed);
 }
 
+// Has the peer of the socket `fd` closed its end?
+bool HungUp(int fd) {
+  struct pollfd p = {fd, POLLRDHUP, 0};
+  int r;
+  do
+    r = poll(&p, 1, 0);
+  while (r < 0 && errno == EINTR);
+  return r != 0 && (r < 0 || (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0);
+}
+
 void OnReadable(uv_poll_t* handle, int status, int events) {
   auto* w = static_cast<ChannelWatch*>(handle->data);
   Napi::Env env(w->env);
@@ -197,6 +208,10 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
       return;
     if (n < 0)
       n = -errno;
+    // 0 is the end of the channel -- or a packet of no bytes, which the app can write on its
+    // channel: no request, nothing to answer, and no reason to take the process for gone
+    if (n == 0 && !HungUp(w->fd))
+      return;
   }
   bool closed = n <= 0 || !w->receive;
   if (closed)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,6 +79,9 @@ static int key_pipe(const unsigned char *key)
     return p[0];
 }
 
+/* the open files an instance needs (Node's own, the stub's reserved ones): bin/gramine-ts.js too */
+#define MIN_NOFILE 50
+
 int main(int argc, char **argv)
 {
     char root[PATH_MAX], cli[PATH_MAX + 32], worker[PATH_MAX + 32];
@@ -86,6 +90,13 @@ int main(int argc, char **argv)
     snprintf(worker, sizeof(worker), "%s/dist/worker/main.js", root);
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         exec_node(cli, argv + 1, argc - 1);
+    /* below this, Node itself fails as it loads (with a stack trace): say so instead */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < MIN_NOFILE) {
+        fprintf(stderr, "gramine-ts: the open-file limit (ulimit -n) is %lu; an instance needs at least %d\n",
+                (unsigned long)nofile.rlim_cur, MIN_NOFILE);
+        return 1;
+    }
 
     unsigned char key[KEY_SIZE];
     if (getrandom(key, KEY_SIZE, 0) != KEY_SIZE)

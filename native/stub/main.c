@@ -44,6 +44,16 @@ static int place_channel(void)
     g_stub.thread_slots = (int)(top / 8 < STUB_THREADS_MAX ? top / 8 : STUB_THREADS_MAX);
     g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS - (unsigned long)g_stub.thread_slots);
     g_stub.main_channel_fd = g_stub.reserved_fd_base;
+    /*
+     * The app's own fds stay below the reserved ones: the host's soft limit ends there, so a
+     * call run natively gets EMFILE rather than a slot of the stub (place_fd reaches above it).
+     */
+    if (lim.cur > (unsigned long)g_stub.reserved_fd_base) {
+        lim.cur = (unsigned long)g_stub.reserved_fd_base;
+        r = raw4(__NR_prlimit64, 0, RLIMIT_NOFILE, &lim, 0);
+        if (r < 0)
+            stub_die("prlimit64(RLIMIT_NOFILE)", r);
+    }
     if (raw2(__NR_fcntl, g_stub.reserved_fd_base, 1 /* F_GETFD */) >= 0)
         return 1;
     r = place_fd(GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0); /* above a lower soft limit too */
@@ -80,6 +90,47 @@ static void reset_signal_dispositions(void)
 static char hello_buf[sizeof(struct gts_hello_reply) + 4096 +
                       GTS_PATH_TABLE_MAX * (sizeof(struct gts_path_entry) + GTS_PATH_PREFIX_MAX + GTS_PATH_HOST_MAX + 8)];
 
+/*
+ * Under memory pressure the OOM killer should take an app process, which the instance reports
+ * as a death by SIGKILL, rather than the leader or a worker, which ends the whole instance: the
+ * first process (and every one it forks, which inherit it) raises its own oom_score_adj above
+ * theirs. Raising needs no privilege; an unwritable /proc leaves it as it was.
+ */
+static void prefer_for_oom_kill(void)
+{
+    long fd = raw4(__NR_openat, -100 /* AT_FDCWD */, "/proc/self/oom_score_adj", 02 /* O_RDWR */ | 02000000 /* O_CLOEXEC */, 0);
+    if (fd < 0)
+        return;
+    char buf[16];
+    long n = raw3(__NR_read, (int)fd, buf, sizeof(buf) - 1);
+    long adj = 0, sign = 1;
+    for (long i = 0; i < n; i++) {
+        if (buf[i] == '-')
+            sign = -1;
+        else if (buf[i] >= '0' && buf[i] <= '9')
+            adj = adj * 10 + (buf[i] - '0');
+    }
+    /* the worker's (and the leader's) value, which it inherited, plus 500: at most 1000 */
+    adj = sign * adj + 500;
+    if (adj > 1000)
+        adj = 1000;
+    char out[8];
+    int len = 0;
+    if (adj < 0) {
+        out[len++] = '-';
+        adj = -adj;
+    }
+    char digits[8];
+    int nd = 0;
+    do
+        digits[nd++] = (char)('0' + adj % 10);
+    while ((adj /= 10) > 0);
+    while (nd > 0)
+        out[len++] = digits[--nd];
+    raw3(__NR_write, (int)fd, out, len);
+    raw1(__NR_close, (int)fd);
+}
+
 __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
 {
     long r;
@@ -88,8 +139,10 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
      * A spawned first process dies with its worker, its host parent (no host process of the
      * instance outlives it); a forked one has its lifeline, and both keep theirs across exec.
      */
-    if (!reexec)
+    if (!reexec) {
         raw5(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        prefer_for_oom_kill();
+    }
     g_stub.host_pid = (int)raw0(__NR_getpid);
     thread_init_main(g_stub.host_pid); /* before anything can trap */
     /* before HELLO: from then on the worker may ring the doorbell */

@@ -75,6 +75,22 @@ static void report_child(long host_pid, int child_vpid)
     channel_send(channel_for_current_thread(), &started, sizeof(started));
 }
 
+/*
+ * Does the app's fd table (below its soft limit, which ends at the reserved fds) have room for
+ * the two fds of a fork's reply? Natively a fork needs none: with a full table the soft limit
+ * is lifted for the reply alone (fork_fds_room), and the fds land among the reserved ones.
+ */
+static int app_fd_room(void)
+{
+    long a = raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0);
+    long b = a < 0 ? a : raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0);
+    if (a >= 0)
+        raw1(__NR_close, (int)a);
+    if (b >= 0)
+        raw1(__NR_close, (int)b);
+    return b >= 0;
+}
+
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     /* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
@@ -85,7 +101,15 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     struct gts_reply reply;
     int child_fds[2] = {-1, -1}; /* its channel and its lifeline */
     struct gts_fork_reply placement = {-1};
+    struct k_rlimit lim, lifted;
+    int lift = !app_fd_room() && raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &lim) == 0;
+    if (lift) {
+        lifted = (struct k_rlimit){lim.max, lim.max};
+        raw4(__NR_prlimit64, 0, 7, &lifted, 0);
+    }
     int nfds = call_worker(nr, a, ip, &reply, &placement, sizeof(placement), child_fds, 2);
+    if (lift)
+        raw4(__NR_prlimit64, 0, 7, &lim, 0);
     if (reply.ret < 0 || !(reply.flags & GTS_REPLY_FORK) || nfds != 2 || reply.data_len != sizeof(placement)) {
         for (int i = 0; i < nfds; i++)
             raw1(__NR_close, child_fds[i]);

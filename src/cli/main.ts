@@ -15,7 +15,8 @@ import { fromByteString } from '../pal/byte-strings.js';
 
 const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
        gramine-ts run [OPTIONS] [--manifest] FILE.manifest.toml [ARGS...]
-       gramine-ts sign [--no-progress] FILE.manifest.toml
+       gramine-ts sign [--no-progress] [--key KEYFILE] FILE.manifest.toml
+       gramine-ts sign --gen-key KEYFILE
        gramine-ts manifest [--no-check] [-Dkey=value]... TEMPLATE [OUTFILE]
 
 run: run PROGRAM, or the entrypoint of a manifest, in a new instance
@@ -25,7 +26,10 @@ run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --manifest FILE     run as the manifest FILE says (no PROGRAM then; ARGS need
                       loader.insecure__use_cmdline_argv = true). A first argument ending in
                       .manifest.toml is a manifest too. Its signature FILE.sig is used when present,
-                      and required when it lists trusted files.
+                      and required when it lists trusted files; one that no longer matches
+                      (manifest, trusted files' hashes, measurement, key signature) is refused.
+  --signer KEY        require FILE.sig to be signed by KEY: 64 hex digits, or a key file or
+                      its .pub (gramine-ts sign --gen-key)
   --no-unsupported-report
                       do not name, at the end, what the program used that gramine-ts does not
                       support (also: gramine_ts.report_unsupported = false in the manifest)
@@ -34,7 +38,8 @@ run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --trace-syscalls FILE
                       development aid: run the app with every syscall trapped and append the
                       names of those it made to FILE
-sign: hash the manifest's trusted files and write FILE.sig with them and the measurement
+sign: hash the manifest's trusted files and write FILE.sig with them and the measurement,
+  signed with --key KEYFILE (see gramine-ts sign --help)
 manifest: render a Gramine manifest template (see gramine-ts manifest --help)
 `;
 
@@ -53,6 +58,8 @@ interface RunOptions {
   straceFile: string | null;
   /** The manifest file, as given; null: the built-in default for `program`. */
   manifest: string | null;
+  /** --signer, as given: who must have signed the manifest's signature; null: anyone or no one. */
+  signer: string | null;
   /** Without a manifest: the program to run (as Node decoded it, for the PATH look-up); with one: "". */
   program: string;
   /** The program's argv[0] and arguments, as byte strings: what the app gets unchanged. */
@@ -67,7 +74,10 @@ function usageError(msg: string): never {
 
 /** `argv` as Node decoded it; `rawArgv` the same as byte strings (hostCommandLine). */
 function parseRun(argv: string[], rawArgv: string[]): RunOptions {
-  const opts: RunOptions = { leaderLog: false, reportUnsupported: true, logLevel: null, traceFile: null, straceFile: null, manifest: null, program: '', argv0: '', args: [] };
+  const opts: RunOptions = {
+    leaderLog: false, reportUnsupported: true, logLevel: null, traceFile: null, straceFile: null, manifest: null, signer: null,
+    program: '', argv0: '', args: [],
+  };
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('--'); i++) {
     const a = argv[i]!;
@@ -92,6 +102,10 @@ function parseRun(argv: string[], rawArgv: string[]): RunOptions {
       const f = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!f) usageError('--manifest needs a file');
       opts.manifest = f;
+    } else if (a === '--signer' || a.startsWith('--signer=')) {
+      const k = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!k) usageError('--signer needs a public key or a key file');
+      opts.signer = k;
     } else usageError(`unknown option ${a}`);
   }
   if (opts.manifest !== null) {
@@ -100,6 +114,7 @@ function parseRun(argv: string[], rawArgv: string[]): RunOptions {
   }
   if (i >= argv.length) usageError('no program given');
   if (argv[i]!.endsWith(MANIFEST_SUFFIX)) opts.manifest = argv[i]!;
+  else if (opts.signer !== null) usageError('--signer needs a manifest: a program run without one is not signed');
   else opts.program = argv[i]!;
   opts.argv0 = rawArgv[i]!;
   opts.args = rawArgv.slice(i + 1);
@@ -140,12 +155,25 @@ async function run(argv: string[], rawArgv: string[]): Promise<number> {
     import('./run-request.js'),
   ]);
 
+  const refuse = (e: unknown): number => {
+    if (!(e instanceof manifests.ManifestError || e instanceof manifests.SignatureError || (e instanceof Error && e.name === 'SigningKeyError'))) throw e;
+    firstWorker.kill();
+    process.stderr.write(`gramine-ts: ${e.message}\n`);
+    return 2;
+  };
   let manifest: Manifest;
   let first: FirstProcess;
   try {
     if (opts.manifest !== null) {
       manifest = manifests.loadManifest(opts.manifest);
-      manifest.signature = manifests.signatureForRun(manifest, opts.manifest);
+      // the Ed25519 code is loaded only for a keyed signature or a required signer
+      const keys = opts.signer !== null ? await import('../manifest/signing-key.js') : null;
+      const signer = keys?.signerPublicKey(opts.signer!) ?? null;
+      const signature = manifests.signatureForRun(manifest, opts.manifest, signer);
+      if (signature !== null && (signature.signer !== undefined || signer !== null)) {
+        (keys ?? (await import('../manifest/signing-key.js'))).verifySigner(signature, signer);
+      }
+      manifest.signature = signature;
       first = runRequestFor(manifest, opts.args, hostEnvironment());
     } else {
       manifest = manifests.defaultManifest(findProgram(opts.program, process.env), [opts.program, ...opts.args].map(fromByteString));
@@ -153,10 +181,7 @@ async function run(argv: string[], rawArgv: string[]): Promise<number> {
       first = { ...runRequestFor(manifest, [], hostEnvironment()), argv: [opts.argv0, ...opts.args] };
     }
   } catch (e) {
-    if (!(e instanceof manifests.ManifestError || e instanceof manifests.SignatureError)) throw e;
-    firstWorker.kill();
-    process.stderr.write(`gramine-ts: ${e.message}\n`);
-    return 2;
+    return refuse(e);
   }
   const logLevel = opts.logLevel ?? manifests.workerLogLevel(manifest.logLevel);
   const warn = showsWarnings(logLevel);
@@ -167,16 +192,14 @@ async function run(argv: string[], rawArgv: string[]): Promise<number> {
   const signature = manifest.signature ?? null;
   const measured = manifest.sourcePath === null ? NO_MANIFEST : manifests.measuredManifestBytes(manifest.sourceBytes, signature);
   const secrets = createInstanceSecrets(platformKey, measured);
-  if (signature !== null && warn) {
-    void secrets.expectedMeasurement.then((m) => {
-      const hex = Buffer.from(m).toString('hex');
-      if (hex !== signature.measurement) {
-        process.stderr.write(
-          `gramine-ts: warning: ${signature.file}: signed for measurement ${signature.measurement}, ` +
-            `but this gramine-ts measures it as ${hex} (signed by another build? run \`gramine-ts sign ${opts.manifest}\`)\n`,
-        );
-      }
-    }, () => {});
+  // a signature binds the measurement: one this instance does not reproduce (a trusted file's
+  // hash edited in the .sig, another build) is refused before the app starts
+  if (signature !== null) {
+    try {
+      manifests.checkSignedMeasurement(signature, Buffer.from(await secrets.expectedMeasurement).toString('hex'), opts.manifest!);
+    } catch (e) {
+      return refuse(e);
+    }
   }
   // what the workers check opened files against; the built-in manifest checks nothing (and a
   // bare run does not load the checks)

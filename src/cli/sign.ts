@@ -1,7 +1,8 @@
 // `gramine-ts sign MANIFEST`: hashes every trusted file the manifest lists (directories expand
 // to every regular file under them) and writes MANIFEST.sig beside it with those hashes, the
 // manifest's own hash and the instance measurement (format: src/manifest/signature.ts).
-// `gramine-ts run` then finds and checks the signature by itself.
+// `gramine-ts run` then finds and checks the signature by itself. With `--key KEYFILE` the file
+// is signed with an Ed25519 key (`--gen-key KEYFILE` makes one; src/manifest/signing-key.ts).
 import { createHash } from 'node:crypto';
 import {
   closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
@@ -33,6 +34,8 @@ export interface SignOptions {
   progress?: 'auto' | boolean;
   /** Warnings (skipped dangling symlinks); default: stderr. */
   warn?: (msg: string) => void;
+  /** Sign with this Ed25519 secret key (a keyed signature); default: unkeyed. */
+  secretKey?: Uint8Array;
 }
 
 export interface SignResult {
@@ -220,9 +223,10 @@ class ProgressBar {
 function signatureText(manifestPath: string, sig: Omit<Signature, 'file'>): string {
   const head = {
     format: SIGNATURE_FORMAT,
-    manifest: path.basename(manifestPath),
+    manifest: sig.manifestName ?? path.basename(manifestPath),
     manifest_sha256: sig.manifestSha256,
     measurement: sig.measurement,
+    ...(sig.signer !== undefined ? { signer: sig.signer, signature: sig.signature } : {}),
   };
   const lines = Object.entries(head).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`);
   const files = sig.trustedFiles.map(
@@ -261,7 +265,11 @@ export async function signManifest(manifestPath: string, opts: SignOptions = {})
   const manifestSha256 = sha256Hex(manifest.sourceBytes);
   const measurement = Buffer.from(await expectedMeasurement(measuredManifestBytes(manifest.sourceBytes, { trustedFiles }))).toString('hex');
   const file = signaturePath(manifestPath);
-  const signature: Signature = { file, manifestSha256, measurement, trustedFiles };
+  const signature: Signature = { file, manifestSha256, measurement, trustedFiles, manifestName: path.basename(manifestPath) };
+  if (opts.secretKey !== undefined) {
+    const { signWithKey } = await import('../manifest/signing-key.js');
+    Object.assign(signature, signWithKey(signature, opts.secretKey));
+  }
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, signatureText(manifestPath, signature));
@@ -273,20 +281,35 @@ export async function signManifest(manifestPath: string, opts: SignOptions = {})
   return { file, signature, totalBytes: hashedBytes };
 }
 
-export const SIGN_USAGE = `usage: gramine-ts sign [--no-progress] MANIFEST
+export const SIGN_USAGE = `usage: gramine-ts sign [--no-progress] [--key KEYFILE] MANIFEST
+       gramine-ts sign --gen-key KEYFILE
 
   Hashes every trusted file MANIFEST lists (sgx.trusted_files or trusted_files; directories
   expand to every file under them) and writes MANIFEST.sig beside it, with the manifest's hash
-  and the instance measurement. \`gramine-ts run MANIFEST\` picks it up by itself.
+  and the instance measurement. \`gramine-ts run MANIFEST\` picks it up by itself and refuses
+  it when anything in it no longer matches.
+  --key KEYFILE      sign MANIFEST.sig with this Ed25519 key; \`run --signer\` then checks who signed
+  --gen-key KEYFILE  make a key: KEYFILE (secret, mode 0600) and KEYFILE.pub (the public key)
 `;
 
 /** `gramine-ts sign ARGS...`: the exit status. */
 export async function signCommand(args: string[]): Promise<number> {
   let progress: 'auto' | false = 'auto';
+  let keyFile: string | null = null;
+  let genKeyFile: string | null = null;
   const files: string[] = [];
-  for (const a of args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
     if (a === '--no-progress') progress = false;
-    else if (a === '-h' || a === '--help') {
+    else if (a === '--key' || a === '--gen-key') {
+      const f = args[++i];
+      if (f === undefined) {
+        process.stderr.write(`gramine-ts sign: ${a} needs a file\n${SIGN_USAGE}`);
+        return 2;
+      }
+      if (a === '--key') keyFile = f;
+      else genKeyFile = f;
+    } else if (a === '-h' || a === '--help') {
       process.stdout.write(SIGN_USAGE);
       return 0;
     } else if (a.startsWith('-')) {
@@ -294,15 +317,34 @@ export async function signCommand(args: string[]): Promise<number> {
       return 2;
     } else files.push(a);
   }
+  if (genKeyFile !== null) {
+    if (files.length > 0 || keyFile !== null) {
+      process.stderr.write(`gramine-ts sign: --gen-key makes a key and signs nothing\n${SIGN_USAGE}`);
+      return 2;
+    }
+    const { generateKeyFile, SigningKeyError } = await import('../manifest/signing-key.js');
+    try {
+      const pub = generateKeyFile(genKeyFile);
+      process.stdout.write(`${genKeyFile}: signing key (secret)\n${genKeyFile}.pub: public key ${pub}\n`);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof SigningKeyError)) throw e;
+      process.stderr.write(`gramine-ts sign: ${e.message}\n`);
+      return 1;
+    }
+  }
   if (files.length !== 1) {
     process.stderr.write(`gramine-ts sign: ${files.length ? 'one manifest at a time' : 'no manifest given'}\n${SIGN_USAGE}`);
     return 2;
   }
   try {
-    const { file, signature, totalBytes } = await signManifest(files[0]!, { progress });
+    let secretKey: Uint8Array | undefined;
+    if (keyFile !== null) secretKey = (await import('../manifest/signing-key.js')).readSecretKey(keyFile);
+    const { file, signature, totalBytes } = await signManifest(files[0]!, { progress, secretKey });
     const n = signature.trustedFiles.length;
     process.stdout.write(
-      `${file}: ${n} trusted file${n === 1 ? '' : 's'}, ${humanBytes(totalBytes)}\nmeasurement: ${signature.measurement}\n`,
+      `${file}: ${n} trusted file${n === 1 ? '' : 's'}, ${humanBytes(totalBytes)}\nmeasurement: ${signature.measurement}\n` +
+        (signature.signer !== undefined ? `signer: ${signature.signer}\n` : ''),
     );
     return 0;
   } catch (e) {
@@ -310,7 +352,7 @@ export async function signCommand(args: string[]): Promise<number> {
       process.stderr.write(`gramine-ts sign: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof SignError) {
+    if (e instanceof SignError || (e instanceof Error && e.name === 'SigningKeyError')) {
       process.stderr.write(`gramine-ts sign: ${e.message}\n`);
       return 1;
     }

@@ -1,5 +1,6 @@
 // The instance's file-system view as the leader sets it up: the scratch tmpfs (tmpfs mounts and
 // the stand-ins of pseudo directories live there) and the mount list every worker gets.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { HOST_RESOLV_CONF } from '../manifest/index.js';
@@ -21,7 +22,10 @@ type MountMessage = Message<'instance-config'>['mounts'][number];
 /**
  * A tmpfs for the instance alone. A detached mount (fsopen/fsmount; root here) is reachable
  * only through its fds, so nothing is left behind even if the leader is killed; without the
- * privilege for that, a directory in /dev/shm (a tmpfs too) removed when the instance ends.
+ * privilege for that, a directory in /dev/shm (a tmpfs too), /dev/shm/gramine-ts-<leader
+ * pid>-XXXXXX, removed when the instance ends -- by the leader, or, if the leader is killed, by
+ * a small process that outlives it (its cleaner: a shell waiting for the leader's end of a pipe
+ * to close).
  */
 export class InstanceScratch {
   /** what a worker opens to reach the scratch root */
@@ -30,6 +34,7 @@ export class InstanceScratch {
   private readonly dir: string | null;
   /** name -> the leader's fd of a trusted file's verified copy, kept for the instance (keepTrustedCopy) */
   private readonly trustedCopies = new Map<string, number>();
+  private readonly cleaner: ChildProcess | null = null;
 
   constructor() {
     const mnt = host.detachedTmpfs();
@@ -38,11 +43,18 @@ export class InstanceScratch {
       this.dir = null;
       this.path = `/proc/${process.pid}/fd/${mnt}`;
     } else {
-      const base = path.join(process.platform === 'linux' ? '/dev/shm' : os.tmpdir(), 'gramine-ts-');
+      const base = path.join(process.platform === 'linux' ? '/dev/shm' : os.tmpdir(), `gramine-ts-${process.pid}-`);
       this.dir = mkdtempSync(base);
       this.fd = host.openat(-100, this.dir, O_DIRECTORY | O_CLOEXEC, 0);
       if (this.fd < 0) throw new Error(`scratch directory ${this.dir}: errno ${-this.fd}`);
       this.path = this.dir;
+      // in a session of its own: a terminal's Ctrl-C or a kill of the leader's group leaves it
+      // (its output is the leader's: 'ignore' opens /dev/null, which not every user may read)
+      const cleaner = spawn('/bin/sh', ['-c', 'read _; exec rm -rf -- "$0"', this.dir], { stdio: ['pipe', 'inherit', 'inherit'], detached: true });
+      cleaner.on('error', () => {}); // no cleaner (the host's process limits): the leader's own removal remains
+      cleaner.stdin?.on('error', () => {});
+      cleaner.unref();
+      this.cleaner = cleaner;
     }
     this.mkdir(PSEUDO_DIR);
     this.mkdir(TRUSTED_COPIES_DIR);
@@ -89,6 +101,7 @@ export class InstanceScratch {
     for (const fd of this.trustedCopies.values()) host.close(fd);
     host.close(this.fd);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.cleaner?.stdin?.end(); // nothing left for it to do
   }
 }
 

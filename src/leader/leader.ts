@@ -101,6 +101,8 @@ export class Leader {
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: (refused: boolean) => void; refused: boolean }>();
   private nextAckId = 1;
   private firstWorker: WorkerHandle | null = null;
+  /** the exit status the first worker's end gives the instance, once it has ended */
+  private firstWorkerEnded: number | null = null;
   private log: Logger | null = null;
   private finish: ((status: ExitStatus, why: string) => void) | null = null;
   private request: RunRequest | null = null;
@@ -128,10 +130,8 @@ export class Leader {
         // without its first worker the instance cannot start (a later one is replaced)
         if (w === this.firstWorker && w.vpid === null) this.finish?.(1, 'the first worker was refused');
       },
-      protocolError: (w, err) => {
-        this.log?.error(`${this.name(w)}: malformed message, worker dropped: ${err.message}`);
-        w.kill();
-      },
+      // said when the connection closes (onWorkerGone), in one line
+      protocolError: () => {},
       gone: (w) => this.onWorkerGone(w),
     });
   }
@@ -186,6 +186,7 @@ export class Leader {
         this.teardown();
         resolve(status);
       };
+      if (this.firstWorkerEnded !== null) this.finish(this.firstWorkerEnded, 'worker of vm1 died before the instance started');
     });
   }
 
@@ -339,6 +340,15 @@ export class Leader {
     this.standbys.set(vpid, standby);
     const worker = await this.pool.acquire();
     const entry = this.table.get(vpid);
+    if (worker === null) {
+      // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
+      if (this.standbys.get(vpid) === standby) {
+        this.table.remove(vpid);
+        this.standbys.delete(vpid);
+      }
+      if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
+      return;
+    }
     const prepared = worker.prepared;
     if (this.standbys.get(vpid) !== standby || !entry || !prepared || !pe.worker) {
       // the parent is gone already
@@ -598,10 +608,27 @@ export class Leader {
       const parent = this.table.get(standby.parentVpid);
       if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid);
     }
+    const unexpected = !this.ended && !w.killed;
+    const vpid = w.vpid;
+    const role = vpid !== null ? `of vm${vpid}` : w.booting ? '(starting)' : '(free)';
+    /** one line naming the process that died, and what follows */
+    const report = (how: string, then: string) => {
+      const what = w.pid <= 0 ? `a new worker ${how}`
+        : w.lost !== null ? `worker ${w.pid} ${role} killed: its connection to the leader failed (${w.lost})`
+        : `worker ${w.pid} ${role} died (${how})`;
+      process.stderr.write(`gramine-ts: ${what}${then}\n`);
+    };
     if (w === this.firstWorker) {
-      this.finish?.(128 + constants.signals.SIGKILL, 'worker of vm1 died');
+      // said before the instance ends: the exit status alone would not say who died
+      w.onEnd((how) => {
+        if (unexpected) report(how, '; the instance ends');
+        // one that never started: the instance did not either (and run() may not have begun)
+        this.firstWorkerEnded = w.pid > 0 ? 128 + constants.signals.SIGKILL : 1;
+        this.finish?.(this.firstWorkerEnded, 'worker of vm1 died');
+      });
       return;
     }
+    if (unexpected) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
     // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
     const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
     if (e && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);

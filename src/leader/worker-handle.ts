@@ -1,7 +1,8 @@
 // The leader's handle on one worker process: its attested TLS channel and message connection.
 import { MessageConnection, type ConnectionEvents } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
-import { leaderSecureChannel } from '../tls-psk/channel.js';
+import { watchProcessExit } from '../pal/host.js';
+import { ClosedDuringAttestation, leaderSecureChannel } from '../tls-psk/channel.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import type { WorkerProcess } from './worker-process.js';
 
@@ -18,23 +19,92 @@ export class WorkerHandle {
   vpid: number | null = null;
   /** while free: the app ends (fds of the worker) of the child it has made ready to stand by for */
   prepared: { stubFd: number; lifelineFd: number } | null = null;
+  /** the leader killed it (refused, dropped, the instance's end): its death is no news */
+  killed = false;
+  /** its process has exited (its pidfd said so) */
+  dead = false;
+  /** its connection ended while it lived (garbage or a broken channel): it has been killed */
+  lost: string | null = null;
+  private closed = false;
+  /** the worker closed its end while attesting: it is dying, and closes when its pidfd says so */
+  private closedEarly = false;
+  private readonly exitWatch: ReturnType<typeof watchProcessExit>;
 
   constructor(
     private readonly worker: WorkerProcess,
     secrets: InstanceSecrets,
-    events: WorkerEvents,
+    private readonly events: WorkerEvents,
   ) {
     const socket = worker.socket;
     socket.pause();
+    // errors of the raw socket under TLS (garbage where records should be; ECONNRESET of a
+    // dying worker) show as its close
+    socket.on('error', (err: NodeJS.ErrnoException) => this.connectionFailed(err));
+    // a dead worker is noticed by its pidfd, even if something else holds its socket open
+    this.exitWatch = worker.pid > 0 ? watchProcessExit(worker.pid, () => this.onExit()) : null;
+    if (this.exitWatch === null) this.dead = true;
     leaderSecureChannel(socket, { ...secrets, identity: 'gramine-ts worker' }).then(
-        (tls) => (this.conn = new MessageConnection(tls, events)),
+        (tls) => {
+          if (this.closed) tls.destroy();
+          else {
+            tls.on('error', (err: NodeJS.ErrnoException) => this.connectionFailed(err));
+            this.conn = new MessageConnection(tls, {
+              ...events,
+              protocolError: (err) => {
+                this.lost ??= `malformed message: ${err.message}`;
+                events.protocolError(err);
+              },
+              close: () => this.close(),
+            });
+          }
+        },
         (e: unknown) => {
-          this.kill();
+          // a worker that died booting was not refused: its death is reported as one (its
+          // socket closes as it exits, a moment before its pidfd says it has)
+          if (this.exitWatch?.exited()) this.dead = true;
+          if (!this.dead && e instanceof ClosedDuringAttestation) {
+            this.closedEarly = true;
+            return;
+          }
+          if (!this.dead && !this.closed) {
+            this.kill();
+            events.refused(e instanceof Error ? e.message : String(e));
+          }
           socket.destroy();
-          events.refused(e instanceof Error ? e.message : String(e));
-          events.close();
+          this.close();
         },
       );
+    if (this.dead) socket.destroy();
+  }
+
+  /** Garbage on its connection ends it (a dying worker's ECONNRESET is its death, said as one). */
+  private connectionFailed(err: NodeJS.ErrnoException): void {
+    if (this.conn && err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.lost ??= err.message;
+  }
+
+  private onExit(): void {
+    this.dead = true;
+    this.worker.socket.destroy();
+    if (this.conn) this.conn.close();
+    else if (this.closedEarly) this.close();
+    // during the handshake: its failure closes
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // a worker the leader cannot talk to any more is of no use, alive: it goes (its app with it)
+    if (this.conn && !this.dead && !this.exitWatch?.exited()) {
+      this.lost ??= 'its connection closed';
+      this.worker.kill();
+    }
+    this.exitWatch?.stop();
+    this.events.close();
+  }
+
+  /** How its process ended, once known (see WorkerProcess.onEnd). */
+  onEnd(cb: (how: string) => void): void {
+    this.worker.onEnd(cb);
   }
 
   get pid(): number {
@@ -46,6 +116,7 @@ export class WorkerHandle {
   }
 
   kill(): void {
+    this.killed = true;
     this.worker.kill();
   }
 }

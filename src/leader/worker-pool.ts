@@ -15,7 +15,7 @@ export interface PoolEvents {
 
 export class WorkerPool {
   private readonly idle: WorkerHandle[] = [];
-  private readonly waiting: ((w: WorkerHandle) => void)[] = [];
+  private readonly waiting: ((w: WorkerHandle | null) => void)[] = [];
   private readonly all = new Set<WorkerHandle>();
   private booting = 0;
   started = 0;
@@ -35,10 +35,15 @@ export class WorkerPool {
       protocolError: (err) => this.events.protocolError(w, err),
       close: () => {
         if (!this.all.has(w)) return;
-        if (w.booting) this.booting--;
         this.all.delete(w);
         const i = this.idle.indexOf(w);
         if (i >= 0) this.idle.splice(i, 1);
+        if (w.booting) {
+          this.booting--;
+          // it was started for a request that now has no worker coming: that one fails
+          // (a fork then fails with EAGAIN), rather than wait for a worker the host will not run
+          if (this.waiting.length > this.idle.length + this.booting) this.waiting.shift()!(null);
+        }
         this.events.gone(w);
       },
     });
@@ -61,10 +66,10 @@ export class WorkerPool {
     else this.idle.push(w);
   }
 
-  /** A free worker, now or as soon as one is ready. */
-  acquire(): Promise<WorkerHandle> {
+  /** A free worker, now or as soon as one is ready; null if the one started for it died booting. */
+  acquire(): Promise<WorkerHandle | null> {
     const w = this.idle.shift();
-    const got = w ? Promise.resolve(w) : new Promise<WorkerHandle>((resolve) => this.waiting.push(resolve));
+    const got = w ? Promise.resolve(w) : new Promise<WorkerHandle | null>((resolve) => this.waiting.push(resolve));
     this.refill();
     return got;
   }

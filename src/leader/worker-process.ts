@@ -2,6 +2,7 @@
 // first worker before it loads the rest of the leader, so the two Node boots overlap (and the
 // native launcher, when used, starts it even before the leader's own Node).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -13,15 +14,29 @@ const WORKER_MAIN = path.join(DIST_DIR, 'worker', 'main.js');
 /** fd 3 of a worker: its socket to the leader; fd 4: the platform key, then EOF. */
 export const WORKER_LEADER_FD = 3;
 export const WORKER_PLATFORM_KEY_FD = 4;
+/**
+ * fd 5 of a worker the leader spawns: the user's stderr, which the worker makes its fd 2 once
+ * its Node runs (src/worker/main.ts). Until then its stderr goes nowhere: a Node that cannot start
+ * under the host's limits (no threads) prints a native stack trace, and the leader's one line
+ * says that worker died instead.
+ */
+export const WORKER_STDERR_FD = 5;
+export const WORKER_STDERR_ARG = '--stderr-fd=5';
 
 /** Set by native/launcher: the first worker is already running (see launch.c). */
 const FIRST_WORKER_ENV = 'GRAMINE_TS_FIRST_WORKER';
 
 /** A worker process: its pid and its socket to the leader. */
 export interface WorkerProcess {
+  /** -1 when the host refused the new process (RLIMIT_NPROC, a pids cgroup: EAGAIN) */
   readonly pid: number;
   readonly socket: net.Socket;
   kill(): void;
+  /**
+   * Calls back once with how the process ended ("killed by SIGABRT", "could not start: EAGAIN"),
+   * when the leader is its parent; a worker the launcher started tells nothing here.
+   */
+  onEnd(cb: (how: string) => void): void;
 }
 
 /** SIGKILL to a host process of the instance; one that is already gone is no error. */
@@ -33,11 +48,74 @@ export function killQuietly(pid: number): void {
   }
 }
 
-/** A worker with a private socket to the leader and the instance's platform key. */
+/** Tasks (threads) a Node worker makes as it starts, with a margin; see pidsHeadroom. */
+const WORKER_TASKS = 16;
+
+/**
+ * How many more tasks the pids cgroups of this process allow (the least over it and its
+ * ancestors; cgroup v1 or v2), or Infinity when none is limited or none can be read.
+ */
+export function pidsHeadroom(): number {
+  let self: string;
+  try {
+    self = readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return Infinity;
+  }
+  // "N:pids:/path" (v1), else "0::/path" (v2)
+  const v1 = /^\d+:(?:[^:]*,)?pids(?:,[^:]*)?:(.*)$/m.exec(self);
+  const v2 = /^0::(.*)$/m.exec(self);
+  const [root, rel] = v1 ? ['/sys/fs/cgroup/pids', v1[1]!] : v2 ? ['/sys/fs/cgroup', v2[1]!] : [null, ''];
+  if (root === null) return Infinity;
+  let headroom = Infinity;
+  for (let dir = rel; ; dir = path.posix.dirname(dir)) {
+    try {
+      const max = readFileSync(path.join(root, dir, 'pids.max'), 'utf8').trim();
+      if (max !== 'max') headroom = Math.min(headroom, Number(max) - Number(readFileSync(path.join(root, dir, 'pids.current'), 'utf8')));
+    } catch {
+      // not limited here, or not visible
+    }
+    if (dir === '/' || dir === '.' || dir === '') break;
+  }
+  return headroom;
+}
+
+/** A worker process that the host would not run: what it says of itself. */
+function refusedWorker(why: string): WorkerProcess {
+  return { pid: -1, socket: new net.Socket(), kill: () => {}, onEnd: (cb) => cb(`could not start: ${why}`) };
+}
+
+/**
+ * A worker with a private socket to the leader and the instance's platform key. In a pids
+ * cgroup without room for its threads, none is started (a Node that cannot make its threads
+ * hangs as it starts): that is the host refusing a new process, as EAGAIN.
+ */
 export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
-  const child = spawn(process.execPath, [WORKER_MAIN], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
-  (child.stdio[WORKER_PLATFORM_KEY_FD] as Writable).end(Buffer.from(platformKey));
-  return { pid: child.pid ?? -1, socket: child.stdio[WORKER_LEADER_FD] as net.Socket, kill: () => child.kill('SIGKILL') };
+  if (pidsHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (the pids cgroup is full)');
+  // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
+  // some hosts do not let every user open)
+  const child = spawn(process.execPath, [WORKER_MAIN, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
+  child.stderr?.resume();
+  let how: string | null = null;
+  const ended: ((how: string) => void)[] = [];
+  const end = (h: string) => {
+    if (how !== null) return;
+    how = h;
+    for (const cb of ended.splice(0)) cb(h);
+  };
+  // a spawn the host refuses is an 'error' event, not an exception: unheard, it would end the leader
+  child.on('error', (e: NodeJS.ErrnoException) => end(`could not start: ${e.code ?? e.message}`));
+  child.on('exit', (code, signal) => end(signal ? `killed by ${signal}` : `exited with status ${code}`));
+  const keyPipe = child.stdio[WORKER_PLATFORM_KEY_FD] as Writable | null;
+  keyPipe?.on('error', () => {}); // the worker died before reading its key: its end shows as a death
+  keyPipe?.end(Buffer.from(platformKey));
+  const socket = (child.stdio[WORKER_LEADER_FD] as net.Socket | null) ?? new net.Socket();
+  return {
+    pid: child.pid ?? -1,
+    socket,
+    kill: () => child.kill('SIGKILL'),
+    onEnd: (cb) => (how !== null ? cb(how) : void ended.push(cb)),
+  };
 }
 
 /**
@@ -57,6 +135,7 @@ export function launchedFirstWorker(): { worker: WorkerProcess; platformKey: Uin
       pid,
       socket,
       kill: () => killQuietly(pid),
+      onEnd: (cb) => cb('ended'), // not the leader's child: how is not known here
     },
   };
 }

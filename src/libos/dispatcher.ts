@@ -31,6 +31,12 @@ interface ThreadChannel {
 
 /** a bound on the stub's block numbers (it has at most 1024) */
 const THREAD_SLOTS_MAX = 4096;
+/**
+ * Requests of one process the worker may be answering at once (each of its threads has at most
+ * one outstanding; the stub makes up to 1024 threads): more can only be an app writing requests
+ * on its channel without waiting for the answers, and get EAGAIN at once.
+ */
+const REQUESTS_IN_FLIGHT_MAX = 2048;
 
 /**
  * The server of one channel: the main thread's (which makes the process's dispatcher), or that
@@ -143,6 +149,15 @@ export class SyscallDispatcher {
 
   /** the sequence number of the request being answered (echoed in its reply) */
   private seq = 0n;
+  private floodLogged = false;
+
+  /** Counts `p` as in flight for the process until it settles (REQUESTS_IN_FLIGHT_MAX). */
+  private inFlight<T>(p: Promise<T>): Promise<T> {
+    this.proc.requestsInFlight++;
+    const done = () => void this.proc.requestsInFlight--;
+    p.then(done, done);
+    return p;
+  }
 
   private onPacket(len: number): void {
     if (len <= 0) return; // the app is gone; its exit is reported by the host
@@ -153,6 +168,13 @@ export class SyscallDispatcher {
     if (len !== expected) {
       this.proc.log.error({ len, kind }, 'malformed request from the stub: wrong size');
       this.sendResult(-Errno.EINVAL);
+      return;
+    }
+    const waits = kind === REQ_SYSCALL || kind === REQ_PID_LOOKUP || kind === REQ_GROUP_CHILDREN || kind === REQ_UCRED;
+    if (waits && this.proc.requestsInFlight >= REQUESTS_IN_FLIGHT_MAX) {
+      if (!this.floodLogged) this.proc.log.error({ kind }, `more than ${REQUESTS_IN_FLIGHT_MAX} requests in flight: refused (EAGAIN)`);
+      this.floodLogged = true;
+      this.sendResult(-Errno.EAGAIN);
       return;
     }
     if (kind === REQ_SYSCALL) this.onSyscall();
@@ -208,7 +230,7 @@ export class SyscallDispatcher {
     }
     if (result instanceof Promise) {
       const seq = this.seq;
-      result.then(
+      this.inFlight(result).then(
         (r) => this.sendResult(r, seq),
         (e: unknown) => this.sendResult(this.errorResult(entry.name, e), seq),
       );
@@ -352,11 +374,10 @@ export class SyscallDispatcher {
       return;
     }
     if (direction === LOOKUP_UID_OF_VPID) {
-      this.proc.instance.childUid(this.proc, id).then((uid) => this.sendResult(uid >= 0 ? uid : -Errno.ESRCH, seq));
+      this.inFlight(this.proc.instance.childUid(this.proc, id)).then((uid) => this.sendResult(uid >= 0 ? uid : -Errno.ESRCH, seq));
       return;
     }
-    this.proc.instance
-      .lookupPid(this.proc, direction === LOOKUP_HOST_OF_VPID ? 'host-of-vpid' : 'vpid-of-host', id)
+    this.inFlight(this.proc.instance.lookupPid(this.proc, direction === LOOKUP_HOST_OF_VPID ? 'host-of-vpid' : 'vpid-of-host', id))
       .then((v) => this.sendResult(v > 0 ? v : -Errno.ESRCH, seq));
   }
 
@@ -378,7 +399,7 @@ export class SyscallDispatcher {
   private onUcred(): void {
     const seq = this.seq;
     const a = this.args;
-    translateUcred(this.proc, a.int(0), { pid: a.int(1), uid: a.uint(2), gid: a.uint(3) }).then((c) => {
+    this.inFlight(translateUcred(this.proc, a.int(0), { pid: a.int(1), uid: a.uint(2), gid: a.uint(3) })).then((c) => {
       const body = Buffer.alloc(12);
       body.writeInt32LE(c.pid, 0);
       body.writeUInt32LE(c.uid >>> 0, 4);
@@ -390,7 +411,7 @@ export class SyscallDispatcher {
   /** The stub waits for a process group: which of its children are in it (host pids). */
   private onGroupChildren(): void {
     const seq = this.seq;
-    this.proc.instance.groupChildren(this.proc, this.args.int(0)).then((hostPids) => {
+    this.inFlight(this.proc.instance.groupChildren(this.proc, this.args.int(0))).then((hostPids) => {
       const pids = hostPids.slice(0, GROUP_CHILDREN_MAX);
       const body = Buffer.alloc(4 * pids.length);
       pids.forEach((p, i) => body.writeInt32LE(p, 4 * i));

@@ -66,6 +66,8 @@ export class LibosProcess {
   threadsSpread = false;
   /** requests its stub has sent the worker (for how often the process asks it) */
   requests = 0;
+  /** its requests the worker is still answering (waiting on the leader, another process...) */
+  requestsInFlight = 0;
   /** the threads but the main one (whose tid is the vpid), by virtual tid */
   readonly threads = new Map<number, LibosThread>();
 

@@ -5,6 +5,6 @@ export {
   type Mount, type TrustedFile,
 } from './schema.js';
 export {
-  loadSignature, measuredManifestBytes, needsSignature, parseSignature, sha256Hex, signatureForRun, signaturePath,
-  SignatureError, SIGNATURE_FORMAT, uriHostPath, type Signature, type SignedFile,
+  checkSignedMeasurement, loadSignature, measuredManifestBytes, needsSignature, parseSignature, sha256Hex, signatureForRun,
+  signaturePath, SignatureError, SIGNATURE_FORMAT, uriHostPath, type Signature, type SignedFile,
 } from './signature.js';

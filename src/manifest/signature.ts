@@ -10,8 +10,15 @@
 //     "manifest": "app.manifest.toml",            (the manifest's file name, for people)
 //     "manifest_sha256": "<64 hex>",
 //     "measurement": "<64 hex>",
-//     "trusted_files": [ { "uri": "file:...", "path": "/abs/host/path", "size": 123, "sha256": "<64 hex>" }, ... ]
+//     "trusted_files": [ { "uri": "file:...", "path": "/abs/host/path", "size": 123, "sha256": "<64 hex>" }, ... ],
+//     "signer": "<64 hex>",                        (keyed only: the Ed25519 public key)
+//     "signature": "<128 hex>"                     (keyed only: Ed25519 over signedMessage())
 //   }
+//
+// Unkeyed (`gramine-ts sign MANIFEST`), the file binds the trusted files' hashes to the manifest
+// and to the measurement, but anyone who can write it can rewrite it consistently. Keyed
+// (`gramine-ts sign --key KEYFILE MANIFEST`), every field but the signature itself is signed;
+// `run --signer KEY` then refuses a file not signed by KEY, an unkeyed one included.
 //
 // Each trusted file's `uri` is the file's own (for a file found under a listed directory: the
 // directory's URI followed by the relative path), resolved at run time as the manifest's URIs
@@ -43,6 +50,11 @@ export interface Signature {
   /** Lower-case hex: what the instance's workers attest to (src/tls-psk/measurement.ts). */
   measurement: string;
   trustedFiles: SignedFile[];
+  /** The manifest's file name as written at signing (for people; still covered by a key). */
+  manifestName?: string;
+  /** Keyed: the signer's Ed25519 public key and the signature, lower-case hex; unkeyed: absent. */
+  signer?: string;
+  signature?: string;
 }
 
 export class SignatureError extends Error {
@@ -67,6 +79,8 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const ED25519_SIG_HEX = /^[0-9a-f]{128}$/;
+const TOP_KEYS = ['format', 'manifest', 'manifest_sha256', 'measurement', 'trusted_files', 'signer', 'signature'];
 
 /** Checks a signature document; `file` is only for messages. */
 export function parseSignature(text: string, file: string): Signature {
@@ -84,6 +98,8 @@ export function parseSignature(text: string, file: string): Signature {
   if (d.format !== SIGNATURE_FORMAT) return bad(`format is not "${SIGNATURE_FORMAT}"`);
   const hex = (v: unknown, key: string): string =>
     typeof v === 'string' && SHA256_HEX.test(v) ? v : bad(`${key}: expected 64 lower-case hex digits`);
+  for (const k of Object.keys(d)) if (!TOP_KEYS.includes(k)) bad(`${k}: unknown key`);
+  if (d.manifest !== undefined && typeof d.manifest !== 'string') bad('manifest: expected a file name');
   const manifestSha256 = hex(d.manifest_sha256, 'manifest_sha256');
   const measurement = hex(d.measurement, 'measurement');
   if (!Array.isArray(d.trusted_files)) return bad('trusted_files: expected an array');
@@ -97,7 +113,29 @@ export function parseSignature(text: string, file: string): Signature {
     if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0) bad(`${at}.size: expected a byte count`);
     return { uri: e.uri as string, path: e.path as string, size: e.size as number, sha256: hex(e.sha256, `${at}.sha256`) };
   });
-  return { file, manifestSha256, measurement, trustedFiles };
+  const sig: Signature = { file, manifestSha256, measurement, trustedFiles };
+  if (typeof d.manifest === 'string') sig.manifestName = d.manifest;
+  if ((d.signer === undefined) !== (d.signature === undefined)) bad('signer and signature go together');
+  if (d.signer !== undefined) {
+    sig.signer = hex(d.signer, 'signer');
+    if (typeof d.signature !== 'string' || !ED25519_SIG_HEX.test(d.signature)) bad('signature: expected 128 lower-case hex digits');
+    sig.signature = d.signature as string;
+  }
+  return sig;
+}
+
+/**
+ * Refuses a signature whose measurement is not the one this instance computes (`actual`, hex):
+ * its trusted files' list, or the gramine-ts build, differs from what was signed.
+ */
+export function checkSignedMeasurement(sig: Signature, actual: string, manifestFile: string): void {
+  if (actual === sig.measurement) return;
+  throw new SignatureError(
+    sig.file,
+    `measurement differs: signed ${sig.measurement}, but this instance measures ${actual} ` +
+      `(its trusted files' hashes or this gramine-ts build differ from what was signed): ` +
+      `run \`gramine-ts sign ${manifestFile}\``,
+  );
 }
 
 function notSigned(manifestPath: string, why: string): string {
@@ -150,13 +188,17 @@ export function needsSignature(manifest: Manifest): boolean {
  * when the manifest lists trusted files without their own sha256; otherwise used if present
  * (and then it must be valid), else null. Built-in and in-memory manifests have none.
  * `manifestFile` is the manifest's path as the user gave it (for messages; default: sourcePath).
+ * With `requiredSigner` the signature must be there (its key is checked by verifySigner, in
+ * signing-key.ts, kept apart so that an unkeyed run does not load the Ed25519 code).
  */
-export function signatureForRun(manifest: Manifest, manifestFile: string | null = manifest.sourcePath): Signature | null {
+export function signatureForRun(
+  manifest: Manifest, manifestFile: string | null = manifest.sourcePath, requiredSigner: string | null = null,
+): Signature | null {
   if (manifestFile === null) {
-    if (needsSignature(manifest)) throw new SignatureError('(no file)', 'a manifest not read from a file cannot be signed');
+    if (needsSignature(manifest) || requiredSigner !== null) throw new SignatureError('(no file)', 'a manifest not read from a file cannot be signed');
     return null;
   }
-  if (!needsSignature(manifest) && !existsSync(signaturePath(manifestFile))) return null;
+  if (!needsSignature(manifest) && requiredSigner === null && !existsSync(signaturePath(manifestFile))) return null;
   return loadSignature(manifestFile, manifest.sourceBytes);
 }
 

@@ -1,6 +1,6 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
-import { readFileSync } from 'node:fs';
+import { open as openInThreadPool, readFileSync } from 'node:fs';
 import { addon } from './addon.js';
 export { fromByteString, isUtf8ByteString, toByteString } from './byte-strings.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
@@ -13,6 +13,7 @@ const HOST_NR = {
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
   fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  dup3: 292,
 } as const;
 
 const sys = addon.syscall;
@@ -51,6 +52,8 @@ export const host = {
     return mnt;
   },
   dupCloexec: (fd: number) => sys(HOST_NR.fcntl, fd, 1030 /* F_DUPFD_CLOEXEC */, 0),
+  /** `from` becomes `to` as well (dup3, not close-on-exec). */
+  dup3: (from: number, to: number) => sys(HOST_NR.dup3, from, to, 0),
   read: (fd: number, buf: Uint8Array) => sys(HOST_NR.read, fd, buf, buf.byteLength),
   pread: (fd: number, buf: Uint8Array, offset: number) =>
     sys(HOST_NR.pread64, fd, buf, buf.byteLength, offset),
@@ -227,4 +230,38 @@ export function hostFdPath(fd: number): string {
   const n = host.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`, buf);
   if (n < 0) throw new Error(`readlink of fd ${fd}: errno ${-n}`);
   return buf.toString('latin1', 0, n);
+}
+
+/**
+ * Calls `onExit` once, when host process `pid` has exited, as its pidfd says (whoever its
+ * parent is, and whatever holds its sockets open). Null if there is no such process.
+ */
+export function watchProcessExit(pid: number, onExit: () => void): { stop(): void; exited(): boolean } | null {
+  const pidfd = host.pidfdOpen(pid);
+  if (pidfd < 0) return null;
+  let watch: { stop(): void } | null = addon.watchReadableOnce(pidfd, () => {
+    watch = null;
+    host.close(pidfd);
+    onExit();
+  });
+  return {
+    stop: () => {
+      if (!watch) return;
+      watch.stop();
+      watch = null;
+      host.close(pidfd);
+    },
+    /** Has it exited, even if the callback has not run yet? */
+    exited: () => !watch || host.readable(pidfd),
+  };
+}
+
+/**
+ * open(2) of `path` on one of Node's pool threads, for an open that may wait (a FIFO without
+ * its other end): the worker's event loop goes on meanwhile. The fd, or -errno.
+ */
+export function openBlocking(path: string, flags: number): Promise<number> {
+  return new Promise((resolve) => {
+    openInThreadPool(path, flags | O_CLOEXEC, (err, fd) => resolve(err ? -(err.errno !== undefined ? Math.abs(err.errno) : 5) : fd));
+  });
 }

@@ -19,6 +19,9 @@ const MAX_MANIFEST_FRAME = 16 << 20;
 
 export class AttestationRefused extends Error {}
 
+/** The peer closed its end before attestation was done (a worker that died as it started). */
+export class ClosedDuringAttestation extends AttestationRefused {}
+
 function writeFrame(socket: Socket, bytes: Uint8Array): void {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(bytes.length);
@@ -36,7 +39,7 @@ function readExactly(socket: Socket, n: number): Promise<Buffer> {
     };
     const onEnd = () => {
       cleanup();
-      reject(new AttestationRefused('the peer closed the channel during attestation'));
+      reject(new ClosedDuringAttestation('the peer closed the channel during attestation'));
     };
     const cleanup = () => {
       socket.off('readable', tryRead);

@@ -5,7 +5,7 @@ import { appendFileSync, openSync, writeSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
-import { STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
+import { STANDBYS_PER_PROCESS, validateMessage, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
@@ -54,7 +54,7 @@ export class LeaderClient {
   private forkRefusalLogged = false;
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
-  private standbyWaiters: ((c: NextChild) => void)[] = [];
+  private standbyWaiters: { resolve: (c: NextChild) => void; reject: (e: Error) => void }[] = [];
   /** standbys asked for and not offered yet */
   private standbysAsked = 0;
 
@@ -73,9 +73,14 @@ export class LeaderClient {
 
   private request<T extends Reply['type']>(send: (reqId: number) => Message): Promise<ReplyTo<T>> {
     const reqId = this.nextReqId++;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      try {
+        this.toLeader(send(reqId));
+      } catch (e) {
+        reject(e);
+        return;
+      }
       this.pending.set(reqId, resolve as (m: Reply) => void);
-      this.toLeader(send(reqId));
     });
   }
 
@@ -97,7 +102,17 @@ export class LeaderClient {
    * message (a fork-heavy process reaps as often as it forks: one write fewer per fork), and
    * before anything that could name them (kill, setpgid, a group wait).
    */
+  /**
+   * Send `m`, checked as the leader will check it: what the app gave (a size of 2^63, say) that
+   * the leader's schema refuses is EINVAL for that call, not a malformed message that ends the
+   * worker's connection.
+   */
   private toLeader(m: Message): void {
+    try {
+      validateMessage(m);
+    } catch (e) {
+      throw new SyscallError(Errno.EINVAL, `${m.type}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.flushReaped();
     this.conn.send(m);
   }
@@ -194,15 +209,22 @@ export class LeaderClient {
       return;
     }
     const waiter = this.standbyWaiters.shift();
-    if (waiter) waiter(child);
+    if (waiter) waiter.resolve(child);
     else this.nextChildren.push(child);
+  }
+
+  /** No standby child could be had: the fork waiting for one fails as a host fork would. */
+  onStandbyRefused(m: Extract<Message, { type: 'standby-refused' }>): void {
+    if (this.current?.id.vpid !== m.parentVpid) return;
+    this.standbysAsked = Math.max(0, this.standbysAsked - 1);
+    this.standbyWaiters.shift()?.reject(new SyscallError(Errno.EAGAIN, 'fork: no worker could start for the child'));
   }
 
   private takeStandby(): Promise<NextChild> {
     const ready = this.nextChildren.shift();
     if (ready) return Promise.resolve(ready);
     this.askForStandbys();
-    return new Promise((resolve) => this.standbyWaiters.push(resolve));
+    return new Promise((resolve, reject) => this.standbyWaiters.push({ resolve, reject }));
   }
 
   /** The services for one process of this worker. */

@@ -10,6 +10,14 @@ import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 const LEADER_FD = 3;
 const PLATFORM_KEY_FD = 4;
+const STDERR_FD = 5;
+
+// The leader keeps our stderr until Node runs (src/leader/worker-process.ts): take it now.
+if (process.argv.includes(`--stderr-fd=${STDERR_FD}`)) {
+  const { host } = await import('../pal/host.js');
+  if (host.dup3(STDERR_FD, 2) < 0) process.exit(70);
+  host.close(STDERR_FD);
+}
 
 /** Attest to the leader and open the TLS-PSK channel on the leader's socket. */
 async function connectToLeader(): Promise<TLSSocket> {

@@ -92,6 +92,8 @@ export function runSession(socket: TLSSocket): void {
           return;
         case 'standby-offer':
           return leader.onStandbyOffer(msg);
+        case 'standby-refused':
+          return leader.onStandbyRefused(msg);
         case 'kill-reply':
         case 'pgrp-reply':
         case 'pid-lookup-reply':

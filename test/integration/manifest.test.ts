@@ -3,7 +3,7 @@
 // refused with a message that says to sign it; signed, it runs, and its trusted files are
 // verified before the app sees a byte.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -144,6 +144,129 @@ describe('a signed manifest runs, with its trusted files verified', () => {
     expect(r.stdout).toBe('trusted contents\nrefused\nread-only\n');
     expect(r.stderr).toMatch(/Permission denied/);
     expect(readFileSync(trusted, 'utf8')).toBe('trusted contents\n');
+  });
+});
+
+describe('a manifest signed with a key (sign --key, run --signer)', () => {
+  /** A manifest that prints a trusted data file, signed with a fresh key; the key files. */
+  async function signedCat(): Promise<{ m: string; data: string; key: string; other: string }> {
+    const data = path.join(dir, `data${n}.txt`);
+    writeFileSync(data, 'signed data\n');
+    const key = path.join(dir, `key${n}`);
+    const other = path.join(dir, `other${n}`);
+    const m = manifest(
+      'libos.entrypoint = "/bin/cat"', `loader.argv = ["cat", "${data}"]`, 'fs.root.uri = "file:/"',
+      'sgx.file_check_policy = "allow_all_but_log"', `sgx.trusted_files = ["file:${data}"]`,
+    );
+    for (const k of [key, other]) {
+      const g = await sign('--gen-key', k);
+      expect(g.stderr).toBe('');
+      expect(g.status).toBe(0);
+    }
+    const r = await sign('--key', key, m);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return { m, data, key, other };
+  }
+  const editSig = (m: string, edit: (doc: Record<string, any>) => void) => {
+    const doc = JSON.parse(readFileSync(`${m}.sig`, 'utf8'));
+    edit(doc);
+    writeFileSync(`${m}.sig`, JSON.stringify(doc, null, 2));
+  };
+  /** The trusted data file replaced, its hash and size in the .sig with it; the run, which must print nothing. */
+  const runWithEvilData = async (m: string, data: string) => {
+    writeFileSync(data, 'evil data\n');
+    editSig(m, (doc) => {
+      doc.trusted_files[0].sha256 = sha256('evil data\n');
+      doc.trusted_files[0].size = 10;
+    });
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('');
+    return r;
+  };
+
+  it('--gen-key writes a secret key file (0600) and its .pub; it never overwrites a key', async () => {
+    const key = path.join(dir, 'fresh-key');
+    const r = await sign('--gen-key', key);
+    expect(r.status).toBe(0);
+    const pub = readFileSync(`${key}.pub`, 'utf8').match(/^public: ([0-9a-f]{64})$/m)![1]!;
+    expect(r.stdout).toContain(pub);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    expect(readFileSync(key, 'utf8')).toMatch(/^secret: [0-9a-f]{64}$/m);
+    const again = await sign('--gen-key', key);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(key);
+    expect(readFileSync(`${key}.pub`, 'utf8')).toContain(pub);
+  });
+
+  it('runs when signed, by the signer named as a .pub, a key file or the hex key', async () => {
+    const { m, key } = await signedCat();
+    const doc = JSON.parse(readFileSync(`${m}.sig`, 'utf8'));
+    const pub = readFileSync(`${key}.pub`, 'utf8').match(/^public: ([0-9a-f]{64})$/m)![1]!;
+    expect(doc.signer).toBe(pub);
+    expect(doc.signature).toMatch(/^[0-9a-f]{128}$/);
+    for (const args of [[m], ['--signer', `${key}.pub`, m], ['--signer', key, m], [`--signer=${pub}`, m]]) {
+      const r = await runGramine(args);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('signed data\n');
+      expect(r.status).toBe(0);
+    }
+  });
+
+  it('a trusted file changed together with its hash in the .sig: refused before the app runs', async () => {
+    const { m, data } = await signedCat();
+    const r = await runWithEvilData(m, data);
+    expect(r.stderr).toContain(`${m}.sig: the signature does not verify: the file was changed after`);
+    expect(r.status).toBe(2);
+  });
+
+  it('any byte of the .sig edited by hand (a path, the measurement, the signature): refused', async () => {
+    const { m } = await signedCat();
+    const good = readFileSync(`${m}.sig`, 'utf8');
+    const edits: Array<(doc: Record<string, any>) => void> = [
+      (doc) => { doc.trusted_files[0].path = '/elsewhere'; },
+      (doc) => { doc.manifest = 'other.manifest.toml'; },
+      (doc) => { doc.measurement = `${doc.measurement.slice(0, 63)}${doc.measurement.endsWith('0') ? '1' : '0'}`; },
+      (doc) => { doc.signature = `${doc.signature.slice(0, 127)}${doc.signature.endsWith('0') ? '1' : '0'}`; },
+    ];
+    for (const edit of edits) {
+      writeFileSync(`${m}.sig`, good);
+      editSig(m, edit);
+      const r = await runGramine([m]);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`${m}\\.sig: (the signature does not verify|malformed)`));
+      expect(r.status).toBe(2);
+    }
+  });
+
+  it('--signer another key, or an unkeyed .sig: refused, naming both keys', async () => {
+    const { m, key, other } = await signedCat();
+    const pub = (k: string) => readFileSync(`${k}.pub`, 'utf8').match(/^public: ([0-9a-f]{64})$/m)![1]!;
+    const wrong = await runGramine(['--signer', `${other}.pub`, m]);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toContain(`${m}.sig: signed by ${pub(key)}, not by the required signer ${pub(other)}`);
+    expect(wrong.status).toBe(2);
+
+    // the key stripped off: without --signer it is an unkeyed signature, with it it is refused
+    editSig(m, (doc) => { delete doc.signer; delete doc.signature; });
+    expect((await runGramine([m])).stdout).toBe('signed data\n');
+    const stripped = await runGramine(['--signer', key, m]);
+    expect(stripped.stdout).toBe('');
+    expect(stripped.stderr).toContain(`${m}.sig: not signed with a key, but --signer ${pub(key)} was required`);
+    expect(stripped.status).toBe(2);
+
+    // a program run without a manifest has nothing to sign
+    const bare = await runGramine(['--signer', key, '/bin/true']);
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toContain('--signer needs a manifest');
+  });
+
+  it('unkeyed: a trusted file\'s hash edited in the .sig changes the measurement, and is refused (not a warning)', async () => {
+    const { m, data } = await signedCat();
+    expect((await sign(m)).status).toBe(0); // unkeyed
+    const r = await runWithEvilData(m, data);
+    expect(r.stderr).toMatch(new RegExp(`${m}\\.sig: measurement differs: signed [0-9a-f]{64}, but this instance measures [0-9a-f]{64}`));
+    expect(r.status).toBe(2);
   });
 });
 

@@ -1,6 +1,7 @@
 /*
  * Writes garbage to the first fd past the app's RLIMIT_NOFILE (under gramine-ts: the stub's
- * channel to its worker), then checks that trapped calls still give the right answers.
+ * channel to its worker), packets of every size and of no bytes at all (which the worker must
+ * not take for the channel's end), then checks that trapped calls still give the right answers.
  * Natively there is no such fd: the writes fail with EBADF.
  */
 #define _GNU_SOURCE
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,8 @@ int main(void)
     int wrote = 0;
     for (size_t len = 1; len <= sizeof(junk); len += 37)
         wrote += write(fd, junk, len) > 0;
+    for (int i = 0; i < 3; i++)
+        (void)!write(fd, junk, 0);
     printf("stray writes: %s\n", wrote ? "accepted" : "refused");
     /* every trapped call below must still get its own answer */
     struct stat st;

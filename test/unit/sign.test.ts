@@ -98,7 +98,9 @@ describe('gramine-ts sign', () => {
     expect(doc.trusted_files).toEqual(expected);
     expect(doc.measurement).toMatch(/^[0-9a-f]{64}$/);
     const loaded = loadSignature(manifestPath);
-    expect(loaded).toEqual({ file, manifestSha256: hashOf(manifestPath), measurement: doc.measurement, trustedFiles: expected });
+    expect(loaded).toEqual({
+      file, manifestName: 'app.manifest.toml', manifestSha256: hashOf(manifestPath), measurement: doc.measurement, trustedFiles: expected,
+    });
 
     // the measurement is what the leader will expect for this manifest and signature
     const manifest = loadManifest(manifestPath);
@@ -156,7 +158,13 @@ describe('the signature run uses', () => {
     await signManifest(manifestPath, quiet);
     const sig = `${manifestPath}.sig`;
     const good = readFileSync(sig, 'utf8');
-    for (const bad of ['{', '[]', good.replace(/"size": ?\d+/, '"size": -1'), good.replace('"measurement"', '"measurment"')]) {
+    const keyed = (extra: string) => good.replace('"trusted_files"', `${extra}, "trusted_files"`);
+    const badCases = [
+      '{', '[]', good.replace(/"size": ?\d+/, '"size": -1'), good.replace('"measurement"', '"measurment"'),
+      keyed(`"signer": "${'a'.repeat(64)}"`), keyed(`"signer": "${'a'.repeat(63)}", "signature": "${'b'.repeat(128)}"`),
+      keyed(`"signer": "${'a'.repeat(64)}", "signature": "${'b'.repeat(127)}"`), keyed('"signed_by": "me"'),
+    ];
+    for (const bad of badCases) {
       writeFileSync(sig, bad);
       expect(signatureError(() => loadSignature(manifestPath)).message).toMatch(/\.sig: malformed signature file: .*run `gramine-ts sign/);
     }

@@ -118,6 +118,11 @@ const schemas = {
     /** the CPU the child and its worker share, or null */
     cpu: t.nullable(t.int),
   }),
+  /**
+   * leader -> parent's worker: no standby child can be had (a new worker could not start: the
+   * host's process limits); the fork waiting for one fails with EAGAIN, as a host fork would
+   */
+  'standby-refused': object({ type: t.literal('standby-refused'), v, parentVpid: t.int }),
   /** leader -> standby worker: the parent is gone without forking; be free again */
   'standby-cancel': object({ type: t.literal('standby-cancel'), v, vpid: t.int }),
   /** parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno) */

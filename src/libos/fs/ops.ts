@@ -1,6 +1,6 @@
 // What can be done to any place of the tree, host or pseudo: open it, stat it, read a link,
 // check access. The syscall handlers (sys/fs.ts) parse arguments and call these.
-import { host } from '../../pal/host.js';
+import { fileTypeAt, host, openBlocking } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import { atLocation, onLocation, openHost } from './host-fs.js';
@@ -9,7 +9,7 @@ import { openPseudo } from './pseudo/open.js';
 import { encodeStat, encodeStatx, inodeOf, type StatFields } from './stat.js';
 import type { Awaitable } from './pseudo/node.js';
 import { resolve, type HostLocation, type Location, type PseudoLocation, type WalkContext } from './walk.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, S_IFDIR, S_IFLNK, S_IFREG } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDWR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../../pal/linux-abi.js';
 
 const W_OK = 2;
 const X_OK = 1;
@@ -25,13 +25,35 @@ function missing(loc: PseudoLocation, what: string): never {
 
 /** Open a location for the app: a worker host fd. */
 export function openLocation(proc: LibosProcess, loc: Location, flags: number, mode: number): Awaitable<number> {
-  if (loc.kind === 'host') return openHost(proc, loc, flags, mode);
+  if (loc.kind === 'host') {
+    if (!(flags & (O_NONBLOCK | O_PATH)) && (flags & O_ACCMODE) !== O_RDWR && atLocation(loc, fileTypeAt) === S_IFIFO) return openFifo(proc, loc, flags, mode);
+    return openHost(proc, loc, flags, mode);
+  }
   if (!loc.node) {
     if (flags & O_CREAT) throw new SyscallError(Errno.EACCES, `create ${loc.vpath}`);
     missing(loc, 'open');
   }
   if (loc.node.kind === 'symlink' && !loc.follow) throw new SyscallError(Errno.ELOOP, `open ${loc.vpath}: a symbolic link`);
   return openPseudo(proc, loc.node, loc.vpath, flags);
+}
+
+const O_NONBLOCK = 0o4000;
+
+/**
+ * A FIFO opened to wait for its other end: opened here without waiting (O_PATH, beneath the
+ * mount, as any open), then for real through that fd on a pool thread, so that the worker
+ * (its signals, its other threads' calls) goes on while the app waits, as it would natively.
+ */
+async function openFifo(proc: LibosProcess, loc: HostLocation, flags: number, mode: number): Promise<number> {
+  // what a read-only mount refuses, it refuses as for any file (EROFS before a wait)
+  const pathFd = openHost(proc, loc, O_PATH | (flags & O_NOFOLLOW), mode);
+  try {
+    if (fileTypeAt(pathFd, '') !== S_IFIFO) throw new SyscallError(Errno.EAGAIN, `open ${loc.vpath}: changed under the open`);
+    if (loc.mount.readOnly && (flags & O_ACCMODE) !== 0) throw new SyscallError(Errno.EROFS, `open ${loc.vpath}: read-only mount`);
+    return check(await openBlocking(`/proc/self/fd/${pathFd}`, flags & ~(O_CREAT | O_NOFOLLOW)), `open ${loc.vpath}`);
+  } finally {
+    host.close(pathFd);
+  }
 }
 
 /** An O_PATH fd of the directory at instance path `path` of a host mount (a working directory). */

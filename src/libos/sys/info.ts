@@ -68,11 +68,12 @@ function prlimit(proc: LibosProcess, resource: number, newLimit: ResourceLimit |
     const old = nofileLimit(proc);
     if (newLimit) {
       if (newLimit.max > old.max) throw new SyscallError(Errno.EPERM, 'raise RLIMIT_NOFILE above its hard limit');
-      // Below the reserved fds the host enforces the app's limit itself (EMFILE, EBADF); the
-      // hard limit stays, so that the stub can still reach its reserved slots.
+      // The host enforces the app's limit itself (EMFILE, EBADF), never above the reserved fds
+      // (the stub's: see place_channel); the hard limit stays, so that the stub can still
+      // reach its reserved slots.
       const hostMax = proc.hostNofileLimit!;
       const base = BigInt(proc.reservedFdBase);
-      const hostCur = newLimit.cur < base ? newLimit.cur : hostMax.cur;
+      const hostCur = newLimit.cur < base ? newLimit.cur : base;
       check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, encodeLimit({ cur: hostCur, max: hostMax.max }), null), 'prlimit NOFILE');
       proc.nofileLimit = newLimit;
     }
