@@ -108,6 +108,8 @@ export class LibosProcess {
   }
   /** trace mode: where the names of the syscalls made go (inherited by children) */
   traceFile: string | null = null;
+  /** the first process enters the instance's kernel boundary (false: measuring its cost, insecure) */
+  sandbox = true;
 
   /** The working directory as a dirfd for host *at() calls. */
   get cwdDirFd(): number {

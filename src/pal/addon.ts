@@ -13,6 +13,8 @@ export interface PalAddon {
   watchReadableOnce(fd: number, onReadable: () => void): ChannelWatchHandle;
   sendPacket(fd: number, bytes: Uint8Array, fds?: number[]): number;
   receivePacket(fd: number, buf: Uint8Array): [number, ...number[]] | number;
+  /** one sendmsg of `bytes` with control messages `control`, without waiting or SIGPIPE: bytes sent, or -errno */
+  sendMessage(fd: number, bytes: Uint8Array, control: Uint8Array, flags: number): number;
 }
 
 export interface ChannelWatchHandle {

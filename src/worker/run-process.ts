@@ -97,6 +97,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   proc.pendingStack = leader.stackSize;
   proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
+  proc.sandbox = msg.sandbox;
   proc.umask = msg.umask;
   const serving = serve(proc, leader);
   const exit = await app.spawnedExit!;

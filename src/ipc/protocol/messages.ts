@@ -80,6 +80,11 @@ const schemas = {
     uid: t.int, gid: t.int, groups: t.array(t.int), umask: t.int, logLevel: t.str,
     /** development aid: append the names of the syscalls the app made to this file */
     traceFile: t.nullable(t.str),
+    /**
+     * false only with GRAMINE_TS_INSECURE_NO_SANDBOX=1 in the leader's environment: the app
+     * processes run without the instance's kernel boundary (for measuring its cost; insecure)
+     */
+    sandbox: t.bool,
     /** the CPU the worker and its app share (a round trip between CPUs costs 3-5x), or null */
     cpu: t.nullable(t.int),
   }),

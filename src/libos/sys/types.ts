@@ -36,20 +36,13 @@ export interface CwdChanged {
   hostFd: number;
 }
 
-/** bind to a UNIX path: the stub binds this address (a struct sockaddr_un), with the app's umask. */
-export interface UnixBindAddress {
-  kind: 'unix-bind';
-  address: Buffer;
-  umask: number;
-}
-
 /** connect (or send) to a UNIX path: the socket file, a worker O_PATH fd (sent to the stub, then closed). */
 export interface SocketTarget {
   kind: 'socket-target';
   hostFd: number;
 }
 
-export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned | CwdChanged | UnixBindAddress | SocketTarget;
+export type SyscallResult = number | NewFd | ForkGranted | ExecPlanned | CwdChanged | SocketTarget;
 
 export type SyscallHandler = (
   proc: LibosProcess,
