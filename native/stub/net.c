@@ -26,6 +26,8 @@
 #include "util.h"
 
 #define K_AF_UNIX 1
+#define K_AF_INET 2
+#define K_AF_INET6 10
 #define K_AF_NETLINK 16
 #define K_SO_PEERCRED 17
 #define K_SO_DOMAIN 39
@@ -239,6 +241,12 @@ long sys_bind(const long *a)
         }
     }
     r = raw3(__NR_bind, (unsigned int)a[0], addr_ptr(&h, (void *)a[1]), addr_len(&h, (int)a[2]));
+    /* a port below 1024 needs a privilege the app process has not: its worker binds it for the instance's root */
+    if (r == -EACCES && !h.given && (h.sa.family == K_AF_INET || h.sa.family == K_AF_INET6)) {
+        struct gts_reply reply;
+        call_worker(__NR_bind, a, 0, &reply, 0, 0, 0, 0);
+        return reply.ret;
+    }
     /* an autobind name another socket has: pick again, as the kernel does */
     while (r == -EADDRINUSE && (int)a[2] == SUN_PATH && h.sa.family == K_AF_UNIX && !h.given) {
         put_hex(h.sa.data + 1 + GTS_ABSTRACT_PREFIX_LEN, random_bits(), AUTOBIND_HEX);

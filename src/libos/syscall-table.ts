@@ -143,7 +143,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libosAndStub('sendmsg', 'supported', `${NATIVE_UNLESS_ADDRESS.replace('natively without an address; with one, made', 'made')}; SCM_RIGHTS may not pass the stub's fds, SCM_CREDENTIALS are made the host's (those of another process or identity, which the unprivileged app process may not send, are sent by the worker for the instance's root)`),
   stub('recvmsg', 'supported', `${REPORTS_NAME}; SCM_CREDENTIALS name the sender's vpid and virtual ids`),
   native('shutdown', 'supported', HOST_FD),
-  libosAndStub('bind', 'supported', `${SOCKET_ADDRESS}: a path gets its socket file from the worker's bind of the app's socket, at the app's own path when the host finds the same directory by it, else below the mount's root held by the leader (reported as the instance path); a netlink port id 0 becomes a random one (never the host pid)`),
+  libosAndStub('bind', 'supported', `${SOCKET_ADDRESS}: a path gets its socket file from the worker's bind of the app's socket, at the app's own path when the host finds the same directory by it, else below the mount's root held by the leader (reported as the instance path); a netlink port id 0 becomes a random one (never the host pid); an IP port below 1024, which the app process may not bind, is bound by the worker for the instance's root`),
   native('listen', 'supported', HOST_FD),
   stub('getsockname', 'supported', REPORTS_NAME),
   stub('getpeername', 'supported', REPORTS_NAME),

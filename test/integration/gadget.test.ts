@@ -170,3 +170,18 @@ describe('the stub gadget (jailed instance)', () => {
     expect(await attack('jailed', 'read', '/etc/passwd')).toMatch(REFUSED);
   });
 });
+
+describe('under the boundary, a program that is root in the instance', () => {
+  it('binds a port below 1024, as root does natively (its worker binds it)', async () => {
+    const port = 900 + (randomBytes(1)[0]! % 100);
+    const bind = [
+      'python3', '-c',
+      `import socket; s = socket.socket(); s.bind(("127.0.0.1", ${port})); print("bound", s.getsockname()[1])`,
+    ];
+    const native = await runNative(bind);
+    const gramine = await runGramine(bind);
+    expect(native.stdout).toBe(`bound ${port}\n`);
+    expect(gramine.stderr).toBe('');
+    expect(gramine.stdout).toBe(native.stdout);
+  });
+});

@@ -97,8 +97,29 @@ function bindAppSocket(proc: LibosProcess, appFd: number, path: string): number 
   }
 }
 
-/** bind to a UNIX path: made here, at the address bindAddress finds. */
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/**
+ * bind of an IP socket to a port below 1024, which the app process may not make (it has no
+ * CAP_NET_BIND_SERVICE; the stub tried first: EACCES): made here for the instance's root, as
+ * Linux lets root.
+ */
+function bindPrivilegedPort(proc: LibosProcess, a: SyscallArgs): number {
+  if (proc.creds.euid !== 0) return -Errno.EACCES;
+  const sock = proc.hostFdFor(a.int(0));
+  try {
+    return host.bind(sock, proc.mem.read(a.ptr(1), a.int(2)));
+  } finally {
+    host.close(sock);
+  }
+}
+
+/** bind to a UNIX path: made here, at the address bindAddress finds; or to a privileged port. */
 const sys_bind: SyscallHandler = (proc, a) => {
+  const len = a.int(2);
+  const family = len >= 2 && len <= 128 ? proc.mem.read(a.ptr(1), 2).readUInt16LE(0) : AF_UNIX;
+  if (family === AF_INET || family === AF_INET6) return bindPrivilegedPort(proc, a);
   const spelling = unixPath(proc, a);
   return andThen(resolve(proc, AT_FDCWD, spelling, { follow: false }), (loc): number => {
     if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EADDRINUSE : Errno.EACCES, `bind ${loc.vpath}`);
