@@ -617,9 +617,9 @@ function measureWorkers() {
 
 // The environments of the file-system benchmarks: native and gramine-ts (the default instance
 // mounts the host's temporary directory read-write at the same path, so the same scratch path
-// works in both).
+// works in both), and gramine-ts without its kernel boundary with --sandbox-cost.
 function fsEnvs(envs) {
-  return envs.filter((e) => e.name === 'native' || e.name === 'gramine-ts');
+  return envs.filter((e) => e.name === 'native' || e.name === 'gramine-ts' || e.name === 'gramine-ts-nosandbox');
 }
 
 // One run of a file-system benchmark program in a fresh scratch directory, removed afterwards
