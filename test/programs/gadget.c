@@ -147,6 +147,18 @@ static long netlink_request(void *msg, unsigned len)
     return r;
 }
 
+/* A netlink request (with an ack) of `body` bytes after its header, zeroed, room for attributes after it. */
+static struct nlmsghdr *netlink_message(unsigned short type, unsigned short flags, unsigned body)
+{
+    static char buf[512] __attribute__((aligned(8)));
+    memset(buf, 0, sizeof(buf));
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    h->nlmsg_len = NLMSG_LENGTH(body);
+    h->nlmsg_type = type;
+    h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    return h;
+}
+
 static void add_attr(struct nlmsghdr *h, unsigned short type, const void *data, unsigned len)
 {
     struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
@@ -210,36 +222,24 @@ int main(int argc, char **argv)
         return report(attack, fd);
     }
     if (!strcmp(what, "netlink-addr")) {
-        struct {
-            struct nlmsghdr h;
-            struct ifaddrmsg ifa;
-            char attrs[64];
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
-        req.h.nlmsg_type = RTM_NEWADDR;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-        req.ifa.ifa_family = AF_INET;
-        req.ifa.ifa_prefixlen = 32;
-        req.ifa.ifa_index = 1; /* lo */
+        struct nlmsghdr *h = netlink_message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifaddrmsg));
+        struct ifaddrmsg *ifa = NLMSG_DATA(h);
+        ifa->ifa_family = AF_INET;
+        ifa->ifa_prefixlen = 32;
+        ifa->ifa_index = 1; /* lo */
         struct in_addr a;
         inet_pton(AF_INET, arg, &a);
-        add_attr(&req.h, IFA_LOCAL, &a, 4);
-        add_attr(&req.h, IFA_ADDRESS, &a, 4);
-        return report(attack, netlink_request(&req, req.h.nlmsg_len));
+        add_attr(h, IFA_LOCAL, &a, 4);
+        add_attr(h, IFA_ADDRESS, &a, 4);
+        return report(attack, netlink_request(h, h->nlmsg_len));
     }
     if (!strcmp(what, "netlink-alias")) {
-        struct {
-            struct nlmsghdr h;
-            struct ifinfomsg ifi;
-            char attrs[128];
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-        req.h.nlmsg_type = RTM_NEWLINK;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        req.ifi.ifi_family = AF_UNSPEC;
-        req.ifi.ifi_index = 1; /* lo */
-        add_attr(&req.h, IFLA_IFALIAS, arg, (unsigned)strlen(arg) + 1);
-        return report(attack, netlink_request(&req, req.h.nlmsg_len));
+        struct nlmsghdr *h = netlink_message(RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+        struct ifinfomsg *ifi = NLMSG_DATA(h);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = 1; /* lo */
+        add_attr(h, IFLA_IFALIAS, arg, (unsigned)strlen(arg) + 1);
+        return report(attack, netlink_request(h, h->nlmsg_len));
     }
     if (!strcmp(what, "abstract")) {
         long fd = host_call(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
