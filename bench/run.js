@@ -26,6 +26,9 @@
 //          --no-peers       skip proot and runsc
 //          --no-pinned      skip the gramine-ts-1cpu column (gramine-ts under `taskset -c CPU`)
 //          --cpu N          the CPU for gramine-ts-1cpu (default 0)
+//          --sandbox-cost   add a gramine-ts-nosandbox column: gramine-ts with
+//                           GRAMINE_TS_INSECURE_NO_SANDBOX=1 (no Landlock, capabilities kept;
+//                           docs/security.md), so that the boundary's cost is a same-run ratio
 //          --no-hyperfine   time startup with the built-in loop even if hyperfine is installed
 //          --runs N         startup runs per command (default 20)
 //          --reps N         runs of syscall-cost per mode and environment (default 5)
@@ -129,7 +132,7 @@ const TARGETS = {
 
 function parseArgs(argv) {
   const opts = {
-    quick: false, peers: true, pinned: true, cpu: 0, hyperfine: true, runs: 20, reps: 5,
+    quick: false, peers: true, pinned: true, sandboxCost: false, cpu: 0, hyperfine: true, runs: 20, reps: 5,
     mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
     fs: true, statFiles: 10000, statReps: 3, bulkMib: 256, bulkReps: 3, only: null,
     net: true, netSeconds: 10, netReps: 1, streamMib: 1024, threads: true, threadReps: 3, locks: true, lockReps: 3,
@@ -148,6 +151,7 @@ function parseArgs(argv) {
     }
     else if (a === '--no-peers') opts.peers = false;
     else if (a === '--no-pinned') opts.pinned = false;
+    else if (a === '--sandbox-cost') opts.sandboxCost = true;
     else if (a === '--cpu') opts.cpu = num(0);
     else if (a === '--no-hyperfine') opts.hyperfine = false;
     else if (a === '--runs') opts.runs = num();
@@ -243,6 +247,8 @@ function environments(opts) {
   // a context switch instead of a cross-CPU wake-up, which is much slower on some (virtual)
   // machines. For information; the targets are checked on the unpinned run.
   const taskset = opts.pinned ? which('taskset') : null;
+  // insecure, for measurement only: the instance without its kernel boundary
+  if (opts.sandboxCost) envs.push({ name: 'gramine-ts-nosandbox', wrap: (p) => ['env', 'GRAMINE_TS_INSECURE_NO_SANDBOX=1', GRAMINE, 'run', ...p] });
   if (taskset) {
     envs.push({ name: PINNED, wrap: (p) => [taskset, '-c', String(opts.cpu), GRAMINE, 'run', ...p] });
   } else notes.push(opts.pinned ? 'taskset not on PATH: gramine-ts on one CPU skipped' : 'gramine-ts on one CPU skipped (--no-pinned)');
@@ -611,9 +617,9 @@ function measureWorkers() {
 
 // The environments of the file-system benchmarks: native and gramine-ts (the default instance
 // mounts the host's temporary directory read-write at the same path, so the same scratch path
-// works in both).
+// works in both), and gramine-ts without its kernel boundary with --sandbox-cost.
 function fsEnvs(envs) {
-  return envs.filter((e) => e.name === 'native' || e.name === 'gramine-ts');
+  return envs.filter((e) => e.name === 'native' || e.name === 'gramine-ts' || e.name === 'gramine-ts-nosandbox');
 }
 
 // One run of a file-system benchmark program in a fresh scratch directory, removed afterwards

@@ -296,6 +296,29 @@ Napi::Value SendPacket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r < 0 ? -errno : static_cast<double>(r));
 }
 
+// sendMessage(fd, bytes, control, flags): one sendmsg of `bytes` with control messages
+// `control` (as the kernel reads them), without waiting and without SIGPIPE: bytes sent, or
+// -errno. (An app's message that needs the worker's privileges: src/libos/sys/net.ts.)
+Napi::Value SendMessage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  size_t len, control_len;
+  uint8_t* bytes = BytesOf(info[1], &len);
+  uint8_t* control = BytesOf(info[2], &control_len);
+  int flags = info[3].As<Napi::Number>().Int32Value();
+  struct iovec iov = {bytes, len};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_len ? control : nullptr;
+  msg.msg_controllen = control_len;
+  ssize_t r;
+  do
+    r = sendmsg(fd, &msg, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return Napi::Number::New(env, r < 0 ? -errno : static_cast<double>(r));
+}
+
 // receivePacket(fd, buf): one SOCK_SEQPACKET message without waiting, with the fds that rode
 // along (close-on-exec): [length, ...fds], or -errno (-EAGAIN when none is queued).
 Napi::Value ReceivePacket(const Napi::CallbackInfo& info) {
@@ -353,6 +376,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("watchReadableOnce", Napi::Function::New(env, WatchReadableOnce));
   exports.Set("sendPacket", Napi::Function::New(env, SendPacket));
   exports.Set("receivePacket", Napi::Function::New(env, ReceivePacket));
+  exports.Set("sendMessage", Napi::Function::New(env, SendMessage));
   return exports;
 }
 

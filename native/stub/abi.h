@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 3
+#define GTS_ABI_VERSION 4
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -85,7 +85,6 @@ struct gts_request {
 #define GTS_REPLY_FORK       0x4 /* fork granted: ret = child vpid; fds: the child's channel, lifeline */
 #define GTS_REPLY_EXEC       0x8 /* exec planned: the fd is the stub binary; data = gts_exec_reply */
 #define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
-#define GTS_REPLY_ADDR       0x20 /* bind: data = gts_addr_reply, the address the host binds (a UNIX path) */
 #define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
 #define GTS_REPLY_SEM        0x80 /* semop, semtimedop: data = gts_sem_reply; an fd (GTS_REPLY_FD) may be the set's memory */
 
@@ -102,6 +101,13 @@ struct gts_reply {
 #define GTS_HELLO_RESET_SIGNALS 0x4 /* a fresh process: all signal dispositions to SIG_DFL */
 #define GTS_HELLO_SUBREAPER 0x8 /* vpid 1: orphans of the instance become its host children */
 #define GTS_HELLO_STRACE 0x10 /* strace mode: each trapped call is told to the worker (GTS_REQ_STRACE) */
+/*
+ * The first image of an instance's first process enters the instance's kernel boundary
+ * (sandbox.c) before the app runs, and every other app process inherits it -- unless the
+ * worker says this (GRAMINE_TS_INSECURE_NO_SANDBOX in the leader's environment, for measuring
+ * the boundary's cost only).
+ */
+#define GTS_HELLO_NO_SANDBOX 0x20
 
 /*
  * Abstract UNIX socket names are the instance's: the host's carry this prefix (after the NUL),
@@ -121,32 +127,29 @@ struct gts_hello_reply {
 /*
  * After the execfn string (at the next multiple of 8 of the payload), the path table: the
  * instance's mounts, longest-prefix matched by the stub for the stat family on absolute paths.
- * Each entry is this header, the mount point (prefix_len bytes and a NUL), a host path that
- * opens the mount's root (host_len bytes and a NUL; empty: a pseudo tree, the worker's), padded
- * to 8 bytes; its flags say what else the stub may do there alone. Either the whole table or nothing: a missing mount would send its paths to another.
+ * Each entry is this header and the mount point (prefix_len bytes and a NUL), padded to 8
+ * bytes; its flags say what the stub may do there alone. A mount the stub resolves paths in
+ * has GTS_PATH_ROOT_FD: an O_PATH fd of its root rides along with the reply, after the
+ * program's, in table order (a path would not do: the worker's and the leader's fds are out
+ * of the app's reach under its Landlock domain). Either the whole table or nothing: a missing
+ * mount would send its paths to another.
  */
 struct gts_path_entry {
     uint16_t prefix_len;
-    uint16_t host_len;
+    uint16_t zero;
     uint32_t flags;
 };
 /* a mount no file check applies to: the stub opens its files for reading itself */
 #define GTS_PATH_STUB_OPENS 0x1
 /*
- * not a mount: a directory with mount points in it (host_len 0), which the worker opens (it
- * lists them); up to GTS_PATH_TABLE_MAX such entries besides the mounts
+ * not a mount: a directory with mount points in it, which the worker opens (it lists them); up
+ * to GTS_PATH_TABLE_MAX such entries besides the mounts
  */
 #define GTS_PATH_MOUNT_PARENT 0x2
+/* the mount's root comes as an fd with the reply (the stub resolves paths below it) */
+#define GTS_PATH_ROOT_FD 0x4
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
-#define GTS_PATH_HOST_MAX 255
-
-/* Payload of a GTS_REPLY_ADDR reply: bind with this address, under this umask (the app's). */
-struct gts_addr_reply {
-    uint32_t umask;
-    uint32_t addr_len;
-    unsigned char addr[112]; /* a struct sockaddr_un (110 bytes), padded */
-};
 
 /* Payload of a fork reply. */
 struct gts_fork_reply {
@@ -218,6 +221,8 @@ struct gts_sem_reply {
 #define GTS_LIFELINE_SLOT (GTS_RESERVED_FDS - 1)
 /* the roots of the path table's mounts (one slot each, from here on) */
 #define GTS_PATH_SLOT_FIRST 1
+/* held (an eventfd) once the process has the signalfd filter, which outlives exec as this does */
+#define GTS_SIGNALFD_FILTER_SLOT (GTS_RESERVED_FDS - 2)
 /* the channels of the threads but the main one: from the end of the reserved fds on (up to the fd limit), one slot each */
 #define GTS_THREAD_CHANNEL_FIRST GTS_RESERVED_FDS
 /* the app's fds just below the reserved ones where the stub puts signalfds that need it to read them */

@@ -9,7 +9,7 @@
 #include "util.h"
 
 #define K_MSG_CMSG_CLOEXEC 0x40000000
-#define MAX_FDS 4
+#define MAX_FDS (2 + GTS_PATH_TABLE_MAX) /* a HELLO reply: the program, its interpreter, the mounts' roots */
 
 /* A worker that dies takes its app with it, as a SIGKILL the parent can see. */
 static __attribute__((noreturn)) void worker_gone(void) { stub_die_killed(); }

@@ -88,7 +88,7 @@ static void reset_signal_dispositions(void)
 }
 
 static char hello_buf[sizeof(struct gts_hello_reply) + 4096 +
-                      GTS_PATH_TABLE_MAX * (sizeof(struct gts_path_entry) + GTS_PATH_PREFIX_MAX + GTS_PATH_HOST_MAX + 8)];
+                      2 * GTS_PATH_TABLE_MAX * (sizeof(struct gts_path_entry) + GTS_PATH_PREFIX_MAX + 8)];
 
 /*
  * Under memory pressure the OOM killer should take an app process, which the instance reports
@@ -154,23 +154,23 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     req.args[0] = (uint64_t)g_stub.reserved_fd_base;
     req.args[1] = GTS_ABI_VERSION;
     struct gts_reply reply;
-    int fds[2] = {-1, -1};
+    int fds[2 + GTS_PATH_TABLE_MAX]; /* the program's, its interpreter's, the mounts' roots */
     int nfds = (int)channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, hello_buf,
-                                 sizeof(hello_buf) - 1, fds, 2);
+                                 sizeof(hello_buf) - 1, fds, 2 + GTS_PATH_TABLE_MAX);
     if (reply.ret < 0)
         stub_die("worker refused to start the program", reply.ret);
     struct gts_hello_reply *hello = (struct gts_hello_reply *)hello_buf;
     if (reply.data_len < sizeof(*hello) || hello->abi_version != GTS_ABI_VERSION)
         stub_die("bad HELLO reply from worker", -71);
     int want = (hello->flags & GTS_HELLO_HAS_INTERP) ? 2 : 1;
-    if (nfds != want)
+    if (nfds < want)
         stub_die("HELLO reply without the program's fds", -71);
     hello_buf[sizeof(hello_buf) - 1] = 0;
     const char *execfn = hello_buf + sizeof(*hello);
     unsigned long table_at = (sizeof(*hello) + hello->execfn_len + 7) & ~7UL;
     if (hello->execfn_len == 0 || table_at > reply.data_len)
         stub_die("bad HELLO reply from worker", -71);
-    paths_install(hello_buf + table_at, reply.data_len - table_at);
+    paths_install(hello_buf + table_at, reply.data_len - table_at, fds + want, nfds - want);
     g_stub.vpid = hello->vpid;
     current_thread()->vtid = hello->vpid;
     memcpy(g_stub.abstract_prefix, hello->abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);
@@ -195,11 +195,13 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         if (r)
             stub_die("cannot load the program interpreter", r);
     }
-    for (int i = 0; i < nfds; i++)
+    for (int i = 0; i < want; i++)
         raw1(__NR_close, fds[i]);
 
-    /* an exec'd image keeps the filter it had (same stub, same addresses) */
+    /* an exec'd image keeps the boundary and the filter it had (same stub, same addresses) */
     if (!reexec) {
+        if (!(hello->flags & GTS_HELLO_NO_SANDBOX))
+            enter_sandbox();
         r = install_seccomp_filter(g_stub.trace);
         if (r)
             stub_die("seccomp filter", r);

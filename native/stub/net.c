@@ -26,6 +26,8 @@
 #include "util.h"
 
 #define K_AF_UNIX 1
+#define K_AF_INET 2
+#define K_AF_INET6 10
 #define K_AF_NETLINK 16
 #define K_SO_PEERCRED 17
 #define K_SO_DOMAIN 39
@@ -54,8 +56,13 @@ struct host_addr {
     int len;
     int given;  /* pass the app's own pointer and length: the kernel judges them as they are */
     int target; /* an O_PATH fd of the socket file the worker found (closed after the call), or -1 */
-    int umask;  /* bind to a path: the app's umask for the socket file; -1: none */
 };
+
+/*
+ * take_addr for a bind to a UNIX path: the worker has bound the socket itself (the app process
+ * may make no file anywhere: its Landlock domain lets it only read).
+ */
+#define BOUND_BY_WORKER 1
 
 static void host_addr_done(struct host_addr *h)
 {
@@ -79,40 +86,32 @@ static void put_hex(unsigned char *out, unsigned long v, int digits)
 
 enum addr_use { FOR_BIND, FOR_CONNECT /* connect, or the destination of a send */ };
 
-/* A UNIX path: the worker walks it and says what the host is to use. */
+/*
+ * A UNIX path: the worker walks it. A bind it makes itself (BOUND_BY_WORKER); for a connect or
+ * a send it says which socket file the host is to use.
+ */
 static long unix_path(enum addr_use use, long fd, struct host_addr *h)
 {
     long a[6] = {fd, (long)&h->sa, h->len, 0, 0, 0};
     struct gts_reply reply;
-    struct gts_addr_reply addr;
     int target = -1;
-    int nfds = call_worker(use == FOR_BIND ? __NR_bind : __NR_connect, a, 0, &reply, &addr, sizeof(addr), &target, 1);
-    if (reply.ret < 0 || (reply.flags & (GTS_REPLY_ADDR | GTS_REPLY_TARGET)) == 0) {
+    int nfds = call_worker(use == FOR_BIND ? __NR_bind : __NR_connect, a, 0, &reply, 0, 0, &target, 1);
+    if (use == FOR_BIND || reply.ret < 0 || !(reply.flags & GTS_REPLY_TARGET)) {
         if (nfds == 1)
             raw1(__NR_close, target);
-        return reply.ret < 0 ? reply.ret : -EIO;
+        return reply.ret < 0 ? reply.ret : use == FOR_BIND ? BOUND_BY_WORKER : -EIO;
     }
-    if (reply.flags & GTS_REPLY_TARGET) {
-        if (nfds != 1)
-            return -EMFILE; /* no fd free for it */
-        h->target = target;
-        h->sa.family = K_AF_UNIX;
-        char num[24];
-        const char *n = format_decimal((unsigned long)target, num + sizeof(num) - 1);
-        static const char proc_fd[] = "/proc/self/fd/";
-        memcpy(h->sa.data, proc_fd, sizeof(proc_fd) - 1);
-        unsigned long l = strlen(n);
-        memcpy(h->sa.data + sizeof(proc_fd) - 1, n, l + 1);
-        h->len = (int)(SUN_PATH + sizeof(proc_fd) - 1 + l + 1);
-        return 0;
-    }
-    if (nfds == 1)
-        raw1(__NR_close, target);
-    if (reply.data_len < offsetof(struct gts_addr_reply, addr) || addr.addr_len > SOCKADDR_UN_MAX || addr.addr_len < SUN_PATH)
-        return -EIO;
-    memcpy(&h->sa, addr.addr, addr.addr_len);
-    h->len = (int)addr.addr_len;
-    h->umask = (int)(addr.umask & 0777);
+    if (nfds != 1)
+        return -EMFILE; /* no fd free for it */
+    h->target = target;
+    h->sa.family = K_AF_UNIX;
+    char num[24];
+    const char *n = format_decimal((unsigned long)target, num + sizeof(num) - 1);
+    static const char proc_fd[] = "/proc/self/fd/";
+    memcpy(h->sa.data, proc_fd, sizeof(proc_fd) - 1);
+    unsigned long l = strlen(n);
+    memcpy(h->sa.data + sizeof(proc_fd) - 1, n, l + 1);
+    h->len = (int)(SUN_PATH + sizeof(proc_fd) - 1 + l + 1);
     return 0;
 }
 
@@ -144,7 +143,6 @@ static long take_addr(enum addr_use use, long fd, const void *app, long len, str
 {
     h->given = 1;
     h->target = -1;
-    h->umask = -1;
     if (!app || len < (long)sizeof(h->sa.family) || len > SOCKADDR_MAX)
         return 0;
     long r = copy_from_app(&h->sa, app, (unsigned long)len);
@@ -230,7 +228,7 @@ long sys_bind(const long *a)
         return -EBADF;
     long r = take_addr(FOR_BIND, a[0], (const void *)a[1], (int)a[2], &h);
     if (r)
-        return r;
+        return r == BOUND_BY_WORKER ? 0 : r;
     if (!h.given && h.sa.family == K_AF_NETLINK && h.len >= 12) {
         /* port id 0 asks the kernel for one, which would be the host pid: pick one ourselves */
         unsigned int *port = (unsigned int *)(h.sa.data + 2);
@@ -242,10 +240,13 @@ long sys_bind(const long *a)
             return r;
         }
     }
-    long old_umask = h.umask >= 0 ? raw1(__NR_umask, h.umask) : -1;
     r = raw3(__NR_bind, (unsigned int)a[0], addr_ptr(&h, (void *)a[1]), addr_len(&h, (int)a[2]));
-    if (old_umask >= 0)
-        raw1(__NR_umask, old_umask);
+    /* a port below 1024 needs a privilege the app process has not: its worker binds it for the instance's root */
+    if (r == -EACCES && !h.given && (h.sa.family == K_AF_INET || h.sa.family == K_AF_INET6)) {
+        struct gts_reply reply;
+        call_worker(__NR_bind, a, 0, &reply, 0, 0, 0, 0);
+        return reply.ret;
+    }
     /* an autobind name another socket has: pick again, as the kernel does */
     while (r == -EADDRINUSE && (int)a[2] == SUN_PATH && h.sa.family == K_AF_UNIX && !h.given) {
         put_hex(h.sa.data + 1 + GTS_ABSTRACT_PREFIX_LEN, random_bits(), AUTOBIND_HEX);
@@ -353,8 +354,9 @@ static long translate_ucred(int direction, struct k_ucred *c)
 /*
  * Walk the control messages of `buf` (`len` bytes): outgoing ones may not pass a reserved fd
  * and send the host's credentials for the app's; incoming credentials become the app's.
+ * *credentials (if given) says whether there were credentials.
  */
-static long fix_control(unsigned char *buf, unsigned long len, int direction)
+static long fix_control(unsigned char *buf, unsigned long len, int direction, int *credentials)
 {
     for (unsigned long at = 0; at + sizeof(struct k_cmsghdr) <= len;) {
         struct k_cmsghdr *c = (struct k_cmsghdr *)(buf + at);
@@ -372,6 +374,8 @@ static long fix_control(unsigned char *buf, unsigned long len, int direction)
         } else if (c->level == K_SOL_SOCKET && c->type == K_SCM_CREDENTIALS && data_len >= sizeof(struct k_ucred)) {
             struct k_ucred cred;
             memcpy(&cred, data, sizeof(cred));
+            if (credentials)
+                *credentials = 1;
             long r = translate_ucred(direction, &cred);
             if (r)
                 return r;
@@ -387,7 +391,8 @@ static long fix_control(unsigned char *buf, unsigned long len, int direction)
 static long send_one(long fd, const struct k_msghdr *app_msg, long flags, struct k_ucontext *uc)
 {
     struct k_msghdr m;
-    struct host_addr h = {.given = 1, .target = -1, .umask = -1};
+    struct host_addr h = {.given = 1, .target = -1};
+    int credentials = 0;
     long r = copy_from_app(&m, app_msg, sizeof(m));
     if (r)
         return r;
@@ -406,7 +411,7 @@ static long send_one(long fd, const struct k_msghdr *app_msg, long flags, struct
         }
         r = copy_from_app(control_buf, m.control, m.controllen);
         if (!r)
-            r = fix_control(control_buf, m.controllen, GTS_UCRED_TO_HOST);
+            r = fix_control(control_buf, m.controllen, GTS_UCRED_TO_HOST, &credentials);
         if (r) {
             host_addr_done(&h);
             return r;
@@ -415,6 +420,16 @@ static long send_one(long fd, const struct k_msghdr *app_msg, long flags, struct
     }
     r = with_app_mask(uc, 2, __NR_sendmsg, (unsigned int)fd, (long)&m, flags, 0, 0, 0);
     host_addr_done(&h);
+    /*
+     * Credentials of another process or identity need privileges the app process has not (an
+     * app that is root in the instance has them there): its worker sends such a message.
+     */
+    if (r == -EPERM && credentials && !m.name) {
+        long a[6] = {fd, (long)&m, flags, 0, 0, 0};
+        struct gts_reply reply;
+        call_worker(__NR_sendmsg, a, 0, &reply, 0, 0, 0, 0);
+        r = reply.ret;
+    }
     return r;
 }
 
@@ -457,7 +472,7 @@ static long fix_received_control(void *app, unsigned long len)
     if (len > STUB_CONTROL_MAX)
         len = STUB_CONTROL_MAX;
     long r = copy_from_app(control_buf, app, len);
-    if (!r && !(r = fix_control(control_buf, len, GTS_UCRED_SENT)))
+    if (!r && !(r = fix_control(control_buf, len, GTS_UCRED_SENT, 0)))
         r = copy_to_app(app, control_buf, len);
     return r;
 }

@@ -59,22 +59,25 @@ void paths_drop(void)
     n_mounts = n_parents = 0;
 }
 
-/* Install the table of a HELLO reply; an entry that cannot be set up is left to the worker. */
-void paths_install(const char *data, unsigned long len)
+/*
+ * Install the table of a HELLO reply, with the roots that came along (`roots`, `n_roots` fds,
+ * each closed here); an entry that cannot be set up is left to the worker.
+ */
+void paths_install(const char *data, unsigned long len, const int *roots, int n_roots)
 {
     paths_drop();
     unsigned long off = 0;
+    int next_root = 0;
     while (off + sizeof(struct gts_path_entry) <= len) {
         const struct gts_path_entry *e = (const struct gts_path_entry *)(data + off);
-        unsigned long need = sizeof(*e) + e->prefix_len + 1 + e->host_len + 1;
+        unsigned long need = sizeof(*e) + e->prefix_len + 1;
         if (off + need > len || e->prefix_len >= sizeof(mounts[0].prefix))
-            return;
+            break;
         const char *prefix = data + off + sizeof(*e);
-        const char *host = prefix + e->prefix_len + 1;
         off += (need + 7) & ~7UL;
         int parent = (e->flags & GTS_PATH_MOUNT_PARENT) != 0;
         if (parent ? n_parents >= GTS_PATH_TABLE_MAX : n_mounts >= GTS_PATH_TABLE_MAX)
-            return;
+            break;
         struct mount_entry *m = parent ? &parents[n_parents++] : &mounts[n_mounts];
         memcpy(m->prefix, prefix, e->prefix_len);
         m->prefix[e->prefix_len] = 0;
@@ -83,16 +86,24 @@ void paths_install(const char *data, unsigned long len)
         m->flags = e->flags;
         if (parent)
             continue;
-        if (e->host_len > 0) {
-            long fd = raw4(__NR_openat, AT_FDCWD, host, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        if ((e->flags & GTS_PATH_ROOT_FD) && next_root < n_roots) {
             int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
-            if (fd >= 0 && raw3(__NR_dup3, fd, slot, O_CLOEXEC) == slot)
+            if (raw3(__NR_dup3, roots[next_root], slot, O_CLOEXEC) == slot)
                 m->fd = slot;
-            if (fd >= 0)
-                raw1(__NR_close, fd);
+            raw1(__NR_close, roots[next_root++]);
         }
         n_mounts++;
     }
+    while (next_root < n_roots)
+        raw1(__NR_close, roots[next_root++]);
+}
+
+int paths_root(unsigned int i, unsigned int *flags)
+{
+    if (i >= n_mounts)
+        return -2;
+    *flags = mounts[i].flags;
+    return mounts[i].fd;
 }
 
 /* The mount holding absolute path `p` (the longest prefix), or 0. */
@@ -153,8 +164,12 @@ static long open_beneath(long path_arg, unsigned long flags, unsigned int need)
         unsigned long flags, mode, resolve;
     } how = {flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
     long fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
-    if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES || fd == -ENAMETOOLONG)
-        return fd; /* as the walk would find: the first missing component is the answer */
+    /*
+     * as the walk would find: the first missing component is the answer. Not EACCES: the app
+     * process has no capabilities and a Landlock domain, the worker may well be allowed.
+     */
+    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG)
+        return fd;
     return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), or anything unusual */
 }
 

@@ -153,6 +153,28 @@ int ioctl_traps(unsigned long cmd)
  */
 static const unsigned int native_fcntl_commands[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW};
 
+/*
+ * Calls the stub never makes, refused (EPERM) even from its own instruction pointer: a jump
+ * there (the gadget: docs/security.md) must not make namespaces, read the user's keyrings or
+ * the kernel's log, or reach the kernel's less-travelled interfaces. The Landlock domain and
+ * the dropped capabilities (sandbox.c) deny the rest: other processes, files, privileges.
+ */
+static const unsigned short stub_never_calls[] = {
+    __NR_unshare, __NR_setns, __NR_clone3, __NR_ptrace, __NR_keyctl, __NR_add_key, __NR_request_key,
+    __NR_syslog, __NR_bpf, __NR_perf_event_open, __NR_userfaultfd, __NR_io_uring_setup,
+    __NR_io_uring_enter, __NR_io_uring_register, __NR_kcmp, __NR_pidfd_getfd, __NR_open_by_handle_at,
+    __NR_mount, __NR_umount2, __NR_pivot_root, __NR_chroot, __NR_open_tree, __NR_move_mount,
+    __NR_fsopen, __NR_fsconfig, __NR_fsmount, __NR_fspick, __NR_mount_setattr, __NR_fanotify_init,
+    __NR_kexec_load, __NR_kexec_file_load, __NR_init_module, __NR_finit_module, __NR_delete_module,
+};
+/* clone flags of new namespaces: the stub's clones (a fork, a thread) never have them */
+#define CLONE_NEW_ANY 0x7e020000u /* NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET */
+/*
+ * nor does it type into a terminal (the worker refuses TIOCSTI): the app's stdin may be the
+ * user's, opened outside the Landlock domain, which does not judge ioctls on such fds
+ */
+#define K_TIOCSTI 0x5412
+
 /* A tiny BPF assembler with forward labels. */
 #define MAX_INSNS 1024
 #define MAX_LABELS 512
@@ -431,6 +453,29 @@ static void emit_stub_ip_check(unsigned short yes, unsigned short no)
     close_block(e, yes, no);
 }
 
+/*
+ * A call from the stub's text: one of stub_never_calls, a clone making a namespace or a
+ * TIOCSTI, to `no`; else `yes`.
+ */
+static void emit_stub_refusals(unsigned short yes, unsigned short no)
+{
+    struct near_exits e = open_block();
+    unsigned short not_clone = new_label(), not_ioctl = new_label();
+    LD(offsetof(struct seccomp_data, nr));
+    for (unsigned i = 0; i < COUNT(stub_never_calls); i++)
+        JEQ(stub_never_calls[i], e.no, NEXT);
+    JEQ(__NR_clone, NEXT, not_clone);
+    LD(ARG_LO(0));
+    JSET(CLONE_NEW_ANY, e.no, e.yes);
+    place(not_clone);
+    JEQ(__NR_ioctl, NEXT, not_ioctl);
+    LD(ARG_LO(1));
+    JEQ(K_TIOCSTI, e.no, e.yes);
+    place(not_ioctl);
+    jump(e.yes);
+    close_block(e, yes, no);
+}
+
 static long load_filter(unsigned long flags)
 {
     if (overflow)
@@ -518,8 +563,10 @@ long install_seccomp_filter(int trace)
     }
     /* Not data plane: the stub's own calls pass, memory calls unless they near the stub. */
     place(not_native);
-    unsigned short not_stub = new_label();
-    emit_stub_ip_check(allow, not_stub);
+    unsigned short not_stub = new_label(), stub_call = new_label(), refuse = new_label();
+    emit_stub_ip_check(stub_call, not_stub);
+    place(stub_call);
+    emit_stub_refusals(allow, refuse);
     place(not_stub);
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; !trace && i < sizeof(mem_rules) / sizeof(mem_rules[0]); i++)
@@ -542,6 +589,8 @@ long install_seccomp_filter(int trace)
     RET(SECCOMP_RET_TRAP);
     place(kill);
     RET(SECCOMP_RET_KILL_PROCESS);
+    place(refuse);
+    RET(SECCOMP_RET_ERRNO | EPERM);
     long r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (r < 0)
         return r;

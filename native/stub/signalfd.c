@@ -28,16 +28,27 @@ static int in_slots(long fd)
     return f >= (unsigned int)first_slot() && f < (unsigned int)g_stub.reserved_fd_base;
 }
 
-/* Whether this process already has the second filter (it outlives exec, so ask the kernel). */
+/*
+ * Whether this process already has the second filter. It outlives exec, and so does the fd the
+ * stub keeps in GTS_SIGNALFD_FILTER_SLOT from when it installed it (/proc/self/status would
+ * say too, but it is not the app process's to open: only its mounts are).
+ */
 static int signalfd_filter_installed(void)
 {
-    static int known;
-    if (known)
-        return 1;
-    char buf[4096];
-    const char *v = proc_status_field("/proc/self/status", "Seccomp_filters:", buf, sizeof(buf));
-    known = v && *v >= '2' && *v <= '9';
-    return known;
+    return raw2(__NR_fcntl, g_stub.reserved_fd_base + GTS_SIGNALFD_FILTER_SLOT, K_F_GETFD) >= 0;
+}
+
+static long install_signalfd_filter_once(void)
+{
+    long r = install_signalfd_filter();
+    if (r < 0)
+        return r;
+    long marker = raw2(__NR_eventfd2, 0, 0);
+    if (marker >= 0) {
+        raw3(__NR_dup3, marker, g_stub.reserved_fd_base + GTS_SIGNALFD_FILTER_SLOT, 0);
+        raw1(__NR_close, marker);
+    }
+    return r;
 }
 
 /*
@@ -48,7 +59,7 @@ static long to_slot(long fd, int cloexec)
 {
     long placed = fd;
     stub_lock(&g_stub.lock); /* one thread at a time picks a slot (and installs the filter) */
-    if (signalfd_filter_installed() || install_signalfd_filter() >= 0) {
+    if (signalfd_filter_installed() || install_signalfd_filter_once() >= 0) {
         for (int slot = first_slot(); slot < g_stub.reserved_fd_base; slot++) {
             if (raw2(__NR_fcntl, slot, K_F_GETFD) >= 0)
                 continue; /* taken */

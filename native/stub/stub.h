@@ -117,6 +117,9 @@ int native_call_names_reserved_fd(long nr, const long *a);
 /* Is ioctl command `cmd` one the filter traps, for the worker to make or refuse? */
 int ioctl_traps(unsigned long cmd);
 
+/* sandbox.c: the kernel boundary of the instance's app processes, entered by its first one */
+void enter_sandbox(void);
+
 /* channel.c */
 struct gts_reply;
 /* Send a request on the calling thread's channel and wait for the reply; -errno on failure. */

@@ -86,28 +86,6 @@ long now_ns(void)
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-const char *proc_status_field(const char *path, const char *key, char *buf, unsigned long cap)
-{
-    long fd = raw4(__NR_openat, -100 /* AT_FDCWD */, path, 02000000 /* O_CLOEXEC */, 0);
-    if (fd < 0)
-        return 0;
-    long n = raw3(__NR_read, fd, buf, cap - 1);
-    raw1(__NR_close, fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    unsigned long klen = strlen(key);
-    for (long i = 0; i + (long)klen < n; i++) {
-        if ((i && buf[i - 1] != '\n') || memcmp(buf + i, key, klen))
-            continue;
-        const char *p = buf + i + klen;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        return p;
-    }
-    return 0;
-}
-
 #define K_FUTEX_WAIT_PRIVATE 128
 #define K_FUTEX_WAKE_PRIVATE 129
 

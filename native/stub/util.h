@@ -19,12 +19,6 @@ __attribute__((noreturn)) void stub_die_killed(void);
 char *format_decimal(unsigned long v, char *end);
 
 /*
- * The value of field `key` (e.g. "SigBlk:") of a /proc status file `path`, read into `buf`
- * (`cap` bytes): where it starts (blanks skipped), or 0.
- */
-const char *proc_status_field(const char *path, const char *key, char *buf, unsigned long cap);
-
-/*
  * A lock for what threads of the app share in the stub (a futex: 0 free, 1 taken, 2 taken with
  * waiters). Held only inside the SIGSYS handler, where no handler of ours can interrupt it.
  */

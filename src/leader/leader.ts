@@ -314,6 +314,7 @@ export class Leader {
         uid: req.uid, gid: req.gid, groups: supplementaryGroups(),
         umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
         logLevel: req.logLevel, traceFile: req.traceFile, straceFile: req.straceFile ?? null, cpu: cpuFor(FIRST_VPID),
+        sandbox: process.env.GRAMINE_TS_INSECURE_NO_SANDBOX !== '1',
       });
       return;
     }

@@ -2,8 +2,8 @@
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
 import { host, processOf } from '../pal/host.js';
 import {
-  ABI_VERSION, ABSTRACT_PREFIX_LEN, ADDR_REPLY_SIZE, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_ADDR, REPLY_CWD, REPLY_FD,
+  ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
+  HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -278,15 +278,6 @@ export class SyscallDispatcher {
         this.send(this.header(0, REPLY_TARGET, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
-      case 'unix-bind': {
-        // struct gts_addr_reply: umask u32, addr_len u32, addr
-        const body = Buffer.alloc(ADDR_REPLY_SIZE);
-        body.writeUInt32LE(result.umask, 0);
-        body.writeUInt32LE(result.address.length, 4);
-        result.address.copy(body, 8);
-        this.send(Buffer.concat([this.header(0, REPLY_ADDR, body.length, seq), body]));
-        return;
-      }
       case 'fork': {
         // struct gts_fork_reply: the child's CPU (-1: anywhere)
         const body = Buffer.alloc(4);
@@ -482,7 +473,7 @@ export class SyscallDispatcher {
     startWithManifestLimits(this.proc);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
-    const table = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : Buffer.alloc(0);
+    const { bytes: table, rootFds } = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : { bytes: Buffer.alloc(0), rootFds: [] };
     const tableAt = (HELLO_REPLY_SIZE + execfn.length + 7) & ~7;
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + tableAt + table.length);
     this.header(0, 0, tableAt + table.length).copy(msg);
@@ -493,7 +484,8 @@ export class SyscallDispatcher {
       (this.proc.instance.trace ? HELLO_TRACE : 0) |
       (this.proc.instance.strace ? HELLO_STRACE : 0) |
       // once, when the instance starts: PR_SET_CHILD_SUBREAPER stays across exec
-      (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0);
+      (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0) |
+      (this.proc.sandbox ? 0 : HELLO_NO_SANDBOX);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
@@ -501,7 +493,7 @@ export class SyscallDispatcher {
     msg.write(this.proc.vfs.abstractPrefix.padEnd(ABSTRACT_PREFIX_LEN, '\0').slice(0, ABSTRACT_PREFIX_LEN), REPLY_HEADER_SIZE + 16, 'latin1');
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);
-    const fds = plan.interpFd !== null ? [plan.exeFd, plan.interpFd] : [plan.exeFd];
+    const fds = [plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...rootFds];
     this.send(msg, fds);
     releasePlan(plan);
     this.proc.pendingExec = null;

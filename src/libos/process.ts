@@ -134,6 +134,8 @@ export class LibosProcess {
   traceFile: string | null = null;
   /** --strace's file (inherited by children), or null */
   straceFile: string | null = null;
+  /** the first process enters the instance's kernel boundary (false: measuring its cost, insecure) */
+  sandbox = true;
 
   /** The working directory as a dirfd for host *at() calls. */
   get cwdDirFd(): number {

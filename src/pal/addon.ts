@@ -14,6 +14,8 @@ export interface PalAddon {
   sendPacket(fd: number, bytes: Uint8Array, fds?: number[]): number;
   receivePacket(fd: number, buf: Uint8Array): [number, ...number[]] | number;
   mapShared(fd: number, length: number): ArrayBuffer | number;
+  /** one sendmsg of `bytes` with control messages `control`, without waiting or SIGPIPE: bytes sent, or -errno */
+  sendMessage(fd: number, bytes: Uint8Array, control: Uint8Array, flags: number): number;
 }
 
 export interface ChannelWatchHandle {

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -47,7 +47,6 @@ export const REPLY_FD_CLOEXEC = 0x2;
 export const REPLY_FORK = 0x4;
 export const REPLY_EXEC = 0x8;
 export const REPLY_CWD = 0x10;
-export const REPLY_ADDR = 0x20;
 export const REPLY_TARGET = 0x40;
 export const REPLY_SEM = 0x80;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
@@ -59,11 +58,11 @@ export const HELLO_TRACE = 0x2;
 export const HELLO_RESET_SIGNALS = 0x4;
 export const HELLO_SUBREAPER = 0x8;
 export const HELLO_STRACE = 0x10;
+/** the first process does not enter the instance's kernel boundary (insecure: for measuring its cost only) */
+export const HELLO_NO_SANDBOX = 0x20;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
 export const HELLO_REPLY_SIZE = 24;
 export const ABSTRACT_PREFIX_LEN = 8;
-/** struct gts_addr_reply: umask u32, addr_len u32, addr u8[112]. */
-export const ADDR_REPLY_SIZE = 120;
 
 /**
  * A System V semaphore set's shared memory: struct gts_sem_set (lock u32, seq u32, removed u32,
@@ -82,40 +81,45 @@ export const SEM_MAY_READ = 0x1;
 export const SEM_MAY_ALTER = 0x2;
 export const SEM_WANT_MAP = 1;
 
-/** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, host_len u16, flags u32). */
+/** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, zero u16, flags u32). */
 export const PATH_TABLE_MAX = 12;
 export const PATH_PREFIX_MAX = 255;
-export const PATH_HOST_MAX = 255;
 /** a mount no file check applies to: the stub opens its files for reading itself */
 export const PATH_STUB_OPENS = 0x1;
 /** not a mount: a directory with mount points in it, which the worker opens (up to PATH_TABLE_MAX besides the mounts) */
 export const PATH_MOUNT_PARENT = 0x2;
+/** the mount's root rides along with the HELLO reply as an O_PATH fd, after the program's, in table order */
+export const PATH_ROOT_FD = 0x4;
 
-/** One mount of the stub's path table: its mount point, a host path opening its root ('' for the worker's), PATH_* flags. */
+/** One mount of the stub's path table: its mount point, the O_PATH fd of its root (null: the worker's), PATH_* flags. */
 export interface PathTableEntry {
   prefix: string;
-  hostPath: string;
+  rootFd: number | null;
   flags: number;
+}
+
+/** The path table as the stub reads it, and the fds of the roots that go with it. */
+export interface PathTable {
+  bytes: Buffer;
+  rootFds: readonly number[];
 }
 
 const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The path table as the stub reads it: all of it, or nothing if it does not fit. */
-export function encodePathTable(entries: readonly PathTableEntry[]): Buffer {
+export function encodePathTable(entries: readonly PathTableEntry[]): PathTable {
   const parents = entries.filter((e) => e.flags & PATH_MOUNT_PARENT).length;
   const fits = entries.length - parents <= PATH_TABLE_MAX && parents <= PATH_TABLE_MAX &&
-    entries.every((e) => e.prefix.length <= PATH_PREFIX_MAX && e.hostPath.length <= PATH_HOST_MAX);
-  if (!fits) return Buffer.alloc(0);
+    entries.every((e) => e.prefix.length <= PATH_PREFIX_MAX);
+  if (!fits) return { bytes: Buffer.alloc(0), rootFds: [] };
   const parts = entries.map((e) => {
-    const b = Buffer.alloc(pad8(8 + e.prefix.length + 1 + e.hostPath.length + 1));
+    const b = Buffer.alloc(pad8(8 + e.prefix.length + 1));
     b.writeUInt16LE(e.prefix.length, 0);
-    b.writeUInt16LE(e.hostPath.length, 2);
-    b.writeUInt32LE(e.flags, 4);
+    b.writeUInt32LE(e.flags | (e.rootFd !== null ? PATH_ROOT_FD : 0), 4);
     b.write(e.prefix, 8, 'latin1');
-    b.write(e.hostPath, 8 + e.prefix.length + 1, 'latin1');
     return b;
   });
-  return Buffer.concat(parts);
+  return { bytes: Buffer.concat(parts), rootFds: entries.flatMap((e) => (e.rootFd !== null ? [e.rootFd] : [])) };
 }
 
 /** the stub's window: its image and thread blocks, where the app maps nothing */

@@ -7,7 +7,7 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from 
 
 const HOST_NR = {
   read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, getpriority: 140, setpriority: 141, sched_setparam: 142,
-  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fchdir: 81,
+  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fchdir: 81, bind: 49,
   statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -142,6 +142,11 @@ export const host = {
   /** A copy, in this process, of the app's fd `fd` (EBADF if the app has none). */
   pidfdGetfd: (pidfd: number, fd: number) => sys(HOST_NR.pidfd_getfd, pidfd, fd, 0),
   umask: (mask: number) => sys(HOST_NR.umask, mask),
+  fchdir: (fd: number) => sys(HOST_NR.fchdir, fd),
+  /** one sendmsg of `bytes` with control messages `control` (as the kernel reads them), without waiting: bytes sent, or -errno */
+  sendMessage: (fd: number, bytes: Uint8Array, control: Uint8Array, flags: number) => addon.sendMessage(fd, bytes, control, flags),
+  /** bind(2) of socket `fd` to `address` (a struct sockaddr, all of it) */
+  bind: (fd: number, address: Buffer) => sys(HOST_NR.bind, fd, address, address.length),
   /** this process's real ids on the host: the instance's, which its app processes have too */
   getuid: () => sys(HOST_NR.getuid),
   getgid: () => sys(HOST_NR.getgid),

@@ -108,6 +108,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   proc.exePath = vfs.virtualPathOfHostFd(plan.exeFd) ?? toByteString(msg.filename);
   proc.traceFile = msg.traceFile;
   proc.straceFile = msg.straceFile;
+  proc.sandbox = msg.sandbox;
   proc.umask = msg.umask;
   const serving = serve(proc, leader);
   const exit = await app.spawnedExit!;

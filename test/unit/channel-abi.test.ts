@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '../..');
 const header = path.join(root, 'native', 'stub', 'abi.h');
 
 /** Constants of the stub alone: where it keeps its own fds. */
-const STUB_ONLY = new Set(['LIFELINE_SLOT', 'PATH_SLOT_FIRST', 'SIGNALFD_SLOTS']);
+const STUB_ONLY = new Set(['LIFELINE_SLOT', 'PATH_SLOT_FIRST', 'SIGNALFD_SLOTS', 'SIGNALFD_FILTER_SLOT']);
 
 /** What the C compiler makes of abi.h: every GTS_ constant, struct sizes and offsets. */
 function compiledAbi(): Map<string, number> {
@@ -24,7 +24,6 @@ function compiledAbi(): Map<string, number> {
     ['REPLY_HEADER_SIZE', 'sizeof(struct gts_reply)'],
     ['REPLY_SEQ_OFFSET', 'offsetof(struct gts_reply, seq)'],
     ['HELLO_REPLY_SIZE', 'sizeof(struct gts_hello_reply)'],
-    ['ADDR_REPLY_SIZE', 'sizeof(struct gts_addr_reply)'],
     ['SIGNALS_REPLY_SIZE', 'sizeof(struct gts_signals_reply)'],
     ['SEM_SET_SIZE', 'sizeof(struct gts_sem_set)'],
     ...Object.entries({ lock: 'lock', seq: 'seq', removed: 'removed', gen: 'gen', waiters: 'waiters', otime: 'otime' })

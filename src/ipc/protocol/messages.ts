@@ -83,6 +83,11 @@ const schemas = {
     traceFile: t.nullable(t.str),
     /** --strace: write a line for each trapped call of every process to this file */
     straceFile: t.nullable(t.str),
+    /**
+     * false only with GRAMINE_TS_INSECURE_NO_SANDBOX=1 in the leader's environment: the app
+     * processes run without the instance's kernel boundary (for measuring its cost; insecure)
+     */
+    sandbox: t.bool,
     /** the CPU the worker and its app share (a round trip between CPUs costs 3-5x), or null */
     cpu: t.nullable(t.int),
   }),

@@ -2,7 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS } from '../../pal/channel-abi.js';
+import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS, type PathTable } from '../../pal/channel-abi.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.js';
@@ -123,11 +123,11 @@ export class Vfs {
     const stubResolves = (m: VfsMount): m is HostMount => m.kind === 'host' && m.file === null && m.refusal === null && !m.flat;
     this.stubPathTable = encodePathTable([
       ...this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
-        prefix: m.path, hostPath: stubResolves(m) ? `/proc/${process.pid}/fd/${m.rootFd}` : '',
+        prefix: m.path, rootFd: stubResolves(m) ? m.rootFd : null,
         flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
       })),
       // their listing is the worker's (the mount points in them are not in the host directory)
-      ...this.mounts.mountPointParents.map((dir) => ({ prefix: dir, hostPath: '', flags: PATH_MOUNT_PARENT })),
+      ...this.mounts.mountPointParents.map((dir) => ({ prefix: dir, rootFd: null, flags: PATH_MOUNT_PARENT })),
     ]);
   }
 
@@ -231,12 +231,12 @@ export class Vfs {
   }
 
   /**
-   * The stub's path table (sent with every HELLO): the mounts, a host mount's root through this
-   * worker's fd of it (the app opens it once per image), a pseudo tree as the worker's alone,
+   * The stub's path table (sent with every HELLO): the mounts, a host mount's root as this
+   * worker's fd of it (it rides along with the HELLO), a pseudo tree as the worker's alone,
    * and whether the stub may open files of the mount itself; then the directories with mount
    * points in them. A mount hidden by a later one at the same place is not in the tree.
    */
-  readonly stubPathTable: Buffer;
+  readonly stubPathTable: PathTable;
 
   private readonly log: Logger;
   /** refused mounts already logged */

@@ -2,13 +2,14 @@
 // every socket call on the app's host sockets itself (native/stub/net.c); what it brings here
 // is what names something in the instance:
 //   - a UNIX socket path, resolved by the VFS walk like every other path (mounts, symlinks,
-//     "..", the process's root): bind gets the address the host is to bind, connect (and a
-//     send to a path) the socket file itself, which the stub reaches through /proc/self/fd;
-//   - a UNIX address the host reported that the stub bound below a mount's socketRoot, made an
+//     "..", the process's root): bind is made here, on the app's socket (the app process may
+//     make no file itself: its Landlock domain only reads), connect (and a send to a path)
+//     gets the socket file itself, which the stub reaches through /proc/self/fd;
+//   - a UNIX address the host reported that was bound below a mount's socketRoot, made an
 //     instance path again;
 //   - credentials (SCM_CREDENTIALS, SO_PEERCRED): host pids and ids to the instance's, and back.
 import { fileType, host } from '../../pal/host.js';
-import { AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFSOCK } from '../../pal/linux-abi.js';
+import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, S_IFSOCK } from '../../pal/linux-abi.js';
 import { UCRED_PEER, UCRED_SENT, UCRED_TO_HOST } from '../../pal/channel-abi.js';
 import { Errno, SyscallError } from '../errno.js';
 import { atLocation, checkWritable } from '../fs/host-fs.js';
@@ -17,7 +18,7 @@ import { identityOf } from '../fs/vfs.js';
 import { resolve, type HostLocation } from '../fs/walk.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { SocketTarget, SyscallHandler, UnixBindAddress } from './types.js';
+import type { SocketTarget, SyscallHandler } from './types.js';
 
 const AF_UNIX = 1;
 /** offsetof(struct sockaddr_un, sun_path), sizeof(struct sockaddr_un) */
@@ -70,10 +71,57 @@ function bindAddress(proc: LibosProcess, spelling: string, loc: HostLocation): s
   return `${loc.mount.socketRoot}/${rel}`;
 }
 
-/** bind to a UNIX path: the socket file is made by the stub's bind, at the address this finds. */
+/**
+ * Bind the app's socket `appFd` to UNIX `path` as the app itself would: under its umask, a
+ * relative path from its working directory. Returns bind's result.
+ */
+function bindAppSocket(proc: LibosProcess, appFd: number, path: string): number {
+  const sock = proc.hostFdFor(appFd);
+  const relative = !path.startsWith('/');
+  const home = relative ? host.openat(AT_FDCWD, '.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0) : -1;
+  const umask = host.umask(proc.umask);
+  try {
+    if (relative) {
+      if (home < 0) return home;
+      const r = host.fchdir(proc.cwdDirFd);
+      if (r < 0) return r;
+    }
+    return host.bind(sock, unixAddress(path, false));
+  } finally {
+    host.umask(umask);
+    if (home >= 0) {
+      host.fchdir(home);
+      host.close(home);
+    }
+    host.close(sock);
+  }
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/**
+ * bind of an IP socket to a port below 1024, which the app process may not make (it has no
+ * CAP_NET_BIND_SERVICE; the stub tried first: EACCES): made here for the instance's root, as
+ * Linux lets root.
+ */
+function bindPrivilegedPort(proc: LibosProcess, a: SyscallArgs): number {
+  if (proc.creds.euid !== 0) return -Errno.EACCES;
+  const sock = proc.hostFdFor(a.int(0));
+  try {
+    return host.bind(sock, proc.mem.read(a.ptr(1), a.int(2)));
+  } finally {
+    host.close(sock);
+  }
+}
+
+/** bind to a UNIX path: made here, at the address bindAddress finds; or to a privileged port. */
 const sys_bind: SyscallHandler = (proc, a) => {
+  const len = a.int(2);
+  const family = len >= 2 && len <= 128 ? proc.mem.read(a.ptr(1), 2).readUInt16LE(0) : AF_UNIX;
+  if (family === AF_INET || family === AF_INET6) return bindPrivilegedPort(proc, a);
   const spelling = unixPath(proc, a);
-  return andThen(resolve(proc, AT_FDCWD, spelling, { follow: false }), (loc): UnixBindAddress => {
+  return andThen(resolve(proc, AT_FDCWD, spelling, { follow: false }), (loc): number => {
     if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EADDRINUSE : Errno.EACCES, `bind ${loc.vpath}`);
     try {
       checkWritable(loc, 'bind', false);
@@ -87,7 +135,7 @@ const sys_bind: SyscallHandler = (proc, a) => {
       proc.log.warn(`bind ${loc.vpath}: its host address ${path} is longer than a UNIX address can be`);
       throw new SyscallError(Errno.ENAMETOOLONG, `bind ${loc.vpath}`);
     }
-    return { kind: 'unix-bind', address: unixAddress(path, false), umask: proc.umask };
+    return bindAppSocket(proc, a.int(0), path);
   });
 };
 
@@ -107,7 +155,57 @@ const sys_connect: SyscallHandler = (proc, a) =>
     return { kind: 'socket-target', hostFd: fd };
   });
 
-export const netHandlers = { bind: sys_bind, connect: sys_connect } satisfies Record<string, SyscallHandler>;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const CMSG_HEADER = 16;
+const UIO_MAXIOV = 1024;
+/** what a worker sends at once for an app (the kernel's limit on a datagram is about this) */
+const MESSAGE_MAX = 1 << 20;
+
+/**
+ * sendmsg of a message with credentials the app process may not give, being unprivileged (the
+ * stub tried first: EPERM), as Linux lets root give another process's pid, uid or gid. The
+ * stub brings its copy of the msghdr (a[1]): no address, the control messages already the
+ * host's. The worker sends it on its own copy of the socket, its fds passed as its copies,
+ * without waiting. Only for the instance's root: anyone else gets the kernel's EPERM.
+ */
+const sys_sendmsg: SyscallHandler = (proc, a) => {
+  if (proc.creds.euid !== 0) return -Errno.EPERM;
+  const hdr = proc.mem.read(a.ptr(1), 56);
+  const [iov, iovlen, control, controllen] = [16, 24, 32, 40].map((at) => Number(hdr.readBigUInt64LE(at))) as [number, number, number, number];
+  if (hdr.readBigUInt64LE(0) !== 0n || iovlen > UIO_MAXIOV || controllen > 16384) return -Errno.EINVAL;
+  const vec = proc.mem.read(iov, 16 * iovlen);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (let i = 0; i < iovlen; i++) {
+    const len = Number(vec.readBigUInt64LE(16 * i + 8));
+    if ((total += len) > MESSAGE_MAX) return -Errno.EMSGSIZE;
+    parts.push(proc.mem.read(Number(vec.readBigUInt64LE(16 * i)), len));
+  }
+  const cmsgs = proc.mem.read(control, controllen);
+  const ours: number[] = [];
+  try {
+    for (let at = 0; at + CMSG_HEADER <= cmsgs.length;) {
+      const len = Number(cmsgs.readBigUInt64LE(at));
+      if (len < CMSG_HEADER || len > cmsgs.length - at) break;
+      if (cmsgs.readInt32LE(at + 8) === SOL_SOCKET && cmsgs.readInt32LE(at + 12) === SCM_RIGHTS) {
+        for (let f = at + CMSG_HEADER; f + 4 <= at + len; f += 4) {
+          const fd = proc.hostFdFor(cmsgs.readInt32LE(f));
+          ours.push(fd);
+          cmsgs.writeInt32LE(fd, f);
+        }
+      }
+      at += (len + 7) & ~7;
+    }
+    const sock = proc.hostFdFor(a.int(0));
+    ours.push(sock);
+    return host.sendMessage(sock, Buffer.concat(parts), cmsgs, a.int(2));
+  } finally {
+    for (const fd of ours) host.close(fd);
+  }
+};
+
+export const netHandlers = { bind: sys_bind, connect: sys_connect, sendmsg: sys_sendmsg } satisfies Record<string, SyscallHandler>;
 
 /**
  * A UNIX address the host reported (`addr`, a struct sockaddr_un) as the app sees it: one the

@@ -36,13 +36,6 @@ export interface CwdChanged {
   hostFd: number;
 }
 
-/** bind to a UNIX path: the stub binds this address (a struct sockaddr_un), with the app's umask. */
-export interface UnixBindAddress {
-  kind: 'unix-bind';
-  address: Buffer;
-  umask: number;
-}
-
 /** connect (or send) to a UNIX path: the socket file, a worker O_PATH fd (sent to the stub, then closed). */
 export interface SocketTarget {
   kind: 'socket-target';
@@ -63,7 +56,7 @@ export interface SemAnswer {
   map: { hostFd: number; gen: number; access: number; nsems: number } | null;
 }
 
-export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | UnixBindAddress | SocketTarget;
+export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget;
 
 export type SyscallHandler = (
   proc: LibosProcess,

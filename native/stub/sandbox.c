@@ -1,0 +1,197 @@
+/*
+ * The instance's kernel boundary (docs/security.md). The seccomp trap is the layer of
+ * virtualization, not of security: the app can always jump to a `syscall` instruction of the
+ * stub's, which the filter allows. So before the app's first instruction, the first process of
+ * the instance takes what every app process then inherits (fork and exec keep both):
+ *
+ *  - a Landlock domain: by path, the app process may only read below the roots of the mounts
+ *    whose files the stub opens itself (everything else it holds came as an fd from its
+ *    worker, which walked the path and checked it), and execute the stub's own image (exec
+ *    re-executes the stub); it may neither signal nor ptrace a process outside the domain --
+ *    the workers, the leader, the host --, nor connect to an abstract UNIX socket bound outside
+ *    it. All processes of the instance are in the one domain, so they signal each other and
+ *    reach each other's abstract sockets as before.
+ *  - no capabilities but one to read below the mounts (see KEPT_CAPABILITY), none to gain back
+ *    (no_new_privs, root gets nothing at exec): no raw or packet sockets, no network
+ *    configuration, no writes past file permissions. What an honest app may do that needs a
+ *    privilege, its worker does.
+ *
+ * On a kernel without Landlock (or without its scoping, ABI < 6) the app process gets what the
+ * kernel has and a one-line warning: docs/security.md describes that weaker mode.
+ */
+#include <linux/prctl.h>
+#include <linux/securebits.h>
+#include <linux/capability.h>
+#include <asm-generic/errno.h>
+
+#include "raw.h"
+#include "stub.h"
+#include "trap.h"
+#include "util.h"
+
+/* Landlock's ABI (linux/landlock.h; the build host's copy may be older than ABI 6) */
+struct k_landlock_ruleset_attr {
+    unsigned long long handled_access_fs, handled_access_net, scoped;
+};
+struct k_landlock_path_beneath_attr {
+    unsigned long long allowed_access;
+    int parent_fd;
+} __attribute__((packed));
+#define K_LANDLOCK_CREATE_RULESET_VERSION 1
+#define K_LANDLOCK_RULE_PATH_BENEATH 1
+#define K_LANDLOCK_ACCESS_FS_EXECUTE (1ULL << 0)
+#define K_LANDLOCK_ACCESS_FS_READ_FILE (1ULL << 2)
+#define K_LANDLOCK_ACCESS_FS_READ_DIR (1ULL << 3)
+#define K_LANDLOCK_ACCESS_FS_ABI1 ((1ULL << 13) - 1) /* EXECUTE ... MAKE_SYM */
+#define K_LANDLOCK_ACCESS_FS_REFER (1ULL << 13)        /* ABI 2 */
+#define K_LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)     /* ABI 3 */
+#define K_LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)    /* ABI 5 */
+#define K_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
+#define K_LANDLOCK_SCOPE_SIGNAL (1ULL << 1)               /* ABI 6 */
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
+
+#define O_PATH 010000000
+#define O_CLOEXEC 02000000
+#define AT_FDCWD (-100)
+
+/* what the app process may do below the roots of the mounts the stub opens files of */
+#define READ_RIGHTS (K_LANDLOCK_ACCESS_FS_READ_FILE | K_LANDLOCK_ACCESS_FS_READ_DIR)
+/* ...and on the stub's own image */
+#define STUB_IMAGE_RIGHTS (K_LANDLOCK_ACCESS_FS_EXECUTE | K_LANDLOCK_ACCESS_FS_READ_FILE)
+
+/* The file-system rights Landlock ABI `abi` knows: all of them are handled (denied unless granted). */
+static unsigned long long fs_rights_of(long abi)
+{
+    unsigned long long rights = K_LANDLOCK_ACCESS_FS_ABI1;
+    if (abi >= 2)
+        rights |= K_LANDLOCK_ACCESS_FS_REFER;
+    if (abi >= 3)
+        rights |= K_LANDLOCK_ACCESS_FS_TRUNCATE;
+    if (abi >= 5)
+        rights |= K_LANDLOCK_ACCESS_FS_IOCTL_DEV;
+    return rights;
+}
+
+static long add_path_rule(int ruleset, int dir_fd, unsigned long long rights)
+{
+    struct k_landlock_path_beneath_attr rule = {.allowed_access = rights, .parent_fd = dir_fd};
+    return raw4(__NR_landlock_add_rule, ruleset, K_LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+}
+
+/* The Landlock domain: the Landlock ABI it used (0: none on this kernel), or -errno. */
+static long enter_landlock(void)
+{
+    long abi = raw3(__NR_landlock_create_ruleset, 0, 0, K_LANDLOCK_CREATE_RULESET_VERSION);
+    if (abi == -ENOSYS || abi == -EOPNOTSUPP)
+        return 0;
+    if (abi < 0)
+        return abi;
+    unsigned long long fs = fs_rights_of(abi);
+    struct k_landlock_ruleset_attr attr = {.handled_access_fs = fs};
+    if (abi >= 6)
+        attr.scoped = K_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | K_LANDLOCK_SCOPE_SIGNAL;
+    /* the kernels before ABI 6 know a shorter struct (the rest must be zero, and is) */
+    unsigned long size = abi >= 6 ? sizeof(attr) : abi >= 4 ? 16 : 8;
+    long ruleset = raw3(__NR_landlock_create_ruleset, &attr, size, 0);
+    if (ruleset < 0)
+        return ruleset;
+    long r = 0;
+    unsigned int flags;
+    int root;
+    for (unsigned int i = 0; r == 0 && (root = paths_root(i, &flags)) != -2; i++)
+        if (root >= 0 && (flags & GTS_PATH_STUB_OPENS))
+            r = add_path_rule((int)ruleset, root, READ_RIGHTS & fs);
+    long image = raw4(__NR_openat, AT_FDCWD, "/proc/self/exe", O_PATH | O_CLOEXEC, 0);
+    if (r == 0)
+        r = image < 0 ? image : add_path_rule((int)ruleset, (int)image, STUB_IMAGE_RIGHTS);
+    if (image >= 0)
+        raw1(__NR_close, image);
+    if (r == 0)
+        r = raw5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (r == 0)
+        r = raw2(__NR_landlock_restrict_self, ruleset, 0);
+    raw1(__NR_close, ruleset);
+    return r < 0 ? r : abi;
+}
+
+/*
+ * The one capability the app process keeps, if it has it (an instance run as host root):
+ * CAP_DAC_READ_SEARCH, so that the stub's own opens and stats below the mounts' roots are not
+ * refused by host directories its host user may not search (the host /tmp may be such a
+ * one), which would send each of them to the worker (a stat storm ~5x slower). It reads no
+ * more than the instance's root reads through its worker: the Landlock domain confines every
+ * open to reading below the mounts' roots; open_by_handle_at is refused from the stub's text
+ * (seccomp.c) and the app's own traps.
+ */
+#define KEPT_CAPABILITY 2 /* CAP_DAC_READ_SEARCH */
+
+static long set_capabilities(unsigned int permitted, unsigned int inheritable)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct caps[2] = {{permitted, permitted, inheritable}, {0, 0, 0}};
+    return raw2(__NR_capset, &header, caps);
+}
+
+/*
+ * No capabilities but KEPT_CAPABILITY, now or after any exec: root's own are not given back
+ * (SECBIT_NOROOT), the bounding set holds only that one, which an exec keeps as an ambient
+ * capability; none can be raised again. A process not started as root has nothing to drop
+ * (and no CAP_SETPCAP for the securebits and the bounding set).
+ */
+static long drop_capabilities(void)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct now[2];
+    long r = raw2(__NR_capget, &header, now);
+    if (r < 0)
+        return r;
+    unsigned int keep = now[0].effective & (1u << KEPT_CAPABILITY);
+    unsigned int setpcap = now[0].effective & (1u << CAP_SETPCAP);
+    r = raw5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (r < 0 && r != -EINVAL)
+        return r;
+    if (keep) {
+        if ((r = set_capabilities(keep | setpcap, keep)) < 0 ||
+            (r = raw5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, KEPT_CAPABILITY, 0, 0)) < 0)
+            return r;
+    }
+    raw5(__NR_prctl, PR_SET_SECUREBITS,
+         SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0);
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep && cap == KEPT_CAPABILITY)
+            continue;
+        r = raw5(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+        if (r == -EINVAL)
+            break; /* past the last capability the kernel knows */
+        if (r < 0 && r != -EPERM)
+            return r;
+    }
+    return set_capabilities(keep, keep);
+}
+
+static void warn(const char *what)
+{
+    static const char head[] = "gramine-ts: warning: ";
+    static const char tail[] = " (the weaker mode of docs/security.md)\n";
+    raw3(__NR_write, 2, head, sizeof(head) - 1);
+    raw3(__NR_write, 2, what, strlen(what));
+    raw3(__NR_write, 2, tail, sizeof(tail) - 1);
+}
+
+void enter_sandbox(void)
+{
+    long abi = enter_landlock();
+    if (abi < 0)
+        stub_die("Landlock", abi);
+    if (abi == 0)
+        warn("this kernel has no Landlock: a program that bypasses the trap reaches the host's files, processes and abstract sockets with the instance's host identity");
+    else if (abi < 6)
+        warn("this kernel's Landlock has no scoping (ABI < 6): a program that bypasses the trap may signal host processes of its host user and reach host abstract sockets");
+    long r = drop_capabilities();
+    if (r < 0)
+        stub_die("dropping capabilities", r);
+}
