@@ -4,7 +4,7 @@
 // and a canary directory of the host that the fuzzer is handed the paths of (read-only in the
 // instance) is exactly as it was. `npm test` runs one seed briefly; `npm run fuzz` runs a random
 // seed (or GTS_FUZZ_SEED) for GTS_FUZZ_SECONDS (default 120). The seed is in the test's name.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { program, runGramine } from '../helpers/run.js';
@@ -41,7 +41,11 @@ describe('the syscall fuzzer', () => {
     writeFileSync(path.join(CANARY, 'dir', 'inner'), 'inner\n', { mode: 0o600 });
     symlinkSync('file', path.join(CANARY, 'link'));
     const before = snapshot(CANARY);
-    const targets = [CANARY, `${CANARY}/file`, `${CANARY}/dir`, `${CANARY}/dir/inner`, `${CANARY}/link`, '/tmp', '/tmp/fuzz', '/proc/self/fd/0'];
+    // a place the built-in manifest lets it write (below /tmp, never /tmp itself: the app is root
+    // in the instance, and chmod or chown of the host's /tmp would be its right, and the host's loss)
+    const writable = mkdtempSync('/tmp/gts-fuzz-');
+    const targets = [CANARY, `${CANARY}/file`, `${CANARY}/dir`, `${CANARY}/dir/inner`, `${CANARY}/link`, writable, `${writable}/fuzz`, '/proc/self/fd/0'];
+    const tmpBefore = statSync('/tmp');
     const r = await runGramine([program('fuzz_syscalls'), SEED, String(SECONDS), ...targets], {
       cwd: '/', encoding: 'utf8', timeout: (SECONDS + 90) * 1000,
     });
@@ -54,5 +58,9 @@ describe('the syscall fuzzer', () => {
     expect(r.stdout).toMatch(new RegExp(`^seed ${SEED}: [1-9]\\d* children, \\d+ calls, \\d+ died by a signal.*\\n$`));
     expect(r.status).toBe(0);
     expect(snapshot(CANARY)).toBe(before);
+    // the host's /tmp as it was (what the tests after this one need)
+    const tmpAfter = statSync('/tmp');
+    expect([tmpAfter.mode, tmpAfter.uid, tmpAfter.gid]).toEqual([tmpBefore.mode, tmpBefore.uid, tmpBefore.gid]);
+    rmSync(writable, { recursive: true, force: true });
   }, (SECONDS + 120) * 1000);
 });
