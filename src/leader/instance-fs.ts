@@ -235,7 +235,7 @@ export function mountMessages(manifest: Manifest, scratch: InstanceScratch, root
       case 'encrypted':
         // until encrypted files are implemented: there, but nothing in it can be opened
         out.push(tmpfsMount(m.path, scratch, roots, out.length, {
-          refusal: `encrypted mount of ${m.uri} at ${m.path}: encrypted files are not supported yet`,
+          refusal: `encrypted files (the mount of ${m.uri} at ${m.path})`,
         }));
         break;
       default:

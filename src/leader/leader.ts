@@ -181,10 +181,13 @@ export class Leader {
         done = true;
         this.ended = true;
         this.log?.info(`instance ends: ${why}, exit status ${status} (${this.pool.started} workers started)`);
-        const unsupported = req.reportUnsupported === false ? null : this.unsupported.summary();
-        if (unsupported) process.stderr.write(`${unsupported}\n`);
-        this.teardown();
-        resolve(status);
+        // what the workers have said already, and is read in this turn of the loop, is counted
+        setImmediate(() => {
+          const unsupported = req.reportUnsupported === false ? null : this.unsupported.summary();
+          if (unsupported) process.stderr.write(`${unsupported}\n`);
+          this.teardown();
+          resolve(status);
+        });
       };
       if (this.firstWorkerEnded !== null) this.finish(this.firstWorkerEnded, 'worker of vm1 died before the instance started');
     });
@@ -200,7 +203,8 @@ export class Leader {
   }
 
   private onMessage(w: WorkerHandle, m: Message): void {
-    if (this.ended) return; // the workers are being killed: nothing they say matters now
+    // the workers are being killed: nothing they say matters now, but what they used that is unsupported
+    if (this.ended && m.type !== 'unsupported') return;
     this.log?.info(`${this.name(w)} → leader  ${describeMessage(m)}`);
     switch (m.type) {
       case 'worker-ready':

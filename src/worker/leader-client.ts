@@ -90,12 +90,8 @@ export class LeaderClient {
   private spareTids: number[] = [];
   /** tids of threads that exited: the leader hears of them with the next message */
   private releasedTids: number[] = [];
-  /** unsupported calls and features used since the last report (the leader hears with the next message) */
-  private unsupportedCounts = new Map<string, number>();
   /** the strace file, once opened */
   private straceFd: number | null = null;
-  /** ...and those this worker has reported: a new one is reported at once, for the leader to log */
-  private readonly unsupportedSeen = new Set<string>();
 
   /**
    * Every message to the leader goes through here. Reaped children ride along with the next
@@ -129,17 +125,12 @@ export class LeaderClient {
     this.toLeader(m);
   }
 
+  /**
+   * Told at once, before the call returns to the app: the leader must have it before anything
+   * the app does next (its exit, and its parent's) can end the instance and the report with it.
+   */
   private noteUnsupported(proc: LibosProcess, feature: string): void {
-    this.unsupportedCounts.set(feature, (this.unsupportedCounts.get(feature) ?? 0) + 1);
-    if (this.unsupportedSeen.has(feature)) return;
-    this.unsupportedSeen.add(feature);
-    this.flushUnsupported(proc.id.vpid);
-  }
-
-  private flushUnsupported(vpid: number): void {
-    if (!this.unsupportedCounts.size) return;
-    this.conn.send({ type: 'unsupported', v: 1, vpid, counts: Object.fromEntries(this.unsupportedCounts) });
-    this.unsupportedCounts = new Map();
+    this.conn.send({ type: 'unsupported', v: 1, vpid: proc.id.vpid, counts: { [feature]: 1 } });
   }
 
   private flushReaped(): void {
@@ -149,7 +140,6 @@ export class LeaderClient {
       this.conn.send({ type: 'tids-released', v: 1, vpid: this.current.id.vpid, tids: this.releasedTids });
     }
     this.releasedTids = [];
-    if (this.current) this.flushUnsupported(this.current.id.vpid);
   }
 
   /** A tid for a new thread: one of the spares, which are asked for a few at a time. */

@@ -3,7 +3,7 @@
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
 import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS, type PathTable } from '../../pal/channel-abi.js';
-import { check, Errno, SyscallError } from '../errno.js';
+import { check, Errno, SyscallError, Unsupported } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.js';
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
@@ -114,7 +114,6 @@ export class Vfs {
     this.fileChecks = cfg.fileChecks ? new FileChecks(cfg.fileChecks, log, undefined, copies) : null;
     this.abstractPrefix = cfg.abstractPrefix;
     this.interpreterDirs = cfg.interpreterDirs;
-    this.log = log;
     // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
       m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
@@ -238,18 +237,11 @@ export class Vfs {
    */
   readonly stubPathTable: PathTable;
 
-  private readonly log: Logger;
-  /** refused mounts already logged */
-  private readonly refusalsLogged = new Set<string>();
 
-  /** An access below a mount that refuses every one (logged once per mount): EACCES. */
+  /** An access below a mount that refuses every one: EACCES, an unsupported feature of the instance's. */
   refuse(mount: HostMount, vpath: string): never {
-    const why = mount.refusal ?? `${mount.path}: refused`;
-    if (!this.refusalsLogged.has(mount.path)) {
-      this.refusalsLogged.add(mount.path);
-      this.log.warn(`${vpath}: ${why}`);
-    }
-    throw new SyscallError(Errno.EACCES, `${vpath}: ${why}`);
+    // what the mount is not supported for: the instance logs it once and names it at the end
+    throw new Unsupported(Errno.EACCES, mount.refusal ?? `the mount at ${mount.path} (${vpath})`);
   }
 
   /** The mounts as /proc/mounts lists them (not the directories made up for mount points). */
