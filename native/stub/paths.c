@@ -88,7 +88,8 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
             continue;
         if ((e->flags & GTS_PATH_ROOT_FD) && next_root < n_roots) {
             int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
-            if (raw3(__NR_dup3, roots[next_root], slot, O_CLOEXEC) == slot)
+            /* the reserved slots are above the app's RLIMIT_NOFILE */
+            if (place_fd(roots[next_root], slot, O_CLOEXEC) == slot)
                 m->fd = slot;
             raw1(__NR_close, roots[next_root++]);
         }
