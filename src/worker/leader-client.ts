@@ -96,14 +96,12 @@ export class LeaderClient {
   /**
    * Every message to the leader goes through here. Reaped children ride along with the next
    * message (a fork-heavy process reaps as often as it forks: one write fewer per fork), and
-   * before anything that could name them (kill, setpgid, a group wait).
-   */
-  /**
-   * Send `m`, checked as the leader will check it: what the app gave (a size of 2^63, say) that
+   * before anything that could name them (kill, setpgid, a group wait, the process's end).
+   * `m` is checked as the leader will check it: what the app gave (a size of 2^63, say) that
    * the leader's schema refuses is EINVAL for that call, not a malformed message that ends the
    * worker's connection.
    */
-  private toLeader(m: Message): void {
+  toLeader(m: Message): void {
     try {
       validateMessage(m);
     } catch (e) {
@@ -118,11 +116,6 @@ export class LeaderClient {
     this.straceFd ??= openSync(file, 'a');
     const fd = this.straceFd;
     return (line) => void writeSync(fd, line);
-  }
-
-  /** A message to the leader, after what rides along (a process's end: all it did is told first). */
-  send(m: Message): void {
-    this.toLeader(m);
   }
 
   /**

@@ -115,7 +115,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   await serving;
   const signal = exit.signal ? constants.signals[exit.signal] : null;
   log.debug(`app exited: code ${exit.code} signal ${exit.signal}`);
-  leader.send({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
+  leader.toLeader({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
 }
 
 /**
@@ -145,5 +145,5 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   proc.straceFile = cp.straceFile;
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
   await serve(proc, leader);
-  leader.send({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
+  leader.toLeader({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
 }
