@@ -213,6 +213,7 @@ export class Leader {
         process.stderr.write(`gramine-ts: cannot execute ${this.request?.filename}: ${m.message}\n`);
         return this.finish?.(m.errno === 2 ? 127 : 126, 'exec failed');
       case 'process-exited':
+        if (w.vpid === m.vpid) this.pool.returns(w);
         if (m.vpid === FIRST_VPID) return this.finish?.(m.signal !== null ? 128 + m.signal : (m.code ?? 1), 'vm1 exited');
         return;
       case 'standby-request':
@@ -224,6 +225,7 @@ export class Leader {
         // only the parent reaps (vpid 1 for orphans, which it is by then)
         if (!e || w.vpid === null || e.ppid !== w.vpid) return;
         // the parent may reap it before its own worker has said it is gone
+        if (e.worker?.vpid === m.vpid) this.pool.returns(e.worker);
         this.onProcessExited(m.vpid);
         this.table.remove(m.vpid);
         return;
@@ -472,6 +474,7 @@ export class Leader {
       this.retryLookups(); // a lookup waiting for it has its answer now
     }
     w.vpid = null;
+    this.pool.returns(w);
   }
 
   /** Its parent-death signal (if it asked for one), as from the parent (SI_USER). */

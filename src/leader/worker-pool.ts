@@ -17,6 +17,8 @@ export class WorkerPool {
   private readonly idle: WorkerHandle[] = [];
   private readonly waiting: ((w: WorkerHandle | null) => void)[] = [];
   private readonly all = new Set<WorkerHandle>();
+  /** Workers whose process has ended: each says worker-ready soon and comes back. */
+  private readonly returning = new Set<WorkerHandle>();
   private booting = 0;
   started = 0;
 
@@ -38,12 +40,11 @@ export class WorkerPool {
         this.all.delete(w);
         const i = this.idle.indexOf(w);
         if (i >= 0) this.idle.splice(i, 1);
-        if (w.booting) {
-          this.booting--;
-          // it was started for a request that now has no worker coming: that one fails
-          // (a fork then fails with EAGAIN), rather than wait for a worker the host will not run
-          if (this.waiting.length > this.idle.length + this.booting) this.waiting.shift()!(null);
-        }
+        if (w.booting) this.booting--;
+        const wasComing = w.booting || this.returning.delete(w);
+        // a request that now has no worker coming fails (a fork then fails with EAGAIN), rather
+        // than wait for a worker the host will not run
+        if (wasComing && this.waiting.length > this.coming()) this.waiting.shift()!(null);
         this.events.gone(w);
       },
     });
@@ -58,8 +59,23 @@ export class WorkerPool {
     this.booting--;
   }
 
+  /**
+   * The worker's process has ended: it will say worker-ready. Until then a request waits for it
+   * rather than start a Node (and, where the host's process limits are reached, rather than fail:
+   * natively a fork works again once the children are reaped).
+   */
+  returns(w: WorkerHandle): void {
+    if (this.all.has(w) && !w.booting && !this.idle.includes(w)) this.returning.add(w);
+  }
+
+  /** Workers that will be free without a new start: idle, booting, or on their way back. */
+  private coming(): number {
+    return this.idle.length + this.booting + this.returning.size;
+  }
+
   /** The worker said worker-ready: it is free for a process. */
   ready(w: WorkerHandle): void {
+    this.returning.delete(w);
     this.booted(w);
     const next = this.waiting.shift();
     if (next) next(w);
@@ -80,7 +96,7 @@ export class WorkerPool {
    * holds is its spare already.
    */
   private refill(): void {
-    const want = this.waiting.length - this.idle.length - this.booting;
+    const want = this.waiting.length - this.coming();
     for (let i = 0; i < want; i++) this.add();
   }
 
