@@ -210,6 +210,12 @@ export class SyscallDispatcher {
   }
 
   private onSyscall(): void {
+    if (this.channel && this.thread && this.thread.hostTid === 0) {
+      // a new thread can call before THREAD_STARTED, which its maker sends on another channel,
+      // is read: it waits for its host tid (0 would name the worker to the host: setpriority(0))
+      void this.thread.whenStarted().then(() => this.onSyscall());
+      return;
+    }
     const nr = Number(this.view.getBigUint64(REQUEST_OFFSETS.nr, true));
     const entry = SYSCALLS_BY_NR.get(nr);
     if (!entry?.handler) {
@@ -434,7 +440,7 @@ export class SyscallDispatcher {
       this.proc.log.error({ hostTid, vtid: t.vtid }, 'THREAD_STARTED again, or with no host tid: ignored');
       return;
     }
-    t.hostTid = hostTid;
+    t.started(hostTid);
     this.proc.signals.threadStarted(t.vtid);
   }
 

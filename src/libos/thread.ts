@@ -7,8 +7,20 @@ import type { LibosProcess } from './process.js';
 export class LibosThread {
   /** 0 until the stub reports the host thread it made */
   hostTid = 0;
+  private startWaiters: (() => void)[] = [];
 
   constructor(readonly vtid: number) {}
+
+  /** Its host thread is known now (the stub of the thread that made it says so). */
+  started(hostTid: number): void {
+    this.hostTid = hostTid;
+    for (const resolve of this.startWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves once its host tid is known. */
+  whenStarted(): Promise<void> {
+    return this.hostTid ? Promise.resolve() : new Promise((resolve) => this.startWaiters.push(resolve));
+  }
 }
 
 /**

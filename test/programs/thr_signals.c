@@ -20,10 +20,15 @@ static __thread int my_index = -1;
 static volatile pid_t handled_by;
 static sem_t handled, ready;
 static volatile int stop;
+/* set by the thread's own SIGUSR1 handler once `stop` is: a thread leaves only after its last
+ * signal ran (had it left on `stop` alone, after a handler for an earlier signal, the one sent
+ * to stop it would be lost with it, and its sem_post with it) */
+static __thread volatile int stopped;
 
 static void on_usr(int sig)
 {
     (void)sig;
+    stopped = stop;
     handled_by = gettid();
     sem_post(&handled);
 }
@@ -46,7 +51,7 @@ static void *idle(void *arg)
     /* thread 3 alone takes SIGUSR2 */
     pthread_sigmask(my_index == 3 ? SIG_UNBLOCK : SIG_BLOCK, &s, NULL);
     sem_post(&ready);
-    while (!stop)
+    while (!stopped)
         pause();
     return 0;
 }
