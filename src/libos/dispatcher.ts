@@ -150,6 +150,8 @@ export class SyscallDispatcher {
   /** the sequence number of the request being answered (echoed in its reply) */
   private seq = 0n;
   private floodLogged = false;
+  /** the stub asked the worker something since its last strace record (the doorbell's asks aside) */
+  private askedSinceStrace = false;
 
   /** Counts `p` as in flight for the process until it settles (REQUESTS_IN_FLIGHT_MAX). */
   private inFlight<T>(p: Promise<T>): Promise<T> {
@@ -177,6 +179,7 @@ export class SyscallDispatcher {
       this.sendResult(-Errno.EAGAIN);
       return;
     }
+    if (kind !== REQ_STRACE && kind !== REQ_TRACE && kind !== REQ_SIGNALS) this.askedSinceStrace = true;
     if (kind === REQ_SYSCALL) this.onSyscall();
     else if (kind === REQ_HELLO) this.onHello();
     else if (kind === REQ_TRACE) this.onTrace();
@@ -332,7 +335,10 @@ export class SyscallDispatcher {
     const args = Array.from({ length: 6 }, (_, i) => this.view.getBigUint64(REQUEST_OFFSETS.args + 8 * i, true));
     const returned = this.view.getBigUint64(REQUEST_SIZE + 8, true) !== 0n;
     const ret = returned ? this.view.getBigInt64(REQUEST_SIZE, true) : null;
-    write(straceLine(this.proc, this.tid >= 0 ? this.tid : this.proc.id.vpid, nr, args, ret));
+    // a call made before it is recorded (exit, execve) has no answer to tell of yet
+    const viaWorker = returned && this.askedSinceStrace;
+    this.askedSinceStrace = false;
+    write(straceLine(this.proc, this.tid >= 0 ? this.tid : this.proc.id.vpid, nr, args, ret, viaWorker));
     this.sendResult(0);
   }
 

@@ -1,5 +1,6 @@
 // `gramine-ts run --strace FILE`: one line per trapped call of every process of the instance,
-// in strace -f's form, with virtual pids: "[pid 3] openat(AT_FDCWD, "/etc/passwd", 0x80000, 0) = 3".
+// in strace -f's form, with virtual pids: "[pid 3] openat(AT_FDCWD, "/etc/passwd", 0x80000, 0) = 3";
+// a call the worker answered (not the stub alone) ends in " [worker]": the slow ones to look for.
 import { errnoName } from './errno.js';
 import type { LibosProcess } from './process.js';
 import { syscallName } from './syscall-table.js';
@@ -36,12 +37,15 @@ const ARGS: Readonly<Record<string, string>> = {
 const AT_FDCWD = -100;
 const SHOWN_STRING = 64;
 
-/** The line for trapped call `nr` of thread `tid` of `proc`, with its result (or none yet). */
-export function straceLine(proc: LibosProcess, tid: number, nr: number, args: readonly bigint[], ret: bigint | null): string {
+/**
+ * The line for trapped call `nr` of thread `tid` of `proc`, with its result (or none yet), and
+ * " [worker]" when the stub asked the worker for it (the others the stub answered alone).
+ */
+export function straceLine(proc: LibosProcess, tid: number, nr: number, args: readonly bigint[], ret: bigint | null, viaWorker: boolean): string {
   const name = syscallName(nr);
   const spec = ARGS[name] ?? 'xxx';
   const shown = [...spec].map((kind, i) => showArg(proc, kind, args[i] ?? 0n));
-  return `[pid ${tid}] ${name}(${shown.join(', ')}) = ${ret === null ? '?' : showResult(name, ret)}\n`;
+  return `[pid ${tid}] ${name}(${shown.join(', ')}) = ${ret === null ? '?' : showResult(name, ret)}${viaWorker ? ' [worker]' : ''}\n`;
 }
 
 function showArg(proc: LibosProcess, kind: string, raw: bigint): string {

@@ -98,24 +98,27 @@ describe('a program that cannot start', () => {
 });
 
 describe('--strace FILE', () => {
-  it('writes each trapped call of every process, with its arguments, its result and the virtual pid', async () => {
+  it('writes each trapped call of every process, with its arguments, its result, the virtual pid, and whether the worker answered it', async () => {
     const dir = makeTempDir();
     try {
       const out = path.join(dir, 'strace.txt');
-      const r = await runGramine(['/bin/sh', '-c', 'cat /etc/hostname >/dev/null; cat /nonexistent 2>/dev/null; exit 3'], {
+      const r = await runGramine(['/bin/sh', '-c', 'cat /etc/hostname >/dev/null; cat /nonexistent 2>/dev/null; head -c0 /proc/self/status; exit 3'], {
         gramineArgs: ['--strace', out],
       });
       expect(r.status).toBe(3);
       const lines = readFileSync(out, 'latin1').split('\n').filter(Boolean);
       // every line as strace -f writes it
-      for (const l of lines) expect(l).toMatch(/^\[pid \d+\] [a-z_0-9]+\(.*\) = (-?\d+|0x[0-9a-f]+|-1 E[A-Z0-9]+|\?)$/);
+      for (const l of lines) expect(l).toMatch(/^\[pid \d+\] [a-z_0-9]+\(.*\) = (-?\d+|0x[0-9a-f]+|-1 E[A-Z0-9]+|\?)( \[worker\])?$/);
       const spawns = lines.filter((l) => /^\[pid 1\] (vfork|fork|clone|clone3)\(/.test(l));
-      expect(spawns.map((l) => l.replace(/\(.*\)/, '()'))).toEqual([expect.stringMatching(/= 2$/), expect.stringMatching(/= 3$/)]);
+      expect(spawns.map((l) => l.replace(/\(.*\)/, '()'))).toEqual([2, 3, 4].map((n) => expect.stringMatching(new RegExp(`= ${n} \\[worker\\]$`))));
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] execve\("\/(usr\/)?bin\/cat", 0x[0-9a-f]+, 0x[0-9a-f]+\) = \?$/));
+      // a plain path of a host mount, found or not: the stub answers alone (no " [worker]")
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] openat\(AT_FDCWD, "\/etc\/hostname", 0x[0-9a-f]+, 00\) = [3-9]$/));
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 3\] openat\(AT_FDCWD, "\/nonexistent", 0x[0-9a-f]+, 00\) = -1 ENOENT$/));
+      // a file of the LibOS's /proc: the worker's
+      expect(lines).toContainEqual(expect.stringMatching(/^\[pid 4\] openat\(AT_FDCWD, "\/proc\/self\/status", 0x[0-9a-f]+, 00\) = [3-9] \[worker\]$/));
       // the shell's last trapped call, after its children: exit_group itself runs natively, untrapped
-      expect(lines.filter((l) => l.startsWith('[pid 1] wait4('))).toContainEqual(expect.stringMatching(/^\[pid 1\] wait4\(-1, 0x[0-9a-f]+, 0x0, NULL\) = 3$/));
+      expect(lines.filter((l) => l.startsWith('[pid 1] wait4('))).toContainEqual(expect.stringMatching(/^\[pid 1\] wait4\(-1, 0x[0-9a-f]+, 0x0, NULL\) = 4( \[worker\])?$/));
     } finally {
       removeTempDir(dir);
     }
