@@ -119,58 +119,29 @@ static long enter_landlock(void)
 }
 
 /*
- * The one capability the app process keeps, if it has it (an instance run as host root):
- * CAP_DAC_READ_SEARCH, so that the stub's own opens and stats below the mounts' roots are not
- * refused by host directories its host user may not search (the host /tmp may be such a
- * one), which would send each of them to the worker (a stat storm ~5x slower). It reads no
- * more than the instance's root reads through its worker: the Landlock domain confines every
- * open to reading below the mounts' roots; open_by_handle_at is refused from the stub's text
- * (seccomp.c) and the app's own traps.
- */
-#define KEPT_CAPABILITY 2 /* CAP_DAC_READ_SEARCH */
-
-static long set_capabilities(unsigned int permitted, unsigned int inheritable)
-{
-    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct caps[2] = {{permitted, permitted, inheritable}, {0, 0, 0}};
-    return raw2(__NR_capset, &header, caps);
-}
-
-/*
- * No capabilities but KEPT_CAPABILITY, now or after any exec: root's own are not given back
- * (SECBIT_NOROOT), the bounding set holds only that one, which an exec keeps as an ambient
- * capability; none can be raised again. A process not started as root has nothing to drop
- * (and no CAP_SETPCAP for the securebits and the bounding set).
+ * No capabilities, now or after any exec: root's own are not given back (SECBIT_NOROOT), the
+ * bounding and ambient sets are empty, none can be raised again. A process not started as root
+ * has nothing to drop (and no CAP_SETPCAP for the securebits and the bounding set). The stub's
+ * own opens that its host user may not make (a directory it may not search) go to the worker,
+ * which judges by the instance's credentials.
  */
 static long drop_capabilities(void)
 {
-    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct now[2];
-    long r = raw2(__NR_capget, &header, now);
-    if (r < 0)
-        return r;
-    unsigned int keep = now[0].effective & (1u << KEPT_CAPABILITY);
-    unsigned int setpcap = now[0].effective & (1u << CAP_SETPCAP);
-    r = raw5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    long r = raw5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     if (r < 0 && r != -EINVAL)
         return r;
-    if (keep) {
-        if ((r = set_capabilities(keep | setpcap, keep)) < 0 ||
-            (r = raw5(__NR_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, KEPT_CAPABILITY, 0, 0)) < 0)
-            return r;
-    }
     raw5(__NR_prctl, PR_SET_SECUREBITS,
          SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0);
     for (int cap = 0; cap < 64; cap++) {
-        if (keep && cap == KEPT_CAPABILITY)
-            continue;
         r = raw5(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
         if (r == -EINVAL)
             break; /* past the last capability the kernel knows */
         if (r < 0 && r != -EPERM)
             return r;
     }
-    return set_capabilities(keep, keep);
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct none[2] = {{0, 0, 0}, {0, 0, 0}};
+    return raw2(__NR_capset, &header, none);
 }
 
 static void warn(const char *what)

@@ -84,6 +84,11 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
     }
   });
 
+  it('has no host capabilities, now or after an exec (run as host root)', async () => {
+    // effective|permitted|inheritable, then how many the bounding and ambient sets hold
+    expect(await attack(instance, 'caps')).toBe('0/0/0');
+  });
+
   it('cannot trace or write into its worker, nor make a user namespace', async () => {
     expect(await attack(instance, 'ptrace')).toMatch(REFUSED);
     expect(await attack(instance, 'vm-write')).toMatch(REFUSED);

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <linux/capability.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -252,6 +254,26 @@ int main(int argc, char **argv)
         if (r == 0)
             host_call(SYS_write, fd, (long)"reached\n", 8, 0, 0, 0);
         return report(attack, r);
+    }
+    if (!strcmp(what, "caps")) {
+        /* the host capabilities the process has: its sets, and how many the bounding set and
+         * the ambient set hold (the ones an exec would give back) */
+        struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct sets[2];
+        long r = host_call(SYS_capget, (long)&header, (long)sets, 0, 0, 0, 0);
+        if (r < 0)
+            return report(attack, r);
+        unsigned any = 0, bounding = 0, ambient = 0;
+        for (int i = 0; i < 2; i++)
+            any |= sets[i].effective | sets[i].permitted | sets[i].inheritable;
+        for (int cap = 0; cap < 64; cap++) {
+            if (host_call(SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0, 0) == 1)
+                bounding++;
+            if (host_call(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0, 0) == 1)
+                ambient++;
+        }
+        printf("caps: %x/%u/%u\n", any, bounding, ambient);
+        return 0;
     }
     if (!strcmp(what, "tiocsti")) {
         char c = 'Z';
