@@ -14,7 +14,7 @@ import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../pal/
 import { PSEUDO_DIR, TRUSTED_COPIES_DIR, TRUSTED_MEMFD_PREFIX } from '../libos/fs/scratch-names.js';
 
 const F_SEAL_WRITE = 0x8;
-import { errnoName } from '../libos/errno.js';
+import { Errno, errnoName } from '../libos/errno.js';
 
 
 type MountMessage = Message<'instance-config'>['mounts'][number];
@@ -64,6 +64,20 @@ export class InstanceScratch {
   /** An O_PATH fd of a directory of the scratch tmpfs (the caller closes it). */
   open(name: string): number {
     return host.openat(this.fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  }
+
+  /**
+   * A tmpfs of at most `size` bytes at directory `name` of the scratch tmpfs (made already): a
+   * tmpfs of its own mounted there, or -errno when the leader may not make one (not root: the
+   * scratch is then a directory of the host's /dev/shm, which has the host's limit).
+   */
+  mountTmpfs(name: string, size: number): number {
+    if (this.dir !== null) return -Errno.EPERM;
+    const mnt = host.detachedTmpfs(size);
+    if (mnt < 0) return mnt;
+    const r = host.moveMount(mnt, this.fd, name);
+    host.close(mnt);
+    return r;
   }
 
   /** Make a directory of the scratch tmpfs (for a tmpfs mount); its name there. */
@@ -176,11 +190,19 @@ function hostMount(
 type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized' | 'flat'>;
 const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: false };
 
-/** A tmpfs mount: a new directory of the scratch tmpfs (an empty read-only one for the other uses of it). */
+/**
+ * A tmpfs mount: a new directory of the scratch tmpfs (an empty read-only one for the other uses
+ * of it), with a tmpfs of its own mounted there when it has a size.
+ */
 function tmpfsMount(
-  path: string, scratch: InstanceScratch, roots: MountRoots, index: number, special: Partial<Special> = {},
+  path: string, scratch: InstanceScratch, roots: MountRoots, index: number, special: Partial<Special> = {}, size: number | null = null,
 ): MountMessage {
   const source = scratch.mkdir(`mounts/${index}`);
+  const r = size === null ? 0 : scratch.mountTmpfs(source, size);
+  if (r < 0) {
+    const why = r === -Errno.EPERM ? 'only a leader run as root makes tmpfs mounts' : errnoName(-r);
+    process.stderr.write(`gramine-ts: warning: the tmpfs at ${path} is not limited to ${size} bytes (${why}): the host's /dev/shm limit holds\n`);
+  }
   const readOnly = special.refusal !== undefined || special.synthesized === true;
   return {
     ...NOT_SPECIAL, ...special, type: 'tmpfs', path, source, readOnly, socketRoot: roots.hold(scratch.open(source), `tmpfs at ${path}`),
@@ -230,7 +252,7 @@ export function mountMessages(manifest: Manifest, scratch: InstanceScratch, root
         out.push(hostMount(manifest, m, roots));
         break;
       case 'tmpfs':
-        out.push(tmpfsMount(m.path, scratch, roots, out.length));
+        out.push(tmpfsMount(m.path, scratch, roots, out.length, {}, m.size));
         break;
       case 'encrypted':
         // until encrypted files are implemented: there, but nothing in it can be opened

@@ -369,7 +369,7 @@ class ManifestReader {
   }
 
   private mount(v: unknown, at: KeyPath, isRoot: boolean): Mount {
-    const keys = [...(isRoot ? [] : ['path']), 'type', 'uri', 'key_name', 'enable_recovery'];
+    const keys = [...(isRoot ? [] : ['path']), 'type', 'uri', 'key_name', 'enable_recovery', 'size'];
     const t = this.table(v, at, isRoot ? 'a table { type, uri }' : 'a mount table { path, uri, type }', keys);
     if (isRoot && t.type === undefined && t.uri === undefined) return { ...GRAMINE_DEFAULTS.root };
     const type = t.type === undefined ? 'chroot' : this.choice(t.type, [...at, 'type'], 'mount type', MOUNT_TYPES);
@@ -384,7 +384,12 @@ class ManifestReader {
       this.converters.bool(t.enable_recovery, [...at, 'enable_recovery']);
       this.warn([...at, 'enable_recovery'], `ignored (${IGNORED_MOUNT_KEYS.enable_recovery})`);
     }
-    if (type === 'tmpfs') return { type, path: mountPath }; // Gramine ignores a tmpfs uri
+    if (t.size !== undefined && type !== 'tmpfs') this.fail([...at, 'size'], 'only for tmpfs mounts');
+    if (type === 'tmpfs') {
+      const size = t.size === undefined ? null : this.converters.size(t.size, [...at, 'size']);
+      if (size === 0) this.fail([...at, 'size'], 'must be more than 0');
+      return { type, path: mountPath, size }; // Gramine ignores a tmpfs uri
+    }
     const schemes = MOUNT_URI_SCHEMES[type];
     if (t.uri === undefined) this.fail([...at, 'uri'], `missing (${type} mounts need a ${oneOf(schemes.map((s) => `"${s}:"`))} URI)`);
     const hostPath = this.hostUri(t.uri, [...at, 'uri'], schemes);

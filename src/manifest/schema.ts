@@ -35,8 +35,11 @@ export type Mount =
   | { type: 'chroot' | 'untrusted_shm'; path: string; uri: string; hostPath: string; readOnly: boolean }
   /** Gramine protected files under `hostPath`, sealed with the key named `keyName`. */
   | { type: 'encrypted'; path: string; uri: string; hostPath: string; keyName: string }
-  /** In-memory files, empty at start. */
-  | { type: 'tmpfs'; path: string }
+  /**
+   * In-memory files, empty at start; at most `size` bytes of them (null: as a Linux tmpfs, half
+   * of the host's memory), ENOSPC past it.
+   */
+  | { type: 'tmpfs'; path: string; size: number | null }
   | { type: 'proc' | 'dev' | 'sys'; path: string };
 
 /** An RLIMIT_NOFILE to start with: soft and hard (null: the hard limit stays the host's). */

@@ -12,7 +12,7 @@ const HOST_NR = {
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
-  fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, move_mount: 429, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
   dup3: 292,
 } as const;
 
@@ -42,15 +42,21 @@ export const host = {
   pwrite: (fd: number, buf: Uint8Array, offset: number) =>
     sys(HOST_NR.pwrite64, fd, buf, buf.byteLength, offset),
   mknodat: (dirfd: number, path: string, mode: number, dev: number) => sys(HOST_NR.mknodat, dirfd, path, mode, dev),
-  /** A new, detached tmpfs (no mount point anywhere): an O_PATH fd of its root, or -errno. */
-  detachedTmpfs: () => {
+  /**
+   * A new, detached tmpfs (no mount point anywhere) of at most `size` bytes (null: the kernel's
+   * default, half of the memory): an O_PATH fd of its root, or -errno.
+   */
+  detachedTmpfs: (size: number | null = null) => {
     const fs = sys(HOST_NR.fsopen, 'tmpfs', 1 /* FSOPEN_CLOEXEC */);
     if (fs < 0) return fs;
-    const r = sys(HOST_NR.fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, null, null, 0);
+    let r = size === null ? 0 : sys(HOST_NR.fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, 'size', String(size), 0);
+    if (r === 0) r = sys(HOST_NR.fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, null, null, 0);
     const mnt = r < 0 ? r : sys(HOST_NR.fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
     sys(HOST_NR.close, fs);
     return mnt;
   },
+  /** Mount the detached tree `mnt` on directory `name` of `dirfd` (a detached tree too may hold it). */
+  moveMount: (mnt: number, dirfd: number, name: string) => sys(HOST_NR.move_mount, mnt, '', dirfd, name, 4 /* MOVE_MOUNT_F_EMPTY_PATH */),
   dupCloexec: (fd: number) => sys(HOST_NR.fcntl, fd, 1030 /* F_DUPFD_CLOEXEC */, 0),
   /** `from` becomes `to` as well (dup3, not close-on-exec). */
   dup3: (from: number, to: number) => sys(HOST_NR.dup3, from, to, 0),

@@ -1,9 +1,10 @@
 // A manifest's tmpfs mount: in memory, shared by the instance's processes, gone with the
-// instance, and never the host directory of the same name.
-import { existsSync, readdirSync } from 'node:fs';
+// instance, and never the host directory of the same name; with a size, full at that size as a
+// Linux tmpfs of that size is.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runGramine } from '../helpers/run.js';
+import { makeTempDir, removeTempDir, REPO_ROOT, runGramine, runNative } from '../helpers/run.js';
 
 const SHELL_MANIFEST = path.join(REPO_ROOT, 'manifests', 'shell.manifest.toml');
 
@@ -24,5 +25,23 @@ describe('tmpfs mounts', () => {
     // nothing of it on the host: not in its /tmp, no scratch directory left in /dev/shm
     expect(existsSync(`/tmp/${name}`)).toBe(false);
     expect(readdirSync('/dev/shm').filter((f) => f.startsWith(`gramine-ts-${r.pid}-`))).toEqual([]); // its own: others may be running
+  });
+
+  // natively: a tmpfs of that size mounted in a mount namespace of its own (root, as the CI runs)
+  it.runIf(process.getuid?.() === 0 && existsSync('/usr/bin/unshare'))('with a size: ENOSPC past it, and statfs says it, as a Linux tmpfs of that size', async () => {
+    const script = 'head -c 3000000 /dev/zero > big; echo "head: $?"; wc -c < big; echo more >> big; echo "append: $?"; rm big; echo small > f && cat f; stat -f -c "%T %b %S" .';
+    const native = await runNative(['/usr/bin/unshare', '-m', '/bin/sh', '-c', `mount -t tmpfs -o size=2M t /mnt && cd /mnt && { ${script}; }`], { encoding: 'utf8' });
+    expect(native.stdout).toBe('head: 1\n2097152\nappend: 1\nsmall\ntmpfs 512 4096\n');
+    const dir = makeTempDir('gts-tmpfs-size-');
+    try {
+      const manifest = path.join(dir, 'sized.manifest.toml');
+      writeFileSync(manifest, readFileSync(SHELL_MANIFEST, 'utf8').replace('{ type = "tmpfs", path = "/tmp" }', '{ type = "tmpfs", path = "/tmp", size = "2M" }'));
+      const r = await runGramine([manifest, '-c', script], { encoding: 'utf8' });
+      expect(r.stdout).toBe(native.stdout);
+      expect(r.stderr).toBe(native.stderr);
+      expect(r.status).toBe(0);
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });

@@ -82,7 +82,7 @@ describe('a valid manifest', () => {
       mounts: [
         ...VIRTUAL,
         { type: 'chroot', path: '/lib', uri: 'file:/usr/lib/x86_64-linux-gnu', hostPath: '/usr/lib/x86_64-linux-gnu', readOnly: false },
-        { type: 'tmpfs', path: '/tmp' },
+        { type: 'tmpfs', path: '/tmp', size: null },
         { type: 'encrypted', path: '/data', uri: 'file:enc', hostPath: 'enc', keyName: 'default' },
         { type: 'encrypted', path: '/secrets', uri: 'file:/srv/secrets', hostPath: '/srv/secrets', keyName: 'default' },
       ],
@@ -177,10 +177,10 @@ describe('a valid manifest', () => {
     expect(m.useCmdlineArgv).toBe(true);
     expect(m.useHostEnv).toBe(true);
     expect(m.env).toEqual({ PATH: { value: '/bin' }, USER: { passthrough: true }, 'odd.name': { value: 'x' } });
-    expect(m.root).toEqual({ type: 'tmpfs', path: '/' });
+    expect(m.root).toEqual({ type: 'tmpfs', path: '/', size: null });
     expect(m.mounts.slice(3)).toEqual([
       { type: 'chroot', path: '/bin', uri: 'file:/bin', hostPath: '/bin', readOnly: false },
-      { type: 'tmpfs', path: '/run/y' },
+      { type: 'tmpfs', path: '/run/y', size: null },
     ]);
     expect(m.trustedFiles).toEqual([{ uri: 'file:/bin/sh', path: '/bin/sh', sha256: SHA }]);
   });
@@ -340,7 +340,13 @@ describe('errors name the file, the line and the key', () => {
 
   it('for a key a mount does not take', () => {
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", options = "ro" }]'))).toBe(
-      'app.manifest:2: fs.mounts[0].options: unknown key (path, type, uri, key_name or enable_recovery)',
+      'app.manifest:2: fs.mounts[0].options: unknown key (path, type, uri, key_name, enable_recovery or size)',
+    );
+    expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", size = "1M" }]'))).toBe(
+      'app.manifest:2: fs.mounts[0].size: only for tmpfs mounts',
+    );
+    expect(errorOf(lines('libos.entrypoint = "/a"', '', 'fs.mounts = [{ type = "tmpfs", path = "/x", size = "1T" }]'))).toBe(
+      'app.manifest:3: fs.mounts[0].size: bad size "1T" (a number of bytes, optionally followed by K, M or G)',
     );
     expect(errorOf(lines('libos.entrypoint = "/a"', 'fs.mounts = [{ path = "/x", uri = "file:/x", key_name = "k" }]'))).toBe(
       'app.manifest:2: fs.mounts[0].key_name: only for encrypted mounts',

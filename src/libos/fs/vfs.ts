@@ -144,7 +144,8 @@ export class Vfs {
       case 'tmpfs': {
         const rootFd = check(host.openat(this.scratchFd, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `tmpfs at ${m.path}`);
         return {
-          kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: this.scratchDev, readOnly: m.readOnly,
+          // the scratch tmpfs, or a tmpfs of its own mounted there (a mount with a size)
+          kind: 'host', type: 'tmpfs', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: deviceOf(rootFd), readOnly: m.readOnly,
           source: 'tmpfs', known: null, socketRoot: m.socketRoot, ...special,
         };
       }
