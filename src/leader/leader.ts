@@ -213,7 +213,6 @@ export class Leader {
         process.stderr.write(`gramine-ts: cannot execute ${this.request?.filename}: ${m.message}\n`);
         return this.finish?.(m.errno === 2 ? 127 : 126, 'exec failed');
       case 'process-exited':
-        if (w.vpid === m.vpid) this.pool.returns(w);
         if (m.vpid === FIRST_VPID) return this.finish?.(m.signal !== null ? 128 + m.signal : (m.code ?? 1), 'vm1 exited');
         return;
       case 'standby-request':
