@@ -78,7 +78,8 @@ export function answerSysv(ipc: SysvObjects, m: Request, wake: (waitId: number) 
     }
     case 'shm-detach':
       shm.detach(caller.vpid, arg(0));
-      return null;
+      // shmdt waits for it; a shmat undone at once only tells it
+      return m.reqId === 0 ? null : reply(0);
     case 'shm-stat': {
       const r = shm.stat(caller, arg(0), arg(1) !== 0);
       return typeof r === 'number' ? reply(r) : reply(0, '', [r]);

@@ -42,9 +42,13 @@ const sys_shmat: SyscallHandler = async (proc, a) => {
   return { kind: 'fd', hostFd: fd, cloexec: true };
 };
 
-/** shmdt, as the stub tells it once it has unmapped: the segment's id is the second argument. */
-const sys_shmdt: SyscallHandler = (proc, a) => {
-  proc.instance.sysvTell(proc, 'shm-detach', [a.int(1)]);
+/**
+ * shmdt, as the stub tells it once it has unmapped: the segment's id is the second argument. It
+ * returns once the leader has it: a process's next step (its exit, which its parent may reap and
+ * then IPC_STAT the segment on another worker's socket) must not overtake its lpid and nattch.
+ */
+const sys_shmdt: SyscallHandler = async (proc, a) => {
+  await proc.instance.sysv(proc, 'shm-detach', [a.int(1)]);
   return 0;
 };
 
