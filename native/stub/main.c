@@ -185,6 +185,9 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
             stub_die("prctl(PR_SET_CHILD_SUBREAPER)", r);
     }
     uaccess_init(); /* after the dispositions are the app's */
+    unsigned long blocked = 0;
+    raw4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, 0, &blocked, 8);
+    note_app_mask(blocked); /* the mask an exec keeps */
 
     struct loaded_elf prog, interp;
     r = load_elf(fds[0], &prog);

@@ -146,10 +146,9 @@ static int has_dotdot(const char *p)
  * answer (the first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the
  * mount must have.
  */
-static long open_beneath(long path_arg, unsigned long flags, unsigned int need)
+static long open_beneath(struct path_scratch *scratch, long path_arg, unsigned long flags, unsigned int need)
 {
-    /* not on the app's stack, which may be a small alternate one: in the thread's block */
-    char *path = current_thread()->path;
+    char *path = scratch->path;
     if (n_mounts == 0)
         return PATH_FORWARD;
     long n = copy_path(path, (const char *)path_arg);
@@ -178,7 +177,7 @@ static long open_beneath(long path_arg, unsigned long flags, unsigned int need)
  * stat, lstat, newfstatat (AT_FDCWD or an absolute path) and statx of an absolute path on a
  * host mount. Returns PATH_FORWARD when the worker must answer.
  */
-long paths_stat(long nr, const long *a)
+long paths_stat(struct path_scratch *scratch, long nr, const long *a)
 {
     long path_arg, flags = 0;
     switch (nr) {
@@ -199,7 +198,7 @@ long paths_stat(long nr, const long *a)
     default:
         return PATH_FORWARD;
     }
-    long fd = open_beneath(path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
+    long fd = open_beneath(scratch, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
     if (fd < 0)
         return fd;
     long r;
@@ -215,9 +214,9 @@ long paths_stat(long nr, const long *a)
 #define STUB_OPEN_FLAGS (O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW | O_NOATIME | O_CLOEXEC)
 
 /* Is absolute path `p` (no "..") a directory with mount points in it? Compared without "." and extra "/". */
-static int is_mount_parent(const char *p)
+static int is_mount_parent(struct path_scratch *scratch, const char *p)
 {
-    char *canon = current_thread()->canon;
+    char *canon = scratch->canon;
     unsigned long n = 0;
     for (const char *c = p; *c;) {
         while (*c == '/')
@@ -251,16 +250,16 @@ static int is_mount_parent(const char *p)
  * writer: unless the app asked not to block, the file is opened without blocking and kept only
  * if it is a regular file.
  */
-long paths_open(long nr, const long *a)
+long paths_open(struct path_scratch *scratch, long nr, const long *a)
 {
     long path_arg = nr == __NR_open ? a[0] : a[1];
     unsigned long flags = (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
     if ((flags & O_ACCMODE) != 0 || (flags & ~(unsigned long)STUB_OPEN_FLAGS))
         return PATH_FORWARD;
-    long fd = open_beneath(path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+    long fd = open_beneath(scratch, path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
-    if (is_mount_parent(current_thread()->path)) {
+    if (is_mount_parent(scratch, scratch->path)) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
     }

@@ -133,6 +133,7 @@ static long take_mask(struct wait_frame *f, unsigned long set, unsigned long siz
     if (r)
         return r;
     f->mask &= ~RESERVED_SIGNALS;
+    note_app_mask(f->mask);
     f->masked = 1;
     return 1;
 }
@@ -162,13 +163,21 @@ static long ready_without_waiting(long nr, const long *a)
     }
 }
 
+long wait_answered_now(long nr, const long *a)
+{
+    const struct wait_shape *w = shape_of(nr);
+    if (!w)
+        return 0;
+    if (w->epoll_fd >= 0 && is_reserved_fd(a[w->epoll_fd]))
+        return -EBADF;
+    return ready_without_waiting(nr, a);
+}
+
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
 {
     const struct wait_shape *w = shape_of(nr);
     struct sigcontext *r = &uc->uc_mcontext;
-    if (w->epoll_fd >= 0 && is_reserved_fd(a[w->epoll_fd]))
-        return -EBADF;
-    long ready = ready_without_waiting(nr, a);
+    long ready = wait_answered_now(nr, a);
     if (ready)
         return ready;
     struct wait_frame f = {.ret_to_app = r->rip, .nr = (unsigned long)nr};

@@ -32,10 +32,22 @@ struct stub_state {
     volatile int threads_live; /* threads but the main one, made and not yet exited */
     unsigned long seq;      /* last request sequence number, on any channel */
     volatile int lock;      /* what the app's threads share in the stub: dispositions, signalfd slots */
+    int faults_maybe_blocked; /* the app set a mask blocking SIGSEGV or SIGBUS (patch.c) */
     volatile int thread_slot_used[STUB_THREADS_MAX]; /* thread.c: which thread blocks are taken */
 };
 
 extern struct stub_state g_stub;
+
+/*
+ * A signal mask the app set or may run with (its own, a handler's, a wait's): once one blocks
+ * SIGSEGV or SIGBUS, a fault in a direct call's copy could not be recovered (patch.c), so none
+ * is made again.
+ */
+static inline void note_app_mask(unsigned long mask)
+{
+    if (mask & ((1UL << (11 - 1)) | (1UL << (7 - 1))))
+        __atomic_store_n(&g_stub.faults_maybe_blocked, 1, __ATOMIC_RELAXED);
+}
 
 #define STUB_PATH_MAX 4096
 #define STUB_CONTROL_MAX 16384 /* control data the stub reads (the kernel's optmem_max is larger) */
@@ -62,7 +74,10 @@ struct stub_thread {
     /* trap.c: the doorbell's signals (struct gts_signals_reply and its siginfos) */
     char signal_infos[8 + GTS_SIGNALS_MAX * GTS_SIGINFO_SIZE] __attribute__((aligned(8)));
     char signalfd_records[STUB_SIGNALFD_RECORDS * STUB_SIGNALFD_RECORD]; /* signalfd.c */
-    char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];                      /* paths.c */
+    struct path_scratch {
+        char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];
+    } trap_paths, direct_paths;                                           /* paths.c */
+    int direct_busy; /* patch.c: a direct call is running (one a signal interrupts traps instead) */
     unsigned char control[STUB_CONTROL_MAX];                              /* net.c */
     struct k_mmsghdr mmsg_before[STUB_UIO_MAXIOV], mmsg_after[STUB_UIO_MAXIOV]; /* net.c */
     /* thread.c: a new thread's first moments, until it is in the app with its registers */

@@ -228,6 +228,7 @@ static long sys_rt_sigaction(const long *a)
         old = app_sigsys;
         if (a[1]) {
             act.mask &= ~RESERVED_SIGNALS;
+            note_app_mask(act.mask);
             app_sigsys = act;
         }
         stub_unlock(&g_stub.lock);
@@ -239,6 +240,7 @@ static long sys_rt_sigaction(const long *a)
         if (r)
             return r;
         act.mask &= ~RESERVED_SIGNALS;
+        note_app_mask(act.mask);
     }
     if (a[3] != 8 || !(has_virtual_siginfo(sig) || is_fault_signal(sig)))
         return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], a[3]);
@@ -287,6 +289,8 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
         if (r)
             return r;
         set &= ~(RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19)); /* nor SIGKILL, SIGSTOP */
+        if (a[0] != 1 /* SIG_UNBLOCK */)
+            note_app_mask(set);
         switch (a[0]) {
         case 0: /* SIG_BLOCK */
             uc->uc_sigmask |= set;
@@ -465,6 +469,36 @@ static int is_empty_path_fstat(const long *a)
     if (!(a[3] & AT_EMPTY_PATH) || (int)a[0] < 0)
         return 0; /* AT_FDCWD: the cwd is the worker's to know */
     return copy_from_app(&c, (const void *)a[1], 1) == 0 && c == 0;
+}
+
+/*
+ * The stat family and opens for reading that the stub answers alone (fstat by an empty path;
+ * a path inside one host mount, paths.c), with the scratch buffers of the caller (the trap's
+ * or the direct calls'), or PATH_FORWARD: the worker must answer.
+ */
+long local_path_call(struct path_scratch *scratch, long nr, const long *a)
+{
+    switch (nr) {
+    case __NR_newfstatat:
+        if (is_empty_path_fstat(a)) {
+            if (is_reserved_fd(a[0]))
+                return -EBADF;
+            /* fstat itself, which takes no path name, unless the flags are for the kernel to refuse */
+            if (a[3] & ~(long)(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT))
+                return raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
+            return raw2(__NR_fstat, (int)a[0], a[2]);
+        }
+        __attribute__((fallthrough)); /* a path */
+    case __NR_stat:
+    case __NR_lstat:
+    case __NR_statx:
+        return paths_stat(scratch, nr, a);
+    case __NR_open:
+    case __NR_openat:
+        return paths_open(scratch, nr, a);
+    default:
+        return PATH_FORWARD;
+    }
 }
 
 /*
@@ -715,24 +749,12 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_timer_create:
         return sys_timer_create(a);
     case __NR_newfstatat:
-        if (is_empty_path_fstat(a)) {
-            if (is_reserved_fd(a[0]))
-                return -EBADF;
-            /* fstat itself, which takes no path name, unless the flags are for the kernel to refuse */
-            if (a[3] & ~(long)(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT))
-                return raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
-            return raw2(__NR_fstat, (int)a[0], a[2]);
-        }
-        __attribute__((fallthrough)); /* a path */
     case __NR_stat:
     case __NR_lstat:
-    case __NR_statx: {
-        long r = paths_stat(nr, a);
-        return r == PATH_FORWARD ? forward(nr, a, ip) : r;
-    }
+    case __NR_statx:
     case __NR_open:
     case __NR_openat: {
-        long r = paths_open(nr, a);
+        long r = local_path_call(&current_thread()->trap_paths, nr, a);
         return r == PATH_FORWARD ? forward(nr, a, ip) : r;
     }
     case __NR_chroot: {
@@ -903,6 +925,7 @@ static void sigsys_handler(int sig, struct k_siginfo_sys *info, struct k_ucontex
     if (g_stub.strace && !told_before)
         strace_record(nr, a, ret, 1);
     r->rax = (unsigned long)ret;
+    patch_site(nr, info->call_addr); /* the next call from there is direct, if it can be */
 }
 
 #define K_SA_RESTART 0x10000000

@@ -38,6 +38,10 @@ struct k_siginfo_sys {
 
 /* uaccess.c: copy to or from app memory without faulting the stub: -EFAULT for a bad pointer. */
 long copy_from_app(void *dst, const void *src, unsigned long n);
+/* Do faults in the stub's copies come back as EFAULT (the host's SIGSEGV and SIGBUS are the stub's)? */
+int uaccess_recovers_faults(void);
+/* patch.c: direct calls; patch the site of a trapped call (`call_addr`: after its syscall instruction) */
+void patch_site(long nr, const void *call_addr);
 long copy_to_app(void *dst, const void *src, unsigned long n);
 /* A NUL-terminated string of at most `max` bytes (NUL included): its length, -EFAULT, or -ERANGE if longer. */
 long copy_string_from_app(char *dst, const char *src, unsigned long max);
@@ -123,6 +127,8 @@ long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigactio
 
 /* signal_waits.c: pause, rt_sigsuspend, the poll, select and epoll waits, run from the stub's gadget */
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc);
+/* A wait answered without waiting (something ready, or an error), or 0: it must wait. */
+long wait_answered_now(long nr, const long *a);
 /* the doorbell interrupted the gadget: restart its call unless Linux would have ended it (1: it was the gadget's) */
 int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised);
 
@@ -169,8 +175,15 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
 /* mount `i` of the table: the fd of its root (-1: none) and its flags in *flags; -2 past the end */
 int paths_root(unsigned int i, unsigned int *flags);
 void paths_drop(void);
-long paths_stat(long nr, const long *a);
-long paths_open(long nr, const long *a);
+/*
+ * Path scratch buffers, too big for the app's stack (which may be a small alternate one): the
+ * trap's set and the direct calls' (patch.c), which a trap can interrupt, live apart.
+ */
+struct path_scratch;
+long paths_stat(struct path_scratch *scratch, long nr, const long *a);
+long paths_open(struct path_scratch *scratch, long nr, const long *a);
+/* trap.c: what of the stat family and the opens the stub answers alone, or PATH_FORWARD */
+long local_path_call(struct path_scratch *scratch, long nr, const long *a);
 
 #define SIGBIT(s) (1UL << ((s) - 1))
 #define K_SIGSYS 31

@@ -64,7 +64,7 @@ static int armed[K_SIGSEGV + 1];
 /* what the app last set for each while it is armed (SIG_DFL, with its flags and mask) */
 static struct k_sigaction app_default[K_SIGSEGV + 1];
 
-static int faults_recovered(void)
+int uaccess_recovers_faults(void)
 {
     return __atomic_load_n(&armed[K_SIGSEGV], __ATOMIC_RELAXED) && __atomic_load_n(&armed[K_SIGBUS], __ATOMIC_RELAXED);
 }
@@ -197,7 +197,7 @@ long copy_from_app(void *dst, const void *src, unsigned long n)
 {
     if (wraps(src, n))
         return -EFAULT;
-    if (faults_recovered())
+    if (uaccess_recovers_faults())
         return uaccess_copy(dst, src, n);
     if (n <= DIRECT_COPY_MAX) {
         if (!pages_readable(src, n))
@@ -210,7 +210,7 @@ long copy_from_app(void *dst, const void *src, unsigned long n)
 
 long copy_string_from_app(char *dst, const char *src, unsigned long max)
 {
-    if (faults_recovered())
+    if (uaccess_recovers_faults())
         return uaccess_copy_string(dst, src, max);
     unsigned long got = 0;
     while (got < max) {
@@ -236,7 +236,7 @@ long copy_to_app(void *dst, const void *src, unsigned long n)
 {
     if (wraps(dst, n))
         return -EFAULT;
-    if (faults_recovered())
+    if (uaccess_recovers_faults())
         return uaccess_copy(dst, src, n);
     return copy_app(__NR_process_vm_writev, (void *)src, dst, n);
 }

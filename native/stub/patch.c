@@ -1,0 +1,303 @@
+/*
+ * Direct calls: syscall sites patched to call the stub without a trap.
+ *
+ * A trap costs a signal delivery and a sigreturn (about 3.5 us on a VM, several times the call
+ * itself). For the calls the stub answers alone and often (the stat family, opens for reading
+ * on a host mount, getpid), the site that trapped is patched once, as gVisor's systrap and rr
+ * do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a `jmp` to a
+ * trampoline of the stub's, near the site (within a rel32), which calls `direct_entry`. The
+ * `syscall` instruction after it is left as it was, so code that jumps to it, a thread already
+ * past the `mov`, and the kernel's restart of an interrupted call (which rewinds to it) all
+ * still trap as before; and it is where a direct call that the stub cannot finish alone goes
+ * (with rax the call's number): to the trap, and the worker.
+ *
+ * Nothing here is a boundary: the app can reach direct_entry (and the stub's text) anyway, the
+ * kernel boundary (sandbox.c) is what holds; what direct_entry reads from the app's memory is
+ * checked as any argument.
+ *
+ * A direct call runs in the app's context: its signal mask, its stack (below the red zone), its
+ * signals. So it uses nothing a trap that interrupts it uses (its own path buffers, never the
+ * channel), and one a signal handler makes while another is running traps instead. It needs the
+ * stub's recovery of faults in copies (uaccess.c): while the app handles SIGSEGV or SIGBUS, or
+ * may have blocked them, calls trap. And it is taken only while the process has one thread, for
+ * which no other can be running the code being patched; a site is patched under the same rule.
+ */
+#include <stddef.h>
+#include <asm-generic/errno.h>
+
+#include "abi.h"
+#include "raw.h"
+#include "stub.h"
+#include "trap.h"
+#include "util.h"
+
+#define K_PROT_READ 1
+#define K_PROT_WRITE 2
+#define K_PROT_EXEC 4
+#define K_MAP_PRIVATE 0x02
+#define K_MAP_ANONYMOUS 0x20
+#define K_MAP_FIXED_NOREPLACE 0x100000
+
+#define PAGE 4096UL
+#define MOV_EAX_IMM32 0xb8
+#define JMP_REL32 0xe9
+#define SITE_BYTES 7     /* mov $nr, %eax (5) ; syscall (2) */
+#define TRAMPOLINE_BYTES 32
+#define REACH (1UL << 31) /* what a rel32 reaches, either way */
+
+/*
+ * A trampoline, one per site, in a page of trampolines within a rel32 of the site:
+ *   lea -128(%rsp), %rsp      skip the red zone
+ *   call *entry(%rip)         direct_entry, whose address is at the start of the page
+ *   .quad resume_ip           the data direct_entry finds at its return address
+ *   .long nr
+ */
+struct trampoline_data {
+    unsigned long resume_ip; /* after the site's syscall instruction */
+    unsigned int nr;
+} __attribute__((packed));
+#define TRAMPOLINE_CALL_END 11 /* the call's return address: the data */
+
+/* what direct_entry pushed, lowest address first; `resume` is where it goes on */
+struct direct_frame {
+    unsigned long r9, r8, r10, rdx, rsi, rdi, rflags;
+    unsigned long resume; /* the trampoline's data, then the address to go on at */
+};
+
+extern void direct_entry(void) __attribute__((visibility("hidden")));
+__asm__(".text\n"
+        ".globl direct_entry\n"
+        "direct_entry:\n\t"
+        "pushfq\n\t"
+        "push %rdi\n\t"
+        "push %rsi\n\t"
+        "push %rdx\n\t"
+        "push %r10\n\t"
+        "push %r8\n\t"
+        "push %r9\n\t"
+        "push %rbp\n\t"
+        "mov %rsp, %rbp\n\t"
+        "and $-16, %rsp\n\t"
+        "lea 8(%rbp), %rdi\n\t"
+        "cld\n\t"
+        "call direct_call\n\t"
+        "mov %rbp, %rsp\n\t"
+        "pop %rbp\n\t"
+        "pop %r9\n\t"
+        "pop %r8\n\t"
+        "pop %r10\n\t"
+        "pop %rdx\n\t"
+        "pop %rsi\n\t"
+        "pop %rdi\n\t"
+        "popfq\n\t"
+        "pop %rcx\n\t" /* rcx and r11 are the syscall instruction's to clobber */
+        "lea 128(%rsp), %rsp\n\t"
+        "jmp *%rcx\n");
+
+/* the pages of trampolines of this image (a fork's child has its parent's; an exec starts over) */
+#define TRAMPOLINE_PAGES_MAX 64
+static struct {
+    unsigned long base;
+    unsigned int used; /* trampolines in it */
+} pages[TRAMPOLINE_PAGES_MAX];
+static unsigned int n_pages;
+
+/* sites not to try again (no trampoline near, or code that could not be written), a ring */
+#define SKIPPED_MAX 32
+static unsigned long skipped[SKIPPED_MAX];
+static unsigned int n_skipped;
+
+static int is_direct_call(long nr)
+{
+    switch (nr) {
+    case __NR_getpid:
+    case __NR_gettid:
+    case __NR_newfstatat:
+    case __NR_stat:
+    case __NR_lstat:
+    case __NR_statx:
+    case __NR_open:
+    case __NR_openat:
+    case __NR_poll:
+    case __NR_epoll_wait:
+    case __NR_epoll_pwait:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* May a direct call run (or a site be patched) now? */
+static int direct_calls_usable(void)
+{
+    return __atomic_load_n(&g_stub.threads_live, __ATOMIC_ACQUIRE) == 0 && !g_stub.trace && !g_stub.strace &&
+           !__atomic_load_n(&g_stub.faults_maybe_blocked, __ATOMIC_RELAXED) && uaccess_recovers_faults();
+}
+
+static int in_trampoline_page(unsigned long addr, unsigned long len)
+{
+    for (unsigned int i = 0; i < n_pages; i++)
+        if (addr >= pages[i].base + TRAMPOLINE_BYTES && addr + len <= pages[i].base + PAGE)
+            return 1;
+    return 0;
+}
+
+/* The call itself, for a process with one thread (the main one). */
+static long direct_syscall(long nr, const long *a)
+{
+    switch (nr) {
+    case __NR_getpid:
+        return g_stub.vpid;
+    case __NR_gettid:
+        return g_main_thread.vtid;
+    case __NR_poll:
+    case __NR_epoll_wait:
+    case __NR_epoll_pwait: {
+        /* a wait that finds something ready; one that must wait is the trap's (signal_waits.c) */
+        long r = wait_answered_now(nr, a);
+        return r ? r : PATH_FORWARD;
+    }
+    default:
+        return local_path_call(&g_main_thread.direct_paths, nr, a);
+    }
+}
+
+__attribute__((used)) long direct_call(struct direct_frame *f)
+{
+    struct trampoline_data d;
+    if (!in_trampoline_page(f->resume, sizeof(d))) {
+        /* not called from a trampoline: the app jumped here itself; as a jump to nowhere */
+        f->resume = 0;
+        return -EFAULT;
+    }
+    memcpy(&d, (const void *)f->resume, sizeof(d));
+    long nr = d.nr;
+    /* unless answered here: to the site's syscall instruction, which traps, with rax the number */
+    f->resume = d.resume_ip - 2;
+    if (!is_direct_call(nr) || !direct_calls_usable() || g_main_thread.direct_busy)
+        return nr;
+    const long a[6] = {(long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9};
+    __atomic_store_n(&g_main_thread.direct_busy, 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    long r = direct_syscall(nr, a);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_main_thread.direct_busy, 0, __ATOMIC_RELAXED);
+    if (r == PATH_FORWARD)
+        return nr;
+    f->resume = d.resume_ip;
+    return r;
+}
+
+/*
+ * Write `n` bytes of code at `dst` (app memory that is executable and readable): made writable
+ * for the write if it was not, and put back.
+ */
+static int write_code(unsigned char *dst, const void *src, unsigned long n)
+{
+    struct k_iov {
+        const void *b;
+        unsigned long l;
+    } local = {dst, n}, remote = {dst, n};
+    /* writing what is there already tells whether it is writable (the kernel does not force it) */
+    int writable = raw6(__NR_process_vm_writev, host_pid(), &local, 1, &remote, 1, 0) == (long)n;
+    unsigned long lo = (unsigned long)dst & ~(PAGE - 1), hi = ((unsigned long)dst + n + PAGE - 1) & ~(PAGE - 1);
+    if (!writable && raw3(__NR_mprotect, lo, hi - lo, K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC) < 0)
+        return -1; /* a shared mapping of a file opened read-only, say: left as it is */
+    memcpy(dst, src, n);
+    if (!writable)
+        raw3(__NR_mprotect, lo, hi - lo, K_PROT_READ | K_PROT_EXEC);
+    return 0;
+}
+
+static int within_reach(unsigned long from, unsigned long to)
+{
+    unsigned long d = from > to ? from - to : to - from;
+    return d < REACH - 2 * PAGE;
+}
+
+/* A new page of trampolines within reach of `site`, or -1. */
+static int new_page(unsigned long site)
+{
+    if (n_pages >= TRAMPOLINE_PAGES_MAX)
+        return -1;
+    /* below the site first (the images' gaps), then above, 32 MiB apart, up to 1 GiB away */
+    for (unsigned long k = 1; k <= 32; k++) {
+        for (int up = 0; up < 2; up++) {
+            unsigned long step = k << 25, at = (site & ~(PAGE - 1));
+            if (up ? at + step < at : at < step + (1UL << 20))
+                continue;
+            at = up ? at + step : at - step;
+            if (at >= GTS_STUB_WINDOW - (1UL << 32) && at < GTS_STUB_WINDOW + GTS_STUB_WINDOW_SIZE + (1UL << 32))
+                continue; /* nowhere near the stub's window */
+            long p = raw6(__NR_mmap, at, PAGE, K_PROT_READ | K_PROT_WRITE,
+                          K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_FIXED_NOREPLACE, -1, 0);
+            if (p < 0 && p > -4096)
+                continue;
+            if ((unsigned long)p != at) { /* a kernel without MAP_FIXED_NOREPLACE placed it elsewhere */
+                raw2(__NR_munmap, p, PAGE);
+                continue;
+            }
+            void (*entry)(void) = direct_entry;
+            memcpy((void *)at, &entry, sizeof(entry));
+            raw3(__NR_mprotect, at, PAGE, K_PROT_READ | K_PROT_EXEC);
+            pages[n_pages].base = at;
+            pages[n_pages].used = 0;
+            return (int)n_pages++;
+        }
+    }
+    return -1;
+}
+
+/* A trampoline for the site (`resume_ip` after its syscall instruction) calling `nr`, or 0. */
+static unsigned long make_trampoline(unsigned long resume_ip, long nr)
+{
+    int i = -1;
+    for (unsigned int j = 0; j < n_pages; j++)
+        if (within_reach(pages[j].base, resume_ip) && (pages[j].used + 2) * TRAMPOLINE_BYTES <= PAGE)
+            i = (int)j;
+    if (i < 0 && (i = new_page(resume_ip)) < 0)
+        return 0;
+    unsigned long t = pages[i].base + (pages[i].used + 1) * TRAMPOLINE_BYTES;
+    unsigned char code[TRAMPOLINE_BYTES] = {0x48, 0x8d, 0x64, 0x24, 0x80, /* lea -0x80(%rsp),%rsp */
+                                            0xff, 0x15};                 /* call *disp32(%rip) */
+    int disp = (int)((long)pages[i].base - (long)(t + TRAMPOLINE_CALL_END));
+    memcpy(code + 7, &disp, 4);
+    struct trampoline_data d = {resume_ip, (unsigned int)nr};
+    memcpy(code + TRAMPOLINE_CALL_END, &d, sizeof(d));
+    if (raw3(__NR_mprotect, pages[i].base, PAGE, K_PROT_READ | K_PROT_WRITE) < 0)
+        return 0;
+    memcpy((void *)t, code, sizeof(code));
+    raw3(__NR_mprotect, pages[i].base, PAGE, K_PROT_READ | K_PROT_EXEC);
+    pages[i].used++;
+    return t;
+}
+
+static int is_skipped(unsigned long site)
+{
+    for (unsigned int i = 0; i < SKIPPED_MAX; i++)
+        if (skipped[i] == site)
+            return 1;
+    return 0;
+}
+
+void patch_site(long nr, const void *call_addr)
+{
+    unsigned long resume_ip = (unsigned long)call_addr, site = resume_ip - SITE_BYTES;
+    unsigned char code[SITE_BYTES];
+    if (!is_direct_call(nr) || !direct_calls_usable() || resume_ip < SITE_BYTES)
+        return;
+    if (copy_from_app(code, (const void *)site, SITE_BYTES) || code[0] != MOV_EAX_IMM32 || code[5] != 0x0f ||
+        code[6] != 0x05)
+        return; /* not glibc's `mov $nr, %eax; syscall` (or patched already) */
+    unsigned int imm;
+    memcpy(&imm, code + 1, 4);
+    if (imm != (unsigned long)nr || overlaps_stub(site, SITE_BYTES) || in_trampoline_page(site, SITE_BYTES) ||
+        is_skipped(site))
+        return;
+    unsigned long t = make_trampoline(resume_ip, nr);
+    unsigned char jmp[5] = {JMP_REL32};
+    int rel = (int)((long)t - (long)(site + 5));
+    memcpy(jmp + 1, &rel, 4);
+    if (!t || write_code((unsigned char *)site, jmp, sizeof(jmp)) < 0)
+        skipped[n_skipped++ % SKIPPED_MAX] = site;
+}

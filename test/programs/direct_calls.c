@@ -1,0 +1,197 @@
+/*
+ * Calls the stub answers at a patched site (native/stub/patch.c): the same answers as a trap
+ * would give, from a loop, from signal handlers that interrupt one (on an alternate stack too),
+ * with bad pointers, with SIGSEGV handled or blocked, from threads and from a forked child.
+ * The first line says whether glibc's newfstatat site was patched (under gramine-ts a jmp,
+ * natively the mov it was): printed by the test, not compared.
+ */
+#include "t.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#define FILE_PATH "/etc/passwd"
+
+static off_t expected_size;
+
+/* one round of what a server does per request: open, fstat, stat, close; 1 if all as expected */
+static int round_ok(void)
+{
+    struct stat a, b;
+    int fd = open(FILE_PATH, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int ok = fstat(fd, &a) == 0 && stat(FILE_PATH, &b) == 0 && a.st_size == expected_size &&
+             a.st_ino == b.st_ino && a.st_dev == b.st_dev && S_ISREG(a.st_mode);
+    ok &= fcntl(fd, F_GETFD) == FD_CLOEXEC;
+    close(fd);
+    return ok;
+}
+
+static int rounds_ok(int n)
+{
+    int ok = 1;
+    for (int i = 0; i < n; i++)
+        ok &= round_ok();
+    return ok;
+}
+
+/* The first syscall instruction of glibc's fstatat64, and what the 5 bytes before it start with. */
+static const char *stat_site(void)
+{
+    const unsigned char *f = (const unsigned char *)(void *)fstatat64;
+    for (int i = 5; i < 96; i++)
+        if (f[i] == 0x0f && f[i + 1] == 0x05)
+            return f[i - 5] == 0xb8 ? "mov" : f[i - 5] == 0xe9 ? "jmp" : "other";
+    return "none";
+}
+
+static volatile sig_atomic_t handler_runs, handler_bad;
+
+static void alarm_handler(int sig)
+{
+    (void)sig;
+    int e = errno;
+    handler_runs++;
+    if (!round_ok())
+        handler_bad++;
+    errno = e;
+}
+
+static void *thread_rounds(void *arg)
+{
+    (void)arg;
+    return (void *)(long)rounds_ok(2000);
+}
+
+static void segv_handler(int sig) { (void)sig; }
+
+/*
+ * Waits: one that finds something ready is answered at its patched site; one that must wait
+ * waits (and ends by its timeout, or with EINTR for a handler), as from a trap.
+ */
+static void waits(void)
+{
+    int p[2], idle[2];
+    if (pipe(p) || pipe(idle) || write(p[1], "x", 1) != 1)
+        return;
+    int ep = epoll_create1(EPOLL_CLOEXEC), ep_idle = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN}, out[4];
+    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+    epoll_ctl(ep_idle, EPOLL_CTL_ADD, idle[0], &ev);
+    struct pollfd ready = {.fd = p[0], .events = POLLIN}, none = {.fd = idle[0], .events = POLLIN};
+    struct epoll_event *volatile bad_events = (struct epoll_event *)8;
+    int ok = 1;
+    for (int i = 0; i < 2000; i++) {
+        ok &= epoll_wait(ep, out, 4, 1000) == 1 && out[0].events == EPOLLIN;
+        ok &= epoll_pwait(ep, out, 4, 1000, 0) == 1;
+        ok &= poll(&ready, 1, 1000) == 1 && ready.revents == POLLIN;
+    }
+    printf("ready waits: %s\n", ok ? "ok" : "WRONG");
+    show("epoll_wait idle 20ms", epoll_wait(ep_idle, out, 4, 20));
+    show("poll idle 20ms", poll(&none, 1, 20));
+    show("epoll_wait bad buffer", epoll_wait(ep, bad_events, 4, 1000));
+    show("epoll_wait bad fd", epoll_wait(-3, out, 4, 1000));
+    struct sigaction sa = {0};
+    sa.sa_handler = segv_handler; /* any handler, without SA_RESTART */
+    sigaction(SIGALRM, &sa, 0);
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, 0);
+    show("epoll_wait interrupted", epoll_wait(ep_idle, out, 4, -1));
+    setitimer(ITIMER_REAL, &it, 0);
+    show("poll interrupted", poll(&none, 1, -1));
+}
+
+int main(void)
+{
+    struct stat st;
+    setvbuf(stdout, 0, _IONBF, 0);
+    if (stat(FILE_PATH, &st))
+        return 1;
+    expected_size = st.st_size;
+
+    int loop = rounds_ok(2000);
+    printf("site: %s\n", stat_site());
+    printf("loop: %s\n", loop ? "ok" : "WRONG");
+    printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
+    waits();
+
+    /* errors as the kernel gives them, from the patched sites */
+    errno = 0;
+    show("stat missing", stat("/etc/no-such-file-here", &st));
+    show("stat missing dir", stat("/no-such-dir/x", &st));
+    show("stat through a file", stat(FILE_PATH "/x", &st));
+    show("open missing", open("/etc/no-such-file-here", O_RDONLY));
+    show("stat bad pointer", stat((const char *)1, &st));
+    show("stat bad buffer", stat(FILE_PATH, (struct stat *)1));
+    show("open bad pointer", open((const char *)1, O_RDONLY));
+    show("fstat bad fd", fstat(-5, &st));
+    show("fstat closed fd", fstat(900, &st));
+    show("open relative", (open("etc/passwd", O_RDONLY) >= 0 || errno == ENOENT) ? 0 : -1);
+
+    /* a handler making the same calls interrupts them, many times, on the main stack */
+    struct sigaction sa = {0};
+    sa.sa_handler = alarm_handler;
+    sigaction(SIGALRM, &sa, 0);
+    struct itimerval it = {{0, 200}, {0, 200}};
+    setitimer(ITIMER_REAL, &it, 0);
+    loop = rounds_ok(20000);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, 0);
+    printf("interrupted loop: %s, handler: %s, handler ran: %s\n", loop ? "ok" : "WRONG",
+           handler_bad ? "WRONG" : "ok", handler_runs > 0 ? "yes" : "no");
+
+    /* and on a small alternate signal stack */
+    stack_t ss = {.ss_sp = malloc(16384), .ss_size = 16384};
+    sigaltstack(&ss, 0);
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGALRM, &sa, 0);
+    handler_runs = handler_bad = 0;
+    setitimer(ITIMER_REAL, &it, 0);
+    loop = rounds_ok(5000);
+    setitimer(ITIMER_REAL, &off, 0);
+    printf("alternate stack: %s, handler: %s\n", loop ? "ok" : "WRONG", handler_bad ? "WRONG" : "ok");
+
+    /* a child forked after the sites were patched */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(rounds_ok(2000) ? 7 : 1);
+    int status;
+    waitpid(child, &status, 0);
+    printf("forked child: %d\n", WEXITSTATUS(status));
+
+    /* threads: the patched sites, run by several at once */
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], 0, thread_rounds, 0);
+    loop = rounds_ok(2000);
+    long all = loop;
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        all &= (long)r;
+    }
+    printf("threads: %s\n", all ? "ok" : "WRONG");
+
+    /* the app's own SIGSEGV handler; then SIGSEGV blocked: bad pointers are still EFAULT */
+    sa.sa_handler = segv_handler;
+    sa.sa_flags = 0;
+    sigaction(SIGSEGV, &sa, 0);
+    printf("with SIGSEGV handled: %s\n", rounds_ok(500) ? "ok" : "WRONG");
+    show("stat bad pointer (handled)", stat((const char *)1, &st));
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGSEGV, &sa, 0);
+    sigset_t segv;
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    sigprocmask(SIG_BLOCK, &segv, 0);
+    printf("with SIGSEGV blocked: %s\n", rounds_ok(500) ? "ok" : "WRONG");
+    show("stat bad pointer (blocked)", stat((const char *)1, &st));
+    return 0;
+}
