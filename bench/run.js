@@ -83,6 +83,7 @@ const PINNED = 'gramine-ts-1cpu';
 const MODES = [
   { mode: 'getppid', what: 'trapped, worker round trip' },
   { mode: 'stubcall', what: 'trapped, answered by the stub (getpid)' },
+  { mode: 'direct', what: 'a direct call into the stub (getpid at a patched glibc site)' },
   { mode: 'read', what: 'native data call (4 KiB read of /dev/zero)' },
   { mode: 'poll', what: 'a wait a signal can end (poll of a ready fd, 1 ms timeout)' },
 ];

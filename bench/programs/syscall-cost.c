@@ -6,9 +6,11 @@
  * MODE is one of
  *   getppid   raw syscall(SYS_getppid): under gramine-ts, trapped and answered by the worker
  *   stubcall  raw syscall(SYS_getpid): under gramine-ts, trapped and answered by the stub
+ *   direct    getpid(3), glibc's wrapper: under gramine-ts, its site patched after the first
+ *             trap, a direct call into the stub (native/stub/patch.c)
  *   read      read(2) of 4 KiB from /dev/zero: under gramine-ts, run natively by the host
  *   poll      poll(2) of one ready fd (/dev/zero) with a timeout of 1 ms: under gramine-ts,
- *             trapped and made by the stub from its wait gadget (a wait a signal can end)
+ *             a wait a signal can end, answered by a direct call as it finds the fd ready
  *
  * ITERATIONS calls (default 100000) are made in batches of BATCH calls (default 1000); each
  * batch is timed with clock_gettime(CLOCK_MONOTONIC). One untimed batch warms up first.
@@ -31,7 +33,7 @@
 
 #include "bench.h"
 
-enum mode { M_GETPPID, M_STUBCALL, M_READ, M_POLL };
+enum mode { M_GETPPID, M_STUBCALL, M_DIRECT, M_READ, M_POLL };
 
 static char buf[4096];
 static int zero_fd = -1;
@@ -55,6 +57,10 @@ static int run_batch(enum mode m, long n)
     case M_STUBCALL:
         for (long i = 0; i < n; i++)
             r |= syscall(SYS_getpid);
+        break;
+    case M_DIRECT:
+        for (long i = 0; i < n; i++)
+            r |= getpid();
         break;
     case M_READ:
         for (long i = 0; i < n; i++) {
@@ -86,7 +92,7 @@ static int run_batch(enum mode m, long n)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: %s getppid|stubcall|read|poll [ITERATIONS [BATCH]]\n", argv[0]);
+        fprintf(stderr, "usage: %s getppid|stubcall|direct|read|poll [ITERATIONS [BATCH]]\n", argv[0]);
         return 2;
     }
     enum mode m;
@@ -94,6 +100,8 @@ int main(int argc, char **argv)
         m = M_GETPPID;
     else if (!strcmp(argv[1], "stubcall"))
         m = M_STUBCALL;
+    else if (!strcmp(argv[1], "direct"))
+        m = M_DIRECT;
     else if (!strcmp(argv[1], "read"))
         m = M_READ;
     else if (!strcmp(argv[1], "poll"))
