@@ -65,9 +65,11 @@ const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by th
 const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
 /** System V IPC (src/leader/sysv-*.ts) */
 const SYSV = 'keys and ids private to the instance, kept by the leader; permissions by the virtual ids';
+/** glibc's site of a call the stub answers alone becomes a direct call after its first trap (native/stub/patch.c) */
+const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
 /** the stub's fast path (native/stub/paths.c) */
-const STUB_STAT = 'an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub';
-const STUB_OPEN = 'such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker\'s)';
+const STUB_STAT = `an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub; ${DIRECT}`;
+const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker's); ${DIRECT}`;
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
@@ -77,7 +79,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libosAndStub('stat', 'supported', `${VFS}; ${STUB_STAT}`),
   native('fstat', 'supported', `${HOST_FD}; the stub's reserved fds trap (EBADF)`),
   libosAndStub('lstat', 'supported', `${VFS}; ${STUB_STAT}`),
-  stub('poll', 'supported', signalWait('host poll', true)),
+  stub('poll', 'supported', `${signalWait('host poll', true)}; one that finds an fd ready: ${DIRECT}`),
   native('lseek', 'supported', HOST_FD),
   stub('mmap', 'supported', 'native unless MAP_FIXED could reach the stub window'),
   stub('mprotect', 'supported', 'native unless the range could reach the stub window'),
@@ -133,7 +135,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('timerfd_create', 'supported', 'host timerfd'),
   native('timerfd_settime', 'supported', HOST_FD),
   native('timerfd_gettime', 'supported', HOST_FD),
-  stub('getpid', 'supported', 'virtual pid, known to the stub'),
+  stub('getpid', 'supported', `virtual pid, known to the stub; ${DIRECT}`),
   native('sendfile', 'supported', HOST_FD),
   native('socket', 'supported', 'a host socket'),
   libosAndStub('connect', 'supported', `the stub's with the app's signal mask (blocking, non-blocking, interrupted as on Linux); ${SOCKET_ADDRESS}: a path's socket file is found by the worker, the stub connects to it through /proc/self/fd`),
@@ -233,7 +235,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('fstatfs', 'supported', HOST_FD),
   native('arch_prctl', 'supported', 'host FS and GS bases; the stub uses neither'),
   libos('setrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds'),
-  stub('gettid', 'supported', 'the virtual tid (the vpid for the main thread), known to the stub'),
+  stub('gettid', 'supported', `the virtual tid (the vpid for the main thread), known to the stub; ${DIRECT}`),
   native('readahead', 'supported', HOST_FD),
   libos('tkill', 'partial', 'a thread of this process directly (the doorbell of that host thread); the main thread of another through the leader; other processes\' other threads ESRCH'),
   native('time', 'supported', 'host clock (vDSO)'),
@@ -249,7 +251,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('clock_getres', 'supported', 'host clock (vDSO)'),
   native('clock_nanosleep', 'supported', 'host clock'),
   native('exit_group', 'supported', 'the host reports the status to the worker'),
-  stub('epoll_wait', 'supported', signalWait('host epoll', true)),
+  stub('epoll_wait', 'supported', `${signalWait('host epoll', true)}; one that finds an event ready: ${DIRECT}`),
   native('epoll_ctl', 'supported', 'host epoll'),
   libos('tgkill', 'partial', 'as tkill'),
   libos('kill', 'supported', 'a pid, a group, all: through the leader, with a virtual siginfo and Linux\'s permission rules for the virtual uids'),
@@ -283,7 +285,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('tee', 'supported', HOST_FD),
   native('sync_file_range', 'supported', HOST_FD),
   libos('utimensat', 'supported', VFS),
-  stub('epoll_pwait', 'supported', signalWait('host epoll with the mask without the stub\'s signals', true)),
+  stub('epoll_pwait', 'supported', `${signalWait('host epoll with the mask without the stub\'s signals', true)}; one without a mask that finds an event ready: ${DIRECT}`),
   native('eventfd', 'supported', 'host eventfd'),
   native('fallocate', 'supported', HOST_FD),
   stub('accept4', 'supported', `natively without an address; with one, ${REPORTS_NAME}`),
