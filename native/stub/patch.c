@@ -174,8 +174,15 @@ __attribute__((used)) long direct_call(struct direct_frame *f)
     long nr = d.nr;
     /* unless answered here: to the site's syscall instruction, which traps, with rax the number */
     f->resume = d.resume_ip - 2;
-    if (!is_direct_call(nr) || !direct_calls_usable() || g_main_thread.direct_busy)
+    /*
+     * A call made while another runs comes from a signal handler, whose frame is below (the
+     * main thread's stack is the highest mapping, an alternate stack is below it). One above
+     * it finds a call a handler left with siglongjmp: over.
+     */
+    if (!is_direct_call(nr) || !direct_calls_usable() ||
+        (g_main_thread.direct_busy && (unsigned long)f < g_main_thread.direct_frame))
         return nr;
+    g_main_thread.direct_frame = (unsigned long)f;
     const long a[6] = {(long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9};
     __atomic_store_n(&g_main_thread.direct_busy, 1, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

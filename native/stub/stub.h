@@ -78,6 +78,7 @@ struct stub_thread {
         char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];
     } trap_paths, direct_paths;                                           /* paths.c */
     int direct_busy; /* patch.c: a direct call is running (one a signal interrupts traps instead) */
+    unsigned long direct_frame; /* patch.c: where its frame is */
     unsigned char control[STUB_CONTROL_MAX];                              /* net.c */
     struct k_mmsghdr mmsg_before[STUB_UIO_MAXIOV], mmsg_after[STUB_UIO_MAXIOV]; /* net.c */
     /* thread.c: a new thread's first moments, until it is in the app with its registers */

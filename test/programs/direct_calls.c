@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -62,6 +63,17 @@ static void alarm_handler(int sig)
     if (!round_ok())
         handler_bad++;
     errno = e;
+}
+
+static sigjmp_buf jump_out;
+static volatile sig_atomic_t jumps;
+
+/* leaves whatever it interrupted (a direct call too) for good */
+static void jumping_handler(int sig)
+{
+    (void)sig;
+    jumps++;
+    siglongjmp(jump_out, 1);
 }
 
 static void *thread_rounds(void *arg)
@@ -157,6 +169,21 @@ int main(void)
     loop = rounds_ok(5000);
     setitimer(ITIMER_REAL, &off, 0);
     printf("alternate stack: %s, handler: %s\n", loop ? "ok" : "WRONG", handler_bad ? "WRONG" : "ok");
+
+    /* a handler that leaves with siglongjmp: the calls after it are as right */
+    sa.sa_handler = jumping_handler;
+    sa.sa_flags = 0;
+    sigaction(SIGALRM, &sa, 0);
+    int after_jumps = 1;
+    sigsetjmp(jump_out, 1);
+    if (jumps < 20) {
+        setitimer(ITIMER_REAL, &it, 0);
+        for (;;)
+            round_ok();
+    }
+    setitimer(ITIMER_REAL, &off, 0);
+    after_jumps = rounds_ok(2000);
+    printf("after siglongjmp out of handlers: %s\n", after_jumps ? "ok" : "WRONG");
 
     /* a child forked after the sites were patched */
     pid_t child = fork();
