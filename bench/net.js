@@ -21,7 +21,11 @@ const NGINX_CONFIGS = [
 const ECHO_RR_ITERS = 20000;
 const UNIX_CONNECT_ITERS = 20000;
 const START_TIMEOUT_MS = 30_000;
-const WARMUP_SECONDS = 2;
+// Under gramine-ts nginx answers once its first worker does, while the Node workers of the
+// others and the master's standby still boot (~0.5 s of CPU each, one after another on a loaded
+// machine: 3 to 4 s after the first answer with 4 workers). Measured, that start is a p99 of 2 to
+// 7x native; from 6 s on it is over: the figures are those of the running server.
+const WARMUP_SECONDS = 6;
 
 export const NET_TARGETS = {
   nginxReqRatio: 0.8, // nginx, 4 workers: requests/s under gramine-ts / native, at least
@@ -122,8 +126,7 @@ async function nginxRun(env, nginx, wrk, dir, cfg, seconds) {
     if (!(await waitPort(true, START_TIMEOUT_MS))) return { error: `${argv.join(' ')}: never listened: ${stderr.trim().slice(-300)}`, command: argv.join(' ') };
     const wrkArgs = (secs) => ['-t2', '-c32', `-d${secs}s`, '--latency', ...(cfg.keepalive ? [] : ['-H', 'Connection: close']),
       `http://127.0.0.1:${PORT}/1k.txt`];
-    // a warm-up first, not counted: the server is up once its workers are (under gramine-ts a
-    // worker process's first fork waits for a Node boot, seen as a latency tail otherwise)
+    // a warm-up first, not counted: the server is up once its workers are (WARMUP_SECONDS)
     spawnSync(wrk, wrkArgs(WARMUP_SECONDS), { timeout: (WARMUP_SECONDS + 30) * 1000 });
     const r = spawnSync(wrk, wrkArgs(seconds), { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
     const parsed = r.status === 0 ? parseWrk(r.stdout) : null;
