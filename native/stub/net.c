@@ -302,6 +302,26 @@ long sys_accept(long nr, const long *a, struct k_ucontext *uc)
     return fd;
 }
 
+/*
+ * accept, accept4 and recvfrom at a patched site (patch.c): without an address, or with one on
+ * a socket that is not a UNIX one, there is no name to translate: the host's call as the app
+ * made it. PATH_FORWARD for a UNIX socket's name (which may need the worker), or for an fd
+ * that is no socket (the trap's to answer).
+ */
+long socket_call_without_names(long nr, const long *a)
+{
+    int domain;
+    int len = sizeof(domain);
+    if (is_reserved_fd(a[0]))
+        return -EBADF;
+    /* without an address (a native call, until its site was patched): no name either */
+    int named = nr == __NR_recvfrom ? a[4] != 0 : a[1] != 0;
+    if (named && (raw5(__NR_getsockopt, (unsigned int)a[0], K_SOL_SOCKET, K_SO_DOMAIN, &domain, &len) < 0 ||
+                  domain == K_AF_UNIX))
+        return PATH_FORWARD;
+    return raw6(nr, (unsigned int)a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 /* recvfrom with an address. */
 long sys_recvfrom(const long *a, struct k_ucontext *uc)
 {

@@ -3,8 +3,8 @@
  *
  * A trap costs a signal delivery and a sigreturn (about 3.5 us on a VM, several times the call
  * itself). For the calls the stub answers alone and often (the stat family, opens for reading
- * on a host mount, getpid), the site that trapped is patched once, as gVisor's systrap and rr
- * do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a `jmp` to a
+ * on a host mount, getpid, a wait that finds something ready, an IP server's accept), the site
+ * that trapped is patched once, as gVisor's systrap and rr do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a `jmp` to a
  * trampoline of the stub's, near the site (within a rel32), which calls `direct_entry`. The
  * `syscall` instruction after it is left as it was, so code that jumps to it, a thread already
  * past the `mov`, and the kernel's restart of an interrupted call (which rewinds to it) all
@@ -121,6 +121,9 @@ static int is_direct_call(long nr)
     case __NR_poll:
     case __NR_epoll_wait:
     case __NR_epoll_pwait:
+    case __NR_accept:
+    case __NR_accept4:
+    case __NR_recvfrom:
         return 1;
     default:
         return 0;
@@ -157,6 +160,14 @@ static long direct_syscall(long nr, const long *a)
         long r = wait_answered_now(nr, a);
         return r ? r : PATH_FORWARD;
     }
+    case __NR_accept:
+    case __NR_accept4:
+    case __NR_recvfrom:
+        /*
+         * An IP socket's, as made: one that blocks is interrupted as the app's own call would be
+         * (a handler without SA_RESTART that the doorbell makes due ends it with EINTR).
+         */
+        return socket_call_without_names(nr, a);
     default:
         return local_path_call(&g_main_thread.direct_paths, nr, a);
     }

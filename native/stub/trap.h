@@ -161,6 +161,8 @@ long sys_connect(const long *a, struct k_ucontext *uc);
 long sys_sockname(long nr, const long *a);
 long sys_accept(long nr, const long *a, struct k_ucontext *uc);
 long sys_recvfrom(const long *a, struct k_ucontext *uc);
+/* accept, accept4, recvfrom on a socket that is not a UNIX one, as made; else PATH_FORWARD */
+long socket_call_without_names(long nr, const long *a);
 long sys_sendto(const long *a, struct k_ucontext *uc);
 long sys_sendmsg(const long *a, struct k_ucontext *uc);
 long sys_recvmsg(const long *a, struct k_ucontext *uc);

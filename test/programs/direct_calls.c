@@ -12,7 +12,10 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -63,6 +66,88 @@ static void alarm_handler(int sig)
     if (!round_ok())
         handler_bad++;
     errno = e;
+}
+
+static void quiet_handler(int sig) { (void)sig; }
+
+/*
+ * accept4 and recvfrom with an address: the host's call as made at their patched sites, for
+ * IP sockets; errors, a short address buffer, and an interruption by another process's signal.
+ */
+static void sockets(void)
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(at);
+    if (l < 0 || bind(l, (struct sockaddr *)&at, sizeof(at)) || listen(l, 64) || getsockname(l, (struct sockaddr *)&at, &len))
+        return;
+    int ok = 1;
+    for (int i = 0; i < 300; i++) {
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in me, peer;
+        socklen_t ml = sizeof(me), pl = sizeof(peer);
+        connect(c, (struct sockaddr *)&at, sizeof(at));
+        getsockname(c, (struct sockaddr *)&me, &ml);
+        int s = accept4(l, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+        ok &= s >= 0 && pl == sizeof(peer) && peer.sin_port == me.sin_port && fcntl(s, F_GETFD) == FD_CLOEXEC;
+        close(s);
+        close(c);
+    }
+    printf("accept loop: %s\n", ok ? "ok" : "WRONG");
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    connect(c, (struct sockaddr *)&at, sizeof(at));
+    char small[4];
+    socklen_t small_len = sizeof(small);
+    int s = accept4(l, (struct sockaddr *)small, &small_len, SOCK_CLOEXEC);
+    printf("accept short buffer: %s, length %u\n", s >= 0 ? "ok" : "failed", (unsigned)small_len);
+    close(s);
+    close(c);
+    c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    connect(c, (struct sockaddr *)&at, sizeof(at));
+    socklen_t bad_len = sizeof(at);
+    struct sockaddr *volatile bad = (struct sockaddr *)8;
+    show("accept bad address", accept4(l, bad, &bad_len, SOCK_CLOEXEC));
+    close(c);
+    int p[2];
+    pipe(p);
+    show("accept not a socket", accept4(p[0], (struct sockaddr *)&at, &len, 0));
+
+    /* nothing to accept; another process's signal, whose handler has no SA_RESTART, ends the wait */
+    struct sigaction sa = {0};
+    sa.sa_handler = quiet_handler;
+    sigaction(SIGUSR1, &sa, 0);
+    pid_t parent = getpid(), child = fork();
+    if (child == 0) {
+        usleep(100000);
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof(peer);
+    show("accept interrupted", accept4(l, (struct sockaddr *)&peer, &pl, 0));
+    waitpid(child, 0, 0);
+    close(l);
+
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in ua = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, va = ua;
+    socklen_t ul = sizeof(ua), vl = sizeof(va);
+    bind(u, (struct sockaddr *)&ua, sizeof(ua));
+    bind(v, (struct sockaddr *)&va, sizeof(va));
+    getsockname(u, (struct sockaddr *)&ua, &ul);
+    getsockname(v, (struct sockaddr *)&va, &vl);
+    ok = 1;
+    for (int i = 0; i < 300; i++) {
+        char buf[16];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        sendto(v, "ping", 4, 0, (struct sockaddr *)&ua, sizeof(ua));
+        ok &= recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) == 4 && from.sin_port == va.sin_port;
+        sendto(v, "ping", 4, 0, (struct sockaddr *)&ua, sizeof(ua));
+        ok &= recvfrom(u, buf, sizeof(buf), 0, 0, 0) == 4; /* the same site, without an address */
+    }
+    printf("recvfrom loop: %s\n", ok ? "ok" : "WRONG");
+    close(u);
+    close(v);
 }
 
 static sigjmp_buf jump_out;
@@ -133,6 +218,7 @@ int main(void)
     printf("loop: %s\n", loop ? "ok" : "WRONG");
     printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
     waits();
+    sockets();
 
     /* errors as the kernel gives them, from the patched sites */
     errno = 0;
