@@ -4,8 +4,9 @@
  * A trap costs a signal delivery and a sigreturn (about 3.5 us on a VM, several times the call
  * itself). For the calls the stub answers alone and often (the stat family, opens for reading
  * on a host mount, getpid, a wait that finds something ready, an IP server's accept), the site
- * that trapped is patched once, as gVisor's systrap and rr do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a `jmp` to a
- * trampoline of the stub's, near the site (within a rel32), which calls `direct_entry`. The
+ * that trapped is patched once, as gVisor's systrap and rr do: glibc makes a call as
+ * `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a `jmp` to a trampoline of the
+ * stub's, near the site (within a rel32), which calls `direct_entry`. The
  * `syscall` instruction after it is left as it was, so code that jumps to it, a thread already
  * past the `mov`, and the kernel's restart of an interrupted call (which rewinds to it) all
  * still trap as before; and it is where a direct call that the stub cannot finish alone goes
