@@ -69,6 +69,11 @@ static const struct native_syscall {
     {__NR_timerfd_gettime, FD(0)}, {__NR_rt_sigpending, 0},
     /* per-thread kernel state the host keeps exactly as Linux */
     {__NR_rt_sigreturn, 0}, {__NR_sigaltstack, 0}, {__NR_arch_prctl, 0}, {__NR_exit_group, 0},
+    /*
+     * the kernel's continuation of a sleep or timed wait it interrupted without running a handler
+     * (a stop and continue, a signal another thread took): it only resumes what was allowed
+     */
+    {__NR_restart_syscall, 0},
 };
 
 #define N_NATIVE (sizeof(native_syscalls) / sizeof(native_syscalls[0]))

@@ -245,6 +245,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('epoll_create', 'supported', 'host epoll'),
   stub('getdents64', 'supported', 'on the host directory fd'),
   stub('set_tid_address', 'supported', 'host clear_child_tid; returns the virtual tid'),
+  native('restart_syscall', 'supported', 'the host\'s: the kernel resumes a sleep or timed wait it interrupted without running a handler (a stop and continue)'),
   libosAndStub('semtimedop', 'supported', 'as semop; the timeout ends the stub\'s futex wait with EAGAIN'),
   native('fadvise64', 'supported', HOST_FD),
   native('clock_gettime', 'supported', 'host clock (vDSO)'),

@@ -64,10 +64,11 @@ describe('a SIGCHLD handler with a siginfo, under a flood of signals from anothe
 });
 
 describe('a signal from another process interrupts a blocking call as on Linux', () => {
-  it.each(['', '-static'])('EINTR without SA_RESTART, restarted with it (pipe read, wait4), a sleep ends with the time left (%s)', async (suffix) => {
+  it.each(['', '-static'])('EINTR without SA_RESTART, restarted with it (pipe read, wait4), a sleep ends with the time left, or goes on after a stop (%s)', async (suffix) => {
     const native = await expectSame([program(`sig_restart${suffix}`)]);
     expect(native.stdout).toContain('no SA_RESTART: read = -1 (EINTR), handler ran 1');
     expect(native.stdout).toContain('SA_RESTART: wait4 = the child (ok), handler ran 1');
+    expect(native.stdout).toContain('stopped and continued: nanosleep = ok, slept its time: yes');
   });
 });
 

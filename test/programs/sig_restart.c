@@ -1,8 +1,9 @@
 /*
  * A signal from another process interrupts a blocking call: with a handler lacking SA_RESTART
  * the call ends with EINTR, with SA_RESTART it goes on (a pipe read, wait4); a sleep ends with
- * EINTR and the time left either way; an ignored signal changes nothing. The child waits until
- * the parent sleeps in the call (its /proc state says S) before it signals.
+ * EINTR and the time left either way; an ignored signal changes nothing; a sleep stopped and
+ * continued goes on to its end (the kernel resumes it with restart_syscall). The child waits
+ * until the parent sleeps in the call (its /proc state says S) before it signals.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -94,6 +95,28 @@ static void sleep_for(const char *what, int flags)
     waitpid(child, NULL, 0);
 }
 
+/* SIGSTOP then SIGCONT while the parent sleeps: no handler runs, the sleep goes on to its end. */
+static void stopped_sleep(void)
+{
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child == 0) {
+        wait_sleeping(parent);
+        kill(parent, SIGSTOP);
+        struct timespec t = {0, 50000000L};
+        nanosleep(&t, NULL);
+        kill(parent, SIGCONT);
+        _exit(7);
+    }
+    struct timespec req = {0, 400000000L}, rem = {0, 0}, t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long r = nanosleep(&req, &rem);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("stopped and continued: nanosleep = %s, slept its time: %s\n", err(r), ms >= 400 ? "yes" : "no");
+    waitpid(child, NULL, 0);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -103,6 +126,7 @@ int main(void)
     wait_for("SA_RESTART", SA_RESTART);
     sleep_for("no SA_RESTART", 0);
     sleep_for("SA_RESTART", SA_RESTART);
+    stopped_sleep();
     /* ignored: nothing happens to the call */
     signal(SIGUSR1, SIG_IGN);
     int p[2];
