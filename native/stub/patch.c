@@ -25,19 +25,13 @@
  */
 #include <stddef.h>
 #include <asm-generic/errno.h>
+#include <linux/mman.h>
 
 #include "abi.h"
 #include "raw.h"
 #include "stub.h"
 #include "trap.h"
 #include "util.h"
-
-#define K_PROT_READ 1
-#define K_PROT_WRITE 2
-#define K_PROT_EXEC 4
-#define K_MAP_PRIVATE 0x02
-#define K_MAP_ANONYMOUS 0x20
-#define K_MAP_FIXED_NOREPLACE 0x100000
 
 #define PAGE 4096UL
 #define MOV_EAX_IMM32 0xb8
@@ -213,18 +207,14 @@ __attribute__((used)) long direct_call(struct direct_frame *f)
  */
 static int write_code(unsigned char *dst, const void *src, unsigned long n)
 {
-    struct k_iov {
-        const void *b;
-        unsigned long l;
-    } local = {dst, n}, remote = {dst, n};
     /* writing what is there already tells whether it is writable (the kernel does not force it) */
-    int writable = raw6(__NR_process_vm_writev, host_pid(), &local, 1, &remote, 1, 0) == (long)n;
+    int writable = kernel_copy_to_app(dst, dst, n) == 0;
     unsigned long lo = (unsigned long)dst & ~(PAGE - 1), hi = ((unsigned long)dst + n + PAGE - 1) & ~(PAGE - 1);
-    if (!writable && raw3(__NR_mprotect, lo, hi - lo, K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC) < 0)
+    if (!writable && raw3(__NR_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
         return -1; /* a shared mapping of a file opened read-only, say: left as it is */
     memcpy(dst, src, n);
     if (!writable)
-        raw3(__NR_mprotect, lo, hi - lo, K_PROT_READ | K_PROT_EXEC);
+        raw3(__NR_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
     return 0;
 }
 
@@ -248,8 +238,8 @@ static int new_page(unsigned long site)
             at = up ? at + step : at - step;
             if (at >= GTS_STUB_WINDOW - (1UL << 32) && at < GTS_STUB_WINDOW + GTS_STUB_WINDOW_SIZE + (1UL << 32))
                 continue; /* nowhere near the stub's window */
-            long p = raw6(__NR_mmap, at, PAGE, K_PROT_READ | K_PROT_WRITE,
-                          K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_FIXED_NOREPLACE, -1, 0);
+            long p = raw6(__NR_mmap, at, PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
             if (p < 0 && p > -4096)
                 continue;
             if ((unsigned long)p != at) { /* a kernel without MAP_FIXED_NOREPLACE placed it elsewhere */
@@ -258,7 +248,7 @@ static int new_page(unsigned long site)
             }
             void (*entry)(void) = direct_entry;
             memcpy((void *)at, &entry, sizeof(entry));
-            raw3(__NR_mprotect, at, PAGE, K_PROT_READ | K_PROT_EXEC);
+            raw3(__NR_mprotect, at, PAGE, PROT_READ | PROT_EXEC);
             pages[n_pages].base = at;
             pages[n_pages].used = 0;
             return (int)n_pages++;
@@ -283,10 +273,10 @@ static unsigned long make_trampoline(unsigned long resume_ip, long nr)
     memcpy(code + 7, &disp, 4);
     struct trampoline_data d = {resume_ip, (unsigned int)nr};
     memcpy(code + TRAMPOLINE_CALL_END, &d, sizeof(d));
-    if (raw3(__NR_mprotect, pages[i].base, PAGE, K_PROT_READ | K_PROT_WRITE) < 0)
+    if (raw3(__NR_mprotect, pages[i].base, PAGE, PROT_READ | PROT_WRITE) < 0)
         return 0;
     memcpy((void *)t, code, sizeof(code));
-    raw3(__NR_mprotect, pages[i].base, PAGE, K_PROT_READ | K_PROT_EXEC);
+    raw3(__NR_mprotect, pages[i].base, PAGE, PROT_READ | PROT_EXEC);
     pages[i].used++;
     return t;
 }

@@ -45,7 +45,7 @@ extern struct stub_state g_stub;
  */
 static inline void note_app_mask(unsigned long mask)
 {
-    if (mask & ((1UL << (11 - 1)) | (1UL << (7 - 1))))
+    if (mask & (SIGBIT(K_SIGSEGV) | SIGBIT(K_SIGBUS)))
         __atomic_store_n(&g_stub.faults_maybe_blocked, 1, __ATOMIC_RELAXED);
 }
 

@@ -43,6 +43,8 @@ int uaccess_recovers_faults(void);
 /* patch.c: direct calls; patch the site of a trapped call (`call_addr`: after its syscall instruction) */
 void patch_site(long nr, const void *call_addr);
 long copy_to_app(void *dst, const void *src, unsigned long n);
+/* The same through the kernel (process_vm_writev), which writes only where the app may: no fault, no forced write. */
+long kernel_copy_to_app(void *dst, const void *src, unsigned long n);
 /* A NUL-terminated string of at most `max` bytes (NUL included): its length, -EFAULT, or -ERANGE if longer. */
 long copy_string_from_app(char *dst, const char *src, unsigned long max);
 /* Take over SIGSEGV and SIGBUS where the app leaves them at their default (a fresh image). */
@@ -188,6 +190,8 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a);
 long local_path_call(struct path_scratch *scratch, long nr, const long *a);
 
 #define SIGBIT(s) (1UL << ((s) - 1))
+#define K_SIGBUS 7
+#define K_SIGSEGV 11
 #define K_SIGSYS 31
 #define K_SIGCHLD 17
 #define K_SIGCONT 18

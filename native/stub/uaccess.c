@@ -56,8 +56,6 @@ __asm__(".text\n"
         "mov $-14, %rax\n\t" /* -EFAULT */
         "ret\n");
 
-#define K_SIGBUS 7
-#define K_SIGSEGV 11
 
 /* Is the host's disposition of SIGSEGV / SIGBUS the stub's (the app's is the default)? */
 static int armed[K_SIGSEGV + 1];
@@ -230,6 +228,11 @@ long copy_string_from_app(char *dst, const char *src, unsigned long max)
         got += chunk;
     }
     return -ERANGE;
+}
+
+long kernel_copy_to_app(void *dst, const void *src, unsigned long n)
+{
+    return wraps(dst, n) ? -EFAULT : copy_app(__NR_process_vm_writev, (void *)src, dst, n);
 }
 
 long copy_to_app(void *dst, const void *src, unsigned long n)
