@@ -120,25 +120,57 @@ export class InstanceScratch {
 }
 
 /**
- * The roots of the instance's host mounts, held open by the leader for the instance's life, so
- * that each has a host path that is the same in every process (/proc/<leader>/fd/<n>): the
- * stub binds a UNIX socket through it when the app's own path would not reach the socket's
- * directory on the host, and the workers know such an address again by it.
+ * Directories the leader holds open for the instance's life, so that each has a host path that
+ * is the same in every process (/proc/<leader>/fd/<n>): the roots of the instance's host mounts,
+ * and each directory a UNIX socket was bound in below one. A bind names its socket through
+ * such a path (a directory the walk opened, never a path resolved again: sys/net.ts), and the
+ * workers know the instance path of such an address again by it.
  */
-export class MountRoots {
+export class HeldDirectories {
   private readonly fds: number[] = [];
+  /** "dev:ino" -> the held fd of a socket's directory */
+  private readonly byIdentity = new Map<string, number>();
 
   /** Hold `fd` (an O_PATH fd of a mount's root, or -errno); its path for every process. */
   hold(fd: number, what: string): string {
     if (fd < 0) throw new MountError(`${what}: errno ${errnoName(-fd)}`);
     this.fds.push(fd);
-    return `/proc/${process.pid}/fd/${fd}`;
+    return heldPath(fd);
+  }
+
+  /**
+   * Hold the directory that worker `workerPid` has open as its fd `fd` (one its walk opened):
+   * its path for every process, or -errno. One fd a directory; at most SOCKET_DIRECTORIES_MAX.
+   */
+  holdSocketDirectory(workerPid: number, fd: number): string | number {
+    if (!Number.isSafeInteger(fd) || fd < 0) return -Errno.EBADF;
+    const dir = host.openat(-100, `/proc/${workerPid}/fd/${fd}`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0) return dir;
+    const st = Buffer.alloc(144);
+    const r = host.fstatat(dir, '', st, AT_EMPTY_PATH);
+    const key = `${st.readBigUInt64LE(0)}:${st.readBigUInt64LE(8)}`;
+    const held = this.byIdentity.get(key);
+    if (r < 0 || held !== undefined || this.byIdentity.size >= SOCKET_DIRECTORIES_MAX) {
+      host.close(dir);
+      if (r < 0) return r;
+      return held === undefined ? -Errno.ENOBUFS : heldPath(held);
+    }
+    this.byIdentity.set(key, dir);
+    return this.hold(dir, 'socket directory');
   }
 
   dispose(): void {
     for (const fd of this.fds.splice(0)) host.close(fd);
+    this.byIdentity.clear();
   }
 }
+
+function heldPath(fd: number): string {
+  return `/proc/${process.pid}/fd/${fd}`;
+}
+
+/** The directories UNIX sockets may be bound in below a mount's root, per instance (each an fd of the leader's). */
+export const SOCKET_DIRECTORIES_MAX = 4096;
 
 /**
  * The instance's abstract UNIX socket names carry this prefix on the host (the stub adds and
@@ -154,7 +186,7 @@ export class MountError extends Error {}
 
 /** The host directory of a chroot mount (or the one file it mounts), held by the leader. */
 function hostMount(
-  manifest: Manifest, m: { type?: string; path: string; uri: string; hostPath: string; readOnly: boolean }, roots: MountRoots,
+  manifest: Manifest, m: { type?: string; path: string; uri: string; hostPath: string; readOnly: boolean }, roots: HeldDirectories,
 ): MountMessage {
   const where = `${manifest.sourcePath ?? 'the built-in manifest'}: mount of ${m.uri} at ${m.path}`;
   let real: string;
@@ -195,7 +227,7 @@ const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: 
  * of it), with a tmpfs of its own mounted there when it has a size.
  */
 function tmpfsMount(
-  path: string, scratch: InstanceScratch, roots: MountRoots, index: number, special: Partial<Special> = {}, size: number | null = null,
+  path: string, scratch: InstanceScratch, roots: HeldDirectories, index: number, special: Partial<Special> = {}, size: number | null = null,
 ): MountMessage {
   const source = scratch.mkdir(`mounts/${index}`);
   const r = size === null ? 0 : scratch.mountTmpfs(source, size);
@@ -224,7 +256,7 @@ function holderOf(out: readonly MountMessage[], p: string): MountMessage | undef
  * read-only directory mounted there, as Gramine makes them up (below a pseudo tree, the walk
  * makes them up itself).
  */
-function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScratch, roots: MountRoots): void {
+function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScratch, roots: HeldDirectories): void {
   const parts = p.split('/').filter((c) => c !== '');
   for (let n = 1; n < parts.length; n++) {
     const dir = `/${parts.slice(0, n).join('/')}`;
@@ -241,7 +273,7 @@ function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScra
 }
 
 /** The mounts of `manifest` as workers get them (the tmpfs ones made in `scratch`, every root held in `roots`). */
-export function mountMessages(manifest: Manifest, scratch: InstanceScratch, roots: MountRoots): MountMessage[] {
+export function mountMessages(manifest: Manifest, scratch: InstanceScratch, roots: HeldDirectories): MountMessage[] {
   const out: MountMessage[] = [];
   for (const m of [manifest.root, ...manifest.mounts]) {
     synthesizeParents(m.path, out, scratch, roots);

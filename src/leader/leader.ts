@@ -17,7 +17,7 @@ import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
-import { abstractSocketPrefix, InstanceScratch, MountError, MountRoots, mountMessages } from './instance-fs.js';
+import { abstractSocketPrefix, InstanceScratch, HeldDirectories, MountError, mountMessages } from './instance-fs.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 import { SysvShm } from './sysv-shm.js';
 import { SysvSem } from './sysv-sem.js';
@@ -109,7 +109,7 @@ export class Leader {
   /** what every worker is told first: the instance's file-system view */
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
-  private readonly mountRoots = new MountRoots();
+  private readonly heldDirectories = new HeldDirectories();
   /** the instance's POSIX message queues */
   private readonly mq = new PosixMq();
   /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
@@ -157,7 +157,7 @@ export class Leader {
     this.scratch = new InstanceScratch();
     try {
       this.instanceConfig = {
-        type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch, this.mountRoots), scratchPath: this.scratch.path,
+        type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch, this.heldDirectories), scratchPath: this.scratch.path,
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
@@ -281,6 +281,10 @@ export class Leader {
         if (w.vpid === m.vpid && this.table.get(m.vpid)?.worker === w && m.sig > 0 && m.sig <= 64) this.pdeathSignals.set(m.vpid, m.sig);
         else this.pdeathSignals.delete(m.vpid);
         return this.send(w, { type: 'pdeath-signal-reply', v: 1, reqId: m.reqId });
+      case 'socket-directory': {
+        const r = this.heldDirectories.holdSocketDirectory(w.pid, m.fd);
+        return this.send(w, { type: 'socket-directory-reply', v: 1, reqId: m.reqId, ...(typeof r === 'string' ? { path: r, errno: 0 } : { path: '', errno: -r }) });
+      }
       case 'mq-request': {
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
         const caller = { vpid: m.caller, euid: m.euid, egid: m.egid };
@@ -684,6 +688,6 @@ export class Leader {
     this.sysv.sem.dispose();
     this.mq.dispose();
     this.scratch?.dispose();
-    this.mountRoots.dispose();
+    this.heldDirectories.dispose();
   }
 }

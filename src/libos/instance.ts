@@ -87,6 +87,12 @@ export interface InstanceServices {
   childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
   /** mq_open (the host path of the queue, to reopen) or mq_unlink (''), by the leader; errors as SyscallErrors. */
   posixMq(proc: LibosProcess, op: 'open' | 'unlink', name: string, flags: number, mode: number, attr: number[] | null): Promise<string>;
+  /**
+   * A path of the directory this worker has open as `fd` (one a walk opened) that is the same
+   * in every process of the instance, for as long as it lasts: the leader holds it (bind of a
+   * UNIX socket below it, sys/net.ts); errors as SyscallErrors.
+   */
+  socketDirectory(proc: LibosProcess, fd: number): Promise<string>;
   /** PR_SET_PDEATHSIG of `proc` (0: none): the leader sends it when the parent exits (resolves once it knows). */
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A thread of `proc` exited on its own: these children of it are due their parent-death signals. */

@@ -22,7 +22,7 @@ type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply';
+      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply' | 'socket-directory-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -237,6 +237,11 @@ export class LeaderClient {
           type: 'mq-request', v: 1, reqId, caller: proc.id.vpid, euid: proc.creds.euid, egid: proc.creds.egid, op, name, flags, mode, attr,
         }));
         if (r.value < 0) throw new SyscallError(-r.value, `mq_${op} ${name}`);
+        return r.path;
+      },
+      socketDirectory: async (_proc, fd) => {
+        const r = await this.request<'socket-directory-reply'>((reqId) => ({ type: 'socket-directory', v: 1, reqId, fd }));
+        if (r.errno) throw new SyscallError(r.errno, 'the directory of a UNIX socket');
         return r.path;
       },
       pdeathSignal: async (proc, sig) => {

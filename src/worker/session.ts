@@ -105,6 +105,7 @@ export function runSession(socket: TLSSocket): void {
         case 'sysv-reply':
         case 'mq-reply':
         case 'pdeath-signal-reply':
+        case 'socket-directory-reply':
           return leader.onReply(msg);
         case 'sysv-wake':
           return leader.sysvWake(msg.waitId);

@@ -1,13 +1,15 @@
 // UNIX sockets and the instance's walls (issue 11): a program confined to SCRATCH/root by its
 // manifest tries every spelling we know of a socket outside (test/programs/net/net_escape.c):
 // the host path, "..", symlinks planted in the root, /proc/self/root and /proc/self/cwd, a
-// relative path -- to connect, to send a datagram, to bind a socket file -- and the host's own
-// abstract names. Natively, with the same layout, each is a real way out (the control); under
+// relative path -- to connect, to send a datagram (sendto, sendmsg, sendmmsg), to bind a socket
+// file -- and the host's own abstract names. Natively, with the same layout, each is a real way out (the control); under
 // gramine-ts every one fails, nothing arrives, nothing is created outside. And two instances
 // do not see each other's abstract names or private paths, nor does the host see theirs; a
-// socket on a host directory both mount is the same file for all, as on Linux.
+// socket on a host directory both mount is the same file for all, as on Linux. A bind races a
+// directory of its path swapped for a symlink to the host (natively, a socket file is made
+// there): each bind is made in the directory the walk opened, none outside.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
@@ -22,7 +24,10 @@ const CONNECTS = [
   'proc-root-host-path', 'proc-cwd-dotdot', 'relative-dotdot',
 ];
 const SENDS = ['host-path', 'dotdot', 'dotdots-to-host-path', 'updir-symlink', 'hostdir-symlink', 'proc-root-host-path', 'proc-cwd-dotdot', 'relative-dotdot'];
+const SEND_CALLS = ['sendto', 'sendmsg', 'sendmmsg'];
 const BINDS = ['bind-dotdot', 'bind-updir-symlink', 'bind-hostdir-symlink', 'bind-host-path'];
+/** binds of the bind race: natively, hundreds of them meet the symlink */
+const RACE_BINDS = 2000;
 
 let scratch: string;
 const running: Running[] = [];
@@ -80,10 +85,10 @@ describe('UNIX sockets stay inside the instance', () => {
 
     const native = await attempt([path.join(root, 'net_escape'), 'attempts', root, scratch, abstract], false);
     for (const w of CONNECTS) expect(native.lines.get(`connect-${w}`), `natively, connect-${w}`).toBe(`reached=${SECRET}`);
-    for (const w of SENDS) expect(native.lines.get(`sendto-${w}`), `natively, sendto-${w}`).toBe('sent');
+    for (const how of SEND_CALLS) for (const w of SENDS) expect(native.lines.get(`${how}-${w}`), `natively, ${how}-${w}`).toBe('sent');
     for (const b of BINDS) expect(native.lines.get(b), `natively, ${b}`).toBe('bound');
     expect(native.lines.get('connect-abstract-of-the-host')).toBe(`reached=${SECRET}`);
-    expect(native.datagrams).toBe(SENDS.length);
+    expect(native.datagrams).toBe(SEND_CALLS.length * SENDS.length);
     const created = readdirSync(outside).filter((f) => f.startsWith('created-'));
     expect(created.length).toBe(BINDS.length);
     for (const f of [...created.map((c) => path.join(outside, c)), path.join(root, 'inside.sock')]) removeTempDir(f);
@@ -100,6 +105,34 @@ describe('UNIX sockets stay inside the instance', () => {
     expect(readdirSync(outside).filter((f) => f.startsWith('created-'))).toEqual([]);
     expect(existsSync(path.join(root, 'inside.sock'))).toBe(true);
   });
+
+  it('a directory swapped for a symlink to the host while binds name a socket in it: no socket file is made outside', async () => {
+    // the built-in manifest: /tmp is the host's, writable; TARGET (in /var/tmp) is read-only
+    const dir = path.join(scratch, 'bind-race');
+    mkdirSync(dir);
+    const target = mkdtempSync('/var/tmp/gts-bind-race-');
+    try {
+      const r = await runGramine([PROGRAM, 'bind-race', dir, target, String(RACE_BINDS)], { timeout: 120_000 });
+      expect(r.stderr).toBe('');
+      const [bound, refused] = (/^bind-race: (\d+) bound, (\d+) refused\n$/.exec(r.stdout) ?? []).slice(1).map(Number);
+      // both states were met: binds in the directory, and refusals through the symlink
+      expect(bound).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
+      expect(readdirSync(target)).toEqual([]);
+      const made = [path.join(dir, 'a'), path.join(dir, 'a.dir')].filter(existsSync).flatMap((d) => readdirSync(d));
+      expect(made.length).toBe(bound);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it('the control: natively, the binds that meet the symlink make their files outside', async () => {
+    const dir = path.join(scratch, 'native-bind-race');
+    const target = path.join(scratch, 'native-bind-race-target');
+    for (const d of [dir, target]) mkdirSync(d);
+    await runNative([PROGRAM, 'bind-race', dir, target, String(RACE_BINDS)], { timeout: 120_000 });
+    expect(readdirSync(target).length).toBeGreaterThan(0);
+  }, 150_000);
 
   it("another instance and the host reach neither an instance's abstract names nor its private paths; a shared host directory is shared", async () => {
     const shared = makeTempDir('gts-net-shared-');

@@ -289,6 +289,13 @@ const schemas = {
    * `name` (libos/fs/trusted.ts)
    */
   'trusted-copy': object({ type: t.literal('trusted-copy'), v, name: t.str, path: t.str, fd: t.int, size: t.int }),
+  /**
+   * worker -> leader: hold the directory the worker has open as its fd `fd` (a walk opened it)
+   * for the instance, to bind a UNIX socket in; the reply's path names it in every process
+   * (/proc/<leader>/fd/<n>), or `errno` says why not
+   */
+  'socket-directory': object({ type: t.literal('socket-directory'), v, reqId: t.int, fd: t.int }),
+  'socket-directory-reply': object({ type: t.literal('socket-directory-reply'), v, reqId: t.int, path: t.str, errno: t.int }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

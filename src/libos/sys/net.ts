@@ -5,16 +5,16 @@
 //     "..", the process's root): bind is made here, on the app's socket (the app process may
 //     make no file itself: its Landlock domain only reads), connect (and a send to a path)
 //     gets the socket file itself, which the stub reaches through /proc/self/fd;
-//   - a UNIX address the host reported that was bound below a mount's socketRoot, made an
-//     instance path again;
+//   - a UNIX address the host reported that a worker bound (in a directory the leader holds),
+//     made an instance path again;
 //   - credentials (SCM_CREDENTIALS, SO_PEERCRED): host pids and ids to the instance's, and back.
 import { fileType, host } from '../../pal/host.js';
 import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, S_IFSOCK } from '../../pal/linux-abi.js';
 import { UCRED_PEER, UCRED_SENT, UCRED_TO_HOST } from '../../pal/channel-abi.js';
 import { Errno, SyscallError } from '../errno.js';
 import { atLocation, checkWritable } from '../fs/host-fs.js';
+import { openMountDirectory } from '../fs/dentry-cache.js';
 import { andThen } from '../fs/ops.js';
-import { identityOf } from '../fs/vfs.js';
 import { resolve, type HostLocation } from '../fs/walk.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
@@ -49,51 +49,53 @@ function unixAddress(path: string, nul = true): Buffer {
   return out;
 }
 
-const statBuf = Buffer.alloc(144);
-
 /**
- * The address the host binds for `spelling`, found by the walk at `loc`. The app's own spelling
- * when the host finds the same directory by it (a name in the cwd, a host mount seen where it
- * is on the host): every process, and the host, then see the name the app gave. Otherwise the
- * place below the mount's socketRoot, which the workers turn back into the instance path.
+ * Bind the app's socket `appFd` to the socket file at `loc` (`spelling` is the app's path), as
+ * the app would (under its umask), in the directory the walk opened -- never through a path the
+ * host would resolve again, where a symlink swapped in meanwhile would place the socket file
+ * anywhere on the host. The host address is that directory's path the leader holds for every
+ * process (/proc/<leader>/fd/<n>: the mount's root, or this directory), which the workers make
+ * the instance path again (appUnixAddress); or, for a name in the working directory (as the app
+ * spelled it: Linux reports the spelling) or one too long for that, the name, bound from the
+ * directory.
+ * Returns bind's result.
  */
-function bindAddress(proc: LibosProcess, spelling: string, loc: HostLocation): string {
-  const slash = spelling.lastIndexOf('/');
-  if (spelling.slice(slash + 1) === loc.name) {
-    const dir = slash < 0 ? '.' : slash === 0 ? '/' : spelling.slice(0, slash);
-    const r = host.fstatat(spelling.startsWith('/') ? AT_FDCWD : proc.cwdDirFd, dir, statBuf, 0);
-    if (r === 0) {
-      const walked = atLocation(loc, (dirfd) => identityOf(dirfd));
-      if (statBuf.readBigUInt64LE(0) === walked.dev && statBuf.readBigUInt64LE(8) === walked.ino) return spelling;
-    }
+async function bindAppSocket(proc: LibosProcess, appFd: number, spelling: string, loc: HostLocation): Promise<number> {
+  const dirfd = loc.dirRel === '' ? loc.mount.rootFd : openMountDirectory(loc.mount.rootFd, loc.dirRel, loc.vpath);
+  let sock = -1;
+  try {
+    // a name in the working directory ("x.sock", "./x.sock") passes no directory on the way
+    const inCwd = /^(\.\/+)*[^/]+$/.test(spelling);
+    const dir = inCwd ? '' : dirfd === loc.mount.rootFd ? loc.mount.socketRoot : await proc.instance.socketDirectory(proc, dirfd);
+    const held = `${dir}/${loc.name}`;
+    sock = proc.hostFdFor(appFd);
+    if (!inCwd && held.length <= SOCKADDR_UN - SUN_PATH) return bindAs(proc, sock, held);
+    return inDirectory(dirfd, () => bindAs(proc, sock, inCwd ? spelling : loc.name));
+  } finally {
+    if (sock >= 0) host.close(sock);
+    if (dirfd !== loc.mount.rootFd) host.close(dirfd);
   }
-  const rel = loc.dirRel === '' ? loc.name : `${loc.dirRel}/${loc.name}`;
-  return `${loc.mount.socketRoot}/${rel}`;
 }
 
-/**
- * Bind the app's socket `appFd` to UNIX `path` as the app itself would: under its umask, a
- * relative path from its working directory. Returns bind's result.
- */
-function bindAppSocket(proc: LibosProcess, appFd: number, path: string): number {
-  const sock = proc.hostFdFor(appFd);
-  const relative = !path.startsWith('/');
-  const home = relative ? host.openat(AT_FDCWD, '.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0) : -1;
+function bindAs(proc: LibosProcess, sock: number, path: string): number {
   const umask = host.umask(proc.umask);
   try {
-    if (relative) {
-      if (home < 0) return home;
-      const r = host.fchdir(proc.cwdDirFd);
-      if (r < 0) return r;
-    }
     return host.bind(sock, unixAddress(path, false));
   } finally {
     host.umask(umask);
-    if (home >= 0) {
-      host.fchdir(home);
-      host.close(home);
-    }
-    host.close(sock);
+  }
+}
+
+/** fn's result, run with the worker's working directory `dirfd` (a host call with a relative path). */
+function inDirectory(dirfd: number, fn: () => number): number {
+  const home = host.openat(AT_FDCWD, '.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (home < 0) return home;
+  try {
+    const r = host.fchdir(dirfd);
+    return r < 0 ? r : fn();
+  } finally {
+    host.fchdir(home);
+    host.close(home);
   }
 }
 
@@ -115,13 +117,13 @@ function bindPrivilegedPort(proc: LibosProcess, a: SyscallArgs): number {
   }
 }
 
-/** bind to a UNIX path: made here, at the address bindAddress finds; or to a privileged port. */
+/** bind to a UNIX path: made here, in the directory the walk found (bindAppSocket); or to a privileged port. */
 const sys_bind: SyscallHandler = (proc, a) => {
   const len = a.int(2);
   const family = len >= 2 && len <= 128 ? proc.mem.read(a.ptr(1), 2).readUInt16LE(0) : AF_UNIX;
   if (family === AF_INET || family === AF_INET6) return bindPrivilegedPort(proc, a);
   const spelling = unixPath(proc, a);
-  return andThen(resolve(proc, AT_FDCWD, spelling, { follow: false }), (loc): number => {
+  return andThen(resolve(proc, AT_FDCWD, spelling, { follow: false }), async (loc): Promise<number> => {
     if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EADDRINUSE : Errno.EACCES, `bind ${loc.vpath}`);
     try {
       checkWritable(loc, 'bind', false);
@@ -130,12 +132,7 @@ const sys_bind: SyscallHandler = (proc, a) => {
       if (e instanceof SyscallError && e.errno === Errno.EEXIST) throw new SyscallError(Errno.EADDRINUSE, `bind ${loc.vpath}`);
       throw e;
     }
-    const path = bindAddress(proc, spelling, loc);
-    if (path.length > SOCKADDR_UN - SUN_PATH) {
-      proc.log.warn(`bind ${loc.vpath}: its host address ${path} is longer than a UNIX address can be`);
-      throw new SyscallError(Errno.ENAMETOOLONG, `bind ${loc.vpath}`);
-    }
-    return bindAppSocket(proc, a.int(0), path);
+    return bindAppSocket(proc, a.int(0), spelling, loc);
   });
 };
 
@@ -208,19 +205,43 @@ const sys_sendmsg: SyscallHandler = (proc, a) => {
 export const netHandlers = { bind: sys_bind, connect: sys_connect, sendmsg: sys_sendmsg } satisfies Record<string, SyscallHandler>;
 
 /**
- * A UNIX address the host reported (`addr`, a struct sockaddr_un) as the app sees it: one the
- * stub bound below a mount's socketRoot is the instance path (below the process's root);
- * anything else is as it is.
+ * A UNIX address the host reported (`addr`, a struct sockaddr_un) as the app sees it: one a
+ * worker bound (below a mount's socketRoot, or in a directory the leader holds) is the instance
+ * path (below the process's root); anything else is as it is.
  */
 export function appUnixAddress(proc: LibosProcess, addr: Buffer): Buffer {
   if (addr.length <= SUN_PATH || addr.readUInt16LE(0) !== AF_UNIX) return addr;
   const bytes = addr.subarray(SUN_PATH);
   const end = bytes.indexOf(0);
-  const vpath = proc.vfs.mounts.socketRootToVirtual(bytes.toString('latin1', 0, end < 0 ? bytes.length : end));
+  const vpath = boundToVirtual(proc, bytes.toString('latin1', 0, end < 0 ? bytes.length : end));
   if (vpath === null) return addr;
   const root = proc.rootPath;
   const seen = root === '/' ? vpath : vpath === root ? '/' : vpath.startsWith(`${root}/`) ? vpath.slice(root.length) : vpath;
   return unixAddress(seen);
+}
+
+/** The instance paths of the socket directories the leader holds, by their held path (as they were first seen). */
+const heldSocketDirectories = new Map<string, string | null>();
+const HELD_FD_PATH = /^\/proc\/\d+\/fd\/\d+$/;
+
+/** The instance path of the host address of a socket a worker bound (bindAddress), or null. */
+function boundToVirtual(proc: LibosProcess, hostPath: string): string | null {
+  const mounts = proc.vfs.mounts;
+  const below = mounts.socketRootToVirtual(hostPath);
+  if (below !== null) return below;
+  const slash = hostPath.lastIndexOf('/');
+  const dir = hostPath.slice(0, slash);
+  // the leader's fds, as every mount's socketRoot is one
+  if (!HELD_FD_PATH.test(dir) || !mounts.list.some((m) => m.kind === 'host' && m.socketRoot.startsWith(dir.slice(0, dir.lastIndexOf('/') + 1)))) return null;
+  let vdir = heldSocketDirectories.get(dir);
+  if (vdir === undefined) {
+    const fd = host.openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    vdir = fd < 0 ? null : proc.vfs.virtualPathOfHostFd(fd);
+    if (fd >= 0) host.close(fd);
+    if (vdir?.endsWith(' (deleted)')) vdir = null;
+    heldSocketDirectories.set(dir, vdir);
+  }
+  return vdir === null ? null : `${vdir === '/' ? '' : vdir}/${hostPath.slice(slash + 1)}`;
 }
 
 export interface Ucred {

@@ -5,13 +5,20 @@
  *       Every spelling we know of a socket outside the instance: SCRATCH/outside/secret.sock (a
  *       stream socket that answers with the secret) and SCRATCH/outside/dgram.sock (a datagram
  *       socket that counts what it gets) reached by their host paths, "..", planted symlinks,
- *       /proc/self/root and /proc/self/cwd, a relative path; binds that would make socket files
+ *       /proc/self/root and /proc/self/cwd, a relative path (datagrams by sendto, sendmsg and
+ *       sendmmsg); binds that would make socket files
  *       outside; and an abstract name (ABSTRACT) the host listens on. One line per attempt:
  *       "name: ERRNAME" or "name: reached=<answer>" / "name: sent" / "name: bound". ROOT is how
  *       the program spells the instance's root: "/" under gramine-ts, the host path of
  *       SCRATCH/root natively (the control, where each attempt is a real way out). The root
  *       holds: abs-sock -> SCRATCH/outside/secret.sock, rel-sock -> ../outside/secret.sock,
  *       updir -> .., hostdir -> SCRATCH.
+ *
+ *   net_escape bind-race DIR TARGET N
+ *       N binds of DIR/a/sI.sock (each socket closed, its file left), while a child keeps swapping DIR/a between a directory and a symlink to TARGET
+ *       (a host path outside the instance: inside it names nothing). One line: "bind-race: B
+ *       bound, R refused". Natively (the control) the binds that find the symlink make their
+ *       files in TARGET; under gramine-ts none may.
  *
  *   net_escape serve DIR NAME
  *       Listen at the abstract name NAME, at /private/s.sock (a tmpfs of the instance) and at
@@ -32,6 +39,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 static const char *ROOT, *SCR;
 
@@ -77,15 +85,21 @@ static void connect_path(const char *name, const char *p)
     try_connect(name, &a, unix_path_addr(&a, p));
 }
 
-static void send_path(const char *name, const char *p)
+/* A datagram to path `p` by `how`: sendto, sendmsg or sendmmsg, each with the address. */
+static void send_path(const char *how, const char *name, const char *p)
 {
     struct sockaddr_un a;
     socklen_t len = unix_path_addr(&a, p);
     int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    if (sendto(fd, "escaped", 7, 0, (struct sockaddr *)&a, len) < 0)
-        printf("%s: %s\n", name, ename(errno));
+    struct iovec iov = {"escaped", 7};
+    struct mmsghdr mm = {.msg_hdr = {.msg_name = &a, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1}};
+    long r = !strcmp(how, "sendto")    ? sendto(fd, "escaped", 7, 0, (struct sockaddr *)&a, len)
+             : !strcmp(how, "sendmsg") ? sendmsg(fd, &mm.msg_hdr, 0)
+                                       : sendmmsg(fd, &mm, 1, 0) == 1 ? 0 : -1;
+    if (r < 0)
+        printf("%s-%s: %s\n", how, name, ename(errno));
     else
-        printf("%s: sent\n", name);
+        printf("%s-%s: sent\n", how, name);
     close(fd);
 }
 
@@ -99,6 +113,41 @@ static void bind_path(const char *name, const char *p)
     else
         printf("%s: bound\n", name);
     close(fd);
+}
+
+/* the swapper of bind_race: DIR/a a directory, then a symlink to TARGET, and again, until killed */
+static void swap_forever(const char *dir, const char *target)
+{
+    const char *a = cat(dir, "/a"), *parked = cat(dir, "/a.dir");
+    for (;;) {
+        if (rename(a, parked) || symlink(target, a) || unlink(a) || rename(parked, a))
+            die("swap");
+    }
+}
+
+static void bind_race(const char *dir, const char *target, int rounds)
+{
+    if (mkdir(cat(dir, "/a"), 0755))
+        die("mkdir");
+    pid_t pid = fork();
+    if (pid == 0)
+        swap_forever(dir, target);
+    int bound = 0, refused = 0;
+    for (int i = 0; i < rounds; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/a/s%d.sock", i);
+        struct sockaddr_un a;
+        socklen_t len = unix_path_addr(&a, cat(dir, p));
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (bind(fd, (struct sockaddr *)&a, len) == 0)
+            bound++;
+        else
+            refused++;
+        close(fd);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    printf("bind-race: %d bound, %d refused\n", bound, refused);
 }
 
 static void attempts(const char *abstract)
@@ -124,8 +173,8 @@ static void attempts(const char *abstract)
         die("chdir");
     for (unsigned i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
         connect_path(cat("connect-", ways[i].name), ways[i].stream);
-        if (ways[i].dgram)
-            send_path(cat("sendto-", ways[i].name), ways[i].dgram);
+        for (const char *const *how = (const char *const[]){"sendto", "sendmsg", "sendmmsg", NULL}; ways[i].dgram && *how; how++)
+            send_path(*how, ways[i].name, ways[i].dgram);
     }
     bind_path("bind-dotdot", R("/../outside/created-1.sock"));
     bind_path("bind-updir-symlink", R("/updir/outside/created-2.sock"));
@@ -257,6 +306,8 @@ int main(int argc, char **argv)
         ROOT = argv[2];
         SCR = argv[3];
         attempts(argv[4]);
+    } else if (argc == 5 && !strcmp(argv[1], "bind-race")) {
+        bind_race(argv[2], argv[3], atoi(argv[4]));
     } else if (argc == 4 && !strcmp(argv[1], "serve")) {
         serve(argv[2], argv[3]);
     } else if (argc == 4 && !strcmp(argv[1], "probe")) {
@@ -266,7 +317,7 @@ int main(int argc, char **argv)
     } else if (argc == 4 && !strcmp(argv[1], "answer")) {
         answer(argv[2], argv[3]);
     } else {
-        die("usage: net_escape attempts ROOT SCRATCH ABSTRACT | serve DIR NAME | probe DIR NAME | sink PATH | answer WHERE TEXT");
+        die("usage: net_escape attempts ROOT SCRATCH ABSTRACT | bind-race DIR TARGET N | serve DIR NAME | probe DIR NAME | sink PATH | answer WHERE TEXT");
     }
     return 0;
 }
