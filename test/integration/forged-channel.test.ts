@@ -3,11 +3,13 @@
 // child (test/programs/forge_fork.c) and kills the child's vpid. The worker believes only what
 // the kernel says (the child is its process's own, or holds its channel): the host process
 // lives on, and so does the instance. And a flood of look-ups for processes that will never
-// be does not park without bound at the leader (test/programs/forge_lookups.c).
+// be does not park without bound at the leader, nor a flood of opens that wait at the worker
+// (test/programs/forge_lookups.c).
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
-import { program, runGramine } from '../helpers/run.js';
+import { makeTempDir, program, removeTempDir, runGramine } from '../helpers/run.js';
 
 describe('a forged fork report', () => {
   it.each(['', '-static'])('cannot make the instance signal a host process (%s)', async (suffix) => {
@@ -29,5 +31,19 @@ describe('a flood of pid look-ups on the channel', () => {
     const r = await runGramine([program('forge_lookups')]);
     expect(r.stdout).toBe('answered: at least 344\n');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('a flood of syscall requests on the channel', () => {
+  it('has at most 2048 in flight at the worker: the rest are refused (EAGAIN) at once, said once; the instance lives on', async () => {
+    const dir = makeTempDir('gts-flood-');
+    try {
+      const r = await runGramine([program('forge_lookups'), 'opens', path.join(dir, 'fifo')], { timeout: 60_000 });
+      expect(r.stdout).toBe('opens: 952 refused (EAGAIN), 0 opened before a writer came, 2048 after\n');
+      expect(r.stderr.match(/requests in flight: refused \(EAGAIN\)/g)).toHaveLength(1);
+      expect(r.status).toBe(0);
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });

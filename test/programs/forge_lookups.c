@@ -1,59 +1,132 @@
 /*
- * A flood of look-ups (test/integration/forged-channel.test.ts): the app writes 600 pid
- * look-ups for host processes that will never be the instance's on its own channel, taking
- * whatever answers have come between two, then waits for the rest. Only a bounded number may
- * wait at the leader for a fork to be told of; the rest are answered at once.
+ * Floods of requests the app writes on its own channel (test/integration/forged-channel.test.ts),
+ * taking whatever answers have come between two writes, so that answers never fill the channel:
+ *
+ *   forge_lookups                 600 pid look-ups for host processes that will never be the
+ *                                 instance's; only a bounded number (256) may wait at the
+ *                                 leader for a fork to be told of, the rest are answered at once
+ *   forge_lookups opens FIFO      3000 opens of FIFO for reading, which wait in the worker for
+ *                                 a writer: at most 2048 may be in flight, the rest are refused
+ *                                 (EAGAIN) at once (the program waits for those refusals: it
+ *                                 hangs if there are fewer); then a child opens FIFO for
+ *                                 writing, and every waiting open is answered
+ *
+ * One line: "answered: at least N", or "opens: R refused (EAGAIN), B opened before a writer
+ * came, A after".
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../native/stub/abi.h"
 
 #define LOOKUPS 600
 #define MAY_WAIT 256
+#define OPENS 3000
+#define IN_FLIGHT_MAX 2048 /* the worker's bound (src/libos/dispatcher.ts) */
+#define TAG 0x6666ULL
 
-static int answered;
+static int channel, answered, refused, opened;
 
-/* Take one answer off the channel (blocking), counting ours. */
-static int take_answer(int channel)
+/* Take one answer off the channel (blocking), counting ours (and the EAGAINs among them). */
+static int take_answer(void)
 {
     char packet[256];
     if (read(channel, packet, sizeof(packet)) <= 0)
         return -1;
     struct gts_reply reply;
     memcpy(&reply, packet, sizeof(reply));
-    answered += (reply.seq >> 48) == 0x6666;
+    if ((reply.seq >> 48) == TAG) {
+        answered++;
+        refused += reply.ret == -EAGAIN;
+        opened += reply.ret >= 0;
+    }
     return 0;
 }
 
-int main(void)
+static void put(struct gts_request *req, int i)
 {
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    int channel = (int)rl.rlim_cur;
+    req->seq = (TAG << 48) + (uint64_t)i;
+    if (write(channel, req, sizeof(*req)) != sizeof(*req)) {
+        printf("write: %s\n", strerrorname_np(errno));
+        _exit(1);
+    }
+    struct pollfd p = {channel, POLLIN, 0};
+    while (poll(&p, 1, 0) == 1 && take_answer() == 0)
+        ;
+}
+
+static int lookups(void)
+{
     for (int i = 0; i < LOOKUPS; i++) {
         struct gts_request req;
         memset(&req, 0, sizeof(req));
         req.kind = GTS_REQ_PID_LOOKUP;
         req.args[0] = GTS_LOOKUP_VPID_OF_HOST;
         req.args[1] = 0x3fff0000 + (uint64_t)i; /* above any host pid */
-        req.seq = 0x6666000000000000ULL + (uint64_t)i;
-        if (write(channel, &req, sizeof(req)) != sizeof(req)) {
-            printf("write: %s\n", strerrorname_np(errno));
-            return 1;
-        }
-        /* what has come back so far, so that answers never fill the channel */
-        struct pollfd p = {channel, POLLIN, 0};
-        while (poll(&p, 1, 0) == 1 && take_answer(channel) == 0)
-            ;
+        put(&req, i);
     }
-    while (answered < LOOKUPS - MAY_WAIT && take_answer(channel) == 0)
+    while (answered < LOOKUPS - MAY_WAIT && take_answer() == 0)
         ;
     printf("answered: at least %d\n", answered);
     return 0;
+}
+
+static int opens(const char *fifo)
+{
+    if (mkfifo(fifo, 0600))
+        return perror("mkfifo"), 1;
+    /* the writer, made first: with the flood in flight, the process's own calls are refused too */
+    int go[2];
+    if (pipe(go))
+        return perror("pipe"), 1;
+    pid_t writer = fork();
+    if (writer == 0) {
+        char c;
+        int fd = read(go[0], &c, 1) == 1 ? open(fifo, O_WRONLY) : -1;
+        pause();
+        _exit(fd < 0);
+    }
+    for (int i = 0; i < OPENS; i++) {
+        struct gts_request req;
+        memset(&req, 0, sizeof(req));
+        req.kind = GTS_REQ_SYSCALL;
+        req.host_tid = (uint32_t)gettid();
+        req.nr = SYS_openat;
+        req.args[0] = (uint64_t)(long)AT_FDCWD;
+        req.args[1] = (uint64_t)fifo;
+        req.args[2] = O_RDONLY | O_CLOEXEC;
+        put(&req, i);
+    }
+    /* all but those in flight are refused, before any writer: the worker read every request */
+    while (refused < OPENS - IN_FLIGHT_MAX && take_answer() == 0)
+        ;
+    int opened_before = opened;
+    if (write(go[1], "w", 1) != 1)
+        return perror("write"), 1;
+    while (answered < OPENS && take_answer() == 0)
+        ;
+    printf("opens: %d refused (EAGAIN), %d opened before a writer came, %d after\n", refused, opened_before, opened - opened_before);
+    kill(writer, SIGKILL);
+    waitpid(writer, NULL, 0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    channel = (int)rl.rlim_cur;
+    if (argc == 3 && !strcmp(argv[1], "opens"))
+        return opens(argv[2]);
+    return lookups();
 }
