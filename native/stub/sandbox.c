@@ -11,10 +11,9 @@
  *    the workers, the leader, the host --, nor connect to an abstract UNIX socket bound outside
  *    it. All processes of the instance are in the one domain, so they signal each other and
  *    reach each other's abstract sockets as before.
- *  - no capabilities but one to read below the mounts (see KEPT_CAPABILITY), none to gain back
- *    (no_new_privs, root gets nothing at exec): no raw or packet sockets, no network
- *    configuration, no writes past file permissions. What an honest app may do that needs a
- *    privilege, its worker does.
+ *  - no capabilities, none to gain back (no_new_privs, root gets nothing at exec): no raw or
+ *    packet sockets, no network configuration, no reads or writes past file permissions. What
+ *    an honest app may do that needs a privilege, its worker does.
  *
  * On a kernel without Landlock (or without its scoping, ABI < 6) the app process gets what the
  * kernel has and a one-line warning: docs/security.md describes that weaker mode.
