@@ -55,7 +55,7 @@ static const struct native_syscall {
     /* memory without address arguments that could reach the stub */
     {__NR_brk, 0}, {__NR_msync, 0}, {__NR_mincore, 0}, {__NR_mlock, 0}, {__NR_munlock, 0},
     {__NR_mlockall, 0}, {__NR_munlockall, 0}, {__NR_mlock2, 0}, {__NR_membarrier, 0},
-    {__NR_pkey_alloc, 0}, {__NR_pkey_free, 0},
+    {__NR_pkey_alloc, 0}, {__NR_pkey_free, 0}, {__NR_get_mempolicy, 0}, {__NR_set_mempolicy, 0},
     /* time, scheduling, randomness */
     {__NR_nanosleep, 0}, {__NR_clock_nanosleep, 0}, {__NR_clock_gettime, 0},
     {__NR_clock_getres, 0}, {__NR_gettimeofday, 0}, {__NR_time, 0}, {__NR_sched_yield, 0},
@@ -92,6 +92,7 @@ static const struct mem_rule mem_rules[] = {
     {__NR_mprotect, 0, 1, 0xff, 0},
     {__NR_pkey_mprotect, 0, 1, 0xff, 0},
     {__NR_madvise, 0, 1, 0xff, 0},
+    {__NR_mbind, 0, 1, 0xff, 0},
     {__NR_mremap, 0, 1, 3, MREMAP_FIXED},
 };
 

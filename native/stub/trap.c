@@ -537,7 +537,7 @@ static long mem_call(long nr, const long *a)
 {
     /* as if the stub's pages were not mapped at all */
     if (overlaps_stub((unsigned long)a[0], (unsigned long)a[1]))
-        return (nr == __NR_munmap || nr == __NR_mremap) ? -EINVAL : -ENOMEM;
+        return (nr == __NR_munmap || nr == __NR_mremap) ? -EINVAL : nr == __NR_mbind ? -EFAULT : -ENOMEM;
     if (nr == __NR_mremap && (a[3] & 2 /* MREMAP_FIXED */) && overlaps_stub(a[4], a[2]))
         return -EINVAL;
     return raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -769,8 +769,9 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         if (is_reserved_fd(a[0]))
             return -EBADF;
         return ioctl_traps((unsigned long)a[1]) ? forward(nr, a, ip) : run_in_app_context(nr, uc);
+    case __NR_getdents:
     case __NR_getdents64:
-        return is_reserved_fd(a[0]) ? -EBADF : raw3(__NR_getdents64, (unsigned int)a[0], a[1], a[2]);
+        return is_reserved_fd(a[0]) ? -EBADF : raw3(nr, (unsigned int)a[0], a[1], a[2]);
     case __NR_rt_sigaction:
         return sys_rt_sigaction(a);
     case __NR_prctl:
@@ -833,6 +834,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_mprotect:
     case __NR_pkey_mprotect:
     case __NR_madvise:
+    case __NR_mbind:
     case __NR_mremap:
         return mem_call(nr, a);
     default:

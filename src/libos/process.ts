@@ -40,6 +40,11 @@ export interface ResourceLimit {
   max: bigint;
 }
 
+export interface UtsNames {
+  nodename: string | null;
+  domainname: string | null;
+}
+
 /** The worker's affinity when it started, before any pinning: the instance's CPUs. */
 const INSTANCE_CPUS = host.getAffinity();
 
@@ -49,6 +54,11 @@ export class LibosProcess {
   /** the working directory: a worker O_PATH fd, so it stays the same directory when renamed */
   private cwdFd: number;
   umask = 0o022;
+  /**
+   * the host and domain names it set (sethostname, setdomainname), which it and the processes
+   * it makes from then on see in uname; null: the instance's
+   */
+  utsNames: UtsNames = { nodename: null, domainname: null };
   /** First host fd reserved for the stub (the app's fd space ends below it). */
   reservedFdBase = 0;
   /** The app's view of RLIMIT_NOFILE (the host limit also covers the stub's reserved fds). */

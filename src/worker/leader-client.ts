@@ -290,7 +290,7 @@ export class LeaderClient {
     const cwdFd = host.dupCloexec(proc.cwdDirFd);
     const sent = cwdFd < 0 ? cwdFd : sendCheckpoint(child, {
       vpid: child.vpid, ppid: proc.id.vpid, pgid: proc.id.pgid, sid: proc.id.sid, parentHostPid: proc.app.hostPid,
-      umask: proc.umask, rootPath: proc.rootPath, exePath: proc.exePath, creds: proc.creds,
+      umask: proc.umask, utsNames: proc.utsNames, rootPath: proc.rootPath, exePath: proc.exePath, creds: proc.creds,
       nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
       reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile, straceFile: proc.straceFile,
     }, cwdFd);

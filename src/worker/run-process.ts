@@ -139,6 +139,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   proc.exePath = cp.exePath;
   proc.watchParent(cp.parentHostPid);
   proc.umask = cp.umask;
+  proc.utsNames = { ...cp.utsNames };
   proc.reservedFdBase = cp.reservedFdBase;
   proc.freshSignals = false;
   proc.traceFile = cp.traceFile;

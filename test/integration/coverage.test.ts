@@ -29,6 +29,7 @@ const RUNS: string[][] = [
   ['sys_fds', 'DIR'],
   ['sys_mem', 'DIR'],
   ['sys_ident'],
+  ['uts'],
   ['sys_signals', 'main'],
   ['sys_process', 'DIR'],
   ['fdlimit'],

@@ -1,6 +1,7 @@
 // System calls, family by family: each C program under test/programs calls them the raw way
 // (success and error cases) and prints one line per call; its output under gramine-ts must be
 // the native one. The few lines that differ by design are checked one by one.
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
 import {
@@ -152,6 +153,18 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
 
   it('memory: mmap, mprotect, mremap, madvise, brk, and faults caught by a handler', async () => {
     expectSameOutput(await runInScratch('sys_mem', suffix, ['DIR']));
+  });
+
+  it('host and domain names: set by root, seen by the process and those it makes, refused to others; the host keeps its own', async () => {
+    const before = hostname();
+    // natively in a UTS namespace of its own: the host's name must not change there either
+    const [native, gramine] = await Promise.all([
+      runNative(['unshare', '-u', program('uts', suffix)], { encoding: 'utf8' }),
+      runGramine([program('uts', suffix)], { encoding: 'utf8' }),
+    ]);
+    expectSameOutput({ native, gramine });
+    expect(gramine.stdout).toContain("exec'd: nodename gts-uts-child, domainname example.org\n");
+    expect(hostname()).toBe(before);
   });
 
   it('identity, credentials, uname, resource limits, rseq', async () => {

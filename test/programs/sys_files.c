@@ -122,15 +122,22 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* getdents64 of an open directory: the entries, sorted, with their d_type. */
-static void list_dir(const char *label, int fd)
+/* the record of the old getdents: its type is the record's last byte */
+struct old_dirent {
+    unsigned long d_ino, d_off;
+    unsigned short d_reclen;
+    char d_name[];
+};
+
+/* getdents64 (or the old getdents) of an open directory: the entries, sorted, with their d_type. */
+static void list_entries(const char *label, int fd, int old)
 {
     char buf[4096];
     char *names[64];
     int n = 0;
     for (;;) {
         errno = 0;
-        long r = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+        long r = syscall(old ? SYS_getdents : SYS_getdents64, fd, buf, sizeof(buf));
         if (r < 0) {
             show(label, r);
             return;
@@ -139,15 +146,19 @@ static void list_dir(const char *label, int fd)
             break;
         for (long off = 0; off < r;) {
             struct dirent64 *d = (struct dirent64 *)(buf + off);
+            struct old_dirent *o = (struct old_dirent *)(buf + off);
+            const char *name = old ? o->d_name : d->d_name;
+            unsigned short reclen = old ? o->d_reclen : d->d_reclen;
+            int type = old ? buf[off + reclen - 1] : d->d_type;
             char *e = malloc(1200);
             size_t k = 0;
-            for (const unsigned char *c = (const unsigned char *)d->d_name; *c; c++)
+            for (const unsigned char *c = (const unsigned char *)name; *c; c++)
                 k += (size_t)(*c > 0x20 && *c < 0x7f && *c != '\\' ? snprintf(e + k, 1200 - k, "%c", *c)
                                                                   : snprintf(e + k, 1200 - k, "\\x%02x", *c));
-            snprintf(e + k, 1200 - k, ":%d", d->d_type);
+            snprintf(e + k, 1200 - k, ":%d", type);
             if (n < 64)
                 names[n++] = e;
-            off += d->d_reclen;
+            off += reclen;
         }
     }
     qsort(names, (size_t)n, sizeof(names[0]), compare_names);
@@ -157,6 +168,11 @@ static void list_dir(const char *label, int fd)
         free(names[i]);
     }
     printf("\n");
+}
+
+static void list_dir(const char *label, int fd)
+{
+    list_entries(label, fd, 0);
 }
 
 static void list_path(const char *label, const char *path)
@@ -500,8 +516,12 @@ static void scenario_main(void)
     T("unlinkat(99, x, 0)", syscall(SYS_unlinkat, 99, "x", 0));
     T("unlinkat(file fd, x, 0)", syscall(SYS_unlinkat, afd, "x", 0));
 
-    /* directories: getdents64 */
+    /* directories: getdents64 and the old getdents */
     list_dir("getdents64(d)", dfd);
+    fd = (int)syscall(SYS_openat, AT_FDCWD, "d", O_RDONLY | O_DIRECTORY);
+    list_entries("getdents(d)", fd, 1);
+    close(fd);
+    T("getdents(99)", syscall(SYS_getdents, 99, (char[1024]){0}, 1024));
     list_path("getdents64($S)", ".");
     T("getdents64(file fd)", syscall(SYS_getdents64, afd, (char[1024]){0}, 1024));
     T("getdents64(99)", syscall(SYS_getdents64, 99, (char[1024]){0}, 1024));

@@ -1,6 +1,6 @@
 /*
- * Memory calls (mmap, munmap, mprotect, mremap, madvise, pkey_mprotect, brk, msync, mincore,
- * mlock*) on the app's own memory, and a fault caught by a handler. argv[1] is a scratch
+ * Memory calls (mmap, munmap, mprotect, mremap, madvise, mbind and the memory policies,
+ * pkey_mprotect, brk, msync, mincore, mlock*) on the app's own memory, and a fault caught by a handler. argv[1] is a scratch
  * directory.
  */
 #include "t.h"
@@ -93,6 +93,20 @@ int main(int argc, char **argv)
     probe_read("page 3 after MADV_DONTNEED", a + 3 * page);
     T("madvise(bad advice)", syscall(SYS_madvise, a, page, 9999));
     T("madvise(MADV_WILLNEED)", syscall(SYS_madvise, a, page, MADV_WILLNEED));
+    /* memory policies: one node here, as on most hosts */
+    int mode = -1;
+    unsigned long nodes[16] = {0}, node0 = 1;
+    T("get_mempolicy", syscall(SYS_get_mempolicy, &mode, nodes, 1024, 0, 0));
+    say("policy %d nodes %lx", mode, nodes[0]);
+    T("mbind(page 0, MPOL_PREFERRED node 0)", syscall(SYS_mbind, a, page, 1 /* MPOL_PREFERRED */, &node0, 64, 0));
+    T("get_mempolicy(page 0, MPOL_F_ADDR)", syscall(SYS_get_mempolicy, &mode, 0, 0, a, 2 /* MPOL_F_ADDR */));
+    say("policy of page 0 %d", mode);
+    T("mbind(page 0, MPOL_DEFAULT)", syscall(SYS_mbind, a, page, 0, 0, 0, 0));
+    T("mbind(bad mode)", syscall(SYS_mbind, a, page, 99, 0, 0, 0));
+    /* not mapped natively; the stub's window under gramine-ts, which is not the app's memory */
+    T("mbind(not the app's memory)", syscall(SYS_mbind, 0x5f0000000000UL, page, 0, 0, 0, 0));
+    T("set_mempolicy(MPOL_PREFERRED node 0)", syscall(SYS_set_mempolicy, 1, &node0, 64));
+    T("set_mempolicy(MPOL_DEFAULT)", syscall(SYS_set_mempolicy, 0, 0, 0));
     unsigned char vec[8] = {0};
     T("mincore(4 pages)", syscall(SYS_mincore, a, 4 * page, vec));
     say("page 0 resident: %d", vec[0] & 1);

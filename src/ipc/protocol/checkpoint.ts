@@ -20,6 +20,8 @@ const checkpointSchema = object({
   /** the parent's host process: the child is re-parented to vpid 1 when it exits */
   parentHostPid: t.int,
   umask: t.int, rootPath: t.str, exePath: t.str,
+  /** names set by sethostname and setdomainname (null: the instance's) */
+  utsNames: object({ nodename: t.nullable(t.str), domainname: t.nullable(t.str) }),
   creds: object({
     uid: t.int, euid: t.int, suid: t.int, fsuid: t.int, gid: t.int, egid: t.int, sgid: t.int, fsgid: t.int, groups: t.array(t.int),
   }),

@@ -1,7 +1,7 @@
 // System information and resource limits (uname, prlimit64, getrlimit, setrlimit).
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
-import type { LibosProcess, ResourceLimit } from '../process.js';
+import type { LibosProcess, ResourceLimit, UtsNames } from '../process.js';
 import type { SyscallHandler } from './types.js';
 
 const UTSNAME_SIZE = 6 * 65;
@@ -11,17 +11,35 @@ const RLIM_NLIMITS = 16;
 
 const UTS_FIELD = 65;
 const UTS_NODENAME = 1;
+const UTS_DOMAINNAME = 5;
+/** the longest name a field holds (__NEW_UTS_LEN) */
+const UTS_NAME_MAX = UTS_FIELD - 1;
 
-/** The host's uname, with the instance's host name (a manifest's "localhost"). */
+/** The host's uname, with the instance's host name (a manifest's "localhost"), or the names the process set. */
 const sys_uname: SyscallHandler = (proc, a) => {
   const buf = Buffer.alloc(UTSNAME_SIZE);
   check(host.uname(buf), 'uname');
-  const name = proc.instance.hostname;
-  if (name !== null) {
-    buf.fill(0, UTS_NODENAME * UTS_FIELD, (UTS_NODENAME + 1) * UTS_FIELD);
-    buf.write(name.slice(0, UTS_FIELD - 1), UTS_NODENAME * UTS_FIELD, 'latin1');
-  }
+  const put = (field: number, name: string | null) => {
+    if (name === null) return;
+    buf.fill(0, field * UTS_FIELD, (field + 1) * UTS_FIELD);
+    buf.write(name.slice(0, UTS_NAME_MAX), field * UTS_FIELD, 'latin1');
+  };
+  put(UTS_NODENAME, proc.utsNames.nodename ?? proc.instance.hostname);
+  put(UTS_DOMAINNAME, proc.utsNames.domainname);
   proc.mem.write(a.ptr(0), buf);
+  return 0;
+};
+
+/**
+ * sethostname, setdomainname: for the instance's root, as Linux wants CAP_SYS_ADMIN. The name
+ * is the process's, and its descendants' from then on (Linux: its UTS namespace's, all of it);
+ * the host's stays as it is.
+ */
+const setUtsName = (which: keyof UtsNames): SyscallHandler => (proc, a) => {
+  if (proc.creds.euid !== 0) throw new SyscallError(Errno.EPERM, `set${which}: not the instance's root`);
+  const len = a.int(1);
+  if (len < 0 || len > UTS_NAME_MAX) throw new SyscallError(Errno.EINVAL, `set${which}: ${len} bytes`);
+  proc.utsNames[which] = proc.mem.read(a.ptr(0), len).toString('latin1');
   return 0;
 };
 
@@ -129,5 +147,5 @@ const sys_setrlimit: SyscallHandler = (proc, a) => {
 };
 
 export const infoHandlers = {
-  uname: sys_uname, sysinfo: sys_sysinfo, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
+  uname: sys_uname, sethostname: setUtsName('nodename'), setdomainname: setUtsName('domainname'), sysinfo: sys_sysinfo, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
 } satisfies Record<string, SyscallHandler>;
