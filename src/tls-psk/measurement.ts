@@ -9,7 +9,7 @@
 //
 // The leader computes the expected measurement once per instance; a worker computes its own and
 // puts it in its attestation report (attestation.ts).
-import { readFile, readdir } from 'node:fs/promises';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -110,11 +110,13 @@ export async function fileParts(paths: readonly string[], root?: string): Promis
       throw new Error(`measureFiles: ${labelled[i]!.file} is listed twice`);
     }
   }
-  // one file at a time: a few fds, whatever the process's RLIMIT_NOFILE (the user's, inherited)
+  // one file at a time: a few fds, whatever the process's RLIMIT_NOFILE (the user's, inherited);
+  // read synchronously: a process measures as it starts, with nothing else to do meanwhile, and
+  // a hundred small files read so take a fifth of the time they take through the thread pool
   const parts: MeasurementPart[] = [];
   for (const { file, label } of labelled) {
     try {
-      parts.push({ label, bytes: new Uint8Array(await readFile(file)) });
+      parts.push({ label, bytes: new Uint8Array(readFileSync(file)) });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(`measureFiles: cannot read ${file}: ${msg}`);
@@ -137,7 +139,7 @@ export async function listFiles(dir: string, accept: (name: string) => boolean =
   const walk = async (d: string): Promise<void> => {
     let entries;
     try {
-      entries = await readdir(d, { withFileTypes: true });
+      entries = readdirSync(d, { withFileTypes: true });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new Error(`listFiles: cannot read directory ${d}: ${msg}`);
