@@ -3,7 +3,7 @@
 // workers -- starts the first process, and exits with its status; when the first process exits,
 // the rest of the instance is killed (as in a PID namespace). It is off the path of a fork and
 // of a wait: those are between a process's worker, its standby and the host.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { createLogger, type Logger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
@@ -66,6 +66,20 @@ const PARKED_LOOKUPS_PER_WORKER = 256;
 const CPUS = availableParallelism();
 function cpuFor(vpid: number): number | null {
   return CPUS > 1 ? (vpid - 1) % CPUS : null;
+}
+
+/** The pseudo-terminals (host /dev/pts/N) among the leader's stdin, stdout and stderr: the app's too. */
+function startingTerminals(): string[] {
+  const out = new Set<string>();
+  for (const fd of [0, 1, 2]) {
+    try {
+      const p = readlinkSync(`/proc/self/fd/${fd}`);
+      if (/^\/dev\/pts\/\d+$/.test(p) && statSync(p).isCharacterDevice()) out.add(p);
+    } catch {
+      // closed, or not a file: no terminal
+    }
+  }
+  return [...out];
 }
 
 /** A field of the leader's /proc/self/status, as the kernel has it. */
@@ -161,7 +175,7 @@ export class Leader {
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
-        interpreterDirs: interpreterSearchDirs(req.env),
+        interpreterDirs: interpreterSearchDirs(req.env), terminals: startingTerminals(),
         logFile: req.manifest.logFile, stackSize: req.manifest.stackSize,
         hostname: req.manifest.extraRuntimeDomainNames ? null : GRAMINE_HOSTNAME,
       };

@@ -50,19 +50,32 @@ async function walk(root: PseudoDir, p = ''): Promise<string[]> {
 
 describe('/dev', () => {
   it('host devices are the host nodes themselves', async () => {
-    const dev = devRoot();
+    const dev = devRoot([]);
     for (const name of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
       const node = await lookup(dev, name);
       expect(node).toEqual({ kind: 'host', hostPath: `/dev/${name}` });
-      expect(devPathOfHost(`/dev/${name}`)).toBe(`/dev/${name}`);
+      expect(devPathOfHost(`/dev/${name}`, [])).toBe(`/dev/${name}`);
     }
-    expect(devPathOfHost('/dev/sda')).toBeNull();
+    expect(devPathOfHost('/dev/sda', [])).toBeNull();
     expect(await lookup(dev, 'sda')).toBeNull();
     expect(await lookup(dev, 'shm')).toBeNull(); // the VFS mounts a tmpfs there
   });
 
+  it('the terminals the instance was started on are in /dev/pts, as the host nodes; no other', async () => {
+    const dev = devRoot(['/dev/pts/7']);
+    const pts = await lookup(dev, 'pts');
+    if (pts?.kind !== 'dir') throw new Error('/dev/pts is no directory');
+    expect(await pts.names(proc)).toEqual(['7']);
+    expect(await pts.lookup(proc, '7')).toEqual({ kind: 'host', hostPath: '/dev/pts/7' });
+    expect(await pts.lookup(proc, '8')).toBeNull();
+    expect(devPathOfHost('/dev/pts/7', ['/dev/pts/7'])).toBe('/dev/pts/7');
+    expect(devPathOfHost('/dev/pts/8', ['/dev/pts/7'])).toBeNull();
+    const none = await lookup(devRoot([]), 'pts');
+    expect(none?.kind === 'dir' ? await none.names(proc) : null).toEqual([]);
+  });
+
   it('stdin, stdout, stderr and fd link to /proc/self/fd', async () => {
-    const dev = devRoot();
+    const dev = devRoot([]);
     const target = async (n: string) => {
       const node = await lookup(dev, n);
       if (node?.kind !== 'symlink') throw new Error(`${n} is no symlink`);
@@ -74,7 +87,7 @@ describe('/dev', () => {
     expect(await target('stderr')).toBe('/proc/self/fd/2');
     expect(await target('fd')).toBe('/proc/self/fd');
     expect((await names(dev, '/')).sort()).toEqual(
-      ['fd', 'full', 'null', 'random', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'],
+      ['fd', 'full', 'null', 'pts', 'random', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'],
     );
   });
 });

@@ -63,6 +63,8 @@ const schemas = {
     stackSize: t.nullable(t.int),
     /** where an ELF interpreter the instance lacks is looked for by its file name */
     interpreterDirs: t.array(t.str),
+    /** the terminals the instance was started on (host /dev/pts/N of the leader's stdio): its /dev/pts */
+    terminals: t.array(t.str),
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */
     disallowSubprocesses: t.bool,
     /** sys.fds.limit: the first process's RLIMIT_NOFILE (its children inherit it), or null */

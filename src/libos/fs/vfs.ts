@@ -46,6 +46,8 @@ export interface VfsConfig {
   fileChecks: FileCheckConfig | null;
   /** where an ELF interpreter the instance lacks is looked for by its file name (exec.ts) */
   interpreterDirs: string[];
+  /** the host pseudo-terminals the instance was started on: /dev/pts/N in its /dev */
+  terminals: readonly string[];
 }
 
 
@@ -100,11 +102,14 @@ export class Vfs {
    */
   readonly abstractPrefix: string;
   readonly interpreterDirs: readonly string[];
+  /** the host pseudo-terminals the instance was started on (its /dev/pts) */
+  readonly terminals: readonly string[];
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
 
   /** `offerTrusted`: hand the leader a verified copy of a trusted file (TrustedCopies.offer) */
   constructor(cfg: VfsConfig, log: Logger, offerTrusted: TrustedCopies['offer'] | null = null) {
+    this.terminals = cfg.terminals;
     this.scratchFd = check(host.openat(AT_FDCWD, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
     this.scratchDev = deviceOf(this.scratchFd);
     this.scratchHostRoot = hostFdPath(this.scratchFd);
@@ -152,7 +157,7 @@ export class Vfs {
       case 'proc':
         return { kind: 'pseudo', type: 'proc', path: m.path, root: procRoot() };
       case 'dev':
-        return { kind: 'pseudo', type: 'dev', path: m.path, root: devRoot() };
+        return { kind: 'pseudo', type: 'dev', path: m.path, root: devRoot(this.terminals) };
       case 'sys':
         return { kind: 'pseudo', type: 'sys', path: m.path, root: sysRoot() };
     }
