@@ -35,6 +35,9 @@
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
 #define GTS_LOOKUP_UID_OF_VPID 2 /* the real uid of child args[1] (a SIGCHLD's si_uid) */
+#define GTS_LOOKUP_HOST_OF_VPGID 3 /* the host group of the instance's process group args[1] (0: none) */
+#define GTS_LOOKUP_VPGID_OF_HOST 4 /* the instance's process group of host group args[1] (0: none of its own) */
+#define GTS_LOOKUP_VSID_OF_HOST 5  /* the instance's session of host session args[1] (0: none of its own) */
 #define GTS_GROUP_CHILDREN_MAX 64
 
 /*
@@ -87,6 +90,7 @@ struct gts_request {
 #define GTS_REPLY_CWD        0x10 /* the fd is the new working directory: the host's follows it */
 #define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
 #define GTS_REPLY_SEM        0x80 /* semop, semtimedop: data = gts_sem_reply; an fd (GTS_REPLY_FD) may be the set's memory */
+#define GTS_REPLY_PGRP       0x100 /* setpgid, setsid: data = gts_pgrp_reply, the host's side for the stub to make */
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -108,6 +112,11 @@ struct gts_reply {
  * the boundary's cost only).
  */
 #define GTS_HELLO_NO_SANDBOX 0x20
+/*
+ * vpid 1 started in the foreground of the terminal the instance runs on: it takes a host process
+ * group of its own and the terminal's foreground (the leader gives the terminal back at the end)
+ */
+#define GTS_HELLO_FOREGROUND 0x40
 
 /*
  * Abstract UNIX socket names are the instance's: the host's carry this prefix (after the NUL),
@@ -188,6 +197,15 @@ struct gts_sem {
 };
 #define GTS_SEM_LEADER 0x3fffffff
 #define GTS_SEM_LOCK_WAITED 0x80000000u
+
+/*
+ * Payload of a GTS_REPLY_PGRP reply: setsid() on the host (host_pid -1), or setpgid(host_pid,
+ * host_pgid) (host_pid 0: the caller; host_pgid 0: a group of the target's own).
+ */
+struct gts_pgrp_reply {
+    int32_t host_pid;
+    int32_t host_pgid;
+};
 
 /* Payload of a GTS_REPLY_SEM reply. */
 struct gts_sem_reply {

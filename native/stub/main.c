@@ -184,6 +184,8 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         if (r < 0)
             stub_die("prctl(PR_SET_CHILD_SUBREAPER)", r);
     }
+    if (hello->flags & GTS_HELLO_FOREGROUND)
+        take_terminal();
     uaccess_init(); /* after the dispositions are the app's */
     unsigned long blocked = 0;
     raw4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, 0, &blocked, 8);

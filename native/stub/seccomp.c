@@ -144,6 +144,9 @@ static const unsigned int ioctl_trapped[] = {
     0x401c5820, /* FS_IOC_FSSETXATTR */
 };
 
+/* ...and these, which the stub answers: a terminal's group and session, in the instance's ids (jobs.c) */
+static const unsigned int ioctl_stub_answers[] = {0x540f /* TIOCGPGRP */, 0x5410 /* TIOCSPGRP */, 0x5429 /* TIOCGSID */};
+
 int ioctl_traps(unsigned long cmd)
 {
     for (unsigned i = 0; i < sizeof(ioctl_trapped) / sizeof(ioctl_trapped[0]); i++)
@@ -581,8 +584,14 @@ long install_seccomp_filter(int trace)
         emit_poll_rule(&poll_rules[i], allow, trap);
     for (unsigned i = 0; !trace && i < sizeof(sock_rules) / sizeof(sock_rules[0]); i++)
         emit_sock_rule(&sock_rules[i], allow, trap);
-    if (!trace)
-        emit_command_rule(__NR_ioctl, ioctl_trapped, COUNT(ioctl_trapped), 0, allow, trap);
+    if (!trace) {
+        unsigned int ioctl_traps_all[COUNT(ioctl_trapped) + COUNT(ioctl_stub_answers)];
+        for (unsigned i = 0; i < COUNT(ioctl_trapped); i++)
+            ioctl_traps_all[i] = ioctl_trapped[i];
+        for (unsigned i = 0; i < COUNT(ioctl_stub_answers); i++)
+            ioctl_traps_all[COUNT(ioctl_trapped) + i] = ioctl_stub_answers[i];
+        emit_command_rule(__NR_ioctl, ioctl_traps_all, COUNT(ioctl_traps_all), 0, allow, trap);
+    }
     if (!trace)
         emit_command_rule(__NR_fcntl, native_fcntl_commands, COUNT(native_fcntl_commands), 1, allow, trap);
     jump(trap);

@@ -768,7 +768,12 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         /* here for a command the worker makes (ioctl_traps), a reserved fd, or in trace mode */
         if (is_reserved_fd(a[0]))
             return -EBADF;
+        if (is_job_ioctl((unsigned long)a[1]))
+            return job_ioctl(a);
         return ioctl_traps((unsigned long)a[1]) ? forward(nr, a, ip) : run_in_app_context(nr, uc);
+    case __NR_setpgid:
+    case __NR_setsid:
+        return job_pgrp_call(nr, a, ip);
     case __NR_getdents:
     case __NR_getdents64:
         return is_reserved_fd(a[0]) ? -EBADF : raw3(nr, (unsigned int)a[0], a[1], a[2]);

@@ -145,6 +145,12 @@ long fcntl_lock(const long *a, struct k_ucontext *uc);
 /* Make the app's own trapped call for real, from the stub's text in the app's context (its mask: signals reach a wait). */
 long run_in_app_context(long nr, struct k_ucontext *uc);
 
+/* jobs.c: process groups and sessions on the host, and a terminal's ioctls that name them */
+int is_job_ioctl(unsigned long cmd);
+long job_ioctl(const long *a);
+long job_pgrp_call(long nr, const long *a, void *ip);
+void take_terminal(void);
+
 /* shm.c: System V shared memory mapped by the stub (the leader keeps the segments) */
 long sys_shmat(const long *a, void *ip);
 long sys_shmdt(const long *a, void *ip);

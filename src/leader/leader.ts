@@ -18,6 +18,8 @@ import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, HeldDirectories, MountError, mountMessages } from './instance-fs.js';
+import { hostPgidOf, virtualOfHostGroup } from './host-groups.js';
+import { InstanceTerminal } from './terminal.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
 import { SysvShm } from './sysv-shm.js';
 import { SysvSem } from './sysv-sem.js';
@@ -124,6 +126,8 @@ export class Leader {
   private instanceConfig: Msg<'instance-config'> | null = null;
   private scratch: InstanceScratch | null = null;
   private readonly heldDirectories = new HeldDirectories();
+  /** the terminal whose foreground the instance started in (its first process takes it), or null */
+  private terminal: InstanceTerminal | null = null;
   /** the instance's POSIX message queues */
   private readonly mq = new PosixMq();
   /** PR_SET_PDEATHSIG of the processes that asked for one: vpid -> signal */
@@ -168,6 +172,8 @@ export class Leader {
   run(req: RunRequest): Promise<ExitStatus> {
     if (!this.firstWorker) this.adoptFirstWorker();
     this.request = req;
+    this.terminal = InstanceTerminal.foreground();
+    if (this.terminal) process.on('SIGCONT', () => this.terminal?.resume());
     this.scratch = new InstanceScratch();
     try {
       this.instanceConfig = {
@@ -282,6 +288,9 @@ export class Leader {
         return this.onApplied(m.ackId, w, m.refused);
       case 'trusted-copy':
         return this.scratch?.keepTrustedCopy(w.pid, m.fd, m.name, m.path, m.size);
+      case 'first-process-stopped':
+        if (w === this.firstWorker && m.stopped) this.terminal?.suspend();
+        return;
       case 'parent-thread-exited': {
         const parent = this.table.get(m.vpid);
         if (w.vpid !== m.vpid || parent?.worker !== w) return;
@@ -337,7 +346,7 @@ export class Leader {
         uid: req.uid, gid: req.gid, groups: supplementaryGroups(),
         umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
         logLevel: req.logLevel, traceFile: req.traceFile, straceFile: req.straceFile ?? null, cpu: cpuFor(FIRST_VPID),
-        sandbox: process.env.GRAMINE_TS_INSECURE_NO_SANDBOX !== '1',
+        sandbox: process.env.GRAMINE_TS_INSECURE_NO_SANDBOX !== '1', foreground: this.terminal !== null,
       });
       return;
     }
@@ -449,6 +458,12 @@ export class Leader {
    * a lookup waits for them.
    */
   private answerLookup(w: WorkerHandle, m: Msg<'pid-lookup'>): boolean {
+    if (m.direction === 'host-of-vpgid' || m.direction === 'vpgid-of-host' || m.direction === 'vsid-of-host') {
+      const running = this.table.running();
+      const value = m.direction === 'host-of-vpgid' ? hostPgidOf(running, m.id, this.terminal !== null) : virtualOfHostGroup(running, m.id, m.direction === 'vsid-of-host');
+      this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value });
+      return true;
+    }
     if (m.direction === 'uid-of-vpid') {
       this.send(w, { type: 'pid-lookup-reply', v: 1, reqId: m.reqId, value: this.table.get(m.id)?.uid ?? -1 });
       return true;
@@ -555,7 +570,7 @@ export class Leader {
 
   /** Process groups and sessions live here: a change is told to the process's worker first. */
   private onPgrp(w: WorkerHandle, m: Msg<'pgrp-request'>): void {
-    const reply = (value: number, errno = 0) => this.send(w, { type: 'pgrp-reply', v: 1, reqId: m.reqId, value, errno });
+    const reply = (value: number, errno = 0, hostPgid = -1) => this.send(w, { type: 'pgrp-reply', v: 1, reqId: m.reqId, value, errno, hostPgid });
     const lookup = this.table.get(m.pid === 0 ? m.caller : m.pid);
     if (m.op === 'getpgid' || m.op === 'getsid') {
       if (!lookup) return reply(0, ESRCH);
@@ -564,8 +579,10 @@ export class Leader {
     const before = lookup?.pgid;
     const r = m.op === 'setsid' ? this.table.setsid(m.caller) : this.table.setpgid(m.caller, m.pid, m.pgid);
     if (typeof r === 'number') return reply(0, r);
+    // the host group the stub moves the target into: one of its own (0), the group's, or none (-1)
+    const hostPgid = m.op !== 'setpgid' || before === r.pgid ? -1 : r.pgid === r.vpid ? 0 : hostPgidOf(this.table.running(), r.pgid, this.terminal !== null, r.vpid) || -1;
     const done = (refused: boolean) => {
-      if (!refused) return reply(m.op === 'setsid' ? r.sid : 0);
+      if (!refused) return reply(m.op === 'setsid' ? r.sid : 0, 0, hostPgid);
       // the child had exec'd: its group stays as it was
       if (before !== undefined) r.pgid = before;
       reply(0, EACCES);
@@ -703,5 +720,6 @@ export class Leader {
     this.mq.dispose();
     this.scratch?.dispose();
     this.heldDirectories.dispose();
+    this.terminal?.restore();
   }
 }

@@ -3,7 +3,7 @@
 import { host, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPID_OF_HOST, REPLY_CWD, REPLY_FD,
+  HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_CWD, REPLY_FD,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -283,6 +283,13 @@ export class SyscallDispatcher {
         if (result.map) host.close(result.map.hostFd);
         return;
       }
+      case 'host-pgrp': {
+        const body = Buffer.alloc(PGRP_REPLY_SIZE);
+        body.writeInt32LE(result.hostPid, 0);
+        body.writeInt32LE(result.hostPgid, 4);
+        this.send(Buffer.concat([this.header(result.ret, REPLY_PGRP, body.length, seq), body]));
+        return;
+      }
       case 'socket-target':
         this.send(this.header(0, REPLY_TARGET, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
@@ -372,6 +379,12 @@ export class SyscallDispatcher {
     const direction = this.args.int(0);
     const id = this.args.int(1);
     const seq = this.seq;
+    const groups = { [LOOKUP_HOST_OF_VPGID]: 'host-of-vpgid', [LOOKUP_VPGID_OF_HOST]: 'vpgid-of-host', [LOOKUP_VSID_OF_HOST]: 'vsid-of-host' } as const;
+    if (direction in groups && id > 0) {
+      // a terminal's group or session: 0 for one that is none of the instance's
+      this.inFlight(this.proc.instance.lookupPid(this.proc, groups[direction as keyof typeof groups], id)).then((v) => this.sendResult(v, seq));
+      return;
+    }
     if ((direction !== LOOKUP_HOST_OF_VPID && direction !== LOOKUP_VPID_OF_HOST && direction !== LOOKUP_UID_OF_VPID) || id <= 0) {
       this.sendResult(-Errno.ESRCH);
       return;
@@ -497,6 +510,7 @@ export class SyscallDispatcher {
       (this.proc.instance.strace ? HELLO_STRACE : 0) |
       // once, when the instance starts: PR_SET_CHILD_SUBREAPER stays across exec
       (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0) |
+      (this.proc.freshSignals && this.proc.takesTerminal ? HELLO_FOREGROUND : 0) |
       (this.proc.sandbox ? 0 : HELLO_NO_SANDBOX);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);

@@ -15,6 +15,8 @@ export interface ForkedChild {
 }
 
 export type PgrpOp = 'setpgid' | 'setsid' | 'getpgid' | 'getsid';
+/** What a pid look-up translates: a process, or a terminal's process group or session (0: none of the instance's). */
+export type PidLookup = 'host-of-vpid' | 'vpid-of-host' | 'host-of-vpgid' | 'vpgid-of-host' | 'vsid-of-host';
 
 /** A running process of the instance, for /proc. */
 export interface ProcessInfo {
@@ -49,8 +51,11 @@ export interface SysvAnswer {
 export interface InstanceServices {
   /** uname's nodename in the instance, or null: the host's */
   readonly hostname: string | null;
-  /** Process groups and sessions, kept by the leader; errors as SyscallErrors. */
-  pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number>;
+  /**
+   * Process groups and sessions, kept by the leader; errors as SyscallErrors. `hostPgid`: for a
+   * setpgid, the host group the target goes into (0 its own, -1 none: the leader's pgrp-reply).
+   */
+  pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<{ value: number; hostPgid: number }>;
   /** Send `sig` (0: just check) from `proc` to other processes; ESRCH/EPERM as SyscallErrors. */
   kill(proc: LibosProcess, target: KillTarget, sig: number, code: number, info?: Buffer): Promise<void>;
   /**
@@ -59,7 +64,7 @@ export interface InstanceServices {
    */
   fork(proc: LibosProcess): Promise<ForkedChild>;
   /** Translate a vpid to its host pid (or back); 0 when there is no such process. */
-  lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number>;
+  lookupPid(proc: LibosProcess, direction: PidLookup, id: number): Promise<number>;
   /** The real uid of child (or orphan) `vpid` of `proc`, as a SIGCHLD names it; -1 if unknown. */
   childUid(proc: LibosProcess, vpid: number): Promise<number>;
   /** Who host process `hostPid` is in the instance (a socket peer): its vpid and virtual ids, or null for none of its processes. */

@@ -146,6 +146,8 @@ export class LibosProcess {
   straceFile: string | null = null;
   /** the first process enters the instance's kernel boundary (false: measuring its cost, insecure) */
   sandbox = true;
+  /** the instance's first process, started in a terminal's foreground: it takes the terminal (HELLO_FOREGROUND) */
+  takesTerminal = false;
 
   /** The working directory as a dirfd for host *at() calls. */
   get cwdDirFd(): number {

@@ -24,6 +24,9 @@ export const STRACE_RESULT_SIZE = 16;
 export const LOOKUP_HOST_OF_VPID = 0;
 export const LOOKUP_VPID_OF_HOST = 1;
 export const LOOKUP_UID_OF_VPID = 2;
+export const LOOKUP_HOST_OF_VPGID = 3;
+export const LOOKUP_VPGID_OF_HOST = 4;
+export const LOOKUP_VSID_OF_HOST = 5;
 export const GROUP_CHILDREN_MAX = 64;
 export const UCRED_TO_HOST = 0;
 export const UCRED_SENT = 1;
@@ -49,6 +52,9 @@ export const REPLY_EXEC = 0x8;
 export const REPLY_CWD = 0x10;
 export const REPLY_TARGET = 0x40;
 export const REPLY_SEM = 0x80;
+export const REPLY_PGRP = 0x100;
+/** struct gts_pgrp_reply: host_pid i32, host_pgid i32 */
+export const PGRP_REPLY_SIZE = 8;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;
@@ -60,6 +66,7 @@ export const HELLO_SUBREAPER = 0x8;
 export const HELLO_STRACE = 0x10;
 /** the first process does not enter the instance's kernel boundary (insecure: for measuring its cost only) */
 export const HELLO_NO_SANDBOX = 0x20;
+export const HELLO_FOREGROUND = 0x40;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
 export const HELLO_REPLY_SIZE = 24;
 export const ABSTRACT_PREFIX_LEN = 8;

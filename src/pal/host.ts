@@ -8,7 +8,7 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from 
 const HOST_NR = {
   read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, getpriority: 140, setpriority: 141, sched_setparam: 142,
   sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fchdir: 81, bind: 49,
-  statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  getpgrp: 111, rt_sigprocmask: 14, waitid: 247, statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
@@ -85,6 +85,20 @@ export const host = {
   fchown: (fd: number, uid: number, gid: number) => sys(HOST_NR.fchown, fd, uid, gid),
   /** an ioctl whose argument is a buffer (read or written in place) */
   ioctl: (fd: number, cmd: number, arg: Uint8Array) => sys(HOST_NR.ioctl, fd, cmd, arg),
+  getpgrp: () => sys(HOST_NR.getpgrp),
+  /**
+   * Has child `pid` stopped or continued since last asked (waitid WSTOPPED|WCONTINUED|WNOHANG,
+   * which leaves its exit to whoever reaps it)? 'stopped', 'continued', or null.
+   */
+  stopChange: (pid: number): 'stopped' | 'continued' | null => {
+    const info = Buffer.alloc(128);
+    const P_PID = 1, WNOHANG = 1, WSTOPPED = 2, WCONTINUED = 8, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+    if (sys(HOST_NR.waitid, P_PID, pid, info, WSTOPPED | WCONTINUED | WNOHANG, null) < 0 || info.readInt32LE(16) !== pid) return null;
+    const code = info.readInt32LE(8);
+    return code === CLD_STOPPED ? 'stopped' : code === CLD_CONTINUED ? 'continued' : null;
+  },
+  /** rt_sigprocmask of the calling thread: `set` and `old` are 8-byte masks (old may be null) */
+  sigprocmask: (how: number, set: Uint8Array, old: Uint8Array | null) => sys(HOST_NR.rt_sigprocmask, how, set, old, 8),
   fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) =>
     sys(HOST_NR.fchownat, dirfd, path, uid, gid, flags),
   utimensat: (dirfd: number, path: string | null, times: Uint8Array | null, flags: number) =>

@@ -8,7 +8,7 @@ import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { STANDBYS_PER_PROCESS, validateMessage, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
-import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, PidLookup, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
 const EFD_CLOEXEC = 0o2000000;
 const WAIT_PENDING = -1;
 const WAIT_WOKEN = -2;
@@ -303,8 +303,8 @@ export class LeaderClient {
     return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu: child.cpu };
   }
 
-  private async lookupPid(proc: LibosProcess, direction: 'host-of-vpid' | 'vpid-of-host', id: number): Promise<number> {
-    for (const [vpid, hostPid] of proc.children) {
+  private async lookupPid(proc: LibosProcess, direction: PidLookup, id: number): Promise<number> {
+    for (const [vpid, hostPid] of direction === 'host-of-vpid' || direction === 'vpid-of-host' ? proc.children : []) {
       if (direction === 'host-of-vpid' && vpid === id) return hostPid;
       if (direction === 'vpid-of-host' && hostPid === id) return vpid;
     }
@@ -406,12 +406,12 @@ export class LeaderClient {
     return { value: r.value, path: r.path, stats: r.stats, values: r.values, data: r.data };
   }
 
-  private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<number> {
+  private async pgrp(proc: LibosProcess, op: PgrpOp, pid: number, pgid: number): Promise<{ value: number; hostPgid: number }> {
     const r = await this.request<'pgrp-reply'>((reqId) => ({
       type: 'pgrp-request', v: 1, reqId, caller: proc.id.vpid, op, pid, pgid,
     }));
     if (r.errno) throw new SyscallError(r.errno, `${op} ${pid} ${pgid}`);
-    return r.value;
+    return { value: r.value, hostPgid: r.hostPgid };
   }
 
   /** The leader changed our process's group or session (before it runs here, for a standby). */

@@ -109,13 +109,29 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   proc.traceFile = msg.traceFile;
   proc.straceFile = msg.straceFile;
   proc.sandbox = msg.sandbox;
+  proc.takesTerminal = msg.foreground;
   proc.umask = msg.umask;
   const serving = serve(proc, leader);
+  const stops = msg.foreground ? relayStops(app.hostPid, leader) : null;
   const exit = await app.spawnedExit!;
+  stops?.();
   await serving;
   const signal = exit.signal ? constants.signals[exit.signal] : null;
   log.debug(`app exited: code ${exit.code} signal ${exit.signal}`);
   leader.toLeader({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
+}
+
+/**
+ * The first process took the terminal's foreground: its stops (Ctrl-Z) and continues are the
+ * leader's to know, which stops the instance as a whole. Returns the end of the watch.
+ */
+function relayStops(hostPid: number, leader: LeaderClient): () => void {
+  const onChild = () => {
+    const change = host.stopChange(hostPid);
+    if (change) leader.toLeader({ type: 'first-process-stopped', v: 1, stopped: change === 'stopped' });
+  };
+  process.on('SIGCHLD', onChild);
+  return () => process.off('SIGCHLD', onChild);
 }
 
 /**

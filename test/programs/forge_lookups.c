@@ -53,16 +53,29 @@ static int take_answer(void)
     return 0;
 }
 
+/*
+ * Write one request, taking the answers that come meanwhile: the worker sends an answer only if
+ * there is room for it (it never waits for a stub), so they must not pile up while the write
+ * waits for room on the worker's side.
+ */
 static void put(struct gts_request *req, int i)
 {
     req->seq = (TAG << 48) + (uint64_t)i;
-    if (write(channel, req, sizeof(*req)) != sizeof(*req)) {
+    for (;;) {
+        struct pollfd p = {channel, POLLIN | POLLOUT, 0};
+        if (poll(&p, 1, -1) < 0)
+            continue;
+        if ((p.revents & POLLIN) && take_answer() == 0)
+            continue;
+        if (!(p.revents & POLLOUT))
+            continue;
+        /* room for it now (a write the stub's fd allows: not send, whose fd the filter checks) */
+        if (write(channel, req, sizeof(*req)) == sizeof(*req))
+            return;
         printf("write: %s\n", strerrorname_np(errno));
+        fflush(stdout);
         _exit(1);
     }
-    struct pollfd p = {channel, POLLIN, 0};
-    while (poll(&p, 1, 0) == 1 && take_answer() == 0)
-        ;
 }
 
 static int lookups(void)

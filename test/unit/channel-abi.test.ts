@@ -33,6 +33,7 @@ function compiledAbi(): Map<string, number> {
       .map(([ts, c]): [string, string] => [`SEM_OFFSETS.${ts}`, `offsetof(struct gts_sem, ${c})`]),
     ['SEM_REPLY_SIZE', 'sizeof(struct gts_sem_reply)'],
     ['STRACE_RESULT_SIZE', 'sizeof(struct gts_strace_result)'],
+    ['PGRP_REPLY_SIZE', 'sizeof(struct gts_pgrp_reply)'],
   ];
   const lines = [
     ...names.map((n) => `printf("%s %ld\\n", "${n}", (long)(GTS_${n}));`),

@@ -72,6 +72,7 @@ function fakeProcess(overrides: Record<string, unknown> = {}): LibosProcess {
       return fd;
     },
     vfs: {
+      terminals: [],
       hostPathToVirtual: toInstance,
       virtualPathOfHostFd: (fd: number) => {
         const text = hostFdPath(fd);

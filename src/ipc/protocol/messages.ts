@@ -90,6 +90,11 @@ const schemas = {
      * processes run without the instance's kernel boundary (for measuring its cost; insecure)
      */
     sandbox: t.bool,
+    /**
+     * the instance runs in the foreground of a terminal (the leader's group is its foreground
+     * group): the process takes a host group of its own and the terminal's foreground
+     */
+    foreground: t.bool,
     /** the CPU the worker and its app share (a round trip between CPUs costs 3-5x), or null */
     cpu: t.nullable(t.int),
   }),
@@ -146,8 +151,12 @@ const schemas = {
   /** worker -> leader: translate a vpid to its host pid or back (a child the worker does not know) */
   'pid-lookup': object({
     type: t.literal('pid-lookup'), v, reqId: t.int,
-    /** uid-of-vpid: the real uid of a process (a SIGCHLD's si_uid, for a child the worker does not know) */
-    direction: t.oneOf(['host-of-vpid', 'vpid-of-host', 'uid-of-vpid'] as const),
+    /**
+     * uid-of-vpid: the real uid of a process (a SIGCHLD's si_uid, for a child the worker does not
+     * know); host-of-vpgid, vpgid-of-host, vsid-of-host: a process group or session, as a
+     * terminal's ioctls name them (leader/host-groups.ts)
+     */
+    direction: t.oneOf(['host-of-vpid', 'vpid-of-host', 'uid-of-vpid', 'host-of-vpgid', 'vpgid-of-host', 'vsid-of-host'] as const),
     id: t.int,
   }),
   /** leader -> worker: the translation, 0 when there is none (-1 for a uid) */
@@ -219,7 +228,11 @@ const schemas = {
     type: t.literal('pgrp-request'), v, reqId: t.int, caller: t.int,
     op: t.oneOf(['setpgid', 'setsid', 'getpgid', 'getsid'] as const), pid: t.int, pgid: t.int,
   }),
-  'pgrp-reply': object({ type: t.literal('pgrp-reply'), v, reqId: t.int, value: t.int, errno: t.int }),
+  /**
+   * leader -> worker: the result, and for a setpgid the host group the target goes into: 0 one
+   * of its own, the group's (its members' on the host), or -1 none (no change, or not known)
+   */
+  'pgrp-reply': object({ type: t.literal('pgrp-reply'), v, reqId: t.int, value: t.int, errno: t.int, hostPgid: t.int }),
   /** leader -> worker: process `vpid` is now in group `pgid` of session `sid` */
   'pgrp-changed': object({
     type: t.literal('pgrp-changed'), v, vpid: t.int, pgid: t.int, sid: t.int,
@@ -284,6 +297,12 @@ const schemas = {
    * worker -> leader: the thread of process `vpid` that was the parent of `children` exited
    * while the process runs on: those that asked for one get their parent-death signal
    */
+  /**
+   * worker -> leader: the instance's first process, which took the terminal's foreground, was
+   * stopped (Ctrl-Z) or continued by someone else: the instance stops as a whole, as a job of
+   * the shell that started it (leader/terminal.ts)
+   */
+  'first-process-stopped': object({ type: t.literal('first-process-stopped'), v, stopped: t.bool }),
   'parent-thread-exited': object({ type: t.literal('parent-thread-exited'), v, vpid: t.int, children: t.array(t.int) }),
   /**
    * worker -> leader: the worker's fd `fd` is its verified copy of trusted file `path` (`size`

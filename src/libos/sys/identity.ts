@@ -9,15 +9,26 @@ const sys_getpgrp: SyscallHandler = (proc) => proc.id.pgid;
 const sys_getpgid: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
   if (pid < 0) throw new SyscallError(Errno.ESRCH, `getpgid ${pid}`);
-  return pid === 0 || pid === proc.id.vpid ? proc.id.pgid : proc.instance.pgrp(proc, 'getpgid', pid, 0);
+  return pid === 0 || pid === proc.id.vpid ? proc.id.pgid : proc.instance.pgrp(proc, 'getpgid', pid, 0).then((r) => r.value);
 };
 const sys_getsid: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
   if (pid < 0) throw new SyscallError(Errno.ESRCH, `getsid ${pid}`);
-  return pid === 0 || pid === proc.id.vpid ? proc.id.sid : proc.instance.pgrp(proc, 'getsid', pid, 0);
+  return pid === 0 || pid === proc.id.vpid ? proc.id.sid : proc.instance.pgrp(proc, 'getsid', pid, 0).then((r) => r.value);
 };
-const sys_setpgid: SyscallHandler = (proc, a) => proc.instance.pgrp(proc, 'setpgid', a.int(0), a.int(1));
-const sys_setsid: SyscallHandler = (proc) => proc.instance.pgrp(proc, 'setsid', 0, 0);
+/** setpgid through the leader; the stub then moves the host process alike (HostPgrp), where it can. */
+const sys_setpgid: SyscallHandler = async (proc, a) => {
+  const pid = a.int(0);
+  const { hostPgid } = await proc.instance.pgrp(proc, 'setpgid', pid, a.int(1));
+  const self = pid === 0 || pid === proc.id.vpid;
+  // Linux lets only the process itself and its parent do it: a child's host pid is known here
+  const hostPid = self ? 0 : (proc.children.get(pid) ?? -1);
+  return hostPgid < 0 || hostPid < 0 ? 0 : { kind: 'host-pgrp', ret: 0, hostPid, hostPgid };
+};
+const sys_setsid: SyscallHandler = async (proc) => {
+  const { value } = await proc.instance.pgrp(proc, 'setsid', 0, 0);
+  return { kind: 'host-pgrp', ret: value, hostPid: -1, hostPgid: 0 };
+};
 const sys_getuid: SyscallHandler = (proc) => proc.creds.uid;
 const sys_geteuid: SyscallHandler = (proc) => proc.creds.euid;
 const sys_getgid: SyscallHandler = (proc) => proc.creds.gid;

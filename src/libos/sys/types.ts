@@ -56,7 +56,19 @@ export interface SemAnswer {
   map: { hostFd: number; gen: number; access: number; nsems: number } | null;
 }
 
-export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget;
+/**
+ * setpgid or setsid made in the instance (`ret`): the stub makes the host's side, so that the
+ * terminal's signals reach the groups the app made -- setsid() (hostPid -1), or
+ * setpgid(hostPid, hostPgid) (hostPid 0: the caller; hostPgid 0: a group of the target's own).
+ */
+export interface HostPgrp {
+  kind: 'host-pgrp';
+  ret: number;
+  hostPid: number;
+  hostPgid: number;
+}
+
+export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget | HostPgrp;
 
 export type SyscallHandler = (
   proc: LibosProcess,
