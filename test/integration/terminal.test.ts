@@ -6,7 +6,8 @@
 // Ctrl-Z stops the foreground job, `jobs` lists it, `bg` runs it on until it reads the terminal
 // (SIGTTIN stops it), `fg` brings it back, Ctrl-C ends it; the terminal is as sane afterwards.
 // And the instance is one job of the shell that started it: Ctrl-Z of its program stops it all,
-// `fg` brings it back. vi and less draw and quit, and a resize reaches the foreground job.
+// `fg` brings it back. vi and less draw and quit, a resize reaches the foreground job, and
+// script(1) makes a pty pair inside (/dev/ptmx) and runs a bash on it.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GRAMINE_TS, REPO_ROOT, runNative } from '../helpers/run.js';
@@ -26,12 +27,13 @@ const SCRIPT = [
   'echo "written by its name" > "$t"',
   'ls -1 /dev/pts | grep -cx "${t#/dev/pts/}"',
   'stty -g > /dev/null && echo "stty reads its modes"',
+  '[ -c /dev/console ] && echo "a console"',
 ].join('; ');
 
 describe('the terminal', () => {
   it('is seen as /dev/pts/N, as natively, and /dev/pts holds it alone', async () => {
     const [native, gramine] = await Promise.all([onTerminal(SCRIPT, false), onTerminal(SCRIPT, true)]);
-    const pattern = /^(\/dev\/pts\/\d+)\n\1\nstdin and stdout are terminals\nwritten by its name\n1\nstty reads its modes\n$/;
+    const pattern = /^(\/dev\/pts\/\d+)\n\1\nstdin and stdout are terminals\nwritten by its name\n1\nstty reads its modes\na console\n$/;
     expect(native).toMatch(pattern);
     expect(gramine).toMatch(pattern);
     const listed = await onTerminal('ls /dev/pts', true);
@@ -91,7 +93,8 @@ const STOP_AND_FG = (cmd: string) => [
   { send: `${cmd}\n` }, { expect: 'ready\\r\\n' }, { send: 'hello\n' }, { expect: 'hello\\r\\nhello' },
   { send: '\x1a' }, { expect: 'Stopped' }, { expect: PROMPT },
   // fg says the job's command line as it brings the job back
-  { send: 'fg\n' }, { expect: 'fg\\r\\n' }, { expect: 'exec cat *\\)?"?\\r\\n' }, { send: 'again\n' }, { expect: 'again\\r\\n' },
+  // (cat says it back once it runs in the foreground again: then Ctrl-C is its)
+  { send: 'fg\n' }, { expect: 'fg\\r\\n' }, { expect: 'exec cat *\\)?"?\\r\\n' }, { send: 'again\n' }, { expect: 'again\\r\\nagain' },
   { send: '\x03' }, { expect: PROMPT },
   { send: 'echo status-$?\n' }, { expect: 'status-130' }, { expect: PROMPT },
   { send: 'exit\n' },
@@ -109,7 +112,7 @@ describe('the instance in a shell on a terminal', () => {
 });
 
 describe('programs that draw on the terminal', () => {
-  it('vi writes a file and quits, less shows one and quits, the terminal sane after; a resize sends SIGWINCH to the foreground job', async () => {
+  it('vi writes a file and quits, less shows one and quits, a resize sends SIGWINCH to the foreground job, script runs bash on a pty pair of its own; the terminal sane after', async () => {
     const file = `/tmp/gts-vi-${process.pid}.txt`;
     const steps = [
       { expect: PROMPT },
@@ -119,6 +122,10 @@ describe('programs that draw on the terminal', () => {
       { send: `sh -c 'trap "echo got-winch" WINCH; echo re""ady; while :; do sleep 1; done'\n` }, { expect: 'ready\\r\\n' },
       { resize: [30, 100] }, { expect: 'got-winch\\r\\n' }, { send: '\x03' }, { expect: PROMPT },
       { send: 'stty size\n' }, { expect: '30 100' }, { expect: PROMPT },
+      // a pty pair made inside (/dev/ptmx): script runs a bash of its own on it
+      { send: "script -qec \"env PS1='in$ ' bash --norc --noprofile -i\" /dev/null\n" }, { expect: 'in\\$ ' },
+      { send: 't=$(tty); echo "$t"; ls -1 /dev/pts | grep -cx "${t#/dev/pts/}"\n' }, { expect: '/dev/pts/\\d+\\r\\n1\\r\\n' }, { expect: 'in\\$ ' },
+      { send: 'exit\n' }, { expect: PROMPT },
       { send: 'exit\n' },
     ];
     const bash = ['env', 'PS1=gts$ ', 'TERM=xterm', 'HOME=/tmp', 'bash', '--norc', '--noprofile', '-i'];

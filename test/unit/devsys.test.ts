@@ -70,6 +70,8 @@ describe('/dev', () => {
     expect(await pts.lookup(proc, '8')).toBeNull();
     expect(devPathOfHost('/dev/pts/7', ['/dev/pts/7'])).toBe('/dev/pts/7');
     expect(devPathOfHost('/dev/pts/8', ['/dev/pts/7'])).toBeNull();
+    expect(await lookup(dev, 'console')).toEqual({ kind: 'host', hostPath: '/dev/pts/7' });
+    expect(await lookup(devRoot([]), 'console')).toBeNull();
     const none = await lookup(devRoot([]), 'pts');
     expect(none?.kind === 'dir' ? await none.names(proc) : null).toEqual([]);
   });

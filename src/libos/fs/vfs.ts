@@ -9,6 +9,7 @@ import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
 import { DentryCache } from './dentry-cache.js';
 import { devRoot } from './dev/index.js';
+import { InstancePtys } from './dev/ptys.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
 import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_COPIES_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
@@ -104,12 +105,15 @@ export class Vfs {
   readonly interpreterDirs: readonly string[];
   /** the host pseudo-terminals the instance was started on (its /dev/pts) */
   readonly terminals: readonly string[];
+  /** the pseudo-terminals the instance made (/dev/ptmx), in its /dev/pts too */
+  readonly ptys: InstancePtys;
   /** one buffer for every readlink of a walk */
   readonly linkBuffer = Buffer.alloc(4096);
 
   /** `offerTrusted`: hand the leader a verified copy of a trusted file (TrustedCopies.offer) */
   constructor(cfg: VfsConfig, log: Logger, offerTrusted: TrustedCopies['offer'] | null = null) {
     this.terminals = cfg.terminals;
+    this.ptys = new InstancePtys(cfg.scratchPath);
     this.scratchFd = check(host.openat(AT_FDCWD, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
     this.scratchDev = deviceOf(this.scratchFd);
     this.scratchHostRoot = hostFdPath(this.scratchFd);
@@ -157,7 +161,7 @@ export class Vfs {
       case 'proc':
         return { kind: 'pseudo', type: 'proc', path: m.path, root: procRoot() };
       case 'dev':
-        return { kind: 'pseudo', type: 'dev', path: m.path, root: devRoot(this.terminals) };
+        return { kind: 'pseudo', type: 'dev', path: m.path, root: devRoot(this.terminals, this.ptys) };
       case 'sys':
         return { kind: 'pseudo', type: 'sys', path: m.path, root: sysRoot() };
     }

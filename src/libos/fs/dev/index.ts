@@ -3,6 +3,7 @@
 // names them), and the links to the process's own fds. /dev/shm is a tmpfs the VFS mounts on
 // top; /dev/attestation belongs to the attestation interface.
 import { fixedDir, symlink, type PseudoDir, type PseudoHostNode, type PseudoNode } from '../pseudo/node.js';
+import type { InstancePtys } from './ptys.js';
 
 /** The host devices the app opens as themselves: /dev/NAME -> host path. */
 export const DEV_HOST_NODES: Readonly<Record<string, string>> = {
@@ -12,23 +13,39 @@ export const DEV_HOST_NODES: Readonly<Record<string, string>> = {
   random: '/dev/random',
   urandom: '/dev/urandom',
   tty: '/dev/tty',
+  // a new pseudo-terminal pair on the host's devpts (openpty, script): its slave is reached by
+  // TIOCGPTPEER on the master, as glibc does
+  ptmx: '/dev/ptmx',
 };
 
-/** The instance path of one of those host devices, or of one of the instance's terminals, or null. */
-export function devPathOfHost(hostPath: string, terminals: readonly string[]): string | null {
+/** The instance path of one of those host devices, of the instance's terminals, or of a pty it made; or null. */
+export function devPathOfHost(hostPath: string, terminals: readonly string[], ptys?: InstancePtys): string | null {
   for (const [name, p] of Object.entries(DEV_HOST_NODES)) if (p === hostPath) return `/dev/${name}`;
-  return terminals.includes(hostPath) ? hostPath : null;
+  if (terminals.includes(hostPath)) return hostPath;
+  const pty = /^\/dev\/pts\/(\d+)$/.exec(hostPath);
+  return pty && ptys?.has(pty[1]!) ? hostPath : null;
 }
 
-export function devRoot(terminals: readonly string[]): PseudoDir {
+/**
+ * /dev. `terminals`: the host pseudo-terminals the instance started on (/dev/pts/N, and the first
+ * is /dev/console, as in a container); `ptys`: those it made since (null: none may be made).
+ */
+export function devRoot(terminals: readonly string[], ptys: InstancePtys | null = null): PseudoDir {
   const entries: Record<string, PseudoNode> = {};
   for (const [name, hostPath] of Object.entries(DEV_HOST_NODES)) {
-    const node: PseudoHostNode = { kind: 'host', hostPath };
+    if (name === 'ptmx' && !ptys) continue;
+    const node: PseudoHostNode = { kind: 'host', hostPath, ...(name === 'ptmx' && ptys ? { opened: (fd: number) => ptys.opened(fd) } : {}) };
     entries[name] = node;
   }
-  const pts: Record<string, PseudoNode> = {};
-  for (const hostPath of terminals) pts[hostPath.slice(hostPath.lastIndexOf('/') + 1)] = { kind: 'host', hostPath };
-  entries.pts = fixedDir(pts, 0o755);
+  const ptsNode = (name: string): PseudoHostNode => ({ kind: 'host', hostPath: `/dev/pts/${name}` });
+  const started = terminals.map((p) => p.slice(p.lastIndexOf('/') + 1));
+  entries.pts = {
+    kind: 'dir',
+    mode: 0o755,
+    names: () => [...started, ...(ptys?.names() ?? []).filter((n) => !started.includes(n))],
+    lookup: (_proc, name) => (started.includes(name) || ptys?.has(name) ? ptsNode(name) : null),
+  };
+  if (terminals[0] !== undefined) entries.console = { kind: 'host', hostPath: terminals[0] };
   entries.stdin = symlink(() => '/proc/self/fd/0');
   entries.stdout = symlink(() => '/proc/self/fd/1');
   entries.stderr = symlink(() => '/proc/self/fd/2');

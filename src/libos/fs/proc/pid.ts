@@ -104,7 +104,7 @@ function hostPathAsSeen(proc: LibosProcess, text: string): string | null {
     const name = hostPath.slice('/memfd:'.length);
     return name.startsWith(MEMFD_PREFIX) ? asSeenBy(proc, name.slice(MEMFD_PREFIX.length)) : text;
   }
-  const v = devPathOfHost(hostPath, proc.vfs.terminals) ?? hostToInstance(proc, hostPath);
+  const v = devPathOfHost(hostPath, proc.vfs.terminals, proc.vfs.ptys) ?? hostToInstance(proc, hostPath);
   return v === null ? null : `${asSeenBy(proc, v)}${deleted ? DELETED : ''}`;
 }
 

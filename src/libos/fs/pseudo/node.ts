@@ -40,6 +40,8 @@ export interface PseudoSymlink {
 export interface PseudoHostNode {
   kind: 'host';
   hostPath: string;
+  /** told of each worker host fd opened for the app (/dev/ptmx: a pty the instance made) */
+  opened?(fd: number): void;
 }
 
 export type PseudoNode = PseudoDir | PseudoFile | PseudoSymlink | PseudoHostNode;

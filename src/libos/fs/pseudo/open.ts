@@ -125,8 +125,11 @@ export async function openPseudo(proc: LibosProcess, node: PseudoNode, vpath: st
       if (writes) throw new SyscallError(Errno.EACCES, `open ${vpath} for writing`);
       if (flags & O_PATH) return contentFd(vpath, '');
       return contentFd(vpath, await node.content(proc));
-    case 'host':
-      return check(host.openat(-100, node.hostPath, (flags & ~O_CREAT) | O_CLOEXEC, 0), `open ${vpath}`);
+    case 'host': {
+      const fd = check(host.openat(-100, node.hostPath, (flags & ~O_CREAT) | O_CLOEXEC, 0), `open ${vpath}`);
+      node.opened?.(fd);
+      return fd;
+    }
     case 'symlink': {
       if (!node.openObject) throw new SyscallError(Errno.ELOOP, `open ${vpath}: a symbolic link`);
       const obj = await node.openObject(proc);
