@@ -5,8 +5,10 @@
 
 STEPS_JSON is a list of steps, each {"send": TEXT} (written to the terminal: "\\x1a" is Ctrl-Z,
 "\\x03" Ctrl-C), {"resize": [ROWS, COLS]} (the terminal's size changes: its foreground group
-gets SIGWINCH) or {"expect": REGEX} (wait, up to 20 s, until the output since the last expect
-matches). The program runs as a session leader with the terminal as its controlling terminal,
+gets SIGWINCH), {"expect": REGEX} (wait, up to 20 s, until the output since the last expect
+matches), or {"send": TEXT, "until": REGEX} (send TEXT, and again each half second, until the
+output matches: a Ctrl-C for a job that says nothing, which the shell gives the terminal to a
+moment after it says the job's name). The program runs as a session leader with the terminal as its controlling terminal,
 as under a login shell. Prints a JSON object: "transcript" (all output), "failed" (the expect
 that timed out, or null), "status" (the exit status, or -signal), and "sane" (whether the
 terminal's modes after the program are the ones it had before it).
@@ -36,21 +38,25 @@ def main():
     seen = 0
     failed = None
     for step in steps:
-        if 'send' in step:
+        if 'send' in step and 'until' not in step:
             os.write(master, step['send'].encode())
             continue
         if 'resize' in step:
             rows, cols = step['resize']
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
             continue
-        pattern = re.compile(step['expect'].encode(), re.S)
+        pattern = re.compile(step.get('until', step.get('expect', '')).encode(), re.S)
         deadline = time.monotonic() + TIMEOUT
+        resend = 0.0
         while not pattern.search(out, seen):
             left = deadline - time.monotonic()
             if left <= 0:
-                failed = step['expect']
+                failed = step.get('until', step.get('expect'))
                 break
-            r, _, _ = select.select([master], [], [], left)
+            if 'until' in step and time.monotonic() >= resend:
+                os.write(master, step['send'].encode())
+                resend = time.monotonic() + 0.5
+            r, _, _ = select.select([master], [], [], min(left, 0.5) if 'until' in step else left)
             if r:
                 try:
                     chunk = os.read(master, 4096)

@@ -71,7 +71,30 @@ async function ptySession(steps: object[], argv: string[]): Promise<PtySession> 
   return JSON.parse(r.stdout) as PtySession;
 }
 
+/** The issue's own: sleep 30, stopped, listed, run on in the background, brought back, ended. */
+const SLEEP_JOB = [
+  { expect: PROMPT },
+  { send: "(echo re''ady; exec sleep 30)\n" }, { expect: 'ready\\r\\n' },
+  { send: '\x1a' }, { expect: 'Stopped' }, { expect: PROMPT },
+  { send: 'jobs\n' }, { expect: '\\[1\\]\\+ +Stopped +\\( *echo' }, { expect: PROMPT },
+  { send: 'bg\n' }, { expect: '& *\\r\\n' }, { expect: PROMPT },
+  { send: 'jobs\n' }, { expect: '\\[1\\]\\+ +Running' }, { expect: PROMPT },
+  // sleep says nothing once it has the terminal again: Ctrl-C until the prompt is back
+  { send: 'fg\n' }, { expect: 'exec sleep 30 *\\)\\r\\n' }, { send: '\x03', until: PROMPT },
+  { send: 'echo status-$?\n' }, { expect: 'status-130' }, { expect: PROMPT },
+  { send: 'exit\n' },
+];
+
 describe('an interactive bash', () => {
+  it('sleep 30: Ctrl-Z stops it, jobs lists it, bg runs it on, fg and Ctrl-C end it, as natively', async () => {
+    const bash = ['env', 'PS1=gts$ ', 'TERM=dumb', 'bash', '--norc', '--noprofile', '-i'];
+    const native = await ptySession(SLEEP_JOB, bash);
+    expect(native.failed, native.transcript).toBeNull();
+    const gramine = await ptySession(SLEEP_JOB, [process.execPath, GRAMINE_TS, 'run', ...bash]);
+    expect(gramine.failed, gramine.transcript).toBeNull();
+    expect([gramine.status, gramine.sane]).toEqual([0, true]);
+  }, 150_000);
+
   it('has job control: Ctrl-Z, jobs, bg (a background read stops the job), fg, Ctrl-C, as natively', async () => {
     const bash = ['env', 'PS1=gts$ ', 'TERM=dumb', 'bash', '--norc', '--noprofile', '-i'];
     const native = await ptySession(JOB_CONTROL, bash);
