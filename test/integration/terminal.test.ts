@@ -85,24 +85,32 @@ const SLEEP_JOB = [
   { send: 'exit\n' },
 ];
 
+const BASH = ['env', 'PS1=gts$ ', 'TERM=dumb', 'bash', '--norc', '--noprofile', '-i'];
+
+/**
+ * The same session natively and under gramine-ts (`argv` in `gramine-ts run`, unless the gramine
+ * side says otherwise): every step of both goes as expected, and the gramine one ends well, with
+ * the terminal as it was.
+ */
+async function likeNative(
+  steps: object[], argv: string[], { gramineSteps = steps, gramineArgv = [process.execPath, GRAMINE_TS, 'run', ...argv] } = {},
+): Promise<{ native: PtySession; gramine: PtySession }> {
+  const native = await ptySession(steps, argv);
+  expect(native.failed, native.transcript).toBeNull();
+  const gramine = await ptySession(gramineSteps, gramineArgv);
+  expect(gramine.failed, gramine.transcript).toBeNull();
+  expect([gramine.status, gramine.sane]).toEqual([0, true]);
+  return { native, gramine };
+}
+
 describe('an interactive bash', () => {
   it('sleep 30: Ctrl-Z stops it, jobs lists it, bg runs it on, fg and Ctrl-C end it, as natively', async () => {
-    const bash = ['env', 'PS1=gts$ ', 'TERM=dumb', 'bash', '--norc', '--noprofile', '-i'];
-    const native = await ptySession(SLEEP_JOB, bash);
-    expect(native.failed, native.transcript).toBeNull();
-    const gramine = await ptySession(SLEEP_JOB, [process.execPath, GRAMINE_TS, 'run', ...bash]);
-    expect(gramine.failed, gramine.transcript).toBeNull();
-    expect([gramine.status, gramine.sane]).toEqual([0, true]);
+    await likeNative(SLEEP_JOB, BASH);
   }, 150_000);
 
   it('has job control: Ctrl-Z, jobs, bg (a background read stops the job), fg, Ctrl-C, as natively', async () => {
-    const bash = ['env', 'PS1=gts$ ', 'TERM=dumb', 'bash', '--norc', '--noprofile', '-i'];
-    const native = await ptySession(JOB_CONTROL, bash);
-    expect(native.failed, native.transcript).toBeNull();
-    const gramine = await ptySession(JOB_CONTROL, [process.execPath, GRAMINE_TS, 'run', ...bash]);
-    expect(gramine.failed, gramine.transcript).toBeNull();
+    const { native, gramine } = await likeNative(JOB_CONTROL, BASH);
     expect(gramine.transcript).not.toContain('no job control');
-    expect([gramine.status, gramine.sane]).toEqual([0, true]);
     expect([native.status, native.sane]).toEqual([0, true]);
   }, 150_000);
 });
@@ -125,12 +133,10 @@ const STOP_AND_FG = (cmd: string) => [
 
 describe('the instance in a shell on a terminal', () => {
   it('is one job: Ctrl-Z of its program stops it, fg brings it back, Ctrl-C ends it, as natively', async () => {
-    const bash = ['env', 'PS1=gts$ ', 'TERM=dumb', 'bash', '--norc', '--noprofile', '-i'];
-    const native = await ptySession(STOP_AND_FG("(echo re''ady; exec cat)"), bash);
-    expect(native.failed, native.transcript).toBeNull();
-    const gramine = await ptySession(STOP_AND_FG(`${process.execPath} ${GRAMINE_TS} run /bin/sh -c "echo re''ady; exec cat"`), bash);
-    expect(gramine.failed, gramine.transcript).toBeNull();
-    expect([gramine.status, gramine.sane]).toEqual([0, true]);
+    // the user's shell is native in both: it runs the program, or gramine-ts running it
+    await likeNative(STOP_AND_FG("(echo re''ady; exec cat)"), BASH, {
+      gramineSteps: STOP_AND_FG(`${process.execPath} ${GRAMINE_TS} run /bin/sh -c "echo re''ady; exec cat"`), gramineArgv: BASH,
+    });
   }, 150_000);
 });
 
@@ -151,12 +157,7 @@ describe('programs that draw on the terminal', () => {
       { send: 'exit\n' }, { expect: PROMPT },
       { send: 'exit\n' },
     ];
-    const bash = ['env', 'PS1=gts$ ', 'TERM=xterm', 'HOME=/tmp', 'bash', '--norc', '--noprofile', '-i'];
-    const native = await ptySession(steps, bash);
-    expect(native.failed, native.transcript).toBeNull();
-    const gramine = await ptySession(steps, [process.execPath, GRAMINE_TS, 'run', ...bash]);
-    expect(gramine.failed, gramine.transcript).toBeNull();
-    expect([gramine.status, gramine.sane]).toEqual([0, true]);
+    await likeNative(steps, ['env', 'PS1=gts$ ', 'TERM=xterm', 'HOME=/tmp', 'bash', '--norc', '--noprofile', '-i']);
   }, 150_000);
 });
 
