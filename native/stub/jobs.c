@@ -5,7 +5,6 @@
  * well (setpgid, setsid), and translates what a terminal's ioctls name: the foreground group
  * (TIOCGPGRP, TIOCSPGRP) and the session (TIOCGSID), which the host gives and takes in host ids.
  */
-#include <linux/prctl.h>
 #include <asm-generic/errno.h>
 
 #include "abi.h"

@@ -12,6 +12,7 @@ import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError, Unsupported } from './errno.js';
 import { releasePlan } from './exec.js';
 import { encodeSiginfo } from './signals.js';
+import type { PidLookup } from './instance.js';
 import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
@@ -37,6 +38,11 @@ const THREAD_SLOTS_MAX = 4096;
  * on its channel without waiting for the answers, and get EAGAIN at once.
  */
 const REQUESTS_IN_FLIGHT_MAX = 2048;
+
+/** The stub's look-ups of a terminal's process group or session (jobs.c), as the leader names them. */
+const GROUP_LOOKUPS = new Map<number, PidLookup>([
+  [LOOKUP_HOST_OF_VPGID, 'host-of-vpgid'], [LOOKUP_VPGID_OF_HOST, 'vpgid-of-host'], [LOOKUP_VSID_OF_HOST, 'vsid-of-host'],
+]);
 
 /**
  * The server of one channel: the main thread's (which makes the process's dispatcher), or that
@@ -379,10 +385,10 @@ export class SyscallDispatcher {
     const direction = this.args.int(0);
     const id = this.args.int(1);
     const seq = this.seq;
-    const groups = { [LOOKUP_HOST_OF_VPGID]: 'host-of-vpgid', [LOOKUP_VPGID_OF_HOST]: 'vpgid-of-host', [LOOKUP_VSID_OF_HOST]: 'vsid-of-host' } as const;
-    if (direction in groups && id > 0) {
+    const group = GROUP_LOOKUPS.get(direction);
+    if (group && id > 0) {
       // a terminal's group or session: 0 for one that is none of the instance's
-      this.inFlight(this.proc.instance.lookupPid(this.proc, groups[direction as keyof typeof groups], id)).then((v) => this.sendResult(v, seq));
+      this.inFlight(this.proc.instance.lookupPid(this.proc, group, id)).then((v) => this.sendResult(v, seq));
       return;
     }
     if ((direction !== LOOKUP_HOST_OF_VPID && direction !== LOOKUP_VPID_OF_HOST && direction !== LOOKUP_UID_OF_VPID) || id <= 0) {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { LibosProcess } from '../../src/libos/process.js';
 import { devPathOfHost, devRoot } from '../../src/libos/fs/dev/index.js';
+import { InstancePtys } from '../../src/libos/fs/dev/ptys.js';
 import { sysRoot } from '../../src/libos/fs/sys/index.js';
 import { formatCpuList, formatCpuMask, instanceCpus, parseCpuMask } from '../../src/libos/fs/sys/cpus.js';
 import type { PseudoDir, PseudoNode } from '../../src/libos/fs/pseudo/node.js';
@@ -48,36 +49,39 @@ async function walk(root: PseudoDir, p = ''): Promise<string[]> {
   return out;
 }
 
+/** an instance that has made no pty (its scratch has none listed) */
+const NO_PTYS = new InstancePtys('/nonexistent');
+
 describe('/dev', () => {
   it('host devices are the host nodes themselves', async () => {
-    const dev = devRoot([]);
+    const dev = devRoot([], NO_PTYS);
     for (const name of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
       const node = await lookup(dev, name);
       expect(node).toEqual({ kind: 'host', hostPath: `/dev/${name}` });
-      expect(devPathOfHost(`/dev/${name}`, [])).toBe(`/dev/${name}`);
+      expect(devPathOfHost(`/dev/${name}`, [], NO_PTYS)).toBe(`/dev/${name}`);
     }
-    expect(devPathOfHost('/dev/sda', [])).toBeNull();
+    expect(devPathOfHost('/dev/sda', [], NO_PTYS)).toBeNull();
     expect(await lookup(dev, 'sda')).toBeNull();
     expect(await lookup(dev, 'shm')).toBeNull(); // the VFS mounts a tmpfs there
   });
 
   it('the terminals the instance was started on are in /dev/pts, as the host nodes; no other', async () => {
-    const dev = devRoot(['/dev/pts/7']);
+    const dev = devRoot(['/dev/pts/7'], NO_PTYS);
     const pts = await lookup(dev, 'pts');
     if (pts?.kind !== 'dir') throw new Error('/dev/pts is no directory');
     expect(await pts.names(proc)).toEqual(['7']);
     expect(await pts.lookup(proc, '7')).toEqual({ kind: 'host', hostPath: '/dev/pts/7' });
     expect(await pts.lookup(proc, '8')).toBeNull();
-    expect(devPathOfHost('/dev/pts/7', ['/dev/pts/7'])).toBe('/dev/pts/7');
-    expect(devPathOfHost('/dev/pts/8', ['/dev/pts/7'])).toBeNull();
+    expect(devPathOfHost('/dev/pts/7', ['/dev/pts/7'], NO_PTYS)).toBe('/dev/pts/7');
+    expect(devPathOfHost('/dev/pts/8', ['/dev/pts/7'], NO_PTYS)).toBeNull();
     expect(await lookup(dev, 'console')).toEqual({ kind: 'host', hostPath: '/dev/pts/7' });
-    expect(await lookup(devRoot([]), 'console')).toBeNull();
-    const none = await lookup(devRoot([]), 'pts');
+    expect(await lookup(devRoot([], NO_PTYS), 'console')).toBeNull();
+    const none = await lookup(devRoot([], NO_PTYS), 'pts');
     expect(none?.kind === 'dir' ? await none.names(proc) : null).toEqual([]);
   });
 
   it('stdin, stdout, stderr and fd link to /proc/self/fd', async () => {
-    const dev = devRoot([]);
+    const dev = devRoot([], NO_PTYS);
     const target = async (n: string) => {
       const node = await lookup(dev, n);
       if (node?.kind !== 'symlink') throw new Error(`${n} is no symlink`);
@@ -89,7 +93,7 @@ describe('/dev', () => {
     expect(await target('stderr')).toBe('/proc/self/fd/2');
     expect(await target('fd')).toBe('/proc/self/fd');
     expect((await names(dev, '/')).sort()).toEqual(
-      ['fd', 'full', 'null', 'pts', 'random', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'],
+      ['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'],
     );
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ProcessInfo } from '../../src/libos/instance.js';
+import { InstancePtys } from '../../src/libos/fs/dev/ptys.js';
 import type { LibosProcess } from '../../src/libos/process.js';
 import { procRoot } from '../../src/libos/fs/proc/index.js';
 import { STUB_COMM, STUB_HOST_PATH } from '../../src/libos/fs/proc/host-files.js';
@@ -73,6 +74,7 @@ function fakeProcess(overrides: Record<string, unknown> = {}): LibosProcess {
     },
     vfs: {
       terminals: [],
+      ptys: new InstancePtys('/nonexistent'),
       hostPathToVirtual: toInstance,
       virtualPathOfHostFd: (fd: number) => {
         const text = hostFdPath(fd);
