@@ -10,7 +10,8 @@
  * `syscall` instruction after it is left as it was, so code that jumps to it, a thread already
  * past the `mov`, and the kernel's restart of an interrupted call (which rewinds to it) all
  * still trap as before; and it is where a direct call that the stub cannot finish alone goes
- * (with rax the call's number): to the trap, and the worker.
+ * (with rax the call's number): to the trap, and the worker. A wait that must wait goes to the
+ * wait gadget instead, with the frame a trap would have written (signal_waits.c).
  *
  * Nothing here is a boundary: the app can reach direct_entry (and the stub's text) anyway, the
  * kernel boundary (sandbox.c) is what holds; what direct_entry reads from the app's memory is
@@ -42,7 +43,7 @@
 
 /*
  * A trampoline, one per site, in a page of trampolines within a rel32 of the site:
- *   lea -128(%rsp), %rsp      skip the red zone
+ *   lea -272(%rsp), %rsp      skip the red zone, and room for a wait's frame (signal_waits.c)
  *   call *entry(%rip)         direct_entry, whose address is at the start of the page
  *   .quad resume_ip           the data direct_entry finds at its return address
  *   .long nr
@@ -51,11 +52,17 @@ struct trampoline_data {
     unsigned long resume_ip; /* after the site's syscall instruction */
     unsigned int nr;
 } __attribute__((packed));
-#define TRAMPOLINE_CALL_END 11 /* the call's return address: the data */
+#define TRAMPOLINE_CALL_END 14 /* the call's return address: the data */
+#define STACK_SKIP (RED_ZONE + WAIT_FRAME_BYTES)
+#define S_(x) #x
+#define S(x) S_(x)
 
-/* what direct_entry pushed, lowest address first; `resume` is where it goes on */
+/*
+ * What direct_entry pushed, lowest address first. It goes on at `resume` with `skip` added to
+ * its stack pointer: the trampoline's skip, or none for a wait, whose frame is right above.
+ */
 struct direct_frame {
-    unsigned long r9, r8, r10, rdx, rsi, rdi, rflags;
+    unsigned long r9, r8, r10, rdx, rsi, rdi, rflags, skip;
     unsigned long resume; /* the trampoline's data, then the address to go on at */
 };
 
@@ -63,6 +70,7 @@ extern void direct_entry(void) __attribute__((visibility("hidden")));
 __asm__(".text\n"
         ".globl direct_entry\n"
         "direct_entry:\n\t"
+        "pushq $" S(STACK_SKIP) "\n\t"
         "pushfq\n\t"
         "push %rdi\n\t"
         "push %rsi\n\t"
@@ -85,8 +93,9 @@ __asm__(".text\n"
         "pop %rsi\n\t"
         "pop %rdi\n\t"
         "popfq\n\t"
-        "pop %rcx\n\t" /* rcx and r11 are the syscall instruction's to clobber */
-        "lea 128(%rsp), %rsp\n\t"
+        "pop %r11\n\t" /* rcx and r11 are the syscall instruction's to clobber */
+        "pop %rcx\n\t"
+        "lea (%rsp,%r11), %rsp\n\t" /* lea: the app's flags are back already */
         "jmp *%rcx\n");
 
 /* the pages of trampolines of this image (a fork's child has its parent's; an exec starts over) */
@@ -150,11 +159,9 @@ static long direct_syscall(long nr, const long *a)
         return g_main_thread.vtid;
     case __NR_poll:
     case __NR_epoll_wait:
-    case __NR_epoll_pwait: {
-        /* a wait that finds something ready; one that must wait is the trap's (signal_waits.c) */
-        long r = wait_answered_now(nr, a);
-        return r ? r : PATH_FORWARD;
-    }
+    case __NR_epoll_pwait:
+        /* a wait that finds something ready (one that must wait: direct_call) */
+        return wait_answered_now(nr, a);
     case __NR_accept:
     case __NR_accept4:
     case __NR_recvfrom:
@@ -193,11 +200,25 @@ __attribute__((used)) long direct_call(struct direct_frame *f)
     __atomic_store_n(&g_main_thread.direct_busy, 1, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     long r = direct_syscall(nr, a);
+    int waits = r == 0 && (nr == __NR_poll || nr == __NR_epoll_wait || nr == __NR_epoll_pwait);
+    long args[6];
+    if (waits && (r = direct_wait_call(nr, a, (unsigned long)(&f->resume + 1) + STACK_SKIP, d.resume_ip, args)) > 0) {
+        /* to the stub's wait gadget, with its frame right above the stack pointer (struct direct_frame) */
+        f->rdi = (unsigned long)args[0];
+        f->rsi = (unsigned long)args[1];
+        f->rdx = (unsigned long)args[2];
+        f->r10 = (unsigned long)args[3];
+        f->r8 = (unsigned long)args[4];
+        f->r9 = (unsigned long)args[5];
+        f->skip = 0;
+        f->resume = wait_gadget_address();
+    } else if (r != PATH_FORWARD) {
+        f->resume = d.resume_ip;
+    } else {
+        r = nr;
+    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&g_main_thread.direct_busy, 0, __ATOMIC_RELAXED);
-    if (r == PATH_FORWARD)
-        return nr;
-    f->resume = d.resume_ip;
     return r;
 }
 
@@ -267,10 +288,12 @@ static unsigned long make_trampoline(unsigned long resume_ip, long nr)
     if (i < 0 && (i = new_page(resume_ip)) < 0)
         return 0;
     unsigned long t = pages[i].base + (pages[i].used + 1) * TRAMPOLINE_BYTES;
-    unsigned char code[TRAMPOLINE_BYTES] = {0x48, 0x8d, 0x64, 0x24, 0x80, /* lea -0x80(%rsp),%rsp */
-                                            0xff, 0x15};                 /* call *disp32(%rip) */
+    unsigned char code[TRAMPOLINE_BYTES] = {0x48, 0x8d, 0xa4, 0x24, 0, 0, 0, 0, /* lea disp32(%rsp),%rsp */
+                                            0xff, 0x15};                       /* call *disp32(%rip) */
+    int skip = -STACK_SKIP;
+    memcpy(code + 4, &skip, 4);
     int disp = (int)((long)pages[i].base - (long)(t + TRAMPOLINE_CALL_END));
-    memcpy(code + 7, &disp, 4);
+    memcpy(code + 10, &disp, 4);
     struct trampoline_data d = {resume_ip, (unsigned int)nr};
     memcpy(code + TRAMPOLINE_CALL_END, &d, sizeof(d));
     if (raw3(__NR_mprotect, pages[i].base, PAGE, PROT_READ | PROT_WRITE) < 0)

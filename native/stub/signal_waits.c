@@ -27,7 +27,6 @@
 #include "trap.h"
 #include "util.h"
 
-#define RED_ZONE 128
 #define NS 1000000000L
 
 struct wait_frame {
@@ -47,7 +46,7 @@ struct wait_frame {
 };
 
 /* the gadget's view of the frame */
-#define FRAME_BYTES 144
+#define FRAME_BYTES WAIT_FRAME_BYTES
 #define FRAME_REGS 24
 #define FRAME_RESTORE 80
 #define FRAME_APP_MASK 88
@@ -173,60 +172,75 @@ long wait_answered_now(long nr, const long *a)
     return ready_without_waiting(nr, a);
 }
 
-long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
+/*
+ * The frame of a wait that must wait, for an app whose stack pointer was `app_rsp` at a call
+ * that returns to `ret_ip`: the frame (to be written at app_rsp - RED_ZONE - FRAME_BYTES) and the
+ * arguments the gadget makes the call with. 0, or the call's error.
+ */
+static long prepare_wait(long nr, const long *a, unsigned long app_rsp, unsigned long ret_ip, struct wait_frame *f,
+                         long args[6])
 {
     const struct wait_shape *w = shape_of(nr);
-    struct sigcontext *r = &uc->uc_mcontext;
-    long ready = wait_answered_now(nr, a);
-    if (ready)
-        return ready;
-    struct wait_frame f = {.ret_to_app = r->rip, .nr = (unsigned long)nr};
-    for (int i = 0; i < 6; i++)
-        f.regs[i] = (unsigned long)a[i];
-    unsigned long sp = r->rsp - RED_ZONE - sizeof(f);
-    long args[6] = {a[0], a[1], a[2], a[3], a[4], a[5]};
+    unsigned long sp = app_rsp - RED_ZONE - sizeof(*f);
     long got = 0;
+    if (!w)
+        return -ENOSYS;
+    *f = (struct wait_frame){.ret_to_app = ret_ip, .nr = (unsigned long)nr};
+    for (int i = 0; i < 6; i++)
+        f->regs[i] = (unsigned long)(args[i] = a[i]);
     if (nr == __NR_rt_sigsuspend && a[1] != 8)
         return -EINVAL;
     if (w->mask >= 0) {
-        got = take_mask(&f, (unsigned long)a[w->mask], (unsigned long)a[w->size]);
+        got = take_mask(f, (unsigned long)a[w->mask], (unsigned long)a[w->size]);
         if (got > 0)
-            args[w->mask] = (long)frame_address(&f, sp, &f.mask);
+            args[w->mask] = (long)frame_address(f, sp, &f->mask);
     } else if (w->pselect_arg >= 0 && a[w->pselect_arg]) {
-        long e = copy_from_app(&f.pselect_sigarg, (const void *)a[w->pselect_arg], sizeof(f.pselect_sigarg));
+        long e = copy_from_app(&f->pselect_sigarg, (const void *)a[w->pselect_arg], sizeof(f->pselect_sigarg));
         if (e)
             return e;
-        got = take_mask(&f, f.pselect_sigarg.set, f.pselect_sigarg.size);
+        got = take_mask(f, f->pselect_sigarg.set, f->pselect_sigarg.size);
         if (got > 0) {
-            f.pselect_sigarg.set = frame_address(&f, sp, &f.mask);
-            args[w->pselect_arg] = (long)frame_address(&f, sp, &f.pselect_sigarg);
+            f->pselect_sigarg.set = frame_address(f, sp, &f->mask);
+            args[w->pselect_arg] = (long)frame_address(f, sp, &f->pselect_sigarg);
         }
     }
     if (got < 0)
         return got;
     if (nr == __NR_poll && (int)a[2] > 0) {
         /* as ppoll, whose timespec the kernel counts down itself: no clock read here */
-        f.nr = (unsigned long)(nr = __NR_ppoll);
-        f.ts.tv_sec = (int)a[2] / 1000;
-        f.ts.tv_nsec = (int)a[2] % 1000 * 1000000L;
-        args[2] = (long)frame_address(&f, sp, &f.ts);
+        f->nr = __NR_ppoll;
+        f->ts.tv_sec = (int)a[2] / 1000;
+        f->ts.tv_nsec = (int)a[2] % 1000 * 1000000L;
+        args[2] = (long)frame_address(f, sp, &f->ts);
         args[3] = 0; /* no mask */
         args[4] = 8;
     } else if (w->timeout_ms >= 0 && (int)a[w->timeout_ms] > 0) {
-        f.deadline_ns = now_ns() + (int)a[w->timeout_ms] * 1000000L;
+        f->deadline_ns = now_ns() + (int)a[w->timeout_ms] * 1000000L;
     }
     if (w->timeout_ts >= 0 && a[w->timeout_ts]) {
-        long e = copy_from_app(&f.ts, (const void *)a[w->timeout_ts], sizeof(f.ts));
+        long e = copy_from_app(&f->ts, (const void *)a[w->timeout_ts], sizeof(f->ts));
         if (e)
             return e;
         /* an invalid one is left to the kernel, which refuses it */
-        if (f.ts.tv_sec >= 0 && f.ts.tv_nsec >= 0 && f.ts.tv_nsec < NS && (f.ts.tv_sec || f.ts.tv_nsec)) {
-            f.deadline_ns = now_ns() + f.ts.tv_sec * NS + f.ts.tv_nsec;
-            args[w->timeout_ts] = (long)frame_address(&f, sp, &f.ts);
+        if (f->ts.tv_sec >= 0 && f->ts.tv_nsec >= 0 && f->ts.tv_nsec < NS && (f->ts.tv_sec || f->ts.tv_nsec)) {
+            f->deadline_ns = now_ns() + f->ts.tv_sec * NS + f->ts.tv_nsec;
+            args[w->timeout_ts] = (long)frame_address(f, sp, &f->ts);
         }
     }
-    long e = write_below_red_zone(uc, (void *)sp, &f, sizeof(f));
-    if (e)
+    return 0;
+}
+
+long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
+{
+    struct sigcontext *r = &uc->uc_mcontext;
+    long ready = wait_answered_now(nr, a);
+    if (ready)
+        return ready;
+    struct wait_frame f;
+    long args[6];
+    long e = prepare_wait(nr, a, r->rsp, r->rip, &f, args);
+    unsigned long sp = r->rsp - RED_ZONE - sizeof(f);
+    if (e || (e = write_below_red_zone(uc, (void *)sp, &f, sizeof(f))))
         return e;
     r->rdi = (unsigned long)args[0];
     r->rsi = (unsigned long)args[1];
@@ -236,8 +250,21 @@ long stub_wait_call(long nr, const long *a, struct k_ucontext *uc)
     r->r9 = (unsigned long)args[5];
     r->rsp = sp;
     r->rip = (unsigned long)wait_gadget;
-    return nr; /* lands in rax: the gadget's syscall number */
+    return (long)f.nr; /* lands in rax: the gadget's syscall number */
 }
+
+long direct_wait_call(long nr, const long *a, unsigned long app_rsp, unsigned long ret_ip, long args[6])
+{
+    struct wait_frame f;
+    long e = prepare_wait(nr, a, app_rsp, ret_ip, &f, args);
+    if (e)
+        return e;
+    /* below the red zone, where the trampoline left room: nothing of the stub's is there */
+    memcpy((void *)(app_rsp - RED_ZONE - sizeof(f)), &f, sizeof(f));
+    return (long)f.nr;
+}
+
+unsigned long wait_gadget_address(void) { return (unsigned long)wait_gadget; }
 
 /* Give the restarted call what is left of its time. */
 static void count_down(struct wait_frame *f, const struct wait_shape *w, struct k_ucontext *uc)

@@ -128,7 +128,16 @@ int has_virtual_siginfo(long sig);
 long wrapped_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old);
 
 /* signal_waits.c: pause, rt_sigsuspend, the poll, select and epoll waits, run from the stub's gadget */
+#define RED_ZONE 128
+#define WAIT_FRAME_BYTES 144 /* the gadget's frame, on the app's stack below its red zone */
 long stub_wait_call(long nr, const long *a, struct k_ucontext *uc);
+/*
+ * The same from a direct call (patch.c) that must wait: the gadget's frame is written below the
+ * app's red zone (app_rsp its stack pointer at the call, ret_ip where the call returns to), and
+ * `args` are what the gadget makes the call with. The gadget's call number, or an error.
+ */
+long direct_wait_call(long nr, const long *a, unsigned long app_rsp, unsigned long ret_ip, long args[6]);
+unsigned long wait_gadget_address(void);
 /* A wait answered without waiting (something ready, or an error), or 0: it must wait. */
 long wait_answered_now(long nr, const long *a);
 /* the doorbell interrupted the gadget: restart its call unless Linux would have ended it (1: it was the gadget's) */

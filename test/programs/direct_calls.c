@@ -169,6 +169,79 @@ static void *thread_rounds(void *arg)
 
 static void segv_handler(int sig) { (void)sig; }
 
+static volatile sig_atomic_t usr1_runs;
+static void usr1_handler(int sig) { (void)sig; usr1_runs++; }
+
+/* Another process, after `ms`: sends `sig` (0: none), then writes a byte to `fd` (-1: none). */
+static pid_t later(int ms, int sig, int fd)
+{
+    pid_t parent = getpid(), child = fork();
+    if (child == 0) {
+        usleep(ms * 1000);
+        if (sig)
+            kill(parent, sig);
+        if (fd >= 0) {
+            usleep(20000);
+            if (write(fd, "w", 1) != 1)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    return child;
+}
+
+/*
+ * Waits that must wait, at sites already patched: woken by another process's write; with a
+ * signal the call's mask blocks (delivered once it returns); with an ignored signal (the wait
+ * goes on to its timeout); the registers the compiler keeps live across them intact.
+ */
+static void waits_that_wait(int ep_idle, int idle[2])
+{
+    struct epoll_event out[4];
+    char c;
+    pid_t child = later(30, 0, idle[1]);
+    show("epoll_wait woken", epoll_wait(ep_idle, out, 4, -1));
+    waitpid(child, 0, 0);
+    show("drained", read(idle[0], &c, 1));
+
+    struct sigaction sa = {0};
+    sa.sa_handler = usr1_handler;
+    sigaction(SIGUSR1, &sa, 0);
+    sigset_t block_usr1;
+    sigemptyset(&block_usr1);
+    sigaddset(&block_usr1, SIGUSR1);
+    child = later(30, SIGUSR1, idle[1]);
+    long r = epoll_pwait(ep_idle, out, 4, 5000, &block_usr1);
+    printf("epoll_pwait with SIGUSR1 blocked: %ld, handler after it: %d\n", r, (int)usr1_runs);
+    waitpid(child, 0, 0);
+    show("drained", read(idle[0], &c, 1));
+
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGUSR2, &sa, 0);
+    child = later(20, SIGUSR2, -1);
+    struct timeval t0, t1;
+    gettimeofday(&t0, 0);
+    r = epoll_wait(ep_idle, out, 4, 150);
+    gettimeofday(&t1, 0);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+    printf("epoll_wait with an ignored signal: %ld after %s\n", r, ms >= 145 && ms < 1000 ? "its timeout" : "WRONG");
+    waitpid(child, 0, 0);
+
+    /* values in the registers a call must keep, across many waits that wait */
+    volatile long keep[8];
+    long a = 0x1111, b = 0x2222, d = 0x3333, e = 0x4444, f = 0x5555, g = 0x6666;
+    int ok = 1;
+    for (int i = 0; i < 20; i++) {
+        struct pollfd none = {.fd = idle[0], .events = POLLIN};
+        ok &= poll(&none, 1, 1) == 0;
+        a += i, b ^= i, d -= i, e += 2 * i, f ^= 3 * i, g -= 4 * i;
+        ok &= epoll_wait(ep_idle, out, 4, 1) == 0;
+    }
+    keep[0] = a, keep[1] = b, keep[2] = d, keep[3] = e, keep[4] = f, keep[5] = g;
+    printf("registers across waits: %s %lx %lx %lx %lx %lx %lx\n", ok ? "ok" : "WRONG", keep[0], keep[1], keep[2], keep[3],
+           keep[4], keep[5]);
+}
+
 /*
  * Waits: one that finds something ready is answered at its patched site; one that must wait
  * waits (and ends by its timeout, or with EINTR for a handler), as from a trap.
@@ -203,6 +276,7 @@ static void waits(void)
     show("epoll_wait interrupted", epoll_wait(ep_idle, out, 4, -1));
     setitimer(ITIMER_REAL, &it, 0);
     show("poll interrupted", poll(&none, 1, -1));
+    waits_that_wait(ep_idle, idle);
 }
 
 int main(void)
