@@ -155,7 +155,9 @@ function programRun(env, argv, key) {
  * The network benchmarks in `envs` ({ name, wrap, peer }), `reps` rounds each (every
  * environment once per round). Returns the raw figures per case and environment.
  */
-export async function measureNet(envs, { seconds, reps, streamMib, build, which, log }) {
+export async function measureNet(envs, { seconds, reps, peerReps, streamMib, build, which, log }) {
+  // the peers (slow, and steady) only in the first `peerReps` rounds
+  const inRound = (env, i) => !env.peer || i < peerReps;
   const nginx = which('nginx') ?? (fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null);
   const wrk = which('wrk');
   const out = { notes: [], nginx: null, echo: {}, unixConnect: null };
@@ -177,7 +179,7 @@ export async function measureNet(envs, { seconds, reps, streamMib, build, which,
         for (let i = 0; i < reps; i++) {
           for (const env of envs) {
             const cell = cells[env.name];
-            if (cell.error) continue;
+            if (cell.error || !inRound(env, i)) continue;
             log(`nginx ${cfg.workers} worker(s), ${cfg.keepalive ? 'keep-alive' : 'a connection per request'}, ${env.name} (${i + 1}/${reps})`);
             const r = await nginxRun(env, nginx, wrk, dir, cfg, seconds);
             if (r.error) cell.error = r.error;
@@ -207,7 +209,7 @@ export async function measureNet(envs, { seconds, reps, streamMib, build, which,
     for (let i = 0; i < reps; i++) {
       for (const env of envs) {
         const cell = cells[env.name];
-        if (cell.error) continue;
+        if (cell.error || !inRound(env, i)) continue;
         log(`tcp-echo ${mode}, ${env.name} (${i + 1}/${reps})`);
         const r = programRun(env, [echo, mode, String(arg)], key);
         if (r.error) cell.error = r.error;

@@ -46,6 +46,7 @@
 //          --no-net         skip the network benchmarks (6)
 //          --net-seconds N  seconds of each wrk run against nginx (default 10; 30 for the targets' record)
 //          --net-reps N     rounds of the network benchmarks (default 1)
+//          --net-peer-reps N  how many of those rounds also run the peers (default 1)
 //          --stream-mib N   MiB of the TCP stream (default 1024)
 //          --no-threads     skip the thread benchmarks (7)
 //          --thread-reps N  rounds of the thread benchmarks (default 3)
@@ -136,7 +137,7 @@ function parseArgs(argv) {
     quick: false, peers: true, pinned: true, sandboxCost: false, cpu: 0, hyperfine: true, runs: 20, reps: 5,
     mp: true, forkReps: 3, forkIters: 100, scriptReps: 3, scriptPeerReps: 1,
     fs: true, statFiles: 10000, statReps: 3, bulkMib: 256, bulkReps: 3, only: null,
-    net: true, netSeconds: 10, netReps: 1, streamMib: 1024, threads: true, threadReps: 3, locks: true, lockReps: 3,
+    net: true, netSeconds: 10, netReps: 1, netPeerReps: 1, streamMib: 1024, threads: true, threadReps: 3, locks: true, lockReps: 3,
     // the sections to run (from --only, --no-mp and --no-fs)
     syscall: true, startup: true, stat: true, bulk: true,
   };
@@ -174,6 +175,7 @@ function parseArgs(argv) {
     else if (a === '--lock-reps') opts.lockReps = num();
     else if (a === '--net-seconds') opts.netSeconds = num();
     else if (a === '--net-reps') opts.netReps = num();
+    else if (a === '--net-peer-reps') opts.netPeerReps = num();
     else if (a === '--stream-mib') opts.streamMib = num();
     else if (a === '--only') {
       const list = (argv[++i] ?? '').split(',').filter(Boolean);
@@ -805,7 +807,7 @@ async function main() {
   if (opts.net) {
     phase('net', `networking (${nenvs.map((e) => e.name).join(', ')}; ${opts.netReps} round(s), wrk runs of ${opts.netSeconds} s)`);
     network = await measureNet(nenvs, {
-      seconds: opts.netSeconds, reps: opts.netReps, streamMib: opts.streamMib, which,
+      seconds: opts.netSeconds, reps: opts.netReps, peerReps: opts.netPeerReps, streamMib: opts.streamMib, which,
       build: (src, name) => {
         const prog = path.join(BENCH, 'programs', 'build', name);
         buildProgram(path.join(BENCH, 'programs', src), prog);
@@ -943,7 +945,7 @@ async function main() {
       ...nothers.map(ratio(st, 'median'))]);
     const uc = network.unixConnect.results;
     rows.push(['unix-connect', 'connect by path', ...nnames.map((n) => cell(uc[n], (x) => fmtNs(x.median))), ...nothers.map(ratio(uc, 'median'))]);
-    out.push(`6. Networking: nginx under wrk -t2 -c32 for ${opts.netSeconds} s (median of ${opts.netReps} round(s)); tcp-echo; `
+    out.push(`6. Networking: nginx under wrk -t2 -c32 for ${opts.netSeconds} s (median of ${opts.netReps} round(s), the peers ${Math.min(opts.netPeerReps, opts.netReps)}); tcp-echo; `
       + 'unix-connect (native, gramine-ts); ratio = env / native (requests/s and MiB/s: higher is better)');
     out.push(table(['case', 'figure', ...nnames, ...nothers.map((n) => `${n}/nat`)], rows, 2));
     out.push('');
