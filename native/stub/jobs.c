@@ -25,6 +25,18 @@ int is_job_ioctl(unsigned long cmd)
     return c == K_TIOCGPGRP || c == K_TIOCSPGRP || c == K_TIOCGSID;
 }
 
+long host_pgrp(int vpgid)
+{
+    long host = worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_HOST_OF_VPGID, vpgid, 0, 0, 0, 0, 0);
+    return host > 0 ? host : -ESRCH;
+}
+
+long instance_pgrp(int host_pgid)
+{
+    long v = worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_VPGID_OF_HOST, host_pgid, 0, 0, 0, 0, 0);
+    return v > 0 ? v : 0;
+}
+
 /* A terminal's foreground group or session, as the instance names it (0: none of its own). */
 long job_ioctl(const long *a)
 {
@@ -39,16 +51,16 @@ long job_ioctl(const long *a)
             return r;
         if (id < 0)
             return -EINVAL;
-        long host = worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_HOST_OF_VPGID, id, 0, 0, 0, 0, 0);
-        if (host <= 0)
-            return -ESRCH;
+        long host = host_pgrp(id);
+        if (host < 0)
+            return host;
         int h = (int)host;
         return raw3(__NR_ioctl, fd, K_TIOCSPGRP, &h);
     }
     long r = raw3(__NR_ioctl, fd, cmd, &id);
     if (r < 0)
         return r;
-    long v = worker_request(GTS_REQ_PID_LOOKUP, cmd == K_TIOCGPGRP ? GTS_LOOKUP_VPGID_OF_HOST : GTS_LOOKUP_VSID_OF_HOST, id, 0, 0, 0, 0, 0);
+    long v = cmd == K_TIOCGPGRP ? instance_pgrp(id) : worker_request(GTS_REQ_PID_LOOKUP, GTS_LOOKUP_VSID_OF_HOST, id, 0, 0, 0, 0, 0);
     id = v > 0 ? (int)v : 0;
     return copy_to_app((void *)a[2], &id, sizeof(id));
 }

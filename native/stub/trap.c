@@ -376,19 +376,22 @@ static long sys_rt_sigtimedwait(const long *a, struct k_ucontext *uc)
 }
 
 /*
- * F_SETOWN and F_GETOWN (and their _EX forms) name who gets the fd's SIGIO and SIGURG: a vpid
- * (or a thread's tid) here, a host pid (or tid) on the host. A process group is the instance's
- * alone, with no host group to name: not supported (EINVAL).
+ * F_SETOWN and F_GETOWN (and their _EX forms) name who gets the fd's SIGIO and SIGURG: a vpid,
+ * a thread's tid or a process group here, a host pid, tid or group on the host (the instance's
+ * groups are the host's too: jobs.c).
  */
 struct k_f_owner_ex {
     int type;
     int pid;
 };
+#define K_F_OWNER_PGRP 2
 
 static long host_owner(int type, int id)
 {
     if (id <= 0)
         return id == 0 ? 0 : -EINVAL;
+    if (type == K_F_OWNER_PGRP)
+        return host_pgrp(id);
     long host = type == F_OWNER_TID ? thread_host_tid(id) : id == g_stub.vpid ? host_pid() : translate_pid(GTS_LOOKUP_HOST_OF_VPID, id);
     if (host <= 0 && type == F_OWNER_TID)
         host = translate_pid(GTS_LOOKUP_HOST_OF_VPID, id); /* the main thread of another process */
@@ -399,6 +402,8 @@ static long app_owner(int type, int host)
 {
     if (host <= 0)
         return host;
+    if (type == K_F_OWNER_PGRP)
+        return instance_pgrp(host);
     if (type == F_OWNER_TID && host == host_tid())
         return current_thread()->vtid;
     if (host == host_pid())
@@ -412,17 +417,24 @@ static long fcntl_owner(const long *a)
     unsigned int fd = (unsigned int)a[0];
     struct k_f_owner_ex ex;
     long r;
+    int id = (int)a[2];
     switch ((int)a[1]) {
     case F_SETOWN:
-        r = host_owner(F_OWNER_PID, (int)a[2]);
-        return r < 0 ? r : raw3(__NR_fcntl, fd, F_SETOWN, r);
+        /* a negative owner is a group, as Linux reads it (whose -INT_MIN would overflow) */
+        if (id == -2147483647 - 1)
+            return -EINVAL;
+        r = id < 0 ? host_owner(K_F_OWNER_PGRP, -id) : host_owner(F_OWNER_PID, id);
+        return r < 0 ? r : raw3(__NR_fcntl, fd, F_SETOWN, id < 0 ? -r : r);
     case F_GETOWN:
-        r = raw3(__NR_fcntl, fd, F_GETOWN, 0);
-        return r < 0 ? r : app_owner(F_OWNER_PID, (int)r);
+        /* asked as F_GETOWN_EX: a group's negative id could read as an errno */
+        if ((r = raw3(__NR_fcntl, fd, F_GETOWN_EX, (long)&ex)) < 0)
+            return r;
+        r = app_owner(ex.type, ex.pid);
+        return ex.type == K_F_OWNER_PGRP ? -r : r;
     case F_SETOWN_EX:
         if ((r = copy_from_app(&ex, (const void *)a[2], sizeof(ex))))
             return r;
-        if (ex.type != F_OWNER_TID && ex.type != F_OWNER_PID)
+        if (ex.type != F_OWNER_TID && ex.type != F_OWNER_PID && ex.type != K_F_OWNER_PGRP)
             return -EINVAL;
         if ((r = host_owner(ex.type, ex.pid)) < 0)
             return r;

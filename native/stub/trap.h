@@ -159,6 +159,9 @@ int is_job_ioctl(unsigned long cmd);
 long job_ioctl(const long *a);
 long job_pgrp_call(long nr, const long *a, void *ip);
 void take_terminal(void);
+/* the host group of the instance's group `vpgid` (-ESRCH: none), and the instance's of a host one (0: none) */
+long host_pgrp(int vpgid);
+long instance_pgrp(int host_pgid);
 
 /* shm.c: System V shared memory mapped by the stub (the leader keeps the segments) */
 long sys_shmat(const long *a, void *ip);

@@ -236,7 +236,7 @@ export class Leader {
         if (m.vpid === FIRST_VPID) return this.finish?.(m.signal !== null ? 128 + m.signal : (m.code ?? 1), 'vm1 exited');
         return;
       case 'standby-request':
-        return void this.onStandbyRequest(w, m.vpid);
+        return void this.onStandbyRequest(w, m.vpid, m.urgent);
       case 'forked':
         return this.onForked(w, m);
       case 'reaped': {
@@ -358,10 +358,12 @@ export class Leader {
    * A process wants a standby child: reserve the child's vpid, take a free worker, and tell both
    * at once -- the worker made the child's channel and lifeline while it was free.
    */
-  private async onStandbyRequest(parentWorker: WorkerHandle, parentVpid: number): Promise<void> {
+  private async onStandbyRequest(parentWorker: WorkerHandle, parentVpid: number, urgent: boolean): Promise<void> {
     const pe = this.table.get(parentVpid);
     // a child may ask before its parent's `forked` has arrived: its worker is the one it was given
     if (!pe || pe.worker !== parentWorker || pe.state === 'exited') return;
+    // a fork waits for the standby asked for before: it may be booting in the background
+    if (urgent) this.pool.hurry();
     if ([...this.standbys.values()].filter((s) => s.parentVpid === parentVpid).length >= STANDBYS_PER_PROCESS) return;
     const vpid = this.table.allocatePid();
     this.table.add({
@@ -371,7 +373,7 @@ export class Leader {
     });
     const standby: Standby = { parentVpid, worker: null };
     this.standbys.set(vpid, standby);
-    const worker = await this.pool.acquire();
+    const worker = await this.pool.acquire(urgent);
     const entry = this.table.get(vpid);
     if (worker === null) {
       // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
@@ -448,6 +450,7 @@ export class Leader {
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
     if (child?.state === 'reserved' && parent) this.sysv.shm.forked(parent.vpid, vpid);
+    if (child?.worker) this.pool.toForeground(child.worker);
     this.table.started(vpid, hostPid);
     this.retryLookups();
   }
@@ -648,7 +651,7 @@ export class Leader {
       this.standbys.delete(childVpid);
       this.table.remove(childVpid);
       const parent = this.table.get(standby.parentVpid);
-      if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid);
+      if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid, true); // a fork may wait for it
     }
     const unexpected = !this.ended && !w.killed;
     const vpid = w.vpid;

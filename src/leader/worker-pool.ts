@@ -4,6 +4,7 @@ import type { Message } from '../ipc/protocol/messages.js';
 import type { ProtocolError } from '../ipc/protocol/schema.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { WorkerHandle } from './worker-handle.js';
+import { WorkerPriority } from './worker-priority.js';
 import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 export interface PoolEvents {
@@ -21,14 +22,20 @@ export class WorkerPool {
   private readonly returning = new Set<WorkerHandle>();
   private booting = 0;
   started = 0;
+  private readonly priority = new WorkerPriority();
 
   constructor(
     private readonly secrets: InstanceSecrets,
     private readonly events: PoolEvents,
   ) {}
 
-  /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
-  add(child: WorkerProcess = spawnWorkerProcess(this.secrets.platformKey)): WorkerHandle {
+  /**
+   * Wrap a worker process with its connection: spawned early by the CLI, or now (in the
+   * background when no process waits for it).
+   */
+  add(child?: WorkerProcess, background = false): WorkerHandle {
+    const bg = background && this.priority.enabled;
+    child ??= bg ? this.priority.inBackground(() => spawnWorkerProcess(this.secrets.platformKey)) : spawnWorkerProcess(this.secrets.platformKey);
     this.started++;
     this.booting++;
     const w: WorkerHandle = new WorkerHandle(child, this.secrets, {
@@ -48,8 +55,16 @@ export class WorkerPool {
         this.events.gone(w);
       },
     });
+    w.background = bg;
     this.all.add(w);
     return w;
+  }
+
+  /** The worker serves a process (or one waits for it): the leader's priority. */
+  toForeground(w: WorkerHandle): void {
+    if (!w.background) return;
+    w.background = false;
+    this.priority.toForeground(w.pid);
   }
 
   /** The worker has booted (it said worker-ready once). */
@@ -82,12 +97,21 @@ export class WorkerPool {
     else this.idle.push(w);
   }
 
-  /** A free worker, now or as soon as one is ready; null if the one started for it died booting. */
-  acquire(): Promise<WorkerHandle | null> {
+  /**
+   * A free worker, now or as soon as one is ready; null if the one started for it died booting.
+   * `urgent`: a process waits for it (else one started for it boots in the background).
+   */
+  acquire(urgent: boolean): Promise<WorkerHandle | null> {
     const w = this.idle.shift();
     const got = w ? Promise.resolve(w) : new Promise<WorkerHandle | null>((resolve) => this.waiting.push(resolve));
-    this.refill();
+    this.refill(urgent);
+    if (urgent) this.hurry();
     return got;
+  }
+
+  /** A process waits for a worker: those booting in the background get the leader's priority. */
+  hurry(): void {
+    for (const w of this.all) if (w.booting) this.toForeground(w);
   }
 
   /**
@@ -95,9 +119,9 @@ export class WorkerPool {
    * spares beyond: a Node start costs ~200 ms of CPU here, and the standby a forking process
    * holds is its spare already.
    */
-  private refill(): void {
+  private refill(urgent: boolean): void {
     const want = this.waiting.length - this.coming();
-    for (let i = 0; i < want; i++) this.add();
+    for (let i = 0; i < want; i++) this.add(undefined, !urgent);
   }
 
   killAll(): void {

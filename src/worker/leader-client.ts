@@ -173,13 +173,20 @@ export class LeaderClient {
     this.current = null;
   }
 
-  /** Ask for as many standby children as the process may hold. */
-  private askForStandbys(): void {
+  /**
+   * Ask for as many standby children as the process may hold; `urgent` when a fork waits for
+   * one (the leader then hurries a standby already on its way: it boots in the background).
+   */
+  private askForStandbys(urgent: boolean): void {
     if (!this.current) return;
+    const vpid = this.current.id.vpid;
+    let asked = false;
     for (let n = this.nextChildren.length + this.standbysAsked; n < STANDBYS_PER_PROCESS; n++) {
       this.standbysAsked++;
-      this.toLeader({ type: 'standby-request', v: 1, vpid: this.current.id.vpid });
+      asked = true;
+      this.toLeader({ type: 'standby-request', v: 1, vpid, urgent });
     }
+    if (urgent && !asked) this.toLeader({ type: 'standby-request', v: 1, vpid, urgent });
   }
 
   /** The leader offers a standby child of our process. */
@@ -188,7 +195,7 @@ export class LeaderClient {
     this.standbysAsked = Math.max(0, this.standbysAsked - 1);
     const child = takeOffer(m);
     if (!child) {
-      this.askForStandbys(); // that standby died: another one
+      this.askForStandbys(this.standbyWaiters.length > 0); // that standby died: another one
       return;
     }
     const waiter = this.standbyWaiters.shift();
@@ -206,7 +213,7 @@ export class LeaderClient {
   private takeStandby(): Promise<NextChild> {
     const ready = this.nextChildren.shift();
     if (ready) return Promise.resolve(ready);
-    this.askForStandbys();
+    this.askForStandbys(true);
     return new Promise((resolve, reject) => this.standbyWaiters.push({ resolve, reject }));
   }
 
@@ -270,7 +277,7 @@ export class LeaderClient {
           if (proc.childUid(vpid) === undefined) proc.noteChildUid(vpid, proc.creds.uid);
         }
         this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
-        this.askForStandbys(); // for the next forks (the leader has let this one go by then)
+        this.askForStandbys(false); // for the next forks (the leader has let this one go by then)
       },
       unsupported: (proc, feature) => this.noteUnsupported(proc, feature),
       strace: straceFile ? this.straceWriter(straceFile) : null,

@@ -112,9 +112,10 @@ const schemas = {
   }),
   /**
    * worker -> leader: process `vpid` wants a standby child worker, so that its next fork needs
-   * no round trip to the leader
+   * no round trip to the leader. `urgent`: a fork waits for it now (else it is for a later
+   * fork, and a worker started for it boots in the background).
    */
-  'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int }),
+  'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int, urgent: t.bool }),
   /**
    * leader -> a free worker: be the standby for the next child of `ppid` (whose worker is
    * `parentWorkerPid`); that child will be `vpid`. `key` (hex) opens the sealed checkpoint.
