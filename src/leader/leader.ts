@@ -15,7 +15,7 @@ import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable, type ProcessEntry } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type WorkerRequest } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, HeldDirectories, MountError, mountMessages } from './instance-fs.js';
 import { hostPgidOf, virtualOfHostGroup } from './host-groups.js';
@@ -102,8 +102,9 @@ interface Standby {
   parentVpid: number;
   /** null while a free worker is being found */
   worker: WorkerHandle | null;
+  /** what the pool is asked for meanwhile: urgent once the parent's fork waits for it */
+  request: WorkerRequest;
 }
-
 
 export class Leader {
   private readonly table = new ProcessTable();
@@ -362,18 +363,19 @@ export class Leader {
     const pe = this.table.get(parentVpid);
     // a child may ask before its parent's `forked` has arrived: its worker is the one it was given
     if (!pe || pe.worker !== parentWorker || pe.state === 'exited') return;
-    // a fork waits for the standby asked for before: it may be booting in the background
-    if (urgent) this.pool.hurry();
-    if ([...this.standbys.values()].filter((s) => s.parentVpid === parentVpid).length >= STANDBYS_PER_PROCESS) return;
+    const mine = [...this.standbys.values()].filter((s) => s.parentVpid === parentVpid);
+    // a fork waits for a standby asked for before, as a spare: it is urgent now
+    if (urgent) for (const s of mine) if (!s.worker) this.pool.hurry(s.request);
+    if (mine.length >= STANDBYS_PER_PROCESS) return;
     const vpid = this.table.allocatePid();
     this.table.add({
       vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
       hostPid: null, worker: null,
       state: 'reserved',
     });
-    const standby: Standby = { parentVpid, worker: null };
+    const standby: Standby = { parentVpid, worker: null, request: { urgent } };
     this.standbys.set(vpid, standby);
-    const worker = await this.pool.acquire(urgent);
+    const worker = await this.pool.acquire(standby.request);
     const entry = this.table.get(vpid);
     if (worker === null) {
       // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
@@ -450,7 +452,6 @@ export class Leader {
     // its parent forked it and exited before either of them told us: an orphan from birth
     if (child?.state === 'reserved' && parent?.state !== 'running') child.ppid = FIRST_VPID;
     if (child?.state === 'reserved' && parent) this.sysv.shm.forked(parent.vpid, vpid);
-    if (child?.worker) this.pool.toForeground(child.worker);
     this.table.started(vpid, hostPid);
     this.retryLookups();
   }

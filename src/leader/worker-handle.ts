@@ -15,8 +15,6 @@ export class WorkerHandle {
   private conn: MessageConnection | null = null;
   /** not yet said worker-ready for the first time */
   booting = true;
-  /** started at the background priority, not given the leader's yet (worker-priority.ts) */
-  background = false;
   /** the vpid it serves now, or null when free */
   vpid: number | null = null;
   /** while free: the app ends (fds of the worker) of the child it has made ready to stand by for */

@@ -4,7 +4,6 @@ import type { Message } from '../ipc/protocol/messages.js';
 import type { ProtocolError } from '../ipc/protocol/schema.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { WorkerHandle } from './worker-handle.js';
-import { WorkerPriority } from './worker-priority.js';
 import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 export interface PoolEvents {
@@ -14,28 +13,38 @@ export interface PoolEvents {
   gone(worker: WorkerHandle): void;
 }
 
+/**
+ * A request for a worker. An urgent one (a process waits for it: a fork) starts a Node when no
+ * worker is free or on its way; a spare one (a standby for a later fork) only takes a worker
+ * that becomes free, so that a process forking once costs one Node start, not two: the start
+ * of a spare's Node (~250 ms of CPU here) would take the CPU from the app, and the workers of
+ * exited processes come back to the pool anyway.
+ */
+export interface WorkerRequest {
+  urgent: boolean;
+}
+
+interface Waiter {
+  request: WorkerRequest;
+  resolve: (w: WorkerHandle | null) => void;
+}
+
 export class WorkerPool {
   private readonly idle: WorkerHandle[] = [];
-  private readonly waiting: ((w: WorkerHandle | null) => void)[] = [];
+  private readonly waiting: Waiter[] = [];
   private readonly all = new Set<WorkerHandle>();
   /** Workers whose process has ended: each says worker-ready soon and comes back. */
   private readonly returning = new Set<WorkerHandle>();
   private booting = 0;
   started = 0;
-  private readonly priority = new WorkerPriority();
 
   constructor(
     private readonly secrets: InstanceSecrets,
     private readonly events: PoolEvents,
   ) {}
 
-  /**
-   * Wrap a worker process with its connection: spawned early by the CLI, or now (in the
-   * background when no process waits for it).
-   */
-  add(child?: WorkerProcess, background = false): WorkerHandle {
-    const bg = background && this.priority.enabled;
-    child ??= bg ? this.priority.inBackground(() => spawnWorkerProcess(this.secrets.platformKey)) : spawnWorkerProcess(this.secrets.platformKey);
+  /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
+  add(child: WorkerProcess = spawnWorkerProcess(this.secrets.platformKey)): WorkerHandle {
     this.started++;
     this.booting++;
     const w: WorkerHandle = new WorkerHandle(child, this.secrets, {
@@ -49,22 +58,15 @@ export class WorkerPool {
         if (i >= 0) this.idle.splice(i, 1);
         if (w.booting) this.booting--;
         const wasComing = w.booting || this.returning.delete(w);
-        // a request that now has no worker coming fails (a fork then fails with EAGAIN), rather
-        // than wait for a worker the host will not run
-        if (wasComing && this.waiting.length > this.coming()) this.waiting.shift()!(null);
+        // an urgent request that now has no worker coming fails (a fork then fails with EAGAIN),
+        // rather than wait for a worker the host will not run
+        const urgent = this.waiting.findIndex((x) => x.request.urgent);
+        if (wasComing && urgent >= 0 && this.urgentWaiting() > this.coming()) this.waiting.splice(urgent, 1)[0]!.resolve(null);
         this.events.gone(w);
       },
     });
-    w.background = bg;
     this.all.add(w);
     return w;
-  }
-
-  /** The worker serves a process (or one waits for it): the leader's priority. */
-  toForeground(w: WorkerHandle): void {
-    if (!w.background) return;
-    w.background = false;
-    this.priority.toForeground(w.pid);
   }
 
   /** The worker has booted (it said worker-ready once). */
@@ -92,36 +94,43 @@ export class WorkerPool {
   ready(w: WorkerHandle): void {
     this.returning.delete(w);
     this.booted(w);
-    const next = this.waiting.shift();
-    if (next) next(w);
+    // an urgent request first
+    const i = this.waiting.findIndex((x) => x.request.urgent);
+    const next = i >= 0 ? this.waiting.splice(i, 1)[0] : this.waiting.shift();
+    if (next) next.resolve(w);
     else this.idle.push(w);
   }
 
   /**
-   * A free worker, now or as soon as one is ready; null if the one started for it died booting.
-   * `urgent`: a process waits for it (else one started for it boots in the background).
+   * A free worker for `request`, now or as soon as one is ready; null if the one started for an
+   * urgent request died booting.
    */
-  acquire(urgent: boolean): Promise<WorkerHandle | null> {
+  acquire(request: WorkerRequest): Promise<WorkerHandle | null> {
     const w = this.idle.shift();
-    const got = w ? Promise.resolve(w) : new Promise<WorkerHandle | null>((resolve) => this.waiting.push(resolve));
-    this.refill(urgent);
-    if (urgent) this.hurry();
+    if (w) return Promise.resolve(w);
+    const got = new Promise<WorkerHandle | null>((resolve) => this.waiting.push({ request, resolve }));
+    this.refill();
     return got;
   }
 
-  /** A process waits for a worker: those booting in the background get the leader's priority. */
-  hurry(): void {
-    for (const w of this.all) if (w.booting) this.toForeground(w);
+  /** A process now waits for the worker `request` asks for (a fork came before its standby). */
+  hurry(request: WorkerRequest): void {
+    if (request.urgent) return;
+    request.urgent = true;
+    this.refill();
+  }
+
+  private urgentWaiting(): number {
+    return this.waiting.filter((x) => x.request.urgent).length;
   }
 
   /**
-   * Start a worker for each request that finds none free, counting those already booting. No
-   * spares beyond: a Node start costs ~200 ms of CPU here, and the standby a forking process
-   * holds is its spare already.
+   * Start a worker for each urgent request that finds none free, counting those already booting
+   * or on their way back. No spares beyond: the standby a forking process holds is its spare.
    */
-  private refill(urgent: boolean): void {
-    const want = this.waiting.length - this.coming();
-    for (let i = 0; i < want; i++) this.add(undefined, !urgent);
+  private refill(): void {
+    const want = this.urgentWaiting() - this.coming();
+    for (let i = 0; i < want; i++) this.add();
   }
 
   killAll(): void {

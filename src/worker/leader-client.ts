@@ -151,9 +151,10 @@ export class LeaderClient {
   }
 
   /**
-   * Start serving `proc`. It gets a standby child at its first fork, and keeps one from then
-   * on: most processes exec or exit without forking, and a standby for each would hold a Node
-   * process busy for nothing (and starting one costs a program that never forks its start-up).
+   * Start serving `proc`. It gets a standby child at its first fork, and from then on a spare
+   * one, from the workers that come free: most processes exec or exit without forking, and a
+   * standby for each would hold a Node process busy for nothing (and starting one costs a
+   * program that never forks its start-up).
    */
   begin(proc: LibosProcess): void {
     this.current = proc;
@@ -175,7 +176,7 @@ export class LeaderClient {
 
   /**
    * Ask for as many standby children as the process may hold; `urgent` when a fork waits for
-   * one (the leader then hurries a standby already on its way: it boots in the background).
+   * one (a spare asked for before is urgent from then on: the leader starts a Node for it).
    */
   private askForStandbys(urgent: boolean): void {
     if (!this.current) return;

@@ -322,6 +322,16 @@ describe.concurrent('worker recycling', () => {
     expect(Number(last![1])).toBeGreaterThanOrEqual(2);
     expect(Number(last![1])).toBeLessThanOrEqual(10);
   }, LOOP_TIMEOUT + 10_000);
+
+  it('a process that forks once starts one Node for its child, none for a spare it never uses', async () => {
+    // the child runs a while: a spare started for the parent's next fork would start meanwhile
+    const r = await runGramine(['/bin/sh', '-c', 'sleep 0.5 & wait; echo done'], { gramineArgs: ['--leader-log'] });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('done\n');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => /→ leader +STANDBY_REQUEST vpid=1 urgent=false/.test(l))).toHaveLength(1);
+    expect(lines.at(-1)).toMatch(/\(2 workers started\)$/);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -112,8 +112,8 @@ const schemas = {
   }),
   /**
    * worker -> leader: process `vpid` wants a standby child worker, so that its next fork needs
-   * no round trip to the leader. `urgent`: a fork waits for it now (else it is for a later
-   * fork, and a worker started for it boots in the background).
+   * no round trip to the leader. `urgent`: a fork waits for it now (else it is a spare for a
+   * later fork: it takes a worker that comes free, and no Node is started for it).
    */
   'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int, urgent: t.bool }),
   /**
