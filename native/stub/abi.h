@@ -31,6 +31,8 @@
 #define GTS_REQ_THREAD_EXITS 15 /* no reply, on the thread's channel: thread args[0] is gone; the channel stays for the next */
 /* strace mode: the app made trapped call `nr` with `args`; a struct gts_strace_result follows; the reply says the line is written */
 #define GTS_REQ_STRACE 16
+/* no reply: the call this thread was told to wait for (GTS_REPLY_WAIT) is given up (a handler ended it) */
+#define GTS_REQ_ABANDON 17
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
@@ -91,6 +93,8 @@ struct gts_request {
 #define GTS_REPLY_TARGET     0x40 /* connect, sendto: the fd is the socket file (O_PATH), reached as /proc/self/fd/N */
 #define GTS_REPLY_SEM        0x80 /* semop, semtimedop: data = gts_sem_reply; an fd (GTS_REPLY_FD) may be the set's memory */
 #define GTS_REPLY_PGRP       0x100 /* setpgid, setsid: data = gts_pgrp_reply, the host's side for the stub to make */
+/* not yet: the fd is an eventfd to wait on (with the app's mask) before the call is made again */
+#define GTS_REPLY_WAIT       0x200
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */

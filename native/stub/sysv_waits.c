@@ -7,7 +7,6 @@
  * made again.
  */
 #include <asm-generic/errno.h>
-#include <asm-generic/poll.h>
 
 #include "abi.h"
 #include "raw.h"
@@ -26,12 +25,7 @@ long sys_sysv_waitable(long nr, const long *a, void *ip, struct k_ucontext *uc)
             return (long)reply.ret;
         if (nfds != 1)
             return -ENOMEM;
-        struct {
-            int fd;
-            short events, revents;
-        } pfd = {fd, POLLIN, 0};
-        long r = with_app_mask(uc, 1, __NR_ppoll, (long)&pfd, 1, 0, 0, 8, 0);
-        raw1(__NR_close, fd);
+        long r = wait_readable(fd, uc, 1);
         if (r == -EINTR && (!self->doorbell_rang || self->doorbell_due))
             return -EINTR; /* a handler ran */
         if (r < 0 && r != -EINTR)

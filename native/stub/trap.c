@@ -6,6 +6,7 @@
 #include <asm/sigcontext.h>
 #include <asm-generic/errno.h>
 #include <asm-generic/fcntl.h>
+#include <asm-generic/poll.h>
 #include <asm-generic/signal-defs.h>
 #include <linux/fcntl.h>
 
@@ -180,27 +181,71 @@ long worker_request_fd(uint32_t kind, long a0, long a1, int *fd)
     return request(kind, a0, a1, 0, 0, 0, 0, 0, fd);
 }
 
-static long forward(long nr, const long *a, void *ip)
+long wait_readable(int fd, const struct k_ucontext *uc, int eintr_due)
 {
-    struct gts_reply reply;
-    int fd = -1;
-    int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
-    if ((reply.flags & GTS_REPLY_CWD) && nfds == 1) {
+    struct {
+        int fd;
+        short events, revents;
+    } pfd = {fd, POLLIN, 0};
+    long r = with_app_mask(uc, eintr_due, __NR_ppoll, (long)&pfd, 1, 0, 0, 8, 0);
+    raw1(__NR_close, fd);
+    return r;
+}
+
+/* What a worker's reply gives the app: its result, or the fd that came with it. */
+static long forwarded_result(const struct gts_reply *reply, int nfds, int fd)
+{
+    if ((reply->flags & GTS_REPLY_CWD) && nfds == 1) {
         /* the LibOS's cwd is the authority; the host's mirrors it for /proc of other processes */
         raw1(__NR_fchdir, fd);
         raw1(__NR_close, fd);
-        return reply.ret;
+        return reply->ret;
     }
-    if (reply.flags & GTS_REPLY_FD) {
+    if (reply->flags & GTS_REPLY_FD) {
         if (nfds != 1)
             return -EMFILE; /* the kernel could not install it: no fd free below the limit */
-        if (!(reply.flags & GTS_REPLY_FD_CLOEXEC))
+        if (!(reply->flags & GTS_REPLY_FD_CLOEXEC))
             raw3(__NR_fcntl, fd, F_SETFD, 0);
         return fd;
     }
     if (nfds == 1)
         raw1(__NR_close, fd);
-    return reply.ret;
+    return reply->ret;
+}
+
+static long forward(long nr, const long *a, void *ip)
+{
+    struct gts_reply reply;
+    int fd = -1;
+    int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
+    return forwarded_result(&reply, nfds, fd);
+}
+
+/*
+ * A call the worker may answer with "not yet" (GTS_REPLY_WAIT: an open of a FIFO waiting for
+ * its other end, which the worker makes meanwhile): the stub waits on the eventfd that came
+ * with it, with the app's mask, and makes the call again, answered with what the worker has
+ * by then. A handler that runs ends the wait as Linux ends the open: with EINTR, or, for one
+ * with SA_RESTART, the call is made again; given up, the worker is told (it undoes its open).
+ */
+static long forward_waitable(long nr, const long *a, void *ip, struct k_ucontext *uc)
+{
+    struct stub_thread *self = current_thread();
+    for (;;) {
+        struct gts_reply reply;
+        int fd = -1;
+        int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
+        if (!(reply.flags & GTS_REPLY_WAIT))
+            return forwarded_result(&reply, nfds, fd);
+        if (nfds != 1)
+            return -ENOMEM;
+        long r = wait_readable(fd, uc, 1);
+        if (r >= 0 || (r == -EINTR && self->doorbell_rang && self->doorbell_due < 2))
+            continue; /* woken; or a doorbell that ran no handler, or only SA_RESTART ones */
+        struct gts_request req = {GTS_REQ_ABANDON, (uint32_t)self->host_tid, (uint64_t)nr, {0}, (uint64_t)ip, 0};
+        channel_send(channel_for_current_thread(), &req, sizeof(req));
+        return r;
+    }
 }
 
 /* The app's own disposition of SIGSYS (the host's is the stub's). */
@@ -767,8 +812,11 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_open:
     case __NR_openat: {
         long r = local_path_call(&current_thread()->trap_paths, nr, a);
-        return r == PATH_FORWARD ? forward(nr, a, ip) : r;
+        return r == PATH_FORWARD ? forward_waitable(nr, a, ip, uc) : r;
     }
+    case __NR_creat:
+    case __NR_openat2:
+        return forward_waitable(nr, a, ip, uc); /* a FIFO's open may wait */
     case __NR_chroot: {
         /* the process's root moves: absolute paths are no longer the table's */
         long r = forward(nr, a, ip);

@@ -86,6 +86,8 @@ unsigned long app_sigmask(const struct k_ucontext *uc);
  * SA_RESTART; 1, any; 0, never (a call that does not wait, WNOHANG).
  */
 long with_app_mask(const struct k_ucontext *uc, int eintr_due, long nr, long a, long b, long c, long d, long e, long f);
+/* Wait until the eventfd `fd` is readable (with the app's mask, as with_app_mask), then close it. */
+long wait_readable(int fd, const struct k_ucontext *uc, int eintr_due);
 
 /* Queue again a signal the app's wait took but must not have yet: where it came from, as near as the host lets */
 void put_back_signal(int sig, const void *info);

@@ -3,14 +3,15 @@
 import { host, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_CWD, REPLY_FD,
+  HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_CWD, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
-  REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
+  REQ_ABANDON, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
 import { Errno, errnoName, SyscallError, Unsupported } from './errno.js';
 import { releasePlan } from './exec.js';
+import { abandonFifoOpen, abandonFifoOpens } from './fs/fifo-opens.js';
 import { encodeSiginfo } from './signals.js';
 import type { PidLookup } from './instance.js';
 import type { LibosProcess } from './process.js';
@@ -73,6 +74,11 @@ export class SyscallDispatcher {
     return this.channel ? (this.thread?.vtid ?? -1) : this.proc.id.vpid;
   }
 
+  /** the host tid of the thread this channel serves */
+  private callerHostTid(): number {
+    return this.channel ? (this.thread?.hostTid ?? 0) : this.proc.mainHostTid;
+  }
+
   start(): void {
     const c = this.channel;
     if (!c) {
@@ -91,6 +97,7 @@ export class SyscallDispatcher {
     }
     for (const server of this.threadServers.values()) server.stop();
     this.threadServers.clear();
+    abandonFifoOpens(this.proc); // the process is gone
     this.proc.threads.clear();
     if (this.proc.pendingExec) releasePlan(this.proc.pendingExec);
     this.proc.pendingExec = null;
@@ -109,6 +116,7 @@ export class SyscallDispatcher {
     const t = this.thread;
     if (!t) return;
     this.thread = null;
+    abandonFifoOpen(this.proc, t.hostTid);
     this.proc.threads.delete(t.vtid);
     this.proc.threadAffinity.delete(t.vtid);
     this.proc.signals.threadGone(t.vtid);
@@ -199,6 +207,7 @@ export class SyscallDispatcher {
     else if (kind === REQ_UNIX_NAME) this.onUnixName();
     else if (kind === REQ_UCRED) this.onUcred();
     else if (kind === REQ_THREAD_STARTED) this.onThreadStarted();
+    else if (kind === REQ_ABANDON) abandonFifoOpen(this.proc, this.callerHostTid());
     else if (kind === REQ_MAIN_THREAD_EXITS) {
       if (!this.channel && !this.proc.mainThreadExited) {
         this.proc.instance.parentThreadExited(this.proc, this.proc.childrenOfExitingThread(this.proc.id.vpid));
@@ -236,7 +245,7 @@ export class SyscallDispatcher {
     }
     let result: SyscallResult | Promise<SyscallResult>;
     this.args.caller.tid = this.tid;
-    this.args.caller.hostTid = this.channel ? (this.thread?.hostTid ?? 0) : this.proc.mainHostTid;
+    this.args.caller.hostTid = this.callerHostTid();
     try {
       result = entry.handler(this.proc, this.args);
     } catch (e) {
@@ -277,6 +286,10 @@ export class SyscallDispatcher {
         return;
       case 'cwd':
         this.send(this.header(0, REPLY_CWD, 0, seq), [result.hostFd]);
+        host.close(result.hostFd);
+        return;
+      case 'wait':
+        this.send(this.header(0, REPLY_WAIT | REPLY_FD, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
       case 'sem': {

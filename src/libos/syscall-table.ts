@@ -59,6 +59,8 @@ const SIGNALFD =
   'the host\'s, without the stub\'s signals; one that carries SIGCHLD or SIGCONT is put among the app\'s top fds, whose reads the stub makes, so the senders are vpids';
 /** a path call: the VFS walks it (mounts, symlinks, confinement), the host works on what it found */
 const VFS = 'VFS walk; the host on the file found';
+/** opens of a FIFO that wait for the other end (src/libos/fs/fifo-opens.ts) */
+const FIFO_WAIT = 'a FIFO\'s open that waits for its other end waits in the app (a handler ends it with EINTR, or restarts it with SA_RESTART)';
 /** a socket call that names an address (native/stub/net.c) */
 const SOCKET_ADDRESS = 'IP addresses the host\'s; UNIX ones the instance\'s (an abstract name with the instance\'s prefix on the host, a path by the VFS walk)';
 const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by the stub (${SOCKET_ADDRESS})`;
@@ -74,7 +76,7 @@ const STUB_OPEN = `such a path opened for reading on a mount no file check appli
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
   native('write', 'supported', HOST_FD),
-  libosAndStub('open', 'supported', `${VFS}; ${STUB_OPEN}`),
+  libosAndStub('open', 'supported', `${VFS}; ${STUB_OPEN}; ${FIFO_WAIT}`),
   native('close', 'supported', `${HOST_FD}; the stub's reserved fds trap (EBADF)`),
   libosAndStub('stat', 'supported', `${VFS}; ${STUB_STAT}`),
   native('fstat', 'supported', `${HOST_FD}; the stub's reserved fds trap (EBADF)`),
@@ -187,7 +189,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('rename', 'supported', `${VFS}; EXDEV across mounts`),
   libos('mkdir', 'supported', VFS),
   libos('rmdir', 'supported', VFS),
-  libos('creat', 'supported', VFS),
+  libos('creat', 'supported', `${VFS}; ${FIFO_WAIT}`),
   libos('link', 'supported', VFS),
   libos('unlink', 'supported', VFS),
   libos('symlink', 'supported', VFS),
@@ -271,7 +273,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('inotify_init', 'supported', 'host inotify'),
   libos('inotify_add_watch', 'supported', `${VFS}; the worker adds the watch to the app's inotify instance, so events name entries as the instance does`),
   native('inotify_rm_watch', 'supported', HOST_FD),
-  libosAndStub('openat', 'supported', `${VFS}; ${STUB_OPEN}`),
+  libosAndStub('openat', 'supported', `${VFS}; ${STUB_OPEN}; ${FIFO_WAIT}`),
   libos('mkdirat', 'supported', VFS),
   libos('fchownat', 'supported', VFS),
   libos('futimesat', 'supported', VFS),
@@ -323,7 +325,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
   stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
   libos('faccessat2', 'supported', VFS),
-  libos('openat2', 'supported', `${VFS}; RESOLVE_* walk restrictions by the same walk`),
+  libos('openat2', 'supported', `${VFS}; RESOLVE_* walk restrictions by the same walk; ${FIFO_WAIT}`),
   libosAndStub('execveat', 'supported', 'dirfd, AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW'),
   stub('waitid', 'supported', 'on the host, as wait4; P_ALL, P_PID, P_PGID, P_PIDFD, all options; si_pid and si_uid virtual'),
   stub('epoll_pwait2', 'supported', signalWait('host epoll with the mask without the stub\'s signals')),

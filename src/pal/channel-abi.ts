@@ -18,6 +18,8 @@ export const REQ_MAIN_THREAD_EXITS = 13;
 export const REQ_NEW_THREAD = 14;
 export const REQ_THREAD_EXITS = 15;
 export const REQ_STRACE = 16;
+/** no reply: the call this thread was told to wait for (REPLY_WAIT) is given up */
+export const REQ_ABANDON = 17;
 /** struct gts_strace_result: ret (int64), returned (uint64), after a REQ_STRACE request */
 export const STRACE_RESULT_SIZE = 16;
 
@@ -53,6 +55,8 @@ export const REPLY_CWD = 0x10;
 export const REPLY_TARGET = 0x40;
 export const REPLY_SEM = 0x80;
 export const REPLY_PGRP = 0x100;
+/** not yet: the fd is an eventfd to wait on before the call is made again */
+export const REPLY_WAIT = 0x200;
 /** struct gts_pgrp_reply: host_pid i32, host_pgid i32 */
 export const PGRP_REPLY_SIZE = 8;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectSameAsNative, GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runNative } from '../helpers/run.js';
+import { expectSameAsNative, GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runGramine, runNative } from '../helpers/run.js';
 
 async function expectSame(argv: string[], timeout?: number) {
   const { native, gramine } = await runBoth(argv, timeout ? { timeout } : undefined);
@@ -69,6 +69,24 @@ describe('a signal from another process interrupts a blocking call as on Linux',
     expect(native.stdout).toContain('no SA_RESTART: read = -1 (EINTR), handler ran 1');
     expect(native.stdout).toContain('SA_RESTART: wait4 = the child (ok), handler ran 1');
     expect(native.stdout).toContain('stopped and continued: nanosleep = ok, slept its time: yes');
+  });
+});
+
+describe('an open of a FIFO that waits for its other end', () => {
+  it.each(['', '-static'])('ends with EINTR for a handler without SA_RESTART, goes on for one with it and for a blocked or ignored signal (%s)', async (suffix) => {
+    const dirs = [makeTempDir('gts-fifo-n-'), makeTempDir('gts-fifo-g-')];
+    try {
+      const [native, gramine] = await Promise.all([
+        runNative([program(`fifo_eintr${suffix}`), dirs[0]!]), runGramine([program(`fifo_eintr${suffix}`), dirs[1]!]),
+      ]);
+      expect(gramine.stdout).toEqual(native.stdout);
+      expect(gramine.status).toBe(0);
+      expect(native.stdout).toContain("own timer, no SA_RESTART: -1 EINTR, handlers run: 1\nanother's signal, no SA_RESTART: -1 EINTR, handlers run: 1\n");
+      expect(native.stdout).toContain("another's signal, SA_RESTART: opened, read 1 'w', handlers run: 1\n");
+      expect(native.stdout).toContain('made again: opened');
+    } finally {
+      for (const d of dirs) removeTempDir(d);
+    }
   });
 });
 

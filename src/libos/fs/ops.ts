@@ -3,6 +3,8 @@
 import { fileTypeAt, host, openBlocking } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
+import type { WaitOn } from '../sys/types.js';
+import { openFifoWaiting } from './fifo-opens.js';
 import { atLocation, onLocation, openHost } from './host-fs.js';
 import type { PseudoNode } from './pseudo/node.js';
 import { openPseudo } from './pseudo/open.js';
@@ -24,9 +26,9 @@ function missing(loc: PseudoLocation, what: string): never {
 }
 
 /** Open a location for the app: a worker host fd. */
-export function openLocation(proc: LibosProcess, loc: Location, flags: number, mode: number): Awaitable<number> {
+export function openLocation(proc: LibosProcess, loc: Location, flags: number, mode: number, callerTid: number): Awaitable<number | WaitOn> {
   if (loc.kind === 'host') {
-    if (!(flags & (O_NONBLOCK | O_PATH)) && (flags & O_ACCMODE) !== O_RDWR && atLocation(loc, fileTypeAt) === S_IFIFO) return openFifo(proc, loc, flags, mode);
+    if (!(flags & (O_NONBLOCK | O_PATH)) && (flags & O_ACCMODE) !== O_RDWR && atLocation(loc, fileTypeAt) === S_IFIFO) return openFifo(proc, loc, flags, mode, callerTid);
     return openHost(proc, loc, flags, mode);
   }
   if (!loc.node) {
@@ -42,18 +44,20 @@ const O_NONBLOCK = 0o4000;
 /**
  * A FIFO opened to wait for its other end: opened here without waiting (O_PATH, beneath the
  * mount, as any open), then for real through that fd on a pool thread, so that the worker
- * (its signals, its other threads' calls) goes on while the app waits, as it would natively.
+ * (its signals, its other threads' calls) goes on while the app waits, as it would natively;
+ * the app waits where a signal ends its wait (fifo-opens.ts).
  */
-async function openFifo(proc: LibosProcess, loc: HostLocation, flags: number, mode: number): Promise<number> {
+function openFifo(proc: LibosProcess, loc: HostLocation, flags: number, mode: number, callerTid: number): number | WaitOn {
   // what a read-only mount refuses, it refuses as for any file (EROFS before a wait)
   const pathFd = openHost(proc, loc, O_PATH | (flags & O_NOFOLLOW), mode);
   try {
     if (fileTypeAt(pathFd, '') !== S_IFIFO) throw new SyscallError(Errno.EAGAIN, `open ${loc.vpath}: changed under the open`);
     if (loc.mount.readOnly && (flags & O_ACCMODE) !== 0) throw new SyscallError(Errno.EROFS, `open ${loc.vpath}: read-only mount`);
-    return check(await openBlocking(`/proc/self/fd/${pathFd}`, flags & ~(O_CREAT | O_NOFOLLOW)), `open ${loc.vpath}`);
-  } finally {
+  } catch (e) {
     host.close(pathFd);
+    throw e;
   }
+  return openFifoWaiting(proc, callerTid, `${loc.vpath} ${flags}`, pathFd, flags & ~(O_CREAT | O_NOFOLLOW));
 }
 
 /** An O_PATH fd of the directory at instance path `path` of a host mount (a working directory). */

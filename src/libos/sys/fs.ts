@@ -10,7 +10,7 @@ import { openPseudo } from '../fs/pseudo/open.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
-import type { CwdChanged, NewFd, SyscallHandler } from './types.js';
+import type { CwdChanged, NewFd, SyscallHandler, WaitOn } from './types.js';
 
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
 
@@ -31,15 +31,16 @@ function change(loc: Location, what: string, fn: (loc: HostLocation) => number):
   return fn(loc);
 }
 
-function openAt(proc: LibosProcess, dirfd: number, p: string, flags: number, mode: number, resolveFlags = 0): Awaitable<NewFd> {
+function openAt(proc: LibosProcess, a: SyscallArgs, dirfd: number, p: string, flags: number, mode: number, resolveFlags = 0): Awaitable<NewFd | WaitOn> {
   const follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
   return at(proc, dirfd, p, { follow, resolve: resolveFlags }, (loc) =>
-    andThen(openLocation(proc, loc, flags, mode), (hostFd) => ({ kind: 'fd' as const, hostFd, cloexec: (flags & O_CLOEXEC) !== 0 })));
+    andThen(openLocation(proc, loc, flags, mode, a.caller.hostTid), (r) =>
+      typeof r === 'number' ? { kind: 'fd' as const, hostFd: r, cloexec: (flags & O_CLOEXEC) !== 0 } : r));
 }
 
-const sys_open: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, a, 0), a.int(1), a.uint(2));
-const sys_openat: SyscallHandler = (proc, a) => openAt(proc, a.int(0), path(proc, a, 1), a.int(2), a.uint(3));
-const sys_creat: SyscallHandler = (proc, a) => openAt(proc, AT_FDCWD, path(proc, a, 0), O_TRUNC_CREAT_WRONLY, a.uint(1));
+const sys_open: SyscallHandler = (proc, a) => openAt(proc, a, AT_FDCWD, path(proc, a, 0), a.int(1), a.uint(2));
+const sys_openat: SyscallHandler = (proc, a) => openAt(proc, a, a.int(0), path(proc, a, 1), a.int(2), a.uint(3));
+const sys_creat: SyscallHandler = (proc, a) => openAt(proc, a, AT_FDCWD, path(proc, a, 0), O_TRUNC_CREAT_WRONLY, a.uint(1));
 
 /** open flags openat2 knows (it refuses any other bit, where open ignores them) */
 const VALID_OPEN_FLAGS = 0o37777777 & ~0o40; // all O_* up to O_TMPFILE; bit 0o40 is unused
@@ -64,7 +65,7 @@ const sys_openat2: SyscallHandler = (proc, a) => {
     throw new SyscallError(Errno.EINVAL, 'openat2: RESOLVE_BENEATH with RESOLVE_IN_ROOT');
   // RESOLVE_CACHED asks to fail rather than block on I/O: our walk never waits on a disk
   if (resolveFlags & RESOLVE_CACHED && f & (O_CREAT | O_TRUNC | O_TMPFILE)) throw new SyscallError(Errno.EAGAIN, 'RESOLVE_CACHED');
-  return openAt(proc, a.int(0), path(proc, a, 1), f, Number(mode), resolveFlags & ~RESOLVE_CACHED);
+  return openAt(proc, a, a.int(0), path(proc, a, 1), f, Number(mode), resolveFlags & ~RESOLVE_CACHED);
 };
 
 /** The location of an fd-or-path call: "" with AT_EMPTY_PATH names the dirfd itself. */

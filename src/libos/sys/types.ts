@@ -68,7 +68,13 @@ export interface HostPgrp {
   hostPgid: number;
 }
 
-export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget | HostPgrp;
+/** Not yet: the stub waits on this eventfd (a worker host fd, sent and closed) and makes the call again. */
+export interface WaitOn {
+  kind: 'wait';
+  hostFd: number;
+}
+
+export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget | HostPgrp | WaitOn;
 
 export type SyscallHandler = (
   proc: LibosProcess,
