@@ -6,6 +6,8 @@
  * MODE is one of
  *   fork-exit  fork(); the child _exit(0)s at once; the parent waitpid()s for it
  *   fork-exec  fork(); the child execl()s /bin/true; the parent waitpid()s for it
+ *   burst-N    N fork()s at once, each child execl()s /bin/true; the parent waitpid()s for all
+ *              (N from 1 to 256): an iteration is the whole burst
  *
  * ITERATIONS iterations (default 200) are made after one untimed warm-up iteration; each is
  * timed with clock_gettime(CLOCK_MONOTONIC), from just before fork() to just after waitpid()
@@ -28,6 +30,7 @@
 #include "bench.h"
 
 enum mode { M_FORK_EXIT, M_FORK_EXEC };
+#define BURST_MAX 256
 
 static const char *const TRUE_PATH = "/bin/true";
 
@@ -38,8 +41,8 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* One fork and wait; returns 0, or -1 after reporting what failed. */
-static int run_once(enum mode m)
+/* One fork; returns the child's pid, or -1 after reporting what failed. */
+static pid_t start_one(enum mode m)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -57,6 +60,12 @@ static int run_once(enum mode m)
         }
         _exit(0);
     }
+    return pid;
+}
+
+/* Wait for child `pid`; returns 0, or -1 after reporting what failed. */
+static int wait_one(pid_t pid)
+{
     int status;
     pid_t got;
     do
@@ -78,16 +87,34 @@ static int run_once(enum mode m)
     return 0;
 }
 
+/* One iteration: `burst` forks (at once), then the waits for them all. */
+static int run_once(enum mode m, int burst)
+{
+    pid_t pids[BURST_MAX];
+    int started = 0, failed = 0;
+    for (; started < burst; started++)
+        if ((pids[started] = start_one(m)) < 0) {
+            failed = 1;
+            break;
+        }
+    for (int i = 0; i < started; i++)
+        failed |= wait_one(pids[i]) != 0;
+    return failed ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s fork-exit|fork-exec [ITERATIONS]\n", argv[0]);
+        fprintf(stderr, "usage: %s fork-exit|fork-exec|burst-N [ITERATIONS]\n", argv[0]);
         return 2;
     }
     enum mode m;
+    int burst = 1;
     if (!strcmp(argv[1], "fork-exit"))
         m = M_FORK_EXIT;
     else if (!strcmp(argv[1], "fork-exec"))
+        m = M_FORK_EXEC;
+    else if (!strncmp(argv[1], "burst-", 6) && (burst = (int)parse_pos("fork-cost", argv[1] + 6, "burst size")) <= BURST_MAX)
         m = M_FORK_EXEC;
     else {
         fprintf(stderr, "fork-cost: unknown mode %s\n", argv[1]);
@@ -103,12 +130,12 @@ int main(int argc, char **argv)
     /* nothing buffered in stdio may be duplicated into the children */
     fflush(NULL);
 
-    if (run_once(m)) /* warm-up, untimed */
+    if (run_once(m, burst)) /* warm-up, untimed */
         return 1;
     double sum = 0;
     for (long i = 0; i < iters; i++) {
         double t0 = now_ns();
-        if (run_once(m))
+        if (run_once(m, burst))
             return 1;
         per_iter[i] = (now_ns() - t0) / 1e3;
         sum += per_iter[i];
