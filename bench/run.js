@@ -62,6 +62,7 @@ import { fileURLToPath } from 'node:url';
 import { measureNet, netTargets } from './net.js';
 import { median } from './stats.js';
 import { measureThreads, threadTargets } from './threads.js';
+import { MAKE_TARGET_RATIO, measureMake } from './make-j2.js';
 import { LOCK_MODES, lockTargets, measureLocks } from './locks.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -779,6 +780,7 @@ async function main() {
   const pnames = penvs.map((e) => e.name);
   let forks = null;
   let bashScript = null;
+  let makeJ2 = null;
   let workers = null;
   if (opts.mp) {
     forks = {};
@@ -789,6 +791,11 @@ async function main() {
     const peerNote = penvs.some((e) => e.peer) ? `, peers ${Math.min(opts.scriptPeerReps, opts.scriptReps)}` : '';
     phase('bash script', `bash script (${pnames.join(', ')}; ${opts.scriptReps} round(s)${peerNote})`);
     bashScript = measureScript(penvs, opts);
+    phase('make -j2', `make -j2 of 20 C files (${pnames.join(', ')}; ${opts.scriptReps} round(s)${peerNote})`);
+    makeJ2 = measureMake(penvs, {
+      reps: opts.scriptReps, peerReps: opts.scriptPeerReps, rounds, timedRun, describeFailure,
+      scratch: (env) => (env.name === 'runsc' ? path.join(BENCH, 'results') : os.tmpdir()),
+    });
     phase('workers per fork', 'workers started per fork (gramine-ts --leader-log)');
     workers = measureWorkers();
   }
@@ -884,6 +891,7 @@ async function main() {
     out.push(table(['case', 'what', ...pnames, ...pothers.map((n) => `${n}/nat`)], [
       ...FORK_MODES.map(({ mode, what }) => row(mode, what, forks[mode], 'median_us', 1e3)),
       row('bash script', `${SCRIPT_ITERS} x (x=$(echo | tr); echo | cat), whole run`, bashScript, 'median_ms', 1e6),
+      row('make -j2', '20 C files compiled (gcc -O1) and linked, whole run', makeJ2, 'median_ms', 1e6),
     ], 2));
     out.push('');
 
@@ -1021,6 +1029,10 @@ async function main() {
         id: 'bash_script_ratio', name: `bash script under gramine-ts <= ${TARGETS.scriptRatio}x native`,
         value: ratio(bashScript, 'median_ms'), limit: TARGETS.scriptRatio, show: fmtRatio,
       },
+      {
+        id: 'make_j2_ratio', name: `make -j2 of 20 C files under gramine-ts <= ${MAKE_TARGET_RATIO}x native`,
+        value: ratio(makeJ2, 'median_ms'), limit: MAKE_TARGET_RATIO, show: fmtRatio,
+      },
       ...workers.map((w, i) => ({
         id: `workers_per_100_forks_${['bash_script', 'fork_exit'][i]}`,
         name: `workers started per 100 forks <= ${TARGETS.workersPer100Forks}: ${w.workload}`,
@@ -1068,6 +1080,7 @@ async function main() {
       for (const n of pnames) if (forks[mode][n].error) failures.push(`fork-cost ${mode} under ${n}: ${forks[mode][n].error}`);
     }
     for (const n of pnames) if (bashScript[n].error) failures.push(`bash script under ${n}: ${bashScript[n].error}`);
+    for (const n of pnames) if (makeJ2[n].error) failures.push(`make -j2 under ${n}: ${makeJ2[n].error}`);
     for (const w of workers) {
       if (w.error) failures.push(`workers per fork, ${w.workload}, under gramine-ts: ${w.error}`);
       else if (w.note) notes.push(w.note);
@@ -1125,6 +1138,7 @@ async function main() {
         peer_reps: Math.min(opts.scriptPeerReps, opts.scriptReps), warmup_iterations: SCRIPT_WARMUP_ITERS,
         unit: 'ms per whole run', results: bashScript,
       },
+      make_j2: { files: 20, reps: opts.scriptReps, unit: 'ms per whole run (a fresh project each run)', results: makeJ2 },
       workers_per_fork: { steady_after_forks: STEADY_AFTER_FORKS, results: workers },
     } : null,
     file_systems: opts.stat || opts.bulk ? {
