@@ -295,15 +295,15 @@ const schemas = {
    */
   'unsupported': object({ type: t.literal('unsupported'), v, vpid: t.int, counts: t.record(t.int) }),
   /**
-   * worker -> leader: the thread of process `vpid` that was the parent of `children` exited
-   * while the process runs on: those that asked for one get their parent-death signal
-   */
-  /**
    * worker -> leader: the instance's first process, which took the terminal's foreground, was
    * stopped (Ctrl-Z) or continued by someone else: the instance stops as a whole, as a job of
    * the shell that started it (leader/terminal.ts)
    */
   'first-process-stopped': object({ type: t.literal('first-process-stopped'), v, stopped: t.bool }),
+  /**
+   * worker -> leader: the thread of process `vpid` that was the parent of `children` exited
+   * while the process runs on: those that asked for one get their parent-death signal
+   */
   'parent-thread-exited': object({ type: t.literal('parent-thread-exited'), v, vpid: t.int, children: t.array(t.int) }),
   /**
    * worker -> leader: the worker's fd `fd` is its verified copy of trusted file `path` (`size`

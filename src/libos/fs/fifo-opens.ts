@@ -7,15 +7,14 @@
 // woken by a reader-and-writer open of the same FIFO the worker holds until it returns (which
 // wakes any other opener waiting on that FIFO as well), and what it opened is closed.
 import { host, openBlocking } from '../../pal/host.js';
+import { AT_FDCWD, O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../pal/linux-abi.js';
 import { SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { WaitOn } from '../sys/types.js';
 
-import { AT_FDCWD, O_CLOEXEC, O_RDWR } from '../../pal/linux-abi.js';
-
+// eventfd's flags are open's
 const EFD_CLOEXEC = O_CLOEXEC;
-const EFD_NONBLOCK = 0o4000;
-const O_NONBLOCK = 0o4000;
+const EFD_NONBLOCK = O_NONBLOCK;
 
 interface PendingOpen {
   /** the call it is for: the same path and flags made again collect it */

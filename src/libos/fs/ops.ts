@@ -1,6 +1,6 @@
 // What can be done to any place of the tree, host or pseudo: open it, stat it, read a link,
 // check access. The syscall handlers (sys/fs.ts) parse arguments and call these.
-import { fileTypeAt, host, openBlocking } from '../../pal/host.js';
+import { fileTypeAt, host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { WaitOn } from '../sys/types.js';
@@ -11,7 +11,7 @@ import { openPseudo } from './pseudo/open.js';
 import { encodeStat, encodeStatx, inodeOf, type StatFields } from './stat.js';
 import type { Awaitable } from './pseudo/node.js';
 import { resolve, type HostLocation, type Location, type PseudoLocation, type WalkContext } from './walk.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDWR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG } from '../../pal/linux-abi.js';
 
 const W_OK = 2;
 const X_OK = 1;
@@ -38,8 +38,6 @@ export function openLocation(proc: LibosProcess, loc: Location, flags: number, m
   if (loc.node.kind === 'symlink' && !loc.follow) throw new SyscallError(Errno.ELOOP, `open ${loc.vpath}: a symbolic link`);
   return openPseudo(proc, loc.node, loc.vpath, flags);
 }
-
-const O_NONBLOCK = 0o4000;
 
 /**
  * A FIFO opened to wait for its other end: opened here without waiting (O_PATH, beneath the

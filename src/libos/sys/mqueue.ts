@@ -3,10 +3,9 @@
 // mq_getsetattr are native on it, mq_notify the stub's (native/stub/trap.c: SIGEV_SIGNAL by its doorbell).
 import { Errno, SyscallError } from '../errno.js';
 import { host } from '../../pal/host.js';
-import { O_ACCMODE, O_CLOEXEC, O_CREAT } from '../../pal/linux-abi.js';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_NONBLOCK } from '../../pal/linux-abi.js';
 import type { SyscallHandler } from './types.js';
 
-const O_NONBLOCK = 0o4000;
 const NAME_MAX = 255;
 
 const sys_mq_open: SyscallHandler = async (proc, a) => {
