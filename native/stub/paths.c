@@ -99,11 +99,12 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
         raw1(__NR_close, roots[next_root++]);
 }
 
-int paths_root(unsigned int i, unsigned int *flags)
+int paths_root(unsigned int i, unsigned int *flags, const char **prefix)
 {
     if (i >= n_mounts)
         return -2;
     *flags = mounts[i].flags;
+    *prefix = mounts[i].prefix;
     return mounts[i].fd;
 }
 

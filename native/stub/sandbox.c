@@ -53,6 +53,9 @@ struct k_landlock_path_beneath_attr {
 #define __NR_landlock_restrict_self 446
 #endif
 
+#define O_RDONLY 0
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW 0400000
 #define O_PATH 010000000
 #define O_CLOEXEC 02000000
 #define AT_FDCWD (-100)
@@ -81,6 +84,112 @@ static long add_path_rule(int ruleset, int dir_fd, unsigned long long rights)
     return raw4(__NR_landlock_add_rule, ruleset, K_LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
 }
 
+/*
+ * Where instance path `p` (`n` bytes) lies against the path table's mounts other than `self`:
+ * SHADOWED if one is mounted at it, HOLDS_MOUNTS if one is mounted below it, else 0.
+ */
+enum { HOLDS_MOUNTS = 1, SHADOWED = 2 };
+static int mounts_at(const char *p, unsigned long n, unsigned int self)
+{
+    int found = 0;
+    unsigned int flags;
+    const char *q;
+    for (unsigned int i = 0; paths_root(i, &flags, &q) != -2; i++) {
+        unsigned long qn = strlen(q);
+        if (i == self || qn < n || memcmp(q, p, n) != 0)
+            continue;
+        if (qn == n)
+            return SHADOWED;
+        if (q[n] == '/' || n == 1) /* every other mount is below "/" */
+            found = HOLDS_MOUNTS;
+    }
+    return found;
+}
+
+#define K_DT_DIR 4
+#define K_DT_LNK 10
+#define MAX_DEPTH 32
+
+/*
+ * Read rights below host directory `dir` (an O_RDONLY fd), which is instance path `path`
+ * (`len` bytes) of mount `self`, except below the places where the instance mounts something
+ * else: Landlock's rules add rights to a whole subtree, so the directories on the way to such a
+ * place get a rule for each of their other entries instead of one for themselves. (Mounted
+ * over, the host's /proc, /dev or /sys below a mount of the host's root would otherwise be
+ * readable through the gadget: a raw disk, other processes' cmdlines.) An entry made there
+ * later has no rule: the stub's open of it fails and goes to the worker, as does one of these
+ * directories itself. Symlinks get none: what they point to is judged where it lies. An entry
+ * that cannot be opened or ruled is left out: that grants less, never more.
+ */
+static long grant_around_mounts(int ruleset, int dir, char *path, unsigned long len, unsigned int self,
+                                unsigned long long fs, int depth)
+{
+    char buf[512];
+    for (;;) {
+        long n = raw3(__NR_getdents64, dir, buf, sizeof(buf));
+        if (n <= 0)
+            return n;
+        for (long off = 0; off < n;) {
+            struct {
+                unsigned long long ino;
+                long long off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *d = (void *)(buf + off);
+            off += d->reclen;
+            const char *nm = d->name;
+            if (d->type == K_DT_LNK || (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))))
+                continue;
+            unsigned long nl = strlen(d->name), at = len == 1 ? 1 : len + 1;
+            /* a longer path than any prefix has no mount at or below it */
+            int where = 0;
+            if (at + nl <= GTS_PATH_PREFIX_MAX) {
+                path[at - 1] = '/';
+                memcpy(path + at, d->name, nl + 1);
+                where = mounts_at(path, at + nl, self);
+            }
+            if (where == SHADOWED)
+                continue;
+            if (where == HOLDS_MOUNTS) {
+                long sub = raw4(__NR_openat, dir, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+                if (sub >= 0 && depth < MAX_DEPTH) {
+                    long r = grant_around_mounts(ruleset, (int)sub, path, at + nl, self, fs, depth + 1);
+                    if (r < 0 && r != -EACCES)
+                        return r;
+                }
+                if (sub >= 0)
+                    raw1(__NR_close, (int)sub);
+                continue;
+            }
+            long fd = raw4(__NR_openat, dir, d->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (fd < 0)
+                continue;
+            /* a file takes only a file's rights */
+            if (add_path_rule(ruleset, (int)fd, READ_RIGHTS & fs) == -EINVAL)
+                add_path_rule(ruleset, (int)fd, K_LANDLOCK_ACCESS_FS_READ_FILE);
+            raw1(__NR_close, (int)fd);
+        }
+        path[len] = 0;
+    }
+}
+
+/* Read rights on mount `i`'s host directory `root`, but not where the instance mounts other things. */
+static long grant_mount(int ruleset, int root, unsigned int i, const char *prefix, unsigned long long fs)
+{
+    unsigned long len = strlen(prefix);
+    if (!(mounts_at(prefix, len, i) & HOLDS_MOUNTS))
+        return add_path_rule(ruleset, root, READ_RIGHTS & fs);
+    long dir = raw4(__NR_openat, root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0)
+        return dir == -EACCES ? 0 : dir;
+    char path[GTS_PATH_PREFIX_MAX + 1];
+    memcpy(path, prefix, len + 1);
+    long r = grant_around_mounts(ruleset, (int)dir, path, len, i, fs, 0);
+    raw1(__NR_close, (int)dir);
+    return r;
+}
+
 /* The Landlock domain: the Landlock ABI it used (0: none on this kernel), or -errno. */
 static long enter_landlock(void)
 {
@@ -100,10 +209,11 @@ static long enter_landlock(void)
         return ruleset;
     long r = 0;
     unsigned int flags;
+    const char *prefix;
     int root;
-    for (unsigned int i = 0; r == 0 && (root = paths_root(i, &flags)) != -2; i++)
+    for (unsigned int i = 0; r == 0 && (root = paths_root(i, &flags, &prefix)) != -2; i++)
         if (root >= 0 && (flags & GTS_PATH_STUB_OPENS))
-            r = add_path_rule((int)ruleset, root, READ_RIGHTS & fs);
+            r = grant_mount((int)ruleset, root, i, prefix, fs);
     long image = raw4(__NR_openat, AT_FDCWD, "/proc/self/exe", O_PATH | O_CLOEXEC, 0);
     if (r == 0)
         r = image < 0 ? image : add_path_rule((int)ruleset, (int)image, STUB_IMAGE_RIGHTS);

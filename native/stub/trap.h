@@ -196,8 +196,8 @@ long sys_setsockopt(const long *a);
 /* paths.c: the stat family answered by the stub when the host can resolve the path alone */
 #define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */
 void paths_install(const char *data, unsigned long len, const int *roots, int n_roots);
-/* mount `i` of the table: the fd of its root (-1: none) and its flags in *flags; -2 past the end */
-int paths_root(unsigned int i, unsigned int *flags);
+/* mount `i` of the table: the fd of its root (-1: none), its flags and instance path; -2 past the end */
+int paths_root(unsigned int i, unsigned int *flags, const char **prefix);
 void paths_drop(void);
 /*
  * Path scratch buffers, too big for the app's stack (which may be a small alternate one): the

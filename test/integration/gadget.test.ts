@@ -27,7 +27,8 @@ let outside: string;
 
 beforeAll(() => {
   scratch = makeTempDir('gts-gadget-');
-  mkdirSync(path.join(scratch, 'root'));
+  mkdirSync(path.join(scratch, 'root', 'hidden'), { recursive: true });
+  writeFileSync(path.join(scratch, 'root', 'hidden', 'below'), 'mounted over\n');
   copyFileSync(PROGRAM, path.join(scratch, 'root', 'gadget'));
   manifestPath = path.join(scratch, 'gadget.manifest.toml');
   writeFileSync(manifestPath, readFileSync(TEMPLATE, 'utf8').replaceAll('@SCRATCH@', scratch));
@@ -173,6 +174,21 @@ describe('the stub gadget (jailed instance)', () => {
   it('cannot read a host file outside the mounts', async () => {
     expect(await attack('jailed', 'read', path.join(outside, 'precious'))).toMatch(REFUSED);
     expect(await attack('jailed', 'read', '/etc/passwd')).toMatch(REFUSED);
+  });
+});
+
+describe('the stub gadget, below a mount of the host', () => {
+  // Each was read ("ok") before the Landlock rules left out what the instance mounts over.
+  it('cannot read what the instance mounts over: the host\'s /proc, /dev and /sys (built-in)', async () => {
+    for (const hidden of ['/proc/1/cmdline', '/proc/self/environ', '/dev/zero', '/sys/kernel/uevent_seqnum'])
+      expect(await attack('built-in', 'read', hidden), hidden).toMatch(REFUSED);
+    // what the instance shows of the host is read as before
+    expect(await attack('built-in', 'read', '/etc/passwd')).toBe('ok');
+  });
+
+  it('cannot read the host files below a tmpfs of the jail', async () => {
+    expect(await attack('jailed', 'read', path.join(scratch, 'root', 'hidden', 'below'))).toMatch(REFUSED);
+    expect(await attack('jailed', 'read', path.join(scratch, 'root', 'gadget'))).toBe('ok');
   });
 });
 
