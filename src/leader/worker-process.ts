@@ -6,10 +6,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { DIST_DIR } from '../paths.js';
+import { WORKER_PATH } from '../paths.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
-
-const WORKER_MAIN = path.join(DIST_DIR, 'worker', 'main.js');
 
 /** fd 3 of a worker: its socket to the leader; fd 4: the platform key, then EOF. */
 export const WORKER_LEADER_FD = 3;
@@ -94,7 +92,7 @@ export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
   if (pidsHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (the pids cgroup is full)');
   // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
   // some hosts do not let every user open)
-  const child = spawn(process.execPath, [WORKER_MAIN, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
+  const child = spawn(process.execPath, [WORKER_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
   child.stderr?.resume();
   let how: string | null = null;
   const ended: ((how: string) => void)[] = [];

@@ -1,7 +1,7 @@
 // Measurement: the identity of the code a worker runs, the analogue of an SGX MRENCLAVE.
 //
 // A measurement is a SHA-256 over an ordered list of labelled parts (the PAL stub binary, the
-// worker's own JavaScript under dist/, the manifest bytes, ...). Every part is framed with its
+// worker's JavaScript bundle, the addon, the manifest bytes). Every part is framed with its
 // label and its length, and the whole is prefixed with a domain tag and the part count, so no
 // byte can move from one part (or label) to its neighbour without changing the result:
 //
@@ -9,7 +9,7 @@
 //
 // The leader computes the expected measurement once per instance; a worker computes its own and
 // puts it in its attestation report (attestation.ts).
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -130,45 +130,25 @@ export async function measureFiles(paths: readonly string[], root?: string): Pro
   return computeMeasurement(await fileParts(paths, root));
 }
 
-/**
- * Regular files under `dir` (recursively, symlinks not followed) whose name passes `accept`,
- * sorted. `listFiles('dist', (n) => n.endsWith('.js'))` is dist/**\/*.js.
- */
-export async function listFiles(dir: string, accept: (name: string) => boolean = () => true): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`listFiles: cannot read directory ${d}: ${msg}`);
-    }
-    for (const ent of entries) {
-      const p = path.join(d, ent.name);
-      if (ent.isDirectory()) await walk(p);
-      else if (ent.isFile() && accept(ent.name)) out.push(p);
-    }
-  };
-  await walk(path.resolve(dir));
-  return out.sort(compareBytewise);
-}
-
 /** What makes up a worker's identity. */
 export interface WorkerCode {
   /** The PAL stub binary. */
   stubPath: string;
-  /** The compiled worker code; every *.js under it is measured. */
-  distDir: string;
+  /** The worker's JavaScript: one bundle of all the code it runs (scripts/bundle.mjs). */
+  workerPath: string;
+  /** The native PAL addon it loads. */
+  addonPath: string;
   /** The manifest, byte for byte as the leader loaded it. */
   manifest: Uint8Array;
 }
 
-/** The code parts of a worker's measurement: the stub and every dist/**\/*.js (the files read). */
+/** The code parts of a worker's measurement: the stub, the worker's bundle, the addon. */
 export async function workerCodeParts(code: Omit<WorkerCode, 'manifest'>): Promise<MeasurementPart[]> {
-  const stub = await fileParts([code.stubPath], path.dirname(path.resolve(code.stubPath)));
-  const js = await fileParts(await listFiles(code.distDir, (n) => n.endsWith('.js')), code.distDir);
-  return [{ label: 'stub', bytes: stub[0]!.bytes }, ...js.map((p) => ({ label: `dist/${p.label}`, bytes: p.bytes }))];
+  const part = async (label: string, file: string): Promise<MeasurementPart> => ({
+    label,
+    bytes: (await fileParts([file], path.dirname(path.resolve(file))))[0]!.bytes,
+  });
+  return [await part('stub', code.stubPath), await part('worker', code.workerPath), await part('addon', code.addonPath)];
 }
 
 /** The measurement of a worker's code parts (workerCodeParts) run with `manifest`. */
@@ -177,9 +157,9 @@ export function measureWithManifest(codeParts: readonly MeasurementPart[], manif
 }
 
 /**
- * The measurement of a worker: the stub (label "stub"), every dist/**\/*.js (label
- * "dist/<relative path>") and the manifest (label "manifest"). Leader and worker must call this
- * with the same inputs to agree.
+ * The measurement of a worker: the stub, the worker's bundle and the addon (labels "stub",
+ * "worker", "addon") and the manifest (label "manifest"). Leader and worker must call this with
+ * the same inputs to agree.
  */
 export async function measureWorkerCode(code: WorkerCode): Promise<Uint8Array> {
   return measureWithManifest(await workerCodeParts(code), code.manifest);

@@ -4,7 +4,7 @@
 // loads while the leader checks the report.
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { DIST_DIR, STUB_PATH } from '../paths.js';
+import { ADDON_PATH, STUB_PATH, WORKER_PATH } from '../paths.js';
 import { measureWithManifest, workerCodeParts } from '../tls-psk/measurement.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
@@ -26,7 +26,7 @@ async function connectToLeader(): Promise<TLSSocket> {
   socket.pause();
   // the code is read while the crypto code loads; the manifest the leader runs it with comes
   // with the challenge, and is measured with it
-  const code = workerCodeParts({ stubPath: STUB_PATH, distDir: DIST_DIR });
+  const code = workerCodeParts({ stubPath: STUB_PATH, workerPath: WORKER_PATH, addonPath: ADDON_PATH });
   const { workerSecureChannel } = await import('../tls-psk/channel.js');
   const measure = async (manifest: Uint8Array) => measureWithManifest(await code, manifest);
   return workerSecureChannel(socket, { platformKey, measure, identity: 'gramine-ts worker' });

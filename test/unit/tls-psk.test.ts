@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   computeMeasurement,
   fileParts,
-  listFiles,
   measureFiles,
   measureWorkerCode,
 } from '../../src/tls-psk/measurement.js';
@@ -207,8 +206,7 @@ describe('measurement', () => {
     writeFileSync(path.join(root, 'dist', 'sub', 'b.js'), 'export const b = 2;\n');
     writeFileSync(path.join(root, 'dist', 'sub', 'b.js.map'), '{}');
     writeFileSync(path.join(root, 'stub'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]));
-    const js = await listFiles(path.join(root, 'dist'), (n) => n.endsWith('.js'));
-    expect(js.map((f) => path.relative(root, f))).toEqual(['dist/a.js', 'dist/sub/b.js']);
+    const js = [path.join(root, 'dist', 'sub', 'b.js'), path.join(root, 'dist', 'a.js')];
     const parts = await fileParts(js, root);
     expect(parts.map((p) => p.label)).toEqual(['dist/a.js', 'dist/sub/b.js']);
     const m1 = await measureFiles(js, root);
@@ -218,13 +216,17 @@ describe('measurement', () => {
     expect((await fileParts(js)).map((p) => p.label)).toEqual(['a.js', 'sub/b.js']);
 
     const manifest = enc.encode('[loader]\nentrypoint = "/bin/sh"\n');
-    const code = { stubPath: path.join(root, 'stub'), distDir: path.join(root, 'dist'), manifest };
+    writeFileSync(path.join(root, 'addon.node'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 9]));
+    const code = { stubPath: path.join(root, 'stub'), workerPath: path.join(root, 'dist', 'sub', 'b.js'), addonPath: path.join(root, 'addon.node'), manifest };
     const w1 = await measureWorkerCode(code);
     expect(hex(await measureWorkerCode(code))).toBe(hex(w1));
     expect(hex(await measureWorkerCode({ ...code, manifest: enc.encode('[loader]\nentrypoint = "/bin/bash"\n') }))).not.toBe(hex(w1));
     writeFileSync(path.join(root, 'dist', 'sub', 'b.js'), 'export const b = 3;\n');
     expect(hex(await measureFiles(js, root))).not.toBe(hex(m1));
-    expect(hex(await measureWorkerCode(code))).not.toBe(hex(w1));
+    const w2 = await measureWorkerCode(code);
+    expect(hex(w2)).not.toBe(hex(w1));
+    writeFileSync(path.join(root, 'addon.node'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 10]));
+    expect(hex(await measureWorkerCode(code))).not.toBe(hex(w2));
 
     await expect(measureFiles([path.join(root, 'nope.js')], root)).rejects.toThrow(/cannot read .*nope\.js/);
     await expect(measureFiles([js[0]!, js[0]!], root)).rejects.toThrow(/listed twice/);
