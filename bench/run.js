@@ -9,7 +9,8 @@
 //   3. process creation: bench/programs/fork-cost.c (fork+_exit+wait, fork+exec+wait, per
 //      iteration) and a bash script of pipelines and command substitutions (whole run), natively,
 //      under gramine-ts and the peers;
-//   4. Node processes (workers) gramine-ts starts per 100 forks, from its --leader-log;
+//   4. Node processes (workers) gramine-ts starts per 100 forks, from its --leader-log; the CPU of
+//      a fork by process (bench/cpu.js) and the memory of an idle instance (bench/pss.js);
 //   5. file systems, natively and under gramine-ts: bench/programs/stat-storm.c (stat() of
 //      10,000 files, ns per stat) and bench/programs/bulk-io.c (a 256 MiB file written in 1 MiB
 //      writes and fsynced, then read back in 1 MiB reads, MiB/s), each in a scratch directory
@@ -64,6 +65,8 @@ import { median } from './stats.js';
 import { measureThreads, threadTargets } from './threads.js';
 import { MAKE_TARGET_RATIO, measureMake } from './make-j2.js';
 import { LOCK_MODES, lockTargets, measureLocks } from './locks.js';
+import { FORK_CPU_HEADERS, forkCpuRows, measureForkCpu } from './cpu.js';
+import { measurePss, PSS_TARGET_MIB } from './pss.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -117,6 +120,7 @@ const SCRIPT_FORKS = 5 * SCRIPT_ITERS + 1; // as bash 5 makes them
 const SCRIPT_WARMUP_ITERS = 10; // an untimed check run of each environment first
 // 4. Node processes per fork: workloads run once under `gramine-ts run --leader-log`
 const WORKER_COUNT_FORK_ITERS = 300;
+const CPU_FORK_ITERS = 200; // fork-cost runs of N and 2N iterations for the CPU by process
 const STEADY_AFTER_FORKS = 100; // forks counted as warm-up of the worker pool
 // 5. file systems
 const STAT_ROUNDS = 5; // timed rounds over all the files per stat-storm run (after a warm-up round)
@@ -127,10 +131,12 @@ const TARGETS = {
   readRatio: 1.2, // native data call under gramine-ts, ratio to native
   stubcallNs: 5_000, // stub-local trapped call, median ns
   getppidNs: 30_000, // worker round trip, median ns
-  startupExtraMs: 150, // gramine-ts /bin/true <= node -e 0 + this
-  forkExecRatio: 3, // fork+exec+wait under gramine-ts, ratio to native (per-iteration medians)
+  // issue 15's
+  startupExtraMs: 100, // gramine-ts /bin/true <= node -e 0 + this
+  forkExitRatio: 2, // fork+exit+wait under gramine-ts, ratio to native (per-iteration medians)
+  forkExecRatio: 2, // fork+exec+wait under gramine-ts, ratio to native (per-iteration medians)
   burst32Ratio: 3, // 32 concurrent fork+exec under gramine-ts, ratio to native (per-burst medians)
-  scriptRatio: 3, // the bash script under gramine-ts, ratio to native (whole-run medians)
+  scriptRatio: 2.5, // the bash script under gramine-ts, ratio to native (whole-run medians)
   workersPer100Forks: 5, // Node processes started per 100 forks
   statStormRatio: 10, // stat() of 10,000 files under gramine-ts, ratio to native (ns per stat)
   bulkRatio: 1.1, // bulk write (with fsync) and read under gramine-ts, time ratio to native
@@ -784,6 +790,8 @@ async function main() {
   let bashScript = null;
   let makeJ2 = null;
   let workers = null;
+  let forkCpu = null;
+  let pss = null;
   if (opts.mp) {
     forks = {};
     for (const m of FORK_MODES) {
@@ -800,6 +808,13 @@ async function main() {
     });
     phase('workers per fork', 'workers started per fork (gramine-ts --leader-log)');
     workers = measureWorkers();
+    phase('cpu by process', `CPU of a fork by process (native, gramine-ts --cpu-report; ${CPU_FORK_ITERS} and ${2 * CPU_FORK_ITERS} iterations)`);
+    forkCpu = measureForkCpu({
+      gramine: GRAMINE, forkProg: FORK_PROG, modes: ['fork-exit', 'fork-exec'], iterations: CPU_FORK_ITERS,
+      run: (argv) => timedRun(argv, SCRIPT_TIMEOUT_MS), describeFailure,
+    });
+    phase('pss', 'memory of an idle instance (PSS of a shell and four children)');
+    pss = await measurePss(GRAMINE);
   }
 
   // 5. file systems
@@ -904,6 +919,17 @@ async function main() {
         w.workload, String(w.forks), String(w.workers_started), w.per_100_forks.toFixed(2),
         w.steady ? `${w.steady.workers} / ${w.steady.forks}` : '-', w.steady ? w.steady.per_100_forks.toFixed(2) : '-',
         fmtNs(w.wall_ms * 1e6),
+      ]))));
+    out.push('');
+
+    out.push(`CPU of one iteration by process (ms; runs of ${CPU_FORK_ITERS} and ${2 * CPU_FORK_ITERS} iterations, the difference; natively: all the processes)`);
+    out.push(table(FORK_CPU_HEADERS, forkCpuRows(forkCpu, (ms) => ms.toFixed(2))));
+    out.push('');
+    out.push(`Memory of an idle instance: a shell and four sleeping children (PSS, MiB)`);
+    out.push(table(['environment', 'leader', 'workers', 'app processes', 'total', 'per app process'],
+      Object.entries(pss).map(([n, c]) => (c.error ? [n, 'FAILED', '-', '-', '-', '-'] : [
+        n, (c.pss_kib.leader / 1024).toFixed(1), `${(c.pss_kib.workers / 1024).toFixed(1)} (${c.workers})`,
+        (c.pss_kib.apps / 1024).toFixed(1), (c.pss_kib.total / 1024).toFixed(1), c.per_app_mib.toFixed(1),
       ]))));
     out.push('');
   }
@@ -1021,6 +1047,10 @@ async function main() {
       : cells['gramine-ts'][key] / cells.native[key]);
     return [
       {
+        id: 'fork_exit_ratio', name: `fork+exit+wait under gramine-ts <= ${TARGETS.forkExitRatio}x native`,
+        value: ratio(forks['fork-exit'], 'median_us'), limit: TARGETS.forkExitRatio, show: fmtRatio,
+      },
+      {
         id: 'fork_exec_ratio', name: `fork+exec+wait under gramine-ts <= ${TARGETS.forkExecRatio}x native`,
         value: ratio(forks['fork-exec'], 'median_us'), limit: TARGETS.forkExecRatio, show: fmtRatio,
       },
@@ -1040,6 +1070,10 @@ async function main() {
       {
         id: 'make_j2_ratio', name: `make -j2 of 20 C files under gramine-ts <= ${MAKE_TARGET_RATIO}x native`,
         value: ratio(makeJ2, 'median_ms'), limit: MAKE_TARGET_RATIO, show: fmtRatio,
+      },
+      {
+        id: 'idle_pss_per_app', name: `PSS of an idle instance per app process <= ${PSS_TARGET_MIB} MiB`,
+        value: pss['gramine-ts'].error ? null : pss['gramine-ts'].per_app_mib, limit: PSS_TARGET_MIB, show: (v) => `${v.toFixed(1)} MiB`,
       },
       ...workers.map((w, i) => ({
         id: `workers_per_100_forks_${['bash_script', 'fork_exit'][i]}`,
@@ -1093,6 +1127,8 @@ async function main() {
       if (w.error) failures.push(`workers per fork, ${w.workload}, under gramine-ts: ${w.error}`);
       else if (w.note) notes.push(w.note);
     }
+    for (const [mode, c] of Object.entries(forkCpu)) if (c.error) failures.push(`CPU by process, fork-cost ${mode}, under gramine-ts: ${c.error}`);
+    for (const [n, c] of Object.entries(pss)) if (c.error) failures.push(`idle PSS under ${n}: ${c.error}`);
   } else notes.push(`multi-process benchmarks skipped (${opts.only ? '--only' : '--no-mp'})`);
   for (const [what, cells, on] of [['stat-storm', statStorm, opts.stat], ['bulk-io', bulk, opts.bulk]]) {
     if (on) {
@@ -1148,6 +1184,8 @@ async function main() {
       },
       make_j2: { files: 20, reps: opts.scriptReps, unit: 'ms per whole run (a fresh project each run)', results: makeJ2 },
       workers_per_fork: { steady_after_forks: STEADY_AFTER_FORKS, results: workers },
+      cpu_by_process: { unit: 'ms of CPU per iteration', results: forkCpu },
+      idle_pss: { script: 'a shell and four children sleeping', unit: 'KiB', results: pss },
     } : null,
     file_systems: opts.stat || opts.bulk ? {
       environments: fnames,

@@ -21,6 +21,8 @@ const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
 
 run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --leader-log        print every lifecycle event and IPC message the leader handles
+  --cpu-report        print at the end the CPU time the leader and each worker used, and the
+                      app processes' (what the first worker reaped)
   --log-level LEVEL   worker log level: ${LOG_LEVELS.join(', ')} (default: error, or the
                       manifest's loader.log_level)
   --manifest FILE     run as the manifest FILE says (no PROGRAM then; ARGS need
@@ -50,6 +52,7 @@ const MANIFEST_SUFFIX = '.manifest.toml';
 
 interface RunOptions {
   leaderLog: boolean;
+  cpuReport: boolean;
   /** false: no line at the end naming what the program used that is unsupported */
   reportUnsupported: boolean;
   /** null: not given (the manifest's loader.log_level, else error) */
@@ -75,7 +78,7 @@ function usageError(msg: string): never {
 /** `argv` as Node decoded it; `rawArgv` the same as byte strings (hostCommandLine). */
 function parseRun(argv: string[], rawArgv: string[]): RunOptions {
   const opts: RunOptions = {
-    leaderLog: false, reportUnsupported: true, logLevel: null, traceFile: null, straceFile: null, manifest: null, signer: null,
+    leaderLog: false, cpuReport: false, reportUnsupported: true, logLevel: null, traceFile: null, straceFile: null, manifest: null, signer: null,
     program: '', argv0: '', args: [],
   };
   let i = 0;
@@ -85,6 +88,7 @@ function parseRun(argv: string[], rawArgv: string[]): RunOptions {
       i++;
       break;
     } else if (a === '--leader-log') opts.leaderLog = true;
+    else if (a === '--cpu-report') opts.cpuReport = true;
     else if (a === '--no-unsupported-report') opts.reportUnsupported = false;
     else if (a === '--log-level' || a.startsWith('--log-level=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
@@ -220,6 +224,7 @@ async function run(argv: string[], rawArgv: string[]): Promise<number> {
     traceFile: opts.traceFile,
     straceFile: opts.straceFile,
     reportUnsupported: opts.reportUnsupported && manifest.reportUnsupported,
+    cpuReport: opts.cpuReport,
   });
 }
 

@@ -26,6 +26,7 @@ import { SysvSem } from './sysv-sem.js';
 import { SysvMsg } from './sysv-msg.js';
 import { PosixMq } from './posix-mq.js';
 import { answerSysv } from './sysv-requests.js';
+import { cpuReport } from './cpu-report.js';
 
 export interface RunRequest {
   filename: string;
@@ -46,6 +47,8 @@ export interface RunRequest {
   gid: number;
   /** Name what the program used that is unsupported in one line on stderr at the end (default true). */
   reportUnsupported?: boolean;
+  /** --cpu-report: the CPU each process of the instance used, in one line on stderr at the end */
+  cpuReport?: boolean;
 }
 
 /** The exit status of `gramine-ts run`: the first process's, signal deaths as 128+N. */
@@ -206,6 +209,10 @@ export class Leader {
         setImmediate(() => {
           const unsupported = req.reportUnsupported === false ? null : this.unsupported.summary();
           if (unsupported) process.stderr.write(`${unsupported}\n`);
+          if (req.cpuReport) {
+            const workers = this.pool.workers.map((w) => ({ pid: w.pid, first: w === this.firstWorker }));
+            process.stderr.write(`${cpuReport({ workers, workersStarted: this.pool.started, forksThatWaited: this.pool.urgentRequests })}\n`);
+          }
           this.teardown();
           resolve(status);
         });

@@ -37,6 +37,8 @@ export class WorkerPool {
   private readonly returning = new Set<WorkerHandle>();
   private booting = 0;
   started = 0;
+  /** urgent requests: forks that found no standby ready, and waited for a worker */
+  urgentRequests = 0;
 
   constructor(
     private readonly secrets: InstanceSecrets,
@@ -106,6 +108,7 @@ export class WorkerPool {
    * urgent request died booting.
    */
   acquire(request: WorkerRequest): Promise<WorkerHandle | null> {
+    if (request.urgent) this.urgentRequests++;
     const w = this.idle.shift();
     if (w) return Promise.resolve(w);
     const got = new Promise<WorkerHandle | null>((resolve) => this.waiting.push({ request, resolve }));
@@ -117,6 +120,7 @@ export class WorkerPool {
   hurry(request: WorkerRequest): void {
     if (request.urgent) return;
     request.urgent = true;
+    this.urgentRequests++;
     this.refill();
   }
 
@@ -131,6 +135,11 @@ export class WorkerPool {
   private refill(): void {
     const want = this.urgentWaiting() - this.coming();
     for (let i = 0; i < want; i++) this.add();
+  }
+
+  /** Every worker the pool holds now. */
+  get workers(): readonly WorkerHandle[] {
+    return [...this.all];
   }
 
   killAll(): void {

@@ -334,6 +334,26 @@ describe.concurrent('worker recycling', () => {
   });
 });
 
+describe('gramine-ts run --cpu-report', () => {
+  it('names the CPU of the leader, each worker and the app processes, as the host counts it', async () => {
+    // a shell loop that takes ~0.1 s of CPU natively, then a child
+    const loop = 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done';
+    const native = await runNative(['/bin/bash', '-c', `/bin/sh -c '${loop}'; times`]);
+    const nativeMs = (/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/m.exec(native.stdout.trim().split('\n').at(-1)!) ?? []).slice(1).map(Number);
+    expect(nativeMs).toHaveLength(4);
+    const loopMs = (nativeMs[0]! * 60 + nativeMs[1]! + nativeMs[2]! * 60 + nativeMs[3]!) * 1000;
+    const r = await runGramine(['/bin/sh', '-c', `${loop}; /bin/true; echo done`], { gramineArgs: ['--cpu-report'] });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('done\n');
+    const m = /^gramine-ts: cpu \(ms, user\+sys\): leader (\d+)\+(\d+); worker \d+ \(first\) (\d+)\+(\d+) reaped (\d+)\+(\d+); worker \d+ (\d+)\+(\d+); workers started 2; forks that waited for a worker 1\n$/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const [leader, first, reaped, second] = [1, 3, 5, 7].map((i) => Number(m![i]) + Number(m![i + 1]));
+    // every process of it used CPU; the app's loop is where the host counts it, within 10 ms ticks
+    for (const ms of [leader, first, second]) expect(ms).toBeGreaterThan(0);
+    expect(reaped).toBeGreaterThanOrEqual(loopMs * 0.5);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // The end of an instance
 
