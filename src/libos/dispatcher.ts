@@ -386,10 +386,11 @@ export class SyscallDispatcher {
       return;
     }
     // The kernel must say it is our child: the stub's word could name any host process. One
-    // re-parented already names itself to its own worker (0: forked, host pid untold); one
-    // reaped already cannot be told apart.
+    // the kernel cannot vouch for -- re-parented already, or reaped already (its pid may be
+    // someone else's by now) -- is told as forked with its host pid untold (0): the child's own
+    // worker names it, from the kernel.
     const child = hostPid > 0 ? processOf(hostPid) : null;
-    if (child && child.ppid !== this.proc.app.hostPid) hostPid = 0;
+    if (!child || child.ppid !== this.proc.app.hostPid) hostPid = 0;
     this.proc.instance.childStarted(this.proc, vpid, hostPid);
   }
 

@@ -6,10 +6,11 @@
 // be does not park without bound at the leader, nor a flood of opens that wait at the worker
 // (test/programs/forge_lookups.c).
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
-import { makeTempDir, program, removeTempDir, runGramine } from '../helpers/run.js';
+import { GRAMINE_TS, makeTempDir, program, removeTempDir, runGramine } from '../helpers/run.js';
 
 describe('a forged fork report', () => {
   it.each(['', '-static'])('cannot make the instance signal a host process (%s)', async (suffix) => {
@@ -19,6 +20,39 @@ describe('a forged fork report', () => {
       expect(r.stdout).toBe('the worker granted a fork: yes\nthe instance lives on\n');
       expect(r.status).toBe(0);
       // a SIGKILL the instance sent has ended it by now: its pidfd would be readable at once
+      expect(waitGone(victim.pid!, 2000)).toBe(false);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
+});
+
+describe('a forged fork report naming a pid no process has', () => {
+  // As a child reaped before its fork's report is read: the kernel cannot vouch for that pid,
+  // which the host then gives to a process of someone else's (through ns_last_pid: root).
+  // Without the kernel boundary too: its signal scoping would stop the kill anyway, so this
+  // checks the worker's own judgement of the channel alone.
+  it.each(['', 'GRAMINE_TS_INSECURE_NO_SANDBOX'])('does not make the instance signal the process that takes that pid later (%s)', async (insecure) => {
+    const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    // a pid no process has, well ahead of the next ones (the host wraps past pid_max to 300)
+    let pid = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8')) + 2000;
+    while (pid >= pidMax || existsSync(`/proc/${pid}`)) pid = pid >= pidMax ? 1000 + (pid % 1000) : pid + 1;
+    const env = insecure ? { ...process.env, [insecure]: '1' } : process.env;
+    const app = spawn(process.execPath, [GRAMINE_TS, 'run', program('forge_fork'), String(pid), 'later'], { stdio: ['pipe', 'pipe', 'inherit'], env });
+    let out = '';
+    const reported = new Promise<void>((resolve) => app.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('reported\n')) resolve();
+    }));
+    const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
+    await reported;
+    writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+    const victim = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      expect(victim.pid).toBe(pid);
+      app.stdin.end('go\n');
+      expect(await exited).toBe(0);
+      expect(out).toBe('the worker granted a fork: yes\nreported\nthe instance lives on\n');
       expect(waitGone(victim.pid!, 2000)).toBe(false);
     } finally {
       victim.kill('SIGKILL');

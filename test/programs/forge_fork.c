@@ -2,7 +2,8 @@
  * A forged fork (test/integration/forged-channel.test.ts): the app speaks the stub's protocol
  * on its own channel (the first fd past its RLIMIT_NOFILE), asks its worker for a fork as the
  * stub would, then says the child is host process argv[1] -- someone else's -- and kills the
- * child's vpid. The host process must live on, and the instance too.
+ * child's vpid. The host process must live on, and the instance too. With "later", argv[1] is no
+ * process when it is named (as a child reaped already), and becomes one before the kill.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +18,10 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    /* "later": the pid is no process yet; the kill waits for a line on stdin (the test makes a
+       host process take that pid meanwhile) */
+    int later = argc == 3 && !strcmp(argv[2], "later");
+    if (argc != 2 && !later)
         return 2;
     long victim = atol(argv[1]);
     struct rlimit rl;
@@ -55,6 +59,13 @@ int main(int argc, char **argv)
     req.args[0] = (uint64_t)victim;
     req.args[1] = (uint64_t)vpid;
     write(channel, &req, sizeof(req));
+    if (later) {
+        printf("reported\n");
+        fflush(stdout);
+        char line[8];
+        if (!fgets(line, sizeof(line), stdin))
+            return 1;
+    }
     /* the same channel, in order: the worker has heard of the "child" when this kill comes */
     kill((pid_t)vpid, SIGKILL);
     kill((pid_t)vpid, SIGTERM);
