@@ -7,6 +7,7 @@ import { HOST_RESOLV_CONF } from '../manifest/index.js';
 import os from 'node:os';
 import path from 'node:path';
 import { host } from '../pal/host.js';
+import { userTmpfs } from '../pal/user-tmpfs.js';
 import { ABSTRACT_PREFIX_LEN } from '../pal/channel-abi.js';
 import type { Manifest } from '../manifest/index.js';
 import type { Message } from '../ipc/protocol/messages.js';
@@ -67,17 +68,21 @@ export class InstanceScratch {
   }
 
   /**
-   * A tmpfs of at most `size` bytes at directory `name` of the scratch tmpfs (made already): a
-   * tmpfs of its own mounted there, or -errno when the leader may not make one (not root: the
-   * scratch is then a directory of the host's /dev/shm, which has the host's limit).
+   * A tmpfs of at most `size` bytes for directory `name` of the scratch tmpfs (made already):
+   * the path the workers reach it by, or why there is none. As root, a tmpfs of its own mounted
+   * there; otherwise (the scratch is a directory of the host's /dev/shm) one made in a user
+   * namespace of this user's (src/pal/user-tmpfs.ts), reached through an fd `roots` holds.
    */
-  mountTmpfs(name: string, size: number): number {
-    if (this.dir !== null) return -Errno.EPERM;
+  sizedTmpfs(name: string, size: number, roots: HeldDirectories): string | { error: string } {
+    if (this.dir !== null) {
+      const made = userTmpfs(size);
+      return 'error' in made ? made : roots.hold(made.fd, `tmpfs of ${size} bytes`);
+    }
     const mnt = host.detachedTmpfs(size);
-    if (mnt < 0) return mnt;
+    if (mnt < 0) return { error: errnoName(-mnt) };
     const r = host.moveMount(mnt, this.fd, name);
     host.close(mnt);
-    return r;
+    return r < 0 ? { error: errnoName(-r) } : name;
   }
 
   /** Make a directory of the scratch tmpfs (for a tmpfs mount); its name there. */
@@ -229,12 +234,11 @@ const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: 
 function tmpfsMount(
   path: string, scratch: InstanceScratch, roots: HeldDirectories, index: number, special: Partial<Special> = {}, size: number | null = null,
 ): MountMessage {
-  const source = scratch.mkdir(`mounts/${index}`);
-  const r = size === null ? 0 : scratch.mountTmpfs(source, size);
-  if (r < 0) {
-    const why = r === -Errno.EPERM ? 'only a leader run as root makes tmpfs mounts' : errnoName(-r);
-    process.stderr.write(`gramine-ts: warning: the tmpfs at ${path} is not limited to ${size} bytes (${why}): the host's /dev/shm limit holds\n`);
-  }
+  let source = scratch.mkdir(`mounts/${index}`);
+  const sized = size === null ? source : scratch.sizedTmpfs(source, size, roots);
+  if (typeof sized !== 'string') {
+    process.stderr.write(`gramine-ts: warning: the tmpfs at ${path} is not limited to ${size} bytes (${sized.error}): the host's /dev/shm limit holds\n`);
+  } else source = sized;
   const readOnly = special.refusal !== undefined || special.synthesized === true;
   return {
     ...NOT_SPECIAL, ...special, type: 'tmpfs', path, source, readOnly, socketRoot: roots.hold(scratch.open(source), `tmpfs at ${path}`),
