@@ -34,6 +34,8 @@ export interface CpuReportInput {
   workersStarted: number;
   /** forks that found no standby ready and waited for a worker */
   forksThatWaited: number;
+  /** workers stopped for having been free too long */
+  workersRetired: number;
 }
 
 /** The report's line: times in ms as user+sys. */
@@ -46,5 +48,5 @@ export function cpuReport(input: CpuReportInput): string {
     const reaped = w.first ? ` reaped ${c.reapedUserMs}+${c.reapedSysMs}` : '';
     parts.push(`worker ${w.pid}${w.first ? ' (first)' : ''} ${c.userMs}+${c.sysMs}${reaped}`);
   }
-  return `gramine-ts: cpu (ms, user+sys): ${parts.join('; ')}; workers started ${input.workersStarted}; forks that waited for a worker ${input.forksThatWaited}`;
+  return `gramine-ts: cpu (ms, user+sys): ${parts.join('; ')}; workers started ${input.workersStarted}; forks that waited for a worker ${input.forksThatWaited}; free workers stopped ${input.workersRetired}`;
 }

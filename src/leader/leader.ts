@@ -211,7 +211,7 @@ export class Leader {
           if (unsupported) process.stderr.write(`${unsupported}\n`);
           if (req.cpuReport) {
             const workers = this.pool.workers.map((w) => ({ pid: w.pid, first: w === this.firstWorker }));
-            process.stderr.write(`${cpuReport({ workers, workersStarted: this.pool.started, forksThatWaited: this.pool.urgentRequests })}\n`);
+            process.stderr.write(`${cpuReport({ workers, workersStarted: this.pool.started, forksThatWaited: this.pool.urgentRequests, workersRetired: this.pool.retired })}\n`);
           }
           this.teardown();
           resolve(status);

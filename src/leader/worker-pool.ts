@@ -24,13 +24,26 @@ export interface WorkerRequest {
   urgent: boolean;
 }
 
+/**
+ * Free workers kept beyond this many are stopped once they have been free this long: a burst
+ * of forks leaves as many workers as it had children (~20 MiB each), and a server that forked
+ * 32 children once should not keep 32 Node processes for good.
+ */
+const FREE_WORKERS_KEPT = 2;
+const FREE_WORKER_RETIRE_MS = 5_000;
+
 interface Waiter {
   request: WorkerRequest;
   resolve: (w: WorkerHandle | null) => void;
 }
 
 export class WorkerPool {
+  /** free workers, the most recently freed last, with when each was freed */
   private readonly idle: WorkerHandle[] = [];
+  private readonly freedAt = new Map<WorkerHandle, number>();
+  private retireTimer: NodeJS.Timeout | null = null;
+  /** workers stopped for having been free too long */
+  retired = 0;
   private readonly waiting: Waiter[] = [];
   private readonly all = new Set<WorkerHandle>();
   /** Workers whose process has ended: each says worker-ready soon and comes back. */
@@ -58,6 +71,7 @@ export class WorkerPool {
         this.all.delete(w);
         const i = this.idle.indexOf(w);
         if (i >= 0) this.idle.splice(i, 1);
+        this.freedAt.delete(w);
         if (w.booting) this.booting--;
         const wasComing = w.booting || this.returning.delete(w);
         // an urgent request that now has no worker coming fails (a fork then fails with EAGAIN),
@@ -100,7 +114,29 @@ export class WorkerPool {
     const i = this.waiting.findIndex((x) => x.request.urgent);
     const next = i >= 0 ? this.waiting.splice(i, 1)[0] : this.waiting.shift();
     if (next) next.resolve(w);
-    else this.idle.push(w);
+    else {
+      this.idle.push(w);
+      this.freedAt.set(w, Date.now());
+      this.retireLater();
+    }
+  }
+
+  /** Stop the free workers beyond FREE_WORKERS_KEPT that have been free long enough; check again later. */
+  private retireLater(): void {
+    if (this.retireTimer || this.idle.length <= FREE_WORKERS_KEPT) return;
+    const oldest = this.freedAt.get(this.idle[0]!) ?? Date.now();
+    this.retireTimer = setTimeout(() => {
+      this.retireTimer = null;
+      const now = Date.now();
+      while (this.idle.length > FREE_WORKERS_KEPT && now - (this.freedAt.get(this.idle[0]!) ?? now) >= FREE_WORKER_RETIRE_MS) {
+        const w = this.idle.shift()!;
+        this.freedAt.delete(w);
+        this.retired++;
+        w.kill();
+      }
+      this.retireLater();
+    }, Math.max(0, oldest + FREE_WORKER_RETIRE_MS - Date.now()));
+    this.retireTimer.unref();
   }
 
   /**
@@ -109,8 +145,12 @@ export class WorkerPool {
    */
   acquire(request: WorkerRequest): Promise<WorkerHandle | null> {
     if (request.urgent) this.urgentRequests++;
-    const w = this.idle.shift();
-    if (w) return Promise.resolve(w);
+    // the most recently freed: those free longest are the ones to stop
+    const w = this.idle.pop();
+    if (w) {
+      this.freedAt.delete(w);
+      return Promise.resolve(w);
+    }
     const got = new Promise<WorkerHandle | null>((resolve) => this.waiting.push({ request, resolve }));
     this.refill();
     return got;
@@ -143,6 +183,7 @@ export class WorkerPool {
   }
 
   killAll(): void {
+    if (this.retireTimer) clearTimeout(this.retireTimer);
     for (const w of this.all) w.kill();
   }
 }

@@ -334,6 +334,29 @@ describe.concurrent('worker recycling', () => {
   });
 });
 
+describe('the worker pool after a burst', () => {
+  it('stops the workers beyond two that have been free for 5 s', async () => {
+    // six children at once (each its own worker), then 7 s without a fork (a read that times out
+    // on a FIFO)
+    const dir = makeTempDir('gts-pool-');
+    try {
+      const script = `mkfifo ${dir}/f; for i in 1 2 3 4 5 6; do sleep 2 & done; wait; exec 3<>${dir}/f; read -t 7 x <&3; echo done`;
+      const r = await runGramine(['/bin/bash', '-c', script], { gramineArgs: ['--cpu-report'], timeout: 30_000 });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('done\n');
+      const started = Number(/workers started (\d+)/.exec(r.stderr)?.[1]);
+      const stopped = Number(/free workers stopped (\d+)/.exec(r.stderr)?.[1]);
+      const alive = r.stderr.match(/; worker \d+/g)?.length ?? 0;
+      expect(started).toBeGreaterThanOrEqual(6);
+      // left: the first worker, bash's standby for its next fork, two free ones
+      expect(alive, r.stderr).toBe(4);
+      expect(stopped).toBe(started - alive);
+    } finally {
+      removeTempDir(dir);
+    }
+  }, 40_000);
+});
+
 describe('gramine-ts run --cpu-report', () => {
   it('names the CPU of the leader, each worker and the app processes, as the host counts it', async () => {
     // a shell loop that takes ~0.1 s of CPU natively, then a child
@@ -345,7 +368,7 @@ describe('gramine-ts run --cpu-report', () => {
     const r = await runGramine(['/bin/sh', '-c', `${loop}; /bin/true; echo done`], { gramineArgs: ['--cpu-report'] });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('done\n');
-    const m = /^gramine-ts: cpu \(ms, user\+sys\): leader (\d+)\+(\d+); worker \d+ \(first\) (\d+)\+(\d+) reaped (\d+)\+(\d+); worker \d+ (\d+)\+(\d+); workers started 2; forks that waited for a worker 1\n$/.exec(r.stderr);
+    const m = /^gramine-ts: cpu \(ms, user\+sys\): leader (\d+)\+(\d+); worker \d+ \(first\) (\d+)\+(\d+) reaped (\d+)\+(\d+); worker \d+ (\d+)\+(\d+); workers started 2; forks that waited for a worker 1; free workers stopped 0\n$/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const [leader, first, reaped, second] = [1, 3, 5, 7].map((i) => Number(m![i]) + Number(m![i + 1]));
     // every process of it used CPU; the app's loop is where the host counts it, within 10 ms ticks
