@@ -11,8 +11,6 @@ export const DIST_DIR = path.join(PACKAGE_ROOT, 'dist');
  */
 export const WORKER_PATH = path.join(DIST_DIR, 'worker-bundle.js');
 export const STUB_PATH = path.join(PACKAGE_ROOT, 'native', 'stub', 'build', 'gramine-ts-stub');
-/** Starts a program with argv and environment as bytes (native/launcher/exec-bytes.c). */
-export const EXEC_BYTES_PATH = path.join(PACKAGE_ROOT, 'native', 'launcher', 'build', 'exec-bytes');
 /** Makes a tmpfs with a size for a leader not run as root (native/launcher/sized-tmpfs.c). */
 export const SIZED_TMPFS_PATH = path.join(PACKAGE_ROOT, 'native', 'launcher', 'build', 'sized-tmpfs');
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'addon', 'build', 'Release', 'gramine_ts_pal.node');

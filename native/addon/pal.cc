@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -352,6 +355,59 @@ Napi::Value ReceivePacket(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// spawnStub(path, argv, envp, cwdFd, channelFd): start `path` (the stub) with argv and envp as
+// byte strings (latin1: one char a byte), in directory `cwdFd`, with `channelFd` as its fd 3 and
+// this process's fds 0-2; every signal at its default and none blocked, as a new program
+// starts. posix_spawn (a vfork-like clone): Node's child_process forks the whole worker, which
+// costs several ms here. Returns the pid, or -errno (an exec that failed included).
+Napi::Value SpawnStub(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[1].IsArray() || !info[2].IsArray())
+    throw Napi::TypeError::New(env, "spawnStub(path, argv, envp, cwdFd, channelFd)");
+  std::string path = Latin1Bytes(env, info[0]);
+  auto strings = [&](Napi::Array a) {
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < a.Length(); i++) out.push_back(Latin1Bytes(env, a.Get(i)));
+    return out;
+  };
+  std::vector<std::string> argv = strings(info[1].As<Napi::Array>());
+  std::vector<std::string> envp = strings(info[2].As<Napi::Array>());
+  int cwd_fd = info[3].As<Napi::Number>().Int32Value();
+  int channel_fd = info[4].As<Napi::Number>().Int32Value();
+  std::vector<char*> argp, envpp;
+  for (auto& a : argv) argp.push_back(&a[0]);
+  argp.push_back(nullptr);
+  for (auto& e : envp) envpp.push_back(&e[0]);
+  envpp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  int r = posix_spawn_file_actions_init(&actions);
+  if (r) return Napi::Number::New(env, -r);
+  r = posix_spawnattr_init(&attr);
+  if (r) {
+    posix_spawn_file_actions_destroy(&actions);
+    return Napi::Number::New(env, -r);
+  }
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  // 0-2 as they are here, also if Node made them close-on-exec (a dup2 onto itself clears it);
+  // one that is closed stays closed
+  for (int fd = 0; fd < 3 && !r; fd++)
+    if (fcntl(fd, F_GETFD) >= 0) r = posix_spawn_file_actions_adddup2(&actions, fd, fd);
+  if (!r) r = posix_spawn_file_actions_adddup2(&actions, channel_fd, 3);
+  if (!r) r = posix_spawn_file_actions_addfchdir_np(&actions, cwd_fd);
+  if (!r) r = posix_spawnattr_setsigmask(&attr, &none);
+  if (!r) r = posix_spawnattr_setsigdefault(&attr, &all);
+  if (!r) r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  if (!r) r = posix_spawn(&pid, path.c_str(), &actions, &attr, argp.data(), envpp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  return Napi::Number::New(env, r ? -r : pid);
+}
+
 // mapShared(fd, length): an ArrayBuffer over a MAP_SHARED read-write mapping of the fd (a
 // memfd other processes map too: System V semaphores), unmapped when the buffer is collected;
 // or -errno.
@@ -377,6 +433,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendPacket", Napi::Function::New(env, SendPacket));
   exports.Set("receivePacket", Napi::Function::New(env, ReceivePacket));
   exports.Set("sendMessage", Napi::Function::New(env, SendMessage));
+  exports.Set("spawnStub", Napi::Function::New(env, SpawnStub));
   return exports;
 }
 

@@ -16,6 +16,8 @@ export interface PalAddon {
   mapShared(fd: number, length: number): ArrayBuffer | number;
   /** one sendmsg of `bytes` with control messages `control`, without waiting or SIGPIPE: bytes sent, or -errno */
   sendMessage(fd: number, bytes: Uint8Array, control: Uint8Array, flags: number): number;
+  /** posix_spawn of the stub: argv and envp as byte strings, `channelFd` as its fd 3; the pid, or -errno */
+  spawnStub(path: string, argv: string[], envp: string[], cwdFd: number, channelFd: number): number;
 }
 
 export interface ChannelWatchHandle {

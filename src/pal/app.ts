@@ -1,19 +1,19 @@
 // An app process as the worker sees it: the stub at the other end of a channel, and the host
 // handles on it (pid, pidfd, memory). A first process is spawned here; a forked one arrives as a
 // channel end taken from its parent's worker and says who it is on its first message.
-import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { readlinkSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 import { addon, type ChannelWatchHandle } from './addon.js';
-import { EXEC_BYTES_PATH, STUB_PATH } from '../paths.js';
-import { fromByteString, isUtf8ByteString } from './byte-strings.js';
+import { STUB_PATH } from '../paths.js';
+import { toByteString } from './byte-strings.js';
 import { host, processOf } from './host.js';
 
 export interface AppSpawnOptions {
   /** byte strings, as the environment */
   argv: string[];
   env: Record<string, string>;
-  hostCwd: string;
+  /** the directory it starts in (an fd of the worker's) */
+  cwdFd: number;
 }
 
 export interface AppExit {
@@ -46,31 +46,24 @@ export class AppProcess {
   /** Start the stub; it will say HELLO on the channel before running anything of the app. */
   static spawn(opts: AppSpawnOptions): AppProcess {
     const [workerEnd, stubEnd] = seqpacketPair();
-    const env = Object.entries(opts.env);
-    const asUtf8 = [...opts.argv, ...env.flat()].every(isUtf8ByteString);
-    // Node encodes what it spawns as UTF-8: other bytes go through exec-bytes, on a pipe
-    const child = asUtf8
-      ? spawn(STUB_PATH, opts.argv.slice(1).map(fromByteString), {
-        argv0: fromByteString(opts.argv[0] ?? ''),
-        env: Object.fromEntries(env.map(([k, v]) => [fromByteString(k), fromByteString(v)])),
-        cwd: opts.hostCwd,
-        stdio: ['inherit', 'inherit', 'inherit', stubEnd],
-      })
-      : spawn(EXEC_BYTES_PATH, [STUB_PATH], {
-        env: {},
-        cwd: opts.hostCwd,
-        stdio: ['inherit', 'inherit', 'inherit', stubEnd, 'pipe'],
-      });
+    const env = Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
+    const pid = addon.spawnStub(toByteString(STUB_PATH), opts.argv, env, opts.cwdFd, stubEnd);
     host.close(stubEnd);
-    if (child.pid === undefined) throw new Error('spawn of the stub failed');
-    if (!asUtf8) {
-      const vectors = child.stdio[4] as Writable;
-      vectors.on('error', () => {}); // exec-bytes died first: it says why, and its exit is the app's
-      vectors.end(execVectors(opts.argv, env));
+    if (pid < 0) {
+      host.close(workerEnd);
+      throw new Error(`spawn of the stub: errno ${-pid}`);
     }
-    const exited = new Promise<AppExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // this worker is its host parent: it reaps it when a pidfd of its own (the process's is
+    // released when its channel closes, which may come first) says it has exited
+    const exitFd = host.pidfdOpen(pid);
+    if (exitFd < 0) throw new Error(`pidfd of the stub ${pid}: errno ${-exitFd}`);
+    const exited = new Promise<AppExit>((resolve) => addon.watchReadableOnce(exitFd, () => {
+      const how = host.reapExited(exitFd) ?? { code: null, signal: null };
+      host.close(exitFd);
+      resolve({ code: how.code, signal: how.signal === null ? null : signalName(how.signal) });
+    }));
     const app = new AppProcess(workerEnd, exited);
-    app.attach(child.pid);
+    app.attach(pid);
     return app;
   }
 
@@ -173,11 +166,7 @@ export function takeFdFrom(pid: number, fd: number): number {
   return r;
 }
 
-/** What exec-bytes reads: argc, envc, then the NUL-terminated strings. */
-function execVectors(argv: readonly string[], env: readonly (readonly [string, string])[]): Buffer {
-  const counts = Buffer.alloc(8);
-  counts.writeUInt32LE(argv.length, 0);
-  counts.writeUInt32LE(env.length, 4);
-  const strings = [...argv, ...env.map(([k, v]) => `${k}=${v}`)].map((s) => `${s}\0`).join('');
-  return Buffer.concat([counts, Buffer.from(strings, 'latin1')]);
+/** The name of signal number `n` ('SIGKILL'), as Node names an exit's signal. */
+function signalName(n: number): NodeJS.Signals | null {
+  return (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
 }

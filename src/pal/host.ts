@@ -97,6 +97,17 @@ export const host = {
     const code = info.readInt32LE(8);
     return code === CLD_STOPPED ? 'stopped' : code === CLD_CONTINUED ? 'continued' : null;
   },
+  /**
+   * Reap child `pidfd`'s process if it has exited (waitid P_PIDFD, WEXITED|WNOHANG): its exit
+   * code, or the number of the signal that killed it; null while it runs.
+   */
+  reapExited: (pidfd: number): { code: number | null; signal: number | null } | null => {
+    const info = Buffer.alloc(128);
+    const P_PIDFD = 3, WNOHANG = 1, WEXITED = 4, CLD_EXITED = 1;
+    if (sys(HOST_NR.waitid, P_PIDFD, pidfd, info, WEXITED | WNOHANG, null) < 0 || info.readInt32LE(16) === 0) return null;
+    const status = info.readInt32LE(24);
+    return info.readInt32LE(8) === CLD_EXITED ? { code: status, signal: null } : { code: null, signal: status };
+  },
   /** rt_sigprocmask of the calling thread: `set` and `old` are 8-byte masks (old may be null) */
   sigprocmask: (how: number, set: Uint8Array, old: Uint8Array | null) => sys(HOST_NR.rt_sigprocmask, how, set, old, 8),
   fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) =>

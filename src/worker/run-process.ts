@@ -96,7 +96,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   }
   if (msg.cpu !== null) host.pinToCpu(msg.cpu);
   // the app's host cwd mirrors the LibOS's (for /proc of other processes); paths are the LibOS's
-  const app = AppProcess.spawn({ argv: plan.argv, env: msg.env, hostCwd: `/proc/${process.pid}/fd/${cwdFd}` });
+  const app = AppProcess.spawn({ argv: plan.argv, env: msg.env, cwdFd });
   const proc = new LibosProcess(
     { vpid: msg.vpid, ppid: msg.ppid, pgid: msg.pgid, sid: msg.sid },
     { uid: msg.uid, euid: msg.uid, suid: msg.uid, fsuid: msg.uid, gid: msg.gid, egid: msg.gid, sgid: msg.gid, fsgid: msg.gid, groups: msg.groups },
