@@ -161,6 +161,13 @@ struct gts_path_entry {
 #define GTS_PATH_MOUNT_PARENT 0x2
 /* the mount's root comes as an fd with the reply (the stub resolves paths below it) */
 #define GTS_PATH_ROOT_FD 0x4
+/*
+ * not a mount: a symlink at the top of a read-only mount to a directory of the same mount
+ * ("/lib" -> "usr/lib" on a usr-merged root), whose paths the stub resolves as the target's
+ * below that mount's root; the prefix is the link's path, a NUL, then the target (relative, no
+ * ".."), the whole in prefix_len
+ */
+#define GTS_PATH_ALIAS 0x8
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
 

@@ -43,6 +43,9 @@ struct mount_entry {
     unsigned int len;
     int fd; /* a reserved slot with an O_PATH fd of the mount's root, or -1: the worker's */
     unsigned int flags; /* GTS_PATH_* */
+    /* an alias (GTS_PATH_ALIAS): its target below the root of the mount holding it, whose fd it shares */
+    char target[64];
+    unsigned int target_len;
 };
 
 static struct mount_entry mounts[GTS_PATH_TABLE_MAX];
@@ -54,7 +57,7 @@ static unsigned int n_parents;
 void paths_drop(void)
 {
     for (unsigned int i = 0; i < n_mounts; i++)
-        if (mounts[i].fd >= 0)
+        if (mounts[i].fd >= 0 && !(mounts[i].flags & GTS_PATH_ALIAS))
             raw1(__NR_close, mounts[i].fd);
     n_mounts = n_parents = 0;
 }
@@ -84,8 +87,24 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
         m->len = e->prefix_len;
         m->fd = -1;
         m->flags = e->flags;
+        m->target_len = 0;
         if (parent)
             continue;
+        if (e->flags & GTS_PATH_ALIAS) {
+            /* "link\0target": the root fd is the holding mount's, found once all are in */
+            m->len = 0;
+            while (m->len < e->prefix_len && m->prefix[m->len])
+                m->len++;
+            unsigned long t = e->prefix_len > m->len ? e->prefix_len - m->len - 1 : 0;
+            if (t == 0 || t >= sizeof(m->target))
+                continue; /* malformed: left out (its paths go to the holding mount, and then the worker) */
+            memcpy(m->target, m->prefix + m->len + 1, t);
+            m->target[t] = 0;
+            m->target_len = (unsigned int)t;
+            m->prefix[m->len] = 0;
+            n_mounts++;
+            continue;
+        }
         if ((e->flags & GTS_PATH_ROOT_FD) && next_root < n_roots) {
             int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
             /* the reserved slots are above the app's RLIMIT_NOFILE */
@@ -97,6 +116,22 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
     }
     while (next_root < n_roots)
         raw1(__NR_close, roots[next_root++]);
+    /* an alias shares the root fd and flags of the (real) mount its link is in */
+    for (unsigned int i = 0; i < n_mounts; i++) {
+        struct mount_entry *a = &mounts[i];
+        if (!(a->flags & GTS_PATH_ALIAS))
+            continue;
+        const struct mount_entry *holder = 0;
+        for (unsigned int j = 0; j < n_mounts; j++) {
+            const struct mount_entry *m = &mounts[j];
+            if ((m->flags & GTS_PATH_ALIAS) || m->len >= a->len || (holder && m->len <= holder->len))
+                continue;
+            if (!memcmp(a->prefix, m->prefix, m->len) && (m->len == 1 || a->prefix[m->len] == '/'))
+                holder = m;
+        }
+        a->fd = holder ? holder->fd : -1;
+        a->flags = GTS_PATH_ALIAS | (holder ? holder->flags & GTS_PATH_STUB_OPENS : 0);
+    }
 }
 
 int paths_root(unsigned int i, unsigned int *flags, const char **prefix)
@@ -161,6 +196,16 @@ static long open_beneath(struct path_scratch *scratch, long path_arg, unsigned l
     const char *rel = path + m->len;
     while (*rel == '/')
         rel++;
+    if (m->flags & GTS_PATH_ALIAS) {
+        /* below the link, as below its target: "target/rest" (the link itself is the worker's) */
+        unsigned long rest = strlen(rel);
+        if (rest == 0 || m->target_len + 1 + rest >= PATH_MAX)
+            return PATH_FORWARD;
+        memmove(path + m->target_len + 1, rel, rest + 1);
+        memcpy(path, m->target, m->target_len);
+        path[m->target_len] = '/';
+        rel = path;
+    }
     struct {
         unsigned long flags, mode, resolve;
     } how = {flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};

@@ -96,7 +96,7 @@ static int mounts_at(const char *p, unsigned long n, unsigned int self)
     const char *q;
     for (unsigned int i = 0; paths_root(i, &flags, &q) != -2; i++) {
         unsigned long qn = strlen(q);
-        if (i == self || qn < n || memcmp(q, p, n) != 0)
+        if (i == self || (flags & GTS_PATH_ALIAS) || qn < n || memcmp(q, p, n) != 0)
             continue;
         if (qn == n)
             return SHADOWED;
@@ -212,7 +212,7 @@ static long enter_landlock(void)
     const char *prefix;
     int root;
     for (unsigned int i = 0; r == 0 && (root = paths_root(i, &flags, &prefix)) != -2; i++)
-        if (root >= 0 && (flags & GTS_PATH_STUB_OPENS))
+        if (root >= 0 && (flags & GTS_PATH_STUB_OPENS) && !(flags & GTS_PATH_ALIAS))
             r = grant_mount((int)ruleset, root, i, prefix, fs);
     long image = raw4(__NR_openat, AT_FDCWD, "/proc/self/exe", O_PATH | O_CLOEXEC, 0);
     if (r == 0)

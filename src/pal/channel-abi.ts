@@ -101,6 +101,8 @@ export const PATH_STUB_OPENS = 0x1;
 export const PATH_MOUNT_PARENT = 0x2;
 /** the mount's root rides along with the HELLO reply as an O_PATH fd, after the program's, in table order */
 export const PATH_ROOT_FD = 0x4;
+/** not a mount: a top-level symlink of a read-only mount to a directory of it, resolved by the stub as its target (prefix: the link's path, NUL, the target) */
+export const PATH_ALIAS = 0x8;
 
 /** One mount of the stub's path table: its mount point, the O_PATH fd of its root (null: the worker's), PATH_* flags. */
 export interface PathTableEntry {

@@ -1,7 +1,7 @@
 // No host process of an instance survives its leader or its worker (DESIGN §8): kill -9 either
 // one and every process of the instance is gone; a dead worker is reported as SIGKILL.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { children, waitGone } from '../helpers/processes.js';
@@ -115,6 +115,10 @@ describe('--strace FILE', () => {
       // a plain path of a host mount, found or not: the stub answers alone (no " [worker]")
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] openat\(AT_FDCWD, "\/etc\/hostname", 0x[0-9a-f]+, 00\) = [3-9]$/));
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 3\] openat\(AT_FDCWD, "\/nonexistent", 0x[0-9a-f]+, 00\) = -1 ENOENT$/));
+      // a library through /lib, a link to usr/lib at the top of the (read-only) root on this
+      // usr-merged Debian: the stub opens it as usr/lib/... itself (the path table's alias)
+      expect(readlinkSync('/lib')).toBe('usr/lib');
+      expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] openat\(AT_FDCWD, "\/lib\/x86_64-linux-gnu\/libc\.so\.6", 0x[0-9a-f]+, 00\) = [3-9]$/));
       // a file of the LibOS's /proc: the worker's
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 4\] openat\(AT_FDCWD, "\/proc\/self\/status", 0x[0-9a-f]+, 00\) = [3-9] \[worker\]$/));
       // the shell's last trapped call, after its children: exit_group itself runs natively, untrapped

@@ -2,7 +2,8 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import { encodePathTable, PATH_MOUNT_PARENT, PATH_STUB_OPENS, type PathTable } from '../../pal/channel-abi.js';
+import { encodePathTable, PATH_ALIAS, PATH_MOUNT_PARENT, PATH_STUB_OPENS, PATH_TABLE_MAX, type PathTable } from '../../pal/channel-abi.js';
+import { stubAliases } from './stub-aliases.js';
 import { check, Errno, SyscallError, Unsupported } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.js';
@@ -129,11 +130,15 @@ export class Vfs {
     // the stub resolves paths below a directory it holds; a single file, a refused mount or one
     // of files only (whose sub-directories the walk refuses) is the worker's
     const stubResolves = (m: VfsMount): m is HostMount => m.kind === 'host' && m.file === null && m.refusal === null && !m.flat;
+    const visible = this.mounts.list.filter((m) => this.mounts.at(m.path) === m);
+    const aliases = visible.filter(stubResolves).flatMap((m) => stubAliases(m, this.mounts, this.linkBuffer))
+      .slice(0, Math.max(0, PATH_TABLE_MAX - visible.length));
     this.stubPathTable = encodePathTable([
-      ...this.mounts.list.filter((m) => this.mounts.at(m.path) === m).map((m) => ({
+      ...visible.map((m) => ({
         prefix: m.path, rootFd: stubResolves(m) ? m.rootFd : null,
         flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
       })),
+      ...aliases.map((a) => ({ prefix: `${a.link}\0${a.target}`, rootFd: null, flags: PATH_ALIAS })),
       // their listing is the worker's (the mount points in them are not in the host directory)
       ...this.mounts.mountPointParents.map((dir) => ({ prefix: dir, rootFd: null, flags: PATH_MOUNT_PARENT })),
     ]);
