@@ -32,6 +32,7 @@
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
+#define AT_EACCESS 0x200
 #define AT_STATX_SYNC_TYPE 0x6000
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_NO_SYMLINKS 0x04
@@ -296,6 +297,28 @@ static int is_mount_parent(struct path_scratch *scratch, const char *p)
  * writer: unless the app asked not to block, the file is opened without blocking and kept only
  * if it is a regular file.
  */
+/*
+ * access, faccessat, faccessat2 of an absolute path on a host mount: a path that is not there
+ * (ENOENT, ENOTDIR, ENAMETOOLONG: the first missing component) is answered here -- every
+ * dynamic program's loader asks for /etc/ld.so.preload --; whether one that is there may be
+ * read, written or run is the worker's to judge, by the instance's credentials.
+ */
+long paths_access(struct path_scratch *scratch, long nr, const long *a)
+{
+    long dirfd = nr == __NR_access ? AT_FDCWD : a[0];
+    long path_arg = nr == __NR_access ? a[0] : a[1];
+    long mode = nr == __NR_access ? a[1] : a[2];
+    long flags = nr == __NR_faccessat2 ? a[3] : 0;
+    if ((int)dirfd != AT_FDCWD || (mode & ~7L) || (flags & ~(long)(AT_EACCESS | AT_SYMLINK_NOFOLLOW)))
+        return PATH_FORWARD;
+    long fd = open_beneath(scratch, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
+    if (fd >= 0) {
+        raw1(__NR_close, fd);
+        return PATH_FORWARD;
+    }
+    return fd;
+}
+
 long paths_open(struct path_scratch *scratch, long nr, const long *a)
 {
     long path_arg = nr == __NR_open ? a[0] : a[1];

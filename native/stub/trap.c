@@ -553,6 +553,10 @@ long local_path_call(struct path_scratch *scratch, long nr, const long *a)
     case __NR_open:
     case __NR_openat:
         return paths_open(scratch, nr, a);
+    case __NR_access:
+    case __NR_faccessat:
+    case __NR_faccessat2:
+        return paths_access(scratch, nr, a);
     default:
         return PATH_FORWARD;
     }
@@ -813,6 +817,12 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_openat: {
         long r = local_path_call(&current_thread()->trap_paths, nr, a);
         return r == PATH_FORWARD ? forward_waitable(nr, a, ip, uc) : r;
+    }
+    case __NR_access:
+    case __NR_faccessat:
+    case __NR_faccessat2: {
+        long r = local_path_call(&current_thread()->trap_paths, nr, a);
+        return r == PATH_FORWARD ? forward(nr, a, ip) : r;
     }
     case __NR_creat:
     case __NR_openat2:

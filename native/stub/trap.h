@@ -206,6 +206,7 @@ void paths_drop(void);
 struct path_scratch;
 long paths_stat(struct path_scratch *scratch, long nr, const long *a);
 long paths_open(struct path_scratch *scratch, long nr, const long *a);
+long paths_access(struct path_scratch *scratch, long nr, const long *a);
 /* trap.c: what of the stat family and the opens the stub answers alone, or PATH_FORWARD */
 long local_path_call(struct path_scratch *scratch, long nr, const long *a);
 

@@ -193,7 +193,9 @@ export class SyscallDispatcher {
       this.sendResult(-Errno.EAGAIN);
       return;
     }
-    if (kind !== REQ_STRACE && kind !== REQ_TRACE && kind !== REQ_SIGNALS) this.askedSinceStrace = true;
+    // a HELLO starts an image: what was asked before it (the exec) is not its first call's
+    if (kind === REQ_HELLO) this.askedSinceStrace = false;
+    else if (kind !== REQ_STRACE && kind !== REQ_TRACE && kind !== REQ_SIGNALS) this.askedSinceStrace = true;
     if (kind === REQ_SYSCALL) this.onSyscall();
     else if (kind === REQ_HELLO) this.onHello();
     else if (kind === REQ_TRACE) this.onTrace();

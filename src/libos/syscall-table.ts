@@ -71,6 +71,7 @@ const SYSV = 'keys and ids private to the instance, kept by the leader; permissi
 const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = `an absolute path inside one host mount with no symlink or ".." is stat-ed by the stub; ${DIRECT}`;
+const STUB_ACCESS = 'an absolute path inside one host mount that is not there (ENOENT, ENOTDIR) is answered by the stub';
 const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker's); ${DIRECT}`;
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
@@ -96,7 +97,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('pwrite64', 'supported', HOST_FD),
   native('readv', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
   native('writev', 'supported', HOST_FD),
-  libos('access', 'supported', VFS),
+  libosAndStub('access', 'supported', `${VFS}; ${STUB_ACCESS}`),
   native('pipe', 'supported', 'host pipe'),
   stub('select', 'supported', signalWait('host select')),
   native('sched_yield', 'supported', 'host scheduler'),
@@ -285,7 +286,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('symlinkat', 'supported', VFS),
   libos('readlinkat', 'supported', VFS),
   libos('fchmodat', 'supported', VFS),
-  libos('faccessat', 'supported', VFS),
+  libosAndStub('faccessat', 'supported', `${VFS}; ${STUB_ACCESS}`),
   stub('pselect6', 'supported', signalWait('host pselect6 with the mask without the stub\'s signals')),
   stub('ppoll', 'supported', signalWait('host ppoll with the mask without the stub\'s signals')),
   native('set_robust_list', 'supported', 'host robust futex list'),
@@ -324,7 +325,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libosAndStub('statx', 'supported', `${VFS}; ${STUB_STAT}`),
   stub('rseq', 'supported', 'ENOSYS, as a kernel without rseq: libc falls back'),
   stub('close_range', 'supported', 'clamped below the stub\'s reserved fds'),
-  libos('faccessat2', 'supported', VFS),
+  libosAndStub('faccessat2', 'supported', `${VFS}; ${STUB_ACCESS}`),
   libosAndStub('openat2', 'supported', `${VFS}; RESOLVE_* walk restrictions by the same walk; ${FIFO_WAIT}`),
   libosAndStub('execveat', 'supported', 'dirfd, AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW'),
   stub('waitid', 'supported', 'on the host, as wait4; P_ALL, P_PID, P_PGID, P_PIDFD, all options; si_pid and si_uid virtual'),

@@ -1,7 +1,7 @@
 // No host process of an instance survives its leader or its worker (DESIGN §8): kill -9 either
 // one and every process of the instance is gone; a dead worker is reported as SIGKILL.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { children, waitGone } from '../helpers/processes.js';
@@ -119,6 +119,9 @@ describe('--strace FILE', () => {
       // usr-merged Debian: the stub opens it as usr/lib/... itself (the path table's alias)
       expect(readlinkSync('/lib')).toBe('usr/lib');
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] openat\(AT_FDCWD, "\/lib\/x86_64-linux-gnu\/libc\.so\.6", 0x[0-9a-f]+, 00\) = [3-9]$/));
+      // the loader's look for a preload list that is not there: the stub's answer (ENOENT)
+      expect(existsSync('/etc/ld.so.preload')).toBe(false);
+      expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] access\("\/etc\/ld\.so\.preload", 04\) = -1 ENOENT$/));
       // a file of the LibOS's /proc: the worker's
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 4\] openat\(AT_FDCWD, "\/proc\/self\/status", 0x[0-9a-f]+, 00\) = [3-9] \[worker\]$/));
       // the shell's last trapped call, after its children: exit_group itself runs natively, untrapped

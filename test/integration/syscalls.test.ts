@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
 import {
   makeTempDir, program, removeTempDir, runGramine, runNative, splitLines, VARIANTS, type RunOptions, type RunResult,
-  GRAMINE_TS,
-} from '../helpers/run.js';
+  GRAMINE_TS, expectSameAsNative } from '../helpers/run.js';
 
 type Runs = { native: RunResult<string>; gramine: RunResult<string> };
 
@@ -68,6 +67,12 @@ const appNofile = (hostSoft: number) => {
 };
 
 describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
+  it('access, faccessat, faccessat2 of paths there and not there, with bad modes and flags: as natively', async () => {
+    const out = await expectSameAsNative([program('access_paths', suffix)]);
+    expect(out).toContain('access missing: ENOENT\n');
+    expect(out).toContain('access exists: 0\n');
+  });
+
   it('bad pointers: EFAULT everywhere, as natively', async () => {
     const runs = await runInScratch('efault', suffix, ['DIR']);
     expectSameOutput(runs);
