@@ -55,6 +55,22 @@ static unsigned int n_mounts;
 static struct mount_entry parents[GTS_PATH_TABLE_MAX];
 static unsigned int n_parents;
 
+/* The entry holding absolute path `p` (the longest prefix), entries with a flag of `skip` aside, or 0. */
+static const struct mount_entry *mount_of(const char *p, unsigned int skip)
+{
+    const struct mount_entry *best = 0;
+    for (unsigned int i = 0; i < n_mounts; i++) {
+        const struct mount_entry *m = &mounts[i];
+        if ((m->flags & skip) || (best && m->len <= best->len))
+            continue;
+        if (memcmp(p, m->prefix, m->len) != 0)
+            continue;
+        if (m->len == 1 || p[m->len] == '/' || p[m->len] == 0)
+            best = m;
+    }
+    return best;
+}
+
 void paths_drop(void)
 {
     for (unsigned int i = 0; i < n_mounts; i++)
@@ -122,14 +138,7 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
         struct mount_entry *a = &mounts[i];
         if (!(a->flags & GTS_PATH_ALIAS))
             continue;
-        const struct mount_entry *holder = 0;
-        for (unsigned int j = 0; j < n_mounts; j++) {
-            const struct mount_entry *m = &mounts[j];
-            if ((m->flags & GTS_PATH_ALIAS) || m->len >= a->len || (holder && m->len <= holder->len))
-                continue;
-            if (!memcmp(a->prefix, m->prefix, m->len) && (m->len == 1 || a->prefix[m->len] == '/'))
-                holder = m;
-        }
+        const struct mount_entry *holder = mount_of(a->prefix, GTS_PATH_ALIAS);
         a->fd = holder ? holder->fd : -1;
         a->flags = GTS_PATH_ALIAS | (holder ? holder->flags & GTS_PATH_STUB_OPENS : 0);
     }
@@ -142,22 +151,6 @@ int paths_root(unsigned int i, unsigned int *flags, const char **prefix)
     *flags = mounts[i].flags;
     *prefix = mounts[i].prefix;
     return mounts[i].fd;
-}
-
-/* The mount holding absolute path `p` (the longest prefix), or 0. */
-static const struct mount_entry *mount_of(const char *p)
-{
-    const struct mount_entry *best = 0;
-    for (unsigned int i = 0; i < n_mounts; i++) {
-        const struct mount_entry *m = &mounts[i];
-        if (best && m->len <= best->len)
-            continue;
-        if (memcmp(p, m->prefix, m->len) != 0)
-            continue;
-        if (m->len == 1 || p[m->len] == '/' || p[m->len] == 0)
-            best = m;
-    }
-    return best;
 }
 
 /* A NUL-terminated path from the app (its length, or -errno). */
@@ -191,7 +184,7 @@ static long open_beneath(struct path_scratch *scratch, long path_arg, unsigned l
     long n = copy_path(path, (const char *)path_arg);
     if (n <= 0 || path[0] != '/' || has_dotdot(path))
         return PATH_FORWARD; /* errors and relative paths are the worker's to report */
-    const struct mount_entry *m = mount_of(path);
+    const struct mount_entry *m = mount_of(path, 0);
     if (!m || m->fd < 0 || (m->flags & need) != need)
         return PATH_FORWARD;
     const char *rel = path + m->len;
@@ -291,13 +284,6 @@ static int is_mount_parent(struct path_scratch *scratch, const char *p)
 }
 
 /*
- * open and openat (AT_FDCWD or an absolute path) for reading, on a mount no file check applies
- * to: the app's fd, or PATH_FORWARD. A directory with mount points in it (and anything asked
- * for with O_DIRECTORY) is the worker's, which lists its mount points. A FIFO would wait for a
- * writer: unless the app asked not to block, the file is opened without blocking and kept only
- * if it is a regular file.
- */
-/*
  * access, faccessat, faccessat2 of an absolute path on a host mount: a path that is not there
  * (ENOENT, ENOTDIR, ENAMETOOLONG: the first missing component) is answered here -- every
  * dynamic program's loader asks for /etc/ld.so.preload --; whether one that is there may be
@@ -319,6 +305,13 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     return fd;
 }
 
+/*
+ * open and openat (AT_FDCWD or an absolute path) for reading, on a mount no file check applies
+ * to: the app's fd, or PATH_FORWARD. A directory with mount points in it (and anything asked
+ * for with O_DIRECTORY) is the worker's, which lists its mount points. A FIFO would wait for a
+ * writer: unless the app asked not to block, the file is opened without blocking and kept only
+ * if it is a regular file.
+ */
 long paths_open(struct path_scratch *scratch, long nr, const long *a)
 {
     long path_arg = nr == __NR_open ? a[0] : a[1];

@@ -106,7 +106,6 @@ static int mounts_at(const char *p, unsigned long n, unsigned int self)
     return found;
 }
 
-#define K_DT_DIR 4
 #define K_DT_LNK 10
 #define MAX_DEPTH 32
 
@@ -153,13 +152,11 @@ static long grant_around_mounts(int ruleset, int dir, char *path, unsigned long 
                 continue;
             if (where == HOLDS_MOUNTS) {
                 long sub = raw4(__NR_openat, dir, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-                if (sub >= 0 && depth < MAX_DEPTH) {
-                    long r = grant_around_mounts(ruleset, (int)sub, path, at + nl, self, fs, depth + 1);
-                    if (r < 0 && r != -EACCES)
-                        return r;
-                }
+                long r = sub >= 0 && depth < MAX_DEPTH ? grant_around_mounts(ruleset, (int)sub, path, at + nl, self, fs, depth + 1) : 0;
                 if (sub >= 0)
                     raw1(__NR_close, (int)sub);
+                if (r < 0 && r != -EACCES)
+                    return r;
                 continue;
             }
             long fd = raw4(__NR_openat, dir, d->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
@@ -170,7 +167,6 @@ static long grant_around_mounts(int ruleset, int dir, char *path, unsigned long 
                 add_path_rule(ruleset, (int)fd, K_LANDLOCK_ACCESS_FS_READ_FILE);
             raw1(__NR_close, (int)fd);
         }
-        path[len] = 0;
     }
 }
 
