@@ -2,7 +2,7 @@
 // instance used, for benchmarks that break a workload's cost down by process (bench/cpu.js).
 // The app processes are counted where the host counts them: in the first worker's reaped
 // children (it reaps vm1, which has reaped its own children as it waited for them).
-import { readFileSync } from 'node:fs';
+import { hostStatFields } from '../pal/host.js';
 
 /** USER_HZ: /proc/PID/stat counts in these ticks on every Linux architecture gramine-ts runs on */
 const TICK_MS = 10;
@@ -17,14 +17,8 @@ export interface HostProcessCpu {
 
 /** The CPU times of host process `pid` (/proc/PID/stat), or null if it is gone. */
 export function hostProcessCpu(pid: number): HostProcessCpu | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  // the fields after the command name (which may hold spaces and parentheses): field 3 is f[0]
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = hostStatFields(pid); // f[0] is field 3
+  if (!f) return null;
   const ms = (field: number) => Number(f[field - 3]) * TICK_MS;
   return { userMs: ms(14), sysMs: ms(15), reapedUserMs: ms(16), reapedSysMs: ms(17) };
 }

@@ -2,19 +2,13 @@
 // on the host too (the stub mirrors setpgid and setsid), so that a terminal's signals (Ctrl-C,
 // Ctrl-Z, SIGTTIN) reach the group the app put in its foreground; what a terminal's ioctls name
 // (TIOCGPGRP, TIOCSPGRP, TIOCGSID) is translated here, by what /proc says of the members.
-import { readFileSync } from 'node:fs';
+import { hostStatFields } from '../pal/host.js';
 import type { ProcessEntry } from './process-table.js';
 
 /** A host process's group and session, as /proc/PID/stat has them; null once it is gone. */
 function hostGroupOf(hostPid: number): { pgrp: number; session: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${hostPid}/stat`, 'latin1');
-    // after "pid (comm) ": state ppid pgrp session ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pgrp: Number(fields[2]), session: Number(fields[3]) };
-  } catch {
-    return null;
-  }
+  const fields = hostStatFields(hostPid); // state ppid pgrp session ...
+  return fields && { pgrp: Number(fields[2]), session: Number(fields[3]) };
 }
 
 /**

@@ -38,9 +38,8 @@ interface Waiter {
 }
 
 export class WorkerPool {
-  /** free workers, the most recently freed last, with when each was freed */
-  private readonly idle: WorkerHandle[] = [];
-  private readonly freedAt = new Map<WorkerHandle, number>();
+  /** free workers, the most recently freed last, with when each was freed (Date.now()) */
+  private readonly idle: { worker: WorkerHandle; freedAt: number }[] = [];
   private retireTimer: NodeJS.Timeout | null = null;
   /** workers stopped for having been free too long */
   retired = 0;
@@ -69,9 +68,8 @@ export class WorkerPool {
       close: () => {
         if (!this.all.has(w)) return;
         this.all.delete(w);
-        const i = this.idle.indexOf(w);
+        const i = this.idle.findIndex((f) => f.worker === w);
         if (i >= 0) this.idle.splice(i, 1);
-        this.freedAt.delete(w);
         if (w.booting) this.booting--;
         const wasComing = w.booting || this.returning.delete(w);
         // an urgent request that now has no worker coming fails (a fork then fails with EAGAIN),
@@ -98,7 +96,7 @@ export class WorkerPool {
    * natively a fork works again once the children are reaped).
    */
   returns(w: WorkerHandle): void {
-    if (this.all.has(w) && !w.booting && !this.idle.includes(w)) this.returning.add(w);
+    if (this.all.has(w) && !w.booting && !this.idle.some((f) => f.worker === w)) this.returning.add(w);
   }
 
   /** Workers that will be free without a new start: idle, booting, or on their way back. */
@@ -115,8 +113,7 @@ export class WorkerPool {
     const next = i >= 0 ? this.waiting.splice(i, 1)[0] : this.waiting.shift();
     if (next) next.resolve(w);
     else {
-      this.idle.push(w);
-      this.freedAt.set(w, Date.now());
+      this.idle.push({ worker: w, freedAt: Date.now() });
       this.retireLater();
     }
   }
@@ -124,15 +121,13 @@ export class WorkerPool {
   /** Stop the free workers beyond FREE_WORKERS_KEPT that have been free long enough; check again later. */
   private retireLater(): void {
     if (this.retireTimer || this.idle.length <= FREE_WORKERS_KEPT) return;
-    const oldest = this.freedAt.get(this.idle[0]!) ?? Date.now();
+    const oldest = this.idle[0]!.freedAt;
     this.retireTimer = setTimeout(() => {
       this.retireTimer = null;
       const now = Date.now();
-      while (this.idle.length > FREE_WORKERS_KEPT && now - (this.freedAt.get(this.idle[0]!) ?? now) >= FREE_WORKER_RETIRE_MS) {
-        const w = this.idle.shift()!;
-        this.freedAt.delete(w);
+      while (this.idle.length > FREE_WORKERS_KEPT && now - this.idle[0]!.freedAt >= FREE_WORKER_RETIRE_MS) {
         this.retired++;
-        w.kill();
+        this.idle.shift()!.worker.kill();
       }
       this.retireLater();
     }, Math.max(0, oldest + FREE_WORKER_RETIRE_MS - Date.now()));
@@ -146,11 +141,8 @@ export class WorkerPool {
   acquire(request: WorkerRequest): Promise<WorkerHandle | null> {
     if (request.urgent) this.urgentRequests++;
     // the most recently freed: those free longest are the ones to stop
-    const w = this.idle.pop();
-    if (w) {
-      this.freedAt.delete(w);
-      return Promise.resolve(w);
-    }
+    const free = this.idle.pop();
+    if (free) return Promise.resolve(free.worker);
     const got = new Promise<WorkerHandle | null>((resolve) => this.waiting.push({ request, resolve }));
     this.refill();
     return got;

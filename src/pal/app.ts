@@ -1,7 +1,6 @@
 // An app process as the worker sees it: the stub at the other end of a channel, and the host
 // handles on it (pid, pidfd, memory). A first process is spawned here; a forked one arrives as a
 // channel end taken from its parent's worker and says who it is on its first message.
-import { constants } from 'node:os';
 import { readlinkSync } from 'node:fs';
 import { addon, type ChannelWatchHandle } from './addon.js';
 import { STUB_PATH } from '../paths.js';
@@ -19,7 +18,8 @@ export interface AppSpawnOptions {
 export interface AppExit {
   /** exit code, or null when killed by a signal */
   code: number | null;
-  signal: NodeJS.Signals | null;
+  /** the number of the signal that killed it, or null */
+  signal: number | null;
 }
 
 export class AppProcess {
@@ -58,9 +58,9 @@ export class AppProcess {
     const exitFd = host.pidfdOpen(pid);
     if (exitFd < 0) throw new Error(`pidfd of the stub ${pid}: errno ${-exitFd}`);
     const exited = new Promise<AppExit>((resolve) => addon.watchReadableOnce(exitFd, () => {
-      const how = host.reapExited(exitFd) ?? { code: null, signal: null };
+      const how: AppExit = host.reapExited(exitFd) ?? { code: null, signal: null };
       host.close(exitFd);
-      resolve({ code: how.code, signal: how.signal === null ? null : signalName(how.signal) });
+      resolve(how);
     }));
     const app = new AppProcess(workerEnd, exited);
     app.attach(pid);
@@ -166,7 +166,3 @@ export function takeFdFrom(pid: number, fd: number): number {
   return r;
 }
 
-/** The name of signal number `n` ('SIGKILL'), as Node names an exit's signal. */
-function signalName(n: number): NodeJS.Signals | null {
-  return (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
-}

@@ -236,11 +236,19 @@ const PF_EXITING = 0x4;
  * (exiting: its fds may be closed already; or a zombie) -- or null if it is gone.
  */
 export function processOf(pid: number): { ppid: number; exiting: boolean } | null {
+  const f = hostStatFields(pid);
+  return f && { ppid: Number(f[1]), exiting: f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0 };
+}
+
+/**
+ * The fields of host process `pid`'s /proc/PID/stat after "pid (comm) " -- the name may hold
+ * anything but the last ')' --, so that fields[0] is stat(5)'s field 3 (the state), fields[1]
+ * the ppid, and so on; null if it is gone.
+ */
+export function hostStatFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": the name may hold anything but the last ')'
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), exiting: f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0 };
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }

@@ -94,6 +94,16 @@ function compareBytewise(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** File `file` as the part `label`. */
+function filePart(label: string, file: string): MeasurementPart {
+  try {
+    return { label, bytes: new Uint8Array(readFileSync(file)) };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(`measureFiles: cannot read ${file}: ${msg}`);
+  }
+}
+
 /**
  * Reads files into measurement parts labelled by their path relative to `root` ('/'
  * separators), sorted bytewise by label, so the result does not depend on the order of `paths`.
@@ -113,16 +123,7 @@ export async function fileParts(paths: readonly string[], root?: string): Promis
   // one file at a time: a few fds, whatever the process's RLIMIT_NOFILE (the user's, inherited);
   // read synchronously: a process measures as it starts, with nothing else to do meanwhile, and
   // a hundred small files read so take a fifth of the time they take through the thread pool
-  const parts: MeasurementPart[] = [];
-  for (const { file, label } of labelled) {
-    try {
-      parts.push({ label, bytes: new Uint8Array(readFileSync(file)) });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`measureFiles: cannot read ${file}: ${msg}`);
-    }
-  }
-  return parts;
+  return labelled.map(({ file, label }) => filePart(label, file));
 }
 
 /** The measurement of a set of files (see fileParts for labelling and ordering). */
@@ -144,11 +145,7 @@ export interface WorkerCode {
 
 /** The code parts of a worker's measurement: the stub, the worker's bundle, the addon. */
 export async function workerCodeParts(code: Omit<WorkerCode, 'manifest'>): Promise<MeasurementPart[]> {
-  const part = async (label: string, file: string): Promise<MeasurementPart> => ({
-    label,
-    bytes: (await fileParts([file], path.dirname(path.resolve(file))))[0]!.bytes,
-  });
-  return [await part('stub', code.stubPath), await part('worker', code.workerPath), await part('addon', code.addonPath)];
+  return [filePart('stub', code.stubPath), filePart('worker', code.workerPath), filePart('addon', code.addonPath)];
 }
 
 /** The measurement of a worker's code parts (workerCodeParts) run with `manifest`. */

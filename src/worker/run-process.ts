@@ -1,6 +1,5 @@
 // Run one app process in this worker -- the first process of the instance, spawned here, or a
 // forked child whose channel end comes from its parent's worker -- until its app is gone.
-import { constants } from 'node:os';
 import { AppProcess } from '../pal/app.js';
 import { host, toByteString } from '../pal/host.js';
 import type { Message } from '../ipc/protocol/messages.js';
@@ -116,9 +115,8 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   const exit = await app.spawnedExit!;
   stops?.();
   await serving;
-  const signal = exit.signal ? constants.signals[exit.signal] : null;
   log.debug(`app exited: code ${exit.code} signal ${exit.signal}`);
-  leader.toLeader({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal });
+  leader.toLeader({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal: exit.signal });
 }
 
 /**

@@ -28,8 +28,7 @@ export interface StubAlias {
 export function stubAliases(m: HostMount, mounts: MountTable, linkBuffer: Buffer): StubAlias[] {
   if (!m.readOnly) return [];
   const base = m.path === '/' ? '' : m.path;
-  const hasMountAtOrBelow = (p: string) =>
-    mounts.list.some((o) => o !== m && (o.path === p || o.path.startsWith(`${p}/`))) || mounts.hasMountPointBelow(p);
+  const hasMountAtOrBelow = (p: string) => mounts.at(p) !== undefined || mounts.hasMountPointBelow(p);
   const out: StubAlias[] = [];
   for (const name of CANDIDATES) {
     const n = host.readlinkat(m.rootFd, name, linkBuffer);
