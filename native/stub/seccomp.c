@@ -165,8 +165,12 @@ static const unsigned int native_fcntl_commands[] = {F_SETLK, F_SETLKW, F_OFD_SE
 /*
  * Calls the stub never makes, refused (EPERM) even from its own instruction pointer: a jump
  * there (the gadget: docs/security.md) must not make namespaces, read the user's keyrings or
- * the kernel's log, or reach the kernel's less-travelled interfaces. The Landlock domain and
- * the dropped capabilities (sandbox.c) deny the rest: other processes, files, privileges.
+ * the kernel's log, or reach the kernel's less-travelled interfaces. Nor may it reach what the
+ * host user of the instance owns outside it, which neither Landlock nor the dropped capabilities
+ * judge: the scheduling and I/O priority of the user's other host processes (the worker makes
+ * these calls for the app's own), their pages, and the host's System V and POSIX IPC objects
+ * (the instance's are the leader's). The Landlock domain and the dropped capabilities
+ * (sandbox.c) deny the rest: signals and ptrace of other processes, files, privileges.
  */
 static const unsigned short stub_never_calls[] = {
     __NR_unshare, __NR_setns, __NR_clone3, __NR_ptrace, __NR_keyctl, __NR_add_key, __NR_request_key,
@@ -175,7 +179,13 @@ static const unsigned short stub_never_calls[] = {
     __NR_mount, __NR_umount2, __NR_pivot_root, __NR_chroot, __NR_open_tree, __NR_move_mount,
     __NR_fsopen, __NR_fsconfig, __NR_fsmount, __NR_fspick, __NR_mount_setattr, __NR_fanotify_init,
     __NR_kexec_load, __NR_kexec_file_load, __NR_init_module, __NR_finit_module, __NR_delete_module,
+    __NR_setpriority, __NR_sched_setscheduler, __NR_sched_setparam, __NR_sched_setattr, __NR_ioprio_set,
+    __NR_migrate_pages, __NR_move_pages, __NR_process_madvise,
+    __NR_shmget, __NR_shmat, __NR_shmctl, __NR_shmdt, __NR_semget, __NR_semop, __NR_semtimedop,
+    __NR_semctl, __NR_msgget, __NR_msgsnd, __NR_msgrcv, __NR_msgctl, __NR_mq_open, __NR_mq_unlink,
 };
+/* ...and calls it makes only on itself: pid 0 (the host's affinity or limits of another process are not the app's) */
+static const unsigned short stub_calls_on_itself[] = {__NR_sched_setaffinity, __NR_prlimit64};
 /* clone flags of new namespaces: the stub's clones (a fork, a thread) never have them */
 #define CLONE_NEW_ANY 0x7e020000u /* NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET */
 /*
@@ -463,16 +473,18 @@ static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 }
 
 /*
- * A call from the stub's text: one of stub_never_calls, a clone making a namespace or a
- * TIOCSTI, to `no`; else `yes`.
+ * A call from the stub's text: one of stub_never_calls, one of stub_calls_on_itself naming
+ * another process, a clone making a namespace or a TIOCSTI, to `no`; else `yes`.
  */
 static void emit_stub_refusals(unsigned short yes, unsigned short no)
 {
     struct near_exits e = open_block();
-    unsigned short not_clone = new_label(), not_ioctl = new_label();
+    unsigned short not_clone = new_label(), not_ioctl = new_label(), on_itself = new_label();
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; i < COUNT(stub_never_calls); i++)
         JEQ(stub_never_calls[i], e.no, NEXT);
+    for (unsigned i = 0; i < COUNT(stub_calls_on_itself); i++)
+        JEQ(stub_calls_on_itself[i], on_itself, NEXT);
     JEQ(__NR_clone, NEXT, not_clone);
     LD(ARG_LO(0));
     JSET(CLONE_NEW_ANY, e.no, e.yes);
@@ -482,6 +494,9 @@ static void emit_stub_refusals(unsigned short yes, unsigned short no)
     JEQ(K_TIOCSTI, e.no, e.yes);
     place(not_ioctl);
     jump(e.yes);
+    place(on_itself);
+    LD(ARG_LO(0)); /* a pid_t: the kernel reads 32 bits */
+    JEQ(0, e.yes, e.no);
     close_block(e, yes, no);
 }
 

