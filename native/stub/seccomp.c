@@ -162,6 +162,12 @@ int ioctl_traps(unsigned long cmd)
  */
 static const unsigned int native_fcntl_commands[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW};
 
+/* calls newer than the headers this is built with (x86-64 numbers) */
+#define K_NR_fchmodat2 452
+#define K_NR_setxattrat 463
+#define K_NR_removexattrat 466
+#define K_NR_file_setattr 469
+
 /*
  * Calls the stub never makes, refused (EPERM) even from its own instruction pointer: a jump
  * there (the gadget: docs/security.md) must not make namespaces, read the user's keyrings or
@@ -183,6 +189,15 @@ static const unsigned short stub_never_calls[] = {
     __NR_migrate_pages, __NR_move_pages, __NR_process_madvise,
     __NR_shmget, __NR_shmat, __NR_shmctl, __NR_shmdt, __NR_semget, __NR_semop, __NR_semtimedop,
     __NR_semctl, __NR_msgget, __NR_msgsnd, __NR_msgrcv, __NR_msgctl, __NR_mq_open, __NR_mq_unlink,
+    /* a file's metadata, which Landlock does not judge: the host lets its owner change it */
+    __NR_chmod, __NR_fchmod, __NR_fchmodat, K_NR_fchmodat2, __NR_chown, __NR_fchown, __NR_lchown,
+    __NR_fchownat, __NR_setxattr, __NR_lsetxattr, __NR_fsetxattr, K_NR_setxattrat, __NR_removexattr,
+    __NR_lremovexattr, __NR_fremovexattr, K_NR_removexattrat, K_NR_file_setattr, __NR_utime,
+    __NR_utimes, __NR_utimensat, __NR_futimesat,
+    /* the names Landlock judges (and, where there is no Landlock, no one else) */
+    __NR_link, __NR_linkat, __NR_symlink, __NR_symlinkat, __NR_rename, __NR_renameat, __NR_renameat2,
+    __NR_mkdir, __NR_mkdirat, __NR_mknod, __NR_mknodat, __NR_unlink, __NR_unlinkat, __NR_rmdir,
+    __NR_truncate, __NR_inotify_add_watch, __NR_fanotify_mark, __NR_name_to_handle_at,
 };
 /* ...and calls it makes only on itself: pid 0 (the host's affinity or limits of another process are not the app's) */
 static const unsigned short stub_calls_on_itself[] = {__NR_sched_setaffinity, __NR_prlimit64};

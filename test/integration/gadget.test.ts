@@ -10,7 +10,7 @@
 // directory is mounted; with the built-in one the host is mounted read-only but /tmp.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
@@ -73,6 +73,20 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
     const precious = path.join(outside, 'precious');
     expect(await attack(instance, 'write', precious)).toMatch(REFUSED);
     expect(readFileSync(precious, 'utf8')).toBe('do not change me\n');
+  });
+
+  it("cannot change a host file's metadata: its mode (by name, through a read-only fd), times, attributes", async () => {
+    // the host lets a file's owner make each of these changes (the instance's host user owns
+    // this one); Landlock does not judge them. Each attack made its change before the filter
+    // refused them from the stub's text -- a set-user-id bit on any file of the host user's
+    const precious = path.join(outside, 'precious');
+    const attributes = () => execFileSync('python3', ['-c', 'import os, sys; print(os.listxattr(sys.argv[1]))', precious], { encoding: 'utf8' });
+    const before = { stat: statSync(precious), attributes: attributes() };
+    for (const change of ['chmod', 'fchmod', 'utime', 'xattr']) {
+      expect(await attack(instance, change, precious), change).toMatch(REFUSED);
+    }
+    const after = statSync(precious);
+    expect([after.mode, after.mtimeMs, after.ctimeMs, attributes()]).toEqual([before.stat.mode, before.stat.mtimeMs, before.stat.ctimeMs, before.attributes]);
   });
 
   it('cannot signal a host process', async () => {

@@ -10,6 +10,8 @@
  *
  * Attacks (each names host objects the instance must not reach):
  *   read PATH, create PATH, write PATH   open a host file by its host path
+ *   chmod PATH, fchmod PATH, utime PATH,  its mode to 04777 (by name; through a read-only fd),
+ *   xattr PATH                            its times to 1970, a user.gts attribute
  *   kill PID                              SIGKILL a host process
  *   ptrace                                attach to the host parent (the worker)
  *   vm-write                              process_vm_writev into the host parent
@@ -211,6 +213,19 @@ int main(int argc, char **argv)
             host_call(SYS_write, fd, (long)"changed\n", 8, 0, 0, 0);
         return report(attack, fd);
     }
+    /* the metadata calls Landlock does not judge: the host judges them by owner alone */
+    if (!strcmp(what, "chmod"))
+        return report(attack, host_call(SYS_fchmodat, AT_FDCWD, (long)arg, 04777, 0, 0, 0));
+    if (!strcmp(what, "fchmod")) {
+        long fd = host_call(SYS_openat, AT_FDCWD, (long)arg, O_RDONLY, 0, 0, 0);
+        return report(attack, fd < 0 ? fd : host_call(SYS_fchmod, fd, 04777, 0, 0, 0, 0));
+    }
+    if (!strcmp(what, "utime")) {
+        struct timespec epoch[2] = {{0, 0}, {0, 0}};
+        return report(attack, host_call(SYS_utimensat, AT_FDCWD, (long)arg, (long)epoch, 0, 0, 0));
+    }
+    if (!strcmp(what, "xattr"))
+        return report(attack, host_call(SYS_setxattr, (long)arg, (long)"user.gts", (long)"x", 1, 0, 0));
     if (!strcmp(what, "kill"))
         return report(attack, host_call(SYS_kill, atol(arg), SIGKILL, 0, 0, 0, 0));
     long worker = host_call(SYS_getppid, 0, 0, 0, 0, 0, 0);
