@@ -18,6 +18,7 @@ const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
        gramine-ts sign [--no-progress] [--key KEYFILE] FILE.manifest.toml
        gramine-ts sign --gen-key KEYFILE
        gramine-ts manifest [--no-check] [-Dkey=value]... TEMPLATE [OUTFILE]
+       gramine-ts pf encrypt|decrypt|inspect [--key KEYFILE] ... (see gramine-ts pf --help)
 
 run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --leader-log        print every lifecycle event and IPC message the leader handles
@@ -244,6 +245,10 @@ async function main(): Promise<void> {
     case 'sign': {
       const { signCommand } = await import('./sign.js');
       process.exit(await signCommand(rest));
+    }
+    case 'pf': {
+      const { pfCommand } = await import('./pf-command.js');
+      process.exit(await pfCommand(rest));
     }
     case undefined:
     case '-h':

@@ -14,6 +14,7 @@ import {
   loadManifest, ManifestError, measuredManifestBytes, sha256Hex, signaturePath, SIGNATURE_FORMAT,
   type Manifest, type Signature, type SignedFile,
 } from '../manifest/index.js';
+import { humanBytes, ProgressBar } from './progress.js';
 
 /** A trusted file that cannot be signed: names it. */
 export class SignError extends Error {
@@ -159,63 +160,6 @@ export function hashFile(file: string, buf: Buffer = Buffer.allocUnsafe(CHUNK), 
     return { size, sha256: h.digest('hex') };
   } finally {
     closeSync(fd);
-  }
-}
-
-function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  let v = n;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
-/** A one-line progress bar on a TTY, redrawn at most every 100 ms. */
-class ProgressBar {
-  private files = 0;
-  private bytes = 0;
-  private lastDraw = 0;
-
-  constructor(
-    private readonly out: NodeJS.WriteStream,
-    private readonly totalFiles: number,
-    private readonly totalBytes: number,
-  ) {}
-
-  addBytes(n: number): void {
-    this.bytes += n;
-    this.maybeDraw();
-  }
-
-  fileDone(): void {
-    this.files++;
-    this.maybeDraw();
-  }
-
-  finish(): void {
-    this.draw();
-    this.out.write('\n');
-  }
-
-  private maybeDraw(): void {
-    const now = Date.now();
-    if (now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    this.draw();
-  }
-
-  private draw(): void {
-    const fraction = this.totalBytes > 0 ? Math.min(1, this.bytes / this.totalBytes) : this.files / Math.max(1, this.totalFiles);
-    const width = 30;
-    const full = Math.round(fraction * width);
-    const bar = '#'.repeat(full) + '-'.repeat(width - full);
-    const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
-    this.out.write(
-      `\rsigning [${bar}] ${pct}  ${this.files}/${this.totalFiles} files  ${humanBytes(this.bytes)}/${humanBytes(this.totalBytes)}\x1b[K`,
-    );
   }
 }
 
