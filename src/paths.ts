@@ -13,4 +13,5 @@ export const WORKER_PATH = path.join(DIST_DIR, 'worker-bundle.js');
 export const STUB_PATH = path.join(PACKAGE_ROOT, 'native', 'stub', 'build', 'gramine-ts-stub');
 /** Makes a tmpfs with a size for a leader not run as root (native/launcher/sized-tmpfs.c). */
 export const SIZED_TMPFS_PATH = path.join(PACKAGE_ROOT, 'native', 'launcher', 'build', 'sized-tmpfs');
+export const INSTANCE_TREE_PATH = path.join(PACKAGE_ROOT, 'native', 'launcher', 'build', 'instance-tree');
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'native', 'addon', 'build', 'Release', 'gramine_ts_pal.node');

@@ -121,6 +121,13 @@ struct gts_reply {
  * group of its own and the terminal's foreground (the leader gives the terminal back at the end)
  */
 #define GTS_HELLO_FOREGROUND 0x40
+/*
+ * the first process of a root instance: two more fds follow the program's (and its
+ * interpreter's) -- the root of the instance's file tree (native/launcher/instance-tree.c) and
+ * the working directory in it -- and the process makes them its root and working directory
+ * before it enters the kernel boundary; its children and exec'd images keep them
+ */
+#define GTS_HELLO_CHROOT 0x80
 
 /*
  * Abstract UNIX socket names are the instance's: the host's carry this prefix (after the NUL),

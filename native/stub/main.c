@@ -163,14 +163,16 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     if (reply.data_len < sizeof(*hello) || hello->abi_version != GTS_ABI_VERSION)
         stub_die("bad HELLO reply from worker", -71);
     int want = (hello->flags & GTS_HELLO_HAS_INTERP) ? 2 : 1;
-    if (nfds < want)
+    int tree = (!reexec && (hello->flags & GTS_HELLO_CHROOT)) ? want : -1; /* fds[tree], fds[tree + 1] */
+    if (nfds < want + (tree >= 0 ? 2 : 0))
         stub_die("HELLO reply without the program's fds", -71);
     hello_buf[sizeof(hello_buf) - 1] = 0;
     const char *execfn = hello_buf + sizeof(*hello);
     unsigned long table_at = (sizeof(*hello) + hello->execfn_len + 7) & ~7UL;
     if (hello->execfn_len == 0 || table_at > reply.data_len)
         stub_die("bad HELLO reply from worker", -71);
-    paths_install(hello_buf + table_at, reply.data_len - table_at, fds + want, nfds - want);
+    int skip = want + (tree >= 0 ? 2 : 0);
+    paths_install(hello_buf + table_at, reply.data_len - table_at, fds + skip, nfds - skip);
     g_stub.vpid = hello->vpid;
     current_thread()->vtid = hello->vpid;
     memcpy(g_stub.abstract_prefix, hello->abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);
@@ -205,6 +207,8 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
 
     /* an exec'd image keeps the boundary and the filter it had (same stub, same addresses) */
     if (!reexec) {
+        if (tree >= 0)
+            enter_instance_tree(fds[tree], fds[tree + 1]);
         if (!(hello->flags & GTS_HELLO_NO_SANDBOX))
             enter_sandbox();
         r = install_seccomp_filter(g_stub.trace);

@@ -258,6 +258,25 @@ static void warn(const char *what)
     raw3(__NR_write, 2, tail, sizeof(tail) - 1);
 }
 
+/*
+ * Root the process in the instance's file tree (`root`, an fd the worker holds too) and work in
+ * `cwd`, a directory of that tree: a path the app names past the trap (the gadget) then reaches
+ * only what the mounts grant, and no directory fd or working directory of the process lies
+ * outside the tree for `..` to climb from. Both fds are closed.
+ */
+void enter_instance_tree(int root, int cwd)
+{
+    long r = raw1(__NR_fchdir, root);
+    if (r == 0)
+        r = raw1(__NR_chroot, ".");
+    if (r == 0)
+        r = raw1(__NR_fchdir, cwd);
+    if (r < 0)
+        stub_die("entering the instance's file tree", r);
+    raw1(__NR_close, root);
+    raw1(__NR_close, cwd);
+}
+
 void enter_sandbox(void)
 {
     long abi = enter_landlock();

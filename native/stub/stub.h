@@ -135,6 +135,7 @@ int ioctl_traps(unsigned long cmd);
 
 /* sandbox.c: the kernel boundary of the instance's app processes, entered by its first one */
 void enter_sandbox(void);
+void enter_instance_tree(int root, int cwd);
 
 /* channel.c */
 struct gts_reply;

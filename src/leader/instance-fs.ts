@@ -7,6 +7,7 @@ import { HOST_RESOLV_CONF } from '../manifest/index.js';
 import os from 'node:os';
 import path from 'node:path';
 import { host } from '../pal/host.js';
+import { instanceTree } from '../pal/instance-tree.js';
 import { userTmpfs } from '../pal/user-tmpfs.js';
 import { ABSTRACT_PREFIX_LEN } from '../pal/channel-abi.js';
 import type { Manifest } from '../manifest/index.js';
@@ -277,6 +278,24 @@ function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScra
 }
 
 /** The mounts of `manifest` as workers get them (the tmpfs ones made in `scratch`, every root held in `roots`). */
+/**
+ * As root, within the kernel boundary: the file tree the app processes are rooted in (the host
+ * paths of the host mounts, each at its own path: src/pal/instance-tree.ts), held for the
+ * instance's life; its path for every process. Null when there is none: not root (no
+ * privilege to build it), the boundary left out, or the host refused (a warning says so).
+ */
+export function instanceTreeFor(mounts: readonly MountMessage[], sandbox: boolean, roots: HeldDirectories): string | null {
+  if (!sandbox || process.getuid?.() !== 0) return null;
+  const granted = mounts.filter((m) => m.type === 'chroot').map((m) => (m.file ? `${m.source}/${m.file}` : m.source));
+  if (granted.length === 0) granted.push('/proc'); // nothing of the host's: the tree holds a /proc alone
+  const made = instanceTree(granted);
+  if ('error' in made) {
+    process.stderr.write(`gramine-ts: warning: ${made.error}: a program that bypasses the trap names host paths outside the mounts (the weaker mode of docs/security.md)\n`);
+    return null;
+  }
+  return roots.hold(made.fd, 'the instance tree');
+}
+
 export function mountMessages(manifest: Manifest, scratch: InstanceScratch, roots: HeldDirectories): MountMessage[] {
   const out: MountMessage[] = [];
   for (const m of [manifest.root, ...manifest.mounts]) {

@@ -17,7 +17,7 @@ import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { WorkerPool, type WorkerRequest } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
-import { abstractSocketPrefix, InstanceScratch, HeldDirectories, MountError, mountMessages } from './instance-fs.js';
+import { abstractSocketPrefix, InstanceScratch, HeldDirectories, instanceTreeFor, MountError, mountMessages } from './instance-fs.js';
 import { hostPgidOf, virtualOfHostGroup } from './host-groups.js';
 import { InstanceTerminal } from './terminal.js';
 import { killQuietly, type WorkerProcess } from './worker-process.js';
@@ -111,6 +111,8 @@ interface Standby {
 
 export class Leader {
   private readonly table = new ProcessTable();
+  /** the app processes enter the kernel boundary: false only with GRAMINE_TS_INSECURE_NO_SANDBOX=1 (insecure; for measuring its cost) */
+  private readonly sandbox = process.env.GRAMINE_TS_INSECURE_NO_SANDBOX !== '1';
   private readonly pool: WorkerPool;
   /** by the vpid reserved for the child */
   private readonly standbys = new Map<number, Standby>();
@@ -180,8 +182,10 @@ export class Leader {
     if (this.terminal) process.on('SIGCONT', () => this.terminal?.resume());
     this.scratch = new InstanceScratch();
     try {
+      const mounts = mountMessages(req.manifest, this.scratch, this.heldDirectories);
       this.instanceConfig = {
-        type: 'instance-config', v: 1, mounts: mountMessages(req.manifest, this.scratch, this.heldDirectories), scratchPath: this.scratch.path,
+        type: 'instance-config', v: 1, mounts, scratchPath: this.scratch.path,
+        instanceTree: instanceTreeFor(mounts, this.sandbox, this.heldDirectories),
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
@@ -354,7 +358,7 @@ export class Leader {
         uid: req.uid, gid: req.gid, groups: supplementaryGroups(),
         umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
         logLevel: req.logLevel, traceFile: req.traceFile, straceFile: req.straceFile ?? null, cpu: cpuFor(FIRST_VPID),
-        sandbox: process.env.GRAMINE_TS_INSECURE_NO_SANDBOX !== '1', foreground: this.terminal !== null,
+        sandbox: this.sandbox, foreground: this.terminal !== null,
       });
       return;
     }

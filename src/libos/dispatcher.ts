@@ -3,7 +3,7 @@
 import { host, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_CWD, REPLY_FD, REPLY_WAIT,
+  HELLO_CHROOT, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_CWD, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_ABANDON, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -525,6 +525,9 @@ export class SyscallDispatcher {
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + tableAt + table.length);
     this.header(0, 0, tableAt + table.length).copy(msg);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
+    // a spawned process (the first) takes the root of the instance's tree, and its working directory there
+    const tree = this.proc.vfs.instanceTreeFd;
+    const chroot = this.proc.freshSignals && this.proc.sandbox && tree !== null;
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
       (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
@@ -533,7 +536,8 @@ export class SyscallDispatcher {
       // once, when the instance starts: PR_SET_CHILD_SUBREAPER stays across exec
       (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0) |
       (this.proc.freshSignals && this.proc.takesTerminal ? HELLO_FOREGROUND : 0) |
-      (this.proc.sandbox ? 0 : HELLO_NO_SANDBOX);
+      (this.proc.sandbox ? 0 : HELLO_NO_SANDBOX) |
+      (chroot ? HELLO_CHROOT : 0);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
@@ -541,7 +545,8 @@ export class SyscallDispatcher {
     msg.write(this.proc.vfs.abstractPrefix.padEnd(ABSTRACT_PREFIX_LEN, '\0').slice(0, ABSTRACT_PREFIX_LEN), REPLY_HEADER_SIZE + 16, 'latin1');
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);
-    const fds = [plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...rootFds];
+    const cwd = this.proc.cwdDirFd >= 0 ? this.proc.cwdDirFd : tree;
+    const fds = [plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...(chroot ? [tree, cwd!] : []), ...rootFds];
     this.send(msg, fds);
     releasePlan(plan);
     this.proc.pendingExec = null;

@@ -71,6 +71,8 @@ export const HELLO_STRACE = 0x10;
 /** the first process does not enter the instance's kernel boundary (insecure: for measuring its cost only) */
 export const HELLO_NO_SANDBOX = 0x20;
 export const HELLO_FOREGROUND = 0x40;
+/** the first process of a root instance: the tree's root and the working directory in it follow the program's fds */
+export const HELLO_CHROOT = 0x80;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
 export const HELLO_REPLY_SIZE = 24;
 export const ABSTRACT_PREFIX_LEN = 8;

@@ -57,6 +57,51 @@ async function attack(instance: Instance, ...args: string[]): Promise<string> {
   return m![2]!;
 }
 
+const python = (code: string[]) => ['-c', code.join('\n')];
+
+/**
+ * A host UNIX listener at `address` (a Python bytes literal: Node pads abstract names; Python
+ * binds exactly this one). heardOnlyCheck connects once more itself, sending "check", and
+ * says whether that was the first connection it accepted (none of an attack's came before).
+ */
+async function hostListener(address: string): Promise<{ heardOnlyCheck: () => Promise<boolean>; kill: () => void }> {
+  const listener = spawn('python3', python([
+    'import socket',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+    `s.bind(${address})`,
+    's.listen(8)',
+    'print("READY", flush=True)',
+    'while True:',
+    '    c, _ = s.accept()',
+    '    print(c.makefile().readline().strip() or "(nothing)", flush=True)',
+    '    c.close()',
+  ]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  let heard = '';
+  const waiting: (() => void)[] = [];
+  listener.stdout.on('data', (b: Buffer) => {
+    heard += b.toString();
+    for (const w of waiting.splice(0)) w();
+  });
+  const hear = (what: string) => new Promise<void>((resolve) => {
+    const check = () => (heard.includes(what) ? resolve() : void waiting.push(check));
+    check();
+  });
+  await hear('READY\n');
+  return {
+    heardOnlyCheck: async () => {
+      execFileSync('python3', python([
+        'import socket',
+        's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+        `s.connect(${address})`,
+        's.sendall(b"check\\n")',
+      ]));
+      await hear('check\n');
+      return heard === 'READY\ncheck\n';
+    },
+    kill: () => listener.kill('SIGKILL'),
+  };
+}
+
 describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
   it('runs host calls past the trap (so that the attacks below are real)', async () => {
     const r =
@@ -189,45 +234,12 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
 
   it('cannot reach a host abstract socket', async () => {
     const name = `gts-gadget-${randomBytes(6).toString('hex')}`;
-    // a host listener (Node pads abstract names; Python binds exactly this one): it says READY,
-    // then the first line each connection sends, in the order they came
-    const python = (code: string[]) => ['-c', code.join('\n')];
-    const connect = [
-      'import socket',
-      's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
-      `s.connect(b"\\0${name}")`,
-      's.sendall(b"check\\n")',
-    ];
-    const listener = spawn('python3', python([
-      'import socket',
-      's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
-      `s.bind(b"\\0${name}")`,
-      's.listen(8)',
-      'print("READY", flush=True)',
-      'while True:',
-      '    c, _ = s.accept()',
-      '    print(c.makefile().readline().strip() or "(nothing)", flush=True)',
-      '    c.close()',
-    ]), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let heard = '';
-    const waiting: (() => void)[] = [];
-    listener.stdout.on('data', (b: Buffer) => {
-      heard += b.toString();
-      for (const w of waiting.splice(0)) w();
-    });
-    const hear = (what: string) => new Promise<void>((resolve) => {
-      const check = () => (heard.includes(what) ? resolve() : void waiting.push(check));
-      check();
-    });
-    await hear('READY\n');
+    const listener = await hostListener(`b"\\0${name}"`);
     try {
       expect(await attack(instance, 'abstract', name)).toMatch(REFUSED);
-      // a connection of the attack's would have been accepted before this one
-      execFileSync('python3', python(connect));
-      await hear('check\n');
-      expect(heard).toBe('READY\ncheck\n');
+      expect(await listener.heardOnlyCheck()).toBe(true);
     } finally {
-      listener.kill('SIGKILL');
+      listener.kill();
     }
   });
 });
@@ -240,6 +252,20 @@ describe('the stub gadget (built-in instance, in a terminal)', () => {
 });
 
 describe('the stub gadget (jailed instance)', () => {
+  // the built-in manifest grants the host's whole tree: a host socket is the instance's to reach
+  it('cannot reach a host UNIX socket by its path outside the mounts', async () => {
+    const socketPath = path.join(outside, `sock-${randomBytes(4).toString('hex')}`);
+    const listener = await hostListener(JSON.stringify(socketPath));
+    try {
+      expect(await attack('jailed', 'unix', socketPath)).toMatch(REFUSED);
+      expect(await listener.heardOnlyCheck()).toBe(true);
+    } finally {
+      listener.kill();
+      rmSync(socketPath, { force: true });
+    }
+  });
+
+
   it('cannot read a host file outside the mounts', async () => {
     expect(await attack('jailed', 'read', path.join(outside, 'precious'))).toMatch(REFUSED);
     expect(await attack('jailed', 'read', '/etc/passwd')).toMatch(REFUSED);

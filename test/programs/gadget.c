@@ -19,6 +19,7 @@
  *   packet                                an AF_PACKET socket
  *   netlink-addr ADDR, netlink-alias TEXT RTM_NEWADDR ADDR/32 on lo; lo's ifalias = TEXT
  *   abstract NAME                         connect to host abstract socket @NAME
+ *   unix PATH                             connect to the host UNIX socket at PATH
  *   tiocsti                               type a character into the terminal on stdin
  *   renice PID, affinity PID, idle PID,   nice 19, CPU 0 only, SCHED_IDLE, the idle I/O class,
  *   ioprio PID, prlimit PID               RLIMIT_NOFILE 16 for a host process of the same user
@@ -276,6 +277,17 @@ int main(int argc, char **argv)
         unsigned len = (unsigned)strlen(arg);
         memcpy(to.sun_path + 1, arg, len);
         long r = host_call(SYS_connect, fd, (long)&to, (long)(offsetof(struct sockaddr_un, sun_path) + 1 + len), 0, 0, 0);
+        if (r == 0)
+            host_call(SYS_write, fd, (long)"reached\n", 8, 0, 0, 0);
+        return report(attack, r);
+    }
+    if (!strcmp(what, "unix")) {
+        struct sockaddr_un to = {.sun_family = AF_UNIX};
+        snprintf(to.sun_path, sizeof(to.sun_path), "%s", arg);
+        long fd = host_call(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+        if (fd < 0)
+            return report(attack, fd);
+        long r = host_call(SYS_connect, fd, (long)&to, sizeof(to), 0, 0, 0);
         if (r == 0)
             host_call(SYS_write, fd, (long)"reached\n", 8, 0, 0, 0);
         return report(attack, r);

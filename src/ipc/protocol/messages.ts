@@ -51,6 +51,12 @@ const schemas = {
       socketRoot: t.str,
     })),
     scratchPath: t.str,
+    /**
+     * the root of the file tree the app processes are rooted in (an fd the leader holds:
+     * src/pal/instance-tree.ts), below which the workers open the host mounts' roots; null:
+     * none (not root, or the boundary left out), the host's tree
+     */
+    instanceTree: t.nullable(t.str),
     /** the instance's prefix of abstract UNIX socket names on the host (see native/stub/net.c) */
     abstractPrefix: t.str,
     /** the workers' log level (for what the file checks log) */

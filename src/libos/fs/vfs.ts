@@ -50,6 +50,11 @@ export interface VfsConfig {
   interpreterDirs: string[];
   /** the host pseudo-terminals the instance was started on: /dev/pts/N in its /dev */
   terminals: readonly string[];
+  /**
+   * a host path that opens the root of the file tree the app processes are rooted in (each
+   * host mount's directory at its own host path: src/pal/instance-tree.ts), or null: the host's
+   */
+  instanceTree?: string | null;
 }
 
 
@@ -93,6 +98,11 @@ function kernelNameOf(fd: number): KernelName {
 
 export class Vfs {
   readonly mounts: MountTable;
+  /**
+   * the root of the instance's file tree (VfsConfig.instanceTree), or null: the host mounts'
+   * roots are opened below it, so that every directory the app is handed lies in the tree
+   */
+  readonly instanceTreeFd: number | null;
   /** the scratch tmpfs: an O_PATH fd of its root, its device and host path */
   readonly scratchFd: number;
   readonly scratchDev: bigint;
@@ -115,6 +125,9 @@ export class Vfs {
   constructor(cfg: VfsConfig, log: Logger, offerTrusted: TrustedCopies['offer'] | null = null) {
     this.terminals = cfg.terminals;
     this.ptys = new InstancePtys(cfg.scratchPath);
+    this.instanceTreeFd = cfg.instanceTree
+      ? check(host.openat(AT_FDCWD, cfg.instanceTree, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `instance tree ${cfg.instanceTree}`)
+      : null;
     this.scratchFd = check(host.openat(AT_FDCWD, cfg.scratchPath, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `scratch ${cfg.scratchPath}`);
     this.scratchDev = deviceOf(this.scratchFd);
     this.scratchHostRoot = hostFdPath(this.scratchFd);
@@ -148,7 +161,10 @@ export class Vfs {
     const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized, flat: m.flat };
     switch (m.type) {
       case 'chroot': {
-        const rootFd = check(host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
+        // in the instance's tree, the host path is the same below its root
+        const rootFd = check(this.instanceTreeFd === null
+          ? host.openat(AT_FDCWD, m.source, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+          : host.openat(this.instanceTreeFd, m.source.slice(1) || '.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0), `mount ${m.source} at ${m.path}`);
         return {
           kind: 'host', type: 'chroot', path: m.path, rootFd, hostRoot: hostFdPath(rootFd), dev: null, readOnly: m.readOnly,
           source: m.file ? `${m.source}/${m.file}` : m.source, known: m.readOnly && !m.file ? new DentryCache(rootFd) : null,
