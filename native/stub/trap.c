@@ -762,11 +762,37 @@ static long native_trapped(long nr, const long *a, struct k_ucontext *uc)
     return run_in_app_context(nr, uc);
 }
 
+/*
+ * A read of the process's own resource limits (getrlimit; prlimit64 of itself without a new
+ * limit) is the host's, which the worker keeps: answered here -- every glibc program asks for
+ * RLIMIT_STACK as it starts. RLIMIT_NOFILE is the worker's (it leaves out the stub's reserved
+ * fds), as is any change or another process's.
+ */
+static long own_limit(long nr, const long *a, void *ip)
+{
+    int prlimit = nr == __NR_prlimit64;
+    int pid = prlimit ? (int)a[0] : 0;
+    unsigned int resource = (unsigned int)(prlimit ? a[1] : a[0]);
+    void *old = (void *)(prlimit ? a[3] : a[1]);
+    if ((pid != 0 && pid != g_stub.vpid) || resource == 7 /* RLIMIT_NOFILE */ || (prlimit && a[2]))
+        return forward(nr, a, ip);
+    if (!prlimit && !old)
+        return -EFAULT;
+    struct {
+        unsigned long cur, max;
+    } limit;
+    long r = raw4(__NR_prlimit64, 0, resource, 0, old ? &limit : 0);
+    return r || !old ? r : copy_to_app(old, &limit, sizeof(limit));
+}
+
 static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     switch (nr) {
     case __NR_getpid:
         return g_stub.vpid;
+    case __NR_getrlimit:
+    case __NR_prlimit64:
+        return own_limit(nr, a, ip);
     case __NR_gettid:
         return current_thread()->vtid;
     case __NR_set_tid_address:

@@ -122,6 +122,8 @@ describe('--strace FILE', () => {
       // the loader's look for a preload list that is not there: the stub's answer (ENOENT)
       expect(existsSync('/etc/ld.so.preload')).toBe(false);
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] access\("\/etc\/ld\.so\.preload", 04\) = -1 ENOENT$/));
+      // glibc's look at its stack limit as it starts: the host's, which the stub reads itself
+      expect(lines).toContainEqual(expect.stringMatching(/^\[pid 2\] prlimit64\(0, 3, NULL, 0x[0-9a-f]+\) = 0$/));
       // a file of the LibOS's /proc: the worker's
       expect(lines).toContainEqual(expect.stringMatching(/^\[pid 4\] openat\(AT_FDCWD, "\/proc\/self\/status", 0x[0-9a-f]+, 00\) = [3-9] \[worker\]$/));
       // the shell's last trapped call, after its children: exit_group itself runs natively, untrapped

@@ -119,6 +119,18 @@ int main(void)
     errno = 0;
     pr = syscall(SYS_prlimit64, pid, RLIMIT_STACK, NULL, &l);
     show_limit("prlimit64(getpid(), RLIMIT_STACK)", pr, &l);
+    for (int res = 0; res < RLIM_NLIMITS; res++) {
+        if (res == RLIMIT_NOFILE)
+            continue;
+        char label[48];
+        snprintf(label, sizeof(label), "prlimit64(0, %d)", res);
+        errno = 0;
+        pr = syscall(SYS_prlimit64, 0, res, NULL, &l);
+        show_limit(label, pr, &l);
+    }
+    T("prlimit64(0, RLIMIT_STACK, NULL, NULL)", syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, NULL));
+    T("prlimit64(0, RLIMIT_STACK, NULL, bad)", syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, (void *)8));
+    T("getrlimit(RLIMIT_STACK, NULL)", syscall(SYS_getrlimit, RLIMIT_STACK, NULL));
     T("prlimit64(4000000, RLIMIT_STACK)", syscall(SYS_prlimit64, 4000000, RLIMIT_STACK, NULL, &l));
     T("prlimit64(0, 99)", syscall(SYS_prlimit64, 0, 99, NULL, &l));
     struct rlimit core;
