@@ -25,6 +25,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "send-fd.h"
+
 #define CHANNEL_FD 3
 #define MAX_PATHS 256
 /* where the tree is built, in this process's own mount namespace: any directory every host has */
@@ -82,20 +84,6 @@ static int make_mount_point(int root, const char *rel, int is_dir)
     return fd < 0 ? -1 : close(fd);
 }
 
-static int send_fd(int fd)
-{
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
-    char control[CMSG_SPACE(sizeof(int))] = {0};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    return sendmsg(CHANNEL_FD, &msg, 0) == 1 ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
     int n = argc - 1;
@@ -121,7 +109,7 @@ int main(int argc, char **argv)
         tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (tree < 0)
             return fail("open_tree", "/");
-        return send_fd(tree) < 0 ? fail("sending the tree's fd", 0) : 0;
+        return send_fd(CHANNEL_FD, tree) < 0 ? fail("sending the tree's fd", 0) : 0;
     }
     /* the granted paths, each with what is mounted below it, taken before anything is mounted here */
     int clones[MAX_PATHS];
@@ -172,5 +160,5 @@ int main(int argc, char **argv)
     tree = (int)syscall(SYS_open_tree, AT_FDCWD, BUILD_AT, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (tree < 0)
         return fail("open_tree", BUILD_AT);
-    return send_fd(tree) < 0 ? fail("sending the tree's fd", 0) : 0;
+    return send_fd(CHANNEL_FD, tree) < 0 ? fail("sending the tree's fd", 0) : 0;
 }

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "send-fd.h"
+
 #define CHANNEL_FD 3
 #define FSOPEN_CLOEXEC 1
 #define FSCONFIG_SET_STRING 1
@@ -69,17 +71,7 @@ int main(int argc, char **argv)
     if (mnt < 0)
         return fail("fsmount");
 
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
-    char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof(control));
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &mnt, sizeof(int));
-    if (sendmsg(CHANNEL_FD, &msg, 0) != 1)
+    if (send_fd(CHANNEL_FD, mnt) < 0)
         return fail("sendmsg");
     return 0;
 }
