@@ -19,6 +19,7 @@ const USAGE = `usage: gramine-ts run [OPTIONS] PROGRAM [ARGS...]
        gramine-ts sign --gen-key KEYFILE
        gramine-ts manifest [--no-check] [-Dkey=value]... TEMPLATE [OUTFILE]
        gramine-ts pf encrypt|decrypt|inspect [--key KEYFILE] ... (see gramine-ts pf --help)
+       gramine-ts quote verify|platform-key ... (see gramine-ts quote --help)
 
 run: run PROGRAM, or the entrypoint of a manifest, in a new instance
   --leader-log        print every lifecycle event and IPC message the leader handles
@@ -249,6 +250,10 @@ async function main(): Promise<void> {
     case 'pf': {
       const { pfCommand } = await import('./pf-command.js');
       process.exit(await pfCommand(rest));
+    }
+    case 'quote': {
+      const { quoteCommand } = await import('./quote-command.js');
+      process.exit(quoteCommand(rest));
     }
     case undefined:
     case '-h':

@@ -27,6 +27,7 @@ import { SysvMsg } from './sysv-msg.js';
 import { PosixMq } from './posix-mq.js';
 import { answerSysv } from './sysv-requests.js';
 import { cpuReport } from './cpu-report.js';
+import { InstanceAttestation } from './attestation.js';
 
 export interface RunRequest {
   filename: string;
@@ -143,8 +144,13 @@ export class Leader {
   /** what the programs used that is unsupported, and where each is logged the first time */
   private readonly unsupported = new UnsupportedReport();
   private unsupportedLog: Logger | null = null;
+  /** what the instance's workers attest to (its /dev/attestation identity) */
+  private readonly measurement: Promise<Uint8Array>;
+  /** /dev/attestation's keys, reports and quotes: made at the first request */
+  private attestation: InstanceAttestation | null = null;
 
   constructor(secrets: InstanceSecrets) {
+    this.measurement = secrets.expectedMeasurement;
     this.pool = new WorkerPool(secrets, {
       message: (w, m) => this.onMessage(w, m),
       refused: (w, reason) => {
@@ -326,6 +332,8 @@ export class Leader {
         const r = m.op === 'open' ? this.mq.open(caller, m.name, m.flags, m.mode, m.attr) : this.mq.unlink(caller, m.name);
         return this.send(w, { type: 'mq-reply', v: 1, reqId: m.reqId, value: typeof r === 'number' ? r : 0, path: typeof r === 'string' ? r : '' });
       }
+      case 'attestation-request':
+        return this.onAttestation(w, m);
       case 'sysv-request': {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
@@ -337,6 +345,13 @@ export class Leader {
       default:
         this.log?.warn(`unexpected ${m.type} from ${this.name(w)}`);
     }
+  }
+
+  /** A process asks for its instance's keys, a report or a quote (its worker speaks for it). */
+  private onAttestation(w: WorkerHandle, m: Msg<'attestation-request'>): void {
+    if (w.vpid === null || !this.request) return;
+    this.attestation ??= new InstanceAttestation(this.measurement, this.request.manifest, (line) => process.stderr.write(`gramine-ts: ${line}\n`));
+    void this.attestation.answer(m).then((reply) => this.send(w, reply));
   }
 
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
@@ -733,6 +748,7 @@ export class Leader {
     this.sysv.shm.dispose();
     this.sysv.sem.dispose();
     this.mq.dispose();
+    this.attestation?.dispose();
     this.scratch?.dispose();
     this.heldDirectories.dispose();
     this.terminal?.restore();

@@ -1,7 +1,7 @@
 // What the LibOS of one process needs from the rest of the instance (the leader and the other
 // workers). The worker implements it over its connection to the leader.
 import type { LibosProcess } from './process.js';
-import type { SysvOp } from '../ipc/protocol/messages.js';
+import type { AttestationOp, SysvOp } from '../ipc/protocol/messages.js';
 
 /** Who a kill is for, as kill(2) names them (tgkill: a thread of process `vpid`). */
 export type KillTarget = { kind: 'pid'; vpid: number; tid?: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
@@ -37,6 +37,12 @@ export interface PeerCreds {
 }
 
 export type { SysvOp } from '../ipc/protocol/messages.js';
+
+/** One of the instance's keys: a file the leader holds (/dev/attestation/keys/NAME), reached by `path`. */
+export interface KeyFile {
+  name: string;
+  path: string;
+}
 
 /** The leader's answer: a value, a host path (shm-attach), status records, semaphore values. */
 export interface SysvAnswer {
@@ -102,6 +108,13 @@ export interface InstanceServices {
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A thread of `proc` exited on its own: these children of it are due their parent-death signals. */
   parentThreadExited(proc: LibosProcess, children: number[]): void;
+  /** The instance's keys, as files the leader holds (a list fixed for the instance). */
+  keyFiles(proc: LibosProcess): Promise<KeyFile[]>;
+  /**
+   * What /dev/attestation has the leader make with the platform secret: derived key `name`
+   * ('key'), the instance's TARGETINFO, a REPORT or a quote of `data`; errors as SyscallErrors.
+   */
+  attestation(proc: LibosProcess, op: Exclude<AttestationOp, 'key-files'>, name: string, data: Buffer | null): Promise<Buffer>;
   /** A System V IPC call, made by the leader for `proc`; errors as SyscallErrors. */
   sysv(proc: LibosProcess, op: SysvOp, args: number[], data?: Buffer): Promise<SysvAnswer>;
   /** One the leader does not answer (shm-detach). */

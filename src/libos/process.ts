@@ -216,10 +216,19 @@ export class LibosProcess {
     return this.id.ppid;
   }
 
+  /** what parts of the LibOS keep for the process and free with it (its /dev/attestation files) */
+  private readonly releasers: (() => void)[] = [];
+
+  /** Have `free` called when the process is released. */
+  releaseWith(free: () => void): void {
+    this.releasers.push(free);
+  }
+
   /** Release the host handles of the process. */
   release(): void {
     host.close(this.cwdFd);
     if (this.parentPidfd >= 0) host.close(this.parentPidfd);
+    for (const free of this.releasers.splice(0)) free();
   }
 
   /** A worker host fd for the app's fd `appFd` (the same open file); EBADF if it has none. */

@@ -5,10 +5,10 @@ import { appendFileSync, openSync, writeSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
-import { STANDBYS_PER_PROCESS, validateMessage, type Message } from '../ipc/protocol/messages.js';
+import { STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
-import type { ForkedChild, InstanceServices, KillTarget, PgrpOp, PidLookup, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KeyFile, KillTarget, PgrpOp, PidLookup, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
 const EFD_CLOEXEC = 0o2000000;
 const WAIT_PENDING = -1;
 const WAIT_WOKEN = -2;
@@ -22,7 +22,8 @@ type Reply = Extract<
   Message,
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
-      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply' | 'socket-directory-reply';
+      'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply' | 'socket-directory-reply' |
+      'attestation-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -252,6 +253,8 @@ export class LeaderClient {
         if (r.errno) throw new SyscallError(r.errno, 'the directory of a UNIX socket');
         return r.path;
       },
+      keyFiles: () => (this.keyFiles ??= this.attestationRequest('key-files', '', null).then((r) => r.keyFiles)),
+      attestation: async (_proc, op, name, data) => (await this.attestationRequest(op, name, data)).data ?? Buffer.alloc(0),
       pdeathSignal: async (proc, sig) => {
         await this.request<'pdeath-signal-reply'>((reqId) => ({ type: 'pdeath-signal', v: 1, reqId, vpid: proc.id.vpid, sig }));
       },
@@ -309,6 +312,15 @@ export class LeaderClient {
       throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
     }
     return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu: child.cpu };
+  }
+
+  /** the instance's key files, asked of the leader once */
+  private keyFiles: Promise<KeyFile[]> | null = null;
+
+  private async attestationRequest(op: AttestationOp, name: string, data: Buffer | null): Promise<ReplyTo<'attestation-reply'>> {
+    const r = await this.request<'attestation-reply'>((reqId) => ({ type: 'attestation-request', v: 1, reqId, op, name, data }));
+    if (r.errno) throw new SyscallError(r.errno, `/dev/attestation: ${op} ${name}`.trimEnd());
+    return r;
   }
 
   private async lookupPid(proc: LibosProcess, direction: PidLookup, id: number): Promise<number> {

@@ -106,6 +106,7 @@ export function runSession(socket: TLSSocket): void {
         case 'mq-reply':
         case 'pdeath-signal-reply':
         case 'socket-directory-reply':
+        case 'attestation-reply':
           return leader.onReply(msg);
         case 'sysv-wake':
           return leader.sysvWake(msg.waitId);

@@ -93,7 +93,7 @@ describe('/dev', () => {
     expect(await target('stderr')).toBe('/proc/self/fd/2');
     expect(await target('fd')).toBe('/proc/self/fd');
     expect((await names(dev, '/')).sort()).toEqual(
-      ['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'],
+      ['attestation', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'],
     );
   });
 });

@@ -16,6 +16,9 @@ export const SYSV_OPS = [
   'msg-get', 'msg-send', 'msg-recv', 'msg-ctl', 'msg-list',
 ] as const;
 export type SysvOp = (typeof SYSV_OPS)[number];
+/** What /dev/attestation asks the leader for (attestation-request). */
+export const ATTESTATION_OPS = ['key-files', 'key', 'target-info', 'report', 'quote'] as const;
+export type AttestationOp = (typeof ATTESTATION_OPS)[number];
 /** sysv-reply's value for a msg-send or msg-recv that must wait for a sysv-wake */
 export const SYSV_WAIT = 1;
 
@@ -324,6 +327,21 @@ const schemas = {
    */
   'socket-directory': object({ type: t.literal('socket-directory'), v, reqId: t.int, fd: t.int }),
   'socket-directory-reply': object({ type: t.literal('socket-directory-reply'), v, reqId: t.int, path: t.str, errno: t.int }),
+  /**
+   * worker -> leader: what /dev/attestation needs of the instance (libos/fs/dev/attestation.ts;
+   * leader/attestation.ts answers): 'key-files' the instance's keys (keys/NAME), files the leader
+   * holds; 'key' the derived key `name` (_sgx_mrenclave, _sgx_mrsigner, _sgx_report_key);
+   * 'target-info' the instance's TARGETINFO; 'report' a REPORT of `data` = the TARGETINFO of its
+   * target (512 bytes) || report data (64); 'quote' a quote of `data` = report data (64)
+   */
+  'attestation-request': object({
+    type: t.literal('attestation-request'), v, reqId: t.int, op: t.oneOf(ATTESTATION_OPS), name: t.str, data: t.nullable(t.bytes),
+  }),
+  /** leader -> worker: the bytes asked for, or `errno`; for 'key-files', each key's name and the host path of its file */
+  'attestation-reply': object({
+    type: t.literal('attestation-reply'), v, reqId: t.int, errno: t.int, data: t.nullable(t.bytes),
+    keyFiles: t.array(object({ name: t.str, path: t.str })),
+  }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

@@ -4,6 +4,12 @@
 /** memfds the LibOS makes for the app are named MEMFD_PREFIX + their instance path. */
 export const MEMFD_PREFIX = 'gts:';
 
+/**
+ * The instance's keys are memfds the leader holds, named MEMFD_PREFIX + KEY_FILES_DIR + "/" +
+ * the key's name: the instance path of each (leader/attestation.ts).
+ */
+export const KEY_FILES_DIR = '/dev/attestation/keys';
+
 /** The directory of the scratch tmpfs holding the stand-ins of pseudo directories. */
 export const PSEUDO_DIR = 'pseudo';
 

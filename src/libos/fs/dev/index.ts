@@ -1,8 +1,9 @@
 // The instance's /dev: the host's harmless character devices as themselves (reads and writes
 // stay native), the terminals the instance was started on (/dev/pts/N, the host's own: `tty`
 // names them), and the links to the process's own fds. /dev/shm is a tmpfs the VFS mounts on
-// top; /dev/attestation belongs to the attestation interface.
+// top; /dev/attestation is Gramine's attestation interface (attestation.ts).
 import { fixedDir, symlink, type PseudoDir, type PseudoHostNode, type PseudoNode } from '../pseudo/node.js';
+import { attestationDir } from './attestation.js';
 import type { InstancePtys } from './ptys.js';
 
 /** The host devices the app opens as themselves: /dev/NAME -> host path. */
@@ -47,5 +48,6 @@ export function devRoot(terminals: readonly string[], ptys: InstancePtys): Pseud
   entries.stdout = symlink(() => '/proc/self/fd/1');
   entries.stderr = symlink(() => '/proc/self/fd/2');
   entries.fd = symlink(() => '/proc/self/fd');
+  entries.attestation = attestationDir;
   return fixedDir(entries, 0o755);
 }

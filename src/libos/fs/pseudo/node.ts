@@ -6,6 +6,9 @@ import type { LibosProcess } from '../../process.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
+/** The mode of a pseudo file the app may write (/dev/attestation/user_report_data), as Gramine's. */
+export const WRITABLE_FILE_MODE = 0o666;
+
 export interface PseudoDir {
   kind: 'dir';
   /** permission bits (S_IFDIR is added); 0o555 if absent */
@@ -36,10 +39,16 @@ export interface PseudoSymlink {
   openObject?(proc: LibosProcess): Awaitable<number>;
 }
 
-/** A host device or file the app opens as itself, e.g. /dev/null (the data plane stays native). */
+/**
+ * A host device or file the app opens as itself, e.g. /dev/null, or a file the LibOS keeps for
+ * the instance, e.g. /dev/attestation/keys/NAME, which the leader holds (the data plane stays
+ * native: what the app writes is there for the next reader).
+ */
 export interface PseudoHostNode {
   kind: 'host';
   hostPath: string;
+  /** opened without O_TRUNC: its size is fixed (a sealed memfd), a write replaces its bytes */
+  fixedSize?: boolean;
   /** told of each worker host fd opened for the app (/dev/ptmx: a pty the instance made) */
   opened?(fd: number): void;
 }

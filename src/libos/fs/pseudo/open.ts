@@ -13,6 +13,13 @@ import { AT_REMOVEDIR, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O
 const MFD_CLOEXEC = 1;
 const DT_DIR = 4;
 const DT_LNK = 10;
+/**
+ * Stand-ins are writable by their owner: each open brings a stand-in's entries up to date, and
+ * makes the stand-ins of the directories below it, which a leader that is not root (without
+ * CAP_DAC_OVERRIDE) could not do in a directory of mode 0555 (the app sees the pseudo
+ * directory's own mode in stat; it has no name by which to change a stand-in).
+ */
+const STAND_IN_MODE = 0o755;
 
 /** What kind of entry stands for `node` in a directory's stand-in. */
 function entryType(node: PseudoNode | null): EntryType {
@@ -45,7 +52,7 @@ function removeTree(dirfd: number, name: string): void {
 function standInDirectory(scratchFd: number, vpath: string): number {
   let fd = check(host.openat(scratchFd, PSEUDO_DIR, O_DIRECTORY | O_CLOEXEC, 0), 'scratch pseudo dir');
   for (const c of vpath.split('/').filter(Boolean)) {
-    const r = host.mkdirat(fd, c, 0o555);
+    const r = host.mkdirat(fd, c, STAND_IN_MODE);
     if (r < 0 && r !== -Errno.EEXIST) {
       host.close(fd);
       throw new SyscallError(-r, `stand-in of ${vpath}`);
@@ -75,7 +82,7 @@ export function openStandIn(vfs: Vfs, vpath: string, want: Map<string, EntryType
       const haveType = had === undefined ? null : had === DT_DIR ? 'dir' : had === DT_LNK ? 'link' : 'file';
       if (haveType === type) continue;
       if (haveType !== null) removeTree(fd, name);
-      if (type === 'dir') host.mkdirat(fd, name, 0o555);
+      if (type === 'dir') host.mkdirat(fd, name, STAND_IN_MODE);
       else if (type === 'link') host.symlinkat('?', fd, name);
       else host.mknodat(fd, name, 0o100444, 0);
     }
@@ -126,7 +133,9 @@ export async function openPseudo(proc: LibosProcess, node: PseudoNode, vpath: st
       if (flags & O_PATH) return contentFd(vpath, '');
       return contentFd(vpath, await node.content(proc));
     case 'host': {
-      const fd = check(host.openat(-100, node.hostPath, (flags & ~O_CREAT) | O_CLOEXEC, 0), `open ${vpath}`);
+      // the walk has followed the instance's links already: the host path may be a magic link (/proc/self/fd/N)
+      const hostFlags = flags & ~(O_CREAT | O_NOFOLLOW | (node.fixedSize ? O_TRUNC : 0));
+      const fd = check(host.openat(-100, node.hostPath, hostFlags | O_CLOEXEC, 0), `open ${vpath}`);
       node.opened?.(fd);
       return fd;
     }
