@@ -4,6 +4,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "gcm.h"
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -434,6 +436,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("receivePacket", Napi::Function::New(env, ReceivePacket));
   exports.Set("sendMessage", Napi::Function::New(env, SendMessage));
   exports.Set("spawnStub", Napi::Function::New(env, SpawnStub));
+  RegisterGcm(env, exports);
   return exports;
 }
 

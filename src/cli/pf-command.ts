@@ -8,6 +8,7 @@ import {
 import {
   layoutForSize, normalizeBoundName, PENDING_WRITE_FLAG, ProtectedFile, ProtectedFileError, type PfStorage,
 } from '../protected-files/index.js';
+import { addonNodeCipher } from '../pal/gcm.js';
 import { humanBytes, ProgressBar } from './progress.js';
 
 export const PF_USAGE = `usage: gramine-ts pf encrypt --key KEYFILE [--wrap-name NAME] [--format-version 1|2] [--no-progress] IN OUT
@@ -184,7 +185,7 @@ function eachChunk(file: string, take: (chunk: Buffer, offset: number) => void):
 function withProtectedFile<T>(file: string, key: Buffer, name: string | null, use: (pf: ProtectedFile) => T): T {
   const fd = onHost('open', file, () => openSync(file, 'r'));
   try {
-    const pf = ProtectedFile.open(new FdStorage(fd), { key, name, label: file, allowPendingWrite: true });
+    const pf = ProtectedFile.open(new FdStorage(fd), { key, name, label: file, allowPendingWrite: true, cipher: addonNodeCipher });
     try {
       return use(pf);
     } finally {
@@ -247,7 +248,7 @@ function encrypt(opts: Options, key: Buffer): void {
   convertEach(opts, 'encrypting', (f, boundName, addBytes) => {
     const name = boundName(opts.wrapName ?? opts.paths[1]!);
     writeAtomically(f.to, (fd) => {
-      const pf = ProtectedFile.create(new FdStorage(fd), { key, name, label: f.to, formatVersion: opts.formatVersion });
+      const pf = ProtectedFile.create(new FdStorage(fd), { key, name, label: f.to, formatVersion: opts.formatVersion, cipher: addonNodeCipher });
       eachChunk(f.from, (chunk, offset) => {
         pf.write(offset, chunk);
         addBytes(chunk.length);

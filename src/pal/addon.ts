@@ -18,6 +18,17 @@ export interface PalAddon {
   sendMessage(fd: number, bytes: Uint8Array, control: Uint8Array, flags: number): number;
   /** posix_spawn of the stub: argv and envp as byte strings, `channelFd` as its fd 3; the pid, or -errno */
   spawnStub(path: string, argv: string[], envp: string[], cwdFd: number, channelFd: number): number;
+  /**
+   * AES-128-GCM, IV all zero, no AAD, over n = entries.length / 32 nodes of plain.length / n
+   * bytes: node i of `plain` sealed into `sealed` under the key in entries[32i, 32i + 16), its tag
+   * written to entries[32i + 16, 32i + 32). n, or -errno (an OpenSSL failure).
+   */
+  gcmSealNodes(entries: Uint8Array, plain: Uint8Array, sealed: Uint8Array): number;
+  /**
+   * The reverse, in order: how many nodes authenticate before the first that does not (n when all
+   * do; that one's plain bytes are zeroed, the later ones not opened), or -errno.
+   */
+  gcmOpenNodes(entries: Uint8Array, sealed: Uint8Array, plain: Uint8Array): number;
 }
 
 export interface ChannelWatchHandle {

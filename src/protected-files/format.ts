@@ -63,7 +63,8 @@ export const PENDING_WRITE_FLAG = 0x01;
 export const NAME_FIELD_SIZE = 772;
 /** File bytes kept in the metadata node itself. */
 export const META_DATA_SIZE = 3072;
-const ENTRY_SIZE = KEY_SIZE + MAC_SIZE;
+/** An MHT entry: a node's key, then its AES-GCM tag (what a NodeCipher takes per node). */
+export const ENTRY_SIZE = KEY_SIZE + MAC_SIZE;
 export const DATA_ENTRIES = 96;
 export const CHILD_ENTRIES = 32;
 /** Where an MHT node's child-MHT entries start. */
@@ -247,6 +248,11 @@ export function entryKey(mht: Buffer, at: number): Buffer {
 
 export function entryMac(mht: Buffer, at: number): Buffer {
   return mht.subarray(at + KEY_SIZE, at + ENTRY_SIZE);
+}
+
+/** The `count` neighbouring entries from `at` of an MHT node's plain bytes (a view). */
+export function entriesAt(mht: Buffer, at: number, count: number): Buffer {
+  return mht.subarray(at, at + count * ENTRY_SIZE);
 }
 
 /** How many nodes of each kind a file of `size` plain bytes has. */

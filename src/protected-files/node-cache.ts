@@ -12,12 +12,16 @@ export interface CachedNode {
   dirty: boolean;
 }
 
-/** Buffers of dropped nodes kept for new ones, at most (saves allocating and collecting them). */
-const SPARE_BUFFERS = 64;
-
 export class NodeCache {
   private readonly nodes = new Map<number, CachedNode>();
   private readonly spares: Buffer[] = [];
+
+  /**
+   * `spareBuffers`: how many buffers of dropped nodes are kept for new ones, at most (saves
+   * allocating and collecting them). A sequential write drops a whole cache's worth of nodes
+   * after each flush, so its owner passes the cache's size.
+   */
+  constructor(private readonly spareBuffers: number) {}
 
   get size(): number {
     return this.nodes.size;
@@ -33,6 +37,10 @@ export class NodeCache {
     return node;
   }
 
+  has(physical: number): boolean {
+    return this.nodes.has(physical);
+  }
+
   add(node: CachedNode): void {
     this.nodes.delete(node.physical);
     this.nodes.set(node.physical, node);
@@ -45,7 +53,7 @@ export class NodeCache {
   drop(node: CachedNode): void {
     node.plain.fill(0);
     this.nodes.delete(node.physical);
-    if (this.spares.length < SPARE_BUFFERS && node.plain.length === NODE_SIZE && node.plain.byteOffset === 0) this.spares.push(node.plain);
+    if (this.spares.length < this.spareBuffers && node.plain.length === NODE_SIZE && node.plain.byteOffset === 0) this.spares.push(node.plain);
   }
 
   /** A node-sized buffer for a new node, contents unspecified. */

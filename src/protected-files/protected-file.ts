@@ -17,9 +17,14 @@
 // its parent (or the metadata node) holds; a node that starts at or above it is not part of the
 // file yet and starts as zeros. It is the size after a flush and after opening, and shrinks with
 // the file.
+//
+// Nodes go through the NodeCipher (node-cipher.ts) a run of physical neighbours under one MHT
+// node at a time, their entries a view of that MHT node: a flush seals each run of dirty data
+// nodes in one call and writes it in one storage call; a read opens each run of the nodes it
+// needs that are not cached likewise. MHT nodes and the root go one at a time (a few a flush).
 import {
   childEntryAt, CURRENT_VERSION, DATA_ENTRIES, dataEntryAt, dataNodeOf, dataNodePhysical, dataNodeStart, decodeContents, describePhysical,
-  encodeContents, encryptedPartOf, entryKey, entryMac, buildMetadataNode, KEY_SIZE, layoutForSize, MAC_SIZE, META_DATA_SIZE,
+  encodeContents, encryptedPartOf, entriesAt, ENTRY_SIZE, buildMetadataNode, KEY_SIZE, layoutForSize, MAC_SIZE, META_DATA_SIZE,
   MINOR_VERSION, mhtNodePhysical, mhtNodeStart, mhtOfDataNode, mhtParent, NAME_FIELD_SIZE, NODE_SIZE, NONCE_SIZE, parseHeader,
   PENDING_WRITE_FLAG, type FormatVersion, type MetadataContents, type MetadataHeader,
 } from './format.js';
@@ -29,14 +34,12 @@ import {
   PfStorageError, PfTruncatedError, PfVersionError, ProtectedFileError,
 } from './errors.js';
 import { NodeCache, type CachedNode } from './node-cache.js';
+import { nodeCryptoCipher, type NodeCipher } from './node-cipher.js';
+import { NodeStaging } from './node-staging.js';
 import type { PfStorage } from './storage.js';
 
 /** Plain nodes a file keeps in memory by default (1 MiB). */
 export const DEFAULT_CACHE_NODES = 256;
-/** Nodes read from the storage in one call at most. */
-const READ_BATCH_NODES = 256;
-/** Neighbouring nodes written to the storage in one call at most. */
-const WRITE_RUN_NODES = 256;
 
 export interface PfCommonOptions {
   /** The 16-byte user key (Gramine's wrap key, or the key of the mount). */
@@ -45,6 +48,8 @@ export interface PfCommonOptions {
   label?: string;
   /** The node cache's size, in 4 KiB nodes (default DEFAULT_CACHE_NODES, at least 4). */
   cacheNodes?: number;
+  /** What encrypts the data and MHT nodes (default node:crypto; src/pal/gcm.ts has a faster one). */
+  cipher?: NodeCipher;
 }
 
 export interface PfCreateOptions extends PfCommonOptions {
@@ -70,13 +75,14 @@ export interface PfHeaderInfo extends MetadataHeader {
 }
 
 export class ProtectedFile {
-  private readonly cache = new NodeCache();
+  private readonly cache: NodeCache;
   private readonly random = new RandomSource();
   /** MHT node 0 (physical node 1): always in memory, outside the cache. */
   private readonly root: CachedNode;
   private readonly cacheNodes: number;
-  /** Where neighbouring sealed nodes are gathered into one storage write. */
-  private readonly runBuffer = Buffer.allocUnsafe(WRITE_RUN_NODES * NODE_SIZE);
+  private readonly cipher: NodeCipher;
+  /** Where a run of neighbouring nodes is laid out for the cipher and the storage. */
+  private readonly staging = new NodeStaging();
   private metadataDirty = false;
   private validExtent: number;
   private closed = false;
@@ -88,12 +94,14 @@ export class ProtectedFile {
     private readonly userKey: Buffer,
     /** the file in error messages */
     readonly label: string,
-    cacheNodes: number | undefined,
+    opts: PfCommonOptions,
     private readonly header: MetadataHeader,
     private readonly contents: MetadataContents,
     rootPlain: Buffer,
   ) {
-    this.cacheNodes = Math.max(4, Math.floor(cacheNodes ?? DEFAULT_CACHE_NODES));
+    this.cacheNodes = Math.max(4, Math.floor(opts.cacheNodes ?? DEFAULT_CACHE_NODES));
+    this.cache = new NodeCache(this.cacheNodes);
+    this.cipher = opts.cipher ?? nodeCryptoCipher;
     this.root = { physical: mhtNodePhysical(0), kind: 'mht', logical: 0, plain: rootPlain, dirty: false };
     this.validExtent = contents.size;
   }
@@ -118,7 +126,7 @@ export class ProtectedFile {
       rootMac: Buffer.alloc(MAC_SIZE),
       data: Buffer.alloc(META_DATA_SIZE),
     };
-    const file = new ProtectedFile(storage, key, label, opts.cacheNodes, header, contents, Buffer.alloc(NODE_SIZE));
+    const file = new ProtectedFile(storage, key, label, opts, header, contents, Buffer.alloc(NODE_SIZE));
     file.metadataDirty = true;
     file.flush();
     return file;
@@ -157,15 +165,14 @@ export class ProtectedFile {
     }
     if (header.hostSize % NODE_SIZE !== 0) throw new PfNotProtectedError(label, `its host size (${header.hostSize} bytes) is not whole 4096-byte nodes`);
 
-    let rootPlain: Buffer = Buffer.alloc(NODE_SIZE);
+    const rootPlain = Buffer.alloc(NODE_SIZE);
     if (size > META_DATA_SIZE) {
-      const opened = gcmOpen(decoded.rootKey, readNodes(storage, label, 1, 1), decoded.rootMac);
-      if (opened === null) throw new PfNodeAuthError(label, describePhysical(1));
-      rootPlain = opened;
+      const entry = Buffer.concat([decoded.rootKey, decoded.rootMac]);
+      openNode(storage, label, opts.cipher ?? nodeCryptoCipher, mhtNodePhysical(0), entry, rootPlain);
     }
     // the pending-write flag is cleared by the next write of the metadata node, as Gramine does
     const kept: MetadataHeader = { version: header.version, minor: header.minor, flags: header.flags & ~PENDING_WRITE_FLAG, nonce: header.nonce, mac: header.mac };
-    return new ProtectedFile(storage, key, label, opts.cacheNodes, kept, { ...decoded, size }, rootPlain);
+    return new ProtectedFile(storage, key, label, opts, kept, { ...decoded, size }, rootPlain);
   }
 
   get size(): number {
@@ -205,18 +212,7 @@ export class ProtectedFile {
       target.set(this.contents.data.subarray(pos, upTo), 0);
       pos = upTo;
     }
-    while (pos < end) {
-      const first = dataNodeOf(pos);
-      const last = Math.min(dataNodeOf(end - 1), first + READ_BATCH_NODES - 1);
-      const plains = this.dataNodesForRead(first, last, pos, end);
-      for (let d = first; d <= last; d++) {
-        const start = dataNodeStart(d);
-        const from = Math.max(pos, start);
-        const upTo = Math.min(end, start + NODE_SIZE);
-        target.set(plains[d - first]!.subarray(from - start, upTo - start), from - offset);
-      }
-      pos = Math.min(end, dataNodeStart(last + 1));
-    }
+    if (pos < end) this.readDataNodes(target.subarray(pos - offset, end - offset), pos);
     this.evictIfNeeded();
     return end - offset;
   }
@@ -303,11 +299,7 @@ export class ProtectedFile {
   private writeOut(): void {
     const dirty = this.cache.dirty().sort((a, b) => a.physical - b.physical);
     if (!this.metadataDirty && dirty.length === 0) return;
-    const sealed = this.size > META_DATA_SIZE && dirty.length > 0 ? this.sealTree(dirty) : null;
-    if (sealed !== null) {
-      this.writeRuns(sealed.nodes);
-      this.writeNode(this.root.physical, sealed.root);
-    }
+    if (this.size > META_DATA_SIZE && dirty.length > 0) this.writeTree(dirty);
     this.writeNode(0, this.sealMetadata());
     for (const node of dirty) node.dirty = false;
     this.metadataDirty = false;
@@ -328,6 +320,7 @@ export class ProtectedFile {
     } finally {
       this.closed = true;
       this.cache.clear();
+      this.staging.wipe();
       this.root.plain.fill(0);
       this.contents.data.fill(0);
       this.userKey.fill(0);
@@ -390,64 +383,62 @@ export class ProtectedFile {
     if (d >= DATA_ENTRIES) this.cache.use(mhtNodePhysical(mhtOfDataNode(d)));
     const cached = this.cache.use(physical);
     if (cached !== undefined) return cached;
-    let plain: Buffer;
-    if (whole) plain = this.cache.spareBuffer();
-    else if (dataNodeStart(d) >= this.validExtent) plain = this.cache.spareBuffer().fill(0);
-    else plain = this.openDataNodes(d, 1)[0]!;
+    const plain = this.cache.spareBuffer();
+    if (!whole) {
+      if (dataNodeStart(d) >= this.validExtent) plain.fill(0);
+      else this.openDataNodes(d, 1).copy(plain);
+    }
     const node: CachedNode = { physical, kind: 'data', logical: d, plain, dirty: false };
     this.cache.add(node);
     return node;
   }
 
   /**
-   * The plain bytes of data nodes first..last (all below the size), for a read of [from, to):
-   * from the cache, else read and authenticated, a run of neighbours at a time. Nodes the read
-   * covers only in part are cached (the next read likely wants the rest); the others are not.
+   * Copies file bytes [from, from + target.length) (past META_DATA_SIZE, below the size) into
+   * `target`: from the cache, else read and authenticated a run of uncached neighbours under one
+   * MHT node at a time. Nodes the read covers only in part are cached (the next read likely
+   * wants the rest); the others are not.
    */
-  private dataNodesForRead(first: number, last: number, from: number, to: number): Buffer[] {
-    const plains: Buffer[] = [];
-    const loaded: number[] = [];
-    let runStart = -1;
-    const loadRun = (end: number) => {
-      if (runStart < 0) return;
-      this.openDataNodes(runStart, end - runStart).forEach((p, i) => (plains[runStart + i - first] = p));
-      for (let d = runStart; d < end; d++) loaded.push(d);
-      runStart = -1;
-    };
-    for (let d = first; d <= last; d++) {
+  private readDataNodes(target: Uint8Array, from: number): void {
+    const last = dataNodeOf(from + target.length - 1);
+    for (let d = dataNodeOf(from); d <= last; ) {
       const cached = this.cache.use(dataNodePhysical(d));
       if (cached !== undefined) {
-        loadRun(d);
-        plains[d - first] = cached.plain;
-      } else if (runStart >= 0 && d % DATA_ENTRIES === 0) {
-        loadRun(d); // an MHT node lies between: a new run
-        runStart = d;
-      } else if (runStart < 0) {
-        runStart = d;
+        copyOverlap(cached.plain, dataNodeStart(d), target, from);
+        d++;
+        continue;
       }
+      let end = d + 1;
+      while (end <= last && end % DATA_ENTRIES !== 0 && !this.cache.has(dataNodePhysical(end))) end++;
+      this.readRun(d, end, target, from);
+      d = end;
     }
-    loadRun(last + 1);
-    for (const d of loaded) {
-      const start = dataNodeStart(d);
-      if (start < from || start + NODE_SIZE > to) {
-        this.cache.add({ physical: dataNodePhysical(d), kind: 'data', logical: d, plain: plains[d - first]!, dirty: false });
-      }
-    }
-    return plains;
   }
 
-  /** Reads data nodes d..d+count-1 (physical neighbours, under one MHT node) and authenticates them. */
-  private openDataNodes(d: number, count: number): Buffer[] {
-    const mht = this.mhtNode(mhtOfDataNode(d));
-    const sealed = readNodes(this.storage, this.label, dataNodePhysical(d), count);
-    const plains: Buffer[] = [];
-    for (let i = 0; i < count; i++) {
-      const at = dataEntryAt(d + i);
-      const plain = gcmOpen(entryKey(mht.plain, at), sealed.subarray(i * NODE_SIZE, (i + 1) * NODE_SIZE), entryMac(mht.plain, at));
-      if (plain === null) throw new PfNodeAuthError(this.label, describePhysical(dataNodePhysical(d + i)));
-      plains.push(plain);
+  /** Data nodes first..end-1, uncached neighbours under one MHT node, for readDataNodes. */
+  private readRun(first: number, end: number, target: Uint8Array, from: number): void {
+    const plain = this.openDataNodes(first, end - first);
+    copyOverlap(plain, dataNodeStart(first), target, from);
+    for (let d = first; d < end; d++) {
+      const start = dataNodeStart(d);
+      if (start >= from && start + NODE_SIZE <= from + target.length) continue;
+      const copy = this.cache.spareBuffer();
+      plain.copy(copy, 0, (d - first) * NODE_SIZE, (d - first + 1) * NODE_SIZE);
+      this.cache.add({ physical: dataNodePhysical(d), kind: 'data', logical: d, plain: copy, dirty: false });
     }
-    return plains;
+  }
+
+  /**
+   * Data nodes d..d+count-1 (physical neighbours under one MHT node), read and authenticated in
+   * one storage call and one cipher call: their plain bytes, in the staging buffer.
+   */
+  private openDataNodes(d: number, count: number): Buffer {
+    const mht = this.mhtNode(mhtOfDataNode(d));
+    const nodes = this.staging.nodes(count);
+    readNodesInto(this.storage, this.label, dataNodePhysical(d), nodes);
+    const failed = this.cipher.openNodes(entriesAt(mht.plain, dataEntryAt(d), count), nodes, nodes);
+    if (failed >= 0) throw new PfNodeAuthError(this.label, describePhysical(dataNodePhysical(d + failed)));
+    return nodes;
   }
 
   /** MHT node m, from the cache, else read and authenticated (its ancestors first), else new. */
@@ -456,14 +447,12 @@ export class ProtectedFile {
     const physical = mhtNodePhysical(m);
     const cached = this.cache.use(physical);
     if (cached !== undefined) return cached;
-    let plain: Buffer | null;
+    const plain = this.cache.spareBuffer();
     if (mhtNodeStart(m) >= this.validExtent) {
-      plain = Buffer.alloc(NODE_SIZE);
+      plain.fill(0);
     } else {
       const parent = this.mhtNode(mhtParent(m));
-      const at = childEntryAt(m);
-      plain = gcmOpen(entryKey(parent.plain, at), readNodes(this.storage, this.label, physical, 1), entryMac(parent.plain, at));
-      if (plain === null) throw new PfNodeAuthError(this.label, describePhysical(physical));
+      openNode(this.storage, this.label, this.cipher, physical, entriesAt(parent.plain, childEntryAt(m), 1), plain);
     }
     const node: CachedNode = { physical, kind: 'mht', logical: m, plain, dirty: false };
     this.cache.add(node);
@@ -471,25 +460,49 @@ export class ProtectedFile {
   }
 
   /**
-   * Encrypts the dirty data nodes under new keys, then every MHT node above them, children
-   * before parents, then the root: the sealed nodes (the root apart), and the root. Every MHT
-   * node involved is read first, while the entries that authenticate it are still the old ones.
+   * Seals and writes the dirty data nodes under new keys, then every MHT node above them,
+   * children before parents, then the root. Every MHT node involved is read first, while the
+   * entries that authenticate it are still the old ones.
    */
-  private sealTree(dirty: CachedNode[]): { nodes: Array<{ physical: number; bytes: Buffer }>; root: Buffer } {
+  private writeTree(dirty: CachedNode[]): void {
     const changed = new Map<number, CachedNode>();
     for (const node of dirty) {
       for (let m = mhtOfDataNode(node.logical); m !== 0 && !changed.has(m); m = mhtParent(m)) changed.set(m, this.mhtNode(m));
     }
-    const nodes: Array<{ physical: number; bytes: Buffer }> = [];
-    const seal = (parent: Buffer, at: number, node: CachedNode) => {
-      this.random.fill(parent, at, KEY_SIZE);
-      nodes.push({ physical: node.physical, bytes: gcmSeal(entryKey(parent, at), node.plain, entryMac(parent, at)) });
-    };
-    for (const node of dirty) seal(this.mhtNode(mhtOfDataNode(node.logical)).plain, dataEntryAt(node.logical), node);
-    for (const m of [...changed.keys()].sort((a, b) => b - a)) seal(this.mhtNode(mhtParent(m)).plain, childEntryAt(m), changed.get(m)!);
-    this.random.fill(this.contents.rootKey, 0, KEY_SIZE);
-    const root = gcmSeal(this.contents.rootKey, this.root.plain, this.contents.rootMac);
-    return { nodes: nodes.sort((a, b) => a.physical - b.physical), root };
+    for (let i = 0; i < dirty.length; ) {
+      let j = i + 1;
+      while (j < dirty.length && dirty[j]!.logical === dirty[j - 1]!.logical + 1 && dirty[j]!.logical % DATA_ENTRIES !== 0) j++;
+      this.writeDataRun(dirty.slice(i, j));
+      i = j;
+    }
+    for (const m of [...changed.keys()].sort((a, b) => b - a)) {
+      const node = changed.get(m)!;
+      this.sealAndWrite(entriesAt(this.mhtNode(mhtParent(m)).plain, childEntryAt(m), 1), node.plain, this.staging.nodes(1), node.physical);
+    }
+    const rootEntry = Buffer.alloc(ENTRY_SIZE);
+    this.sealAndWrite(rootEntry, this.root.plain, this.staging.nodes(1), this.root.physical);
+    rootEntry.copy(this.contents.rootKey, 0, 0, KEY_SIZE);
+    rootEntry.copy(this.contents.rootMac, 0, KEY_SIZE);
+    rootEntry.fill(0);
+  }
+
+  /** Dirty data nodes that are neighbours under one MHT node: one cipher call, one storage call. */
+  private writeDataRun(run: CachedNode[]): void {
+    const first = run[0]!;
+    const nodes = this.staging.nodes(run.length);
+    run.forEach((node, i) => node.plain.copy(nodes, i * NODE_SIZE));
+    const entries = entriesAt(this.mhtNode(mhtOfDataNode(first.logical)).plain, dataEntryAt(first.logical), run.length);
+    this.sealAndWrite(entries, nodes, nodes, first.physical); // sealed in place
+  }
+
+  /**
+   * Seals the nodes of `plain` into `sealed` (the same bytes, or apart) under new keys, kept with
+   * their tags in `entries`, and writes them from node `physical`.
+   */
+  private sealAndWrite(entries: Buffer, plain: Buffer, sealed: Buffer, physical: number): void {
+    this.random.fill(entries, 0, entries.length); // the keys; the seal overwrites the tag halves
+    this.cipher.sealNodes(entries, plain, sealed);
+    this.writeNode(physical, sealed);
   }
 
   /** The metadata node, sealed under a key derived from a new nonce. */
@@ -501,17 +514,6 @@ export class ProtectedFile {
     part.fill(0);
     key.fill(0);
     return buildMetadataNode(this.header, sealed);
-  }
-
-  /** Writes sealed nodes, sorted by physical number, a run of neighbours per storage call. */
-  private writeRuns(nodes: Array<{ physical: number; bytes: Buffer }>): void {
-    for (let i = 0; i < nodes.length; ) {
-      let j = i + 1;
-      while (j < nodes.length && j - i < WRITE_RUN_NODES && nodes[j]!.physical === nodes[j - 1]!.physical + 1) j++;
-      for (let k = i; k < j; k++) nodes[k]!.bytes.copy(this.runBuffer, (k - i) * NODE_SIZE);
-      this.writeNode(nodes[i]!.physical, this.runBuffer.subarray(0, (j - i) * NODE_SIZE));
-      i = j;
-    }
   }
 
   private writeNode(physical: number, bytes: Uint8Array): void {
@@ -555,12 +557,29 @@ function readMetadataNode(storage: PfStorage, label: string): { header: PfHeader
 /** `count` whole nodes from physical node `first`; a short read means the host file was cut. */
 function readNodes(storage: PfStorage, label: string, first: number, count: number): Buffer {
   const bytes = Buffer.allocUnsafe(count * NODE_SIZE);
-  const n = io(label, `cannot read node ${first}`, () => storage.read(first * NODE_SIZE, bytes));
-  if (n < bytes.length) {
+  readNodesInto(storage, label, first, bytes);
+  return bytes;
+}
+
+/** Fills `target` (whole nodes) from physical node `first` (PfTruncatedError if the file ends first). */
+function readNodesInto(storage: PfStorage, label: string, first: number, target: Buffer): void {
+  const n = io(label, `cannot read node ${first}`, () => storage.read(first * NODE_SIZE, target));
+  if (n < target.length) {
     const missing = first + Math.floor(n / NODE_SIZE);
     throw new PfTruncatedError(label, `the host file ends before node ${missing}`, describePhysical(missing));
   }
-  return bytes;
+}
+
+/** Reads physical node `physical` into `plain`, authenticated under `entry` (else PfNodeAuthError). */
+function openNode(storage: PfStorage, label: string, cipher: NodeCipher, physical: number, entry: Buffer, plain: Buffer): void {
+  if (cipher.openNodes(entry, readNodes(storage, label, physical, 1), plain) >= 0) throw new PfNodeAuthError(label, describePhysical(physical));
+}
+
+/** Copies what `source` (file bytes from `sourceAt`) and `target` (file bytes from `targetAt`) both cover. */
+function copyOverlap(source: Uint8Array, sourceAt: number, target: Uint8Array, targetAt: number): void {
+  const lo = Math.max(sourceAt, targetAt);
+  const hi = Math.min(sourceAt + source.length, targetAt + target.length);
+  if (lo < hi) target.set(source.subarray(lo - sourceAt, hi - sourceAt), lo - targetAt);
 }
 
 function checkKey(key: Uint8Array, label: string): Buffer {

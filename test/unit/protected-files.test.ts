@@ -1,20 +1,31 @@
 // The protected-files format (src/protected-files/): round trips at every layout boundary, random
 // access against a plain Buffer, truncation both ways, each tamper case, the crypto against
 // published vectors, and a cross-check with a second, minimal reader and writer written here
-// straight from the layout of Gramine's protected_files_format.h (not from the module).
+// straight from the layout of Gramine's protected_files_format.h (not from the module). The
+// file-level suites run with each node cipher: node:crypto (the default) and the addon's.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
+import { addonNodeCipher } from '../../src/pal/gcm.js';
 import {
-  aesCmac, deriveMetadataKey, kdfInput, layoutForSize, MemoryStorage, normalizeBoundName, PfArgumentError, PfMetadataAuthError,
-  PfNameMismatchError, PfNodeAuthError, PfNotProtectedError, PfPendingWriteError, PfTruncatedError, PfVersionError, ProtectedFile,
-  ProtectedFileError, type PfStorage,
+  aesCmac, deriveMetadataKey, kdfInput, layoutForSize, MemoryStorage, nodeCryptoCipher, normalizeBoundName, PfArgumentError,
+  PfMetadataAuthError, PfNameMismatchError, PfNodeAuthError, PfNotProtectedError, PfPendingWriteError, PfTruncatedError, PfVersionError,
+  ProtectedFile, ProtectedFileError, type NodeCipher, type PfCreateOptions, type PfOpenOptions, type PfStorage,
 } from '../../src/protected-files/index.js';
 
 /** The key Gramine's own encrypted-files tests use (libos/test/fs/test_enc.py). */
 const KEY = Buffer.from('ffeeddccbbaa99887766554433221100', 'hex');
 const NAME = 'enc/file.bin';
 const NODE = 4096;
+
+const CIPHERS: Array<[string, NodeCipher]> = [
+  ['node:crypto', nodeCryptoCipher],
+  ['addon', addonNodeCipher],
+];
+/** The node cipher of the suite that runs now (each sets it in its beforeAll). */
+let cipher: NodeCipher = nodeCryptoCipher;
+const createFile = (storage: PfStorage, opts: PfCreateOptions) => ProtectedFile.create(storage, { ...opts, cipher });
+const openFile = (storage: PfStorage, opts: PfOpenOptions) => ProtectedFile.open(storage, { ...opts, cipher });
 
 /** A seeded generator (mulberry32): the same "random" operations on every run. */
 function seeded(seed: number): () => number {
@@ -38,7 +49,7 @@ function seededBytes(n: number, seed: number): Buffer {
 /** `data` as a protected file written through the module, in writes of `chunk` bytes. */
 function encrypted(data: Buffer, opts: { chunk?: number; version?: 1 | 2; cacheNodes?: number } = {}): MemoryStorage {
   const storage = new MemoryStorage();
-  const file = ProtectedFile.create(storage, { key: KEY, name: NAME, formatVersion: opts.version, cacheNodes: opts.cacheNodes });
+  const file = createFile(storage, { key: KEY, name: NAME, formatVersion: opts.version, cacheNodes: opts.cacheNodes });
   const chunk = opts.chunk ?? 65_537;
   for (let at = 0; at < data.length; at += chunk) file.write(at, data.subarray(at, at + chunk));
   file.close();
@@ -46,7 +57,7 @@ function encrypted(data: Buffer, opts: { chunk?: number; version?: 1 | 2; cacheN
 }
 
 function decrypted(storage: PfStorage, name: string | null = NAME): Buffer {
-  const file = ProtectedFile.open(storage, { key: KEY, name });
+  const file = openFile(storage, { key: KEY, name });
   const out = file.read(0, file.size);
   file.close();
   return out;
@@ -277,303 +288,324 @@ describe('layout', () => {
 
 const BOUNDARY_SIZES = [0, 1, 3071, 3072, 3073, 4096, 7168, 7169, 396_288, 396_289, 12_979_200, 12_979_201];
 
-describe('round trips', () => {
-  it.each(BOUNDARY_SIZES)('%i bytes: written here, read here and by the spec reader', (size) => {
-    const data = seededBytes(size, size + 1);
-    const storage = encrypted(data, { chunk: size > 1_000_000 ? 1 << 20 : 4099 });
-    const bytes = storage.contents();
-    expect(bytes.length).toBe(layoutForSize(size).nodes * NODE);
-    expect(decrypted(storage).equals(data)).toBe(true);
-    const spec = specRead(bytes, KEY);
-    expect(spec.name).toBe(NAME);
-    expect(spec.version).toBe(2);
-    expect(spec.data.equals(data)).toBe(true);
+describe.each(CIPHERS)('with the %s node cipher', (_name, nodeCipher) => {
+  beforeAll(() => {
+    cipher = nodeCipher;
   });
 
-  it.each([0, 3072, 3073, 396_289, 12_979_201])('%i bytes: written by the spec writer (versions 1 and 2), read here', (size) => {
-    const data = seededBytes(size, size + 7);
-    for (const version of [1, 2] as const) {
-      const storage = new MemoryStorage(specWrite(data, NAME, KEY, version));
-      const file = ProtectedFile.open(storage, { key: KEY, name: NAME });
-      expect(file.formatVersion).toBe(version);
-      expect(file.size).toBe(size);
-      expect(file.read(0, size).equals(data)).toBe(true);
-    }
-  });
+  describe('round trips', () => {
+    it.each(BOUNDARY_SIZES)('%i bytes: written here, read here and by the spec reader', (size) => {
+      const data = seededBytes(size, size + 1);
+      const storage = encrypted(data, { chunk: size > 1_000_000 ? 1 << 20 : 4099 });
+      const bytes = storage.contents();
+      expect(bytes.length).toBe(layoutForSize(size).nodes * NODE);
+      expect(decrypted(storage).equals(data)).toBe(true);
+      const spec = specRead(bytes, KEY);
+      expect(spec.name).toBe(NAME);
+      expect(spec.version).toBe(2);
+      expect(spec.data.equals(data)).toBe(true);
+    });
 
-  it('a few MiB of random data, written and read in odd pieces', () => {
-    const data = randomBytes(3 * 1024 * 1024 + 1234);
-    const storage = encrypted(data, { chunk: 12_345, cacheNodes: 16 });
-    const file = ProtectedFile.open(storage, { key: KEY, name: NAME, cacheNodes: 16 });
-    const back = Buffer.alloc(data.length);
-    for (let at = 0; at < data.length; at += 9999) file.readInto(back.subarray(at, at + 9999), at);
-    expect(back.equals(data)).toBe(true);
-    expect(specRead(storage.contents(), KEY).data.equals(data)).toBe(true);
-  });
-
-  it('keeps a version-1 file at version 1 when it is changed', () => {
-    const storage = encrypted(seededBytes(10_000, 3), { version: 1 });
-    expect(storage.contents()[8]).toBe(1);
-    const file = ProtectedFile.open(storage, { key: KEY, name: NAME });
-    file.write(5000, Buffer.from('changed'));
-    file.close();
-    const spec = specRead(storage.contents(), KEY);
-    expect(spec.version).toBe(1);
-    expect(spec.data.subarray(5000, 5007).toString()).toBe('changed');
-  });
-
-  it('binds a new name on rename', () => {
-    const storage = encrypted(Buffer.from('hello'));
-    const file = ProtectedFile.open(storage, { key: KEY, name: NAME });
-    file.rename('enc/other.bin');
-    file.close();
-    expect(decrypted(storage, 'enc/other.bin').toString()).toBe('hello');
-    expect(thrown(() => decrypted(storage))).toBeInstanceOf(PfNameMismatchError);
-  });
-});
-
-describe('random access', () => {
-  it.each([1, 2, 3])('seeded random writes, reads, truncates and reopens match a plain Buffer (seed %i)', (seed) => {
-    const next = seeded(seed);
-    const int = (n: number) => Math.floor(next() * n);
-    const storage = new MemoryStorage();
-    let file = ProtectedFile.create(storage, { key: KEY, name: NAME, cacheNodes: 6 });
-    let model = Buffer.alloc(0);
-    const span = 900_000; // past the first MHT boundary (396,288)
-    for (let op = 0; op < 300; op++) {
-      const kind = int(10);
-      if (kind < 5) {
-        const at = int(span);
-        const data = seededBytes(1 + int(kind === 0 ? 40_000 : 5000), seed * 1000 + op);
-        file.write(at, data);
-        if (at + data.length > model.length) model = Buffer.concat([model, Buffer.alloc(at + data.length - model.length)]);
-        data.copy(model, at);
-      } else if (kind < 8) {
-        const at = int(model.length + 100);
-        const n = int(20_000);
-        expect(file.read(at, n).equals(model.subarray(at, at + n))).toBe(true);
-      } else if (kind === 8) {
-        const size = int(span);
-        file.truncate(size);
-        model = size <= model.length ? Buffer.from(model.subarray(0, size)) : Buffer.concat([model, Buffer.alloc(size - model.length)]);
-      } else {
-        file.close();
-        file = ProtectedFile.open(storage, { key: KEY, name: NAME, cacheNodes: 6 });
+    it.each([0, 3072, 3073, 396_289, 12_979_201])('%i bytes: written by the spec writer (versions 1 and 2), read here', (size) => {
+      const data = seededBytes(size, size + 7);
+      for (const version of [1, 2] as const) {
+        const storage = new MemoryStorage(specWrite(data, NAME, KEY, version));
+        const file = openFile(storage, { key: KEY, name: NAME });
+        expect(file.formatVersion).toBe(version);
+        expect(file.size).toBe(size);
+        expect(file.read(0, size).equals(data)).toBe(true);
       }
-      expect(file.size).toBe(model.length);
-    }
-    file.close();
-    expect(storage.size()).toBeGreaterThanOrEqual(layoutForSize(model.length).nodes * NODE);
-    expect(decrypted(storage).equals(model)).toBe(true);
-    expect(specRead(storage.contents(), KEY).data.equals(model)).toBe(true);
-  });
+    });
 
-  it('writes past the end fill the hole with zeros, in every node', () => {
-    const storage = new MemoryStorage();
-    const file = ProtectedFile.create(storage, { key: KEY, name: NAME, cacheNodes: 4 });
-    file.write(10, Buffer.from('a'));
-    file.write(500_000, Buffer.from('z'));
-    file.close();
-    const expected = Buffer.alloc(500_001);
-    expected[10] = 'a'.charCodeAt(0);
-    expected[500_000] = 'z'.charCodeAt(0);
-    expect(specRead(storage.contents(), KEY).data.equals(expected)).toBe(true);
-  });
+    it('a few MiB of random data, written and read in odd pieces', () => {
+      const data = randomBytes(3 * 1024 * 1024 + 1234);
+      const storage = encrypted(data, { chunk: 12_345, cacheNodes: 16 });
+      const file = openFile(storage, { key: KEY, name: NAME, cacheNodes: 16 });
+      const back = Buffer.alloc(data.length);
+      for (let at = 0; at < data.length; at += 9999) file.readInto(back.subarray(at, at + 9999), at);
+      expect(back.equals(data)).toBe(true);
+      expect(specRead(storage.contents(), KEY).data.equals(data)).toBe(true);
+    });
 
-  it('keeps the node cache within its size', () => {
-    const storage = new MemoryStorage();
-    const file = ProtectedFile.create(storage, { key: KEY, name: NAME, cacheNodes: 8 });
-    const cacheSize = () => (file as unknown as { cache: { size: number } }).cache.size;
-    file.write(0, randomBytes(2_000_000));
-    expect(cacheSize()).toBeLessThanOrEqual(8);
-    file.read(0, 2_000_000);
-    expect(cacheSize()).toBeLessThanOrEqual(8);
-  });
-});
-
-describe('truncate', () => {
-  const SHRINK_TO = [0, 1, 3071, 3072, 3073, 4096, 7168, 7169, 396_288, 396_289, 400_000];
-
-  it.each(SHRINK_TO)('shrinks to %i: nodes past the end go, the rest of the last node is zeroed, then grows back with zeros', (size) => {
-    const data = seededBytes(800_000, size);
-    const storage = encrypted(data);
-    const file = ProtectedFile.open(storage, { key: KEY, name: NAME });
-    file.truncate(size);
-    expect(storage.size()).toBe(layoutForSize(size).nodes * NODE);
-    expect(specRead(storage.contents(), KEY).data.equals(data.subarray(0, size))).toBe(true);
-    file.truncate(size + 10_000);
-    file.close();
-    const grown = Buffer.concat([data.subarray(0, size), Buffer.alloc(10_000)]);
-    expect(decrypted(storage).equals(grown)).toBe(true);
-    expect(specRead(storage.contents(), KEY).data.equals(grown)).toBe(true);
-  });
-
-  it.each([0, 100, 3072, 3073, 396_288, 396_289])('grows from %i with zeros across MHT boundaries', (size) => {
-    const data = seededBytes(size, 99);
-    const storage = encrypted(data);
-    const file = ProtectedFile.open(storage, { key: KEY, name: NAME, cacheNodes: 5 });
-    file.truncate(13_000_000);
-    file.close();
-    const expected = Buffer.concat([data, Buffer.alloc(13_000_000 - size)]);
-    expect(specRead(storage.contents(), KEY).data.equals(expected)).toBe(true);
-  });
-
-  it('grows a file Gramine shrank (old bytes left past its end) with zeros, not the old bytes', () => {
-    for (const size of [100, 5000]) {
-      const storage = new MemoryStorage(specWrite(seededBytes(size, 5), NAME, KEY, 2, 0xaa));
-      const file = ProtectedFile.open(storage, { key: KEY, name: NAME });
-      file.write(size + 2000, Buffer.from('x'));
-      expect(file.read(size, 2000).equals(Buffer.alloc(2000))).toBe(true);
-      file.truncate(size + 3000);
+    it('keeps a version-1 file at version 1 when it is changed', () => {
+      const storage = encrypted(seededBytes(10_000, 3), { version: 1 });
+      expect(storage.contents()[8]).toBe(1);
+      const file = openFile(storage, { key: KEY, name: NAME });
+      file.write(5000, Buffer.from('changed'));
       file.close();
-      expect(specRead(storage.contents(), KEY).data.subarray(size).equals(Buffer.concat([Buffer.alloc(2000), Buffer.from('x'), Buffer.alloc(999)]))).toBe(true);
+      const spec = specRead(storage.contents(), KEY);
+      expect(spec.version).toBe(1);
+      expect(spec.data.subarray(5000, 5007).toString()).toBe('changed');
+    });
+
+    it('binds a new name on rename', () => {
+      const storage = encrypted(Buffer.from('hello'));
+      const file = openFile(storage, { key: KEY, name: NAME });
+      file.rename('enc/other.bin');
+      file.close();
+      expect(decrypted(storage, 'enc/other.bin').toString()).toBe('hello');
+      expect(thrown(() => decrypted(storage))).toBeInstanceOf(PfNameMismatchError);
+    });
+  });
+
+  describe('random access', () => {
+    it.each([1, 2, 3])('seeded random writes, reads, truncates and reopens match a plain Buffer (seed %i)', (seed) => {
+      const next = seeded(seed);
+      const int = (n: number) => Math.floor(next() * n);
+      const storage = new MemoryStorage();
+      let file = createFile(storage, { key: KEY, name: NAME, cacheNodes: 6 });
+      let model = Buffer.alloc(0);
+      const span = 900_000; // past the first MHT boundary (396,288)
+      for (let op = 0; op < 300; op++) {
+        const kind = int(10);
+        if (kind < 5) {
+          const at = int(span);
+          const data = seededBytes(1 + int(kind === 0 ? 40_000 : 5000), seed * 1000 + op);
+          file.write(at, data);
+          if (at + data.length > model.length) model = Buffer.concat([model, Buffer.alloc(at + data.length - model.length)]);
+          data.copy(model, at);
+        } else if (kind < 8) {
+          const at = int(model.length + 100);
+          const n = int(20_000);
+          expect(file.read(at, n).equals(model.subarray(at, at + n))).toBe(true);
+        } else if (kind === 8) {
+          const size = int(span);
+          file.truncate(size);
+          model = size <= model.length ? Buffer.from(model.subarray(0, size)) : Buffer.concat([model, Buffer.alloc(size - model.length)]);
+        } else {
+          file.close();
+          file = openFile(storage, { key: KEY, name: NAME, cacheNodes: 6 });
+        }
+        expect(file.size).toBe(model.length);
+      }
+      file.close();
+      expect(storage.size()).toBeGreaterThanOrEqual(layoutForSize(model.length).nodes * NODE);
+      expect(decrypted(storage).equals(model)).toBe(true);
+      expect(specRead(storage.contents(), KEY).data.equals(model)).toBe(true);
+    });
+
+    it('writes past the end fill the hole with zeros, in every node', () => {
+      const storage = new MemoryStorage();
+      const file = createFile(storage, { key: KEY, name: NAME, cacheNodes: 4 });
+      file.write(10, Buffer.from('a'));
+      file.write(500_000, Buffer.from('z'));
+      file.close();
+      const expected = Buffer.alloc(500_001);
+      expected[10] = 'a'.charCodeAt(0);
+      expected[500_000] = 'z'.charCodeAt(0);
+      expect(specRead(storage.contents(), KEY).data.equals(expected)).toBe(true);
+    });
+
+    it('a long read mixes cached, changed and stored nodes, across MHT boundaries, in one piece', () => {
+      const model = seededBytes(1_300_000, 11); // data nodes 0..316: MHT nodes 0..3
+      const storage = encrypted(model);
+      const file = openFile(storage, { key: KEY, name: NAME, cacheNodes: 64 });
+      for (const at of [10_000, 400_000, 401_000, 790_000, 1_200_000]) {
+        const change = seededBytes(3000, at);
+        file.write(at, change);
+        change.copy(model, at);
+      }
+      expect(file.read(5_000, 1_000_000).equals(model.subarray(5_000, 1_005_000))).toBe(true);
+      expect(file.read(0, model.length).equals(model)).toBe(true);
+      file.close();
+      expect(decrypted(storage).equals(model)).toBe(true);
+    });
+
+    it('keeps the node cache within its size', () => {
+      const storage = new MemoryStorage();
+      const file = createFile(storage, { key: KEY, name: NAME, cacheNodes: 8 });
+      const cacheSize = () => (file as unknown as { cache: { size: number } }).cache.size;
+      file.write(0, randomBytes(2_000_000));
+      expect(cacheSize()).toBeLessThanOrEqual(8);
+      file.read(0, 2_000_000);
+      expect(cacheSize()).toBeLessThanOrEqual(8);
+    });
+  });
+
+  describe('truncate', () => {
+    const SHRINK_TO = [0, 1, 3071, 3072, 3073, 4096, 7168, 7169, 396_288, 396_289, 400_000];
+
+    it.each(SHRINK_TO)('shrinks to %i: nodes past the end go, the rest of the last node is zeroed, then grows back with zeros', (size) => {
+      const data = seededBytes(800_000, size);
+      const storage = encrypted(data);
+      const file = openFile(storage, { key: KEY, name: NAME });
+      file.truncate(size);
+      expect(storage.size()).toBe(layoutForSize(size).nodes * NODE);
+      expect(specRead(storage.contents(), KEY).data.equals(data.subarray(0, size))).toBe(true);
+      file.truncate(size + 10_000);
+      file.close();
+      const grown = Buffer.concat([data.subarray(0, size), Buffer.alloc(10_000)]);
+      expect(decrypted(storage).equals(grown)).toBe(true);
+      expect(specRead(storage.contents(), KEY).data.equals(grown)).toBe(true);
+    });
+
+    it.each([0, 100, 3072, 3073, 396_288, 396_289])('grows from %i with zeros across MHT boundaries', (size) => {
+      const data = seededBytes(size, 99);
+      const storage = encrypted(data);
+      const file = openFile(storage, { key: KEY, name: NAME, cacheNodes: 5 });
+      file.truncate(13_000_000);
+      file.close();
+      const expected = Buffer.concat([data, Buffer.alloc(13_000_000 - size)]);
+      expect(specRead(storage.contents(), KEY).data.equals(expected)).toBe(true);
+    });
+
+    it('grows a file Gramine shrank (old bytes left past its end) with zeros, not the old bytes', () => {
+      for (const size of [100, 5000]) {
+        const storage = new MemoryStorage(specWrite(seededBytes(size, 5), NAME, KEY, 2, 0xaa));
+        const file = openFile(storage, { key: KEY, name: NAME });
+        file.write(size + 2000, Buffer.from('x'));
+        expect(file.read(size, 2000).equals(Buffer.alloc(2000))).toBe(true);
+        file.truncate(size + 3000);
+        file.close();
+        expect(specRead(storage.contents(), KEY).data.subarray(size).equals(Buffer.concat([Buffer.alloc(2000), Buffer.from('x'), Buffer.alloc(999)]))).toBe(true);
+      }
+    });
+  });
+
+  describe('flush', () => {
+    /** Records each write's position; can be copied as it stands. */
+    class RecordingStorage extends MemoryStorage {
+      writes: number[] = [];
+      override write(position: number, data: Uint8Array): void {
+        this.writes.push(position);
+        super.write(position, data);
+      }
     }
-  });
-});
 
-describe('flush', () => {
-  /** Records each write's position; can be copied as it stands. */
-  class RecordingStorage extends MemoryStorage {
-    writes: number[] = [];
-    override write(position: number, data: Uint8Array): void {
-      this.writes.push(position);
-      super.write(position, data);
-    }
-  }
+    it('writes the data and MHT nodes, then the root, then the metadata node last', () => {
+      const storage = new RecordingStorage();
+      const file = createFile(storage, { key: KEY, name: NAME });
+      storage.writes = [];
+      file.write(0, randomBytes(1_000_000));
+      file.flush();
+      expect(storage.writes.at(-1)).toBe(0);
+      expect(storage.writes.at(-2)).toBe(NODE);
+      expect(storage.writes.slice(0, -2).every((p) => p >= 2 * NODE)).toBe(true);
+    });
 
-  it('writes the data and MHT nodes, then the root, then the metadata node last', () => {
-    const storage = new RecordingStorage();
-    const file = ProtectedFile.create(storage, { key: KEY, name: NAME });
-    storage.writes = [];
-    file.write(0, randomBytes(1_000_000));
-    file.flush();
-    expect(storage.writes.at(-1)).toBe(0);
-    expect(storage.writes.at(-2)).toBe(NODE);
-    expect(storage.writes.slice(0, -2).every((p) => p >= 2 * NODE)).toBe(true);
-  });
-
-  it('leaves, after a flush, a file that opens with everything flushed', () => {
-    const storage = new MemoryStorage();
-    const file = ProtectedFile.create(storage, { key: KEY, name: NAME, cacheNodes: 64 });
-    const flushed = randomBytes(150_000);
-    file.write(0, flushed);
-    file.flush();
-    const atFlush = storage.contents(); // a crash here
-    file.write(500_000, randomBytes(10)); // not flushed (the cache holds it)
-    expect(decrypted(new MemoryStorage(atFlush)).equals(flushed)).toBe(true);
-  });
-});
-
-describe('tampering', () => {
-  const data = seededBytes(500_000, 42); // two MHT nodes, so an MHT node can be hit
-  const fresh = () => encrypted(data).contents();
-  const openBytes = (bytes: Buffer, opts: { key?: Buffer; name?: string | null } = {}) =>
-    ProtectedFile.open(new MemoryStorage(bytes), { key: opts.key ?? KEY, name: opts.name === undefined ? NAME : opts.name, label: 'the-file' });
-  const readAll = (bytes: Buffer) => {
-    const file = openBytes(bytes);
-    return file.read(0, file.size);
-  };
-
-  it('a changed byte in a data node: PfNodeAuthError naming the file and the node', () => {
-    const bytes = fresh();
-    bytes[5 * NODE + 123]! ^= 1; // physical node 5: data node 3
-    const e = thrown(() => readAll(bytes));
-    expect(e).toBeInstanceOf(PfNodeAuthError);
-    expect(e).toMatchObject({ code: 'NODE_AUTH', errno: 'EACCES', file: 'the-file', node: { physical: 5, kind: 'data', logical: 3 } });
-    expect(e.message).toMatch(/^the-file: node 5 \(data node 3\) fails authentication/);
+    it('leaves, after a flush, a file that opens with everything flushed', () => {
+      const storage = new MemoryStorage();
+      const file = createFile(storage, { key: KEY, name: NAME, cacheNodes: 64 });
+      const flushed = randomBytes(150_000);
+      file.write(0, flushed);
+      file.flush();
+      const atFlush = storage.contents(); // a crash here
+      file.write(500_000, randomBytes(10)); // not flushed (the cache holds it)
+      expect(decrypted(new MemoryStorage(atFlush)).equals(flushed)).toBe(true);
+    });
   });
 
-  it('a changed byte in an MHT node or in the root: PfNodeAuthError for that node', () => {
-    const mht = fresh();
-    mht[98 * NODE]! ^= 0x80; // MHT node 1
-    expect(thrown(() => readAll(mht))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 98, kind: 'mht', logical: 1 } });
-    const root = fresh();
-    root[NODE + 7]! ^= 1;
-    expect(thrown(() => openBytes(root))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 1, kind: 'mht', logical: 0 } });
-  });
-
-  it('a changed byte in the metadata node, or a wrong key: PfMetadataAuthError (EACCES)', () => {
-    const bytes = fresh();
-    bytes[1000]! ^= 1;
-    expect(thrown(() => openBytes(bytes))).toBeInstanceOf(PfMetadataAuthError);
-    const nonce = fresh();
-    nonce[20]! ^= 1;
-    expect(thrown(() => openBytes(nonce))).toBeInstanceOf(PfMetadataAuthError);
-    const e = thrown(() => openBytes(fresh(), { key: Buffer.alloc(16, 7) }));
-    expect(e).toBeInstanceOf(PfMetadataAuthError);
-    expect(e).toMatchObject({ code: 'METADATA_AUTH', errno: 'EACCES', file: 'the-file' });
-  });
-
-  it('nodes swapped within the file, or taken from another file with the same key and name', () => {
-    const swapped = fresh();
-    const third = Buffer.from(swapped.subarray(4 * NODE, 5 * NODE));
-    swapped.copy(swapped, 4 * NODE, 5 * NODE, 6 * NODE);
-    third.copy(swapped, 5 * NODE);
-    expect(thrown(() => readAll(swapped))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 4 } });
-    const mixed = fresh();
-    fresh().copy(mixed, 10 * NODE, 10 * NODE, 11 * NODE);
-    expect(thrown(() => readAll(mixed))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 10 } });
-  });
-
-  it('a file renamed on the host: PfNameMismatchError (EACCES) with both names', () => {
-    const e = thrown(() => openBytes(fresh(), { name: 'enc/other.bin' }));
-    expect(e).toBeInstanceOf(PfNameMismatchError);
-    expect(e).toMatchObject({ code: 'NAME_MISMATCH', errno: 'EACCES' });
-    expect(e.message).toContain('"enc/file.bin"');
-    expect(openBytes(fresh(), { name: null }).size).toBe(data.length); // no name given: not checked
-  });
-
-  it('a truncated file: PfTruncatedError naming the first missing node', () => {
-    const bytes = fresh();
-    for (const cut of [50 * NODE, 50 * NODE + 100]) {
-      const e = thrown(() => openBytes(bytes.subarray(0, cut)));
-      expect(e).toBeInstanceOf(PfTruncatedError);
-      expect(e).toMatchObject({ code: 'TRUNCATED', errno: 'EACCES', node: { physical: 50 } });
-    }
-    expect(thrown(() => openBytes(bytes.subarray(0, 100)))).toBeInstanceOf(PfTruncatedError);
-    expect(thrown(() => openBytes(Buffer.alloc(0)))).toBeInstanceOf(PfNotProtectedError);
-  });
-
-  it('not a protected file, another version, or a pending write', () => {
-    expect(thrown(() => openBytes(Buffer.alloc(NODE, 1)))).toBeInstanceOf(PfNotProtectedError);
-    const version = fresh();
-    version[8] = 3;
-    expect(thrown(() => openBytes(version))).toBeInstanceOf(PfVersionError);
-    const pending = fresh();
-    pending[58]! |= 1;
-    expect(thrown(() => openBytes(pending))).toBeInstanceOf(PfPendingWriteError);
-    const file = ProtectedFile.open(new MemoryStorage(pending), { key: KEY, name: NAME, allowPendingWrite: true });
-    expect(file.read(0, data.length).equals(data)).toBe(true);
-    const odd = Buffer.concat([fresh(), Buffer.alloc(1)]);
-    expect(thrown(() => openBytes(odd))).toBeInstanceOf(PfNotProtectedError);
-  });
-
-  it('a failed read writes nothing, and the file stays usable', () => {
-    const bytes = fresh();
-    bytes[30 * NODE]! ^= 1;
-    let writes = 0;
-    const storage = new MemoryStorage(bytes);
-    const counting: PfStorage = {
-      read: (p, t) => storage.read(p, t),
-      write: (p, d) => {
-        writes++;
-        storage.write(p, d);
-      },
-      size: () => storage.size(),
-      truncate: (s) => storage.truncate(s),
-      sync: () => {},
+  describe('tampering', () => {
+    const data = seededBytes(500_000, 42); // two MHT nodes, so an MHT node can be hit
+    const fresh = () => encrypted(data).contents();
+    const openBytes = (bytes: Buffer, opts: { key?: Buffer; name?: string | null } = {}) =>
+      openFile(new MemoryStorage(bytes), { key: opts.key ?? KEY, name: opts.name === undefined ? NAME : opts.name, label: 'the-file' });
+    const readAll = (bytes: Buffer) => {
+      const file = openBytes(bytes);
+      return file.read(0, file.size);
     };
-    const file = ProtectedFile.open(counting, { key: KEY, name: NAME, cacheNodes: 4 });
-    file.write(100, Buffer.from('dirty'));
-    file.write(200_000, Buffer.from('dirty too'));
-    expect(thrown(() => file.read(0, 400_000))).toBeInstanceOf(PfNodeAuthError);
-    expect(writes).toBe(0);
-    expect(file.read(190_000, 20_000).subarray(10_000, 10_009).toString()).toBe('dirty too');
-  });
 
-  it('refuses bad keys and names', () => {
-    expect(thrown(() => ProtectedFile.create(new MemoryStorage(), { key: Buffer.alloc(15), name: NAME }))).toBeInstanceOf(PfArgumentError);
-    expect(thrown(() => ProtectedFile.create(new MemoryStorage(), { key: KEY, name: 'x'.repeat(772) }))).toMatchObject({ errno: 'ENAMETOOLONG' });
-    expect(ProtectedFile.create(new MemoryStorage(), { key: KEY, name: 'x'.repeat(771) }).boundName.length).toBe(771);
+    it('a changed byte in a data node: PfNodeAuthError naming the file and the node', () => {
+      const bytes = fresh();
+      bytes[5 * NODE + 123]! ^= 1; // physical node 5: data node 3
+      const e = thrown(() => readAll(bytes));
+      expect(e).toBeInstanceOf(PfNodeAuthError);
+      expect(e).toMatchObject({ code: 'NODE_AUTH', errno: 'EACCES', file: 'the-file', node: { physical: 5, kind: 'data', logical: 3 } });
+      expect(e.message).toMatch(/^the-file: node 5 \(data node 3\) fails authentication/);
+    });
+
+    it('a changed byte in an MHT node or in the root: PfNodeAuthError for that node', () => {
+      const mht = fresh();
+      mht[98 * NODE]! ^= 0x80; // MHT node 1
+      expect(thrown(() => readAll(mht))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 98, kind: 'mht', logical: 1 } });
+      const root = fresh();
+      root[NODE + 7]! ^= 1;
+      expect(thrown(() => openBytes(root))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 1, kind: 'mht', logical: 0 } });
+    });
+
+    it('a changed byte in the metadata node, or a wrong key: PfMetadataAuthError (EACCES)', () => {
+      const bytes = fresh();
+      bytes[1000]! ^= 1;
+      expect(thrown(() => openBytes(bytes))).toBeInstanceOf(PfMetadataAuthError);
+      const nonce = fresh();
+      nonce[20]! ^= 1;
+      expect(thrown(() => openBytes(nonce))).toBeInstanceOf(PfMetadataAuthError);
+      const e = thrown(() => openBytes(fresh(), { key: Buffer.alloc(16, 7) }));
+      expect(e).toBeInstanceOf(PfMetadataAuthError);
+      expect(e).toMatchObject({ code: 'METADATA_AUTH', errno: 'EACCES', file: 'the-file' });
+    });
+
+    it('nodes swapped within the file, or taken from another file with the same key and name', () => {
+      const swapped = fresh();
+      const third = Buffer.from(swapped.subarray(4 * NODE, 5 * NODE));
+      swapped.copy(swapped, 4 * NODE, 5 * NODE, 6 * NODE);
+      third.copy(swapped, 5 * NODE);
+      expect(thrown(() => readAll(swapped))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 4 } });
+      const mixed = fresh();
+      fresh().copy(mixed, 10 * NODE, 10 * NODE, 11 * NODE);
+      expect(thrown(() => readAll(mixed))).toMatchObject({ code: 'NODE_AUTH', node: { physical: 10 } });
+    });
+
+    it('a file renamed on the host: PfNameMismatchError (EACCES) with both names', () => {
+      const e = thrown(() => openBytes(fresh(), { name: 'enc/other.bin' }));
+      expect(e).toBeInstanceOf(PfNameMismatchError);
+      expect(e).toMatchObject({ code: 'NAME_MISMATCH', errno: 'EACCES' });
+      expect(e.message).toContain('"enc/file.bin"');
+      expect(openBytes(fresh(), { name: null }).size).toBe(data.length); // no name given: not checked
+    });
+
+    it('a truncated file: PfTruncatedError naming the first missing node', () => {
+      const bytes = fresh();
+      for (const cut of [50 * NODE, 50 * NODE + 100]) {
+        const e = thrown(() => openBytes(bytes.subarray(0, cut)));
+        expect(e).toBeInstanceOf(PfTruncatedError);
+        expect(e).toMatchObject({ code: 'TRUNCATED', errno: 'EACCES', node: { physical: 50 } });
+      }
+      expect(thrown(() => openBytes(bytes.subarray(0, 100)))).toBeInstanceOf(PfTruncatedError);
+      expect(thrown(() => openBytes(Buffer.alloc(0)))).toBeInstanceOf(PfNotProtectedError);
+    });
+
+    it('not a protected file, another version, or a pending write', () => {
+      expect(thrown(() => openBytes(Buffer.alloc(NODE, 1)))).toBeInstanceOf(PfNotProtectedError);
+      const version = fresh();
+      version[8] = 3;
+      expect(thrown(() => openBytes(version))).toBeInstanceOf(PfVersionError);
+      const pending = fresh();
+      pending[58]! |= 1;
+      expect(thrown(() => openBytes(pending))).toBeInstanceOf(PfPendingWriteError);
+      const file = openFile(new MemoryStorage(pending), { key: KEY, name: NAME, allowPendingWrite: true });
+      expect(file.read(0, data.length).equals(data)).toBe(true);
+      const odd = Buffer.concat([fresh(), Buffer.alloc(1)]);
+      expect(thrown(() => openBytes(odd))).toBeInstanceOf(PfNotProtectedError);
+    });
+
+    it('a failed read writes nothing, and the file stays usable', () => {
+      const bytes = fresh();
+      bytes[30 * NODE]! ^= 1;
+      let writes = 0;
+      const storage = new MemoryStorage(bytes);
+      const counting: PfStorage = {
+        read: (p, t) => storage.read(p, t),
+        write: (p, d) => {
+          writes++;
+          storage.write(p, d);
+        },
+        size: () => storage.size(),
+        truncate: (s) => storage.truncate(s),
+        sync: () => {},
+      };
+      const file = openFile(counting, { key: KEY, name: NAME, cacheNodes: 4 });
+      file.write(100, Buffer.from('dirty'));
+      file.write(200_000, Buffer.from('dirty too'));
+      expect(thrown(() => file.read(0, 400_000))).toBeInstanceOf(PfNodeAuthError);
+      expect(writes).toBe(0);
+      expect(file.read(190_000, 20_000).subarray(10_000, 10_009).toString()).toBe('dirty too');
+    });
+
+    it('refuses bad keys and names', () => {
+      expect(thrown(() => createFile(new MemoryStorage(), { key: Buffer.alloc(15), name: NAME }))).toBeInstanceOf(PfArgumentError);
+      expect(thrown(() => createFile(new MemoryStorage(), { key: KEY, name: 'x'.repeat(772) }))).toMatchObject({ errno: 'ENAMETOOLONG' });
+      expect(createFile(new MemoryStorage(), { key: KEY, name: 'x'.repeat(771) }).boundName.length).toBe(771);
+    });
   });
 });
