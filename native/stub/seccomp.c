@@ -38,7 +38,8 @@ static const struct native_syscall {
     {__NR_preadv2, FD(0)}, {__NR_pwritev2, FD(0)}, {__NR_lseek, FD(0)},
     {__NR_sendfile, FD(0) | FD(1)}, {__NR_copy_file_range, FD(0) | FD(2)},
     {__NR_splice, FD(0) | FD(2)}, {__NR_tee, FD(0) | FD(1)}, {__NR_fadvise64, FD(0)},
-    {__NR_readahead, FD(0)}, {__NR_fsync, FD(0)}, {__NR_fdatasync, FD(0)}, {__NR_syncfs, FD(0)}, {__NR_sync, 0},
+    {__NR_readahead, FD(0)}, {__NR_syncfs, FD(0)}, {__NR_sync, 0},
+    /* not fsync, fdatasync: the worker writes an encrypted file's plaintext copy back (they trap) */
     {__NR_sync_file_range, FD(0)}, {__NR_ftruncate, FD(0)}, {__NR_fallocate, FD(0)},
     {__NR_pipe, 0}, {__NR_pipe2, 0}, {__NR_eventfd, 0}, {__NR_eventfd2, 0},
     {__NR_memfd_create, 0}, {__NR_mq_timedsend, FD(0)}, {__NR_mq_timedreceive, FD(0)}, {__NR_mq_getsetattr, FD(0)},

@@ -130,6 +130,11 @@ export class InstanceAttestation {
     return isDerivedKeyName(name) ? reply(derivedKey(secret, name, id)) : reply(null, Errno.ENOENT);
   }
 
+  /** The leader's fd of key `name` (its current content is the key), or null: no such key. */
+  keyFileOf(name: string): number | null {
+    return this.keyFiles.get(name) ?? null;
+  }
+
   /** The instance has ended. */
   dispose(): void {
     for (const fd of this.keyFiles.values()) host.close(fd);

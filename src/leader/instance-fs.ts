@@ -225,8 +225,27 @@ function hostMount(
   };
 }
 
-type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized' | 'flat'>;
-const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: false };
+/**
+ * An encrypted mount: a chroot mount of a host directory of protected files (libos/fs/encrypted/
+ * gives it its meaning); its files are bound to the uri's path joined with their own, as Gramine
+ * binds them (protected-files/names.ts).
+ */
+function encryptedMount(
+  manifest: Manifest, m: Extract<Manifest['mounts'][number], { type: 'encrypted' }>, scratch: InstanceScratch, roots: HeldDirectories, index: number,
+): MountMessage {
+  // nothing is made on the host for it: a missing directory is a mount below which nothing opens
+  if (!existsSync(m.hostPath)) {
+    return tmpfsMount(m.path, scratch, roots, index, { refusal: `the encrypted mount of ${m.uri} at ${m.path} (its host directory does not exist)` });
+  }
+  const mount = hostMount(manifest, { ...m, readOnly: false }, roots);
+  if (mount.file !== '') {
+    throw new MountError(`${manifest.sourcePath ?? 'the built-in manifest'}: mount of ${m.uri} at ${m.path}: an encrypted mount of one file is not supported yet (mount its directory)`);
+  }
+  return { ...mount, encrypted: { keyName: m.keyName, boundRoot: m.uri.replace(/^file:/, '') } };
+}
+
+type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized' | 'flat' | 'encrypted'>;
+const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: false, encrypted: null };
 
 /**
  * A tmpfs mount: a new directory of the scratch tmpfs (an empty read-only one for the other uses
@@ -310,10 +329,7 @@ export function mountMessages(manifest: Manifest, scratch: InstanceScratch, root
         out.push(tmpfsMount(m.path, scratch, roots, out.length, {}, m.size));
         break;
       case 'encrypted':
-        // until encrypted files are implemented: there, but nothing in it can be opened
-        out.push(tmpfsMount(m.path, scratch, roots, out.length, {
-          refusal: `encrypted files (the mount of ${m.uri} at ${m.path})`,
-        }));
+        out.push(encryptedMount(manifest, m, scratch, roots, out.length));
         break;
       default:
         out.push({ ...NOT_SPECIAL, type: m.type, path: m.path, source: m.type, readOnly: false, socketRoot: '' });

@@ -28,6 +28,8 @@ import { PosixMq } from './posix-mq.js';
 import { answerSysv } from './sysv-requests.js';
 import { cpuReport } from './cpu-report.js';
 import { InstanceAttestation } from './attestation.js';
+import { EncryptedCopies } from './encrypted-copies.js';
+import { Errno } from '../libos/errno.js';
 
 export interface RunRequest {
   filename: string;
@@ -148,6 +150,8 @@ export class Leader {
   private readonly measurement: Promise<Uint8Array>;
   /** /dev/attestation's keys, reports and quotes: made at the first request */
   private attestation: InstanceAttestation | null = null;
+  /** the plaintext copies of the encrypted mounts' files (none until the mounts are made) */
+  private encryptedCopies: EncryptedCopies | null = null;
 
   constructor(secrets: InstanceSecrets) {
     this.measurement = secrets.expectedMeasurement;
@@ -199,6 +203,10 @@ export class Leader {
         logFile: req.manifest.logFile, stackSize: req.manifest.stackSize,
         hostname: req.manifest.extraRuntimeDomainNames ? null : GRAMINE_HOSTNAME,
       };
+      if (mounts.some((m) => m.encrypted !== null)) {
+        const warn = (line: string) => process.stderr.write(`gramine-ts: ${line}\n`);
+        this.encryptedCopies = new EncryptedCopies(mounts, (name) => this.instanceAttestation(req).keyFileOf(name), warn);
+      }
     } catch (e) {
       if (!(e instanceof MountError)) throw e;
       process.stderr.write(`gramine-ts: ${e.message}\n`);
@@ -334,6 +342,10 @@ export class Leader {
       }
       case 'attestation-request':
         return this.onAttestation(w, m);
+      case 'encrypted-request':
+        // always answered: the worker waits (an app's own memfd may look like a copy to a fsync)
+        if (w.vpid === null || !this.encryptedCopies) return this.send(w, { type: 'encrypted-reply', v: 1, reqId: m.reqId, errno: m.op === 'sync' ? 0 : Errno.EINVAL, path: '' });
+        return this.send(w, this.encryptedCopies.answer(w.pid, w.vpid, m));
       case 'sysv-request': {
         // a worker speaks for its own process only
         if (w.vpid !== m.caller || this.table.get(m.caller)?.worker !== w) return;
@@ -350,8 +362,12 @@ export class Leader {
   /** A process asks for its instance's keys, a report or a quote (its worker speaks for it). */
   private onAttestation(w: WorkerHandle, m: Msg<'attestation-request'>): void {
     if (w.vpid === null || !this.request) return;
-    this.attestation ??= new InstanceAttestation(this.measurement, this.request.manifest, (line) => process.stderr.write(`gramine-ts: ${line}\n`));
-    void this.attestation.answer(m).then((reply) => this.send(w, reply));
+    void this.instanceAttestation(this.request).answer(m).then((reply) => this.send(w, reply));
+  }
+
+  /** The instance's keys and attestation, made when first needed. */
+  private instanceAttestation(req: RunRequest): InstanceAttestation {
+    return this.attestation ??= new InstanceAttestation(this.measurement, req.manifest, (line) => process.stderr.write(`gramine-ts: ${line}\n`));
   }
 
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
@@ -551,6 +567,7 @@ export class Leader {
 
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
+    this.encryptedCopies?.exited(vpid);
     this.standbys.delete(vpid);
     this.sysv.shm.detachAll(vpid);
     const parent = this.table.get(vpid);
@@ -745,6 +762,9 @@ export class Leader {
       if (e.vpid !== FIRST_VPID && e.hostPid !== null) killQuietly(e.hostPid);
     }
     this.pool.killAll();
+    // the app processes are gone: what they wrote to encrypted files goes to the host
+    this.encryptedCopies?.writeBackAll();
+    this.encryptedCopies?.dispose();
     this.sysv.shm.dispose();
     this.sysv.sem.dispose();
     this.mq.dispose();

@@ -1,7 +1,7 @@
 // What the LibOS of one process needs from the rest of the instance (the leader and the other
 // workers). The worker implements it over its connection to the leader.
 import type { LibosProcess } from './process.js';
-import type { AttestationOp, SysvOp } from '../ipc/protocol/messages.js';
+import type { AttestationOp, EncryptedOp, SysvOp } from '../ipc/protocol/messages.js';
 
 /** Who a kill is for, as kill(2) names them (tgkill: a thread of process `vpid`). */
 export type KillTarget = { kind: 'pid'; vpid: number; tid?: number } | { kind: 'pgid'; pgid: number } | { kind: 'all' };
@@ -108,6 +108,12 @@ export interface InstanceServices {
   pdeathSignal(proc: LibosProcess, sig: number): Promise<void>;
   /** A thread of `proc` exited on its own: these children of it are due their parent-death signals. */
   parentThreadExited(proc: LibosProcess, children: number[]): void;
+  /**
+   * The leader's plaintext copy of file `rel` of the encrypted mount at `mount` (an
+   * EncryptedOp: leader/encrypted-copies.ts): its path for every process, "" for none; errors
+   * as SyscallErrors.
+   */
+  encryptedCopy(proc: LibosProcess, op: EncryptedOp, mount: string, rel: string, to: string, fd: number): Promise<string>;
   /** The instance's keys, as files the leader holds (a list fixed for the instance). */
   keyFiles(proc: LibosProcess): Promise<KeyFile[]>;
   /**

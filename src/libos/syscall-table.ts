@@ -54,6 +54,8 @@ const libos = (name: Name, status: Status, note: string) => line(name, 'libos', 
 const libosAndStub = (name: Name, status: Status, note: string) => line(name, 'libos', status, note, true);
 
 const HOST_FD = 'on the host fd itself';
+const ENCRYPTED_SYNC =
+  'trapped: on an encrypted file (its plaintext copy) the leader writes the copy back to the host as a protected file; any other fd is synced on the worker\'s copy of it (the same open file)';
 const READ_ONLY_AWARE = 'on the worker\'s copy of the host fd: EROFS for a file only read-only mounts hold, EPERM for the pseudo trees and the host\'s devices';
 const SIGNALFD =
   'the host\'s, without the stub\'s signals; one that carries SIGCHLD or SIGCONT is put among the app\'s top fds, whose reads the stub makes, so the senders are vpids';
@@ -178,11 +180,11 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('msgctl', 'supported', `${SYSV}: IPC_STAT, IPC_SET (msg_qbytes past the default needs root), IPC_RMID, IPC_INFO, MSG_INFO, MSG_STAT, MSG_STAT_ANY`),
   stub('fcntl', 'supported', 'the host fd\'s (reserved fds refused); the lock commands that take or drop a lock natively, the host keeping the locks; F_GETLK and F_OFD_GETLK name the holder by its vpid (0 outside the instance); F_SETOWN, F_GETOWN and their _EX forms take and give vpids, tids and process groups (the instance\'s groups are host groups too)'),
   native('flock', 'supported', 'the host\'s, on the host fd: every file of the instance is a host file its processes share (a trusted file: the instance\'s one verified copy, which the leader keeps)'),
-  native('fsync', 'supported', HOST_FD),
-  native('fdatasync', 'supported', HOST_FD),
+  libos('fsync', 'supported', ENCRYPTED_SYNC),
+  libos('fdatasync', 'supported', ENCRYPTED_SYNC),
   native('sync', 'supported', 'the host\'s'),
   native('syncfs', 'supported', HOST_FD),
-  libos('truncate', 'supported', VFS),
+  libos('truncate', 'supported', `${VFS}; an encrypted file's plaintext copy is cut or grown, then written back`),
   native('ftruncate', 'supported', HOST_FD),
   libos('getcwd', 'supported', 'the instance path of the cwd (below the process\'s root)'),
   libos('chdir', 'supported', 'virtual cwd'),

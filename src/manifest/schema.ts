@@ -223,7 +223,7 @@ export const IGNORED_KEYS: Record<string, string> = {
 
 /** Keys of an fs.mounts entry accepted with a warning and no effect. */
 export const IGNORED_MOUNT_KEYS = {
-  enable_recovery: 'encrypted files are not implemented yet: there is nothing to recover',
+  enable_recovery: "Gramine's recovery journal of encrypted files is not implemented (a write-back replaces the whole file instead)",
 } as const;
 
 /** Gramine's defaults for keys a manifest leaves out. */

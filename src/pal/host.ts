@@ -7,7 +7,7 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from 
 
 const HOST_NR = {
   read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, getpriority: 140, setpriority: 141, sched_setparam: 142,
-  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fchdir: 81, bind: 49,
+  sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fsync: 74, fdatasync: 75, fchdir: 81, bind: 49,
   getpgrp: 111, rt_sigprocmask: 14, waitid: 247, statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
@@ -116,6 +116,8 @@ export const host = {
     sys(HOST_NR.utimensat, dirfd, path, times, flags),
   truncate: (path: string, length: number) => sys(HOST_NR.truncate, path, length),
   ftruncate: (fd: number, length: number) => sys(HOST_NR.ftruncate, fd, length),
+  fsync: (fd: number) => sys(HOST_NR.fsync, fd),
+  fdatasync: (fd: number) => sys(HOST_NR.fdatasync, fd),
   eventfd: (initval: number, flags: number) => sys(HOST_NR.eventfd2, initval, flags),
   mqOpen: (name: string, flags: number, mode: number, attr: Uint8Array | null) => sys(HOST_NR.mq_open, name, flags, mode, attr),
   mqUnlink: (name: string) => sys(HOST_NR.mq_unlink, name),

@@ -23,7 +23,7 @@ type Reply = Extract<
   {
     type: 'kill-reply' | 'pgrp-reply' | 'pid-lookup-reply' | 'group-children-reply' | 'process-list-reply' | 'creds-reply' |
       'peer-creds-reply' | 'tids-reply' | 'sysv-reply' | 'mq-reply' | 'pdeath-signal-reply' | 'socket-directory-reply' |
-      'attestation-reply';
+      'attestation-reply' | 'encrypted-reply';
   }
 >;
 type ReplyTo<T extends Reply['type']> = Extract<Reply, { type: T }>;
@@ -251,6 +251,11 @@ export class LeaderClient {
       socketDirectory: async (_proc, fd) => {
         const r = await this.request<'socket-directory-reply'>((reqId) => ({ type: 'socket-directory', v: 1, reqId, fd }));
         if (r.errno) throw new SyscallError(r.errno, 'the directory of a UNIX socket');
+        return r.path;
+      },
+      encryptedCopy: async (_proc, op, mount, rel, to, fd) => {
+        const r = await this.request<'encrypted-reply'>((reqId) => ({ type: 'encrypted-request', v: 1, reqId, op, mount, rel, to, fd }));
+        if (r.errno) throw new SyscallError(r.errno, `${op} the plaintext copy of ${mount}/${rel}`);
         return r.path;
       },
       keyFiles: () => (this.keyFiles ??= this.attestationRequest('key-files', '', null).then((r) => r.keyFiles)),

@@ -107,6 +107,7 @@ export function runSession(socket: TLSSocket): void {
         case 'pdeath-signal-reply':
         case 'socket-directory-reply':
         case 'attestation-reply':
+        case 'encrypted-reply':
           return leader.onReply(msg);
         case 'sysv-wake':
           return leader.sysvWake(msg.waitId);

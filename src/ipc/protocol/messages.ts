@@ -19,6 +19,9 @@ export type SysvOp = (typeof SYSV_OPS)[number];
 /** What /dev/attestation asks the leader for (attestation-request). */
 export const ATTESTATION_OPS = ['key-files', 'key', 'target-info', 'report', 'quote'] as const;
 export type AttestationOp = (typeof ATTESTATION_OPS)[number];
+/** What a worker asks of the leader's plaintext copies of encrypted files (encrypted-request). */
+export const ENCRYPTED_OPS = ['find', 'open', 'offer', 'sync', 'rename', 'remove'] as const;
+export type EncryptedOp = (typeof ENCRYPTED_OPS)[number];
 /** sysv-reply's value for a msg-send or msg-recv that must wait for a sysv-wake */
 export const SYSV_WAIT = 1;
 
@@ -40,12 +43,18 @@ const schemas = {
       source: t.str, readOnly: t.bool,
       /** a mount of one file: its name in the directory `source` ("" for a directory mount) */
       file: t.str,
-      /** why nothing below the mount point may be opened (an encrypted mount, for now), or "" */
+      /** why nothing below the mount point may be opened, or "" */
       refusal: t.str,
       /** an empty directory made up for a mount point whose parent is not in the tree */
       synthesized: t.bool,
       /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
       flat: t.bool,
+      /**
+       * an encrypted mount (a chroot mount of protected files): the name of its key
+       * (/dev/attestation/keys/NAME) and the host path its files' bound names start with (the
+       * manifest's uri without "file:"); null for any other mount
+       */
+      encrypted: t.nullable(object({ keyName: t.str, boundRoot: t.str })),
       /**
        * a host path of the mount's root that is the same in every process (an fd the leader
        * holds; "" for a pseudo tree): UNIX sockets are bound below it when the app's own path
@@ -342,6 +351,19 @@ const schemas = {
     type: t.literal('attestation-reply'), v, reqId: t.int, errno: t.int, data: t.nullable(t.bytes),
     keyFiles: t.array(object({ name: t.str, path: t.str })),
   }),
+  /**
+   * worker -> leader, about the plaintext copy of file `rel` of the encrypted mount at `mount`
+   * (leader/encrypted-copies.ts): 'find' the path of the copy if the leader holds one; 'open'
+   * the same, and the worker's process is now one that opened it (written back when it ends);
+   * 'offer' hold the worker's fd `fd` as the copy (unless another came first: the reply names
+   * the one held); 'sync' write back the copy the worker's fd `fd` is (fsync); 'rename' the
+   * file is now `to` (re-bound: written back under its new name); 'remove' it was unlinked
+   */
+  'encrypted-request': object({
+    type: t.literal('encrypted-request'), v, reqId: t.int, op: t.oneOf(ENCRYPTED_OPS), mount: t.str, rel: t.str, to: t.str, fd: t.int,
+  }),
+  /** leader -> worker: the copy's path for every process (/proc/<leader>/fd/N; "" for none), or `errno` */
+  'encrypted-reply': object({ type: t.literal('encrypted-reply'), v, reqId: t.int, errno: t.int, path: t.str }),
   /** leader -> worker: the process's parent exited; it now belongs to `ppid` */
   'reparent': object({ type: t.literal('reparent'), v, vpid: t.int, ppid: t.int }),
 } as const;

@@ -82,7 +82,8 @@ export function openHost(proc: { readonly vfs: Vfs; readonly umask: number }, lo
   }
   const creates = (flags & O_CREAT) !== 0 || (flags & O_TMPFILE) === O_TMPFILE;
   const effMode = creates ? mode & ~proc.umask & 0o7777 : 0;
-  const checks = loc.mount.type === 'chroot' ? proc.vfs.fileChecks : null;
+  // an encrypted mount's files are checked by their authentication (encrypted/), not by the manifest
+  const checks = loc.mount.type === 'chroot' && loc.mount.encrypted === null ? proc.vfs.fileChecks : null;
   if (checks && !(flags & O_PATH)) {
     // the check sees the file before the app's flags can change it (O_TRUNC)
     const ro = atLocation(loc, (d, n) => host.openat(d, n, O_CLOEXEC | O_NOFOLLOW, 0));

@@ -2,6 +2,7 @@
 // reverse map from a host file back to the instance path it is seen at.
 import type { PseudoDir } from './pseudo/node.js';
 import type { DentryCache } from './dentry-cache.js';
+import type { EncryptedMount } from './encrypted/mount-info.js';
 
 /** Files of the host under a host directory: a `chroot` mount, or a tmpfs (a host tmpfs directory). */
 export interface HostMount {
@@ -23,12 +24,14 @@ export interface HostMount {
    * file, and nothing else of the directory is in the tree); null for a directory mount
    */
   file: string | null;
-  /** why nothing below the mount point may be opened (an encrypted mount, for now), or null */
+  /** why nothing below the mount point may be opened, or null */
   refusal: string | null;
   /** an empty directory made up for a mount point whose parent is not in the tree (not in /proc/mounts) */
   synthesized: boolean;
   /** its files only: no sub-directory may be entered or made (an untrusted_shm mount, as Gramine's) */
   flat: boolean;
+  /** an encrypted mount (its files are protected files on the host: encrypted/), or null */
+  encrypted: EncryptedMount | null;
   /** what walks learned of a read-only mount (null: writable, always asked anew) */
   known: DentryCache | null;
   /**

@@ -5,6 +5,7 @@ import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { WaitOn } from '../sys/types.js';
 import { openFifoWaiting } from './fifo-opens.js';
+import { isEncrypted, openEncrypted, statEncrypted } from './encrypted/files.js';
 import { atLocation, onLocation, openHost } from './host-fs.js';
 import type { PseudoNode } from './pseudo/node.js';
 import { openPseudo } from './pseudo/open.js';
@@ -28,6 +29,7 @@ function missing(loc: PseudoLocation, what: string): never {
 /** Open a location for the app: a worker host fd. */
 export function openLocation(proc: LibosProcess, loc: Location, flags: number, mode: number, callerTid: number): Awaitable<number | WaitOn> {
   if (loc.kind === 'host') {
+    if (isEncrypted(loc)) return openEncrypted(proc, loc, flags, mode);
     if (!(flags & (O_NONBLOCK | O_PATH)) && (flags & O_ACCMODE) !== O_RDWR && atLocation(loc, fileTypeAt) === S_IFIFO) return openFifo(proc, loc, flags, mode, callerTid);
     return openHost(proc, loc, flags, mode);
   }
@@ -107,7 +109,7 @@ export function statLocation(
     statx ? host.statx(dirfd, name, flags | (statx.flags & AT_STATX_SYNC_TYPE), statx.mask, buf) : host.fstatat(dirfd, name, buf, flags);
   if (loc.kind === 'host') {
     atLocation(loc, (d, n) => check(onHost(d, n, AT_SYMLINK_NOFOLLOW), `stat ${loc.vpath}`));
-    return buf;
+    return isEncrypted(loc) ? statEncrypted(proc, loc, buf, statx !== null) : buf;
   }
   const node = loc.node ?? missing(loc, 'stat');
   if (node.kind === 'host') {

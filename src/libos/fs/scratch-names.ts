@@ -18,3 +18,9 @@ export const TRUSTED_MEMFD_PREFIX = 'trusted:';
 
 /** The directory of the scratch tmpfs where the leader keeps the instance's copies of trusted files. */
 export const TRUSTED_COPIES_DIR = 'trusted';
+
+/**
+ * The plaintext copies of an encrypted mount's files (libos/fs/encrypted/) are memfds named
+ * ENCRYPTED_MEMFD_PREFIX + the host path of the protected file: a fsync on one is a write-back.
+ */
+export const ENCRYPTED_MEMFD_PREFIX = 'encrypted:';

@@ -9,11 +9,12 @@ import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.js';
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
 import { DentryCache } from './dentry-cache.js';
+import type { EncryptedMount } from './encrypted/mount-info.js';
 import { devRoot } from './dev/index.js';
 import { InstancePtys } from './dev/ptys.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
-import { MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_COPIES_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
+import { ENCRYPTED_MEMFD_PREFIX, MEMFD_PREFIX, PSEUDO_DIR, TRUSTED_COPIES_DIR, TRUSTED_MEMFD_PREFIX } from './scratch-names.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH, S_IFBLK, S_IFCHR, S_IFMT } from '../../pal/linux-abi.js';
 
 
@@ -36,6 +37,8 @@ export interface MountConfig {
   synthesized: boolean;
   /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
   flat: boolean;
+  /** an encrypted mount's key name and bound-name root, or null */
+  encrypted: EncryptedMount | null;
 }
 
 export interface VfsConfig {
@@ -140,9 +143,11 @@ export class Vfs {
     // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
       m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
-    // the stub resolves paths below a directory it holds; a single file, a refused mount or one
-    // of files only (whose sub-directories the walk refuses) is the worker's
-    const stubResolves = (m: VfsMount): m is HostMount => m.kind === 'host' && m.file === null && m.refusal === null && !m.flat;
+    // the stub resolves paths below a directory it holds; a single file, a refused mount, one
+    // of files only (whose sub-directories the walk refuses) or an encrypted one (its files
+    // are opened as their plaintext copies) is the worker's
+    const stubResolves = (m: VfsMount): m is HostMount =>
+      m.kind === 'host' && m.file === null && m.refusal === null && !m.flat && m.encrypted === null;
     const visible = this.mounts.list.filter((m) => this.mounts.at(m.path) === m);
     const aliases = visible.filter(stubResolves).flatMap((m) => stubAliases(m, this.mounts, this.linkBuffer))
       .slice(0, Math.max(0, PATH_TABLE_MAX - visible.length));
@@ -158,7 +163,7 @@ export class Vfs {
   }
 
   private mount(m: MountConfig): VfsMount {
-    const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized, flat: m.flat };
+    const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized, flat: m.flat, encrypted: m.encrypted };
     switch (m.type) {
       case 'chroot': {
         // in the instance's tree, the host path is the same below its root
@@ -213,6 +218,8 @@ export class Vfs {
         if (f.name.startsWith(MEMFD_PREFIX)) return f.name.slice(MEMFD_PREFIX.length);
         // a trusted file's verified copy stands for the file (a long path's name is cut: no name)
         if (f.name.startsWith(`${TRUSTED_MEMFD_PREFIX}/`)) return this.hostPathToVirtual(f.name.slice(TRUSTED_MEMFD_PREFIX.length));
+        // so does an encrypted file's plaintext copy (named when it was made: a rename since is not seen)
+        if (f.name.startsWith(`${ENCRYPTED_MEMFD_PREFIX}/`)) return this.hostPathToVirtual(f.name.slice(ENCRYPTED_MEMFD_PREFIX.length));
         return f.text;
       case 'path': {
         const vpath = this.hostToVirtual(f.path, deviceOf(fd));

@@ -270,6 +270,7 @@ function walk(st: WalkState): Awaitable<Location> {
     const link = mount.known ? mount.known.readlink(rel, buf) : readlinkOf(mount.rootFd, rel, buf);
     st.unchecked = false;
     if (typeof link === 'string') {
+      if (mount.encrypted !== null) throw new SyscallError(Errno.EACCES, `lookup ${vpath}: a symbolic link in an encrypted mount (not supported)`);
       followLink(st, link);
       continue;
     }

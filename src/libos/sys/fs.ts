@@ -7,6 +7,8 @@ import { resolve, RESOLVE_BENEATH, RESOLVE_IN_ROOT, type HostLocation, type Loca
 import { atLocation, checkWritable, onLocation } from '../fs/host-fs.js';
 import { accessLocation, andThen, openHostDirectory, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
 import { openPseudo } from '../fs/pseudo/open.js';
+import { isEncrypted, refuseInEncrypted } from '../fs/encrypted/files.js';
+import { renameEncrypted, syncAppFd, truncateEncrypted, unlinkedEncrypted } from '../fs/encrypted/changes.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
@@ -26,7 +28,7 @@ function at<R>(proc: LibosProcess, dirfd: number, p: string, opts: WalkOptions, 
 }
 
 /** A change to the tree: only host mounts take one; pseudo trees refuse it. */
-function change(loc: Location, what: string, fn: (loc: HostLocation) => number): number {
+function change<R extends Awaitable<number>>(loc: Location, what: string, fn: (loc: HostLocation) => R): R {
   if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.EACCES : Errno.ENOENT, `${what} ${loc.vpath}`);
   return fn(loc);
 }
@@ -213,6 +215,7 @@ function mknodAt(proc: LibosProcess, dirfd: number, p: string, mode: number) {
   if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) throw new SyscallError(Errno.EINVAL, `mknod type 0o${type.toString(8)}`);
   const eff = (type || S_IFREG) | (mode & ~proc.umask & 0o7777);
   return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'mknod', (h) => {
+    refuseInEncrypted(h, 'mknod');
     checkWritable(h, 'mknod', false);
     return onLocation(h, 'mknod', (d, n) => host.mknodat(d, n, eff, 0));
   }));
@@ -229,7 +232,8 @@ function unlinkAt(proc: LibosProcess, dirfd: number, p: string, flags: number) {
     if (h.dots) throw new SyscallError(!rmdir ? Errno.EISDIR : h.dots === '.' ? Errno.EINVAL : Errno.ENOTEMPTY, `remove ${p}`);
     if (h.name === '.') throw new SyscallError(Errno.EBUSY, `remove ${h.vpath}: a mount point`);
     checkWritable(h, 'unlink', true);
-    return onLocation(h, 'unlink', (d, n) => host.unlinkat(d, n, flags));
+    const r = onLocation(h, 'unlink', (d, n) => host.unlinkat(d, n, flags));
+    return isEncrypted(h) && !rmdir ? unlinkedEncrypted(proc, h, r) : r;
   }));
 }
 
@@ -240,18 +244,21 @@ const sys_unlinkat: SyscallHandler = (proc, a) => unlinkAt(proc, a.int(0), path(
 /** rename and link: both on one host mount, or EXDEV as across Linux mounts. */
 function onTwo(
   o: Location, n: Location, what: string, fn: (olddir: number, oldname: string, newdir: number, newname: string) => number,
-): number {
+  inEncrypted: (ho: HostLocation, hn: HostLocation, onHost: () => number) => Awaitable<number> = (_o, _n, onHost) => onHost(),
+): Awaitable<number> {
   return change(o, what, (ho) => change(n, what, (hn) => {
     if (ho.mount !== hn.mount) throw new SyscallError(Errno.EXDEV, `${what} ${ho.vpath} ${hn.vpath}: across mounts`);
     if (ho.name === '.' || hn.name === '.') throw new SyscallError(Errno.EBUSY, `${what} ${ho.vpath} ${hn.vpath}`);
     checkWritable(ho, what, true);
-    return atLocation(ho, (d1, n1) => atLocation(hn, (d2, n2) => check(fn(d1, n1, d2, n2), `${what} ${ho.vpath} ${hn.vpath}`)));
+    const onHost = () => atLocation(ho, (d1, n1) => atLocation(hn, (d2, n2) => check(fn(d1, n1, d2, n2), `${what} ${ho.vpath} ${hn.vpath}`)));
+    return isEncrypted(ho) ? inEncrypted(ho, hn, onHost) : onHost();
   }));
 }
 
 function renameAt(proc: LibosProcess, od: number, op: string, nd: number, np: string, flags: number) {
   return at(proc, od, op, { follow: false, slashKeepsLink: true }, (o) => at(proc, nd, np, { follow: false, slashKeepsLink: true }, (n) =>
-    onTwo(o, n, 'rename', (d1, n1, d2, n2) => host.renameat2(d1, n1, d2, n2, flags))));
+    onTwo(o, n, 'rename', (d1, n1, d2, n2) => host.renameat2(d1, n1, d2, n2, flags),
+      (ho, hn, onHost) => isEncrypted(ho) && isEncrypted(hn) ? renameEncrypted(proc, ho, hn, flags, onHost) : onHost())));
 }
 
 const sys_rename: SyscallHandler = (proc, a) => renameAt(proc, AT_FDCWD, path(proc, a, 0), AT_FDCWD, path(proc, a, 1), 0);
@@ -266,7 +273,11 @@ function linkAt(proc: LibosProcess, od: number, op: string, nd: number, np: stri
     // /proc/self/fd/N of a file without a name (O_TMPFILE): a name for the object itself
     if (o.kind === 'pseudo' && o.node?.kind === 'symlink' && o.node.openObject && o.follow)
       return andThen(o.node.openObject(proc), (fd) => linkObject(proc, fd, nd, np));
-    return at(proc, nd, np, { follow: false }, (n) => onTwo(o, n, 'link', (d1, n1, d2, n2) => host.linkat(d1, n1, d2, n2, 0)));
+    return at(proc, nd, np, { follow: false }, (n) => onTwo(o, n, 'link', (d1, n1, d2, n2) => host.linkat(d1, n1, d2, n2, 0), (ho) => {
+      // a second name would be a second binding of one PF file
+      refuseInEncrypted(ho, 'link');
+      return 0;
+    }));
   });
 }
 
@@ -298,6 +309,7 @@ const sys_linkat: SyscallHandler = (proc, a) =>
 /** A symlink keeps its target as written: the LibOS's walk interprets it inside the instance. */
 function symlinkAt(proc: LibosProcess, target: string, dirfd: number, p: string) {
   return at(proc, dirfd, p, { follow: false }, (loc) => change(loc, 'symlink', (h) => {
+    refuseInEncrypted(h, 'symlink');
     checkWritable(h, 'symlink', false);
     return onLocation(h, 'symlink', (d, n) => host.symlinkat(target, d, n));
   }));
@@ -395,7 +407,14 @@ const sys_fchownat: SyscallHandler = (proc, a) => chownAt(proc, a.int(0), path(p
 const below = (d: number, n: string) => `/proc/self/fd/${d}/${n}`;
 
 const sys_truncate: SyscallHandler = (proc, a) =>
-  modify(proc, AT_FDCWD, path(proc, a, 0), true, 'truncate', onFileItself((p) => host.truncate(p, a.long(1))));
+  at(proc, AT_FDCWD, path(proc, a, 0), { follow: true }, (loc) => change(loc, 'truncate', (h) => {
+    if (isEncrypted(h)) return truncateEncrypted(proc, h, a.long(1));
+    checkWritable(h, 'truncate', true);
+    return onLocation(h, 'truncate', onFileItself((p) => host.truncate(p, a.long(1))));
+  }));
+
+const sys_fsync: SyscallHandler = (proc, a) => syncAppFd(proc, a.int(0), false);
+const sys_fdatasync: SyscallHandler = (proc, a) => syncAppFd(proc, a.int(0), true);
 
 const sys_umask: SyscallHandler = (proc, a) => {
   const old = proc.umask;
@@ -529,6 +548,6 @@ export const fsHandlers = {
   rename: sys_rename, renameat: sys_renameat, renameat2: sys_renameat2,
   link: sys_link, linkat: sys_linkat, symlink: sys_symlink, symlinkat: sys_symlinkat,
   chmod: sys_chmod, fchmodat: sys_fchmodat, fchmod: sys_fchmod, fchown: sys_fchown, ioctl: sys_ioctl, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
-  truncate: sys_truncate, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat, futimesat: sys_futimesat,
+  truncate: sys_truncate, fsync: sys_fsync, fdatasync: sys_fdatasync, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat, futimesat: sys_futimesat,
   getxattr: sys_getxattr, lgetxattr: sys_lgetxattr, listxattr: sys_listxattr, llistxattr: sys_llistxattr,
 } satisfies Record<string, SyscallHandler>;

@@ -1,0 +1,133 @@
+// Encrypted mounts (libos/fs/encrypted/): files kept on the host as Gramine protected files,
+// read and written by the app as plain files -- from C and from bash, across processes, with
+// fsync and a kill -9, against `gramine-ts pf`, and with the host files tampered with.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { GRAMINE_TS, makeTempDir, PROGRAMS_BUILD, removeTempDir, runGramine, runNative } from '../helpers/run.js';
+
+const KEY = '00112233445566778899aabbccddeeff';
+const PROGRAM = path.join(PROGRAMS_BUILD, 'encrypted_files');
+
+let dir: string;
+let enc: string;
+let keyFile: string;
+beforeAll(() => {
+  dir = makeTempDir('gts-encrypted-');
+  enc = path.join(dir, 'enc');
+  mkdirSync(enc);
+  keyFile = path.join(dir, 'key.hex');
+  writeFileSync(keyFile, `${KEY}\n`);
+});
+afterAll(() => removeTempDir(dir));
+
+let n = 0;
+/** A manifest running `argv` with the encrypted mount /enc of `enc` (and /raw: the same host directory, as it is). */
+function manifest(argv: string[], ...lines: string[]): string {
+  const file = path.join(dir, `m${n++}.manifest.toml`);
+  writeFileSync(file, [
+    `libos.entrypoint = ${JSON.stringify(argv[0])}`, `loader.argv = ${JSON.stringify(argv)}`, 'fs.root.uri = "file:/"',
+    'sgx.file_check_policy = "allow_all_but_log"',
+    `fs.mounts = [{ type = "encrypted", path = "/enc", uri = "file:${enc}", key_name = "k" }, { path = "/raw", uri = "file:${enc}" }]`,
+    `fs.insecure__keys.k = "${KEY}"`,
+    ...lines, '',
+  ].join('\n'));
+  return file;
+}
+
+const bash = (script: string) => manifest(['/bin/bash', '-c', script]);
+
+/** `gramine-ts pf ARGS...` on the host: its stdout. */
+function pf(...args: string[]): string {
+  const r = spawnSync(process.execPath, [GRAMINE_TS, 'pf', ...args, '--no-progress'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gramine-ts pf ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The plaintext of host file `file`, checked to be bound to its own path (as the mount binds it). */
+function decrypt(file: string, bound = file): string {
+  const out = path.join(dir, `plain-${n++}`);
+  pf('decrypt', '--key', keyFile, '--wrap-name', bound, file, out);
+  return readFileSync(out, 'latin1');
+}
+
+describe('encrypted mounts', () => {
+  it.each(['encrypted_files', 'encrypted_files-static'])('%s: regular-file semantics as on a plain directory, across processes', async (program) => {
+    const plain = path.join(dir, `plain-dir-${program}`);
+    mkdirSync(plain);
+    const native = await runNative([PROGRAM, plain]);
+    expect(native.status).toBe(0);
+    const r = await runGramine([manifest([path.join(PROGRAMS_BUILD, program), '/enc'])]);
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(0);
+    // what stays is a valid protected file, bound to its host path
+    expect(decrypt(path.join(enc, 'shared'))).toBe(`from the parent${'\0'.repeat(85)}child`);
+  });
+
+  it('from bash: written, read back and listed with its plaintext size; the host file decrypts with gramine-ts pf', async () => {
+    const r = await runGramine([bash("echo hello > /enc/a; cat /enc/a; ls -l /enc/a | awk '{print $5, $9}'")]);
+    expect(r.stdout).toBe('hello\n6 /enc/a\n');
+    expect(r.status).toBe(0);
+    expect(decrypt(path.join(enc, 'a'))).toBe('hello\n');
+  });
+
+  it('a file encrypted with gramine-ts pf for its place in the mount reads back inside', async () => {
+    const plain = path.join(dir, 'outside.txt');
+    writeFileSync(plain, 'made outside\n');
+    pf('encrypt', '--key', keyFile, plain, path.join(enc, 'outside'));
+    const r = await runGramine([bash('cat /enc/outside; stat -c %s /enc/outside')]);
+    expect(r.stdout).toBe('made outside\n13\n');
+  });
+
+  it('a file changed, renamed, swapped or truncated on the host: EACCES and a line naming it; the instance goes on', async () => {
+    const made = await runGramine([bash('for f in byte data moved s1 s2 cut; do head -c 10000 /dev/zero | tr "\\0" "$f" > /enc/$f; done')]);
+    expect(made.status).toBe(0);
+    const flip = (file: string, at: number) => {
+      const b = readFileSync(file);
+      b[at]! ^= 1;
+      writeFileSync(file, b);
+    };
+    flip(path.join(enc, 'byte'), 100); // the metadata node
+    flip(path.join(enc, 'data'), 2 * 4096 + 10); // a data node
+    renameSync(path.join(enc, 'moved'), path.join(enc, 'moved-on-host'));
+    renameSync(path.join(enc, 's1'), path.join(enc, 'tmp'));
+    renameSync(path.join(enc, 's2'), path.join(enc, 's1'));
+    renameSync(path.join(enc, 'tmp'), path.join(enc, 's2'));
+    truncateSync(path.join(enc, 'cut'), 4096);
+    const names = ['byte', 'data', 'moved-on-host', 's1', 's2', 'cut'];
+    const r = await runGramine(
+      [bash(`for f in ${names.join(' ')}; do cat /enc/$f > /dev/null 2> /tmp/err-$$ && echo "$f read" || echo "$f: $(sed 's/.*: //' /tmp/err-$$)"; done; rm -f /tmp/err-$$; echo still running`)],
+      { gramineArgs: ['--log-level', 'warn'] },
+    );
+    expect(r.stdout).toBe(`${names.map((f) => `${f}: Permission denied\n`).join('')}still running\n`);
+    expect(r.status).toBe(0);
+    const refusals = String(r.stderr).split('\n').filter((l) => l.includes('encrypted file refused'));
+    for (const f of names) expect(refusals.some((l) => l.includes(`/enc/${f} (host file ${enc}/${f})`))).toBe(true);
+  });
+
+  it('kill -9 after fsync: the fsynced data is in the host file; an exit without fsync writes back too', async () => {
+    const r = await runGramine([bash(
+      `${PROGRAM} /enc/killed die; echo "status $?"; ${PROGRAM} /enc/exited write; cp /raw/exited /raw/exited.snapshot; echo done`,
+    )]);
+    expect(r.stdout).toBe('status 137\ndone\n');
+    expect(decrypt(path.join(enc, 'killed')).startsWith('synced\n')).toBe(true);
+    // the copy of the host file made right after the writer's exit, before the instance ended
+    expect(decrypt(path.join(enc, 'exited.snapshot'), path.join(enc, 'exited'))).toBe('written at exit\n');
+  });
+
+  it('64 MiB written sequentially and read back (1 GiB: bench/)', async () => {
+    const r = await runGramine([manifest([PROGRAM, '/enc', 'big', '64'])], { timeout: 120_000 });
+    expect(r.stdout).toBe('size 67108864\n64 MiB read back\n');
+    expect(existsSync(path.join(enc, 'big'))).toBe(false);
+  });
+
+  it('no key set: EACCES for the files of the mount', async () => {
+    const m = manifest(['/bin/bash', '-c', 'cat /enc/a 2>/dev/null || echo refused; ls /enc > /dev/null && echo listed']);
+    writeFileSync(m, readFileSync(m, 'utf8').replace(`fs.insecure__keys.k = "${KEY}"\n`, ''));
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('refused\nlisted\n');
+  });
+});
+
