@@ -1,7 +1,7 @@
 // Running programs natively and under gramine-ts, the same way, for comparison.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,6 +151,21 @@ export const VARIANTS = [
 ] as const;
 
 /** A fresh directory under os.tmpdir(), by its canonical path. */
+let manifestsWritten = 0;
+
+/**
+ * A manifest file in `dir` over the host root (every file allowed, as Gramine's
+ * allow_all_but_log) that runs `argv`, with these extra lines: its path.
+ */
+export function hostRootManifest(dir: string, argv: string[], ...lines: string[]): string {
+  const file = path.join(dir, `m${manifestsWritten++}.manifest.toml`);
+  writeFileSync(file, [
+    `libos.entrypoint = ${JSON.stringify(argv[0])}`, `loader.argv = ${JSON.stringify(argv)}`, 'fs.root.uri = "file:/"',
+    'sgx.file_check_policy = "allow_all_but_log"', ...lines, '',
+  ].join('\n'));
+  return file;
+}
+
 export function makeTempDir(prefix = 'gts-test-'): string {
   return realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFil
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { GRAMINE_TS, makeTempDir, PROGRAMS_BUILD, removeTempDir, runGramine, runNative } from '../helpers/run.js';
+import { GRAMINE_TS, hostRootManifest, makeTempDir, PROGRAMS_BUILD, removeTempDir, runGramine, runNative } from '../helpers/run.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
 const PROGRAM = path.join(PROGRAMS_BUILD, 'encrypted_files');
@@ -25,17 +25,10 @@ afterAll(() => removeTempDir(dir));
 
 let n = 0;
 /** A manifest running `argv` with the encrypted mount /enc of `enc` (and /raw: the same host directory, as it is). */
-function manifest(argv: string[], ...lines: string[]): string {
-  const file = path.join(dir, `m${n++}.manifest.toml`);
-  writeFileSync(file, [
-    `libos.entrypoint = ${JSON.stringify(argv[0])}`, `loader.argv = ${JSON.stringify(argv)}`, 'fs.root.uri = "file:/"',
-    'sgx.file_check_policy = "allow_all_but_log"',
-    `fs.mounts = [{ type = "encrypted", path = "/enc", uri = "file:${enc}", key_name = "k" }, { path = "/raw", uri = "file:${enc}" }]`,
-    `fs.insecure__keys.k = "${KEY}"`,
-    ...lines, '',
-  ].join('\n'));
-  return file;
-}
+const manifest = (argv: string[], ...lines: string[]): string => hostRootManifest(dir, argv,
+  `fs.mounts = [{ type = "encrypted", path = "/enc", uri = "file:${enc}", key_name = "k" }, { path = "/raw", uri = "file:${enc}" }]`,
+  `fs.insecure__keys.k = "${KEY}"`,
+  ...lines);
 
 const bash = (script: string) => manifest(['/bin/bash', '-c', script]);
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { GRAMINE_TS, makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
+import { GRAMINE_TS, hostRootManifest, makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
 
 let dir: string;
 beforeAll(() => {
@@ -13,16 +13,8 @@ beforeAll(() => {
 });
 afterAll(() => removeTempDir(dir));
 
-let n = 0;
 /** A manifest over the host root (every file allowed) running `argv`, with these extra lines. */
-function manifest(argv: string[], ...lines: string[]): string {
-  const file = path.join(dir, `m${n++}.manifest.toml`);
-  writeFileSync(file, [
-    `libos.entrypoint = ${JSON.stringify(argv[0])}`, `loader.argv = ${JSON.stringify(argv)}`, 'fs.root.uri = "file:/"',
-    'sgx.file_check_policy = "allow_all_but_log"', ...lines, '',
-  ].join('\n'));
-  return file;
-}
+const manifest = (argv: string[], ...lines: string[]): string => hostRootManifest(dir, argv, ...lines);
 
 describe('sys.stack.size', () => {
   const stackSize = program('stack_size');
@@ -70,7 +62,7 @@ describe('the host name', () => {
     const root = makeTempDir('gts-keys-root-');
     try {
       // an empty root: /etc/resolv.conf can come only from the key
-      const file = path.join(dir, `m${n++}.manifest.toml`);
+      const file = path.join(dir, 'resolv.manifest.toml');
       writeFileSync(file, [
         'libos.entrypoint = "/bin/sh"', 'loader.argv = ["sh", "-c", "uname -n; cat /etc/resolv.conf"]', `fs.root.uri = "file:${root}"`,
         'sgx.file_check_policy = "strict"', 'sgx.allowed_files = ["file:/usr/", "file:/bin/", "file:/lib/", "file:/lib64/"]',
