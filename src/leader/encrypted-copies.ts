@@ -34,6 +34,12 @@ interface Copy {
   identity: string;
   /** the processes that opened it: each one's end writes it back */
   openers: Set<number>;
+  /**
+   * some open of it could change it (for writing, or O_TRUNC); until then every description of
+   * the memfd is read-only (no write, ftruncate, or shared writable mapping), and a write-back
+   * would only encrypt the same bytes again
+   */
+  written: boolean;
 }
 
 const statBuf = Buffer.alloc(144);
@@ -76,11 +82,13 @@ export class EncryptedCopies {
         return reply(0, held ? this.pathOf(held) : '');
       case 'open':
         held?.openers.add(vpid);
+        if (held && m.writable) held.written = true;
         return reply(0, held ? this.pathOf(held) : '');
       case 'offer': {
         const copy = held ?? this.take(workerPid, m.fd, mount, m.rel);
         if (typeof copy === 'number') return reply(copy);
         copy.openers.add(vpid);
+        if (m.writable) copy.written = true;
         return reply(0, this.pathOf(copy));
       }
       case 'remove':
@@ -102,13 +110,13 @@ export class EncryptedCopies {
   /** Process `vpid` has ended: the copies it opened are written back. */
   exited(vpid: number): void {
     for (const copy of this.byName.values()) {
-      if (copy.openers.delete(vpid)) this.writeBack(copy);
+      if (copy.openers.delete(vpid) && copy.written) this.writeBack(copy);
     }
   }
 
   /** The instance ends: every copy is written back (before the leader exits). */
   writeBackAll(): void {
-    for (const copy of this.byName.values()) this.writeBack(copy);
+    for (const copy of this.byName.values()) if (copy.written) this.writeBack(copy);
   }
 
   dispose(): void {
@@ -131,7 +139,7 @@ export class EncryptedCopies {
       host.close(copyFd);
       return Errno.EINVAL;
     }
-    const copy: Copy = { mount, rel, fd: copyFd, identity, openers: new Set() };
+    const copy: Copy = { mount, rel, fd: copyFd, identity, openers: new Set(), written: false };
     this.byName.set(`${mount.path}\0${rel}`, copy);
     this.byIdentity.set(identity, copy);
     return copy;
@@ -151,7 +159,7 @@ export class EncryptedCopies {
     const identity = identityOf(probe);
     host.close(probe);
     const copy = identity === null ? undefined : this.byIdentity.get(identity);
-    return copy ? this.writeBack(copy) : 0;
+    return copy?.written ? this.writeBack(copy) : 0;
   }
 
   /** Encrypts the copy into its host file (seal.ts: a whole new PF file renamed over it); 0 or an errno, said once. */

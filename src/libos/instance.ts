@@ -113,7 +113,7 @@ export interface InstanceServices {
    * EncryptedOp: leader/encrypted-copies.ts): its path for every process, "" for none; errors
    * as SyscallErrors.
    */
-  encryptedCopy(proc: LibosProcess, op: EncryptedOp, mount: string, rel: string, to: string, fd: number): Promise<string>;
+  encryptedCopy(proc: LibosProcess, op: EncryptedOp, mount: string, rel: string, to: string, fd: number, writable?: boolean): Promise<string>;
   /** The instance's keys, as files the leader holds (a list fixed for the instance). */
   keyFiles(proc: LibosProcess): Promise<KeyFile[]>;
   /**

@@ -253,8 +253,8 @@ export class LeaderClient {
         if (r.errno) throw new SyscallError(r.errno, 'the directory of a UNIX socket');
         return r.path;
       },
-      encryptedCopy: async (_proc, op, mount, rel, to, fd) => {
-        const r = await this.request<'encrypted-reply'>((reqId) => ({ type: 'encrypted-request', v: 1, reqId, op, mount, rel, to, fd }));
+      encryptedCopy: async (_proc, op, mount, rel, to, fd, writable = false) => {
+        const r = await this.request<'encrypted-reply'>((reqId) => ({ type: 'encrypted-request', v: 1, reqId, op, mount, rel, to, fd, writable }));
         if (r.errno) throw new SyscallError(r.errno, `${op} the plaintext copy of ${mount}/${rel}`);
         return r.path;
       },

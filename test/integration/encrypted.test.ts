@@ -2,7 +2,7 @@
 // read and written by the app as plain files -- from C and from bash, across processes, with
 // fsync and a kill -9, against `gramine-ts pf`, and with the host files tampered with.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -108,6 +108,22 @@ describe('encrypted mounts', () => {
     expect(decrypt(path.join(enc, 'killed')).startsWith('synced\n')).toBe(true);
     // the copy of the host file made right after the writer's exit, before the instance ended
     expect(decrypt(path.join(enc, 'exited.snapshot'), path.join(enc, 'exited'))).toBe('written at exit\n');
+  });
+
+  it('a file only read is not written back: its host file stays the same one, bytes and inode', async () => {
+    expect((await runGramine([bash('echo kept > /enc/ro')])).status).toBe(0);
+    const host = path.join(enc, 'ro');
+    const before = { stat: statSync(host), bytes: readFileSync(host) };
+    // two readers, one after the other, each a process that opened the copy and ended
+    const r = await runGramine([bash('cat /enc/ro; cat /enc/ro; head -c 2 /enc/ro; echo')]);
+    expect(r.stdout).toBe('kept\nkept\nke\n');
+    const after = statSync(host);
+    expect([after.ino, after.mtimeMs]).toEqual([before.stat.ino, before.stat.mtimeMs]);
+    expect(readFileSync(host).equals(before.bytes)).toBe(true);
+    // a writer's open does write it back (a new PF file renamed over: another inode)
+    expect((await runGramine([bash('echo more >> /enc/ro')])).status).toBe(0);
+    expect(statSync(host).ino).not.toBe(before.stat.ino);
+    expect(decrypt(host)).toBe('kept\nmore\n');
   });
 
   it('64 MiB written sequentially and read back (1 GiB: bench/)', async () => {

@@ -361,6 +361,8 @@ const schemas = {
    */
   'encrypted-request': object({
     type: t.literal('encrypted-request'), v, reqId: t.int, op: t.oneOf(ENCRYPTED_OPS), mount: t.str, rel: t.str, to: t.str, fd: t.int,
+    /** 'open', 'offer': the app's open may change the copy (for writing, or O_TRUNC) */
+    writable: t.bool,
   }),
   /** leader -> worker: the copy's path for every process (/proc/<leader>/fd/N; "" for none), or `errno` */
   'encrypted-reply': object({ type: t.literal('encrypted-reply'), v, reqId: t.int, errno: t.int, path: t.str }),

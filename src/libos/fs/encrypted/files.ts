@@ -11,7 +11,7 @@
 // authentication (changed, renamed or swapped on the host, truncated, the wrong key) is EACCES
 // and one warning naming it.
 import { fileTypeAt, host } from '../../../pal/host.js';
-import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, S_IFDIR, S_IFMT, S_IFREG } from '../../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, S_IFDIR, S_IFMT, S_IFREG } from '../../../pal/linux-abi.js';
 import { check, Errno, SyscallError } from '../../errno.js';
 import type { LibosProcess } from '../../process.js';
 import { atLocation, hostPathOf, openHost } from '../host-fs.js';
@@ -102,11 +102,12 @@ async function openCopy(proc: LibosProcess, loc: EncryptedLocation, flags: numbe
   const sealing = await sealingOf(proc, loc);
   try {
     const rel = relOf(loc);
-    let path = await proc.instance.encryptedCopy(proc, 'open', loc.mount.path, rel, '', -1);
+    const writable = (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
+    let path = await proc.instance.encryptedCopy(proc, 'open', loc.mount.path, rel, '', -1, writable);
     if (path === '') {
       const copy = makeCopy(proc, loc, sealing, mode, exists, (flags & O_EXCL) !== 0);
       try {
-        path = await proc.instance.encryptedCopy(proc, 'offer', loc.mount.path, rel, '', copy);
+        path = await proc.instance.encryptedCopy(proc, 'offer', loc.mount.path, rel, '', copy, writable);
       } finally {
         host.close(copy);
       }
