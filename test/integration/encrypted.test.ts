@@ -126,6 +126,37 @@ describe('encrypted mounts', () => {
     expect(decrypt(host)).toBe('kept\nmore\n');
   });
 
+  it('locks (flock, record locks) on an encrypted file hold across the instance\'s processes, as natively', async () => {
+    // the parent holds both kinds; its child, with a description of its own, finds them taken
+    const script = path.join(dir, 'locks.py');
+    writeFileSync(script, [
+      'import fcntl, os, sys',
+      "with open(sys.argv[1], 'w') as f: f.write('x' * 100)",
+      "a = open(sys.argv[1], 'r+')",
+      'fcntl.flock(a, fcntl.LOCK_EX)',
+      'fcntl.lockf(a, fcntl.LOCK_EX, 10, 0)',
+      'if os.fork() == 0:',
+      "    b = open(sys.argv[1], 'r+')",
+      "    for name, take in [('flock', lambda: fcntl.flock(b, fcntl.LOCK_EX | fcntl.LOCK_NB)),",
+      "                       ('record lock', lambda: fcntl.lockf(b, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)),",
+      "                       ('record lock of other bytes', lambda: fcntl.lockf(b, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 50))]:",
+      '        try:',
+      "            take(); print(name, 'taken', flush=True)",
+      '        except OSError as e:',
+      "            print(name, 'busy' if e.errno == 11 else e, flush=True)",
+      '    os._exit(0)',
+      'os.wait()',
+      '',
+    ].join('\n'));
+    const plain = path.join(dir, 'locks-plain');
+    mkdirSync(plain);
+    const native = await runNative(['python3', script, path.join(plain, 'f')], { encoding: 'utf8' });
+    expect(native.stdout).toBe('flock busy\nrecord lock busy\nrecord lock of other bytes taken\n');
+    const r = await runGramine([manifest(['/usr/bin/python3', script, '/enc/locked'])], { encoding: 'utf8' });
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(0);
+  });
+
   it('64 MiB written sequentially and read back (1 GiB: bench/)', async () => {
     const r = await runGramine([manifest([PROGRAM, '/enc', 'big', '64'])], { timeout: 120_000 });
     expect(r.stdout).toBe('size 67108864\n64 MiB read back\n');
