@@ -164,6 +164,10 @@ export class Leader {
         // without its first worker the instance cannot start (a later one is replaced)
         if (w === this.firstWorker && w.vpid === null) this.finish?.(1, 'the first worker was refused');
       },
+      stalled: (w, afterMs) => {
+        process.stderr.write(`gramine-ts: worker ${w.pid} did not start within ${afterMs / 1000} s: stopped (a fork waiting for it fails with EAGAIN)\n`);
+        this.log?.error(`worker ${w.pid} stalled booting: killed`);
+      },
       // said when the connection closes (onWorkerGone), in one line
       protocolError: () => {},
       gone: (w) => this.onWorkerGone(w),

@@ -9,6 +9,8 @@ import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 export interface PoolEvents {
   message(worker: WorkerHandle, m: Message): void;
   refused(worker: WorkerHandle, reason: string): void;
+  /** a worker it started has not booted within the deadline: the pool has stopped it */
+  stalled(worker: WorkerHandle, afterMs: number): void;
   protocolError(worker: WorkerHandle, err: ProtocolError): void;
   gone(worker: WorkerHandle): void;
 }
@@ -32,6 +34,14 @@ export interface WorkerRequest {
 const FREE_WORKERS_KEPT = 2;
 const FREE_WORKER_RETIRE_MS = 5_000;
 
+/**
+ * A worker the pool started that has not booted (said worker-ready) this long after is stopped,
+ * and a fork waiting for it fails with EAGAIN: a Node that cannot make its threads (a pids
+ * cgroup filled between the headroom check and its start) hangs as it starts. The leader's
+ * GRAMINE_TS_WORKER_BOOT_DEADLINE_MS sets another (the tests' way to reach it).
+ */
+const BOOT_DEADLINE_MS = Number(process.env.GRAMINE_TS_WORKER_BOOT_DEADLINE_MS) || 30_000;
+
 interface Waiter {
   request: WorkerRequest;
   resolve: (w: WorkerHandle | null) => void;
@@ -40,6 +50,8 @@ interface Waiter {
 export class WorkerPool {
   /** free workers, the most recently freed last, with when each was freed (Date.now()) */
   private readonly idle: { worker: WorkerHandle; freedAt: number }[] = [];
+  /** the boot deadlines of the workers the pool started, until they boot */
+  private readonly bootDeadlines = new Map<WorkerHandle, ReturnType<typeof setTimeout>>();
   private retireTimer: NodeJS.Timeout | null = null;
   /** workers stopped for having been free too long */
   retired = 0;
@@ -58,7 +70,8 @@ export class WorkerPool {
   ) {}
 
   /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
-  add(child: WorkerProcess = spawnWorkerProcess(this.secrets.platformKey)): WorkerHandle {
+  add(early?: WorkerProcess): WorkerHandle {
+    const child = early ?? spawnWorkerProcess(this.secrets.platformKey);
     this.started++;
     this.booting++;
     const w: WorkerHandle = new WorkerHandle(child, this.secrets, {
@@ -68,6 +81,8 @@ export class WorkerPool {
       close: () => {
         if (!this.all.has(w)) return;
         this.all.delete(w);
+        clearTimeout(this.bootDeadlines.get(w));
+        this.bootDeadlines.delete(w);
         const i = this.idle.findIndex((f) => f.worker === w);
         if (i >= 0) this.idle.splice(i, 1);
         if (w.booting) this.booting--;
@@ -80,6 +95,15 @@ export class WorkerPool {
       },
     });
     this.all.add(w);
+    if (!early) {
+      const deadline = setTimeout(() => {
+        if (!w.booting || !this.all.has(w)) return;
+        w.kill();
+        this.events.stalled(w, BOOT_DEADLINE_MS);
+      }, BOOT_DEADLINE_MS);
+      deadline.unref();
+      this.bootDeadlines.set(w, deadline);
+    }
     return w;
   }
 
@@ -88,6 +112,8 @@ export class WorkerPool {
     if (!w.booting) return;
     w.booting = false;
     this.booting--;
+    clearTimeout(this.bootDeadlines.get(w));
+    this.bootDeadlines.delete(w);
   }
 
   /**

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../../src/pal/addon.js';
 import { children, waitGone } from '../helpers/processes.js';
-import { GRAMINE_TS, program, runNative, type RunResult } from '../helpers/run.js';
+import { GRAMINE_TS, program, runGramine, runNative, type RunResult } from '../helpers/run.js';
 
 const isRoot = process.getuid?.() === 0;
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -134,6 +134,18 @@ async function withWorkerSocket(act: (worker: number, socketCopy: number) => voi
     addon.syscall(3, pidfd);
   }
 }
+
+describe('a worker that does not finish starting', () => {
+  it('is stopped at its deadline, said in one line; the fork that waited fails with EAGAIN, and the instance goes on', async () => {
+    // a deadline no Node meets (the default, 30 s, is for a Node hung by a full pids cgroup)
+    const fork = ['import os', 'try:', '    pid = os.fork()', '    if pid == 0: os._exit(0)', '    os.waitpid(pid, 0); print("forked")',
+      'except OSError as e: print("fork failed:", os.strerror(e.errno))', 'print("went on")'].join('\n');
+    const r = await runGramine(['/usr/bin/python3', '-c', fork], { encoding: 'utf8', env: { ...process.env, GRAMINE_TS_WORKER_BOOT_DEADLINE_MS: '1' } });
+    expect(r.stdout).toBe('fork failed: Resource temporarily unavailable\nwent on\n');
+    expect(r.stderr).toMatch(/^gramine-ts: worker \d+ did not start within 0\.001 s: stopped \(a fork waiting for it fails with EAGAIN\)\n$/);
+    expect(r.status).toBe(0);
+  });
+});
 
 describe('a worker that dies', () => {
   it('is said in one line naming it, and noticed by its pidfd even when its socket stays open', async () => {
