@@ -2,8 +2,9 @@
 // the stand-ins of pseudo directories live there) and the mount list every worker gets.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { HOST_RESOLV_CONF } from '../manifest/index.js';
+import { platformSecretPath } from '../attestation/platform-secret.js';
 import os from 'node:os';
 import path from 'node:path';
 import { host } from '../pal/host.js';
@@ -244,8 +245,8 @@ function encryptedMount(
   return { ...mount, encrypted: { keyName: m.keyName, boundRoot: m.uri.replace(/^file:/, '') } };
 }
 
-type Special = Pick<MountMessage, 'file' | 'refusal' | 'synthesized' | 'flat' | 'encrypted'>;
-const NOT_SPECIAL: Special = { file: '', refusal: '', synthesized: false, flat: false, encrypted: null };
+type Special = Pick<MountMessage, 'file' | 'refusal' | 'hidden' | 'synthesized' | 'flat' | 'encrypted'>;
+const NOT_SPECIAL: Special = { file: '', refusal: '', hidden: false, synthesized: false, flat: false, encrypted: null };
 
 /**
  * A tmpfs mount: a new directory of the scratch tmpfs (an empty read-only one for the other uses
@@ -343,5 +344,42 @@ export function mountMessages(manifest: Manifest, scratch: InstanceScratch, root
     synthesizeParents(resolv.path, out, scratch, roots);
     out.push(hostMount(manifest, resolv, roots));
   }
+  hideHostDirectories(out, scratch, roots);
   return out;
+}
+
+/**
+ * Host directories no mount shows, whatever it grants: the platform secret's
+ * (src/attestation/platform-secret.ts), whose reader could make any report, quote or sealing
+ * key. Made here if missing (as its first use would), so that its real path is known.
+ */
+function hiddenHostDirectories(): string[] {
+  const dir = path.dirname(platformSecretPath());
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    // made at its first use, or never: hidden by this path
+  }
+  try {
+    return [realpathSync.native(dir)];
+  } catch {
+    return [dir];
+  }
+}
+
+/**
+ * Where a host mount of `out` reaches a hidden directory, a mount over it whose contents are
+ * refused (EACCES): the walk finds nothing below it, and the kernel boundary's read rules stop
+ * there (sandbox.c: a mount's rights end where the instance mounts something else).
+ */
+function hideHostDirectories(out: MountMessage[], scratch: InstanceScratch, roots: HeldDirectories): void {
+  for (const hidden of hiddenHostDirectories()) {
+    for (const m of [...out]) {
+      if (m.type !== 'chroot' || m.file || !(hidden === m.source || hidden.startsWith(m.source === '/' ? '/' : `${m.source}/`))) continue;
+      const p = path.posix.join(m.path, path.posix.relative(m.source, hidden));
+      if (holderOf(out, p) !== m) continue; // a later mount shows something else there
+      synthesizeParents(p, out, scratch, roots);
+      out.push(tmpfsMount(p, scratch, roots, out.length, { refusal: `the platform secret of gramine-ts (${hidden})`, hidden: true }));
+    }
+  }
 }

@@ -3,7 +3,7 @@
 // that `gramine-ts quote verify` accepts and a changed one it refuses, the manifest's keys
 // (instance-wide, writable, wrong sizes refused), and the sealing keys, stable across runs of a
 // manifest and different for another one.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +153,26 @@ describe('local attestation and quotes', () => {
     expect(r.stdout).toContain('FAIL read /dev/attestation/report: EACCES');
     expect(r.stderr).toBe(`gramine-ts: /dev/attestation: platform secret ${loose}: mode 0644 lets others use it: chmod 600 it (or remove it: a new secret changes every sealing key)\n`);
     expect(r.status).toBe(1);
+  });
+});
+
+describe('the platform secret', () => {
+  it('is not the instance\'s to read, though a mount holds it: the app\'s opens and the stub gadget\'s are EACCES', async () => {
+    // the built-in manifest mounts the host's /: the secret (in this test's directory under /tmp) is in it
+    const secret = at('state', 'platform-secret');
+    mkdirSync(path.dirname(secret), { recursive: true, mode: 0o700 });
+    if (!existsSync(secret)) writeFileSync(secret, randomBytes(32), { mode: 0o600 });
+    const bytes = readFileSync(secret);
+    const cat = await runGramine(['/bin/cat', secret], { env, encoding: 'utf8' });
+    expect(cat.stdout).toBe('');
+    expect(cat.stderr).toBe(`/bin/cat: ${secret}: Permission denied\n`);
+    expect(cat.status).toBe(1);
+    // its directory shows as empty
+    const ls = await runGramine(['/bin/ls', '-A', path.dirname(secret)], { env, encoding: 'utf8' });
+    expect([ls.stdout, ls.stderr, ls.status]).toEqual(['', '', 0]);
+    const gadget = await runGramine([program('gadget-static'), 'read', secret], { env, encoding: 'utf8' });
+    expect(gadget.stdout).toBe('read: EACCES\n');
+    expect(readFileSync(secret).equals(bytes)).toBe(true);
   });
 });
 

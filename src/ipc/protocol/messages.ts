@@ -45,6 +45,8 @@ const schemas = {
       file: t.str,
       /** why nothing below the mount point may be opened, or "" */
       refusal: t.str,
+      /** the refusal is the instance's policy (a host directory no mount shows), not a feature it lacks */
+      hidden: t.bool,
       /** an empty directory made up for a mount point whose parent is not in the tree */
       synthesized: t.bool,
       /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */

@@ -26,6 +26,8 @@ export interface HostMount {
   file: string | null;
   /** why nothing below the mount point may be opened, or null */
   refusal: string | null;
+  /** the refusal is the instance's policy (a hidden host directory), not a feature it lacks */
+  hidden: boolean;
   /** an empty directory made up for a mount point whose parent is not in the tree (not in /proc/mounts) */
   synthesized: boolean;
   /** its files only: no sub-directory may be entered or made (an untrusted_shm mount, as Gramine's) */

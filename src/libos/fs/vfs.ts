@@ -33,6 +33,8 @@ export interface MountConfig {
   file: string;
   /** why nothing below the mount point may be opened, or "" */
   refusal: string;
+  /** the refusal is the instance's policy (a hidden host directory), not a feature it lacks */
+  hidden: boolean;
   /** an empty directory made up for a mount point whose parent is not in the tree */
   synthesized: boolean;
   /** its files only: no sub-directory may be entered or made (an untrusted_shm mount) */
@@ -163,7 +165,7 @@ export class Vfs {
   }
 
   private mount(m: MountConfig): VfsMount {
-    const special = { file: m.file || null, refusal: m.refusal || null, synthesized: m.synthesized, flat: m.flat, encrypted: m.encrypted };
+    const special = { file: m.file || null, refusal: m.refusal || null, hidden: m.hidden, synthesized: m.synthesized, flat: m.flat, encrypted: m.encrypted };
     switch (m.type) {
       case 'chroot': {
         // in the instance's tree, the host path is the same below its root
@@ -278,8 +280,11 @@ export class Vfs {
 
   /** An access below a mount that refuses every one: EACCES, an unsupported feature of the instance's. */
   refuse(mount: HostMount, vpath: string): never {
-    // what the mount is not supported for: the instance logs it once and names it at the end
-    throw new Unsupported(Errno.EACCES, mount.refusal ?? `the mount at ${mount.path} (${vpath})`);
+    const why = mount.refusal ?? `the mount at ${mount.path} (${vpath})`;
+    // a hidden directory is as one the app may not search; anything else the mount is not
+    // supported for, the instance logs once and names at the end
+    if (mount.hidden) throw new SyscallError(Errno.EACCES, `${vpath}: ${why}`);
+    throw new Unsupported(Errno.EACCES, why);
   }
 
   /** The mounts as /proc/mounts lists them (not the directories made up for mount points). */
