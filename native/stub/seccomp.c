@@ -209,6 +209,11 @@ static const unsigned short stub_calls_on_itself[] = {__NR_sched_setaffinity, __
  * user's, opened outside the Landlock domain, which does not judge ioctls on such fds
  */
 #define K_TIOCSTI 0x5412
+/*
+ * nor does it take a lease (the worker does, where the instance may change the file): a lease
+ * on a file of a read-only mount would hold up the host's writers of it
+ */
+#define K_F_SETLEASE 1024
 
 /* A tiny BPF assembler with forward labels. */
 #define MAX_INSNS 1024
@@ -490,12 +495,12 @@ static void emit_stub_ip_check(unsigned short yes, unsigned short no)
 
 /*
  * A call from the stub's text: one of stub_never_calls, one of stub_calls_on_itself naming
- * another process, a clone making a namespace or a TIOCSTI, to `no`; else `yes`.
+ * another process, a clone making a namespace, a TIOCSTI or an F_SETLEASE, to `no`; else `yes`.
  */
 static void emit_stub_refusals(unsigned short yes, unsigned short no)
 {
     struct near_exits e = open_block();
-    unsigned short not_clone = new_label(), not_ioctl = new_label(), on_itself = new_label();
+    unsigned short not_clone = new_label(), not_ioctl = new_label(), not_fcntl = new_label(), on_itself = new_label();
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; i < COUNT(stub_never_calls); i++)
         JEQ(stub_never_calls[i], e.no, NEXT);
@@ -509,6 +514,10 @@ static void emit_stub_refusals(unsigned short yes, unsigned short no)
     LD(ARG_LO(1));
     JEQ(K_TIOCSTI, e.no, e.yes);
     place(not_ioctl);
+    JEQ(__NR_fcntl, NEXT, not_fcntl);
+    LD(ARG_LO(1));
+    JEQ(K_F_SETLEASE, e.no, e.yes);
+    place(not_fcntl);
     jump(e.yes);
     place(on_itself);
     LD(ARG_LO(0)); /* a pid_t: the kernel reads 32 bits */

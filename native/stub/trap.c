@@ -493,7 +493,7 @@ static long fcntl_owner(const long *a)
     }
 }
 
-static long sys_fcntl(const long *a, struct k_ucontext *uc)
+static long sys_fcntl(const long *a, void *ip, struct k_ucontext *uc)
 {
     if (is_reserved_fd(a[0]))
         return -EBADF;
@@ -503,6 +503,8 @@ static long sys_fcntl(const long *a, struct k_ucontext *uc)
         return fcntl_owner(a);
     if (((int)a[1] == F_DUPFD || (int)a[1] == F_DUPFD_CLOEXEC) && beyond_app_fds(a[2]))
         return -EINVAL;
+    if ((int)a[1] == F_SETLEASE)
+        return forward(__NR_fcntl, a, ip); /* the worker's: not on a file the instance may not change */
     return raw3(__NR_fcntl, (unsigned int)a[0], a[1], a[2]);
 }
 
@@ -813,7 +815,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
             return -EBADF;
         return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
     case __NR_fcntl:
-        return sys_fcntl(a, uc);
+        return sys_fcntl(a, ip, uc);
     case __NR_mq_notify:
         return sys_mq_notify(a);
     case __NR_shmat:

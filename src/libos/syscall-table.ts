@@ -178,7 +178,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libosAndStub('msgsnd', 'supported', `${SYSV}; the messages are the leader's; a wait as semop's (IPC_NOWAIT: EAGAIN)`),
   libosAndStub('msgrcv', 'supported', `${SYSV}; by type (0, a type, MSG_EXCEPT, the lowest up to -type), MSG_NOERROR, IPC_NOWAIT (ENOMSG); a wait as semop's; MSG_COPY ENOSYS`),
   libos('msgctl', 'supported', `${SYSV}: IPC_STAT, IPC_SET (msg_qbytes past the default needs root), IPC_RMID, IPC_INFO, MSG_INFO, MSG_STAT, MSG_STAT_ANY`),
-  stub('fcntl', 'supported', 'the host fd\'s (reserved fds refused); the lock commands that take or drop a lock natively, the host keeping the locks; F_GETLK and F_OFD_GETLK name the holder by its vpid (0 outside the instance); F_SETOWN, F_GETOWN and their _EX forms take and give vpids, tids and process groups (the instance\'s groups are host groups too)'),
+  libosAndStub('fcntl', 'supported', 'the host fd\'s (reserved fds refused); the lock commands that take or drop a lock natively, the host keeping the locks; F_GETLK and F_OFD_GETLK name the holder by its vpid (0 outside the instance); F_SETOWN, F_GETOWN and their _EX forms take and give vpids, tids and process groups (the instance\'s groups are host groups too); F_SETLEASE is the worker\'s: EACCES on a file the instance may not change (a file of a read-only mount: its lease would hold up the host\'s writers)'),
   native('flock', 'supported', 'the host\'s, on the host fd: every file of the instance is a host file its processes share (a trusted file: the instance\'s one verified copy, which the leader keeps)'),
   libos('fsync', 'supported', ENCRYPTED_SYNC),
   libos('fdatasync', 'supported', ENCRYPTED_SYNC),

@@ -188,6 +188,10 @@ export const host = {
   listxattr: (path: string, buf: Uint8Array, follow: boolean) =>
     sys(follow ? HOST_NR.listxattr : HOST_NR.llistxattr, path, buf, buf.byteLength),
   // --- trusted files (src/libos/fs/trusted.ts)
+  /** fcntl(F_SETLEASE): take (F_RDLCK, F_WRLCK) or drop (F_UNLCK) a lease; 0 or -errno. */
+  setLease: (fd: number, type: number) => sys(HOST_NR.fcntl, fd, 1024 /* F_SETLEASE */, type),
+  /** fcntl(F_SETOWN): process `pid` gets the fd's SIGIO and SIGURG (and a lease's break); 0 or -errno. */
+  setOwner: (fd: number, pid: number) => sys(HOST_NR.fcntl, fd, 8 /* F_SETOWN */, pid),
   /** fcntl(F_ADD_SEALS) on a memfd made with MFD_ALLOW_SEALING. */
   addSeals: (fd: number, seals: number) => sys(HOST_NR.fcntl, fd, 1033 /* F_ADD_SEALS */, seals),
   /** fcntl(F_GET_SEALS): a memfd's seals, or -errno. */

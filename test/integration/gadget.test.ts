@@ -134,6 +134,11 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
     expect([after.mode, after.mtimeMs, after.ctimeMs, attributes()]).toEqual([before.stat.mode, before.stat.mtimeMs, before.stat.ctimeMs, before.attributes]);
   });
 
+  // a lease holds up every other opener for writing, the host's too (for up to 45 s a break)
+  it.each([[''], ['plain-']])('cannot take a lease on a host file it may not change (%s)', async (how) => {
+    expect(await attack(instance, `${how}lease`, path.join(outside, 'precious'))).toMatch(REFUSED);
+  });
+
   it('cannot signal a host process', async () => {
     const victim = spawn('sleep', ['120'], { stdio: 'ignore' });
     try {
@@ -288,6 +293,15 @@ describe('the stub gadget, below a mount of the host', () => {
 });
 
 describe('under the boundary, a program that is root in the instance', () => {
+  it('takes a lease on a file it may change, as natively, and owns its breaks', async () => {
+    const file = path.join(scratch, 'leased');
+    writeFileSync(file, 'x');
+    const native = await runNative([PROGRAM, 'plain-lease', file], { encoding: 'utf8' });
+    expect(native.stdout).toBe('plain-lease: ok\n');
+    const r = await runGramine([PROGRAM, 'plain-lease', file], { encoding: 'utf8' });
+    expect(r.stdout).toBe(native.stdout);
+  });
+
   it('binds a port below 1024, as root does natively (its worker binds it)', async () => {
     const port = 900 + (randomBytes(1)[0]! % 100);
     const bind = [

@@ -12,6 +12,8 @@
  *   read PATH, create PATH, write PATH   open a host file by its host path
  *   chmod PATH, fchmod PATH, utime PATH,  its mode to 04777 (by name; through a read-only fd),
  *   xattr PATH                            its times to 1970, a user.gts attribute
+ *   lease PATH                            a read lease through a read-only fd ("ok" only if the
+ *                                         fd's owner is then this process, as natively)
  *   kill PID                              SIGKILL a host process
  *   ptrace                                attach to the host parent (the worker)
  *   vm-write                              process_vm_writev into the host parent
@@ -227,6 +229,13 @@ int main(int argc, char **argv)
     }
     if (!strcmp(what, "xattr"))
         return report(attack, host_call(SYS_setxattr, (long)arg, (long)"user.gts", (long)"x", 1, 0, 0));
+    if (!strcmp(what, "lease")) {
+        long fd = host_call(SYS_openat, AT_FDCWD, (long)arg, O_RDONLY, 0, 0, 0);
+        long r = fd < 0 ? fd : host_call(SYS_fcntl, fd, F_SETLEASE, F_RDLCK, 0, 0, 0);
+        if (r == 0 && host_call(SYS_fcntl, fd, F_GETOWN, 0, 0, 0, 0) != (plain ? getpid() : host_call(SYS_getpid, 0, 0, 0, 0, 0, 0)))
+            r = -EOWNERDEAD; /* the lease's breaks would go elsewhere */
+        return report(attack, r);
+    }
     if (!strcmp(what, "kill"))
         return report(attack, host_call(SYS_kill, atol(arg), SIGKILL, 0, 0, 0, 0));
     long worker = host_call(SYS_getppid, 0, 0, 0, 0, 0, 0);

@@ -390,6 +390,32 @@ const sys_ioctl: SyscallHandler = (proc, a) => {
   return changeThroughFd(proc, a.int(0), 'ioctl', (fd) => host.ioctl(fd, cmd, arg));
 };
 
+const F_SETLEASE = 1024;
+const F_UNLCK = 2;
+
+/**
+ * fcntl(F_SETLEASE), the one fcntl the stub sends here (native/stub/trap.c; the rest run on the
+ * host fd): a lease holds up every other opener of the file for writing, the host's too, so the
+ * instance takes one only on a file it may change (else EACCES, as for a file of another owner);
+ * dropping one is always allowed. Made on the worker's copy of the fd (the same open file
+ * description), which makes this worker its owner: the app is given it back, as the caller.
+ */
+const sys_fcntl: SyscallHandler = (proc, a) => {
+  if (a.int(1) !== F_SETLEASE) throw new SyscallError(Errno.EINVAL, `fcntl ${a.int(1)}: not one the worker makes`);
+  const type = a.int(2);
+  const fd = proc.hostFdFor(a.int(0));
+  try {
+    if (type !== F_UNLCK && proc.vfs.metadataChangeRefusal(fd)) {
+      throw new SyscallError(Errno.EACCES, `F_SETLEASE on fd ${a.int(0)}: a file the instance may not change`);
+    }
+    check(host.setLease(fd, type), `F_SETLEASE on fd ${a.int(0)}`);
+    if (type !== F_UNLCK) check(host.setOwner(fd, proc.app.hostPid), `F_SETOWN of fd ${a.int(0)} after its lease`);
+    return 0;
+  } finally {
+    host.close(fd);
+  }
+};
+
 const sys_fchmod: SyscallHandler = (proc, a) => changeThroughFd(proc, a.int(0), 'fchmod', (fd) => host.fchmod(fd, a.uint(1)));
 const sys_fchown: SyscallHandler = (proc, a) => changeThroughFd(proc, a.int(0), 'fchown', (fd) => host.fchown(fd, a.int(1), a.int(2)));
 
@@ -547,7 +573,7 @@ export const fsHandlers = {
   unlink: sys_unlink, rmdir: sys_rmdir, unlinkat: sys_unlinkat,
   rename: sys_rename, renameat: sys_renameat, renameat2: sys_renameat2,
   link: sys_link, linkat: sys_linkat, symlink: sys_symlink, symlinkat: sys_symlinkat,
-  chmod: sys_chmod, fchmodat: sys_fchmodat, fchmod: sys_fchmod, fchown: sys_fchown, ioctl: sys_ioctl, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
+  chmod: sys_chmod, fchmodat: sys_fchmodat, fchmod: sys_fchmod, fcntl: sys_fcntl, fchown: sys_fchown, ioctl: sys_ioctl, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
   truncate: sys_truncate, fsync: sys_fsync, fdatasync: sys_fdatasync, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat, futimesat: sys_futimesat,
   getxattr: sys_getxattr, lgetxattr: sys_lgetxattr, listxattr: sys_listxattr, llistxattr: sys_llistxattr,
 } satisfies Record<string, SyscallHandler>;
