@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { nodeCryptoCipher, ProtectedFile } from '../dist/protected-files/index.js';
-import { FdStorage } from '../dist/cli/pf-command.js';
+import { FdStorage } from '../dist/pal/pf-storage.js';
 import { addonNodeCipher } from '../dist/pal/gcm.js';
 
 function option(name, fallback) {

@@ -1,14 +1,12 @@
 // `gramine-ts pf encrypt|decrypt|inspect`: converts files to and from the protected-files format
 // of encrypted mounts (src/protected-files/), offline, as Gramine's gramine-sgx-pf-crypt does.
-import {
-  closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync,
-  writeSync, type Stats,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 
 import {
-  layoutForSize, normalizeBoundName, PENDING_WRITE_FLAG, ProtectedFile, ProtectedFileError, type PfStorage,
+  layoutForSize, normalizeBoundName, PENDING_WRITE_FLAG, ProtectedFile, ProtectedFileError,
 } from '../protected-files/index.js';
 import { addonNodeCipher } from '../pal/gcm.js';
+import { FdStorage } from '../pal/pf-storage.js';
 import { humanBytes, ProgressBar } from './progress.js';
 
 export const PF_USAGE = `usage: gramine-ts pf encrypt --key KEYFILE [--wrap-name NAME] [--format-version 1|2] [--no-progress] IN OUT
@@ -43,36 +41,6 @@ export class PfCommandError extends Error {
 }
 
 /** A host fd as the storage of a protected file. */
-export class FdStorage implements PfStorage {
-  constructor(private readonly fd: number) {}
-
-  read(position: number, target: Uint8Array): number {
-    let done = 0;
-    while (done < target.length) {
-      const n = readSync(this.fd, target, done, target.length - done, position + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return done;
-  }
-
-  write(position: number, data: Uint8Array): void {
-    for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done, position + done);
-  }
-
-  size(): number {
-    return fstatSync(this.fd).size;
-  }
-
-  truncate(size: number): void {
-    ftruncateSync(this.fd, size);
-  }
-
-  sync(): void {
-    fsyncSync(this.fd);
-  }
-}
-
 /** `e` as a short reason: the errno code and its text for a system error. */
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;

@@ -2,11 +2,10 @@
 // nodes, one OpenSSL context rekeyed per node, where node:crypto builds a cipher object per node
 // (about 8 µs each, the larger part of sealing or opening a 4 KiB node). What the CLI, the bench
 // and the LibOS give a ProtectedFile; src/protected-files/ stays free of the addon.
-import { constants } from 'node:os';
-
 import { ENTRY_SIZE } from '../protected-files/format.js';
 import type { NodeCipher } from '../protected-files/node-cipher.js';
 import { addon } from './addon.js';
+import { hostErrnoError } from './host.js';
 
 export const addonNodeCipher: NodeCipher = {
   sealNodes(entries, plain, sealed) {
@@ -23,9 +22,5 @@ export const addonNodeCipher: NodeCipher = {
 
 /** An OpenSSL failure (not a node that fails authentication): an Error with the errno's name as its code. */
 function cipherError(doing: string, entries: Uint8Array, negErrno: number): NodeJS.ErrnoException {
-  const code = Object.entries(constants.errno).find(([, value]) => value === -negErrno)?.[0] ?? `errno ${-negErrno}`;
-  const e: NodeJS.ErrnoException = new Error(`${code}: AES-128-GCM ${doing} of ${entries.length / ENTRY_SIZE} nodes failed in OpenSSL`);
-  e.code = code;
-  e.errno = negErrno;
-  return e;
+  return hostErrnoError(`AES-128-GCM ${doing} of ${entries.length / ENTRY_SIZE} nodes failed in OpenSSL`, negErrno);
 }

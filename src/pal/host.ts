@@ -1,6 +1,7 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
 import { open as openInThreadPool, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { addon } from './addon.js';
 export { fromByteString, isUtf8ByteString, toByteString } from './byte-strings.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
@@ -229,6 +230,28 @@ export function fileTypeAt(dirfd: number, name: string): number {
 }
 
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */
+export function fileType(fd: number): number {
+  return fileTypeAt(fd, '');
+}
+
+/** The size of what host fd `fd` is (st_size), or -errno. */
+export function fileSize(fd: number): number {
+  const r = host.fstatat(fd, '', statBuf, AT_EMPTY_PATH);
+  return r < 0 ? r : Number(statBuf.readBigInt64LE(48));
+}
+
+/**
+ * A host failure (-errno `negErrno`) as an Error whose code is the errno's name, for code that
+ * takes Node's errors (the protected-file module): "`what`: ENAME".
+ */
+export function hostErrnoError(what: string, negErrno: number): NodeJS.ErrnoException {
+  const code = Object.entries(constants.errno).find(([, value]) => value === -negErrno)?.[0] ?? `errno ${-negErrno}`;
+  const e: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
+  e.code = code;
+  e.errno = negErrno;
+  return e;
+}
+
 /** The inode number of `fd` (a socket's is what /proc shows as socket:[N]), or -errno. */
 export function inodeOf(fd: number): number {
   const r = host.fstatat(fd, '', statBuf, AT_EMPTY_PATH);
@@ -258,10 +281,6 @@ export function hostStatFields(pid: number): string[] | null {
   } catch {
     return null;
   }
-}
-
-export function fileType(fd: number): number {
-  return fileTypeAt(fd, '');
 }
 
 /**

@@ -1,17 +1,15 @@
 // Changes to an encrypted mount's files by name (unlink, rename, truncate) and fsync of their
 // copies: what the leader's copies and the PF files' name binding need beyond the host's call.
-import { addonNodeCipher } from '../../../pal/gcm.js';
 import { fileTypeAt, host, hostFdPath } from '../../../pal/host.js';
 import { O_CLOEXEC, O_NOFOLLOW, O_RDWR, S_IFDIR, S_IFREG } from '../../../pal/linux-abi.js';
-import { ProtectedFile } from '../../../protected-files/index.js';
+import type { ProtectedFile } from '../../../protected-files/index.js';
 import { check, Errno, SyscallError } from '../../errno.js';
 import type { LibosProcess } from '../../process.js';
 import { atLocation } from '../host-fs.js';
 import { ENCRYPTED_MEMFD_PREFIX } from '../scratch-names.js';
-import { FdStorage } from './fd-storage.js';
 import { openEncrypted, relOf, sealingOf, type EncryptedLocation } from './files.js';
 import { boundNameOf } from './mount-info.js';
-import { errnoOfSealing } from './seal.js';
+import { errnoOfSealing, openSealed } from './seal.js';
 
 const RENAME_NOREPLACE = 1;
 const O_WRONLY = 1;
@@ -48,7 +46,7 @@ export async function renameEncrypted(
   try {
     let pf: ProtectedFile;
     try {
-      pf = ProtectedFile.open(new FdStorage(fd), { key: sealing.key, name: sealing.boundName, label: sealing.label, cipher: addonNodeCipher });
+      pf = openSealed(fd, sealing);
     } catch (e) {
       proc.log.warn(`encrypted file refused: ${e instanceof Error ? e.message : String(e)}`);
       throw new SyscallError(errnoOfSealing(e), `rename ${from.vpath}: a damaged encrypted file`);

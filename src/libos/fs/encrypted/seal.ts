@@ -2,12 +2,12 @@
 // file is first opened, encryption when it is written back. Both the workers (which decrypt)
 // and the leader (which writes back: leader/encrypted-copies.ts) use these.
 import { addonNodeCipher } from '../../../pal/gcm.js';
-import { host } from '../../../pal/host.js';
-import { AT_EMPTY_PATH, MFD_CLOEXEC, O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDWR } from '../../../pal/linux-abi.js';
+import { fileSize, host } from '../../../pal/host.js';
+import { MFD_CLOEXEC, O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDWR } from '../../../pal/linux-abi.js';
 import { KEY_SIZE, ProtectedFile, ProtectedFileError } from '../../../protected-files/index.js';
 import { check, Errno, SyscallError } from '../../errno.js';
 import { ENCRYPTED_MEMFD_PREFIX } from '../scratch-names.js';
-import { FdStorage } from './fd-storage.js';
+import { FdStorage } from '../../../pal/pf-storage.js';
 
 /** How one encrypted file is sealed: the mount's key now, and the name its PF file is bound to. */
 export interface SealingOf {
@@ -23,11 +23,9 @@ const CHUNK = 1 << 20;
 const MEMFD_NAME_MAX = 249;
 const RENAME_NOREPLACE = 1;
 
-const statBuf = Buffer.alloc(144);
-
-function sizeOf(fd: number, what: string): number {
-  check(host.fstatat(fd, '', statBuf, AT_EMPTY_PATH), `fstat ${what}`);
-  return Number(statBuf.readBigInt64LE(48));
+/** The PF file on host fd `fd`, opened as `sealing` says (its key, its bound name). */
+export function openSealed(fd: number, sealing: SealingOf): ProtectedFile {
+  return ProtectedFile.open(new FdStorage(fd), { key: sealing.key, name: sealing.boundName, label: sealing.label, cipher: addonNodeCipher });
 }
 
 /** The current key in key file `fd` (16 bytes), or null when it holds none (never written). */
@@ -49,7 +47,7 @@ export function newCopy(hostPath: string, mode: number): number {
  * module's errors (ProtectedFileError: EACCES for what fails authentication) as they come.
  */
 export function decryptToCopy(pfFd: number, sealing: SealingOf, hostPath: string, mode: number): number {
-  const pf = ProtectedFile.open(new FdStorage(pfFd), { key: sealing.key, name: sealing.boundName, label: sealing.label, cipher: addonNodeCipher });
+  const pf = openSealed(pfFd, sealing);
   const copy = newCopy(hostPath, mode);
   try {
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(pf.size, 1)));
@@ -70,7 +68,7 @@ export function decryptToCopy(pfFd: number, sealing: SealingOf, hostPath: string
 
 /** The plaintext size of the PF file on host fd `pfFd` (its metadata node, authenticated). */
 export function plaintextSize(pfFd: number, sealing: SealingOf): number {
-  const pf = ProtectedFile.open(new FdStorage(pfFd), { key: sealing.key, name: sealing.boundName, label: sealing.label, cipher: addonNodeCipher });
+  const pf = openSealed(pfFd, sealing);
   const size = pf.size;
   pf.close();
   return size;
@@ -117,7 +115,7 @@ export function sealCopy(copyFd: number | null, dirFd: number, name: string, sea
 }
 
 function copyInto(pf: ProtectedFile, copyFd: number, label: string): void {
-  const size = sizeOf(copyFd, `the copy of ${label}`); // a snapshot: later writes go with the next write-back
+  const size = check(fileSize(copyFd), `fstat the copy of ${label}`); // a snapshot: later writes go with the next write-back
   const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
   for (let at = 0; at < size;) {
     const n = check(host.pread(copyFd, chunk.subarray(0, Math.min(chunk.length, size - at)), at), `read the copy of ${label}`);

@@ -1,21 +1,13 @@
 // A protected file's storage on a host fd (PfStorage): the PF code does no host I/O of its own.
-import { host } from '../../../pal/host.js';
-import { AT_EMPTY_PATH } from '../../../pal/linux-abi.js';
-import { errnoName } from '../../errno.js';
-import type { PfStorage } from '../../../protected-files/index.js';
+// The encrypted mounts' (libos/fs/encrypted/) and gramine-ts pf's (cli/pf-command.ts).
+import type { PfStorage } from '../protected-files/index.js';
+import { fileSize, host, hostErrnoError } from './host.js';
 
-/** A host call's failure as the PF code reports it (PfStorageError takes `code` as the errno). */
-function failed(what: string, r: number): never {
-  const e = new Error(`${what}: ${errnoName(-r)}`) as NodeJS.ErrnoException;
-  e.code = errnoName(-r);
-  throw e;
-}
-
+/** `r`, or its failure thrown as the PF code reports it (PfStorageError takes `code` as the errno). */
 function ok(what: string, r: number): number {
-  return r < 0 ? failed(what, r) : r;
+  if (r < 0) throw hostErrnoError(what, r);
+  return r;
 }
-
-const statBuf = Buffer.alloc(144);
 
 export class FdStorage implements PfStorage {
   /** `fd` stays the caller's to close. */
@@ -36,8 +28,7 @@ export class FdStorage implements PfStorage {
   }
 
   size(): number {
-    ok('fstat', host.fstatat(this.fd, '', statBuf, AT_EMPTY_PATH));
-    return Number(statBuf.readBigInt64LE(48));
+    return ok('fstat', fileSize(this.fd));
   }
 
   truncate(size: number): void {
