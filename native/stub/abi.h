@@ -95,6 +95,11 @@ struct gts_request {
 #define GTS_REPLY_PGRP       0x100 /* setpgid, setsid: data = gts_pgrp_reply, the host's side for the stub to make */
 /* not yet: the fd is an eventfd to wait on (with the app's mask) before the call is made again */
 #define GTS_REPLY_WAIT       0x200
+/*
+ * setrlimit, prlimit64 of RLIMIT_NOFILE: data = the host's limit (cur, max: u64 each) for the
+ * stub to set on its own process (the worker may not: another host uid's, GTS_APP_HOST_ID)
+ */
+#define GTS_REPLY_RLIMIT     0x400
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -128,6 +133,14 @@ struct gts_reply {
  * before it enters the kernel boundary; its children and exec'd images keep them
  */
 #define GTS_HELLO_CHROOT 0x80
+/*
+ * the first process of a root instance: in the kernel boundary, it drops host root for an
+ * identity of its own, GTS_APP_HOST_ID as its uid and gid (no supplementary groups), which no
+ * host account has; its children and exec'd images keep it. The worker, host root, still acts
+ * on it (it holds CAP_SYS_PTRACE, or it does not say this).
+ */
+#define GTS_HELLO_APP_IDENTITY 0x100
+#define GTS_APP_HOST_ID 2147418112 /* 0x7fff0000 */
 
 /*
  * Abstract UNIX socket names are the instance's: the host's carry this prefix (after the NUL),

@@ -210,10 +210,11 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         if (tree >= 0)
             enter_instance_tree(fds[tree], fds[tree + 1]);
         if (!(hello->flags & GTS_HELLO_NO_SANDBOX))
-            enter_sandbox();
+            enter_sandbox((hello->flags & GTS_HELLO_APP_IDENTITY) != 0);
         r = install_seccomp_filter(g_stub.trace);
         if (r)
             stub_die("seccomp filter", r);
     }
+    g_stub.app_identity = raw0(__NR_getuid) == GTS_APP_HOST_ID;
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
 }

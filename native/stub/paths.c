@@ -247,7 +247,27 @@ long paths_stat(struct path_scratch *scratch, long nr, const long *a)
     else
         r = raw4(__NR_newfstatat, fd, "", nr == __NR_newfstatat ? a[2] : a[1], AT_EMPTY_PATH);
     raw1(__NR_close, fd);
-    return r;
+    return r ? r : owner_as_instance_root((void *)(nr == __NR_statx ? a[4] : nr == __NR_newfstatat ? a[2] : a[1]), nr == __NR_statx);
+}
+
+/*
+ * A stat the host made into app memory at `buf` (a struct statx, or a struct stat): a file of
+ * the app processes' own host identity (GTS_APP_HOST_ID: a socket file the worker bound for
+ * one) is shown as the instance's root's, whose it would be natively. 0, or -EFAULT.
+ */
+long owner_as_instance_root(void *buf, int statx)
+{
+    if (!g_stub.app_identity)
+        return 0;
+    unsigned int ids[2];
+    char *at = (char *)buf + (statx ? 20 : 28); /* stx_uid, stx_gid; st_uid, st_gid */
+    long r = copy_from_app(ids, at, sizeof(ids));
+    if (r || (ids[0] != GTS_APP_HOST_ID && ids[1] != GTS_APP_HOST_ID))
+        return r;
+    for (int i = 0; i < 2; i++)
+        if (ids[i] == GTS_APP_HOST_ID)
+            ids[i] = 0;
+    return copy_to_app(at, ids, sizeof(ids));
 }
 
 /* open flags of a plain read the stub may make itself (nothing created, truncated or written) */

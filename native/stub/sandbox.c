@@ -14,6 +14,9 @@
  *  - no capabilities, none to gain back (no_new_privs, root gets nothing at exec): no raw or
  *    packet sockets, no network configuration, no reads or writes past file permissions. What
  *    an honest app may do that needs a privilege, its worker does.
+ *  - in a root instance, not host root either: uid and gid GTS_APP_HOST_ID, which no account
+ *    has, so that what it reaches by path is judged as any other user's (a root-owned file
+ *    of mode 0600 is not its to read), and no host process but its own is its to act on.
  *
  * On a kernel without Landlock (or without its scoping, ABI < 6) the app process gets what the
  * kernel has and a one-line warning: docs/security.md describes that weaker mode.
@@ -244,6 +247,38 @@ static long drop_capabilities(void)
         if (r < 0 && r != -EPERM)
             return r;
     }
+    return 0;
+}
+
+/*
+ * Host root's identity for GTS_APP_HOST_ID (while CAP_SETUID and CAP_SETGID are still held).
+ * A change of ids clears the parent-death signal and dumpability; both are set again (the
+ * worker reads the process's /proc files; a first process dies with its worker, which it
+ * checks was not gone before).
+ */
+static long take_app_identity(void)
+{
+    int parent = (int)raw0(__NR_getppid);
+    unsigned long deathsig = 0;
+    raw5(__NR_prctl, PR_GET_PDEATHSIG, &deathsig, 0, 0, 0);
+    long r = raw2(__NR_setgroups, 0, 0);
+    if (r == 0)
+        r = raw3(__NR_setresgid, GTS_APP_HOST_ID, GTS_APP_HOST_ID, GTS_APP_HOST_ID);
+    if (r == 0)
+        r = raw3(__NR_setresuid, GTS_APP_HOST_ID, GTS_APP_HOST_ID, GTS_APP_HOST_ID);
+    if (r < 0)
+        return r;
+    raw5(__NR_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (deathsig) {
+        raw5(__NR_prctl, PR_SET_PDEATHSIG, deathsig, 0, 0, 0);
+        if (raw0(__NR_getppid) != parent)
+            raw2(__NR_kill, raw0(__NR_getpid), (long)deathsig);
+    }
+    return 0;
+}
+
+static long clear_capabilities(void)
+{
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct none[2] = {{0, 0, 0}, {0, 0, 0}};
     return raw2(__NR_capset, &header, none);
@@ -277,7 +312,7 @@ void enter_instance_tree(int root, int cwd)
     raw1(__NR_close, cwd);
 }
 
-void enter_sandbox(void)
+void enter_sandbox(int app_identity)
 {
     long abi = enter_landlock();
     if (abi < 0)
@@ -288,5 +323,9 @@ void enter_sandbox(void)
         warn("this kernel's Landlock has no scoping (ABI < 6): a program that bypasses the trap may signal host processes of its host user and reach host abstract sockets");
     long r = drop_capabilities();
     if (r < 0)
+        stub_die("dropping capabilities", r);
+    if (app_identity && (r = take_app_identity()) < 0)
+        stub_die("taking the app's host identity", r);
+    if ((r = clear_capabilities()) < 0)
         stub_die("dropping capabilities", r);
 }

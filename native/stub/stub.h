@@ -26,6 +26,7 @@ struct stub_state {
     int main_channel_fd;
     int trace;                                /* trace mode (GTS_HELLO_TRACE) */
     int strace;                               /* strace mode (GTS_HELLO_STRACE) */
+    int app_identity;                         /* host uid GTS_APP_HOST_ID (GTS_HELLO_APP_IDENTITY) */
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
@@ -134,7 +135,7 @@ int native_call_names_reserved_fd(long nr, const long *a);
 int ioctl_traps(unsigned long cmd);
 
 /* sandbox.c: the kernel boundary of the instance's app processes, entered by its first one */
-void enter_sandbox(void);
+void enter_sandbox(int app_identity);
 void enter_instance_tree(int root, int cwd);
 
 /* channel.c */

@@ -545,7 +545,8 @@ long local_path_call(struct path_scratch *scratch, long nr, const long *a)
             /* fstat itself, which takes no path name, unless the flags are for the kernel to refuse */
             if (a[3] & ~(long)(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT))
                 return raw4(__NR_newfstatat, (int)a[0], a[1], a[2], a[3]);
-            return raw2(__NR_fstat, (int)a[0], a[2]);
+            long r = raw2(__NR_fstat, (int)a[0], a[2]);
+            return r ? r : owner_as_instance_root((void *)a[2], 0);
         }
         __attribute__((fallthrough)); /* a path */
     case __NR_stat:
@@ -765,26 +766,39 @@ static long native_trapped(long nr, const long *a, struct k_ucontext *uc)
 }
 
 /*
- * A read of the process's own resource limits (getrlimit; prlimit64 of itself without a new
- * limit) is the host's, which the worker keeps: answered here -- every glibc program asks for
- * RLIMIT_STACK as it starts. RLIMIT_NOFILE is the worker's (it leaves out the stub's reserved
- * fds), as is any change or another process's.
+ * getrlimit, setrlimit and prlimit64 on the process itself: its host limits are the app's, read
+ * and set here -- except RLIMIT_NOFILE, whose top the stub's reserved fds take. The worker
+ * keeps the app's view of that one and says what the host's is to be (GTS_REPLY_RLIMIT),
+ * which the stub sets (in a root instance the worker may not: the process is another host
+ * uid's). The order of the checks is the kernel's: the new limit is read first (EFAULT).
  */
 static long own_limit(long nr, const long *a, void *ip)
 {
+    struct {
+        unsigned long cur, max;
+    } limit, old_limit;
     int prlimit = nr == __NR_prlimit64;
     int pid = prlimit ? (int)a[0] : 0;
     unsigned int resource = (unsigned int)(prlimit ? a[1] : a[0]);
-    void *old = (void *)(prlimit ? a[3] : a[1]);
-    if ((pid != 0 && pid != g_stub.vpid) || resource == 7 /* RLIMIT_NOFILE */ || (prlimit && a[2]))
-        return forward(nr, a, ip);
-    if (!prlimit && !old)
+    const void *new = nr == __NR_setrlimit ? (const void *)a[1] : prlimit ? (const void *)a[2] : 0;
+    void *old = nr == __NR_getrlimit ? (void *)a[1] : prlimit ? (void *)a[3] : 0;
+    if ((pid != 0 && pid != g_stub.vpid) || resource == 7 /* RLIMIT_NOFILE */) {
+        struct gts_reply reply;
+        call_worker(nr, a, ip, &reply, &limit, sizeof(limit), 0, 0);
+        if (reply.ret >= 0 && (reply.flags & GTS_REPLY_RLIMIT) && reply.data_len == sizeof(limit)) {
+            long r = raw4(__NR_prlimit64, 0, 7, &limit, 0);
+            if (r < 0)
+                return r;
+        }
+        return reply.ret;
+    }
+    if (nr == __NR_getrlimit && !old)
         return -EFAULT;
-    struct {
-        unsigned long cur, max;
-    } limit;
-    long r = raw4(__NR_prlimit64, 0, resource, 0, old ? &limit : 0);
-    return r || !old ? r : copy_to_app(old, &limit, sizeof(limit));
+    long r = (nr == __NR_setrlimit || new) ? copy_from_app(&limit, new, sizeof(limit)) : 0;
+    if (r)
+        return r;
+    r = raw4(__NR_prlimit64, 0, resource, new || nr == __NR_setrlimit ? &limit : 0, old ? &old_limit : 0);
+    return r || !old ? r : copy_to_app(old, &old_limit, sizeof(old_limit));
 }
 
 static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
@@ -793,6 +807,7 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_getpid:
         return g_stub.vpid;
     case __NR_getrlimit:
+    case __NR_setrlimit:
     case __NR_prlimit64:
         return own_limit(nr, a, ip);
     case __NR_gettid:

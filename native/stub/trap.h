@@ -205,6 +205,8 @@ void paths_drop(void);
  */
 struct path_scratch;
 long paths_stat(struct path_scratch *scratch, long nr, const long *a);
+/* a stat result in app memory: the app processes' own host identity shown as the instance's root's */
+long owner_as_instance_root(void *buf, int statx);
 long paths_open(struct path_scratch *scratch, long nr, const long *a);
 long paths_access(struct path_scratch *scratch, long nr, const long *a);
 /* trap.c: what of the stat family and the opens the stub answers alone, or PATH_FORWARD */

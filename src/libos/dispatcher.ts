@@ -1,9 +1,9 @@
 // The worker's syscall loop for one app process: receives the stub's requests from its
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
-import { host, processOf } from '../pal/host.js';
+import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_CHROOT, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_CWD, REPLY_FD, REPLY_WAIT,
+  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_ABANDON, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -20,7 +20,7 @@ import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { SYSCALL_NAMES } from './syscall-numbers.js';
 import { straceLine } from './strace.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
-import { startWithManifestLimits } from './sys/info.js';
+import { startLimits } from './sys/info.js';
 import type { SyscallResult } from './sys/types.js';
 import { grantThread, type LibosThread } from './thread.js';
 import { seqpacketPair } from '../pal/app.js';
@@ -311,6 +311,14 @@ export class SyscallDispatcher {
         this.send(Buffer.concat([this.header(result.ret, REPLY_PGRP, body.length, seq), body]));
         return;
       }
+      case 'host-nofile': {
+        // the host limit: cur, max (u64 each)
+        const body = Buffer.alloc(16);
+        body.writeBigUInt64LE(result.cur, 0);
+        body.writeBigUInt64LE(result.max, 8);
+        this.send(Buffer.concat([this.header(0, REPLY_RLIMIT, body.length, seq), body]));
+        return;
+      }
       case 'socket-target':
         this.send(this.header(0, REPLY_TARGET, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
@@ -505,6 +513,17 @@ export class SyscallDispatcher {
     this.proc.instance.running(this.proc);
   }
 
+  /**
+   * Whether the instance's first process drops host root for an identity of its own
+   * (GTS_HELLO_APP_IDENTITY): in a root instance, if the worker can still act on it then.
+   */
+  private takesAppIdentity(): boolean {
+    if (host.getuid() !== 0) return false;
+    if (mayTraceOtherUsers()) return true;
+    this.proc.log.warn('the app processes keep host root\'s uid: without CAP_SYS_PTRACE the worker could not act on them under another (docs/security.md)');
+    return false;
+  }
+
   /** A fresh stub image asks what to run: hand it the planned program and interpreter. */
   private onHello(): void {
     const plan = this.proc.pendingExec;
@@ -517,7 +536,7 @@ export class SyscallDispatcher {
     this.proc.reservedFdBase = args.int(0);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.mainThreadExited = false; // a new image: the thread that exec'd is the main one
-    startWithManifestLimits(this.proc);
+    startLimits(this.proc);
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
     const { bytes: table, rootFds } = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : { bytes: Buffer.alloc(0), rootFds: [] };
@@ -528,6 +547,8 @@ export class SyscallDispatcher {
     // a spawned process (the first) takes the root of the instance's tree, and its working directory there
     const tree = this.proc.vfs.instanceTreeFd;
     const chroot = this.proc.freshSignals && this.proc.sandbox && tree !== null;
+    const appIdentity = this.proc.freshSignals && this.proc.sandbox && this.takesAppIdentity();
+    if (appIdentity) this.proc.appHostIdentity = true;
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
       (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
@@ -537,7 +558,8 @@ export class SyscallDispatcher {
       (this.proc.freshSignals && this.proc.id.vpid === 1 ? HELLO_SUBREAPER : 0) |
       (this.proc.freshSignals && this.proc.takesTerminal ? HELLO_FOREGROUND : 0) |
       (this.proc.sandbox ? 0 : HELLO_NO_SANDBOX) |
-      (chroot ? HELLO_CHROOT : 0);
+      (chroot ? HELLO_CHROOT : 0) |
+      (appIdentity ? HELLO_APP_IDENTITY : 0);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);

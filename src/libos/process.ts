@@ -67,8 +67,8 @@ export class LibosProcess {
   pendingNofile: { soft: number; hard: number | null } | null = null;
   /** an RLIMIT_STACK the process starts with (the manifest's sys.stack.size), set at its HELLO */
   pendingStack: number | null = null;
-  /** the host's RLIMIT_NOFILE for the app process when it started (room for the reserved fds) */
-  hostNofileLimit: ResourceLimit | null = null;
+  /** the host's hard RLIMIT_NOFILE for the app process (room for the reserved fds), which it keeps */
+  hostNofileMax: bigint | null = null;
   mainHostTid = 0;
   /** the main thread has exited while other threads run on */
   mainThreadExited = false;
@@ -146,6 +146,11 @@ export class LibosProcess {
   straceFile: string | null = null;
   /** the first process enters the instance's kernel boundary (false: measuring its cost, insecure) */
   sandbox = true;
+  /**
+   * the app process is host uid and gid APP_HOST_ID, not host root (a root instance's,
+   * HELLO_APP_IDENTITY): the files of that identity are shown as the instance root's
+   */
+  appHostIdentity = false;
   /** the instance's first process, started in a terminal's foreground: it takes the terminal (HELLO_FOREGROUND) */
   takesTerminal = false;
 

@@ -57,6 +57,8 @@ export const REPLY_SEM = 0x80;
 export const REPLY_PGRP = 0x100;
 /** not yet: the fd is an eventfd to wait on before the call is made again */
 export const REPLY_WAIT = 0x200;
+/** setrlimit of RLIMIT_NOFILE: data = the host limit (cur, max: u64) for the stub to set on itself */
+export const REPLY_RLIMIT = 0x400;
 /** struct gts_pgrp_reply: host_pid i32, host_pgid i32 */
 export const PGRP_REPLY_SIZE = 8;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
@@ -73,6 +75,9 @@ export const HELLO_NO_SANDBOX = 0x20;
 export const HELLO_FOREGROUND = 0x40;
 /** the first process of a root instance: the tree's root and the working directory in it follow the program's fds */
 export const HELLO_CHROOT = 0x80;
+/** the first process of a root instance takes host uid and gid APP_HOST_ID (not host root) in the kernel boundary */
+export const HELLO_APP_IDENTITY = 0x100;
+export const APP_HOST_ID = 2147418112;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
 export const HELLO_REPLY_SIZE = 24;
 export const ABSTRACT_PREFIX_LEN = 8;

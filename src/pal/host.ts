@@ -13,7 +13,7 @@ const HOST_NR = {
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
-  fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, move_mount: 429, umask: 95, getxattr: 191, lgetxattr: 192, listxattr: 194, llistxattr: 195,
+  fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, move_mount: 429, umask: 95, getxattr: 191, lgetxattr: 192, fgetxattr: 193, listxattr: 194, llistxattr: 195, flistxattr: 196,
   dup3: 292,
 } as const;
 
@@ -188,6 +188,8 @@ export const host = {
     sys(follow ? HOST_NR.getxattr : HOST_NR.lgetxattr, path, name, buf, buf.byteLength),
   listxattr: (path: string, buf: Uint8Array, follow: boolean) =>
     sys(follow ? HOST_NR.listxattr : HOST_NR.llistxattr, path, buf, buf.byteLength),
+  fgetxattr: (fd: number, name: string, buf: Uint8Array) => sys(HOST_NR.fgetxattr, fd, name, buf, buf.byteLength),
+  flistxattr: (fd: number, buf: Uint8Array) => sys(HOST_NR.flistxattr, fd, buf, buf.byteLength),
   // --- trusted files (src/libos/fs/trusted.ts)
   /** fcntl(F_SETLEASE): take (F_RDLCK, F_WRLCK) or drop (F_UNLCK) a lease; 0 or -errno. */
   setLease: (fd: number, type: number) => sys(HOST_NR.fcntl, fd, 1024 /* F_SETLEASE */, type),
@@ -267,6 +269,21 @@ const PF_EXITING = 0x4;
 export function processOf(pid: number): { ppid: number; exiting: boolean } | null {
   const f = hostStatFields(pid);
   return f && { ppid: Number(f[1]), exiting: f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0 };
+}
+
+const CAP_SYS_PTRACE = 19;
+
+/**
+ * Whether this process may act on a process of another host uid (CAP_SYS_PTRACE in its
+ * effective set): read and write its memory, take its fds. Containers often lack it.
+ */
+export function mayTraceOtherUsers(): boolean {
+  try {
+    const line = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+    return line !== null && ((BigInt(`0x${line[1]}`) >> BigInt(CAP_SYS_PTRACE)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -308,6 +308,7 @@ export class LeaderClient {
       vpid: child.vpid, ppid: proc.id.vpid, pgid: proc.id.pgid, sid: proc.id.sid, parentHostPid: proc.app.hostPid,
       umask: proc.umask, utsNames: proc.utsNames, rootPath: proc.rootPath, exePath: proc.exePath, creds: proc.creds,
       nofileCur: nofile ? String(nofile.cur) : null, nofileMax: nofile ? String(nofile.max) : null,
+      hostNofileMax: proc.hostNofileMax === null ? null : String(proc.hostNofileMax), appHostIdentity: proc.appHostIdentity,
       reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile, straceFile: proc.straceFile,
     }, cwdFd);
     if (cwdFd >= 0) host.close(cwdFd);

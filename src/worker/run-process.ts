@@ -159,6 +159,8 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   proc.traceFile = cp.traceFile;
   proc.straceFile = cp.straceFile;
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
+  if (cp.hostNofileMax !== null) proc.hostNofileMax = BigInt(cp.hostNofileMax);
+  proc.appHostIdentity = cp.appHostIdentity;
   await serve(proc, leader);
   leader.toLeader({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
 }

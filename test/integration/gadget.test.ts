@@ -14,6 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
+import { APP_HOST_ID } from '../../src/pal/channel-abi.js';
 import { GRAMINE_TS, makeTempDir, program, REPO_ROOT, removeTempDir, runGramine, runNative } from '../helpers/run.js';
 
 const TEMPLATE = path.join(REPO_ROOT, 'test', 'manifests', 'gadget.manifest.template.toml');
@@ -152,6 +153,22 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
   it('has no host capabilities, now or after an exec (run as host root)', async () => {
     // effective|permitted|inheritable, then how many the bounding and ambient sets hold
     expect(await attack(instance, 'caps')).toBe('0/0/0');
+  });
+
+  it('is not host root (run as host root): its host ids are an identity no account has, which a root-only file refuses', async () => {
+    // before, a root instance's app processes kept host root's uid, the owner of such files
+    const id = APP_HOST_ID;
+    expect(await attack(instance, 'ids')).toBe(`${id}/${id}/${id}:${id}/${id}/${id}`);
+    // past the trap, a path is the host's (in a root instance's tree, each mount's host directory is at its host path)
+    const onHost = instance === 'jailed' ? path.join(scratch, 'root', 'root-only') : path.join(outside, 'root-only');
+    const inInstance = instance === 'jailed' ? '/root-only' : onHost;
+    writeFileSync(onHost, 'for root\n', { mode: 0o600 });
+    expect(await attack(instance, 'read', onHost)).toBe('EACCES');
+    // the instance's root reads it, through its worker
+    const honest = instance === 'jailed'
+      ? await runGramine(['plain-read', inInstance], { encoding: 'utf8', gramineArgs: ['--manifest', manifestPath] })
+      : await runGramine(['/bin/cat', inInstance], { encoding: 'utf8' });
+    expect(honest.stdout).toMatch(instance === 'jailed' ? /^plain-read: ok\n$/ : /^for root\n$/);
   });
 
   it('cannot trace or write into its worker, nor make a user namespace', async () => {

@@ -321,6 +321,17 @@ int main(int argc, char **argv)
         printf("caps: %x/%u/%u\n", any, bounding, ambient);
         return 0;
     }
+    if (!strcmp(what, "ids")) {
+        /* the host's real, effective and saved uids, then gids, as the kernel has them */
+        unsigned int u[3], g[3];
+        long r = host_call(SYS_getresuid, (long)&u[0], (long)&u[1], (long)&u[2], 0, 0, 0);
+        if (r == 0)
+            r = host_call(SYS_getresgid, (long)&g[0], (long)&g[1], (long)&g[2], 0, 0, 0);
+        if (r < 0)
+            return report(attack, r);
+        printf("ids: %u/%u/%u:%u/%u/%u\n", u[0], u[1], u[2], g[0], g[1], g[2]);
+        return 0;
+    }
     if (!strcmp(what, "tiocsti")) {
         char c = 'Z';
         return report(attack, host_call(SYS_ioctl, 0, TIOCSTI, (long)&c, 0, 0, 0));

@@ -3,7 +3,7 @@ import { newCheckpointKey, openCheckpoint, sealCheckpoint, type Checkpoint } fro
 
 const cp: Checkpoint = {
   vpid: 7, ppid: 3, pgid: 3, sid: 1, parentHostPid: 4242, umask: 0o22, utsNames: { nodename: 'gts', domainname: null }, rootPath: '/', exePath: '/bin/sh', creds: { uid: 1000, euid: 1000, suid: 1000, fsuid: 1000, gid: 1000, egid: 1000, sgid: 1000, fsgid: 1000, groups: [4, 27] },
-  nofileCur: '1024', nofileMax: '4096', reservedFdBase: 1008, logLevel: 'error', traceFile: null, straceFile: null,
+  nofileCur: '1024', nofileMax: '4096', hostNofileMax: '1048576', appHostIdentity: true, reservedFdBase: 1008, logLevel: 'error', traceFile: null, straceFile: null,
 };
 
 describe('the checkpoint a parent seals into its child\'s channel', () => {

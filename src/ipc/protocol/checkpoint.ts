@@ -25,7 +25,9 @@ const checkpointSchema = object({
   creds: object({
     uid: t.int, euid: t.int, suid: t.int, fsuid: t.int, gid: t.int, egid: t.int, sgid: t.int, fsgid: t.int, groups: t.array(t.int),
   }),
-  nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), reservedFdBase: t.int,
+  nofileCur: t.nullable(t.str), nofileMax: t.nullable(t.str), hostNofileMax: t.nullable(t.str), reservedFdBase: t.int,
+  /** the app process is not host root but APP_HOST_ID (HELLO_APP_IDENTITY) */
+  appHostIdentity: t.bool,
   logLevel: t.str, traceFile: t.nullable(t.str), straceFile: t.nullable(t.str),
 });
 

@@ -1,4 +1,7 @@
-// struct stat and struct statx (x86-64 layouts) for files the LibOS synthesizes.
+// struct stat and struct statx (x86-64 layouts) for files the LibOS synthesizes, and the owner
+// the host's stats show for the app processes' own host identity.
+import { APP_HOST_ID } from '../../pal/channel-abi.js';
+
 export const STAT_SIZE = 144;
 export const STATX_SIZE = 256;
 
@@ -50,6 +53,17 @@ export function encodeStatx(f: StatFields): Buffer {
   b.writeUInt32LE(Number((f.dev >> 8n) & 0xfffn), 136);
   b.writeUInt32LE(Number(f.dev & 0xffn), 140);
   return b;
+}
+
+/**
+ * A host stat (`buf`: a struct stat, or a struct statx) for a process whose host identity is
+ * APP_HOST_ID (a root instance's, LibosProcess.appHostIdentity): a file of that identity (a
+ * socket file the worker bound for the app) is shown as the instance's root's, whose it would
+ * be natively. The stub does the same with the stats it makes (owner_as_instance_root).
+ */
+export function showAppHostIdAsRoot(buf: Buffer): void {
+  const at = buf.length === STATX_SIZE ? 20 : 28; // stx_uid, stx_gid; st_uid, st_gid
+  for (const off of [at, at + 4]) if (buf.readUInt32LE(off) === APP_HOST_ID) buf.writeUInt32LE(0, off);
 }
 
 /** A stable inode number for a synthesized file (FNV-1a of its instance path). */

@@ -7,6 +7,7 @@ import { resolve, RESOLVE_BENEATH, RESOLVE_IN_ROOT, type HostLocation, type Loca
 import { atLocation, checkWritable, onLocation } from '../fs/host-fs.js';
 import { accessLocation, andThen, openHostDirectory, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
 import { openPseudo } from '../fs/pseudo/open.js';
+import { showAppHostIdAsRoot } from '../fs/stat.js';
 import { isEncrypted, refuseInEncrypted } from '../fs/encrypted/files.js';
 import { renameEncrypted, syncAppFd, truncateEncrypted, unlinkedEncrypted } from '../fs/encrypted/changes.js';
 import type { Awaitable } from '../fs/pseudo/node.js';
@@ -97,6 +98,7 @@ function fdStat(proc: LibosProcess, dirfd: number, statx: { flags: number; mask:
 
 function writeOut(proc: LibosProcess, out: number, v: Awaitable<Buffer>): Awaitable<number> {
   return andThen(v, (buf) => {
+    if (proc.appHostIdentity) showAppHostIdAsRoot(buf);
     proc.mem.write(out, buf);
     return 0;
   });
@@ -533,6 +535,31 @@ const sys_listxattr: SyscallHandler = (proc, a) =>
 const sys_llistxattr: SyscallHandler = (proc, a) =>
   xattrRead(proc, a, 1, false, 'llistxattr', (p, buf) => host.listxattr(p, buf, false));
 
+/**
+ * fgetxattr, flistxattr: the worker's, on its copy of the app's fd. The kernel judges a user.*
+ * attribute by the caller's host identity, which in a root instance is not the app process's
+ * (GTS_HELLO_APP_IDENTITY): a file of mode 0600 is the instance's root's to read, not that
+ * identity's.
+ */
+function fdXattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, what: string, fn: (fd: number, buf: Buffer) => number): number {
+  const fd = proc.hostFdFor(a.int(0));
+  try {
+    const size = Math.min(a.long(bufArg + 1), XATTR_SIZE_MAX);
+    if (size < 0) throw new SyscallError(Errno.EINVAL, `${what} size`);
+    const buf = Buffer.alloc(size);
+    const n = check(fn(fd, buf), `${what} on fd ${a.int(0)}`);
+    if (size > 0) proc.mem.write(a.ptr(bufArg), buf.subarray(0, n));
+    return n;
+  } finally {
+    host.close(fd);
+  }
+}
+
+const sys_fgetxattr: SyscallHandler = (proc, a) =>
+  fdXattrRead(proc, a, 2, 'fgetxattr', (fd, buf) => host.fgetxattr(fd, xattrName(proc, a), buf));
+const sys_flistxattr: SyscallHandler = (proc, a) =>
+  fdXattrRead(proc, a, 1, 'flistxattr', (fd, buf) => host.flistxattr(fd, buf));
+
 const IN_DONT_FOLLOW = 0x02000000;
 
 /**
@@ -573,6 +600,7 @@ export const fsHandlers = {
   unlink: sys_unlink, rmdir: sys_rmdir, unlinkat: sys_unlinkat,
   rename: sys_rename, renameat: sys_renameat, renameat2: sys_renameat2,
   link: sys_link, linkat: sys_linkat, symlink: sys_symlink, symlinkat: sys_symlinkat,
+  fgetxattr: sys_fgetxattr, flistxattr: sys_flistxattr,
   chmod: sys_chmod, fchmodat: sys_fchmodat, fchmod: sys_fchmod, fcntl: sys_fcntl, fchown: sys_fchown, ioctl: sys_ioctl, chown: sys_chown, lchown: sys_lchown, fchownat: sys_fchownat,
   truncate: sys_truncate, fsync: sys_fsync, fdatasync: sys_fdatasync, umask: sys_umask, statfs: sys_statfs, utimensat: sys_utimensat, futimesat: sys_futimesat,
   getxattr: sys_getxattr, lgetxattr: sys_lgetxattr, listxattr: sys_listxattr, llistxattr: sys_llistxattr,

@@ -2,7 +2,7 @@
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess, ResourceLimit, UtsNames } from '../process.js';
-import type { SyscallHandler } from './types.js';
+import type { SyscallHandler, SyscallResult } from './types.js';
 
 const UTSNAME_SIZE = 6 * 65;
 const RLIMIT_STACK = 3;
@@ -66,64 +66,88 @@ function decodeLimit(buf: Buffer): ResourceLimit {
   return { cur: buf.readBigUInt64LE(0), max: buf.readBigUInt64LE(8) };
 }
 
-/** The app's RLIMIT_NOFILE: the host's, less the stub's reserved fds at the top. */
+/**
+ * The app's RLIMIT_NOFILE: the host's, less the stub's reserved fds at the top. Read from the
+ * host once, as the instance's first process starts (startLimits: the app process is still
+ * the worker's host user then), and inherited from there (the fork checkpoint).
+ */
 function nofileLimit(proc: LibosProcess): ResourceLimit {
   if (proc.nofileLimit) return proc.nofileLimit;
   const buf = Buffer.alloc(16);
   check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, null, buf), 'prlimit NOFILE');
   const hostLimit = decodeLimit(buf);
-  proc.hostNofileLimit = hostLimit;
+  proc.hostNofileMax = hostLimit.max;
   const base = BigInt(proc.reservedFdBase);
   const min = (x: bigint) => (x < base ? x : base);
   proc.nofileLimit = { cur: min(hostLimit.cur), max: min(hostLimit.max) };
   return proc.nofileLimit;
 }
 
-function prlimit(proc: LibosProcess, resource: number, newLimit: ResourceLimit | null): ResourceLimit {
+/**
+ * The app sets its RLIMIT_NOFILE to `newLimit`: the host limit that makes it. The host enforces
+ * the soft limit itself (EMFILE, EBADF), never above the reserved fds (the stub's: see
+ * place_channel); the hard limit stays, so that the stub can still reach its reserved slots.
+ */
+function setNofileLimit(proc: LibosProcess, newLimit: ResourceLimit): ResourceLimit {
+  const old = nofileLimit(proc);
+  if (newLimit.max > old.max) throw new SyscallError(Errno.EPERM, 'raise RLIMIT_NOFILE above its hard limit');
+  const base = BigInt(proc.reservedFdBase);
+  proc.nofileLimit = newLimit;
+  return { cur: newLimit.cur < base ? newLimit.cur : base, max: proc.hostNofileMax ?? old.max };
+}
+
+function checkLimit(resource: number, newLimit: ResourceLimit | null): void {
   if (resource < 0 || resource >= RLIM_NLIMITS) throw new SyscallError(Errno.EINVAL, `rlimit ${resource}`);
   if (newLimit && newLimit.cur > newLimit.max) throw new SyscallError(Errno.EINVAL, 'rlimit cur > max');
-  if (resource === RLIMIT_NOFILE) {
-    const old = nofileLimit(proc);
-    if (newLimit) {
-      if (newLimit.max > old.max) throw new SyscallError(Errno.EPERM, 'raise RLIMIT_NOFILE above its hard limit');
-      // The host enforces the app's limit itself (EMFILE, EBADF), never above the reserved fds
-      // (the stub's: see place_channel); the hard limit stays, so that the stub can still
-      // reach its reserved slots.
-      const hostMax = proc.hostNofileLimit!;
-      const base = BigInt(proc.reservedFdBase);
-      const hostCur = newLimit.cur < base ? newLimit.cur : base;
-      check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, encodeLimit({ cur: hostCur, max: hostMax.max }), null), 'prlimit NOFILE');
-      proc.nofileLimit = newLimit;
-    }
-    return old;
-  }
-  const oldBuf = Buffer.alloc(16);
-  check(host.prlimit(proc.app.hostPid, resource, newLimit ? encodeLimit(newLimit) : null, oldBuf), 'prlimit');
-  return decodeLimit(oldBuf);
 }
 
 /**
- * The limits the first process starts with, from the manifest (its children inherit them):
+ * A limit of the process, and a new one: RLIMIT_NOFILE is the worker's to judge and the stub's
+ * to set on itself (the result says what); the others are the host's, which the stub answers
+ * alone (trap.c, own_limit) -- what reaches the worker of them (a forged request) it makes on
+ * the app process, if the host lets it.
+ */
+function limitCall(proc: LibosProcess, resource: number, newLimit: ResourceLimit | null, old: (l: ResourceLimit) => void): SyscallResult {
+  checkLimit(resource, newLimit);
+  if (resource === RLIMIT_NOFILE) {
+    old(nofileLimit(proc));
+    if (!newLimit) return 0;
+    const hostLimit = setNofileLimit(proc, newLimit);
+    return { kind: 'host-nofile', ...hostLimit };
+  }
+  const oldBuf = Buffer.alloc(16);
+  check(host.prlimit(proc.app.hostPid, resource, newLimit ? encodeLimit(newLimit) : null, oldBuf), 'prlimit');
+  old(decodeLimit(oldBuf));
+  return 0;
+}
+
+/**
+ * The limits a process starts with, as its first image says HELLO: RLIMIT_NOFILE read from the
+ * host; for the instance's first process, those of the manifest (its children inherit them):
  * RLIMIT_NOFILE from sys.fds.limit, soft and hard, at most what the stub's fds leave of the
  * host's; RLIMIT_STACK (soft) from sys.stack.size, each thread's stack as in Gramine (the main
- * thread's growth, and glibc's default for new threads).
+ * thread's growth, and glibc's default for new threads). The worker sets them on the app
+ * process itself: it is still the worker's host user (it takes its own, if any, later).
  */
-export function startWithManifestLimits(proc: LibosProcess): void {
+export function startLimits(proc: LibosProcess): void {
   const { pendingNofile, pendingStack } = proc;
   proc.pendingNofile = proc.pendingStack = null;
   try {
+    const max = nofileLimit(proc).max;
     if (pendingNofile !== null) {
-      const max = nofileLimit(proc).max;
       const atMost = (x: number) => (BigInt(x) < max ? BigInt(x) : max);
-      prlimit(proc, RLIMIT_NOFILE, { cur: atMost(pendingNofile.soft), max: atMost(pendingNofile.hard ?? Number.MAX_SAFE_INTEGER) });
+      const hostLimit = setNofileLimit(proc, { cur: atMost(pendingNofile.soft), max: atMost(pendingNofile.hard ?? Number.MAX_SAFE_INTEGER) });
+      check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, encodeLimit(hostLimit), null), 'prlimit NOFILE');
     }
     if (pendingStack !== null) {
-      const old = prlimit(proc, RLIMIT_STACK, null);
+      const oldBuf = Buffer.alloc(16);
+      check(host.prlimit(proc.app.hostPid, RLIMIT_STACK, null, oldBuf), 'prlimit STACK');
+      const old = decodeLimit(oldBuf);
       const n = BigInt(pendingStack) < old.max ? BigInt(pendingStack) : old.max;
-      prlimit(proc, RLIMIT_STACK, { cur: n, max: old.max });
+      check(host.prlimit(proc.app.hostPid, RLIMIT_STACK, encodeLimit({ cur: n, max: old.max }), null), 'prlimit STACK');
     }
   } catch (e) {
-    proc.log.error({ err: e }, 'the manifest\'s sys.fds.limit or sys.stack.size could not be set');
+    proc.log.error({ err: e }, 'the process\'s RLIMIT_NOFILE, or the manifest\'s sys.fds.limit or sys.stack.size, could not be set');
   }
 }
 
@@ -131,20 +155,16 @@ const sys_prlimit64: SyscallHandler = (proc, a) => {
   const pid = a.int(0);
   if (pid !== 0 && pid !== proc.id.vpid) throw new SyscallError(Errno.ESRCH, `prlimit64 pid ${pid}`);
   const newLimit = a.ptr(2) ? decodeLimit(proc.mem.read(a.ptr(2), 16)) : null;
-  const old = prlimit(proc, a.int(1), newLimit);
-  if (a.ptr(3)) proc.mem.write(a.ptr(3), encodeLimit(old));
-  return 0;
+  return limitCall(proc, a.int(1), newLimit, (old) => {
+    if (a.ptr(3)) proc.mem.write(a.ptr(3), encodeLimit(old));
+  });
 };
 
-const sys_getrlimit: SyscallHandler = (proc, a) => {
-  proc.mem.write(a.ptr(1), encodeLimit(prlimit(proc, a.int(0), null)));
-  return 0;
-};
+const sys_getrlimit: SyscallHandler = (proc, a) =>
+  limitCall(proc, a.int(0), null, (old) => proc.mem.write(a.ptr(1), encodeLimit(old)));
 
-const sys_setrlimit: SyscallHandler = (proc, a) => {
-  prlimit(proc, a.int(0), decodeLimit(proc.mem.read(a.ptr(1), 16)));
-  return 0;
-};
+const sys_setrlimit: SyscallHandler = (proc, a) =>
+  limitCall(proc, a.int(0), decodeLimit(proc.mem.read(a.ptr(1), 16)), () => {});
 
 export const infoHandlers = {
   uname: sys_uname, sethostname: setUtsName('nodename'), setdomainname: setUtsName('domainname'), sysinfo: sys_sysinfo, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,

@@ -9,9 +9,9 @@
 //     made an instance path again;
 //   - credentials (SCM_CREDENTIALS, SO_PEERCRED): host pids and ids to the instance's, and back.
 import { fileType, host } from '../../pal/host.js';
-import { AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, S_IFSOCK } from '../../pal/linux-abi.js';
-import { UCRED_PEER, UCRED_SENT, UCRED_TO_HOST } from '../../pal/channel-abi.js';
-import { Errno, SyscallError } from '../errno.js';
+import { AT_EMPTY_PATH, AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, S_IFSOCK } from '../../pal/linux-abi.js';
+import { APP_HOST_ID, UCRED_PEER, UCRED_SENT, UCRED_TO_HOST } from '../../pal/channel-abi.js';
+import { Errno, errnoName, SyscallError } from '../errno.js';
 import { atLocation, checkWritable } from '../fs/host-fs.js';
 import { openMountDirectory } from '../fs/dentry-cache.js';
 import { andThen } from '../fs/ops.js';
@@ -69,11 +69,31 @@ async function bindAppSocket(proc: LibosProcess, appFd: number, spelling: string
     const dir = inCwd ? '' : dirfd === loc.mount.rootFd ? loc.mount.socketRoot : await proc.instance.socketDirectory(proc, dirfd);
     const held = `${dir}/${loc.name}`;
     sock = proc.hostFdFor(appFd);
-    if (!inCwd && held.length <= SOCKADDR_UN - SUN_PATH) return bindAs(proc, sock, held);
-    return inDirectory(dirfd, () => bindAs(proc, sock, inCwd ? spelling : loc.name));
+    const r = !inCwd && held.length <= SOCKADDR_UN - SUN_PATH
+      ? bindAs(proc, sock, held)
+      : inDirectory(dirfd, () => bindAs(proc, sock, inCwd ? spelling : loc.name));
+    if (r === 0 && proc.appHostIdentity) giveToAppIdentity(proc, dirfd, loc);
+    return r;
   } finally {
     if (sock >= 0) host.close(sock);
     if (dirfd !== loc.mount.rootFd) host.close(dirfd);
+  }
+}
+
+/**
+ * The socket file the worker bound for a process of host identity APP_HOST_ID (a root
+ * instance's), made that identity's: whoever connects to a socket file needs write permission
+ * on it, which host root has natively and that identity has only as its owner. Its stats show
+ * it as root's (showAppHostIdAsRoot), as natively.
+ */
+function giveToAppIdentity(proc: LibosProcess, dirfd: number, loc: HostLocation): void {
+  const fd = host.openat(dirfd, loc.name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+  // another process of the instance may have renamed something else there meanwhile
+  const isSocket = fd >= 0 && fileType(fd) === S_IFSOCK;
+  const r = fd < 0 ? fd : isSocket ? host.fchownat(fd, '', APP_HOST_ID, APP_HOST_ID, AT_EMPTY_PATH) : 0;
+  if (fd >= 0) host.close(fd);
+  if (r < 0 || !isSocket) {
+    proc.log.error(`bind ${loc.vpath}: the socket file could not be given to the app processes' host identity (${r < 0 ? errnoName(-r) : 'no longer a socket'}): they cannot connect to it`);
   }
 }
 

@@ -74,7 +74,17 @@ export interface WaitOn {
   hostFd: number;
 }
 
-export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget | HostPgrp | WaitOn;
+/**
+ * RLIMIT_NOFILE set in the instance: the stub sets the host's limit to this on its own process
+ * (in a root instance the worker may not: the app is another host uid's), then returns 0.
+ */
+export interface HostNofile {
+  kind: 'host-nofile';
+  cur: bigint;
+  max: bigint;
+}
+
+export type SyscallResult = number | NewFd | SemAnswer | ForkGranted | ExecPlanned | CwdChanged | SocketTarget | HostPgrp | WaitOn | HostNofile;
 
 export type SyscallHandler = (
   proc: LibosProcess,

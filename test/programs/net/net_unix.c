@@ -63,10 +63,14 @@ static void show_file(const char *label, const char *name)
     path_addr(&a, name);
     struct stat st;
     errno = 0;
+    struct statx stx;
     if (lstat(a.sun_path, &st))
         show(label, -1);
+    else if (statx(AT_FDCWD, a.sun_path, AT_SYMLINK_NOFOLLOW, STATX_UID | STATX_GID, &stx))
+        show("  statx", -1);
     else
-        say("%s = %s mode 0%o", label, S_ISSOCK(st.st_mode) ? "socket" : "not a socket", st.st_mode & 07777);
+        say("%s = %s mode 0%o owner %u:%u (statx %u:%u)", label, S_ISSOCK(st.st_mode) ? "socket" : "not a socket",
+            st.st_mode & 07777, st.st_uid, st.st_gid, stx.stx_uid, stx.stx_gid);
 }
 
 static int bound(int type, const struct sockaddr_un *a, socklen_t len, const char *label)
