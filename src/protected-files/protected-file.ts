@@ -132,6 +132,45 @@ export class ProtectedFile {
     return file;
   }
 
+  /**
+   * Makes `storage` a new protected file of `size` bytes, whose plain bytes `fill(target, offset)`
+   * puts into `target` (all of it, for the file from `offset`), in one pass and without the node
+   * cache: the data nodes under each MHT node are filled, sealed and written as one run, then
+   * the MHT nodes (children before parents: their entries are whole by then), the metadata node
+   * last. What create, write and close would write, for a file written whole (a write-back).
+   * The file is returned flushed.
+   */
+  static createWhole(storage: PfStorage, opts: PfCreateOptions, size: number, fill: (target: Buffer, offset: number) => void): ProtectedFile {
+    const file = ProtectedFile.create(storage, opts);
+    if (!Number.isSafeInteger(size) || size < 0) throw new PfArgumentError(file.label, `bad size ${size}`);
+    fill(file.contents.data.subarray(0, Math.min(size, META_DATA_SIZE)), 0);
+    file.contents.size = size;
+    const { dataNodes, mhtNodes } = layoutForSize(size);
+    const mht = Array.from({ length: mhtNodes }, (_, m) => (m === 0 ? file.root.plain : Buffer.alloc(NODE_SIZE)));
+    try {
+      for (let m = 0; m < mhtNodes; m++) {
+        const first = m * DATA_ENTRIES;
+        const nodes = file.staging.nodes(Math.min(DATA_ENTRIES, dataNodes - first));
+        const bytes = Math.min(nodes.length, size - dataNodeStart(first));
+        fill(nodes.subarray(0, bytes), dataNodeStart(first));
+        nodes.fill(0, bytes);
+        file.sealAndWrite(entriesAt(mht[m]!, dataEntryAt(first), nodes.length / NODE_SIZE), nodes, nodes, dataNodePhysical(first));
+      }
+      for (let m = mhtNodes - 1; m > 0; m--) {
+        file.sealAndWrite(entriesAt(mht[mhtParent(m)]!, childEntryAt(m), 1), mht[m]!, file.staging.nodes(1), mhtNodePhysical(m));
+      }
+      if (mhtNodes > 0) file.sealRoot();
+      file.metadataDirty = true;
+      file.flush();
+    } catch (e) {
+      file.closed = true;
+      throw e;
+    } finally {
+      for (const node of mht.slice(1)) node.fill(0);
+    }
+    return file;
+  }
+
   /** The plain header of the protected file in `storage` (PfNotProtectedError, PfVersionError). */
   static readHeader(storage: PfStorage, label: string): PfHeaderInfo {
     return readMetadataNode(storage, label).header;
@@ -479,6 +518,11 @@ export class ProtectedFile {
       const node = changed.get(m)!;
       this.sealAndWrite(entriesAt(this.mhtNode(mhtParent(m)).plain, childEntryAt(m), 1), node.plain, this.staging.nodes(1), node.physical);
     }
+    this.sealRoot();
+  }
+
+  /** Seals and writes the root (MHT node 0) under a new key, which the metadata node keeps with its tag. */
+  private sealRoot(): void {
     const rootEntry = Buffer.alloc(ENTRY_SIZE);
     this.sealAndWrite(rootEntry, this.root.plain, this.staging.nodes(1), this.root.physical);
     rootEntry.copy(this.contents.rootKey, 0, 0, KEY_SIZE);

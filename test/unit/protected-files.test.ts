@@ -317,6 +317,28 @@ describe.each(CIPHERS)('with the %s node cipher', (_name, nodeCipher) => {
       }
     });
 
+    it.each(BOUNDARY_SIZES)('%i bytes: made whole (createWhole, a write-back), read here and by the spec reader', (size) => {
+      const data = seededBytes(size, size + 3);
+      const storage = new MemoryStorage();
+      const asked: number[] = [];
+      const file = ProtectedFile.createWhole(storage, { key: KEY, name: NAME, cipher }, size, (target, at) => {
+        asked.push(at, target.length);
+        data.copy(target, 0, at, at + target.length);
+      });
+      expect(file.size).toBe(size);
+      file.close();
+      // every byte of the file asked for once, in order
+      let next = 0;
+      for (let i = 0; i < asked.length; i += 2) {
+        expect(asked[i]).toBe(next);
+        next += asked[i + 1]!;
+      }
+      expect(next).toBe(size);
+      expect(storage.contents().length).toBe(layoutForSize(size).nodes * NODE);
+      expect(decrypted(storage).equals(data)).toBe(true);
+      expect(specRead(storage.contents(), KEY).data.equals(data)).toBe(true);
+    });
+
     it('a few MiB of random data, written and read in odd pieces', () => {
       const data = randomBytes(3 * 1024 * 1024 + 1234);
       const storage = encrypted(data, { chunk: 12_345, cacheNodes: 16 });

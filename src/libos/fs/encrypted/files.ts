@@ -105,7 +105,7 @@ async function openCopy(proc: LibosProcess, loc: EncryptedLocation, flags: numbe
     const writable = (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
     let path = await proc.instance.encryptedCopy(proc, 'open', loc.mount.path, rel, '', -1, writable);
     if (path === '') {
-      const copy = makeCopy(proc, loc, sealing, mode, exists, (flags & O_EXCL) !== 0);
+      const copy = makeCopy(proc, loc, sealing, mode, exists, (flags & O_EXCL) !== 0, (flags & O_TRUNC) !== 0);
       try {
         path = await proc.instance.encryptedCopy(proc, 'offer', loc.mount.path, rel, '', copy, writable);
       } finally {
@@ -118,8 +118,12 @@ async function openCopy(proc: LibosProcess, loc: EncryptedLocation, flags: numbe
   }
 }
 
-/** A new plaintext copy: the PF file decrypted, or (`exists` false) an empty one, with an empty PF file made on the host. */
-function makeCopy(proc: LibosProcess, loc: EncryptedLocation, sealing: SealingOf, mode: number, exists: boolean, exclusive: boolean): number {
+/**
+ * A new plaintext copy: the PF file decrypted, or (`exists` false) an empty one, with an empty PF
+ * file made on the host. An open that truncates (`truncating`) gets an empty copy without
+ * decrypting the file, once it is authenticated as any open of it is (its metadata and root).
+ */
+function makeCopy(proc: LibosProcess, loc: EncryptedLocation, sealing: SealingOf, mode: number, exists: boolean, exclusive: boolean, truncating: boolean): number {
   const hostPath = hostPathOf(loc);
   if (!exists) {
     try {
@@ -131,7 +135,12 @@ function makeCopy(proc: LibosProcess, loc: EncryptedLocation, sealing: SealingOf
     }
   }
   try {
-    return withPfFile(loc, O_RDONLY, (fd, fileMode) => decryptToCopy(fd, sealing, hostPath, (fileMode & 0o7777) | 0o600));
+    return withPfFile(loc, O_RDONLY, (fd, fileMode) => {
+      const copyMode = (fileMode & 0o7777) | 0o600;
+      if (!truncating) return decryptToCopy(fd, sealing, hostPath, copyMode);
+      plaintextSize(fd, sealing);
+      return newCopy(hostPath, copyMode);
+    });
   } catch (e) {
     if (e instanceof SyscallError) throw e;
     return refuseDamaged(proc, loc, e);

@@ -99,12 +99,10 @@ export function sealCopy(copyFd: number | null, dirFd: number, name: string, sea
   const fd = check(host.openat(dirFd, scratchName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0o7777), `create a scratch file beside ${sealing.label}`);
   let placed = false;
   try {
-    const pf = ProtectedFile.create(new FdStorage(fd), { key: sealing.key, name: sealing.boundName, label: sealing.label, cipher: addonNodeCipher });
-    try {
-      if (copyFd !== null) copyInto(pf, copyFd, sealing.label);
-    } finally {
-      pf.close(); // flushes every node, the metadata node last
-    }
+    // a snapshot: later writes go with the next write-back
+    const size = copyFd === null ? 0 : check(fileSize(copyFd), `fstat the copy of ${sealing.label}`);
+    const options = { key: sealing.key, name: sealing.boundName, label: sealing.label, cipher: addonNodeCipher };
+    ProtectedFile.createWhole(new FdStorage(fd), options, size, (target, at) => readCopy(copyFd!, target, at, sealing.label)).close();
     check(host.fsync(fd), `fsync ${sealing.label}`);
     check(host.renameat2(dirFd, scratchName, dirFd, name, replace ? 0 : RENAME_NOREPLACE), `place ${sealing.label}`);
     placed = true;
@@ -114,15 +112,13 @@ export function sealCopy(copyFd: number | null, dirFd: number, name: string, sea
   }
 }
 
-function copyInto(pf: ProtectedFile, copyFd: number, label: string): void {
-  const size = check(fileSize(copyFd), `fstat the copy of ${label}`); // a snapshot: later writes go with the next write-back
-  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
-  for (let at = 0; at < size;) {
-    const n = check(host.pread(copyFd, chunk.subarray(0, Math.min(chunk.length, size - at)), at), `read the copy of ${label}`);
-    if (n === 0) break; // cut short since the snapshot: the rest is zeros
-    pf.write(at, chunk.subarray(0, n));
-    at += n;
+/** Fills `target` from the copy at `at`; what the copy no longer has (cut short since the snapshot) is zeros. */
+function readCopy(copyFd: number, target: Buffer, at: number, label: string): void {
+  let done = 0;
+  while (done < target.length) {
+    const n = check(host.pread(copyFd, target.subarray(done), at + done), `read the copy of ${label}`);
+    if (n === 0) break;
+    done += n;
   }
-  if (pf.size < size) pf.truncate(size);
-  chunk.fill(0);
+  target.fill(0, done);
 }
