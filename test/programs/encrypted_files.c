@@ -6,7 +6,8 @@
  *                                truncate smaller and larger, rename, unlink, a forked child
  *                                reading and writing the parent's file, a MAP_SHARED mapping
  *                                written by one process and read by another
- *   encrypted_files DIR big MiB  a sequential write of MiB MiB, then a read checking each byte
+ *   encrypted_files DIR big MiB [write|read]  a sequential write of MiB MiB (fsync'ed), then a
+ *                                read checking each byte (and an unlink); or one of the two
  *   encrypted_files FILE die     write "synced\n", fsync, write "unsynced\n", then SIGKILL itself
  *   encrypted_files FILE write   write "written at exit\n" and exit without fsync or close
  */
@@ -136,22 +137,27 @@ static void across_processes(const char *dir)
     close(fd);
 }
 
-static void big(const char *dir, long mib)
+/* `phase`: "write" (and fsync), "read" (check, then unlink), or both in this process */
+static void big(const char *dir, long mib, const char *phase)
 {
     static unsigned char chunk[1 << 20];
-    int fd = open(at(dir, "big"), O_CREAT | O_WRONLY | O_TRUNC, 0600);
-    if (fd < 0)
-        die("create big");
-    for (long i = 0; i < mib; i++) {
-        memset(chunk, (int)(i * 7 + 1), sizeof(chunk));
-        if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
-            die("write big");
+    if (strcmp(phase, "read")) {
+        int fd = open(at(dir, "big"), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd < 0)
+            die("create big");
+        for (long i = 0; i < mib; i++) {
+            memset(chunk, (int)(i * 7 + 1), sizeof(chunk));
+            if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
+                die("write big");
+        }
+        if (fsync(fd) < 0)
+            die("fsync big");
+        close(fd);
+        printf("size %ld\n", size_of(at(dir, "big")));
     }
-    if (fsync(fd) < 0)
-        die("fsync big");
-    close(fd);
-    printf("size %ld\n", size_of(at(dir, "big")));
-    fd = open(at(dir, "big"), O_RDONLY);
+    if (!strcmp(phase, "write"))
+        return;
+    int fd = open(at(dir, "big"), O_RDONLY);
     for (long i = 0; i < mib; i++) {
         if (read(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
             die("read big");
@@ -161,6 +167,8 @@ static void big(const char *dir, long mib)
                 exit(1);
             }
     }
+    if (read(fd, chunk, 1) != 0)
+        die("big: more than written");
     close(fd);
     unlink(at(dir, "big"));
     printf("%ld MiB read back\n", mib);
@@ -185,7 +193,7 @@ int main(int argc, char **argv)
         _exit(0);
     }
     if (argc >= 4 && !strcmp(argv[2], "big")) {
-        big(argv[1], atol(argv[3]));
+        big(argv[1], atol(argv[3]), argc >= 5 ? argv[4] : "both");
         return 0;
     }
     basics(argv[1]);
