@@ -1,13 +1,15 @@
 // The plaintext copies of the instance's encrypted files (libos/fs/encrypted/): one memfd per
-// host file for the whole instance, held here, so that every process that opens the file gets
-// a new open file description of the same copy (/proc/<leader>/fd/N) and sees the others'
-// writes at once. The first worker to open a file decrypts it and offers its memfd.
+// host file, held here while some process of the instance holds it, so that every process that
+// opens the file gets a new open file description of the same copy (/proc/<leader>/fd/N) and
+// sees the others' writes at once. The first worker to open a file decrypts it and offers its
+// memfd; when the last process that held it has ended, it is written back and let go.
 //
 // Copies are known by mount and path inside it, not by the host file's dev:ino: a write-back
 // replaces the host file by rename (a new inode), and the path is what the file is bound to.
 // The leader makes every write-back (fsync, the end of a process that opened the file, the
 // end of the instance): they are serialized by being made here, the leader has the key and
 // outlives the processes, and a copy is written back even when its last opener was killed.
+import { readdirSync, readFileSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDWR } from '../pal/linux-abi.js';
 import { Errno, errnoName, SyscallError } from '../libos/errno.js';
@@ -44,8 +46,40 @@ interface Copy {
 
 const statBuf = Buffer.alloc(144);
 
+function identityIn(stat: Buffer): string {
+  return `${stat.readBigUInt64LE(0)}:${stat.readBigUInt64LE(8)}`;
+}
+
 function identityOf(fd: number): string | null {
-  return host.fstatat(fd, '', statBuf, AT_EMPTY_PATH) < 0 ? null : `${statBuf.readBigUInt64LE(0)}:${statBuf.readBigUInt64LE(8)}`;
+  return host.fstatat(fd, '', statBuf, AT_EMPTY_PATH) < 0 ? null : identityIn(statBuf);
+}
+
+/**
+ * Whether host process `pid` has the memfd `identity` ("dev:ino") open or mapped (its
+ * /proc/PID/fd and /proc/PID/maps; a process gone holds nothing). Only the entries that are
+ * copies are looked at.
+ */
+function holdsFile(pid: number, identity: string): boolean {
+  const copyName = `/memfd:${ENCRYPTED_MEMFD_PREFIX}`;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  const link = Buffer.alloc(4096);
+  for (const fd of fds) {
+    const at = `/proc/${pid}/fd/${fd}`;
+    const n = host.readlinkat(AT_FDCWD, at, link);
+    if (n > 0 && link.toString('latin1', 0, n).startsWith(copyName) && host.fstatat(AT_FDCWD, at, statBuf, 0) === 0 && identityIn(statBuf) === identity) return true;
+  }
+  const ino = identity.slice(identity.indexOf(':') + 1);
+  try {
+    // "address perms offset dev inode path": a mapping of a copy names it, with its inode
+    return readFileSync(`/proc/${pid}/maps`, 'latin1').split('\n').some((l) => l.includes(copyName) && l.split(/\s+/)[4] === ino);
+  } catch {
+    return false;
+  }
 }
 
 /** A path inside a mount as a worker may name it: relative, no "", "." or ".." component, no NUL. */
@@ -107,10 +141,20 @@ export class EncryptedCopies {
     }
   }
 
-  /** Process `vpid` has ended: the copies it opened are written back. */
-  exited(vpid: number): void {
-    for (const copy of this.byName.values()) {
-      if (copy.openers.delete(vpid) && copy.written) this.writeBack(copy);
+  /**
+   * Process `vpid` has ended: the copies it opened are written back. A copy that no process of
+   * the instance holds any more (`running`: their host pids) is let go once it is written back:
+   * the next open decrypts the host file again. Openers are not all that may hold it: a forked
+   * child inherits the fds, an fd can be sent, a mapping outlives its fd. `heirs`: children of
+   * `vpid` that may have been forked but do not run yet, which hold what it opened meanwhile
+   * (each is gone through here too, run or not).
+   */
+  exited(vpid: number, heirs: readonly number[], running: () => number[]): void {
+    for (const copy of [...this.byName.values()]) {
+      if (!copy.openers.delete(vpid)) continue;
+      for (const heir of heirs) copy.openers.add(heir);
+      const kept = copy.written ? this.writeBack(copy) === 0 : true;
+      if (kept && copy.openers.size === 0 && !running().some((pid) => holdsFile(pid, copy.identity))) this.forget(copy);
     }
   }
 

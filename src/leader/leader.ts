@@ -426,7 +426,7 @@ export class Leader {
     if (worker === null) {
       // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
       if (this.standbys.get(vpid) === standby) {
-        this.table.remove(vpid);
+        this.removeUnborn(vpid);
         this.standbys.delete(vpid);
       }
       if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
@@ -435,7 +435,7 @@ export class Leader {
     const prepared = worker.prepared;
     if (this.standbys.get(vpid) !== standby || !entry || !prepared || !pe.worker) {
       // the parent is gone already
-      this.table.remove(vpid);
+      this.removeUnborn(vpid);
       this.standbys.delete(vpid);
       this.pool.ready(worker);
       return;
@@ -464,7 +464,7 @@ export class Leader {
     this.standbys.delete(m.vpid);
     if (m.hostPid < 0) {
       // the child never existed; its worker sees the channel close and comes back free
-      if (child.state === 'reserved') this.table.remove(m.vpid);
+      if (child.state === 'reserved') this.removeUnborn(m.vpid);
       this.retryLookups();
       return;
     }
@@ -552,7 +552,7 @@ export class Leader {
     const e = this.table.get(vpid);
     if (e && e.worker === w) {
       if (ran) this.onProcessExited(vpid);
-      else this.table.remove(vpid);
+      else this.removeUnborn(vpid);
       this.retryLookups(); // a lookup waiting for it has its answer now
     }
     w.vpid = null;
@@ -569,9 +569,22 @@ export class Leader {
     });
   }
 
+  /** The host pids of the running processes but `vpid`. */
+  private runningHostPids(vpid: number): number[] {
+    return this.table.running().flatMap((e) => (e.hostPid !== null && e.vpid !== vpid ? [e.hostPid] : []));
+  }
+
+  /** A reserved vpid that never ran goes (the copies its parent left it as an heir are let go, if no one else holds them). */
+  private removeUnborn(vpid: number): void {
+    this.table.remove(vpid);
+    this.encryptedCopies?.exited(vpid, [], () => this.runningHostPids(vpid));
+  }
+
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
-    this.encryptedCopies?.exited(vpid);
+    // a child reserved for it may have been forked already, with the fds of its copies
+    const heirs = this.table.children(vpid).filter((c) => c.state === 'reserved').map((c) => c.vpid);
+    this.encryptedCopies?.exited(vpid, heirs, () => this.runningHostPids(vpid));
     this.standbys.delete(vpid);
     this.sysv.shm.detachAll(vpid);
     const parent = this.table.get(vpid);
@@ -697,7 +710,7 @@ export class Leader {
     for (const [childVpid, standby] of this.standbys) {
       if (standby.worker !== w) continue;
       this.standbys.delete(childVpid);
-      this.table.remove(childVpid);
+      this.removeUnborn(childVpid);
       const parent = this.table.get(standby.parentVpid);
       if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid, true); // a fork may wait for it
     }

@@ -212,6 +212,11 @@ export class ProcessTable {
     return self;
   }
 
+  /** The processes whose parent is `vpid` (reserved ones too). */
+  children(vpid: number): ProcessEntry[] {
+    return [...this.byVpid.values()].filter((e) => e.ppid === vpid);
+  }
+
   running(): ProcessEntry[] {
     return [...this.byVpid.values()].filter((e) => e.state === 'running');
   }

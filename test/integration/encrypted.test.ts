@@ -2,10 +2,11 @@
 // read and written by the app as plain files -- from C and from bash, across processes, with
 // fsync and a kill -9, against `gramine-ts pf`, and with the host files tampered with.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { Running } from '../helpers/running.js';
 import { GRAMINE_TS, hostRootManifest, makeTempDir, PROGRAMS_BUILD, removeTempDir, runGramine, runNative } from '../helpers/run.js';
 
 const KEY = '00112233445566778899aabbccddeeff';
@@ -169,6 +170,38 @@ describe('encrypted mounts', () => {
     const read = await runGramine([manifest([PROGRAM, '/enc', 'big', '1024', 'read'])], { timeout: 120_000 });
     expect(read.stdout).toBe('1024 MiB read back\n');
     expect(existsSync(path.join(enc, 'big'))).toBe(false);
+  });
+
+  it('the leader lets a copy go when no process of the instance holds the file any more (written back first)', async () => {
+    // r2: written and read by processes that have ended; r1: opened by a subshell that has
+    // ended, whose background child still holds the fd it inherited; r3: held by the shell
+    const script = [
+      'for f in r1 r2 r3; do (echo $f > /enc/$f); done',
+      'cat /enc/r2 > /dev/null',
+      '(exec 5< /enc/r1; sleep 60 <&5 > /dev/null 2>&1 &)',
+      'exec 4< /enc/r3',
+      'echo ready',
+      'read line',
+      'cat /enc/r1 /enc/r2 /enc/r3',
+    ].join('\n');
+    const running = Running.gramine([bash(script)]);
+    try {
+      await running.waitFor('out', /^ready$/);
+      const copies = readdirSync(`/proc/${running.child.pid}/fd`).map((fd) => {
+        try {
+          return readlinkSync(`/proc/${running.child.pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      }).filter((l) => l.startsWith('/memfd:encrypted:')).map((l) => path.basename(l.replace(/ \(deleted\)$/, ''))).sort();
+      expect(copies).toEqual(['r1', 'r3']);
+      running.child.stdin.write('go\n');
+      expect(await running.exited).toBe(0);
+      expect(running.out.slice(-3)).toEqual(['r1', 'r2', 'r3']);
+      for (const f of ['r1', 'r2', 'r3']) expect(decrypt(path.join(enc, f))).toBe(`${f}\n`);
+    } finally {
+      running.kill();
+    }
   });
 
   it('no key set: EACCES for the files of the mount', async () => {
