@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "fifo-open.h"
 #include "gcm.h"
 
 #include <cerrno>
@@ -437,6 +438,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendMessage", Napi::Function::New(env, SendMessage));
   exports.Set("spawnStub", Napi::Function::New(env, SpawnStub));
   RegisterGcm(env, exports);
+  RegisterFifoOpen(env, exports);
   return exports;
 }
 

@@ -29,6 +29,17 @@ export interface PalAddon {
    * do; that one's plain bytes are zeroed, the later ones not opened), or -errno.
    */
   gcmOpenNodes(entries: Uint8Array, sealed: Uint8Array, plain: Uint8Array): number;
+  /** open of the FIFO `pathFd` (O_PATH; copied) with flags | O_CLOEXEC on a thread of its own, which writes 1 to `eventFd` (copied) when it has returned; or -errno */
+  fifoOpenStart(pathFd: number, flags: number, eventFd: number): FifoOpenHandle | number;
+  /** the open's fd or -errno once it has returned, else null */
+  fifoOpenResult(handle: FifoOpenHandle): number | null;
+  /** given up: ended with EINTR if it still waits (nothing else is woken), its fd closed if it returned one */
+  fifoOpenEnd(handle: FifoOpenHandle): void;
+}
+
+/** An open of a FIFO made on a thread of its own (native/addon/fifo-open.cc). */
+export interface FifoOpenHandle {
+  readonly __fifoOpen: unique symbol;
 }
 
 export interface ChannelWatchHandle {

@@ -1,8 +1,8 @@
 // Typed host system calls for the LibOS. Each returns the host's result or a negative errno;
 // buffers are filled in place. This is the only way the LibOS reaches the host kernel.
-import { open as openInThreadPool, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { addon } from './addon.js';
+import { addon, type FifoOpenHandle } from './addon.js';
 export { fromByteString, isUtf8ByteString, toByteString } from './byte-strings.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from './linux-abi.js';
 
@@ -343,11 +343,27 @@ export function watchProcessExit(pid: number, onExit: () => void): { stop(): voi
 }
 
 /**
- * open(2) of `path` on one of Node's pool threads, for an open that may wait (a FIFO without
- * its other end): the worker's event loop goes on meanwhile. The fd, or -errno.
+ * An open of a FIFO that may wait for its other end (a FIFO without it), made on a thread of
+ * its own (native/addon/fifo-open.cc) while the worker's event loop goes on. Its eventfd becomes
+ * readable when the open has returned. Given up (end), it ends as a signal ends an open:
+ * this open alone returns, with EINTR; no other opener of the FIFO is woken.
  */
-export function openBlocking(path: string, flags: number): Promise<number> {
-  return new Promise((resolve) => {
-    openInThreadPool(path, flags | O_CLOEXEC, (err, fd) => resolve(err ? -(err.errno !== undefined ? Math.abs(err.errno) : 5) : fd));
-  });
+export class WaitingOpen {
+  private constructor(private readonly handle: FifoOpenHandle) {}
+
+  /** Opens the FIFO `pathFd` (O_PATH; the caller keeps it) with `flags`; `eventFd` is written to when it has returned. Or -errno. */
+  static start(pathFd: number, flags: number, eventFd: number): WaitingOpen | number {
+    const h = addon.fifoOpenStart(pathFd, flags, eventFd);
+    return typeof h === 'number' ? h : new WaitingOpen(h);
+  }
+
+  /** The fd (close-on-exec) or -errno once the open has returned; null while it waits. */
+  result(): number | null {
+    return addon.fifoOpenResult(this.handle);
+  }
+
+  /** Given up: what it opened, if anything, is closed. */
+  end(): void {
+    addon.fifoOpenEnd(this.handle);
+  }
 }

@@ -73,7 +73,7 @@ describe('a signal from another process interrupts a blocking call as on Linux',
 });
 
 describe('an open of a FIFO that waits for its other end', () => {
-  it.each(['', '-static'])('ends with EINTR for a handler without SA_RESTART, goes on for one with it and for a blocked or ignored signal (%s)', async (suffix) => {
+  it.each(['', '-static'])('ends with EINTR for a handler without SA_RESTART, goes on for one with it and for a blocked or ignored signal; given up, wakes no other opener (%s)', async (suffix) => {
     const dirs = [makeTempDir('gts-fifo-n-'), makeTempDir('gts-fifo-g-')];
     try {
       const [native, gramine] = await Promise.all([
@@ -84,6 +84,8 @@ describe('an open of a FIFO that waits for its other end', () => {
       expect(native.stdout).toContain("own timer, no SA_RESTART: -1 EINTR, handlers run: 1\nanother's signal, no SA_RESTART: -1 EINTR, handlers run: 1\n");
       expect(native.stdout).toContain("another's signal, SA_RESTART: opened, read 1 'w', handlers run: 1\n");
       expect(native.stdout).toContain('made again: opened');
+      // an open given up wakes no other opener (the worker's undo did, by opening the other end)
+      expect(native.stdout).toContain("given up beside another opener: -1 EINTR, handlers run: 1\nthe other opener still waits for a writer: yes\nthe other opener: read 1 'w'\n");
     } finally {
       for (const d of dirs) removeTempDir(d);
     }

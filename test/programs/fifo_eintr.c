@@ -2,11 +2,13 @@
  * An open of a FIFO that waits for its other end, and signals (fifo_eintr DIR): a handler
  * without SA_RESTART ends it with EINTR (the process's own timer, or another process's kill);
  * one with SA_RESTART lets it go on, as does a blocked or an ignored signal; the other end's
- * open then ends it as usual. The FIFO is DIR/fifo.
+ * open then ends it as usual; an open given up wakes no other opener of the FIFO. The FIFO is
+ * DIR/fifo.
  */
 #include "t.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -120,6 +122,39 @@ int main(int argc, char **argv)
     c = later(0, 0, 100);
     open_and_read("made again");
     waitpid(c, 0, 0);
+
+    /* an open given up wakes no other opener: one waiting in another process waits on for the
+       writer (it has not opened 300 ms after: a wait, not a check for the time), and reads
+       what the writer wrote */
+    int ready[2], opened[2];
+    if (pipe(ready) || pipe(opened))
+        die("pipe");
+    pid_t waiter = fork();
+    if (waiter == 0) {
+        if (write(ready[1], "r", 1) != 1)
+            _exit(1);
+        int fd = open(fifo, O_RDONLY);
+        if (write(opened[1], "o", 1) != 1)
+            _exit(1);
+        char b = 0;
+        long n = fd < 0 ? -1 : read(fd, &b, 1);
+        say("the other opener: read %ld '%c'", n, n == 1 ? b : '-');
+        _exit(0);
+    }
+    char r;
+    if (read(ready[0], &r, 1) != 1)
+        die("read");
+    handled = 0;
+    handle(SIGALRM, 0, on_signal);
+    setitimer(ITIMER_REAL, &it, 0);
+    open_and_read("given up beside another opener");
+    struct pollfd p = {opened[0], POLLIN, 0};
+    say("the other opener still waits for a writer: %s", poll(&p, 1, 300) == 0 ? "yes" : "no");
+    int w = open(fifo, O_WRONLY);
+    if (w < 0 || write(w, "w", 1) != 1)
+        die("the writer");
+    close(w);
+    waitpid(waiter, 0, 0);
     unlink(fifo);
     return 0;
 }

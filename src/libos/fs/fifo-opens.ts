@@ -1,34 +1,32 @@
 // Opens of a FIFO that wait for its other end. Linux ends such a wait with EINTR when a handler
 // runs (or restarts it, for SA_RESTART); a worker making the open for the app must let a signal
-// end it too. So the worker makes the open on a pool thread and answers "not yet" at once, with
-// an eventfd the open's end makes readable: the stub waits on it with the app's own signal mask
-// and makes the call again (native/stub/trap.c, forward_waitable), answered with the open's
-// result by then. A call given up (a handler ended it) is undone: the open still waiting is
-// woken by a reader-and-writer open of the same FIFO the worker holds until it returns (which
-// wakes any other opener waiting on that FIFO as well), and what it opened is closed.
-import { host, openBlocking } from '../../pal/host.js';
-import { AT_FDCWD, O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../pal/linux-abi.js';
-import { SyscallError } from '../errno.js';
+// end it too. So the worker makes the open on a thread of its own (pal/host.ts, WaitingOpen)
+// and answers "not yet" at once, with an eventfd the open's end makes readable: the stub waits on
+// it with the app's own signal mask and makes the call again (native/stub/trap.c,
+// forward_waitable), answered with the open's result by then. A call given up (a handler ended
+// it) is ended as a signal ends the app's own open: only that open returns, and what it opened
+// is closed; other openers waiting on the FIFO wait on, as natively.
+import { host, WaitingOpen } from '../../pal/host.js';
+import { O_CLOEXEC, O_NONBLOCK } from '../../pal/linux-abi.js';
+import { Errno, SyscallError } from '../errno.js';
 import type { LibosProcess } from '../process.js';
 import type { WaitOn } from '../sys/types.js';
 
 // eventfd's flags are open's
 const EFD_CLOEXEC = O_CLOEXEC;
 const EFD_NONBLOCK = O_NONBLOCK;
+/**
+ * Opens one process may have waiting at once: one per thread that waits, which a forged request
+ * could name by any tid. Past this, an open that would wait is EAGAIN.
+ */
+const MAX_WAITING = 256;
 
 interface PendingOpen {
   /** the call it is for: the same path and flags made again collect it */
   key: string;
   /** readable once the open has returned */
   eventFd: number;
-  /** the FIFO (an O_PATH fd), until the open returns */
-  pathFd: number;
-  /** the open's fd or -errno, once it returned */
-  result: number | null;
-  /** given up: what it opens is closed */
-  abandoned: boolean;
-  /** the reader-and-writer open that wakes it when it is given up */
-  wakeFd: number;
+  open: WaitingOpen;
 }
 
 /** by process, then by the host tid of the thread that made the call */
@@ -38,10 +36,6 @@ function pendingOf(proc: LibosProcess): Map<number, PendingOpen> {
   let m = pending.get(proc);
   if (!m) pending.set(proc, (m = new Map()));
   return m;
-}
-
-function closeIfOpen(fd: number): void {
-  if (fd >= 0) host.close(fd);
 }
 
 /**
@@ -58,31 +52,28 @@ export function openFifoWaiting(proc: LibosProcess, hostTid: number, key: string
   }
   if (p) {
     host.close(pathFd);
-    if (p.result === null) return waitOn(p);
+    const result = p.open.result();
+    if (result === null) return waitOn(p);
     mine.delete(hostTid);
     host.close(p.eventFd);
-    if (p.result < 0) throw new SyscallError(-p.result, `open ${key}`);
-    return p.result;
+    if (result < 0) throw new SyscallError(-result, `open ${key}`);
+    return result;
   }
-  const eventFd = host.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (eventFd < 0) {
-    host.close(pathFd);
-    throw new SyscallError(-eventFd, 'open: eventfd');
-  }
-  const started: PendingOpen = { key, eventFd, pathFd, result: null, abandoned: false, wakeFd: -1 };
-  mine.set(hostTid, started);
-  void openBlocking(`/proc/self/fd/${pathFd}`, flags).then((fd) => {
-    host.close(started.pathFd);
-    started.pathFd = -1;
-    closeIfOpen(started.wakeFd);
-    if (started.abandoned) {
-      closeIfOpen(fd);
-      return;
+  try {
+    if (mine.size >= MAX_WAITING) throw new SyscallError(Errno.EAGAIN, `open ${key}: ${MAX_WAITING} opens of this process wait already`);
+    const eventFd = host.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (eventFd < 0) throw new SyscallError(-eventFd, 'open: eventfd');
+    const open = WaitingOpen.start(pathFd, flags, eventFd);
+    if (typeof open === 'number') {
+      host.close(eventFd);
+      throw new SyscallError(-open, `open ${key}: its thread`);
     }
-    started.result = fd;
-    host.write(started.eventFd, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
-  });
-  return waitOn(started);
+    const started: PendingOpen = { key, eventFd, open };
+    mine.set(hostTid, started);
+    return waitOn(started);
+  } finally {
+    host.close(pathFd);
+  }
 }
 
 function waitOn(p: PendingOpen): WaitOn {
@@ -98,13 +89,7 @@ export function abandonFifoOpen(proc: LibosProcess, hostTid: number): void {
   if (!p || !mine) return;
   mine.delete(hostTid);
   host.close(p.eventFd);
-  if (p.result !== null) {
-    closeIfOpen(p.result);
-    return;
-  }
-  p.abandoned = true;
-  // a reader and a writer at once: the waiting open returns (held until it has)
-  if (p.pathFd >= 0) p.wakeFd = host.openat(AT_FDCWD, `/proc/self/fd/${p.pathFd}`, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+  p.open.end();
 }
 
 /** The process is gone: every open still waiting for it is given up. */

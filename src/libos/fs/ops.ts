@@ -43,7 +43,7 @@ export function openLocation(proc: LibosProcess, loc: Location, flags: number, m
 
 /**
  * A FIFO opened to wait for its other end: opened here without waiting (O_PATH, beneath the
- * mount, as any open), then for real through that fd on a pool thread, so that the worker
+ * mount, as any open), then for real through that fd on a thread of its own, so that the worker
  * (its signals, its other threads' calls) goes on while the app waits, as it would natively;
  * the app waits where a signal ends its wait (fifo-opens.ts).
  */
