@@ -239,10 +239,10 @@ function encryptedMount(
     return tmpfsMount(m.path, scratch, roots, index, { refusal: `the encrypted mount of ${m.uri} at ${m.path} (its host directory does not exist)` });
   }
   const mount = hostMount(manifest, { ...m, readOnly: false }, roots);
-  if (mount.file !== '') {
-    throw new MountError(`${manifest.sourcePath ?? 'the built-in manifest'}: mount of ${m.uri} at ${m.path}: an encrypted mount of one file is not supported yet (mount its directory)`);
-  }
-  return { ...mount, encrypted: { keyName: m.keyName, boundRoot: m.uri.replace(/^file:/, '') } };
+  const uriPath = m.uri.replace(/^file:/, '');
+  // a file's bound name is the uri's path joined with its path in the mount: for a mount of one
+  // file, the uri's own path (its directory joined with the file's name)
+  return { ...mount, encrypted: { keyName: m.keyName, boundRoot: mount.file === '' ? uriPath : path.posix.dirname(uriPath) } };
 }
 
 type Special = Pick<MountMessage, 'file' | 'refusal' | 'hidden' | 'synthesized' | 'flat' | 'encrypted'>;

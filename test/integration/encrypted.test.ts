@@ -204,6 +204,19 @@ describe('encrypted mounts', () => {
     }
   });
 
+  it("a mount of one encrypted file (Gramine's single-file mount): read and appended to, not removable; bound to the uri's path", async () => {
+    const plain = path.join(dir, 'single-plain');
+    const secret = path.join(dir, 'single-secret');
+    writeFileSync(plain, 'top secret\n');
+    pf('encrypt', '--key', keyFile, '--wrap-name', secret, plain, secret);
+    const m = hostRootManifest(dir, ['/bin/bash', '-c', 'cat /secret; echo more >> /secret; cat /secret; wc -c < /secret; rm /secret 2>&1 | sed "s/.*: //"'],
+      `fs.mounts = [{ type = "encrypted", path = "/secret", uri = "file:${secret}", key_name = "k" }]`,
+      `fs.insecure__keys.k = "${KEY}"`);
+    const r = await runGramine([m]);
+    expect(r.stdout).toBe('top secret\ntop secret\nmore\n16\nDevice or resource busy\n');
+    expect(decrypt(secret)).toBe('top secret\nmore\n');
+  });
+
   it('no key set: EACCES for the files of the mount', async () => {
     const m = manifest(['/bin/bash', '-c', 'cat /enc/a 2>/dev/null || echo refused; ls /enc > /dev/null && echo listed']);
     writeFileSync(m, readFileSync(m, 'utf8').replace(`fs.insecure__keys.k = "${KEY}"\n`, ''));

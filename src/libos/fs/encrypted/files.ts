@@ -27,8 +27,9 @@ export function isEncrypted(loc: HostLocation): loc is EncryptedLocation {
   return loc.mount.encrypted !== null;
 }
 
-/** The location's path inside its mount ("" for the mount's root). */
+/** The location's path inside its mount ("" for the mount's root; a mount of one file: its name in its host directory). */
 export function relOf(loc: HostLocation): string {
+  if (loc.mount.file !== null) return loc.mount.file;
   if (loc.name === '.') return loc.dirRel;
   return loc.dirRel === '' ? loc.name : `${loc.dirRel}/${loc.name}`;
 }
@@ -84,7 +85,7 @@ function withPfFile<T>(loc: EncryptedLocation, flags: number, fn: (fd: number, m
  */
 export function openEncrypted(proc: LibosProcess, loc: EncryptedLocation, flags: number, mode: number): Awaitable<number> {
   const type = atLocation(loc, fileTypeAt);
-  if (loc.name === '.' || type === S_IFDIR || flags & O_PATH || (type === -Errno.ENOENT && flags & O_DIRECTORY)) return openHost(proc, loc, flags, mode);
+  if ((loc.name === '.' && loc.mount.file === null) || type === S_IFDIR || flags & O_PATH || (type === -Errno.ENOENT && flags & O_DIRECTORY)) return openHost(proc, loc, flags, mode);
   if (type >= 0 && type !== S_IFREG) throw new SyscallError(Errno.EACCES, `open ${loc.vpath}: only regular files and directories are supported in an encrypted mount`);
   if (type < 0 && (type !== -Errno.ENOENT || !(flags & O_CREAT))) throw new SyscallError(-type, `open ${loc.vpath}`);
   if (type >= 0 && flags & O_CREAT && flags & O_EXCL) throw new SyscallError(Errno.EEXIST, `open ${loc.vpath}`);
