@@ -642,8 +642,12 @@ function fsEnvs(envs) {
 
 // One run of a file-system benchmark program in a fresh scratch directory, removed afterwards
 // (also when the program failed or was killed halfway); the parsed key=value line, or an error.
-function fsRun(env, prog, args, key) {
+// The directory's mode is `mode`: 0755 by default, as a project's directory usually is (a
+// root instance's app processes are not host root: below a directory only root may search,
+// mode 0700 as mkdtemp makes it, every lookup is the worker's -- measured too, apart).
+function fsRun(env, prog, args, key, mode = 0o755) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gramine-ts-bench-'));
+  fs.chmodSync(dir, mode);
   const argv = env.wrap([prog, dir, ...args.map(String)]);
   try {
     const r = run(argv, FS_TIMEOUT_MS);
@@ -659,9 +663,9 @@ function fsRun(env, prog, args, key) {
 
 // stat-storm in every environment, `statReps` rounds; a cell's figure is the median of its
 // runs' medians (ns per stat).
-function measureStat(envs, opts) {
+function measureStat(envs, opts, mode = 0o755) {
   const cells = rounds(envs, opts.statReps, opts.statReps,
-    (env) => fsRun(env, STAT_PROG, [opts.statFiles, STAT_ROUNDS], 'median_ns'));
+    (env) => fsRun(env, STAT_PROG, [opts.statFiles, STAT_ROUNDS], 'median_ns', mode));
   const out = {};
   for (const env of envs) {
     const c = cells.get(env.name);
@@ -821,10 +825,13 @@ async function main() {
   const fenvs = fsEnvs(envs);
   const fnames = fenvs.map((e) => e.name);
   let statStorm = null;
+  let statStormPrivate = null;
   let bulk = null;
   if (opts.stat) {
     phase('stat storm', `stat storm (${fnames.join(', ')}; ${opts.statReps} run(s) of ${opts.statFiles} files x ${STAT_ROUNDS} rounds)`);
     statStorm = measureStat(fenvs, opts);
+    phase('stat storm', 'stat storm in a directory of mode 0700 (the same)');
+    statStormPrivate = measureStat(fenvs, opts, 0o700);
   }
   if (opts.bulk) {
     phase('bulk io', `bulk I/O (${fnames.join(', ')}; ${opts.bulkReps} run(s) of ${opts.bulkMib} MiB)`);
@@ -945,9 +952,14 @@ async function main() {
     const fothers = fnames.filter((n) => n !== 'native');
     const rows = [];
     if (opts.stat) {
-      rows.push([`stat storm`, `stat() of ${opts.statFiles} files (per stat, median of ${opts.statReps} run(s))`,
-        ...fnames.map((n) => (statStorm[n].error ? 'FAILED' : fmtNs(statStorm[n].median_ns))),
-        ...fothers.map((n) => (statStorm[n].error || statStorm.native.error ? '-' : fmtRatio(statStorm[n].median_ns / statStorm.native.median_ns)))]);
+      for (const [name, what, cells] of [
+        ['stat storm', `stat() of ${opts.statFiles} files (per stat, median of ${opts.statReps} run(s))`, statStorm],
+        ['... 0700', 'the same in a directory of mode 0700 (run as root: the worker\'s)', statStormPrivate],
+      ]) {
+        rows.push([name, what,
+          ...fnames.map((n) => (cells[n].error ? 'FAILED' : fmtNs(cells[n].median_ns))),
+          ...fothers.map((n) => (cells[n].error || cells.native.error ? '-' : fmtRatio(cells[n].median_ns / cells.native.median_ns)))]);
+      }
     }
     if (opts.bulk) {
       const mibs = (v) => `${v.toFixed(0)} MiB/s`;
@@ -1191,7 +1203,7 @@ async function main() {
       environments: fnames,
       scratch_parent: os.tmpdir(),
       stat_storm: opts.stat ? {
-        files: opts.statFiles, rounds: STAT_ROUNDS, reps: opts.statReps, unit: 'ns per stat', results: statStorm,
+        files: opts.statFiles, rounds: STAT_ROUNDS, reps: opts.statReps, unit: 'ns per stat', results: statStorm, resultsMode0700: statStormPrivate,
       } : null,
       bulk_io: opts.bulk ? {
         mib: opts.bulkMib, chunk: '1 MiB', reps: opts.bulkReps, unit: 'MiB/s (write: writes + fsync; read: from the page cache)',
