@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 4
+#define GTS_ABI_VERSION 5
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -100,6 +100,8 @@ struct gts_request {
  * stub to set on its own process (the worker may not: another host uid's, GTS_APP_HOST_ID)
  */
 #define GTS_REPLY_RLIMIT     0x400
+/* with GTS_REPLY_CWD: the new working directory is one the stub resolves relative paths below (GTS_HELLO_CWD_BENEATH) */
+#define GTS_REPLY_CWD_BENEATH 0x800
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */
@@ -140,6 +142,13 @@ struct gts_reply {
  * on it (it holds CAP_SYS_PTRACE, or it does not say this).
  */
 #define GTS_HELLO_APP_IDENTITY 0x100
+/*
+ * the working directory lies in a mount the stub resolves paths in and opens files of (the
+ * path table's, GTS_PATH_STUB_OPENS), and no mount point of the instance lies below it: a
+ * relative path (AT_FDCWD) without ".." resolved beneath it, through no symlink, names what the
+ * walk would find. Cleared by a chroot; a chdir's reply says it again (GTS_REPLY_CWD_BENEATH).
+ */
+#define GTS_HELLO_CWD_BENEATH 0x200
 #define GTS_APP_HOST_ID 2147418112 /* 0x7fff0000 */
 
 /*
@@ -155,6 +164,8 @@ struct gts_hello_reply {
     int32_t vpid;
     uint32_t execfn_len; /* AT_EXECFN string (NUL included) follows */
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN];
+    /* the working directory the LibOS has (GTS_HELLO_CWD_BENEATH holds only if the host's is it) */
+    uint64_t cwd_dev, cwd_ino;
 };
 
 /*

@@ -216,5 +216,13 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
             stub_die("seccomp filter", r);
     }
     g_stub.app_identity = raw0(__NR_getuid) == GTS_APP_HOST_ID;
+    /* relative paths are the stub's below the cwd the worker vouched for, if the host's is it */
+    struct {
+        unsigned long dev, ino;
+        char rest[128];
+    } cwd;
+    g_stub.cwd_beneath = (hello->flags & GTS_HELLO_CWD_BENEATH) &&
+                         raw4(__NR_newfstatat, -100 /* AT_FDCWD */, "", &cwd, 0x1000 /* AT_EMPTY_PATH */) == 0 &&
+                         cwd.dev == hello->cwd_dev && cwd.ino == hello->cwd_ino;
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
 }

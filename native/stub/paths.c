@@ -2,11 +2,12 @@
  * The stub's path table: the instance's host mounts, so that the stat family on an absolute
  * path, and an open for reading on a mount no file check applies to, are answered here when
  * the host can resolve the path without any judgement of the LibOS's -- inside one mount, no
- * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). Anything else (a symlink on the
- * way, "..", a pseudo tree, a relative path, a write, a directory with mount points in it or
- * one asked for with O_DIRECTORY, a FIFO or device opened without O_NONBLOCK) goes to the
- * worker, whose walk is the authority. The worker sends the table with each HELLO; a chroot
- * drops it.
+ * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). A relative path likewise, below a
+ * working directory the worker vouched for (g_stub.cwd_beneath). Anything else (a symlink on
+ * the way, "..", a pseudo tree, a relative path elsewhere, a write, a directory with mount
+ * points in it or one asked for with O_DIRECTORY, a FIFO or device opened without O_NONBLOCK)
+ * goes to the worker, whose walk is the authority. The worker sends the table with each HELLO;
+ * a chroot drops it.
  */
 #include <asm-generic/errno-base.h>
 #include <asm-generic/errno.h>
@@ -73,6 +74,7 @@ static const struct mount_entry *mount_of(const char *p, unsigned int skip)
 
 void paths_drop(void)
 {
+    g_stub.cwd_beneath = 0;
     for (unsigned int i = 0; i < n_mounts; i++)
         if (mounts[i].fd >= 0 && !(mounts[i].flags & GTS_PATH_ALIAS))
             raw1(__NR_close, mounts[i].fd);
@@ -170,47 +172,58 @@ static int has_dotdot(const char *p)
 }
 
 
+/* the resolution of every open here: beneath the start, through no symlink of any kind */
+#define STUB_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
 /*
- * Open the app's absolute path `path_arg` below its mount's root, as openat2 with `flags` and
- * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS: the fd, an error that is the
- * answer (the first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the
- * mount must have.
+ * Open the app's path `path_arg` (relative to `dirfd`, which the app gave) as openat2 with
+ * `flags` and STUB_RESOLVE: an absolute path below its mount's root; a relative one (AT_FDCWD)
+ * below the working directory, when the worker said the stub may (g_stub.cwd_beneath: a mount
+ * of GTS_PATH_STUB_OPENS, no mount point below it). The fd, an error that is the answer (the
+ * first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the mount must have.
  */
-static long open_beneath(struct path_scratch *scratch, long path_arg, unsigned long flags, unsigned int need)
+static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned int need)
 {
     char *path = scratch->path;
     if (n_mounts == 0)
         return PATH_FORWARD;
     long n = copy_path(path, (const char *)path_arg);
-    if (n <= 0 || path[0] != '/' || has_dotdot(path))
-        return PATH_FORWARD; /* errors and relative paths are the worker's to report */
-    const struct mount_entry *m = mount_of(path, 0);
-    if (!m || m->fd < 0 || (m->flags & need) != need)
-        return PATH_FORWARD;
-    const char *rel = path + m->len;
-    while (*rel == '/')
-        rel++;
-    if (m->flags & GTS_PATH_ALIAS) {
-        /* below the link, as below its target: "target/rest" (the link itself is the worker's) */
-        unsigned long rest = strlen(rel);
-        if (rest == 0 || m->target_len + 1 + rest >= PATH_MAX)
-            return PATH_FORWARD;
-        memmove(path + m->target_len + 1, rel, rest + 1);
-        memcpy(path, m->target, m->target_len);
-        path[m->target_len] = '/';
-        rel = path;
-    }
+    if (n <= 0 || has_dotdot(path))
+        return PATH_FORWARD; /* errors are the worker's to report */
     struct {
         unsigned long flags, mode, resolve;
-    } how = {flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    long fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+    } how = {flags, 0, STUB_RESOLVE};
+    long fd;
+    if (path[0] != '/') {
+        if ((int)dirfd != AT_FDCWD || !g_stub.cwd_beneath)
+            return PATH_FORWARD;
+        fd = raw4(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
+    } else {
+        const struct mount_entry *m = mount_of(path, 0);
+        if (!m || m->fd < 0 || (m->flags & need) != need)
+            return PATH_FORWARD;
+        const char *rel = path + m->len;
+        while (*rel == '/')
+            rel++;
+        if (m->flags & GTS_PATH_ALIAS) {
+            /* below the link, as below its target: "target/rest" (the link itself is the worker's) */
+            unsigned long rest = strlen(rel);
+            if (rest == 0 || m->target_len + 1 + rest >= PATH_MAX)
+                return PATH_FORWARD;
+            memmove(path + m->target_len + 1, rel, rest + 1);
+            memcpy(path, m->target, m->target_len);
+            path[m->target_len] = '/';
+            rel = path;
+        }
+        fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+    }
     /*
      * as the walk would find: the first missing component is the answer. Not EACCES: the app
      * process has no capabilities and a Landlock domain, the worker may well be allowed.
      */
     if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG)
         return fd;
-    return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), or anything unusual */
+    return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), "..", or anything unusual */
 }
 
 /*
@@ -238,7 +251,8 @@ long paths_stat(struct path_scratch *scratch, long nr, const long *a)
     default:
         return PATH_FORWARD;
     }
-    long fd = open_beneath(scratch, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
+    long dirfd = (nr == __NR_newfstatat || nr == __NR_statx) ? a[0] : AT_FDCWD;
+    long fd = open_beneath(scratch, dirfd, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
     if (fd < 0)
         return fd;
     long r;
@@ -317,7 +331,7 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     long flags = nr == __NR_faccessat2 ? a[3] : 0;
     if ((int)dirfd != AT_FDCWD || (mode & ~7L) || (flags & ~(long)(AT_EACCESS | AT_SYMLINK_NOFOLLOW)))
         return PATH_FORWARD;
-    long fd = open_beneath(scratch, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
+    long fd = open_beneath(scratch, dirfd, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
     if (fd >= 0) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
@@ -338,7 +352,7 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
     unsigned long flags = (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
     if ((flags & O_ACCMODE) != 0 || (flags & ~(unsigned long)STUB_OPEN_FLAGS))
         return PATH_FORWARD;
-    long fd = open_beneath(scratch, path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+    long fd = open_beneath(scratch, nr == __NR_open ? AT_FDCWD : a[0], path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
     if (is_mount_parent(scratch, scratch->path)) {

@@ -196,9 +196,14 @@ long wait_readable(int fd, const struct k_ucontext *uc, int eintr_due)
 static long forwarded_result(const struct gts_reply *reply, int nfds, int fd)
 {
     if ((reply->flags & GTS_REPLY_CWD) && nfds == 1) {
-        /* the LibOS's cwd is the authority; the host's mirrors it for /proc of other processes */
-        raw1(__NR_fchdir, fd);
+        /*
+         * the LibOS's cwd is the authority; the host's mirrors it for /proc of other processes,
+         * and for the relative paths the stub resolves, once it has moved there
+         */
+        g_stub.cwd_beneath = 0;
+        long moved = raw1(__NR_fchdir, fd);
         raw1(__NR_close, fd);
+        g_stub.cwd_beneath = moved == 0 && (reply->flags & GTS_REPLY_CWD_BENEATH);
         return reply->ret;
     }
     if (reply->flags & GTS_REPLY_FD) {

@@ -2,8 +2,8 @@
 // channel, runs the handler from the syscall table, and replies (with an fd when there is one).
 import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
-  ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_RESET_SIGNALS,
-  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_FD, REPLY_WAIT,
+  ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
+  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_ABANDON, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -287,7 +287,7 @@ export class SyscallDispatcher {
         host.close(result.hostFd);
         return;
       case 'cwd':
-        this.send(this.header(0, REPLY_CWD, 0, seq), [result.hostFd]);
+        this.send(this.header(0, REPLY_CWD | (result.beneath ? REPLY_CWD_BENEATH : 0), 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
       case 'wait':
@@ -548,6 +548,7 @@ export class SyscallDispatcher {
     const tree = this.proc.vfs.instanceTreeFd;
     const chroot = this.proc.freshSignals && this.proc.sandbox && tree !== null;
     const appIdentity = this.proc.freshSignals && this.proc.sandbox && this.takesAppIdentity();
+    const cwdBeneath = this.proc.rootPath === '/' && this.proc.stubResolvesBelowCwd();
     if (appIdentity) this.proc.appHostIdentity = true;
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
@@ -559,12 +560,18 @@ export class SyscallDispatcher {
       (this.proc.freshSignals && this.proc.takesTerminal ? HELLO_FOREGROUND : 0) |
       (this.proc.sandbox ? 0 : HELLO_NO_SANDBOX) |
       (chroot ? HELLO_CHROOT : 0) |
-      (appIdentity ? HELLO_APP_IDENTITY : 0);
+      (appIdentity ? HELLO_APP_IDENTITY : 0) |
+      // (the table goes only with the instance's root; the stub drops it at a chroot)
+      (cwdBeneath ? HELLO_CWD_BENEATH : 0);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
     msg.write(this.proc.vfs.abstractPrefix.padEnd(ABSTRACT_PREFIX_LEN, '\0').slice(0, ABSTRACT_PREFIX_LEN), REPLY_HEADER_SIZE + 16, 'latin1');
+    // the stub holds to CWD_BENEATH only if its host cwd is this one
+    const cwdId = cwdBeneath ? this.proc.cwdIdentity() : { dev: 0n, ino: 0n };
+    msg.writeBigUInt64LE(cwdId.dev, REPLY_HEADER_SIZE + HELLO_CWD_DEV_OFFSET);
+    msg.writeBigUInt64LE(cwdId.ino, REPLY_HEADER_SIZE + HELLO_CWD_DEV_OFFSET + 8);
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);
     const cwd = this.proc.cwdDirFd >= 0 ? this.proc.cwdDirFd : tree;

@@ -188,6 +188,21 @@ export class LibosProcess {
     return path;
   }
 
+  /** The working directory's device and inode (the stub checks its host cwd against them). */
+  cwdIdentity(): FileIdentity {
+    return identityOf(this.cwdFd);
+  }
+
+  /** Whether the stub resolves relative paths below the working directory itself (HELLO_CWD_BENEATH). */
+  stubResolvesBelowCwd(): boolean {
+    if (this.rootPath !== '/') return false;
+    try {
+      return this.vfs.stubResolvesBelow(this.cwdInstancePath());
+    } catch {
+      return false; // removed: the worker answers
+    }
+  }
+
   /**
    * The working directory as getcwd says it: below the process's root, or "(unreachable)"
    * before the instance path when it is outside that root.

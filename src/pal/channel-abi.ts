@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -59,6 +59,8 @@ export const REPLY_PGRP = 0x100;
 export const REPLY_WAIT = 0x200;
 /** setrlimit of RLIMIT_NOFILE: data = the host limit (cur, max: u64) for the stub to set on itself */
 export const REPLY_RLIMIT = 0x400;
+/** with REPLY_CWD: the stub resolves relative paths below the new working directory (HELLO_CWD_BENEATH) */
+export const REPLY_CWD_BENEATH = 0x800;
 /** struct gts_pgrp_reply: host_pid i32, host_pgid i32 */
 export const PGRP_REPLY_SIZE = 8;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */
@@ -78,8 +80,11 @@ export const HELLO_CHROOT = 0x80;
 /** the first process of a root instance takes host uid and gid APP_HOST_ID (not host root) in the kernel boundary */
 export const HELLO_APP_IDENTITY = 0x100;
 export const APP_HOST_ID = 2147418112;
-/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8]. */
-export const HELLO_REPLY_SIZE = 24;
+/** the working directory is below a mount the stub opens files of, with no mount point below it: relative paths are the stub's to resolve */
+export const HELLO_CWD_BENEATH = 0x200;
+/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64. */
+export const HELLO_REPLY_SIZE = 40;
+export const HELLO_CWD_DEV_OFFSET = 24;
 export const ABSTRACT_PREFIX_LEN = 8;
 
 /**

@@ -3,10 +3,10 @@
 // Linux: from a loop, from handlers interrupting one, with bad pointers, with SIGSEGV handled
 // or blocked, in a forked child and from threads; and a symlink swapped in under them stays the
 // instance's (the opens of the path table refuse to follow one: the worker's walk does).
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROGRAMS_BUILD, VARIANTS, makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
+import { PROGRAMS_BUILD, VARIANTS, hostRootManifest, makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
 
 describe.each(VARIANTS)('direct calls ($name)', ({ suffix }) => {
   it('patch glibc\'s site and answer as Linux does', async () => {
@@ -28,9 +28,10 @@ describe('direct calls stay inside a jail', () => {
     if (scratch) removeTempDir(scratch);
   });
 
-  it('a symlink swapped in under a patched open or stat is the instance\'s, never followed on the host', async () => {
-    scratch = makeTempDir('gts-direct-race-');
-    mkdirSync(path.join(scratch, 'root'));
+  // relative: from a working directory the stub resolves relative paths below (a tmpfs of the jail)
+  it.each<[string, string[]]>([['absolute', []], ['relative', ['relative']]])('a symlink swapped in under a patched open or stat is the instance\'s, never followed on the host (%s path)', async (how, extra) => {
+    scratch ||= makeTempDir('gts-direct-race-');
+    mkdirSync(path.join(scratch, 'root'), { recursive: true });
     const manifest = path.join(scratch, 'race.manifest.toml');
     writeFileSync(
       manifest,
@@ -49,7 +50,7 @@ describe('direct calls stay inside a jail', () => {
     );
     const host = statSync('/etc/hostname');
     const hostFile = [String(host.dev), String(host.ino)];
-    const gramine = await runGramine(['/tmp/race', '20000', ...hostFile], {
+    const gramine = await runGramine(['/tmp/race', '20000', ...hostFile, ...extra], {
       encoding: 'utf8',
       gramineArgs: ['--manifest', manifest],
       timeout: 120_000,
@@ -58,10 +59,32 @@ describe('direct calls stay inside a jail', () => {
       "read the instance's file: yes\nfound the symlink's target missing: yes\nreached the host's file: 0\n",
     );
     // the control: natively the symlink is followed to the host's file
-    const native = await runNative([program('direct_race-static'), path.join(scratch, 'native'), '20000', ...hostFile], {
+    const native = await runNative([program('direct_race-static'), path.join(scratch, `native-${how}`), '20000', ...hostFile, ...extra], {
       encoding: 'utf8',
       timeout: 120_000,
     });
     expect(native.stdout).toMatch(/reached the host's file: [1-9]/);
+  });
+});
+
+describe('relative paths the stub resolves itself', () => {
+  // without the kernel boundary too: Landlock leaves out what the instance mounts over, and would
+  // hide a wrong answer of the stub's
+  it.each(['', 'GRAMINE_TS_INSECURE_NO_SANDBOX'])('only below a working directory with no mount point under it: a tmpfs mounted over a host directory hides its files (%s)', async (insecure) => {
+    const dir = makeTempDir('gts-relative-');
+    try {
+      chmodSync(dir, 0o755);
+      mkdirSync(path.join(dir, 'hidden'));
+      writeFileSync(path.join(dir, 'hidden', 'f'), "the host's\n");
+      writeFileSync(path.join(dir, 'seen'), 'seen\n');
+      // from DIR (a mount point below it: the walk's), then from DIR/hidden (the tmpfs: the stub's)
+      const script = `cd ${dir} && cat seen && cat hidden/f 2>&1 | sed 's/.*: //'; echo made > hidden/f; cat hidden/f; cd hidden && cat f ./f`;
+      const m = hostRootManifest(dir, ['/bin/bash', '-c', script], `fs.mounts = [{ type = "tmpfs", path = "${dir}/hidden" }]`);
+      const r = await runGramine([m], { encoding: 'utf8', env: insecure ? { ...process.env, [insecure]: '1' } : process.env });
+      expect(r.stdout).toBe('seen\nNo such file or directory\nmade\nmade\nmade\n');
+      expect(readFileSync(path.join(dir, 'hidden', 'f'), 'utf8')).toBe("the host's\n");
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });

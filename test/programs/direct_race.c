@@ -1,10 +1,11 @@
 /*
  * A race aimed at the stub's direct opens and stats (native/stub/patch.c, paths.c):
- *   direct_race DIR ROUNDS HOST_DEV HOST_INO
+ *   direct_race DIR ROUNDS HOST_DEV HOST_INO [relative]
  * One process keeps replacing DIR/x, a file of the instance, with a symlink to /etc/hostname
  * and back, while this one opens and stats DIR/x from glibc's patched sites. Under a jail whose
  * tree has no /etc, the symlink names nothing (ENOENT); followed on the host, it would reach
  * the host's /etc/hostname (device HOST_DEV, inode HOST_INO). Prints what the opens and stats found.
+ * With "relative", the opens and stats name it "x", from DIR as the working directory.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -38,7 +39,7 @@ static void swapper(const char *dir)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5)
+    if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "relative")))
         return 2;
     const char *dir = argv[1];
     long rounds = atol(argv[2]);
@@ -49,6 +50,11 @@ int main(int argc, char **argv)
     pid_t child = fork();
     if (child == 0)
         swapper(dir);
+    if (argc == 6) {
+        if (chdir(dir))
+            return 3;
+        strcpy(x, "x");
+    }
     long inside = 0, missing = 0, escaped = 0;
     for (long i = 0; i < rounds; i++) {
         struct stat st;

@@ -150,6 +150,7 @@ export class Vfs {
     // are opened as their plaintext copies) is the worker's
     const stubResolves = (m: VfsMount): m is HostMount =>
       m.kind === 'host' && m.file === null && m.refusal === null && !m.flat && m.encrypted === null;
+    this.stubOpensBelow = (m) => stubResolves(m) && stubOpens(m);
     const visible = this.mounts.list.filter((m) => this.mounts.at(m.path) === m);
     const aliases = visible.filter(stubResolves).flatMap((m) => stubAliases(m, this.mounts, this.linkBuffer))
       .slice(0, Math.max(0, PATH_TABLE_MAX - visible.length));
@@ -276,6 +277,17 @@ export class Vfs {
    * points in them. A mount hidden by a later one at the same place is not in the tree.
    */
   readonly stubPathTable: PathTable;
+  private readonly stubOpensBelow: (m: VfsMount) => boolean;
+
+  /**
+   * Whether the stub may resolve relative paths below the working directory `cwd` (an instance
+   * path, the process's root being the instance's) itself: it lies in a mount of the path table
+   * whose files the stub opens, and no mount point of the instance lies below it, so that
+   * whatever the host finds beneath it, through no symlink and no "..", is what the walk finds.
+   */
+  stubResolvesBelow(cwd: string): boolean {
+    return !this.mounts.hasMountPointBelow(cwd) && this.stubOpensBelow(this.mounts.containing(cwd).mount);
+  }
 
 
   /** An access below a mount that refuses every one: EACCES, an unsupported feature of the instance's. */

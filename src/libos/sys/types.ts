@@ -34,6 +34,8 @@ export interface ExecPlanned {
 export interface CwdChanged {
   kind: 'cwd';
   hostFd: number;
+  /** the stub may resolve relative paths below it (REPLY_CWD_BENEATH) */
+  beneath: boolean;
 }
 
 /** connect (or send) to a UNIX path: the socket file, a worker O_PATH fd (sent to the stub, then closed). */
