@@ -58,8 +58,12 @@ static int meta(const char *file)
     return 0;
 }
 
-/* another process (its calls are served beside the caller's, not after them) */
-static void swapper(const char *swap_dir, const char *swap_target)
+/*
+ * another process (its calls are served beside the caller's, not after them); it writes to
+ * `started` once x has been there, so that the race starts with it (a child's first fork may
+ * wait for a worker to start, longer than all the rounds take)
+ */
+static void swapper(const char *swap_dir, const char *swap_target, int started)
 {
     char x[4096], reg[4096], lnk[4096];
     snprintf(x, sizeof(x), "%s/x", swap_dir);
@@ -72,6 +76,11 @@ static void swapper(const char *swap_dir, const char *swap_target)
             close(fd);
         }
         rename(reg, x);
+        if (started >= 0) {
+            write(started, "s", 1);
+            close(started);
+            started = -1;
+        }
         symlink(swap_target, lnk);
         rename(lnk, x);
     }
@@ -79,9 +88,19 @@ static void swapper(const char *swap_dir, const char *swap_target)
 
 static int race(const char *dir, const char *target, int rounds)
 {
+    int started[2];
+    if (pipe(started))
+        return 1;
     pid_t pid = fork();
-    if (pid == 0)
-        swapper(dir, target);
+    if (pid == 0) {
+        close(started[0]);
+        swapper(dir, target, started[1]);
+    }
+    close(started[1]);
+    char c;
+    if (read(started[0], &c, 1) != 1)
+        return 1;
+    close(started[0]);
     char x[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
     int changed = 0, refused = 0;
