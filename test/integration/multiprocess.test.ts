@@ -361,10 +361,15 @@ describe('gramine-ts run --cpu-report', () => {
   it('names the CPU of the leader, each worker and the app processes, as the host counts it', async () => {
     // a shell loop that takes ~0.1 s of CPU natively, then a child
     const loop = 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done';
-    const native = await runNative(['/bin/bash', '-c', `/bin/sh -c '${loop}'; times`]);
-    const nativeMs = (/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/m.exec(native.stdout.trim().split('\n').at(-1)!) ?? []).slice(1).map(Number);
-    expect(nativeMs).toHaveLength(4);
-    const loopMs = (nativeMs[0]! * 60 + nativeMs[1]! + nativeMs[2]! * 60 + nativeMs[3]!) * 1000;
+    // natively, the least of three runs: on a busy machine one run's CPU time can be twice another's
+    const nativeRuns: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const native = await runNative(['/bin/bash', '-c', `/bin/sh -c '${loop}'; times`]);
+      const nativeMs = (/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/m.exec(native.stdout.trim().split('\n').at(-1)!) ?? []).slice(1).map(Number);
+      expect(nativeMs).toHaveLength(4);
+      nativeRuns.push((nativeMs[0]! * 60 + nativeMs[1]! + nativeMs[2]! * 60 + nativeMs[3]!) * 1000);
+    }
+    const loopMs = Math.min(...nativeRuns);
     const r = await runGramine(['/bin/sh', '-c', `${loop}; /bin/true; echo done`], { gramineArgs: ['--cpu-report'] });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('done\n');
