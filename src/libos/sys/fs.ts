@@ -511,18 +511,27 @@ function xattrName(proc: LibosProcess, a: SyscallArgs): string {
   return name;
 }
 
-/** A path-based xattr read: size 0 asks for the needed size, as Linux. */
-function xattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, follow: boolean, what: string,
-  fn: (path: string, buf: Buffer) => number) {
+/**
+ * An xattr read into the app's buffer a[bufArg] of a[bufArg + 1] bytes: `read` fills a buffer of
+ * that size (size 0 asks for the needed size, as Linux) and gives the bytes it holds.
+ */
+function xattrInto(proc: LibosProcess, a: SyscallArgs, bufArg: number, what: string, read: (buf: Buffer) => Awaitable<number>): Awaitable<number> {
   const size = Math.min(a.long(bufArg + 1), XATTR_SIZE_MAX);
   if (size < 0) throw new SyscallError(Errno.EINVAL, `${what} size`);
   const buf = Buffer.alloc(size);
-  return at(proc, AT_FDCWD, path(proc, a, 0), { follow }, (loc) => {
-    if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.ENOTSUP : Errno.ENOENT, `${what} ${loc.vpath}`);
-    const n = onLocation(loc, what, (d, name) => fn(below(d, name), buf));
+  return andThen(read(buf), (n) => {
     if (size > 0) proc.mem.write(a.ptr(bufArg), buf.subarray(0, n));
     return n;
   });
+}
+
+/** A path-based xattr read. */
+function xattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, follow: boolean, what: string,
+  fn: (path: string, buf: Buffer) => number) {
+  return xattrInto(proc, a, bufArg, what, (buf) => at(proc, AT_FDCWD, path(proc, a, 0), { follow }, (loc) => {
+    if (loc.kind === 'pseudo') throw new SyscallError(loc.node ? Errno.ENOTSUP : Errno.ENOENT, `${what} ${loc.vpath}`);
+    return onLocation(loc, what, (d, name) => fn(below(d, name), buf));
+  }));
 }
 
 // the walk has followed (or not) the last component: the host must not follow it again
@@ -541,15 +550,10 @@ const sys_llistxattr: SyscallHandler = (proc, a) =>
  * (GTS_HELLO_APP_IDENTITY): a file of mode 0600 is the instance's root's to read, not that
  * identity's.
  */
-function fdXattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, what: string, fn: (fd: number, buf: Buffer) => number): number {
-  const fd = proc.hostFdFor(a.int(0));
+function fdXattrRead(proc: LibosProcess, a: SyscallArgs, bufArg: number, what: string, fn: (fd: number, buf: Buffer) => number): Awaitable<number> {
+  const fd = proc.hostFdFor(a.int(0)); // EBADF first, as on Linux
   try {
-    const size = Math.min(a.long(bufArg + 1), XATTR_SIZE_MAX);
-    if (size < 0) throw new SyscallError(Errno.EINVAL, `${what} size`);
-    const buf = Buffer.alloc(size);
-    const n = check(fn(fd, buf), `${what} on fd ${a.int(0)}`);
-    if (size > 0) proc.mem.write(a.ptr(bufArg), buf.subarray(0, n));
-    return n;
+    return xattrInto(proc, a, bufArg, what, (buf) => check(fn(fd, buf), `${what} on fd ${a.int(0)}`));
   } finally {
     host.close(fd);
   }
