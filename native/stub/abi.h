@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 5
+#define GTS_ABI_VERSION 6
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -100,7 +100,10 @@ struct gts_request {
  * stub to set on its own process (the worker may not: another host uid's, GTS_APP_HOST_ID)
  */
 #define GTS_REPLY_RLIMIT     0x400
-/* with GTS_REPLY_CWD: the new working directory is one the stub resolves relative paths below (GTS_HELLO_CWD_BENEATH) */
+/*
+ * with GTS_REPLY_CWD: the new working directory is one the stub resolves relative paths below
+ * (GTS_HELLO_CWD_BENEATH); data = its instance path (no NUL), if shorter than a path may be
+ */
 #define GTS_REPLY_CWD_BENEATH 0x800
 
 struct gts_reply {
@@ -166,10 +169,12 @@ struct gts_hello_reply {
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN];
     /* the working directory the LibOS has (GTS_HELLO_CWD_BENEATH holds only if the host's is it) */
     uint64_t cwd_dev, cwd_ino;
+    uint32_t cwd_path_len; /* with GTS_HELLO_CWD_BENEATH: its instance path (no NUL) follows AT_EXECFN, or 0 */
+    uint32_t zero;
 };
 
 /*
- * After the execfn string (at the next multiple of 8 of the payload), the path table: the
+ * After the execfn string and the cwd path (at the next multiple of 8 of the payload), the path table: the
  * instance's mounts, longest-prefix matched by the stub for the stat family on absolute paths.
  * Each entry is this header and the mount point (prefix_len bytes and a NUL), padded to 8
  * bytes; its flags say what the stub may do there alone. A mount the stub resolves paths in

@@ -87,7 +87,7 @@ static void reset_signal_dispositions(void)
             raw4(__NR_rt_sigaction, sig, &dfl, 0, 8);
 }
 
-static char hello_buf[sizeof(struct gts_hello_reply) + 4096 +
+static char hello_buf[sizeof(struct gts_hello_reply) + 4096 + STUB_PATH_MAX /* execfn, the cwd */ +
                       2 * GTS_PATH_TABLE_MAX * (sizeof(struct gts_path_entry) + GTS_PATH_PREFIX_MAX + 8)];
 
 /*
@@ -168,7 +168,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         stub_die("HELLO reply without the program's fds", -71);
     hello_buf[sizeof(hello_buf) - 1] = 0;
     const char *execfn = hello_buf + sizeof(*hello);
-    unsigned long table_at = (sizeof(*hello) + hello->execfn_len + 7) & ~7UL;
+    unsigned long table_at = (sizeof(*hello) + (unsigned long)hello->execfn_len + hello->cwd_path_len + 7) & ~7UL;
     if (hello->execfn_len == 0 || table_at > reply.data_len)
         stub_die("bad HELLO reply from worker", -71);
     int skip = want + (tree >= 0 ? 2 : 0);
@@ -221,8 +221,9 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         unsigned long dev, ino;
         char rest[128];
     } cwd;
-    g_stub.cwd_beneath = (hello->flags & GTS_HELLO_CWD_BENEATH) &&
-                         raw4(__NR_newfstatat, -100 /* AT_FDCWD */, "", &cwd, 0x1000 /* AT_EMPTY_PATH */) == 0 &&
-                         cwd.dev == hello->cwd_dev && cwd.ino == hello->cwd_ino;
+    int vouched = (hello->flags & GTS_HELLO_CWD_BENEATH) &&
+                  raw4(__NR_newfstatat, -100 /* AT_FDCWD */, "", &cwd, 0x1000 /* AT_EMPTY_PATH */) == 0 &&
+                  cwd.dev == hello->cwd_dev && cwd.ino == hello->cwd_ino;
+    paths_move_cwd(-1, vouched, execfn + hello->execfn_len, hello->cwd_path_len);
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
 }

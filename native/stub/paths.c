@@ -3,7 +3,8 @@
  * path, and an open for reading on a mount no file check applies to, are answered here when
  * the host can resolve the path without any judgement of the LibOS's -- inside one mount, no
  * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). A relative path likewise, below a
- * working directory the worker vouched for (g_stub.cwd_beneath). Anything else (a symlink on
+ * working directory the worker vouched for (g_stub.cwd_beneath), and an absolute one naming
+ * that directory where the mount's walk may not pass (below). Anything else (a symlink on
  * the way, "..", a pseudo tree, a relative path elsewhere, a write, a directory with mount
  * points in it or one asked for with O_DIRECTORY, a FIFO or device opened without O_NONBLOCK)
  * goes to the worker, whose walk is the authority. The worker sends the table with each HELLO;
@@ -70,6 +71,42 @@ static const struct mount_entry *mount_of(const char *p, unsigned int skip)
             best = m;
     }
     return best;
+}
+
+/*
+ * The working directory the worker vouched for, by its instance path: an absolute path below
+ * it that the walk from the mount's root may not take (EACCES: a root instance's app identity
+ * may not search a directory of mode 0700 on the way, root's home) is resolved from it, as a
+ * relative path would be. The directory's own search permission is the app's. A chdir on one
+ * thread changes it while another may read it: readers look at `seq` before and after and
+ * forward if it moved or a change was under way (`writers`).
+ */
+static struct {
+    volatile unsigned int seq, writers;
+    /* the `seq` of a cwd the walk from the mount's root could not reach: its paths go from it first */
+    volatile unsigned int walk_refused;
+    unsigned long len; /* 0: no path (the route is closed) */
+    char path[STUB_PATH_MAX];
+} cwd;
+
+long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len)
+{
+    __atomic_add_fetch(&cwd.writers, 1, __ATOMIC_SEQ_CST);
+    unsigned int mine = __atomic_add_fetch(&cwd.seq, 1, __ATOMIC_SEQ_CST);
+    g_stub.cwd_beneath = 0;
+    long moved = fd >= 0 ? raw1(__NR_fchdir, fd) : 0;
+    int named = vouched && moved == 0 && len > 1 && len < sizeof(cwd.path) && path[0] == '/';
+    for (unsigned long i = 0; named && i < len; i++)
+        named = path[i] != 0;
+    if (named)
+        memcpy(cwd.path, path, len);
+    cwd.len = named ? len : 0;
+    /* a chdir of another thread meanwhile: which host cwd goes with which path is unknown */
+    int alone = __atomic_load_n(&cwd.seq, __ATOMIC_SEQ_CST) == mine;
+    g_stub.cwd_beneath = vouched && moved == 0 && alone;
+    __atomic_add_fetch(&cwd.seq, 1, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&cwd.writers, 1, __ATOMIC_SEQ_CST);
+    return moved;
 }
 
 void paths_drop(void)
@@ -175,11 +212,51 @@ static int has_dotdot(const char *p)
 /* the resolution of every open here: beneath the start, through no symlink of any kind */
 #define STUB_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
+struct open_how_k {
+    unsigned long flags, mode, resolve;
+};
+
+/*
+ * Absolute path `path` (no "..") below the working directory (`cwd`, above), opened from there;
+ * or PATH_FORWARD. `refused`: the walk from the mount's root was (EACCES), and will be again
+ * for this cwd, if this route works.
+ */
+static long open_below_cwd(const char *path, const struct open_how_k *how, int refused)
+{
+    unsigned int seq = __atomic_load_n(&cwd.seq, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&cwd.writers, __ATOMIC_ACQUIRE) || !g_stub.cwd_beneath)
+        return PATH_FORWARD;
+    unsigned long n = cwd.len;
+    if (n == 0 || memcmp(path, cwd.path, n) != 0 || (path[n] != '/' && path[n] != 0))
+        return PATH_FORWARD;
+    const char *rel = path + n;
+    while (*rel == '/')
+        rel++;
+    long fd = raw4(__NR_openat2, AT_FDCWD, *rel ? rel : ".", how, sizeof(*how));
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&cwd.seq, __ATOMIC_RELAXED) != seq) {
+        if (fd >= 0)
+            raw1(__NR_close, fd);
+        return PATH_FORWARD; /* the cwd moved meanwhile: the path may have named another directory */
+    }
+    if (refused && fd != -EACCES)
+        __atomic_store_n(&cwd.walk_refused, seq, __ATOMIC_RELAXED);
+    return fd;
+}
+
+/* Was the walk from the mount's root to the present working directory refused (open_below_cwd)? */
+static int cwd_walk_refused(void)
+{
+    unsigned int seq = __atomic_load_n(&cwd.seq, __ATOMIC_ACQUIRE);
+    return seq != 0 && __atomic_load_n(&cwd.walk_refused, __ATOMIC_RELAXED) == seq;
+}
+
 /*
  * Open the app's path `path_arg` (relative to `dirfd`, which the app gave) as openat2 with
- * `flags` and STUB_RESOLVE: an absolute path below its mount's root; a relative one (AT_FDCWD)
- * below the working directory, when the worker said the stub may (g_stub.cwd_beneath: a mount
- * of GTS_PATH_STUB_OPENS, no mount point below it). The fd, an error that is the answer (the
+ * `flags` and STUB_RESOLVE: an absolute path below its mount's root (or below the working
+ * directory, when it names that directory and the walk from the root was refused); a relative
+ * one (AT_FDCWD) below the working directory, when the worker said the stub may
+ * (g_stub.cwd_beneath: a mount of GTS_PATH_STUB_OPENS, no mount point below it). The fd, an error that is the answer (the
  * first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the mount must have.
  */
 static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned int need)
@@ -190,9 +267,7 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
     long n = copy_path(path, (const char *)path_arg);
     if (n <= 0 || has_dotdot(path))
         return PATH_FORWARD; /* errors are the worker's to report */
-    struct {
-        unsigned long flags, mode, resolve;
-    } how = {flags, 0, STUB_RESOLVE};
+    struct open_how_k how = {flags, 0, STUB_RESOLVE};
     long fd;
     if (path[0] != '/') {
         if ((int)dirfd != AT_FDCWD || !g_stub.cwd_beneath)
@@ -215,7 +290,13 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
             path[m->target_len] = '/';
             rel = path;
         }
-        fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+        /* below a working directory the app identity may search, where it could not come from the root */
+        int below_cwd = !(m->flags & GTS_PATH_ALIAS) && g_stub.cwd_beneath;
+        fd = below_cwd && cwd_walk_refused() ? open_below_cwd(path, &how, 0) : PATH_FORWARD;
+        if (fd == PATH_FORWARD)
+            fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+        if (fd == -EACCES && below_cwd)
+            fd = open_below_cwd(path, &how, 1);
     }
     /*
      * as the walk would find: the first missing component is the answer. Not EACCES: the app

@@ -192,18 +192,20 @@ long wait_readable(int fd, const struct k_ucontext *uc, int eintr_due)
     return r;
 }
 
-/* What a worker's reply gives the app: its result, or the fd that came with it. */
-static long forwarded_result(const struct gts_reply *reply, int nfds, int fd)
+/*
+ * What a worker's reply gives the app: its result, or the fd that came with it. `cwd_path`: where
+ * the payload went, for a chdir's (the working directory's path), or 0.
+ */
+static long forwarded_result(const struct gts_reply *reply, int nfds, int fd, const char *cwd_path)
 {
     if ((reply->flags & GTS_REPLY_CWD) && nfds == 1) {
         /*
          * the LibOS's cwd is the authority; the host's mirrors it for /proc of other processes,
-         * and for the relative paths the stub resolves, once it has moved there
+         * and for the paths the stub resolves from it, once it has moved there
          */
-        g_stub.cwd_beneath = 0;
-        long moved = raw1(__NR_fchdir, fd);
+        paths_move_cwd(fd, (reply->flags & GTS_REPLY_CWD_BENEATH) != 0, cwd_path,
+                       cwd_path && reply->data_len < STUB_PATH_MAX ? reply->data_len : 0);
         raw1(__NR_close, fd);
-        g_stub.cwd_beneath = moved == 0 && (reply->flags & GTS_REPLY_CWD_BENEATH);
         return reply->ret;
     }
     if (reply->flags & GTS_REPLY_FD) {
@@ -223,7 +225,17 @@ static long forward(long nr, const long *a, void *ip)
     struct gts_reply reply;
     int fd = -1;
     int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
-    return forwarded_result(&reply, nfds, fd);
+    return forwarded_result(&reply, nfds, fd, 0);
+}
+
+/* chdir, fchdir: the reply names the new working directory (GTS_REPLY_CWD_BENEATH) */
+static long forward_chdir(long nr, const long *a, void *ip)
+{
+    struct gts_reply reply;
+    int fd = -1;
+    char *path = current_thread()->trap_paths.path;
+    int nfds = call_worker(nr, a, ip, &reply, path, STUB_PATH_MAX, &fd, 1);
+    return forwarded_result(&reply, nfds, fd, path);
 }
 
 /*
@@ -241,7 +253,7 @@ static long forward_waitable(long nr, const long *a, void *ip, struct k_ucontext
         int fd = -1;
         int nfds = call_worker(nr, a, ip, &reply, 0, 0, &fd, 1);
         if (!(reply.flags & GTS_REPLY_WAIT))
-            return forwarded_result(&reply, nfds, fd);
+            return forwarded_result(&reply, nfds, fd, 0);
         if (nfds != 1)
             return -ENOMEM;
         long r = wait_readable(fd, uc, 1);
@@ -960,6 +972,9 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_mbind:
     case __NR_mremap:
         return mem_call(nr, a);
+    case __NR_chdir:
+    case __NR_fchdir:
+        return forward_chdir(nr, a, ip);
     default:
         if (nr >= 0x40000000)
             return -ENOSYS; /* x32 ABI */

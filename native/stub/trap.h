@@ -200,6 +200,12 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
 int paths_root(unsigned int i, unsigned int *flags, const char **prefix);
 void paths_drop(void);
 /*
+ * The working directory moved to host directory `fd` (-1: the host's is already there); the
+ * worker vouched for it (`vouched`: GTS_HELLO_CWD_BENEATH, GTS_REPLY_CWD_BENEATH) and named it
+ * `path` (`len` bytes, no NUL; 0: not named). The fchdir's result.
+ */
+long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len);
+/*
  * Path scratch buffers, too big for the app's stack (which may be a small alternate one): the
  * trap's set and the direct calls' (patch.c), which a trap can interrupt, live apart.
  */

@@ -3,7 +3,7 @@
 import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
-  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
+  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
   REQ_ABANDON, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -287,7 +287,7 @@ export class SyscallDispatcher {
         host.close(result.hostFd);
         return;
       case 'cwd':
-        this.send(this.header(0, REPLY_CWD | (result.beneath ? REPLY_CWD_BENEATH : 0), 0, seq), [result.hostFd]);
+        this.send(Buffer.concat([this.header(0, REPLY_CWD | (result.beneath ? REPLY_CWD_BENEATH : 0), result.path.length, seq), result.path]), [result.hostFd]);
         host.close(result.hostFd);
         return;
       case 'wait':
@@ -540,7 +540,9 @@ export class SyscallDispatcher {
     const execfn = Buffer.from(`${plan.execfn}\0`, 'latin1');
     // the stub answers the stat family itself on the host mounts; not once the root has moved
     const { bytes: table, rootFds } = this.proc.rootPath === '/' ? this.proc.vfs.stubPathTable : { bytes: Buffer.alloc(0), rootFds: [] };
-    const tableAt = (HELLO_REPLY_SIZE + execfn.length + 7) & ~7;
+    // the stub resolves paths below the working directory (relative ones, absolute ones naming it)
+    const cwd = this.proc.stubCwd();
+    const tableAt = (HELLO_REPLY_SIZE + execfn.length + cwd.path.length + 7) & ~7;
     const msg = Buffer.alloc(REPLY_HEADER_SIZE + tableAt + table.length);
     this.header(0, 0, tableAt + table.length).copy(msg);
     msg.writeUInt32LE(ABI_VERSION, REPLY_HEADER_SIZE);
@@ -548,7 +550,7 @@ export class SyscallDispatcher {
     const tree = this.proc.vfs.instanceTreeFd;
     const chroot = this.proc.freshSignals && this.proc.sandbox && tree !== null;
     const appIdentity = this.proc.freshSignals && this.proc.sandbox && this.takesAppIdentity();
-    const cwdBeneath = this.proc.rootPath === '/' && this.proc.stubResolvesBelowCwd();
+    const cwdBeneath = cwd.beneath;
     if (appIdentity) this.proc.appHostIdentity = true;
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
@@ -572,10 +574,12 @@ export class SyscallDispatcher {
     const cwdId = cwdBeneath ? this.proc.cwdIdentity() : { dev: 0n, ino: 0n };
     msg.writeBigUInt64LE(cwdId.dev, REPLY_HEADER_SIZE + HELLO_CWD_DEV_OFFSET);
     msg.writeBigUInt64LE(cwdId.ino, REPLY_HEADER_SIZE + HELLO_CWD_DEV_OFFSET + 8);
+    msg.writeUInt32LE(cwd.path.length, REPLY_HEADER_SIZE + HELLO_CWD_PATH_LEN_OFFSET);
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
+    cwd.path.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);
-    const cwd = this.proc.cwdDirFd >= 0 ? this.proc.cwdDirFd : tree;
-    const fds = [plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...(chroot ? [tree, cwd!] : []), ...rootFds];
+    const cwdFd = this.proc.cwdDirFd >= 0 ? this.proc.cwdDirFd : tree;
+    const fds = [plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...(chroot ? [tree, cwdFd!] : []), ...rootFds];
     this.send(msg, fds);
     releasePlan(plan);
     this.proc.pendingExec = null;

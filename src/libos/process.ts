@@ -3,7 +3,7 @@ import type { AppProcess } from '../pal/app.js';
 import type { Logger } from '../log.js';
 import type { ExecPlan } from './exec.js';
 import type { InstanceServices } from './instance.js';
-import { AppMemory } from './memory.js';
+import { AppMemory, PATH_MAX } from './memory.js';
 import { host } from '../pal/host.js';
 import { identityOf, type FileIdentity, type Vfs } from './fs/vfs.js';
 import { Errno, SyscallError } from './errno.js';
@@ -193,13 +193,20 @@ export class LibosProcess {
     return identityOf(this.cwdFd);
   }
 
-  /** Whether the stub resolves relative paths below the working directory itself (HELLO_CWD_BENEATH). */
-  stubResolvesBelowCwd(): boolean {
-    if (this.rootPath !== '/') return false;
+  /**
+   * Whether the stub resolves paths below the working directory itself (HELLO_CWD_BENEATH), and
+   * the directory's instance path for it (absolute paths below it; empty when too long for the stub).
+   */
+  stubCwd(): { beneath: boolean; path: Buffer } {
+    const none = { beneath: false, path: Buffer.alloc(0) };
+    if (this.rootPath !== '/') return none;
     try {
-      return this.vfs.stubResolvesBelow(this.cwdInstancePath());
+      const cwd = this.cwdInstancePath();
+      if (!this.vfs.stubResolvesBelow(cwd)) return none;
+      const path = Buffer.from(cwd, 'latin1');
+      return { beneath: true, path: path.length < PATH_MAX ? path : Buffer.alloc(0) };
     } catch {
-      return false; // removed: the worker answers
+      return none; // removed: the worker answers
     }
   }
 

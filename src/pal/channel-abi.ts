@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -59,7 +59,7 @@ export const REPLY_PGRP = 0x100;
 export const REPLY_WAIT = 0x200;
 /** setrlimit of RLIMIT_NOFILE: data = the host limit (cur, max: u64) for the stub to set on itself */
 export const REPLY_RLIMIT = 0x400;
-/** with REPLY_CWD: the stub resolves relative paths below the new working directory (HELLO_CWD_BENEATH) */
+/** with REPLY_CWD: the stub resolves relative paths below the new working directory (HELLO_CWD_BENEATH); data: its instance path */
 export const REPLY_CWD_BENEATH = 0x800;
 /** struct gts_pgrp_reply: host_pid i32, host_pgid i32 */
 export const PGRP_REPLY_SIZE = 8;
@@ -82,9 +82,11 @@ export const HELLO_APP_IDENTITY = 0x100;
 export const APP_HOST_ID = 2147418112;
 /** the working directory is below a mount the stub opens files of, with no mount point below it: relative paths are the stub's to resolve */
 export const HELLO_CWD_BENEATH = 0x200;
-/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64. */
-export const HELLO_REPLY_SIZE = 40;
+/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, zero u32. */
+export const HELLO_REPLY_SIZE = 48;
 export const HELLO_CWD_DEV_OFFSET = 24;
+/** u32: the length of the cwd's instance path, which follows AT_EXECFN (HELLO_CWD_BENEATH), or 0 */
+export const HELLO_CWD_PATH_LEN_OFFSET = 40;
 export const ABSTRACT_PREFIX_LEN = 8;
 
 /**

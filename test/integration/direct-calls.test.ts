@@ -28,8 +28,14 @@ describe('direct calls stay inside a jail', () => {
     if (scratch) removeTempDir(scratch);
   });
 
-  // relative: from a working directory the stub resolves relative paths below (a tmpfs of the jail)
-  it.each<[string, string[]]>([['absolute', []], ['relative', ['relative']]])('a symlink swapped in under a patched open or stat is the instance\'s, never followed on the host (%s path)', async (how, extra) => {
+  // relative: from a working directory the stub resolves relative paths below (a tmpfs of the
+  // jail); below-cwd: an absolute path there, below a directory of mode 0700 (a root instance's
+  // app identity may not search it: the stub resolves it from the working directory)
+  it.each<[string, string, string[]]>([
+    ['absolute', '/tmp/race', []],
+    ['relative', '/tmp/race', ['relative']],
+    ['below-cwd', '/tmp/locked/race', ['below-cwd']],
+  ])('a symlink swapped in under a patched open or stat is the instance\'s, never followed on the host (%s path)', async (how, dir, extra) => {
     scratch ||= makeTempDir('gts-direct-race-');
     mkdirSync(path.join(scratch, 'root'), { recursive: true });
     const manifest = path.join(scratch, 'race.manifest.toml');
@@ -50,7 +56,7 @@ describe('direct calls stay inside a jail', () => {
     );
     const host = statSync('/etc/hostname');
     const hostFile = [String(host.dev), String(host.ino)];
-    const gramine = await runGramine(['/tmp/race', '20000', ...hostFile, ...extra], {
+    const gramine = await runGramine([dir, '20000', ...hostFile, ...extra], {
       encoding: 'utf8',
       gramineArgs: ['--manifest', manifest],
       timeout: 120_000,
@@ -59,7 +65,8 @@ describe('direct calls stay inside a jail', () => {
       "read the instance's file: yes\nfound the symlink's target missing: yes\nreached the host's file: 0\n",
     );
     // the control: natively the symlink is followed to the host's file
-    const native = await runNative([program('direct_race-static'), path.join(scratch, `native-${how}`), '20000', ...hostFile, ...extra], {
+    mkdirSync(path.join(scratch, `native-${how}`), { recursive: true });
+    const native = await runNative([program('direct_race-static'), path.join(scratch, `native-${how}`, 'race'), '20000', ...hostFile, ...extra], {
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -78,11 +85,38 @@ describe('relative paths the stub resolves itself', () => {
       writeFileSync(path.join(dir, 'hidden', 'f'), "the host's\n");
       writeFileSync(path.join(dir, 'seen'), 'seen\n');
       // from DIR (a mount point below it: the walk's), then from DIR/hidden (the tmpfs: the stub's)
-      const script = `cd ${dir} && cat seen && cat hidden/f 2>&1 | sed 's/.*: //'; echo made > hidden/f; cat hidden/f; cd hidden && cat f ./f`;
+      const script = `cd ${dir} && cat seen && cat hidden/f 2>&1 | sed 's/.*: //'; echo made > hidden/f; cat hidden/f; cd hidden && cat f ./f ${dir}/hidden/f`;
       const m = hostRootManifest(dir, ['/bin/bash', '-c', script], `fs.mounts = [{ type = "tmpfs", path = "${dir}/hidden" }]`);
       const r = await runGramine([m], { encoding: 'utf8', env: insecure ? { ...process.env, [insecure]: '1' } : process.env });
-      expect(r.stdout).toBe('seen\nNo such file or directory\nmade\nmade\nmade\n');
+      expect(r.stdout).toBe('seen\nNo such file or directory\nmade\nmade\nmade\nmade\n');
       expect(readFileSync(path.join(dir, 'hidden', 'f'), 'utf8')).toBe("the host's\n");
+    } finally {
+      removeTempDir(dir);
+    }
+  });
+
+  // Below a directory of mode 0700 (root's home, what mkdtemp makes), a root instance's app
+  // identity cannot walk from the root: an absolute path naming the working directory is resolved
+  // from it. Only one naming it: a sibling whose name starts with the cwd's, "..", the cwd itself.
+  it('absolute paths below a working directory under a directory of mode 0700', async () => {
+    const dir = makeTempDir('gts-below-cwd-');
+    try {
+      chmodSync(dir, 0o700);
+      for (const d of ['work', 'work/sub', 'work/subx']) mkdirSync(path.join(dir, d), { mode: 0o755 });
+      writeFileSync(path.join(dir, 'work', 'sub', 'f'), 'sub\n');
+      writeFileSync(path.join(dir, 'work', 'subx', 'f'), 'subx\n');
+      const w = `${dir}/work`;
+      const script = [
+        `cd ${w}/sub`, `rm -f ${w}/sub/g ${w}/sub/l`, `cat ${w}/sub/f ${w}/subx/f ${w}/sub/../subx/f ${w}/sub/./f ${w}/sub//f`, `ls ${w}/sub ${w}/sub/`,
+        `stat -c '%s %F' ${w}/sub ${w}/sub/f ${w}/subx`, `cat ${w}/sub/missing 2>&1 | sed 's/.*: //'`,
+        `echo new > ${w}/sub/g`, `cat ${w}/sub/g g`, `ln -s f ${w}/sub/l`, `cat ${w}/sub/l`,
+      ].join(' && ');
+      const m = hostRootManifest(dir, ['/bin/sh', '-c', script]);
+      const r = await runGramine([m], { encoding: 'utf8' });
+      const native = await runNative(['/bin/sh', '-c', script], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(native.stdout);
+      expect(r.stdout).toMatch(/^sub\nsubx\nsubx\nsub\nsub\n.*No such file or directory\nnew\nnew\nsub\n$/s);
     } finally {
       removeTempDir(dir);
     }

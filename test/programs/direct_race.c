@@ -1,11 +1,13 @@
 /*
  * A race aimed at the stub's direct opens and stats (native/stub/patch.c, paths.c):
- *   direct_race DIR ROUNDS HOST_DEV HOST_INO [relative]
+ *   direct_race DIR ROUNDS HOST_DEV HOST_INO [relative|below-cwd]
  * One process keeps replacing DIR/x, a file of the instance, with a symlink to /etc/hostname
  * and back, while this one opens and stats DIR/x from glibc's patched sites. Under a jail whose
  * tree has no /etc, the symlink names nothing (ENOENT); followed on the host, it would reach
  * the host's /etc/hostname (device HOST_DEV, inode HOST_INO). Prints what the opens and stats found.
- * With "relative", the opens and stats name it "x", from DIR as the working directory.
+ * With "relative", the opens and stats name it "x", from DIR as the working directory. With
+ * "below-cwd", DIR/x by its absolute name from DIR, whose parent is made of mode 0700: a root
+ * instance's app identity cannot come from the root, the stub resolves the path from DIR.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -39,21 +41,34 @@ static void swapper(const char *dir)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "relative")))
+    const char *how = argc == 6 ? argv[5] : "";
+    if (argc != 5 && !(argc == 6 && (!strcmp(how, "relative") || !strcmp(how, "below-cwd"))))
         return 2;
     const char *dir = argv[1];
     long rounds = atol(argv[2]);
     unsigned long host_dev = strtoul(argv[3], 0, 10), host_ino = strtoul(argv[4], 0, 10);
     char x[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
+    if (!strcmp(how, "below-cwd")) {
+        char parent[4096];
+        snprintf(parent, sizeof(parent), "%s", dir);
+        char *slash = strrchr(parent, '/');
+        if (!slash || slash == parent)
+            return 2;
+        *slash = 0;
+        mkdir(parent, 0700);
+        if (chmod(parent, 0700))
+            return 3;
+    }
     mkdir(dir, 0755);
     pid_t child = fork();
     if (child == 0)
         swapper(dir);
-    if (argc == 6) {
+    if (*how) {
         if (chdir(dir))
             return 3;
-        strcpy(x, "x");
+        if (!strcmp(how, "relative"))
+            strcpy(x, "x");
     }
     long inside = 0, missing = 0, escaped = 0;
     for (long i = 0; i < rounds; i++) {

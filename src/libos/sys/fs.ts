@@ -172,7 +172,7 @@ function changeDirectory(proc: LibosProcess, hostFd: number): CwdChanged {
     throw new SyscallError(-r, 'chdir');
   }
   proc.setCwd(hostFd);
-  return { kind: 'cwd', hostFd: check(host.dupCloexec(hostFd), 'chdir'), beneath: proc.stubResolvesBelowCwd() };
+  return { kind: 'cwd', hostFd: check(host.dupCloexec(hostFd), 'chdir'), ...proc.stubCwd() };
 }
 
 const sys_chdir: SyscallHandler = (proc, a) =>

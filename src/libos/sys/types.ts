@@ -34,8 +34,10 @@ export interface ExecPlanned {
 export interface CwdChanged {
   kind: 'cwd';
   hostFd: number;
-  /** the stub may resolve relative paths below it (REPLY_CWD_BENEATH) */
+  /** the stub may resolve paths below it (REPLY_CWD_BENEATH) */
   beneath: boolean;
+  /** with `beneath`: its instance path, sent along (absolute paths below it), or empty */
+  path: Buffer;
 }
 
 /** connect (or send) to a UNIX path: the socket file, a worker O_PATH fd (sent to the stub, then closed). */
