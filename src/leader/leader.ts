@@ -392,7 +392,7 @@ export class Leader {
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,
         uid: req.uid, gid: req.gid, groups: supplementaryGroups(),
         umask: parseInt(statusField('Umask'), 8), // inherited, as from a shell
-        logLevel: req.logLevel, traceFile: req.traceFile, straceFile: req.straceFile ?? null, cpu: cpuFor(FIRST_VPID),
+        logLevel: req.logLevel, traceFile: req.traceFile, straceFile: req.straceFile ?? null, cpu: (w.cpu = cpuFor(FIRST_VPID)),
         sandbox: this.sandbox, foreground: this.terminal !== null,
       });
       return;
@@ -445,7 +445,8 @@ export class Leader {
     entry.worker = worker;
     worker.vpid = vpid;
     const key = newCheckpointKey();
-    const cpu = cpuFor(vpid);
+    const cpu = worker.cpu === undefined ? cpuFor(vpid) : worker.cpu;
+    worker.cpu = cpu;
     this.send(worker, { type: 'standby-assign', v: 1, vpid, ppid: parentVpid, parentWorkerPid: pe.worker.pid, key, cpu });
     this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, workerPid: worker.pid, ...prepared, key, cpu });
   }

@@ -19,6 +19,11 @@ export class WorkerHandle {
   vpid: number | null = null;
   /** while free: the app ends (fds of the worker) of the child it has made ready to stand by for */
   prepared: { stubFd: number; lifelineFd: number } | null = null;
+  /**
+   * the CPU its processes were last placed on (undefined: never placed): a worker that comes
+   * free stays there, as a migration costs more than the spread it would buy
+   */
+  cpu: number | null | undefined = undefined;
   /** the leader killed it (refused, dropped, the instance's end): its death is no news */
   killed = false;
   /** its process has exited (its pidfd said so) */

@@ -1,11 +1,14 @@
 // An app process as the worker sees it: the stub at the other end of a channel, and the host
 // handles on it (pid, pidfd, memory). A first process is spawned here; a forked one arrives as a
 // channel end taken from its parent's worker and says who it is on its first message.
-import { readlinkSync } from 'node:fs';
 import { addon, type ChannelWatchHandle } from './addon.js';
 import { STUB_PATH } from '../paths.js';
 import { toByteString } from './byte-strings.js';
 import { host, processOf } from './host.js';
+import { AT_FDCWD } from './linux-abi.js';
+
+/** what a link in /proc/PID/fd says of a socket ("socket:[inode]") fits */
+const linkBuf = Buffer.alloc(64);
 
 export interface AppSpawnOptions {
   /** byte strings, as the environment */
@@ -80,12 +83,11 @@ export class AppProcess {
    */
   holdsChannelAt(hostPid: number, fd: number): boolean | null {
     if (this.appEndInode < 0 || hostPid <= 0) return false;
-    try {
-      return readlinkSync(`/proc/${hostPid}/fd/${fd}`) === `socket:[${this.appEndInode}]`;
-    } catch {
-      const p = processOf(hostPid);
-      return !p || p.exiting ? null : false;
-    }
+    // without an exception when it is gone: a quick child has often exited by now (fork-exit)
+    const n = host.readlinkat(AT_FDCWD, `/proc/${hostPid}/fd/${fd}`, linkBuf);
+    if (n >= 0) return n < linkBuf.length && linkBuf.toString('latin1', 0, n) === `socket:[${this.appEndInode}]`;
+    const p = processOf(hostPid);
+    return !p || p.exiting ? null : false;
   }
 
   /** Learn the host pid (a forked child tells it on its first message). */

@@ -292,13 +292,18 @@ export function mayTraceOtherUsers(): boolean {
  * the ppid, and so on; null if it is gone.
  */
 export function hostStatFields(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
+  // through the host calls, without an exception when it is gone (the usual case of a quick child)
+  const fd = host.openat(AT_FDCWD, `/proc/${pid}/stat`, O_CLOEXEC, 0);
+  if (fd < 0) return null;
+  const n = host.read(fd, procStatBuf);
+  host.close(fd);
+  if (n <= 0 || n >= procStatBuf.length) return null;
+  const stat = procStatBuf.toString('latin1', 0, n);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
+
+/** /proc/PID/stat: some 50 numbers and a name of at most 16 bytes */
+const procStatBuf = Buffer.alloc(4096);
 
 /**
  * A new open file of what worker fd `fd` is, with `flags` (as opening /proc/self/fd/N does:
