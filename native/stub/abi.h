@@ -13,7 +13,7 @@
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
 #define GTS_REQ_SYSCALL 2 /* a trapped system call the stub cannot answer alone */
 #define GTS_REQ_TRACE   3 /* trace mode: the syscalls this process made (bitmap follows) */
-#define GTS_REQ_FORKED  4 /* no reply: first message of a forked child on its channel (host pid) */
+#define GTS_REQ_FORKED  4 /* no reply: first message of a forked child on its channel (host pid, the channel's fd) */
 #define GTS_REQ_SIGNALS 5 /* the doorbell rang: which signals are queued for this thread? */
 #define GTS_REQ_CHILD_STARTED 6 /* no reply: fork child args[1] (vpid) is host pid args[0], or -errno */
 #define GTS_REQ_PID_LOOKUP 7 /* translate args[1]: a vpid to its host pid (args[0] = 0) or back (1), or a child's uid (2) */

@@ -60,6 +60,7 @@ static void announce_forked_child(void)
     /* no reply: the child runs on at once, its worker reads this before any request of it */
     struct gts_request req = {GTS_REQ_FORKED, (uint32_t)host_tid(), 0, {0}, 0, 0};
     req.args[0] = (uint64_t)host_pid();
+    req.args[1] = (uint64_t)g_stub.main_channel_fd; /* where the kernel shows it holds the channel */
     channel_send(g_stub.main_channel_fd, &req, sizeof(req));
 }
 

@@ -82,12 +82,7 @@ export class AppProcess {
    * fds are going or gone), or gone.
    */
   holdsChannelAt(hostPid: number, fd: number): boolean | null {
-    if (this.appEndInode < 0 || hostPid <= 0) return false;
-    // without an exception when it is gone: a quick child has often exited by now (fork-exit)
-    const n = host.readlinkat(AT_FDCWD, `/proc/${hostPid}/fd/${fd}`, linkBuf);
-    if (n >= 0) return n < linkBuf.length && linkBuf.toString('latin1', 0, n) === `socket:[${this.appEndInode}]`;
-    const p = processOf(hostPid);
-    return !p || p.exiting ? null : false;
+    return holdsSocketAt(hostPid, fd, this.appEndInode);
   }
 
   /** Learn the host pid (a forked child tells it on its first message). */
@@ -153,6 +148,19 @@ export class AppProcess {
 }
 
 /** A SOCK_SEQPACKET pair for a stub's channel: [worker end, stub end], both close-on-exec. */
+/**
+ * Does host process `hostPid` hold the socket of inode `inode` at its fd `fd`, as the kernel says?
+ * null: it is exiting (its fds are going or gone), or gone.
+ */
+export function holdsSocketAt(hostPid: number, fd: number, inode: number): boolean | null {
+  if (inode < 0 || hostPid <= 0 || fd < 0) return false;
+  // without an exception when it is gone: a quick child has often exited by now (fork-exit)
+  const n = host.readlinkat(AT_FDCWD, `/proc/${hostPid}/fd/${fd}`, linkBuf);
+  if (n >= 0) return n < linkBuf.length && linkBuf.toString('latin1', 0, n) === `socket:[${inode}]`;
+  const p = processOf(hostPid);
+  return !p || p.exiting ? null : false;
+}
+
 export function seqpacketPair(): [number, number] {
   const pair = addon.seqpacketPair();
   if (typeof pair === 'number') throw new Error(`socketpair: errno ${-pair}`);

@@ -14,7 +14,7 @@ const HOST_NR = {
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
   fsopen: 430, ioctl: 16, fchmod: 91, futex: 202, fchown: 93, getuid: 102, getgid: 104, fsconfig: 431, fsmount: 432, move_mount: 429, umask: 95, getxattr: 191, lgetxattr: 192, fgetxattr: 193, listxattr: 194, llistxattr: 195, flistxattr: 196,
-  dup3: 292,
+  dup3: 292, recvfrom: 45,
 } as const;
 
 const sys = addon.syscall;
@@ -167,6 +167,12 @@ export const host = {
   },
   pidfdOpen: (pid: number) => sys(HOST_NR.pidfd_open, pid, 0),
   /** Is `fd` readable now? (A pidfd is once its process has exited.) */
+  /**
+   * The start of the next packet of a SOCK_SEQPACKET socket, copied into `buf` and left there:
+   * its length (up to buf's), 0 at its end (the peer closed and nothing is left), -EAGAIN if none yet.
+   */
+  peekPacket: (fd: number, buf: Uint8Array): number =>
+    sys(HOST_NR.recvfrom, fd, buf, buf.byteLength, 0x2 /* MSG_PEEK */ | 0x40 /* MSG_DONTWAIT */, null, null),
   readable: (fd: number): boolean => {
     const p = Buffer.alloc(8);
     p.writeInt32LE(fd, 0);

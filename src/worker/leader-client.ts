@@ -149,6 +149,7 @@ export class LeaderClient {
 
   reparent(vpid: number, ppid: number): void {
     if (this.current?.id.vpid === vpid) this.current.id.ppid = ppid;
+    else this.earlyPpid = { vpid, ppid }; // a standby child not served yet (it has not spoken)
   }
 
   /**
@@ -462,14 +463,16 @@ export class LeaderClient {
       signo: m.signo, code: m.code, pid: m.pid, uid: m.uid, ...(m.status !== null ? { status: m.status } : {}),
       ...(m.info !== null ? { raw: siginfoFromHex(m.info) } : {}),
     };
-    if (this.current?.id.vpid === m.vpid && HOST_DELIVERED.has(m.signo) && this.current.app.hostPid > 0) {
-      const app = this.current.app;
+    const served = this.current?.id.vpid === m.vpid ? this.current : null;
+    // a standby child not served yet (it has not spoken) is signalled through the host pid the leader knows
+    const hostPid = served ? served.app.hostPid : (m.hostPid ?? 0);
+    if (HOST_DELIVERED.has(m.signo) && hostPid > 0) {
       // SIGCONT with its sender's virtual pid and uid; SIGKILL and SIGSTOP show nothing to the app
-      if (m.signo !== SIGCONT || app.sigqueue(SIGCONT, hostSigcontInfo(signal)) < 0) app.kill(m.signo);
-    } else if (this.current?.id.vpid === m.vpid) {
+      if (m.signo !== SIGCONT || host.sigqueueinfo(hostPid, SIGCONT, hostSigcontInfo(signal)) < 0) host.kill(hostPid, m.signo);
+    } else if (served) {
       // one for a thread that has exited since is lost, as on Linux
-      if (m.tid === null) this.current.signals.queue(signal);
-      else if (this.current.hasThread(m.tid)) this.current.signals.queue(signal, m.tid);
+      if (m.tid === null) served.signals.queue(signal);
+      else if (served.hasThread(m.tid)) served.signals.queue(signal, m.tid);
     } else {
       this.earlySignals.push(m);
       // a forked child may run before this worker serves it: its doorbell rings now, and its
@@ -480,18 +483,27 @@ export class LeaderClient {
     if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused: false });
   }
 
-  /** signals and a group change for a standby child that has not started yet */
+  /** signals, a group change and a new parent for a standby child not served yet (it has not spoken) */
   private earlySignals: Extract<Message, { type: 'signal' }>[] = [];
   private earlyPgrp: Extract<Message, { type: 'pgrp-changed' }> | null = null;
+  private earlyPpid: { vpid: number; ppid: number } | null = null;
 
   /** Apply what came for `proc` before it existed here (the leader knew of it first). */
   applyEarly(proc: LibosProcess): void {
     const early = this.earlySignals.filter((m) => m.vpid === proc.id.vpid);
-    this.earlySignals = [];
     const pgrp = this.earlyPgrp?.vpid === proc.id.vpid ? this.earlyPgrp : null;
-    this.earlyPgrp = null;
+    const ppid = this.earlyPpid?.vpid === proc.id.vpid ? this.earlyPpid.ppid : null;
+    this.dropEarly();
+    if (ppid !== null) proc.id.ppid = ppid;
     if (pgrp) this.pgrpChanged({ ...pgrp, ackId: null });
     for (const m of early) this.deliver({ ...m, ackId: null });
+  }
+
+  /** What came early is no one's any more (the child left without a word, or is served now). */
+  dropEarly(): void {
+    this.earlySignals = [];
+    this.earlyPgrp = null;
+    this.earlyPpid = null;
   }
 
   private stubBinaryFd(): number {

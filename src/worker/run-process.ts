@@ -138,8 +138,9 @@ function relayStops(hostPid: number, leader: LeaderClient): () => void {
  */
 export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild, vfs: Vfs): Promise<void> {
   const child = await standby.adopted;
-  if (!child) {
-    leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid, ran: false });
+  if (!child || child === 'left') {
+    leader.dropEarly();
+    leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid, ran: child === 'left' });
     return;
   }
   const cp = child.checkpoint;
@@ -161,6 +162,11 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
   if (cp.hostNofileMax !== null) proc.hostNofileMax = BigInt(cp.hostNofileMax);
   proc.appHostIdentity = cp.appHostIdentity;
+  if (child.announced) {
+    // its FORKED, which the standby took and told the leader of
+    proc.attach(child.announced.hostPid);
+    proc.mainHostTid = child.announced.hostTid;
+  }
   await serve(proc, leader);
   leader.toLeader({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
 }

@@ -37,12 +37,18 @@ export function runSession(socket: TLSSocket): void {
   let leader: LeaderClient;
   /** the instance's file-system view: the leader sends it before any process */
   let vfs: Vfs | null = null;
+  let standbyLog: ReturnType<typeof createLogger> | null = null;
   /** the child this worker can stand by for, made while it is free */
   let prepared: StandbyChild | null = null;
   /** the child it stands by for, until the parent forks */
   let standby: StandbyChild | null = null;
   const ready = () => {
-    prepared = new StandbyChild((why) => process.stderr.write(`gramine-ts worker: standby: ${why}\n`));
+    prepared = new StandbyChild({
+      badCheckpoint: (why) => process.stderr.write(`gramine-ts worker: standby: ${why}\n`),
+      // before any request of the child: the leader must know it runs (setpgid, kill...)
+      announced: (vpid, hostPid) => leader.toLeader({ type: 'standby-taken', v: 1, vpid, hostPid }),
+      forged: (vpid, hostPid) => standbyLog?.error({ hostPid }, `vm${vpid}: FORKED names a host process that does not hold this channel: ignored`),
+    });
     leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid, ...prepared.appEnds });
   };
   // a worker is free again when its process is gone
@@ -63,6 +69,7 @@ export function runSession(socket: TLSSocket): void {
           leader.stackSize = msg.stackSize;
           leader.hostname = msg.hostname;
           logToFile(msg.logFile);
+          standbyLog = createLogger('standby', isLogLevel(msg.logLevel) ? msg.logLevel : 'error');
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, instanceTree: msg.instanceTree, abstractPrefix: msg.abstractPrefix,

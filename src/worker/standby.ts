@@ -3,9 +3,14 @@
 // standby makes the child's channel and lifeline and keeps their worker ends; the parent's
 // worker takes the app ends. At the fork the parent's worker seals its process's state into the
 // channel (with the cwd as an fd), hands the app ends to its stub, and the stub forks at once:
-// the child's first request finds its worker already listening.
+// the child's first request finds its worker already listening. The child's first words say
+// who it is on the host (FORKED), which the standby checks and tells the leader; it takes the
+// child on (opens the state, serves it) only at the child's first request, and a child that
+// ends before it asks anything (a fork that exits, or runs on the host's calls and the stub's
+// alone) costs it no more than that.
 import { addon } from '../pal/addon.js';
-import { seqpacketPair, takeFdFrom } from '../pal/app.js';
+import { holdsSocketAt, seqpacketPair, takeFdFrom } from '../pal/app.js';
+import { REQ_FORKED, REQUEST_OFFSETS, REQUEST_SIZE } from '../pal/channel-abi.js';
 import { host, inodeOf } from '../pal/host.js';
 import { openCheckpoint, sealCheckpoint, type Checkpoint } from '../ipc/protocol/checkpoint.js';
 import type { Message } from '../ipc/protocol/messages.js';
@@ -20,6 +25,17 @@ export interface AdoptedChild {
   lifelineFd: number;
   /** the inode of the channel's app end (the child proves who it is by holding it) */
   appEndInode: number;
+  /** who the child said it is on the host, checked and told to the leader (FORKED), or null */
+  announced: { hostPid: number; hostTid: number } | null;
+}
+
+/** What a standby tells its worker. */
+export interface StandbyEvents {
+  badCheckpoint(why: string): void;
+  /** the child said who it is on the host, and the kernel agrees: the leader must know */
+  announced(vpid: number, hostPid: number): void;
+  /** FORKED named a host process that does not hold the child's channel */
+  forged(vpid: number, hostPid: number): void;
 }
 
 /**
@@ -32,11 +48,18 @@ export class StandbyChild {
   private readonly appEndInode: number;
   private assignment: Extract<Message, { type: 'standby-assign' }> | null = null;
   private watch: { stop(): void } | null = null;
-  private settle!: (child: AdoptedChild | null) => void;
-  /** the child, once the parent has forked; null when cancelled or the checkpoint is bad */
-  readonly adopted: Promise<AdoptedChild | null>;
+  /** the parent's checkpoint (sealed) and cwd, from the fork until the child asks something */
+  private received: { sealed: Uint8Array; cwdFd: number } | null = null;
+  private announced: { hostPid: number; hostTid: number } | null = null;
+  private readonly head = Buffer.alloc(REQUEST_SIZE);
+  private settle!: (child: AdoptedChild | 'left' | null) => void;
+  /**
+   * the child, once the parent has forked and the child has asked something; 'left' when it
+   * ended before; null when cancelled or the checkpoint is bad
+   */
+  readonly adopted: Promise<AdoptedChild | 'left' | null>;
 
-  constructor(private readonly onBadCheckpoint: (why: string) => void) {
+  constructor(private readonly events: StandbyEvents) {
     this.adopted = new Promise((resolve) => (this.settle = resolve));
     this.channel = seqpacketPair();
     this.lifeline = seqpacketPair();
@@ -74,23 +97,74 @@ export class StandbyChild {
     // the parent's worker has its copies: ours would keep the channel open after the child
     host.close(this.channel[1]);
     host.close(this.lifeline[1]);
-    try {
-      if (typeof r === 'number' || r[0] <= 0 || fds.length !== 1) throw new Error('no checkpoint in the channel');
-      const { key, vpid } = this.assignment!;
-      const checkpoint = openCheckpoint(buf.subarray(0, r[0]), key, vpid);
-      this.settle({ checkpoint, cwdFd: fds[0]!, channelFd: this.channel[0], lifelineFd: this.lifeline[0], appEndInode: this.appEndInode });
-    } catch (e) {
+    if (typeof r === 'number' || r[0] <= 0 || fds.length !== 1) {
       for (const fd of fds) host.close(fd);
-      host.close(this.channel[0]);
-      host.close(this.lifeline[0]);
-      this.onBadCheckpoint(e instanceof Error ? e.message : String(e));
-      this.settle(null);
+      this.fail('no checkpoint in the channel');
+      return;
     }
+    this.received = { sealed: buf.slice(0, r[0]), cwdFd: fds[0]! };
+    this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+  }
+
+  /** The child's channel is readable: its first words (FORKED), a request, or its end. */
+  private onChildStirs(): void {
+    this.watch = null;
+    const { sealed, cwdFd } = this.received!;
+    const n = host.peekPacket(this.channel[0], this.head);
+    if (n === 0) {
+      // it has ended before it asked anything: nothing of it is this worker's to serve
+      for (const fd of [cwdFd, this.channel[0], this.lifeline[0]]) host.close(fd);
+      this.settle('left');
+      return;
+    }
+    if (this.announced === null && n >= REQUEST_SIZE && this.head.readUInt32LE(REQUEST_OFFSETS.kind) === REQ_FORKED) {
+      addon.receivePacket(this.channel[0], this.head);
+      this.onForked();
+      this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+      return;
+    }
+    try {
+      const { key, vpid } = this.assignment!;
+      const checkpoint = openCheckpoint(sealed, key, vpid);
+      this.settle({
+        checkpoint, cwdFd, channelFd: this.channel[0], lifelineFd: this.lifeline[0], appEndInode: this.appEndInode, announced: this.announced,
+      });
+    } catch (e) {
+      host.close(cwdFd);
+      this.fail(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /**
+   * FORKED: the child's host pid and tid, and the fd it holds the channel at. Believed only if
+   * the kernel shows that process holding this channel's app end (the stub's word could name
+   * any host process); one exiting already cannot be told apart, and is left to the leader's
+   * word from the parent's side.
+   */
+  private onForked(): void {
+    const args = REQUEST_OFFSETS.args;
+    const hostPid = Number(this.head.readBigInt64LE(args));
+    const fd = Number(this.head.readBigInt64LE(args + 8));
+    const vpid = this.assignment!.vpid;
+    const holds = hostPid > 0 && hostPid < 2 ** 31 ? holdsSocketAt(hostPid, fd, this.appEndInode) : false;
+    if (holds === false) {
+      this.events.forged(vpid, hostPid);
+      return;
+    }
+    this.announced = { hostPid, hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid) };
+    this.events.announced(vpid, hostPid);
+  }
+
+  private fail(why: string): void {
+    host.close(this.channel[0]);
+    host.close(this.lifeline[0]);
+    this.events.badCheckpoint(why);
+    this.settle(null);
   }
 
   /** The parent is gone: unless it forked before it went, this standby is not needed. */
   cancel(): void {
-    if (!this.watch) return; // the checkpoint came: too late, the child is ours
+    if (!this.watch || this.received) return; // the checkpoint came: too late, the child is ours
     this.watch.stop();
     // the parent may have forked and exited at once: its checkpoint waits in the channel
     if (host.readable(this.channel[0])) {
