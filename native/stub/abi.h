@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 6
+#define GTS_ABI_VERSION 7
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -171,6 +171,8 @@ struct gts_hello_reply {
     uint64_t cwd_dev, cwd_ino;
     uint32_t cwd_path_len; /* with GTS_HELLO_CWD_BENEATH: its instance path (no NUL) follows AT_EXECFN, or 0 */
     uint32_t zero;
+    /* the process's virtual uid, euid, gid and egid, which the stub answers get[e]uid and get[e]gid with */
+    uint32_t ids[4];
 };
 
 /*

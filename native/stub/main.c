@@ -225,5 +225,6 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
                   raw4(__NR_newfstatat, -100 /* AT_FDCWD */, "", &cwd, 0x1000 /* AT_EMPTY_PATH */) == 0 &&
                   cwd.dev == hello->cwd_dev && cwd.ino == hello->cwd_ino;
     paths_move_cwd(-1, vouched, execfn + hello->execfn_len, hello->cwd_path_len);
+    ids_install(hello->ids);
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
 }

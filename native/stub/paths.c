@@ -31,6 +31,7 @@
 #define F_SETFL 4
 #define S_IFMT 0170000
 #define S_IFREG 0100000
+#define S_IFDIR 0040000
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
@@ -398,11 +399,56 @@ static int is_mount_parent(struct path_scratch *scratch, const char *p)
     return 0;
 }
 
+#define R_OK 4
+#define W_OK 2
+#define X_OK 1
+
+/* Is the path open_beneath resolved (in `scratch`) on a mount no file check applies to? */
+static int on_stub_opens_mount(const struct path_scratch *scratch)
+{
+    if (scratch->path[0] != '/')
+        return g_stub.cwd_beneath; /* below the cwd: such a mount, or the stub would not have resolved it */
+    const struct mount_entry *m = mount_of(scratch->path, 0);
+    return m && (m->flags & GTS_PATH_STUB_OPENS) && !(m->flags & GTS_PATH_ALIAS);
+}
+
+/*
+ * Whether the instance's root may read and run (R_OK, X_OK) the regular file or directory
+ * `fd` (O_PATH) is, the app's path `path_arg` resolved again for reading: 0, -EACCES, or
+ * PATH_FORWARD. Root reads what anyone may: the stub, whose host identity is no one's in
+ * particular, opening it for reading shows it may (where it may not, the worker judges); root
+ * runs a directory, or a file with an execute bit.
+ */
+static long root_may(struct path_scratch *scratch, long fd, long dirfd, long path_arg, long mode, unsigned long nofollow)
+{
+    struct {
+        unsigned long dev, ino, nlink;
+        unsigned int mode;
+        char rest[120];
+    } st;
+    if (!on_stub_opens_mount(scratch) || raw4(__NR_newfstatat, fd, "", &st, AT_EMPTY_PATH) < 0)
+        return PATH_FORWARD;
+    unsigned int type = st.mode & S_IFMT;
+    if (type != S_IFREG && type != S_IFDIR)
+        return PATH_FORWARD; /* a device or FIFO: not opened here, even to see */
+    if ((mode & X_OK) && type != S_IFDIR && !(st.mode & 0111))
+        return -EACCES;
+    if (mode & R_OK) {
+        long rfd = open_beneath(scratch, dirfd, path_arg, O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow, GTS_PATH_STUB_OPENS);
+        if (rfd < 0)
+            return PATH_FORWARD;
+        raw1(__NR_close, rfd);
+    }
+    return 0;
+}
+
 /*
  * access, faccessat, faccessat2 of an absolute path on a host mount: a path that is not there
  * (ENOENT, ENOTDIR, ENAMETOOLONG: the first missing component) is answered here -- every
- * dynamic program's loader asks for /etc/ld.so.preload --; whether one that is there may be
- * read, written or run is the worker's to judge, by the instance's credentials.
+ * dynamic program's loader asks for /etc/ld.so.preload --, and so is one that is there, for
+ * the instance's root, on a mount no file check applies to (root_may; a shell asks of each
+ * program it runs whether it may read and run it). Other users, and writing, are the
+ * worker's to judge, by the instance's credentials.
  */
 long paths_access(struct path_scratch *scratch, long nr, const long *a)
 {
@@ -412,12 +458,16 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     long flags = nr == __NR_faccessat2 ? a[3] : 0;
     if ((int)dirfd != AT_FDCWD || (mode & ~7L) || (flags & ~(long)(AT_EACCESS | AT_SYMLINK_NOFOLLOW)))
         return PATH_FORWARD;
-    long fd = open_beneath(scratch, dirfd, path_arg, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
-    if (fd >= 0) {
-        raw1(__NR_close, fd);
-        return PATH_FORWARD;
-    }
-    return fd;
+    unsigned long nofollow = (flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0;
+    long fd = open_beneath(scratch, dirfd, path_arg, O_PATH | O_CLOEXEC | nofollow, 0);
+    if (fd < 0)
+        return fd;
+    long r = PATH_FORWARD;
+    /* access() asks for the real uid, AT_EACCESS for the effective one; F_OK for the file alone */
+    if (!(mode & W_OK) && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0)
+        r = root_may(scratch, fd, dirfd, path_arg, mode, nofollow);
+    raw1(__NR_close, fd);
+    return r;
 }
 
 /*

@@ -228,6 +228,11 @@ static long forward(long nr, const long *a, void *ip)
     return forwarded_result(&reply, nfds, fd, 0);
 }
 
+long worker_call(long nr, const long *a, void *ip)
+{
+    return forward(nr, a, ip);
+}
+
 /* chdir, fchdir: the reply names the new working directory (GTS_REPLY_CWD_BENEATH) */
 static long forward_chdir(long nr, const long *a, void *ip)
 {
@@ -975,6 +980,20 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_chdir:
     case __NR_fchdir:
         return forward_chdir(nr, a, ip);
+    case __NR_getuid:
+    case __NR_geteuid:
+    case __NR_getgid:
+    case __NR_getegid:
+        return ids_get(nr, a, ip);
+    case __NR_setuid:
+    case __NR_setgid:
+    case __NR_setreuid:
+    case __NR_setregid:
+    case __NR_setresuid:
+    case __NR_setresgid:
+    case __NR_setfsuid:
+    case __NR_setfsgid:
+        return ids_set(nr, a, ip);
     default:
         if (nr >= 0x40000000)
             return -ENOSYS; /* x32 ABI */

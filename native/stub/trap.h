@@ -193,6 +193,15 @@ long sys_recvmmsg(const long *a, struct k_ucontext *uc);
 long sys_getsockopt(const long *a);
 long sys_setsockopt(const long *a);
 
+/* trap.c: the call made by the worker, as a trapped call the stub cannot answer is */
+long worker_call(long nr, const long *a, void *ip);
+/* ids.c: get[e]uid, get[e]gid from what the worker said last; the set*id calls, which change them */
+long ids_get(long nr, const long *a, void *ip);
+long ids_set(long nr, const long *a, void *ip);
+/* the ids a HELLO reply gave (uid, euid, gid, egid); one of them kept (getuid's, ...), or -1 */
+void ids_install(const uint32_t ids_given[4]);
+long ids_known(long nr);
+
 /* paths.c: the stat family answered by the stub when the host can resolve the path alone */
 #define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */
 void paths_install(const char *data, unsigned long len, const int *roots, int n_roots);

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -82,11 +82,13 @@ export const HELLO_APP_IDENTITY = 0x100;
 export const APP_HOST_ID = 2147418112;
 /** the working directory is below a mount the stub opens files of, with no mount point below it: relative paths are the stub's to resolve */
 export const HELLO_CWD_BENEATH = 0x200;
-/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, zero u32. */
-export const HELLO_REPLY_SIZE = 48;
+/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, zero u32, ids u32[4]. */
+export const HELLO_REPLY_SIZE = 64;
 export const HELLO_CWD_DEV_OFFSET = 24;
 /** u32: the length of the cwd's instance path, which follows AT_EXECFN (HELLO_CWD_BENEATH), or 0 */
 export const HELLO_CWD_PATH_LEN_OFFSET = 40;
+/** u32[4]: the process's virtual uid, euid, gid, egid */
+export const HELLO_IDS_OFFSET = 48;
 export const ABSTRACT_PREFIX_LEN = 8;
 
 /**

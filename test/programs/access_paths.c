@@ -1,7 +1,8 @@
 /*
  * access, faccessat and faccessat2 of absolute paths (test/integration/syscalls.test.ts): a
  * missing file, a file under a file, bad modes and flags, one that is there, a name too long.
- * The stub answers those that are not there itself; the output must be native's.
+ * The stub answers those that are not there itself, and, for root, whether a file or directory
+ * may be read and run (not written); the output must be native's: run as root, then as a user.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 static void t(const char *what, long r) { printf("%s: %s\n", what, r == 0 ? "0" : strerrorname_np(errno)); }
 int main(void) {
@@ -19,6 +22,37 @@ int main(void) {
   t("faccessat2 bad flags", syscall(SYS_faccessat2, AT_FDCWD, "/nonexistent", R_OK, 0x4000));
   t("faccessat2 nofollow missing", syscall(SYS_faccessat2, AT_FDCWD, "/nonexistent", R_OK, AT_SYMLINK_NOFOLLOW));
   t("access exists", access("/etc/hostname", R_OK));
+  /* as root: read anything, run what has an execute bit, search any directory */
+  t("access shadow R_OK", access("/etc/shadow", R_OK));
+  t("access true X_OK", access("/bin/true", X_OK));
+  t("access true R_OK|X_OK", access("/bin/true", R_OK | X_OK));
+  t("access hostname X_OK", access("/etc/hostname", X_OK));
+  t("access hostname R_OK|X_OK", access("/etc/hostname", R_OK | X_OK));
+  t("access /etc R_OK|X_OK", access("/etc", R_OK | X_OK));
+  t("faccessat true X_OK AT_EACCESS", faccessat(AT_FDCWD, "/bin/true", X_OK, AT_EACCESS));
+  t("faccessat2 hostname R_OK nofollow", syscall(SYS_faccessat2, AT_FDCWD, "/etc/hostname", R_OK, AT_SYMLINK_NOFOLLOW));
+  char f[] = "/tmp/access_paths_XXXXXX";
+  int fd = mkstemp(f);
+  if (fd >= 0 && geteuid() == 0) {
+    fchmod(fd, 0);
+    t("access mode 0 F_OK", access(f, F_OK));
+    t("access mode 0 R_OK", access(f, R_OK));
+    t("access mode 0 X_OK", access(f, X_OK));
+    fchmod(fd, 0010);
+    t("access mode 010 X_OK", access(f, X_OK));
+    unlink(f);
+    mkfifo(f, 0);
+    t("access fifo R_OK", access(f, R_OK));
+    unlink(f);
+    symlink("/bin/true", f);
+    t("access symlink X_OK", access(f, X_OK));
+    t("faccessat2 symlink nofollow F_OK", syscall(SYS_faccessat2, AT_FDCWD, f, F_OK, AT_SYMLINK_NOFOLLOW));
+    unlink(f);
+    /* no longer root (README: file permissions stay the instance's; what anyone may is the same) */
+    t("setuid 1000", setuid(1000));
+    t("access hostname R_OK as 1000", access("/etc/hostname", R_OK));
+    t("access true X_OK as 1000", access("/bin/true", X_OK));
+  }
   t("access toolong", access("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", F_OK));
   return 0;
 }

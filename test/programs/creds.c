@@ -33,6 +33,8 @@ static void ids(const char *when)
     getresuid(&r, &e, &s);
     getresgid(&gr, &ge, &gs);
     printf("%s: uid %u/%u/%u gid %u/%u/%u groups %d\n", when, r, e, s, gr, ge, gs, getgroups(0, NULL));
+    /* the stub keeps these four from the last answer: each change must show */
+    printf("%s: getuid %u geteuid %u getgid %u getegid %u\n", when, getuid(), geteuid(), getgid(), getegid());
 }
 
 int main(void)
@@ -68,6 +70,7 @@ int main(void)
         printf("setgid(1000) = %s, setgid(0) = %s\n", res(setgid(1000)), res(setgid(0)));
         printf("setregid(-1, 1000) = %s, setregid(0, -1) = %s\n", res(setregid(-1, 1000)), res(setregid(0, -1)));
         printf("setfsgid(1000) returns the old %d\n", setfsgid(1000));
+        ids("after the set*id calls");
         printf("kill(root parent, 0) = %s\n", res(kill(parent, 0)));
         printf("kill(root parent, SIGUSR1) = %s\n", res(kill(parent, SIGUSR1)));
         printf("kill(root parent, SIGCONT) in the session = %s\n", res(kill(parent, SIGCONT)));

@@ -1,0 +1,65 @@
+/*
+ * getuid, geteuid, getgid and getegid: what the worker said (with the HELLO, or when asked),
+ * kept until the process changes its ids. Only its own set*id calls change them, each of which
+ * goes to the worker and drops what is kept. A shell asks all four at every start; access()
+ * as the instance's root is the stub's to answer (paths.c).
+ */
+#include "abi.h"
+#include "raw.h"
+#include "stub.h"
+#include "trap.h"
+
+static struct {
+    volatile unsigned int gen; /* changes when the ids may change: an answer asked for across it is not kept */
+    volatile int known[4];
+    volatile long value[4];
+} ids;
+
+static int slot_of(long nr)
+{
+    return nr == __NR_getuid ? 0 : nr == __NR_geteuid ? 1 : nr == __NR_getgid ? 2 : 3;
+}
+
+long ids_get(long nr, const long *a, void *ip)
+{
+    int i = slot_of(nr);
+    if (__atomic_load_n(&ids.known[i], __ATOMIC_ACQUIRE))
+        return ids.value[i];
+    unsigned int gen = __atomic_load_n(&ids.gen, __ATOMIC_ACQUIRE);
+    long r = worker_call(nr, a, ip);
+    if (r >= 0 && __atomic_load_n(&ids.gen, __ATOMIC_ACQUIRE) == gen) {
+        ids.value[i] = r;
+        __atomic_store_n(&ids.known[i], 1, __ATOMIC_RELEASE);
+    }
+    return r;
+}
+
+static void ids_forget(void)
+{
+    __atomic_add_fetch(&ids.gen, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 4; i++)
+        __atomic_store_n(&ids.known[i], 0, __ATOMIC_RELEASE);
+}
+
+long ids_set(long nr, const long *a, void *ip)
+{
+    /* before (a get under way keeps nothing) and after (what was kept meanwhile is before the change) */
+    ids_forget();
+    long r = worker_call(nr, a, ip);
+    ids_forget();
+    return r;
+}
+
+void ids_install(const uint32_t ids_given[4])
+{
+    for (int i = 0; i < 4; i++) {
+        ids.value[i] = ids_given[i];
+        __atomic_store_n(&ids.known[i], 1, __ATOMIC_RELEASE);
+    }
+}
+
+long ids_known(long nr)
+{
+    int i = slot_of(nr);
+    return __atomic_load_n(&ids.known[i], __ATOMIC_ACQUIRE) ? ids.value[i] : -1;
+}
