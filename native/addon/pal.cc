@@ -147,6 +147,110 @@ Napi::Value ReadCString(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, -ENAMETOOLONG);
 }
 
+// The remote bytes [addr, addr + len) into buf, a page at a time (the next page may be
+// unmapped): how many were read before a fault.
+size_t ReadPages(pid_t pid, uint64_t addr, char* buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    size_t n = std::min(len - done, static_cast<size_t>(4096 - ((addr + done) & 4095)));
+    struct iovec local = {buf + done, n};
+    struct iovec remote = {reinterpret_cast<void*>(addr + done), n};
+    ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (r <= 0)
+      break;
+    done += static_cast<size_t>(r);
+    if (static_cast<size_t>(r) < n)
+      break;
+  }
+  return done;
+}
+
+// The C string at addr, from byte s.size() on (the bytes before are in s), appended to s; false
+// on a fault or past `max` bytes.
+bool ReadStringTail(pid_t pid, uint64_t addr, std::string& s, size_t max) {
+  char chunk[4096];
+  while (s.size() <= max) {
+    uint64_t at = addr + s.size();
+    size_t n = ReadPages(pid, at, chunk, 4096 - (at & 4095));
+    if (n == 0)
+      return false;
+    void* nul = memchr(chunk, 0, n);
+    s.append(chunk, nul ? static_cast<char*>(nul) - chunk : n);
+    if (nul)
+      return s.size() <= max;
+  }
+  return false;
+}
+
+// readStringArray(pid, addr, maxCount, maxBytes, wantStrings): the NULL-terminated array of C
+// strings at addr (execve's argv, envp): its strings (latin1), or without wantStrings the bytes
+// they take with their pointers; -EFAULT, or -E2BIG past maxCount strings or maxBytes. The
+// pointers 64 at a time, and the first bytes of up to 64 strings in one process_vm_readv: an
+// environment costs a call or two, not two per string.
+Napi::Value ReadStringArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  uint64_t addr = AddrOf(info[1]);
+  size_t max_count = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  size_t max_bytes = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+  bool want = info[4].As<Napi::Boolean>().Value();
+  constexpr size_t kBatch = 64, kFirst = 256;
+  std::vector<uint64_t> ptrs;
+  for (bool end = addr == 0; !end;) {
+    uint64_t chunk[kBatch];
+    size_t n = ReadPages(pid, addr + 8 * ptrs.size(), reinterpret_cast<char*>(chunk), sizeof(chunk)) / 8;
+    for (size_t i = 0; i < n && !end; i++) {
+      end = chunk[i] == 0;
+      if (!end)
+        ptrs.push_back(chunk[i]);
+    }
+    if (ptrs.size() > max_count)
+      return Napi::Number::New(env, -E2BIG);
+    if (!end && n < kBatch)
+      return Napi::Number::New(env, -EFAULT);
+  }
+  Napi::Array out = Napi::Array::New(env, want ? ptrs.size() : 0);
+  size_t total = 0;
+  std::vector<char> first(kBatch * kFirst);
+  for (size_t base = 0; base < ptrs.size(); base += kBatch) {
+    size_t count = std::min(kBatch, ptrs.size() - base);
+    struct iovec local[kBatch], remote[kBatch];
+    for (size_t i = 0; i < count; i++) {
+      uint64_t p = ptrs[base + i];
+      size_t len = std::min(kFirst, static_cast<size_t>(4096 - (p & 4095)));
+      local[i] = {first.data() + i * kFirst, len};
+      remote[i] = {reinterpret_cast<void*>(p), len};
+    }
+    // whole elements only: those past a fault are read again one by one
+    ssize_t r = process_vm_readv(pid, local, count, remote, count, 0);
+    size_t read = r > 0 ? static_cast<size_t>(r) : 0;
+    for (size_t i = 0; i < count; i++) {
+      const char* got = first.data() + i * kFirst;
+      size_t len = local[i].iov_len;
+      std::string s;
+      bool whole = read >= len;
+      read = whole ? read - len : 0;
+      const void* nul = whole ? memchr(got, 0, len) : nullptr;
+      if (nul) {
+        s.assign(got, static_cast<const char*>(nul) - got);
+      } else if (!ReadStringTail(pid, ptrs[base + i], s, max_bytes)) {
+        return Napi::Number::New(env, s.size() > max_bytes ? -E2BIG : -EFAULT);
+      }
+      total += s.size() + 1 + 8;
+      if (total > max_bytes)
+        return Napi::Number::New(env, -E2BIG);
+      if (want) {
+        napi_value str;
+        napi_create_string_latin1(env, s.data(), s.size(), &str);
+        out.Set(static_cast<uint32_t>(base + i), Napi::Value(env, str));
+      }
+    }
+  }
+  if (!want)
+    return Napi::Number::New(env, static_cast<double>(total));
+  return out;
+}
+
 // A channel watched on the worker's event loop: each readable event receives one request into
 // the caller's buffer and calls back with its length (or -errno / 0 when the peer is gone).
 struct ChannelWatch {
@@ -431,6 +535,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   exports.Set("readCString", Napi::Function::New(env, ReadCString));
+  exports.Set("readStringArray", Napi::Function::New(env, ReadStringArray));
   exports.Set("watchChannel", Napi::Function::New(env, WatchChannel));
   exports.Set("watchReadableOnce", Napi::Function::New(env, WatchReadableOnce));
   exports.Set("sendPacket", Napi::Function::New(env, SendPacket));

@@ -31,6 +31,20 @@ export class AppMemory {
     return r;
   }
 
+  /**
+   * A NULL-terminated array of C strings (execve's argv, envp): its strings (or, with `want`
+   * false, only checked: the bytes they take with their pointers); EFAULT, or E2BIG past
+   * `maxCount` strings or `maxBytes`.
+   */
+  readStringArray(addr: number, maxCount: number, maxBytes: number, what: string, want = true): string[] {
+    const r = this.app.readStringArray(addr, maxCount, maxBytes, want);
+    if (typeof r === 'number') {
+      if (r < 0) throw new SyscallError(-r, `${what} at 0x${addr.toString(16)}`);
+      return [];
+    }
+    return r;
+  }
+
   readU64(addr: number): bigint {
     return this.read(addr, 8).readBigUInt64LE(0);
   }

@@ -9,6 +9,8 @@ export interface PalAddon {
   readMemory(pid: number, addr: number, buf: Uint8Array, len?: number): number;
   writeMemory(pid: number, addr: number, buf: Uint8Array, len?: number): number;
   readCString(pid: number, addr: number, max: number): string | number;
+  /** a NULL-terminated array of C strings (argv, envp): the strings, or (want false) the bytes they take; -errno */
+  readStringArray(pid: number, addr: number, maxCount: number, maxBytes: number, want: boolean): string[] | number;
   watchChannel(fd: number, buf: Uint8Array, onPacket: (len: number) => void): ChannelWatchHandle;
   watchReadableOnce(fd: number, onReadable: () => void): ChannelWatchHandle;
   sendPacket(fd: number, bytes: Uint8Array, fds?: number[]): number;

@@ -103,6 +103,10 @@ export class AppProcess {
     return addon.readCString(this.hostPid, addr, max);
   }
 
+  readStringArray(addr: number, maxCount: number, maxBytes: number, want: boolean): string[] | number {
+    return addon.readStringArray(this.hostPid, addr, maxCount, maxBytes, want);
+  }
+
   /** Receive each request packet into `buf`; `onPacket(len)` with len <= 0 when closed. */
   watchChannel(buf: Uint8Array, onPacket: (len: number) => void): ChannelWatchHandle {
     return addon.watchChannel(this.channelFd, buf, (len) => {

@@ -40,21 +40,6 @@ const sys_clone: SyscallHandler = (proc, a) => {
   return forkProcess(proc, a);
 };
 
-/** A NULL-terminated array of strings in app memory (argv, envp). */
-function readStringArray(proc: LibosProcess, addr: number, what: string): string[] {
-  const out: string[] = [];
-  let total = 0;
-  if (addr === 0) return out;
-  for (let i = 0; i < MAX_ARG_STRINGS; i++) {
-    const p = Number(proc.mem.readU64(addr + 8 * i));
-    if (p === 0) return out;
-    const s = proc.mem.readCString(p, ARG_MAX);
-    total += Buffer.byteLength(s) + 1 + 8;
-    if (total > ARG_MAX) throw new SyscallError(Errno.E2BIG, `${what} too long`);
-    out.push(s);
-  }
-  throw new SyscallError(Errno.E2BIG, what);
-}
 
 /** Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). */
 /**
@@ -107,8 +92,8 @@ export function planExecOf(proc: WalkContext, filename: string, argv: string[], 
 function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number, flags: number) {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new SyscallError(Errno.EINVAL, 'execveat flags');
   const filename = proc.mem.readCString(a.ptr(first));
-  const argv = readStringArray(proc, a.ptr(first + 1), 'argv');
-  readStringArray(proc, a.ptr(first + 2), 'envp'); // checked here; the stub passes the app's own
+  const argv = proc.mem.readStringArray(a.ptr(first + 1), MAX_ARG_STRINGS, ARG_MAX, 'argv');
+  proc.mem.readStringArray(a.ptr(first + 2), MAX_ARG_STRINGS, ARG_MAX, 'envp', false); // checked here; the stub passes the app's own
   // the program itself is relative to dirfd; an interpreter it names is the process's to resolve
   return andThen(openForExec(proc, filename, dirfd, flags), (fd) => {
     const plan = planExecOf(proc, filename, argv, fd);
