@@ -268,7 +268,9 @@ export class Leader {
       case 'standby-request':
         return void this.onStandbyRequest(w, m.vpid, m.urgent);
       case 'forked':
-        return this.onForked(w, m);
+        this.onForked(w, m);
+        if (m.spare) void this.onStandbyRequest(w, m.parentVpid, false);
+        return;
       case 'reaped': {
         const e = this.table.get(m.vpid);
         // only the parent reaps (vpid 1 for orphans, which it is by then)
@@ -279,8 +281,6 @@ export class Leader {
         this.table.remove(m.vpid);
         return;
       }
-      case 'process-gone':
-        return this.onProcessGone(w, m.vpid, m.ran);
       case 'tids-request': {
         const tids = w.vpid === m.vpid ? this.table.reserveTids(m.vpid, Math.min(Math.max(m.count, 0), 64)) : [];
         return this.send(w, { type: 'tids-reply', v: 1, reqId: m.reqId, tids });
@@ -375,6 +375,7 @@ export class Leader {
   }
 
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
+    if (m.gone) this.onProcessGone(w, m.gone.vpid, m.gone.ran);
     if (w.booting && this.instanceConfig) this.send(w, this.instanceConfig);
     w.prepared = { stubFd: m.stubFd, lifelineFd: m.lifelineFd };
     if (w === this.firstWorker && w.vpid === null && this.request) {
@@ -548,7 +549,7 @@ export class Leader {
     for (const p of parked) if (!this.answerLookup(p.worker, p.msg)) this.parkedLookups.push(p);
   }
 
-  /** The worker's app is gone (or its standby was never used); worker-ready follows. */
+  /** The worker's app is gone (or its standby was never used): it said so with its worker-ready. */
   private onProcessGone(w: WorkerHandle, vpid: number, ran: boolean): void {
     const e = this.table.get(vpid);
     if (e && e.worker === w) {

@@ -192,6 +192,13 @@ export class LeaderClient {
     if (urgent && !asked) this.toLeader({ type: 'standby-request', v: 1, vpid, urgent });
   }
 
+  /** Whether the process may hold one more standby than it has and has asked for: then it is asked for (counted). */
+  private takeSpareSlot(): boolean {
+    if (!this.current || this.nextChildren.length + this.standbysAsked >= STANDBYS_PER_PROCESS) return false;
+    this.standbysAsked++;
+    return true;
+  }
+
   /** The leader offers a standby child of our process. */
   onStandbyOffer(m: Extract<Message, { type: 'standby-offer' }>): void {
     if (this.current?.id.vpid !== m.parentVpid) return; // for a process that is gone: the leader cancels it
@@ -286,8 +293,8 @@ export class LeaderClient {
           // told of a setuid the child made since (its notice can come first)
           if (proc.childUid(vpid) === undefined) proc.noteChildUid(vpid, proc.creds.uid);
         }
-        this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid });
-        this.askForStandbys(false); // for the next forks (the leader has let this one go by then)
+        // with a spare standby asked for the next fork (the leader has let this one go by then)
+        this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid, spare: this.takeSpareSlot() });
       },
       unsupported: (proc, feature) => this.noteUnsupported(proc, feature),
       strace: straceFile ? this.straceWriter(straceFile) : null,

@@ -17,6 +17,8 @@ import { spreadOverCpus } from '../libos/thread.js';
 import type { LeaderClient } from './leader-client.js';
 
 type StartProcess = Extract<Message, { type: 'start-process' }>;
+/** What the worker says with its next worker-ready: the process it served is gone (ran: it did run). */
+export type ProcessGone = { vpid: number; ran: boolean };
 type StandbyAssign = Extract<Message, { type: 'standby-assign' }>;
 
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
@@ -136,12 +138,11 @@ function relayStops(hostPid: number, leader: LeaderClient): () => void {
  * A standby for the next child of a process: once the parent has forked (its checkpoint is in
  * the channel this worker made), serve the child.
  */
-export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild, vfs: Vfs): Promise<void> {
+export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild, vfs: Vfs): Promise<ProcessGone> {
   const child = await standby.adopted;
   if (!child || child === 'left') {
     leader.dropEarly();
-    leader.conn.send({ type: 'process-gone', v: 1, vpid: msg.vpid, ran: child === 'left' });
-    return;
+    return { vpid: msg.vpid, ran: child === 'left' };
   }
   const cp = child.checkpoint;
   const log = createLogger(`vm${cp.vpid}`, logLevel(cp.logLevel));
@@ -168,5 +169,5 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
     proc.mainHostTid = child.announced.hostTid;
   }
   await serve(proc, leader);
-  leader.toLeader({ type: 'process-gone', v: 1, vpid: cp.vpid, ran: true });
+  return { vpid: cp.vpid, ran: true };
 }

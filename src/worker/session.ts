@@ -7,7 +7,7 @@ import { host } from '../pal/host.js';
 import { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { LeaderClient } from './leader-client.js';
-import { runFirstProcess, runForkedProcess } from './run-process.js';
+import { runFirstProcess, runForkedProcess, type ProcessGone } from './run-process.js';
 import { StandbyChild } from './standby.js';
 import { Vfs } from '../libos/fs/vfs.js';
 import { createLogger, logToFile } from '../log.js';
@@ -42,21 +42,21 @@ export function runSession(socket: TLSSocket): void {
   let prepared: StandbyChild | null = null;
   /** the child it stands by for, until the parent forks */
   let standby: StandbyChild | null = null;
-  const ready = () => {
+  const ready = (gone: ProcessGone | null = null) => {
     prepared = new StandbyChild({
       badCheckpoint: (why) => process.stderr.write(`gramine-ts worker: standby: ${why}\n`),
       // before any request of the child: the leader must know it runs (setpgid, kill...)
       announced: (vpid, hostPid) => leader.toLeader({ type: 'standby-taken', v: 1, vpid, hostPid }),
       forged: (vpid, hostPid) => standbyLog?.error({ hostPid }, `vm${vpid}: FORKED names a host process that does not hold this channel: ignored`),
     });
-    leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid, ...prepared.appEnds });
+    leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid, ...prepared.appEnds, gone });
   };
   // a worker is free again when its process is gone
-  const run = (job: Promise<void>) => {
+  const run = (job: Promise<ProcessGone | void>) => {
     busy = true;
-    job.then(() => {
+    job.then((gone) => {
       busy = false;
-      ready();
+      ready(gone ?? null);
     }, fail);
   };
   const conn = new MessageConnection(socket, {

@@ -30,7 +30,11 @@ const schemas = {
    * worker -> leader: booted (or done with its last process) and ready for a process. It has
    * made the channel and lifeline of the child it may stand by for: their app ends are these fds.
    */
-  'worker-ready': object({ type: t.literal('worker-ready'), v, workerPid: t.int, stubFd: t.int, lifelineFd: t.int }),
+  'worker-ready': object({
+    type: t.literal('worker-ready'), v, workerPid: t.int, stubFd: t.int, lifelineFd: t.int,
+    /** the process it served is gone (false: a standby whose parent never forked into it); null the first time, or after the first process */
+    gone: t.nullable(object({ vpid: t.int, ran: t.bool })),
+  }),
   /**
    * leader -> worker, once before anything else: the instance's file-system view (the mounts the
    * manifest describes, the scratch tmpfs, the file checks), the same for every process
@@ -125,11 +129,6 @@ const schemas = {
     type: t.literal('process-exited'), v, vpid: t.int, code: t.nullable(t.int), signal: t.nullable(t.int),
   }),
   /** worker -> leader: the app of this worker is gone (its channel closed), or its standby was never used */
-  'process-gone': object({
-    type: t.literal('process-gone'), v, vpid: t.int,
-    /** false for a standby whose parent never forked into it */
-    ran: t.bool,
-  }),
   /**
    * worker -> leader: process `vpid` wants a standby child worker, so that its next fork needs
    * no round trip to the leader. `urgent`: a fork waits for it now (else it is a spare for a
@@ -159,7 +158,11 @@ const schemas = {
   /** leader -> standby worker: the parent is gone without forking; be free again */
   'standby-cancel': object({ type: t.literal('standby-cancel'), v, vpid: t.int }),
   /** parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno) */
-  'forked': object({ type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int }),
+  'forked': object({
+    type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int,
+    /** and the parent wants a standby child for its next fork (as a standby-request, not urgent) */
+    spare: t.bool,
+  }),
   /** standby worker -> leader: the child it stood by for runs, as host process `hostPid` */
   'standby-taken': object({ type: t.literal('standby-taken'), v, vpid: t.int, hostPid: t.int }),
   /** parent's worker -> leader: child `vpid` has been reaped by its parent (or by vpid 1) */
