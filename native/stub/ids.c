@@ -2,7 +2,8 @@
  * getuid, geteuid, getgid and getegid: what the worker said (with the HELLO, or when asked),
  * kept until the process changes its ids. Only its own set*id calls change them, each of which
  * goes to the worker and drops what is kept. A shell asks all four at every start; access()
- * as the instance's root is the stub's to answer (paths.c).
+ * as the instance's root, or as the host user the process still is, is the stub's to answer
+ * (paths.c).
  */
 #include "abi.h"
 #include "raw.h"
@@ -62,4 +63,13 @@ long ids_known(long nr)
 {
     int i = slot_of(nr);
     return __atomic_load_n(&ids.known[i], __ATOMIC_ACQUIRE) ? ids.value[i] : -1;
+}
+
+int ids_are_host_ids(void)
+{
+    static const long nrs[4] = {__NR_getuid, __NR_geteuid, __NR_getgid, __NR_getegid};
+    for (int i = 0; i < 4; i++)
+        if (ids_known(nrs[i]) != g_stub.host_ids[i])
+            return 0;
+    return 1;
 }

@@ -215,7 +215,11 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         if (r)
             stub_die("seccomp filter", r);
     }
-    g_stub.app_identity = raw0(__NR_getuid) == GTS_APP_HOST_ID;
+    g_stub.host_ids[0] = raw0(__NR_getuid);
+    g_stub.host_ids[1] = raw0(__NR_geteuid);
+    g_stub.host_ids[2] = raw0(__NR_getgid);
+    g_stub.host_ids[3] = raw0(__NR_getegid);
+    g_stub.app_identity = g_stub.host_ids[0] == GTS_APP_HOST_ID;
     /* relative paths are the stub's below the cwd the worker vouched for, if the host's is it */
     struct {
         unsigned long dev, ino;

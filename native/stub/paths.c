@@ -445,9 +445,10 @@ static long root_may(struct path_scratch *scratch, long fd, long dirfd, long pat
 /*
  * access, faccessat, faccessat2 of an absolute path on a host mount: a path that is not there
  * (ENOENT, ENOTDIR, ENAMETOOLONG: the first missing component) is answered here -- every
- * dynamic program's loader asks for /etc/ld.so.preload --, and so is one that is there, for
- * the instance's root, on a mount no file check applies to (root_may; a shell asks of each
- * program it runs whether it may read and run it). Other users, and writing, are the
+ * dynamic program's loader asks for /etc/ld.so.preload --, and so is one that is there, on a
+ * mount no file check applies to, for the instance's root (root_may) and for a process that is
+ * still the host user the instance runs as (the kernel's answer, as the worker's): a shell asks
+ * of each program it runs whether it may read and run it. Other ids, and writing, are the
  * worker's to judge, by the instance's credentials.
  */
 long paths_access(struct path_scratch *scratch, long nr, const long *a)
@@ -464,8 +465,15 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
         return fd;
     long r = PATH_FORWARD;
     /* access() asks for the real uid, AT_EACCESS for the effective one; F_OK for the file alone */
-    if (!(mode & W_OK) && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0)
+    if (!(mode & W_OK) && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0) {
         r = root_may(scratch, fd, dirfd, path_arg, mode, nofollow);
+    } else if (!(mode & W_OK) && !g_stub.app_identity && g_stub.host_ids[0] != 0 && ids_are_host_ids() &&
+               on_stub_opens_mount(scratch)) {
+        /* the host user the worker is too, judged as the worker's walk judges it: by the kernel */
+        r = raw4(__NR_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS));
+        if (r != 0 && r != -EACCES)
+            r = PATH_FORWARD;
+    }
     raw1(__NR_close, fd);
     return r;
 }

@@ -27,6 +27,7 @@ struct stub_state {
     int trace;                                /* trace mode (GTS_HELLO_TRACE) */
     int strace;                               /* strace mode (GTS_HELLO_STRACE) */
     int app_identity;                         /* host uid GTS_APP_HOST_ID (GTS_HELLO_APP_IDENTITY) */
+    long host_ids[4];                         /* the process's host uid, euid, gid, egid (they do not change) */
     volatile int cwd_beneath;                 /* relative paths resolve below the cwd (GTS_HELLO_CWD_BENEATH) */
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */

@@ -201,6 +201,8 @@ long ids_set(long nr, const long *a, void *ip);
 /* the ids a HELLO reply gave (uid, euid, gid, egid); one of them kept (getuid's, ...), or -1 */
 void ids_install(const uint32_t ids_given[4]);
 long ids_known(long nr);
+/* are the process's ids (all four known) its host ones? (an instance not run as root, no set*id since) */
+int ids_are_host_ids(void);
 
 /* paths.c: the stat family answered by the stub when the host can resolve the path alone */
 #define PATH_FORWARD (-4096L) /* not an errno: the worker must answer */

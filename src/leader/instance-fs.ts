@@ -281,6 +281,18 @@ function holderOf(out: readonly MountMessage[], p: string): MountMessage | undef
  * read-only directory mounted there, as Gramine makes them up (below a pseudo tree, the walk
  * makes them up itself).
  */
+/**
+ * Whether host path `p` is there, or behind a directory the leader may not search (a user's
+ * instance with HOME=/root): the instance's walk meets the same refusal, nothing to make.
+ */
+function presentOrUnreachable(p: string): boolean {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScratch, roots: HeldDirectories): void {
   const parts = p.split('/').filter((c) => c !== '');
   for (let n = 1; n < parts.length; n++) {
@@ -289,7 +301,7 @@ function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScra
     if (!holder || holder.path === dir || holder.file !== '' || holder.refusal !== '') continue;
     if (holder.type === 'chroot') {
       const rel = dir.slice(holder.path === '/' ? 1 : holder.path.length + 1);
-      if (lstatSync(path.join(holder.source, rel), { throwIfNoEntry: false })) continue;
+      if (presentOrUnreachable(path.join(holder.source, rel))) continue;
     } else if (holder.type !== 'tmpfs') {
       continue;
     }

@@ -1,6 +1,7 @@
 // System calls, family by family: each C program under test/programs calls them the raw way
 // (success and error cases) and prints one line per call; its output under gramine-ts must be
 // the native one. The few lines that differ by design are checked one by one.
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
@@ -71,6 +72,21 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
     const out = await expectSameAsNative([program('access_paths', suffix)]);
     expect(out).toContain('access missing: ENOENT\n');
     expect(out).toContain('access exists: 0\n');
+  });
+
+  // an instance run by another user: the stub answers with the kernel's judgement, as the worker's.
+  // Its HOME is root's, which it may not search (the leader once died there with a stack trace).
+  const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  const OTHER_UID = 200_000 + (process.pid % 50_000);
+  it.runIf(process.getuid?.() === 0 && SETPRIV)('access, faccessat, faccessat2 run by another user: as natively', async () => {
+    const asUser = [SETPRIV!, `--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups'];
+    const env = { ...process.env, HOME: '/root' };
+    const native = await runNative([...asUser, program('access_paths', suffix)], { encoding: 'utf8', env });
+    const gramine = await runNative([...asUser, process.execPath, GRAMINE_TS, 'run', program('access_paths', suffix)], { encoding: 'utf8', env });
+    expect(gramine.stderr).toBe('');
+    expect(native.stdout).toContain('access shadow R_OK: EACCES\n');
+    expect(native.stdout).toContain('access mode 0 R_OK: EACCES\n');
+    expect(gramine.stdout).toBe(native.stdout);
   });
 
   it('bad pointers: EFAULT everywhere, as natively', async () => {
