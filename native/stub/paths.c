@@ -32,6 +32,7 @@
 #define S_IFMT 0170000
 #define S_IFREG 0100000
 #define S_IFDIR 0040000
+#define S_IFLNK 0120000
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
@@ -476,6 +477,32 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     }
     raw1(__NR_close, fd);
     return r;
+}
+
+/*
+ * readlink, readlinkat (AT_FDCWD) of a path on a host mount that is no symlink: EINVAL, as the
+ * walk finds it (gcc's realpath asks it of every directory on the way to each file), and the
+ * first missing component. A symlink's text, and anything else, is the worker's to give.
+ */
+long paths_readlink(struct path_scratch *scratch, long nr, const long *a)
+{
+    long dirfd = nr == __NR_readlink ? AT_FDCWD : a[0];
+    long path_arg = nr == __NR_readlink ? a[0] : a[1];
+    long size = nr == __NR_readlink ? a[2] : a[3];
+    if ((int)dirfd != AT_FDCWD || size <= 0)
+        return PATH_FORWARD;
+    /* the last component itself, a symlink or not (O_PATH|O_NOFOLLOW under RESOLVE_NO_SYMLINKS) */
+    long fd = open_beneath(scratch, dirfd, path_arg, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0)
+        return fd;
+    struct {
+        unsigned long dev, ino, nlink;
+        unsigned int mode;
+        char rest[120];
+    } st;
+    long r = raw4(__NR_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    raw1(__NR_close, fd);
+    return r == 0 && (st.mode & S_IFMT) != S_IFLNK ? -EINVAL : PATH_FORWARD;
 }
 
 /*

@@ -582,6 +582,9 @@ long local_path_call(struct path_scratch *scratch, long nr, const long *a)
     case __NR_faccessat:
     case __NR_faccessat2:
         return paths_access(scratch, nr, a);
+    case __NR_readlink:
+    case __NR_readlinkat:
+        return paths_readlink(scratch, nr, a);
     default:
         return PATH_FORWARD;
     }
@@ -885,7 +888,9 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     }
     case __NR_access:
     case __NR_faccessat:
-    case __NR_faccessat2: {
+    case __NR_faccessat2:
+    case __NR_readlink:
+    case __NR_readlinkat: {
         long r = local_path_call(&current_thread()->trap_paths, nr, a);
         return r == PATH_FORWARD ? forward(nr, a, ip) : r;
     }

@@ -226,6 +226,7 @@ long paths_stat(struct path_scratch *scratch, long nr, const long *a);
 long owner_as_instance_root(void *buf, int statx);
 long paths_open(struct path_scratch *scratch, long nr, const long *a);
 long paths_access(struct path_scratch *scratch, long nr, const long *a);
+long paths_readlink(struct path_scratch *scratch, long nr, const long *a);
 /* trap.c: what of the stat family and the opens the stub answers alone, or PATH_FORWARD */
 long local_path_call(struct path_scratch *scratch, long nr, const long *a);
 

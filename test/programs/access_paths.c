@@ -59,6 +59,27 @@ int main(void) {
       t("access true X_OK as 1000", access("/bin/true", X_OK));
     }
   }
+  /* readlink of what is no symlink (the stub's), and of one (the worker's) */
+  char link[64];
+  t("readlink /usr", readlink("/usr", link, sizeof(link)));
+  t("readlink /usr/", readlink("/usr/", link, sizeof(link)));
+  t("readlink hostname", readlink("/etc/hostname", link, sizeof(link)));
+  t("readlink hostname/", readlink("/etc/hostname/", link, sizeof(link)));
+  t("readlink missing", readlink("/nonexistent/x", link, sizeof(link)));
+  t("readlink notdir", readlink("/etc/hostname/x", link, sizeof(link)));
+  t("readlink size 0", syscall(SYS_readlink, "/usr", link, 0));
+  t("readlinkat dotdot", readlinkat(AT_FDCWD, "/usr/lib/../bin", link, sizeof(link)));
+  char l2[] = "/tmp/access_paths_link_XXXXXX";
+  int lfd = mkstemp(l2);
+  if (lfd >= 0) {
+    close(lfd);
+    unlink(l2);
+    symlink("target-of-the-link", l2);
+    long n = readlink(l2, link, 6);
+    printf("readlink a link, 6 bytes: %ld %.*s\n", n, n > 0 ? (int)n : 0, link);
+    t("readlink a link/", readlink(strcat(strcpy((char[64]){0}, l2), "/"), link, sizeof(link)));
+    unlink(l2);
+  }
   t("access toolong", access("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", F_OK));
   return 0;
 }
