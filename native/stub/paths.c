@@ -404,6 +404,18 @@ static int is_mount_parent(struct path_scratch *scratch, const char *p)
 #define W_OK 2
 #define X_OK 1
 
+/* The mode (type and permission bits) of what fd `fd` is, or -errno. */
+static long mode_of(long fd)
+{
+    struct {
+        unsigned long dev, ino, nlink;
+        unsigned int mode;
+        char rest[120];
+    } st;
+    long r = raw4(__NR_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    return r < 0 ? r : (long)st.mode;
+}
+
 /* Is the path open_beneath resolved (in `scratch`) on a mount no file check applies to? */
 static int on_stub_opens_mount(const struct path_scratch *scratch)
 {
@@ -422,17 +434,13 @@ static int on_stub_opens_mount(const struct path_scratch *scratch)
  */
 static long root_may(struct path_scratch *scratch, long fd, long dirfd, long path_arg, long mode, unsigned long nofollow)
 {
-    struct {
-        unsigned long dev, ino, nlink;
-        unsigned int mode;
-        char rest[120];
-    } st;
-    if (!on_stub_opens_mount(scratch) || raw4(__NR_newfstatat, fd, "", &st, AT_EMPTY_PATH) < 0)
+    long st_mode = on_stub_opens_mount(scratch) ? mode_of(fd) : -1;
+    if (st_mode < 0)
         return PATH_FORWARD;
-    unsigned int type = st.mode & S_IFMT;
+    long type = st_mode & S_IFMT;
     if (type != S_IFREG && type != S_IFDIR)
         return PATH_FORWARD; /* a device or FIFO: not opened here, even to see */
-    if ((mode & X_OK) && type != S_IFDIR && !(st.mode & 0111))
+    if ((mode & X_OK) && type != S_IFDIR && !(st_mode & 0111))
         return -EACCES;
     if (mode & R_OK) {
         long rfd = open_beneath(scratch, dirfd, path_arg, O_NONBLOCK | O_NOCTTY | O_CLOEXEC | nofollow, GTS_PATH_STUB_OPENS);
@@ -495,14 +503,9 @@ long paths_readlink(struct path_scratch *scratch, long nr, const long *a)
     long fd = open_beneath(scratch, dirfd, path_arg, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
         return fd;
-    struct {
-        unsigned long dev, ino, nlink;
-        unsigned int mode;
-        char rest[120];
-    } st;
-    long r = raw4(__NR_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    long st_mode = mode_of(fd);
     raw1(__NR_close, fd);
-    return r == 0 && (st.mode & S_IFMT) != S_IFLNK ? -EINVAL : PATH_FORWARD;
+    return st_mode >= 0 && (st_mode & S_IFMT) != S_IFLNK ? -EINVAL : PATH_FORWARD;
 }
 
 /*
@@ -527,12 +530,8 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
     }
     if (flags & O_NONBLOCK)
         return fd;
-    struct {
-        unsigned long dev, ino, nlink;
-        unsigned int mode;
-        char rest[120];
-    } st;
-    if (raw2(__NR_fstat, fd, &st) < 0 || (st.mode & S_IFMT) != S_IFREG ||
+    long st_mode = mode_of(fd);
+    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG ||
         raw3(__NR_fcntl, fd, F_SETFL, flags & ~(unsigned long)O_CLOEXEC) < 0) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
