@@ -2,7 +2,8 @@
  * The stub's path table: the instance's host mounts, so that the stat family on an absolute
  * path, and an open for reading on a mount no file check applies to, are answered here when
  * the host can resolve the path without any judgement of the LibOS's -- inside one mount, no
- * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS). A relative path likewise, below a
+ * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS) but a last one naming an entry of
+ * its own directory (followed there). A relative path likewise, below a
  * working directory the worker vouched for (g_stub.cwd_beneath), and an absolute one naming
  * that directory where the mount's walk may not pass (below). Anything else (a symlink on
  * the way, "..", a pseudo tree, a relative path elsewhere, a write, a directory with mount
@@ -51,6 +52,7 @@ struct mount_entry {
     /* an alias (GTS_PATH_ALIAS): its target below the root of the mount holding it, whose fd it shares */
     char target[64];
     unsigned int target_len;
+    const struct mount_entry *holder; /* an alias's: the mount its link is in (whose root fd it shares) */
 };
 
 static struct mount_entry mounts[GTS_PATH_TABLE_MAX];
@@ -180,6 +182,7 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
         if (!(a->flags & GTS_PATH_ALIAS))
             continue;
         const struct mount_entry *holder = mount_of(a->prefix, GTS_PATH_ALIAS);
+        a->holder = holder;
         a->fd = holder ? holder->fd : -1;
         a->flags = GTS_PATH_ALIAS | (holder ? holder->flags & GTS_PATH_STUB_OPENS : 0);
     }
@@ -253,6 +256,97 @@ static int cwd_walk_refused(void)
     return seq != 0 && __atomic_load_n(&cwd.walk_refused, __ATOMIC_RELAXED) == seq;
 }
 
+/* A symlink's target that names an entry of the link's own directory: no "/", not "." or "..". */
+static int is_plain_name(const char *t, long n)
+{
+    if (n <= 0 || (t[0] == '.' && (n == 1 || (n == 2 && t[1] == '.'))))
+        return 0;
+    for (long i = 0; i < n; i++)
+        if (t[i] == '/' || t[i] == 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * Would the walk enter another mount at `target`, an entry of the directory of `rel` below the
+ * root of mount `m`? Said for a `rel` with "." or "//" in it, which is not compared.
+ */
+static int sibling_leaves_mount(struct path_scratch *scratch, const struct mount_entry *m, const char *rel, const char *target, long n)
+{
+    unsigned long dir_len = 0;
+    for (unsigned long i = 0; rel[i]; i++) {
+        int starts = i == 0 || rel[i - 1] == '/';
+        if ((rel[i] == '/' && starts) || (starts && rel[i] == '.' && (rel[i + 1] == '/' || rel[i + 1] == 0)))
+            return 1;
+        if (rel[i] == '/')
+            dir_len = i + 1;
+    }
+    unsigned long root_len = m->len == 1 ? 0 : m->len; /* "/": none */
+    if (root_len + 1 + dir_len + (unsigned long)n >= PATH_MAX)
+        return 1;
+    char *t = scratch->canon;
+    memcpy(t, m->prefix, root_len);
+    t[root_len] = '/';
+    memcpy(t + root_len + 1, rel, dir_len);
+    unsigned long len = root_len + 1 + dir_len;
+    memcpy(t + len, target, (unsigned long)n);
+    len += (unsigned long)n;
+    t[len] = 0;
+    if (mount_of(t, 0) != m)
+        return 1; /* a mount point there, or an alias */
+    for (unsigned int i = 0; i < n_parents; i++)
+        if (parents[i].len == len && !memcmp(parents[i].prefix, t, len))
+            return 1; /* a directory with mount points in it: its listing is the worker's */
+    return 0;
+}
+
+/*
+ * `rel` below `base` ended at a symlink (ELOOP) whose target may be a plain name in the link's
+ * own directory (a library's soname, libz.so.1 -> libz.so.1.2.13; gcc -> gcc-12): opened from
+ * that directory, beneath it and through no further symlink, it is what the walk finds. In
+ * mount `m` (null: below the working directory, where no mount point is), not where another
+ * mount is. The fd, an error that is the answer, or -ELOOP (the worker's).
+ */
+static long open_sibling_target(struct path_scratch *scratch, long base, const char *rel, const struct open_how_k *how,
+                                const struct mount_entry *m)
+{
+    const char *last = rel;
+    for (const char *c = rel; *c; c++)
+        if (*c == '/')
+            last = c + 1;
+    if (!*last || (last[0] == '.' && !last[1]))
+        return -ELOOP;
+    long dirfd = base;
+    if (last != rel) {
+        unsigned long n = (unsigned long)(last - rel);
+        memcpy(scratch->canon, rel, n);
+        scratch->canon[n] = 0;
+        struct open_how_k dir_how = {O_PATH | O_DIRECTORY | O_CLOEXEC, 0, STUB_RESOLVE};
+        dirfd = raw4(__NR_openat2, base, scratch->canon, &dir_how, sizeof(dir_how));
+        if (dirfd < 0)
+            return -ELOOP;
+    }
+    struct open_how_k link_how = {O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, STUB_RESOLVE};
+    char target[256];
+    long lfd = raw4(__NR_openat2, dirfd, last, &link_how, sizeof(link_how));
+    long n = lfd < 0 ? lfd : raw4(__NR_readlinkat, lfd, "", target, sizeof(target));
+    if (lfd >= 0)
+        raw1(__NR_close, lfd);
+    long fd = -ELOOP;
+    if (n > 0 && n < (long)sizeof(target) && is_plain_name(target, n) && !(m && sibling_leaves_mount(scratch, m, rel, target, n))) {
+        target[n] = 0;
+        fd = raw4(__NR_openat2, dirfd, target, how, sizeof(*how));
+    }
+    /* the app's fd is the lowest free one, as natively: where the directory's was, if below */
+    if (dirfd != base && fd > dirfd && raw3(__NR_dup3, fd, dirfd, how->flags & O_CLOEXEC) == dirfd) {
+        raw1(__NR_close, fd);
+        return dirfd;
+    }
+    if (dirfd != base)
+        raw1(__NR_close, dirfd);
+    return fd;
+}
+
 /*
  * Open the app's path `path_arg` (relative to `dirfd`, which the app gave) as openat2 with
  * `flags` and STUB_RESOLVE: an absolute path below its mount's root (or below the working
@@ -275,6 +369,8 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
         if ((int)dirfd != AT_FDCWD || !g_stub.cwd_beneath)
             return PATH_FORWARD;
         fd = raw4(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
+        if (fd == -ELOOP && !(flags & O_NOFOLLOW))
+            fd = open_sibling_target(scratch, AT_FDCWD, path, &how, 0);
     } else {
         const struct mount_entry *m = mount_of(path, 0);
         if (!m || m->fd < 0 || (m->flags & need) != need)
@@ -295,8 +391,13 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
         /* below a working directory the app identity may search, where it could not come from the root */
         int below_cwd = !(m->flags & GTS_PATH_ALIAS) && g_stub.cwd_beneath;
         fd = below_cwd && cwd_walk_refused() ? open_below_cwd(path, &how, 0) : PATH_FORWARD;
-        if (fd == PATH_FORWARD)
+        if (fd == PATH_FORWARD) {
             fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+            /* an alias's path is below the root of the mount its link is in */
+            const struct mount_entry *root = (m->flags & GTS_PATH_ALIAS) ? m->holder : m;
+            if (fd == -ELOOP && !(flags & O_NOFOLLOW) && root)
+                fd = open_sibling_target(scratch, m->fd, rel, &how, root);
+        }
         if (fd == -EACCES && below_cwd)
             fd = open_below_cwd(path, &how, 1);
     }

@@ -72,8 +72,8 @@ const SYSV = 'keys and ids private to the instance, kept by the leader; permissi
 /** glibc's site of a call the stub answers alone becomes a direct call after its first trap (native/stub/patch.c) */
 const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
 /** the stub's fast path (native/stub/paths.c) */
-const STUB_STAT = `an absolute path inside one host mount with no symlink or ".." (or a relative one below a working directory with no mount point under it) is stat-ed by the stub; ${DIRECT}`;
-const STUB_ACCESS = 'an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub';
+const STUB_STAT = `an absolute path inside one host mount with no symlink (but a last one to an entry of its own directory) or ".." (or a relative one below a working directory with no mount point under it) is stat-ed by the stub; ${DIRECT}`;
+const STUB_ACCESS = 'an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance\'s root or the host user the process still is';
 const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker's); ${DIRECT}`;
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
