@@ -256,6 +256,9 @@ static int cwd_walk_refused(void)
     return seq != 0 && __atomic_load_n(&cwd.walk_refused, __ATOMIC_RELAXED) == seq;
 }
 
+/* links to entries of their own directory followed one after another (Linux follows up to 40) */
+#define SIBLING_HOPS 8
+
 /* A symlink's target that names an entry of the link's own directory: no "/", not "." or "..". */
 static int is_plain_name(const char *t, long n)
 {
@@ -302,8 +305,9 @@ static int sibling_leaves_mount(struct path_scratch *scratch, const struct mount
 
 /*
  * `rel` below `base` ended at a symlink (ELOOP) whose target may be a plain name in the link's
- * own directory (a library's soname, libz.so.1 -> libz.so.1.2.13; gcc -> gcc-12): opened from
- * that directory, beneath it and through no further symlink, it is what the walk finds. In
+ * own directory (a library's soname, libz.so.1 -> libz.so.1.2.13; gcc -> gcc-12, itself a link
+ * to x86_64-linux-gnu-gcc-12): opened from that directory, beneath it, it is what the walk
+ * finds; a chain of such links is followed too. In
  * mount `m` (null: below the working directory, where no mount point is), not where another
  * mount is. The fd, an error that is the answer, or -ELOOP (the worker's).
  */
@@ -327,15 +331,20 @@ static long open_sibling_target(struct path_scratch *scratch, long base, const c
             return -ELOOP;
     }
     struct open_how_k link_how = {O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, STUB_RESOLVE};
-    char target[256];
-    long lfd = raw4(__NR_openat2, dirfd, last, &link_how, sizeof(link_how));
-    long n = lfd < 0 ? lfd : raw4(__NR_readlinkat, lfd, "", target, sizeof(target));
-    if (lfd >= 0)
-        raw1(__NR_close, lfd);
+    char names[2][256]; /* the link being read, the target it names: a chain in the one directory is followed too */
+    const char *name = last;
     long fd = -ELOOP;
-    if (n > 0 && n < (long)sizeof(target) && is_plain_name(target, n) && !(m && sibling_leaves_mount(scratch, m, rel, target, n))) {
+    for (int hop = 0; hop < SIBLING_HOPS && fd == -ELOOP; hop++) {
+        char *target = names[hop & 1];
+        long lfd = raw4(__NR_openat2, dirfd, name, &link_how, sizeof(link_how));
+        long n = lfd < 0 ? lfd : raw4(__NR_readlinkat, lfd, "", target, sizeof(names[0]));
+        if (lfd >= 0)
+            raw1(__NR_close, lfd);
+        if (n <= 0 || n >= (long)sizeof(names[0]) || !is_plain_name(target, n) || (m && sibling_leaves_mount(scratch, m, rel, target, n)))
+            break;
         target[n] = 0;
         fd = raw4(__NR_openat2, dirfd, target, how, sizeof(*how));
+        name = target;
     }
     /* the app's fd is the lowest free one, as natively: where the directory's was, if below */
     if (dirfd != base && fd > dirfd && raw3(__NR_dup3, fd, dirfd, how->flags & O_CLOEXEC) == dirfd) {
