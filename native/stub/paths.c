@@ -377,6 +377,7 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
     if (path[0] != '/') {
         if ((int)dirfd != AT_FDCWD || !g_stub.cwd_beneath)
             return PATH_FORWARD;
+        scratch->stub_opens = 1; /* below the cwd: such a mount, or the worker would not have vouched for it */
         fd = raw4(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
         if (fd == -ELOOP && !(flags & O_NOFOLLOW))
             fd = open_sibling_target(scratch, AT_FDCWD, path, &how, 0);
@@ -384,6 +385,7 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
         const struct mount_entry *m = mount_of(path, 0);
         if (!m || m->fd < 0 || (m->flags & need) != need)
             return PATH_FORWARD;
+        scratch->stub_opens = (m->flags & GTS_PATH_STUB_OPENS) != 0; /* an alias's are its holder's */
         const char *rel = path + m->len;
         while (*rel == '/')
             rel++;
@@ -526,15 +528,6 @@ static long mode_of(long fd)
     return r < 0 ? r : (long)st.mode;
 }
 
-/* Is the path open_beneath resolved (in `scratch`) on a mount no file check applies to? */
-static int on_stub_opens_mount(const struct path_scratch *scratch)
-{
-    if (scratch->path[0] != '/')
-        return g_stub.cwd_beneath; /* below the cwd: such a mount, or the stub would not have resolved it */
-    const struct mount_entry *m = mount_of(scratch->path, 0);
-    return m && (m->flags & GTS_PATH_STUB_OPENS) && !(m->flags & GTS_PATH_ALIAS);
-}
-
 /*
  * Whether the instance's root may read and run (R_OK, X_OK) the regular file or directory
  * `fd` (O_PATH) is, the app's path `path_arg` resolved again for reading: 0, -EACCES, or
@@ -544,7 +537,7 @@ static int on_stub_opens_mount(const struct path_scratch *scratch)
  */
 static long root_may(struct path_scratch *scratch, long fd, long dirfd, long path_arg, long mode, unsigned long nofollow)
 {
-    long st_mode = on_stub_opens_mount(scratch) ? mode_of(fd) : -1;
+    long st_mode = scratch->stub_opens ? mode_of(fd) : -1;
     if (st_mode < 0)
         return PATH_FORWARD;
     long type = st_mode & S_IFMT;
@@ -587,7 +580,7 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     if (!(mode & W_OK) && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0) {
         r = root_may(scratch, fd, dirfd, path_arg, mode, nofollow);
     } else if (!(mode & W_OK) && !g_stub.app_identity && g_stub.host_ids[0] != 0 && ids_are_host_ids() &&
-               on_stub_opens_mount(scratch)) {
+               scratch->stub_opens) {
         /* the host user the worker is too, judged as the worker's walk judges it: by the kernel */
         r = raw4(__NR_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS));
         if (r != 0 && r != -EACCES)

@@ -79,6 +79,7 @@ struct stub_thread {
     char signalfd_records[STUB_SIGNALFD_RECORDS * STUB_SIGNALFD_RECORD]; /* signalfd.c */
     struct path_scratch {
         char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];
+        int stub_opens; /* the path open_beneath resolved lies in a mount of GTS_PATH_STUB_OPENS */
     } trap_paths, direct_paths;                                           /* paths.c */
     int direct_busy; /* patch.c: a direct call is running (one a signal interrupts traps instead) */
     unsigned long direct_frame; /* patch.c: where its frame is */

@@ -277,11 +277,6 @@ function holderOf(out: readonly MountMessage[], p: string): MountMessage | undef
 }
 
 /**
- * Makes the parent directories of mount point `p` that the tree does not have: each an empty
- * read-only directory mounted there, as Gramine makes them up (below a pseudo tree, the walk
- * makes them up itself).
- */
-/**
  * Whether host path `p` is there, or behind a directory the leader may not search (a user's
  * instance with HOME=/root): the instance's walk meets the same refusal, nothing to make.
  */
@@ -293,6 +288,11 @@ function presentOrUnreachable(p: string): boolean {
   }
 }
 
+/**
+ * Makes the parent directories of mount point `p` that the tree does not have: each an empty
+ * read-only directory mounted there, as Gramine makes them up (below a pseudo tree, the walk
+ * makes them up itself).
+ */
 function synthesizeParents(p: string, out: MountMessage[], scratch: InstanceScratch, roots: HeldDirectories): void {
   const parts = p.split('/').filter((c) => c !== '');
   for (let n = 1; n < parts.length; n++) {

@@ -550,7 +550,6 @@ export class SyscallDispatcher {
     const tree = this.proc.vfs.instanceTreeFd;
     const chroot = this.proc.freshSignals && this.proc.sandbox && tree !== null;
     const appIdentity = this.proc.freshSignals && this.proc.sandbox && this.takesAppIdentity();
-    const cwdBeneath = cwd.beneath;
     if (appIdentity) this.proc.appHostIdentity = true;
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
@@ -564,14 +563,14 @@ export class SyscallDispatcher {
       (chroot ? HELLO_CHROOT : 0) |
       (appIdentity ? HELLO_APP_IDENTITY : 0) |
       // (the table goes only with the instance's root; the stub drops it at a chroot)
-      (cwdBeneath ? HELLO_CWD_BENEATH : 0);
+      (cwd.beneath ? HELLO_CWD_BENEATH : 0);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
     msg.writeUInt32LE(execfn.length, REPLY_HEADER_SIZE + 12);
     msg.write(this.proc.vfs.abstractPrefix.padEnd(ABSTRACT_PREFIX_LEN, '\0').slice(0, ABSTRACT_PREFIX_LEN), REPLY_HEADER_SIZE + 16, 'latin1');
     // the stub holds to CWD_BENEATH only if its host cwd is this one
-    const cwdId = cwdBeneath ? this.proc.cwdIdentity() : { dev: 0n, ino: 0n };
+    const cwdId = cwd.beneath ? this.proc.cwdIdentity() : { dev: 0n, ino: 0n };
     msg.writeBigUInt64LE(cwdId.dev, REPLY_HEADER_SIZE + HELLO_CWD_DEV_OFFSET);
     msg.writeBigUInt64LE(cwdId.ino, REPLY_HEADER_SIZE + HELLO_CWD_DEV_OFFSET + 8);
     msg.writeUInt32LE(cwd.path.length, REPLY_HEADER_SIZE + HELLO_CWD_PATH_LEN_OFFSET);

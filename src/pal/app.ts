@@ -151,7 +151,6 @@ export class AppProcess {
   }
 }
 
-/** A SOCK_SEQPACKET pair for a stub's channel: [worker end, stub end], both close-on-exec. */
 /**
  * Does host process `hostPid` hold the socket of inode `inode` at its fd `fd`, as the kernel says?
  * null: it is exiting (its fds are going or gone), or gone.
@@ -165,6 +164,7 @@ export function holdsSocketAt(hostPid: number, fd: number, inode: number): boole
   return !p || p.exiting ? null : false;
 }
 
+/** A SOCK_SEQPACKET pair for a stub's channel: [worker end, stub end], both close-on-exec. */
 export function seqpacketPair(): [number, number] {
   const pair = addon.seqpacketPair();
   if (typeof pair === 'number') throw new Error(`socketpair: errno ${-pair}`);

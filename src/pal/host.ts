@@ -166,13 +166,13 @@ export const host = {
     return r < 0 ? r : sys(HOST_NR.getppid) === parentPid ? 0 : -3 /* ESRCH */;
   },
   pidfdOpen: (pid: number) => sys(HOST_NR.pidfd_open, pid, 0),
-  /** Is `fd` readable now? (A pidfd is once its process has exited.) */
   /**
    * The start of the next packet of a SOCK_SEQPACKET socket, copied into `buf` and left there:
    * its length (up to buf's), 0 at its end (the peer closed and nothing is left), -EAGAIN if none yet.
    */
   peekPacket: (fd: number, buf: Uint8Array): number =>
     sys(HOST_NR.recvfrom, fd, buf, buf.byteLength, 0x2 /* MSG_PEEK */ | 0x40 /* MSG_DONTWAIT */, null, null),
+  /** Is `fd` readable now? (A pidfd is once its process has exited.) */
   readable: (fd: number): boolean => {
     const p = Buffer.alloc(8);
     p.writeInt32LE(fd, 0);

@@ -138,8 +138,8 @@ export class StandbyChild {
   /**
    * FORKED: the child's host pid and tid, and the fd it holds the channel at. Believed only if
    * the kernel shows that process holding this channel's app end (the stub's word could name
-   * any host process); one exiting already cannot be told apart, and is left to the leader's
-   * word from the parent's side.
+   * any host process), or cannot tell any more (exiting already: its fds are gone), as the
+   * dispatcher's check of a FORKED it reads.
    */
   private onForked(): void {
     const args = REQUEST_OFFSETS.args;

@@ -40,8 +40,6 @@ const sys_clone: SyscallHandler = (proc, a) => {
   return forkProcess(proc, a);
 };
 
-
-/** Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). */
 /**
  * Open a program file for exec as the process names it (relative to `dirfd`, or its cwd). A
  * path through a pseudo tree (/proc/self/exe) is walked asynchronously.
