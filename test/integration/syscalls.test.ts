@@ -1,7 +1,8 @@
 // System calls, family by family: each C program under test/programs calls them the raw way
 // (success and error cases) and prints one line per call; its output under gramine-ts must be
 // the native one. The few lines that differ by design are checked one by one.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
@@ -72,6 +73,27 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
     const out = await expectSameAsNative([program('access_paths', suffix)]);
     expect(out).toContain('access missing: ENOENT\n');
     expect(out).toContain('access exists: 0\n');
+  });
+
+  // what of access_paths the stub answers alone (no " [worker]" in --strace): as root, may run a
+  // file with an execute bit; readlink of what is no symlink; a link, and a chain of links, to an
+  // entry of their own directory
+  it('access_paths: the stub answers access as root, readlink of no symlink, and same-directory links itself', async () => {
+    const dir = makeTempDir();
+    try {
+      const out = path.join(dir, 'strace.txt');
+      const r = await runGramine([program('access_paths', suffix)], { gramineArgs: ['--strace', out] });
+      expect(r.status).toBe(0);
+      const lines = readFileSync(out, 'latin1').split('\n');
+      for (const re of [
+        /^\[pid 1\] access\("\/bin\/true", 01\) = 0$/,
+        /^\[pid 1\] readlink\("\/usr", 0x[0-9a-f]+, 64\) = -1 EINVAL$/,
+        /^\[pid 1\] newfstatat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/l", 0x[0-9a-f]+, 0x0\) = 0$/,
+        /^\[pid 1\] openat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/l2", 0x[0-9a-f]+, 00\) = \d+$/,
+      ]) expect(lines).toContainEqual(expect.stringMatching(re));
+    } finally {
+      removeTempDir(dir);
+    }
   });
 
   // an instance run by another user: the stub answers with the kernel's judgement, as the worker's.
