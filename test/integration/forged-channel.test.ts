@@ -46,8 +46,16 @@ describe('a forged fork report naming a pid no process has', () => {
     }));
     const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
     await reported;
-    writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
-    const victim = spawn('sleep', ['120'], { stdio: 'ignore' });
+    // another process forking in between takes the pid first (tests run in parallel): try again
+    const spawnAt = () => {
+      writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+      return spawn('sleep', ['120'], { stdio: 'ignore' });
+    };
+    let victim = spawnAt();
+    for (let tries = 0; tries < 20 && victim.pid !== pid && !existsSync(`/proc/${pid}`); tries++) {
+      victim.kill('SIGKILL');
+      victim = spawnAt();
+    }
     try {
       expect(victim.pid).toBe(pid);
       app.stdin.end('go\n');
