@@ -15,6 +15,7 @@ import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable, type ProcessEntry } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
+import { HeldChild } from './held-child.js';
 import { WorkerPool, type WorkerRequest } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, HeldDirectories, instanceTreeFor, MountError, mountMessages } from './instance-fs.js';
@@ -103,13 +104,26 @@ function supplementaryGroups(): number[] {
 
 type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
 
-/** A standby child worker, from its assignment until its parent forks (or is gone). */
+/**
+ * A process's next child, held by the leader from the offer until a worker has it (it asked
+ * something, or is signalled) or it is gone. A free worker is set aside for it, so that a fork
+ * is granted only when its child can be served: the host's process limits refuse the fork
+ * (EAGAIN), as they would natively, rather than a child later.
+ */
 interface Standby {
   parentVpid: number;
-  /** null while a free worker is being found */
+  held: HeldChild;
+  key: string;
+  /** the worker set aside for it; null while one is being found */
   worker: WorkerHandle | null;
-  /** what the pool is asked for meanwhile: urgent once the parent's fork waits for it */
+  /** what the pool is asked for meanwhile: urgent once a fork or the child waits for it */
   request: WorkerRequest;
+  /** handed to `worker`, which has not said yet that it took the fds */
+  handedOver: boolean;
+  /** the child wants its worker (it asked, or is signalled) before one was set aside */
+  wanted: boolean;
+  /** the parent has forked into it (its worker said so, or its checkpoint came) */
+  used: boolean;
 }
 
 export class Leader {
@@ -294,6 +308,8 @@ export class Leader {
         return this.onPidLookup(w, m);
       case 'standby-taken':
         return this.onStandbyTaken(w, m);
+      case 'adopted':
+        return this.onAdopted(w, m);
       case 'group-children':
         return this.send(w, { type: 'group-children-reply', v: 1, reqId: m.reqId, hostPids: this.table.groupChildren(m.parent, m.pgid) });
       case 'creds-changed':
@@ -377,7 +393,6 @@ export class Leader {
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
     if (m.gone) this.onProcessGone(w, m.gone.vpid, m.gone.ran);
     if (w.booting && this.instanceConfig) this.send(w, this.instanceConfig);
-    w.prepared = { stubFd: m.stubFd, lifelineFd: m.lifelineFd };
     if (w === this.firstWorker && w.vpid === null && this.request) {
       this.pool.booted(w);
       const req = this.request;
@@ -403,14 +418,14 @@ export class Leader {
   }
 
   /**
-   * A process wants a standby child: reserve the child's vpid, take a free worker, and tell both
-   * at once -- the worker made the child's channel and lifeline while it was free.
+   * A process wants a standby child: reserve the child's vpid and a free worker, make the child's
+   * channel and lifeline, and offer the parent's worker their app ends.
    */
   private async onStandbyRequest(parentWorker: WorkerHandle, parentVpid: number, urgent: boolean): Promise<void> {
     const pe = this.table.get(parentVpid);
     // a child may ask before its parent's `forked` has arrived: its worker is the one it was given
     if (!pe || pe.worker !== parentWorker || pe.state === 'exited') return;
-    const mine = [...this.standbys.values()].filter((s) => s.parentVpid === parentVpid);
+    const mine = [...this.standbys.values()].filter((s) => s.parentVpid === parentVpid && !s.used);
     // a fork waits for a standby asked for before, as a spare: it is urgent now
     if (urgent) for (const s of mine) if (!s.worker) this.pool.hurry(s.request);
     if (mine.length >= STANDBYS_PER_PROCESS) return;
@@ -420,41 +435,125 @@ export class Leader {
       hostPid: null, worker: null,
       state: 'reserved',
     });
-    const standby: Standby = { parentVpid, worker: null, request: { urgent } };
-    this.standbys.set(vpid, standby);
-    const worker = await this.pool.acquire(standby.request);
-    const entry = this.table.get(vpid);
-    if (worker === null) {
-      // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
-      if (this.standbys.get(vpid) === standby) {
-        this.removeUnborn(vpid);
-        this.standbys.delete(vpid);
-      }
+    let held: HeldChild;
+    try {
+      held = new HeldChild(this.heldChildEvents(vpid));
+    } catch (e) {
+      this.log?.warn(`vm${vpid}: ${e instanceof Error ? e.message : String(e)}`);
+      this.removeUnborn(vpid);
       if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
       return;
     }
-    const prepared = worker.prepared;
-    if (this.standbys.get(vpid) !== standby || !entry || !prepared || !pe.worker) {
-      // the parent is gone already
-      this.removeUnborn(vpid);
-      this.standbys.delete(vpid);
-      this.pool.ready(worker);
+    const standby: Standby = { parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false };
+    this.standbys.set(vpid, standby);
+    const worker = await this.pool.acquire(standby.request);
+    if (worker === null) {
+      // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
+      if (this.standbys.get(vpid) === standby) this.dropStandby(vpid, standby);
+      if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
       return;
     }
-    worker.prepared = null;
+    if (this.standbys.get(vpid) !== standby || !this.table.get(vpid) || !pe.worker) {
+      // the parent is gone already
+      this.pool.ready(worker);
+      if (this.standbys.get(vpid) === standby) this.dropStandby(vpid, standby);
+      return;
+    }
+    this.setAside(vpid, standby, worker);
+    this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: worker.cpu ?? null });
+  }
+
+  /** `worker` is the one held child `vpid` will have: it stays out of the pool meanwhile. */
+  private setAside(vpid: number, standby: Standby, worker: WorkerHandle): void {
     standby.worker = worker;
-    entry.worker = worker;
     worker.vpid = vpid;
-    const key = newCheckpointKey();
-    const cpu = worker.cpu === undefined ? cpuFor(vpid) : worker.cpu;
-    worker.cpu = cpu;
-    this.send(worker, { type: 'standby-assign', v: 1, vpid, ppid: parentVpid, parentWorkerPid: pe.worker.pid, key, cpu });
-    this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, workerPid: worker.pid, ...prepared, key, cpu });
+    if (worker.cpu === undefined) worker.cpu = cpuFor(vpid);
+    if (standby.wanted) this.adopt(vpid);
+  }
+
+  /** What the leader does as a held child stirs. */
+  private heldChildEvents(vpid: number): ConstructorParameters<typeof HeldChild>[0] {
+    return {
+      forked: () => {
+        const standby = this.standbys.get(vpid);
+        if (standby) standby.used = true;
+      },
+      announced: (hostPid) => {
+        if (this.table.get(vpid)) this.childRuns(vpid, hostPid);
+      },
+      vouched: () => this.table.get(vpid)?.hostPid ?? null,
+      forged: (hostPid) => this.log?.error(`vm${vpid}: FORKED names host process ${hostPid}, which does not hold the child's channel: ignored`),
+      asks: () => this.adopt(vpid),
+      left: () => {
+        const standby = this.standbys.get(vpid);
+        if (!standby) return;
+        this.standbys.delete(vpid);
+        this.freeSetAside(standby);
+        if (this.table.get(vpid)) this.onProcessExited(vpid);
+        this.retryLookups(); // a lookup waiting for it has its answer now
+      },
+      broken: (why) => {
+        process.stderr.write(`gramine-ts: vm${vpid}: ${why}\n`);
+        const standby = this.standbys.get(vpid);
+        if (standby) this.dropStandby(vpid, standby);
+      },
+    };
+  }
+
+  /** The held child `vpid` needs its worker: hand it over to the one set aside (or the next to come). */
+  private adopt(vpid: number): void {
+    const standby = this.standbys.get(vpid);
+    const e = this.table.get(vpid);
+    if (!standby || standby.handedOver || !e) return;
+    if (!standby.worker) {
+      standby.wanted = true;
+      this.pool.hurry(standby.request);
+      return;
+    }
+    const h = standby.held.handOver();
+    if (!h) return; // not forked (yet): nothing to serve
+    standby.handedOver = true;
+    e.worker = standby.worker;
+    this.send(standby.worker, {
+      type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: Buffer.from(h.sealed),
+      channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
+      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.worker.cpu ?? null,
+    });
+  }
+
+  /** The worker has taken the held child's fds (or could not): the leader's copies go. */
+  private onAdopted(w: WorkerHandle, m: Msg<'adopted'>): void {
+    const standby = this.standbys.get(m.vpid);
+    if (!standby || standby.worker !== w || !standby.handedOver) return;
+    this.standbys.delete(m.vpid);
+    standby.held.release(); // (its lifeline's last end, if the worker could not take it: the child dies)
+    if (m.ok) return;
+    const e = this.table.get(m.vpid);
+    if (e?.worker === w) e.worker = null;
+    w.vpid = null;
+    this.pool.ready(w);
+    process.stderr.write(`gramine-ts: vm${m.vpid} could not be handed to worker ${w.pid}: killed\n`);
+  }
+
+  /** A held child that will not be served: its fds go, its worker back to the pool, its vpid if it never ran. */
+  private dropStandby(vpid: number, standby: Standby): void {
+    this.standbys.delete(vpid);
+    standby.held.release();
+    this.freeSetAside(standby);
+    if (this.table.get(vpid)?.state === 'reserved') this.removeUnborn(vpid);
+  }
+
+  private freeSetAside(standby: Standby): void {
+    const w = standby.worker;
+    standby.worker = null;
+    if (!w || standby.handedOver) return;
+    w.vpid = null;
+    this.pool.ready(w);
   }
 
   /**
    * A parent's stub forked into its standby: the child runs (or the fork failed on the host).
-   * The child's worker may have said so first (standby-taken): whichever comes first counts.
+   * The child may have said so first (its FORKED): whichever comes first counts.
    */
   private onForked(w: WorkerHandle, m: Msg<'forked'>): void {
     const parent = this.table.get(m.parentVpid);
@@ -463,15 +562,16 @@ export class Leader {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
-    this.standbys.delete(m.vpid);
+    const standby = this.standbys.get(m.vpid);
+    if (standby) standby.used = true;
     if (m.hostPid < 0) {
-      // the child never existed; its worker sees the channel close and comes back free
+      // the child never existed; the leader sees its channel close and lets it go
       if (child.state === 'reserved') this.removeUnborn(m.vpid);
       this.retryLookups();
       return;
     }
     // 0: forked, but its parent's worker could not check the host pid its stub named (the
-    // child is gone already, or re-parented): the child's own worker names it (standby-taken)
+    // child is gone already, or re-parented): the child's own FORKED names it
     if (m.hostPid > 0) this.childRuns(child.vpid, m.hostPid);
   }
 
@@ -479,7 +579,6 @@ export class Leader {
   private onStandbyTaken(w: WorkerHandle, m: Msg<'standby-taken'>): void {
     const child = this.table.get(m.vpid);
     if (!child || child.worker !== w || m.hostPid <= 0) return;
-    this.standbys.delete(m.vpid);
     this.childRuns(m.vpid, m.hostPid);
   }
 
@@ -587,7 +686,9 @@ export class Leader {
     // a child reserved for it may have been forked already, with the fds of its copies
     const heirs = this.table.children(vpid).filter((c) => c.state === 'reserved').map((c) => c.vpid);
     this.encryptedCopies?.exited(vpid, heirs, () => this.runningHostPids(vpid));
-    this.standbys.delete(vpid);
+    // a held child reaped before the leader saw it end
+    const held = this.standbys.get(vpid);
+    if (held?.used && !held.handedOver) this.dropStandby(vpid, held);
     this.sysv.shm.detachAll(vpid);
     const parent = this.table.get(vpid);
     const orphans = this.table.exited(vpid);
@@ -598,11 +699,9 @@ export class Leader {
       this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
       this.sendPdeathSignal(o, parent ?? { vpid, uid: 0 });
     }
-    // its standby children will never be forked
+    // its standby children not forked will never be (a forked one stays held: an orphan)
     for (const [childVpid, standby] of this.standbys) {
-      if (standby.parentVpid !== vpid) continue;
-      this.standbys.delete(childVpid);
-      if (standby.worker) this.send(standby.worker, { type: 'standby-cancel', v: 1, vpid: childVpid });
+      if (standby.parentVpid === vpid && standby.held.cancel()) this.dropStandby(childVpid, standby);
     }
   }
 
@@ -620,6 +719,8 @@ export class Leader {
     // as Linux: no such process, or none we may signal (kill(-1) passes over those silently)
     const errno = !targets.length ? ESRCH : !permitted.length && m.target !== 'all' ? EPERM : 0;
     const reply = () => this.send(w, { type: 'kill-reply', v: 1, reqId: m.reqId, errno });
+    // a held child gets its worker now (it is told of the signal next)
+    if (m.sig !== 0) for (const t of permitted) if (t.state === 'running' && !t.worker) this.adopt(t.vpid);
     const live = m.sig === 0 ? [] : permitted.filter((t) => t.state === 'running' && t.worker);
     if (!live.length) return reply();
     const ackId = this.nextAckId++;
@@ -708,13 +809,25 @@ export class Leader {
       const p = this.pendingAcks.get(ackId)!;
       if (p.owing.has(w)) this.onApplied(ackId, w);
     }
-    // a standby that died before its parent forked: the parent gets another one
+    // a worker set aside for a held child died: another one is, or the child goes (it dies with its lifeline)
     for (const [childVpid, standby] of this.standbys) {
       if (standby.worker !== w) continue;
-      this.standbys.delete(childVpid);
-      this.removeUnborn(childVpid);
-      const parent = this.table.get(standby.parentVpid);
-      if (parent?.worker) void this.onStandbyRequest(parent.worker, standby.parentVpid, true); // a fork may wait for it
+      standby.worker = null;
+      if (standby.handedOver) {
+        this.standbys.delete(childVpid);
+        standby.held.release();
+        continue;
+      }
+      standby.request = { urgent: standby.wanted };
+      void this.pool.acquire(standby.request).then((next) => {
+        if (this.standbys.get(childVpid) !== standby) {
+          if (next) this.pool.ready(next);
+        } else if (next) {
+          this.setAside(childVpid, standby, next);
+        } else {
+          this.dropStandby(childVpid, standby);
+        }
+      });
     }
     const unexpected = !this.ended && !w.killed;
     const vpid = w.vpid;

@@ -15,10 +15,8 @@ export class WorkerHandle {
   private conn: MessageConnection | null = null;
   /** not yet said worker-ready for the first time */
   booting = true;
-  /** the vpid it serves now, or null when free */
+  /** the vpid it serves now, or is set aside for (a held child), or null when free */
   vpid: number | null = null;
-  /** while free: the app ends (fds of the worker) of the child it has made ready to stand by for */
-  prepared: { stubFd: number; lifelineFd: number } | null = null;
   /**
    * the CPU its processes were last placed on (undefined: never placed): a worker that comes
    * free stays there, as a migration costs more than the spread it would buy

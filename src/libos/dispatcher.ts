@@ -503,6 +503,11 @@ export class SyscallDispatcher {
       this.proc.log.error({ hostPid }, 'unexpected FORKED from the stub');
       return;
     }
+    if (this.proc.app.hostPid === hostPid) {
+      // known already (the leader checked its parent's word, or this FORKED, before it handed it over)
+      this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
+      return;
+    }
     // the kernel must say it is our process (one that has exited already cannot be told apart)
     if (this.proc.app.hostPid < 0 && this.proc.app.holdsChannelAt(hostPid, this.proc.reservedFdBase) === false) {
       this.proc.log.error({ hostPid }, 'FORKED names a host process that does not hold this channel: ignored');

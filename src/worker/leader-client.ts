@@ -16,7 +16,6 @@ import type { LibosProcess } from '../libos/process.js';
 import type { FdsLimit } from '../manifest/schema.js';
 import { releaseOffer, sendCheckpoint, takeOffer, type NextChild } from './standby.js';
 import { O_CLOEXEC, O_PATH } from '../pal/linux-abi.js';
-import { DOORBELL_SIGNAL } from '../pal/channel-abi.js';
 
 type Reply = Extract<
   Message,
@@ -149,7 +148,6 @@ export class LeaderClient {
 
   reparent(vpid: number, ppid: number): void {
     if (this.current?.id.vpid === vpid) this.current.id.ppid = ppid;
-    else this.earlyPpid = { vpid, ppid }; // a standby child not served yet (it has not spoken)
   }
 
   /**
@@ -448,7 +446,7 @@ export class LeaderClient {
     return { value: r.value, hostPgid: r.hostPgid };
   }
 
-  /** The leader changed our process's group or session (before it runs here, for a standby). */
+  /** The leader changed our process's group or session. */
   pgrpChanged(m: Extract<Message, { type: 'pgrp-changed' }>): void {
     const refused = m.byParent && this.current?.id.vpid === m.vpid && this.current.execed;
     if (refused) {
@@ -456,8 +454,6 @@ export class LeaderClient {
     } else if (this.current?.id.vpid === m.vpid) {
       this.current.id.pgid = m.pgid;
       this.current.id.sid = m.sid;
-    } else {
-      this.earlyPgrp = m;
     }
     if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused });
   }
@@ -471,46 +467,18 @@ export class LeaderClient {
       ...(m.info !== null ? { raw: siginfoFromHex(m.info) } : {}),
     };
     const served = this.current?.id.vpid === m.vpid ? this.current : null;
-    // a standby child not served yet (it has not spoken) is signalled through the host pid the leader knows
-    const hostPid = served ? served.app.hostPid : (m.hostPid ?? 0);
-    if (HOST_DELIVERED.has(m.signo) && hostPid > 0) {
+    if (served && HOST_DELIVERED.has(m.signo) && served.app.hostPid > 0) {
       // SIGCONT with its sender's virtual pid and uid; SIGKILL and SIGSTOP show nothing to the app
+      const hostPid = served.app.hostPid;
       if (m.signo !== SIGCONT || host.sigqueueinfo(hostPid, SIGCONT, hostSigcontInfo(signal)) < 0) host.kill(hostPid, m.signo);
     } else if (served) {
       // one for a thread that has exited since is lost, as on Linux
       if (m.tid === null) served.signals.queue(signal);
       else if (served.hasThread(m.tid)) served.signals.queue(signal, m.tid);
-    } else {
-      this.earlySignals.push(m);
-      // a forked child may run before this worker serves it: its doorbell rings now, and its
-      // stub waits on the channel for the signal, which is queued as soon as we serve it
-      if (m.hostPid !== null && m.hostPid > 0 && !HOST_DELIVERED.has(m.signo)) host.kill(m.hostPid, DOORBELL_SIGNAL);
     }
+    // (one for a process served here no more has come after it ended: lost, as natively)
     // the doorbell has rung: the signal is pending on the host process, as kill(2) promises
     if (m.ackId !== null) this.toLeader({ type: 'applied', v: 1, ackId: m.ackId, refused: false });
-  }
-
-  /** signals, a group change and a new parent for a standby child not served yet (it has not spoken) */
-  private earlySignals: Extract<Message, { type: 'signal' }>[] = [];
-  private earlyPgrp: Extract<Message, { type: 'pgrp-changed' }> | null = null;
-  private earlyPpid: { vpid: number; ppid: number } | null = null;
-
-  /** Apply what came for `proc` before it existed here (the leader knew of it first). */
-  applyEarly(proc: LibosProcess): void {
-    const early = this.earlySignals.filter((m) => m.vpid === proc.id.vpid);
-    const pgrp = this.earlyPgrp?.vpid === proc.id.vpid ? this.earlyPgrp : null;
-    const ppid = this.earlyPpid?.vpid === proc.id.vpid ? this.earlyPpid.ppid : null;
-    this.dropEarly();
-    if (ppid !== null) proc.id.ppid = ppid;
-    if (pgrp) this.pgrpChanged({ ...pgrp, ackId: null });
-    for (const m of early) this.deliver({ ...m, ackId: null });
-  }
-
-  /** What came early is no one's any more (the child left without a word, or is served now). */
-  dropEarly(): void {
-    this.earlySignals = [];
-    this.earlyPgrp = null;
-    this.earlyPpid = null;
   }
 
   private stubBinaryFd(): number {

@@ -11,7 +11,7 @@ import type { Vfs } from '../libos/fs/vfs.js';
 import type { WalkContext } from '../libos/fs/walk.js';
 import { openForExec, planExecOf } from '../libos/sys/proc.js';
 import { LibosProcess } from '../libos/process.js';
-import type { StandbyChild } from './standby.js';
+import type { AdoptedChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
 import { spreadOverCpus } from '../libos/thread.js';
 import type { LeaderClient } from './leader-client.js';
@@ -19,7 +19,6 @@ import type { LeaderClient } from './leader-client.js';
 type StartProcess = Extract<Message, { type: 'start-process' }>;
 /** What the worker says with its next worker-ready: the process it served is gone (ran: it did run). */
 export type ProcessGone = { vpid: number; ran: boolean };
-type StandbyAssign = Extract<Message, { type: 'standby-assign' }>;
 
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
@@ -46,7 +45,6 @@ function spreadWhenQuiet(proc: LibosProcess): NodeJS.Timeout {
 /** Serve the process's syscalls until its app is gone. */
 async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
   leader.begin(proc);
-  leader.applyEarly(proc);
   const dispatcher = new SyscallDispatcher(proc);
   dispatcher.start();
   const spread = spreadWhenQuiet(proc);
@@ -134,16 +132,8 @@ function relayStops(hostPid: number, leader: LeaderClient): () => void {
   return () => process.off('SIGCHLD', onChild);
 }
 
-/**
- * A standby for the next child of a process: once the parent has forked (its checkpoint is in
- * the channel this worker made), serve the child.
- */
-export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient, standby: StandbyChild, vfs: Vfs): Promise<ProcessGone> {
-  const child = await standby.adopted;
-  if (!child || child === 'left') {
-    leader.dropEarly();
-    return { vpid: msg.vpid, ran: child === 'left' };
-  }
+/** A forked child the leader has handed over (it has asked something, or is signalled): serve it. */
+export async function runForkedProcess(child: AdoptedChild, leader: LeaderClient, vfs: Vfs): Promise<ProcessGone> {
   const cp = child.checkpoint;
   const log = createLogger(`vm${cp.vpid}`, logLevel(cp.logLevel));
   const proc = new LibosProcess(
@@ -153,7 +143,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   );
   proc.rootPath = cp.rootPath;
   proc.exePath = cp.exePath;
-  proc.watchParent(cp.parentHostPid);
+  if (!child.reparented) proc.watchParent(cp.parentHostPid);
   proc.umask = cp.umask;
   proc.utsNames = { ...cp.utsNames };
   proc.reservedFdBase = cp.reservedFdBase;
@@ -164,7 +154,7 @@ export async function runForkedProcess(msg: StandbyAssign, leader: LeaderClient,
   if (cp.hostNofileMax !== null) proc.hostNofileMax = BigInt(cp.hostNofileMax);
   proc.appHostIdentity = cp.appHostIdentity;
   if (child.announced) {
-    // its FORKED, which the standby took and told the leader of
+    // its FORKED, which the leader took and checked (or its parent's word, which its worker checked)
     proc.attach(child.announced.hostPid);
     proc.mainHostTid = child.announced.hostTid;
   }

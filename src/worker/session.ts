@@ -1,6 +1,6 @@
 // The worker's session with the leader, once attested: it runs the process the leader hands
-// it (the first one, or a child it stands by for), and then is ready again (workers are
-// recycled).
+// it (the first one, or a forked child the leader held until it asked something), and then is
+// ready again (workers are recycled).
 import { constants } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { host } from '../pal/host.js';
@@ -8,7 +8,7 @@ import { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { LeaderClient } from './leader-client.js';
 import { runFirstProcess, runForkedProcess, type ProcessGone } from './run-process.js';
-import { StandbyChild } from './standby.js';
+import { takeAdoption } from './standby.js';
 import { Vfs } from '../libos/fs/vfs.js';
 import { createLogger, logToFile } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
@@ -37,19 +37,8 @@ export function runSession(socket: TLSSocket): void {
   let leader: LeaderClient;
   /** the instance's file-system view: the leader sends it before any process */
   let vfs: Vfs | null = null;
-  let standbyLog: ReturnType<typeof createLogger> | null = null;
-  /** the child this worker can stand by for, made while it is free */
-  let prepared: StandbyChild | null = null;
-  /** the child it stands by for, until the parent forks */
-  let standby: StandbyChild | null = null;
   const ready = (gone: ProcessGone | null = null) => {
-    prepared = new StandbyChild({
-      badCheckpoint: (why) => process.stderr.write(`gramine-ts worker: standby: ${why}\n`),
-      // before any request of the child: the leader must know it runs (setpgid, kill...)
-      announced: (vpid, hostPid) => leader.toLeader({ type: 'standby-taken', v: 1, vpid, hostPid }),
-      forged: (vpid, hostPid) => standbyLog?.error({ hostPid }, `vm${vpid}: FORKED names a host process that does not hold this channel: ignored`),
-    });
-    leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid, ...prepared.appEnds, gone });
+    leader.conn.send({ type: 'worker-ready', v: 1, workerPid: process.pid, gone });
   };
   // a worker is free again when its process is gone
   const run = (job: Promise<ProcessGone | void>) => {
@@ -69,7 +58,6 @@ export function runSession(socket: TLSSocket): void {
           leader.stackSize = msg.stackSize;
           leader.hostname = msg.hostname;
           logToFile(msg.logFile);
-          standbyLog = createLogger('standby', isLogLevel(msg.logLevel) ? msg.logLevel : 'error');
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, instanceTree: msg.instanceTree, abstractPrefix: msg.abstractPrefix,
@@ -80,23 +68,24 @@ export function runSession(socket: TLSSocket): void {
           return;
         case 'start-process':
           if (busy || !vfs) break;
-          prepared?.discard();
-          prepared = null;
           // the first process: when it ends, so does the instance
           return run(runFirstProcess(msg, leader, vfs));
-        case 'standby-assign': {
-          if (busy || !prepared || !vfs) break;
-          const mine = prepared;
-          prepared = null;
-          mine.assign(msg);
-          standby = mine;
-          return run(runForkedProcess(msg, leader, mine, vfs).finally(() => {
-            if (standby === mine) standby = null;
-          }));
+        case 'adopt': {
+          let child;
+          try {
+            if (busy || !vfs) throw new Error('not free to serve it');
+            child = takeAdoption(msg);
+          } catch (e) {
+            process.stderr.write(`gramine-ts worker: vm${msg.vpid}: ${e instanceof Error ? e.message : String(e)}\n`);
+            leader.conn.send({ type: 'adopted', v: 1, vpid: msg.vpid, ok: false });
+            return;
+          }
+          leader.conn.send({ type: 'adopted', v: 1, vpid: msg.vpid, ok: true });
+          // now, before it runs on: a migration later costs a lot
+          if (msg.cpu !== null) host.pinToCpu(msg.cpu);
+          // served from now on (synchronously: what the leader sends next finds it)
+          return run(runForkedProcess(child, leader, vfs!));
         }
-        case 'standby-cancel':
-          if (standby?.vpid === msg.vpid) standby.cancel();
-          return;
         case 'standby-offer':
           return leader.onStandbyOffer(msg);
         case 'standby-refused':

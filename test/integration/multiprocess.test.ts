@@ -336,6 +336,22 @@ describe.concurrent('worker recycling', () => {
   });
 });
 
+describe('held children', () => {
+  it('a child that ends before it asks anything is handed to no worker; one signalled first is, and gets the signal', async () => {
+    const native = await runNative([program('held_child')]);
+    const r = await runGramine([program('held_child')], { gramineArgs: ['--leader-log'] });
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(0);
+    const lines = r.stderr.split('\n');
+    const forked = lines.flatMap((l) => /→ leader +FORKED parentVpid=1 vpid=(\d+)/.exec(l)?.[1] ?? []);
+    const adopted = lines.flatMap((l) => /leader → vm\d+ +ADOPT vpid=(\d+)/.exec(l)?.[1] ?? []);
+    expect(forked).toHaveLength(3);
+    // the first exits at once; the second is signalled in a host read; the third asks getppid
+    expect(adopted).toEqual(forked.slice(1));
+    expect(lines.filter((l) => / ADOPTED vpid=\d+ ok=true$/.test(l))).toHaveLength(2);
+  });
+});
+
 describe('the worker pool after a burst', () => {
   it('stops the workers beyond two that have been free for 5 s', async () => {
     // six children at once (each its own worker), then 7 s without a fork (a read that times out

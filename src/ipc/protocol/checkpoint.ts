@@ -34,8 +34,16 @@ const checkpointSchema = object({
 export type Checkpoint = ReturnType<typeof checkpointSchema>;
 
 /** A fresh single-use checkpoint key, as hex (it rides in IPC messages). */
+/** keys drawn ahead, a batch at a time: one call for the randomness of many forks */
+let keyPool = Buffer.alloc(0);
+const KEYS_PER_DRAW = 64;
+
 export function newCheckpointKey(): string {
-  return randomBytes(KEY_BYTES).toString('hex');
+  if (keyPool.length < KEY_BYTES) keyPool = randomBytes(KEY_BYTES * KEYS_PER_DRAW);
+  const key = keyPool.subarray(0, KEY_BYTES).toString('hex');
+  keyPool.fill(0, 0, KEY_BYTES); // not left in memory once handed out
+  keyPool = keyPool.subarray(KEY_BYTES);
+  return key;
 }
 
 function keyBytes(hexKey: string): Uint8Array {

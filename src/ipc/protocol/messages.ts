@@ -26,13 +26,10 @@ export type EncryptedOp = (typeof ENCRYPTED_OPS)[number];
 export const SYSV_WAIT = 1;
 
 const schemas = {
-  /**
-   * worker -> leader: booted (or done with its last process) and ready for a process. It has
-   * made the channel and lifeline of the child it may stand by for: their app ends are these fds.
-   */
+  /** worker -> leader: booted (or done with its last process) and ready for a process */
   'worker-ready': object({
-    type: t.literal('worker-ready'), v, workerPid: t.int, stubFd: t.int, lifelineFd: t.int,
-    /** the process it served is gone (false: a standby whose parent never forked into it); null the first time, or after the first process */
+    type: t.literal('worker-ready'), v, workerPid: t.int,
+    /** the process it served is gone; null the first time, or after the first process */
     gone: t.nullable(object({ vpid: t.int, ran: t.bool })),
   }),
   /**
@@ -136,34 +133,41 @@ const schemas = {
    */
   'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int, urgent: t.bool }),
   /**
-   * leader -> a free worker: be the standby for the next child of `ppid` (whose worker is
-   * `parentWorkerPid`); that child will be `vpid`. `key` (hex) opens the sealed checkpoint.
+   * leader -> parent's worker: your next child is `vpid`; take the app ends of its channel and
+   * lifeline (fds of the leader, which holds the child until it first asks something) and seal
+   * your checkpoint for it with `key` (hex)
    */
-  'standby-assign': object({
-    type: t.literal('standby-assign'), v, vpid: t.int, ppid: t.int, parentWorkerPid: t.int, key: t.str,
-    cpu: t.nullable(t.int),
-  }),
-  /** leader -> parent's worker: your next child is `vpid`, served by `workerPid`; take its fds */
   'standby-offer': object({
-    type: t.literal('standby-offer'), v, parentVpid: t.int, vpid: t.int, workerPid: t.int, stubFd: t.int,
+    type: t.literal('standby-offer'), v, parentVpid: t.int, vpid: t.int, stubFd: t.int,
     lifelineFd: t.int, key: t.str,
     /** the CPU the child and its worker share, or null */
     cpu: t.nullable(t.int),
   }),
   /**
+   * leader -> a free worker: serve child `vpid`, which has asked something (or is signalled).
+   * Take the worker ends of its channel and lifeline and its cwd (fds of the leader), open the
+   * sealed checkpoint with `key`; its ids in the process tree are these now (the checkpoint's
+   * are its parent's at the fork). `hostPid`/`hostTid`: who it is on the host, if known.
+   */
+  'adopt': object({
+    type: t.literal('adopt'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int, key: t.str, sealed: t.bytes,
+    channelFd: t.int, lifelineFd: t.int, cwdFd: t.int, appEndInode: t.int, hostPid: t.int, hostTid: t.int,
+    cpu: t.nullable(t.int),
+  }),
+  /** worker -> leader: it has taken child `vpid`'s fds (the leader closes its copies), or could not */
+  'adopted': object({ type: t.literal('adopted'), v, vpid: t.int, ok: t.bool }),
+  /**
    * leader -> parent's worker: no standby child can be had (a new worker could not start: the
    * host's process limits); the fork waiting for one fails with EAGAIN, as a host fork would
    */
   'standby-refused': object({ type: t.literal('standby-refused'), v, parentVpid: t.int }),
-  /** leader -> standby worker: the parent is gone without forking; be free again */
-  'standby-cancel': object({ type: t.literal('standby-cancel'), v, vpid: t.int }),
   /** parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno) */
   'forked': object({
     type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int,
     /** and the parent wants a standby child for its next fork (as a standby-request, not urgent) */
     spare: t.bool,
   }),
-  /** standby worker -> leader: the child it stood by for runs, as host process `hostPid` */
+  /** child's worker -> leader: its child runs, as host process `hostPid` (the child's FORKED, read after its adoption) */
   'standby-taken': object({ type: t.literal('standby-taken'), v, vpid: t.int, hostPid: t.int }),
   /** parent's worker -> leader: child `vpid` has been reaped by its parent (or by vpid 1) */
   'reaped': object({ type: t.literal('reaped'), v, vpid: t.int }),

@@ -1,0 +1,195 @@
+// A child the leader holds until it first asks something: how a fork costs no Node work beyond
+// its parent's worker. The leader makes the child's channel and lifeline ahead of the fork and
+// keeps their worker ends; the parent's worker takes the app ends, seals its process's state
+// into the channel at the fork (with the cwd as an fd) and hands the app ends to its stub. The
+// child's first words say who it is on the host (FORKED), which is checked here. A child that
+// ends before it asks anything (a fork that exits, a shell's subshell running a builtin) is done
+// with then; one that asks (or is signalled) is handed to a worker, which takes these fds.
+import { addon } from '../pal/addon.js';
+import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
+import { REQ_FORKED, REQUEST_OFFSETS, REQUEST_SIZE } from '../pal/channel-abi.js';
+import { host, inodeOf } from '../pal/host.js';
+
+const CHECKPOINT_MAX = 64 * 1024;
+/** where each checkpoint is received (and copied out of): one buffer for all held children */
+const checkpointBuffer = new Uint8Array(CHECKPOINT_MAX);
+
+export interface HeldChildEvents {
+  /** the parent's checkpoint is in: the parent has forked (or tried to) */
+  forked(): void;
+  /** the child said who it is on the host, and the kernel agrees */
+  announced(hostPid: number): void;
+  /** the host pid its parent's worker found the child to be (checked with the kernel), if told yet */
+  vouched(): number | null;
+  /** FORKED named a host process that does not hold the child's channel */
+  forged(hostPid: number): void;
+  /** a request waits on the channel: the child needs its worker now */
+  asks(): void;
+  /** it ended before it asked anything */
+  left(): void;
+  /** the parent's checkpoint did not come as it should: the child cannot be served */
+  broken(why: string): void;
+}
+
+/** What a worker takes to serve the child (fds of the leader's, until it has them). */
+export interface Handover {
+  sealed: Uint8Array;
+  channelFd: number;
+  lifelineFd: number;
+  cwdFd: number;
+  appEndInode: number;
+  hostPid: number;
+  hostTid: number;
+}
+
+export class HeldChild {
+  private readonly channel: [number, number];
+  private readonly lifeline: [number, number];
+  private readonly appEndInode: number;
+  private watch: { stop(): void } | null = null;
+  /** the parent's checkpoint (sealed) and cwd, from the fork until a worker takes them */
+  private received: { sealed: Uint8Array; cwdFd: number } | null = null;
+  private announced: { hostPid: number; hostTid: number } | null = null;
+  private readonly head = Buffer.alloc(REQUEST_SIZE);
+  private closed = false;
+
+  constructor(private readonly events: HeldChildEvents) {
+    this.channel = seqpacketPair();
+    try {
+      this.lifeline = seqpacketPair();
+    } catch (e) {
+      for (const fd of this.channel) host.close(fd);
+      throw e;
+    }
+    this.appEndInode = inodeOf(this.channel[1]);
+    this.watch = addon.watchReadableOnce(this.channel[0], () => this.onCheckpoint());
+  }
+
+  /** The fds (of the leader) the parent's worker takes: the app ends. */
+  get appEnds(): { stubFd: number; lifelineFd: number } {
+    return { stubFd: this.channel[1], lifelineFd: this.lifeline[1] };
+  }
+
+  /** The parent has forked into it (its checkpoint came). */
+  get isForked(): boolean {
+    return this.received !== null;
+  }
+
+  private onCheckpoint(): void {
+    this.watch = null;
+    const buf = checkpointBuffer;
+    const r = addon.receivePacket(this.channel[0], buf);
+    const fds = typeof r === 'number' ? [] : r.slice(1);
+    // the parent's worker has its copies: ours would keep the channel open after the child
+    host.close(this.channel[1]);
+    host.close(this.lifeline[1]);
+    if (typeof r === 'number' || r[0] <= 0 || fds.length !== 1) {
+      for (const fd of fds) host.close(fd);
+      this.closeWorkerEnds();
+      this.events.broken('no checkpoint in the channel');
+      return;
+    }
+    this.received = { sealed: buf.slice(0, r[0]), cwdFd: fds[0]! };
+    this.events.forked();
+    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+  }
+
+  /** The child's channel is readable: its first words (FORKED), a request, or its end. */
+  private onChildStirs(): void {
+    this.watch = null;
+    const n = host.peekPacket(this.channel[0], this.head);
+    if (n === 0) {
+      // it has ended before it asked anything
+      this.close();
+      this.events.left();
+      return;
+    }
+    if (this.announced === null && n >= REQUEST_SIZE && this.head.readUInt32LE(REQUEST_OFFSETS.kind) === REQ_FORKED) {
+      addon.receivePacket(this.channel[0], this.head);
+      this.onForked();
+      if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+      return;
+    }
+    this.events.asks();
+  }
+
+  /**
+   * FORKED: the child's host pid and tid, and the fd it holds the channel at. Believed only if
+   * the kernel shows that process holding this channel's app end (the stub's word could name
+   * any host process), or cannot tell any more (exiting already: its fds are gone).
+   */
+  private onForked(): void {
+    const args = REQUEST_OFFSETS.args;
+    const hostPid = Number(this.head.readBigInt64LE(args));
+    const fd = Number(this.head.readBigInt64LE(args + 8));
+    // its parent's worker has checked it already, as a child of its app (most often, by now)
+    const vouched = this.events.vouched();
+    const holds = vouched !== null && vouched === hostPid ? true
+      : hostPid > 0 && hostPid < 2 ** 31 ? holdsSocketAt(hostPid, fd, this.appEndInode) : false;
+    if (holds === false) {
+      this.events.forged(hostPid);
+      return;
+    }
+    this.announced = { hostPid, hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid) };
+    this.events.announced(hostPid);
+  }
+
+  /**
+   * What a worker takes to serve the child; the fds stay the leader's until release() (the
+   * worker says it has them). null if the parent has not forked into it.
+   */
+  handOver(): Handover | null {
+    // told of the fork before the leader read its checkpoint (a signal right after the fork)
+    if (!this.received && !this.closed && host.readable(this.channel[0])) {
+      this.watch?.stop();
+      this.onCheckpoint();
+    }
+    if (!this.received || this.closed) return null;
+    this.watch?.stop();
+    this.watch = null;
+    return {
+      sealed: this.received.sealed, channelFd: this.channel[0], lifelineFd: this.lifeline[0], cwdFd: this.received.cwdFd,
+      appEndInode: this.appEndInode, hostPid: this.announced?.hostPid ?? 0, hostTid: this.announced?.hostTid ?? 0,
+    };
+  }
+
+  /** A worker has the child now (or it is gone): the leader's copies go. */
+  release(): void {
+    this.close();
+  }
+
+  /**
+   * The parent is gone: unless it forked before it went, the child will never be. Returns
+   * whether it was let go (false: it was forked, and stays held).
+   */
+  cancel(): boolean {
+    if (this.received || this.closed) return this.closed;
+    // the parent may have forked and exited at once: its checkpoint waits in the channel
+    if (host.readable(this.channel[0])) {
+      this.watch?.stop();
+      this.onCheckpoint();
+      return this.closed;
+    }
+    this.close();
+    return true;
+  }
+
+  private closeWorkerEnds(): void {
+    this.watch?.stop();
+    this.watch = null;
+    this.closed = true;
+    host.close(this.channel[0]);
+    host.close(this.lifeline[0]);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    if (!this.received) {
+      host.close(this.channel[1]);
+      host.close(this.lifeline[1]);
+    } else {
+      host.close(this.received.cwdFd);
+    }
+    this.closeWorkerEnds();
+  }
+}
