@@ -106,8 +106,9 @@ export class HeldChild {
     }
     if (this.announced === null && n >= REQUEST_SIZE && this.head.readUInt32LE(REQUEST_OFFSETS.kind) === REQ_FORKED) {
       addon.receivePacket(this.channel[0], this.head);
-      this.onForked();
-      if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+      // a FORKED the kernel does not bear out: whatever comes next is its worker's to judge
+      if (!this.onForked()) this.events.asks();
+      else if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
       return;
     }
     this.events.asks();
@@ -118,7 +119,7 @@ export class HeldChild {
    * the kernel shows that process holding this channel's app end (the stub's word could name
    * any host process), or cannot tell any more (exiting already: its fds are gone).
    */
-  private onForked(): void {
+  private onForked(): boolean {
     const args = REQUEST_OFFSETS.args;
     const hostPid = Number(this.head.readBigInt64LE(args));
     const fd = Number(this.head.readBigInt64LE(args + 8));
@@ -128,10 +129,11 @@ export class HeldChild {
       : hostPid > 0 && hostPid < 2 ** 31 ? holdsSocketAt(hostPid, fd, this.appEndInode) : false;
     if (holds === false) {
       this.events.forged(hostPid);
-      return;
+      return false;
     }
     this.announced = { hostPid, hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid) };
     this.events.announced(hostPid);
+    return true;
   }
 
   /**
