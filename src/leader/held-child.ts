@@ -33,7 +33,7 @@ export interface HeldChildEvents {
 
 /** What a worker takes to serve the child (fds of the leader's, until it has them). */
 export interface Handover {
-  sealed: Uint8Array;
+  sealed: Buffer;
   channelFd: number;
   lifelineFd: number;
   cwdFd: number;
@@ -48,7 +48,7 @@ export class HeldChild {
   private readonly appEndInode: number;
   private watch: { stop(): void } | null = null;
   /** the parent's checkpoint (sealed) and cwd, from the fork until a worker takes them */
-  private received: { sealed: Uint8Array; cwdFd: number } | null = null;
+  private received: { sealed: Buffer; cwdFd: number } | null = null;
   private announced: { hostPid: number; hostTid: number } | null = null;
   private readonly head = Buffer.alloc(REQUEST_SIZE);
   private closed = false;
@@ -77,8 +77,7 @@ export class HeldChild {
 
   private onCheckpoint(): void {
     this.watch = null;
-    const buf = checkpointBuffer;
-    const r = addon.receivePacket(this.channel[0], buf);
+    const r = addon.receivePacket(this.channel[0], checkpointBuffer);
     const fds = typeof r === 'number' ? [] : r.slice(1);
     // the parent's worker has its copies: ours would keep the channel open after the child
     host.close(this.channel[1]);
@@ -89,7 +88,7 @@ export class HeldChild {
       this.events.broken('no checkpoint in the channel');
       return;
     }
-    this.received = { sealed: buf.slice(0, r[0]), cwdFd: fds[0]! };
+    this.received = { sealed: Buffer.from(checkpointBuffer.subarray(0, r[0])), cwdFd: fds[0]! }; // a copy: the buffer is every child's
     this.events.forked();
     if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }

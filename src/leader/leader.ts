@@ -515,7 +515,7 @@ export class Leader {
     standby.handedOver = true;
     e.worker = standby.worker;
     this.send(standby.worker, {
-      type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: Buffer.from(h.sealed),
+      type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: h.sealed,
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
       hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.worker.cpu ?? null,
     });

@@ -23,7 +23,7 @@ export interface ProcessEntry {
   egid: number;
   state: ProcessState;
   hostPid: number | null;
-  /** the worker serving it (its standby worker while reserved) */
+  /** the worker serving it (null while the leader holds it: reserved, or forked and not asking yet) */
   worker: WorkerHandle | null;
 }
 

@@ -71,9 +71,10 @@ export function runSession(socket: TLSSocket): void {
           // the first process: when it ends, so does the instance
           return run(runFirstProcess(msg, leader, vfs));
         case 'adopt': {
+          const view = vfs;
           let child;
           try {
-            if (busy || !vfs) throw new Error('not free to serve it');
+            if (busy || !view) throw new Error('not free to serve it');
             child = takeAdoption(msg);
           } catch (e) {
             process.stderr.write(`gramine-ts worker: vm${msg.vpid}: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -84,7 +85,7 @@ export function runSession(socket: TLSSocket): void {
           // now, before it runs on: a migration later costs a lot
           if (msg.cpu !== null) host.pinToCpu(msg.cpu);
           // served from now on (synchronously: what the leader sends next finds it)
-          return run(runForkedProcess(child, leader, vfs!));
+          return run(runForkedProcess(child, leader, view));
         }
         case 'standby-offer':
           return leader.onStandbyOffer(msg);

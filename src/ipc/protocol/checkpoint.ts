@@ -33,11 +33,11 @@ const checkpointSchema = object({
 
 export type Checkpoint = ReturnType<typeof checkpointSchema>;
 
-/** A fresh single-use checkpoint key, as hex (it rides in IPC messages). */
 /** keys drawn ahead, a batch at a time: one call for the randomness of many forks */
 let keyPool = Buffer.alloc(0);
 const KEYS_PER_DRAW = 64;
 
+/** A fresh single-use checkpoint key, as hex (it rides in IPC messages). */
 export function newCheckpointKey(): string {
   if (keyPool.length < KEY_BYTES) keyPool = randomBytes(KEY_BYTES * KEYS_PER_DRAW);
   const key = keyPool.subarray(0, KEY_BYTES).toString('hex');

@@ -125,9 +125,8 @@ const schemas = {
   'process-exited': object({
     type: t.literal('process-exited'), v, vpid: t.int, code: t.nullable(t.int), signal: t.nullable(t.int),
   }),
-  /** worker -> leader: the app of this worker is gone (its channel closed), or its standby was never used */
   /**
-   * worker -> leader: process `vpid` wants a standby child worker, so that its next fork needs
+   * worker -> leader: process `vpid` wants a standby child, so that its next fork needs
    * no round trip to the leader. `urgent`: a fork waits for it now (else it is a spare for a
    * later fork: it takes a worker that comes free, and no Node is started for it).
    */
