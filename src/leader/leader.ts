@@ -3,7 +3,7 @@
 // workers -- starts the first process, and exits with its status; when the first process exits,
 // the rest of the instance is killed (as in a PID namespace). It is off the path of a fork and
 // of a wait: those are between a process's worker, its standby and the host.
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { createLogger, type Logger } from '../log.js';
 import { isLogLevel } from '../log-levels.js';
@@ -30,6 +30,7 @@ import { answerSysv } from './sysv-requests.js';
 import { cpuReport } from './cpu-report.js';
 import { InstanceAttestation } from './attestation.js';
 import { EncryptedCopies } from './encrypted-copies.js';
+import { statusField } from './proc-status.js';
 import { Errno } from '../libos/errno.js';
 
 export interface RunRequest {
@@ -89,12 +90,6 @@ function startingTerminals(): string[] {
     }
   }
   return [...out];
-}
-
-/** A field of the leader's /proc/self/status, as the kernel has it. */
-function statusField(name: string): string {
-  const line = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-  return line?.[1]?.trim() ?? '';
 }
 
 /** Supplementary groups (Node's process.getgroups() adds the egid, which getgroups(2) does not). */

@@ -2,11 +2,12 @@
 // first worker before it loads the rest of the leader, so the two Node boots overlap (and the
 // native launcher, when used, starts it even before the leader's own Node).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { WORKER_PATH } from '../paths.js';
+import { statusField } from './proc-status.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 /** fd 3 of a worker: its socket to the leader; fd 4: the platform key, then EOF. */
@@ -78,6 +79,40 @@ export function pidsHeadroom(): number {
   return headroom;
 }
 
+/**
+ * How many more tasks RLIMIT_NPROC lets this process's real user make, or Infinity when the
+ * limit does not apply (unlimited; root, or CAP_SYS_RESOURCE or CAP_SYS_ADMIN, as the kernel
+ * exempts them). The kernel counts the user's threads on the whole host; what this pid
+ * namespace shows of them is counted (one read of /proc per worker start, not per fork).
+ */
+export function nprocHeadroom(): number {
+  let self: string;
+  let limits: string;
+  try {
+    self = readFileSync('/proc/self/status', 'utf8');
+    limits = readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return Infinity;
+  }
+  const soft = /^Max processes\s+(\S+)/m.exec(limits)?.[1];
+  const uid = statusField('Uid', self).split(/\s+/)[0];
+  const capEff = BigInt(`0x${statusField('CapEff', self) || '0'}`);
+  const exempt = (1n << 24n) | (1n << 21n); // CAP_SYS_RESOURCE, CAP_SYS_ADMIN
+  if (soft === undefined || soft === 'unlimited' || uid === undefined || uid === '0' || (capEff & exempt) !== 0n) return Infinity;
+  let tasks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (pid < '0' || pid > '9') continue;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (statusField('Uid', status).split(/\s+/)[0] === uid) tasks += Number(statusField('Threads', status)) || 1;
+  }
+  return Number(soft) - tasks;
+}
+
 /** A worker process that the host would not run: what it says of itself. */
 function refusedWorker(why: string): WorkerProcess {
   return { pid: -1, socket: new net.Socket(), kill: () => {}, onEnd: (cb) => cb(`could not start: ${why}`) };
@@ -85,11 +120,13 @@ function refusedWorker(why: string): WorkerProcess {
 
 /**
  * A worker with a private socket to the leader and the instance's platform key. In a pids
- * cgroup without room for its threads, none is started (a Node that cannot make its threads
- * hangs as it starts): that is the host refusing a new process, as EAGAIN.
+ * cgroup, or under an RLIMIT_NPROC, without room for its threads, none is started (a Node that
+ * cannot make its threads hangs or aborts as it starts): that is the host refusing a new
+ * process, as EAGAIN.
  */
 export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
   if (pidsHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (the pids cgroup is full)');
+  if (nprocHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (RLIMIT_NPROC: no room for its threads)');
   // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
   // some hosts do not let every user open)
   const child = spawn(process.execPath, [WORKER_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
