@@ -395,7 +395,7 @@ export class Leader {
       this.table.allocatePid();
       this.table.add({
         vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, euid: req.uid, suid: req.uid,
-        gid: req.gid, egid: req.gid, hostPid: null, worker: w,
+        gid: req.gid, egid: req.gid, hostPid: null, worker: w, forks: 0,
         state: 'running',
       });
       this.send(w, {
@@ -427,7 +427,7 @@ export class Leader {
     const vpid = this.table.allocatePid();
     this.table.add({
       vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
-      hostPid: null, worker: null,
+      hostPid: null, worker: null, forks: 0,
       state: 'reserved',
     });
     let held: HeldChild;
@@ -439,7 +439,10 @@ export class Leader {
       if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
       return;
     }
-    const standby: Standby = { parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false };
+    // a process that has forked twice will likely fork again while this child is held: its
+    // spare may start a Node (one that forks once does not cost two)
+    const request: WorkerRequest = { urgent, eager: pe.forks >= 2 };
+    const standby: Standby = { parentVpid, held, key: newCheckpointKey(), worker: null, request, handedOver: false, wanted: false, used: false };
     this.standbys.set(vpid, standby);
     const worker = await this.pool.acquire(standby.request);
     if (worker === null) {
@@ -458,6 +461,14 @@ export class Leader {
     this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: worker.cpu ?? null });
   }
 
+  /** The parent has forked into this standby (its worker or the child said so first). */
+  private markUsed(standby: Standby | undefined): void {
+    if (!standby || standby.used) return;
+    standby.used = true;
+    const parent = this.table.get(standby.parentVpid);
+    if (parent) parent.forks++;
+  }
+
   /** `worker` is the one held child `vpid` will have: it stays out of the pool meanwhile. */
   private setAside(vpid: number, standby: Standby, worker: WorkerHandle): void {
     standby.worker = worker;
@@ -469,10 +480,7 @@ export class Leader {
   /** What the leader does as a held child stirs. */
   private heldChildEvents(vpid: number): ConstructorParameters<typeof HeldChild>[0] {
     return {
-      forked: () => {
-        const standby = this.standbys.get(vpid);
-        if (standby) standby.used = true;
-      },
+      forked: () => this.markUsed(this.standbys.get(vpid)),
       announced: (hostPid) => {
         if (this.table.get(vpid)) this.childRuns(vpid, hostPid);
       },
@@ -557,8 +565,7 @@ export class Leader {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
-    const standby = this.standbys.get(m.vpid);
-    if (standby) standby.used = true;
+    this.markUsed(this.standbys.get(m.vpid));
     if (m.hostPid < 0) {
       // the child never existed; the leader sees its channel close and lets it go
       if (child.state === 'reserved') this.removeUnborn(m.vpid);

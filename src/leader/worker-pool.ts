@@ -24,6 +24,12 @@ export interface PoolEvents {
  */
 export interface WorkerRequest {
   urgent: boolean;
+  /**
+   * A spare for a process that forks again and again: it may start a Node when none is free or
+   * on its way (its previous child may hold the only other one until it ends), but a Node that
+   * dies booting fails nothing.
+   */
+  eager?: boolean;
 }
 
 /**
@@ -187,11 +193,11 @@ export class WorkerPool {
   }
 
   /**
-   * Start a worker for each urgent request that finds none free, counting those already booting
-   * or on their way back. No spares beyond: the standby a forking process holds is its spare.
+   * Start a worker for each urgent or eager request that finds none free, counting those already
+   * booting or on their way back. No spares beyond: the standby a forking process holds is its spare.
    */
   private refill(): void {
-    const want = this.urgentWaiting() - this.coming();
+    const want = this.waiting.filter((x) => x.request.urgent || x.request.eager).length - this.coming();
     for (let i = 0; i < want; i++) this.add();
   }
 
