@@ -32,6 +32,7 @@ struct stub_state {
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
+    volatile int thread_slots_high; /* one past the highest slot ever claimed: no thread channel lies beyond */
     volatile int threads_live; /* threads but the main one, made and not yet exited */
     unsigned long seq;      /* last request sequence number, on any channel */
     volatile int lock;      /* what the app's threads share in the stub: dispositions, signalfd slots */

@@ -107,8 +107,13 @@ static int claim_slot(int from_state)
 {
     for (int i = 0; i < g_stub.thread_slots; i++) {
         int expected = from_state;
-        if (__atomic_compare_exchange_n(&g_stub.thread_slot_used[i], &expected, SLOT_USED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&g_stub.thread_slot_used[i], &expected, SLOT_USED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            /* before its channel is placed: a fork's child closes the channels below the mark */
+            int high = __atomic_load_n(&g_stub.thread_slots_high, __ATOMIC_RELAXED);
+            while (high < i + 1 && !__atomic_compare_exchange_n(&g_stub.thread_slots_high, &high, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                ;
             return i;
+        }
     }
     return -1;
 }
@@ -364,7 +369,15 @@ void thread_forked_child(int vpid, int host_tid)
         tid_table[i] = 0;
     g_stub.threads_live = 0;
     g_stub.lock = 0; /* a thread that held it is not in the child */
-    raw3(__NR_close_range, g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST, ~0U, 0);
+    /*
+     * Only up to the highest slot ever claimed: close_range walks every fd number of its range
+     * that the table has room for, and the table reaches far above the reserved fds (~140 us a
+     * fork here for a range to ~0U).
+     */
+    int high = g_stub.thread_slots_high;
+    if (high > 0)
+        raw3(__NR_close_range, g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST,
+             (unsigned long)(g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST + high - 1), 0);
     g_main_thread.channel_fd = g_stub.main_channel_fd;
     g_main_thread.host_tid = host_tid;
     g_main_thread.vtid = vpid;
