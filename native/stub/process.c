@@ -21,22 +21,33 @@
 #include "util.h"
 
 /*
- * dup3 into a reserved slot, which may lie above an RLIMIT_NOFILE the app lowered: the soft
- * limit is raised to the hard one for the moment of the dup.
+ * dup3 `n` fds into reserved slots, which may lie above an RLIMIT_NOFILE the app lowered: the
+ * soft limit is raised to the hard one for the moment of the dups. Returns the first error, or 0.
  */
-long place_fd(int fd, int slot, int flags)
+long place_fds(int n, const int *fds, const int *slots, int flags)
 {
     struct k_rlimit old, raised;
     if (raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &old) < 0)
         return -1;
     raised.cur = old.max;
     raised.max = old.max;
-    if (old.cur <= (unsigned long)slot)
+    int lift = 0;
+    for (int i = 0; i < n; i++)
+        lift |= old.cur <= (unsigned long)slots[i];
+    if (lift)
         raw4(__NR_prlimit64, 0, 7, &raised, 0);
-    long r = raw3(__NR_dup3, fd, slot, flags);
-    if (old.cur <= (unsigned long)slot)
+    long r = 0;
+    for (int i = 0; i < n && r >= 0; i++)
+        r = raw3(__NR_dup3, fds[i], slots[i], flags);
+    if (lift)
         raw4(__NR_prlimit64, 0, 7, &old, 0);
-    return r;
+    return r < 0 ? r : 0;
+}
+
+long place_fd(int fd, int slot, int flags)
+{
+    long r = place_fds(1, &fd, &slot, flags);
+    return r < 0 ? r : slot;
 }
 
 /*
@@ -46,7 +57,7 @@ long place_fd(int fd, int slot, int flags)
 static void arm_lifeline(int fd)
 {
     struct k_pollfd p = {fd, POLLIN, 0};
-    if (raw3(__NR_fcntl, fd, F_SETOWN, raw0(__NR_getpid)) < 0 ||
+    if (raw3(__NR_fcntl, fd, F_SETOWN, g_stub.host_pid) < 0 ||
         raw3(__NR_fcntl, fd, 10 /* F_SETSIG */, SIGKILL) < 0 ||
         raw3(__NR_fcntl, fd, F_SETFL, FASYNC | O_NONBLOCK) < 0)
         stub_die_killed();
@@ -126,8 +137,8 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         g_stub.host_pid = (int)raw0(__NR_getpid);
         thread_forked_child(child_vpid, g_stub.host_pid);
         children_forget_all();
-        if (place_fd(child_fds[0], g_stub.main_channel_fd, 0) < 0 ||
-            place_fd(child_fds[1], g_stub.reserved_fd_base + GTS_LIFELINE_SLOT, 0) < 0)
+        int slots[2] = {g_stub.main_channel_fd, g_stub.reserved_fd_base + GTS_LIFELINE_SLOT};
+        if (place_fds(2, child_fds, slots, 0) < 0)
             stub_die_killed();
         raw1(__NR_close, child_fds[0]);
         raw1(__NR_close, child_fds[1]);

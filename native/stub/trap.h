@@ -75,6 +75,7 @@ long keep_fpstate(struct k_ucontext *uc, char *copy);
 
 /* dup3 `fd` into reserved slot `slot` (with dup3's `flags`), even above the app's RLIMIT_NOFILE */
 long place_fd(int fd, int slot, int flags);
+long place_fds(int n, const int *fds, const int *slots, int flags);
 
 /* The app's signal mask as the trap saved it, without the stub's own signals. */
 unsigned long app_sigmask(const struct k_ucontext *uc);
