@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 7
+#define GTS_ABI_VERSION 8
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -33,6 +33,12 @@
 #define GTS_REQ_STRACE 16
 /* no reply: the call this thread was told to wait for (GTS_REPLY_WAIT) is given up (a handler ended it) */
 #define GTS_REQ_ABANDON 17
+/*
+ * No reply: this image was exec'd by the stub alone (native/stub/local_exec.c), which its worker
+ * has not heard of; sent before anything else the image says to the worker. args[0], args[1]:
+ * where its AT_EXECFN string is in the stub's memory, and its length (no NUL).
+ */
+#define GTS_REQ_EXECED 18
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
@@ -288,6 +294,11 @@ struct gts_sem_reply {
 #define GTS_LIFELINE_SLOT (GTS_RESERVED_FDS - 1)
 /* the roots of the path table's mounts (one slot each, from here on) */
 #define GTS_PATH_SLOT_FIRST 1
+/*
+ * Across an exec the stub makes alone (local_exec.c): a socket holding the new image's HELLO
+ * reply and its fds, which that image reads in place of asking its worker.
+ */
+#define GTS_LOCAL_HELLO_SLOT (GTS_PATH_SLOT_FIRST + GTS_PATH_TABLE_MAX)
 /* held (an eventfd) once the process has the signalfd filter, which outlives exec as this does */
 #define GTS_SIGNALFD_FILTER_SLOT (GTS_RESERVED_FDS - 2)
 /* the channels of the threads but the main one: from the end of the reserved fds on (up to the fd limit), one slot each */

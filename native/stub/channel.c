@@ -14,8 +14,23 @@
 /* A worker that dies takes its app with it, as a SIGKILL the parent can see. */
 static __attribute__((noreturn)) void worker_gone(void) { stub_die_killed(); }
 
+/*
+ * An image the stub exec'd alone tells its worker so before anything else it says (once, from
+ * whichever of its sends comes first).
+ */
+static void tell_execed(int fd)
+{
+    if (fd != g_stub.main_channel_fd || !__atomic_exchange_n(&g_stub.exec_untold, 0, __ATOMIC_ACQ_REL))
+        return;
+    struct gts_request execed = {GTS_REQ_EXECED, (uint32_t)host_tid(), 0, {0}, 0, 0};
+    execed.args[0] = (uint64_t)(unsigned long)g_stub.untold_execfn;
+    execed.args[1] = g_stub.untold_execfn_len;
+    channel_send(fd, &execed, sizeof(execed));
+}
+
 void channel_send(int fd, const void *req, unsigned long req_len)
 {
+    tell_execed(fd);
     long r;
     do
         r = raw6(__NR_sendto, fd, req, req_len, 0, 0, 0);
@@ -24,59 +39,55 @@ void channel_send(int fd, const void *req, unsigned long req_len)
         worker_gone();
 }
 
-static void drop_fds(struct k_cmsghdr *h, unsigned long controllen)
+/*
+ * One packet from `fd`: a reply header, its payload into `data`, and the fds that came along
+ * (up to `max_fds` kept, close-on-exec). The count of fds, or -1 if no whole header came.
+ */
+int channel_receive(int fd, struct gts_reply *reply, void *data, unsigned long data_cap, int *fds, int max_fds)
 {
-    if (controllen < sizeof(*h) || h->level != K_SOL_SOCKET || h->type != K_SCM_RIGHTS)
-        return;
-    int *fds = (int *)((char *)h + sizeof(*h));
-    for (unsigned long i = 0; i < (h->len - sizeof(*h)) / sizeof(int); i++)
-        raw1(__NR_close, fds[i]);
-}
-
-long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
-                  void *data, unsigned long data_cap, int *fds, int max_fds)
-{
-    long r;
-    struct gts_request *head = (struct gts_request *)req;
-    head->seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
-    channel_send(fd, req, req_len);
-
     union {
         struct k_cmsghdr h;
         char buf[sizeof(struct k_cmsghdr) + MAX_FDS * sizeof(int) + 8];
     } control;
-    struct k_iovec iov[2];
-    struct k_msghdr msg;
-    for (;;) {
-        iov[0] = (struct k_iovec){reply, sizeof(*reply)};
-        iov[1] = (struct k_iovec){data, data_cap};
-        msg = (struct k_msghdr){0};
-        msg.iov = iov;
-        msg.iovlen = data_cap ? 2 : 1;
-        msg.control = &control;
-        msg.controllen = sizeof(control);
-        do
-            r = raw3(__NR_recvmsg, fd, &msg, K_MSG_CMSG_CLOEXEC);
-        while (r == -EINTR);
-        if (r < (long)sizeof(*reply))
-            worker_gone();
-        if (reply->seq == head->seq)
-            break;
-        /* an answer to something the app wrote on the channel itself: drop it */
-        drop_fds(&control.h, msg.controllen);
-    }
-
+    struct k_iovec iov[2] = {{reply, sizeof(*reply)}, {data, data_cap}};
+    struct k_msghdr msg = {0};
+    msg.iov = iov;
+    msg.iovlen = data_cap ? 2 : 1;
+    msg.control = &control;
+    msg.controllen = sizeof(control);
+    long r;
+    do
+        r = raw3(__NR_recvmsg, fd, &msg, K_MSG_CMSG_CLOEXEC);
+    while (r == -EINTR);
     int nfds = 0;
     if (msg.controllen >= sizeof(struct k_cmsghdr) && control.h.level == K_SOL_SOCKET &&
         control.h.type == K_SCM_RIGHTS) {
         int *in = (int *)(control.buf + sizeof(struct k_cmsghdr));
         int n = (int)((control.h.len - sizeof(struct k_cmsghdr)) / sizeof(int));
         for (int i = 0; i < n; i++) {
-            if (nfds < max_fds)
+            if (r >= (long)sizeof(*reply) && nfds < max_fds)
                 fds[nfds++] = in[i];
             else
                 raw1(__NR_close, in[i]);
         }
     }
-    return nfds;
+    return r < (long)sizeof(*reply) ? -1 : nfds;
+}
+
+long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
+                  void *data, unsigned long data_cap, int *fds, int max_fds)
+{
+    struct gts_request *head = (struct gts_request *)req;
+    head->seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
+    channel_send(fd, req, req_len);
+    for (;;) {
+        int nfds = channel_receive(fd, reply, data, data_cap, fds, max_fds);
+        if (nfds < 0)
+            worker_gone();
+        if (reply->seq == head->seq)
+            return nfds;
+        /* an answer to something the app wrote on the channel itself: drop it */
+        for (int i = 0; i < nfds; i++)
+            raw1(__NR_close, fds[i]);
+    }
 }

@@ -87,8 +87,23 @@ static void reset_signal_dispositions(void)
             raw4(__NR_rt_sigaction, sig, &dfl, 0, 8);
 }
 
-static char hello_buf[sizeof(struct gts_hello_reply) + 4096 + STUB_PATH_MAX /* execfn, the cwd */ +
-                      2 * GTS_PATH_TABLE_MAX * (sizeof(struct gts_path_entry) + GTS_PATH_PREFIX_MAX + 8)];
+static char hello_buf[STUB_HELLO_MAX];
+
+/*
+ * An image exec'd by the stub alone (local_exec.c) finds its HELLO reply in the local HELLO
+ * slot, made by the image before it: the count of fds that came with it, or -1 (none there).
+ */
+static int take_local_hello(struct gts_reply *reply, int *fds, int max_fds)
+{
+    int slot = g_stub.reserved_fd_base + GTS_LOCAL_HELLO_SLOT;
+    if (raw2(__NR_fcntl, slot, 1 /* F_GETFD */) < 0)
+        return -1;
+    int nfds = channel_receive(slot, reply, hello_buf, sizeof(hello_buf) - 1, fds, max_fds);
+    raw1(__NR_close, slot);
+    if (nfds < 0)
+        stub_die("no HELLO reply left by the exec", -71);
+    return nfds;
+}
 
 /*
  * Under memory pressure the OOM killer should take an app process, which the instance reports
@@ -149,14 +164,21 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     r = install_sigsys_handler();
     if (r)
         stub_die("rt_sigaction(SIGSYS)", r);
+    /* the exec that made this image may have held the doorbell back (local_exec.c) */
+    unsigned long doorbell = SIGBIT(GTS_DOORBELL_SIGNAL);
+    raw4(__NR_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &doorbell, 0, 8);
 
-    struct gts_request req = {GTS_REQ_HELLO, (uint32_t)host_tid(), 0, {0}, 0, 0};
-    req.args[0] = (uint64_t)g_stub.reserved_fd_base;
-    req.args[1] = GTS_ABI_VERSION;
     struct gts_reply reply;
     int fds[2 + GTS_PATH_TABLE_MAX]; /* the program's, its interpreter's, the mounts' roots */
-    int nfds = (int)channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, hello_buf,
+    int nfds = reexec ? take_local_hello(&reply, fds, 2 + GTS_PATH_TABLE_MAX) : -1;
+    int local = nfds >= 0;
+    if (!local) {
+        struct gts_request req = {GTS_REQ_HELLO, (uint32_t)host_tid(), 0, {0}, 0, 0};
+        req.args[0] = (uint64_t)g_stub.reserved_fd_base;
+        req.args[1] = GTS_ABI_VERSION;
+        nfds = (int)channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, hello_buf,
                                  sizeof(hello_buf) - 1, fds, 2 + GTS_PATH_TABLE_MAX);
+    }
     if (reply.ret < 0)
         stub_die("worker refused to start the program", reply.ret);
     struct gts_hello_reply *hello = (struct gts_hello_reply *)hello_buf;
@@ -230,5 +252,11 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
                   cwd.dev == hello->cwd_dev && cwd.ino == hello->cwd_ino;
     paths_move_cwd(-1, vouched, execfn + hello->execfn_len, hello->cwd_path_len);
     ids_install(hello->ids);
+    if (local) {
+        /* its worker hears of this image before anything else it says (channel.c) */
+        g_stub.untold_execfn = execfn;
+        g_stub.untold_execfn_len = hello->execfn_len - 1;
+        __atomic_store_n(&g_stub.exec_untold, 1, __ATOMIC_RELEASE);
+    }
     start_app(kernel_sp, &prog, want == 2 ? &interp : 0, execfn);
 }

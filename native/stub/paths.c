@@ -57,6 +57,11 @@ struct mount_entry {
 
 static struct mount_entry mounts[GTS_PATH_TABLE_MAX];
 static unsigned int n_mounts;
+/* the table as the HELLO reply had it (in its buffer, which lasts as long as the image), for an exec here */
+static struct {
+    const char *data;
+    unsigned long len;
+} installed;
 /* directories with mount points in them (canonical instance paths): the worker opens those */
 static struct mount_entry parents[GTS_PATH_TABLE_MAX];
 static unsigned int n_parents;
@@ -116,6 +121,7 @@ long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len)
 void paths_drop(void)
 {
     g_stub.cwd_beneath = 0;
+    installed.len = 0;
     for (unsigned int i = 0; i < n_mounts; i++)
         if (mounts[i].fd >= 0 && !(mounts[i].flags & GTS_PATH_ALIAS))
             raw1(__NR_close, mounts[i].fd);
@@ -129,6 +135,8 @@ void paths_drop(void)
 void paths_install(const char *data, unsigned long len, const int *roots, int n_roots)
 {
     paths_drop();
+    installed.data = data;
+    installed.len = len;
     unsigned long off = 0;
     int next_root = 0;
     while (off + sizeof(struct gts_path_entry) <= len) {
@@ -364,14 +372,24 @@ static long open_sibling_target(struct path_scratch *scratch, long base, const c
  * (g_stub.cwd_beneath: a mount of GTS_PATH_STUB_OPENS, no mount point below it). The fd, an error that is the answer (the
  * first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the mount must have.
  */
+static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need);
+
 static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned int need)
 {
-    char *path = scratch->path;
     if (n_mounts == 0)
         return PATH_FORWARD;
-    long n = copy_path(path, (const char *)path_arg);
-    if (n <= 0 || has_dotdot(path))
+    long n = copy_path(scratch->path, (const char *)path_arg);
+    if (n <= 0)
         return PATH_FORWARD; /* errors are the worker's to report */
+    return open_beneath_copied(scratch, dirfd, flags, need);
+}
+
+/* open_beneath of the path already in scratch->path */
+static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need)
+{
+    char *path = scratch->path;
+    if (n_mounts == 0 || has_dotdot(path))
+        return PATH_FORWARD;
     struct open_how_k how = {flags, 0, STUB_RESOLVE};
     long fd;
     if (path[0] != '/') {
@@ -640,4 +658,87 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
         return PATH_FORWARD;
     }
     return fd;
+}
+
+/* symlinks to absolute paths followed one after another by paths_open_program (Linux follows up to 40) */
+#define ABSOLUTE_HOPS 8
+
+/*
+ * The program (or interpreter) an exec names, `path` (the stub's copy), opened for reading as
+ * an open here would (a mount no file check applies to, beneath its root, through no symlink
+ * but one naming an entry of its own directory); a last component that is a symlink to an
+ * absolute path is followed by opening that path the same way, from the instance's root as
+ * the walk does (the table is there only while the root is the instance's). The fd of a
+ * regular file; -ENOENT or -ENOTDIR (the walk's answer too); or PATH_FORWARD. For a process
+ * with one thread (a static buffer).
+ */
+long paths_open_program(struct path_scratch *scratch, const char *path)
+{
+    static char name[PATH_MAX];
+    unsigned long n = strlen(path);
+    if (n == 0 || n >= PATH_MAX)
+        return PATH_FORWARD;
+    memcpy(name, path, n + 1);
+    long fd = PATH_FORWARD;
+    for (int hop = 0; hop <= ABSOLUTE_HOPS; hop++) {
+        memcpy(scratch->path, name, n + 1); /* (an alias's open rewrites it) */
+        fd = open_beneath_copied(scratch, AT_FDCWD, O_CLOEXEC | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+        if (fd != PATH_FORWARD)
+            break;
+        memcpy(scratch->path, name, n + 1);
+        long link = open_beneath_copied(scratch, AT_FDCWD, O_PATH | O_NOFOLLOW | O_CLOEXEC, GTS_PATH_STUB_OPENS);
+        if (link < 0)
+            return PATH_FORWARD;
+        long len = raw4(__NR_readlinkat, link, "", name, PATH_MAX - 1);
+        raw1(__NR_close, link);
+        if (len <= 1 || name[0] != '/')
+            return PATH_FORWARD; /* no symlink, or one the walk follows otherwise */
+        name[len] = 0;
+        n = (unsigned long)len;
+        if (strlen(name) != n)
+            return PATH_FORWARD;
+    }
+    if (fd < 0)
+        return fd;
+    long st_mode = mode_of(fd);
+    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG) {
+        raw1(__NR_close, fd);
+        return PATH_FORWARD;
+    }
+    return fd;
+}
+
+/*
+ * What a new image of this process needs of the table to take it over (an exec here): the
+ * table's bytes as installed, and the root fds in its order (`roots`, up to `max`). The count of
+ * roots, or -1 if there is no table or a root was not set up (the new image would pair them
+ * with the wrong mounts).
+ */
+int paths_for_exec(const char **table, unsigned long *len, int *roots, int max)
+{
+    if (installed.len == 0 || n_mounts == 0)
+        return -1;
+    int n = 0;
+    for (unsigned int i = 0; i < n_mounts; i++) {
+        const struct mount_entry *m = &mounts[i];
+        if ((m->flags & GTS_PATH_ALIAS) || !(m->flags & GTS_PATH_ROOT_FD))
+            continue;
+        if (m->fd < 0 || n >= max)
+            return -1;
+        roots[n++] = m->fd;
+    }
+    *table = installed.data;
+    *len = installed.len;
+    return n;
+}
+
+/* The working directory's instance path, if relative paths are the stub's (g_stub.cwd_beneath): its length, or 0. */
+unsigned long paths_cwd(char *out, unsigned long cap)
+{
+    unsigned int seq = __atomic_load_n(&cwd.seq, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&cwd.writers, __ATOMIC_ACQUIRE) || !g_stub.cwd_beneath || cwd.len == 0 || cwd.len > cap)
+        return 0;
+    unsigned long n = cwd.len;
+    memcpy(out, cwd.path, n);
+    return __atomic_load_n(&cwd.seq, __ATOMIC_ACQUIRE) == seq ? n : 0;
 }

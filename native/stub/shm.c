@@ -106,6 +106,14 @@ long sys_shmdt(const long *a, void *ip)
 }
 
 /* An exec is under way: the new image has none of the segments (the host drops the mappings). */
+int shm_attached_any(void)
+{
+    for (int i = 0; i < ATTACH_MAX; i++)
+        if (attached[i].len)
+            return 1;
+    return 0;
+}
+
 void shm_detach_all(void *ip)
 {
     for (int i = 0; i < ATTACH_MAX; i++) {

@@ -33,6 +33,10 @@ struct stub_state {
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
     volatile int thread_slots_high; /* one past the highest slot ever claimed: no thread channel lies beyond */
+    /* this image was exec'd by the stub alone (local_exec.c): its worker hears of it first (channel.c) */
+    volatile int exec_untold;
+    const char *untold_execfn;
+    unsigned long untold_execfn_len;
     volatile int threads_live; /* threads but the main one, made and not yet exited */
     unsigned long seq;      /* last request sequence number, on any channel */
     volatile int lock;      /* what the app's threads share in the stub: dispositions, signalfd slots */
@@ -150,6 +154,10 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
 static inline int channel_for_current_thread(void) { return current_thread()->channel_fd; }
 /* A message that gets no reply. */
 void channel_send(int fd, const void *req, unsigned long req_len);
+/* One reply-shaped packet and its fds (close-on-exec): the count of fds, or -1. */
+int channel_receive(int fd, struct gts_reply *reply, void *data, unsigned long data_cap, int *fds, int max_fds);
+/* A HELLO reply's payload at most: the reply, AT_EXECFN, the cwd, the path table (main.c, local_exec.c) */
+#define STUB_HELLO_MAX (4096 + 2 * STUB_PATH_MAX + 2 * GTS_PATH_TABLE_MAX * (64 + GTS_PATH_PREFIX_MAX + 8))
 
 /* thread.c: threads (clone with CLONE_VM|CLONE_THREAD), their exit, and the blocks they use */
 void thread_init_main(int host_tid);

@@ -170,6 +170,7 @@ long instance_pgrp(int host_pgid);
 long sys_shmat(const long *a, void *ip);
 long sys_shmdt(const long *a, void *ip);
 void shm_detach_all(void *ip);
+int shm_attached_any(void);
 /* could [addr, addr + len) touch the stub's image or thread blocks? */
 int overlaps_stub(unsigned long addr, unsigned long len);
 
@@ -210,6 +211,12 @@ int ids_are_host_ids(void);
 void paths_install(const char *data, unsigned long len, const int *roots, int n_roots);
 /* mount `i` of the table: the fd of its root (-1: none), its flags and instance path; -2 past the end */
 int paths_root(unsigned int i, unsigned int *flags, const char **prefix);
+struct path_scratch;
+long paths_open_program(struct path_scratch *scratch, const char *path);
+int paths_for_exec(const char **table, unsigned long *len, int *roots, int max);
+unsigned long paths_cwd(char *out, unsigned long cap);
+/* local_exec.c: an execve the stub makes alone (no return), or PATH_FORWARD, or the answer */
+long exec_locally(const long *a, const struct k_ucontext *uc);
 void paths_drop(void);
 /*
  * The working directory moved to host directory `fd` (-1: the host's is already there); the
@@ -221,7 +228,6 @@ long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len);
  * Path scratch buffers, too big for the app's stack (which may be a small alternate one): the
  * trap's set and the direct calls' (patch.c), which a trap can interrupt, live apart.
  */
-struct path_scratch;
 long paths_stat(struct path_scratch *scratch, long nr, const long *a);
 /* a stat result in app memory: the app processes' own host identity shown as the instance's root's */
 long owner_as_instance_root(void *buf, int statx);

@@ -851,7 +851,9 @@ export class Leader {
       });
       return;
     }
-    if (unexpected) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
+    // (one started ahead that never came up refused no one)
+    const quiet = w.ahead && (w.pid <= 0 || w.booting);
+    if (unexpected && !quiet) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
     // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
     const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
     if (e && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);

@@ -24,6 +24,11 @@ export class WorkerHandle {
   cpu: number | null | undefined = undefined;
   /** the leader killed it (refused, dropped, the instance's end): its death is no news */
   killed = false;
+  /**
+   * started ahead, for a spare no process waits for (an eager request): if the host will not
+   * run it, nothing is refused and nothing is said
+   */
+  ahead = false;
   /** its process has exited (its pidfd said so) */
   dead = false;
   /** its connection ended while it lived (garbage or a broken channel): it has been killed */

@@ -197,8 +197,10 @@ export class WorkerPool {
    * booting or on their way back. No spares beyond: the standby a forking process holds is its spare.
    */
   private refill(): void {
-    const want = this.waiting.filter((x) => x.request.urgent || x.request.eager).length - this.coming();
-    for (let i = 0; i < want; i++) this.add();
+    const coming = this.coming();
+    const want = this.waiting.filter((x) => x.request.urgent || x.request.eager).length - coming;
+    const urgent = this.urgentWaiting() - coming;
+    for (let i = 0; i < want; i++) this.add().ahead = i >= urgent;
   }
 
   /** Every worker the pool holds now. */

@@ -141,10 +141,12 @@ export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
   // a spawn the host refuses is an 'error' event, not an exception: unheard, it would end the leader
   child.on('error', (e: NodeJS.ErrnoException) => end(`could not start: ${e.code ?? e.message}`));
   child.on('exit', (code, signal) => end(signal ? `killed by ${signal}` : `exited with status ${code}`));
-  const keyPipe = child.stdio[WORKER_PLATFORM_KEY_FD] as Writable | null;
+  // (none when the spawn failed at once, out of fds: its 'error' says so)
+  const stdio = (child.stdio as (typeof child.stdio | undefined)) ?? [];
+  const keyPipe = stdio[WORKER_PLATFORM_KEY_FD] as Writable | null | undefined;
   keyPipe?.on('error', () => {}); // the worker died before reading its key: its end shows as a death
   keyPipe?.end(Buffer.from(platformKey));
-  const socket = (child.stdio[WORKER_LEADER_FD] as net.Socket | null) ?? new net.Socket();
+  const socket = (stdio[WORKER_LEADER_FD] as net.Socket | null | undefined) ?? new net.Socket();
   return {
     pid: child.pid ?? -1,
     socket,

@@ -5,7 +5,7 @@ import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
   HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
-  REQ_ABANDON, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
+  REQ_ABANDON, REQ_EXECED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
 import type { ChannelWatchHandle } from '../pal/addon.js';
@@ -21,6 +21,8 @@ import { SYSCALL_NAMES } from './syscall-numbers.js';
 import { straceLine } from './strace.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
 import { startLimits } from './sys/info.js';
+import { execedByStub } from './sys/proc.js';
+import { PATH_MAX } from './memory.js';
 import type { SyscallResult } from './sys/types.js';
 import { grantThread, type LibosThread } from './thread.js';
 import { seqpacketPair } from '../pal/app.js';
@@ -210,6 +212,7 @@ export class SyscallDispatcher {
     else if (kind === REQ_UCRED) this.onUcred();
     else if (kind === REQ_THREAD_STARTED) this.onThreadStarted();
     else if (kind === REQ_ABANDON) abandonFifoOpen(this.proc, this.callerHostTid());
+    else if (kind === REQ_EXECED) this.onExecedByStub();
     else if (kind === REQ_MAIN_THREAD_EXITS) {
       if (!this.channel && !this.proc.mainThreadExited) {
         this.proc.instance.parentThreadExited(this.proc, this.proc.childrenOfExitingThread(this.proc.id.vpid));
@@ -516,6 +519,18 @@ export class SyscallDispatcher {
     this.proc.attach(hostPid);
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.instance.running(this.proc);
+  }
+
+  /** An image the stub exec'd alone says so first (GTS_REQ_EXECED): its AT_EXECFN, in the stub's memory. */
+  private onExecedByStub(): void {
+    if (this.channel) return; // the main thread's word (the process has no other after an exec)
+    let execfn: string;
+    try {
+      execfn = this.proc.mem.readCString(this.args.ptr(0), Math.min(Math.max(this.args.int(1), 0), PATH_MAX - 1) + 1);
+    } catch {
+      execfn = '';
+    }
+    execedByStub(this.proc, execfn, this.view.getUint32(REQUEST_OFFSETS.hostTid, true));
   }
 
   /**

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -20,6 +20,7 @@ export const REQ_THREAD_EXITS = 15;
 export const REQ_STRACE = 16;
 /** no reply: the call this thread was told to wait for (REPLY_WAIT) is given up */
 export const REQ_ABANDON = 17;
+export const REQ_EXECED = 18;
 /** struct gts_strace_result: ret (int64), returned (uint64), after a REQ_STRACE request */
 export const STRACE_RESULT_SIZE = 16;
 

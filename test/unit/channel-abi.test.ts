@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '../..');
 const header = path.join(root, 'native', 'stub', 'abi.h');
 
 /** Constants of the stub alone: where it keeps its own fds. */
-const STUB_ONLY = new Set(['LIFELINE_SLOT', 'PATH_SLOT_FIRST', 'SIGNALFD_SLOTS', 'SIGNALFD_FILTER_SLOT']);
+const STUB_ONLY = new Set(['LIFELINE_SLOT', 'LOCAL_HELLO_SLOT', 'PATH_SLOT_FIRST', 'SIGNALFD_SLOTS', 'SIGNALFD_FILTER_SLOT']);
 
 /** What the C compiler makes of abi.h: every GTS_ constant, struct sizes and offsets. */
 function compiledAbi(): Map<string, number> {

@@ -109,6 +109,29 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
   });
 }
 
+/**
+ * The stub exec'd a program by itself (native/stub/local_exec.c), and says so before anything
+ * else the new image asks: what execAt and the new image's HELLO would have set. `execfn` is the
+ * app's word (its AT_EXECFN); the program it names is found as the walk finds it now, for this
+ * process's /proc/self/exe alone.
+ */
+export function execedByStub(proc: LibosProcess, execfn: string, mainHostTid: number): void {
+  if (proc.pendingExec) releasePlan(proc.pendingExec);
+  proc.pendingExec = null;
+  proc.execed = true;
+  proc.mainHostTid = mainHostTid;
+  proc.mainThreadExited = false;
+  proc.exePath = execfn;
+  try {
+    void Promise.resolve(openForExec(proc, execfn)).then((fd) => {
+      proc.exePath = proc.vfs.virtualPathOfHostFd(fd) ?? execfn;
+      host.close(fd);
+    }, () => undefined);
+  } catch {
+    // not found now: its name as given
+  }
+}
+
 const sys_execve: SyscallHandler = (proc, a) => execAt(proc, AT_FDCWD, a, 0, 0);
 const sys_execveat: SyscallHandler = (proc, a) => execAt(proc, a.int(0), a, 1, a.int(4));
 
