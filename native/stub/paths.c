@@ -139,6 +139,7 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
     installed.len = len;
     unsigned long off = 0;
     int next_root = 0;
+    int slots[GTS_PATH_TABLE_MAX], placed[GTS_PATH_TABLE_MAX]; /* each root's slot, and its mount (n_mounts bounds them) */
     while (off + sizeof(struct gts_path_entry) <= len) {
         const struct gts_path_entry *e = (const struct gts_path_entry *)(data + off);
         unsigned long need = sizeof(*e) + e->prefix_len + 1;
@@ -174,16 +175,20 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
             continue;
         }
         if ((e->flags & GTS_PATH_ROOT_FD) && next_root < n_roots) {
-            int slot = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
-            /* the reserved slots are above the app's RLIMIT_NOFILE */
-            if (place_fd(roots[next_root], slot, O_CLOEXEC) == slot)
-                m->fd = slot;
-            raw1(__NR_close, roots[next_root++]);
+            placed[next_root] = (int)n_mounts;
+            slots[next_root++] = g_stub.reserved_fd_base + GTS_PATH_SLOT_FIRST + (int)n_mounts;
         }
         n_mounts++;
     }
-    while (next_root < n_roots)
-        raw1(__NR_close, roots[next_root++]);
+    /* the reserved slots are above the app's RLIMIT_NOFILE: all in one lift of it */
+    if (next_root > 0 && place_fds(next_root, roots, slots, O_CLOEXEC) == 0)
+        for (int i = 0; i < next_root; i++)
+            mounts[placed[i]].fd = slots[i];
+    else
+        for (int i = 0; i < next_root; i++)
+            raw1(__NR_close, slots[i]); /* (any placed before the one that failed) */
+    for (int i = 0; i < n_roots; i++)
+        raw1(__NR_close, roots[i]);
     /* an alias shares the root fd and flags of the (real) mount its link is in */
     for (unsigned int i = 0; i < n_mounts; i++) {
         struct mount_entry *a = &mounts[i];

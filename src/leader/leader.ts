@@ -119,6 +119,10 @@ interface Standby {
   wanted: boolean;
   /** the parent has forked into it (its worker said so, or its checkpoint came) */
   used: boolean;
+  /** workers found for it after the one set aside first was gone (replaceSetAside) */
+  replacements: number;
+  /** one is being found */
+  replacing: boolean;
 }
 
 export class Leader {
@@ -131,6 +135,8 @@ export class Leader {
   /** pid translations waiting for a just-forked child to be known */
   private readonly parkedLookups: { worker: WorkerHandle; msg: Msg<'pid-lookup'> }[] = [];
   private ended = false;
+  /** kill requests for held children whose workers are still booting: made again once those have them (or they are gone) */
+  private readonly killsAwaitingWorkers: { w: WorkerHandle; m: Msg<'kill-request'> }[] = [];
   /** kill requests waiting for the targets' workers to say the signal is pending */
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: (refused: boolean) => void; refused: boolean }>();
   private nextAckId = 1;
@@ -174,7 +180,8 @@ export class Leader {
         if (w === this.firstWorker && w.vpid === null) this.finish?.(1, 'the first worker was refused');
       },
       stalled: (w, afterMs) => {
-        process.stderr.write(`gramine-ts: worker ${w.pid} did not start within ${afterMs / 1000} s: stopped (a fork waiting for it fails with EAGAIN)\n`);
+        // (a held child waiting for it gets another, if one can start; a fork waiting for it fails)
+        process.stderr.write(`gramine-ts: worker ${w.pid} did not start within ${afterMs / 1000} s: stopped\n`);
         this.log?.error(`worker ${w.pid} stalled booting: killed`);
       },
       // said when the connection closes (onWorkerGone), in one line
@@ -408,6 +415,13 @@ export class Leader {
       });
       return;
     }
+    // one started for a standby child: it is that child's, and serves it if it has asked meanwhile
+    const held = w.vpid !== null ? this.standbys.get(w.vpid) : undefined;
+    if (w.booting && held?.worker === w) {
+      this.pool.booted(w);
+      if (held.wanted) this.adopt(w.vpid!);
+      return;
+    }
     w.vpid = null;
     this.pool.ready(w);
   }
@@ -442,9 +456,13 @@ export class Leader {
     // a process that has forked twice will likely fork again while this child is held: its
     // spare may start a Node (one that forks once does not cost two)
     const request: WorkerRequest = { urgent, eager: pe.forks >= 2 };
-    const standby: Standby = { parentVpid, held, key: newCheckpointKey(), worker: null, request, handedOver: false, wanted: false, used: false };
+    const standby: Standby = {
+      parentVpid, held, key: newCheckpointKey(), worker: null, request, handedOver: false, wanted: false, used: false, replacements: 0, replacing: false,
+    };
     this.standbys.set(vpid, standby);
-    const worker = await this.pool.acquire(standby.request);
+    // a Node started for it now may still boot: the fork need not wait for that, only a child
+    // that asks something before it is up (adopt waits for its worker-ready)
+    const worker = await this.pool.acquire(standby.request, { booting: true });
     if (worker === null) {
       // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
       if (this.standbys.get(vpid) === standby) this.dropStandby(vpid, standby);
@@ -453,7 +471,7 @@ export class Leader {
     }
     if (this.standbys.get(vpid) !== standby || !this.table.get(vpid) || !pe.worker) {
       // the parent is gone already
-      this.pool.ready(worker);
+      this.pool.giveBack(worker);
       if (this.standbys.get(vpid) === standby) this.dropStandby(vpid, standby);
       return;
     }
@@ -494,6 +512,7 @@ export class Leader {
         this.freeSetAside(standby);
         if (this.table.get(vpid)) this.onProcessExited(vpid);
         this.retryLookups(); // a lookup waiting for it has its answer now
+        this.retryKills();
       },
       broken: (why) => {
         process.stderr.write(`gramine-ts: vm${vpid}: ${why}\n`);
@@ -508,9 +527,10 @@ export class Leader {
     const standby = this.standbys.get(vpid);
     const e = this.table.get(vpid);
     if (!standby || standby.handedOver || !e) return;
-    if (!standby.worker) {
+    if (!standby.worker || standby.worker.booting) {
       standby.wanted = true;
-      this.pool.hurry(standby.request);
+      if (!standby.worker && !standby.replacing) this.replaceSetAside(vpid, standby);
+      else if (!standby.worker) this.pool.hurry(standby.request);
       return;
     }
     const h = standby.held.handOver();
@@ -522,6 +542,39 @@ export class Leader {
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
       hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.worker.cpu ?? null,
     });
+    this.retryKills();
+  }
+
+  /**
+   * The worker set aside for a held child is gone: another one, once (a Node that does not boot
+   * may stand for a host that will not run one). With none, a child not forked yet goes (its
+   * parent's fork kills it: its lifeline has no other end), a forked one that has asked is
+   * killed, said in one line, and one that has not asked is held on without a worker (one is
+   * found for it when it asks).
+   */
+  private replaceSetAside(vpid: number, standby: Standby): void {
+    const again = standby.replacements++ === 0;
+    standby.request = { urgent: standby.wanted };
+    standby.replacing = true;
+    const next = again ? this.pool.acquire(standby.request, { booting: true }) : Promise.resolve(null);
+    void next.then((w) => {
+      standby.replacing = false;
+      if (this.standbys.get(vpid) !== standby) {
+        if (w) this.pool.giveBack(w);
+      } else if (w) {
+        this.setAside(vpid, standby, w);
+      } else if (standby.used && !standby.wanted) {
+        // held on: it may end without asking anything
+      } else {
+        if (standby.used) process.stderr.write(`gramine-ts: vm${vpid}: no worker could start to serve it: killed\n`);
+        this.dropStandby(vpid, standby);
+      }
+    });
+  }
+
+  /** The kills that waited for a held child's worker: the child has one now, or is gone. */
+  private retryKills(): void {
+    for (const k of this.killsAwaitingWorkers.splice(0)) this.onKill(k.w, k.m);
   }
 
   /** The worker has taken the held child's fds (or could not): the leader's copies go. */
@@ -544,6 +597,7 @@ export class Leader {
     standby.held.release();
     this.freeSetAside(standby);
     if (this.table.get(vpid)?.state === 'reserved') this.removeUnborn(vpid);
+    this.retryKills();
   }
 
   private freeSetAside(standby: Standby): void {
@@ -551,7 +605,7 @@ export class Leader {
     standby.worker = null;
     if (!w || standby.handedOver) return;
     w.vpid = null;
-    this.pool.ready(w);
+    this.pool.giveBack(w);
   }
 
   /**
@@ -721,8 +775,13 @@ export class Leader {
     // as Linux: no such process, or none we may signal (kill(-1) passes over those silently)
     const errno = !targets.length ? ESRCH : !permitted.length && m.target !== 'all' ? EPERM : 0;
     const reply = () => this.send(w, { type: 'kill-reply', v: 1, reqId: m.reqId, errno });
-    // a held child gets its worker now (it is told of the signal next)
+    // a held child gets its worker now (it is told of the signal next); one whose worker is
+    // still booting hears of it once that worker has it
     if (m.sig !== 0) for (const t of permitted) if (t.state === 'running' && !t.worker) this.adopt(t.vpid);
+    if (m.sig !== 0 && permitted.some((t) => t.state === 'running' && !t.worker && this.standbys.get(t.vpid)?.wanted)) {
+      this.killsAwaitingWorkers.push({ w, m });
+      return;
+    }
     const live = m.sig === 0 ? [] : permitted.filter((t) => t.state === 'running' && t.worker);
     if (!live.length) return reply();
     const ackId = this.nextAckId++;
@@ -820,16 +879,7 @@ export class Leader {
         standby.held.release();
         continue;
       }
-      standby.request = { urgent: standby.wanted };
-      void this.pool.acquire(standby.request).then((next) => {
-        if (this.standbys.get(childVpid) !== standby) {
-          if (next) this.pool.ready(next);
-        } else if (next) {
-          this.setAside(childVpid, standby, next);
-        } else {
-          this.dropStandby(childVpid, standby);
-        }
-      });
+      this.replaceSetAside(childVpid, standby);
     }
     const unexpected = !this.ended && !w.killed;
     const vpid = w.vpid;

@@ -29,6 +29,8 @@ export class WorkerHandle {
    * run it, nothing is refused and nothing is said
    */
   ahead = false;
+  /** handed out as it started (WorkerPool.acquire with `booting`): its first worker-ready is its taker's */
+  promised = false;
   /** its process has exited (its pidfd said so) */
   dead = false;
   /** its connection ended while it lived (garbage or a broken channel): it has been killed */

@@ -4,7 +4,7 @@ import type { Message } from '../ipc/protocol/messages.js';
 import type { ProtocolError } from '../ipc/protocol/schema.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { WorkerHandle } from './worker-handle.js';
-import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
+import { hostTaskRoom, spawnWorkerProcess, type TaskRoom, type WorkerProcess } from './worker-process.js';
 
 export interface PoolEvents {
   message(worker: WorkerHandle, m: Message): void;
@@ -48,9 +48,26 @@ const FREE_WORKER_RETIRE_MS = 5_000;
  */
 const BOOT_DEADLINE_MS = Number(process.env.GRAMINE_TS_WORKER_BOOT_DEADLINE_MS) || 30_000;
 
+/**
+ * A worker may be handed out as it starts (acquire with `booting`) only while the host's
+ * process limits leave room for this many more tasks (four Nodes' threads): near a limit, a
+ * Node that starts may not finish booting, and the fork that waits for it is refused (EAGAIN)
+ * rather than granted with a child that could not be served.
+ */
+const PROMISE_ROOM = 64;
+/** ...and as long as the leader may open this many more fds (a worker takes a handful) */
+const PROMISE_FD_ROOM = 64;
+
+/** Room to spare for a Node no process waits for yet: one handed out as it starts, or started ahead. */
+function roomToSpare(room: TaskRoom): boolean {
+  return Math.min(room.pids, room.nproc) >= PROMISE_ROOM && room.fds >= PROMISE_FD_ROOM;
+}
+
 interface Waiter {
   request: WorkerRequest;
   resolve: (w: WorkerHandle | null) => void;
+  /** it takes a worker as it starts (acquire with `booting`) */
+  booting: boolean;
 }
 
 export class WorkerPool {
@@ -76,8 +93,8 @@ export class WorkerPool {
   ) {}
 
   /** Wrap a worker process (spawned now, or early by the CLI) with its connection. */
-  add(early?: WorkerProcess): WorkerHandle {
-    const child = early ?? spawnWorkerProcess(this.secrets.platformKey);
+  add(early?: WorkerProcess, room?: TaskRoom): WorkerHandle {
+    const child = early ?? spawnWorkerProcess(this.secrets.platformKey, room);
     this.started++;
     this.booting++;
     const w: WorkerHandle = new WorkerHandle(child, this.secrets, {
@@ -91,8 +108,8 @@ export class WorkerPool {
         this.bootDeadlines.delete(w);
         const i = this.idle.findIndex((f) => f.worker === w);
         if (i >= 0) this.idle.splice(i, 1);
-        if (w.booting) this.booting--;
-        const wasComing = w.booting || this.returning.delete(w);
+        const wasComing = (w.booting && !w.promised) || this.returning.delete(w);
+        if (w.booting && !w.promised) this.booting--;
         // an urgent request that now has no worker coming fails (a fork then fails with EAGAIN),
         // rather than wait for a worker the host will not run
         const urgent = this.waiting.findIndex((x) => x.request.urgent);
@@ -117,7 +134,7 @@ export class WorkerPool {
   booted(w: WorkerHandle): void {
     if (!w.booting) return;
     w.booting = false;
-    this.booting--;
+    if (!w.promised) this.booting--;
     clearTimeout(this.bootDeadlines.get(w));
     this.bootDeadlines.delete(w);
   }
@@ -150,6 +167,16 @@ export class WorkerPool {
     }
   }
 
+  /** A worker its taker no longer wants: free now or, one handed out as it started, once it has booted. */
+  giveBack(w: WorkerHandle): void {
+    if (w.promised && w.booting) {
+      w.promised = false;
+      this.booting++; // coming again: its worker-ready makes it free
+      return;
+    }
+    this.ready(w);
+  }
+
   /** Stop the free workers beyond FREE_WORKERS_KEPT that have been free long enough; check again later. */
   private retireLater(): void {
     if (this.retireTimer || this.idle.length <= FREE_WORKERS_KEPT) return;
@@ -170,12 +197,12 @@ export class WorkerPool {
    * A free worker for `request`, now or as soon as one is ready; null if the one started for an
    * urgent request died booting.
    */
-  acquire(request: WorkerRequest): Promise<WorkerHandle | null> {
+  acquire(request: WorkerRequest, opts: { booting?: boolean } = {}): Promise<WorkerHandle | null> {
     if (request.urgent) this.urgentRequests++;
     // the most recently freed: those free longest are the ones to stop
     const free = this.idle.pop();
     if (free) return Promise.resolve(free.worker);
-    const got = new Promise<WorkerHandle | null>((resolve) => this.waiting.push({ request, resolve }));
+    const got = new Promise<WorkerHandle | null>((resolve) => this.waiting.push({ request, resolve, booting: opts.booting ?? false }));
     this.refill();
     return got;
   }
@@ -199,8 +226,23 @@ export class WorkerPool {
   private refill(): void {
     const coming = this.coming();
     const want = this.waiting.filter((x) => x.request.urgent || x.request.eager).length - coming;
+    if (want <= 0) return;
+    const room = hostTaskRoom();
+    const spare = roomToSpare(room);
     const urgent = this.urgentWaiting() - coming;
-    for (let i = 0; i < want; i++) this.add().ahead = i >= urgent;
+    // one no process waits for yet (for an eager spare) only with room to spare
+    const starts = spare ? want : Math.min(want, urgent);
+    for (let i = 0; i < starts; i++) {
+      const w = this.add(undefined, room);
+      w.ahead = i >= urgent;
+      // the host has room to spare: one that takes a worker as it starts has it now (one that
+      // then dies booting is replaced, as a worker set aside that dies is)
+      const taker = spare && w.pid > 0 ? this.waiting.findIndex((x) => x.booting && (x.request.urgent || x.request.eager)) : -1;
+      if (taker < 0) continue;
+      w.promised = true;
+      this.booting--;
+      this.waiting.splice(taker, 1)[0]!.resolve(w);
+    }
   }
 
   /** Every worker the pool holds now. */

@@ -113,6 +113,30 @@ export function nprocHeadroom(): number {
   return Number(soft) - tasks;
 }
 
+/**
+ * How many more tasks the host lets this process's user make (its pids cgroups', and
+ * RLIMIT_NPROC's), and how many more fds this process may open (each worker takes a few).
+ */
+export interface TaskRoom {
+  pids: number;
+  nproc: number;
+  fds: number;
+}
+
+/** The fds this process may still open, under its soft RLIMIT_NOFILE (Infinity if not known). */
+function fdRoom(): number {
+  try {
+    const soft = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft) - readdirSync('/proc/self/fd').length;
+  } catch {
+    return Infinity;
+  }
+}
+
+export function hostTaskRoom(): TaskRoom {
+  return { pids: pidsHeadroom(), nproc: nprocHeadroom(), fds: fdRoom() };
+}
+
 /** A worker process that the host would not run: what it says of itself. */
 function refusedWorker(why: string): WorkerProcess {
   return { pid: -1, socket: new net.Socket(), kill: () => {}, onEnd: (cb) => cb(`could not start: ${why}`) };
@@ -124,9 +148,9 @@ function refusedWorker(why: string): WorkerProcess {
  * cannot make its threads hangs or aborts as it starts): that is the host refusing a new
  * process, as EAGAIN.
  */
-export function spawnWorkerProcess(platformKey: Uint8Array): WorkerProcess {
-  if (pidsHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (the pids cgroup is full)');
-  if (nprocHeadroom() < WORKER_TASKS) return refusedWorker('EAGAIN (RLIMIT_NPROC: no room for its threads)');
+export function spawnWorkerProcess(platformKey: Uint8Array, room: TaskRoom = hostTaskRoom()): WorkerProcess {
+  if (room.pids < WORKER_TASKS) return refusedWorker('EAGAIN (the pids cgroup is full)');
+  if (room.nproc < WORKER_TASKS) return refusedWorker('EAGAIN (RLIMIT_NPROC: no room for its threads)');
   // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
   // some hosts do not let every user open)
   const child = spawn(process.execPath, [WORKER_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });

@@ -5,6 +5,8 @@
  * and back, while this one opens and stats DIR/x from glibc's patched sites. Under a jail whose
  * tree has no /etc, the symlink names nothing (ENOENT); followed on the host, it would reach
  * the host's /etc/hostname (device HOST_DEV, inode HOST_INO). Prints what the opens and stats found.
+ * The opens start once the swapper has swapped once (a pipe says so): its worker may still be
+ * booting when it is forked.
  * With "relative", the opens and stats name it "x", from DIR as the working directory. With
  * "below-cwd", DIR/x by its absolute name from DIR, whose parent is made of mode 0700: a root
  * instance's app identity cannot come from the root, the stub resolves the path from DIR.
@@ -21,7 +23,8 @@
 
 #define INSIDE "inside\n"
 
-static void swapper(const char *dir)
+/* the swapper says on `ready` when it has swapped once: the race starts only once it runs */
+static void swapper(const char *dir, int ready)
 {
     char x[4096], f[4096], l[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
@@ -36,6 +39,11 @@ static void swapper(const char *dir)
         unlink(l);
         if (symlink("/etc/hostname", l) == 0)
             rename(l, x);
+        if (ready >= 0) {
+            (void)!write(ready, "r", 1);
+            close(ready);
+            ready = -1;
+        }
     }
 }
 
@@ -61,9 +69,19 @@ int main(int argc, char **argv)
             return 3;
     }
     mkdir(dir, 0755);
+    int ready[2];
+    if (pipe(ready))
+        return 3;
     pid_t child = fork();
-    if (child == 0)
-        swapper(dir);
+    if (child == 0) {
+        close(ready[0]);
+        swapper(dir, ready[1]);
+    }
+    close(ready[1]);
+    char c;
+    if (read(ready[0], &c, 1) != 1)
+        return 3;
+    close(ready[0]);
     if (*how) {
         if (chdir(dir))
             return 3;

@@ -41,7 +41,8 @@ static int try_exec(const char *path, int quiet)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void swapper(const char *dir, const char *outside)
+/* the swapper says on `ready` when it has swapped once: the execs start only once it runs */
+static void swapper(const char *dir, const char *outside, int ready)
 {
     char x[4096], f[4096], l[4096], inside[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
@@ -55,6 +56,11 @@ static void swapper(const char *dir, const char *outside)
         unlink(l);
         if (symlink(outside, l) == 0)
             rename(l, x);
+        if (ready >= 0) {
+            (void)!write(ready, "r", 1);
+            close(ready);
+            ready = -1;
+        }
     }
 }
 
@@ -82,9 +88,19 @@ int main(int argc, char **argv)
     if (argc == 5 && !strcmp(argv[1], "race")) {
         const char *dir = argv[2];
         long rounds = atol(argv[4]);
+        int ready[2];
+        if (pipe(ready))
+            return 1;
         pid_t swap = fork();
-        if (swap == 0)
-            swapper(dir, argv[3]);
+        if (swap == 0) {
+            close(ready[0]);
+            swapper(dir, argv[3], ready[1]);
+        }
+        close(ready[1]);
+        char c;
+        if (read(ready[0], &c, 1) != 1)
+            return 1;
+        close(ready[0]);
         char x[4096];
         snprintf(x, sizeof(x), "%s/x", dir);
         long ran_inside = 0, ran_other = 0;
