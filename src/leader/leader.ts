@@ -119,7 +119,14 @@ interface Standby {
   wanted: boolean;
   /** the parent has forked into it (its worker said so, or its checkpoint came) */
   used: boolean;
-  /** workers found for it after the one set aside first was gone (replaceSetAside) */
+  /**
+   * none is set aside until it asks something (with room to spare under the host's limits: a
+   * fork is granted then without one, as a worker that cannot start is unlikely)
+   */
+  lazy: boolean;
+  /** the CPU the child pins itself to, and its worker beside it */
+  cpu: number | null;
+  /** workers found for it after the one set aside first was gone, or (lazy) the first (replaceSetAside) */
   replacements: number;
   /** one is being found */
   replacing: boolean;
@@ -402,7 +409,7 @@ export class Leader {
       this.table.allocatePid();
       this.table.add({
         vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID, uid: req.uid, euid: req.uid, suid: req.uid,
-        gid: req.gid, egid: req.gid, hostPid: null, worker: w, forks: 0,
+        gid: req.gid, egid: req.gid, hostPid: null, worker: w,
         state: 'running',
       });
       this.send(w, {
@@ -437,11 +444,12 @@ export class Leader {
     const mine = [...this.standbys.values()].filter((s) => s.parentVpid === parentVpid && !s.used);
     // a fork waits for a standby asked for before, as a spare: it is urgent now
     if (urgent) for (const s of mine) if (!s.worker) this.pool.hurry(s.request);
-    if (mine.length >= STANDBYS_PER_PROCESS) return;
+    // (with a worker set aside for each, near the host's limits: one)
+    if (mine.length >= (this.pool.roomToSpare() ? STANDBYS_PER_PROCESS : 1)) return;
     const vpid = this.table.allocatePid();
     this.table.add({
       vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
-      hostPid: null, worker: null, forks: 0,
+      hostPid: null, worker: null,
       state: 'reserved',
     });
     let held: HeldChild;
@@ -453,16 +461,18 @@ export class Leader {
       if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
       return;
     }
-    // a process that has forked twice will likely fork again while this child is held: its
-    // spare may start a Node (one that forks once does not cost two)
-    const request: WorkerRequest = { urgent, eager: pe.forks >= 2 };
     const standby: Standby = {
-      parentVpid, held, key: newCheckpointKey(), worker: null, request, handedOver: false, wanted: false, used: false, replacements: 0, replacing: false,
+      parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false,
+      lazy: false, cpu: cpuFor(vpid), replacements: 0, replacing: false,
     };
     this.standbys.set(vpid, standby);
-    // a Node started for it now may still boot: the fork need not wait for that, only a child
-    // that asks something before it is up (adopt waits for its worker-ready)
-    const worker = await this.pool.acquire(standby.request, { booting: true });
+    if (this.pool.roomToSpare()) {
+      // the child gets a worker only if it asks something (adopt finds one then)
+      standby.lazy = true;
+      this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu });
+      return;
+    }
+    const worker = await this.pool.acquire(standby.request);
     if (worker === null) {
       // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
       if (this.standbys.get(vpid) === standby) this.dropStandby(vpid, standby);
@@ -476,22 +486,19 @@ export class Leader {
       return;
     }
     this.setAside(vpid, standby, worker);
-    this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: worker.cpu ?? null });
+    this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu });
   }
 
   /** The parent has forked into this standby (its worker or the child said so first). */
   private markUsed(standby: Standby | undefined): void {
-    if (!standby || standby.used) return;
-    standby.used = true;
-    const parent = this.table.get(standby.parentVpid);
-    if (parent) parent.forks++;
+    if (standby) standby.used = true;
   }
 
   /** `worker` is the one held child `vpid` will have: it stays out of the pool meanwhile. */
   private setAside(vpid: number, standby: Standby, worker: WorkerHandle): void {
     standby.worker = worker;
     worker.vpid = vpid;
-    if (worker.cpu === undefined) worker.cpu = cpuFor(vpid);
+    worker.cpu = standby.cpu; // beside the child, which pinned itself there
     if (standby.wanted) this.adopt(vpid);
   }
 
@@ -540,22 +547,23 @@ export class Leader {
     this.send(standby.worker, {
       type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: h.sealed,
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
-      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.worker.cpu ?? null,
+      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu,
     });
     this.retryKills();
   }
 
   /**
-   * The worker set aside for a held child is gone: another one, once (a Node that does not boot
-   * may stand for a host that will not run one). With none, a child not forked yet goes (its
-   * parent's fork kills it: its lifeline has no other end), a forked one that has asked is
-   * killed, said in one line, and one that has not asked is held on without a worker (one is
-   * found for it when it asks).
+   * The worker set aside for a held child is gone, or (lazy) it asked and has none: another
+   * one, once (a Node that does not boot may stand for a host that will not run one). With
+   * none, a child not forked yet goes (its parent's fork kills it: its lifeline has no other
+   * end), a forked one that has asked is killed, said in one line, and one that has not asked is
+   * held on without a worker (one is found for it when it asks).
    */
   private replaceSetAside(vpid: number, standby: Standby): void {
-    const again = standby.replacements++ === 0;
+    const again = standby.replacements++ < (standby.lazy ? 2 : 1);
     standby.request = { urgent: standby.wanted };
     standby.replacing = true;
+    // one that is still booting may be set aside: only a child that asks waits for it (adopt)
     const next = again ? this.pool.acquire(standby.request, { booting: true }) : Promise.resolve(null);
     void next.then((w) => {
       standby.replacing = false;
@@ -901,9 +909,7 @@ export class Leader {
       });
       return;
     }
-    // (one started ahead that never came up refused no one)
-    const quiet = w.ahead && (w.pid <= 0 || w.booting);
-    if (unexpected && !quiet) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
+    if (unexpected) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
     // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
     const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
     if (e && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);

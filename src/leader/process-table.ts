@@ -25,8 +25,6 @@ export interface ProcessEntry {
   hostPid: number | null;
   /** the worker serving it (null while the leader holds it: reserved, or forked and not asking yet) */
   worker: WorkerHandle | null;
-  /** children it has forked */
-  forks: number;
 }
 
 export type KillTargetKind = 'pid' | 'pgid' | 'all';

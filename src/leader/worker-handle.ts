@@ -24,11 +24,6 @@ export class WorkerHandle {
   cpu: number | null | undefined = undefined;
   /** the leader killed it (refused, dropped, the instance's end): its death is no news */
   killed = false;
-  /**
-   * started ahead, for a spare no process waits for (an eager request): if the host will not
-   * run it, nothing is refused and nothing is said
-   */
-  ahead = false;
   /** handed out as it started (WorkerPool.acquire with `booting`): its first worker-ready is its taker's */
   promised = false;
   /** its process has exited (its pidfd said so) */

@@ -24,12 +24,6 @@ export interface PoolEvents {
  */
 export interface WorkerRequest {
   urgent: boolean;
-  /**
-   * A spare for a process that forks again and again: it may start a Node when none is free or
-   * on its way (its previous child may hold the only other one until it ends), but a Node that
-   * dies booting fails nothing.
-   */
-  eager?: boolean;
 }
 
 /**
@@ -49,18 +43,20 @@ const FREE_WORKER_RETIRE_MS = 5_000;
 const BOOT_DEADLINE_MS = Number(process.env.GRAMINE_TS_WORKER_BOOT_DEADLINE_MS) || 30_000;
 
 /**
- * A worker may be handed out as it starts (acquire with `booting`) only while the host's
- * process limits leave room for this many more tasks (four Nodes' threads): near a limit, a
- * Node that starts may not finish booting, and the fork that waits for it is refused (EAGAIN)
- * rather than granted with a child that could not be served.
+ * A fork may be granted before its child's worker has booted (the leader's lazy standbys, a
+ * worker handed out as it starts: acquire with `booting`) only while the host's process limits
+ * leave room for this many more tasks (four Nodes' threads): near a limit, a Node that starts
+ * may not finish booting, and the fork waits for a booted one, or is refused (EAGAIN), rather
+ * than granted with a child that could not be served.
  */
-const PROMISE_ROOM = 64;
-/** ...and as long as the leader may open this many more fds (a worker takes a handful) */
-const PROMISE_FD_ROOM = 64;
+const SPARE_TASKS = 64;
+/** ...and while the leader may open this many more fds (a worker takes a handful) */
+const SPARE_FDS = 64;
+/** how long a look at the host's room holds (it reads /proc) */
+const ROOM_TTL_MS = 500;
 
-/** Room to spare for a Node no process waits for yet: one handed out as it starts, or started ahead. */
-function roomToSpare(room: TaskRoom): boolean {
-  return Math.min(room.pids, room.nproc) >= PROMISE_ROOM && room.fds >= PROMISE_FD_ROOM;
+function hasRoomToSpare(room: TaskRoom): boolean {
+  return Math.min(room.pids, room.nproc) >= SPARE_TASKS && room.fds >= SPARE_FDS;
 }
 
 interface Waiter {
@@ -177,6 +173,15 @@ export class WorkerPool {
     this.ready(w);
   }
 
+  private room: { spare: boolean; at: number } | null = null;
+
+  /** Whether the host's limits leave room to spare for Nodes (SPARE_TASKS, SPARE_FDS): looked at now and then. */
+  roomToSpare(): boolean {
+    const now = Date.now();
+    if (!this.room || now - this.room.at > ROOM_TTL_MS) this.room = { spare: hasRoomToSpare(hostTaskRoom()), at: now };
+    return this.room.spare;
+  }
+
   /** Stop the free workers beyond FREE_WORKERS_KEPT that have been free long enough; check again later. */
   private retireLater(): void {
     if (this.retireTimer || this.idle.length <= FREE_WORKERS_KEPT) return;
@@ -220,24 +225,19 @@ export class WorkerPool {
   }
 
   /**
-   * Start a worker for each urgent or eager request that finds none free, counting those already
+   * Start a worker for each urgent request that finds none free, counting those already
    * booting or on their way back. No spares beyond: the standby a forking process holds is its spare.
    */
   private refill(): void {
-    const coming = this.coming();
-    const want = this.waiting.filter((x) => x.request.urgent || x.request.eager).length - coming;
+    const want = this.urgentWaiting() - this.coming();
     if (want <= 0) return;
     const room = hostTaskRoom();
-    const spare = roomToSpare(room);
-    const urgent = this.urgentWaiting() - coming;
-    // one no process waits for yet (for an eager spare) only with room to spare
-    const starts = spare ? want : Math.min(want, urgent);
-    for (let i = 0; i < starts; i++) {
+    const spare = hasRoomToSpare(room);
+    for (let i = 0; i < want; i++) {
       const w = this.add(undefined, room);
-      w.ahead = i >= urgent;
       // the host has room to spare: one that takes a worker as it starts has it now (one that
       // then dies booting is replaced, as a worker set aside that dies is)
-      const taker = spare && w.pid > 0 ? this.waiting.findIndex((x) => x.booting && (x.request.urgent || x.request.eager)) : -1;
+      const taker = spare && w.pid > 0 ? this.waiting.findIndex((x) => x.booting && x.request.urgent) : -1;
       if (taker < 0) continue;
       w.promised = true;
       this.booting--;

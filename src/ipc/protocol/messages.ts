@@ -4,8 +4,13 @@ import { object, ProtocolError, t, type Check } from './schema.js';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Standby children a process holds at once (one: most processes fork one child at a time). */
-export const STANDBYS_PER_PROCESS = 1;
+/**
+ * Standby children a process holds at once: two, so that the next fork finds one while the
+ * leader makes the one after (a child that ends at once would otherwise be forked again before
+ * its replacement came). The leader holds one only, with a worker set aside, near the host's
+ * limits (Leader.onStandbyRequest).
+ */
+export const STANDBYS_PER_PROCESS = 2;
 
 const v = t.literal(PROTOCOL_VERSION);
 
