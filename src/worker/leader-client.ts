@@ -5,6 +5,7 @@ import { appendFileSync, openSync, writeSync } from 'node:fs';
 import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
+import { warmSealing } from '../ipc/protocol/checkpoint.js';
 import { STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
@@ -151,15 +152,20 @@ export class LeaderClient {
   }
 
   /**
-   * Start serving `proc`. It gets a standby child at its first fork, and from then on a spare
-   * one, from the workers that come free: most processes exec or exit without forking, and a
-   * standby for each would hold a Node process busy for nothing (and starting one costs a
-   * program that never forks its start-up).
+   * Start serving `proc`. It gets standby children at its first fork, and from then on spare
+   * ones: most processes exec or exit without forking. The instance's first process has them
+   * from the start (a shell, a server: it most likely forks), so its first fork waits for no
+   * one (the leader sets no worker aside for a standby unless the host's limits are near, and
+   * then only one that is free: no Node starts for it).
    */
   begin(proc: LibosProcess): void {
     this.current = proc;
     // the first process: the leader learns its host pid here (a forked child's comes with its fork)
     if (proc.app.hostPid > 0) this.toLeader({ type: 'host-pid', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid });
+    if (proc.id.vpid === 1) {
+      this.askForStandbys(false);
+      setImmediate(warmSealing); // (the first fork's sealing would pay for the cipher's start-up)
+    }
   }
 
   /** The current process is gone: its unused standbys go back (the leader frees their workers). */

@@ -330,9 +330,10 @@ describe.concurrent('worker recycling', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('done\n');
     const lines = r.stderr.trimEnd().split('\n');
-    // one spare asked for (it rides with the fork's report), and no Node started for it
+    // standbys asked for ahead (vpid 1 has them from the start) and as spares (with the fork's
+    // report), and no Node started for them: the first worker and the child's alone
     const spares = lines.filter((l) => /→ leader +STANDBY_REQUEST vpid=1 urgent=false/.test(l) || /→ leader +FORKED parentVpid=1 .*spare=true/.test(l));
-    expect(spares).toHaveLength(1);
+    expect(spares.length).toBeGreaterThanOrEqual(1);
     expect(lines.at(-1)).toMatch(/\(2 workers started\)$/);
   });
 });
