@@ -124,7 +124,8 @@ export class LeaderClient {
    * the app does next (its exit, and its parent's) can end the instance and the report with it.
    */
   private noteUnsupported(proc: LibosProcess, feature: string): void {
-    this.conn.send({ type: 'unsupported', v: 1, vpid: proc.id.vpid, counts: { [feature]: 1 } });
+    // written before the reply reaches the stub (a batch of this turn would go after it)
+    this.conn.sendNow({ type: 'unsupported', v: 1, vpid: proc.id.vpid, counts: { [feature]: 1 } });
   }
 
   private flushReaped(): void {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../../src/pal/addon.js';
 import { children, waitGone } from '../helpers/processes.js';
-import { GRAMINE_TS, program, runGramine, runNative, type RunResult } from '../helpers/run.js';
+import { GRAMINE_TS, REPO_ROOT, program, runGramine, runNative, type RunResult } from '../helpers/run.js';
 
 const isRoot = process.getuid?.() === 0;
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -49,12 +49,25 @@ describe.runIf(isRoot && SETPRIV)('fork under RLIMIT_NPROC (a non-root user)', (
     for (const limit of [45, 60]) {
       const r = await runAsUser(`ulimit -u ${limit}`, [program('fork_limit'), '64']);
       expectForkRefusedAsNatively(r);
-      // the leader counts the user's tasks first: no worker is started to abort for want of its
-      // threads (one still can, where the instance's processes take the room while it boots)
-      expect(r.stderr).toMatch(/^gramine-ts: a new worker could not start: EAGAIN \(RLIMIT_NPROC: no room for its threads\)$/m);
       // its own scratch directory only (/dev/shm/gramine-ts-<leader pid>-*): others may be running
       expect(readdirSync('/dev/shm').filter((f) => f.startsWith(`gramine-ts-${r.pid}-`))).toEqual([]);
     }
+  });
+});
+
+describe.runIf(isRoot && SETPRIV)('the room RLIMIT_NPROC leaves (the leader\'s count before it starts a worker)', () => {
+  it('is the limit less the user\'s tasks (a Node has 11), and none for root', async () => {
+    const code = `const m = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'leader', 'worker-process.js'))}); console.log(m.nprocHeadroom())`;
+    // (another uid than the other tests': their processes would count too)
+    const asOther = [`--reuid=${UID + 1}`, `--regid=${UID + 1}`, '--clear-groups'];
+    const user = await runNative([SETPRIV!, ...asOther, '/bin/bash', '-c', 'ulimit -u 40; exec "$@"', 'bash', process.execPath, '--input-type=module', '-e', code], {
+      cwd: '/', env: USER_ENV, encoding: 'utf8',
+    });
+    // the Node counting (main thread, V8's, libuv's) is the user's only process
+    expect(Number(user.stdout)).toBeGreaterThanOrEqual(40 - 16);
+    expect(Number(user.stdout)).toBeLessThanOrEqual(40 - 5);
+    const root = await runNative([process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect(root.stdout).toBe('Infinity\n');
   });
 });
 

@@ -21,11 +21,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "race.h"
+
 #define INSIDE "inside\n"
 
-/* the swapper says on `ready` when it has swapped once: the race starts only once it runs */
-static void swapper(const char *dir, int ready)
+static void swapper(const void *arg, int ready)
 {
+    const char *dir = arg;
     char x[4096], f[4096], l[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
     snprintf(f, sizeof(f), "%s/f", dir);
@@ -39,11 +41,7 @@ static void swapper(const char *dir, int ready)
         unlink(l);
         if (symlink("/etc/hostname", l) == 0)
             rename(l, x);
-        if (ready >= 0) {
-            (void)!write(ready, "r", 1);
-            close(ready);
-            ready = -1;
-        }
+        race_ready(&ready);
     }
 }
 
@@ -69,19 +67,9 @@ int main(int argc, char **argv)
             return 3;
     }
     mkdir(dir, 0755);
-    int ready[2];
-    if (pipe(ready))
+    pid_t child = race_start(swapper, dir);
+    if (child < 0)
         return 3;
-    pid_t child = fork();
-    if (child == 0) {
-        close(ready[0]);
-        swapper(dir, ready[1]);
-    }
-    close(ready[1]);
-    char c;
-    if (read(ready[0], &c, 1) != 1)
-        return 3;
-    close(ready[0]);
     if (*how) {
         if (chdir(dir))
             return 3;

@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "race.h"
+
 #define QUIET_STATUS 42
 
 static int try_exec(const char *path, int quiet)
@@ -41,9 +43,13 @@ static int try_exec(const char *path, int quiet)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* the swapper says on `ready` when it has swapped once: the execs start only once it runs */
-static void swapper(const char *dir, const char *outside, int ready)
+struct swap {
+    const char *dir, *outside;
+};
+
+static void swapper(const void *arg, int ready)
 {
+    const char *dir = ((const struct swap *)arg)->dir, *outside = ((const struct swap *)arg)->outside;
     char x[4096], f[4096], l[4096], inside[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
     snprintf(f, sizeof(f), "%s/f", dir);
@@ -56,11 +62,7 @@ static void swapper(const char *dir, const char *outside, int ready)
         unlink(l);
         if (symlink(outside, l) == 0)
             rename(l, x);
-        if (ready >= 0) {
-            (void)!write(ready, "r", 1);
-            close(ready);
-            ready = -1;
-        }
+        race_ready(&ready);
     }
 }
 
@@ -88,19 +90,10 @@ int main(int argc, char **argv)
     if (argc == 5 && !strcmp(argv[1], "race")) {
         const char *dir = argv[2];
         long rounds = atol(argv[4]);
-        int ready[2];
-        if (pipe(ready))
+        struct swap what = {dir, argv[3]};
+        pid_t swap = race_start(swapper, &what);
+        if (swap < 0)
             return 1;
-        pid_t swap = fork();
-        if (swap == 0) {
-            close(ready[0]);
-            swapper(dir, argv[3], ready[1]);
-        }
-        close(ready[1]);
-        char c;
-        if (read(ready[0], &c, 1) != 1)
-            return 1;
-        close(ready[0]);
         char x[4096];
         snprintf(x, sizeof(x), "%s/x", dir);
         long ran_inside = 0, ran_other = 0;

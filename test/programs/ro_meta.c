@@ -22,6 +22,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "race.h"
+
 static void report(const char *name, int r)
 {
     printf("%s: %s\n", name, r == 0 ? "ok" : strerrorname_np(errno));
@@ -58,13 +60,14 @@ static int meta(const char *file)
     return 0;
 }
 
-/*
- * another process (its calls are served beside the caller's, not after them); it writes to
- * `started` once x has been there, so that the race starts with it (a child's first fork may
- * wait for a worker to start, longer than all the rounds take)
- */
-static void swapper(const char *swap_dir, const char *swap_target, int started)
+/* another process (its calls are served beside the caller's, not after them) */
+struct swap {
+    const char *dir, *target;
+};
+
+static void swapper(const void *arg, int started)
 {
+    const char *swap_dir = ((const struct swap *)arg)->dir, *swap_target = ((const struct swap *)arg)->target;
     char x[4096], reg[4096], lnk[4096];
     snprintf(x, sizeof(x), "%s/x", swap_dir);
     snprintf(reg, sizeof(reg), "%s/reg", swap_dir);
@@ -76,11 +79,7 @@ static void swapper(const char *swap_dir, const char *swap_target, int started)
             close(fd);
         }
         rename(reg, x);
-        if (started >= 0) {
-            write(started, "s", 1);
-            close(started);
-            started = -1;
-        }
+        race_ready(&started);
         symlink(swap_target, lnk);
         rename(lnk, x);
     }
@@ -88,19 +87,10 @@ static void swapper(const char *swap_dir, const char *swap_target, int started)
 
 static int race(const char *dir, const char *target, int rounds)
 {
-    int started[2];
-    if (pipe(started))
+    struct swap what = {dir, target};
+    pid_t pid = race_start(swapper, &what);
+    if (pid < 0)
         return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(started[0]);
-        swapper(dir, target, started[1]);
-    }
-    close(started[1]);
-    char c;
-    if (read(started[0], &c, 1) != 1)
-        return 1;
-    close(started[0]);
     char x[4096];
     snprintf(x, sizeof(x), "%s/x", dir);
     int changed = 0, refused = 0;

@@ -40,6 +40,16 @@ export class MessageConnection {
     if (this.pendingFrames.length === 1) queueMicrotask(() => this.flush());
   }
 
+  /**
+   * Send now, with what was sent before in this turn: written to the socket before this returns
+   * (as far as the host takes it at once), for what must be there before anything that follows
+   * on another channel.
+   */
+  sendNow(msg: Message): void {
+    this.send(msg);
+    this.flush();
+  }
+
   private flush(): void {
     const frames = this.pendingFrames.splice(0);
     if (this.closed || !frames.length) return;
