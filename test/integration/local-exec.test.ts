@@ -111,7 +111,8 @@ describe.each(['', 'GRAMINE_TS_INSECURE_NO_SANDBOX'])('the paths the stub\'s exe
     expect(r.stdout).toBe("ran the instance's program: yes\nran another: 0\n");
     // the control: natively the symlink is followed to the host's program
     place(path.join(dir, `race-native${insecure}`, 'inside'));
-    const native = await runNative([program('exec_paths', '-static'), 'race', path.join(dir, `race-native${insecure}`), outside, '300'], {
+    // (more rounds: natively an exec is quick, and the symlink's moments are short)
+    const native = await runNative([program('exec_paths', '-static'), 'race', path.join(dir, `race-native${insecure}`), outside, '3000'], {
       encoding: 'utf8',
       timeout: 120_000,
     });
