@@ -31,9 +31,6 @@ _Static_assert(GTS_LOCAL_HELLO_SLOT < GTS_SIGNALFD_FILTER_SLOT, "the local HELLO
 #define K_AF_UNIX 1
 #define K_SOCK_SEQPACKET 5
 #define K_SOCK_CLOEXEC 02000000
-#define S_IXALL 0111
-#define S_ISUID 04000
-#define S_ISGID 02000
 #define PT_INTERP 3
 #define ELF_HEADER_SIZE 64
 #define PHDR_SIZE 56
@@ -47,23 +44,6 @@ static struct {
     struct gts_reply reply;
     char payload[STUB_HELLO_MAX];
 } x;
-
-static unsigned int mode_of_fd(long fd)
-{
-    struct {
-        unsigned long dev, ino, nlink;
-        unsigned int mode;
-        char rest[120];
-    } st;
-    return raw4(__NR_newfstatat, fd, "", &st, AT_EMPTY_PATH) < 0 ? 0 : st.mode;
-}
-
-/* May the instance's root run it here: an execute bit, and nothing set-id to honour. */
-static int runnable(long fd)
-{
-    unsigned int mode = mode_of_fd(fd);
-    return (mode & S_IXALL) && !(mode & (S_ISUID | S_ISGID));
-}
 
 static unsigned long get_le(const unsigned char *p, int n)
 {
@@ -187,16 +167,13 @@ long exec_locally(const long *a, const struct k_ucontext *uc)
         return prog == -ENOENT || prog == -ENOTDIR ? prog : PATH_FORWARD; /* the walk's answer too */
     fds[0] = (int)prog;
     int nfds = 1;
-    int interp = runnable(prog) ? elf_interpreter(prog) : -1;
+    int interp = elf_interpreter(prog);
     if (interp == 1) {
         long ifd = paths_open_program(scratch, x.interp);
-        if (ifd >= 0 && runnable(ifd))
+        if (ifd >= 0)
             fds[nfds++] = (int)ifd;
-        else {
-            if (ifd >= 0)
-                raw1(__NR_close, ifd);
+        else
             interp = -1;
-        }
     }
     const char *table;
     unsigned long table_len;

@@ -34,6 +34,8 @@
 #define S_IFREG 0100000
 #define S_IFDIR 0040000
 #define S_IFLNK 0120000
+#define S_ISUID 04000
+#define S_ISGID 02000
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
@@ -370,26 +372,14 @@ static long open_sibling_target(struct path_scratch *scratch, long base, const c
 }
 
 /*
- * Open the app's path `path_arg` (relative to `dirfd`, which the app gave) as openat2 with
+ * Open the path in scratch->path (open_beneath puts the app's `path_arg` there; relative to
+ * `dirfd`, which the app gave) as openat2 with
  * `flags` and STUB_RESOLVE: an absolute path below its mount's root (or below the working
  * directory, when it names that directory and the walk from the root was refused); a relative
  * one (AT_FDCWD) below the working directory, when the worker said the stub may
  * (g_stub.cwd_beneath: a mount of GTS_PATH_STUB_OPENS, no mount point below it). The fd, an error that is the answer (the
  * first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the mount must have.
  */
-static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need);
-
-static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned int need)
-{
-    if (n_mounts == 0)
-        return PATH_FORWARD;
-    long n = copy_path(scratch->path, (const char *)path_arg);
-    if (n <= 0)
-        return PATH_FORWARD; /* errors are the worker's to report */
-    return open_beneath_copied(scratch, dirfd, flags, need);
-}
-
-/* open_beneath of the path already in scratch->path */
 static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need)
 {
     char *path = scratch->path;
@@ -442,6 +432,17 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
     if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG)
         return fd;
     return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), "..", or anything unusual */
+}
+
+/* open_beneath_copied of the app's path `path_arg`, copied into scratch->path */
+static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned int need)
+{
+    if (n_mounts == 0)
+        return PATH_FORWARD;
+    long n = copy_path(scratch->path, (const char *)path_arg);
+    if (n <= 0)
+        return PATH_FORWARD; /* errors are the worker's to report */
+    return open_beneath_copied(scratch, dirfd, flags, need);
 }
 
 /*
@@ -674,8 +675,9 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
  * but one naming an entry of its own directory); a last component that is a symlink to an
  * absolute path is followed by opening that path the same way, from the instance's root as
  * the walk does (the table is there only while the root is the instance's). The fd of a
- * regular file; -ENOENT or -ENOTDIR (the walk's answer too); or PATH_FORWARD. For a process
- * with one thread (a static buffer).
+ * regular file the instance's root may run here (an execute bit, and no set-user-id or
+ * set-group-id bit to honour); -ENOENT or -ENOTDIR (the walk's answer too); or PATH_FORWARD.
+ * For a process with one thread (a static buffer).
  */
 long paths_open_program(struct path_scratch *scratch, const char *path)
 {
@@ -706,7 +708,7 @@ long paths_open_program(struct path_scratch *scratch, const char *path)
     if (fd < 0)
         return fd;
     long st_mode = mode_of(fd);
-    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG) {
+    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG || !(st_mode & 0111) || (st_mode & (S_ISUID | S_ISGID))) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
     }

@@ -101,9 +101,10 @@ type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
 
 /**
  * A process's next child, held by the leader from the offer until a worker has it (it asked
- * something, or is signalled) or it is gone. A free worker is set aside for it, so that a fork
- * is granted only when its child can be served: the host's process limits refuse the fork
- * (EAGAIN), as they would natively, rather than a child later.
+ * something, or is signalled) or it is gone. Near the host's limits a free worker is set aside
+ * for it before it is offered, so that a fork is granted only when its child can be served: the
+ * host's process limits refuse the fork (EAGAIN), as they would natively, rather than a child
+ * later. With room to spare (lazy) none is, until the child asks.
  */
 interface Standby {
   parentVpid: number;
@@ -444,8 +445,10 @@ export class Leader {
     const mine = [...this.standbys.values()].filter((s) => s.parentVpid === parentVpid && !s.used);
     // a fork waits for a standby asked for before, as a spare: it is urgent now
     if (urgent) for (const s of mine) if (!s.worker) this.pool.hurry(s.request);
-    // (with a worker set aside for each, near the host's limits: one)
-    if (mine.length >= (this.pool.roomToSpare() ? STANDBYS_PER_PROCESS : 1)) return;
+    // with room to spare the child gets a worker only if it asks something (adopt finds one
+    // then); near the host's limits, one standby, with a worker set aside before it is offered
+    const lazy = this.pool.roomToSpare();
+    if (mine.length >= (lazy ? STANDBYS_PER_PROCESS : 1)) return;
     const vpid = this.table.allocatePid();
     this.table.add({
       vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
@@ -463,15 +466,11 @@ export class Leader {
     }
     const standby: Standby = {
       parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false,
-      lazy: false, cpu: cpuFor(vpid), replacements: 0, replacing: false,
+      lazy, cpu: cpuFor(vpid), replacements: 0, replacing: false,
     };
     this.standbys.set(vpid, standby);
-    if (this.pool.roomToSpare()) {
-      // the child gets a worker only if it asks something (adopt finds one then)
-      standby.lazy = true;
-      this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu });
-      return;
-    }
+    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu };
+    if (lazy) return this.send(pe.worker, offer);
     const worker = await this.pool.acquire(standby.request);
     if (worker === null) {
       // no worker could start (the host's process limits): the fork that waits fails with EAGAIN
@@ -486,7 +485,7 @@ export class Leader {
       return;
     }
     this.setAside(vpid, standby, worker);
-    this.send(pe.worker, { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu });
+    this.send(pe.worker, offer);
   }
 
   /** The parent has forked into this standby (its worker or the child said so first). */

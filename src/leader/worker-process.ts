@@ -85,20 +85,18 @@ export function pidsHeadroom(): number {
  * exempts them). The kernel counts the user's threads on the whole host; what this pid
  * namespace shows of them is counted (one read of /proc per worker start, not per fork).
  */
-export function nprocHeadroom(): number {
+export function nprocHeadroom(limits = ownLimits()): number {
   let self: string;
-  let limits: string;
   try {
     self = readFileSync('/proc/self/status', 'utf8');
-    limits = readFileSync('/proc/self/limits', 'utf8');
   } catch {
     return Infinity;
   }
-  const soft = /^Max processes\s+(\S+)/m.exec(limits)?.[1];
+  const soft = softLimit(limits, 'Max processes');
   const uid = statusField('Uid', self).split(/\s+/)[0];
   const capEff = BigInt(`0x${statusField('CapEff', self) || '0'}`);
   const exempt = (1n << 24n) | (1n << 21n); // CAP_SYS_RESOURCE, CAP_SYS_ADMIN
-  if (soft === undefined || soft === 'unlimited' || uid === undefined || uid === '0' || (capEff & exempt) !== 0n) return Infinity;
+  if (soft === Infinity || uid === undefined || uid === '0' || (capEff & exempt) !== 0n) return Infinity;
   let tasks = 0;
   for (const pid of readdirSync('/proc')) {
     if (pid < '0' || pid > '9') continue;
@@ -110,7 +108,22 @@ export function nprocHeadroom(): number {
     }
     if (statusField('Uid', status).split(/\s+/)[0] === uid) tasks += Number(statusField('Threads', status)) || 1;
   }
-  return Number(soft) - tasks;
+  return soft - tasks;
+}
+
+/** This process's /proc/self/limits, or '' if it cannot be read. */
+function ownLimits(): string {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The soft limit of a /proc/PID/limits line ("Max processes", "Max open files"): Infinity if unlimited or not there. */
+function softLimit(limits: string, name: string): number {
+  const soft = new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(limits)?.[1];
+  return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
 }
 
 /**
@@ -124,17 +137,19 @@ export interface TaskRoom {
 }
 
 /** The fds this process may still open, under its soft RLIMIT_NOFILE (Infinity if not known). */
-function fdRoom(): number {
+function fdRoom(limits: string): number {
+  const soft = softLimit(limits, 'Max open files');
+  if (soft === Infinity) return Infinity;
   try {
-    const soft = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-    return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft) - readdirSync('/proc/self/fd').length;
+    return soft - readdirSync('/proc/self/fd').length;
   } catch {
     return Infinity;
   }
 }
 
 export function hostTaskRoom(): TaskRoom {
-  return { pids: pidsHeadroom(), nproc: nprocHeadroom(), fds: fdRoom() };
+  const limits = ownLimits();
+  return { pids: pidsHeadroom(), nproc: nprocHeadroom(limits), fds: fdRoom(limits) };
 }
 
 /** A worker process that the host would not run: what it says of itself. */
