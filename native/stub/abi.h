@@ -7,13 +7,13 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 8
+#define GTS_ABI_VERSION 9
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
 #define GTS_REQ_SYSCALL 2 /* a trapped system call the stub cannot answer alone */
 #define GTS_REQ_TRACE   3 /* trace mode: the syscalls this process made (bitmap follows) */
-#define GTS_REQ_FORKED  4 /* no reply: first message of a forked child on its channel (host pid, the channel's fd) */
+#define GTS_REQ_FORKED  4 /* no reply: a forked child's first message on its channel, sent with the first thing it says (host pid, the channel's fd) */
 #define GTS_REQ_SIGNALS 5 /* the doorbell rang: which signals are queued for this thread? */
 #define GTS_REQ_CHILD_STARTED 6 /* no reply: fork child args[1] (vpid) is host pid args[0], or -errno */
 #define GTS_REQ_PID_LOOKUP 7 /* translate args[1]: a vpid to its host pid (args[0] = 0) or back (1), or a child's uid (2) */
@@ -158,6 +158,11 @@ struct gts_reply {
  * walk would find. Cleared by a chroot; a chdir's reply says it again (GTS_REPLY_CWD_BENEATH).
  */
 #define GTS_HELLO_CWD_BENEATH 0x200
+/*
+ * set by the stub alone, in the HELLO it makes for its own exec (local_exec.c): the process is a
+ * forked child that has not said FORKED yet, which the new image says first, as the old would have
+ */
+#define GTS_HELLO_FORK_UNTOLD 0x400
 #define GTS_APP_HOST_ID 2147418112 /* 0x7fff0000 */
 
 /*

@@ -14,6 +14,31 @@
 /* A worker that dies takes its app with it, as a SIGKILL the parent can see. */
 static __attribute__((noreturn)) void worker_gone(void) { stub_die_killed(); }
 
+static void send_packet(int fd, const void *req, unsigned long req_len)
+{
+    long r;
+    do
+        r = raw6(__NR_sendto, fd, req, req_len, 0, 0, 0);
+    while (r == -EINTR);
+    if (r < 0)
+        worker_gone();
+}
+
+/*
+ * A forked child says who it is on the host (FORKED) with the first thing it says, not at the
+ * fork: one that never asks anything (it exits, or execs a program the stub serves alone)
+ * costs its parent's worker and the leader nothing more, who hold it meanwhile.
+ */
+static void tell_forked(int fd)
+{
+    if (fd != g_stub.main_channel_fd || !__atomic_exchange_n(&g_stub.fork_untold, 0, __ATOMIC_ACQ_REL))
+        return;
+    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)host_tid(), 0, {0}, 0, 0};
+    req.args[0] = (uint64_t)host_pid();
+    req.args[1] = (uint64_t)g_stub.main_channel_fd; /* where the kernel shows it holds the channel */
+    send_packet(fd, &req, sizeof(req));
+}
+
 /*
  * An image the stub exec'd alone tells its worker so before anything else it says (once, from
  * whichever of its sends comes first).
@@ -25,18 +50,14 @@ static void tell_execed(int fd)
     struct gts_request execed = {GTS_REQ_EXECED, (uint32_t)host_tid(), 0, {0}, 0, 0};
     execed.args[0] = (uint64_t)(unsigned long)g_stub.untold_execfn;
     execed.args[1] = g_stub.untold_execfn_len;
-    channel_send(fd, &execed, sizeof(execed));
+    send_packet(fd, &execed, sizeof(execed));
 }
 
 void channel_send(int fd, const void *req, unsigned long req_len)
 {
+    tell_forked(fd);
     tell_execed(fd);
-    long r;
-    do
-        r = raw6(__NR_sendto, fd, req, req_len, 0, 0, 0);
-    while (r == -EINTR);
-    if (r < 0)
-        worker_gone();
+    send_packet(fd, req, req_len);
 }
 
 /*

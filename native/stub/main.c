@@ -253,7 +253,9 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     paths_move_cwd(-1, vouched, execfn + hello->execfn_len, hello->cwd_path_len);
     ids_install(hello->ids);
     if (local) {
-        /* its worker hears of this image before anything else it says (channel.c) */
+        /* its worker hears of this image before anything else it says (channel.c), after its FORKED if untold */
+        if (hello->flags & GTS_HELLO_FORK_UNTOLD)
+            __atomic_store_n(&g_stub.fork_untold, 1, __ATOMIC_RELEASE);
         g_stub.untold_execfn = execfn;
         g_stub.untold_execfn_len = hello->execfn_len - 1;
         __atomic_store_n(&g_stub.exec_untold, 1, __ATOMIC_RELEASE);

@@ -65,16 +65,6 @@ static void arm_lifeline(int fd)
         stub_die_killed(); /* hung up, or (never) written to */
 }
 
-/* The new child's first words on its own channel: who it is on the host. */
-static void announce_forked_child(void)
-{
-    /* no reply: the child runs on at once, its worker reads this before any request of it */
-    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)host_tid(), 0, {0}, 0, 0};
-    req.args[0] = (uint64_t)host_pid();
-    req.args[1] = (uint64_t)g_stub.main_channel_fd; /* where the kernel shows it holds the channel */
-    channel_send(g_stub.main_channel_fd, &req, sizeof(req));
-}
-
 /*
  * Tell the worker at once what became of the fork (the child's host pid, or -errno): a signal
  * may be on its way to the child before the child says a word.
@@ -154,7 +144,8 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
             raw1(__NR_set_tid_address, a[3]);
         if (nr == __NR_clone && a[1])
             uc->uc_mcontext.rsp = (unsigned long)a[1]; /* the child runs on the stack it was given */
-        announce_forked_child();
+        /* who it is, with the first thing it says (channel.c): a child that asks nothing says nothing */
+        __atomic_store_n(&g_stub.fork_untold, 1, __ATOMIC_RELEASE);
         return 0;
     }
     /* the child's worker sees its channel close if the fork failed, and lets the vpid go */

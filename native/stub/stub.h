@@ -33,6 +33,8 @@ struct stub_state {
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
     volatile int thread_slots_high; /* one past the highest slot ever claimed: no thread channel lies beyond */
+    /* a forked child that has said nothing yet: its FORKED goes first, with what it says first (channel.c) */
+    volatile int fork_untold;
     /* this image was exec'd by the stub alone (local_exec.c): its worker hears of it first (channel.c) */
     volatile int exec_untold;
     const char *untold_execfn;

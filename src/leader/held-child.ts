@@ -1,10 +1,11 @@
 // A child the leader holds until it first asks something: how a fork costs no Node work beyond
 // its parent's worker. The leader makes the child's channel and lifeline ahead of the fork and
 // keeps their worker ends; the parent's worker takes the app ends, seals its process's state
-// into the channel at the fork (with the cwd as an fd) and hands the app ends to its stub. The
-// child's first words say who it is on the host (FORKED), which is checked here. A child that
-// ends before it asks anything (a fork that exits, a shell's subshell running a builtin) is done
-// with then; one that asks (or is signalled) is handed to a worker, which takes these fds.
+// into the channel at the fork (with the cwd as an fd) and hands the app ends to its stub. Who
+// the child is on the host its parent's worker says (or the child, in its FORKED, with the first
+// thing it asks): either is checked here. A child that ends before it asks anything (a fork
+// that exits, a shell's subshell running a builtin) is done with then, having woken the leader
+// once; one that asks (or is signalled) is handed to a worker, which takes these fds.
 import { addon } from '../pal/addon.js';
 import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
 import { REQ_FORKED, REQUEST_OFFSETS, REQUEST_SIZE } from '../pal/channel-abi.js';
@@ -93,7 +94,7 @@ export class HeldChild {
     if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
-  /** The child's channel is readable: its first words (FORKED), a request, or its end. */
+  /** The child's channel is readable: it asks something (its FORKED first), or it has ended. */
   private onChildStirs(): void {
     this.watch = null;
     const n = host.peekPacket(this.channel[0], this.head);
@@ -105,34 +106,33 @@ export class HeldChild {
     }
     if (this.announced === null && n >= REQUEST_SIZE && this.head.readUInt32LE(REQUEST_OFFSETS.kind) === REQ_FORKED) {
       addon.receivePacket(this.channel[0], this.head);
-      // a FORKED the kernel does not bear out: whatever comes next is its worker's to judge
-      if (!this.onForked()) this.events.asks();
-      else if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
-      return;
+      this.onForked();
     }
+    // (after a FORKED the kernel does not bear out, what comes next is its worker's to judge)
     this.events.asks();
   }
 
-  /**
-   * FORKED: the child's host pid and tid, and the fd it holds the channel at. Believed only if
-   * the kernel shows that process holding this channel's app end (the stub's word could name
-   * any host process), or cannot tell any more (exiting already: its fds are gone).
-   */
-  private onForked(): boolean {
+  /** FORKED: the child's host pid and tid, and the fd it holds the channel at. */
+  private onForked(): void {
     const args = REQUEST_OFFSETS.args;
     const hostPid = Number(this.head.readBigInt64LE(args));
     const fd = Number(this.head.readBigInt64LE(args + 8));
     // its parent's worker has checked it already, as a child of its app (most often, by now)
     const vouched = this.events.vouched();
-    const holds = vouched !== null && vouched === hostPid ? true
-      : hostPid > 0 && hostPid < 2 ** 31 ? holdsSocketAt(hostPid, fd, this.appEndInode) : false;
-    if (holds === false) {
-      this.events.forged(hostPid);
-      return false;
+    if (vouched === null || vouched !== hostPid) {
+      if (this.holdsChannel(hostPid, fd) === false) return this.events.forged(hostPid);
     }
     this.announced = { hostPid, hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid) };
     this.events.announced(hostPid);
-    return true;
+  }
+
+  /**
+   * Is host process `hostPid` the child: does the kernel show it holding this channel's app end
+   * at `fd`? (The stub's word could name any host process.) null: it cannot tell any more (the
+   * process is exiting: its fds are gone).
+   */
+  holdsChannel(hostPid: number, fd: number): boolean | null {
+    return hostPid > 0 && hostPid < 2 ** 31 ? holdsSocketAt(hostPid, fd, this.appEndInode) : false;
   }
 
   /**

@@ -145,6 +145,12 @@ export class Leader {
   private ended = false;
   /** kill requests for held children whose workers are still booting: made again once those have them (or they are gone) */
   private readonly killsAwaitingWorkers: { w: WorkerHandle; m: Msg<'kill-request'> }[] = [];
+  /**
+   * Held children that ended before their parent's worker said who they were on the host (a
+   * child says it only with what it asks): they end once it has (a zombie's host pid is looked
+   * up, by a group wait or a wait's translation).
+   */
+  private readonly endedUntold = new Set<number>();
   /** kill requests waiting for the targets' workers to say the signal is pending */
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: (refused: boolean) => void; refused: boolean }>();
   private nextAckId = 1;
@@ -516,7 +522,8 @@ export class Leader {
         if (!standby) return;
         this.standbys.delete(vpid);
         this.freeSetAside(standby);
-        if (this.table.get(vpid)) this.onProcessExited(vpid);
+        if (this.table.get(vpid)?.state === 'reserved') this.endedUntold.add(vpid);
+        else if (this.table.get(vpid)) this.onProcessExited(vpid);
         this.retryLookups(); // a lookup waiting for it has its answer now
         this.retryKills();
       },
@@ -629,13 +636,27 @@ export class Leader {
     this.markUsed(this.standbys.get(m.vpid));
     if (m.hostPid < 0) {
       // the child never existed; the leader sees its channel close and lets it go
+      this.endedUntold.delete(m.vpid);
       if (child.state === 'reserved') this.removeUnborn(m.vpid);
       this.retryLookups();
       return;
     }
-    // 0: forked, but its parent's worker could not check the host pid its stub named (the
-    // child is gone already, or re-parented): the child's own FORKED names it
-    if (m.hostPid > 0) this.childRuns(child.vpid, m.hostPid);
+    if (m.checked) {
+      this.childRuns(child.vpid, m.hostPid);
+    } else {
+      // its parent's worker could not check the host pid its stub named (the child is gone
+      // already, or its parent is): the child is the process that holds its channel
+      const holds = this.standbys.get(m.vpid)?.held.holdsChannel(m.hostPid, m.channelFd);
+      if (holds) this.childRuns(child.vpid, m.hostPid);
+      else if (holds === false) this.log?.error(`vm${m.vpid}: its parent's stub names host process ${m.hostPid}, which does not hold the child's channel: ignored`);
+    }
+    if (this.endedUntold.delete(m.vpid)) this.endUntold(m.vpid);
+  }
+
+  /** A held child that ended before its fork was told of: it ends now. */
+  private endUntold(vpid: number): void {
+    if (this.table.get(vpid)) this.onProcessExited(vpid);
+    this.retryLookups();
   }
 
   /** The child's worker says the child runs (its first words on its channel). */
@@ -746,6 +767,12 @@ export class Leader {
 
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
+    // its children that ended untold: it will not tell of them now
+    for (const c of this.endedUntold) {
+      if (this.table.get(c)?.ppid !== vpid) continue;
+      this.endedUntold.delete(c);
+      this.endUntold(c);
+    }
     // a child reserved for it may have been forked already, with the fds of its copies
     const heirs = this.table.children(vpid).filter((c) => c.state === 'reserved').map((c) => c.vpid);
     this.encryptedCopies?.exited(vpid, heirs, () => this.runningHostPids(vpid));

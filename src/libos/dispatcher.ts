@@ -393,18 +393,17 @@ export class SyscallDispatcher {
   /** The stub forked (no reply): only for a fork this worker granted, once. */
   private onChildStarted(): void {
     const vpid = this.args.int(1);
-    let hostPid = this.args.int(0);
+    const hostPid = this.args.int(0);
     if (!this.proc.forksInFlight.delete(vpid)) {
       this.proc.log.error({ vpid }, 'CHILD_STARTED for no fork in flight: ignored');
       return;
     }
     // The kernel must say it is our child: the stub's word could name any host process. One
     // the kernel cannot vouch for -- re-parented already, or reaped already (its pid may be
-    // someone else's by now) -- is told as forked with its host pid untold (0): the child's own
-    // worker names it, from the kernel.
+    // someone else's by now) -- is told as the stub's word alone, for the leader to check (does
+    // that process hold the child's channel?).
     const child = hostPid > 0 ? processOf(hostPid) : null;
-    if (!child || child.ppid !== this.proc.app.hostPid) hostPid = 0;
-    this.proc.instance.childStarted(this.proc, vpid, hostPid);
+    this.proc.instance.childStarted(this.proc, vpid, hostPid, child !== null && child.ppid === this.proc.app.hostPid);
   }
 
   /** The stub's wait needs a pid translated (a child it does not know: forked before an exec, or an orphan). */

@@ -94,8 +94,12 @@ export interface InstanceServices {
   releaseTid(proc: LibosProcess, tid: number): void;
   /** An fd of the stub binary, for re-executing it on execve. */
   stubBinaryFd(): number;
-  /** The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed). */
-  childStarted(proc: LibosProcess, vpid: number, hostPid: number): void;
+  /**
+   * The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed), as
+   * the kernel says (`checked`), or only as the stub said (the kernel could not say: the child
+   * is gone, or its parent is, already).
+   */
+  childStarted(proc: LibosProcess, vpid: number, hostPid: number, checked: boolean): void;
   /** mq_open (the host path of the queue, to reopen) or mq_unlink (''), by the leader; errors as SyscallErrors. */
   posixMq(proc: LibosProcess, op: 'open' | 'unlink', name: string, flags: number, mode: number, attr: number[] | null): Promise<string>;
   /**

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 8;
+export const ABI_VERSION = 9;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -83,6 +83,8 @@ export const HELLO_APP_IDENTITY = 0x100;
 export const APP_HOST_ID = 2147418112;
 /** the working directory is below a mount the stub opens files of, with no mount point below it: relative paths are the stub's to resolve */
 export const HELLO_CWD_BENEATH = 0x200;
+/** made by the stub alone for its own exec: a forked child that has not said FORKED yet (the worker never sets it) */
+export const HELLO_FORK_UNTOLD = 0x400;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, zero u32, ids u32[4]. */
 export const HELLO_REPLY_SIZE = 64;
 export const HELLO_CWD_DEV_OFFSET = 24;

@@ -291,15 +291,17 @@ export class LeaderClient {
       stubBinaryFd: () => this.stubBinaryFd(),
       allocateTid: (proc) => this.allocateTid(proc),
       releaseTid: (_proc, tid) => void this.releasedTids.push(tid),
-      childStarted: (proc, vpid, hostPid) => {
-        if (hostPid > 0) {
+      childStarted: (proc, vpid, hostPid, checked) => {
+        if (hostPid > 0 && checked) {
           proc.children.set(vpid, hostPid);
           // the child's real uid is its parent's at the fork -- unless the leader has already
           // told of a setuid the child made since (its notice can come first)
           if (proc.childUid(vpid) === undefined) proc.noteChildUid(vpid, proc.creds.uid);
         }
         // with a spare standby asked for the next fork (the leader has let this one go by then)
-        this.toLeader({ type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid, spare: this.takeSpareSlot() });
+        this.toLeader({
+          type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid, checked, channelFd: proc.reservedFdBase, spare: this.takeSpareSlot(),
+        });
       },
       unsupported: (proc, feature) => this.noteUnsupported(proc, feature),
       strace: straceFile ? this.straceWriter(straceFile) : null,

@@ -165,9 +165,13 @@ const schemas = {
    * host's process limits); the fork waiting for one fails with EAGAIN, as a host fork would
    */
   'standby-refused': object({ type: t.literal('standby-refused'), v, parentVpid: t.int }),
-  /** parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno) */
+  /**
+   * parent's worker -> leader: the stub forked child `vpid` as host process `hostPid` (or -errno),
+   * as the kernel says (`checked`), or as the stub said only: the leader checks that this process
+   * holds the child's channel at `channelFd`
+   */
   'forked': object({
-    type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int,
+    type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int, checked: t.bool, channelFd: t.int,
     /** and the parent wants a standby child for its next fork (as a standby-request, not urgent) */
     spare: t.bool,
   }),
