@@ -6,10 +6,10 @@
 // which also makes a replayed checkpoint fail to open. ChaCha20-Poly1305 from node:crypto: it is
 // on the path of every fork, and several times quicker there than a JavaScript one.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Packr } from 'msgpackr';
+import { newPackr } from './msgpack.js';
 import { object, ProtocolError, t } from './schema.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = newPackr();
 const NONCE = new Uint8Array(12); // each key seals one checkpoint only
 const KEY_BYTES = 32;
 const TAG_BYTES = 16;

@@ -1,12 +1,12 @@
 // A message connection over a byte stream: 4-byte big-endian length, then a msgpackr body.
 // Malformed input is reported to the owner and the connection is dropped on purpose.
 import type { Duplex } from 'node:stream';
-import { Packr } from 'msgpackr';
+import { newPackr } from './msgpack.js';
 import { ProtocolError } from './schema.js';
 import { validateMessage, type Message } from './messages.js';
 
 const MAX_FRAME = 16 * 1024 * 1024;
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = newPackr();
 
 export interface ConnectionEvents {
   message(msg: Message): void;
