@@ -17,8 +17,7 @@
 // constant time. The nonce check is what defeats replays: a report made for an earlier challenge
 // does not carry the current nonce.
 import type { Writable } from 'node:stream';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHmac } from 'node:crypto';
 import { MEASUREMENT_SIZE } from './measurement.js';
 import { PLATFORM_KEY_SIZE } from './platform-key.js';
 
@@ -85,7 +84,7 @@ export function splitReportData(reportData: Uint8Array): { publicKey: Uint8Array
 }
 
 function reportMac(platformKey: Uint8Array, measurement: Uint8Array, reportData: Uint8Array): Uint8Array {
-  return hmac.create(sha256, platformKey).update(measurement).update(reportData).digest();
+  return createHmac('sha256', platformKey).update(measurement).update(reportData).digest();
 }
 
 /** A report over `measurement` and `reportData`, MAC'd with the platform key. */

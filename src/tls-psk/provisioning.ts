@@ -20,10 +20,9 @@
 // messages. Only the worker that made the report holds the X25519 secret that opens the PSK, so
 // a report copied by someone else and replayed (even against the same challenge) gains nothing.
 import { randomBytes } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdfSync } from 'node:crypto';
+import { aeadOpen, aeadSeal } from './aead.js';
 import * as x25519 from './x25519.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import {
   NONCE_SIZE,
   PUBLIC_KEY_SIZE,
@@ -83,7 +82,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 function deriveKek(shared: Uint8Array, nonce: Uint8Array, workerPub: Uint8Array, leaderPub: Uint8Array): Uint8Array {
-  return hkdf(sha256, shared, nonce, concat(KEK_INFO_LABEL, workerPub, leaderPub), 32);
+  return new Uint8Array(hkdfSync('sha256', shared, nonce, concat(KEK_INFO_LABEL, workerPub, leaderPub), 32));
 }
 
 function aad(leaderPub: Uint8Array, workerPub: Uint8Array, nonce: Uint8Array): Uint8Array {
@@ -142,7 +141,7 @@ export function leaderProvision(
     return { ok: false, code: 'bad-public-key', reason: `bad worker public key: ${(e as Error).message}` };
   }
   const kek = deriveKek(shared, nonce, workerPub, leader.publicKey);
-  const sealed = chacha20poly1305(kek, AEAD_NONCE, aad(leader.publicKey, workerPub, nonce)).encrypt(instancePsk);
+  const sealed = aeadSeal(kek, AEAD_NONCE, aad(leader.publicKey, workerPub, nonce), instancePsk);
   shared.fill(0);
   kek.fill(0);
   leader.secretKey.fill(0);
@@ -181,9 +180,7 @@ export function workerReceive(workerSecret: WorkerSecret, nonce: Uint8Array, mes
     shared.fill(0);
     let psk: Uint8Array;
     try {
-      psk = chacha20poly1305(kek, AEAD_NONCE, aad(leaderPub, workerSecret.publicKey, nonce)).decrypt(
-        messageBytes.subarray(HEADER_SIZE),
-      );
+      psk = aeadOpen(kek, AEAD_NONCE, aad(leaderPub, workerSecret.publicKey, nonce), messageBytes.subarray(HEADER_SIZE));
     } catch {
       throw new ProvisioningError(
         'provisioning message does not authenticate: tampered, or not made for this worker\'s key and nonce',

@@ -5,15 +5,14 @@
 // key is single-use (a fresh one per standby, handed to both workers by the leader over TLS),
 // which also makes a replayed checkpoint fail to open. ChaCha20-Poly1305 from node:crypto: it is
 // on the path of every fork, and several times quicker there than a JavaScript one.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { aeadOpen, aeadSeal } from '../../tls-psk/aead.js';
 import { newPackr } from './msgpack.js';
 import { object, ProtocolError, t } from './schema.js';
 
 const packr = newPackr();
 const NONCE = new Uint8Array(12); // each key seals one checkpoint only
 const KEY_BYTES = 32;
-const TAG_BYTES = 16;
-const CIPHER = 'chacha20-poly1305';
 
 const checkpointSchema = object({
   vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int,
@@ -59,26 +58,18 @@ function aad(vpid: number): Uint8Array {
 
 /** Seal something once, so that the cipher is set up before a fork needs it (a first use costs milliseconds). */
 export function warmSealing(): void {
-  const cipher = createCipheriv(CIPHER, new Uint8Array(32), NONCE, { authTagLength: TAG_BYTES });
-  cipher.update(packr.pack({ warm: true }));
-  cipher.final();
+  aeadSeal(new Uint8Array(KEY_BYTES), NONCE, aad(0), packr.pack({ warm: true }));
 }
 
 export function sealCheckpoint(cp: Checkpoint, hexKey: string): Uint8Array {
-  const cipher = createCipheriv(CIPHER, keyBytes(hexKey), NONCE, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad(cp.vpid), { plaintextLength: 0 });
-  return Buffer.concat([cipher.update(packr.pack(cp)), cipher.final(), cipher.getAuthTag()]);
+  return aeadSeal(keyBytes(hexKey), NONCE, aad(cp.vpid), packr.pack(cp));
 }
 
 /** Open and check a sealed checkpoint for child `vpid`; ProtocolError if it is not genuine. */
 export function openCheckpoint(sealed: Uint8Array, hexKey: string, vpid: number): Checkpoint {
   let plain: Uint8Array;
   try {
-    if (sealed.length < TAG_BYTES) throw new Error('too short');
-    const decipher = createDecipheriv(CIPHER, keyBytes(hexKey), NONCE, { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad(vpid), { plaintextLength: 0 });
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    plain = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
+    plain = aeadOpen(keyBytes(hexKey), NONCE, aad(vpid), sealed);
   } catch {
     throw new ProtocolError(`checkpoint for vm${vpid}: does not open with its key`);
   }
