@@ -8,7 +8,7 @@
 // once; one that asks (or is signalled) is handed to a worker, which takes these fds.
 import { addon } from '../pal/addon.js';
 import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
-import { REQ_FORKED, REQUEST_OFFSETS, REQUEST_SIZE } from '../pal/channel-abi.js';
+import { REQ_FORKED, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE } from '../pal/channel-abi.js';
 import { host, inodeOf } from '../pal/host.js';
 
 const CHECKPOINT_MAX = 64 * 1024;
@@ -133,6 +133,14 @@ export class HeldChild {
    */
   holdsChannel(hostPid: number, fd: number): boolean | null {
     return hostPid > 0 && hostPid < 2 ** 31 ? holdsSocketAt(hostPid, fd, this.appEndInode) : false;
+  }
+
+  /** The system call the child's first request (waiting on its channel, if there yet) asks for, or null. */
+  firstSyscall(): number | null {
+    if (!this.received || this.closed) return null;
+    const n = host.peekPacket(this.channel[0], this.head);
+    if (n < REQUEST_SIZE || this.head.readUInt32LE(REQUEST_OFFSETS.kind) !== REQ_SYSCALL) return null;
+    return Number(this.head.readBigUInt64LE(REQUEST_OFFSETS.nr));
   }
 
   /**

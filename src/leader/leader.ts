@@ -32,6 +32,7 @@ import { InstanceAttestation } from './attestation.js';
 import { EncryptedCopies } from './encrypted-copies.js';
 import { statusField } from './proc-status.js';
 import { Errno } from '../libos/errno.js';
+import { NR } from '../libos/syscall-numbers.js';
 
 export interface RunRequest {
   filename: string;
@@ -60,6 +61,8 @@ export interface RunRequest {
 export type ExitStatus = number;
 
 const FIRST_VPID = 1;
+/** a held child's first request that is one of these gets its standby children with its adoption (glibc's fork is a clone) */
+const FORK_CALLS: ReadonlySet<number> = new Set([NR.fork, NR.vfork, NR.clone]);
 const SI_USER = 0;
 /** Host signals the leader ignores (SIGINT and SIGTERM end the instance: handleHostSignals). */
 const IGNORED_HOST_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const;
@@ -546,15 +549,20 @@ export class Leader {
       else if (!standby.worker) this.pool.hurry(standby.request);
       return;
     }
+    const forks = FORK_CALLS.has(standby.held.firstSyscall() ?? -1);
     const h = standby.held.handOver();
     if (!h) return; // not forked (yet): nothing to serve
     standby.handedOver = true;
-    e.worker = standby.worker;
-    this.send(standby.worker, {
+    const worker = standby.worker;
+    e.worker = worker;
+    this.send(worker, {
       type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: h.sealed,
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
       hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu,
     });
+    // it asks to fork first (a shell's subshell running a pipeline): its standby children come
+    // with it, as the first process's do, not after its worker has found it must ask for them
+    if (forks) for (let i = 0; i < STANDBYS_PER_PROCESS; i++) void this.onStandbyRequest(worker, vpid, true);
     this.retryKills();
   }
 
