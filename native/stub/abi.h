@@ -217,6 +217,11 @@ struct gts_path_entry {
  * ".."), the whole in prefix_len
  */
 #define GTS_PATH_ALIAS 0x8
+/*
+ * not a mount: a host device the instance has at this path as itself (/dev/null), whose O_PATH
+ * fd rides along like a root; the stub opens it anew (through that fd) for an open of the path
+ */
+#define GTS_PATH_DEVICE 0x10
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
 

@@ -9,7 +9,8 @@
  * the way, "..", a pseudo tree, a relative path elsewhere, a write, a directory with mount
  * points in it or one asked for with O_DIRECTORY, a FIFO or device opened without O_NONBLOCK)
  * goes to the worker, whose walk is the authority. The worker sends the table with each HELLO;
- * a chroot drops it.
+ * a chroot drops it. The table also names the host devices the instance has as themselves
+ * (/dev/null), which an open of that very path gets anew from the stub, for reading or writing.
  */
 #include <asm-generic/errno-base.h>
 #include <asm-generic/errno.h>
@@ -21,6 +22,9 @@
 #include "util.h"
 
 #define O_ACCMODE 03
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_APPEND 02000
 #define O_NOCTTY 0400
 #define O_NONBLOCK 04000
 #define O_LARGEFILE 0100000
@@ -395,7 +399,7 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
         if (fd == -ELOOP && !(flags & O_NOFOLLOW))
             fd = open_sibling_target(scratch, AT_FDCWD, path, &how, 0);
     } else {
-        const struct mount_entry *m = mount_of(path, 0);
+        const struct mount_entry *m = mount_of(path, GTS_PATH_DEVICE);
         if (!m || m->fd < 0 || (m->flags & need) != need)
             return PATH_FORWARD;
         scratch->stub_opens = (m->flags & GTS_PATH_STUB_OPENS) != 0; /* an alias's are its holder's */
@@ -635,6 +639,35 @@ long paths_readlink(struct path_scratch *scratch, long nr, const long *a)
     return st_mode >= 0 && (st_mode & S_IFMT) != S_IFLNK ? -EINVAL : PATH_FORWARD;
 }
 
+/* open flags of a device open the stub makes itself: what makes no difference to such a device */
+#define STUB_DEVICE_FLAGS (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW | O_CLOEXEC)
+
+/*
+ * An open of a host device the instance has as itself (a GTS_PATH_DEVICE entry: /dev/null), by
+ * its absolute path exactly: opened anew through the fd the worker sent (its magic link in
+ * /proc/self/fd), with the app's flags -- its own open file, as the walk's open would be. The
+ * fd, or PATH_FORWARD (any other path or flag, or an open the host refuses here).
+ */
+static long open_device(struct path_scratch *scratch, long path_arg, unsigned long flags)
+{
+    if (flags & ~(unsigned long)STUB_DEVICE_FLAGS || (flags & O_ACCMODE) == O_ACCMODE || n_mounts == 0)
+        return PATH_FORWARD;
+    const struct mount_entry *dev = 0;
+    for (unsigned int i = 0; i < n_mounts && !dev; i++)
+        if ((mounts[i].flags & GTS_PATH_DEVICE) && mounts[i].fd >= 0)
+            dev = &mounts[i];
+    if (!dev || copy_path(scratch->path, (const char *)path_arg) != (long)dev->len || memcmp(scratch->path, dev->prefix, dev->len))
+        return PATH_FORWARD;
+    static const char dir[] = "/proc/self/fd/";
+    char num[24], link[sizeof(dir) + sizeof(num)];
+    const char *digits = format_decimal((unsigned long)dev->fd, num + sizeof(num) - 1);
+    memcpy(link, dir, sizeof(dir) - 1);
+    memcpy(link + sizeof(dir) - 1, digits, strlen(digits) + 1);
+    /* the device is no symlink (O_NOFOLLOW), nor made (O_CREAT): neither applies to the link */
+    long fd = raw4(__NR_openat, AT_FDCWD, link, flags & ~(unsigned long)(O_CREAT | O_NOFOLLOW), 0);
+    return fd < 0 ? PATH_FORWARD : fd;
+}
+
 /*
  * open and openat (AT_FDCWD or an absolute path) for reading, on a mount no file check applies
  * to: the app's fd, or PATH_FORWARD. A directory with mount points in it (and anything asked
@@ -646,6 +679,9 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
 {
     long path_arg = nr == __NR_open ? a[0] : a[1];
     unsigned long flags = (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
+    long dev = open_device(scratch, path_arg, flags);
+    if (dev != PATH_FORWARD)
+        return dev;
     if ((flags & O_ACCMODE) != 0 || (flags & ~(unsigned long)STUB_OPEN_FLAGS))
         return PATH_FORWARD;
     long fd = open_beneath(scratch, nr == __NR_open ? AT_FDCWD : a[0], path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);

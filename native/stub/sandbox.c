@@ -42,6 +42,7 @@ struct k_landlock_path_beneath_attr {
 #define K_LANDLOCK_CREATE_RULESET_VERSION 1
 #define K_LANDLOCK_RULE_PATH_BENEATH 1
 #define K_LANDLOCK_ACCESS_FS_EXECUTE (1ULL << 0)
+#define K_LANDLOCK_ACCESS_FS_WRITE_FILE (1ULL << 1)
 #define K_LANDLOCK_ACCESS_FS_READ_FILE (1ULL << 2)
 #define K_LANDLOCK_ACCESS_FS_READ_DIR (1ULL << 3)
 #define K_LANDLOCK_ACCESS_FS_ABI1 ((1ULL << 13) - 1) /* EXECUTE ... MAKE_SYM */
@@ -67,6 +68,8 @@ struct k_landlock_path_beneath_attr {
 #define READ_RIGHTS (K_LANDLOCK_ACCESS_FS_READ_FILE | K_LANDLOCK_ACCESS_FS_READ_DIR)
 /* ...and on the stub's own image */
 #define STUB_IMAGE_RIGHTS (K_LANDLOCK_ACCESS_FS_EXECUTE | K_LANDLOCK_ACCESS_FS_READ_FILE)
+/* a host device the instance has as itself (GTS_PATH_DEVICE: /dev/null), which the stub opens anew */
+#define DEVICE_RIGHTS (K_LANDLOCK_ACCESS_FS_READ_FILE | K_LANDLOCK_ACCESS_FS_WRITE_FILE | K_LANDLOCK_ACCESS_FS_TRUNCATE | K_LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 /* The file-system rights Landlock ABI `abi` knows: all of them are handled (denied unless granted). */
 static unsigned long long fs_rights_of(long abi)
@@ -211,7 +214,9 @@ static long enter_landlock(void)
     const char *prefix;
     int root;
     for (unsigned int i = 0; r == 0 && (root = paths_root(i, &flags, &prefix)) != -2; i++)
-        if (root >= 0 && (flags & GTS_PATH_STUB_OPENS) && !(flags & GTS_PATH_ALIAS))
+        if (root >= 0 && (flags & GTS_PATH_DEVICE))
+            r = add_path_rule((int)ruleset, root, DEVICE_RIGHTS & fs);
+        else if (root >= 0 && (flags & GTS_PATH_STUB_OPENS) && !(flags & GTS_PATH_ALIAS))
             r = grant_mount((int)ruleset, root, i, prefix, fs);
     long image = raw4(__NR_openat, AT_FDCWD, "/proc/self/exe", O_PATH | O_CLOEXEC, 0);
     if (r == 0)

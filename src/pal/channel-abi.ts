@@ -122,6 +122,8 @@ export const PATH_MOUNT_PARENT = 0x2;
 export const PATH_ROOT_FD = 0x4;
 /** not a mount: a top-level symlink of a read-only mount to a directory of it, resolved by the stub as its target (prefix: the link's path, NUL, the target) */
 export const PATH_ALIAS = 0x8;
+/** not a mount: a host device the instance has at this path as itself (/dev/null), its O_PATH fd riding along like a root; the stub opens it anew */
+export const PATH_DEVICE = 0x10;
 
 /** One mount of the stub's path table: its mount point, the O_PATH fd of its root (null: the worker's), PATH_* flags. */
 export interface PathTableEntry {

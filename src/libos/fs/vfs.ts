@@ -2,7 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import { encodePathTable, PATH_ALIAS, PATH_MOUNT_PARENT, PATH_STUB_OPENS, PATH_TABLE_MAX, type PathTable } from '../../pal/channel-abi.js';
+import { encodePathTable, PATH_ALIAS, PATH_DEVICE, PATH_MOUNT_PARENT, PATH_STUB_OPENS, PATH_TABLE_MAX, type PathTable, type PathTableEntry } from '../../pal/channel-abi.js';
 import { stubAliases } from './stub-aliases.js';
 import { check, Errno, SyscallError, Unsupported } from '../errno.js';
 import type { Logger } from '../../log.js';
@@ -10,7 +10,9 @@ import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.
 import { MountTable, type HostMount, type VfsMount } from './mount.js';
 import { DentryCache } from './dentry-cache.js';
 import type { EncryptedMount } from './encrypted/mount-info.js';
-import { devRoot } from './dev/index.js';
+import { DEV_HOST_NODES, devRoot } from './dev/index.js';
+
+const DEV_NULL = '/dev/null';
 import { InstancePtys } from './dev/ptys.js';
 import { procRoot } from './proc/index.js';
 import { sysRoot } from './sys/index.js';
@@ -152,17 +154,31 @@ export class Vfs {
       m.kind === 'host' && m.file === null && m.refusal === null && !m.flat && m.encrypted === null;
     this.stubOpensBelow = (m) => stubResolves(m) && stubOpens(m);
     const visible = this.mounts.list.filter((m) => this.mounts.at(m.path) === m);
+    const devices = this.stubDevices();
     const aliases = visible.filter(stubResolves).flatMap((m) => stubAliases(m, this.mounts, this.linkBuffer))
-      .slice(0, Math.max(0, PATH_TABLE_MAX - visible.length));
+      .slice(0, Math.max(0, PATH_TABLE_MAX - visible.length - devices.length));
     this.stubPathTable = encodePathTable([
       ...visible.map((m) => ({
         prefix: m.path, rootFd: stubResolves(m) ? m.rootFd : null,
         flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
       })),
+      ...devices,
       ...aliases.map((a) => ({ prefix: `${a.link}\0${a.target}`, rootFd: null, flags: PATH_ALIAS })),
       // their listing is the worker's (the mount points in them are not in the host directory)
       ...this.mounts.mountPointParents.map((dir) => ({ prefix: dir, rootFd: null, flags: PATH_MOUNT_PARENT })),
     ]);
+  }
+
+  /**
+   * The host devices the stub opens itself, for an open of their instance path: /dev/null, the
+   * one a script opens most (`> /dev/null`), when the instance's is the host's (its /dev, not
+   * something mounted over it). Its O_PATH fd goes with the path table.
+   */
+  private stubDevices(): PathTableEntry[] {
+    const dev = this.mounts.at('/dev');
+    if (dev?.kind !== 'pseudo' || dev.type !== 'dev' || this.mounts.at(DEV_NULL)) return [];
+    const fd = host.openat(AT_FDCWD, DEV_HOST_NODES.null!, O_PATH | O_CLOEXEC, 0);
+    return fd < 0 ? [] : [{ prefix: DEV_NULL, rootFd: fd, flags: PATH_DEVICE }];
   }
 
   private mount(m: MountConfig): VfsMount {

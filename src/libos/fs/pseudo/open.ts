@@ -8,7 +8,7 @@ import type { LibosProcess } from '../../process.js';
 import { MEMFD_PREFIX, PSEUDO_DIR } from '../scratch-names.js';
 import type { PseudoDir, PseudoNode } from './node.js';
 import type { Vfs } from '../vfs.js';
-import { AT_REMOVEDIR, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TRUNC } from '../../../pal/linux-abi.js';
+import { AT_REMOVEDIR, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TRUNC } from '../../../pal/linux-abi.js';
 
 const MFD_CLOEXEC = 1;
 const DT_DIR = 4;
@@ -123,6 +123,8 @@ export function contentFd(vpath: string, content: Uint8Array | string): number {
 /** Open a pseudo node for the app with `flags`: a worker host fd of what stands for it. */
 export async function openPseudo(proc: LibosProcess, node: PseudoNode, vpath: string, flags: number): Promise<number> {
   const writes = (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
+  // every pseudo node is there already (a symlink too: O_EXCL does not follow it)
+  if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) throw new SyscallError(Errno.EEXIST, `open ${vpath}`);
   switch (node.kind) {
     case 'dir':
       if (writes) throw new SyscallError(Errno.EISDIR, `open ${vpath} for writing`);
