@@ -63,7 +63,6 @@ export class HeldChild {
       throw e;
     }
     this.appEndInode = inodeOf(this.channel[1]);
-    this.watch = addon.watchReadableOnce(this.channel[0], () => this.onCheckpoint());
   }
 
   /** The fds (of the leader) the parent's worker takes: the app ends. */
@@ -76,8 +75,15 @@ export class HeldChild {
     return this.received !== null;
   }
 
+  /**
+   * The parent's worker says its process forked (or tried to): the checkpoint it wrote before
+   * the fork is in the channel. Read here, not watched for: a fork wakes the leader once less.
+   */
+  takeCheckpoint(): void {
+    if (!this.received && !this.closed && host.readable(this.channel[0])) this.onCheckpoint();
+  }
+
   private onCheckpoint(): void {
-    this.watch = null;
     const r = addon.receivePacket(this.channel[0], checkpointBuffer);
     const fds = typeof r === 'number' ? [] : r.slice(1);
     // the parent's worker has its copies: ours would keep the channel open after the child
@@ -148,11 +154,8 @@ export class HeldChild {
    * worker says it has them). null if the parent has not forked into it.
    */
   handOver(): Handover | null {
-    // told of the fork before the leader read its checkpoint (a signal right after the fork)
-    if (!this.received && !this.closed && host.readable(this.channel[0])) {
-      this.watch?.stop();
-      this.onCheckpoint();
-    }
+    // told of the fork by the child before its parent's worker (its first request)
+    this.takeCheckpoint();
     if (!this.received || this.closed) return null;
     this.watch?.stop();
     this.watch = null;
@@ -174,11 +177,8 @@ export class HeldChild {
   cancel(): boolean {
     if (this.received || this.closed) return this.closed;
     // the parent may have forked and exited at once: its checkpoint waits in the channel
-    if (host.readable(this.channel[0])) {
-      this.watch?.stop();
-      this.onCheckpoint();
-      return this.closed;
-    }
+    this.takeCheckpoint();
+    if (this.received || this.closed) return this.closed;
     this.close();
     return true;
   }

@@ -641,6 +641,7 @@ export class Leader {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
+    this.standbys.get(m.vpid)?.held.takeCheckpoint();
     this.markUsed(this.standbys.get(m.vpid));
     if (m.hostPid < 0) {
       // the child never existed; the leader sees its channel close and lets it go

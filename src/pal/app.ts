@@ -171,12 +171,20 @@ export function seqpacketPair(): [number, number] {
   return pair;
 }
 
-/** Take an fd from another process of ours (a worker handing a channel end to another). */
-export function takeFdFrom(pid: number, fd: number): number {
-  const pidfd = host.pidfdOpen(pid);
-  if (pidfd < 0) return pidfd;
-  const r = host.pidfdGetfd(pidfd, fd);
-  host.close(pidfd);
-  return r;
+/** A pidfd of this process's parent (a worker's: the leader), opened once: it outlives neither. */
+let parentPidfd: number | null = null;
+
+/**
+ * Take an fd from this process's parent (a worker taking a channel end the leader offers): the
+ * leader offers a standby child for every fork, and a pidfd opened for each would cost two more
+ * system calls and a pidfs file every time.
+ */
+export function takeFdFromParent(fd: number): number {
+  if (parentPidfd === null) {
+    const pidfd = host.pidfdOpen(process.ppid);
+    if (pidfd < 0) return pidfd;
+    parentPidfd = pidfd;
+  }
+  return host.pidfdGetfd(parentPidfd, fd);
 }
 

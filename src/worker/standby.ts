@@ -5,7 +5,7 @@
 // once. The child gets a worker only when it first asks something (or is signalled): the
 // leader hands a free worker the worker ends, the cwd and the sealed state to take.
 import { addon } from '../pal/addon.js';
-import { takeFdFrom } from '../pal/app.js';
+import { takeFdFromParent } from '../pal/app.js';
 import { host } from '../pal/host.js';
 import { openCheckpoint, sealCheckpoint, type Checkpoint } from '../ipc/protocol/checkpoint.js';
 import type { Message } from '../ipc/protocol/messages.js';
@@ -31,11 +31,10 @@ type Adopt = Extract<Message, { type: 'adopt' }>;
  * have them) and its state. Throws if they cannot be taken or the state does not open.
  */
 export function takeAdoption(m: Adopt): AdoptedChild {
-  const leaderPid = process.ppid;
   const taken: number[] = [];
   try {
     for (const fd of [m.channelFd, m.lifelineFd, m.cwdFd]) {
-      const mine = takeFdFrom(leaderPid, fd);
+      const mine = takeFdFromParent(fd);
       if (mine < 0) throw new Error(`cannot take fd ${fd} of the leader: errno ${-mine}`);
       taken.push(mine);
     }
@@ -67,8 +66,8 @@ export interface NextChild {
 
 /** Take the app ends the leader offers; null if they cannot be taken (it has let them go). */
 export function takeOffer(m: Extract<Message, { type: 'standby-offer' }>): NextChild | null {
-  const stubFd = takeFdFrom(process.ppid, m.stubFd);
-  const lifelineFd = stubFd < 0 ? stubFd : takeFdFrom(process.ppid, m.lifelineFd);
+  const stubFd = takeFdFromParent(m.stubFd);
+  const lifelineFd = stubFd < 0 ? stubFd : takeFdFromParent(m.lifelineFd);
   if (lifelineFd < 0) {
     if (stubFd >= 0) host.close(stubFd);
     return null;
