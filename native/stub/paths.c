@@ -1,16 +1,19 @@
 /*
  * The stub's path table: the instance's host mounts, so that the stat family on an absolute
  * path, and an open for reading on a mount no file check applies to, are answered here when
- * the host can resolve the path without any judgement of the LibOS's -- inside one mount, no
- * "..", no symlink (the kernel checks: RESOLVE_NO_SYMLINKS) but a last one naming an entry of
- * its own directory (followed there). A relative path likewise, below a
- * working directory the worker vouched for (g_stub.cwd_beneath), and an absolute one naming
- * that directory where the mount's walk may not pass (below). Anything else (a symlink on
- * the way, "..", a pseudo tree, a relative path elsewhere, a write, a directory with mount
- * points in it or one asked for with O_DIRECTORY, a FIFO or device opened without O_NONBLOCK)
- * goes to the worker, whose walk is the authority. The worker sends the table with each HELLO;
- * a chroot drops it. The table also names the host devices the instance has as themselves
- * (/dev/null), which an open of that very path gets anew from the stub, for reading or writing.
+ * the host can resolve the path without any judgement of the LibOS's -- inside one mount (a
+ * ".." only where the walk stays below the mount's point and passes through no other mount's:
+ * checked here, as the steps go), no symlink (the kernel checks: RESOLVE_NO_SYMLINKS) but a
+ * last one naming an entry of its own directory (followed there). A relative path likewise
+ * (no ".."), below a working directory the worker vouched for (g_stub.cwd_beneath), and an
+ * absolute one naming that directory where the mount's walk may not pass (below); readlink of
+ * a host mount's link, and getcwd of that working directory while its path still names it.
+ * Anything else (a symlink on the way, a ".." at or across a mount point, a pseudo tree, a
+ * relative path elsewhere, a write, a directory with mount points in it or one asked for with
+ * O_DIRECTORY, a FIFO or device opened without O_NONBLOCK) goes to the worker, whose walk is
+ * the authority. The worker sends the table with each HELLO; a chroot drops it. The table also
+ * names the host devices the instance has as themselves (/dev/null), which an open of that very
+ * path gets anew from the stub, for reading or writing.
  */
 #include <asm-generic/errno-base.h>
 #include <asm-generic/errno.h>
@@ -232,6 +235,70 @@ static int has_dotdot(const char *p)
     return 0;
 }
 
+/*
+ * Absolute path `p` without "." components, extra "/" or ".." (each takes the one before it
+ * away), into `canon`: where the walk is after each step is what `visit` is told (0 stops the
+ * walk and returns -1). The length, or -1 (too long, or ".." above "/").
+ */
+static long canonical(const char *p, char *canon, int (*visit)(const char *canon, unsigned long n, const void *arg), const void *arg)
+{
+    unsigned long n = 0;
+    for (const char *c = p; *c;) {
+        while (*c == '/')
+            c++;
+        const char *end = c;
+        while (*end && *end != '/')
+            end++;
+        unsigned long len = (unsigned long)(end - c);
+        if (len == 2 && c[0] == '.' && c[1] == '.') {
+            if (n == 0)
+                return -1;
+            while (n > 0 && canon[--n] != '/')
+                ;
+        } else if (len > 0 && !(len == 1 && c[0] == '.')) {
+            if (n + 1 + len >= PATH_MAX)
+                return -1;
+            canon[n++] = '/';
+            memcpy(canon + n, c, len);
+            n += len;
+        } else {
+            c = end;
+            continue;
+        }
+        canon[n] = 0;
+        if (visit && !visit(canon, n, arg))
+            return -1;
+        c = end;
+    }
+    if (n == 0)
+        canon[n++] = '/';
+    canon[n] = 0;
+    return (long)n;
+}
+
+/* a step of the walk of a path with "..": below mount `arg`'s point, and at no other entry of the table */
+static int stays_in_mount(const char *canon, unsigned long n, const void *arg)
+{
+    const struct mount_entry *m = arg;
+    if (m->len > 1 && (n < m->len || memcmp(canon, m->prefix, m->len) != 0 || (n > m->len && canon[m->len] != '/')))
+        return 0; /* above its point: ".." at its root is the LibOS's */
+    for (unsigned int i = 0; i < n_mounts; i++)
+        if (&mounts[i] != m && mounts[i].len == n && !memcmp(mounts[i].prefix, canon, n))
+            return 0; /* through another mount's point: the host's tree there is not the instance's */
+    return 1;
+}
+
+/*
+ * Does absolute path `p`, which has "..", walk only below the point of mount `m` (the one its
+ * literal start is in) and through no other mount point of the instance? Then the host,
+ * resolving it beneath that mount's root through no symlink (so that ".." undoes what the step
+ * before it did, as it does here), finds what the walk finds.
+ */
+static int dotdot_stays_in(struct path_scratch *scratch, const struct mount_entry *m, const char *p)
+{
+    return !(m->flags & GTS_PATH_ALIAS) && canonical(p, scratch->canon, stays_in_mount, m) >= 0;
+}
+
 
 /* the resolution of every open here: beneath the start, through no symlink of any kind */
 #define STUB_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -387,7 +454,8 @@ static long open_sibling_target(struct path_scratch *scratch, long base, const c
 static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need)
 {
     char *path = scratch->path;
-    if (n_mounts == 0 || has_dotdot(path))
+    int dotdot = has_dotdot(path);
+    if (n_mounts == 0 || (dotdot && path[0] != '/'))
         return PATH_FORWARD;
     struct open_how_k how = {flags, 0, STUB_RESOLVE};
     long fd;
@@ -400,7 +468,7 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
             fd = open_sibling_target(scratch, AT_FDCWD, path, &how, 0);
     } else {
         const struct mount_entry *m = mount_of(path, GTS_PATH_DEVICE);
-        if (!m || m->fd < 0 || (m->flags & need) != need)
+        if (!m || m->fd < 0 || (m->flags & need) != need || (dotdot && !dotdot_stays_in(scratch, m, path)))
             return PATH_FORWARD;
         scratch->stub_opens = (m->flags & GTS_PATH_STUB_OPENS) != 0; /* an alias's are its holder's */
         const char *rel = path + m->len;
@@ -417,13 +485,13 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
             rel = path;
         }
         /* below a working directory the app identity may search, where it could not come from the root */
-        int below_cwd = !(m->flags & GTS_PATH_ALIAS) && g_stub.cwd_beneath;
+        int below_cwd = !(m->flags & GTS_PATH_ALIAS) && g_stub.cwd_beneath && !dotdot;
         fd = below_cwd && cwd_walk_refused() ? open_below_cwd(path, &how, 0) : PATH_FORWARD;
         if (fd == PATH_FORWARD) {
             fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
             /* an alias's path is below the root of the mount its link is in */
             const struct mount_entry *root = (m->flags & GTS_PATH_ALIAS) ? m->holder : m;
-            if (fd == -ELOOP && !(flags & O_NOFOLLOW) && root)
+            if (fd == -ELOOP && !(flags & O_NOFOLLOW) && root && !dotdot)
                 fd = open_sibling_target(scratch, m->fd, rel, &how, root);
         }
         if (fd == -EACCES && below_cwd)
@@ -510,32 +578,15 @@ long owner_as_instance_root(void *buf, int statx)
 /* open flags of a plain read the stub may make itself (nothing created, truncated or written) */
 #define STUB_OPEN_FLAGS (O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW | O_NOATIME | O_CLOEXEC)
 
-/* Is absolute path `p` (no "..") a directory with mount points in it? Compared without "." and extra "/". */
+/* Is absolute path `p` a directory with mount points in it? Compared without ".", ".." and extra "/". */
 static int is_mount_parent(struct path_scratch *scratch, const char *p)
 {
     char *canon = scratch->canon;
-    unsigned long n = 0;
-    for (const char *c = p; *c;) {
-        while (*c == '/')
-            c++;
-        const char *end = c;
-        while (*end && *end != '/')
-            end++;
-        if (end - c == 1 && c[0] == '.') {
-            c = end;
-            continue;
-        }
-        if (end > c) {
-            canon[n++] = '/';
-            memcpy(canon + n, c, (unsigned long)(end - c));
-            n += (unsigned long)(end - c);
-        }
-        c = end;
-    }
-    if (n == 0)
-        canon[n++] = '/';
+    long n = canonical(p, canon, 0, 0);
+    if (n < 0)
+        return 1; /* (not a path the stub opens: the worker's) */
     for (unsigned int i = 0; i < n_parents; i++)
-        if (parents[i].len == n && !memcmp(parents[i].prefix, canon, n))
+        if (parents[i].len == (unsigned long)n && !memcmp(parents[i].prefix, canon, (unsigned long)n))
             return 1;
     return 0;
 }
@@ -627,6 +678,7 @@ long paths_readlink(struct path_scratch *scratch, long nr, const long *a)
 {
     long dirfd = nr == __NR_readlink ? AT_FDCWD : a[0];
     long path_arg = nr == __NR_readlink ? a[0] : a[1];
+    long buf = nr == __NR_readlink ? a[1] : a[2];
     long size = nr == __NR_readlink ? a[2] : a[3];
     if ((int)dirfd != AT_FDCWD || size <= 0)
         return PATH_FORWARD;
@@ -635,8 +687,55 @@ long paths_readlink(struct path_scratch *scratch, long nr, const long *a)
     if (fd < 0)
         return fd;
     long st_mode = mode_of(fd);
+    /* a host mount's link says what it says on the host, as the worker's readlink does */
+    long n = st_mode >= 0 && (st_mode & S_IFMT) == S_IFLNK ? raw4(__NR_readlinkat, fd, "", scratch->canon, PATH_MAX) : -1;
     raw1(__NR_close, fd);
-    return st_mode >= 0 && (st_mode & S_IFMT) != S_IFLNK ? -EINVAL : PATH_FORWARD;
+    if (st_mode >= 0 && (st_mode & S_IFMT) != S_IFLNK)
+        return -EINVAL;
+    if (n < 0)
+        return PATH_FORWARD;
+    if (n > size)
+        n = size;
+    return copy_to_app((void *)buf, scratch->canon, (unsigned long)n) ? -EFAULT : n;
+}
+
+/*
+ * getcwd: the working directory's instance path the worker named (with the instance's root
+ * as the process's), while that path still names the host's working directory (renamed or
+ * removed since, by this process or another: the worker's to say). Its length with the NUL,
+ * an error, or PATH_FORWARD.
+ */
+long paths_getcwd(struct path_scratch *scratch, const long *a)
+{
+    unsigned long n = n_mounts ? paths_cwd(scratch->path, PATH_MAX - 1) : 0;
+    if (n == 0)
+        return PATH_FORWARD;
+    scratch->path[n] = 0;
+    /* from the mount's root (not from the working directory, whose own path this is) */
+    const struct mount_entry *m = mount_of(scratch->path, GTS_PATH_DEVICE);
+    if (!m || m->fd < 0 || (m->flags & GTS_PATH_ALIAS))
+        return PATH_FORWARD;
+    const char *rel = scratch->path + m->len;
+    while (*rel == '/')
+        rel++;
+    struct open_how_k how = {O_PATH | O_DIRECTORY | O_CLOEXEC, 0, STUB_RESOLVE};
+    long fd = raw4(__NR_openat2, m->fd, *rel ? rel : ".", &how, sizeof(how));
+    if (fd < 0)
+        return PATH_FORWARD;
+    struct {
+        unsigned long dev, ino;
+        char rest[128];
+    } named, cwd_now;
+    int same = raw2(__NR_fstat, fd, &named) == 0 &&
+               raw4(__NR_newfstatat, AT_FDCWD, "", &cwd_now, AT_EMPTY_PATH) == 0 &&
+               named.dev == cwd_now.dev && named.ino == cwd_now.ino;
+    raw1(__NR_close, fd);
+    /* and the same path still (a chdir of another thread meanwhile: the worker's to say) */
+    if (!same || paths_cwd(scratch->canon, PATH_MAX - 1) != n || memcmp(scratch->canon, scratch->path, n) != 0)
+        return PATH_FORWARD;
+    if ((unsigned long)a[1] < n + 1)
+        return -ERANGE;
+    return copy_to_app((void *)a[0], scratch->path, n + 1) ? -EFAULT : (long)(n + 1);
 }
 
 /* open flags of a device open the stub makes itself: what makes no difference to such a device */

@@ -585,6 +585,8 @@ long local_path_call(struct path_scratch *scratch, long nr, const long *a)
     case __NR_readlink:
     case __NR_readlinkat:
         return paths_readlink(scratch, nr, a);
+    case __NR_getcwd:
+        return paths_getcwd(scratch, a);
     default:
         return PATH_FORWARD;
     }
@@ -890,7 +892,8 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_faccessat:
     case __NR_faccessat2:
     case __NR_readlink:
-    case __NR_readlinkat: {
+    case __NR_readlinkat:
+    case __NR_getcwd: {
         long r = local_path_call(&current_thread()->trap_paths, nr, a);
         return r == PATH_FORWARD ? forward(nr, a, ip) : r;
     }

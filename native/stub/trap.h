@@ -229,6 +229,7 @@ long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len);
  * trap's set and the direct calls' (patch.c), which a trap can interrupt, live apart.
  */
 long paths_stat(struct path_scratch *scratch, long nr, const long *a);
+long paths_getcwd(struct path_scratch *scratch, const long *a);
 /* a stat result in app memory: the app processes' own host identity shown as the instance's root's */
 long owner_as_instance_root(void *buf, int statx);
 long paths_open(struct path_scratch *scratch, long nr, const long *a);

@@ -76,9 +76,11 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
   });
 
   // what of access_paths the stub answers alone (no " [worker]" in --strace): as root, may run a
-  // file with an execute bit; readlink of what is no symlink; a link, and a chain of links, to an
-  // entry of their own directory
-  it('access_paths: the stub answers access as root, readlink of no symlink, and same-directory links itself', async () => {
+  // file with an execute bit; readlink of what is no symlink, and of a host mount's link; a link,
+  // and a chain of links, to an entry of their own directory; a path with ".." that stays below
+  // one mount's point (and not one that passes through another's); getcwd of a directory of a
+  // host mount
+  it('access_paths: the stub answers access as root, readlink, same-directory links, ".." within a mount and getcwd itself', async () => {
     const dir = makeTempDir();
     try {
       const out = path.join(dir, 'strace.txt');
@@ -90,6 +92,11 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
         /^\[pid 1\] readlink\("\/usr", 0x[0-9a-f]+, 64\) = -1 EINVAL$/,
         /^\[pid 1\] newfstatat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/l", 0x[0-9a-f]+, 0x0\) = 0$/,
         /^\[pid 1\] openat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/l2", 0x[0-9a-f]+, 00\) = \d+$/,
+        /^\[pid 1\] readlink\("\/tmp\/access_paths_link_\w+", 0x[0-9a-f]+, 6\) = 6$/,
+        /^\[pid 1\] newfstatat\(AT_FDCWD, "\/usr\/lib\/\.\.\/bin\/true", 0x[0-9a-f]+, 0x0\) = 0$/,
+        /^\[pid 1\] openat\(AT_FDCWD, "\/nonexistent\/\.\.\/etc\/hostname", 0x[0-9a-f]+, 00\) = -1 ENOENT$/,
+        /^\[pid 1\] newfstatat\(AT_FDCWD, "\/usr\/\.\.\/tmp", 0x[0-9a-f]+, 0x0\) = 0 \[worker\]$/,
+        /^\[pid 1\] getcwd\(0x[0-9a-f]+, 256\) = 11$/,
       ]) expect(lines).toContainEqual(expect.stringMatching(re));
     } finally {
       removeTempDir(dir);

@@ -118,6 +118,41 @@ int main(void) {
     if (system(cmd) != 0)
       printf("rm failed\n");
   }
+  /*
+   * Paths with ".." (a compiler's): the stub's when they stay below one mount's point and pass
+   * through no other; the walk's otherwise (a mount point on the way, or above a mount's root)
+   */
+  const char *dotdot[] = {"/usr/lib/../bin/true", "/usr/lib/x86_64-linux-gnu/../../../etc/hostname", "/nonexistent/../etc/hostname",
+                          "/etc/hostname/../hosts", "/usr/../tmp", "/usr/../proc/self/status", "/bin/../etc/hostname", "/usr/.."};
+  for (unsigned i = 0; i < sizeof(dotdot) / sizeof(dotdot[0]); i++) {
+    struct stat st;
+    int r = stat(dotdot[i], &st);
+    printf("stat %s: %s%s", dotdot[i], r == 0 ? "0" : strerrorname_np(errno), r == 0 && S_ISDIR(st.st_mode) ? " dir" : "");
+    int ofd = open(dotdot[i], O_RDONLY | O_CLOEXEC);
+    printf(", open %s", ofd >= 0 ? "0" : strerrorname_np(errno));
+    if (ofd >= 0)
+      close(ofd);
+    printf(", access %s\n", access(dotdot[i], R_OK) == 0 ? "0" : strerrorname_np(errno));
+  }
+  /* getcwd: where chdir went, after a rename of the directory, after its removal */
+  char cwd[256];
+  const char *dirs[] = {"/usr/share", "/usr/bin/../lib", "/bin"};
+  for (unsigned i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+    int r = chdir(dirs[i]);
+    printf("chdir %s: %s, getcwd %s\n", dirs[i], r == 0 ? "0" : strerrorname_np(errno), getcwd(cwd, sizeof(cwd)) ? cwd : strerrorname_np(errno));
+  }
+  t("getcwd too small", syscall(SYS_getcwd, cwd, 4));
+  char w[] = "/tmp/access_paths_cwd_XXXXXX";
+  if (mkdtemp(w) && chdir(w) == 0) {
+    printf("getcwd in a new directory: %s\n", getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, w) ? "its path" : "wrong");
+    char moved[64];
+    snprintf(moved, sizeof(moved), "%s.moved", w);
+    rename(w, moved);
+    printf("getcwd renamed: %s\n", getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, moved) ? "the new path" : "wrong");
+    rmdir(moved);
+    printf("getcwd removed: %s\n", getcwd(cwd, sizeof(cwd)) ? cwd : strerrorname_np(errno));
+    chdir("/");
+  }
   t("access toolong", access("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", F_OK));
   return 0;
 }
