@@ -10,7 +10,7 @@ import { isLogLevel } from '../log-levels.js';
 import { UnsupportedReport } from './unsupported-report.js';
 import { GRAMINE_HOSTNAME, type Manifest } from '../manifest/index.js';
 import type { FileCheckConfig } from '../libos/fs/trusted.js';
-import { describeMessage, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
+import { describeMessage, STANDBYS_IN_A_BURST, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable, type ProcessEntry } from './process-table.js';
 import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
@@ -154,6 +154,8 @@ export class Leader {
    * up, by a group wait or a wait's translation).
    */
   private readonly endedUntold = new Set<number>();
+  /** how many standby children a process may hold, as its worker last said (a burst of forks: more) */
+  private readonly standbysHeld = new Map<number, number>();
   /** kill requests waiting for the targets' workers to say the signal is pending */
   private readonly pendingAcks = new Map<number, { owing: Set<WorkerHandle>; done: (refused: boolean) => void; refused: boolean }>();
   private nextAckId = 1;
@@ -299,6 +301,7 @@ export class Leader {
         if (m.vpid === FIRST_VPID) return this.finish?.(m.signal !== null ? 128 + m.signal : (m.code ?? 1), 'vm1 exited');
         return;
       case 'standby-request':
+        this.standbysHeld.set(m.vpid, Math.min(Math.max(m.holds, 1), STANDBYS_IN_A_BURST));
         return void this.onStandbyRequest(w, m.vpid, m.urgent);
       case 'forked':
         this.onForked(w, m);
@@ -457,7 +460,7 @@ export class Leader {
     // with room to spare the child gets a worker only if it asks something (adopt finds one
     // then); near the host's limits, one standby, with a worker set aside before it is offered
     const lazy = this.pool.roomToSpare();
-    if (mine.length >= (lazy ? STANDBYS_PER_PROCESS : 1)) return;
+    if (mine.length >= (lazy ? (this.standbysHeld.get(parentVpid) ?? STANDBYS_PER_PROCESS) : 1)) return;
     const vpid = this.table.allocatePid();
     this.table.add({
       vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
@@ -776,6 +779,7 @@ export class Leader {
 
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
+    this.standbysHeld.delete(vpid);
     // its children that ended untold: it will not tell of them now
     for (const c of this.endedUntold) {
       if (this.table.get(c)?.ppid !== vpid) continue;

@@ -6,7 +6,7 @@ import { host } from '../pal/host.js';
 import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { warmSealing } from '../ipc/protocol/checkpoint.js';
-import { STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
+import { STANDBYS_IN_A_BURST, STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KeyFile, KillTarget, PgrpOp, PidLookup, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
@@ -58,6 +58,8 @@ export class LeaderClient {
   private standbyWaiters: { resolve: (c: NextChild) => void; reject: (e: Error) => void }[] = [];
   /** standbys asked for and not offered yet */
   private standbysAsked = 0;
+  /** how many standby children the current process may hold (more once its forks come in bursts) */
+  private standbysHeld = STANDBYS_PER_PROCESS;
 
   /** semaphore waits of this worker's stub: wait id -> the worker's copy of the eventfd, or WAIT_PENDING / WAIT_WOKEN before it has one */
   private readonly sysvWaits = new Map<number, number>();
@@ -176,6 +178,7 @@ export class LeaderClient {
     this.nextChildren = [];
     this.standbyWaiters = [];
     this.standbysAsked = 0;
+    this.standbysHeld = STANDBYS_PER_PROCESS;
     this.spareTids = []; // the leader frees them with the process
     this.releasedTids = [];
     this.current = null;
@@ -188,18 +191,19 @@ export class LeaderClient {
   private askForStandbys(urgent: boolean): void {
     if (!this.current) return;
     const vpid = this.current.id.vpid;
+    const holds = this.standbysHeld;
     let asked = false;
-    for (let n = this.nextChildren.length + this.standbysAsked; n < STANDBYS_PER_PROCESS; n++) {
+    for (let n = this.nextChildren.length + this.standbysAsked; n < holds; n++) {
       this.standbysAsked++;
       asked = true;
-      this.toLeader({ type: 'standby-request', v: 1, vpid, urgent });
+      this.toLeader({ type: 'standby-request', v: 1, vpid, urgent, holds });
     }
-    if (urgent && !asked) this.toLeader({ type: 'standby-request', v: 1, vpid, urgent });
+    if (urgent && !asked) this.toLeader({ type: 'standby-request', v: 1, vpid, urgent, holds });
   }
 
   /** Whether the process may hold one more standby than it has and has asked for: then it is asked for (counted). */
   private takeSpareSlot(): boolean {
-    if (!this.current || this.nextChildren.length + this.standbysAsked >= STANDBYS_PER_PROCESS) return false;
+    if (!this.current || this.nextChildren.length + this.standbysAsked >= this.standbysHeld) return false;
     this.standbysAsked++;
     return true;
   }
@@ -228,6 +232,8 @@ export class LeaderClient {
   private takeStandby(): Promise<NextChild> {
     const ready = this.nextChildren.shift();
     if (ready) return Promise.resolve(ready);
+    // it forks faster than offers come one by one: it holds more from now on
+    this.standbysHeld = STANDBYS_IN_A_BURST;
     this.askForStandbys(true);
     return new Promise((resolve, reject) => this.standbyWaiters.push({ resolve, reject }));
   }

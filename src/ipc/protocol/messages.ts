@@ -11,6 +11,12 @@ export const PROTOCOL_VERSION = 1;
  * limits (Leader.onStandbyRequest).
  */
 export const STANDBYS_PER_PROCESS = 2;
+/**
+ * Standby children a process may hold once a fork of its has found none ready: it forks faster
+ * than offers come one after another (a burst of forks), and each of its forks would wait for
+ * the round trip to the leader.
+ */
+export const STANDBYS_IN_A_BURST = 8;
 
 const v = t.literal(PROTOCOL_VERSION);
 
@@ -133,9 +139,10 @@ const schemas = {
   /**
    * worker -> leader: process `vpid` wants a standby child, so that its next fork needs
    * no round trip to the leader. `urgent`: a fork waits for it now (else it is a spare for a
-   * later fork: it takes a worker that comes free, and no Node is started for it).
+   * later fork: it takes a worker that comes free, and no Node is started for it). `holds`: how
+   * many the process may hold now (STANDBYS_PER_PROCESS, or up to STANDBYS_IN_A_BURST).
    */
-  'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int, urgent: t.bool }),
+  'standby-request': object({ type: t.literal('standby-request'), v, vpid: t.int, urgent: t.bool, holds: t.int }),
   /**
    * leader -> parent's worker: your next child is `vpid`; take the app ends of its channel and
    * lifeline (fds of the leader, which holds the child until it first asks something) and seal
