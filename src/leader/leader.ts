@@ -123,12 +123,14 @@ interface Standby {
   wanted: boolean;
   /** the parent has forked into it (its worker said so, or its checkpoint came) */
   used: boolean;
+  /** the parent's worker has said so (`forked`): who the child is on the host is known, or never will be */
+  told: boolean;
   /**
    * none is set aside until it asks something (with room to spare under the host's limits: a
    * fork is granted then without one, as a worker that cannot start is unlikely)
    */
   lazy: boolean;
-  /** the CPU the child pins itself to, and its worker beside it */
+  /** the CPU the child's worker is pinned to, and the child beside it once adopted */
   cpu: number | null;
   /** workers found for it after the one set aside first was gone, or (lazy) the first (replaceSetAside) */
   replacements: number;
@@ -477,11 +479,11 @@ export class Leader {
       return;
     }
     const standby: Standby = {
-      parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false,
+      parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false, told: false,
       lazy, cpu: cpuFor(vpid), replacements: 0, replacing: false,
     };
     this.standbys.set(vpid, standby);
-    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu };
+    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key };
     if (lazy) return this.send(pe.worker, offer);
     const worker = await this.pool.acquire(standby.request);
     if (worker === null) {
@@ -528,7 +530,9 @@ export class Leader {
         if (!standby) return;
         this.standbys.delete(vpid);
         this.freeSetAside(standby);
-        if (this.table.get(vpid)?.state === 'reserved') this.endedUntold.add(vpid);
+        // its parent's worker will still tell of the fork (not if the parent is gone already)
+        const untold = !standby.told && this.table.get(standby.parentVpid)?.state === 'running';
+        if (this.table.get(vpid)?.state === 'reserved' && untold) this.endedUntold.add(vpid);
         else if (this.table.get(vpid)) this.onProcessExited(vpid);
         this.retryLookups(); // a lookup waiting for it has its answer now
         this.retryKills();
@@ -644,8 +648,10 @@ export class Leader {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
-    this.standbys.get(m.vpid)?.held.takeCheckpoint();
-    this.markUsed(this.standbys.get(m.vpid));
+    const standby = this.standbys.get(m.vpid);
+    if (standby) standby.told = true;
+    standby?.held.takeCheckpoint();
+    this.markUsed(standby);
     if (m.hostPid < 0) {
       // the child never existed; the leader sees its channel close and lets it go
       this.endedUntold.delete(m.vpid);
@@ -658,7 +664,7 @@ export class Leader {
     } else {
       // its parent's worker could not check the host pid its stub named (the child is gone
       // already, or its parent is): the child is the process that holds its channel
-      const holds = this.standbys.get(m.vpid)?.held.holdsChannel(m.hostPid, m.channelFd);
+      const holds = standby?.held.holdsChannel(m.hostPid, m.channelFd);
       if (holds) this.childRuns(child.vpid, m.hostPid);
       else if (holds === false) this.log?.error(`vm${m.vpid}: its parent's stub names host process ${m.hostPid}, which does not hold the child's channel: ignored`);
     }

@@ -21,6 +21,14 @@ const sys = addon.syscall;
 
 let pinnedCpu = -1;
 
+const CPU_MASK_BYTES = 128;
+/** A kernel CPU mask of CPU `cpu` alone. */
+function cpuMask(cpu: number): Uint8Array {
+  const mask = new Uint8Array(CPU_MASK_BYTES);
+  mask[cpu >> 3] = 1 << (cpu & 7);
+  return mask;
+}
+
 export const host = {
   openat: (dirfd: number, path: string, flags: number, mode: number) =>
     sys(HOST_NR.openat, dirfd, path, flags, mode),
@@ -142,12 +150,12 @@ export const host = {
   /** Pin this process (and the processes it spawns afterwards) to one CPU (a migration: costly). */
   pinToCpu: (cpu: number) => {
     if (cpu === pinnedCpu) return 0;
-    const mask = new Uint8Array(128);
-    mask[cpu >> 3] = 1 << (cpu & 7);
-    const r = sys(HOST_NR.sched_setaffinity, 0, mask.length, mask);
+    const r = sys(HOST_NR.sched_setaffinity, 0, CPU_MASK_BYTES, cpuMask(cpu));
     if (r === 0) pinnedCpu = cpu;
     return r;
   },
+  /** Pin host thread `tid` (another process's: an app's) to one CPU. */
+  pinTaskToCpu: (tid: number, cpu: number) => sys(HOST_NR.sched_setaffinity, tid, CPU_MASK_BYTES, cpuMask(cpu)),
   /** Scheduling of host thread `tid` (its nice value as the kernel's 20 - nice, its policy, its I/O priority). */
   getpriority: (tid: number) => sys(HOST_NR.getpriority, 0 /* PRIO_PROCESS */, tid),
   setpriority: (tid: number, nice: number) => sys(HOST_NR.setpriority, 0 /* PRIO_PROCESS */, tid, nice),

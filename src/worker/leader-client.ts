@@ -338,7 +338,7 @@ export class LeaderClient {
       releaseOffer(child);
       throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
     }
-    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu: child.cpu };
+    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd };
   }
 
   /** the instance's key files, asked of the leader once */

@@ -82,8 +82,12 @@ export function runSession(socket: TLSSocket): void {
             return;
           }
           leader.conn.send({ type: 'adopted', v: 1, vpid: msg.vpid, ok: true });
-          // now, before it runs on: a migration later costs a lot
-          if (msg.cpu !== null) host.pinToCpu(msg.cpu);
+          // now, before it runs on: a migration later costs a lot. The child itself runs where
+          // the host put it until now (it may never have asked anything): beside its worker from here on
+          if (msg.cpu !== null) {
+            host.pinToCpu(msg.cpu);
+            if (child.announced) host.pinTaskToCpu(child.announced.hostTid, msg.cpu);
+          }
           // served from now on (synchronously: what the leader sends next finds it)
           return run(runForkedProcess(child, leader, view));
         }

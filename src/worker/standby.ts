@@ -61,7 +61,6 @@ export interface NextChild {
   stubFd: number;
   lifelineFd: number;
   key: string;
-  cpu: number | null;
 }
 
 /** Take the app ends the leader offers; null if they cannot be taken (it has let them go). */
@@ -72,7 +71,7 @@ export function takeOffer(m: Extract<Message, { type: 'standby-offer' }>): NextC
     if (stubFd >= 0) host.close(stubFd);
     return null;
   }
-  return { vpid: m.vpid, stubFd, lifelineFd, key: m.key, cpu: m.cpu };
+  return { vpid: m.vpid, stubFd, lifelineFd, key: m.key };
 }
 
 export function releaseOffer(c: NextChild): void {
