@@ -225,6 +225,11 @@ struct gts_path_entry {
 #define GTS_PATH_TABLE_MAX 12
 #define GTS_PATH_PREFIX_MAX 255
 
+/* Payload of a fork reply. */
+struct gts_fork_reply {
+    int32_t cpu; /* the CPU the child shares with its worker, or -1 */
+};
+
 /*
  * Payload of an exec reply: the new argv is `prefix_count` strings from here (NUL-terminated,
  * back to back) followed by the app's own argv from index `app_argv_from` on. envp is the app's.

@@ -102,16 +102,17 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 
     struct gts_reply reply;
     int child_fds[2] = {-1, -1}; /* its channel and its lifeline */
+    struct gts_fork_reply placement = {-1};
     struct k_rlimit lim, lifted;
     int lift = !app_fd_room() && raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &lim) == 0;
     if (lift) {
         lifted = (struct k_rlimit){lim.max, lim.max};
         raw4(__NR_prlimit64, 0, 7, &lifted, 0);
     }
-    int nfds = call_worker(nr, a, ip, &reply, 0, 0, child_fds, 2);
+    int nfds = call_worker(nr, a, ip, &reply, &placement, sizeof(placement), child_fds, 2);
     if (lift)
         raw4(__NR_prlimit64, 0, 7, &lim, 0);
-    if (reply.ret < 0 || !(reply.flags & GTS_REPLY_FORK) || nfds != 2 || reply.data_len != 0) {
+    if (reply.ret < 0 || !(reply.flags & GTS_REPLY_FORK) || nfds != 2 || reply.data_len != sizeof(placement)) {
         for (int i = 0; i < nfds; i++)
             raw1(__NR_close, child_fds[i]);
         return reply.ret < 0 ? reply.ret : -EIO;
@@ -132,6 +133,11 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         raw1(__NR_close, child_fds[0]);
         raw1(__NR_close, child_fds[1]);
         arm_lifeline(g_stub.reserved_fd_base + GTS_LIFELINE_SLOT);
+        if (placement.cpu >= 0 && placement.cpu < 1024) {
+            unsigned long mask[16] = {0};
+            mask[placement.cpu / 64] = 1UL << (placement.cpu % 64);
+            raw3(__NR_sched_setaffinity, 0, sizeof(mask), mask); /* beside its worker; best effort */
+        }
         if (nr == __NR_clone && (flags & CLONE_CHILD_SETTID))
             copy_to_app((void *)a[3], &child_vpid, sizeof(child_vpid));
         if (nr == __NR_clone && (flags & CLONE_CHILD_CLEARTID))

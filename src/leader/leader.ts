@@ -130,7 +130,7 @@ interface Standby {
    * fork is granted then without one, as a worker that cannot start is unlikely)
    */
   lazy: boolean;
-  /** the CPU the child's worker is pinned to, and the child beside it once adopted */
+  /** the CPU the child's worker is pinned to, and the child beside it (from its fork, if forked in a burst; else once adopted) */
   cpu: number | null;
   /** workers found for it after the one set aside first was gone, or (lazy) the first (replaceSetAside) */
   replacements: number;
@@ -483,7 +483,7 @@ export class Leader {
       lazy, cpu: cpuFor(vpid), replacements: 0, replacing: false,
     };
     this.standbys.set(vpid, standby);
-    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key };
+    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu };
     if (lazy) return this.send(pe.worker, offer);
     const worker = await this.pool.acquire(standby.request);
     if (worker === null) {

@@ -327,7 +327,12 @@ export class SyscallDispatcher {
         host.close(result.hostFd);
         return;
       case 'fork': {
-        this.send(this.header(result.childVpid, REPLY_FORK, 0, seq), [result.childChannelFd, result.childLifelineFd]);
+        // struct gts_fork_reply: the child's CPU (-1: anywhere)
+        const body = Buffer.alloc(4);
+        body.writeInt32LE(result.childCpu ?? -1, 0);
+        this.send(Buffer.concat([this.header(result.childVpid, REPLY_FORK, body.length, seq), body]), [
+          result.childChannelFd, result.childLifelineFd,
+        ]);
         host.close(result.childChannelFd);
         host.close(result.childLifelineFd);
         return;

@@ -10,6 +10,8 @@ export interface ForkedChild {
   vpid: number;
   channelFd: number;
   lifelineFd: number;
+  /** the CPU the child runs on, beside its worker (null: anywhere) */
+  cpu: number | null;
 }
 
 export type PgrpOp = 'setpgid' | 'setsid' | 'getpgid' | 'getsid';

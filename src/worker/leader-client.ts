@@ -338,7 +338,12 @@ export class LeaderClient {
       releaseOffer(child);
       throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
     }
-    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd };
+    // Pinned at the fork only when its parent has other children running (a burst, a pipeline:
+    // children spread over the CPUs). A lone child (a fork that exits or execs and is waited
+    // for) is better left where the host starts it: most never have a worker to be beside, and
+    // a move to another CPU costs each such fork ~10%; the worker that adopts one pins it.
+    const cpu = proc.children.size > 0 ? child.cpu : null;
+    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu };
   }
 
   /** the instance's key files, asked of the leader once */

@@ -61,6 +61,7 @@ export interface NextChild {
   stubFd: number;
   lifelineFd: number;
   key: string;
+  cpu: number | null;
 }
 
 /** Take the app ends the leader offers; null if they cannot be taken (it has let them go). */
@@ -71,7 +72,7 @@ export function takeOffer(m: Extract<Message, { type: 'standby-offer' }>): NextC
     if (stubFd >= 0) host.close(stubFd);
     return null;
   }
-  return { vpid: m.vpid, stubFd, lifelineFd, key: m.key };
+  return { vpid: m.vpid, stubFd, lifelineFd, key: m.key, cpu: m.cpu };
 }
 
 export function releaseOffer(c: NextChild): void {

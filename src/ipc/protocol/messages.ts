@@ -151,6 +151,8 @@ const schemas = {
   'standby-offer': object({
     type: t.literal('standby-offer'), v, parentVpid: t.int, vpid: t.int, stubFd: t.int,
     lifelineFd: t.int, key: t.str,
+    /** the CPU the child and its worker share, or null */
+    cpu: t.nullable(t.int),
   }),
   /**
    * leader -> a free worker: serve child `vpid`, which has asked something (or is signalled).

@@ -26,6 +26,7 @@ async function forkProcess(proc: LibosProcess, a: SyscallArgs): Promise<ForkGran
   proc.parentThreadOf.set(child.vpid, a.caller.tid);
   return {
     kind: 'fork', childVpid: child.vpid, childChannelFd: child.channelFd, childLifelineFd: child.lifelineFd,
+    childCpu: child.cpu,
   };
 }
 

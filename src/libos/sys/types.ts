@@ -16,6 +16,8 @@ export interface ForkGranted {
   /** worker host fds of the child's ends of its channel and lifeline (passed to the stub, then closed) */
   childChannelFd: number;
   childLifelineFd: number;
+  /** the CPU the child pins itself to (beside its worker), or null */
+  childCpu: number | null;
 }
 
 /** An exec the worker planned: the stub re-executes itself with this argv. */
