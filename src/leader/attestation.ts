@@ -10,10 +10,8 @@
 // * The derived keys, reports and quotes are made here on request, from the platform secret
 //   (read at the first request that needs it) and the instance's identity: the measurement its
 //   workers attest to and the SHA-256 of the public key that signed its manifest (zeros: unsigned).
-import { derivedKey, isDerivedKeyName } from '../attestation/derive.js';
 import { mrsignerOf, TARGET_INFO_SIZE, targetInfoOf, USER_REPORT_DATA_SIZE, type Identity } from '../attestation/formats.js';
 import { loadPlatformSecret, platformSecretPath } from '../attestation/platform-secret.js';
-import { makeReport } from '../attestation/report.js';
 import type { Message } from '../ipc/protocol/messages.js';
 import { Errno, errnoName } from '../libos/errno.js';
 import { WRITABLE_FILE_MODE } from '../libos/fs/pseudo/node.js';
@@ -121,12 +119,17 @@ export class InstanceAttestation {
     // what Gramine's /dev/attestation says when the platform cannot attest
     const secret = this.platformSecret();
     if (!secret) return reply(null, Errno.EACCES);
-    if (op === 'report') return reply(makeReport(secret, id, data.subarray(0, TARGET_INFO_SIZE), data.subarray(TARGET_INFO_SIZE)));
+    // the key derivation (HKDF) and the Ed25519 code are loaded by the first request that needs
+    // them, not at every instance's start
+    if (op === 'report') {
+      const { makeReport } = await import('../attestation/report.js');
+      return reply(makeReport(secret, id, data.subarray(0, TARGET_INFO_SIZE), data.subarray(TARGET_INFO_SIZE)));
+    }
     if (op === 'quote') {
-      // the Ed25519 code is loaded by the first quote
       const { makeQuote } = await import('../attestation/quote.js');
       return reply(makeQuote(secret, id, data));
     }
+    const { derivedKey, isDerivedKeyName } = await import('../attestation/derive.js');
     return isDerivedKeyName(name) ? reply(derivedKey(secret, name, id)) : reply(null, Errno.ENOENT);
   }
 
