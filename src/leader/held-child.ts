@@ -154,7 +154,7 @@ export class HeldChild {
    * worker says it has them). null if the parent has not forked into it.
    */
   handOver(): Handover | null {
-    // told of the fork by the child before its parent's worker (its first request)
+    // (read when the parent's worker told of the fork, which comes before any reason to hand over)
     this.takeCheckpoint();
     if (!this.received || this.closed) return null;
     this.watch?.stop();
