@@ -191,3 +191,12 @@ export function splitLines(out: string, prefixes: readonly string[]): { special:
   }
   return { special, rest: rest.join('\n') };
 }
+
+/** What `--leader-log` said of the instance's forks: the vpids vpid 1 forked, and the held children handed to a worker. */
+export function leaderLogForks(stderr: string): { forked: string[]; adopted: string[] } {
+  const lines = stderr.split('\n');
+  return {
+    forked: lines.flatMap((l) => /→ leader +FORKED parentVpid=1 vpid=(\d+)/.exec(l)?.[1] ?? []),
+    adopted: lines.flatMap((l) => /leader → vm\d+ +ADOPT vpid=(\d+)/.exec(l)?.[1] ?? []),
+  };
+}

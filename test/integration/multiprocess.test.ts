@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { descendants, waitGone } from '../helpers/processes.js';
 import { addon } from '../../src/pal/addon.js';
 import {
-  GRAMINE_TS, makeTempDir, program, removeTempDir, runBoth, runGramine, runNative, sha256, splitLines,
+  GRAMINE_TS, leaderLogForks, makeTempDir, program, removeTempDir, runBoth, runGramine, runNative, sha256, splitLines,
   type RunOptions, type RunResult,
 } from '../helpers/run.js';
 
@@ -345,8 +345,7 @@ describe('held children', () => {
     expect(r.stdout).toBe(native.stdout);
     expect(r.status).toBe(0);
     const lines = r.stderr.split('\n');
-    const forked = lines.flatMap((l) => /→ leader +FORKED parentVpid=1 vpid=(\d+)/.exec(l)?.[1] ?? []);
-    const adopted = lines.flatMap((l) => /leader → vm\d+ +ADOPT vpid=(\d+)/.exec(l)?.[1] ?? []);
+    const { forked, adopted } = leaderLogForks(r.stderr);
     expect(forked).toHaveLength(3);
     // the first exits at once; the second is signalled in a host read; the third asks getppid
     expect(adopted).toEqual(forked.slice(1));
