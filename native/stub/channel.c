@@ -25,38 +25,28 @@ static void send_packet(int fd, const void *req, unsigned long req_len)
 }
 
 /*
- * A forked child says who it is on the host (FORKED) with the first thing it says, not at the
- * fork: one that never asks anything (it exits, or execs a program the stub serves alone)
- * costs its parent's worker and the leader nothing more, who hold it meanwhile.
+ * What an image has not told its worker yet goes first, once, with whichever of its sends on
+ * the main channel comes first: a forked child's FORKED (who it is on the host; not said at
+ * the fork, so that one that never asks anything -- it exits, or execs a program the stub
+ * serves alone -- costs its parent's worker and the leader nothing more, who hold it
+ * meanwhile), then an image the stub exec'd alone (local_exec.c), its EXECED.
  */
-static void tell_forked(int fd)
+static void tell_once(int fd, volatile int *untold, uint32_t kind, uint64_t arg0, uint64_t arg1)
 {
-    if (fd != g_stub.main_channel_fd || !__atomic_exchange_n(&g_stub.fork_untold, 0, __ATOMIC_ACQ_REL))
+    if (fd != g_stub.main_channel_fd || !__atomic_exchange_n(untold, 0, __ATOMIC_ACQ_REL))
         return;
-    struct gts_request req = {GTS_REQ_FORKED, (uint32_t)host_tid(), 0, {0}, 0, 0};
-    req.args[0] = (uint64_t)host_pid();
-    req.args[1] = (uint64_t)g_stub.main_channel_fd; /* where the kernel shows it holds the channel */
+    struct gts_request req = {kind, (uint32_t)host_tid(), 0, {0}, 0, 0};
+    req.args[0] = arg0;
+    req.args[1] = arg1;
     send_packet(fd, &req, sizeof(req));
-}
-
-/*
- * An image the stub exec'd alone tells its worker so before anything else it says (once, from
- * whichever of its sends comes first).
- */
-static void tell_execed(int fd)
-{
-    if (fd != g_stub.main_channel_fd || !__atomic_exchange_n(&g_stub.exec_untold, 0, __ATOMIC_ACQ_REL))
-        return;
-    struct gts_request execed = {GTS_REQ_EXECED, (uint32_t)host_tid(), 0, {0}, 0, 0};
-    execed.args[0] = (uint64_t)(unsigned long)g_stub.untold_execfn;
-    execed.args[1] = g_stub.untold_execfn_len;
-    send_packet(fd, &execed, sizeof(execed));
 }
 
 void channel_send(int fd, const void *req, unsigned long req_len)
 {
-    tell_forked(fd);
-    tell_execed(fd);
+    /* FORKED: its host pid, and where the kernel shows it holds the channel */
+    tell_once(fd, &g_stub.fork_untold, GTS_REQ_FORKED, (uint64_t)host_pid(), (uint64_t)g_stub.main_channel_fd);
+    /* EXECED: where its AT_EXECFN string is in the stub's memory, and its length (no NUL) */
+    tell_once(fd, &g_stub.exec_untold, GTS_REQ_EXECED, (uint64_t)(unsigned long)g_stub.untold_execfn, g_stub.untold_execfn_len);
     send_packet(fd, req, req_len);
 }
 

@@ -743,19 +743,18 @@ long paths_getcwd(struct path_scratch *scratch, const long *a)
 
 /*
  * An open of a host device the instance has as itself (a GTS_PATH_DEVICE entry: /dev/null), by
- * its absolute path exactly: opened anew through the fd the worker sent (its magic link in
- * /proc/self/fd), with the app's flags -- its own open file, as the walk's open would be. The
- * fd, or PATH_FORWARD (any other path or flag, or an open the host refuses here).
+ * its absolute path exactly (scratch->path, `len` bytes), with STUB_DEVICE_FLAGS only: opened
+ * anew through the fd the worker sent (its magic link in /proc/self/fd), with the app's flags
+ * -- its own open file, as the walk's open would be. The fd, or PATH_FORWARD (any other path,
+ * or an open the host refuses here).
  */
-static long open_device(struct path_scratch *scratch, long path_arg, unsigned long flags)
+static long open_device(struct path_scratch *scratch, long len, unsigned long flags)
 {
-    if (flags & ~(unsigned long)STUB_DEVICE_FLAGS || (flags & O_ACCMODE) == O_ACCMODE || n_mounts == 0)
-        return PATH_FORWARD;
     const struct mount_entry *dev = 0;
     for (unsigned int i = 0; i < n_mounts && !dev; i++)
         if ((mounts[i].flags & GTS_PATH_DEVICE) && mounts[i].fd >= 0)
             dev = &mounts[i];
-    if (!dev || copy_path(scratch->path, (const char *)path_arg) != (long)dev->len || memcmp(scratch->path, dev->prefix, dev->len))
+    if (!dev || len != (long)dev->len || memcmp(scratch->path, dev->prefix, dev->len))
         return PATH_FORWARD;
     static const char dir[] = "/proc/self/fd/";
     char num[24], link[sizeof(dir) + sizeof(num)];
@@ -778,12 +777,18 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
 {
     long path_arg = nr == __NR_open ? a[0] : a[1];
     unsigned long flags = (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
-    long dev = open_device(scratch, path_arg, flags);
-    if (dev != PATH_FORWARD)
-        return dev;
-    if ((flags & O_ACCMODE) != 0 || (flags & ~(unsigned long)STUB_OPEN_FLAGS))
+    int device_flags = !(flags & ~(unsigned long)STUB_DEVICE_FLAGS) && (flags & O_ACCMODE) != O_ACCMODE;
+    int read_flags = (flags & O_ACCMODE) == 0 && !(flags & ~(unsigned long)STUB_OPEN_FLAGS);
+    if (!device_flags && !read_flags)
         return PATH_FORWARD;
-    long fd = open_beneath(scratch, nr == __NR_open ? AT_FDCWD : a[0], path_arg, flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+    /* the path is copied once, for both kinds of open */
+    long len = n_mounts ? copy_path(scratch->path, (const char *)path_arg) : 0;
+    if (len <= 0)
+        return PATH_FORWARD; /* errors are the worker's to report */
+    long dev = device_flags ? open_device(scratch, len, flags) : PATH_FORWARD;
+    if (dev != PATH_FORWARD || !read_flags)
+        return dev;
+    long fd = open_beneath_copied(scratch, nr == __NR_open ? AT_FDCWD : a[0], flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
     if (is_mount_parent(scratch, scratch->path)) {
