@@ -502,11 +502,6 @@ export class Leader {
     this.send(pe.worker, offer);
   }
 
-  /** The parent has forked into this standby (its worker or the child said so first). */
-  private markUsed(standby: Standby | undefined): void {
-    if (standby) standby.used = true;
-  }
-
   /** `worker` is the one held child `vpid` will have: it stays out of the pool meanwhile. */
   private setAside(vpid: number, standby: Standby, worker: WorkerHandle): void {
     standby.worker = worker;
@@ -518,7 +513,10 @@ export class Leader {
   /** What the leader does as a held child stirs. */
   private heldChildEvents(vpid: number): ConstructorParameters<typeof HeldChild>[0] {
     return {
-      forked: () => this.markUsed(this.standbys.get(vpid)),
+      forked: () => {
+        const standby = this.standbys.get(vpid);
+        if (standby) standby.used = true;
+      },
       announced: (hostPid) => {
         if (this.table.get(vpid)) this.childRuns(vpid, hostPid);
       },
@@ -649,9 +647,11 @@ export class Leader {
       return;
     }
     const standby = this.standbys.get(m.vpid);
-    if (standby) standby.told = true;
-    standby?.held.takeCheckpoint();
-    this.markUsed(standby);
+    if (standby) {
+      standby.told = true;
+      standby.used = true;
+      standby.held.takeCheckpoint();
+    }
     if (m.hostPid < 0) {
       // the child never existed; the leader sees its channel close and lets it go
       this.endedUntold.delete(m.vpid);

@@ -21,10 +21,9 @@ const sys = addon.syscall;
 
 let pinnedCpu = -1;
 
-const CPU_MASK_BYTES = 128;
 /** A kernel CPU mask of CPU `cpu` alone. */
 function cpuMask(cpu: number): Uint8Array {
-  const mask = new Uint8Array(CPU_MASK_BYTES);
+  const mask = new Uint8Array(128);
   mask[cpu >> 3] = 1 << (cpu & 7);
   return mask;
 }
@@ -150,12 +149,12 @@ export const host = {
   /** Pin this process (and the processes it spawns afterwards) to one CPU (a migration: costly). */
   pinToCpu: (cpu: number) => {
     if (cpu === pinnedCpu) return 0;
-    const r = sys(HOST_NR.sched_setaffinity, 0, CPU_MASK_BYTES, cpuMask(cpu));
+    const r = host.pinTaskToCpu(0, cpu);
     if (r === 0) pinnedCpu = cpu;
     return r;
   },
-  /** Pin host thread `tid` (another process's: an app's) to one CPU. */
-  pinTaskToCpu: (tid: number, cpu: number) => sys(HOST_NR.sched_setaffinity, tid, CPU_MASK_BYTES, cpuMask(cpu)),
+  /** Pin host thread `tid` (another process's: an app's; 0: this one) to one CPU. */
+  pinTaskToCpu: (tid: number, cpu: number) => host.setAffinity(tid, cpuMask(cpu)),
   /** Scheduling of host thread `tid` (its nice value as the kernel's 20 - nice, its policy, its I/O priority). */
   getpriority: (tid: number) => sys(HOST_NR.getpriority, 0 /* PRIO_PROCESS */, tid),
   setpriority: (tid: number, nice: number) => sys(HOST_NR.setpriority, 0 /* PRIO_PROCESS */, tid, nice),
