@@ -4,7 +4,8 @@
  * the host can resolve the path without any judgement of the LibOS's -- inside one mount (a
  * ".." only where the walk stays below the mount's point and passes through no other mount's:
  * checked here, as the steps go), no symlink (the kernel checks: RESOLVE_NO_SYMLINKS) but a
- * last one naming an entry of its own directory (followed there). A relative path likewise
+ * last one naming an entry of its own directory (followed there) or an absolute path (looked
+ * up in the table again, as the walk would from the instance's root). A relative path likewise
  * (no ".."), below a working directory the worker vouched for (g_stub.cwd_beneath), and an
  * absolute one naming that directory where the mount's walk may not pass (below); readlink of
  * a host mount's link, and getcwd of that working directory while its path still names it.
@@ -506,7 +507,43 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
     return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), "..", or anything unusual */
 }
 
-/* open_beneath_copied of the app's path `path_arg`, copied into scratch->path */
+/* symlinks to absolute paths followed one after another by open_following (Linux follows up to 40) */
+#define ABSOLUTE_HOPS 8
+
+/*
+ * open_beneath_copied, and where the path's last component is a symlink to an absolute path
+ * (/usr/share/locale/locale.alias -> /etc/locale.alias, /bin/sh -> /bin/dash), that path
+ * opened the same way, from the instance's root as the walk does (the table is there only
+ * while the root is the instance's). Not with O_NOFOLLOW, whose answer is the worker's.
+ * scratch->link keeps the path being opened (an alias's open rewrites scratch->path).
+ */
+static long open_following(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need)
+{
+    char *name = scratch->link;
+    unsigned long n = strlen(scratch->path);
+    memcpy(name, scratch->path, n + 1);
+    long fd = open_beneath_copied(scratch, dirfd, flags, need);
+    for (int hop = 0; fd == PATH_FORWARD && !(flags & O_NOFOLLOW) && hop < ABSOLUTE_HOPS; hop++) {
+        memcpy(scratch->path, name, n + 1);
+        long link = open_beneath_copied(scratch, dirfd, O_PATH | O_NOFOLLOW | O_CLOEXEC, need);
+        if (link < 0)
+            return PATH_FORWARD;
+        long len = raw4(__NR_readlinkat, link, "", name, PATH_MAX - 1);
+        raw1(__NR_close, link);
+        if (len <= 1 || name[0] != '/')
+            return PATH_FORWARD; /* no symlink, or one the walk follows otherwise */
+        name[len] = 0;
+        n = (unsigned long)len;
+        if (strlen(name) != n)
+            return PATH_FORWARD;
+        memcpy(scratch->path, name, n + 1);
+        dirfd = AT_FDCWD;
+        fd = open_beneath_copied(scratch, dirfd, flags, need);
+    }
+    return fd;
+}
+
+/* open_following of the app's path `path_arg`, copied into scratch->path */
 static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned int need)
 {
     if (n_mounts == 0)
@@ -514,7 +551,7 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
     long n = copy_path(scratch->path, (const char *)path_arg);
     if (n <= 0)
         return PATH_FORWARD; /* errors are the worker's to report */
-    return open_beneath_copied(scratch, dirfd, flags, need);
+    return open_following(scratch, dirfd, flags, need);
 }
 
 /*
@@ -788,7 +825,7 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
     long dev = device_flags ? open_device(scratch, len, flags) : PATH_FORWARD;
     if (dev != PATH_FORWARD || !read_flags)
         return dev;
-    long fd = open_beneath_copied(scratch, nr == __NR_open ? AT_FDCWD : a[0], flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+    long fd = open_following(scratch, nr == __NR_open ? AT_FDCWD : a[0], flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
     if (is_mount_parent(scratch, scratch->path)) {
@@ -798,7 +835,7 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
     if (flags & O_NONBLOCK)
         return fd;
     long st_mode = mode_of(fd);
-    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG ||
+    if (st_mode < 0 || ((st_mode & S_IFMT) != S_IFREG && (st_mode & S_IFMT) != S_IFDIR) ||
         raw3(__NR_fcntl, fd, F_SETFL, flags & ~(unsigned long)O_CLOEXEC) < 0) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
@@ -806,45 +843,19 @@ long paths_open(struct path_scratch *scratch, long nr, const long *a)
     return fd;
 }
 
-/* symlinks to absolute paths followed one after another by paths_open_program (Linux follows up to 40) */
-#define ABSOLUTE_HOPS 8
-
 /*
- * The program (or interpreter) an exec names, `path` (the stub's copy), opened for reading as
- * an open here would (a mount no file check applies to, beneath its root, through no symlink
- * but one naming an entry of its own directory); a last component that is a symlink to an
- * absolute path is followed by opening that path the same way, from the instance's root as
- * the walk does (the table is there only while the root is the instance's). The fd of a
- * regular file the instance's root may run here (an execute bit, and no set-user-id or
- * set-group-id bit to honour); -ENOENT or -ENOTDIR (the walk's answer too); or PATH_FORWARD.
- * For a process with one thread (a static buffer).
+ * The program (or interpreter) an exec names, `path`, opened for reading as an open here would
+ * (open_following); the fd of a regular file the instance's root may run here (an execute bit,
+ * and no set-user-id or set-group-id bit to honour); -ENOENT or -ENOTDIR (the walk's answer
+ * too); or PATH_FORWARD.
  */
 long paths_open_program(struct path_scratch *scratch, const char *path)
 {
-    static char name[PATH_MAX];
     unsigned long n = strlen(path);
     if (n == 0 || n >= PATH_MAX)
         return PATH_FORWARD;
-    memcpy(name, path, n + 1);
-    long fd = PATH_FORWARD;
-    for (int hop = 0; hop <= ABSOLUTE_HOPS; hop++) {
-        memcpy(scratch->path, name, n + 1); /* (an alias's open rewrites it) */
-        fd = open_beneath_copied(scratch, AT_FDCWD, O_CLOEXEC | O_NONBLOCK, GTS_PATH_STUB_OPENS);
-        if (fd != PATH_FORWARD)
-            break;
-        memcpy(scratch->path, name, n + 1);
-        long link = open_beneath_copied(scratch, AT_FDCWD, O_PATH | O_NOFOLLOW | O_CLOEXEC, GTS_PATH_STUB_OPENS);
-        if (link < 0)
-            return PATH_FORWARD;
-        long len = raw4(__NR_readlinkat, link, "", name, PATH_MAX - 1);
-        raw1(__NR_close, link);
-        if (len <= 1 || name[0] != '/')
-            return PATH_FORWARD; /* no symlink, or one the walk follows otherwise */
-        name[len] = 0;
-        n = (unsigned long)len;
-        if (strlen(name) != n)
-            return PATH_FORWARD;
-    }
+    memcpy(scratch->path, path, n + 1);
+    long fd = open_following(scratch, AT_FDCWD, O_CLOEXEC | O_NONBLOCK, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
     long st_mode = mode_of(fd);

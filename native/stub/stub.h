@@ -86,6 +86,7 @@ struct stub_thread {
     char signalfd_records[STUB_SIGNALFD_RECORDS * STUB_SIGNALFD_RECORD]; /* signalfd.c */
     struct path_scratch {
         char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];
+        char link[STUB_PATH_MAX]; /* open_following: the path being opened, then a symlink's target */
         int stub_opens; /* the path open_beneath resolved lies in a mount of GTS_PATH_STUB_OPENS */
     } trap_paths, direct_paths;                                           /* paths.c */
     int direct_busy; /* patch.c: a direct call is running (one a signal interrupts traps instead) */

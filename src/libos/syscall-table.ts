@@ -74,7 +74,7 @@ const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the s
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = `an absolute path inside one host mount with no symlink (but a last one to an entry of its own directory) or ".." (or a relative one below a working directory with no mount point under it) is stat-ed by the stub; ${DIRECT}`;
 const STUB_ACCESS = 'an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance\'s root or the host user the process still is';
-const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file; with O_NONBLOCK, any file but a directory with mount points in it; O_DIRECTORY is the worker's); ${DIRECT}`;
+const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file or a directory; with O_NONBLOCK, any file; not a directory with mount points in it; O_DIRECTORY is the worker's; a last symlink to a plain name or an absolute path is followed as the walk does); ${DIRECT}`;
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),

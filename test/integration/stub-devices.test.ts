@@ -28,11 +28,14 @@ describe.each(['', 'GRAMINE_TS_INSECURE_NO_SANDBOX'])('/dev/null opened by the s
   });
 });
 
-describe('a redirection to /dev/null', () => {
+// in the C locale and in a UTF-8 one, which has a program read its locale's files at start (a
+// symlink to an absolute path, /usr/share/locale/locale.alias, and a directory, LC_MESSAGES)
+describe.each(['C', 'C.UTF-8'])('a redirection to /dev/null (LC_ALL=%s)', (locale) => {
   it('hands no forked child to a worker: the stub opens it, then execs alone', async () => {
     const r = await runGramine(['/bin/sh', '-c', 'for i in 1 2 3 4; do echo x > /dev/null; /bin/echo y > /dev/null; done; /bin/true < /dev/null && echo done'], {
       encoding: 'utf8',
       gramineArgs: ['--leader-log'],
+      env: { ...process.env, LC_ALL: locale },
     });
     expect(r.stdout).toBe('done\n');
     expect(r.status).toBe(0);

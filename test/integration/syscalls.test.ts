@@ -77,10 +77,11 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
 
   // what of access_paths the stub answers alone (no " [worker]" in --strace): as root, may run a
   // file with an execute bit; readlink of what is no symlink, and of a host mount's link; a link,
-  // and a chain of links, to an entry of their own directory; a path with ".." that stays below
+  // and a chain of links, to an entry of their own directory, or to an absolute path of a host
+  // mount (not one of /proc); a directory opened to read; a path with ".." that stays below
   // one mount's point (and not one that passes through another's); getcwd of a directory of a
   // host mount
-  it('access_paths: the stub answers access as root, readlink, same-directory links, ".." within a mount and getcwd itself', async () => {
+  it('access_paths: the stub answers access as root, readlink, same-directory and absolute links, ".." within a mount and getcwd itself', async () => {
     const dir = makeTempDir();
     try {
       const out = path.join(dir, 'strace.txt');
@@ -92,6 +93,9 @@ describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {
         /^\[pid 1\] readlink\("\/usr", 0x[0-9a-f]+, 64\) = -1 EINVAL$/,
         /^\[pid 1\] newfstatat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/l", 0x[0-9a-f]+, 0x0\) = 0$/,
         /^\[pid 1\] openat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/l2", 0x[0-9a-f]+, 00\) = \d+$/,
+        /^\[pid 1\] newfstatat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/a2", 0x[0-9a-f]+, 0x0\) = 0$/,
+        /^\[pid 1\] openat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/a4", 0x80000, 00\) = \d+$/,
+        /^\[pid 1\] openat\(AT_FDCWD, "\/tmp\/access_paths_dir_\w+\/a8", 0x80000, 00\) = \d+ \[worker\]$/,
         /^\[pid 1\] readlink\("\/tmp\/access_paths_link_\w+", 0x[0-9a-f]+, 6\) = 6$/,
         /^\[pid 1\] newfstatat\(AT_FDCWD, "\/usr\/lib\/\.\.\/bin\/true", 0x[0-9a-f]+, 0x0\) = 0$/,
         /^\[pid 1\] openat\(AT_FDCWD, "\/nonexistent\/\.\.\/etc\/hostname", 0x[0-9a-f]+, 00\) = -1 ENOENT$/,

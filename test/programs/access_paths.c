@@ -93,12 +93,18 @@ int main(void) {
     }
     snprintf(p, sizeof(p), "%s/sub", d);
     mkdir(p, 0755);
-    const char *links[][2] = {{"l", "f"}, {"l2", "l"}, {"l3", "missing"}, {"l4", "../x"}, {"l5", "sub"}, {"l6", "."}};
+    /* "@x": the absolute path of x in this directory (the stub follows those too, from the root) */
+    const char *links[][2] = {{"l", "f"},     {"l2", "l"},   {"l3", "missing"}, {"l4", "../x"},          {"l5", "sub"},
+                              {"l6", "."},    {"a", "@f"},   {"a2", "@a"},      {"a3", "@missing"},      {"a4", "@sub"},
+                              {"a5", "@l2"},  {"a6", "@a7"}, {"a7", "@a6"},     {"a8", "/proc/self/status"}, {"a9", "@f/"}};
     for (unsigned i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+      char target[128];
       snprintf(p, sizeof(p), "%s/%s", d, links[i][0]);
-      symlink(links[i][1], p);
+      snprintf(target, sizeof(target), "%s%s%s", links[i][1][0] == '@' ? d : "", links[i][1][0] == '@' ? "/" : "",
+               links[i][1] + (links[i][1][0] == '@'));
+      symlink(target, p);
     }
-    const char *names[] = {"l", "l2", "l3", "l4", "l5", "l6", "l5/", "l/"};
+    const char *names[] = {"l", "l2", "l3", "l4", "l5", "l6", "l5/", "l/", "a", "a2", "a3", "a4", "a5", "a6", "a8", "a9", "a/", "a4/"};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
       snprintf(p, sizeof(p), "%s/%s", d, names[i]);
       struct stat st;
@@ -111,7 +117,11 @@ int main(void) {
       printf(", open %s, read %ld", ofd >= 0 ? "0" : strerrorname_np(errno), n);
       if (ofd >= 0)
         close(ofd);
-      printf(", access R_OK %s\n", access(p, R_OK) == 0 ? "0" : strerrorname_np(errno));
+      printf(", access R_OK %s", access(p, R_OK) == 0 ? "0" : strerrorname_np(errno));
+      ofd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      printf(", open O_NOFOLLOW %s\n", ofd >= 0 ? "0" : strerrorname_np(errno));
+      if (ofd >= 0)
+        close(ofd);
     }
     char cmd[160];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", d);

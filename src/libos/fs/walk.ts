@@ -297,6 +297,11 @@ function followLink(st: WalkState, target: string): void {
   if (st.resolve & RESOLVE_NO_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'a symbolic link (RESOLVE_NO_SYMLINKS)');
   if (++st.links > MAX_SYMLINKS) throw new SyscallError(Errno.ELOOP, 'too many symbolic links');
   if (target === '') throw new SyscallError(Errno.ENOENT, 'empty symlink');
+  // a last link's target ending in "/" must be a directory, as a path ending in "/" (followed)
+  if (st.todo.length === 0 && target.length > 1 && target.endsWith('/')) {
+    st.trailingSlash = true;
+    st.follow = true;
+  }
   if (target.startsWith('/')) {
     if (st.floor !== null) notBeneath(target);
     const mounts = st.proc.vfs.mounts;
