@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 9
+#define GTS_ABI_VERSION 10
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -39,6 +39,19 @@
  * where its AT_EXECFN string is in the stub's memory, and its length (no NUL).
  */
 #define GTS_REQ_EXECED 18
+/*
+ * The stub forked alone into the standby it was given ahead (a fork reply's prefetch): child
+ * args[1] (vpid) is host pid args[0], or -errno. The worker seals the process's state into the
+ * child's lifeline and replies as to a fork: ret 0, a struct gts_fork_reply, and the next
+ * prefetch with it if one is ready. The stub does not wait for that reply: it takes it before
+ * its next request on the main channel (the seq says which it is), its next fork, or an exec.
+ */
+#define GTS_REQ_FORKED_LOCALLY 19
+/*
+ * A fork request's args[5] (no fork-family call has a sixth argument; the stub sets it, 0 or
+ * this): the stub holds no prefetched standby and can take one (one thread, no trace).
+ */
+#define GTS_FORK_TAKES_PREFETCH 1
 
 #define GTS_LOOKUP_HOST_OF_VPID 0
 #define GTS_LOOKUP_VPID_OF_HOST 1
@@ -228,6 +241,12 @@ struct gts_path_entry {
 /* Payload of a fork reply. */
 struct gts_fork_reply {
     int32_t cpu; /* the CPU the child shares with its worker, or -1 */
+    /*
+     * > 0: a standby for the stub's next fork rides along, after the child's fds (its channel,
+     * its lifeline): the stub holds it and forks into it alone (GTS_REQ_FORKED_LOCALLY)
+     */
+    int32_t prefetch_vpid;
+    int32_t prefetch_cpu; /* the CPU of its worker-to-be: its child pins itself there if its parent has others running */
 };
 
 /*
@@ -295,7 +314,7 @@ struct gts_sem_reply {
 #define GTS_STUB_WINDOW_SIZE 0x100000000UL
 
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */
-#define GTS_RESERVED_FDS 16
+#define GTS_RESERVED_FDS 18
 #define GTS_CHANNEL_FD_AT_SPAWN 3
 /*
  * The lifeline of a forked process: a socket whose peer only its worker holds. It is set to
@@ -309,6 +328,9 @@ struct gts_sem_reply {
  * reply and its fds, which that image reads in place of asking its worker.
  */
 #define GTS_LOCAL_HELLO_SLOT (GTS_PATH_SLOT_FIRST + GTS_PATH_TABLE_MAX)
+/* a prefetched standby's channel and lifeline (close-on-exec: an exec'd image has none) */
+#define GTS_PREFETCH_CHANNEL_SLOT (GTS_LOCAL_HELLO_SLOT + 1)
+#define GTS_PREFETCH_LIFELINE_SLOT (GTS_LOCAL_HELLO_SLOT + 2)
 /* held (an eventfd) once the process has the signalfd filter, which outlives exec as this does */
 #define GTS_SIGNALFD_FILTER_SLOT (GTS_RESERVED_FDS - 2)
 /* the channels of the threads but the main one: from the end of the reserved fds on (up to the fd limit), one slot each */

@@ -6,6 +6,7 @@
 #include "abi.h"
 #include "raw.h"
 #include "stub.h"
+#include "trap.h"
 #include "util.h"
 
 #define K_MSG_CMSG_CLOEXEC 0x40000000
@@ -85,9 +86,34 @@ int channel_receive(int fd, struct gts_reply *reply, void *data, unsigned long d
     return r < (long)sizeof(*reply) ? -1 : nfds;
 }
 
+void channel_take_owed(void)
+{
+    unsigned long owed = g_stub.prefetch_owed;
+    if (!owed)
+        return;
+    g_stub.prefetch_owed = 0;
+    for (;;) {
+        struct gts_reply reply;
+        struct gts_fork_reply placement = {-1, 0, -1};
+        int fds[2];
+        int nfds = channel_receive(g_stub.main_channel_fd, &reply, &placement, sizeof(placement), fds, 2);
+        if (nfds < 0)
+            worker_gone();
+        if (reply.seq == owed) {
+            prefetch_from_reply(&reply, &placement, fds, nfds, 0);
+            return;
+        }
+        for (int i = 0; i < nfds; i++)
+            raw1(__NR_close, fds[i]);
+    }
+}
+
 long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
                   void *data, unsigned long data_cap, int *fds, int max_fds)
 {
+    /* the main channel's replies come in order: one still owed is read first */
+    if (fd == g_stub.main_channel_fd)
+        channel_take_owed();
     struct gts_request *head = (struct gts_request *)req;
     head->seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
     channel_send(fd, req, req_len);

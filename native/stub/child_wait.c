@@ -89,6 +89,8 @@ long translate_pid(int direction, int id)
  */
 static void reaped(int vpid)
 {
+    if (__atomic_sub_fetch(&g_stub.children_running, 1, __ATOMIC_RELAXED) < 0)
+        __atomic_store_n(&g_stub.children_running, 0, __ATOMIC_RELAXED); /* (one forked before an exec) */
     struct gts_request req = {GTS_REQ_CHILD_REAPED, (uint32_t)host_tid(), 0, {(uint64_t)vpid}, 0, 0};
     channel_send(channel_for_current_thread(), &req, sizeof(req));
 }

@@ -77,20 +77,103 @@ static void report_child(long host_pid, int child_vpid)
     channel_send(channel_for_current_thread(), &started, sizeof(started));
 }
 
+/* The same for a fork made alone: its reply (the next prefetch, maybe) is owed from now on. */
+static void told_locally(long host_pid, int child_vpid)
+{
+    struct gts_request started = {GTS_REQ_FORKED_LOCALLY, (uint32_t)host_tid(), 0, {0}, 0, 0};
+    started.args[0] = (uint64_t)host_pid;
+    started.args[1] = (uint64_t)child_vpid;
+    started.seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
+    channel_send(g_stub.main_channel_fd, &started, sizeof(started));
+    g_stub.prefetch_owed = started.seq;
+}
+
 /*
  * Does the app's fd table (below its soft limit, which ends at the reserved fds) have room for
- * the two fds of a fork's reply? Natively a fork needs none: with a full table the soft limit
- * is lifted for the reply alone (fork_fds_room), and the fds land among the reserved ones.
+ * the `n` fds of a fork's reply? Natively a fork needs none: with a full table the soft limit
+ * is lifted for the reply alone (stub_fork), and the fds land among the reserved ones.
  */
-static int app_fd_room(void)
+static int app_fd_room(int n)
 {
-    long a = raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0);
-    long b = a < 0 ? a : raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0);
-    if (a >= 0)
-        raw1(__NR_close, (int)a);
-    if (b >= 0)
-        raw1(__NR_close, (int)b);
-    return b >= 0;
+    long fds[4];
+    int got = 0;
+    while (got < n && got < 4 && (fds[got] = raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0)) >= 0)
+        got++;
+    for (int i = 0; i < got; i++)
+        raw1(__NR_close, (int)fds[i]);
+    return got == n;
+}
+
+/*
+ * The prefetched standby: a fork reply brings one when its request said the stub could hold
+ * it (GTS_FORK_TAKES_PREFETCH), and so may the reply to a FORKED_LOCALLY. The next fork of a
+ * process with one thread uses it alone, with no round trip to the worker: the child is
+ * cloned at once and the worker told after (its reply, with the next prefetch, is read later:
+ * channel_take_owed). Its fds are close-on-exec: an exec'd image holds none, and its worker,
+ * told of the exec, takes the standby back.
+ */
+static void prefetch_hold(int vpid, int cpu, const int *fds)
+{
+    int slots[2] = {g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT, g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT};
+    if (place_fds(2, fds, slots, O_CLOEXEC) == 0) {
+        g_stub.prefetch_vpid = vpid;
+        g_stub.prefetch_cpu = cpu;
+    } else {
+        raw1(__NR_close, slots[0]);
+        raw1(__NR_close, slots[1]);
+    }
+    raw1(__NR_close, fds[0]);
+    raw1(__NR_close, fds[1]);
+}
+
+void prefetch_from_reply(const struct gts_reply *reply, const struct gts_fork_reply *placement, const int *fds, int nfds, int first)
+{
+    if (reply->ret >= 0 && (reply->flags & GTS_REPLY_FORK) && reply->data_len == sizeof(*placement) &&
+        placement->prefetch_vpid > 0 && nfds == first + 2 && g_stub.prefetch_vpid == 0) {
+        prefetch_hold(placement->prefetch_vpid, placement->prefetch_cpu, fds + first);
+        return;
+    }
+    for (int i = first; i < nfds; i++)
+        raw1(__NR_close, fds[i]);
+}
+
+/* May this fork go without the worker: one thread, on the main channel, no trace? */
+static int forks_alone(void)
+{
+    return !g_stub.trace && !g_stub.strace && __atomic_load_n(&g_stub.threads_live, __ATOMIC_ACQUIRE) == 0 &&
+           channel_for_current_thread() == g_stub.main_channel_fd;
+}
+
+/*
+ * The worker grants the fork: the child's vpid (or -errno), its channel and lifeline in
+ * `child_fds`, its CPU; a prefetched standby may come along.
+ */
+static long fork_granted(long nr, const long *a, void *ip, int alone, int *child_fds, int *cpu)
+{
+    struct gts_reply reply;
+    int fds[4];
+    struct gts_fork_reply placement = {-1, 0, -1};
+    long args[6] = {a[0], a[1], a[2], a[3], a[4], alone && g_stub.prefetch_vpid == 0 ? GTS_FORK_TAKES_PREFETCH : 0};
+    int want = args[5] ? 4 : 2;
+    struct k_rlimit lim, lifted;
+    int lift = !app_fd_room(want) && raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &lim) == 0;
+    if (lift) {
+        lifted = (struct k_rlimit){lim.max, lim.max};
+        raw4(__NR_prlimit64, 0, 7, &lifted, 0);
+    }
+    int nfds = call_worker(nr, args, ip, &reply, &placement, sizeof(placement), fds, want);
+    if (lift)
+        raw4(__NR_prlimit64, 0, 7, &lim, 0);
+    if (reply.ret < 0 || !(reply.flags & GTS_REPLY_FORK) || nfds < 2 || reply.data_len != sizeof(placement)) {
+        for (int i = 0; i < nfds; i++)
+            raw1(__NR_close, fds[i]);
+        return reply.ret < 0 ? reply.ret : -EIO;
+    }
+    child_fds[0] = fds[0];
+    child_fds[1] = fds[1];
+    *cpu = placement.cpu;
+    prefetch_from_reply(&reply, &placement, fds, nfds, 2);
+    return reply.ret;
 }
 
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
@@ -100,24 +183,26 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     if (nr == __NR_clone && (flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS)))
         return -EINVAL;
 
-    struct gts_reply reply;
-    int child_fds[2] = {-1, -1}; /* its channel and its lifeline */
-    struct gts_fork_reply placement = {-1};
-    struct k_rlimit lim, lifted;
-    int lift = !app_fd_room() && raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &lim) == 0;
-    if (lift) {
-        lifted = (struct k_rlimit){lim.max, lim.max};
-        raw4(__NR_prlimit64, 0, 7, &lifted, 0);
+    int alone = forks_alone();
+    if (alone)
+        channel_take_owed();
+    int child_fds[2]; /* its channel and its lifeline */
+    int cpu = -1;
+    int child_vpid = alone ? g_stub.prefetch_vpid : 0;
+    int local = child_vpid > 0;
+    if (local) {
+        child_fds[0] = g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT;
+        child_fds[1] = g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT;
+        g_stub.prefetch_vpid = 0;
+        /* as the worker pins a child it forks: beside its worker-to-be when others of this process run */
+        if (__atomic_load_n(&g_stub.children_running, __ATOMIC_RELAXED) > 0)
+            cpu = g_stub.prefetch_cpu;
+    } else {
+        long granted = fork_granted(nr, a, ip, alone, child_fds, &cpu);
+        if (granted < 0)
+            return granted;
+        child_vpid = (int)granted;
     }
-    int nfds = call_worker(nr, a, ip, &reply, &placement, sizeof(placement), child_fds, 2);
-    if (lift)
-        raw4(__NR_prlimit64, 0, 7, &lim, 0);
-    if (reply.ret < 0 || !(reply.flags & GTS_REPLY_FORK) || nfds != 2 || reply.data_len != sizeof(placement)) {
-        for (int i = 0; i < nfds; i++)
-            raw1(__NR_close, child_fds[i]);
-        return reply.ret < 0 ? reply.ret : -EIO;
-    }
-    int child_vpid = (int)reply.ret;
 
     /* vfork is a fork here; the child gets its own copy of everything. */
     unsigned long exit_signal = nr == __NR_clone ? (flags & CSIGNAL) : SIGCHLD;
@@ -127,15 +212,23 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         g_stub.host_pid = (int)raw0(__NR_getpid);
         thread_forked_child(child_vpid, g_stub.host_pid);
         children_forget_all();
+        /* its parent's prefetch is not its own (if the fork used it, it is placed below) */
+        if (!local && g_stub.prefetch_vpid) {
+            raw1(__NR_close, g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT);
+            raw1(__NR_close, g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT);
+        }
+        g_stub.prefetch_vpid = 0;
+        g_stub.prefetch_owed = 0;
+        g_stub.children_running = 0;
         int slots[2] = {g_stub.main_channel_fd, g_stub.reserved_fd_base + GTS_LIFELINE_SLOT};
         if (place_fds(2, child_fds, slots, 0) < 0)
             stub_die_killed();
         raw1(__NR_close, child_fds[0]);
         raw1(__NR_close, child_fds[1]);
         arm_lifeline(g_stub.reserved_fd_base + GTS_LIFELINE_SLOT);
-        if (placement.cpu >= 0 && placement.cpu < 1024) {
+        if (cpu >= 0 && cpu < 1024) {
             unsigned long mask[16] = {0};
-            mask[placement.cpu / 64] = 1UL << (placement.cpu % 64);
+            mask[cpu / 64] = 1UL << (cpu % 64);
             raw3(__NR_sched_setaffinity, 0, sizeof(mask), mask); /* beside its worker; best effort */
         }
         if (nr == __NR_clone && (flags & CLONE_CHILD_SETTID))
@@ -151,9 +244,13 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     /* the child's worker sees its channel close if the fork failed, and lets the vpid go */
     raw1(__NR_close, child_fds[0]);
     raw1(__NR_close, child_fds[1]);
-    report_child(pid, child_vpid);
+    if (local)
+        told_locally(pid, child_vpid);
+    else
+        report_child(pid, child_vpid);
     if (pid < 0)
         return pid;
+    __atomic_add_fetch(&g_stub.children_running, 1, __ATOMIC_RELAXED);
     children_add(child_vpid, (int)pid);
     if (nr == __NR_clone && (flags & CLONE_PARENT_SETTID))
         copy_to_app((void *)a[2], &child_vpid, sizeof(child_vpid));
@@ -165,6 +262,7 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 
 long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
+    channel_take_owed(); /* (a new image's replies could pass for it) */
     if (nr == __NR_execve) {
         long alone = exec_locally(a, uc);
         if (alone != PATH_FORWARD)

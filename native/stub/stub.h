@@ -40,6 +40,11 @@ struct stub_state {
     const char *untold_execfn;
     unsigned long untold_execfn_len;
     volatile int threads_live; /* threads but the main one, made and not yet exited */
+    /* process.c: the standby the next fork may use alone (its fds in the prefetch slots), or 0 */
+    int prefetch_vpid;
+    int prefetch_cpu;          /* its worker-to-be's CPU, or -1 */
+    volatile int children_running; /* forked and not reaped by a wait of the stub's (a burst: its children spread over the CPUs) */
+    unsigned long prefetch_owed; /* the seq of the FORKED_LOCALLY whose reply is still to be read, or 0 */
     unsigned long seq;      /* last request sequence number, on any channel */
     volatile int lock;      /* what the app's threads share in the stub: dispositions, signalfd slots */
     int faults_maybe_blocked; /* the app set a mask blocking SIGSEGV or SIGBUS (patch.c) */
@@ -157,6 +162,8 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
 static inline int channel_for_current_thread(void) { return current_thread()->channel_fd; }
 /* A message that gets no reply. */
 void channel_send(int fd, const void *req, unsigned long req_len);
+/* Read the reply to FORKED_LOCALLY the main channel still owes, if any (process.c takes its prefetch). */
+void channel_take_owed(void);
 /* One reply-shaped packet and its fds (close-on-exec): the count of fds, or -1. */
 int channel_receive(int fd, struct gts_reply *reply, void *data, unsigned long data_cap, int *fds, int max_fds);
 /* A HELLO reply's payload at most: the reply, AT_EXECFN, the cwd, the path table (main.c, local_exec.c) */

@@ -110,6 +110,10 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
 
 /* process.c: the host side of fork and exec, as the worker decided */
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc);
+struct gts_reply;
+struct gts_fork_reply;
+/* A fork reply's fds from `first` on: the prefetched standby it brings, held; or closed. */
+void prefetch_from_reply(const struct gts_reply *reply, const struct gts_fork_reply *placement, const int *fds, int nfds, int first);
 long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc);
 
 /* child_wait.c: waits for children run on the host (the app is its children's host parent), pids translated */

@@ -1,7 +1,8 @@
 // A child the leader holds until it first asks something: how a fork costs no Node work beyond
 // its parent's worker. The leader makes the child's channel and lifeline ahead of the fork and
 // keeps their worker ends; the parent's worker takes the app ends, seals its process's state
-// into the channel at the fork (with the cwd as an fd) and hands the app ends to its stub. Who
+// into the lifeline at the fork (with the cwd as an fd) and hands the app ends to its stub
+// (ahead of the fork, when the stub forks alone: then the state comes after it). Who
 // the child is on the host its parent's worker says (or the child, in its FORKED, with the first
 // thing it asks): either is checked here. A child that ends before it asks anything (a fork
 // that exits, a shell's subshell running a builtin) is done with then, having woken the leader
@@ -76,15 +77,16 @@ export class HeldChild {
   }
 
   /**
-   * The parent's worker says its process forked (or tried to): the checkpoint it wrote before
-   * the fork is in the channel. Read here, not watched for: a fork wakes the leader once less.
+   * The parent's worker says its process forked (or tried to): the checkpoint it wrote (before
+   * the fork, or after one its stub made alone) is in the lifeline. Read here, not watched for:
+   * a fork wakes the leader once less.
    */
   takeCheckpoint(): void {
-    if (!this.received && !this.closed && host.readable(this.channel[0])) this.onCheckpoint();
+    if (!this.received && !this.closed && host.readable(this.lifeline[0])) this.onCheckpoint();
   }
 
   private onCheckpoint(): void {
-    const r = addon.receivePacket(this.channel[0], checkpointBuffer);
+    const r = addon.receivePacket(this.lifeline[0], checkpointBuffer);
     const fds = typeof r === 'number' ? [] : r.slice(1);
     // the parent's worker has its copies: ours would keep the channel open after the child
     host.close(this.channel[1]);
@@ -92,7 +94,7 @@ export class HeldChild {
     if (typeof r === 'number' || r[0] <= 0 || fds.length !== 1) {
       for (const fd of fds) host.close(fd);
       this.closeWorkerEnds();
-      this.events.broken('no checkpoint in the channel');
+      this.events.broken('no checkpoint in the lifeline');
       return;
     }
     this.received = { sealed: Buffer.from(checkpointBuffer.subarray(0, r[0])), cwdFd: fds[0]! }; // a copy: the buffer is every child's
@@ -176,7 +178,7 @@ export class HeldChild {
    */
   cancel(): boolean {
     if (this.received || this.closed) return this.closed;
-    // the parent may have forked and exited at once: its checkpoint waits in the channel
+    // the parent may have forked and exited at once: its checkpoint waits in the lifeline
     this.takeCheckpoint();
     if (this.received || this.closed) return this.closed;
     this.close();

@@ -148,6 +148,10 @@ export class Leader {
   /** pid translations waiting for a just-forked child to be known */
   private readonly parkedLookups: { worker: WorkerHandle; msg: Msg<'pid-lookup'> }[] = [];
   private ended = false;
+  /** ended processes whose standbys wait for their worker's last word (its stub may have forked into one alone) */
+  private readonly standbysAwaitWorker = new Map<number, WorkerHandle>();
+  /** processes whose worker has said it is done with them (worker-ready), before the leader saw them end */
+  private readonly workerDone = new Set<number>();
   /** kill requests for held children whose workers are still booting: made again once those have them (or they are gone) */
   private readonly killsAwaitingWorkers: { w: WorkerHandle; m: Msg<'kill-request'> }[] = [];
   /**
@@ -415,7 +419,11 @@ export class Leader {
   }
 
   private onWorkerReady(w: WorkerHandle, m: Msg<'worker-ready'>): void {
-    if (m.gone) this.onProcessGone(w, m.gone.vpid, m.gone.ran);
+    if (m.gone) {
+      this.onProcessGone(w, m.gone.vpid, m.gone.ran);
+      // its last word of that process: all it told of its forks came before
+      if (this.standbysAwaitWorker.get(m.gone.vpid) === w || this.table.get(m.gone.vpid)) this.workerDoneWith(m.gone.vpid);
+    }
     if (w.booting && this.instanceConfig) this.send(w, this.instanceConfig);
     if (w === this.firstWorker && w.vpid === null && this.request) {
       this.pool.booted(w);
@@ -786,6 +794,7 @@ export class Leader {
   /** The process has ended (maybe before its parent's `forked` came in: it is no standby now). */
   private onProcessExited(vpid: number): void {
     this.standbysHeld.delete(vpid);
+    const parentWorker = this.table.get(vpid)?.worker ?? null;
     // its children that ended untold: it will not tell of them now
     for (const c of this.endedUntold) {
       if (this.table.get(c)?.ppid !== vpid) continue;
@@ -808,9 +817,23 @@ export class Leader {
       this.send(o.worker, { type: 'reparent', v: 1, vpid: o.vpid, ppid: o.ppid });
       this.sendPdeathSignal(o, parent ?? { vpid, uid: 0 });
     }
-    // its standby children not forked will never be (a forked one stays held: an orphan)
+    // Its standby children not forked will never be (a forked one stays held: an orphan). But
+    // its stub may have forked into one alone, which its worker tells of after (the state
+    // sealed then): not before that worker has said it is done with the process (worker-ready).
+    if (this.workerDone.delete(vpid) || !parentWorker || parentWorker.gone) this.cancelStandbys(vpid);
+    else this.standbysAwaitWorker.set(vpid, parentWorker);
+  }
+
+  /** Process `vpid`'s worker has told all it will of it (it said so, or it is gone). */
+  private workerDoneWith(vpid: number): void {
+    if (this.standbysAwaitWorker.delete(vpid)) this.cancelStandbys(vpid);
+    else if (this.table.get(vpid)) this.workerDone.add(vpid); // (its reaping, which lets them go, comes after)
+  }
+
+  /** The standby children of ended process `parentVpid` that it never forked into go. */
+  private cancelStandbys(parentVpid: number): void {
     for (const [childVpid, standby] of this.standbys) {
-      if (standby.parentVpid === vpid && standby.held.cancel()) this.dropStandby(childVpid, standby);
+      if (standby.parentVpid === parentVpid && standby.held.cancel()) this.dropStandby(childVpid, standby);
     }
   }
 
@@ -923,6 +946,8 @@ export class Leader {
       const p = this.pendingAcks.get(ackId)!;
       if (p.owing.has(w)) this.onApplied(ackId, w);
     }
+    // what it had to tell of its processes it never will now
+    for (const [vpid, worker] of this.standbysAwaitWorker) if (worker === w) this.workerDoneWith(vpid);
     // a worker set aside for a held child died: another one is, or the child goes (it dies with its lifeline)
     for (const [childVpid, standby] of this.standbys) {
       if (standby.worker !== w) continue;

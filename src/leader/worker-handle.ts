@@ -95,6 +95,11 @@ export class WorkerHandle {
     // during the handshake: its failure closes
   }
 
+  /** Its connection has closed: it tells the leader nothing more (and the leader has said so: onWorkerGone). */
+  get gone(): boolean {
+    return this.closed;
+  }
+
   private close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -4,7 +4,7 @@ import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
   HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
-  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED,
+  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, FORK_REPLY_SIZE,
   REQ_ABANDON, REQ_EXECED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
@@ -13,7 +13,7 @@ import { Errno, errnoName, SyscallError, Unsupported } from './errno.js';
 import { releasePlan } from './exec.js';
 import { abandonFifoOpen, abandonFifoOpens } from './fs/fifo-opens.js';
 import { encodeSiginfo } from './signals.js';
-import type { PidLookup } from './instance.js';
+import type { PidLookup, Prefetch } from './instance.js';
 import type { LibosProcess } from './process.js';
 import { SyscallArgs } from './syscall-args.js';
 import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
@@ -204,7 +204,8 @@ export class SyscallDispatcher {
     else if (kind === REQ_STRACE) this.onStrace();
     else if (kind === REQ_FORKED) this.onForked();
     else if (kind === REQ_SIGNALS) this.onSignals();
-    else if (kind === REQ_CHILD_STARTED) this.onChildStarted();
+    else if (kind === REQ_CHILD_STARTED) this.onChildStarted(false);
+    else if (kind === REQ_FORKED_LOCALLY) this.onForkedLocally();
     else if (kind === REQ_PID_LOOKUP) this.onPidLookup();
     else if (kind === REQ_GROUP_CHILDREN) this.onGroupChildren();
     else if (kind === REQ_CHILD_REAPED) this.proc.instance.childReaped(this.proc, this.args.int(0));
@@ -326,17 +327,8 @@ export class SyscallDispatcher {
         this.send(this.header(0, REPLY_TARGET, 0, seq), [result.hostFd]);
         host.close(result.hostFd);
         return;
-      case 'fork': {
-        // struct gts_fork_reply: the child's CPU (-1: anywhere)
-        const body = Buffer.alloc(4);
-        body.writeInt32LE(result.childCpu ?? -1, 0);
-        this.send(Buffer.concat([this.header(result.childVpid, REPLY_FORK, body.length, seq), body]), [
-          result.childChannelFd, result.childLifelineFd,
-        ]);
-        host.close(result.childChannelFd);
-        host.close(result.childLifelineFd);
-        return;
-      }
+      case 'fork':
+        return this.sendForkReply(result.childVpid, result.childCpu, [result.childChannelFd, result.childLifelineFd], result.prefetch, seq);
       case 'exec': {
         // until the new image says HELLO, its doorbell handler is not there
         this.proc.signals.setReady(false);
@@ -350,6 +342,20 @@ export class SyscallDispatcher {
         return;
       }
     }
+  }
+
+  /**
+   * A fork's reply (struct gts_fork_reply: the child's CPU, -1 for anywhere; the prefetched
+   * standby's vpid, 0 for none, and CPU): `fds` go along and are closed; a prefetch's go along after
+   * them and stay the worker's until the stub forks into it.
+   */
+  private sendForkReply(ret: number, cpu: number | null, fds: number[], prefetch: Prefetch | null, seq: bigint): void {
+    const body = Buffer.alloc(FORK_REPLY_SIZE);
+    body.writeInt32LE(cpu ?? -1, 0);
+    body.writeInt32LE(prefetch?.vpid ?? 0, 4);
+    body.writeInt32LE(prefetch?.cpu ?? -1, 8);
+    this.send(Buffer.concat([this.header(ret, REPLY_FORK, body.length, seq), body]), prefetch ? [...fds, prefetch.channelFd, prefetch.lifelineFd] : fds);
+    for (const fd of fds) host.close(fd);
   }
 
   private header(ret: number, flags: number, dataLen: number, seq = this.seq): Buffer {
@@ -391,7 +397,7 @@ export class SyscallDispatcher {
   }
 
   /** The stub forked (no reply): only for a fork this worker granted, once. */
-  private onChildStarted(): void {
+  private onChildStarted(alone: boolean): void {
     const vpid = this.args.int(1);
     const hostPid = this.args.int(0);
     if (!this.proc.forksInFlight.delete(vpid)) {
@@ -403,7 +409,29 @@ export class SyscallDispatcher {
     // someone else's by now) -- is told as the stub's word alone, for the leader to check (does
     // that process hold the child's channel?).
     const child = hostPid > 0 ? processOf(hostPid) : null;
-    this.proc.instance.childStarted(this.proc, vpid, hostPid, child !== null && child.ppid === this.proc.app.hostPid);
+    this.proc.instance.childStarted(this.proc, vpid, hostPid, child !== null && child.ppid === this.proc.app.hostPid, alone);
+  }
+
+  /**
+   * The stub forked alone into the standby it held (main channel only: a process with one
+   * thread). Its state goes into the child's lifeline now -- nothing the process asked since
+   * the fork has been read yet -- and the reply, which the stub reads before it next asks,
+   * brings the next standby if one is ready.
+   */
+  private onForkedLocally(): void {
+    const vpid = this.args.int(1);
+    try {
+      if (this.channel) throw new SyscallError(Errno.EINVAL, 'on a thread\'s channel');
+      this.proc.instance.forkedLocally(this.proc, vpid);
+    } catch (e) {
+      this.proc.log.error({ vpid }, `FORKED_LOCALLY refused: ${e instanceof Error ? e.message : String(e)}`);
+      this.sendResult(-Errno.EINVAL);
+      return;
+    }
+    this.proc.forksInFlight.add(vpid);
+    this.proc.parentThreadOf.set(vpid, this.proc.id.vpid);
+    this.onChildStarted(true);
+    this.sendForkReply(0, null, [], this.proc.instance.prefetch(this.proc), this.seq);
   }
 
   /** The stub's wait needs a pid translated (a child it does not know: forked before an exec, or an orphan). */
@@ -529,6 +557,7 @@ export class SyscallDispatcher {
     } catch {
       execfn = '';
     }
+    this.proc.instance.prefetchGone(this.proc); // (the old image's was close-on-exec)
     execedByStub(this.proc, execfn, this.view.getUint32(REQUEST_OFFSETS.hostTid, true));
   }
 
@@ -553,6 +582,7 @@ export class SyscallDispatcher {
       return;
     }
     this.proc.reservedFdBase = args.int(0);
+    this.proc.instance.prefetchGone(this.proc); // (an old image's was close-on-exec)
     this.proc.mainHostTid = this.view.getUint32(REQUEST_OFFSETS.hostTid, true);
     this.proc.mainThreadExited = false; // a new image: the thread that exec'd is the main one
     startLimits(this.proc);

@@ -14,6 +14,15 @@ export interface ForkedChild {
   cpu: number | null;
 }
 
+/** A standby the stub holds for its next fork: fds of the worker's, copies sent with a reply. */
+export interface Prefetch {
+  vpid: number;
+  channelFd: number;
+  lifelineFd: number;
+  /** the CPU of the child's worker-to-be, which the child pins itself to if forked in a burst (null: none) */
+  cpu: number | null;
+}
+
 export type PgrpOp = 'setpgid' | 'setsid' | 'getpgid' | 'getsid';
 /** What a pid look-up translates: a process, or a terminal's process group or session (0: none of the instance's). */
 export type PidLookup = 'host-of-vpid' | 'vpid-of-host' | 'host-of-vpgid' | 'vpgid-of-host' | 'vsid-of-host';
@@ -69,6 +78,15 @@ export interface InstanceServices {
    * whose other ends its worker already holds (the child's state is on its way in the channel).
    */
   fork(proc: LibosProcess): Promise<ForkedChild>;
+  /**
+   * A standby for the stub to hold and fork into alone (its app ends, to be sent and then
+   * closed; the worker keeps copies until the fork is told), if one is ready; null if not.
+   */
+  prefetch(proc: LibosProcess): Prefetch | null;
+  /** The stub forked into the standby it held, `vpid`: its state is sealed into the child's lifeline. */
+  forkedLocally(proc: LibosProcess, vpid: number): void;
+  /** The stub holds no prefetched standby (it says so, or a new image has none): it is the worker's again. */
+  prefetchGone(proc: LibosProcess): void;
   /** Translate a vpid to its host pid (or back); 0 when there is no such process. */
   lookupPid(proc: LibosProcess, direction: PidLookup, id: number): Promise<number>;
   /** The real uid of child (or orphan) `vpid` of `proc`, as a SIGCHLD names it; -1 if unknown. */
@@ -97,9 +115,9 @@ export interface InstanceServices {
   /**
    * The stub of `proc` forked: child `vpid` is host process `hostPid` (or -errno: it failed), as
    * the kernel says (`checked`), or only as the stub said (the kernel could not say: the child
-   * is gone, or its parent is, already).
+   * is gone, or its parent is, already); `alone`: into the standby the stub held, unasked.
    */
-  childStarted(proc: LibosProcess, vpid: number, hostPid: number, checked: boolean): void;
+  childStarted(proc: LibosProcess, vpid: number, hostPid: number, checked: boolean, alone: boolean): void;
   /** mq_open (the host path of the queue, to reopen) or mq_unlink (''), by the leader; errors as SyscallErrors. */
   posixMq(proc: LibosProcess, op: 'open' | 'unlink', name: string, flags: number, mode: number, attr: number[] | null): Promise<string>;
   /**

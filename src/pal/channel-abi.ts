@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 9;
+export const ABI_VERSION = 10;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -21,6 +21,12 @@ export const REQ_STRACE = 16;
 /** no reply: the call this thread was told to wait for (REPLY_WAIT) is given up */
 export const REQ_ABANDON = 17;
 export const REQ_EXECED = 18;
+/** the stub forked alone into the standby it held; the reply (which it takes later) may bring the next */
+export const REQ_FORKED_LOCALLY = 19;
+/** in a fork request's args[5]: the stub holds no prefetched standby and can take one */
+export const FORK_TAKES_PREFETCH = 1;
+/** struct gts_fork_reply: cpu, prefetch_vpid, prefetch_cpu (int32 each) */
+export const FORK_REPLY_SIZE = 12;
 /** struct gts_strace_result: ret (int64), returned (uint64), after a REQ_STRACE request */
 export const STRACE_RESULT_SIZE = 16;
 
@@ -161,6 +167,6 @@ export const STUB_WINDOW = 0x5f0000000000;
 export const STUB_WINDOW_SIZE = 0x100000000;
 
 export const CHANNEL_FD_AT_SPAWN = 3;
-export const RESERVED_FDS = 16;
+export const RESERVED_FDS = 18;
 /** the threads' channels, but the main one's: from reserved base + this on, one each */
-export const THREAD_CHANNEL_FIRST = 16;
+export const THREAD_CHANNEL_FIRST = RESERVED_FDS;

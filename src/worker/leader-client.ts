@@ -9,7 +9,7 @@ import { warmSealing } from '../ipc/protocol/checkpoint.js';
 import { STANDBYS_IN_A_BURST, STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
-import type { ForkedChild, InstanceServices, KeyFile, KillTarget, PgrpOp, PidLookup, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
+import type { ForkedChild, InstanceServices, KeyFile, KillTarget, PgrpOp, PidLookup, Prefetch, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
 const EFD_CLOEXEC = 0o2000000;
 const WAIT_PENDING = -1;
 const WAIT_WOKEN = -2;
@@ -56,6 +56,8 @@ export class LeaderClient {
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
   private standbyWaiters: { resolve: (c: NextChild) => void; reject: (e: Error) => void }[] = [];
+  /** the standby the current process's stub holds for its next fork (prefetch), with the worker's copies of its fds */
+  private stubHolds: NextChild | null = null;
   /** standbys asked for and not offered yet */
   private standbysAsked = 0;
   /** how many standby children the current process may hold (more once its forks come in bursts) */
@@ -174,6 +176,7 @@ export class LeaderClient {
   /** The current process is gone: its unused standbys go back (the leader frees their workers). */
   end(): void {
     this.flushReaped();
+    this.prefetchGone();
     for (const c of this.nextChildren) releaseOffer(c);
     this.nextChildren = [];
     this.standbyWaiters = [];
@@ -193,7 +196,7 @@ export class LeaderClient {
     const vpid = this.current.id.vpid;
     const holds = this.standbysHeld;
     let asked = false;
-    for (let n = this.nextChildren.length + this.standbysAsked; n < holds; n++) {
+    for (let n = this.standbysOnHand() + this.standbysAsked; n < holds; n++) {
       this.standbysAsked++;
       asked = true;
       this.toLeader({ type: 'standby-request', v: 1, vpid, urgent, holds });
@@ -201,9 +204,14 @@ export class LeaderClient {
     if (urgent && !asked) this.toLeader({ type: 'standby-request', v: 1, vpid, urgent, holds });
   }
 
+  /** the standbys offered and not forked into: ready here, or held by the stub */
+  private standbysOnHand(): number {
+    return this.nextChildren.length + (this.stubHolds ? 1 : 0);
+  }
+
   /** Whether the process may hold one more standby than it has and has asked for: then it is asked for (counted). */
   private takeSpareSlot(): boolean {
-    if (!this.current || this.nextChildren.length + this.standbysAsked >= this.standbysHeld) return false;
+    if (!this.current || this.standbysOnHand() + this.standbysAsked >= this.standbysHeld) return false;
     this.standbysAsked++;
     return true;
   }
@@ -243,6 +251,9 @@ export class LeaderClient {
     return {
       hostname: this.hostname,
       fork: (proc) => this.fork(proc),
+      prefetch: () => this.prefetch(),
+      forkedLocally: (proc, vpid) => this.forkedLocally(proc, vpid),
+      prefetchGone: () => this.prefetchGone(),
       kill: (proc, target, sig, code, info) => this.kill(proc, target, sig, code, info),
       pgrp: (proc, op, pid, pgid) => this.pgrp(proc, op, pid, pgid),
       lookupPid: (proc, direction, id) => this.lookupPid(proc, direction, id),
@@ -297,7 +308,7 @@ export class LeaderClient {
       stubBinaryFd: () => this.stubBinaryFd(),
       allocateTid: (proc) => this.allocateTid(proc),
       releaseTid: (_proc, tid) => void this.releasedTids.push(tid),
-      childStarted: (proc, vpid, hostPid, checked) => {
+      childStarted: (proc, vpid, hostPid, checked, alone) => {
         if (hostPid > 0 && checked) {
           proc.children.set(vpid, hostPid);
           // the child's real uid is its parent's at the fork -- unless the leader has already
@@ -306,7 +317,7 @@ export class LeaderClient {
         }
         // with a spare standby asked for the next fork (the leader has let this one go by then)
         this.toLeader({
-          type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid, checked, channelFd: proc.reservedFdBase, spare: this.takeSpareSlot(),
+          type: 'forked', v: 1, parentVpid: proc.id.vpid, vpid, hostPid, checked, channelFd: proc.reservedFdBase, alone, spare: this.takeSpareSlot(),
         });
       },
       unsupported: (proc, feature) => this.noteUnsupported(proc, feature),
@@ -323,6 +334,50 @@ export class LeaderClient {
       throw new SyscallError(Errno.EAGAIN, 'fork: sys.disallow_subprocesses');
     }
     const child = await this.takeStandby();
+    this.sealForkInto(proc, child);
+    // Pinned at the fork only when its parent has other children running (a burst, a pipeline:
+    // children spread over the CPUs). A lone child (a fork that exits or execs and is waited
+    // for) is better left where the host starts it: most never have a worker to be beside, and
+    // a move to another CPU costs each such fork ~10%; the worker that adopts one pins it.
+    const cpu = proc.children.size > 0 ? child.cpu : null;
+    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu };
+  }
+
+  /**
+   * A ready standby for the stub to hold for its next fork (not with sys.disallow_subprocesses,
+   * whose forks fail): the worker keeps its fds until the stub says it forked into it.
+   */
+  private prefetch(): Prefetch | null {
+    if (this.disallowSubprocesses || this.stubHolds) return null;
+    const child = this.nextChildren.shift();
+    if (!child) return null;
+    this.stubHolds = child;
+    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu: child.cpu };
+  }
+
+  /** The stub forked into the standby it held: the state it forked with goes into the child's lifeline. */
+  private forkedLocally(proc: LibosProcess, vpid: number): void {
+    const child = this.stubHolds;
+    if (!child || child.vpid !== vpid) throw new SyscallError(Errno.EINVAL, `forked alone into vm${vpid}, which the stub does not hold`);
+    this.stubHolds = null;
+    try {
+      this.sealForkInto(proc, child);
+    } finally {
+      releaseOffer(child); // (the child and its parent's stub have theirs)
+    }
+  }
+
+  /** The stub holds no standby: the one it was given is this worker's to use again. */
+  private prefetchGone(): void {
+    if (this.stubHolds) this.nextChildren.unshift(this.stubHolds);
+    this.stubHolds = null;
+  }
+
+  /**
+   * Seal `proc`'s state for standby `child` into its lifeline, with the cwd as an fd, before
+   * the child can ask anything of a worker: the leader reads it when the fork is told.
+   */
+  private sealForkInto(proc: LibosProcess, child: NextChild): void {
     const nofile = proc.nofileLimit;
     const cwdFd = host.dupCloexec(proc.cwdDirFd);
     const sent = cwdFd < 0 ? cwdFd : sendCheckpoint(child, {
@@ -338,12 +393,6 @@ export class LeaderClient {
       releaseOffer(child);
       throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
     }
-    // Pinned at the fork only when its parent has other children running (a burst, a pipeline:
-    // children spread over the CPUs). A lone child (a fork that exits or execs and is waited
-    // for) is better left where the host starts it: most never have a worker to be beside, and
-    // a move to another CPU costs each such fork ~10%; the worker that adopts one pins it.
-    const cpu = proc.children.size > 0 ? child.cpu : null;
-    return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu };
   }
 
   /** the instance's key files, asked of the leader once */

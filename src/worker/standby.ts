@@ -1,8 +1,8 @@
 // Standby children, the workers' side. The leader holds each forking process's next child
 // ahead of its fork (src/leader/held-child.ts): the parent's worker takes the app ends of the
 // child's channel and lifeline (fds of the leader's), and at the fork seals its process's state
-// into the channel (with the cwd as an fd) and hands the app ends to its stub, which forks at
-// once. The child gets a worker only when it first asks something (or is signalled): the
+// into the lifeline (with the cwd as an fd) and hands the app ends to its stub, which forks at
+// once -- or hands them to the stub ahead, which forks into them alone and tells after. The child gets a worker only when it first asks something (or is signalled): the
 // leader hands a free worker the worker ends, the cwd and the sealed state to take.
 import { addon } from '../pal/addon.js';
 import { takeFdFromParent } from '../pal/app.js';
@@ -81,10 +81,13 @@ export function releaseOffer(c: NextChild): void {
 }
 
 /**
- * Put the process's state in the child's channel, ahead of anything the child says; the cwd
- * rides along as an fd. Returns a negative errno if the channel refused it.
+ * Put the process's state in the child's lifeline (its channel is the child's to speak on
+ * first: a stub that forks alone tells its worker after), for the leader to read when the fork
+ * is told; the cwd rides along as an fd. Returns a negative errno if the socket refused it.
+ * (The child's lifeline signals it when its own end becomes readable or hangs up, never when
+ * what it sent is read: no signal comes of this.)
  */
 export function sendCheckpoint(c: NextChild, checkpoint: Checkpoint, cwdFd: number): number {
-  const n = addon.sendPacket(c.stubFd, sealCheckpoint(checkpoint, c.key), [cwdFd]);
+  const n = addon.sendPacket(c.lifelineFd, sealCheckpoint(checkpoint, c.key), [cwdFd]);
   return n < 0 ? n : 0;
 }

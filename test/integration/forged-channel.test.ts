@@ -12,12 +12,15 @@ import { describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
 import { GRAMINE_TS, makeTempDir, program, removeTempDir, runGramine } from '../helpers/run.js';
 
+/** forge_fork also tells the fork as one its stub made alone (FORKED_LOCALLY), into a standby it was never given */
+const ALONE_REFUSED = 'a fork told as made alone, into a standby the stub does not hold: EINVAL\n';
+
 describe('a forged fork report', () => {
   it.each(['', '-static'])('cannot make the instance signal a host process (%s)', async (suffix) => {
     const victim = spawn('sleep', ['120'], { stdio: 'ignore' });
     try {
       const r = await runGramine([program(`forge_fork${suffix}`), String(victim.pid)]);
-      expect(r.stdout).toBe('the worker granted a fork: yes\nthe instance lives on\n');
+      expect(r.stdout).toBe(`the worker granted a fork: yes\n${ALONE_REFUSED}the instance lives on\n`);
       expect(r.status).toBe(0);
       // a SIGKILL the instance sent has ended it by now: its pidfd would be readable at once
       expect(waitGone(victim.pid!, 2000)).toBe(false);
@@ -68,7 +71,7 @@ describe('a forged fork report naming a pid no process has', () => {
         expect(victim.pid).toBe(pid);
         app.stdin.end('go\n');
         expect(await exited).toBe(0);
-        expect(out).toBe('the worker granted a fork: yes\nreported\nthe instance lives on\n');
+        expect(out).toBe(`the worker granted a fork: yes\n${ALONE_REFUSED}reported\nthe instance lives on\n`);
         expect(waitGone(victim.pid!, 2000)).toBe(false);
       } finally {
         victim.kill('SIGKILL');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
+import { RESERVED_FDS } from '../../src/pal/channel-abi.js';
 import {
   makeTempDir, program, removeTempDir, runGramine, runNative, splitLines, VARIANTS, type RunOptions, type RunResult,
   GRAMINE_TS, expectSameAsNative } from '../helpers/run.js';
@@ -61,11 +62,10 @@ function valueOf(lines: string[], label: string): string {
   return found[0]!.slice(label.length + 3);
 }
 
-/** The app's RLIMIT_NOFILE soft limit under gramine-ts for a host soft limit. */
-/** The app's RLIMIT_NOFILE: the stub's 16 reserved fds and its threads' channels (an eighth, up to 1024) are above it. */
+/** The app's RLIMIT_NOFILE for a host soft limit: the stub's reserved fds and its threads' channels (an eighth, up to 1024) are above it. */
 const appNofile = (hostSoft: number) => {
   const top = Math.min(hostSoft, 65536);
-  return top - 16 - Math.min(1024, Math.floor(top / 8));
+  return top - RESERVED_FDS - Math.min(1024, Math.floor(top / 8));
 };
 
 describe.each(VARIANTS)('system calls ($name)', ({ suffix }) => {

@@ -1,7 +1,8 @@
 /*
  * A forged fork (test/integration/forged-channel.test.ts): the app speaks the stub's protocol
  * on its own channel (the first fd past its RLIMIT_NOFILE), asks its worker for a fork as the
- * stub would, then says the child is host process argv[1] -- someone else's -- and kills the
+ * stub would, then says the child is host process argv[1] -- someone else's -- (first as a fork
+ * the stub made alone, into a standby it does not hold, then as the granted one) and kills the
  * child's vpid. The host process must live on, and the instance too. With "later", argv[1] is no
  * process when it is named (as a child reaped already), and becomes one before the kill.
  */
@@ -15,6 +16,21 @@
 #include <unistd.h>
 
 #include "../../native/stub/abi.h"
+
+/* The reply to request `seq` on the channel (others are dropped): 0, or 1 if none came. */
+static int answer(int channel, uint64_t seq, struct gts_reply *reply)
+{
+    for (;;) {
+        char packet[256];
+        if (read(channel, packet, sizeof(packet)) < (ssize_t)sizeof(*reply)) {
+            printf("no answer: %s\n", strerrorname_np(errno));
+            return 1;
+        }
+        memcpy(reply, packet, sizeof(*reply));
+        if (reply->seq == seq)
+            return 0;
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -39,20 +55,23 @@ int main(int argc, char **argv)
     }
     /* the answer (a read drops the child's channel and lifeline that come with it) */
     struct gts_reply reply;
-    for (;;) {
-        char packet[256];
-        if (read(channel, packet, sizeof(packet)) < (ssize_t)sizeof(reply)) {
-            printf("no answer: %s\n", strerrorname_np(errno));
-            return 1;
-        }
-        memcpy(&reply, packet, sizeof(reply));
-        if (reply.seq == req.seq)
-            break;
-    }
+    if (answer(channel, req.seq, &reply))
+        return 1;
     long vpid = reply.ret;
     printf("the worker granted a fork: %s\n", vpid > 0 ? "yes" : "no");
     if (vpid <= 0)
         return 0;
+
+    /* a fork made alone, into a standby the stub does not hold (it was granted none): refused */
+    memset(&req, 0, sizeof(req));
+    req.kind = GTS_REQ_FORKED_LOCALLY;
+    req.args[0] = (uint64_t)victim;
+    req.args[1] = (uint64_t)vpid;
+    req.seq = 0x7777000000000002ULL;
+    write(channel, &req, sizeof(req));
+    if (answer(channel, req.seq, &reply))
+        return 1;
+    printf("a fork told as made alone, into a standby the stub does not hold: %s\n", reply.ret < 0 ? strerrorname_np((int)-reply.ret) : "taken");
 
     memset(&req, 0, sizeof(req));
     req.kind = GTS_REQ_CHILD_STARTED;

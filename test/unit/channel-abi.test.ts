@@ -12,7 +12,9 @@ const root = path.resolve(__dirname, '../..');
 const header = path.join(root, 'native', 'stub', 'abi.h');
 
 /** Constants of the stub alone: where it keeps its own fds. */
-const STUB_ONLY = new Set(['LIFELINE_SLOT', 'LOCAL_HELLO_SLOT', 'PATH_SLOT_FIRST', 'SIGNALFD_SLOTS', 'SIGNALFD_FILTER_SLOT']);
+const STUB_ONLY = new Set([
+  'LIFELINE_SLOT', 'LOCAL_HELLO_SLOT', 'PATH_SLOT_FIRST', 'SIGNALFD_SLOTS', 'SIGNALFD_FILTER_SLOT', 'PREFETCH_CHANNEL_SLOT', 'PREFETCH_LIFELINE_SLOT',
+]);
 
 /** What the C compiler makes of abi.h: every GTS_ constant, struct sizes and offsets. */
 function compiledAbi(): Map<string, number> {
@@ -37,6 +39,7 @@ function compiledAbi(): Map<string, number> {
     ['SEM_REPLY_SIZE', 'sizeof(struct gts_sem_reply)'],
     ['STRACE_RESULT_SIZE', 'sizeof(struct gts_strace_result)'],
     ['PGRP_REPLY_SIZE', 'sizeof(struct gts_pgrp_reply)'],
+    ['FORK_REPLY_SIZE', 'sizeof(struct gts_fork_reply)'],
   ];
   const lines = [
     ...names.map((n) => `printf("%s %ld\\n", "${n}", (long)(GTS_${n}));`),

@@ -179,6 +179,8 @@ const schemas = {
    */
   'forked': object({
     type: t.literal('forked'), v, parentVpid: t.int, vpid: t.int, hostPid: t.int, checked: t.bool, channelFd: t.int,
+    /** the stub forked alone, into the standby it held (its worker heard of it only after) */
+    alone: t.bool,
     /** and the parent wants a standby child for its next fork (as a standby-request, not urgent) */
     spare: t.bool,
   }),

@@ -12,6 +12,7 @@ import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { ForkGranted, SyscallHandler } from './types.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+import { FORK_TAKES_PREFETCH } from '../../pal/channel-abi.js';
 
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
@@ -24,9 +25,12 @@ async function forkProcess(proc: LibosProcess, a: SyscallArgs): Promise<ForkGran
   const child = await proc.instance.fork(proc);
   proc.forksInFlight.add(child.vpid);
   proc.parentThreadOf.set(child.vpid, a.caller.tid);
+  // the stub says it holds no standby of its own and can take one (it set the sixth argument)
+  const takes = a.raw(5) === BigInt(FORK_TAKES_PREFETCH);
+  if (takes) proc.instance.prefetchGone(proc);
   return {
     kind: 'fork', childVpid: child.vpid, childChannelFd: child.channelFd, childLifelineFd: child.lifelineFd,
-    childCpu: child.cpu,
+    childCpu: child.cpu, prefetch: takes ? proc.instance.prefetch(proc) : null,
   };
 }
 

@@ -1,4 +1,5 @@
 // What a syscall handler is and what it may return.
+import type { Prefetch } from '../instance.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 
@@ -18,6 +19,8 @@ export interface ForkGranted {
   childLifelineFd: number;
   /** the CPU the child pins itself to (beside its worker), or null */
   childCpu: number | null;
+  /** a standby for the stub's next fork, sent along (the worker keeps its fds) */
+  prefetch: Prefetch | null;
 }
 
 /** An exec the worker planned: the stub re-executes itself with this argv. */
