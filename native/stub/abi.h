@@ -48,6 +48,14 @@
  */
 #define GTS_REQ_FORKED_LOCALLY 19
 /*
+ * The first thing a spawned stub (the instance's first process) asks, on its channel at fd 3
+ * before it places it: ret = how far up the instance's fds go (the stub lowers its hard
+ * RLIMIT_NOFILE to that, which every later image and child keeps: its reserved fds, and with
+ * them the app's fd table, end there), or 0 for the host's. A table that reaches far up makes
+ * every fork copy it.
+ */
+#define GTS_REQ_PLACE 20
+/*
  * A fork request's args[5] (no fork-family call has a sixth argument; the stub sets it, 0 or
  * this): the stub holds no prefetched standby and can take one (one thread, no trace).
  */
@@ -335,6 +343,8 @@ struct gts_sem_reply {
 #define GTS_SIGNALFD_FILTER_SLOT (GTS_RESERVED_FDS - 2)
 /* the channels of the threads but the main one: from the end of the reserved fds on (up to the fd limit), one slot each */
 #define GTS_THREAD_CHANNEL_FIRST GTS_RESERVED_FDS
+/* at most so many (an eighth of the fd space below that) */
+#define GTS_THREAD_CHANNELS_MAX 1024
 /* the app's fds just below the reserved ones where the stub puts signalfds that need it to read them */
 #define GTS_SIGNALFD_SLOTS 8
 

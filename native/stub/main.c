@@ -25,11 +25,46 @@ __asm__(".text\n"
         "call stub_main\n\t"
         "hlt\n");
 
+/* A spawned stub asks its worker how far up the instance's fds go (GTS_REQ_PLACE): 0 for the host's. */
+static unsigned long instance_fd_top(void)
+{
+    struct gts_request req = {GTS_REQ_PLACE, 0, 0, {0}, 0, 0};
+    struct gts_reply reply;
+    int fd;
+    if (channel_call(GTS_CHANNEL_FD_AT_SPAWN, &req, sizeof(req), &reply, 0, 0, &fd, 0) < 0)
+        return 0;
+    return reply.ret > 0 ? (unsigned long)reply.ret : 0;
+}
+
+/*
+ * The reserved fds end at `top` (the threads' channels after them: an eighth of the fd space,
+ * up to one per block); the app's own fds stay below them: the host's soft limit ends there, so
+ * a call run natively gets EMFILE rather than a slot of the stub (place_fd reaches above it).
+ * `lower_hard`: the hard limit becomes `top`, for every later image and child to find it.
+ */
+static void reserve_below(unsigned long top, struct k_rlimit *lim, int lower_hard)
+{
+    g_stub.thread_slots = (int)(top / 8 < STUB_THREADS_MAX ? top / 8 : STUB_THREADS_MAX);
+    g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS - (unsigned long)g_stub.thread_slots);
+    g_stub.main_channel_fd = g_stub.reserved_fd_base;
+    int change = lower_hard;
+    if (lower_hard)
+        lim->max = top;
+    if (lim->cur > (unsigned long)g_stub.reserved_fd_base) {
+        lim->cur = (unsigned long)g_stub.reserved_fd_base;
+        change = 1;
+    }
+    long r = change ? raw4(__NR_prlimit64, 0, RLIMIT_NOFILE, lim, 0) : 0;
+    if (r < 0)
+        stub_die("prlimit64(RLIMIT_NOFILE)", r);
+}
+
 /*
  * Move the channel from where the worker put it (fd 3) to the reserved top of the app's fd
  * space. After an exec it is already there: returns 1 for a re-executed stub. The top is the
  * hard limit's, which the app cannot move (the LibOS keeps the host's hard limit; an app that
  * lowers its soft limit has the host enforce it below the stub's fds): the same in every image.
+ * A spawned stub lowers it to what its worker says first (GTS_REQ_PLACE).
  */
 static int place_channel(void)
 {
@@ -38,24 +73,15 @@ static int place_channel(void)
     if (r < 0)
         stub_die("prlimit64(RLIMIT_NOFILE)", r);
     unsigned long top = lim.max > 65536 ? 65536 : lim.max;
-    if (top < 32) /* 16 reserved, 4 threads' channels, a dozen for the app */
+    if (top < 32) /* 18 reserved, 4 threads' channels, a dozen for the app */
         stub_die("RLIMIT_NOFILE too small for the stub's reserved fds", -24);
-    /* the threads' channels after the reserved fds: an eighth of the fd space, up to one per block */
-    g_stub.thread_slots = (int)(top / 8 < STUB_THREADS_MAX ? top / 8 : STUB_THREADS_MAX);
-    g_stub.reserved_fd_base = (int)(top - GTS_RESERVED_FDS - (unsigned long)g_stub.thread_slots);
-    g_stub.main_channel_fd = g_stub.reserved_fd_base;
-    /*
-     * The app's own fds stay below the reserved ones: the host's soft limit ends there, so a
-     * call run natively gets EMFILE rather than a slot of the stub (place_fd reaches above it).
-     */
-    if (lim.cur > (unsigned long)g_stub.reserved_fd_base) {
-        lim.cur = (unsigned long)g_stub.reserved_fd_base;
-        r = raw4(__NR_prlimit64, 0, RLIMIT_NOFILE, &lim, 0);
-        if (r < 0)
-            stub_die("prlimit64(RLIMIT_NOFILE)", r);
-    }
+    reserve_below(top, &lim, 0);
     if (raw2(__NR_fcntl, g_stub.reserved_fd_base, 1 /* F_GETFD */) >= 0)
         return 1;
+    /* spawned: the instance says how far up its fds go, and the hard limit keeps it from here on */
+    unsigned long want = instance_fd_top();
+    if (want >= 32 && want < top)
+        reserve_below(want, &lim, 1);
     r = place_fd(GTS_CHANNEL_FD_AT_SPAWN, g_stub.reserved_fd_base, 0); /* above a lower soft limit too */
     if (r < 0)
         stub_die("dup3(channel)", r);

@@ -15,7 +15,7 @@ extern char __executable_start[], etext[], _end[] __attribute__((visibility("hid
 /* the blocks of the app's threads (struct stub_thread), in the stub's window: the app cannot map over them */
 #define STUB_THREAD_AREA (GTS_STUB_WINDOW + GTS_STUB_WINDOW_SIZE / 2)
 #define STUB_THREAD_BLOCK 0x40000UL /* 256 KiB each, mapped when a thread is born */
-#define STUB_THREADS_MAX 1024
+#define STUB_THREADS_MAX GTS_THREAD_CHANNELS_MAX
 _Static_assert(STUB_BASE == GTS_STUB_WINDOW, "the Makefile links the stub at the start of its window");
 _Static_assert(STUB_THREADS_MAX * STUB_THREAD_BLOCK <= GTS_STUB_WINDOW_SIZE / 2, "the thread blocks fit in the window");
 

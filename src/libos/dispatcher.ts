@@ -4,7 +4,7 @@ import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
   HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
-  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, FORK_REPLY_SIZE,
+  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, REQ_PLACE, FORK_REPLY_SIZE,
   REQ_ABANDON, REQ_EXECED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
@@ -20,7 +20,7 @@ import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { SYSCALL_NAMES } from './syscall-numbers.js';
 import { straceLine } from './strace.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
-import { startLimits } from './sys/info.js';
+import { instanceFdTop, startLimits } from './sys/info.js';
 import { execedByStub } from './sys/proc.js';
 import { PATH_MAX } from './memory.js';
 import type { SyscallResult } from './sys/types.js';
@@ -206,6 +206,7 @@ export class SyscallDispatcher {
     else if (kind === REQ_SIGNALS) this.onSignals();
     else if (kind === REQ_CHILD_STARTED) this.onChildStarted(false);
     else if (kind === REQ_FORKED_LOCALLY) this.onForkedLocally();
+    else if (kind === REQ_PLACE) this.sendResult(this.proc.pendingExec && !this.channel ? instanceFdTop(this.proc.pendingNofile) : -Errno.EINVAL);
     else if (kind === REQ_PID_LOOKUP) this.onPidLookup();
     else if (kind === REQ_GROUP_CHILDREN) this.onGroupChildren();
     else if (kind === REQ_CHILD_REAPED) this.proc.instance.childReaped(this.proc, this.args.int(0));

@@ -23,6 +23,8 @@ export const REQ_ABANDON = 17;
 export const REQ_EXECED = 18;
 /** the stub forked alone into the standby it held; the reply (which it takes later) may bring the next */
 export const REQ_FORKED_LOCALLY = 19;
+/** a spawned stub's first request, before it places its channel: how far up the instance's fds go */
+export const REQ_PLACE = 20;
 /** in a fork request's args[5]: the stub holds no prefetched standby and can take one */
 export const FORK_TAKES_PREFETCH = 1;
 /** struct gts_fork_reply: cpu, prefetch_vpid, prefetch_cpu (int32 each) */
@@ -170,3 +172,4 @@ export const CHANNEL_FD_AT_SPAWN = 3;
 export const RESERVED_FDS = 18;
 /** the threads' channels, but the main one's: from reserved base + this on, one each */
 export const THREAD_CHANNEL_FIRST = RESERVED_FDS;
+export const THREAD_CHANNELS_MAX = 1024;

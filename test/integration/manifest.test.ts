@@ -304,6 +304,21 @@ describe('sys.fds.limit', () => {
     expect(r.status).toBe(0);
   });
 
+  // above the instance's default top of the fd space (INSTANCE_FD_TOP): the stub's fds go higher
+  const hostHard = Number(execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }));
+  it.runIf(hostHard >= 6000 + 18 + 1024)('above the default top of the fd space: the app may use every fd below it, in a child and an exec\'d program too', async () => {
+    const m = manifest(
+      'libos.entrypoint = "/bin/bash"',
+      'loader.argv = ["bash", "-c", "ulimit -n; exec 5999>/dev/null && echo 5999; bash -c \'exec 5999>/dev/null && echo child\'; exec bash -c \'ulimit -n\'"]',
+      // (bash run with a socket for stdin, its first level, reads ~/.bashrc)
+      'loader.env.SHLVL = "1"', 'fs.root.uri = "file:/"', 'sgx.file_check_policy = "allow_all_but_log"', 'sys.fds.limit = 6000',
+    );
+    const r = await runGramine([m]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('6000\n5999\nchild\n6000\n');
+    expect(r.status).toBe(0);
+  });
+
   it('must be a positive count: file, line and key', async () => {
     const m = manifest('libos.entrypoint = "/bin/true"', 'sys.fds.limit = 0');
     const r = await runGramine([m]);

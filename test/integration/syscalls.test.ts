@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SYSCALL_TABLE } from '../../src/libos/syscall-table.js';
 import { RESERVED_FDS } from '../../src/pal/channel-abi.js';
+import { INSTANCE_FD_TOP } from '../../src/libos/sys/info.js';
 import {
   makeTempDir, program, removeTempDir, runGramine, runNative, splitLines, VARIANTS, type RunOptions, type RunResult,
   GRAMINE_TS, expectSameAsNative } from '../helpers/run.js';
@@ -62,9 +63,13 @@ function valueOf(lines: string[], label: string): string {
   return found[0]!.slice(label.length + 3);
 }
 
-/** The app's RLIMIT_NOFILE for a host soft limit: the stub's reserved fds and its threads' channels (an eighth, up to 1024) are above it. */
+/**
+ * The app's RLIMIT_NOFILE for a host soft limit (and hard: `ulimit -n` sets both), without a
+ * manifest: the instance's fds end at INSTANCE_FD_TOP, and the stub's reserved fds and its
+ * threads' channels (an eighth, up to 1024) are above the app's.
+ */
 const appNofile = (hostSoft: number) => {
-  const top = Math.min(hostSoft, 65536);
+  const top = Math.min(hostSoft, 65536, INSTANCE_FD_TOP);
   return top - RESERVED_FDS - Math.min(1024, Math.floor(top / 8));
 };
 

@@ -1,4 +1,5 @@
 // System information and resource limits (uname, prlimit64, getrlimit, setrlimit).
+import { RESERVED_FDS, THREAD_CHANNELS_MAX } from '../../pal/channel-abi.js';
 import { host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import type { LibosProcess, ResourceLimit, UtsNames } from '../process.js';
@@ -64,6 +65,25 @@ function encodeLimit(l: ResourceLimit): Buffer {
 
 function decodeLimit(buf: Buffer): ResourceLimit {
   return { cur: buf.readBigUInt64LE(0), max: buf.readBigUInt64LE(8) };
+}
+
+/**
+ * How far up the fds of an instance without sys.fds.limit go (the app's RLIMIT_NOFILE is the
+ * host's, at most what the stub's reserved fds and threads' channels leave of this: 3566). The
+ * app's fd table reaches the stub's fds, and every fork copies it whole: a table reaching
+ * ~19,000 costs a native fork+exit ~80 us more here (a third), one of 64 Ki more again.
+ */
+export const INSTANCE_FD_TOP = 4096;
+
+/**
+ * The top of the fd space for the instance's first process, which it and every later image and
+ * child keep (GTS_REQ_PLACE): INSTANCE_FD_TOP, or enough for the manifest's sys.fds.limit (its
+ * hard limit, else its soft one) with the stub's fds and a channel for each of 1024 threads
+ * above it. The host's hard limit bounds it all the same.
+ */
+export function instanceFdTop(limit: LibosProcess['pendingNofile']): number {
+  const wanted = limit ? Math.max(limit.hard ?? limit.soft, limit.soft) + RESERVED_FDS + THREAD_CHANNELS_MAX : 0;
+  return Math.max(INSTANCE_FD_TOP, wanted);
 }
 
 /**
