@@ -363,21 +363,23 @@ void thread_forked_child(int vpid, int host_tid)
         g_main_thread.doorbell_rang = t->doorbell_rang;
         g_main_thread.doorbell_due = t->doorbell_due;
     }
-    for (int i = 0; i < STUB_THREADS_MAX; i++)
-        g_stub.thread_slot_used[i] = SLOT_FREE; /* and their channels closed, below */
-    for (int i = 0; i < TID_TABLE; i++)
-        tid_table[i] = 0;
-    g_stub.threads_live = 0;
-    g_stub.lock = 0; /* a thread that held it is not in the child */
     /*
-     * Only up to the highest slot ever claimed: close_range walks every fd number of its range
-     * that the table has room for, and the table reaches far above the reserved fds (~140 us a
-     * fork here for a range to ~0U).
+     * Only up to the highest slot ever claimed (none: no thread was ever made, and nothing is to
+     * be cleared -- nor copied on write into the child's pages): close_range walks every fd
+     * number of its range that the table has room for, and the table reaches far above the
+     * reserved fds (~140 us a fork here for a range to ~0U).
      */
     int high = g_stub.thread_slots_high;
-    if (high > 0)
+    if (high > 0) {
+        for (int i = 0; i < high; i++)
+            g_stub.thread_slot_used[i] = SLOT_FREE; /* and their channels closed, below */
+        for (int i = 0; i < TID_TABLE; i++)
+            tid_table[i] = 0;
         raw3(__NR_close_range, g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST,
              (unsigned long)(g_stub.reserved_fd_base + GTS_THREAD_CHANNEL_FIRST + high - 1), 0);
+    }
+    g_stub.threads_live = 0;
+    g_stub.lock = 0; /* a thread that held it is not in the child */
     g_main_thread.channel_fd = g_stub.main_channel_fd;
     g_main_thread.host_tid = host_tid;
     g_main_thread.vtid = vpid;
