@@ -820,14 +820,21 @@ export class Leader {
     // Its standby children not forked will never be (a forked one stays held: an orphan). But
     // its stub may have forked into one alone, which its worker tells of after (the state
     // sealed then): not before that worker has said it is done with the process (worker-ready).
-    if (this.workerDone.delete(vpid) || !parentWorker || parentWorker.gone) this.cancelStandbys(vpid);
+    const told = this.workerDone.delete(vpid);
+    if (told || !parentWorker || parentWorker.gone || !this.hasUnforkedStandbys(vpid)) this.cancelStandbys(vpid);
     else this.standbysAwaitWorker.set(vpid, parentWorker);
   }
 
   /** Process `vpid`'s worker has told all it will of it (it said so, or it is gone). */
   private workerDoneWith(vpid: number): void {
     if (this.standbysAwaitWorker.delete(vpid)) this.cancelStandbys(vpid);
-    else if (this.table.get(vpid)) this.workerDone.add(vpid); // (its reaping, which lets them go, comes after)
+    else if (this.table.get(vpid) && this.hasUnforkedStandbys(vpid)) this.workerDone.add(vpid); // (its reaping, which lets them go, comes after)
+  }
+
+  /** Has process `vpid` standby children whose checkpoint has not come (not forked into, or not told yet)? */
+  private hasUnforkedStandbys(vpid: number): boolean {
+    for (const standby of this.standbys.values()) if (standby.parentVpid === vpid && !standby.held.isForked) return true;
+    return false;
   }
 
   /** The standby children of ended process `parentVpid` that it never forked into go. */
