@@ -373,7 +373,12 @@ Napi::Value WatchChannel(const Napi::CallbackInfo& info) { return StartWatch(inf
 // whose process has exited), then stops.
 Napi::Value WatchReadableOnce(const Napi::CallbackInfo& info) { return StartWatch(info, false); }
 
-// sendPacket(fd, bytes, fds?): one SOCK_SEQPACKET message, with fds as SCM_RIGHTS.
+// The most fds one packet carries: a HELLO reply's (the program, its interpreter, the tree's
+// root and cwd, a standby's two, the path table's roots) with room to spare.
+constexpr uint32_t kMaxPacketFds = 32;
+
+// sendPacket(fd, bytes, fds?): one SOCK_SEQPACKET message, with fds as SCM_RIGHTS; -E2BIG for
+// more than kMaxPacketFds (none is dropped unsaid).
 Napi::Value SendPacket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -382,14 +387,15 @@ Napi::Value SendPacket(const Napi::CallbackInfo& info) {
   std::vector<int> fds;
   if (info.Length() > 2 && info[2].IsArray()) {
     Napi::Array arr = info[2].As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length() && i < 8; i++)
+    if (arr.Length() > kMaxPacketFds) return Napi::Number::New(env, -E2BIG);
+    for (uint32_t i = 0; i < arr.Length(); i++)
       fds.push_back(arr.Get(i).As<Napi::Number>().Int32Value());
   }
   struct iovec iov = {bytes, len};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(8 * sizeof(int))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(kMaxPacketFds * sizeof(int))];
   if (!fds.empty()) {
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
@@ -440,7 +446,7 @@ Napi::Value ReceivePacket(const Napi::CallbackInfo& info) {
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(8 * sizeof(int))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(kMaxPacketFds * sizeof(int))];
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t r;

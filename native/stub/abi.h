@@ -43,8 +43,9 @@
  * The stub forked alone into the standby it was given ahead (a fork reply's prefetch): child
  * args[1] (vpid) is host pid args[0], or -errno. The worker seals the process's state into the
  * child's lifeline and replies as to a fork: ret 0, a struct gts_fork_reply, and the next
- * prefetch with it if one is ready. The stub does not wait for that reply: it takes it before
- * its next request on the main channel (the seq says which it is), its next fork, or an exec.
+ * prefetch with it if one is ready. The stub never waits for that reply (the app could read it
+ * off the channel first): it takes it when it has come, ahead of the reply to its next request
+ * on the main channel (the seq says which it is), or at its next fork or exec.
  */
 #define GTS_REQ_FORKED_LOCALLY 19
 /*
@@ -184,6 +185,12 @@ struct gts_reply {
  * forked child that has not said FORKED yet, which the new image says first, as the old would have
  */
 #define GTS_HELLO_FORK_UNTOLD 0x400
+/*
+ * A standby for the image's first fork rides along (its channel and lifeline, after the
+ * program's fds and the tree's, before the mounts' roots; prefetch_vpid, prefetch_cpu): the
+ * image forks into it alone (GTS_REQ_FORKED_LOCALLY), as into one a fork reply brought.
+ */
+#define GTS_HELLO_PREFETCH 0x800
 #define GTS_APP_HOST_ID 2147418112 /* 0x7fff0000 */
 
 /*
@@ -205,6 +212,7 @@ struct gts_hello_reply {
     uint32_t zero;
     /* the process's virtual uid, euid, gid and egid, which the stub answers get[e]uid and get[e]gid with */
     uint32_t ids[4];
+    int32_t prefetch_vpid, prefetch_cpu; /* with GTS_HELLO_PREFETCH */
 };
 
 /*

@@ -10,7 +10,7 @@
 #include "util.h"
 
 #define K_MSG_CMSG_CLOEXEC 0x40000000
-#define MAX_FDS (2 + GTS_PATH_TABLE_MAX) /* a HELLO reply: the program, its interpreter, the mounts' roots */
+#define MAX_FDS STUB_HELLO_FDS /* a HELLO reply's */
 
 /* A worker that dies takes its app with it, as a SIGKILL the parent can see. */
 static __attribute__((noreturn)) void worker_gone(void) { stub_die_killed(); }
@@ -86,43 +86,109 @@ int channel_receive(int fd, struct gts_reply *reply, void *data, unsigned long d
     return r < (long)sizeof(*reply) ? -1 : nfds;
 }
 
+#define K_MSG_PEEK 0x2
+#define K_MSG_DONTWAIT 0x40
+
+/*
+ * The seq of the packet waiting at the head of the main channel (blocking, or not): 1, 0 for
+ * none there (EAGAIN) or a packet too short to be a reply (the app's own writing).
+ */
+static int peek_seq(int nonblock, unsigned long *seq)
+{
+    struct gts_reply head;
+    struct k_iovec iov = {&head, sizeof(head)};
+    struct k_msghdr msg = {0};
+    msg.iov = &iov;
+    msg.iovlen = 1;
+    long r;
+    do
+        r = raw3(__NR_recvmsg, g_stub.main_channel_fd, &msg, K_MSG_PEEK | (nonblock ? K_MSG_DONTWAIT : 0));
+    while (r == -EINTR);
+    if (r == -EAGAIN)
+        return 0;
+    if (r <= 0)
+        worker_gone();
+    *seq = head.seq;
+    return r >= (long)sizeof(head);
+}
+
+/* The reply to FORKED_LOCALLY, if it is the packet at the head of the main channel: taken (1), or 0. */
+static int take_owed_if_next(int nonblock)
+{
+    unsigned long seq;
+    if (!g_stub.prefetch_owed || !peek_seq(nonblock, &seq) || seq != g_stub.prefetch_owed)
+        return 0;
+    struct gts_reply reply;
+    struct gts_fork_reply placement = {-1, 0, -1};
+    int fds[2];
+    int nfds = channel_receive(g_stub.main_channel_fd, &reply, &placement, sizeof(placement), fds, 2);
+    if (nfds < 0)
+        worker_gone();
+    g_stub.prefetch_owed = 0;
+    prefetch_from_reply(&reply, &placement, fds, nfds, 0);
+    return 1;
+}
+
+/*
+ * Without waiting: the reply to FORKED_LOCALLY, if it has come. (Never waited for: the app may
+ * read its channel itself and take it. A reply of the stub's own that comes after it says it
+ * has come, or was taken: the worker answers in order.)
+ */
 void channel_take_owed(void)
 {
-    unsigned long owed = g_stub.prefetch_owed;
-    if (!owed)
-        return;
-    g_stub.prefetch_owed = 0;
-    for (;;) {
-        struct gts_reply reply;
-        struct gts_fork_reply placement = {-1, 0, -1};
-        int fds[2];
-        int nfds = channel_receive(g_stub.main_channel_fd, &reply, &placement, sizeof(placement), fds, 2);
-        if (nfds < 0)
+    take_owed_if_next(1);
+}
+
+/*
+ * A fork would use the prefetch that reply brings: wait for it, up to OWED_WAIT_NS. It comes
+ * before anything else the worker says to this process (a forwarded fork's reply would come
+ * after it), so waiting costs nothing -- unless the app took it off its channel, which the
+ * bound covers.
+ */
+#define OWED_WAIT_NS 20000000L
+void channel_await_owed(void)
+{
+    struct k_timespec wait = {0, OWED_WAIT_NS};
+    while (g_stub.prefetch_owed && !take_owed_if_next(1)) {
+        struct k_pollfd p = {g_stub.main_channel_fd, 1 /* POLLIN */, 0};
+        struct k_timespec before, after;
+        raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &before);
+        long r = raw5(__NR_ppoll, &p, 1, &wait, 0, 8);
+        if (r == 0)
+            return; /* not within the bound: the fork asks its worker */
+        if (r < 0 && r != -EINTR)
             worker_gone();
-        if (reply.seq == owed) {
-            prefetch_from_reply(&reply, &placement, fds, nfds, 0);
+        raw2(__NR_clock_gettime, 1, &after);
+        long spent = (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec);
+        long left = wait.tv_sec * 1000000000L + wait.tv_nsec - spent;
+        if (left <= 0)
             return;
-        }
-        for (int i = 0; i < nfds; i++)
-            raw1(__NR_close, fds[i]);
+        wait = (struct k_timespec){left / 1000000000L, left % 1000000000L};
+        unsigned long seq;
+        if (r > 0 && peek_seq(1, &seq) && seq != g_stub.prefetch_owed)
+            return; /* something else ahead of it (the app's own writing answered): not this way */
     }
 }
 
 long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
                   void *data, unsigned long data_cap, int *fds, int max_fds)
 {
-    /* the main channel's replies come in order: one still owed is read first */
-    if (fd == g_stub.main_channel_fd)
-        channel_take_owed();
     struct gts_request *head = (struct gts_request *)req;
     head->seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
     channel_send(fd, req, req_len);
+    int main = fd == g_stub.main_channel_fd;
     for (;;) {
+        /* one owed ahead of this reply comes first: taken with its own buffers */
+        if (main && take_owed_if_next(0))
+            continue;
         int nfds = channel_receive(fd, reply, data, data_cap, fds, max_fds);
         if (nfds < 0)
             worker_gone();
-        if (reply->seq == head->seq)
+        if (reply->seq == head->seq) {
+            if (main)
+                g_stub.prefetch_owed = 0; /* (it came before this one, or the app took it) */
             return nfds;
+        }
         /* an answer to something the app wrote on the channel itself: drop it */
         for (int i = 0; i < nfds; i++)
             raw1(__NR_close, fds[i]);

@@ -175,6 +175,15 @@ static void prefer_for_oom_kill(void)
 __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
 {
     long r;
+    /*
+     * Request seqs start at the monotonic clock's ns: every seq of an image is later than all of
+     * the image before it (a reply to one of those may still come: dropped, never taken for one's own).
+     */
+    struct {
+        long sec, nsec;
+    } now = {0, 0};
+    raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &now);
+    g_stub.seq = (unsigned long)now.sec * 1000000000UL + (unsigned long)now.nsec;
     int reexec = place_channel();
     /*
      * A spawned first process dies with its worker, its host parent (no host process of the
@@ -195,15 +204,15 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     raw4(__NR_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &doorbell, 0, 8);
 
     struct gts_reply reply;
-    int fds[2 + GTS_PATH_TABLE_MAX]; /* the program's, its interpreter's, the mounts' roots */
-    int nfds = reexec ? take_local_hello(&reply, fds, 2 + GTS_PATH_TABLE_MAX) : -1;
+    int fds[STUB_HELLO_FDS]; /* the program's, its interpreter's, the tree's, a standby's, the mounts' roots */
+    int nfds = reexec ? take_local_hello(&reply, fds, STUB_HELLO_FDS) : -1;
     int local = nfds >= 0;
     if (!local) {
         struct gts_request req = {GTS_REQ_HELLO, (uint32_t)host_tid(), 0, {0}, 0, 0};
         req.args[0] = (uint64_t)g_stub.reserved_fd_base;
         req.args[1] = GTS_ABI_VERSION;
         nfds = (int)channel_call(g_stub.main_channel_fd, &req, sizeof(req), &reply, hello_buf,
-                                 sizeof(hello_buf) - 1, fds, 2 + GTS_PATH_TABLE_MAX);
+                                 sizeof(hello_buf) - 1, fds, STUB_HELLO_FDS);
     }
     if (reply.ret < 0)
         stub_die("worker refused to start the program", reply.ret);
@@ -220,7 +229,16 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     if (hello->execfn_len == 0 || table_at > reply.data_len)
         stub_die("bad HELLO reply from worker", -71);
     int skip = want + (tree >= 0 ? 2 : 0);
+    int standby = -1; /* fds[standby], fds[standby + 1]: for the first fork (GTS_HELLO_PREFETCH) */
+    if (hello->flags & GTS_HELLO_PREFETCH) {
+        if (nfds < skip + 2)
+            stub_die("HELLO reply without its standby's fds", -71);
+        standby = skip;
+        skip += 2;
+    }
     paths_install(hello_buf + table_at, reply.data_len - table_at, fds + skip, nfds - skip);
+    if (standby >= 0)
+        prefetch_take(hello->prefetch_vpid, hello->prefetch_cpu, fds + standby);
     g_stub.vpid = hello->vpid;
     current_thread()->vtid = hello->vpid;
     memcpy(g_stub.abstract_prefix, hello->abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);

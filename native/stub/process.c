@@ -112,7 +112,7 @@ static int app_fd_room(int n)
  * channel_take_owed). Its fds are close-on-exec: an exec'd image holds none, and its worker,
  * told of the exec, takes the standby back.
  */
-static void prefetch_hold(int vpid, int cpu, const int *fds)
+void prefetch_take(int vpid, int cpu, const int *fds)
 {
     int slots[2] = {g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT, g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT};
     if (place_fds(2, fds, slots, O_CLOEXEC) == 0) {
@@ -130,7 +130,7 @@ void prefetch_from_reply(const struct gts_reply *reply, const struct gts_fork_re
 {
     if (reply->ret >= 0 && (reply->flags & GTS_REPLY_FORK) && reply->data_len == sizeof(*placement) &&
         placement->prefetch_vpid > 0 && nfds == first + 2 && g_stub.prefetch_vpid == 0) {
-        prefetch_hold(placement->prefetch_vpid, placement->prefetch_cpu, fds + first);
+        prefetch_take(placement->prefetch_vpid, placement->prefetch_cpu, fds + first);
         return;
     }
     for (int i = first; i < nfds; i++)
@@ -153,7 +153,9 @@ static long fork_granted(long nr, const long *a, void *ip, int alone, int *child
     struct gts_reply reply;
     int fds[4];
     struct gts_fork_reply placement = {-1, 0, -1};
-    long args[6] = {a[0], a[1], a[2], a[3], a[4], alone && g_stub.prefetch_vpid == 0 ? GTS_FORK_TAKES_PREFETCH : 0};
+    /* (not while a FORKED_LOCALLY's reply, which may bring one, is still to come) */
+    int takes = alone && g_stub.prefetch_vpid == 0 && !g_stub.prefetch_owed;
+    long args[6] = {a[0], a[1], a[2], a[3], a[4], takes ? GTS_FORK_TAKES_PREFETCH : 0};
     int want = args[5] ? 4 : 2;
     struct k_rlimit lim, lifted;
     int lift = !app_fd_room(want) && raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &lim) == 0;
@@ -185,7 +187,7 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 
     int alone = forks_alone();
     if (alone)
-        channel_take_owed();
+        channel_await_owed();
     int child_fds[2]; /* its channel and its lifeline */
     int cpu = -1;
     int child_vpid = alone ? g_stub.prefetch_vpid : 0;
@@ -262,7 +264,7 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
 
 long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
-    channel_take_owed(); /* (a new image's replies could pass for it) */
+    channel_take_owed(); /* (if it has come: the new image drops it otherwise, its seqs all later) */
     if (nr == __NR_execve) {
         long alone = exec_locally(a, uc);
         if (alone != PATH_FORWARD)

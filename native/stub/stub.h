@@ -162,10 +162,14 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
 static inline int channel_for_current_thread(void) { return current_thread()->channel_fd; }
 /* A message that gets no reply. */
 void channel_send(int fd, const void *req, unsigned long req_len);
-/* Read the reply to FORKED_LOCALLY the main channel still owes, if any (process.c takes its prefetch). */
+/* Take the reply to FORKED_LOCALLY the main channel still owes, if it has come (process.c takes its prefetch). */
 void channel_take_owed(void);
+/* The same, waiting for it a little (a fork would use what it brings). */
+void channel_await_owed(void);
 /* One reply-shaped packet and its fds (close-on-exec): the count of fds, or -1. */
 int channel_receive(int fd, struct gts_reply *reply, void *data, unsigned long data_cap, int *fds, int max_fds);
+/* A HELLO reply's fds at most: the program, its interpreter, the tree's root and cwd, a standby's two, the mounts' roots */
+#define STUB_HELLO_FDS (6 + GTS_PATH_TABLE_MAX)
 /* A HELLO reply's payload at most: the reply, AT_EXECFN, the cwd, the path table (main.c, local_exec.c) */
 #define STUB_HELLO_MAX (4096 + 2 * STUB_PATH_MAX + 2 * GTS_PATH_TABLE_MAX * (64 + GTS_PATH_PREFIX_MAX + 8))
 

@@ -112,6 +112,8 @@ int call_worker(long nr, const long *a, void *ip, struct gts_reply *reply, void 
 long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc);
 struct gts_reply;
 struct gts_fork_reply;
+/* Hold standby `vpid` (its channel and lifeline in `fds`, which are closed) for the next fork. */
+void prefetch_take(int vpid, int cpu, const int *fds);
 /* A fork reply's fds from `first` on: the prefetched standby it brings, held; or closed. */
 void prefetch_from_reply(const struct gts_reply *reply, const struct gts_fork_reply *placement, const int *fds, int nfds, int first);
 long stub_execve(long nr, const long *a, void *ip, struct k_ucontext *uc);

@@ -435,6 +435,9 @@ export class Leader {
         gid: req.gid, egid: req.gid, hostPid: null, worker: w,
         state: 'running',
       });
+      // its standby children first (with room to spare, offered at once): the worker has them for
+      // the stub's HELLO, whose reply hands one over, so that even the first fork needs no reply
+      for (let i = 0; i < STANDBYS_PER_PROCESS; i++) void this.onStandbyRequest(w, FIRST_VPID, false);
       this.send(w, {
         type: 'start-process', v: 1, vpid: FIRST_VPID, ppid: 0, pgid: FIRST_VPID, sid: FIRST_VPID,
         filename: req.filename, argv: req.argv, env: req.env, cwd: req.cwd,

@@ -3,7 +3,7 @@
 import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
-  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
+  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_PREFETCH, HELLO_PREFETCH_OFFSET, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, REQ_PLACE, FORK_REPLY_SIZE,
   REQ_ABANDON, REQ_EXECED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -601,6 +601,8 @@ export class SyscallDispatcher {
     const chroot = this.proc.freshSignals && this.proc.sandbox && tree !== null;
     const appIdentity = this.proc.freshSignals && this.proc.sandbox && this.takesAppIdentity();
     if (appIdentity) this.proc.appHostIdentity = true;
+    // a standby for the image's first fork, which it then makes alone (with one thread: a new image has one; not traced)
+    const prefetch = this.proc.instance.trace || this.proc.instance.strace ? null : this.proc.instance.prefetch(this.proc);
     const flags =
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
       (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
@@ -613,7 +615,8 @@ export class SyscallDispatcher {
       (chroot ? HELLO_CHROOT : 0) |
       (appIdentity ? HELLO_APP_IDENTITY : 0) |
       // (the table goes only with the instance's root; the stub drops it at a chroot)
-      (cwd.beneath ? HELLO_CWD_BENEATH : 0);
+      (cwd.beneath ? HELLO_CWD_BENEATH : 0) |
+      (prefetch ? HELLO_PREFETCH : 0);
     this.proc.freshSignals = false;
     msg.writeUInt32LE(flags, REPLY_HEADER_SIZE + 4);
     msg.writeInt32LE(this.proc.id.vpid, REPLY_HEADER_SIZE + 8);
@@ -626,11 +629,16 @@ export class SyscallDispatcher {
     msg.writeUInt32LE(cwd.path.length, REPLY_HEADER_SIZE + HELLO_CWD_PATH_LEN_OFFSET);
     const { uid, euid, gid, egid } = this.proc.creds;
     [uid, euid, gid, egid].forEach((id, i) => msg.writeUInt32LE(id >>> 0, REPLY_HEADER_SIZE + HELLO_IDS_OFFSET + 4 * i));
+    msg.writeInt32LE(prefetch?.vpid ?? 0, REPLY_HEADER_SIZE + HELLO_PREFETCH_OFFSET);
+    msg.writeInt32LE(prefetch?.cpu ?? -1, REPLY_HEADER_SIZE + HELLO_PREFETCH_OFFSET + 4);
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
     cwd.path.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);
     const cwdFd = this.proc.cwdDirFd >= 0 ? this.proc.cwdDirFd : tree;
-    const fds = [plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...(chroot ? [tree, cwdFd!] : []), ...rootFds];
+    const fds = [
+      plan.exeFd, ...(plan.interpFd !== null ? [plan.interpFd] : []), ...(chroot ? [tree, cwdFd!] : []),
+      ...(prefetch ? [prefetch.channelFd, prefetch.lifelineFd] : []), ...rootFds,
+    ];
     this.send(msg, fds);
     releasePlan(plan);
     this.proc.pendingExec = null;

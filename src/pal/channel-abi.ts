@@ -93,13 +93,16 @@ export const APP_HOST_ID = 2147418112;
 export const HELLO_CWD_BENEATH = 0x200;
 /** made by the stub alone for its own exec: a forked child that has not said FORKED yet (the worker never sets it) */
 export const HELLO_FORK_UNTOLD = 0x400;
+/** a standby for the image's first fork rides along (fds after the program's and the tree's; prefetch_vpid, prefetch_cpu) */
+export const HELLO_PREFETCH = 0x800;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, zero u32, ids u32[4]. */
-export const HELLO_REPLY_SIZE = 64;
+export const HELLO_REPLY_SIZE = 72;
 export const HELLO_CWD_DEV_OFFSET = 24;
 /** u32: the length of the cwd's instance path, which follows AT_EXECFN (HELLO_CWD_BENEATH), or 0 */
 export const HELLO_CWD_PATH_LEN_OFFSET = 40;
 /** u32[4]: the process's virtual uid, euid, gid, egid */
 export const HELLO_IDS_OFFSET = 48;
+export const HELLO_PREFETCH_OFFSET = 64;
 export const ABSTRACT_PREFIX_LEN = 8;
 
 /**

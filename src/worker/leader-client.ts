@@ -56,6 +56,8 @@ export class LeaderClient {
   /** the standby children of the current process, as offered, and forks waiting for one */
   private nextChildren: NextChild[] = [];
   private standbyWaiters: { resolve: (c: NextChild) => void; reject: (e: Error) => void }[] = [];
+  /** standbys offered before the first process began (its own: begin takes them) */
+  private offeredEarly: { parentVpid: number; child: NextChild }[] = [];
   /** the standby the current process's stub holds for its next fork (prefetch), with the worker's copies of its fds */
   private stubHolds: NextChild | null = null;
   /** standbys asked for and not offered yet */
@@ -165,6 +167,11 @@ export class LeaderClient {
    */
   begin(proc: LibosProcess): void {
     this.current = proc;
+    for (const { parentVpid, child } of this.offeredEarly) {
+      if (parentVpid === proc.id.vpid) this.nextChildren.push(child);
+      else releaseOffer(child);
+    }
+    this.offeredEarly = [];
     // the first process: the leader learns its host pid here (a forked child's comes with its fork)
     if (proc.app.hostPid > 0) this.toLeader({ type: 'host-pid', v: 1, vpid: proc.id.vpid, hostPid: proc.app.hostPid });
     if (proc.id.vpid === 1) {
@@ -218,7 +225,13 @@ export class LeaderClient {
 
   /** The leader offers a standby child of our process. */
   onStandbyOffer(m: Extract<Message, { type: 'standby-offer' }>): void {
-    if (this.current?.id.vpid !== m.parentVpid) return; // for a process that is gone: the leader cancels it
+    if (this.current === null) {
+      // the instance's first process has its standbys before it starts (begin takes them)
+      const child = takeOffer(m);
+      if (child) this.offeredEarly.push({ parentVpid: m.parentVpid, child });
+      return;
+    }
+    if (this.current.id.vpid !== m.parentVpid) return; // for a process that is gone: the leader cancels it
     this.standbysAsked = Math.max(0, this.standbysAsked - 1);
     const child = takeOffer(m);
     if (!child) {
