@@ -58,7 +58,8 @@
 #define GTS_REQ_PLACE 20
 /*
  * A fork request's args[5] (no fork-family call has a sixth argument; the stub sets it, 0 or
- * this): the stub holds no prefetched standby and can take one (one thread, no trace).
+ * this): the stub holds no prefetched standby, awaits none, and can take them (one thread, no
+ * trace); the worker's count of what it holds starts again from none.
  */
 #define GTS_FORK_TAKES_PREFETCH 1
 
@@ -255,14 +256,18 @@ struct gts_path_entry {
 #define GTS_PATH_PREFIX_MAX 255
 
 /* Payload of a fork reply. */
+#define GTS_PREFETCH_MAX 2 /* standbys a stub holds at most: one in use while the next waits */
 struct gts_fork_reply {
     int32_t cpu; /* the CPU the child shares with its worker, or -1 */
     /*
-     * > 0: a standby for the stub's next fork rides along, after the child's fds (its channel,
-     * its lifeline): the stub holds it and forks into it alone (GTS_REQ_FORKED_LOCALLY)
+     * standbys for the stub's next forks that ride along, after the child's fds, two each (a
+     * channel, a lifeline): the stub holds them and forks into them alone (GTS_REQ_FORKED_LOCALLY)
      */
-    int32_t prefetch_vpid;
-    int32_t prefetch_cpu; /* the CPU of its worker-to-be: its child pins itself there if its parent has others running */
+    int32_t prefetches;
+    struct {
+        int32_t vpid;
+        int32_t cpu; /* of its worker-to-be: its child pins itself there if its parent has others running */
+    } prefetch[GTS_PREFETCH_MAX];
 };
 
 /*
@@ -330,7 +335,7 @@ struct gts_sem_reply {
 #define GTS_STUB_WINDOW_SIZE 0x100000000UL
 
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */
-#define GTS_RESERVED_FDS 18
+#define GTS_RESERVED_FDS 20
 #define GTS_CHANNEL_FD_AT_SPAWN 3
 /*
  * The lifeline of a forked process: a socket whose peer only its worker holds. It is set to
@@ -344,9 +349,9 @@ struct gts_sem_reply {
  * reply and its fds, which that image reads in place of asking its worker.
  */
 #define GTS_LOCAL_HELLO_SLOT (GTS_PATH_SLOT_FIRST + GTS_PATH_TABLE_MAX)
-/* a prefetched standby's channel and lifeline (close-on-exec: an exec'd image has none) */
-#define GTS_PREFETCH_CHANNEL_SLOT (GTS_LOCAL_HELLO_SLOT + 1)
-#define GTS_PREFETCH_LIFELINE_SLOT (GTS_LOCAL_HELLO_SLOT + 2)
+/* prefetched standby i's channel and lifeline (close-on-exec: an exec'd image has none) */
+#define GTS_PREFETCH_CHANNEL_SLOT(i) (GTS_LOCAL_HELLO_SLOT + 1 + 2 * (i))
+#define GTS_PREFETCH_LIFELINE_SLOT(i) (GTS_LOCAL_HELLO_SLOT + 2 + 2 * (i))
 /* held (an eventfd) once the process has the signalfd filter, which outlives exec as this does */
 #define GTS_SIGNALFD_FILTER_SLOT (GTS_RESERVED_FDS - 2)
 /* the channels of the threads but the main one: from the end of the reserved fds on (up to the fd limit), one slot each */

@@ -112,19 +112,41 @@ static int peek_seq(int nonblock, unsigned long *seq)
     return r >= (long)sizeof(head);
 }
 
-/* The reply to FORKED_LOCALLY, if it is the packet at the head of the main channel: taken (1), or 0. */
+/*
+ * Those owed up to `seq` have come, or never will: the app took them off its channel (the
+ * worker answers in order: a later reply has come).
+ */
+static void owed_until(unsigned long seq)
+{
+    int keep = 0;
+    for (int i = 0; i < GTS_PREFETCH_MAX; i++)
+        if (g_stub.prefetch_owed[i] > seq)
+            g_stub.prefetch_owed[keep++] = g_stub.prefetch_owed[i];
+    while (keep < GTS_PREFETCH_MAX)
+        g_stub.prefetch_owed[keep++] = 0;
+}
+
+static int is_owed(unsigned long seq)
+{
+    for (int i = 0; i < GTS_PREFETCH_MAX; i++)
+        if (seq && g_stub.prefetch_owed[i] == seq)
+            return 1;
+    return 0;
+}
+
+/* A reply to a FORKED_LOCALLY, if one is the packet at the head of the main channel: taken (1), or 0. */
 static int take_owed_if_next(int nonblock)
 {
     unsigned long seq;
-    if (!g_stub.prefetch_owed || !peek_seq(nonblock, &seq) || seq != g_stub.prefetch_owed)
+    if (!g_stub.prefetch_owed[0] || !peek_seq(nonblock, &seq) || !is_owed(seq))
         return 0;
     struct gts_reply reply;
-    struct gts_fork_reply placement = {-1, 0, -1};
-    int fds[2];
-    int nfds = channel_receive(g_stub.main_channel_fd, &reply, &placement, sizeof(placement), fds, 2);
+    struct gts_fork_reply placement = {-1, 0, {{0, -1}, {0, -1}}};
+    int fds[2 * GTS_PREFETCH_MAX];
+    int nfds = channel_receive(g_stub.main_channel_fd, &reply, &placement, sizeof(placement), fds, 2 * GTS_PREFETCH_MAX);
     if (nfds < 0)
         worker_gone();
-    g_stub.prefetch_owed = 0;
+    owed_until(seq);
     prefetch_from_reply(&reply, &placement, fds, nfds, 0);
     return 1;
 }
@@ -136,7 +158,8 @@ static int take_owed_if_next(int nonblock)
  */
 void channel_take_owed(void)
 {
-    take_owed_if_next(1);
+    while (take_owed_if_next(1))
+        ;
 }
 
 /*
@@ -149,7 +172,7 @@ void channel_take_owed(void)
 void channel_await_owed(void)
 {
     struct k_timespec wait = {0, OWED_WAIT_NS};
-    while (g_stub.prefetch_owed && !take_owed_if_next(1)) {
+    while (g_stub.prefetch_owed[0] && !take_owed_if_next(1)) {
         struct k_pollfd p = {g_stub.main_channel_fd, 1 /* POLLIN */, 0};
         struct k_timespec before, after;
         raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &before);
@@ -165,7 +188,7 @@ void channel_await_owed(void)
             return;
         wait = (struct k_timespec){left / 1000000000L, left % 1000000000L};
         unsigned long seq;
-        if (r > 0 && peek_seq(1, &seq) && seq != g_stub.prefetch_owed)
+        if (r > 0 && peek_seq(1, &seq) && !is_owed(seq))
             return; /* something else ahead of it (the app's own writing answered): not this way */
     }
 }
@@ -186,7 +209,7 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
             worker_gone();
         if (reply->seq == head->seq) {
             if (main)
-                g_stub.prefetch_owed = 0; /* (it came before this one, or the app took it) */
+                owed_until(head->seq); /* (they came before this one, or the app took them) */
             return nfds;
         }
         /* an answer to something the app wrote on the channel itself: drop it */

@@ -85,7 +85,11 @@ static void told_locally(long host_pid, int child_vpid)
     started.args[1] = (uint64_t)child_vpid;
     started.seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
     channel_send(g_stub.main_channel_fd, &started, sizeof(started));
-    g_stub.prefetch_owed = started.seq;
+    for (int i = 0; i < GTS_PREFETCH_MAX; i++)
+        if (!g_stub.prefetch_owed[i]) {
+            g_stub.prefetch_owed[i] = started.seq;
+            break;
+        }
 }
 
 /*
@@ -95,9 +99,9 @@ static void told_locally(long host_pid, int child_vpid)
  */
 static int app_fd_room(int n)
 {
-    long fds[4];
+    long fds[2 + 2 * GTS_PREFETCH_MAX];
     int got = 0;
-    while (got < n && got < 4 && (fds[got] = raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0)) >= 0)
+    while (got < n && got < 2 + 2 * GTS_PREFETCH_MAX && (fds[got] = raw3(__NR_fcntl, 0, F_DUPFD_CLOEXEC, 0)) >= 0)
         got++;
     for (int i = 0; i < got; i++)
         raw1(__NR_close, (int)fds[i]);
@@ -105,20 +109,24 @@ static int app_fd_room(int n)
 }
 
 /*
- * The prefetched standby: a fork reply brings one when its request said the stub could hold
- * it (GTS_FORK_TAKES_PREFETCH), and so may the reply to a FORKED_LOCALLY. The next fork of a
- * process with one thread uses it alone, with no round trip to the worker: the child is
- * cloned at once and the worker told after (its reply, with the next prefetch, is read later:
- * channel_take_owed). Its fds are close-on-exec: an exec'd image holds none, and its worker,
- * told of the exec, takes the standby back.
+ * The prefetched standbys: a fork reply brings up to two when its request said the stub could
+ * hold them (GTS_FORK_TAKES_PREFETCH), and the reply to a FORKED_LOCALLY may bring one. The
+ * next fork of a process with one thread uses one alone, with no round trip to the worker:
+ * the child is cloned at once and the worker told after (its reply, with the next prefetch,
+ * is read when it has come: channel_take_owed); with two, a fork need not wait for the reply
+ * to the fork before it. Their fds are close-on-exec: an exec'd image holds none, and its
+ * worker, told of the exec, takes them back.
  */
 void prefetch_take(int vpid, int cpu, const int *fds)
 {
-    int slots[2] = {g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT, g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT};
-    if (place_fds(2, fds, slots, O_CLOEXEC) == 0) {
-        g_stub.prefetch_vpid = vpid;
-        g_stub.prefetch_cpu = cpu;
-    } else {
+    int i = 0;
+    while (i < GTS_PREFETCH_MAX && g_stub.prefetch[i].vpid)
+        i++;
+    int slots[2] = {g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT(i), g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT(i)};
+    if (i < GTS_PREFETCH_MAX && place_fds(2, fds, slots, O_CLOEXEC) == 0) {
+        g_stub.prefetch[i].vpid = vpid;
+        g_stub.prefetch[i].cpu = cpu;
+    } else if (i < GTS_PREFETCH_MAX) {
         raw1(__NR_close, slots[0]);
         raw1(__NR_close, slots[1]);
     }
@@ -128,13 +136,27 @@ void prefetch_take(int vpid, int cpu, const int *fds)
 
 void prefetch_from_reply(const struct gts_reply *reply, const struct gts_fork_reply *placement, const int *fds, int nfds, int first)
 {
-    if (reply->ret >= 0 && (reply->flags & GTS_REPLY_FORK) && reply->data_len == sizeof(*placement) &&
-        placement->prefetch_vpid > 0 && nfds == first + 2 && g_stub.prefetch_vpid == 0) {
-        prefetch_take(placement->prefetch_vpid, placement->prefetch_cpu, fds + first);
-        return;
-    }
-    for (int i = first; i < nfds; i++)
+    int n = reply->ret >= 0 && (reply->flags & GTS_REPLY_FORK) && reply->data_len == sizeof(*placement) ? placement->prefetches : 0;
+    if (n < 0 || n > GTS_PREFETCH_MAX || nfds != first + 2 * n)
+        n = 0;
+    for (int i = 0; i < n; i++)
+        if (placement->prefetch[i].vpid > 0)
+            prefetch_take(placement->prefetch[i].vpid, placement->prefetch[i].cpu, fds + first + 2 * i);
+    for (int i = first + 2 * n; i < nfds; i++)
         raw1(__NR_close, fds[i]);
+}
+
+/* How many standbys the stub holds; the index of one in `*at` (-1: none). */
+static int prefetch_held(int *at)
+{
+    int n = 0;
+    *at = -1;
+    for (int i = 0; i < GTS_PREFETCH_MAX; i++)
+        if (g_stub.prefetch[i].vpid) {
+            n++;
+            *at = i;
+        }
+    return n;
 }
 
 /* May this fork go without the worker: one thread, on the main channel, no trace? */
@@ -151,12 +173,13 @@ static int forks_alone(void)
 static long fork_granted(long nr, const long *a, void *ip, int alone, int *child_fds, int *cpu)
 {
     struct gts_reply reply;
-    int fds[4];
-    struct gts_fork_reply placement = {-1, 0, -1};
+    int fds[2 + 2 * GTS_PREFETCH_MAX];
+    struct gts_fork_reply placement = {-1, 0, {{0, -1}, {0, -1}}};
     /* (not while a FORKED_LOCALLY's reply, which may bring one, is still to come) */
-    int takes = alone && g_stub.prefetch_vpid == 0 && !g_stub.prefetch_owed;
+    int at;
+    int takes = alone && prefetch_held(&at) == 0 && !g_stub.prefetch_owed[0];
     long args[6] = {a[0], a[1], a[2], a[3], a[4], takes ? GTS_FORK_TAKES_PREFETCH : 0};
-    int want = args[5] ? 4 : 2;
+    int want = args[5] ? 2 + 2 * GTS_PREFETCH_MAX : 2;
     struct k_rlimit lim, lifted;
     int lift = !app_fd_room(want) && raw4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &lim) == 0;
     if (lift) {
@@ -186,19 +209,25 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         return -EINVAL;
 
     int alone = forks_alone();
-    if (alone)
-        channel_await_owed();
+    int at = -1;
+    if (alone) {
+        channel_take_owed(); /* what has come */
+        if (prefetch_held(&at) == 0)
+            channel_await_owed();
+        prefetch_held(&at);
+    }
     int child_fds[2]; /* its channel and its lifeline */
     int cpu = -1;
-    int child_vpid = alone ? g_stub.prefetch_vpid : 0;
-    int local = child_vpid > 0;
+    int local = alone && at >= 0;
+    int child_vpid = 0;
     if (local) {
-        child_fds[0] = g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT;
-        child_fds[1] = g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT;
-        g_stub.prefetch_vpid = 0;
+        child_vpid = g_stub.prefetch[at].vpid;
+        child_fds[0] = g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT(at);
+        child_fds[1] = g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT(at);
+        g_stub.prefetch[at].vpid = 0;
         /* as the worker pins a child it forks: beside its worker-to-be when others of this process run */
         if (__atomic_load_n(&g_stub.children_running, __ATOMIC_RELAXED) > 0)
-            cpu = g_stub.prefetch_cpu;
+            cpu = g_stub.prefetch[at].cpu;
     } else {
         long granted = fork_granted(nr, a, ip, alone, child_fds, &cpu);
         if (granted < 0)
@@ -214,13 +243,15 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         g_stub.host_pid = (int)raw0(__NR_getpid);
         thread_forked_child(child_vpid, g_stub.host_pid);
         children_forget_all();
-        /* its parent's prefetch is not its own (if the fork used it, it is placed below) */
-        if (!local && g_stub.prefetch_vpid) {
-            raw1(__NR_close, g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT);
-            raw1(__NR_close, g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT);
+        /* its parent's standbys are not its own (the one the fork used is placed below) */
+        for (int i = 0; i < GTS_PREFETCH_MAX; i++) {
+            if (g_stub.prefetch[i].vpid) {
+                raw1(__NR_close, g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT(i));
+                raw1(__NR_close, g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT(i));
+            }
+            g_stub.prefetch[i].vpid = 0;
+            g_stub.prefetch_owed[i] = 0;
         }
-        g_stub.prefetch_vpid = 0;
-        g_stub.prefetch_owed = 0;
         g_stub.children_running = 0;
         int slots[2] = {g_stub.main_channel_fd, g_stub.reserved_fd_base + GTS_LIFELINE_SLOT};
         if (place_fds(2, child_fds, slots, 0) < 0)

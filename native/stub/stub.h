@@ -40,11 +40,14 @@ struct stub_state {
     const char *untold_execfn;
     unsigned long untold_execfn_len;
     volatile int threads_live; /* threads but the main one, made and not yet exited */
-    /* process.c: the standby the next fork may use alone (its fds in the prefetch slots), or 0 */
-    int prefetch_vpid;
-    int prefetch_cpu;          /* its worker-to-be's CPU, or -1 */
+    /* process.c: the standbys the next forks may use alone (fds in the prefetch slots), vpid 0: none there */
+    struct {
+        int vpid;
+        int cpu; /* its worker-to-be's CPU, or -1 */
+    } prefetch[GTS_PREFETCH_MAX];
     volatile int children_running; /* forked and not reaped by a wait of the stub's (a burst: its children spread over the CPUs) */
-    unsigned long prefetch_owed; /* the seq of the FORKED_LOCALLY whose reply is still to be read, or 0 */
+    /* the seqs of the FORKED_LOCALLYs whose replies are still to be read (0: none), oldest first */
+    unsigned long prefetch_owed[GTS_PREFETCH_MAX];
     unsigned long seq;      /* last request sequence number, on any channel */
     volatile int lock;      /* what the app's threads share in the stub: dispositions, signalfd slots */
     int faults_maybe_blocked; /* the app set a mask blocking SIGSEGV or SIGBUS (patch.c) */

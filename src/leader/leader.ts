@@ -494,7 +494,7 @@ export class Leader {
       lazy, cpu: cpuFor(vpid), replacements: 0, replacing: false,
     };
     this.standbys.set(vpid, standby);
-    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu };
+    const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu, lazy };
     if (lazy) return this.send(pe.worker, offer);
     const worker = await this.pool.acquire(standby.request);
     if (worker === null) {

@@ -329,7 +329,7 @@ export class SyscallDispatcher {
         host.close(result.hostFd);
         return;
       case 'fork':
-        return this.sendForkReply(result.childVpid, result.childCpu, [result.childChannelFd, result.childLifelineFd], result.prefetch, seq);
+        return this.sendForkReply(result.childVpid, result.childCpu, [result.childChannelFd, result.childLifelineFd], result.prefetches, seq);
       case 'exec': {
         // until the new image says HELLO, its doorbell handler is not there
         this.proc.signals.setReady(false);
@@ -347,15 +347,18 @@ export class SyscallDispatcher {
 
   /**
    * A fork's reply (struct gts_fork_reply: the child's CPU, -1 for anywhere; the prefetched
-   * standby's vpid, 0 for none, and CPU): `fds` go along and are closed; a prefetch's go along after
-   * them and stay the worker's until the stub forks into it.
+   * standbys, each its vpid and CPU): `fds` go along and are closed; the prefetches' go along
+   * after them and stay the worker's until the stub forks into them.
    */
-  private sendForkReply(ret: number, cpu: number | null, fds: number[], prefetch: Prefetch | null, seq: bigint): void {
+  private sendForkReply(ret: number, cpu: number | null, fds: number[], prefetches: Prefetch[], seq: bigint): void {
     const body = Buffer.alloc(FORK_REPLY_SIZE);
     body.writeInt32LE(cpu ?? -1, 0);
-    body.writeInt32LE(prefetch?.vpid ?? 0, 4);
-    body.writeInt32LE(prefetch?.cpu ?? -1, 8);
-    this.send(Buffer.concat([this.header(ret, REPLY_FORK, body.length, seq), body]), prefetch ? [...fds, prefetch.channelFd, prefetch.lifelineFd] : fds);
+    body.writeInt32LE(prefetches.length, 4);
+    prefetches.forEach((p, i) => {
+      body.writeInt32LE(p.vpid, 8 + 8 * i);
+      body.writeInt32LE(p.cpu ?? -1, 12 + 8 * i);
+    });
+    this.send(Buffer.concat([this.header(ret, REPLY_FORK, body.length, seq), body]), [...fds, ...prefetches.flatMap((p) => [p.channelFd, p.lifelineFd])]);
     for (const fd of fds) host.close(fd);
   }
 
@@ -432,7 +435,8 @@ export class SyscallDispatcher {
     this.proc.forksInFlight.add(vpid);
     this.proc.parentThreadOf.set(vpid, this.proc.id.vpid);
     this.onChildStarted(true);
-    this.sendForkReply(0, null, [], this.proc.instance.prefetch(this.proc), this.seq);
+    const next = this.proc.instance.prefetch(this.proc);
+    this.sendForkReply(0, null, [], next ? [next] : [], this.seq);
   }
 
   /** The stub's wait needs a pid translated (a child it does not know: forked before an exec, or an orphan). */

@@ -7,6 +7,7 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { warmSealing } from '../ipc/protocol/checkpoint.js';
 import { STANDBYS_IN_A_BURST, STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
+import { PREFETCH_MAX } from '../pal/channel-abi.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KeyFile, KillTarget, PgrpOp, PidLookup, Prefetch, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
@@ -58,8 +59,8 @@ export class LeaderClient {
   private standbyWaiters: { resolve: (c: NextChild) => void; reject: (e: Error) => void }[] = [];
   /** standbys offered before the first process began (its own: begin takes them) */
   private offeredEarly: { parentVpid: number; child: NextChild }[] = [];
-  /** the standby the current process's stub holds for its next fork (prefetch), with the worker's copies of its fds */
-  private stubHolds: NextChild | null = null;
+  /** the standbys the current process's stub holds for its next forks (prefetches), with the worker's copies of their fds */
+  private stubHolds: NextChild[] = [];
   /** standbys asked for and not offered yet */
   private standbysAsked = 0;
   /** how many standby children the current process may hold (more once its forks come in bursts) */
@@ -213,7 +214,7 @@ export class LeaderClient {
 
   /** the standbys offered and not forked into: ready here, or held by the stub */
   private standbysOnHand(): number {
-    return this.nextChildren.length + (this.stubHolds ? 1 : 0);
+    return this.nextChildren.length + this.stubHolds.length;
   }
 
   /** Whether the process may hold one more standby than it has and has asked for: then it is asked for (counted). */
@@ -361,18 +362,20 @@ export class LeaderClient {
    * whose forks fail): the worker keeps its fds until the stub says it forked into it.
    */
   private prefetch(): Prefetch | null {
-    if (this.disallowSubprocesses || this.stubHolds) return null;
-    const child = this.nextChildren.shift();
-    if (!child) return null;
-    this.stubHolds = child;
+    if (this.disallowSubprocesses || this.stubHolds.length >= PREFETCH_MAX) return null;
+    // (only one without a worker set aside: near the host's limits a process holds one standby)
+    const at = this.nextChildren.findIndex((c) => c.lazy);
+    if (at < 0) return null;
+    const [child] = this.nextChildren.splice(at, 1) as [NextChild];
+    this.stubHolds.push(child);
     return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu: child.cpu };
   }
 
   /** The stub forked into the standby it held: the state it forked with goes into the child's lifeline. */
   private forkedLocally(proc: LibosProcess, vpid: number): void {
-    const child = this.stubHolds;
-    if (!child || child.vpid !== vpid) throw new SyscallError(Errno.EINVAL, `forked alone into vm${vpid}, which the stub does not hold`);
-    this.stubHolds = null;
+    const at = this.stubHolds.findIndex((c) => c.vpid === vpid);
+    if (at < 0) throw new SyscallError(Errno.EINVAL, `forked alone into vm${vpid}, which the stub does not hold`);
+    const [child] = this.stubHolds.splice(at, 1) as [NextChild];
     try {
       this.sealForkInto(proc, child);
     } finally {
@@ -380,10 +383,10 @@ export class LeaderClient {
     }
   }
 
-  /** The stub holds no standby: the one it was given is this worker's to use again. */
+  /** The stub holds no standby: those it was given are this worker's to use again. */
   private prefetchGone(): void {
-    if (this.stubHolds) this.nextChildren.unshift(this.stubHolds);
-    this.stubHolds = null;
+    this.nextChildren.unshift(...this.stubHolds);
+    this.stubHolds = [];
   }
 
   /**

@@ -62,6 +62,8 @@ export interface NextChild {
   lifelineFd: number;
   key: string;
   cpu: number | null;
+  /** no worker set aside for it: the stub may hold it (a prefetch) */
+  lazy: boolean;
 }
 
 /** Take the app ends the leader offers; null if they cannot be taken (it has let them go). */
@@ -72,7 +74,7 @@ export function takeOffer(m: Extract<Message, { type: 'standby-offer' }>): NextC
     if (stubFd >= 0) host.close(stubFd);
     return null;
   }
-  return { vpid: m.vpid, stubFd, lifelineFd, key: m.key, cpu: m.cpu };
+  return { vpid: m.vpid, stubFd, lifelineFd, key: m.key, cpu: m.cpu, lazy: m.lazy };
 }
 
 export function releaseOffer(c: NextChild): void {

@@ -17,7 +17,8 @@ function forksOfFirst(stderr: string): boolean[] {
 
 describe('a fork the stub makes alone', () => {
   it('is most of a shell\'s forks, its first too, and each child exits with its own status to its parent', async () => {
-    const script = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do (exit $i); echo $?; done';
+    // (the closing cd asks the worker, which has told the leader of every fork before it answers)
+    const script = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do (exit $i); echo $?; done; cd /';
     const native = await runNative(['/bin/sh', '-c', script], { encoding: 'utf8' });
     const r = await runGramine(['/bin/sh', '-c', script], { encoding: 'utf8', gramineArgs: ['--leader-log'] });
     expect(r.stdout).toBe(native.stdout);
@@ -59,7 +60,8 @@ describe('a fork the stub makes alone', () => {
   it('outlives a parent that exits right after it: the state comes from the parent\'s worker after the parent is gone', async () => {
     // the inner shell forks its background job alone (after two forks) and exits at once; its
     // parent reaps it, maybe before the inner shell's worker has told of that last fork
-    const script = 'for i in 1 2 3 4 5 6; do sh -c "(true); (true); (sleep 0.2; echo alive \\$0) & exit 0" $i; done; sleep 1';
+    // (cat ends when the last of them has written and gone: they all hold its pipe)
+    const script = 'for i in 1 2 3 4 5 6; do sh -c "(true); (true); (sleep 0.2; echo alive \\$0) & exit 0" $i; done | cat';
     const r = await runGramine(['/bin/sh', '-c', script], { encoding: 'utf8' });
     expect(r.stdout.split('\n').filter((l) => l).sort()).toEqual(['alive 1', 'alive 2', 'alive 3', 'alive 4', 'alive 5', 'alive 6']);
     expect(r.stderr).toBe('');
@@ -67,7 +69,7 @@ describe('a fork the stub makes alone', () => {
   });
 
   it('holds no standby across an exec: the new image forks as the old one did', async () => {
-    const script = '(exit 1); (exit 2); echo $?; exec /bin/sh -c \'(exit 3); (exit 4); (exit 5); echo $?\'';
+    const script = '(exit 1); (exit 2); echo $?; exec /bin/sh -c \'(exit 3); (exit 4); (exit 5); echo $?; cd /\'';
     const r = await runGramine(['/bin/sh', '-c', script], { encoding: 'utf8', gramineArgs: ['--leader-log'] });
     expect(r.stdout).toBe('2\n5\n');
     expect(r.status).toBe(0);

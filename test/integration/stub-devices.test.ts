@@ -32,7 +32,8 @@ describe.each(['', 'GRAMINE_TS_INSECURE_NO_SANDBOX'])('/dev/null opened by the s
 // symlink to an absolute path, /usr/share/locale/locale.alias, and a directory, LC_MESSAGES)
 describe.each(['C', 'C.UTF-8'])('a redirection to /dev/null (LC_ALL=%s)', (locale) => {
   it('hands no forked child to a worker: the stub opens it, then execs alone', async () => {
-    const r = await runGramine(['/bin/sh', '-c', 'for i in 1 2 3 4; do echo x > /dev/null; /bin/echo y > /dev/null; done; /bin/true < /dev/null && echo done'], {
+    // (the closing cd asks the worker, which has told the leader of every fork, even one its stub made alone, before it answers)
+    const r = await runGramine(['/bin/sh', '-c', 'for i in 1 2 3 4; do echo x > /dev/null; /bin/echo y > /dev/null; done; /bin/true < /dev/null && echo done; cd /'], {
       encoding: 'utf8',
       gramineArgs: ['--leader-log'],
       env: { ...process.env, LC_ALL: locale },

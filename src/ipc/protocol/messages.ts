@@ -5,12 +5,13 @@ import { object, ProtocolError, t, type Check } from './schema.js';
 export const PROTOCOL_VERSION = 1;
 
 /**
- * Standby children a process holds at once: two, so that the next fork finds one while the
- * leader makes the one after (a child that ends at once would otherwise be forked again before
- * its replacement came). The leader holds one only, with a worker set aside, near the host's
- * limits (Leader.onStandbyRequest).
+ * Standby children a process holds at once: three, so that its stub holds two for its next
+ * forks (one in use while the next waits: PREFETCH_MAX) while the leader makes the one after
+ * (a child that ends at once would otherwise be forked again before its replacement came).
+ * The leader holds one only, with a worker set aside, near the host's limits
+ * (Leader.onStandbyRequest).
  */
-export const STANDBYS_PER_PROCESS = 2;
+export const STANDBYS_PER_PROCESS = 3;
 /**
  * Standby children a process may hold once a fork of its has found none ready: it forks faster
  * than offers come one after another (a burst of forks), and each of its forks would wait for
@@ -153,6 +154,12 @@ const schemas = {
     lifelineFd: t.int, key: t.str,
     /** the CPU the child and its worker share, or null */
     cpu: t.nullable(t.int),
+    /**
+     * no worker is set aside for it (the host's limits leave room to spare): the parent's stub
+     * may hold it for a fork it makes alone. One with a worker set aside (near a limit) stays
+     * the worker's: the leader makes no more for a fork that waits while its stub held them.
+     */
+    lazy: t.bool,
   }),
   /**
    * leader -> a free worker: serve child `vpid`, which has asked something (or is signalled).

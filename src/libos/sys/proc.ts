@@ -12,7 +12,8 @@ import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { ForkGranted, SyscallHandler } from './types.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
-import { FORK_TAKES_PREFETCH } from '../../pal/channel-abi.js';
+import { FORK_TAKES_PREFETCH, PREFETCH_MAX } from '../../pal/channel-abi.js';
+import type { Prefetch } from '../instance.js';
 
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
@@ -30,8 +31,15 @@ async function forkProcess(proc: LibosProcess, a: SyscallArgs): Promise<ForkGran
   if (takes) proc.instance.prefetchGone(proc);
   return {
     kind: 'fork', childVpid: child.vpid, childChannelFd: child.channelFd, childLifelineFd: child.lifelineFd,
-    childCpu: child.cpu, prefetch: takes ? proc.instance.prefetch(proc) : null,
+    childCpu: child.cpu, prefetches: takes ? prefetchAll(proc) : [],
   };
+}
+
+/** As many standbys as the stub may hold, of those ready. */
+function prefetchAll(proc: LibosProcess): Prefetch[] {
+  const out: Prefetch[] = [];
+  for (let p = proc.instance.prefetch(proc); p; p = out.length < PREFETCH_MAX ? proc.instance.prefetch(proc) : null) out.push(p);
+  return out;
 }
 
 const sys_fork: SyscallHandler = (proc, a) => forkProcess(proc, a);

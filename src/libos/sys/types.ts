@@ -19,8 +19,8 @@ export interface ForkGranted {
   childLifelineFd: number;
   /** the CPU the child pins itself to (beside its worker), or null */
   childCpu: number | null;
-  /** a standby for the stub's next fork, sent along (the worker keeps its fds) */
-  prefetch: Prefetch | null;
+  /** standbys for the stub's next forks, sent along (the worker keeps their fds) */
+  prefetches: Prefetch[];
 }
 
 /** An exec the worker planned: the stub re-executes itself with this argv. */
