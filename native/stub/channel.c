@@ -188,7 +188,7 @@ void channel_await_owed(void)
             return;
         wait = (struct k_timespec){left / 1000000000L, left % 1000000000L};
         unsigned long seq;
-        if (r > 0 && peek_seq(1, &seq) && !is_owed(seq))
+        if (r > 0 && (!peek_seq(1, &seq) || !is_owed(seq)))
             return; /* something else ahead of it (the app's own writing answered): not this way */
     }
 }
