@@ -141,7 +141,7 @@ static int take_owed_if_next(int nonblock)
     if (!g_stub.prefetch_owed[0] || !peek_seq(nonblock, &seq) || !is_owed(seq))
         return 0;
     struct gts_reply reply;
-    struct gts_fork_reply placement = {-1, 0, {{0, -1}, {0, -1}}};
+    struct gts_fork_reply placement = {.cpu = -1};
     int fds[2 * GTS_PREFETCH_MAX];
     int nfds = channel_receive(g_stub.main_channel_fd, &reply, &placement, sizeof(placement), fds, 2 * GTS_PREFETCH_MAX);
     if (nfds < 0)
@@ -149,6 +149,17 @@ static int take_owed_if_next(int nonblock)
     owed_until(seq);
     prefetch_from_reply(&reply, &placement, fds, nfds, 0);
     return 1;
+}
+
+void channel_send_owing(struct gts_request *req)
+{
+    req->seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
+    channel_send(g_stub.main_channel_fd, req, sizeof(*req));
+    for (int i = 0; i < GTS_PREFETCH_MAX; i++)
+        if (!g_stub.prefetch_owed[i]) {
+            g_stub.prefetch_owed[i] = req->seq;
+            return;
+        }
 }
 
 /*
@@ -171,22 +182,16 @@ void channel_take_owed(void)
 #define OWED_WAIT_NS 20000000L
 void channel_await_owed(void)
 {
-    struct k_timespec wait = {0, OWED_WAIT_NS};
+    long deadline = now_ns() + OWED_WAIT_NS;
     while (g_stub.prefetch_owed[0] && !take_owed_if_next(1)) {
-        struct k_pollfd p = {g_stub.main_channel_fd, 1 /* POLLIN */, 0};
-        struct k_timespec before, after;
-        raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &before);
-        long r = raw5(__NR_ppoll, &p, 1, &wait, 0, 8);
-        if (r == 0)
+        long left = deadline - now_ns();
+        if (left <= 0)
             return; /* not within the bound: the fork asks its worker */
+        struct k_timespec wait = {left / 1000000000L, left % 1000000000L};
+        struct k_pollfd p = {g_stub.main_channel_fd, 1 /* POLLIN */, 0};
+        long r = raw5(__NR_ppoll, &p, 1, &wait, 0, 8);
         if (r < 0 && r != -EINTR)
             worker_gone();
-        raw2(__NR_clock_gettime, 1, &after);
-        long spent = (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec);
-        long left = wait.tv_sec * 1000000000L + wait.tv_nsec - spent;
-        if (left <= 0)
-            return;
-        wait = (struct k_timespec){left / 1000000000L, left % 1000000000L};
         unsigned long seq;
         if (r > 0 && (!peek_seq(1, &seq) || !is_owed(seq)))
             return; /* something else ahead of it (the app's own writing answered): not this way */

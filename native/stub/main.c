@@ -179,11 +179,7 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
      * Request seqs start at the monotonic clock's ns: every seq of an image is later than all of
      * the image before it (a reply to one of those may still come: dropped, never taken for one's own).
      */
-    struct {
-        long sec, nsec;
-    } now = {0, 0};
-    raw2(__NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, &now);
-    g_stub.seq = (unsigned long)now.sec * 1000000000UL + (unsigned long)now.nsec;
+    g_stub.seq = (unsigned long)now_ns();
     int reexec = place_channel();
     /*
      * A spawned first process dies with its worker, its host parent (no host process of the

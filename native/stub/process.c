@@ -67,29 +67,17 @@ static void arm_lifeline(int fd)
 
 /*
  * Tell the worker at once what became of the fork (the child's host pid, or -errno): a signal
- * may be on its way to the child before the child says a word.
+ * may be on its way to the child before the child says a word. A fork made alone (`local`)
+ * is FORKED_LOCALLY, whose reply (the next prefetch, maybe) is owed from now on.
  */
-static void report_child(long host_pid, int child_vpid)
+static void report_child(int local, long host_pid, int child_vpid)
 {
-    struct gts_request started = {GTS_REQ_CHILD_STARTED, (uint32_t)host_tid(), 0, {0}, 0, 0};
-    started.args[0] = (uint64_t)host_pid;
-    started.args[1] = (uint64_t)child_vpid;
-    channel_send(channel_for_current_thread(), &started, sizeof(started));
-}
-
-/* The same for a fork made alone: its reply (the next prefetch, maybe) is owed from now on. */
-static void told_locally(long host_pid, int child_vpid)
-{
-    struct gts_request started = {GTS_REQ_FORKED_LOCALLY, (uint32_t)host_tid(), 0, {0}, 0, 0};
-    started.args[0] = (uint64_t)host_pid;
-    started.args[1] = (uint64_t)child_vpid;
-    started.seq = __atomic_add_fetch(&g_stub.seq, 1, __ATOMIC_RELAXED);
-    channel_send(g_stub.main_channel_fd, &started, sizeof(started));
-    for (int i = 0; i < GTS_PREFETCH_MAX; i++)
-        if (!g_stub.prefetch_owed[i]) {
-            g_stub.prefetch_owed[i] = started.seq;
-            break;
-        }
+    struct gts_request req = {local ? GTS_REQ_FORKED_LOCALLY : GTS_REQ_CHILD_STARTED, (uint32_t)host_tid(), 0,
+                              {(uint64_t)host_pid, (uint64_t)child_vpid}, 0, 0};
+    if (local)
+        channel_send_owing(&req); /* (the main channel: a fork made alone is the main thread's) */
+    else
+        channel_send(channel_for_current_thread(), &req, sizeof(req));
 }
 
 /*
@@ -109,14 +97,15 @@ static int app_fd_room(int n)
 }
 
 /*
- * The prefetched standbys: a fork reply brings up to two when its request said the stub could
- * hold them (GTS_FORK_TAKES_PREFETCH), and the reply to a FORKED_LOCALLY may bring one. The
- * next fork of a process with one thread uses one alone, with no round trip to the worker:
- * the child is cloned at once and the worker told after (its reply, with the next prefetch,
- * is read when it has come: channel_take_owed); with two, a fork need not wait for the reply
- * to the fork before it. Their fds are close-on-exec: an exec'd image holds none, and its
+ * The prefetched standbys: a fork reply brings up to GTS_PREFETCH_MAX when its request said the
+ * stub could hold them (GTS_FORK_TAKES_PREFETCH), and the reply to a FORKED_LOCALLY may bring
+ * one. The next fork of a process with one thread uses one alone, with no round trip to the
+ * worker: the child is cloned at once and the worker told after (its reply, with the next
+ * prefetch, is read when it has come: channel_take_owed). Their fds are close-on-exec: an exec'd image holds none, and its
  * worker, told of the exec, takes them back.
  */
+_Static_assert(GTS_PREFETCH_LIFELINE_SLOT(GTS_PREFETCH_MAX - 1) < GTS_SIGNALFD_FILTER_SLOT, "the prefetch slots are free reserved ones");
+
 void prefetch_take(int vpid, int cpu, const int *fds)
 {
     int i = 0;
@@ -174,7 +163,7 @@ static long fork_granted(long nr, const long *a, void *ip, int alone, int *child
 {
     struct gts_reply reply;
     int fds[2 + 2 * GTS_PREFETCH_MAX];
-    struct gts_fork_reply placement = {-1, 0, {{0, -1}, {0, -1}}};
+    struct gts_fork_reply placement = {.cpu = -1};
     /* (not while a FORKED_LOCALLY's reply, which may bring one, is still to come) */
     int at;
     int takes = alone && prefetch_held(&at) == 0 && !g_stub.prefetch_owed[0];
@@ -212,9 +201,10 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     int at = -1;
     if (alone) {
         channel_take_owed(); /* what has come */
-        if (prefetch_held(&at) == 0)
+        if (prefetch_held(&at) == 0) {
             channel_await_owed();
-        prefetch_held(&at);
+            prefetch_held(&at);
+        }
     }
     int child_fds[2]; /* its channel and its lifeline */
     int cpu = -1;
@@ -277,10 +267,7 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     /* the child's worker sees its channel close if the fork failed, and lets the vpid go */
     raw1(__NR_close, child_fds[0]);
     raw1(__NR_close, child_fds[1]);
-    if (local)
-        told_locally(pid, child_vpid);
-    else
-        report_child(pid, child_vpid);
+    report_child(local, pid, child_vpid);
     if (pid < 0)
         return pid;
     __atomic_add_fetch(&g_stub.children_running, 1, __ATOMIC_RELAXED);

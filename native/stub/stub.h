@@ -165,6 +165,9 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
 static inline int channel_for_current_thread(void) { return current_thread()->channel_fd; }
 /* A message that gets no reply. */
 void channel_send(int fd, const void *req, unsigned long req_len);
+struct gts_request;
+/* A request on the main channel whose reply is read when it has come (FORKED_LOCALLY's: channel_take_owed). */
+void channel_send_owing(struct gts_request *req);
 /* Take the reply to FORKED_LOCALLY the main channel still owes, if it has come (process.c takes its prefetch). */
 void channel_take_owed(void);
 /* The same, waiting for it a little (a fork would use what it brings). */

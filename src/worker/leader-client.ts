@@ -348,7 +348,13 @@ export class LeaderClient {
       throw new SyscallError(Errno.EAGAIN, 'fork: sys.disallow_subprocesses');
     }
     const child = await this.takeStandby();
-    this.sealForkInto(proc, child);
+    try {
+      this.sealForkInto(proc, child);
+    } catch (e) {
+      // the standby is gone with its channel; the leader hears of it and offers another
+      releaseOffer(child);
+      throw e;
+    }
     // Pinned at the fork only when its parent has other children running (a burst, a pipeline:
     // children spread over the CPUs). A lone child (a fork that exits or execs and is waited
     // for) is better left where the host starts it: most never have a worker to be beside, and
@@ -391,7 +397,8 @@ export class LeaderClient {
 
   /**
    * Seal `proc`'s state for standby `child` into its lifeline, with the cwd as an fd, before
-   * the child can ask anything of a worker: the leader reads it when the fork is told.
+   * the child can ask anything of a worker: the leader reads it when the fork is told. Throws
+   * EAGAIN if the lifeline refused it (the caller lets the standby go).
    */
   private sealForkInto(proc: LibosProcess, child: NextChild): void {
     const nofile = proc.nofileLimit;
@@ -404,11 +411,7 @@ export class LeaderClient {
       reservedFdBase: proc.reservedFdBase, logLevel: proc.log.level, traceFile: proc.traceFile, straceFile: proc.straceFile,
     }, cwdFd);
     if (cwdFd >= 0) host.close(cwdFd);
-    if (sent < 0) {
-      // the standby is gone with its channel; the leader hears of it and offers another
-      releaseOffer(child);
-      throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
-    }
+    if (sent < 0) throw new SyscallError(Errno.EAGAIN, `fork: checkpoint to vm${child.vpid}: errno ${-sent}`);
   }
 
   /** the instance's key files, asked of the leader once */

@@ -2,8 +2,9 @@
 // ahead of its fork (src/leader/held-child.ts): the parent's worker takes the app ends of the
 // child's channel and lifeline (fds of the leader's), and at the fork seals its process's state
 // into the lifeline (with the cwd as an fd) and hands the app ends to its stub, which forks at
-// once -- or hands them to the stub ahead, which forks into them alone and tells after. The child gets a worker only when it first asks something (or is signalled): the
-// leader hands a free worker the worker ends, the cwd and the sealed state to take.
+// once -- or hands them to the stub ahead, which forks into them alone and tells after. The
+// child gets a worker only when it first asks something (or is signalled): the leader hands a
+// free worker the worker ends, the cwd and the sealed state to take.
 import { addon } from '../pal/addon.js';
 import { takeFdFromParent } from '../pal/app.js';
 import { host } from '../pal/host.js';
