@@ -653,11 +653,15 @@ export class Leader {
   private onForked(w: WorkerHandle, m: Msg<'forked'>): void {
     const parent = this.table.get(m.parentVpid);
     const child = this.table.get(m.vpid);
-    if (!parent || parent.worker !== w || child?.ppid !== m.parentVpid) {
+    const standby = this.standbys.get(m.vpid);
+    // a parent that forked alone and was reaped before its worker told of it: that worker still
+    // tells (it is the one its standbys wait for), of a child re-parented since
+    const parentWorker = parent ? parent.worker : (this.standbysAwaitWorker.get(m.parentVpid) ?? null);
+    const itsChild = child?.ppid === m.parentVpid || standby?.parentVpid === m.parentVpid;
+    if (!child || parentWorker !== w || !itsChild) {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
-    const standby = this.standbys.get(m.vpid);
     if (standby) {
       standby.told = true;
       standby.used = true;
