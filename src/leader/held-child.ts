@@ -6,11 +6,21 @@
 // the child is on the host its parent's worker says (or the child, in its FORKED, with the first
 // thing it asks): either is checked here. A child that ends before it asks anything (a fork
 // that exits, a shell's subshell running a builtin) is done with then, having woken the leader
-// once; one that asks (or is signalled) is handed to a worker, which takes these fds.
+// once; one that asks (or is signalled) is handed to a worker, which takes these fds. Until
+// then the leader answers its forks itself (a shell's subshell running a pipeline asks nothing
+// else): the grandchild is held here too, with the state its parent was forked with.
 import { addon } from '../pal/addon.js';
 import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
-import { REQ_FORKED, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE } from '../pal/channel-abi.js';
+import {
+  forkReplyPacket, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE,
+} from '../pal/channel-abi.js';
 import { host, inodeOf } from '../pal/host.js';
+import { NR } from '../libos/syscall-numbers.js';
+
+const EAGAIN = 11;
+const CLONE_VM = 0x100;
+const CLONE_VFORK = 0x4000;
+const CLONE_THREAD = 0x10000;
 
 const CHECKPOINT_MAX = 64 * 1024;
 /** where each checkpoint is received (and copied out of): one buffer for all held children */
@@ -31,6 +41,25 @@ export interface HeldChildEvents {
   left(): void;
   /** the parent's checkpoint did not come as it should: the child cannot be served */
   broken(why: string): void;
+  /**
+   * It asks to fork, and has asked nothing else yet: its child, held already (the app ends go
+   * in the reply, then done() is called), or null for its worker to answer.
+   */
+  fork(): LeaderFork | null;
+  /** its stub forked child `vpid` as host process `hostPid` (or -errno): whether the kernel bears that out */
+  childStarted(vpid: number, hostPid: number, channelFd: number): boolean;
+  /** its stub reaped child `vpid` */
+  childReaped(vpid: number): void;
+}
+
+/** A fork of a held child the leader grants: the grandchild's app ends, to hand the stub. */
+export interface LeaderFork {
+  vpid: number;
+  stubFd: number;
+  lifelineFd: number;
+  cpu: number | null;
+  /** the reply has gone (or could not): the grandchild is forked into from here on */
+  done(): void;
 }
 
 /** What a worker takes to serve the child (fds of the leader's, until it has them). */
@@ -42,6 +71,8 @@ export interface Handover {
   appEndInode: number;
   hostPid: number;
   hostTid: number;
+  /** the children the leader forked for it, not reaped: host pid (0: not told of yet) */
+  children: { vpid: number; hostPid: number }[];
 }
 
 export class HeldChild {
@@ -51,8 +82,12 @@ export class HeldChild {
   private watch: { stop(): void } | null = null;
   /** the parent's checkpoint (sealed) and cwd, from the fork until a worker takes them */
   private received: { sealed: Buffer; cwdFd: number } | null = null;
-  private announced: { hostPid: number; hostTid: number } | null = null;
+  private announced: { hostPid: number; hostTid: number; channelFd: number } | null = null;
   private readonly head = Buffer.alloc(REQUEST_SIZE);
+  /** children whose forks the leader granted, not reaped, as their host pids (checked) */
+  private readonly children = new Map<number, number>();
+  /** the child of the fork granted last, until the stub says it started it */
+  private forkInFlight: number | null = null;
   private closed = false;
 
   constructor(private readonly events: HeldChildEvents) {
@@ -69,6 +104,30 @@ export class HeldChild {
   /** The fds (of the leader) the parent's worker takes: the app ends. */
   get appEnds(): { stubFd: number; lifelineFd: number } {
     return { stubFd: this.channel[1], lifelineFd: this.lifeline[1] };
+  }
+
+  /**
+   * Its parent, a held child, forks into it with the leader's grant: `sealed` is the state it
+   * starts from, `cwdFd` its working directory (taken). The stub has the app ends now.
+   */
+  forkedByLeader(sealed: Buffer, cwdFd: number): void {
+    host.close(this.channel[1]);
+    host.close(this.lifeline[1]);
+    this.received = { sealed, cwdFd };
+    this.events.forked();
+    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+  }
+
+  /** The state it was forked with (sealed for it) and a copy of its cwd, for a fork of its own; null if not forked. */
+  forkSource(): { sealed: Buffer; cwdFd: number } | null {
+    if (!this.received || this.closed) return null;
+    const cwdFd = host.dupCloexec(this.received.cwdFd);
+    return cwdFd < 0 ? null : { sealed: this.received.sealed, cwdFd };
+  }
+
+  /** Children the leader forked for it that it has not reaped. */
+  get childrenUnreaped(): number {
+    return this.children.size + (this.forkInFlight !== null ? 1 : 0);
   }
 
   /** The parent has forked into it (its checkpoint came). */
@@ -102,22 +161,79 @@ export class HeldChild {
     if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
-  /** The child's channel is readable: it asks something (its FORKED first), or it has ended. */
+  /**
+   * The child's channel is readable: it asks something (its FORKED first), or it has ended.
+   * Its forks, and what its stub says of its children, are answered here; anything else needs
+   * its worker.
+   */
   private onChildStirs(): void {
     this.watch = null;
-    const n = host.peekPacket(this.channel[0], this.head);
-    if (n === 0) {
-      // it has ended before it asked anything
-      this.close();
-      this.events.left();
-      return;
+    for (;;) {
+      if (this.closed) return; // (let go meanwhile)
+      const n = host.peekPacket(this.channel[0], this.head);
+      if (n === -EAGAIN) {
+        this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+        return;
+      }
+      if (n === 0) {
+        // it has ended before it asked anything
+        this.close();
+        this.events.left();
+        return;
+      }
+      const kind = n >= REQUEST_SIZE ? this.head.readUInt32LE(REQUEST_OFFSETS.kind) : -1;
+      if (this.announced === null && kind === REQ_FORKED) {
+        addon.receivePacket(this.channel[0], this.head);
+        this.onForked();
+        // (after a FORKED the kernel does not bear out, what comes next is its worker's to judge)
+        if (this.announced !== null) continue;
+      }
+      if (this.announced === null || !this.answered(kind)) break;
     }
-    if (this.announced === null && n >= REQUEST_SIZE && this.head.readUInt32LE(REQUEST_OFFSETS.kind) === REQ_FORKED) {
-      addon.receivePacket(this.channel[0], this.head);
-      this.onForked();
-    }
-    // (after a FORKED the kernel does not bear out, what comes next is its worker's to judge)
     this.events.asks();
+  }
+
+  /** Answer the request at the head of the channel if it is the leader's to: whether it was. */
+  private answered(kind: number): boolean {
+    const arg = (i: number) => Number(this.head.readBigInt64LE(REQUEST_OFFSETS.args + 8 * i));
+    if (kind === REQ_SYSCALL) return this.answeredFork();
+    if (kind === REQ_CHILD_STARTED) {
+      const vpid = arg(1);
+      if (vpid !== this.forkInFlight) return false;
+      addon.receivePacket(this.channel[0], this.head);
+      this.forkInFlight = null;
+      const hostPid = arg(0);
+      // (one the kernel does not bear out is the leader's to settle, not its worker's to know)
+      if (this.events.childStarted(vpid, hostPid, this.announced!.channelFd)) this.children.set(vpid, hostPid);
+      return true;
+    }
+    if (kind === REQ_CHILD_REAPED) {
+      addon.receivePacket(this.channel[0], this.head);
+      const vpid = arg(0);
+      this.children.delete(vpid);
+      this.events.childReaped(vpid);
+      return true;
+    }
+    return false;
+  }
+
+  /** A fork (with none in flight: a held child has one thread) the leader grants; the stub reports the child next. */
+  private answeredFork(): boolean {
+    const nr = Number(this.head.readBigUInt64LE(REQUEST_OFFSETS.nr));
+    const flags = Number(this.head.readBigUInt64LE(REQUEST_OFFSETS.args) & 0xffffffffn);
+    const forksProcess = nr === NR.fork || nr === NR.vfork ||
+      (nr === NR.clone && !(flags & CLONE_THREAD) && (!(flags & CLONE_VM) || (flags & CLONE_VFORK) !== 0));
+    if (!forksProcess || this.forkInFlight !== null) return false;
+    const grant = this.events.fork();
+    if (!grant) return false;
+    const seq = this.head.readBigUInt64LE(REQUEST_OFFSETS.seq);
+    addon.receivePacket(this.channel[0], this.head);
+    this.forkInFlight = grant.vpid;
+    const sent = addon.sendPacket(this.channel[0], forkReplyPacket(grant.vpid, seq, grant.cpu, []), [grant.stubFd, grant.lifelineFd]);
+    grant.done();
+    // (a reply that could not go: the child is ending, and so will the grandchild's channel)
+    if (sent < 0) this.forkInFlight = null;
+    return sent >= 0;
   }
 
   /** FORKED: the child's host pid and tid, and the fd it holds the channel at. */
@@ -130,7 +246,7 @@ export class HeldChild {
     if (vouched === null || vouched !== hostPid) {
       if (this.holdsChannel(hostPid, fd) === false) return this.events.forged(hostPid);
     }
-    this.announced = { hostPid, hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid) };
+    this.announced = { hostPid, hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid), channelFd: fd };
     this.events.announced(hostPid);
   }
 
@@ -164,6 +280,7 @@ export class HeldChild {
     return {
       sealed: this.received.sealed, channelFd: this.channel[0], lifelineFd: this.lifeline[0], cwdFd: this.received.cwdFd,
       appEndInode: this.appEndInode, hostPid: this.announced?.hostPid ?? 0, hostTid: this.announced?.hostTid ?? 0,
+      children: [...this.children, ...(this.forkInFlight !== null ? [[this.forkInFlight, 0] as const] : [])].map(([vpid, hostPid]) => ({ vpid, hostPid })),
     };
   }
 

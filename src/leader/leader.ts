@@ -13,9 +13,9 @@ import type { FileCheckConfig } from '../libos/fs/trusted.js';
 import { describeMessage, STANDBYS_IN_A_BURST, STANDBYS_PER_PROCESS, type Message } from '../ipc/protocol/messages.js';
 import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable, type ProcessEntry } from './process-table.js';
-import { newCheckpointKey } from '../ipc/protocol/checkpoint.js';
+import { newCheckpointKey, openCheckpoint, sealCheckpoint, type Checkpoint } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
-import { HeldChild } from './held-child.js';
+import { HeldChild, type LeaderFork } from './held-child.js';
 import { WorkerPool, type WorkerRequest } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, HeldDirectories, instanceTreeFor, MountError, mountMessages } from './instance-fs.js';
@@ -33,6 +33,7 @@ import { EncryptedCopies } from './encrypted-copies.js';
 import { statusField } from './proc-status.js';
 import { Errno } from '../libos/errno.js';
 import { NR } from '../libos/syscall-numbers.js';
+import { host, processOf } from '../pal/host.js';
 
 export interface RunRequest {
   filename: string;
@@ -136,6 +137,8 @@ interface Standby {
   replacements: number;
   /** one is being found */
   replacing: boolean;
+  /** the state it was forked with, opened once the leader grants it a fork (forkForHeld) */
+  state?: Checkpoint;
 }
 
 export class Leader {
@@ -313,16 +316,9 @@ export class Leader {
         this.onForked(w, m);
         if (m.spare) void this.onStandbyRequest(w, m.parentVpid, false);
         return;
-      case 'reaped': {
-        const e = this.table.get(m.vpid);
-        // only the parent reaps (vpid 1 for orphans, which it is by then)
-        if (!e || w.vpid === null || e.ppid !== w.vpid) return;
-        // the parent may reap it before its own worker has said it is gone
-        if (e.worker?.vpid === m.vpid) this.pool.returns(e.worker);
-        this.onProcessExited(m.vpid);
-        this.table.remove(m.vpid);
+      case 'reaped':
+        if (w.vpid !== null) this.reaped(w.vpid, m.vpid);
         return;
-      }
       case 'tids-request': {
         const tids = w.vpid === m.vpid ? this.table.reserveTids(m.vpid, Math.min(Math.max(m.count, 0), 64)) : [];
         return this.send(w, { type: 'tids-reply', v: 1, reqId: m.reqId, tids });
@@ -474,26 +470,12 @@ export class Leader {
     // then); near the host's limits, one standby, with a worker set aside before it is offered
     const lazy = this.pool.roomToSpare();
     if (mine.length >= (lazy ? (this.standbysHeld.get(parentVpid) ?? STANDBYS_PER_PROCESS) : 1)) return;
-    const vpid = this.table.allocatePid();
-    this.table.add({
-      vpid, ppid: parentVpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
-      hostPid: null, worker: null,
-      state: 'reserved',
-    });
-    let held: HeldChild;
-    try {
-      held = new HeldChild(this.heldChildEvents(vpid));
-    } catch (e) {
-      this.log?.warn(`vm${vpid}: ${e instanceof Error ? e.message : String(e)}`);
-      this.removeUnborn(vpid);
+    const standby = this.newStandby(pe, lazy, urgent);
+    if (!standby) {
       if (pe.worker && pe.state === 'running') this.send(pe.worker, { type: 'standby-refused', v: 1, parentVpid });
       return;
     }
-    const standby: Standby = {
-      parentVpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false, told: false,
-      lazy, cpu: cpuFor(vpid), replacements: 0, replacing: false,
-    };
-    this.standbys.set(vpid, standby);
+    const { vpid, held } = standby;
     const offer: Msg<'standby-offer'> = { type: 'standby-offer', v: 1, parentVpid, vpid, ...held.appEnds, key: standby.key, cpu: standby.cpu, lazy };
     if (lazy) return this.send(pe.worker, offer);
     const worker = await this.pool.acquire(standby.request);
@@ -511,6 +493,85 @@ export class Leader {
     }
     this.setAside(vpid, standby, worker);
     this.send(pe.worker, offer);
+  }
+
+  /** A standby child of `pe`: its vpid reserved, its channel and lifeline made (null: they could not be). */
+  private newStandby(pe: ProcessEntry, lazy: boolean, urgent: boolean): (Standby & { vpid: number }) | null {
+    const vpid = this.table.allocatePid();
+    this.table.add({
+      vpid, ppid: pe.vpid, pgid: pe.pgid, sid: pe.sid, uid: pe.uid, euid: pe.euid, suid: pe.suid, gid: pe.gid, egid: pe.egid,
+      hostPid: null, worker: null,
+      state: 'reserved',
+    });
+    let held: HeldChild;
+    try {
+      held = new HeldChild(this.heldChildEvents(vpid));
+    } catch (e) {
+      this.log?.warn(`vm${vpid}: ${e instanceof Error ? e.message : String(e)}`);
+      this.removeUnborn(vpid);
+      return null;
+    }
+    const standby: Standby = {
+      parentVpid: pe.vpid, held, key: newCheckpointKey(), worker: null, request: { urgent }, handedOver: false, wanted: false, used: false,
+      told: false, lazy, cpu: cpuFor(vpid), replacements: 0, replacing: false,
+    };
+    this.standbys.set(vpid, standby);
+    return Object.assign(standby, { vpid });
+  }
+
+  /**
+   * A held child forks, having asked nothing else: the leader grants it (no worker is needed
+   * for that), with a grandchild held as any standby is, sealed the state its parent was
+   * forked with (a held child has changed nothing a worker keeps: that would have asked its
+   * worker). Not when a worker must see the fork: tracing, sys.disallow_subprocesses, or near
+   * the host's limits (a standby's worker is set aside first there).
+   */
+  private forkForHeld(parentVpid: number): LeaderFork | null {
+    const req = this.request;
+    const parent = this.standbys.get(parentVpid);
+    const pe = this.table.get(parentVpid);
+    if (!req || req.traceFile || req.straceFile || req.manifest.disallowSubprocesses || !this.pool.roomToSpare()) return null;
+    if (!parent || parent.handedOver || pe?.state !== 'running' || !pe.hostPid) return null;
+    const source = parent.held.forkSource();
+    if (!source) return null;
+    let state: Checkpoint;
+    try {
+      state = parent.state ??= openCheckpoint(source.sealed, parent.key, parentVpid);
+    } catch {
+      host.close(source.cwdFd);
+      return null; // (its worker will find so too, and end it)
+    }
+    const standby = this.newStandby(pe, true, false);
+    if (!standby) {
+      host.close(source.cwdFd);
+      return null;
+    }
+    standby.used = true;
+    const sealed = Buffer.from(sealCheckpoint({ ...state, vpid: standby.vpid, ppid: parentVpid, parentHostPid: pe.hostPid }, standby.key));
+    const { held } = standby;
+    return {
+      vpid: standby.vpid, ...held.appEnds, cpu: parent.held.childrenUnreaped > 0 ? standby.cpu : null,
+      done: () => held.forkedByLeader(sealed, source.cwdFd),
+    };
+  }
+
+  /** A held child's stub forked the child the leader granted it (its CHILD_STARTED): as a worker's `forked`. */
+  private heldForked(parentVpid: number, vpid: number, hostPid: number, channelFd: number): boolean {
+    const parentHostPid = this.table.get(parentVpid)?.hostPid;
+    const checked = hostPid > 0 && !!parentHostPid && processOf(hostPid)?.ppid === parentHostPid;
+    this.log?.info(`vm${parentVpid} → leader  FORKED parentVpid=${parentVpid} vpid=${vpid} hostPid=${hostPid} checked=${checked} alone=false by=leader`);
+    this.forkTold({ vpid, hostPid, checked, channelFd });
+    return checked;
+  }
+
+  /** Process `parentVpid` reaped child `vpid` (only the parent reaps: vpid 1 for orphans, which it is by then). */
+  private reaped(parentVpid: number, vpid: number): void {
+    const e = this.table.get(vpid);
+    if (!e || e.ppid !== parentVpid) return;
+    // the parent may reap it before its own worker has said it is gone
+    if (e.worker?.vpid === vpid) this.pool.returns(e.worker);
+    this.onProcessExited(vpid);
+    this.table.remove(vpid);
   }
 
   /** `worker` is the one held child `vpid` will have: it stays out of the pool meanwhile. */
@@ -551,6 +612,9 @@ export class Leader {
         const standby = this.standbys.get(vpid);
         if (standby) this.dropStandby(vpid, standby);
       },
+      fork: () => this.forkForHeld(vpid),
+      childStarted: (child, hostPid, channelFd) => this.heldForked(vpid, child, hostPid, channelFd),
+      childReaped: (child) => this.reaped(vpid, child),
     };
   }
 
@@ -574,7 +638,7 @@ export class Leader {
     this.send(worker, {
       type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: h.sealed,
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
-      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu,
+      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu, children: h.children,
     });
     // it asks to fork first (a shell's subshell running a pipeline): its standby children come
     // with it, as the first process's do, not after its worker has found it must ask for them
@@ -662,6 +726,14 @@ export class Leader {
       this.log?.warn(`forked vm${m.vpid} from ${this.name(w)} ignored`);
       return;
     }
+    this.forkTold(m);
+  }
+
+  /** Who a forked child is on the host (checked, or to check here), or that the fork failed (a negative host pid). */
+  private forkTold(m: { vpid: number; hostPid: number; checked: boolean; channelFd: number }): void {
+    const child = this.table.get(m.vpid);
+    const standby = this.standbys.get(m.vpid);
+    if (!child) return;
     if (standby) {
       standby.told = true;
       standby.used = true;

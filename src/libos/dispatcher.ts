@@ -4,7 +4,7 @@ import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
   HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_PREFETCH, HELLO_PREFETCH_OFFSET, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
-  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, REQ_PLACE, FORK_REPLY_SIZE,
+  REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, REQ_PLACE, forkReplyPacket, replyHeader,
   REQ_ABANDON, REQ_EXECED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
 } from '../pal/channel-abi.js';
@@ -351,24 +351,12 @@ export class SyscallDispatcher {
    * after them and stay the worker's until the stub forks into them.
    */
   private sendForkReply(ret: number, cpu: number | null, fds: number[], prefetches: Prefetch[], seq: bigint): void {
-    const body = Buffer.alloc(FORK_REPLY_SIZE);
-    body.writeInt32LE(cpu ?? -1, 0);
-    body.writeInt32LE(prefetches.length, 4);
-    prefetches.forEach((p, i) => {
-      body.writeInt32LE(p.vpid, 8 + 8 * i);
-      body.writeInt32LE(p.cpu ?? -1, 12 + 8 * i);
-    });
-    this.send(Buffer.concat([this.header(ret, REPLY_FORK, body.length, seq), body]), [...fds, ...prefetches.flatMap((p) => [p.channelFd, p.lifelineFd])]);
+    this.send(forkReplyPacket(ret, seq, cpu, prefetches), [...fds, ...prefetches.flatMap((p) => [p.channelFd, p.lifelineFd])]);
     for (const fd of fds) host.close(fd);
   }
 
   private header(ret: number, flags: number, dataLen: number, seq = this.seq): Buffer {
-    const r = this.reply;
-    r.writeBigInt64LE(BigInt(ret), 0);
-    r.writeUInt32LE(flags, 8);
-    r.writeUInt32LE(dataLen, 12);
-    r.writeBigUInt64LE(seq, REPLY_SEQ_OFFSET);
-    return r;
+    return replyHeader(ret, flags, dataLen, seq, this.reply);
   }
 
   private send(bytes: Uint8Array, fds?: number[]): void {

@@ -78,6 +78,31 @@ export const PGRP_REPLY_SIZE = 8;
 export const REPLY_HEADER_SIZE = 24;
 export const REPLY_SEQ_OFFSET = 16;
 
+/** A reply's header (struct gts_reply): ret, flags, data length, the request's seq. */
+export function replyHeader(ret: number, flags: number, dataLen: number, seq: bigint, into = Buffer.alloc(REPLY_HEADER_SIZE)): Buffer {
+  into.writeBigInt64LE(BigInt(ret), 0);
+  into.writeUInt32LE(flags, 8);
+  into.writeUInt32LE(dataLen, 12);
+  into.writeBigUInt64LE(seq, REPLY_SEQ_OFFSET);
+  return into;
+}
+
+/**
+ * A fork's reply (struct gts_fork_reply after the header): the child's vpid (or -errno) as
+ * ret, its CPU (-1: anywhere), and the prefetched standbys, each its vpid and CPU (their fds,
+ * and the child's, go with the packet).
+ */
+export function forkReplyPacket(ret: number, seq: bigint, cpu: number | null, prefetches: readonly { vpid: number; cpu: number | null }[]): Buffer {
+  const body = Buffer.alloc(FORK_REPLY_SIZE);
+  body.writeInt32LE(cpu ?? -1, 0);
+  body.writeInt32LE(prefetches.length, 4);
+  prefetches.forEach((p, i) => {
+    body.writeInt32LE(p.vpid, 8 + 8 * i);
+    body.writeInt32LE(p.cpu ?? -1, 12 + 8 * i);
+  });
+  return Buffer.concat([replyHeader(ret, REPLY_FORK, body.length, seq), body]);
+}
+
 export const HELLO_HAS_INTERP = 0x1;
 export const HELLO_TRACE = 0x2;
 export const HELLO_RESET_SIGNALS = 0x4;

@@ -153,6 +153,13 @@ export async function runForkedProcess(child: AdoptedChild, leader: LeaderClient
   if (cp.nofileCur !== null && cp.nofileMax !== null) proc.nofileLimit = { cur: BigInt(cp.nofileCur), max: BigInt(cp.nofileMax) };
   if (cp.hostNofileMax !== null) proc.hostNofileMax = BigInt(cp.hostNofileMax);
   proc.appHostIdentity = cp.appHostIdentity;
+  for (const { vpid, hostPid } of child.children) {
+    // forked while it was held, the leader granting it: as if this worker had
+    if (hostPid > 0) proc.children.set(vpid, hostPid);
+    else proc.forksInFlight.add(vpid);
+    proc.noteChildUid(vpid, proc.creds.uid);
+    proc.parentThreadOf.set(vpid, proc.id.vpid);
+  }
   if (child.announced) {
     // its FORKED, which the leader took and checked (or its parent's word, which its worker checked)
     proc.attach(child.announced.hostPid);

@@ -23,6 +23,8 @@ export interface AdoptedChild {
   announced: { hostPid: number; hostTid: number } | null;
   /** its parent has gone since the fork (its host pid may be another process's by now) */
   reparented: boolean;
+  /** the children the leader forked for it while it was held: host pid (0: its stub tells next) */
+  children: { vpid: number; hostPid: number }[];
 }
 
 type Adopt = Extract<Message, { type: 'adopt' }>;
@@ -47,7 +49,7 @@ export function takeAdoption(m: Adopt): AdoptedChild {
     checkpoint.sid = m.sid;
     const [channelFd, lifelineFd, cwdFd] = taken as [number, number, number];
     return {
-      checkpoint, cwdFd, channelFd, lifelineFd, appEndInode: m.appEndInode, reparented,
+      checkpoint, cwdFd, channelFd, lifelineFd, appEndInode: m.appEndInode, reparented, children: m.children,
       announced: m.hostPid > 0 ? { hostPid: m.hostPid, hostTid: m.hostTid || m.hostPid } : null, // a new child's main thread: tid = pid
     };
   } catch (e) {

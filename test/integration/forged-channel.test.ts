@@ -30,6 +30,24 @@ describe('a forged fork report', () => {
   });
 });
 
+describe('a forged fork report of a held child', () => {
+  // The forked child, asking nothing but forks yet, is the leader's to answer: it grants the
+  // fork the app asks for on its channel, and believes the report naming someone else's host
+  // process only if the kernel bears it out (it does not: ignored, as a worker would).
+  it('cannot make the instance signal a host process', async () => {
+    const victim = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      const r = await runGramine([program('forge_fork'), String(victim.pid), 'held'], { gramineArgs: ['--leader-log'] });
+      expect(r.stdout).toBe('the leader granted a held child a fork: yes\nthe instance lives on\n');
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`FORKED parentVpid=\\d+ vpid=\\d+ hostPid=${victim.pid} checked=false alone=false by=leader\n`));
+      expect(waitGone(victim.pid!, 2000)).toBe(false);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
+});
+
 describe('a forged fork report naming a pid no process has', () => {
   // As a child reaped before its fork's report is read: the kernel cannot vouch for that pid,
   // which the host then gives to a process of someone else's (through ns_last_pid: root).

@@ -317,9 +317,12 @@ describe.concurrent('worker recycling', () => {
     const lines = r.stderr.trimEnd().split('\n');
     const forks = lines.filter((l) => /→ leader +FORKED\b/.test(l)).length;
     expect(forks).toBe(LOOP_FORKS);
+    // the $(...) subshells ask nothing but their pipelines' forks: the leader grants those, and
+    // they need no worker at all (test/integration/held-forks.test.ts)
+    expect(lines.filter((l) => /→ leader +FORKED .* by=leader$/.test(l)).length).toBeGreaterThanOrEqual(400);
     const last = /\((\d+) workers started\)$/.exec(lines.at(-1)!);
     expect(last, lines.at(-1)).not.toBeNull();
-    expect(Number(last![1])).toBeGreaterThanOrEqual(2);
+    expect(Number(last![1])).toBeGreaterThanOrEqual(1);
     expect(Number(last![1])).toBeLessThanOrEqual(10);
   }, LOOP_TIMEOUT + 10_000);
 

@@ -4,7 +4,9 @@
  * stub would, then says the child is host process argv[1] -- someone else's -- (first as a fork
  * the stub made alone, into a standby it does not hold, then as the granted one) and kills the
  * child's vpid. The host process must live on, and the instance too. With "later", argv[1] is no
- * process when it is named (as a child reaped already), and becomes one before the kill.
+ * process when it is named (as a child reaped already), and becomes one before the kill. With
+ * "held", a forked child does it while the leader holds it (it has asked nothing but a fork),
+ * so the leader answers: the grant, and the report it must not believe.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../native/stub/abi.h"
@@ -32,18 +35,9 @@ static int answer(int channel, uint64_t seq, struct gts_reply *reply)
     }
 }
 
-int main(int argc, char **argv)
+/* Ask for a fork on the channel, as the stub would; the child's vpid, or 0 if none was granted. */
+static long ask_fork(int channel)
 {
-    /* "later": the pid is no process yet; the kill waits for a line on stdin (the test makes a
-       host process take that pid meanwhile) */
-    int later = argc == 3 && !strcmp(argv[2], "later");
-    if (argc != 2 && !later)
-        return 2;
-    long victim = atol(argv[1]);
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    int channel = (int)rl.rlim_cur;
-
     struct gts_request req;
     memset(&req, 0, sizeof(req));
     req.kind = GTS_REQ_SYSCALL;
@@ -51,18 +45,79 @@ int main(int argc, char **argv)
     req.seq = 0x7777000000000001ULL;
     if (write(channel, &req, sizeof(req)) != sizeof(req)) {
         printf("no channel to write to: %s\n", strerrorname_np(errno));
-        return 1;
+        return 0;
     }
     /* the answer (a read drops the child's channel and lifeline that come with it) */
     struct gts_reply reply;
     if (answer(channel, req.seq, &reply))
+        return 0;
+    return reply.ret;
+}
+
+/* Say the child `vpid` is host process `victim` (no reply). */
+static void report_child(int channel, long vpid, long victim)
+{
+    struct gts_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = GTS_REQ_CHILD_STARTED;
+    req.args[0] = (uint64_t)victim;
+    req.args[1] = (uint64_t)vpid;
+    write(channel, &req, sizeof(req));
+}
+
+/* A held child: one real fork (its stub says who it is with it), then the forgery. */
+static int held(int channel, long victim)
+{
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    int status;
+    if (child < 0 || waitpid(child, &status, 0) != child)
         return 1;
-    long vpid = reply.ret;
+    long vpid = ask_fork(channel);
+    printf("the leader granted a held child a fork: %s\n", vpid > 0 ? "yes" : "no");
+    fflush(stdout);
+    if (vpid <= 0)
+        return 1;
+    report_child(channel, vpid, victim);
+    kill((pid_t)vpid, SIGKILL);
+    kill((pid_t)vpid, SIGTERM);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* "later": the pid is no process yet; the kill waits for a line on stdin (the test makes a
+       host process take that pid meanwhile) */
+    int later = argc == 3 && !strcmp(argv[2], "later");
+    int in_held = argc == 3 && !strcmp(argv[2], "held");
+    if (argc != 2 && !later && !in_held)
+        return 2;
+    long victim = atol(argv[1]);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    int channel = (int)rl.rlim_cur;
+
+    if (in_held) {
+        fflush(stdout);
+        pid_t child = fork();
+        if (child == 0)
+            _exit(held(channel, victim));
+        int status;
+        if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
+            return 1;
+        printf("the instance lives on\n");
+        return 0;
+    }
+
+    long vpid = ask_fork(channel);
     printf("the worker granted a fork: %s\n", vpid > 0 ? "yes" : "no");
     if (vpid <= 0)
         return 0;
 
     /* a fork made alone, into a standby the stub does not hold (it was granted none): refused */
+    struct gts_request req;
+    struct gts_reply reply;
     memset(&req, 0, sizeof(req));
     req.kind = GTS_REQ_FORKED_LOCALLY;
     req.args[0] = (uint64_t)victim;
@@ -73,11 +128,7 @@ int main(int argc, char **argv)
         return 1;
     printf("a fork told as made alone, into a standby the stub does not hold: %s\n", reply.ret < 0 ? strerrorname_np((int)-reply.ret) : "taken");
 
-    memset(&req, 0, sizeof(req));
-    req.kind = GTS_REQ_CHILD_STARTED;
-    req.args[0] = (uint64_t)victim;
-    req.args[1] = (uint64_t)vpid;
-    write(channel, &req, sizeof(req));
+    report_child(channel, vpid, victim);
     if (later) {
         printf("reported\n");
         fflush(stdout);

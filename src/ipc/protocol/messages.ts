@@ -170,6 +170,8 @@ const schemas = {
     type: t.literal('adopt'), v, vpid: t.int, ppid: t.int, pgid: t.int, sid: t.int, key: t.str, sealed: t.bytes,
     channelFd: t.int, lifelineFd: t.int, cwdFd: t.int, appEndInode: t.int, hostPid: t.int, hostTid: t.int,
     cpu: t.nullable(t.int),
+    /** the children the leader forked for it while it was held, not reaped: host pid (0: its stub has not told yet) */
+    children: t.array(object({ vpid: t.int, hostPid: t.int })),
   }),
   /** worker -> leader: it has taken child `vpid`'s fds (the leader closes its copies), or could not */
   'adopted': object({ type: t.literal('adopted'), v, vpid: t.int, ok: t.bool }),
