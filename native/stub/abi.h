@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 10
+#define GTS_ABI_VERSION 11
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -252,7 +252,7 @@ struct gts_path_entry {
  * fd rides along like a root; the stub opens it anew (through that fd) for an open of the path
  */
 #define GTS_PATH_DEVICE 0x10
-#define GTS_PATH_TABLE_MAX 12
+#define GTS_PATH_TABLE_MAX 16
 #define GTS_PATH_PREFIX_MAX 255
 
 /* Payload of a fork reply. */
@@ -335,7 +335,7 @@ struct gts_sem_reply {
 #define GTS_STUB_WINDOW_SIZE 0x100000000UL
 
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */
-#define GTS_RESERVED_FDS 18
+#define GTS_RESERVED_FDS 22
 #define GTS_CHANNEL_FD_AT_SPAWN 3
 /*
  * The lifeline of a forked process: a socket whose peer only its worker holds. It is set to

@@ -247,7 +247,8 @@ export class Leader {
         abstractPrefix: abstractSocketPrefix(),
         logLevel: req.logLevel, fileChecks: req.fileChecks ?? null,
         disallowSubprocesses: req.manifest.disallowSubprocesses, fdsLimit: req.manifest.fdsLimit,
-        interpreterDirs: interpreterSearchDirs(req.env), terminals: startingTerminals(),
+        interpreterDirs: interpreterSearchDirs(req.env), pathDirs: (req.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')),
+        terminals: startingTerminals(),
         logFile: req.manifest.logFile, stackSize: req.manifest.stackSize,
         hostname: req.manifest.extraRuntimeDomainNames ? null : GRAMINE_HOSTNAME,
       };

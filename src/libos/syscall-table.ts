@@ -205,7 +205,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('mknod', 'supported', `${VFS}; regular files and FIFOs (devices EPERM)`),
   libos('umask', 'supported', 'the LibOS applies it (the worker creates files)'),
   native('gettimeofday', 'supported', 'host clock (vDSO)'),
-  libosAndStub('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds (at most 3566 without a larger sys.fds.limit); the other limits are the host\'s, read by the stub'),
+  libosAndStub('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds (at most 3562 without a larger sys.fds.limit); the other limits are the host\'s, read by the stub'),
   native('getrusage', 'partial', 'host figures for the app process'),
   libos('sysinfo', 'partial', 'host memory and load; one process in the instance'),
   native('times', 'partial', 'host figures for the app process'),

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 10;
+export const ABI_VERSION = 11;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -150,7 +150,7 @@ export const SEM_MAY_ALTER = 0x2;
 export const SEM_WANT_MAP = 1;
 
 /** The path table after the HELLO reply's execfn (struct gts_path_entry: prefix_len u16, zero u16, flags u32). */
-export const PATH_TABLE_MAX = 12;
+export const PATH_TABLE_MAX = 16;
 export const PATH_PREFIX_MAX = 255;
 /** a mount no file check applies to: the stub opens its files for reading itself */
 export const PATH_STUB_OPENS = 0x1;
@@ -199,7 +199,7 @@ export const STUB_WINDOW = 0x5f0000000000;
 export const STUB_WINDOW_SIZE = 0x100000000;
 
 export const CHANNEL_FD_AT_SPAWN = 3;
-export const RESERVED_FDS = 18;
+export const RESERVED_FDS = 22;
 /** the threads' channels, but the main one's: from reserved base + this on, one each */
 export const THREAD_CHANNEL_FIRST = RESERVED_FDS;
 export const THREAD_CHANNELS_MAX = 1024;

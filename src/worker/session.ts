@@ -61,7 +61,7 @@ export function runSession(socket: TLSSocket): void {
           // the leader has checked the mounts; one gone since is this worker's end
           vfs = tryOrExit(() => new Vfs({
             mounts: msg.mounts, scratchPath: msg.scratchPath, instanceTree: msg.instanceTree, abstractPrefix: msg.abstractPrefix,
-            fileChecks: msg.fileChecks, interpreterDirs: msg.interpreterDirs, terminals: msg.terminals,
+            fileChecks: msg.fileChecks, interpreterDirs: msg.interpreterDirs, pathDirs: msg.pathDirs, terminals: msg.terminals,
           }, createLogger('fs', isLogLevel(msg.logLevel) ? msg.logLevel : 'error'), (name, path, fd, size) => {
             leader.conn.send({ type: 'trusted-copy', v: 1, name, path, fd, size });
           }));

@@ -95,6 +95,8 @@ const schemas = {
     stackSize: t.nullable(t.int),
     /** where an ELF interpreter the instance lacks is looked for by its file name */
     interpreterDirs: t.array(t.str),
+    /** the directories of the first process's PATH */
+    pathDirs: t.array(t.str),
     /** the terminals the instance was started on (host /dev/pts/N of the leader's stdio): its /dev/pts */
     terminals: t.array(t.str),
     /** sys.disallow_subprocesses: a fork fails with EAGAIN */

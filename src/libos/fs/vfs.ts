@@ -4,6 +4,7 @@
 import { host, hostFdPath } from '../../pal/host.js';
 import { encodePathTable, PATH_ALIAS, PATH_DEVICE, PATH_MOUNT_PARENT, PATH_STUB_OPENS, PATH_TABLE_MAX, type PathTable, type PathTableEntry } from '../../pal/channel-abi.js';
 import { stubAliases } from './stub-aliases.js';
+import { stubSearchGrants } from './stub-search-grants.js';
 import { check, Errno, SyscallError, Unsupported } from '../errno.js';
 import type { Logger } from '../../log.js';
 import { FileChecks, type FileCheckConfig, type TrustedCopies } from './trusted.js';
@@ -55,6 +56,8 @@ export interface VfsConfig {
   fileChecks: FileCheckConfig | null;
   /** where an ELF interpreter the instance lacks is looked for by its file name (exec.ts) */
   interpreterDirs: string[];
+  /** the directories of the first process's PATH (the stub resolves names below some: stub-search-grants.ts) */
+  pathDirs?: readonly string[];
   /** the host pseudo-terminals the instance was started on: /dev/pts/N in its /dev */
   terminals: readonly string[];
   /**
@@ -157,6 +160,8 @@ export class Vfs {
     const devices = this.stubDevices();
     const aliases = visible.filter(stubResolves).flatMap((m) => stubAliases(m, this.mounts, this.linkBuffer))
       .slice(0, Math.max(0, PATH_TABLE_MAX - visible.length - devices.length));
+    const grants = stubSearchGrants(cfg.pathDirs ?? [], this.mounts, (m) => stubResolves(m) && stubOpens(m),
+      PATH_TABLE_MAX - visible.length - devices.length - aliases.length);
     this.stubPathTable = encodePathTable([
       ...visible.map((m) => ({
         prefix: m.path, rootFd: stubResolves(m) ? m.rootFd : null,
@@ -164,6 +169,8 @@ export class Vfs {
       })),
       ...devices,
       ...aliases.map((a) => ({ prefix: `${a.link}\0${a.target}`, rootFd: null, flags: PATH_ALIAS })),
+      // (as mounts of their own directory: the stub resolves below them, from their fds)
+      ...grants.map((g) => ({ prefix: g.path, rootFd: g.fd, flags: PATH_STUB_OPENS })),
       // their listing is the worker's (the mount points in them are not in the host directory)
       ...this.mounts.mountPointParents.map((dir) => ({ prefix: dir, rootFd: null, flags: PATH_MOUNT_PARENT })),
     ]);
