@@ -179,7 +179,6 @@ export class SyscallDispatcher {
 
   private onPacket(len: number): void {
     if (len <= 0) return; // the app is gone; its exit is reported by the host
-    this.proc.requests++;
     this.seq = len >= REQUEST_SIZE ? this.view.getBigUint64(REQUEST_OFFSETS.seq, true) : 0n;
     const kind = this.view.getUint32(REQUEST_OFFSETS.kind, true);
     const expected = kind === REQ_TRACE ? REQUEST_SIZE + TRACE_BITMAP_BYTES : kind === REQ_STRACE ? REQUEST_SIZE + STRACE_RESULT_SIZE : REQUEST_SIZE;
@@ -189,6 +188,8 @@ export class SyscallDispatcher {
       return;
     }
     const waits = kind === REQ_SYSCALL || kind === REQ_PID_LOOKUP || kind === REQ_GROUP_CHILDREN || kind === REQ_UCRED;
+    // (round trips, which run best beside the worker: a word the stub does not wait on is not one)
+    if (waits) this.proc.requests++;
     if (waits && this.proc.requestsInFlight >= REQUESTS_IN_FLIGHT_MAX) {
       if (!this.floodLogged) this.proc.log.error({ kind }, `more than ${REQUESTS_IN_FLIGHT_MAX} requests in flight: refused (EAGAIN)`);
       this.floodLogged = true;
