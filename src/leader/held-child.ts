@@ -18,6 +18,8 @@ import { host, inodeOf } from '../pal/host.js';
 import { NR } from '../libos/syscall-numbers.js';
 
 const EAGAIN = 11;
+/** packets of one held child read in one turn of the event loop, at most */
+const ANSWERS_PER_TURN = 16;
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000;
@@ -168,10 +170,11 @@ export class HeldChild {
    */
   private onChildStirs(): void {
     this.watch = null;
-    for (;;) {
+    for (let answered = 0; ; answered++) {
       if (this.closed) return; // (let go meanwhile)
       const n = host.peekPacket(this.channel[0], this.head);
-      if (n === -EAGAIN) {
+      // (a child that writes on and on has the rest read in a later turn: the leader serves others meanwhile)
+      if (n === -EAGAIN || answered === ANSWERS_PER_TURN) {
         this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
         return;
       }

@@ -48,6 +48,14 @@ describe('a forged fork report of a held child', () => {
   });
 });
 
+describe('a held child writing reports without end', () => {
+  it('does not stop the leader serving the instance: its parent\'s kill ends it', async () => {
+    const r = await runGramine([program('forge_fork'), 'flood']);
+    expect(r.stdout).toBe('the flooding child was killed\n');
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('a forged fork report naming a pid no process has', () => {
   // As a child reaped before its fork's report is read: the kernel cannot vouch for that pid,
   // which the host then gives to a process of someone else's (through ns_last_pid: root).

@@ -6,7 +6,7 @@
  * child's vpid. The host process must live on, and the instance too. With "later", argv[1] is no
  * process when it is named (as a child reaped already), and becomes one before the kill. With
  * "held", a forked child does it while the leader holds it (it has asked nothing but a fork),
- * so the leader answers: the grant, and the report it must not believe.
+ * so the leader answers: the grant, and the report it must not believe. With "flood", see flood().
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,8 +85,51 @@ static int held(int channel, long victim)
     return 0;
 }
 
+/*
+ * "flood": a held child writes reports of reaped children on its channel without end (after a
+ * real fork: its stub has said who it is); its parent kills it once it has begun. The leader
+ * reads what a held child writes, and must go on serving the instance meanwhile (the kill).
+ */
+static int flood(int channel)
+{
+    int started[2];
+    if (pipe(started))
+        return 1;
+    pid_t child = fork();
+    if (child == 0) {
+        pid_t g = fork();
+        if (g == 0)
+            _exit(0);
+        waitpid(g, 0, 0);
+        struct gts_request req;
+        memset(&req, 0, sizeof(req));
+        req.kind = GTS_REQ_CHILD_REAPED;
+        for (unsigned long i = 0;; i++) {
+            req.args[0] = 100000 + (i % 1000);
+            if (write(channel, &req, sizeof(req)) != sizeof(req))
+                _exit(1);
+            if (i == 1000)
+                (void)!write(started[1], "s", 1);
+        }
+    }
+    char c;
+    if (child < 0 || read(started[0], &c, 1) != 1)
+        return 1;
+    kill(child, SIGKILL);
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFSIGNALED(status))
+        return 1;
+    printf("the flooding child was killed\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "flood")) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        return flood((int)rl.rlim_cur);
+    }
     /* "later": the pid is no process yet; the kill waits for a line on stdin (the test makes a
        host process take that pid meanwhile) */
     int later = argc == 3 && !strcmp(argv[2], "later");
