@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     char root[PATH_MAX], cli[PATH_MAX + 32], worker[PATH_MAX + 32];
     package_root(root, sizeof(root));
     snprintf(cli, sizeof(cli), "%s/bin/gramine-ts.js", root);
-    snprintf(worker, sizeof(worker), "%s/dist/worker-bundle.js", root);
+    snprintf(worker, sizeof(worker), "%s/bin/worker.cjs", root);
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         exec_node(cli, argv + 1, argc - 1);
     /* below this, Node itself fails as it loads (with a stack trace): say so instead */

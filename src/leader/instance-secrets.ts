@@ -1,7 +1,7 @@
 // The secrets of one instance, made by the leader: the platform key workers MAC their reports
 // with (handed to each worker on a private fd), the PSK every channel uses, and the measurement
 // a worker must report to be given the PSK.
-import { ADDON_PATH, STUB_PATH, WORKER_PATH } from '../paths.js';
+import { WORKER_CODE } from '../paths.js';
 import { createInstancePsk } from '../tls-psk/provisioning.js';
 import { measureWorkerCode } from '../tls-psk/measurement.js';
 
@@ -15,7 +15,7 @@ export interface InstanceSecrets {
 
 /** What the code and manifest of this instance measure to, as every worker must report. */
 export function expectedMeasurement(manifest: Uint8Array): Promise<Uint8Array> {
-  return measureWorkerCode({ stubPath: STUB_PATH, workerPath: WORKER_PATH, addonPath: ADDON_PATH, manifest });
+  return measureWorkerCode({ ...WORKER_CODE, manifest });
 }
 
 export function createInstanceSecrets(platformKey: Uint8Array, manifest: Uint8Array): InstanceSecrets {

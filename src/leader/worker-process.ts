@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { WORKER_PATH } from '../paths.js';
+import { WORKER_ENTRY_PATH } from '../paths.js';
 import { statusField } from './proc-status.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
@@ -168,7 +168,7 @@ export function spawnWorkerProcess(platformKey: Uint8Array, room: TaskRoom = hos
   if (room.nproc < WORKER_TASKS) return refusedWorker('EAGAIN (RLIMIT_NPROC: no room for its threads)');
   // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
   // some hosts do not let every user open)
-  const child = spawn(process.execPath, [WORKER_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
+  const child = spawn(process.execPath, [WORKER_ENTRY_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
   child.stderr?.resume();
   let how: string | null = null;
   const ended: ((how: string) => void)[] = [];

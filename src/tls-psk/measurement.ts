@@ -9,7 +9,7 @@
 //
 // The leader computes the expected measurement once per instance; a worker computes its own and
 // puts it in its attestation report (attestation.ts).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -135,17 +135,26 @@ export async function measureFiles(paths: readonly string[], root?: string): Pro
 export interface WorkerCode {
   /** The PAL stub binary. */
   stubPath: string;
-  /** The worker's JavaScript: one bundle of all the code it runs (scripts/bundle.mjs). */
-  workerPath: string;
+  /**
+   * The worker's JavaScript: one bundle of all the code it runs (scripts/bundle.mjs), and what
+   * runs it (bin/worker.cjs, bin/run-bundle.cjs).
+   */
+  workerPaths: readonly string[];
+  /** The bundle's V8 code cache, if the build made one: code as much as the bundle is. */
+  workerCachePath: string;
   /** The native PAL addon it loads. */
   addonPath: string;
   /** The manifest, byte for byte as the leader loaded it. */
   manifest: Uint8Array;
 }
 
-/** The code parts of a worker's measurement: the stub, the worker's bundle, the addon. */
+/** The code parts of a worker's measurement: the stub, the worker's JavaScript (and its code cache), the addon. */
 export async function workerCodeParts(code: Omit<WorkerCode, 'manifest'>): Promise<MeasurementPart[]> {
-  return [filePart('stub', code.stubPath), filePart('worker', code.workerPath), filePart('addon', code.addonPath)];
+  const cache = existsSync(code.workerCachePath) ? [filePart('worker-cache', code.workerCachePath)] : [];
+  return [
+    filePart('stub', code.stubPath), ...code.workerPaths.map((p, i) => filePart(i === 0 ? 'worker' : `worker-${i}`, p)), ...cache,
+    filePart('addon', code.addonPath),
+  ];
 }
 
 /** The measurement of a worker's code parts (workerCodeParts) run with `manifest`. */
@@ -154,8 +163,9 @@ export function measureWithManifest(codeParts: readonly MeasurementPart[], manif
 }
 
 /**
- * The measurement of a worker: the stub, the worker's bundle and the addon (labels "stub",
- * "worker", "addon") and the manifest (label "manifest"). Leader and worker must call this with
+ * The measurement of a worker: the stub, the worker's bundle, what runs it and its code cache,
+ * and the addon (labels "stub", "worker", "worker-1", ..., "worker-cache", "addon"), and the
+ * manifest (label "manifest"). Leader and worker must call this with
  * the same inputs to agree.
  */
 export async function measureWorkerCode(code: WorkerCode): Promise<Uint8Array> {

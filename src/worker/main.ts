@@ -4,7 +4,7 @@
 // loads while the leader checks the report.
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { ADDON_PATH, STUB_PATH, WORKER_PATH } from '../paths.js';
+import { WORKER_CODE } from '../paths.js';
 import { measureWithManifest, workerCodeParts } from '../tls-psk/measurement.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
@@ -12,8 +12,9 @@ const LEADER_FD = 3;
 const PLATFORM_KEY_FD = 4;
 const STDERR_FD = 5;
 
-// The leader keeps our stderr until Node runs (src/leader/worker-process.ts): take it now.
-if (process.argv.includes(`--stderr-fd=${STDERR_FD}`)) {
+/** The leader keeps our stderr until Node runs (src/leader/worker-process.ts): take it now. */
+async function takeStderr(): Promise<void> {
+  if (!process.argv.includes(`--stderr-fd=${STDERR_FD}`)) return;
   const { host } = await import('../pal/host.js');
   if (host.dup3(STDERR_FD, 2) < 0) process.exit(70);
   host.close(STDERR_FD);
@@ -26,7 +27,7 @@ async function connectToLeader(): Promise<TLSSocket> {
   socket.pause();
   // the code is read while the crypto code loads; the manifest the leader runs it with comes
   // with the challenge, and is measured with it
-  const code = workerCodeParts({ stubPath: STUB_PATH, workerPath: WORKER_PATH, addonPath: ADDON_PATH });
+  const code = workerCodeParts(WORKER_CODE);
   const { workerSecureChannel } = await import('../tls-psk/channel.js');
   const measure = async (manifest: Uint8Array) => measureWithManifest(await code, manifest);
   return workerSecureChannel(socket, { platformKey, measure, identity: 'gramine-ts worker' });
@@ -40,6 +41,7 @@ async function connectToLeader(): Promise<TLSSocket> {
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const) process.on(sig, () => {});
 
 async function main(): Promise<void> {
+  await takeStderr();
   const channel = connectToLeader();
   // the LibOS loads while the leader checks the report and the TLS handshake runs
   const { runSession } = await import('./session.js');

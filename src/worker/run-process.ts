@@ -1,5 +1,6 @@
 // Run one app process in this worker -- the first process of the instance, spawned here, or a
 // forked child whose channel end comes from its parent's worker -- until its app is gone.
+import { saveCodeCache } from '../code-cache.js';
 import { AppProcess } from '../pal/app.js';
 import { host, toByteString } from '../pal/host.js';
 import type { Message } from '../ipc/protocol/messages.js';
@@ -116,6 +117,7 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   stops?.();
   await serving;
   log.debug(`app exited: code ${exit.code} signal ${exit.signal}`);
+  saveCodeCache(); // (a build's run: before the instance ends, and this worker with it)
   leader.toLeader({ type: 'process-exited', v: 1, vpid: msg.vpid, code: exit.code, signal: exit.signal });
 }
 

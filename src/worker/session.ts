@@ -1,6 +1,7 @@
 // The worker's session with the leader, once attested: it runs the process the leader hands
 // it (the first one, or a forked child the leader held until it asked something), and then is
 // ready again (workers are recycled).
+import { saveCodeCache } from '../code-cache.js';
 import { constants } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { host } from '../pal/host.js';
@@ -45,6 +46,7 @@ export function runSession(socket: TLSSocket): void {
     busy = true;
     job.then((gone) => {
       busy = false;
+      saveCodeCache(); // (a build's run: what serving a process compiled)
       ready(gone ?? null);
     }, fail);
   };

@@ -121,7 +121,7 @@ async function startInstance(argv: string[] = ['/bin/sh', '-c', 'echo ready; rea
     leader.stdout.once('data', (d: Buffer) => (d.toString() === 'ready\n' ? resolve() : reject(new Error(d.toString()))));
     leader.once('exit', () => reject(new Error(`instance ended early: ${stderr}`)));
   });
-  const worker = children(leader.pid!).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('dist/worker-bundle.js'))!;
+  const worker = children(leader.pid!).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('bin/worker.cjs'))!;
   const app = children(worker)[0]!;
   const status = new Promise<number | null>((resolve) => leader.once('exit', (code) => resolve(code)));
   return { leader, worker, app, status, stderr: () => stderr };

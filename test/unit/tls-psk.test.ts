@@ -217,7 +217,11 @@ describe('measurement', () => {
 
     const manifest = enc.encode('[loader]\nentrypoint = "/bin/sh"\n');
     writeFileSync(path.join(root, 'addon.node'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 9]));
-    const code = { stubPath: path.join(root, 'stub'), workerPath: path.join(root, 'dist', 'sub', 'b.js'), addonPath: path.join(root, 'addon.node'), manifest };
+    const cachePath = path.join(root, 'dist', 'b.cache');
+    const code = {
+      stubPath: path.join(root, 'stub'), workerPaths: [path.join(root, 'dist', 'sub', 'b.js'), path.join(root, 'dist', 'a.js')], workerCachePath: cachePath,
+      addonPath: path.join(root, 'addon.node'), manifest,
+    };
     const w1 = await measureWorkerCode(code);
     expect(hex(await measureWorkerCode(code))).toBe(hex(w1));
     expect(hex(await measureWorkerCode({ ...code, manifest: enc.encode('[loader]\nentrypoint = "/bin/bash"\n') }))).not.toBe(hex(w1));
@@ -226,7 +230,17 @@ describe('measurement', () => {
     const w2 = await measureWorkerCode(code);
     expect(hex(w2)).not.toBe(hex(w1));
     writeFileSync(path.join(root, 'addon.node'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 10]));
-    expect(hex(await measureWorkerCode(code))).not.toBe(hex(w2));
+    const w3 = await measureWorkerCode(code);
+    expect(hex(w3)).not.toBe(hex(w2));
+    // the bundle's code cache is code too: measured once there is one, and as it is
+    writeFileSync(cachePath, Buffer.from([1, 2, 3]));
+    const w4 = await measureWorkerCode(code);
+    expect(hex(w4)).not.toBe(hex(w3));
+    writeFileSync(cachePath, Buffer.from([1, 2, 4]));
+    expect(hex(await measureWorkerCode(code))).not.toBe(hex(w4));
+    // and what runs the bundle
+    writeFileSync(path.join(root, 'dist', 'a.js'), 'export const a = 2;\n');
+    expect(hex(await measureWorkerCode(code))).not.toBe(hex(w4));
 
     await expect(measureFiles([path.join(root, 'nope.js')], root)).rejects.toThrow(/cannot read .*nope\.js/);
     await expect(measureFiles([js[0]!, js[0]!], root)).rejects.toThrow(/listed twice/);
