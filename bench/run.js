@@ -286,7 +286,7 @@ function environments(opts) {
 
 function checkGramineBuilt() {
   const need = [
-    path.join(ROOT, 'dist', 'cli-bundle.js'),
+    path.join(ROOT, 'dist', 'cli-bundle.cjs'),
     path.join(ROOT, 'native', 'stub', 'build', 'gramine-ts-stub'),
   ];
   const missing = need.filter((p) => !fs.existsSync(p));
@@ -313,7 +313,7 @@ function staleBuildNote() {
   };
   const built = (p) => (fs.existsSync(p) ? fs.statSync(p).mtimeMs : 0);
   const stale = [];
-  if (newest(path.join(ROOT, 'src'), /\.ts$/) > built(path.join(ROOT, 'dist', 'cli-bundle.js'))) stale.push('src/');
+  if (newest(path.join(ROOT, 'src'), /\.ts$/) > built(path.join(ROOT, 'dist', 'cli-bundle.cjs'))) stale.push('src/');
   if (newest(path.join(ROOT, 'native', 'stub'), /\.[ch]$/) > built(path.join(ROOT, 'native', 'stub', 'build', 'gramine-ts-stub'))) stale.push('native/stub/');
   if (newest(path.join(ROOT, 'native', 'addon'), /\.(cc|h|gyp)$/) > built(path.join(ROOT, 'native', 'addon', 'build', 'Release', 'gramine_ts_pal.node'))) stale.push('native/addon/');
   return stale.length ? `sources in ${stale.join(', ')} are newer than their build: run \`npm run build\` for current figures` : null;
