@@ -1,9 +1,9 @@
 // The worker's session with the leader, once attested: it runs the process the leader hands
 // it (the first one, or a forked child the leader held until it asked something), and then is
 // ready again (workers are recycled).
-import { saveCodeCache } from '../code-cache.js';
 import { constants } from 'node:os';
 import type { TLSSocket } from 'node:tls';
+import { saveCodeCache } from '../code-cache.js';
 import { host } from '../pal/host.js';
 import { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
