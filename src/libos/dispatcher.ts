@@ -407,25 +407,34 @@ export class SyscallDispatcher {
 
   /**
    * The stub forked alone into the standby it held (main channel only: a process with one
-   * thread). Its state goes into the child's lifeline now -- nothing the process asked since
-   * the fork has been read yet -- and the reply, which the stub reads before it next asks,
-   * brings the next standby if one is ready.
+   * thread). The reply goes first, with the next standby if one is ready: the stub's next
+   * fork (a pipeline's second command) may be waiting for it. Then the state goes into the
+   * child's lifeline -- still the state at the fork: nothing the process asked since has been
+   * read -- and the leader hears of the fork.
    */
   private onForkedLocally(): void {
     const vpid = this.args.int(1);
+    let seal: () => void;
     try {
       if (this.channel) throw new SyscallError(Errno.EINVAL, 'on a thread\'s channel');
-      this.proc.instance.forkedLocally(this.proc, vpid);
+      seal = this.proc.instance.forkedLocally(this.proc, vpid);
     } catch (e) {
       this.proc.log.error({ vpid }, `FORKED_LOCALLY refused: ${e instanceof Error ? e.message : String(e)}`);
       this.sendResult(-Errno.EINVAL);
       return;
     }
+    const next = this.proc.instance.prefetch(this.proc);
+    this.sendForkReply(0, null, [], next ? [next] : [], this.seq);
+    try {
+      seal();
+    } catch (e) {
+      // the child is never served: its lifeline ends without its state, and the leader lets it go
+      this.proc.log.error({ vpid }, `the state of a fork made alone could not be sealed: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     this.proc.forksInFlight.add(vpid);
     this.proc.parentThreadOf.set(vpid, this.proc.id.vpid);
     this.onChildStarted(true);
-    const next = this.proc.instance.prefetch(this.proc);
-    this.sendForkReply(0, null, [], next ? [next] : [], this.seq);
   }
 
   /** The stub's wait needs a pid translated (a child it does not know: forked before an exec, or an orphan). */

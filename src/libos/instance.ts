@@ -83,8 +83,11 @@ export interface InstanceServices {
    * closed; the worker keeps copies until the fork is told), if one is ready; null if not.
    */
   prefetch(proc: LibosProcess): Prefetch | null;
-  /** The stub forked into the standby it held, `vpid`: its state is sealed into the child's lifeline. */
-  forkedLocally(proc: LibosProcess, vpid: number): void;
+  /**
+   * The stub forked into the standby it held, `vpid` (refused if it holds no such one): the
+   * step that seals the process's state into the child's lifeline, which the caller takes next.
+   */
+  forkedLocally(proc: LibosProcess, vpid: number): () => void;
   /** The stub holds no prefetched standby (it says so, or a new image has none): it is the worker's again. */
   prefetchGone(proc: LibosProcess): void;
   /** Translate a vpid to its host pid (or back); 0 when there is no such process. */

@@ -378,15 +378,17 @@ export class LeaderClient {
   }
 
   /** The stub forked into the standby it held: the state it forked with goes into the child's lifeline. */
-  private forkedLocally(proc: LibosProcess, vpid: number): void {
+  private forkedLocally(proc: LibosProcess, vpid: number): () => void {
     const at = this.stubHolds.findIndex((c) => c.vpid === vpid);
     if (at < 0) throw new SyscallError(Errno.EINVAL, `forked alone into vm${vpid}, which the stub does not hold`);
     const [child] = this.stubHolds.splice(at, 1) as [NextChild];
-    try {
-      this.sealForkInto(proc, child);
-    } finally {
-      releaseOffer(child); // (the child and its parent's stub have theirs)
-    }
+    return () => {
+      try {
+        this.sealForkInto(proc, child);
+      } finally {
+        releaseOffer(child); // (the child and its parent's stub have theirs)
+      }
+    };
   }
 
   /** The stub holds no standby: those it was given are this worker's to use again. */
