@@ -16,13 +16,11 @@ import {
 } from '../pal/channel-abi.js';
 import { host, inodeOf } from '../pal/host.js';
 import { NR } from '../libos/syscall-numbers.js';
+import { Errno } from '../libos/errno.js';
+import { clonesProcess } from '../pal/linux-abi.js';
 
-const EAGAIN = 11;
 /** packets of one held child read in one turn of the event loop, at most */
 const ANSWERS_PER_TURN = 16;
-const CLONE_VM = 0x100;
-const CLONE_VFORK = 0x4000;
-const CLONE_THREAD = 0x10000;
 
 const CHECKPOINT_MAX = 64 * 1024;
 /** where each checkpoint is received (and copied out of): one buffer for all held children */
@@ -199,7 +197,7 @@ export class HeldChild {
       if (this.closed) return; // (let go meanwhile)
       const n = host.peekPacket(this.channel[0], this.head);
       // (a child that writes on and on has the rest read in a later turn: the leader serves others meanwhile)
-      if (n === -EAGAIN || answered === ANSWERS_PER_TURN) return this.watchStirs();
+      if (n === -Errno.EAGAIN || answered === ANSWERS_PER_TURN) return this.watchStirs();
       if (n === 0) {
         // it has ended before it asked anything
         this.close();
@@ -245,9 +243,7 @@ export class HeldChild {
   /** A fork (with none in flight: a held child has one thread) the leader grants; the stub reports the child next. */
   private answeredFork(): boolean {
     const nr = Number(this.head.readBigUInt64LE(REQUEST_OFFSETS.nr));
-    const flags = Number(this.head.readBigUInt64LE(REQUEST_OFFSETS.args) & 0xffffffffn);
-    const forksProcess = nr === NR.fork || nr === NR.vfork ||
-      (nr === NR.clone && !(flags & CLONE_THREAD) && (!(flags & CLONE_VM) || (flags & CLONE_VFORK) !== 0));
+    const forksProcess = nr === NR.fork || nr === NR.vfork || (nr === NR.clone && clonesProcess(this.head.readBigUInt64LE(REQUEST_OFFSETS.args)));
     if (!forksProcess || this.forkInFlight !== null) return false;
     const grant = this.events.fork();
     if (!grant) return false;

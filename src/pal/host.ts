@@ -236,12 +236,18 @@ export function readDirectory(fd: number): Map<string, number> | number {
 const statBuf = Buffer.alloc(144);
 
 /**
- * The file type bits (S_IFMT) of `name` in directory `dirfd` (a final symlink not followed), or
- * of the fd `dirfd` itself when `name` is ""; -errno if there is nothing.
+ * The mode (st_mode: type and permission bits) of `name` in directory `dirfd` (a final symlink
+ * not followed), or of the fd `dirfd` itself when `name` is ""; -errno if there is nothing.
  */
-export function fileTypeAt(dirfd: number, name: string): number {
+export function modeAt(dirfd: number, name: string): number {
   const r = host.fstatat(dirfd, name, statBuf, name === '' ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW);
-  return r < 0 ? r : statBuf.readUInt32LE(24) & S_IFMT;
+  return r < 0 ? r : statBuf.readUInt32LE(24);
+}
+
+/** The file type bits (S_IFMT) of `name` in directory `dirfd`, as modeAt finds it; -errno if there is nothing. */
+export function fileTypeAt(dirfd: number, name: string): number {
+  const mode = modeAt(dirfd, name);
+  return mode < 0 ? mode : mode & S_IFMT;
 }
 
 /** The file type bits (S_IFMT) of a worker host fd, or -errno. */

@@ -1,5 +1,5 @@
-// Linux's numbers for open flags, *at() flags and file types (x86-64): the one copy of them
-// that the LibOS, the PAL and the leader share.
+// Linux's numbers for open flags, openat2's and *at() flags, clone flags and file types
+// (x86-64): the one copy of them that the LibOS, the PAL and the leader share.
 
 export const O_RDONLY = 0;
 export const O_RDWR = 2;
@@ -17,6 +17,25 @@ export const O_PATH = 0o10000000;
 export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 
 export const MFD_CLOEXEC = 1;
+
+/** openat2's RESOLVE_* flags */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
+export const CLONE_VM = 0x100;
+export const CLONE_VFORK = 0x4000;
+export const CLONE_THREAD = 0x10000;
+
+/**
+ * Does a clone with `flags` make a process (a fork, or a vfork: CLONE_VM with CLONE_VFORK),
+ * rather than a thread? Threads are the stub's to make.
+ */
+export function clonesProcess(flags: bigint): boolean {
+  return !(flags & BigInt(CLONE_THREAD)) && (!(flags & BigInt(CLONE_VM)) || (flags & BigInt(CLONE_VFORK)) !== 0n);
+}
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;

@@ -3,7 +3,6 @@
 // ready again (workers are recycled).
 import { constants } from 'node:os';
 import type { TLSSocket } from 'node:tls';
-import { saveCodeCache } from '../code-cache.js';
 import { host } from '../pal/host.js';
 import { MessageConnection } from '../ipc/protocol/connection.js';
 import type { Message } from '../ipc/protocol/messages.js';
@@ -46,7 +45,6 @@ export function runSession(socket: TLSSocket): void {
     busy = true;
     job.then((gone) => {
       busy = false;
-      saveCodeCache(); // (a build's run: what serving a process compiled)
       ready(gone ?? null);
     }, fail);
   };

@@ -5,15 +5,12 @@
 // have changed them.
 import { check } from '../errno.js';
 import { host } from '../../pal/host.js';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../pal/linux-abi.js';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../../pal/linux-abi.js';
 
 /** Names kept at most, and directory fds; the oldest go first. */
 const MAX_NAMES = 8192;
 const MAX_DIRS = 64;
 
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
-const RESOLVE_IN_ROOT = 0x10;
 
 /**
  * An O_PATH fd of directory `rel` below a mount's root, opened inside the root with no symlink

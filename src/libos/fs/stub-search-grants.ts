@@ -8,17 +8,11 @@
 // the worker, which may search the way) lets the stub resolve names below it, each still
 // checked against the app's identity. It shows the app's process nothing the mount does not
 // grant the instance: the same directory, at its own path, in a read-only mount.
-import { host } from '../../pal/host.js';
+import { host, modeAt } from '../../pal/host.js';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../../pal/linux-abi.js';
 import type { HostMount, MountTable } from './mount.js';
 
-const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
-const RESOLVE_BENEATH = 0x08;
 const S_IXOTH = 0o001;
-const statBuf = Buffer.alloc(144);
 
 export interface SearchGrant {
   /** the directory's instance path */
@@ -48,8 +42,8 @@ export function stubSearchGrants(dirs: readonly string[], mounts: MountTable, re
     if (m.kind !== 'host' || !resolves(m) || !m.readOnly || within === '' || mounts.hasMountPointBelow(dir)) continue;
     const rel = within.split('/');
     const searchable = (depth: number) => {
-      const r = host.fstatat(m.rootFd, depth === 0 ? '' : rel.slice(0, depth).join('/'), statBuf, depth === 0 ? 0x1000 /* AT_EMPTY_PATH */ : 0x100 /* AT_SYMLINK_NOFOLLOW */);
-      return r === 0 && (statBuf.readUInt32LE(24) & S_IXOTH) !== 0;
+      const mode = modeAt(m.rootFd, rel.slice(0, depth).join('/'));
+      return mode >= 0 && (mode & S_IXOTH) !== 0;
     };
     let refused = false;
     for (let depth = 0; depth < rel.length && !refused; depth++) refused = !searchable(depth);

@@ -9,7 +9,9 @@ import type { Vfs } from './vfs.js';
 import { readlinkOf } from './dentry-cache.js';
 import { joinPath, type HostMount, type MountTable, type PseudoMount, type VfsMount } from './mount.js';
 import type { Awaitable, PseudoDir, PseudoNode } from './pseudo/node.js';
-import { AT_FDCWD, S_IFDIR } from '../../pal/linux-abi.js';
+import {
+  AT_FDCWD, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, S_IFDIR,
+} from '../../pal/linux-abi.js';
 
 
 /** Linux's limit on symlinks followed in one walk. */
@@ -59,11 +61,6 @@ export interface WalkOptions {
   resolve?: number;
 }
 
-export const RESOLVE_NO_XDEV = 0x01;
-export const RESOLVE_NO_MAGICLINKS = 0x02;
-export const RESOLVE_NO_SYMLINKS = 0x04;
-export const RESOLVE_BENEATH = 0x08;
-export const RESOLVE_IN_ROOT = 0x10;
 
 /** What a walk needs of a process (the first one is walked for before it exists). */
 export type WalkContext = Pick<LibosProcess, 'rootPath' | 'cwdInstancePath' | 'cwdDirFd' | 'hostFdFor'> & { readonly vfs: Vfs };

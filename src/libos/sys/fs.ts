@@ -3,7 +3,7 @@
 import { fileType, fileTypeAt, host } from '../../pal/host.js';
 import { check, Errno, SyscallError } from '../errno.js';
 import { PATH_MAX } from '../memory.js';
-import { resolve, RESOLVE_BENEATH, RESOLVE_IN_ROOT, type HostLocation, type Location, type WalkOptions } from '../fs/walk.js';
+import { resolve, type HostLocation, type Location, type WalkOptions } from '../fs/walk.js';
 import { atLocation, checkWritable, onLocation } from '../fs/host-fs.js';
 import { accessLocation, andThen, openHostDirectory, openLocation, readlinkLocation, statLocation } from '../fs/ops.js';
 import { openPseudo } from '../fs/pseudo/open.js';
@@ -15,7 +15,7 @@ import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { CwdChanged, NewFd, SyscallHandler, WaitOn } from './types.js';
 
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, RESOLVE_BENEATH, RESOLVE_IN_ROOT, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../pal/linux-abi.js';
 
 const O_TRUNC_CREAT_WRONLY = 0o1000 | O_CREAT | 0o1;
 

@@ -11,13 +11,10 @@ import { openHost } from '../fs/host-fs.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { ForkGranted, SyscallHandler } from './types.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, clonesProcess } from '../../pal/linux-abi.js';
 import { FORK_TAKES_PREFETCH, PREFETCH_MAX } from '../../pal/channel-abi.js';
 import type { Prefetch } from '../instance.js';
 
-const CLONE_VM = 0x100;
-const CLONE_VFORK = 0x4000;
-const CLONE_THREAD = 0x10000;
 const MAX_ARG_STRINGS = 0x7fffffff;
 const ARG_MAX = 2 * 1024 * 1024;
 
@@ -46,8 +43,7 @@ const sys_fork: SyscallHandler = (proc, a) => forkProcess(proc, a);
 const sys_vfork: SyscallHandler = (proc, a) => forkProcess(proc, a);
 /** clone of a process; the stub makes threads itself, with a tid it asks for (GTS_REQ_NEW_THREAD). */
 const sys_clone: SyscallHandler = (proc, a) => {
-  const flags = a.raw(0);
-  if ((flags & BigInt(CLONE_THREAD)) || ((flags & BigInt(CLONE_VM)) && !(flags & BigInt(CLONE_VFORK))))
+  if (!clonesProcess(a.raw(0)))
     throw new SyscallError(Errno.EINVAL, 'clone: CLONE_VM without CLONE_VFORK (threads are the stub\'s to make)');
   return forkProcess(proc, a);
 };
