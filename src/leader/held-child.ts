@@ -79,9 +79,7 @@ export class HeldChild {
   private readonly channel: [number, number];
   private readonly lifeline: [number, number];
   private readonly appEndInode: number;
-  /** the watch of its channel, and (while its state has not come) of its lifeline */
   private watch: { stop(): void } | null = null;
-  private lifelineWatch: { stop(): void } | null = null;
   /** the parent's checkpoint (sealed) and cwd, from the fork until a worker takes them */
   private received: { sealed: Buffer; cwdFd: number } | null = null;
   private announced: { hostPid: number; hostTid: number; channelFd: number } | null = null;
@@ -101,8 +99,6 @@ export class HeldChild {
       throw e;
     }
     this.appEndInode = inodeOf(this.channel[1]);
-    // from now on: a child forked alone may speak before its parent's worker has told of it
-    this.watchStirs();
   }
 
   /** The fds (of the leader) the parent's worker takes: the app ends. */
@@ -119,6 +115,7 @@ export class HeldChild {
     host.close(this.lifeline[1]);
     this.received = { sealed, cwdFd };
     this.events.forked();
+    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
   /** The state it was forked with (sealed for it) and a copy of its cwd, for a fork of its own; null if not forked. */
@@ -161,24 +158,7 @@ export class HeldChild {
     }
     this.received = { sealed: Buffer.from(checkpointBuffer.subarray(0, r[0])), cwdFd: fds[0]! }; // a copy: the buffer is every child's
     this.events.forked();
-    this.watchStirs();
-  }
-
-  /** Call onChildStirs once the channel is readable (if not called for already). */
-  private watchStirs(): void {
-    if (this.watch === null && !this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
-  }
-
-  /**
-   * The child speaks before its state has come: its parent forked alone, and its worker has
-   * not sealed the state yet. Its channel is watched again once the state is in the lifeline.
-   */
-  private awaitCheckpoint(): void {
-    if (this.lifelineWatch !== null || this.closed) return;
-    this.lifelineWatch = addon.watchReadableOnce(this.lifeline[0], () => {
-      this.lifelineWatch = null;
-      this.takeCheckpoint(); // (and the channel watched again)
-    });
+    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
   /**
@@ -188,16 +168,14 @@ export class HeldChild {
    */
   private onChildStirs(): void {
     this.watch = null;
-    if (!this.received) {
-      // the state may be in the lifeline already: its parent's worker has sealed it, and tells the leader next
-      this.takeCheckpoint();
-      if (!this.received) return this.awaitCheckpoint();
-    }
     for (let answered = 0; ; answered++) {
       if (this.closed) return; // (let go meanwhile)
       const n = host.peekPacket(this.channel[0], this.head);
       // (a child that writes on and on has the rest read in a later turn: the leader serves others meanwhile)
-      if (n === -Errno.EAGAIN || answered === ANSWERS_PER_TURN) return this.watchStirs();
+      if (n === -Errno.EAGAIN || answered === ANSWERS_PER_TURN) {
+        this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+        return;
+      }
       if (n === 0) {
         // it has ended before it asked anything
         this.close();
@@ -296,7 +274,8 @@ export class HeldChild {
     // (read when the parent's worker told of the fork, which comes before any reason to hand over)
     this.takeCheckpoint();
     if (!this.received || this.closed) return null;
-    this.stopWatches();
+    this.watch?.stop();
+    this.watch = null;
     return {
       sealed: this.received.sealed, channelFd: this.channel[0], lifelineFd: this.lifeline[0], cwdFd: this.received.cwdFd,
       appEndInode: this.appEndInode, hostPid: this.announced?.hostPid ?? 0, hostTid: this.announced?.hostTid ?? 0,
@@ -322,15 +301,9 @@ export class HeldChild {
     return true;
   }
 
-  private stopWatches(): void {
+  private closeWorkerEnds(): void {
     this.watch?.stop();
     this.watch = null;
-    this.lifelineWatch?.stop();
-    this.lifelineWatch = null;
-  }
-
-  private closeWorkerEnds(): void {
-    this.stopWatches();
     this.closed = true;
     host.close(this.channel[0]);
     host.close(this.lifeline[0]);
