@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 11
+#define GTS_ABI_VERSION 12
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -192,6 +192,11 @@ struct gts_reply {
  * image forks into it alone (GTS_REQ_FORKED_LOCALLY), as into one a fork reply brought.
  */
 #define GTS_HELLO_PREFETCH 0x800
+/*
+ * nofile_cur and nofile_max are the process's RLIMIT_NOFILE as the LibOS has it (without the
+ * stub's reserved fds), which the stub answers a get of with until a set, itself the worker's
+ */
+#define GTS_HELLO_NOFILE 0x1000
 #define GTS_APP_HOST_ID 2147418112 /* 0x7fff0000 */
 
 /*
@@ -210,10 +215,17 @@ struct gts_hello_reply {
     /* the working directory the LibOS has (GTS_HELLO_CWD_BENEATH holds only if the host's is it) */
     uint64_t cwd_dev, cwd_ino;
     uint32_t cwd_path_len; /* with GTS_HELLO_CWD_BENEATH: its instance path (no NUL) follows AT_EXECFN, or 0 */
-    uint32_t zero;
+    /* the process's umask: the stub makes it its host one, so that what it creates has the mode the LibOS's would */
+    uint32_t umask;
     /* the process's virtual uid, euid, gid and egid, which the stub answers get[e]uid and get[e]gid with */
     uint32_t ids[4];
     int32_t prefetch_vpid, prefetch_cpu; /* with GTS_HELLO_PREFETCH */
+    uint64_t nofile_cur, nofile_max; /* with GTS_HELLO_NOFILE */
+    /*
+     * the parent's vpid and host pid, while that host process lives (parent_host_pid 0: not
+     * said): the stub answers getppid with it while the host says that process is its parent
+     */
+    int32_t ppid, parent_host_pid;
 };
 
 /*
@@ -252,6 +264,12 @@ struct gts_path_entry {
  * fd rides along like a root; the stub opens it anew (through that fd) for an open of the path
  */
 #define GTS_PATH_DEVICE 0x10
+/*
+ * a writable mount no file check applies to (with GTS_PATH_STUB_OPENS): the stub also opens its
+ * regular files for writing, creates them and unlinks them itself, as the process's host
+ * identity, under its Landlock domain's write rights there (sandbox.c)
+ */
+#define GTS_PATH_STUB_WRITES 0x20
 #define GTS_PATH_TABLE_MAX 16
 #define GTS_PATH_PREFIX_MAX 255
 

@@ -1,7 +1,7 @@
 /*
  * getuid, geteuid, getgid and getegid: what the worker said (with the HELLO, or when asked),
  * kept until the process changes its ids. Only its own set*id calls change them, each of which
- * goes to the worker and drops what is kept. A shell asks all four at every start; access()
+ * goes to the worker and drops what is kept -- but a setresuid or setresgid that changes nothing. A shell asks all four at every start; access()
  * as the instance's root, or as the host user the process still is, is the stub's to answer
  * (paths.c).
  */
@@ -42,8 +42,32 @@ static void ids_forget(void)
         __atomic_store_n(&ids.known[i], 0, __ATOMIC_RELEASE);
 }
 
+/* setfsuid or setfsgid was called in this image: the fs ids may differ from the effective ones (an exec makes them those) */
+static volatile int fs_ids_moved;
+
+/*
+ * A setresuid or setresgid that changes nothing: each id it names (none is -1) is the one the
+ * process has (the saved one is never known here: named, it is the worker's), and the fs id
+ * follows the effective one. Linux returns 0 then, with no other effect, whatever the
+ * process's privileges: a make asks it of every child it forks.
+ */
+static int changes_nothing(long nr, const long *a)
+{
+    if ((nr != __NR_setresuid && nr != __NR_setresgid) || __atomic_load_n(&fs_ids_moved, __ATOMIC_ACQUIRE))
+        return 0;
+    long real = ids_known(nr == __NR_setresuid ? __NR_getuid : __NR_getgid);
+    long effective = ids_known(nr == __NR_setresuid ? __NR_geteuid : __NR_getegid);
+    unsigned int r = (unsigned int)a[0], e = (unsigned int)a[1], s = (unsigned int)a[2];
+    return (r == ~0U || (real >= 0 && r == (unsigned int)real)) && (e == ~0U || (effective >= 0 && e == (unsigned int)effective)) &&
+           s == ~0U;
+}
+
 long ids_set(long nr, const long *a, void *ip)
 {
+    if (changes_nothing(nr, a))
+        return 0;
+    if (nr == __NR_setfsuid || nr == __NR_setfsgid)
+        __atomic_store_n(&fs_ids_moved, 1, __ATOMIC_RELEASE);
     /* before (a get under way keeps nothing) and after (what was kept meanwhile is before the change) */
     ids_forget();
     long r = worker_call(nr, a, ip);

@@ -5,7 +5,7 @@
  * whose interpreter it opens the same way, run by the instance's root. The stub re-executes
  * itself as the worker's exec does, but the new image's HELLO reply is the one this image
  * makes: its program's and interpreter's fds, the path table and its roots, the working
- * directory, the ids, all as this image has them, in a socket left in GTS_LOCAL_HELLO_SLOT
+ * directory, the ids, the umask and RLIMIT_NOFILE, all as this image has them, in a socket left in GTS_LOCAL_HELLO_SLOT
  * across the exec. The worker hears of it when the new image first says anything to it
  * (GTS_REQ_EXECED, channel.c): a forked child that runs a short program making only calls the
  * stub answers (/bin/true, a shell's builtin-free command) needs no worker at all.
@@ -121,6 +121,15 @@ static int make_hello(unsigned long execfn_len, int has_interp, const char *tabl
     static const long id_calls[4] = {__NR_getuid, __NR_geteuid, __NR_getgid, __NR_getegid};
     for (int i = 0; i < 4; i++)
         hello->ids[i] = (uint32_t)ids_known(id_calls[i]);
+    hello->umask = g_stub.umask;
+    hello->ppid = g_stub.ppid;
+    hello->parent_host_pid = g_stub.parent_host_pid;
+    unsigned long cur, max;
+    if (nofile_known(&cur, &max)) {
+        hello->flags |= GTS_HELLO_NOFILE;
+        hello->nofile_cur = cur;
+        hello->nofile_max = max;
+    }
     x.reply = (struct gts_reply){0, 0, (uint32_t)(table_at + table_len), 0};
     return 0;
 }

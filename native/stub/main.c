@@ -271,9 +271,10 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
     if (!reexec) {
         if (tree >= 0)
             enter_instance_tree(fds[tree], fds[tree + 1]);
+        long landlock = 0; /* the Landlock ABI of the domain entered, 0: none */
         if (!(hello->flags & GTS_HELLO_NO_SANDBOX))
-            enter_sandbox((hello->flags & GTS_HELLO_APP_IDENTITY) != 0);
-        r = install_seccomp_filter(g_stub.trace);
+            landlock = enter_sandbox((hello->flags & GTS_HELLO_APP_IDENTITY) != 0);
+        r = install_seccomp_filter(g_stub.trace, landlock > 0);
         if (r)
             stub_die("seccomp filter", r);
     }
@@ -292,6 +293,13 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
                   cwd.dev == hello->cwd_dev && cwd.ino == hello->cwd_ino;
     paths_move_cwd(-1, vouched, execfn + hello->execfn_len, hello->cwd_path_len);
     ids_install(hello->ids);
+    /* the process's umask is its host one: what the stub creates gets the mode the LibOS's would */
+    g_stub.umask = hello->umask & 0777;
+    raw1(__NR_umask, g_stub.umask);
+    if (hello->flags & GTS_HELLO_NOFILE)
+        nofile_install(hello->nofile_cur, hello->nofile_max);
+    g_stub.ppid = hello->ppid;
+    g_stub.parent_host_pid = hello->parent_host_pid;
     if (local) {
         /* its worker hears of this image before anything else it says (channel.c), after its FORKED if untold */
         if (hello->flags & GTS_HELLO_FORK_UNTOLD)

@@ -12,7 +12,9 @@
  * Anything else (a symlink on the way, a ".." at or across a mount point, a pseudo tree, a
  * relative path elsewhere, a write, a directory with mount points in it or one asked for with
  * O_DIRECTORY, a FIFO or device opened without O_NONBLOCK) goes to the worker, whose walk is
- * the authority. The worker sends the table with each HELLO; a chroot drops it. The table also
+ * the authority. On a writable mount no file check applies to (GTS_PATH_STUB_WRITES) the stub
+ * also opens regular files for writing, creates them and unlinks them, the same way, as the
+ * process's host identity: what the host refuses it (EACCES) is the worker's to judge. The worker sends the table with each HELLO; a chroot drops it. The table also
  * names the host devices the instance has as themselves (/dev/null), which an open of that very
  * path gets anew from the stub, for reading or writing.
  */
@@ -26,7 +28,9 @@
 #include "util.h"
 
 #define O_ACCMODE 03
+#define O_WRONLY 01
 #define O_CREAT 0100
+#define O_EXCL 0200
 #define O_TRUNC 01000
 #define O_APPEND 02000
 #define O_NOCTTY 0400
@@ -44,10 +48,12 @@
 #define S_IFLNK 0120000
 #define S_ISUID 04000
 #define S_ISGID 02000
+#define S_ISVTX 01000
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
 #define AT_EACCESS 0x200
+#define AT_NO_AUTOMOUNT 0x800 /* (the host mounts no automount point here) */
 #define AT_STATX_SYNC_TYPE 0x6000
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_NO_SYMLINKS 0x04
@@ -113,16 +119,22 @@ long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len)
     __atomic_add_fetch(&cwd.writers, 1, __ATOMIC_SEQ_CST);
     unsigned int mine = __atomic_add_fetch(&cwd.seq, 1, __ATOMIC_SEQ_CST);
     g_stub.cwd_beneath = 0;
+    g_stub.cwd_writes = 0;
     long moved = fd >= 0 ? raw1(__NR_fchdir, fd) : 0;
     int named = vouched && moved == 0 && len > 1 && len < sizeof(cwd.path) && path[0] == '/';
     for (unsigned long i = 0; named && i < len; i++)
         named = path[i] != 0;
-    if (named)
+    if (named) {
         memcpy(cwd.path, path, len);
+        cwd.path[len] = 0;
+    }
     cwd.len = named ? len : 0;
+    const struct mount_entry *m = named ? mount_of(cwd.path, GTS_PATH_DEVICE) : 0;
     /* a chdir of another thread meanwhile: which host cwd goes with which path is unknown */
     int alone = __atomic_load_n(&cwd.seq, __ATOMIC_SEQ_CST) == mine;
     g_stub.cwd_beneath = vouched && moved == 0 && alone;
+    /* (the worker vouched for a mount that opens; a writable one is named in the table) */
+    g_stub.cwd_writes = g_stub.cwd_beneath && m && (m->flags & GTS_PATH_STUB_WRITES);
     __atomic_add_fetch(&cwd.seq, 1, __ATOMIC_SEQ_CST);
     __atomic_sub_fetch(&cwd.writers, 1, __ATOMIC_SEQ_CST);
     return moved;
@@ -131,6 +143,7 @@ long paths_move_cwd(int fd, int vouched, const char *path, unsigned long len)
 void paths_drop(void)
 {
     g_stub.cwd_beneath = 0;
+    g_stub.cwd_writes = 0;
     installed.len = 0;
     for (unsigned int i = 0; i < n_mounts; i++)
         if (mounts[i].fd >= 0 && !(mounts[i].flags & GTS_PATH_ALIAS))
@@ -237,6 +250,19 @@ static int has_dotdot(const char *p)
 }
 
 /*
+ * Does absolute path `p` have a ".", "..", or empty ("//") component? Then its mount is not the
+ * one its literal prefix names ("/w//in/f" is below a mount at "/w/in"): it is walked step by
+ * step (dotdot_stays_in).
+ */
+static int is_roundabout(const char *p)
+{
+    for (const char *c = p; *c; c++)
+        if (c[0] == '/' && (c[1] == '/' || (c[1] == '.' && (c[2] == '/' || c[2] == 0 || (c[2] == '.' && (c[3] == '/' || c[3] == 0))))))
+            return 1;
+    return 0;
+}
+
+/*
  * Absolute path `p` without "." components, extra "/" or ".." (each takes the one before it
  * away), into `canon`: where the walk is after each step is what `visit` is told (0 stops the
  * walk and returns -1). The length, or -1 (too long, or ".." above "/").
@@ -300,6 +326,25 @@ static int dotdot_stays_in(struct path_scratch *scratch, const struct mount_entr
     return !(m->flags & GTS_PATH_ALIAS) && canonical(p, scratch->canon, stays_in_mount, m) >= 0;
 }
 
+
+/*
+ * Absolute path `path`, which alias `a` holds, rewritten in place as the path of the alias's
+ * target ("/lib/x" as "/usr/lib/x"): 1, or 0 if that does not fit.
+ */
+static int alias_to_target(char *path, const struct mount_entry *a)
+{
+    if (!a->holder)
+        return 0;
+    unsigned long holder_len = a->holder->len == 1 ? 0 : a->holder->len; /* "/": none */
+    unsigned long rest = strlen(path + a->len), at = holder_len + 1 + a->target_len;
+    if (at + rest >= PATH_MAX)
+        return 0;
+    memmove(path + at, path + a->len, rest + 1);
+    memcpy(path, a->holder->prefix, holder_len);
+    path[holder_len] = '/';
+    memcpy(path + holder_len + 1, a->target, a->target_len);
+    return 1;
+}
 
 /* the resolution of every open here: beneath the start, through no symlink of any kind */
 #define STUB_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -452,26 +497,36 @@ static long open_sibling_target(struct path_scratch *scratch, long base, const c
  * (g_stub.cwd_beneath: a mount of GTS_PATH_STUB_OPENS, no mount point below it). The fd, an error that is the answer (the
  * first missing component), or PATH_FORWARD. `need` are the GTS_PATH_* flags the mount must have.
  */
-static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need)
+static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned long mode, unsigned int need)
 {
     char *path = scratch->path;
     int dotdot = has_dotdot(path);
     if (n_mounts == 0 || (dotdot && path[0] != '/'))
         return PATH_FORWARD;
-    struct open_how_k how = {flags, 0, STUB_RESOLVE};
+    struct open_how_k how = {flags, (flags & O_CREAT) ? mode : 0, STUB_RESOLVE};
     long fd;
     if (path[0] != '/') {
-        if ((int)dirfd != AT_FDCWD || !g_stub.cwd_beneath)
+        if ((int)dirfd != AT_FDCWD || !g_stub.cwd_beneath || ((need & GTS_PATH_STUB_WRITES) && !g_stub.cwd_writes))
             return PATH_FORWARD;
         scratch->stub_opens = 1; /* below the cwd: such a mount, or the worker would not have vouched for it */
+        scratch->stub_writes = g_stub.cwd_writes;
         fd = raw4(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
         if (fd == -ELOOP && !(flags & O_NOFOLLOW))
             fd = open_sibling_target(scratch, AT_FDCWD, path, &how, 0);
     } else {
         const struct mount_entry *m = mount_of(path, GTS_PATH_DEVICE);
-        if (!m || m->fd < 0 || (m->flags & need) != need || (dotdot && !dotdot_stays_in(scratch, m, path)))
+        /* (a ".", "..", "//" on the way: the walk, step by step, must stay below that mount's point) */
+        int roundabout = dotdot || is_roundabout(path);
+        if (m && roundabout && (m->flags & GTS_PATH_ALIAS)) {
+            /* the link is followed before a ".." after it goes up ("/lib/.." is "/usr"): from its target's path */
+            if (!alias_to_target(path, m))
+                return PATH_FORWARD;
+            m = mount_of(path, GTS_PATH_DEVICE);
+        }
+        if (!m || m->fd < 0 || (m->flags & need) != need || (roundabout && !dotdot_stays_in(scratch, m, path)))
             return PATH_FORWARD;
         scratch->stub_opens = (m->flags & GTS_PATH_STUB_OPENS) != 0; /* an alias's are its holder's */
+        scratch->stub_writes = (m->flags & GTS_PATH_STUB_WRITES) != 0;
         const char *rel = path + m->len;
         while (*rel == '/')
             rel++;
@@ -499,10 +554,11 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
             fd = open_below_cwd(path, &how, 1);
     }
     /*
-     * as the walk would find: the first missing component is the answer. Not EACCES: the app
-     * process has no capabilities and a Landlock domain, the worker may well be allowed.
+     * as the walk would find: the first missing component is the answer (and a name an exclusive
+     * create finds taken). Not EACCES: the app process has no capabilities and a Landlock
+     * domain, the worker may well be allowed.
      */
-    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG)
+    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG || fd == -EEXIST)
         return fd;
     return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), "..", or anything unusual */
 }
@@ -517,15 +573,15 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
  * while the root is the instance's). Not with O_NOFOLLOW, whose answer is the worker's.
  * scratch->link keeps the path being opened (an alias's open rewrites scratch->path).
  */
-static long open_following(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned int need)
+static long open_following(struct path_scratch *scratch, long dirfd, unsigned long flags, unsigned long mode, unsigned int need)
 {
     char *name = scratch->link;
     unsigned long n = strlen(scratch->path);
     memcpy(name, scratch->path, n + 1);
-    long fd = open_beneath_copied(scratch, dirfd, flags, need);
+    long fd = open_beneath_copied(scratch, dirfd, flags, mode, need);
     for (int hop = 0; fd == PATH_FORWARD && !(flags & O_NOFOLLOW) && hop < ABSOLUTE_HOPS; hop++) {
         memcpy(scratch->path, name, n + 1);
-        long link = open_beneath_copied(scratch, dirfd, O_PATH | O_NOFOLLOW | O_CLOEXEC, need);
+        long link = open_beneath_copied(scratch, dirfd, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, need);
         if (link < 0)
             return PATH_FORWARD;
         long len = raw4(__NR_readlinkat, link, "", name, PATH_MAX - 1);
@@ -538,7 +594,7 @@ static long open_following(struct path_scratch *scratch, long dirfd, unsigned lo
             return PATH_FORWARD;
         memcpy(scratch->path, name, n + 1);
         dirfd = AT_FDCWD;
-        fd = open_beneath_copied(scratch, dirfd, flags, need);
+        fd = open_beneath_copied(scratch, dirfd, flags, mode, need);
     }
     return fd;
 }
@@ -551,7 +607,7 @@ static long open_beneath(struct path_scratch *scratch, long dirfd, long path_arg
     long n = copy_path(scratch->path, (const char *)path_arg);
     if (n <= 0)
         return PATH_FORWARD; /* errors are the worker's to report */
-    return open_following(scratch, dirfd, flags, need);
+    return open_following(scratch, dirfd, flags, 0, need);
 }
 
 /*
@@ -573,7 +629,7 @@ long paths_stat(struct path_scratch *scratch, long nr, const long *a)
     case __NR_statx:
         path_arg = a[1];
         flags = nr == __NR_newfstatat ? a[3] : a[2];
-        if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_TYPE))
+        if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
             return PATH_FORWARD;
         break;
     default:
@@ -676,7 +732,8 @@ static long root_may(struct path_scratch *scratch, long fd, long dirfd, long pat
  * dynamic program's loader asks for /etc/ld.so.preload --, and so is one that is there, on a
  * mount no file check applies to, for the instance's root (root_may) and for a process that is
  * still the host user the instance runs as (the kernel's answer, as the worker's): a shell asks
- * of each program it runs whether it may read and run it. Other ids, and writing, are the
+ * of each program it runs whether it may read and run it, a compiler whether it may write its
+ * temporary directory. Other ids, and writing but on a mount of GTS_PATH_STUB_WRITES, are the
  * worker's to judge, by the instance's credentials.
  */
 long paths_access(struct path_scratch *scratch, long nr, const long *a)
@@ -692,10 +749,12 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     if (fd < 0)
         return fd;
     long r = PATH_FORWARD;
+    /* writing: on a writable mount no file check applies to (elsewhere EROFS, or a check, may be the answer) */
+    int judged = !(mode & W_OK) || scratch->stub_writes;
     /* access() asks for the real uid, AT_EACCESS for the effective one; F_OK for the file alone */
-    if (!(mode & W_OK) && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0) {
-        r = root_may(scratch, fd, dirfd, path_arg, mode, nofollow);
-    } else if (!(mode & W_OK) && !g_stub.app_identity && g_stub.host_ids[0] != 0 && ids_are_host_ids() &&
+    if (judged && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0) {
+        r = root_may(scratch, fd, dirfd, path_arg, mode, nofollow); /* (root writes what it may read there) */
+    } else if (judged && !g_stub.app_identity && g_stub.host_ids[0] != 0 && ids_are_host_ids() &&
                scratch->stub_opens) {
         /* the host user the worker is too, judged as the worker's walk judges it: by the kernel */
         r = raw4(__NR_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS));
@@ -803,44 +862,138 @@ static long open_device(struct path_scratch *scratch, long len, unsigned long fl
     return fd < 0 ? PATH_FORWARD : fd;
 }
 
+/* open flags of a write the stub may make itself (with O_WRONLY or O_RDWR, or O_RDONLY with O_CREAT or O_TRUNC) */
+#define STUB_WRITE_FLAGS (STUB_OPEN_FLAGS | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_ACCMODE)
+
 /*
- * open and openat (AT_FDCWD or an absolute path) for reading, on a mount no file check applies
- * to: the app's fd, or PATH_FORWARD. A directory with mount points in it (and anything asked
- * for with O_DIRECTORY) is the worker's, which lists its mount points. A FIFO would wait for a
- * writer: unless the app asked not to block, the file is opened without blocking and kept only
- * if it is a regular file.
+ * The app's path `path_arg` (in scratch->path already), looked at first (O_PATH) and opened
+ * with `flags` (and `mode`) only if it is a regular file, or a directory (`dirs`): a FIFO
+ * opened on the way, even without blocking, would let a writer's open that waits for a reader
+ * go on (and see its reader gone), and a device is the worker's. The fd, an answer (the first
+ * missing component), or PATH_FORWARD; one changed or gone between the look and the open is
+ * the worker's to say.
+ */
+static long open_if_regular(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned long mode,
+                            unsigned int need, int dirs)
+{
+    long there = open_following(scratch, dirfd, O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0, need);
+    if (there < 0)
+        return there;
+    long st_mode = mode_of(there);
+    raw1(__NR_close, there);
+    long type = st_mode & S_IFMT;
+    if (st_mode < 0 || (type != S_IFREG && !(dirs && type == S_IFDIR)) || copy_path(scratch->path, (const char *)path_arg) <= 0)
+        return PATH_FORWARD;
+    long fd = open_following(scratch, dirfd, flags, mode, need);
+    return fd < 0 ? PATH_FORWARD : fd;
+}
+
+/*
+ * An open that writes, creates or truncates, of the app's path `path_arg` (in scratch->path
+ * already) on a mount of GTS_PATH_STUB_WRITES: a regular file (open_if_regular). One not there
+ * is made here, and only made (O_EXCL: one made by someone else meanwhile, or a dangling
+ * symlink, whose target Linux would make, is the worker's). The host applies the process's
+ * umask (its own: GTS_HELLO_REPLY's); a set-id or sticky mode bit is the worker's to judge.
+ * The fd, an answer, or PATH_FORWARD.
+ */
+static long open_for_writing(struct path_scratch *scratch, long dirfd, long path_arg, unsigned long flags, unsigned long mode)
+{
+    if ((flags & O_CREAT) && (mode & ~0777UL))
+        return PATH_FORWARD;
+    if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+        return open_following(scratch, dirfd, flags, mode, GTS_PATH_STUB_WRITES);
+    long fd = open_if_regular(scratch, dirfd, path_arg, flags, mode, GTS_PATH_STUB_WRITES, 0);
+    if (fd != -ENOENT || !(flags & O_CREAT) || copy_path(scratch->path, (const char *)path_arg) <= 0)
+        return fd;
+    fd = open_following(scratch, dirfd, flags | O_EXCL, mode, GTS_PATH_STUB_WRITES);
+    return fd == -EEXIST ? PATH_FORWARD : fd;
+}
+
+/*
+ * open, openat (AT_FDCWD or an absolute path) and creat. For reading, on a mount no file check
+ * applies to: a regular file or a directory (open_if_regular; with O_NONBLOCK, which the app
+ * asked for, any file), not a directory with mount points in it (and nothing asked for with
+ * O_DIRECTORY), which is the worker's: it lists its mount points. For writing (or creating),
+ * on a writable such mount: open_for_writing. The app's fd, an answer, or PATH_FORWARD.
  */
 long paths_open(struct path_scratch *scratch, long nr, const long *a)
 {
-    long path_arg = nr == __NR_open ? a[0] : a[1];
-    unsigned long flags = (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
+    long path_arg = nr == __NR_openat ? a[1] : a[0];
+    long dirfd = nr == __NR_openat ? a[0] : AT_FDCWD;
+    unsigned long flags = nr == __NR_creat ? O_CREAT | O_WRONLY | O_TRUNC : (unsigned long)(nr == __NR_open ? a[1] : a[2]) & 0xffffffffUL;
+    unsigned long mode = (unsigned long)(nr == __NR_openat ? a[3] : nr == __NR_open ? a[2] : a[1]) & 07777UL;
     int device_flags = !(flags & ~(unsigned long)STUB_DEVICE_FLAGS) && (flags & O_ACCMODE) != O_ACCMODE;
     int read_flags = (flags & O_ACCMODE) == 0 && !(flags & ~(unsigned long)STUB_OPEN_FLAGS);
-    if (!device_flags && !read_flags)
+    int write_flags = !read_flags && (flags & O_ACCMODE) != O_ACCMODE && !(flags & ~(unsigned long)STUB_WRITE_FLAGS);
+    if (!device_flags && !read_flags && !write_flags)
         return PATH_FORWARD;
-    /* the path is copied once, for both kinds of open */
+    /* the path is copied once, for every kind of open */
     long len = n_mounts ? copy_path(scratch->path, (const char *)path_arg) : 0;
     if (len <= 0)
         return PATH_FORWARD; /* errors are the worker's to report */
     long dev = device_flags ? open_device(scratch, len, flags) : PATH_FORWARD;
-    if (dev != PATH_FORWARD || !read_flags)
+    if (dev != PATH_FORWARD)
         return dev;
-    long fd = open_following(scratch, nr == __NR_open ? AT_FDCWD : a[0], flags | O_NONBLOCK, GTS_PATH_STUB_OPENS);
-    if (fd < 0)
-        return fd;
-    if (is_mount_parent(scratch, scratch->path)) {
-        raw1(__NR_close, fd);
+    if (write_flags)
+        return open_for_writing(scratch, dirfd, path_arg, flags, mode);
+    if (!read_flags)
         return PATH_FORWARD;
-    }
-    if (flags & O_NONBLOCK)
-        return fd;
-    long st_mode = mode_of(fd);
-    if (st_mode < 0 || ((st_mode & S_IFMT) != S_IFREG && (st_mode & S_IFMT) != S_IFDIR) ||
-        raw3(__NR_fcntl, fd, F_SETFL, flags & ~(unsigned long)O_CLOEXEC) < 0) {
+    long fd = (flags & O_NONBLOCK) ? open_following(scratch, dirfd, flags, 0, GTS_PATH_STUB_OPENS)
+                                   : open_if_regular(scratch, dirfd, path_arg, flags, 0, GTS_PATH_STUB_OPENS, 1);
+    if (fd >= 0 && is_mount_parent(scratch, scratch->path)) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
     }
     return fd;
+}
+
+/*
+ * unlink, unlinkat (AT_FDCWD or an absolute path; no AT_REMOVEDIR) of a name in a directory of
+ * a mount of GTS_PATH_STUB_WRITES: the directory opened as an open here would (beneath, through
+ * no symlink), the name removed from it. Not a path with "..", "." or "//" in it, nor one whose
+ * last component is a mount point (the walk's EBUSY). 0, an answer (ENOENT: not there, or a
+ * missing directory on the way; EISDIR), or PATH_FORWARD.
+ */
+long paths_unlink(struct path_scratch *scratch, long nr, const long *a)
+{
+    long dirfd = nr == __NR_unlink ? AT_FDCWD : a[0];
+    long path_arg = nr == __NR_unlink ? a[0] : a[1];
+    if ((int)dirfd != AT_FDCWD || (nr == __NR_unlinkat && a[2] != 0) || n_mounts == 0)
+        return PATH_FORWARD;
+    long n = copy_path(scratch->path, (const char *)path_arg);
+    if (n <= 0)
+        return PATH_FORWARD;
+    char *path = scratch->path;
+    long last = -1;
+    for (long i = 0; i < n; i++) {
+        int starts = i == 0 || path[i - 1] == '/';
+        if ((path[i] == '/' && i > 0 && starts) || (starts && path[i] == '.' && (path[i + 1] == '/' || path[i + 1] == 0 ||
+                                                                                 (path[i + 1] == '.' && (path[i + 2] == '/' || path[i + 2] == 0)))))
+            return PATH_FORWARD; /* "//", ".", "..": compared literally below, so not here */
+        if (path[i] == '/')
+            last = i;
+    }
+    if (last == n - 1)
+        return PATH_FORWARD; /* a trailing "/": a directory's, the worker's */
+    char name[256];
+    unsigned long name_len = (unsigned long)(n - last - 1);
+    if (name_len >= sizeof(name))
+        return PATH_FORWARD;
+    memcpy(name, path + last + 1, name_len + 1);
+    const struct mount_entry *holder = path[0] == '/' ? mount_of(path, GTS_PATH_DEVICE) : 0;
+    /* the directory: "/" of "/name", the working directory of a plain name, else what is before the last "/" */
+    if (last < 0)
+        memcpy(path, ".", 2);
+    else
+        path[last > 0 ? last : 1] = 0;
+    if (path[0] == '/' && mount_of(path, GTS_PATH_DEVICE) != holder)
+        return PATH_FORWARD; /* the name is a mount point (no mount point lies below a working directory the stub resolves in) */
+    long dir = open_beneath_copied(scratch, AT_FDCWD, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, GTS_PATH_STUB_WRITES);
+    if (dir < 0)
+        return dir == -ENOENT || dir == -ENOTDIR ? dir : PATH_FORWARD;
+    long r = raw3(__NR_unlinkat, dir, name, 0);
+    raw1(__NR_close, dir);
+    return r == 0 || r == -ENOENT || r == -EISDIR ? r : PATH_FORWARD;
 }
 
 /*
@@ -855,7 +1008,7 @@ long paths_open_program(struct path_scratch *scratch, const char *path)
     if (n == 0 || n >= PATH_MAX)
         return PATH_FORWARD;
     memcpy(scratch->path, path, n + 1);
-    long fd = open_following(scratch, AT_FDCWD, O_CLOEXEC | O_NONBLOCK, GTS_PATH_STUB_OPENS);
+    long fd = open_following(scratch, AT_FDCWD, O_CLOEXEC | O_NONBLOCK, 0, GTS_PATH_STUB_OPENS);
     if (fd < 0)
         return fd;
     long st_mode = mode_of(fd);
@@ -899,4 +1052,18 @@ unsigned long paths_cwd(char *out, unsigned long cap)
     unsigned long n = cwd.len;
     memcpy(out, cwd.path, n);
     return __atomic_load_n(&cwd.seq, __ATOMIC_ACQUIRE) == seq ? n : 0;
+}
+
+/*
+ * umask: the LibOS's (its creations apply it), and then the host's, which is the process's own:
+ * the host applies it to what the stub creates (open_for_writing) as Linux would.
+ */
+long stub_umask(const long *a, void *ip)
+{
+    long old = worker_call(__NR_umask, a, ip);
+    if (old >= 0) {
+        g_stub.umask = (unsigned int)a[0] & 0777;
+        raw1(__NR_umask, g_stub.umask);
+    }
+    return old;
 }

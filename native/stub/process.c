@@ -229,6 +229,8 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
     unsigned long exit_signal = nr == __NR_clone ? (flags & CSIGNAL) : SIGCHLD;
     long pid = raw5(__NR_clone, exit_signal, 0, 0, 0, 0);
     if (pid == 0) {
+        g_stub.ppid = g_stub.vpid;
+        g_stub.parent_host_pid = g_stub.host_pid;
         g_stub.vpid = child_vpid;
         g_stub.host_pid = (int)raw0(__NR_getpid);
         thread_forked_child(child_vpid, g_stub.host_pid);

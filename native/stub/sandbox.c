@@ -5,8 +5,9 @@
  * the instance takes what every app process then inherits (fork and exec keep both):
  *
  *  - a Landlock domain: by path, the app process may only read below the roots of the mounts
- *    whose files the stub opens itself (everything else it holds came as an fd from its
- *    worker, which walked the path and checked it), and execute the stub's own image (exec
+ *    whose files the stub opens itself, and write, create and remove regular files below
+ *    those of the writable ones no file check applies to (everything else it holds came as an
+ *    fd from its worker, which walked the path and checked it), and execute the stub's own image (exec
  *    re-executes the stub); it may neither signal nor ptrace a process outside the domain --
  *    the workers, the leader, the host --, nor connect to an abstract UNIX socket bound outside
  *    it. All processes of the instance are in the one domain, so they signal each other and
@@ -45,6 +46,8 @@ struct k_landlock_path_beneath_attr {
 #define K_LANDLOCK_ACCESS_FS_WRITE_FILE (1ULL << 1)
 #define K_LANDLOCK_ACCESS_FS_READ_FILE (1ULL << 2)
 #define K_LANDLOCK_ACCESS_FS_READ_DIR (1ULL << 3)
+#define K_LANDLOCK_ACCESS_FS_REMOVE_FILE (1ULL << 5)
+#define K_LANDLOCK_ACCESS_FS_MAKE_REG (1ULL << 8)
 #define K_LANDLOCK_ACCESS_FS_ABI1 ((1ULL << 13) - 1) /* EXECUTE ... MAKE_SYM */
 #define K_LANDLOCK_ACCESS_FS_REFER (1ULL << 13)        /* ABI 2 */
 #define K_LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)     /* ABI 3 */
@@ -66,6 +69,11 @@ struct k_landlock_path_beneath_attr {
 
 /* what the app process may do below the roots of the mounts the stub opens files of */
 #define READ_RIGHTS (K_LANDLOCK_ACCESS_FS_READ_FILE | K_LANDLOCK_ACCESS_FS_READ_DIR)
+/* ...and of those it writes, creates and unlinks regular files on (GTS_PATH_STUB_WRITES) */
+#define WRITE_RIGHTS (READ_RIGHTS | K_LANDLOCK_ACCESS_FS_WRITE_FILE | K_LANDLOCK_ACCESS_FS_TRUNCATE | \
+                      K_LANDLOCK_ACCESS_FS_MAKE_REG | K_LANDLOCK_ACCESS_FS_REMOVE_FILE)
+/* the rights a rule on a file (not a directory) may hold */
+#define FILE_RIGHTS (K_LANDLOCK_ACCESS_FS_READ_FILE | K_LANDLOCK_ACCESS_FS_WRITE_FILE | K_LANDLOCK_ACCESS_FS_TRUNCATE)
 /* ...and on the stub's own image */
 #define STUB_IMAGE_RIGHTS (K_LANDLOCK_ACCESS_FS_EXECUTE | K_LANDLOCK_ACCESS_FS_READ_FILE)
 /* a host device the instance has as itself (GTS_PATH_DEVICE: /dev/null), which the stub opens anew */
@@ -116,7 +124,7 @@ static int mounts_at(const char *p, unsigned long n, unsigned int self)
 #define MAX_DEPTH 32
 
 /*
- * Read rights below host directory `dir` (an O_RDONLY fd), which is instance path `path`
+ * `rights` below host directory `dir` (an O_RDONLY fd), which is instance path `path`
  * (`len` bytes) of mount `self`, except below the places where the instance mounts something
  * else: Landlock's rules add rights to a whole subtree, so the directories on the way to such a
  * place get a rule for each of their other entries instead of one for themselves. (Mounted
@@ -127,7 +135,7 @@ static int mounts_at(const char *p, unsigned long n, unsigned int self)
  * that cannot be opened or ruled is left out: that grants less, never more.
  */
 static long grant_around_mounts(int ruleset, int dir, char *path, unsigned long len, unsigned int self,
-                                unsigned long long fs, int depth)
+                                unsigned long long rights, int depth)
 {
     char buf[512];
     for (;;) {
@@ -158,7 +166,7 @@ static long grant_around_mounts(int ruleset, int dir, char *path, unsigned long 
                 continue;
             if (where == HOLDS_MOUNTS) {
                 long sub = raw4(__NR_openat, dir, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-                long r = sub >= 0 && depth < MAX_DEPTH ? grant_around_mounts(ruleset, (int)sub, path, at + nl, self, fs, depth + 1) : 0;
+                long r = sub >= 0 && depth < MAX_DEPTH ? grant_around_mounts(ruleset, (int)sub, path, at + nl, self, rights, depth + 1) : 0;
                 if (sub >= 0)
                     raw1(__NR_close, (int)sub);
                 if (r < 0 && r != -EACCES)
@@ -169,25 +177,25 @@ static long grant_around_mounts(int ruleset, int dir, char *path, unsigned long 
             if (fd < 0)
                 continue;
             /* a file takes only a file's rights */
-            if (add_path_rule(ruleset, (int)fd, READ_RIGHTS & fs) == -EINVAL)
-                add_path_rule(ruleset, (int)fd, K_LANDLOCK_ACCESS_FS_READ_FILE);
+            if (add_path_rule(ruleset, (int)fd, rights) == -EINVAL)
+                add_path_rule(ruleset, (int)fd, rights & FILE_RIGHTS);
             raw1(__NR_close, (int)fd);
         }
     }
 }
 
-/* Read rights on mount `i`'s host directory `root`, but not where the instance mounts other things. */
-static long grant_mount(int ruleset, int root, unsigned int i, const char *prefix, unsigned long long fs)
+/* `rights` on mount `i`'s host directory `root`, but not where the instance mounts other things. */
+static long grant_mount(int ruleset, int root, unsigned int i, const char *prefix, unsigned long long rights)
 {
     unsigned long len = strlen(prefix);
     if (!(mounts_at(prefix, len, i) & HOLDS_MOUNTS))
-        return add_path_rule(ruleset, root, READ_RIGHTS & fs);
+        return add_path_rule(ruleset, root, rights);
     long dir = raw4(__NR_openat, root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dir < 0)
         return dir == -EACCES ? 0 : dir;
     char path[GTS_PATH_PREFIX_MAX + 1];
     memcpy(path, prefix, len + 1);
-    long r = grant_around_mounts(ruleset, (int)dir, path, len, i, fs, 0);
+    long r = grant_around_mounts(ruleset, (int)dir, path, len, i, rights, 0);
     raw1(__NR_close, (int)dir);
     return r;
 }
@@ -217,7 +225,7 @@ static long enter_landlock(void)
         if (root >= 0 && (flags & GTS_PATH_DEVICE))
             r = add_path_rule((int)ruleset, root, DEVICE_RIGHTS & fs);
         else if (root >= 0 && (flags & GTS_PATH_STUB_OPENS) && !(flags & GTS_PATH_ALIAS))
-            r = grant_mount((int)ruleset, root, i, prefix, fs);
+            r = grant_mount((int)ruleset, root, i, prefix, ((flags & GTS_PATH_STUB_WRITES) ? WRITE_RIGHTS : READ_RIGHTS) & fs);
     long image = raw4(__NR_openat, AT_FDCWD, "/proc/self/exe", O_PATH | O_CLOEXEC, 0);
     if (r == 0)
         r = image < 0 ? image : add_path_rule((int)ruleset, (int)image, STUB_IMAGE_RIGHTS);
@@ -317,7 +325,7 @@ void enter_instance_tree(int root, int cwd)
     raw1(__NR_close, cwd);
 }
 
-void enter_sandbox(int app_identity)
+long enter_sandbox(int app_identity)
 {
     long abi = enter_landlock();
     if (abi < 0)
@@ -333,4 +341,5 @@ void enter_sandbox(int app_identity)
         stub_die("taking the app's host identity", r);
     if ((r = clear_capabilities()) < 0)
         stub_die("dropping capabilities", r);
+    return abi;
 }

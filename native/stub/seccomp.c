@@ -197,9 +197,14 @@ static const unsigned short stub_never_calls[] = {
     __NR_utimes, __NR_utimensat, __NR_futimesat,
     /* the names Landlock judges (and, where there is no Landlock, no one else) */
     __NR_link, __NR_linkat, __NR_symlink, __NR_symlinkat, __NR_rename, __NR_renameat, __NR_renameat2,
-    __NR_mkdir, __NR_mkdirat, __NR_mknod, __NR_mknodat, __NR_unlink, __NR_unlinkat, __NR_rmdir,
+    __NR_mkdir, __NR_mkdirat, __NR_mknod, __NR_mknodat, __NR_unlink, __NR_rmdir,
     __NR_truncate, __NR_inotify_add_watch, __NR_fanotify_mark, __NR_name_to_handle_at,
 };
+/*
+ * ...and one it makes only under a Landlock domain, which allows it below the writable mounts
+ * the stub unlinks in alone (paths.c), and nowhere else
+ */
+#define STUB_LANDLOCKED_CALL __NR_unlinkat
 /* ...and calls it makes only on itself: pid 0 (the host's affinity or limits of another process are not the app's) */
 static const unsigned short stub_calls_on_itself[] = {__NR_sched_setaffinity, __NR_prlimit64};
 /* clone flags of new namespaces: the stub's clones (a fork, a thread) never have them */
@@ -497,13 +502,15 @@ static void emit_stub_ip_check(unsigned short yes, unsigned short no)
  * A call from the stub's text: one of stub_never_calls, one of stub_calls_on_itself naming
  * another process, a clone making a namespace, a TIOCSTI or an F_SETLEASE, to `no`; else `yes`.
  */
-static void emit_stub_refusals(unsigned short yes, unsigned short no)
+static void emit_stub_refusals(unsigned short yes, unsigned short no, int landlocked)
 {
     struct near_exits e = open_block();
     unsigned short not_clone = new_label(), not_ioctl = new_label(), not_fcntl = new_label(), on_itself = new_label();
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; i < COUNT(stub_never_calls); i++)
         JEQ(stub_never_calls[i], e.no, NEXT);
+    if (!landlocked)
+        JEQ(STUB_LANDLOCKED_CALL, e.no, NEXT);
     for (unsigned i = 0; i < COUNT(stub_calls_on_itself); i++)
         JEQ(stub_calls_on_itself[i], on_itself, NEXT);
     JEQ(__NR_clone, NEXT, not_clone);
@@ -567,7 +574,7 @@ long install_signalfd_filter(void)
     return load_filter(SECCOMP_FILTER_FLAG_TSYNC); /* every thread of the process */
 }
 
-long install_seccomp_filter(int trace)
+long install_seccomp_filter(int trace, int landlocked)
 {
     uintptr_t text_lo = (uintptr_t)__executable_start, text_hi = (uintptr_t)etext;
     if ((text_lo >> 32) != STUB_WINDOW_HI || (text_hi >> 32) != STUB_WINDOW_HI)
@@ -615,7 +622,7 @@ long install_seccomp_filter(int trace)
     unsigned short not_stub = new_label(), stub_call = new_label(), refuse = new_label();
     emit_stub_ip_check(stub_call, not_stub);
     place(stub_call);
-    emit_stub_refusals(allow, refuse);
+    emit_stub_refusals(allow, refuse, landlocked);
     place(not_stub);
     LD(offsetof(struct seccomp_data, nr));
     for (unsigned i = 0; !trace && i < sizeof(mem_rules) / sizeof(mem_rules[0]); i++)

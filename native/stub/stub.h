@@ -29,6 +29,10 @@ struct stub_state {
     int app_identity;                         /* host uid GTS_APP_HOST_ID (GTS_HELLO_APP_IDENTITY) */
     long host_ids[4];                         /* the process's host uid, euid, gid, egid (they do not change) */
     volatile int cwd_beneath;                 /* relative paths resolve below the cwd (GTS_HELLO_CWD_BENEATH) */
+    volatile int cwd_writes;                  /* ...which lies in a mount of GTS_PATH_STUB_WRITES */
+    unsigned int umask;                       /* the process's, which is its host one too (GTS_HELLO_REPLY's) */
+    /* the parent's vpid and host pid (0: not known): getppid's answer while the host names that parent */
+    int ppid, parent_host_pid;
     char abstract_prefix[GTS_ABSTRACT_PREFIX_LEN]; /* the instance's, in its abstract socket names */
     unsigned char traced[64];                 /* trace mode: syscalls seen, one bit each */
     int thread_slots;       /* threads but the main one the process can have (their channels' fds) */
@@ -96,6 +100,7 @@ struct stub_thread {
         char path[STUB_PATH_MAX], canon[STUB_PATH_MAX];
         char link[STUB_PATH_MAX]; /* open_following: the path being opened, then a symlink's target */
         int stub_opens; /* the path open_beneath resolved lies in a mount of GTS_PATH_STUB_OPENS */
+        int stub_writes; /* ...of GTS_PATH_STUB_WRITES */
     } trap_paths, direct_paths;                                           /* paths.c */
     int direct_busy; /* patch.c: a direct call is running (one a signal interrupts traps instead) */
     unsigned long direct_frame; /* patch.c: where its frame is */
@@ -144,7 +149,7 @@ static inline int is_reserved_fd(long arg)
 
 /* seccomp.c */
 /* trace mode traps everything but rt_sigreturn, so that every syscall can be recorded */
-long install_seccomp_filter(int trace);
+long install_seccomp_filter(int trace, int landlocked);
 /* stacked once a signalfd needs the stub to read it: reads of the signalfd slots trap */
 long install_signalfd_filter(void);
 int is_native_syscall(long nr);
@@ -154,7 +159,7 @@ int native_call_names_reserved_fd(long nr, const long *a);
 int ioctl_traps(unsigned long cmd);
 
 /* sandbox.c: the kernel boundary of the instance's app processes, entered by its first one */
-void enter_sandbox(int app_identity);
+long enter_sandbox(int app_identity);
 void enter_instance_tree(int root, int cwd);
 
 /* channel.c */

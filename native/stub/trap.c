@@ -577,7 +577,11 @@ long local_path_call(struct path_scratch *scratch, long nr, const long *a)
         return paths_stat(scratch, nr, a);
     case __NR_open:
     case __NR_openat:
+    case __NR_creat:
         return paths_open(scratch, nr, a);
+    case __NR_unlink:
+    case __NR_unlinkat:
+        return paths_unlink(scratch, nr, a);
     case __NR_access:
     case __NR_faccessat:
     case __NR_faccessat2:
@@ -792,51 +796,24 @@ static long native_trapped(long nr, const long *a, struct k_ucontext *uc)
     return run_in_app_context(nr, uc);
 }
 
-/*
- * getrlimit, setrlimit and prlimit64 on the process itself: its host limits are the app's, read
- * and set here -- except RLIMIT_NOFILE, whose top the stub's reserved fds take. The worker
- * keeps the app's view of that one and says what the host's is to be (GTS_REPLY_RLIMIT),
- * which the stub sets (in a root instance the worker may not: the process is another host
- * uid's). The order of the checks is the kernel's: the new limit is read first (EFAULT).
- */
-static long own_limit(long nr, const long *a, void *ip)
-{
-    struct {
-        unsigned long cur, max;
-    } limit, old_limit;
-    int prlimit = nr == __NR_prlimit64;
-    int pid = prlimit ? (int)a[0] : 0;
-    unsigned int resource = (unsigned int)(prlimit ? a[1] : a[0]);
-    const void *new = nr == __NR_setrlimit ? (const void *)a[1] : prlimit ? (const void *)a[2] : 0;
-    void *old = nr == __NR_getrlimit ? (void *)a[1] : prlimit ? (void *)a[3] : 0;
-    if ((pid != 0 && pid != g_stub.vpid) || resource == 7 /* RLIMIT_NOFILE */) {
-        struct gts_reply reply;
-        call_worker(nr, a, ip, &reply, &limit, sizeof(limit), 0, 0);
-        if (reply.ret >= 0 && (reply.flags & GTS_REPLY_RLIMIT) && reply.data_len == sizeof(limit)) {
-            long r = raw4(__NR_prlimit64, 0, 7, &limit, 0);
-            if (r < 0)
-                return r;
-        }
-        return reply.ret;
-    }
-    if (nr == __NR_getrlimit && !old)
-        return -EFAULT;
-    long r = (nr == __NR_setrlimit || new) ? copy_from_app(&limit, new, sizeof(limit)) : 0;
-    if (r)
-        return r;
-    r = raw4(__NR_prlimit64, 0, resource, new || nr == __NR_setrlimit ? &limit : 0, old ? &old_limit : 0);
-    return r || !old ? r : copy_to_app(old, &old_limit, sizeof(old_limit));
-}
-
 static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
 {
     switch (nr) {
     case __NR_getpid:
         return g_stub.vpid;
+    case __NR_getppid:
+        /* the parent it was forked by (or exec'd under), while the host says it still is: else it was re-parented */
+        if (g_stub.parent_host_pid > 0 && raw0(__NR_getppid) == g_stub.parent_host_pid)
+            return g_stub.ppid;
+        return forward(nr, a, ip);
     case __NR_getrlimit:
     case __NR_setrlimit:
     case __NR_prlimit64:
         return own_limit(nr, a, ip);
+    case __NR_sysinfo:
+        return stub_sysinfo(a);
+    case __NR_umask:
+        return stub_umask(a, ip);
     case __NR_gettid:
         return current_thread()->vtid;
     case __NR_set_tid_address:
@@ -897,9 +874,17 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
         long r = local_path_call(&current_thread()->trap_paths, nr, a);
         return r == PATH_FORWARD ? forward(nr, a, ip) : r;
     }
-    case __NR_creat:
+    case __NR_creat: {
+        long r = local_path_call(&current_thread()->trap_paths, nr, a);
+        return r == PATH_FORWARD ? forward_waitable(nr, a, ip, uc) : r; /* a FIFO's open may wait */
+    }
     case __NR_openat2:
         return forward_waitable(nr, a, ip, uc); /* a FIFO's open may wait */
+    case __NR_unlink:
+    case __NR_unlinkat: {
+        long r = local_path_call(&current_thread()->trap_paths, nr, a);
+        return r == PATH_FORWARD ? forward(nr, a, ip) : r;
+    }
     case __NR_chroot: {
         /* the process's root moves: absolute paths are no longer the table's */
         long r = forward(nr, a, ip);

@@ -239,6 +239,15 @@ long paths_getcwd(struct path_scratch *scratch, const long *a);
 /* a stat result in app memory: the app processes' own host identity shown as the instance's root's */
 long owner_as_instance_root(void *buf, int statx);
 long paths_open(struct path_scratch *scratch, long nr, const long *a);
+long paths_unlink(struct path_scratch *scratch, long nr, const long *a);
+/* umask: the worker's, and then the host's (what the stub creates takes it from there) */
+long stub_umask(const long *a, void *ip);
+/* limits.c: getrlimit, setrlimit, prlimit64 of the process itself; sysinfo */
+long own_limit(long nr, const long *a, void *ip);
+long stub_sysinfo(const long *a);
+/* RLIMIT_NOFILE as the LibOS has it, from a HELLO reply (GTS_HELLO_NOFILE); nofile_known: 1 and it, or 0 */
+void nofile_install(unsigned long cur, unsigned long max);
+int nofile_known(unsigned long *cur, unsigned long *max);
 long paths_access(struct path_scratch *scratch, long nr, const long *a);
 long paths_readlink(struct path_scratch *scratch, long nr, const long *a);
 /* trap.c: what of the stat family and the opens the stub answers alone, or PATH_FORWARD */

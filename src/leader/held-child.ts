@@ -12,7 +12,7 @@
 import { addon } from '../pal/addon.js';
 import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
 import {
-  forkReplyPacket, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_FORKED, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE,
+  forkReplyPacket, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_EXECED, REQ_FORKED, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE,
 } from '../pal/channel-abi.js';
 import { host, inodeOf } from '../pal/host.js';
 import { NR } from '../libos/syscall-numbers.js';
@@ -73,6 +73,19 @@ export interface Handover {
   hostTid: number;
   /** the children the leader forked for it, not reaped: host pid (0: not told of yet) */
   children: { vpid: number; hostPid: number }[];
+  execed: Execed | null;
+}
+
+/**
+ * An exec the child's stub made alone while it was held (its EXECED: where the new image's
+ * AT_EXECFN is in its memory, `own`), or one its parent had made before the leader forked it
+ * from the state from before that exec (the same address in its memory, a copy of its parent's)
+ */
+export interface Execed {
+  addr: number;
+  len: number;
+  hostTid: number;
+  own: boolean;
 }
 
 export class HeldChild {
@@ -88,6 +101,7 @@ export class HeldChild {
   private readonly children = new Map<number, number>();
   /** the child of the fork granted last, until the stub says it started it */
   private forkInFlight: number | null = null;
+  private execed: Execed | null = null;
   private closed = false;
 
   constructor(private readonly events: HeldChildEvents) {
@@ -110,19 +124,23 @@ export class HeldChild {
    * Its parent, a held child, forks into it with the leader's grant: `sealed` is the state it
    * starts from, `cwdFd` its working directory (taken). The stub has the app ends now.
    */
-  forkedByLeader(sealed: Buffer, cwdFd: number): void {
+  forkedByLeader(sealed: Buffer, cwdFd: number, execed: Execed | null): void {
     host.close(this.channel[1]);
     host.close(this.lifeline[1]);
     this.received = { sealed, cwdFd };
+    this.execed = execed;
     this.events.forked();
     if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
-  /** The state it was forked with (sealed for it) and a copy of its cwd, for a fork of its own; null if not forked. */
-  forkSource(): { sealed: Buffer; cwdFd: number } | null {
+  /**
+   * The state it was forked with (sealed for it), a copy of its cwd, and the exec it has made
+   * since, for a fork of its own; null if not forked.
+   */
+  forkSource(): { sealed: Buffer; cwdFd: number; execed: Execed | null } | null {
     if (!this.received || this.closed) return null;
     const cwdFd = host.dupCloexec(this.received.cwdFd);
-    return cwdFd < 0 ? null : { sealed: this.received.sealed, cwdFd };
+    return cwdFd < 0 ? null : { sealed: this.received.sealed, cwdFd, execed: this.execed };
   }
 
   /** Children the leader forked for it that it has not reaped. */
@@ -198,6 +216,12 @@ export class HeldChild {
   private answered(kind: number): boolean {
     const arg = (i: number) => Number(this.head.readBigInt64LE(REQUEST_OFFSETS.args + 8 * i));
     if (kind === REQ_SYSCALL) return this.answeredFork();
+    if (kind === REQ_EXECED) {
+      // an exec its stub made alone: the worker that takes it applies it (its memory has AT_EXECFN)
+      addon.receivePacket(this.channel[0], this.head);
+      this.execed = { addr: arg(0), len: arg(1), hostTid: this.head.readUInt32LE(REQUEST_OFFSETS.hostTid), own: true };
+      return true;
+    }
     if (kind === REQ_CHILD_STARTED) {
       const vpid = arg(1);
       if (vpid !== this.forkInFlight) return false;
@@ -280,6 +304,7 @@ export class HeldChild {
       sealed: this.received.sealed, channelFd: this.channel[0], lifelineFd: this.lifeline[0], cwdFd: this.received.cwdFd,
       appEndInode: this.appEndInode, hostPid: this.announced?.hostPid ?? 0, hostTid: this.announced?.hostTid ?? 0,
       children: [...this.children, ...(this.forkInFlight !== null ? [[this.forkInFlight, 0] as const] : [])].map(([vpid, hostPid]) => ({ vpid, hostPid })),
+      execed: this.execed,
     };
   }
 

@@ -552,7 +552,7 @@ export class Leader {
     const { held } = standby;
     return {
       vpid: standby.vpid, ...held.appEnds, cpu: parent.held.childrenUnreaped > 0 ? standby.cpu : null,
-      done: () => held.forkedByLeader(sealed, source.cwdFd),
+      done: () => held.forkedByLeader(sealed, source.cwdFd, source.execed && { ...source.execed, own: false }),
     };
   }
 
@@ -639,7 +639,7 @@ export class Leader {
     this.send(worker, {
       type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: h.sealed,
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
-      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu, children: h.children,
+      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu, children: h.children, execed: h.execed,
     });
     // it asks to fork first (a shell's subshell running a pipeline): its standby children come
     // with it, as the first process's do, not after its worker has found it must ask for them

@@ -3,7 +3,7 @@
 import { host, mayTraceOtherUsers, processOf } from '../pal/host.js';
 import {
   ABI_VERSION, ABSTRACT_PREFIX_LEN, GROUP_CHILDREN_MAX, HELLO_HAS_INTERP, HELLO_REPLY_SIZE, HELLO_CWD_DEV_OFFSET, HELLO_RESET_SIGNALS,
-  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_PREFETCH, HELLO_PREFETCH_OFFSET, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
+  HELLO_APP_IDENTITY, HELLO_CHROOT, HELLO_CWD_BENEATH, HELLO_NOFILE, HELLO_NOFILE_OFFSET, HELLO_PPID_OFFSET, HELLO_PREFETCH, HELLO_PREFETCH_OFFSET, HELLO_UMASK_OFFSET, HELLO_CWD_PATH_LEN_OFFSET, HELLO_FOREGROUND, HELLO_IDS_OFFSET, HELLO_NO_SANDBOX, HELLO_STRACE, HELLO_SUBREAPER, HELLO_TRACE, LOOKUP_HOST_OF_VPGID, LOOKUP_HOST_OF_VPID, LOOKUP_UID_OF_VPID, LOOKUP_VPGID_OF_HOST, LOOKUP_VPID_OF_HOST, LOOKUP_VSID_OF_HOST, PGRP_REPLY_SIZE, REPLY_PGRP, REPLY_RLIMIT, REPLY_CWD, REPLY_CWD_BENEATH, REPLY_FD, REPLY_WAIT,
   REPLY_FD_CLOEXEC, REPLY_EXEC, REPLY_FORK, REPLY_HEADER_SIZE, REPLY_SEM, REPLY_TARGET, REQ_CHILD_REAPED, SEM_REPLY_SIZE, REQ_CHILD_STARTED, REQ_FORKED, REQ_FORKED_LOCALLY, REQ_PLACE, forkReplyPacket, replyHeader,
   REQ_ABANDON, REQ_EXECED, REQ_GROUP_CHILDREN, REQ_HELLO, REQ_PID_LOOKUP, REQ_SIGNALS, REQ_SYSCALL, REQ_MAIN_THREAD_EXITS, REQ_NEW_THREAD, REQ_THREAD_EXITS, REQ_THREAD_STARTED, REQ_STRACE, REQ_TRACE, REQ_UCRED, REQ_UNIX_NAME,
   REQUEST_OFFSETS, SIGNALS_MAX, SIGNALS_REPLY_SIZE, REQUEST_SIZE, REPLY_SEQ_OFFSET, STRACE_RESULT_SIZE, TRACE_BITMAP_BYTES,
@@ -20,9 +20,8 @@ import { SYSCALLS_BY_NR, syscallName } from './syscall-table.js';
 import { SYSCALL_NAMES } from './syscall-numbers.js';
 import { straceLine } from './strace.js';
 import { appUnixAddress, translateUcred } from './sys/net.js';
-import { instanceFdTop, startLimits } from './sys/info.js';
+import { instanceFdTop, nofileLimit, startLimits } from './sys/info.js';
 import { execedByStub } from './sys/proc.js';
-import { PATH_MAX } from './memory.js';
 import type { SyscallResult } from './sys/types.js';
 import { grantThread, type LibosThread } from './thread.js';
 import { seqpacketPair } from '../pal/app.js';
@@ -554,14 +553,8 @@ export class SyscallDispatcher {
   /** An image the stub exec'd alone says so first (GTS_REQ_EXECED): its AT_EXECFN, in the stub's memory. */
   private onExecedByStub(): void {
     if (this.channel) return; // the main thread's word (the process has no other after an exec)
-    let execfn: string;
-    try {
-      execfn = this.proc.mem.readCString(this.args.ptr(0), Math.min(Math.max(this.args.int(1), 0), PATH_MAX - 1) + 1);
-    } catch {
-      execfn = '';
-    }
     this.proc.instance.prefetchGone(this.proc); // (the old image's was close-on-exec)
-    execedByStub(this.proc, execfn, this.view.getUint32(REQUEST_OFFSETS.hostTid, true));
+    execedByStub(this.proc, this.args.ptr(0), this.args.int(1), this.view.getUint32(REQUEST_OFFSETS.hostTid, true));
   }
 
   /**
@@ -573,6 +566,15 @@ export class SyscallDispatcher {
     if (mayTraceOtherUsers()) return true;
     this.proc.log.warn('the app processes keep host root\'s uid: without CAP_SYS_PTRACE the worker could not act on them under another (docs/security.md)');
     return false;
+  }
+
+  /** The process's RLIMIT_NOFILE, for the stub to answer gets of; null if the host will not tell it. */
+  private knownNofileLimit(): { cur: bigint; max: bigint } | null {
+    try {
+      return nofileLimit(this.proc);
+    } catch {
+      return null;
+    }
   }
 
   /** A fresh stub image asks what to run: hand it the planned program and interpreter. */
@@ -605,7 +607,10 @@ export class SyscallDispatcher {
     if (appIdentity) this.proc.appHostIdentity = true;
     // a standby for the image's first fork, which it then makes alone (with one thread: a new image has one; not traced)
     const prefetch = this.proc.instance.trace || this.proc.instance.strace ? null : this.proc.instance.prefetch(this.proc);
+    // the stub answers gets of RLIMIT_NOFILE with this until the process sets it (a limit the host will not tell: none)
+    const nofile = this.knownNofileLimit();
     const flags =
+      (nofile ? HELLO_NOFILE : 0) |
       (this.proc.freshSignals ? HELLO_RESET_SIGNALS : 0) |
       (plan.interpFd !== null ? HELLO_HAS_INTERP : 0) |
       (this.proc.instance.trace ? HELLO_TRACE : 0) |
@@ -633,6 +638,14 @@ export class SyscallDispatcher {
     [uid, euid, gid, egid].forEach((id, i) => msg.writeUInt32LE(id >>> 0, REPLY_HEADER_SIZE + HELLO_IDS_OFFSET + 4 * i));
     msg.writeInt32LE(prefetch?.vpid ?? 0, REPLY_HEADER_SIZE + HELLO_PREFETCH_OFFSET);
     msg.writeInt32LE(prefetch?.cpu ?? -1, REPLY_HEADER_SIZE + HELLO_PREFETCH_OFFSET + 4);
+    msg.writeUInt32LE(this.proc.umask, REPLY_HEADER_SIZE + HELLO_UMASK_OFFSET);
+    const parent = this.proc.liveParent();
+    msg.writeInt32LE(parent?.ppid ?? 0, REPLY_HEADER_SIZE + HELLO_PPID_OFFSET);
+    msg.writeInt32LE(parent?.hostPid ?? 0, REPLY_HEADER_SIZE + HELLO_PPID_OFFSET + 4);
+    if (nofile) {
+      msg.writeBigUInt64LE(nofile.cur, REPLY_HEADER_SIZE + HELLO_NOFILE_OFFSET);
+      msg.writeBigUInt64LE(nofile.max, REPLY_HEADER_SIZE + HELLO_NOFILE_OFFSET + 8);
+    }
     execfn.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE);
     cwd.path.copy(msg, REPLY_HEADER_SIZE + HELLO_REPLY_SIZE + execfn.length);
     table.copy(msg, REPLY_HEADER_SIZE + tableAt);

@@ -224,10 +224,20 @@ export class LibosProcess {
   /** a pidfd of the parent's host process, until it has exited (then the parent is vpid 1) */
   private parentPidfd = -1;
 
+  /** the parent's host pid, while parentPidfd is open */
+  private parentHostPid = 0;
+
   /** Watch the parent (host process `hostPid`): the host re-parents us to vpid 1 when it exits. */
   watchParent(hostPid: number): void {
     this.parentPidfd = host.pidfdOpen(hostPid);
+    this.parentHostPid = hostPid;
     if (this.parentPidfd < 0) this.id.ppid = 1; // gone already
+  }
+
+  /** The parent's vpid and host pid while that host process lives (the stub answers getppid with them), or null. */
+  liveParent(): { ppid: number; hostPid: number } | null {
+    const ppid = this.currentPpid();
+    return this.parentPidfd >= 0 ? { ppid, hostPid: this.parentHostPid } : null;
   }
 
   /**

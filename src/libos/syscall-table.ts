@@ -73,8 +73,12 @@ const SYSV = 'keys and ids private to the instance, kept by the leader; permissi
 const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = `an absolute path inside one host mount with no symlink (but a last one to an entry of its own directory) or ".." (or a relative one below a working directory with no mount point under it) is stat-ed by the stub; ${DIRECT}`;
-const STUB_ACCESS = 'an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance\'s root or the host user the process still is';
-const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file or a directory; with O_NONBLOCK, any file; not a directory with mount points in it; O_DIRECTORY is the worker's; a last symlink to a plain name or an absolute path is followed as the walk does); ${DIRECT}`;
+const STUB_ACCESS = 'an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance\'s root or the host user the process still is, and may write on a writable mount no file check applies to';
+/** the stub's writes on a writable mount no file check applies to (native/stub/paths.c) */
+const STUB_WRITE = 'a regular file on a writable mount no file check applies to is opened for writing, truncated or created (O_CREAT, O_EXCL, O_TRUNC, O_APPEND; no set-id or sticky bit) by the stub, as the app\'s host identity under the host\'s umask (the process\'s); what the host refuses it is the worker\'s';
+const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file or a directory; with O_NONBLOCK, any file; not a directory with mount points in it; O_DIRECTORY is the worker's; a last symlink to a plain name or an absolute path is followed as the walk does); ${DIRECT}; ${STUB_WRITE}`;
+
+const STUB_UNLINK = 'a name in a directory of a writable mount no file check applies to (an absolute path with no ".", ".." or "//", or one below a working directory the stub resolves in; not a mount point; no AT_REMOVEDIR) is unlinked by the stub, as the app\'s host identity; what the host refuses it is the worker\'s';
 
 export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('read', 'supported', `${HOST_FD} (a signalfd carrying SIGCHLD or SIGCONT: read by the stub, pids made virtual)`),
@@ -192,9 +196,9 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('rename', 'supported', `${VFS}; EXDEV across mounts`),
   libos('mkdir', 'supported', VFS),
   libos('rmdir', 'supported', VFS),
-  libosAndStub('creat', 'supported', `${VFS}; ${FIFO_WAIT}`),
+  libosAndStub('creat', 'supported', `${VFS}; ${STUB_WRITE}; ${FIFO_WAIT}`),
   libos('link', 'supported', VFS),
-  libos('unlink', 'supported', VFS),
+  libosAndStub('unlink', 'supported', `${VFS}; ${STUB_UNLINK}`),
   libos('symlink', 'supported', VFS),
   libosAndStub('readlink', 'supported', `${VFS}; the stub answers on a host mount (a link\'s text, or EINVAL for what is no symlink)`),
   libos('chmod', 'supported', VFS),
@@ -203,17 +207,17 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('fchown', 'supported', READ_ONLY_AWARE),
   libos('lchown', 'supported', VFS),
   libos('mknod', 'supported', `${VFS}; regular files and FIFOs (devices EPERM)`),
-  libos('umask', 'supported', 'the LibOS applies it (the worker creates files)'),
+  libosAndStub('umask', 'supported', 'the LibOS applies it to what the worker creates; the stub makes it the app process\'s host umask, which applies to what the stub creates'),
   native('gettimeofday', 'supported', 'host clock (vDSO)'),
-  libosAndStub('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds (at most 3562 without a larger sys.fds.limit); the other limits are the host\'s, read by the stub'),
+  libosAndStub('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds (at most 3562 without a larger sys.fds.limit), the stub answers it as the worker said with the HELLO reply; the other limits are the host\'s, read by the stub'),
   native('getrusage', 'partial', 'host figures for the app process'),
-  libos('sysinfo', 'partial', 'host memory and load; one process in the instance'),
+  stub('sysinfo', 'partial', 'host memory and load; one process in the instance'),
   native('times', 'partial', 'host figures for the app process'),
   libosAndStub('getuid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
   libosAndStub('getgid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
   libosAndStub('geteuid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
   libosAndStub('getegid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
-  libos('getppid', 'supported', 'virtual parent pid (0 for the first process)'),
+  libosAndStub('getppid', 'supported', 'virtual parent pid (0 for the first process); the stub answers it while the host names the parent it was forked by, or exec\'d under, as its parent'),
   libos('getpgrp', 'supported', 'process groups are the leader\'s'),
   libos('getgroups', 'supported', 'virtual credentials'),
   libosAndStub('setuid', 'supported', 'virtual credentials, Linux\'s rules (root: euid 0); the host process keeps the instance\'s; the stub drops the ids it keeps'),
@@ -221,8 +225,8 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libosAndStub('setreuid', 'supported', 'virtual credentials, Linux\'s rules; the stub drops the ids it keeps'),
   libosAndStub('setregid', 'supported', 'virtual credentials, Linux\'s rules; the stub drops the ids it keeps'),
   libos('setgroups', 'supported', 'virtual credentials (root only)'),
-  libosAndStub('setresuid', 'supported', 'virtual credentials, Linux\'s rules; the stub drops the ids it keeps'),
-  libosAndStub('setresgid', 'supported', 'virtual credentials, Linux\'s rules; the stub drops the ids it keeps'),
+  libosAndStub('setresuid', 'supported', 'virtual credentials, Linux\'s rules; the stub drops the ids it keeps (one that changes nothing the stub answers itself)'),
+  libosAndStub('setresgid', 'supported', 'virtual credentials, Linux\'s rules; the stub drops the ids it keeps (one that changes nothing the stub answers itself)'),
   libos('getresuid', 'supported', 'virtual credentials'),
   libos('capget', 'supported', 'from the virtual ids: every capability for a uid of 0 (effective while the euid is 0), none otherwise'),
   libos('getresgid', 'supported', 'virtual credentials'),
@@ -282,7 +286,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('futimesat', 'supported', VFS),
   libosAndStub('newfstatat', 'supported', `${VFS}; ${STUB_STAT}; AT_EMPTY_PATH with "" (fstat) by the stub`),
   libos('mknodat', 'supported', `${VFS}; regular files and FIFOs (devices EPERM)`),
-  libos('unlinkat', 'supported', VFS),
+  libosAndStub('unlinkat', 'supported', `${VFS}; ${STUB_UNLINK}`),
   libos('renameat', 'supported', VFS),
   libos('linkat', 'supported', VFS),
   libos('symlinkat', 'supported', VFS),

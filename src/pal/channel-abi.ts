@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 11;
+export const ABI_VERSION = 12;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -122,14 +122,22 @@ export const HELLO_CWD_BENEATH = 0x200;
 export const HELLO_FORK_UNTOLD = 0x400;
 /** a standby for the image's first fork rides along (fds after the program's and the tree's; prefetch_vpid, prefetch_cpu) */
 export const HELLO_PREFETCH = 0x800;
-/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, zero u32, ids u32[4]. */
-export const HELLO_REPLY_SIZE = 72;
+/** nofile_cur and nofile_max are the process's RLIMIT_NOFILE as the LibOS has it: the stub answers gets of it until a set */
+export const HELLO_NOFILE = 0x1000;
+/** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, umask u32, ids u32[4], prefetch_vpid i32, prefetch_cpu i32, nofile_cur u64, nofile_max u64, ppid i32, parent_host_pid i32. */
+export const HELLO_REPLY_SIZE = 96;
 export const HELLO_CWD_DEV_OFFSET = 24;
 /** u32: the length of the cwd's instance path, which follows AT_EXECFN (HELLO_CWD_BENEATH), or 0 */
 export const HELLO_CWD_PATH_LEN_OFFSET = 40;
 /** u32[4]: the process's virtual uid, euid, gid, egid */
 export const HELLO_IDS_OFFSET = 48;
 export const HELLO_PREFETCH_OFFSET = 64;
+/** u32: the process's umask, which the stub makes its host one */
+export const HELLO_UMASK_OFFSET = 44;
+/** u64 cur, u64 max (HELLO_NOFILE) */
+export const HELLO_NOFILE_OFFSET = 72;
+/** i32 ppid, i32 parent_host_pid: the parent while its host process lives (0: not said), for getppid */
+export const HELLO_PPID_OFFSET = 88;
 export const ABSTRACT_PREFIX_LEN = 8;
 
 /**
@@ -162,6 +170,8 @@ export const PATH_ROOT_FD = 0x4;
 export const PATH_ALIAS = 0x8;
 /** not a mount: a host device the instance has at this path as itself (/dev/null), its O_PATH fd riding along like a root; the stub opens it anew */
 export const PATH_DEVICE = 0x10;
+/** a writable mount no file check applies to (with PATH_STUB_OPENS): the stub also opens its regular files for writing, creates and unlinks them */
+export const PATH_STUB_WRITES = 0x20;
 
 /** One mount of the stub's path table: its mount point, the O_PATH fd of its root (null: the worker's), PATH_* flags. */
 export interface PathTableEntry {

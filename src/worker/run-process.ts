@@ -10,7 +10,7 @@ import { Errno, SyscallError } from '../libos/errno.js';
 import { openDirectory } from '../libos/fs/ops.js';
 import type { Vfs } from '../libos/fs/vfs.js';
 import type { WalkContext } from '../libos/fs/walk.js';
-import { openForExec, planExecOf } from '../libos/sys/proc.js';
+import { execedByStub, openForExec, planExecOf } from '../libos/sys/proc.js';
 import { LibosProcess } from '../libos/process.js';
 import type { AdoptedChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
@@ -166,6 +166,9 @@ export async function runForkedProcess(child: AdoptedChild, leader: LeaderClient
     // its FORKED, which the leader took and checked (or its parent's word, which its worker checked)
     proc.attach(child.announced.hostPid);
     proc.mainHostTid = child.announced.hostTid;
+    // an exec its stub made while the leader held it, or its parent's that its state is from before
+    const x = child.execed;
+    if (x) execedByStub(proc, x.addr, x.len, x.hostTid, x.own);
   }
   await serve(proc, leader);
   return { vpid: cp.vpid, ran: true };

@@ -25,6 +25,8 @@ export interface AdoptedChild {
   reparented: boolean;
   /** the children the leader forked for it while it was held: host pid (0: its stub tells next) */
   children: { vpid: number; hostPid: number }[];
+  /** an exec of its stub's, or its parent's before the leader forked it, told to the leader (adopt's `execed`) */
+  execed: Adopt['execed'];
 }
 
 type Adopt = Extract<Message, { type: 'adopt' }>;
@@ -49,7 +51,7 @@ export function takeAdoption(m: Adopt): AdoptedChild {
     checkpoint.sid = m.sid;
     const [channelFd, lifelineFd, cwdFd] = taken as [number, number, number];
     return {
-      checkpoint, cwdFd, channelFd, lifelineFd, appEndInode: m.appEndInode, reparented, children: m.children,
+      checkpoint, cwdFd, channelFd, lifelineFd, appEndInode: m.appEndInode, reparented, children: m.children, execed: m.execed,
       announced: m.hostPid > 0 ? { hostPid: m.hostPid, hostTid: m.hostTid || m.hostPid } : null, // a new child's main thread: tid = pid
     };
   } catch (e) {

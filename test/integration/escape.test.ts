@@ -62,7 +62,19 @@ const ROOT_FILES = [
   'lib', 'lib64', 'rel', 'sub', 'updir', 'usr', 'wabs', 'wrel',
 ];
 
-function layout(scratch: string): void {
+/**
+ * The instances the program runs in: the manifest as it is, whose file check logs (a warning
+ * shown: every open is the worker's), and the same with the log level of the manifest (its
+ * file check passes every open unseen) and directories the app's host identity may write: its
+ * opens, creations and unlinks there are the stub's own (native/stub/paths.c,
+ * GTS_PATH_STUB_WRITES), and each attempt out goes through them first.
+ */
+const VARIANTS = [
+  { name: 'the worker opens', stub: false },
+  { name: 'the stub opens and writes', stub: true },
+] as const;
+
+function layout(scratch: string, writable: boolean): void {
   const root = path.join(scratch, 'root');
   const secret = path.join(scratch, 'outside', 'secret');
   for (const d of ['root/sub', 'root/usr', 'data', 'outside']) mkdirSync(path.join(scratch, d), { recursive: true });
@@ -89,6 +101,8 @@ function layout(scratch: string): void {
     ['data/updir', '..'],
   ];
   for (const [at, target] of links) symlinkSync(target, path.join(scratch, at));
+  // (for anyone to write, as /tmp: the instance's root in a root instance is not the host's)
+  if (writable) for (const d of ['root', 'root/sub', 'data']) chmodSync(path.join(scratch, d), 0o1777);
 }
 
 /** The secret's file handle ("TYPE:HEX"), from fs_escape's helper mode, run natively. */
@@ -108,7 +122,7 @@ function attempts(out: string): Map<string, string> {
   return m;
 }
 
-describe('confinement: nothing outside the mounts is reachable', () => {
+describe.each(VARIANTS)('confinement: nothing outside the mounts is reachable ($name)', ({ stub }) => {
   const scratch = { native: '', gramine: '' };
   let native: RunResult<string>;
   let gramine: RunResult<string>;
@@ -117,10 +131,13 @@ describe('confinement: nothing outside the mounts is reachable', () => {
   beforeAll(async () => {
     scratch.native = makeTempDir('gts-escape-');
     scratch.gramine = makeTempDir('gts-escape-');
-    layout(scratch.native);
-    layout(scratch.gramine);
+    layout(scratch.native, stub);
+    layout(scratch.gramine, stub);
     manifestPath = path.join(scratch.gramine, 'escape.manifest.toml');
-    writeFileSync(manifestPath, readFileSync(TEMPLATE, 'utf8').replaceAll('@SCRATCH@', scratch.gramine));
+    const manifest = readFileSync(TEMPLATE, 'utf8').replaceAll('@SCRATCH@', scratch.gramine);
+    const logged = manifest.replace(/^loader\.log_level = .*$/m, 'loader.log_level = "warning"');
+    expect(logged).not.toBe(manifest);
+    writeFileSync(manifestPath, stub ? manifest : logged);
     const [hn, hg] = await Promise.all([
       handleOf(path.join(scratch.native, 'outside', 'secret')),
       handleOf(path.join(scratch.gramine, 'outside', 'secret')),

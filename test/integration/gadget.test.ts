@@ -10,7 +10,7 @@
 // directory is mounted; with the built-in one the host is mounted read-only but /tmp.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitGone } from '../helpers/processes.js';
@@ -119,6 +119,36 @@ describe.each(INSTANCES)('the stub gadget (%s instance)', (instance) => {
     const precious = path.join(outside, 'precious');
     expect(await attack(instance, 'write', precious)).toMatch(REFUSED);
     expect(readFileSync(precious, 'utf8')).toBe('do not change me\n');
+  });
+
+  it('cannot unlink a host file outside what the manifest lets it write, even one its host identity owns', async () => {
+    // the filter lets the stub unlink (on writable mounts, native/stub/paths.c): the Landlock
+    // domain judges, where the host's permissions would let it (a directory anyone may write,
+    // a file of the app's host identity)
+    const exposed = mkdtempSync('/var/tmp/gts-gadget-open-');
+    try {
+      chmodSync(exposed, 0o1777);
+      const victim = path.join(exposed, 'victim');
+      writeFileSync(victim, 'still here\n');
+      if (process.getuid?.() === 0) chownSync(victim, APP_HOST_ID, APP_HOST_ID);
+      expect(await attack(instance, 'unlink', victim)).toMatch(REFUSED);
+      expect(readFileSync(victim, 'utf8')).toBe('still here\n');
+    } finally {
+      rmSync(exposed, { recursive: true, force: true });
+    }
+    // the control: where the instance writes (the built-in manifest's /tmp), the gadget's unlink is the host's
+    if (instance === 'built-in') {
+      const mine = mkdtempSync('/tmp/gts-gadget-mine-');
+      try {
+        chmodSync(mine, 0o1777);
+        writeFileSync(path.join(mine, 'f'), '');
+        if (process.getuid?.() === 0) chownSync(path.join(mine, 'f'), APP_HOST_ID, APP_HOST_ID);
+        expect(await attack(instance, 'unlink', path.join(mine, 'f'))).toBe('ok');
+        expect(existsSync(path.join(mine, 'f'))).toBe(false);
+      } finally {
+        rmSync(mine, { recursive: true, force: true });
+      }
+    }
   });
 
   it("cannot change a host file's metadata: its mode (by name, through a read-only fd), times, attributes", async () => {

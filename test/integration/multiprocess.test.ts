@@ -350,7 +350,7 @@ describe('held children', () => {
     const lines = r.stderr.split('\n');
     const { forked, adopted } = leaderLogForks(r.stderr);
     expect(forked).toHaveLength(3);
-    // the first exits at once; the second is signalled in a host read; the third asks getppid
+    // the first exits at once; the second is signalled in a host read; the third asks getpgrp
     expect(adopted).toEqual(forked.slice(1));
     expect(lines.filter((l) => / ADOPTED vpid=\d+ ok=true$/.test(l))).toHaveLength(2);
   });

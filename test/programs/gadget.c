@@ -10,6 +10,7 @@
  *
  * Attacks (each names host objects the instance must not reach):
  *   read PATH, create PATH, write PATH   open a host file by its host path
+ *   unlink PATH                           remove a host file by its host path
  *   chmod PATH, fchmod PATH, utime PATH,  its mode to 04777 (by name; through a read-only fd),
  *   xattr PATH                            its times to 1970, a user.gts attribute
  *   lease PATH                            a read lease through a read-only fd ("ok" only if the
@@ -216,6 +217,9 @@ int main(int argc, char **argv)
             host_call(SYS_write, fd, (long)"changed\n", 8, 0, 0, 0);
         return report(attack, fd);
     }
+    /* the one name change the filter lets the stub make (a Landlock domain judges it) */
+    if (!strcmp(what, "unlink"))
+        return report(attack, host_call(SYS_unlinkat, AT_FDCWD, (long)arg, 0, 0, 0, 0));
     /* the metadata calls Landlock does not judge: the host judges them by owner alone */
     if (!strcmp(what, "chmod"))
         return report(attack, host_call(SYS_fchmodat, AT_FDCWD, (long)arg, 04777, 0, 0, 0));

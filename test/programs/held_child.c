@@ -4,7 +4,8 @@
  *   1. exits at once with status 5 (under gramine-ts no worker is ever handed it);
  *   2. blocks in a read of a pipe (a host call) and is signalled by its parent: its handler,
  *      inherited from the parent, says whether the signal came from the parent and exits 6;
- *   3. asks getppid and whether it is its parent's, and exits 7.
+ *   3. asks its process group (getpgrp: its worker's to say) and whether it is its parent's,
+ *      and exits 7.
  * One line per child, in order, then "done".
  */
 #include <signal.h>
@@ -60,10 +61,10 @@ int main(void)
     kill(b, SIGUSR1);
     printf("2: status %d\n", status_of(b));
 
-    pid_t parent = getpid();
+    pid_t group = getpgrp();
     pid_t d = fork();
     if (d == 0) {
-        printf("3: parent's: %s\n", getppid() == parent ? "yes" : "no");
+        printf("3: parent's group: %s\n", getpgrp() == group ? "yes" : "no");
         _exit(7);
     }
     printf("3: status %d\n", status_of(d));

@@ -1,9 +1,9 @@
 /*
  * A child that forks before it asks its worker anything (test/integration/held-forks.test.ts):
  * under gramine-ts the leader grants that fork, and the child's worker, found only when the
- * child first asks (getppid here), must know the grandchild as the child's own. The child:
+ * child first asks (getpgrp here), must know the grandchild as the child's own. The child:
  *   - forks a grandchild that waits on a pipe, then exits 7;
- *   - asks getppid (its worker from now on), lets the grandchild go, and waits for it with
+ *   - asks getpgrp (its worker from now on), lets the grandchild go, and waits for it with
  *     waitid: the siginfo names the grandchild's pid, its status and the child's uid;
  *   - forks a second grandchild (its worker grants that one), which exits 3.
  * One line per step, then "done".
@@ -28,6 +28,7 @@ static int child(pid_t parent)
     close(gate[0]);
     printf("a grandchild: %s\n", g > 0 ? "yes" : "no");
     printf("getppid is the parent: %s\n", getppid() == parent ? "yes" : "no");
+    printf("getpgrp is the parent's: %s\n", getpgrp() == getpgid(parent) ? "yes" : "no");
     close(gate[1]);
     siginfo_t si = {0};
     if (waitid(P_PID, (id_t)g, &si, WEXITED))

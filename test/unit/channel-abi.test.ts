@@ -30,6 +30,9 @@ function compiledAbi(): Map<string, number> {
     ['HELLO_CWD_PATH_LEN_OFFSET', 'offsetof(struct gts_hello_reply, cwd_path_len)'],
     ['HELLO_IDS_OFFSET', 'offsetof(struct gts_hello_reply, ids)'],
     ['HELLO_PREFETCH_OFFSET', 'offsetof(struct gts_hello_reply, prefetch_vpid)'],
+    ['HELLO_UMASK_OFFSET', 'offsetof(struct gts_hello_reply, umask)'],
+    ['HELLO_NOFILE_OFFSET', 'offsetof(struct gts_hello_reply, nofile_cur)'],
+    ['HELLO_PPID_OFFSET', 'offsetof(struct gts_hello_reply, ppid)'],
     ['SIGNALS_REPLY_SIZE', 'sizeof(struct gts_signals_reply)'],
     ['SEM_SET_SIZE', 'sizeof(struct gts_sem_set)'],
     ...Object.entries({ lock: 'lock', seq: 'seq', removed: 'removed', gen: 'gen', waiters: 'waiters', otime: 'otime' })

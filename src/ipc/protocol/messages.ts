@@ -174,6 +174,11 @@ const schemas = {
     cpu: t.nullable(t.int),
     /** the children the leader forked for it while it was held, not reaped: host pid (0: its stub has not told yet) */
     children: t.array(object({ vpid: t.int, hostPid: t.int })),
+    /**
+     * an exec its stub made alone while it was held (`own`), or one its parent had made before
+     * the leader forked it: where the new image's AT_EXECFN is in the stub's memory (EXECED), or null
+     */
+    execed: t.nullable(object({ addr: t.int, len: t.int, hostTid: t.int, own: t.bool })),
   }),
   /** worker -> leader: it has taken child `vpid`'s fds (the leader closes its copies), or could not */
   'adopted': object({ type: t.literal('adopted'), v, vpid: t.int, ok: t.bool }),

@@ -154,10 +154,11 @@ export class FileChecks {
   }
 
   /**
-   * Would every open for reading pass unchanged and unseen: no checks, or allow_all_but_log
-   * with no trusted file and its log lines not shown? (Then the stub may open files itself.)
+   * Would every open (for reading or writing) and creation pass unchanged and unseen: no checks,
+   * or allow_all_but_log with no trusted file and its log lines not shown? (Then the stub may
+   * open and make files itself.)
    */
-  get passesReadsUnseen(): boolean {
+  get passesUnseen(): boolean {
     return !this.cfg.enabled || (this.cfg.policy === 'allow_all_but_log' && this.trusted.size === 0 && !this.log.enabled('warn'));
   }
 

@@ -2,7 +2,7 @@
 // built from the configuration the leader sends, and the instance's scratch tmpfs (tmpfs mounts
 // and the directories that stand for pseudo directories live there).
 import { host, hostFdPath } from '../../pal/host.js';
-import { encodePathTable, PATH_ALIAS, PATH_DEVICE, PATH_MOUNT_PARENT, PATH_STUB_OPENS, PATH_TABLE_MAX, type PathTable, type PathTableEntry } from '../../pal/channel-abi.js';
+import { encodePathTable, PATH_ALIAS, PATH_DEVICE, PATH_MOUNT_PARENT, PATH_STUB_OPENS, PATH_STUB_WRITES, PATH_TABLE_MAX, type PathTable, type PathTableEntry } from '../../pal/channel-abi.js';
 import { stubAliases } from './stub-aliases.js';
 import { stubSearchGrants } from './stub-search-grants.js';
 import { check, Errno, SyscallError, Unsupported } from '../errno.js';
@@ -149,13 +149,15 @@ export class Vfs {
     this.interpreterDirs = cfg.interpreterDirs;
     // a host mount's files are the stub's to open for reading when no file check applies to them
     const stubOpens = (m: VfsMount) =>
-      m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesReadsUnseen);
+      m.kind === 'host' && (m.type === 'tmpfs' || !this.fileChecks || this.fileChecks.passesUnseen);
     // the stub resolves paths below a directory it holds; a single file, a refused mount, one
     // of files only (whose sub-directories the walk refuses) or an encrypted one (its files
     // are opened as their plaintext copies) is the worker's
     const stubResolves = (m: VfsMount): m is HostMount =>
       m.kind === 'host' && m.file === null && m.refusal === null && !m.flat && m.encrypted === null;
     this.stubOpensBelow = (m) => stubResolves(m) && stubOpens(m);
+    // ...and to write, create and unlink, as the app's host identity, on a writable one
+    const stubWrites = (m: VfsMount) => stubResolves(m) && stubOpens(m) && !m.readOnly;
     const visible = this.mounts.list.filter((m) => this.mounts.at(m.path) === m);
     const devices = this.stubDevices();
     const aliases = visible.filter(stubResolves).flatMap((m) => stubAliases(m, this.mounts, this.linkBuffer))
@@ -165,7 +167,7 @@ export class Vfs {
     this.stubPathTable = encodePathTable([
       ...visible.map((m) => ({
         prefix: m.path, rootFd: stubResolves(m) ? m.rootFd : null,
-        flags: stubOpens(m) ? PATH_STUB_OPENS : 0,
+        flags: (stubOpens(m) ? PATH_STUB_OPENS : 0) | (stubWrites(m) ? PATH_STUB_WRITES : 0),
       })),
       ...devices,
       ...aliases.map((a) => ({ prefix: `${a.link}\0${a.target}`, rootFd: null, flags: PATH_ALIAS })),

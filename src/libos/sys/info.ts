@@ -44,18 +44,6 @@ const setUtsName = (which: keyof UtsNames): SyscallHandler => (proc, a) => {
   return 0;
 };
 
-const SYSINFO_SIZE = 112;
-const SYSINFO_PROCS_OFFSET = 80;
-
-/** The host's memory and load figures; the process count is the instance's. */
-const sys_sysinfo: SyscallHandler = (proc, a) => {
-  const buf = Buffer.alloc(SYSINFO_SIZE);
-  check(host.sysinfo(buf), 'sysinfo');
-  buf.writeUInt16LE(1, SYSINFO_PROCS_OFFSET);
-  proc.mem.write(a.ptr(0), buf);
-  return 0;
-};
-
 function encodeLimit(l: ResourceLimit): Buffer {
   const buf = Buffer.alloc(16);
   buf.writeBigUInt64LE(l.cur, 0);
@@ -91,7 +79,7 @@ export function instanceFdTop(limit: LibosProcess['pendingNofile']): number {
  * host once, as the instance's first process starts (startLimits: the app process is still
  * the worker's host user then), and inherited from there (the fork checkpoint).
  */
-function nofileLimit(proc: LibosProcess): ResourceLimit {
+export function nofileLimit(proc: LibosProcess): ResourceLimit {
   if (proc.nofileLimit) return proc.nofileLimit;
   const buf = Buffer.alloc(16);
   check(host.prlimit(proc.app.hostPid, RLIMIT_NOFILE, null, buf), 'prlimit NOFILE');
@@ -187,5 +175,5 @@ const sys_setrlimit: SyscallHandler = (proc, a) =>
   limitCall(proc, a.int(0), decodeLimit(proc.mem.read(a.ptr(1), 16)), () => {});
 
 export const infoHandlers = {
-  uname: sys_uname, sethostname: setUtsName('nodename'), setdomainname: setUtsName('domainname'), sysinfo: sys_sysinfo, prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
+  uname: sys_uname, sethostname: setUtsName('nodename'), setdomainname: setUtsName('domainname'), prlimit64: sys_prlimit64, getrlimit: sys_getrlimit, setrlimit: sys_setrlimit,
 } satisfies Record<string, SyscallHandler>;

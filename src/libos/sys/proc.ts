@@ -14,6 +14,7 @@ import type { ForkGranted, SyscallHandler } from './types.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, clonesProcess } from '../../pal/linux-abi.js';
 import { FORK_TAKES_PREFETCH, PREFETCH_MAX } from '../../pal/channel-abi.js';
 import type { Prefetch } from '../instance.js';
+import { PATH_MAX } from '../memory.js';
 
 const MAX_ARG_STRINGS = 0x7fffffff;
 const ARG_MAX = 2 * 1024 * 1024;
@@ -119,16 +120,26 @@ function execAt(proc: LibosProcess, dirfd: number, a: SyscallArgs, first: number
 
 /**
  * The stub exec'd a program by itself (native/stub/local_exec.c), and says so before anything
- * else the new image asks: what execAt and the new image's HELLO would have set. `execfn` is the
- * app's word (its AT_EXECFN); the program it names is found as the walk finds it now, for this
- * process's /proc/self/exe alone.
+ * else the new image asks (GTS_REQ_EXECED: where the new image's AT_EXECFN is in the stub's
+ * memory, `execfnAt`, and its length): what execAt and the new image's HELLO would have set.
+ * AT_EXECFN is the app's word; the program it names is found as the walk finds it now, for this
+ * process's /proc/self/exe alone. Not `own`: its parent's image, which it was forked from (the
+ * leader forked it from the state its parent had before that exec): only what it runs.
  */
-export function execedByStub(proc: LibosProcess, execfn: string, mainHostTid: number): void {
-  if (proc.pendingExec) releasePlan(proc.pendingExec);
-  proc.pendingExec = null;
-  proc.execed = true;
-  proc.mainHostTid = mainHostTid;
-  proc.mainThreadExited = false;
+export function execedByStub(proc: LibosProcess, execfnAt: number, execfnLen: number, mainHostTid: number, own = true): void {
+  let execfn: string;
+  try {
+    execfn = proc.mem.readCString(execfnAt, Math.min(Math.max(execfnLen, 0), PATH_MAX - 1) + 1);
+  } catch {
+    execfn = '';
+  }
+  if (own) {
+    if (proc.pendingExec) releasePlan(proc.pendingExec);
+    proc.pendingExec = null;
+    proc.execed = true;
+    proc.mainHostTid = mainHostTid;
+    proc.mainThreadExited = false;
+  }
   proc.exePath = execfn;
   try {
     void Promise.resolve(openForExec(proc, execfn)).then((fd) => {
