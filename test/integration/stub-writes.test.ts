@@ -7,7 +7,7 @@
 // the host refuses the app's identity (a directory of host root's), a FIFO, a device, a
 // set-id bit, a dangling symlink's target go to the worker, whose walk is the authority.
 // Each run is compared with the same run natively.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_HOST_ID } from '../../src/pal/channel-abi.js';
@@ -110,6 +110,43 @@ describe('writes the stub makes itself', () => {
     expect(r.stdout).toBe('x\n');
     expect(r.status).toBe(0);
   });
+});
+
+describe('a directory swapped for a symlink to the host during the stub\'s writes', () => {
+  const run = async (where: 'native' | 'gramine' | 'gramine-no-sandbox') => {
+    const dir = openDir();
+    // outside every writable mount (the built-in manifest's root is read-only), which anyone may write
+    const outside = mkdtempSync('/var/tmp/gts-write-race-');
+    try {
+      chmodSync(outside, 0o1777);
+      writeFileSync(path.join(outside, 'victim'), 'still here\n', { mode: 0o666 });
+      chmodSync(path.join(outside, 'victim'), 0o666);
+      const argv = [program('write_race'), dir, outside, '3000'];
+      const r = where === 'native'
+        ? await runNative(argv, { encoding: 'utf8' })
+        : await runGramine(argv, {
+          encoding: 'utf8', timeout: 120_000,
+          env: where === 'gramine-no-sandbox' ? { ...process.env, GRAMINE_TS_INSECURE_NO_SANDBOX: '1' } : process.env,
+        });
+      return { ...r, outside: readdirSync(outside).sort(), victim: existsSync(path.join(outside, 'victim')) ? readFileSync(path.join(outside, 'victim'), 'utf8') : null };
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  };
+
+  it('makes, writes and removes nothing outside the mount (natively, through the symlink, it does)', async () => {
+    const native = await run('native');
+    expect(native.stdout).toBe('rounds that made their file: some\n');
+    // the control: the race reaches the host directory natively
+    expect(native.outside.includes('kept') || native.victim === null).toBe(true);
+    for (const where of ['gramine', 'gramine-no-sandbox'] as const) {
+      const r = await run(where);
+      expect(r.stdout, where).toBe('rounds that made their file: some\n');
+      expect(r.status, where).toBe(0);
+      expect(r.outside, where).toEqual(['victim']);
+      expect(r.victim, where).toBe('still here\n');
+    }
+  }, 300_000);
 });
 
 describe('the stub\'s writes stay in their mount', () => {
