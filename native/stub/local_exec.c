@@ -2,7 +2,8 @@
  * An execve the stub makes alone: a program it can open itself (a path the path table
  * resolves on a mount no file check applies to, as its own opens: beneath the mount's root,
  * through no symlink), an ELF file with an execute bit and no set-user-id or set-group-id bit,
- * whose interpreter it opens the same way, run by the instance's root. The stub re-executes
+ * whose interpreter it opens the same way, run by the instance's root or by a process that is
+ * still the host user a non-root instance runs as (the kernel judges its X_OK: paths.c). The stub re-executes
  * itself as the worker's exec does, but the new image's HELLO reply is the one this image
  * makes: its program's and interpreter's fds, the path table and its roots, the working
  * directory, the ids, the umask and RLIMIT_NOFILE, all as this image has them, in a socket left in GTS_LOCAL_HELLO_SLOT
@@ -11,8 +12,8 @@
  * stub answers (/bin/true, a shell's builtin-free command) needs no worker at all.
  *
  * What stays the worker's: scripts (#!), set-user-id programs, paths the walk must judge, other
- * users than the instance's root, a process with threads, System V segments attached, trace
- * and strace modes. A failure here before the exec is no answer either: the worker's exec says.
+ * users than the instance's root or (in a non-root instance) the host user it runs as, a
+ * process with threads, System V segments attached, trace and strace modes. A failure here before the exec is no answer either: the worker's exec says.
  */
 #include <asm-generic/errno-base.h>
 
@@ -164,8 +165,8 @@ static int leave_hello(const int *fds, int nfds)
 long exec_locally(const long *a, const struct k_ucontext *uc)
 {
     if (g_stub.trace || g_stub.strace || __atomic_load_n(&g_stub.threads_live, __ATOMIC_ACQUIRE) != 0 ||
-        shm_attached_any() || ids_known(__NR_geteuid) != 0 || ids_known(__NR_getuid) < 0 ||
-        ids_known(__NR_getgid) < 0 || ids_known(__NR_getegid) < 0)
+        shm_attached_any() || ids_known(__NR_getuid) < 0 || ids_known(__NR_getgid) < 0 || ids_known(__NR_getegid) < 0 ||
+        (ids_known(__NR_geteuid) != 0 && !runs_as_host_user()))
         return PATH_FORWARD;
     long n = copy_string_from_app(x.filename, (const char *)a[0], sizeof(x.filename));
     if (n <= 0)

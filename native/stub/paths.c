@@ -754,8 +754,7 @@ long paths_access(struct path_scratch *scratch, long nr, const long *a)
     /* access() asks for the real uid, AT_EACCESS for the effective one; F_OK for the file alone */
     if (judged && ids_known((flags & AT_EACCESS) ? __NR_geteuid : __NR_getuid) == 0) {
         r = root_may(scratch, fd, dirfd, path_arg, mode, nofollow); /* (root writes what it may read there) */
-    } else if (judged && !g_stub.app_identity && g_stub.host_ids[0] != 0 && ids_are_host_ids() &&
-               scratch->stub_opens) {
+    } else if (judged && runs_as_host_user() && scratch->stub_opens) {
         /* the host user the worker is too, judged as the worker's walk judges it: by the kernel */
         r = raw4(__NR_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS));
         if (r != 0 && r != -EACCES)
@@ -998,9 +997,10 @@ long paths_unlink(struct path_scratch *scratch, long nr, const long *a)
 
 /*
  * The program (or interpreter) an exec names, `path`, opened for reading as an open here would
- * (open_following); the fd of a regular file the instance's root may run here (an execute bit,
- * and no set-user-id or set-group-id bit to honour); -ENOENT or -ENOTDIR (the walk's answer
- * too); or PATH_FORWARD.
+ * (open_following); the fd of a regular file the process may run here (no set-user-id or
+ * set-group-id bit to honour; for the instance's root, an execute bit; for a process that is
+ * still the host user a non-root instance runs as, the kernel's judgement of that user's X_OK,
+ * as the worker's would be); -ENOENT or -ENOTDIR (the walk's answer too); or PATH_FORWARD.
  */
 long paths_open_program(struct path_scratch *scratch, const char *path)
 {
@@ -1012,11 +1012,18 @@ long paths_open_program(struct path_scratch *scratch, const char *path)
     if (fd < 0)
         return fd;
     long st_mode = mode_of(fd);
-    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG || !(st_mode & 0111) || (st_mode & (S_ISUID | S_ISGID))) {
+    int runs = ids_known(__NR_geteuid) == 0 ? (st_mode & 0111) != 0
+                                            : runs_as_host_user() && raw4(__NR_faccessat2, fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) == 0;
+    if (st_mode < 0 || (st_mode & S_IFMT) != S_IFREG || !runs || (st_mode & (S_ISUID | S_ISGID))) {
         raw1(__NR_close, fd);
         return PATH_FORWARD;
     }
     return fd;
+}
+
+int runs_as_host_user(void)
+{
+    return !g_stub.app_identity && g_stub.host_ids[0] != 0 && ids_are_host_ids();
 }
 
 /*

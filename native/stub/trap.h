@@ -219,6 +219,8 @@ void paths_install(const char *data, unsigned long len, const int *roots, int n_
 int paths_root(unsigned int i, unsigned int *flags, const char **prefix);
 struct path_scratch;
 long paths_open_program(struct path_scratch *scratch, const char *path);
+/* a process of a non-root instance whose ids are still the host user's, whom the kernel judges as the worker's walk would */
+int runs_as_host_user(void);
 int paths_for_exec(const char **table, unsigned long *len, int *roots, int max);
 unsigned long paths_cwd(char *out, unsigned long cap);
 /* local_exec.c: an execve the stub makes alone (no return), or PATH_FORWARD, or the answer */

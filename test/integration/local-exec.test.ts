@@ -5,7 +5,7 @@
 // instance's: a symlink to a host path, "..", a mount over a host directory, a chroot, a
 // trusted file changed on the host, and a symlink swapped in by another process during the
 // exec (tests below, each one a way out natively or a wrong answer if the stub got it wrong).
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAMINE_TS, PROGRAMS_BUILD, leaderLogForks, makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
@@ -34,6 +34,31 @@ describe('a forked child that execs a program the stub opens itself', () => {
     const { forked, adopted } = leaderLogForks(r.stderr);
     expect(forked).toHaveLength(9);
     expect(adopted).toEqual([]);
+  });
+
+  // a non-root instance: its processes are the host user it runs as, whose X_OK the kernel judges
+  const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  const OTHER_UID = 200_000 + (process.pid % 50_000);
+  it.runIf(process.getuid?.() === 0 && SETPRIV)('in an instance run by another user: none either, and a program that user may not run is refused as natively', async () => {
+    const mine = path.join(dir, 'by-user');
+    mkdirSync(mine, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    // readable by anyone, runnable by its owner (root) alone; and one anyone may run
+    const notMine = place(path.join(mine, 'not-mine'), '/bin/true');
+    chmodSync(notMine, 0o744);
+    chmodSync(place(path.join(mine, 'anyones'), '/bin/true'), 0o755);
+    const script = `for i in 1 2 3; do /bin/true; done; ${mine}/anyones && echo ran; ${notMine}; echo "status $?"; cd /`;
+    const asUser = [SETPRIV!, `--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups'];
+    const env = { ...process.env, HOME: '/', PATH: '/usr/bin:/bin' };
+    const native = await runNative([...asUser, '/bin/sh', '-c', script], { encoding: 'utf8', env });
+    const r = await runNative([...asUser, process.execPath, GRAMINE_TS, 'run', '--leader-log', '/bin/sh', '-c', script], { encoding: 'utf8', env });
+    expect(native.stdout).toBe('ran\nstatus 126\n');
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(0);
+    // the refused one asked its worker, which said EACCES; the others asked no one
+    const { forked, adopted } = leaderLogForks(r.stderr);
+    expect(forked).toHaveLength(5);
+    expect(adopted).toEqual([forked[4]]);
   });
 
   it('sees what it would after the worker\'s exec: its output, /proc/self/exe, its name to others, as natively', async () => {
