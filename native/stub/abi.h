@@ -57,6 +57,12 @@
  */
 #define GTS_REQ_PLACE 20
 /*
+ * No reply: the process's umask is now args[0], which the stub set itself (a process with one
+ * thread answers umask alone); sent on the main channel before anything else it says next,
+ * after a FORKED and an EXECED
+ */
+#define GTS_REQ_UMASK 21
+/*
  * A fork request's args[5] (no fork-family call has a sixth argument; the stub sets it, 0 or
  * this): the stub holds no prefetched standby, awaits none, and can take them (one thread, no
  * trace); the worker's count of what it holds starts again from none.
@@ -197,6 +203,11 @@ struct gts_reply {
  * stub's reserved fds), which the stub answers a get of with until a set, itself the worker's
  */
 #define GTS_HELLO_NOFILE 0x1000
+/*
+ * set by the stub alone, in the HELLO it makes for its own exec (local_exec.c): the umask the
+ * reply has is one the worker has not heard of yet (GTS_REQ_UMASK), which the new image says
+ */
+#define GTS_HELLO_UMASK_UNTOLD 0x2000
 #define GTS_APP_HOST_ID 2147418112 /* 0x7fff0000 */
 
 /*

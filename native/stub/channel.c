@@ -48,6 +48,8 @@ void channel_send(int fd, const void *req, unsigned long req_len)
     tell_once(fd, &g_stub.fork_untold, GTS_REQ_FORKED, (uint64_t)host_pid(), (uint64_t)g_stub.main_channel_fd);
     /* EXECED: where its AT_EXECFN string is in the stub's memory, and its length (no NUL) */
     tell_once(fd, &g_stub.exec_untold, GTS_REQ_EXECED, (uint64_t)(unsigned long)g_stub.untold_execfn, g_stub.untold_execfn_len);
+    /* UMASK: the one it set alone, before whatever it asks next (a file made, a fork's state sealed) */
+    tell_once(fd, &g_stub.umask_untold, GTS_REQ_UMASK, g_stub.umask, 0);
     send_packet(fd, req, req_len);
 }
 

@@ -112,7 +112,8 @@ static int make_hello(unsigned long execfn_len, int has_interp, const char *tabl
     memcpy(x.payload + table_at, table, table_len);
     hello->abi_version = GTS_ABI_VERSION;
     hello->flags = (has_interp ? GTS_HELLO_HAS_INTERP : 0) | (cwd_len ? GTS_HELLO_CWD_BENEATH : 0) |
-                   (__atomic_load_n(&g_stub.fork_untold, __ATOMIC_ACQUIRE) ? GTS_HELLO_FORK_UNTOLD : 0);
+                   (__atomic_load_n(&g_stub.fork_untold, __ATOMIC_ACQUIRE) ? GTS_HELLO_FORK_UNTOLD : 0) |
+                   (__atomic_load_n(&g_stub.umask_untold, __ATOMIC_ACQUIRE) ? GTS_HELLO_UMASK_UNTOLD : 0);
     hello->vpid = g_stub.vpid;
     hello->execfn_len = (uint32_t)(execfn_len + 1);
     memcpy(hello->abstract_prefix, g_stub.abstract_prefix, GTS_ABSTRACT_PREFIX_LEN);

@@ -304,6 +304,8 @@ __attribute__((noreturn, used)) void stub_main(uintptr_t *kernel_sp)
         /* its worker hears of this image before anything else it says (channel.c), after its FORKED if untold */
         if (hello->flags & GTS_HELLO_FORK_UNTOLD)
             __atomic_store_n(&g_stub.fork_untold, 1, __ATOMIC_RELEASE);
+        if (hello->flags & GTS_HELLO_UMASK_UNTOLD)
+            __atomic_store_n(&g_stub.umask_untold, 1, __ATOMIC_RELEASE);
         g_stub.untold_execfn = execfn;
         g_stub.untold_execfn_len = hello->execfn_len - 1;
         __atomic_store_n(&g_stub.exec_untold, 1, __ATOMIC_RELEASE);

@@ -1062,15 +1062,25 @@ unsigned long paths_cwd(char *out, unsigned long cap)
 }
 
 /*
- * umask: the LibOS's (its creations apply it), and then the host's, which is the process's own:
- * the host applies it to what the stub creates (open_for_writing) as Linux would.
+ * umask: the host's, which is the process's own (the host applies it to what the stub creates:
+ * open_for_writing), and the LibOS's (its creations apply it). With one thread, the stub sets it
+ * alone, and its worker (or the leader, which holds a child that has asked nothing) hears of it
+ * before the next thing the process says on its main channel (GTS_REQ_UMASK): a file the worker
+ * makes, or a fork's state the worker seals, comes after that. With threads, another thread's
+ * next word would go on its own channel first: the worker sets it, then the host.
  */
 long stub_umask(const long *a, void *ip)
 {
-    long old = worker_call(__NR_umask, a, ip);
-    if (old >= 0) {
-        g_stub.umask = (unsigned int)a[0] & 0777;
-        raw1(__NR_umask, g_stub.umask);
+    unsigned int mask = (unsigned int)a[0] & 0777;
+    long old = g_stub.umask;
+    if (__atomic_load_n(&g_stub.threads_live, __ATOMIC_ACQUIRE) == 0 && !g_stub.trace && !g_stub.strace) {
+        __atomic_store_n(&g_stub.umask_untold, 1, __ATOMIC_RELEASE);
+    } else {
+        old = worker_call(__NR_umask, a, ip);
+        if (old < 0)
+            return old;
     }
+    g_stub.umask = mask;
+    raw1(__NR_umask, mask);
     return old;
 }

@@ -41,6 +41,8 @@ struct stub_state {
     volatile int fork_untold;
     /* this image was exec'd by the stub alone (local_exec.c): its worker hears of it first (channel.c) */
     volatile int exec_untold;
+    /* the stub set the umask alone: its worker (or the leader, holding it) hears of it with its next word (channel.c) */
+    volatile int umask_untold;
     const char *untold_execfn;
     unsigned long untold_execfn_len;
     volatile int threads_live; /* threads but the main one, made and not yet exited */

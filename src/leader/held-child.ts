@@ -12,7 +12,7 @@
 import { addon } from '../pal/addon.js';
 import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
 import {
-  forkReplyPacket, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_EXECED, REQ_FORKED, REQ_SYSCALL, REQUEST_OFFSETS, REQUEST_SIZE,
+  forkReplyPacket, REQ_CHILD_REAPED, REQ_CHILD_STARTED, REQ_EXECED, REQ_FORKED, REQ_SYSCALL, REQ_UMASK, REQUEST_OFFSETS, REQUEST_SIZE,
 } from '../pal/channel-abi.js';
 import { host, inodeOf } from '../pal/host.js';
 import { NR } from '../libos/syscall-numbers.js';
@@ -74,6 +74,8 @@ export interface Handover {
   /** the children the leader forked for it, not reaped: host pid (0: not told of yet) */
   children: { vpid: number; hostPid: number }[];
   execed: Execed | null;
+  /** the umask its stub set alone while it was held (its UMASK), or null */
+  umask: number | null;
 }
 
 /**
@@ -102,6 +104,8 @@ export class HeldChild {
   /** the child of the fork granted last, until the stub says it started it */
   private forkInFlight: number | null = null;
   private execed: Execed | null = null;
+  /** the umask its stub set alone since it was forked (its UMASK), or null: its state's */
+  umask: number | null = null;
   private closed = false;
 
   constructor(private readonly events: HeldChildEvents) {
@@ -216,6 +220,12 @@ export class HeldChild {
   private answered(kind: number): boolean {
     const arg = (i: number) => Number(this.head.readBigInt64LE(REQUEST_OFFSETS.args + 8 * i));
     if (kind === REQ_SYSCALL) return this.answeredFork();
+    if (kind === REQ_UMASK) {
+      // a umask its stub set alone: a grandchild's state and its worker take it from here
+      addon.receivePacket(this.channel[0], this.head);
+      this.umask = arg(0) & 0o777;
+      return true;
+    }
     if (kind === REQ_EXECED) {
       // an exec its stub made alone: the worker that takes it applies it (its memory has AT_EXECFN)
       addon.receivePacket(this.channel[0], this.head);
@@ -305,6 +315,7 @@ export class HeldChild {
       appEndInode: this.appEndInode, hostPid: this.announced?.hostPid ?? 0, hostTid: this.announced?.hostTid ?? 0,
       children: [...this.children, ...(this.forkInFlight !== null ? [[this.forkInFlight, 0] as const] : [])].map(([vpid, hostPid]) => ({ vpid, hostPid })),
       execed: this.execed,
+      umask: this.umask,
     };
   }
 

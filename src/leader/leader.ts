@@ -548,7 +548,8 @@ export class Leader {
       return null;
     }
     standby.used = true;
-    const sealed = Buffer.from(sealCheckpoint({ ...state, vpid: standby.vpid, ppid: parentVpid, parentHostPid: pe.hostPid }, standby.key));
+    const umask = parent.held.umask ?? state.umask; // (one its stub set alone since its fork)
+    const sealed = Buffer.from(sealCheckpoint({ ...state, vpid: standby.vpid, ppid: parentVpid, parentHostPid: pe.hostPid, umask }, standby.key));
     const { held } = standby;
     return {
       vpid: standby.vpid, ...held.appEnds, cpu: parent.held.childrenUnreaped > 0 ? standby.cpu : null,
@@ -639,7 +640,7 @@ export class Leader {
     this.send(worker, {
       type: 'adopt', v: 1, vpid, ppid: e.ppid, pgid: e.pgid, sid: e.sid, key: standby.key, sealed: h.sealed,
       channelFd: h.channelFd, lifelineFd: h.lifelineFd, cwdFd: h.cwdFd, appEndInode: h.appEndInode,
-      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu, children: h.children, execed: h.execed,
+      hostPid: h.hostPid || (e.hostPid ?? 0), hostTid: h.hostTid, cpu: standby.cpu, children: h.children, execed: h.execed, umask: h.umask,
     });
     // it asks to fork first (a shell's subshell running a pipeline): its standby children come
     // with it, as the first process's do, not after its worker has found it must ask for them

@@ -25,6 +25,8 @@ export const REQ_EXECED = 18;
 export const REQ_FORKED_LOCALLY = 19;
 /** a spawned stub's first request, before it places its channel: how far up the instance's fds go */
 export const REQ_PLACE = 20;
+/** no reply: the process's umask is args[0] now (its stub set it alone), said before its next word */
+export const REQ_UMASK = 21;
 /** in a fork request's args[5]: the stub holds no prefetched standby and can take one */
 export const FORK_TAKES_PREFETCH = 1;
 /** standbys a stub holds at most */
@@ -124,6 +126,8 @@ export const HELLO_FORK_UNTOLD = 0x400;
 export const HELLO_PREFETCH = 0x800;
 /** nofile_cur and nofile_max are the process's RLIMIT_NOFILE as the LibOS has it: the stub answers gets of it until a set */
 export const HELLO_NOFILE = 0x1000;
+/** made by the stub alone for its own exec: the umask in it is one the worker has not heard of (the worker never sets it) */
+export const HELLO_UMASK_UNTOLD = 0x2000;
 /** struct gts_hello_reply: abi_version u32, flags u32, vpid i32, execfn_len u32, abstract_prefix char[8], cwd_dev u64, cwd_ino u64, cwd_path_len u32, umask u32, ids u32[4], prefetch_vpid i32, prefetch_cpu i32, nofile_cur u64, nofile_max u64, ppid i32, parent_host_pid i32. */
 export const HELLO_REPLY_SIZE = 96;
 export const HELLO_CWD_DEV_OFFSET = 24;

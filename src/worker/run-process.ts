@@ -146,7 +146,7 @@ export async function runForkedProcess(child: AdoptedChild, leader: LeaderClient
   proc.rootPath = cp.rootPath;
   proc.exePath = cp.exePath;
   if (!child.reparented) proc.watchParent(cp.parentHostPid);
-  proc.umask = cp.umask;
+  proc.umask = child.umask ?? cp.umask;
   proc.utsNames = { ...cp.utsNames };
   proc.reservedFdBase = cp.reservedFdBase;
   proc.freshSignals = false;

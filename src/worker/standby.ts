@@ -27,6 +27,8 @@ export interface AdoptedChild {
   children: { vpid: number; hostPid: number }[];
   /** an exec of its stub's, or its parent's before the leader forked it, told to the leader (adopt's `execed`) */
   execed: Adopt['execed'];
+  /** a umask its stub set alone while the leader held it (adopt's `umask`), or null */
+  umask: number | null;
 }
 
 type Adopt = Extract<Message, { type: 'adopt' }>;
@@ -51,7 +53,7 @@ export function takeAdoption(m: Adopt): AdoptedChild {
     checkpoint.sid = m.sid;
     const [channelFd, lifelineFd, cwdFd] = taken as [number, number, number];
     return {
-      checkpoint, cwdFd, channelFd, lifelineFd, appEndInode: m.appEndInode, reparented, children: m.children, execed: m.execed,
+      checkpoint, cwdFd, channelFd, lifelineFd, appEndInode: m.appEndInode, reparented, children: m.children, execed: m.execed, umask: m.umask,
       announced: m.hostPid > 0 ? { hostPid: m.hostPid, hostTid: m.hostTid || m.hostPid } : null, // a new child's main thread: tid = pid
     };
   } catch (e) {

@@ -179,6 +179,8 @@ const schemas = {
      * the leader forked it: where the new image's AT_EXECFN is in the stub's memory (EXECED), or null
      */
     execed: t.nullable(object({ addr: t.int, len: t.int, hostTid: t.int, own: t.bool })),
+    /** a umask its stub set alone while it was held (UMASK), or null: the state's */
+    umask: t.nullable(t.int),
   }),
   /** worker -> leader: it has taken child `vpid`'s fds (the leader closes its copies), or could not */
   'adopted': object({ type: t.literal('adopted'), v, vpid: t.int, ok: t.bool }),
