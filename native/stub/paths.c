@@ -1008,7 +1008,7 @@ long paths_open_program(struct path_scratch *scratch, const char *path)
     if (n == 0 || n >= PATH_MAX)
         return PATH_FORWARD;
     memcpy(scratch->path, path, n + 1);
-    long fd = open_following(scratch, AT_FDCWD, O_CLOEXEC | O_NONBLOCK, 0, GTS_PATH_STUB_OPENS);
+    long fd = open_if_regular(scratch, AT_FDCWD, (long)path, O_CLOEXEC, 0, GTS_PATH_STUB_OPENS, 0);
     if (fd < 0)
         return fd;
     long st_mode = mode_of(fd);

@@ -6,6 +6,7 @@
 // trusted file changed on the host, and a symlink swapped in by another process during the
 // exec (tests below, each one a way out natively or a wrong answer if the stub got it wrong).
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAMINE_TS, PROGRAMS_BUILD, leaderLogForks, makeTempDir, program, removeTempDir, runGramine, runNative } from '../helpers/run.js';
@@ -59,6 +60,17 @@ describe('a forked child that execs a program the stub opens itself', () => {
     const { forked, adopted } = leaderLogForks(r.stderr);
     expect(forked).toHaveLength(5);
     expect(adopted).toEqual([forked[4]]);
+  });
+
+  it('refuses a FIFO named as a program, as natively (EACCES), without waiting for a writer', async () => {
+    const fifo = path.join(dir, 'fifo-program');
+    execFileSync('mkfifo', ['-m', '777', fifo]);
+    const script = `${fifo}; echo "status $?"`;
+    const native = await runNative(['/bin/sh', '-c', script], { encoding: 'utf8' });
+    const r = await runGramine(['/bin/sh', '-c', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(native.stdout).toBe('status 126\n');
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.status).toBe(0);
   });
 
   it('sees what it would after the worker\'s exec: its output, /proc/self/exe, its name to others, as natively', async () => {

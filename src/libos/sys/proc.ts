@@ -11,7 +11,7 @@ import { openHost } from '../fs/host-fs.js';
 import type { LibosProcess } from '../process.js';
 import type { SyscallArgs } from '../syscall-args.js';
 import type { ForkGranted, SyscallHandler } from './types.js';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, clonesProcess } from '../../pal/linux-abi.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_NONBLOCK, clonesProcess } from '../../pal/linux-abi.js';
 import { FORK_TAKES_PREFETCH, PREFETCH_MAX } from '../../pal/channel-abi.js';
 import type { Prefetch } from '../instance.js';
 import { PATH_MAX } from '../memory.js';
@@ -65,7 +65,9 @@ export function openForExec(proc: WalkContext, path: string, dirfd = AT_FDCWD, f
   }
   return andThen(resolve(proc, dirfd, path, { follow: !(flags & AT_SYMLINK_NOFOLLOW) }), (loc) => {
     if (loc.kind !== 'host') throw new SyscallError(Errno.EACCES, `exec ${path}: not a file of a host mount`);
-    return openHost({ vfs: proc.vfs, umask: 0 }, loc, 0, 0);
+    // without blocking: a FIFO named as a program would hold the worker until a writer came
+    // (it is no regular file: the exec's check refuses it, EACCES, as Linux does)
+    return openHost({ vfs: proc.vfs, umask: 0 }, loc, O_NONBLOCK, 0);
   });
 }
 
