@@ -9,7 +9,7 @@ import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, S_IFMT } from 
 const HOST_NR = {
   read: 0, close: 3, lseek: 8, poll: 7, fcntl: 72, pread64: 17, kill: 62, tgkill: 234, rt_sigqueueinfo: 129, getpriority: 140, setpriority: 141, sched_setparam: 142,
   sched_getparam: 143, sched_setscheduler: 144, sched_getscheduler: 145, sched_rr_get_interval: 148, ioprio_set: 251, ioprio_get: 252, uname: 63, truncate: 76, ftruncate: 77, fsync: 74, fdatasync: 75, fchdir: 81, bind: 49,
-  getpgrp: 111, rt_sigprocmask: 14, waitid: 247, statfs: 137, sysinfo: 99, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
+  getpgrp: 111, rt_sigprocmask: 14, waitid: 247, statfs: 137, prctl: 157, getppid: 110, sched_setaffinity: 203, sched_getaffinity: 204, openat: 257, mkdirat: 258, fchownat: 260, newfstatat: 262,
   unlinkat: 263, linkat: 265, symlinkat: 266, readlinkat: 267, fchmodat: 268, utimensat: 280,
   prlimit64: 302, renameat2: 316, statx: 332, pidfd_open: 434, pidfd_getfd: 438,
   faccessat2: 439, openat2: 437, getdents64: 217, memfd_create: 319, eventfd2: 290, mq_open: 240, mq_unlink: 241, inotify_add_watch: 254, write: 1, pwrite64: 18, mknodat: 259,
@@ -133,7 +133,6 @@ export const host = {
   write: (fd: number, buf: Uint8Array) => sys(HOST_NR.write, fd, buf, buf.byteLength),
   statfs: (path: string, buf: Uint8Array) => sys(HOST_NR.statfs, path, buf),
   uname: (buf: Uint8Array) => sys(HOST_NR.uname, buf),
-  sysinfo: (buf: Uint8Array) => sys(HOST_NR.sysinfo, buf),
   prlimit: (pid: number, resource: number, newLimit: Uint8Array | null, oldLimit: Uint8Array | null) =>
     sys(HOST_NR.prlimit64, pid, resource, newLimit, oldLimit),
   kill: (pid: number, sig: number) => sys(HOST_NR.kill, pid, sig),
