@@ -1,9 +1,9 @@
 /*
  * getuid, geteuid, getgid and getegid: what the worker said (with the HELLO, or when asked),
  * kept until the process changes its ids. Only its own set*id calls change them, each of which
- * goes to the worker and drops what is kept -- but a setresuid or setresgid that changes nothing. A shell asks all four at every start; access()
- * as the instance's root, or as the host user the process still is, is the stub's to answer
- * (paths.c).
+ * goes to the worker and drops what is kept -- but a setresuid or setresgid that changes
+ * nothing, which the stub answers. A shell asks all four at every start; access() as the
+ * instance's root, or as the host user the process still is, is the stub's to answer (paths.c).
  */
 #include "abi.h"
 #include "raw.h"

@@ -18,7 +18,6 @@
 #define RLIMIT_NOFILE 7
 
 static struct {
-    volatile unsigned int gen; /* changes with every set: what a get learned across one is not kept */
     volatile int known;
     unsigned long cur, max;
 } nofile;
