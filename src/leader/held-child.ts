@@ -216,6 +216,25 @@ export class HeldChild {
     this.events.asks();
   }
 
+  /**
+   * The instance ends: what the child's stub has told and the leader has not read yet (who it
+   * is, a child it forked or reaped, an exec, a umask) is read now, so that the leader's log
+   * has it; a request is left (no fork is granted now).
+   */
+  drainTold(): void {
+    while (!this.closed && this.received) {
+      const n = host.peekPacket(this.channel[0], this.head);
+      if (n < REQUEST_SIZE) return;
+      const kind = this.head.readUInt32LE(REQUEST_OFFSETS.kind);
+      if (this.announced === null && kind === REQ_FORKED) {
+        addon.receivePacket(this.channel[0], this.head);
+        this.onForked();
+        continue;
+      }
+      if (this.announced === null || kind === REQ_SYSCALL || !this.answered(kind)) return;
+    }
+  }
+
   /** Answer the request at the head of the channel if it is the leader's to: whether it was. */
   private answered(kind: number): boolean {
     const arg = (i: number) => Number(this.head.readBigInt64LE(REQUEST_OFFSETS.args + 8 * i));

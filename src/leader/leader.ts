@@ -270,6 +270,8 @@ export class Leader {
       this.finish = (status, why) => {
         if (done) return;
         done = true;
+        // what held children told that is still to be read (a fork's child): the log says it before the end
+        if (this.log) for (const s of [...this.standbys.values()]) if (!s.handedOver) s.held.drainTold();
         this.ended = true;
         this.log?.info(`instance ends: ${why}, exit status ${status} (${this.pool.started} workers started)`);
         // what the workers have said already, and is read in this turn of the loop, is counted
