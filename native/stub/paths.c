@@ -14,9 +14,10 @@
  * O_DIRECTORY, a FIFO or device opened without O_NONBLOCK) goes to the worker, whose walk is
  * the authority. On a writable mount no file check applies to (GTS_PATH_STUB_WRITES) the stub
  * also opens regular files for writing, creates them and unlinks them, the same way, as the
- * process's host identity: what the host refuses it (EACCES) is the worker's to judge. The worker sends the table with each HELLO; a chroot drops it. The table also
- * names the host devices the instance has as themselves (/dev/null), which an open of that very
- * path gets anew from the stub, for reading or writing.
+ * process's host identity: what the host refuses it (EACCES) is the worker's to judge. The
+ * worker sends the table with each HELLO; a chroot drops it. The table also names the host
+ * devices the instance has as themselves (/dev/null), which an open of that very path gets
+ * anew from the stub, for reading or writing.
  */
 #include <asm-generic/errno-base.h>
 #include <asm-generic/errno.h>
@@ -48,7 +49,6 @@
 #define S_IFLNK 0120000
 #define S_ISUID 04000
 #define S_ISGID 02000
-#define S_ISVTX 01000
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
@@ -250,9 +250,9 @@ static int has_dotdot(const char *p)
 }
 
 /*
- * Does absolute path `p` have a ".", "..", or empty ("//") component? Then its mount is not the
- * one its literal prefix names ("/w//in/f" is below a mount at "/w/in"): it is walked step by
- * step (dotdot_stays_in).
+ * Does path `p` have a ".", "..", or empty ("//") component after its first? Then an absolute
+ * one's mount is not the one its literal prefix names ("/w//in/f" is below a mount at "/w/in"):
+ * it is walked step by step (dotdot_stays_in).
  */
 static int is_roundabout(const char *p)
 {
@@ -963,15 +963,13 @@ long paths_unlink(struct path_scratch *scratch, long nr, const long *a)
     if (n <= 0)
         return PATH_FORWARD;
     char *path = scratch->path;
+    /* "//", ".", "..": the name and its directory are compared literally below, so not here */
+    if (has_dotdot(path) || is_roundabout(path) || (path[0] == '.' && (path[1] == '/' || path[1] == 0)))
+        return PATH_FORWARD;
     long last = -1;
-    for (long i = 0; i < n; i++) {
-        int starts = i == 0 || path[i - 1] == '/';
-        if ((path[i] == '/' && i > 0 && starts) || (starts && path[i] == '.' && (path[i + 1] == '/' || path[i + 1] == 0 ||
-                                                                                 (path[i + 1] == '.' && (path[i + 2] == '/' || path[i + 2] == 0)))))
-            return PATH_FORWARD; /* "//", ".", "..": compared literally below, so not here */
+    for (long i = 0; i < n; i++)
         if (path[i] == '/')
             last = i;
-    }
     if (last == n - 1)
         return PATH_FORWARD; /* a trailing "/": a directory's, the worker's */
     char name[256];

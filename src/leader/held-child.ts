@@ -204,14 +204,7 @@ export class HeldChild {
         this.events.left();
         return;
       }
-      const kind = n >= REQUEST_SIZE ? this.head.readUInt32LE(REQUEST_OFFSETS.kind) : -1;
-      if (this.announced === null && kind === REQ_FORKED) {
-        addon.receivePacket(this.channel[0], this.head);
-        this.onForked();
-        // (after a FORKED the kernel does not bear out, what comes next is its worker's to judge)
-        if (this.announced !== null) continue;
-      }
-      if (this.announced === null || !this.answered(kind)) break;
+      if (!this.took(n >= REQUEST_SIZE ? this.head.readUInt32LE(REQUEST_OFFSETS.kind) : -1, true)) break;
     }
     this.events.asks();
   }
@@ -224,15 +217,24 @@ export class HeldChild {
   drainTold(): void {
     while (!this.closed && this.received) {
       const n = host.peekPacket(this.channel[0], this.head);
-      if (n < REQUEST_SIZE) return;
-      const kind = this.head.readUInt32LE(REQUEST_OFFSETS.kind);
-      if (this.announced === null && kind === REQ_FORKED) {
-        addon.receivePacket(this.channel[0], this.head);
-        this.onForked();
-        continue;
-      }
-      if (this.announced === null || kind === REQ_SYSCALL || !this.answered(kind)) return;
+      if (n < REQUEST_SIZE || !this.took(this.head.readUInt32LE(REQUEST_OFFSETS.kind), false)) return;
     }
+  }
+
+  /**
+   * The packet at the head of the channel, of kind `kind`, taken if it is the leader's: the
+   * child's FORKED, and after it what answered() takes (a fork request only if `forks`).
+   * Whether it was.
+   */
+  private took(kind: number, forks: boolean): boolean {
+    if (this.announced === null) {
+      if (kind !== REQ_FORKED) return false;
+      addon.receivePacket(this.channel[0], this.head);
+      this.onForked();
+      // (after a FORKED the kernel does not bear out, what comes next is its worker's to judge)
+      return this.announced !== null;
+    }
+    return (forks || kind !== REQ_SYSCALL) && this.answered(kind);
   }
 
   /** Answer the request at the head of the channel if it is the leader's to: whether it was. */
