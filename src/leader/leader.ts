@@ -207,10 +207,10 @@ export class Leader {
         // without its first worker the instance cannot start (a later one is replaced)
         if (w === this.firstWorker && w.vpid === null) this.finish?.(1, 'the first worker was refused');
       },
-      stalled: (w, afterMs) => {
+      stalled: (w, why) => {
         // (a held child waiting for it gets another, if one can start; a fork waiting for it fails)
-        process.stderr.write(`gramine-ts: worker ${w.pid} did not start within ${afterMs / 1000} s: stopped\n`);
-        this.log?.error(`worker ${w.pid} stalled booting: killed`);
+        process.stderr.write(`gramine-ts: worker ${w.pid} ${why}\n`);
+        this.log?.error(`worker ${w.pid} stalled booting (${why}): killed`);
       },
       // said when the connection closes (onWorkerGone), in one line
       protocolError: () => {},

@@ -117,6 +117,11 @@ export class WorkerHandle {
     this.worker.onEnd(cb);
   }
 
+  /** how it looks while stuck making its threads as it starts, or null (WorkerProcess.startStuck) */
+  startStuck(): string | null {
+    return this.worker.startStuck();
+  }
+
   get pid(): number {
     return this.worker.pid;
   }

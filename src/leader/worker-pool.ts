@@ -9,8 +9,8 @@ import { hostTaskRoom, spawnWorkerProcess, type TaskRoom, type WorkerProcess } f
 export interface PoolEvents {
   message(worker: WorkerHandle, m: Message): void;
   refused(worker: WorkerHandle, reason: string): void;
-  /** a worker it started has not booted within the deadline: the pool has stopped it */
-  stalled(worker: WorkerHandle, afterMs: number): void;
+  /** a worker it started has not booted, and will not (`why`): the pool has stopped it */
+  stalled(worker: WorkerHandle, why: string): void;
   protocolError(worker: WorkerHandle, err: ProtocolError): void;
   gone(worker: WorkerHandle): void;
 }
@@ -36,11 +36,15 @@ const FREE_WORKER_RETIRE_MS = 5_000;
 
 /**
  * A worker the pool started that has not booted (said worker-ready) this long after is stopped,
- * and a fork waiting for it fails with EAGAIN: a Node that cannot make its threads (a pids
- * cgroup filled between the headroom check and its start) hangs as it starts. The leader's
- * GRAMINE_TS_WORKER_BOOT_DEADLINE_MS sets another (the tests' way to reach it).
+ * and a fork waiting for it fails with EAGAIN. The leader's GRAMINE_TS_WORKER_BOOT_DEADLINE_MS
+ * sets another (the tests' way to reach it).
  */
 const BOOT_DEADLINE_MS = Number(process.env.GRAMINE_TS_WORKER_BOOT_DEADLINE_MS) || 30_000;
+/**
+ * How often a starting worker is looked at for a Node stuck making its threads (startStuck):
+ * one that looks the same at two looks is stopped then, not at the deadline.
+ */
+const STUCK_PROBE_MS = 1_000;
 
 /**
  * A fork may be granted before its child's worker has booted (the leader's lazy standbys, a
@@ -69,8 +73,8 @@ interface Waiter {
 export class WorkerPool {
   /** free workers, the most recently freed last, with when each was freed (Date.now()) */
   private readonly idle: { worker: WorkerHandle; freedAt: number }[] = [];
-  /** the boot deadlines of the workers the pool started, until they boot */
-  private readonly bootDeadlines = new Map<WorkerHandle, ReturnType<typeof setTimeout>>();
+  /** the boot watches of the workers the pool started, until they boot: each stops its timers */
+  private readonly bootWatches = new Map<WorkerHandle, () => void>();
   private retireTimer: NodeJS.Timeout | null = null;
   /** workers stopped for having been free too long */
   retired = 0;
@@ -100,8 +104,7 @@ export class WorkerPool {
       close: () => {
         if (!this.all.has(w)) return;
         this.all.delete(w);
-        clearTimeout(this.bootDeadlines.get(w));
-        this.bootDeadlines.delete(w);
+        this.unwatchBoot(w);
         const i = this.idle.findIndex((f) => f.worker === w);
         if (i >= 0) this.idle.splice(i, 1);
         const wasComing = (w.booting && !w.promised) || this.returning.delete(w);
@@ -114,16 +117,36 @@ export class WorkerPool {
       },
     });
     this.all.add(w);
-    if (!early) {
-      const deadline = setTimeout(() => {
-        if (!w.booting || !this.all.has(w)) return;
-        w.kill();
-        this.events.stalled(w, BOOT_DEADLINE_MS);
-      }, BOOT_DEADLINE_MS);
-      deadline.unref();
-      this.bootDeadlines.set(w, deadline);
-    }
+    if (!early) this.watchBoot(w);
     return w;
+  }
+
+  /** Stop a worker it started that has not booted by the deadline, or is stuck making its threads. */
+  private watchBoot(w: WorkerHandle): void {
+    const stop = (why: string) => {
+      this.unwatchBoot(w);
+      if (!w.booting || !this.all.has(w)) return;
+      w.kill();
+      this.events.stalled(w, why);
+    };
+    const deadline = setTimeout(() => stop(`did not start within ${BOOT_DEADLINE_MS / 1000} s: stopped`), BOOT_DEADLINE_MS);
+    let looked: string | null = null;
+    const probe = setInterval(() => {
+      const stuck = w.startStuck();
+      if (stuck !== null && stuck === looked) stop('could not start: EAGAIN (the host would not make its threads): stopped');
+      looked = stuck;
+    }, STUCK_PROBE_MS);
+    deadline.unref();
+    probe.unref();
+    this.bootWatches.set(w, () => {
+      clearTimeout(deadline);
+      clearInterval(probe);
+    });
+  }
+
+  private unwatchBoot(w: WorkerHandle): void {
+    this.bootWatches.get(w)?.();
+    this.bootWatches.delete(w);
   }
 
   /** The worker has booted (it said worker-ready once). */
@@ -131,8 +154,7 @@ export class WorkerPool {
     if (!w.booting) return;
     w.booting = false;
     if (!w.promised) this.booting--;
-    clearTimeout(this.bootDeadlines.get(w));
-    this.bootDeadlines.delete(w);
+    this.unwatchBoot(w);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface WorkerProcess {
    * when the leader is its parent; a worker the launcher started tells nothing here.
    */
   onEnd(cb: (how: string) => void): void;
+  /** how it looks while stuck making its threads (see startStuck), or null: it is not */
+  startStuck(): string | null;
 }
 
 /** SIGKILL to a host process of the instance; one that is already gone is no error. */
@@ -49,6 +51,28 @@ export function killQuietly(pid: number): void {
 
 /** Tasks (threads) a Node worker makes as it starts, with a margin; see pidsHeadroom. */
 const WORKER_TASKS = 16;
+
+/** Tasks a Node has once its platform is up: its main thread, the delayed-task scheduler, 4 of V8's. */
+const NODE_PLATFORM_TASKS = 6;
+
+/**
+ * Node 20 waits for ever for a V8 platform thread the host refused to make (its count of threads
+ * to wait for is not lowered when one fails): a pids cgroup or RLIMIT_NPROC filled between the
+ * headroom check and the Node's start, by the app's own forks. Such a Node's main thread sleeps
+ * on a futex while it has fewer tasks than any started Node. What it looks like then (its task
+ * count and where it sleeps), or null when process `pid` does not look so.
+ */
+export function startStuck(pid: number): string | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const threads = Number(statusField('Threads', status));
+    if (!statusField('State', status).startsWith('S') || !(threads < NODE_PLATFORM_TASKS)) return null;
+    const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    return wchan.includes('futex') ? `${threads} ${wchan}` : null;
+  } catch {
+    return null; // gone: its end says so
+  }
+}
 
 /**
  * How many more tasks the pids cgroups of this process allow (the least over it and its
@@ -154,7 +178,7 @@ export function hostTaskRoom(): TaskRoom {
 
 /** A worker process that the host would not run: what it says of itself. */
 function refusedWorker(why: string): WorkerProcess {
-  return { pid: -1, socket: new net.Socket(), kill: () => {}, onEnd: (cb) => cb(`could not start: ${why}`) };
+  return { pid: -1, socket: new net.Socket(), kill: () => {}, onEnd: (cb) => cb(`could not start: ${why}`), startStuck: () => null };
 }
 
 /**
@@ -191,6 +215,7 @@ export function spawnWorkerProcess(platformKey: Uint8Array, room: TaskRoom = hos
     socket,
     kill: () => child.kill('SIGKILL'),
     onEnd: (cb) => (how !== null ? cb(how) : void ended.push(cb)),
+    startStuck: () => (how === null && child.pid !== undefined ? startStuck(child.pid) : null),
   };
 }
 
@@ -212,6 +237,7 @@ export function launchedFirstWorker(): { worker: WorkerProcess; platformKey: Uin
       socket,
       kill: () => killQuietly(pid),
       onEnd: (cb) => cb('ended'), // not the leader's child: how is not known here
+      startStuck: () => startStuck(pid),
     },
   };
 }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startStuck } from '../../src/leader/worker-process.js';
 import { addon } from '../../src/pal/addon.js';
 import { children, waitGone } from '../helpers/processes.js';
 import { GRAMINE_TS, REPO_ROOT, program, runGramine, runNative, type RunResult } from '../helpers/run.js';
@@ -20,8 +21,11 @@ const UID = 200_000 + (process.pid % 50_000);
 /** A Node stack trace, or Node's native one, anywhere in `text`. */
 const STACK = /^\s+at .*\(?.*:\d+:\d+\)?$|Native stack trace|node:internal|Unhandled 'error' event/m;
 
-/** The lines gramine-ts may say when a new worker cannot run: one per worker, naming it. */
-const WORKER_REFUSED = /^gramine-ts: (worker \d+ \(starting\) died \((killed by SIG[A-Z]+|exited with status \d+)\)|a new worker could not start: .+)$/;
+/**
+ * The lines gramine-ts may say when a new worker cannot run: one per worker, naming it (one the
+ * host would not give its threads, after the leader's look at its room, is stopped: startStuck).
+ */
+const WORKER_REFUSED = /^gramine-ts: (worker \d+ \(starting\) died \((killed by SIG[A-Z]+|exited with status \d+)\)|a new worker could not start: .+|worker \d+ could not start: EAGAIN \(the host would not make its threads\): stopped)$/;
 
 /** As another (unprivileged) host user, with a home it may read: `setpriv ... ARGV`. */
 const AS_USER = [`--reuid=${UID}`, `--regid=${UID}`, '--clear-groups'];
@@ -51,6 +55,33 @@ describe.runIf(isRoot && SETPRIV)('fork under RLIMIT_NPROC (a non-root user)', (
       expectForkRefusedAsNatively(r);
       // its own scratch directory only (/dev/shm/gramine-ts-<leader pid>-*): others may be running
       expect(readdirSync('/dev/shm').filter((f) => f.startsWith(`gramine-ts-${r.pid}-`))).toEqual([]);
+    }
+  });
+});
+
+describe.runIf(isRoot && SETPRIV)('a starting Node the host will not give its threads', () => {
+  it('is seen stuck, the same at two looks (the leader stops such a worker then, not at its deadline); a Node asleep otherwise is not', async () => {
+    // room for 5 tasks of a user with no other process: a Node makes 6 before it runs anything
+    const asOther = [`--reuid=${UID + 2}`, `--regid=${UID + 2}`, '--clear-groups'];
+    const stuck = spawn(SETPRIV!, [...asOther, '/bin/bash', '-c', 'ulimit -u 5; exec "$@"', 'bash', process.execPath, '-e', 'console.log("never")'], { cwd: '/', env: USER_ENV });
+    const asleep = spawn(process.execPath, ['-e', 'console.log("ready"); setTimeout(() => {}, 60_000)']);
+    try {
+      let out = '';
+      stuck.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise((resolve) => asleep.stdout.once('data', resolve));
+      expect(startStuck(asleep.pid!)).toBeNull();
+      let first: string | null = null;
+      for (let waited = 0; first === null && waited < 10_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        first = startStuck(stuck.pid!);
+      }
+      expect(first).toMatch(/^[1-5] .*futex/);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(startStuck(stuck.pid!)).toBe(first);
+      expect(out).toBe('');
+    } finally {
+      stuck.kill('SIGKILL');
+      asleep.kill('SIGKILL');
     }
   });
 });
