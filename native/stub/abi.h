@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define GTS_ABI_VERSION 12
+#define GTS_ABI_VERSION 13
 
 /* Request kinds (stub -> worker). */
 #define GTS_REQ_HELLO   1 /* first message of a fresh stub image: "what do I run?" */
@@ -140,6 +140,14 @@ struct gts_request {
  * (GTS_HELLO_CWD_BENEATH); data = its instance path (no NUL), if shorter than a path may be
  */
 #define GTS_REPLY_CWD_BENEATH 0x800
+/*
+ * with GTS_REPLY_FD: the worker still holds the fd it sent; a packet of GTS_REPLY_RELEASED with
+ * the same seq follows once it has closed its copy, and the stub waits for it before the app
+ * has the fd. So the app's close is the file's last, as natively: a FIFO's other end sees its
+ * writer go then, not when a worker the host preempted gets to its close.
+ */
+#define GTS_REPLY_FD_HELD    0x1000
+#define GTS_REPLY_RELEASED   0x2000
 
 struct gts_reply {
     int64_t ret; /* syscall result, or -errno */

@@ -200,6 +200,18 @@ void channel_await_owed(void)
     }
 }
 
+/* The worker's word that it has closed its copy of the fd its reply `seq` brought (GTS_REPLY_FD_HELD). */
+static void await_released(int fd, uint64_t seq)
+{
+    for (;;) {
+        struct gts_reply word;
+        if (channel_receive(fd, &word, 0, 0, 0, 0) < 0)
+            worker_gone();
+        if (word.seq == seq && (word.flags & GTS_REPLY_RELEASED))
+            return;
+    }
+}
+
 long channel_call(int fd, const void *req, unsigned long req_len, struct gts_reply *reply,
                   void *data, unsigned long data_cap, int *fds, int max_fds)
 {
@@ -217,6 +229,8 @@ long channel_call(int fd, const void *req, unsigned long req_len, struct gts_rep
         if (reply->seq == head->seq) {
             if (main)
                 owed_until(head->seq); /* (they came before this one, or the app took them) */
+            if (reply->flags & GTS_REPLY_FD_HELD)
+                await_released(fd, head->seq);
             return nfds;
         }
         /* an answer to something the app wrote on the channel itself: drop it */

@@ -1,6 +1,6 @@
 // The stub <-> worker channel ABI: the TypeScript mirror of native/stub/abi.h.
 
-export const ABI_VERSION = 12;
+export const ABI_VERSION = 13;
 
 export const REQ_HELLO = 1;
 export const REQ_SYSCALL = 2;
@@ -74,6 +74,9 @@ export const REPLY_WAIT = 0x200;
 export const REPLY_RLIMIT = 0x400;
 /** with REPLY_CWD: the stub resolves relative paths below the new working directory (HELLO_CWD_BENEATH); data: its instance path */
 export const REPLY_CWD_BENEATH = 0x800;
+/** with REPLY_FD: the worker holds a copy until a REPLY_RELEASED packet of the same seq, which the stub waits for */
+export const REPLY_FD_HELD = 0x1000;
+export const REPLY_RELEASED = 0x2000;
 /** struct gts_pgrp_reply: host_pid i32, host_pgid i32 */
 export const PGRP_REPLY_SIZE = 8;
 /** struct gts_reply: ret i64, flags u32, data_len u32, seq u64 (the request's). */

@@ -90,6 +90,22 @@ describe('an open of a FIFO that waits for its other end', () => {
       for (const d of dirs) removeTempDir(d);
     }
   });
+
+  it('gives the app an fd the worker no longer holds: the writer\'s close is the last, its reader sees end-of-file at once', async () => {
+    // (the worker's copy of what it handed over, closed after the app's close, made about a
+    // third of these rounds see EAGAIN under load, and a reader open after it not wait)
+    const dirs = [makeTempDir('gts-fifo-n-'), makeTempDir('gts-fifo-g-')];
+    try {
+      const [native, gramine] = await Promise.all([
+        runNative([program('fifo_last_close'), dirs[0]!, '200']), runGramine([program('fifo_last_close'), dirs[1]!, '200']),
+      ]);
+      expect(native.stdout).toBe('rounds 200: end-of-file after the writer\'s close 200, a writer still there 0, other 0\n');
+      expect(gramine.stdout).toEqual(native.stdout);
+      expect(gramine.status).toBe(0);
+    } finally {
+      for (const d of dirs) removeTempDir(d);
+    }
+  });
 });
 
 describe('a signal from another process and the waits a signal ends', () => {
