@@ -175,8 +175,9 @@ long exec_locally(const long *a, const struct k_ucontext *uc)
     struct path_scratch *scratch = &current_thread()->trap_paths;
     int fds[2 + GTS_PATH_TABLE_MAX];
     long prog = paths_open_program(scratch, x.filename);
+    /* the walk's answer too (EACCES: a directory on the way the host user may not search, a PATH's) */
     if (prog < 0)
-        return prog == -ENOENT || prog == -ENOTDIR ? prog : PATH_FORWARD; /* the walk's answer too */
+        return prog == -ENOENT || prog == -ENOTDIR || prog == -EACCES ? prog : PATH_FORWARD;
     fds[0] = (int)prog;
     int nfds = 1;
     int interp = elf_interpreter(prog);

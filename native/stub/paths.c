@@ -550,15 +550,21 @@ static long open_beneath_copied(struct path_scratch *scratch, long dirfd, unsign
             if (fd == -ELOOP && !(flags & O_NOFOLLOW) && root && !dotdot)
                 fd = open_sibling_target(scratch, m->fd, rel, &how, root);
         }
-        if (fd == -EACCES && below_cwd)
-            fd = open_below_cwd(path, &how, 1);
+        if (fd == -EACCES && below_cwd) {
+            long below = open_below_cwd(path, &how, 1);
+            if (below != PATH_FORWARD)
+                fd = below; /* (not below it: the walk's EACCES stands) */
+        }
     }
     /*
      * as the walk would find: the first missing component is the answer (and a name an exclusive
-     * create finds taken). Not EACCES: the app process has no capabilities and a Landlock
-     * domain, the worker may well be allowed.
+     * create finds taken). Not EACCES in general: the app process has no capabilities and a
+     * Landlock domain, the worker may well be allowed. But an O_PATH open, which Landlock does
+     * not judge, refused by a process that is the host user the worker is too, is refused the
+     * worker's walk as well: a directory on the way that user may not search.
      */
-    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG || fd == -EEXIST)
+    if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG || fd == -EEXIST ||
+        (fd == -EACCES && (flags & O_PATH) && runs_as_host_user()))
         return fd;
     return fd < 0 ? PATH_FORWARD : fd; /* a symlink on the way (ELOOP), "..", or anything unusual */
 }
@@ -998,7 +1004,8 @@ long paths_unlink(struct path_scratch *scratch, long nr, const long *a)
  * (open_following); the fd of a regular file the process may run here (no set-user-id or
  * set-group-id bit to honour; for the instance's root, an execute bit; for a process that is
  * still the host user a non-root instance runs as, the kernel's judgement of that user's X_OK,
- * as the worker's would be); -ENOENT or -ENOTDIR (the walk's answer too); or PATH_FORWARD.
+ * as the worker's would be); the walk's error (the O_PATH look's: -ENOENT, -ENOTDIR, -EACCES of a
+ * directory on the way...); or PATH_FORWARD.
  */
 long paths_open_program(struct path_scratch *scratch, const char *path)
 {

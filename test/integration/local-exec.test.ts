@@ -48,18 +48,21 @@ describe('a forked child that execs a program the stub opens itself', () => {
     const notMine = place(path.join(mine, 'not-mine'), '/bin/true');
     chmodSync(notMine, 0o744);
     chmodSync(place(path.join(mine, 'anyones'), '/bin/true'), 0o755);
-    const script = `for i in 1 2 3; do /bin/true; done; ${mine}/anyones && echo ran; ${notMine}; echo "status $?"; cd /`;
+    // a PATH whose first directory that user may not search: env's search (execvp) goes past it
+    const closed = path.join(dir, 'closed');
+    mkdirSync(closed, { mode: 0o700 });
+    const script = `for i in 1 2 3; do /bin/true; done; ${mine}/anyones && echo ran; env expr 1 + 1; [ -e ${closed}/expr ]; echo "there $?"; ${notMine}; echo "status $?"; cd /`;
     const asUser = [SETPRIV!, `--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups'];
-    const env = { ...process.env, HOME: '/', PATH: '/usr/bin:/bin' };
+    const env = { ...process.env, HOME: '/', PATH: `${closed}:/usr/bin:/bin` };
     const native = await runNative([...asUser, '/bin/sh', '-c', script], { encoding: 'utf8', env });
     const r = await runNative([...asUser, process.execPath, GRAMINE_TS, 'run', '--leader-log', '/bin/sh', '-c', script], { encoding: 'utf8', env });
-    expect(native.stdout).toBe('ran\nstatus 126\n');
+    expect(native.stdout).toBe('ran\n2\nthere 1\nstatus 126\n');
     expect(r.stdout).toBe(native.stdout);
     expect(r.status).toBe(0);
     // the refused one asked its worker, which said EACCES; the others asked no one
     const { forked, adopted } = leaderLogForks(r.stderr);
-    expect(forked).toHaveLength(5);
-    expect(adopted).toEqual([forked[4]]);
+    expect(forked).toHaveLength(6);
+    expect(adopted).toEqual([forked[5]]);
   });
 
   it('refuses a FIFO named as a program, as natively (EACCES), without waiting for a writer', async () => {
