@@ -10,8 +10,8 @@
 // the other does not wait for, so no plaintext byte is left buffered when TLS takes over.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { leaderChallenge, leaderProvision, workerReceive, workerRespond } from './provisioning.js';
-import { acceptTlsPsk, connectTlsPsk } from './tls.js';
+import { leaderChallenge, leaderProvision, workerPrepare, workerReceive, workerRespond } from './provisioning.js';
+import { acceptTlsPsk, connectTlsPsk, warmTls } from './tls.js';
 
 const MAX_FRAME = 4096;
 /** a manifest (with its signed file list) may be long */
@@ -92,9 +92,12 @@ export interface WorkerSide {
 
 /** Worker: answer the challenge with a report, open the PSK, connect with TLS. */
 export async function workerSecureChannel(socket: Socket, side: WorkerSide): Promise<TLSSocket> {
+  // what needs nothing of the leader's is made while its challenge is on its way
+  const keys = workerPrepare();
+  warmTls();
   const nonce = await readFrame(socket);
   const manifest = await readFrame(socket, MAX_MANIFEST_FRAME);
-  const { report, workerSecret } = workerRespond(side.platformKey, await side.measure(manifest), nonce);
+  const { report, workerSecret } = workerRespond(side.platformKey, await side.measure(manifest), nonce, keys);
   writeFrame(socket, report);
   const psk = workerReceive(workerSecret, nonce, await readFrame(socket));
   return connectTlsPsk(socket, psk, side.identity);

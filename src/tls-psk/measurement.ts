@@ -11,7 +11,7 @@
 // puts it in its attestation report (attestation.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 /** Size of a measurement in bytes. */
 export const MEASUREMENT_SIZE = 32;
@@ -41,35 +41,55 @@ function isPart(p: unknown): p is MeasurementPart {
  */
 export function computeMeasurement(parts: readonly Uint8Array[] | readonly MeasurementPart[]): Uint8Array {
   if (!Array.isArray(parts)) throw new TypeError('computeMeasurement: parts must be an array');
+  return new Uint8Array(measurementHash(parts, parts.length).digest());
+}
+
+/**
+ * The measurement of `first` parts followed by one more (the manifest, as measureWithManifest
+ * puts it last): the first ones hashed now, so that the last costs nothing when it comes (a
+ * worker hashes its code while the leader's challenge is on its way).
+ */
+export function measurementBefore(first: readonly MeasurementPart[]): (last: MeasurementPart) => Uint8Array {
+  const h = measurementHash(first, first.length + 1);
+  return (last) => {
+    const copy = h.copy();
+    addPart(copy, last, first.length);
+    return new Uint8Array(copy.digest());
+  };
+}
+
+/** TAG, the part count `count`, and `parts`: the hash as it stands after them. */
+function measurementHash(parts: readonly (Uint8Array | MeasurementPart)[], count: number): Hash {
   // node:crypto: the stub and all the worker code are hashed at every worker start (bulk work)
   const h = createHash('sha256');
   h.update(TAG);
   const u32 = new Uint8Array(4);
-  const u64 = new Uint8Array(8);
-  const u32v = new DataView(u32.buffer);
-  const u64v = new DataView(u64.buffer);
-  u32v.setUint32(0, parts.length);
+  new DataView(u32.buffer).setUint32(0, count);
   h.update(u32);
-  (parts as readonly (Uint8Array | MeasurementPart)[]).forEach((p, i) => {
-    let label: Uint8Array;
-    let bytes: Uint8Array;
-    if (p instanceof Uint8Array) {
-      label = new Uint8Array(0);
-      bytes = p;
-    } else if (isPart(p)) {
-      label = utf8.encode(p.label);
-      bytes = p.bytes;
-    } else {
-      throw new TypeError(`computeMeasurement: part ${i} is neither a Uint8Array nor {label, bytes}`);
-    }
-    u32v.setUint32(0, label.length);
-    h.update(u32);
-    h.update(label);
-    u64v.setBigUint64(0, BigInt(bytes.length));
-    h.update(u64);
-    h.update(bytes);
-  });
-  return new Uint8Array(h.digest());
+  parts.forEach((p, i) => addPart(h, p, i));
+  return h;
+}
+
+function addPart(h: Hash, p: Uint8Array | MeasurementPart, i: number): void {
+  let label: Uint8Array;
+  let bytes: Uint8Array;
+  if (p instanceof Uint8Array) {
+    label = new Uint8Array(0);
+    bytes = p;
+  } else if (isPart(p)) {
+    label = utf8.encode(p.label);
+    bytes = p.bytes;
+  } else {
+    throw new TypeError(`computeMeasurement: part ${i} is neither a Uint8Array nor {label, bytes}`);
+  }
+  const u32 = new Uint8Array(4);
+  const u64 = new Uint8Array(8);
+  new DataView(u32.buffer).setUint32(0, label.length);
+  h.update(u32);
+  h.update(label);
+  new DataView(u64.buffer).setBigUint64(0, BigInt(bytes.length));
+  h.update(u64);
+  h.update(bytes);
 }
 
 function toLabel(root: string, file: string): string {
@@ -159,7 +179,17 @@ export async function workerCodeParts(code: Omit<WorkerCode, 'manifest'>): Promi
 
 /** The measurement of a worker's code parts (workerCodeParts) run with `manifest`. */
 export function measureWithManifest(codeParts: readonly MeasurementPart[], manifest: Uint8Array): Uint8Array {
-  return computeMeasurement([...codeParts, { label: 'manifest', bytes: manifest }]);
+  return computeMeasurement([...codeParts, manifestPart(manifest)]);
+}
+
+/** measureWithManifest of `codeParts`, their hashing done now: the manifest's to come. */
+export function measurerWithManifest(codeParts: readonly MeasurementPart[]): (manifest: Uint8Array) => Uint8Array {
+  const withLast = measurementBefore(codeParts);
+  return (manifest) => withLast(manifestPart(manifest));
+}
+
+function manifestPart(manifest: Uint8Array): MeasurementPart {
+  return { label: 'manifest', bytes: manifest };
 }
 
 /**

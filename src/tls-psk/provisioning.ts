@@ -100,16 +100,34 @@ export function leaderChallenge(): Uint8Array {
 }
 
 /**
- * Worker, step 2: an ephemeral X25519 key pair and a report binding its public key and the
- * leader's nonce. Send `report` (128 bytes) to the leader; keep `workerSecret` for workerReceive.
+ * Worker, before step 2 (while the leader's challenge is on its way): its ephemeral X25519 key
+ * pair, for workerRespond; and what steps 2 and 4 compute done once on throwaway input, as the
+ * first use of each in a new process costs a millisecond or more (OpenSSL's key decoders, the
+ * key derivation, the cipher) and a worker's attestation is on the path of an instance's start.
+ */
+export function workerPrepare(): WorkerSecret {
+  const keys = x25519.keygen();
+  const throwaway = x25519.keygen();
+  const shared = x25519.getSharedSecret(throwaway.secretKey, keys.publicKey);
+  const kek = deriveKek(shared, new Uint8Array(NONCE_SIZE), keys.publicKey, throwaway.publicKey);
+  aeadOpen(kek, AEAD_NONCE, new Uint8Array(0), aeadSeal(kek, AEAD_NONCE, new Uint8Array(0), new Uint8Array(MIN_PSK_SIZE)));
+  for (const secret of [throwaway.secretKey, shared, kek]) secret.fill(0);
+  return keys;
+}
+
+/**
+ * Worker, step 2: a report binding its ephemeral X25519 public key (workerPrepare's, or a new
+ * one) and the leader's nonce. Send `report` (128 bytes) to the leader; keep `workerSecret` for
+ * workerReceive.
  */
 export function workerRespond(
   platformKey: Uint8Array,
   measurement: Uint8Array,
   nonce: Uint8Array,
+  keys: WorkerSecret = x25519.keygen(),
 ): { report: Uint8Array; workerSecret: WorkerSecret } {
   need('nonce', nonce, NONCE_SIZE);
-  const { secretKey, publicKey } = x25519.keygen();
+  const { secretKey, publicKey } = keys;
   const report = encodeReport(createReport(platformKey, measurement, makeReportData(publicKey, nonce)));
   return { report, workerSecret: { secretKey, publicKey } };
 }

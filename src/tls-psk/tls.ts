@@ -62,6 +62,11 @@ function baseOptions(opts: TlsPskOptions | undefined) {
  * During the handshake an 'error' listener is attached (an unobserved failure cannot crash the
  * process); once the handshake is done, errors on the socket are the caller's to handle.
  */
+/** Set up OpenSSL's TLS once (a first context costs a millisecond), before a handshake waits for it. */
+export function warmTls(): void {
+  tls.createSecureContext(baseOptions(undefined));
+}
+
 function track(sock: tls.TLSSocket, doneEvent: 'secure' | 'secureConnect', side: string, timeoutMs: number): void {
   const p = new Promise<tls.TLSSocket>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;

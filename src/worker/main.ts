@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WORKER_CODE } from '../paths.js';
-import { measureWithManifest, workerCodeParts } from '../tls-psk/measurement.js';
+import { measurerWithManifest, workerCodeParts } from '../tls-psk/measurement.js';
 import { readPlatformKeyFromFd } from '../tls-psk/platform-key.js';
 
 const LEADER_FD = 3;
@@ -25,11 +25,11 @@ async function connectToLeader(): Promise<TLSSocket> {
   const platformKey = readPlatformKeyFromFd(PLATFORM_KEY_FD);
   const socket = new net.Socket({ fd: LEADER_FD, readable: true, writable: true });
   socket.pause();
-  // the code is read while the crypto code loads; the manifest the leader runs it with comes
-  // with the challenge, and is measured with it
-  const code = workerCodeParts(WORKER_CODE);
+  // the code is read and hashed while the crypto code loads; the manifest the leader runs it
+  // with comes with the challenge, and its hash then finishes the measurement
+  const measurer = workerCodeParts(WORKER_CODE).then(measurerWithManifest);
   const { workerSecureChannel } = await import('../tls-psk/channel.js');
-  const measure = async (manifest: Uint8Array) => measureWithManifest(await code, manifest);
+  const measure = async (manifest: Uint8Array) => (await measurer)(manifest);
   return workerSecureChannel(socket, { platformKey, measure, identity: 'gramine-ts worker' });
 }
 

@@ -12,6 +12,8 @@ import {
   computeMeasurement,
   fileParts,
   measureFiles,
+  measurerWithManifest,
+  measureWithManifest,
   measureWorkerCode,
 } from '../../src/tls-psk/measurement.js';
 import {
@@ -31,6 +33,7 @@ import {
   leaderChallenge,
   leaderProvision,
   workerReceive,
+  workerPrepare,
   workerRespond,
   type WorkerSecret,
 } from '../../src/tls-psk/provisioning.js';
@@ -199,6 +202,17 @@ describe('measurement', () => {
     expect(() => computeMeasurement([{ label: 'x' } as never])).toThrow(/part 0/);
   });
 
+  it('of code parts hashed ahead, finished with a manifest, is the whole measurement', () => {
+    const code = [{ label: 'stub', bytes: enc.encode('elf') }, { label: 'worker', bytes: enc.encode('js') }];
+    const withManifest = measurerWithManifest(code);
+    for (const manifest of [new Uint8Array(0), enc.encode('libos.entrypoint = "/bin/sh"\n')]) {
+      // each call finishes its own copy: the code's hash is not used up
+      expect(hex(withManifest(manifest))).toBe(hex(measureWithManifest(code, manifest)));
+      expect(hex(withManifest(manifest))).toBe(hex(computeMeasurement([...code, { label: 'manifest', bytes: manifest }])));
+    }
+    expect(hex(withManifest(enc.encode('a')))).not.toBe(hex(withManifest(enc.encode('b'))));
+  });
+
   it('measures files by relative path, independent of the order given', async () => {
     const root = path.join(tmp, 'code');
     mkdirSync(path.join(root, 'dist', 'sub'), { recursive: true });
@@ -328,9 +342,11 @@ describe('provisioning', () => {
   const instancePsk = createInstancePsk();
   const clone = (s: WorkerSecret): WorkerSecret => ({ secretKey: s.secretKey.slice(), publicKey: s.publicKey.slice() });
 
-  it('provisions the same PSK on both sides', () => {
+  it.each([['its own', false], ['made before the challenge (workerPrepare)', true]])('provisions the same PSK on both sides, the worker\'s key %s', (_, prepared) => {
+    const keys = prepared ? workerPrepare() : undefined;
     const nonce = leaderChallenge();
-    const { report, workerSecret } = workerRespond(platformKey, measurement, nonce);
+    const { report, workerSecret } = workerRespond(platformKey, measurement, nonce, keys);
+    if (keys) expect(workerSecret.publicKey).toEqual(keys.publicKey);
     expect(report.length).toBe(128);
     const res = leaderProvision(platformKey, measurement, nonce, report, instancePsk);
     expect(res.ok).toBe(true);
