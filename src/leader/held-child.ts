@@ -210,9 +210,9 @@ export class HeldChild {
   }
 
   /**
-   * The instance ends: what the child's stub has told and the leader has not read yet (who it
-   * is, a child it forked or reaped, an exec, a umask) is read now, so that the leader's log
-   * has it; a request is left (no fork is granted now).
+   * The child is reaped, or the instance ends: what its stub has told and the leader has not
+   * read yet (who it is, a child it forked or reaped, an exec, a umask) is read now, so that the
+   * leader knows it (and its log has it); a request is left (no fork is granted now).
    */
   drainTold(): void {
     while (!this.closed && this.received) {

@@ -887,9 +887,13 @@ export class Leader {
     // a child reserved for it may have been forked already, with the fds of its copies
     const heirs = this.table.children(vpid).filter((c) => c.state === 'reserved').map((c) => c.vpid);
     this.encryptedCopies?.exited(vpid, heirs, () => this.runningHostPids(vpid));
-    // a held child reaped before the leader saw it end
+    // a held child reaped before the leader saw it end: what it told meanwhile (a child the
+    // leader forked for it, one it reaped) is read first, as its channel's stirring would have
     const held = this.standbys.get(vpid);
-    if (held?.used && !held.handedOver) this.dropStandby(vpid, held);
+    if (held?.used && !held.handedOver) {
+      held.held.drainTold();
+      this.dropStandby(vpid, held);
+    }
     this.sysv.shm.detachAll(vpid);
     const parent = this.table.get(vpid);
     const orphans = this.table.exited(vpid);
