@@ -1073,10 +1073,13 @@ export class Leader {
       });
       return;
     }
-    if (unexpected) w.onEnd((how) => this.ended || report(how, vpid !== null ? `; vm${vpid} is killed with it` : ''));
-    // A worker that dies takes its app with it: the parent sees it die of SIGKILL.
-    const e = w.vpid !== null ? this.table.get(w.vpid) : undefined;
-    if (e && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);
+    // A worker that dies takes its app with it: the parent sees it die of SIGKILL. One only set
+    // aside for a held child (not handed it) does not: the child gets another (replaceSetAside),
+    // or is let go, said in one line.
+    const e = vpid !== null ? this.table.get(vpid) : undefined;
+    const serving = e !== undefined && e.worker === w;
+    if (unexpected) w.onEnd((how) => this.ended || report(how, serving ? `; vm${vpid} is killed with it` : ''));
+    if (serving && e.state === 'running' && e.hostPid !== null) killQuietly(e.hostPid);
   }
 
   /** The first process is gone: so is everything else of the instance. */
