@@ -49,7 +49,7 @@ export function computeMeasurement(parts: readonly Uint8Array[] | readonly Measu
  * puts it last): the first ones hashed now, so that the last costs nothing when it comes (a
  * worker hashes its code while the leader's challenge is on its way).
  */
-export function measurementBefore(first: readonly MeasurementPart[]): (last: MeasurementPart) => Uint8Array {
+function measurementBefore(first: readonly MeasurementPart[]): (last: MeasurementPart) => Uint8Array {
   const h = measurementHash(first, first.length + 1);
   return (last) => {
     const copy = h.copy();
@@ -179,17 +179,16 @@ export async function workerCodeParts(code: Omit<WorkerCode, 'manifest'>): Promi
 
 /** The measurement of a worker's code parts (workerCodeParts) run with `manifest`. */
 export function measureWithManifest(codeParts: readonly MeasurementPart[], manifest: Uint8Array): Uint8Array {
-  return computeMeasurement([...codeParts, manifestPart(manifest)]);
+  return measurerWithManifest(codeParts)(manifest);
 }
 
-/** measureWithManifest of `codeParts`, their hashing done now: the manifest's to come. */
+/**
+ * measureWithManifest of `codeParts`, their hashing done now, the manifest's when it comes (the
+ * one way the leader and the worker both measure).
+ */
 export function measurerWithManifest(codeParts: readonly MeasurementPart[]): (manifest: Uint8Array) => Uint8Array {
   const withLast = measurementBefore(codeParts);
-  return (manifest) => withLast(manifestPart(manifest));
-}
-
-function manifestPart(manifest: Uint8Array): MeasurementPart {
-  return { label: 'manifest', bytes: manifest };
+  return (manifest) => withLast({ label: 'manifest', bytes: manifest });
 }
 
 /**

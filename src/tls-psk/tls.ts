@@ -57,16 +57,16 @@ function baseOptions(opts: TlsPskOptions | undefined) {
   };
 }
 
-/**
- * Tracks the handshake of `sock` from its creation, so tlsHandshake() works whenever it is called.
- * During the handshake an 'error' listener is attached (an unobserved failure cannot crash the
- * process); once the handshake is done, errors on the socket are the caller's to handle.
- */
 /** Set up OpenSSL's TLS once (a first context costs a millisecond), before a handshake waits for it. */
 export function warmTls(): void {
   tls.createSecureContext(baseOptions(undefined));
 }
 
+/**
+ * Tracks the handshake of `sock` from its creation, so tlsHandshake() works whenever it is called.
+ * During the handshake an 'error' listener is attached (an unobserved failure cannot crash the
+ * process); once the handshake is done, errors on the socket are the caller's to handle.
+ */
 function track(sock: tls.TLSSocket, doneEvent: 'secure' | 'secureConnect', side: string, timeoutMs: number): void {
   const p = new Promise<tls.TLSSocket>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
