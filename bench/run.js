@@ -389,8 +389,14 @@ function measureMode(envs, mode, reps) {
 
 // ---------------------------------------------------------------------------------- startup
 
+// A Node started with NODE_EXTRA_CA_CERTS reads and parses those certificates first (some
+// 90 ms of a system's bundle on these machines); gramine-ts's own Nodes are started without it
+// (native/launcher/launch.c). `node -e 0` runs as the user would run it, and also without it.
+const NODE_NO_EXTRA_CA = 'node -e 0 (without NODE_EXTRA_CA_CERTS)';
+
 function startupCommands(envs) {
   const cmds = [{ name: 'node -e 0', argv: [NODE, '-e', '0'] }];
+  if (process.env.NODE_EXTRA_CA_CERTS) cmds.push({ name: NODE_NO_EXTRA_CA, argv: ['env', '-u', 'NODE_EXTRA_CA_CERTS', NODE, '-e', '0'] });
   for (const env of envs) cmds.push({ name: env.name, argv: env.wrap([TRUE]) });
   return cmds;
 }
@@ -1128,6 +1134,9 @@ async function main() {
   } else notes.push('per-call cost skipped (--only)');
   if (opts.startup) {
     for (const r of startup.results) if (r.error) failures.push(`startup ${r.name}: ${r.error}`);
+    if (process.env.NODE_EXTRA_CA_CERTS) {
+      notes.push(`NODE_EXTRA_CA_CERTS is set: \`node -e 0\` reads ${process.env.NODE_EXTRA_CA_CERTS} as it starts (see '${NODE_NO_EXTRA_CA}'); gramine-ts's Nodes do not`);
+    }
   } else notes.push('startup-to-exit skipped (--only)');
   if (opts.mp) {
     for (const { mode } of FORK_MODES) {

@@ -21,16 +21,25 @@ export function hostCommandLine(): string[] {
 }
 
 /**
+ * The prefix under which the launcher (native/launcher/launch.c) hides a variable from the
+ * leader's and the first worker's Node (NODE_EXTRA_CA_CERTS: its certificates cost each Node
+ * boot some 90 ms, and no channel of theirs takes one); the app gets it back under its own name.
+ */
+const HIDDEN_FROM_NODE_PREFIX = 'GRAMINE_TS_HOST_';
+
+/**
  * process.env as byte strings: the values as the process started with them (what Node has
- * removed since, such as the launcher's own variable, stays out).
+ * removed since, such as the launcher's own variable, stays out; what the launcher hid from
+ * Node is given back), in their order.
  */
 export function hostEnvironment(): Record<string, string> {
   const env = Object.create(null) as Record<string, string>;
   for (const kv of nulStrings('/proc/self/environ')) {
     const eq = kv.indexOf('=');
     const name = eq < 0 ? kv : kv.slice(0, eq);
+    const unhidden = name.startsWith(HIDDEN_FROM_NODE_PREFIX) ? name.slice(HIDDEN_FROM_NODE_PREFIX.length) : name;
     // the first of two of the same name is what getenv finds
-    if (eq > 0 && !(name in env) && fromByteString(name) in process.env) env[name] = kv.slice(eq + 1);
+    if (eq > 0 && !(unhidden in env) && fromByteString(name) in process.env) env[unhidden] = kv.slice(eq + 1);
   }
   return env;
 }

@@ -182,6 +182,16 @@ function refusedWorker(why: string): WorkerProcess {
 }
 
 /**
+ * The leader's environment without what Node acts on as it starts for nothing a worker does:
+ * NODE_EXTRA_CA_CERTS (its certificates cost each worker's boot some 90 ms; the channels use a
+ * pre-shared key). The app's environment is the leader's to give (hostEnvironment), not this.
+ */
+function workerEnvironment(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _certs, ...env } = process.env;
+  return env;
+}
+
+/**
  * A worker with a private socket to the leader and the instance's platform key. In a pids
  * cgroup, or under an RLIMIT_NPROC, without room for its threads, none is started (a Node that
  * cannot make its threads hangs or aborts as it starts): that is the host refusing a new
@@ -192,7 +202,7 @@ export function spawnWorkerProcess(platformKey: Uint8Array, room: TaskRoom = hos
   if (room.nproc < WORKER_TASKS) return refusedWorker('EAGAIN (RLIMIT_NPROC: no room for its threads)');
   // its stderr until then: a pipe whose bytes are dropped ('ignore' opens /dev/null, which
   // some hosts do not let every user open)
-  const child = spawn(process.execPath, [WORKER_ENTRY_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2] });
+  const child = spawn(process.execPath, [WORKER_ENTRY_PATH, WORKER_STDERR_ARG], { stdio: ['inherit', 'inherit', 'pipe', 'pipe', 'pipe', 2], env: workerEnvironment() });
   child.stderr?.resume();
   let how: string | null = null;
   const ended: ((how: string) => void)[] = [];

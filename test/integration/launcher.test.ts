@@ -35,6 +35,27 @@ describe('bin/gramine-ts (the launcher)', () => {
     expect(gramine.stdout.split('\n').sort()).toEqual(String(native.stdout).split('\n').sort());
   });
 
+  it('keeps NODE_EXTRA_CA_CERTS from its own Node processes (each would read the certificates as it starts) and gives it to the app, in its place', async () => {
+    // a file that is not there: a Node that reads the variable says so on stderr
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' };
+    const warning = /Ignoring extra certs/;
+    const gramine = await run(['run', '/usr/bin/env'], env);
+    const native = await runNative(['/usr/bin/env'], { env });
+    expect(gramine.stdout.split('\n')).toContain('NODE_EXTRA_CA_CERTS=/nonexistent/extra-ca.pem');
+    expect(gramine.stdout).toBe(String(native.stdout));
+    expect(gramine.stderr).toBe('');
+    // a child that reads /proc asks a worker the leader starts: that Node does not read them either
+    const script = 'cat /proc/self/status | head -1';
+    const forked = await run(['run', '--cpu-report', '/bin/sh', '-c', script], env);
+    expect(forked.stdout).toBe('Name:\tcat\n');
+    expect(forked.stderr).toMatch(/workers started 2;/);
+    expect(forked.stderr).not.toMatch(warning);
+    // the Node CLI itself was started with it (and says so, once): not the workers it starts
+    const cli = await runNative([process.execPath, path.join(REPO_ROOT, 'bin', 'gramine-ts.js'), 'run', '--cpu-report', '/bin/sh', '-c', script], { env });
+    expect(String(cli.stderr)).toMatch(/workers started 2;/);
+    expect(String(cli.stderr).split('\n').filter((l) => warning.test(l))).toHaveLength(1);
+  });
+
   it('passes arguments and environment values that are not UTF-8 through byte for byte', async () => {
     // Node would replace such bytes: the test's shell makes them, the app prints them back
     const app = `/bin/sh -c 'printf "%s|%s|%s" "$A" "$B" "$1"' sh "$(printf 'a\\351b')"`;
