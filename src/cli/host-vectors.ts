@@ -21,11 +21,12 @@ export function hostCommandLine(): string[] {
 }
 
 /**
- * The prefix under which the launcher (native/launcher/launch.c) hides a variable from the
- * leader's and the first worker's Node (NODE_EXTRA_CA_CERTS: its certificates cost each Node
- * boot some 90 ms, and no channel of theirs takes one); the app gets it back under its own name.
+ * The variables the launcher (native/launcher/launch.c) hides from the leader's and the first
+ * worker's Node, under the name it gives each (NODE_EXTRA_CA_CERTS: its certificates cost each
+ * Node boot some 90 ms, and no channel of theirs takes one); the app gets them back under their
+ * own names.
  */
-const HIDDEN_FROM_NODE_PREFIX = 'GRAMINE_TS_HOST_';
+const HIDDEN_FROM_NODE = new Map([['GRAMINE_TS_HOST_NODE_EXTRA_CA_CERTS', 'NODE_EXTRA_CA_CERTS']]);
 
 /**
  * process.env as byte strings: the values as the process started with them (what Node has
@@ -37,7 +38,7 @@ export function hostEnvironment(): Record<string, string> {
   for (const kv of nulStrings('/proc/self/environ')) {
     const eq = kv.indexOf('=');
     const name = eq < 0 ? kv : kv.slice(0, eq);
-    const unhidden = name.startsWith(HIDDEN_FROM_NODE_PREFIX) ? name.slice(HIDDEN_FROM_NODE_PREFIX.length) : name;
+    const unhidden = HIDDEN_FROM_NODE.get(name) ?? name;
     // the first of two of the same name is what getenv finds
     if (eq > 0 && !(unhidden in env) && fromByteString(name) in process.env) env[unhidden] = kv.slice(eq + 1);
   }
