@@ -95,8 +95,15 @@ export class HeldChild {
   private readonly lifeline: [number, number];
   private readonly appEndInode: number;
   private watch: { stop(): void } | null = null;
-  /** the parent's checkpoint (sealed) and cwd, from the fork until a worker takes them */
-  private received: { sealed: Buffer; cwdFd: number } | null = null;
+  /**
+   * the parent's checkpoint (sealed; made when first asked for, for a child the leader forked)
+   * and cwd, from the fork until a worker takes them
+   */
+  private received: { sealed: () => Buffer; cwdFd: number } | null = null;
+  /** the parent has forked into it (its worker said so, or its checkpoint came, or the leader forked it) */
+  private forked = false;
+  /** the app ends are the leader's still (until the stub and the child have theirs) */
+  private appEndsHeld = true;
   private announced: { hostPid: number; hostTid: number; channelFd: number } | null = null;
   private readonly head = Buffer.alloc(REQUEST_SIZE);
   /** children whose forks the leader granted, not reaped, as their host pids (checked) */
@@ -125,23 +132,22 @@ export class HeldChild {
   }
 
   /**
-   * Its parent, a held child, forks into it with the leader's grant: `sealed` is the state it
-   * starts from, `cwdFd` its working directory (taken). The stub has the app ends now.
+   * Its parent, a held child, forks into it with the leader's grant: `sealed` makes the state it
+   * starts from, sealed, when a worker or a fork of its own first needs it (most such children
+   * exec or exit first); `cwdFd` is its working directory (taken). The stub has the app ends now.
    */
-  forkedByLeader(sealed: Buffer, cwdFd: number, execed: Execed | null): void {
-    host.close(this.channel[1]);
-    host.close(this.lifeline[1]);
+  forkedByLeader(sealed: () => Buffer, cwdFd: number, execed: Execed | null): void {
     this.received = { sealed, cwdFd };
     this.execed = execed;
-    this.events.forked();
-    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+    this.parentForked();
   }
 
   /**
    * The state it was forked with (sealed for it), a copy of its cwd, and the exec it has made
    * since, for a fork of its own; null if not forked.
    */
-  forkSource(): { sealed: Buffer; cwdFd: number; execed: Execed | null } | null {
+  forkSource(): { sealed: () => Buffer; cwdFd: number; execed: Execed | null } | null {
+    this.takeCheckpoint();
     if (!this.received || this.closed) return null;
     const cwdFd = host.dupCloexec(this.received.cwdFd);
     return cwdFd < 0 ? null : { sealed: this.received.sealed, cwdFd, execed: this.execed };
@@ -152,35 +158,53 @@ export class HeldChild {
     return this.children.size + (this.forkInFlight !== null ? 1 : 0);
   }
 
-  /** The parent has forked into it (its checkpoint came). */
+  /** The parent has forked into it (its worker said so, or its checkpoint has come). */
   get isForked(): boolean {
-    return this.received !== null;
+    this.takeCheckpoint();
+    return this.forked;
   }
 
   /**
-   * The parent's worker says its process forked (or tried to): the checkpoint it wrote (before
-   * the fork, or after one its stub made alone) is in the lifeline. Read here, not watched for:
-   * a fork wakes the leader once less.
+   * The parent's worker says its process forked (or tried to): the stub and the child have the
+   * app ends, and the checkpoint it wrote (before the fork, or after one its stub made alone)
+   * is in the lifeline. That is read only when a worker or a fork of the child's needs it
+   * (takeCheckpoint): a child that exits or execs without asking anything never does.
    */
-  takeCheckpoint(): void {
-    if (!this.received && !this.closed && host.readable(this.lifeline[0])) this.onCheckpoint();
+  parentForked(): void {
+    if (this.forked || this.closed) return;
+    this.forked = true;
+    this.closeAppEnds();
+    this.events.forked();
+    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
-  private onCheckpoint(): void {
+  /** The checkpoint, if it has come and is not read yet: read now (its coming is the fork's proof too). */
+  private takeCheckpoint(): void {
+    if (!this.received && !this.closed && host.readable(this.lifeline[0]) && this.readCheckpoint()) this.parentForked();
+  }
+
+  /** The checkpoint in the lifeline, read: whether it was one (if not, the child is let go, as broken). */
+  private readCheckpoint(): boolean {
     const r = addon.receivePacket(this.lifeline[0], checkpointBuffer);
     const fds = typeof r === 'number' ? [] : r.slice(1);
-    // the parent's worker has its copies: ours would keep the channel open after the child
-    host.close(this.channel[1]);
-    host.close(this.lifeline[1]);
+    this.closeAppEnds();
     if (typeof r === 'number' || r[0] <= 0 || fds.length !== 1) {
       for (const fd of fds) host.close(fd);
       this.closeWorkerEnds();
       this.events.broken('no checkpoint in the lifeline');
-      return;
+      return false;
     }
-    this.received = { sealed: Buffer.from(checkpointBuffer.subarray(0, r[0])), cwdFd: fds[0]! }; // a copy: the buffer is every child's
-    this.events.forked();
-    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+    const sealed = Buffer.from(checkpointBuffer.subarray(0, r[0])); // a copy: the buffer is every child's
+    this.received = { sealed: () => sealed, cwdFd: fds[0]! };
+    return true;
+  }
+
+  /** The parent's worker has its copies of the app ends (and the stub): ours would keep the channel open after the child. */
+  private closeAppEnds(): void {
+    if (!this.appEndsHeld) return;
+    this.appEndsHeld = false;
+    host.close(this.channel[1]);
+    host.close(this.lifeline[1]);
   }
 
   /**
@@ -215,7 +239,7 @@ export class HeldChild {
    * leader knows it (and its log has it); a request is left (no fork is granted now).
    */
   drainTold(): void {
-    while (!this.closed && this.received) {
+    while (!this.closed && this.forked) {
       const n = host.peekPacket(this.channel[0], this.head);
       if (n < REQUEST_SIZE || !this.took(this.head.readUInt32LE(REQUEST_OFFSETS.kind), false)) return;
     }
@@ -323,16 +347,18 @@ export class HeldChild {
 
   /**
    * What a worker takes to serve the child; the fds stay the leader's until release() (the
-   * worker says it has them). null if the parent has not forked into it.
+   * worker says it has them). null if the parent has not forked into it; throws if its state
+   * cannot be made (forkedByLeader's `sealed`).
    */
   handOver(): Handover | null {
-    // (read when the parent's worker told of the fork, which comes before any reason to hand over)
+    // (in the lifeline since the parent's worker told of the fork, which comes before any reason to hand over)
     this.takeCheckpoint();
     if (!this.received || this.closed) return null;
+    const sealed = this.received.sealed();
     this.watch?.stop();
     this.watch = null;
     return {
-      sealed: this.received.sealed, channelFd: this.channel[0], lifelineFd: this.lifeline[0], cwdFd: this.received.cwdFd,
+      sealed, channelFd: this.channel[0], lifelineFd: this.lifeline[0], cwdFd: this.received.cwdFd,
       appEndInode: this.appEndInode, hostPid: this.announced?.hostPid ?? 0, hostTid: this.announced?.hostTid ?? 0,
       children: [...this.children, ...(this.forkInFlight !== null ? [[this.forkInFlight, 0] as const] : [])].map(([vpid, hostPid]) => ({ vpid, hostPid })),
       execed: this.execed,
@@ -350,10 +376,8 @@ export class HeldChild {
    * whether it was let go (false: it was forked, and stays held).
    */
   cancel(): boolean {
-    if (this.received || this.closed) return this.closed;
     // the parent may have forked and exited at once: its checkpoint waits in the lifeline
-    this.takeCheckpoint();
-    if (this.received || this.closed) return this.closed;
+    if (this.isForked || this.closed) return this.closed;
     this.close();
     return true;
   }
@@ -368,12 +392,9 @@ export class HeldChild {
 
   private close(): void {
     if (this.closed) return;
-    if (!this.received) {
-      host.close(this.channel[1]);
-      host.close(this.lifeline[1]);
-    } else {
-      host.close(this.received.cwdFd);
-    }
+    // (a checkpoint never read goes with the lifeline, its cwd too)
+    this.closeAppEnds();
+    if (this.received) host.close(this.received.cwdFd);
     this.closeWorkerEnds();
   }
 }

@@ -15,7 +15,7 @@ import type { InstanceSecrets } from './instance-secrets.js';
 import { ProcessTable, type ProcessEntry } from './process-table.js';
 import { newCheckpointKey, openCheckpoint, sealCheckpoint, type Checkpoint } from '../ipc/protocol/checkpoint.js';
 import type { WorkerHandle } from './worker-handle.js';
-import { HeldChild, type LeaderFork } from './held-child.js';
+import { HeldChild, type Handover, type LeaderFork } from './held-child.js';
 import { WorkerPool, type WorkerRequest } from './worker-pool.js';
 import { interpreterSearchDirs } from '../libos/exec.js';
 import { abstractSocketPrefix, InstanceScratch, HeldDirectories, instanceTreeFor, MountError, mountMessages } from './instance-fs.js';
@@ -103,6 +103,12 @@ function supplementaryGroups(): number[] {
 
 type Msg<T extends Message['type']> = Extract<Message, { type: T }>;
 
+/** `make`'s value, made at the first call and kept (a call that throws makes nothing). */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | null = null;
+  return () => (made ??= { value: make() }).value;
+}
+
 /**
  * A process's next child, held by the leader from the offer until a worker has it (it asked
  * something, or is signalled) or it is gone. Near the host's limits a free worker is set aside
@@ -137,8 +143,11 @@ interface Standby {
   replacements: number;
   /** one is being found */
   replacing: boolean;
-  /** the state it was forked with, opened once the leader grants it a fork (forkForHeld) */
-  state?: Checkpoint;
+  /**
+   * the state it was forked with, once the leader has granted it a fork (forkForHeld): opened, or
+   * derived from its parent's, when first needed
+   */
+  state?: () => Checkpoint;
 }
 
 export class Leader {
@@ -537,21 +546,22 @@ export class Leader {
     if (!parent || parent.handedOver || pe?.state !== 'running' || !pe.hostPid) return null;
     const source = parent.held.forkSource();
     if (!source) return null;
-    let state: Checkpoint;
-    try {
-      state = parent.state ??= openCheckpoint(source.sealed, parent.key, parentVpid);
-    } catch {
-      host.close(source.cwdFd);
-      return null; // (its worker will find so too, and end it)
-    }
     const standby = this.newStandby(pe, true, false);
     if (!standby) {
       host.close(source.cwdFd);
       return null;
     }
     standby.used = true;
-    const umask = parent.held.umask ?? state.umask; // (one its stub set alone since its fork)
-    const sealed = Buffer.from(sealCheckpoint({ ...state, vpid: standby.vpid, ppid: parentVpid, parentHostPid: pe.hostPid, umask }, standby.key));
+    // The grandchild's state, and its sealing, are made only when a worker takes it or it forks
+    // in turn: most such children (a pipeline's commands) exec or exit first. What it differs
+    // from its parent's state by is taken now (a umask its parent's stub set alone since its fork).
+    const parentState = (parent.state ??= once(() => openCheckpoint(source.sealed(), parent.key, parentVpid)));
+    const fork = { vpid: standby.vpid, ppid: parentVpid, parentHostPid: pe.hostPid, umask: parent.held.umask };
+    const state = (standby.state = once(() => {
+      const from = parentState();
+      return { ...from, ...fork, umask: fork.umask ?? from.umask };
+    }));
+    const sealed = once(() => Buffer.from(sealCheckpoint(state(), standby.key)));
     const { held } = standby;
     return {
       vpid: standby.vpid, ...held.appEnds, cpu: parent.held.childrenUnreaped > 0 ? standby.cpu : null,
@@ -612,9 +622,9 @@ export class Leader {
         this.retryKills();
       },
       broken: (why) => {
-        process.stderr.write(`gramine-ts: vm${vpid}: ${why}\n`);
         const standby = this.standbys.get(vpid);
-        if (standby) this.dropStandby(vpid, standby);
+        if (standby) this.dropBroken(vpid, standby, why);
+        else process.stderr.write(`gramine-ts: vm${vpid}: ${why}\n`);
       },
       fork: () => this.forkForHeld(vpid),
       childStarted: (child, hostPid, channelFd) => this.heldForked(vpid, child, hostPid, channelFd),
@@ -634,7 +644,13 @@ export class Leader {
       return;
     }
     const forks = FORK_CALLS.has(standby.held.firstSyscall() ?? -1);
-    const h = standby.held.handOver();
+    let h: Handover | null;
+    try {
+      h = standby.held.handOver();
+    } catch (e) {
+      // the state a grandchild was forked with, made now, could not be: its parent's did not open
+      return this.dropBroken(vpid, standby, `its state could not be made (${e instanceof Error ? e.message : String(e)}): killed`);
+    }
     if (!h) return; // not forked (yet): nothing to serve
     standby.handedOver = true;
     const worker = standby.worker;
@@ -697,6 +713,12 @@ export class Leader {
     process.stderr.write(`gramine-ts: vm${m.vpid} could not be handed to worker ${w.pid}: killed\n`);
   }
 
+  /** A held child that cannot be served, said in one line (`why`), and let go (dropStandby). */
+  private dropBroken(vpid: number, standby: Standby, why: string): void {
+    process.stderr.write(`gramine-ts: vm${vpid}: ${why}\n`);
+    this.dropStandby(vpid, standby);
+  }
+
   /** A held child that will not be served: its fds go, its worker back to the pool, its vpid if it never ran. */
   private dropStandby(vpid: number, standby: Standby): void {
     this.standbys.delete(vpid);
@@ -741,7 +763,7 @@ export class Leader {
     if (standby) {
       standby.told = true;
       standby.used = true;
-      standby.held.takeCheckpoint();
+      standby.held.parentForked();
     }
     if (m.hostPid < 0) {
       // the child never existed; the leader sees its channel close and lets it go
