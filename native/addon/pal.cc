@@ -6,6 +6,7 @@
 
 #include "fifo-open.h"
 #include "gcm.h"
+#include "once-watch.h"
 
 #include <cerrno>
 #include <cstring>
@@ -265,7 +266,6 @@ struct ChannelWatch {
   // Freed when both the uv handle is closed and the JavaScript handle object is collected.
   bool uv_closed = false;
   bool js_released = false;
-  bool receive = true;  // a channel: receive one packet per event; else just report readable
 };
 
 void FreeIfDone(ChannelWatch* w) {
@@ -307,8 +307,6 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   ssize_t n;
   if (status < 0) {
     n = status;
-  } else if (!w->receive) {
-    n = 1;
   } else {
     Napi::Uint8Array buf = w->buffer.Value();
     do
@@ -323,8 +321,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
     if (n == 0 && !HungUp(w->fd))
       return;
   }
-  bool closed = n <= 0 || !w->receive;
-  if (closed)
+  if (n <= 0)
     StopWatch(w);
   napi_value result;
   napi_value arg = Napi::Number::New(env, static_cast<double>(n));
@@ -332,15 +329,14 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
                      &result);
 }
 
-Napi::Value StartWatch(const Napi::CallbackInfo& info, bool receive) {
+// watchChannel(fd, buf, onPacket): each readable event receives one packet into buf.
+Napi::Value WatchChannel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* w = new ChannelWatch();
   w->env = env;
-  w->receive = receive;
   w->fd = info[0].As<Napi::Number>().Int32Value();
-  if (receive)
-    w->buffer = Napi::Persistent(info[1].As<Napi::Uint8Array>());
-  w->callback = Napi::Persistent(info[receive ? 2 : 1].As<Napi::Function>());
+  w->buffer = Napi::Persistent(info[1].As<Napi::Uint8Array>());
+  w->callback = Napi::Persistent(info[2].As<Napi::Function>());
   w->receiver = Napi::Persistent(Napi::Object::New(env));
   napi_async_init(env, nullptr, Napi::String::New(env, "gramine-ts:channel"), &w->async_context);
   uv_loop_t* loop;
@@ -357,7 +353,7 @@ Napi::Value StartWatch(const Napi::CallbackInfo& info, bool receive) {
   handle.Set("stop", Napi::Function::New(env, [w](const Napi::CallbackInfo&) { StopWatch(w); }));
   handle.AddFinalizer(
       // An active watch outlives its JavaScript handle (as a timer does): it stops itself on
-      // EOF, after its one event, or by stop().
+      // EOF, or by stop().
       [](Napi::Env, ChannelWatch* watch) {
         watch->js_released = true;
         FreeIfDone(watch);
@@ -366,12 +362,6 @@ Napi::Value StartWatch(const Napi::CallbackInfo& info, bool receive) {
   return handle;
 }
 
-// watchChannel(fd, buf, onPacket): each readable event receives one packet into buf.
-Napi::Value WatchChannel(const Napi::CallbackInfo& info) { return StartWatch(info, true); }
-
-// watchReadableOnce(fd, onReadable): calls back once when fd becomes readable (e.g. a pidfd
-// whose process has exited), then stops.
-Napi::Value WatchReadableOnce(const Napi::CallbackInfo& info) { return StartWatch(info, false); }
 
 // The most fds one packet carries: a HELLO reply's (the program, its interpreter, the tree's
 // root and cwd, a standby's two, the path table's roots) with room to spare.
@@ -543,13 +533,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readCString", Napi::Function::New(env, ReadCString));
   exports.Set("readStringArray", Napi::Function::New(env, ReadStringArray));
   exports.Set("watchChannel", Napi::Function::New(env, WatchChannel));
-  exports.Set("watchReadableOnce", Napi::Function::New(env, WatchReadableOnce));
   exports.Set("sendPacket", Napi::Function::New(env, SendPacket));
   exports.Set("receivePacket", Napi::Function::New(env, ReceivePacket));
   exports.Set("sendMessage", Napi::Function::New(env, SendMessage));
   exports.Set("spawnStub", Napi::Function::New(env, SpawnStub));
   RegisterGcm(env, exports);
   RegisterFifoOpen(env, exports);
+  RegisterOnceWatch(env, exports);
   return exports;
 }
 
