@@ -8,7 +8,9 @@
 // that exits, a shell's subshell running a builtin) is done with then, having woken the leader
 // once; one that asks (or is signalled) is handed to a worker, which takes these fds. Until
 // then the leader answers its forks itself (a shell's subshell running a pipeline asks nothing
-// else): the grandchild is held here too, with the state its parent was forked with.
+// else): the grandchild is held here too, with the state its parent was forked with. The state
+// is read from the lifeline (or, for a grandchild, derived and sealed) only when a worker or a
+// fork of the child's needs it: most children exit or exec without asking anything.
 import { addon } from '../pal/addon.js';
 import { holdsSocketAt, seqpacketPair } from '../pal/app.js';
 import {
