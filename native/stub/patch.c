@@ -3,10 +3,11 @@
  *
  * A trap costs a signal delivery and a sigreturn (about 3.5 us on a VM, several times the call
  * itself). For the calls the stub answers alone and often (the stat family, opens for reading
- * on a host mount, getpid, a wait that finds something ready, an IP server's accept), the site
- * that trapped is patched once, as gVisor's systrap and rr do: glibc makes a call as
- * `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a `jmp` to a trampoline of the
- * stub's, near the site (within a rel32), which calls `direct_entry`. The
+ * on a host mount, getpid, a wait that finds something ready, an IP server's accept, a shell's
+ * signal dispositions and mask), the site that trapped is patched once, as gVisor's systrap
+ * and rr do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a
+ * `jmp` to a trampoline of the stub's, near the site (within a rel32), which calls
+ * `direct_entry`. The
  * `syscall` instruction after it is left as it was, so code that jumps to it, a thread already
  * past the `mov`, and the kernel's restart of an interrupted call (which rewinds to it) all
  * still trap as before; and it is where a direct call that the stub cannot finish alone goes
@@ -128,6 +129,8 @@ static int is_direct_call(long nr)
     case __NR_accept:
     case __NR_accept4:
     case __NR_recvfrom:
+    case __NR_rt_sigaction:
+    case __NR_rt_sigprocmask:
         return 1;
     default:
         return 0;
@@ -170,6 +173,10 @@ static long direct_syscall(long nr, const long *a)
          * (a handler without SA_RESTART that the doorbell makes due ends it with EINTR).
          */
         return socket_call_without_names(nr, a);
+    case __NR_rt_sigaction:
+        return direct_sigaction(a);
+    case __NR_rt_sigprocmask:
+        return direct_sigprocmask(a);
     default:
         return local_path_call(&g_main_thread.direct_paths, nr, a);
     }

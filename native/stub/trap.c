@@ -317,6 +317,49 @@ static long sys_rt_sigaction(const long *a)
 }
 
 /*
+ * rt_sigaction at a patched site (patch.c), in the app's context: for a signal the stub keeps
+ * nothing of (not SIGSYS nor the doorbell, no virtual siginfo, no fault signal: those trap,
+ * PATH_FORWARD), the host's call as a trap makes it, the handler's mask without the reserved
+ * signals. A shell resets a dozen dispositions in every child it forks.
+ */
+long direct_sigaction(const long *a)
+{
+    long sig = (int)a[0];
+    if (a[3] != 8 || sig == GTS_DOORBELL_SIGNAL || sig == K_SIGSYS || has_virtual_siginfo(sig) || is_fault_signal(sig))
+        return PATH_FORWARD;
+    struct k_sigaction act;
+    if (a[1]) {
+        long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
+        if (r)
+            return r;
+        act.mask &= ~RESERVED_SIGNALS;
+        note_app_mask(act.mask);
+    }
+    return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], 8);
+}
+
+/*
+ * rt_sigprocmask at a patched site, in the app's context, whose mask is the app's own (a trap
+ * changes the one its sigreturn restores): the host's call, the reserved signals (and SIGKILL,
+ * SIGSTOP) left out of the set, as a trap does.
+ */
+long direct_sigprocmask(const long *a)
+{
+    unsigned long set;
+    if (a[3] != 8)
+        return -EINVAL;
+    if (a[1]) {
+        long r = copy_from_app(&set, (const void *)a[1], sizeof(set));
+        if (r)
+            return r;
+        set &= ~(RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19));
+        if (a[0] == 0 /* SIG_BLOCK */ || a[0] == 2 /* SIG_SETMASK */)
+            note_app_mask(set);
+    }
+    return raw4(__NR_rt_sigprocmask, a[0], a[1] ? &set : 0, a[2], 8);
+}
+
+/*
  * Run the app's own syscall for real, from the stub's text and in the app's context (its
  * signal mask, so a blocking wait can be interrupted), then go back to the app: trace mode's
  * every call, and the lock waits (locks.c).

@@ -56,6 +56,9 @@ int is_fault_signal(long sig);
 long fault_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old);
 /* The disposition of `sig` as the app set it (rt_sigaction's old action). */
 long app_disposition(int sig, struct k_sigaction *act);
+/* rt_sigaction and rt_sigprocmask at a patched site (patch.c): the answer, or PATH_FORWARD (trap.c) */
+long direct_sigaction(const long *a);
+long direct_sigprocmask(const long *a);
 /* What the stub's handlers block: everything but the faults a copy of app memory recovers from. */
 #define STUB_HANDLER_MASK (~(SIGBIT(7) | SIGBIT(11)))
 /* trap.c: rt_sigreturn, the restorer of the stub's handlers */

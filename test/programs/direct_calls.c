@@ -1,6 +1,7 @@
 /*
  * Calls the stub answers at a patched site (native/stub/patch.c): the same answers as a trap
- * would give, from a loop, from signal handlers that interrupt one (on an alternate stack too),
+ * would give (the stat family, opens, waits, sockets, signal dispositions and masks), from a
+ * loop, from signal handlers that interrupt one (on an alternate stack too),
  * with bad pointers, with SIGSEGV handled or blocked, from threads and from a forked child.
  * The first line says whether glibc's newfstatat site was patched (under gramine-ts a jmp,
  * natively the mov it was): printed by the test, not compared.
@@ -69,6 +70,51 @@ static void alarm_handler(int sig)
 }
 
 static void quiet_handler(int sig) { (void)sig; }
+
+static volatile sig_atomic_t usr2_taken;
+static void usr2_handler(int sig) { (void)sig; usr2_taken++; }
+
+/*
+ * sigaction and sigprocmask at their patched sites, as a shell resets dispositions and masks
+ * in every child: each call sees what the last one set, a blocked signal waits for its
+ * unblocking, and an old set the kernel cannot write is EFAULT.
+ */
+static void dispositions(void)
+{
+    struct sigaction sa = {0}, old;
+    int ok = 1;
+    for (int i = 0; i < 500; i++) {
+        sa.sa_handler = (i & 1) ? quiet_handler : SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        sigaddset(&sa.sa_mask, SIGUSR1 + (i & 1));
+        ok &= sigaction(SIGTERM, &sa, &old) == 0;
+        if (i > 0)
+            ok &= old.sa_handler == ((i & 1) ? SIG_DFL : quiet_handler) && sigismember(&old.sa_mask, SIGUSR1 + !(i & 1)) &&
+                  !sigismember(&old.sa_mask, SIGUSR1 + (i & 1));
+        sigset_t block, prev, now;
+        sigemptyset(&block);
+        sigaddset(&block, SIGUSR2);
+        ok &= sigprocmask(SIG_BLOCK, &block, &prev) == 0 && !sigismember(&prev, SIGUSR2);
+        ok &= sigprocmask(SIG_SETMASK, &prev, &now) == 0 && sigismember(&now, SIGUSR2);
+    }
+    printf("sigaction and sigprocmask loop: %s\n", ok ? "ok" : "WRONG");
+    sa.sa_handler = usr2_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR2, &sa, 0);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &usr2, 0);
+    raise(SIGUSR2);
+    int before = usr2_taken;
+    sigprocmask(SIG_UNBLOCK, &usr2, 0);
+    printf("a blocked signal: taken before unblocking %d, after %d\n", before, (int)usr2_taken);
+    show("sigprocmask bad old set", sigprocmask(SIG_BLOCK, &usr2, (sigset_t *)8));
+    show("sigaction bad signal", sigaction(0, &sa, 0));
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGTERM, &sa, 0);
+    sigaction(SIGUSR2, &sa, 0);
+}
 
 /*
  * accept4 and recvfrom with an address: the host's call as made at their patched sites, for
@@ -293,6 +339,7 @@ int main(void)
     printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
     waits();
     sockets();
+    dispositions();
 
     /* errors as the kernel gives them, from the patched sites */
     errno = 0;
