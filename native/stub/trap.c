@@ -273,6 +273,17 @@ static long forward_waitable(long nr, const long *a, void *ip, struct k_ucontext
 /* The app's own disposition of SIGSYS (the host's is the stub's). */
 static struct k_sigaction app_sigsys;
 
+/* The app's new action (at a[1], if any) in *act, its mask without the reserved signals: 0 or -EFAULT. */
+static long app_new_action(const long *a, struct k_sigaction *act)
+{
+    long r = a[1] ? copy_from_app(act, (const void *)a[1], sizeof(*act)) : 0;
+    if (r || !a[1])
+        return r;
+    act->mask &= ~RESERVED_SIGNALS;
+    note_app_mask(act->mask);
+    return 0;
+}
+
 static long sys_rt_sigaction(const long *a)
 {
     long sig = (int)a[0];
@@ -288,31 +299,24 @@ static long sys_rt_sigaction(const long *a)
         struct k_sigaction old, act;
         if (a[3] != 8)
             return -EINVAL;
-        long r = a[1] ? copy_from_app(&act, (const void *)a[1], sizeof(act)) : 0;
+        long r = app_new_action(a, &act);
         if (r)
             return r;
         stub_lock(&g_stub.lock);
         old = app_sigsys;
-        if (a[1]) {
-            act.mask &= ~RESERVED_SIGNALS;
-            note_app_mask(act.mask);
+        if (a[1])
             app_sigsys = act;
-        }
         stub_unlock(&g_stub.lock);
         return a[2] ? copy_to_app((void *)a[2], &old, sizeof(old)) : 0;
     }
     struct k_sigaction act = {0}, old = {0};
-    if (a[1]) {
-        long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
-        if (r)
-            return r;
-        act.mask &= ~RESERVED_SIGNALS;
-        note_app_mask(act.mask);
-    }
+    long r = app_new_action(a, &act);
+    if (r)
+        return r;
     if (a[3] != 8 || !(has_virtual_siginfo(sig) || is_fault_signal(sig)))
         return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], a[3]);
-    long r = is_fault_signal(sig) ? fault_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0)
-                                  : wrapped_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0);
+    r = is_fault_signal(sig) ? fault_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0)
+                             : wrapped_sigaction((int)sig, a[1] ? &act : 0, a[2] ? &old : 0);
     return r || !a[2] ? r : copy_to_app((void *)a[2], &old, sizeof(old));
 }
 
@@ -328,14 +332,8 @@ long direct_sigaction(const long *a)
     if (a[3] != 8 || sig == GTS_DOORBELL_SIGNAL || sig == K_SIGSYS || has_virtual_siginfo(sig) || is_fault_signal(sig))
         return PATH_FORWARD;
     struct k_sigaction act;
-    if (a[1]) {
-        long r = copy_from_app(&act, (const void *)a[1], sizeof(act));
-        if (r)
-            return r;
-        act.mask &= ~RESERVED_SIGNALS;
-        note_app_mask(act.mask);
-    }
-    return raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], 8);
+    long r = app_new_action(a, &act);
+    return r ? r : raw4(__NR_rt_sigaction, sig, a[1] ? &act : 0, a[2], 8);
 }
 
 /*
