@@ -362,7 +362,6 @@ Napi::Value WatchChannel(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-
 // The most fds one packet carries: a HELLO reply's (the program, its interpreter, the tree's
 // root and cwd, a standby's two, the path table's roots) with room to spare.
 constexpr uint32_t kMaxPacketFds = 32;

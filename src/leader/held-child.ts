@@ -162,7 +162,8 @@ export class HeldChild {
 
   /** The parent has forked into it (its worker said so, or its checkpoint has come). */
   get isForked(): boolean {
-    this.takeCheckpoint();
+    // (told of it already: its checkpoint stays unread)
+    if (!this.forked) this.takeCheckpoint();
     return this.forked;
   }
 
