@@ -107,66 +107,97 @@ struct wait_call {
 static long host_wait(struct wait_call *w, int host_pid, int extra_options, const struct k_ucontext *uc)
 {
     int options = w->options | extra_options;
-    int eintr_due = options & K_WNOHANG ? 0 : 2; /* a blocking wait: EINTR unless SA_RESTART */
-    if (!w->is_waitid)
-        return with_app_mask(uc, eintr_due, __NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage, 0, 0);
-    memset(w->info, 0, sizeof(w->info));
-    long r = with_app_mask(uc, eintr_due, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
-                           (long)w->info, options, (long)w->rusage, 0);
-    if (r < 0)
+    long r;
+    if (options & K_WNOHANG) {
+        /*
+         * it does not block: no handler need run during it, and the stub's mask keeps a SIGCHLD
+         * that comes meanwhile pending for a group wait's sleep (a handler run here would take it)
+         */
+        memset(w->info, 0, sizeof(w->info));
+        r = w->is_waitid ? raw5(__NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
+                                (long)w->info, options, (long)w->rusage)
+                         : raw4(__NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage);
+    } else if (!w->is_waitid) {
+        return with_app_mask(uc, 2 /* EINTR unless SA_RESTART */, __NR_wait4, host_pid, (long)&w->status, options,
+                             (long)w->rusage, 0, 0);
+    } else {
+        memset(w->info, 0, sizeof(w->info));
+        r = with_app_mask(uc, 2, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
+                          (long)w->info, options, (long)w->rusage, 0);
+    }
+    if (r < 0 || !w->is_waitid)
         return r;
     return *(int *)(w->info + 16); /* si_pid: 0 when WNOHANG found nothing */
 }
 
 /*
- * Sleep until a child of `members` may have changed: it exited (its pidfd polls readable), or,
- * when the wait is for stops or continues too, a SIGCHLD came (taken here, held back in `held`
- * until the wait ends: the stub raises it again then), or a signal came.
+ * What wakes a group wait's sleep: a member's exit (its pidfd polls readable), or, when the
+ * wait is for stops or continues too, a SIGCHLD (read from a signalfd). Armed before the
+ * members are tried, so that a change just after a try still wakes the sleep: SIGCHLD stays
+ * blocked in the stub, and SA_NOCLDSTOP is lifted already.
  */
-static void group_sleep(const struct wait_call *w, const int *members, long n, const struct k_ucontext *uc,
-                        char *held, int *holding)
-{
+struct group_alarm {
     struct k_pollfd polls[GTS_GROUP_CHILDREN_MAX + 1];
-    int npolls = 0;
+    int npolls;
+    long sfd;
+    int cleared; /* SA_NOCLDSTOP lifted: `app_act` is the app's action, `unstopped` ours */
+    struct k_sigaction app_act, unstopped;
+};
+
+static void group_arm(struct group_alarm *a, const struct wait_call *w, const int *members, long n)
+{
+    a->npolls = 0;
+    a->sfd = -1;
+    a->cleared = 0;
     for (long i = 0; i < n && i < GTS_GROUP_CHILDREN_MAX; i++) {
         long fd = raw2(__NR_pidfd_open, members[i], 0);
         if (fd >= 0)
-            polls[npolls++] = (struct k_pollfd){(int)fd, POLLIN, 0};
+            a->polls[a->npolls++] = (struct k_pollfd){(int)fd, POLLIN, 0};
     }
-    unsigned long mask = app_sigmask(uc), chld = SIGBIT(K_SIGCHLD);
-    long sfd = -1;
-    struct k_sigaction app_act, unstopped;
-    int cleared = 0;
-    if (w->options & (K_WUNTRACED | K_WCONTINUED)) {
-        sfd = raw4(__NR_signalfd4, -1, &chld, 8, K_SFD_NONBLOCK | K_SFD_CLOEXEC);
-        if (sfd >= 0) {
-            polls[npolls++] = (struct k_pollfd){(int)sfd, POLLIN, 0};
-            mask |= chld;
-            /* SA_NOCLDSTOP: no SIGCHLD would come for a stop; the sleep lifts it for itself */
-            if (!raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &app_act, 8) && (app_act.flags & K_SA_NOCLDSTOP)) {
-                unstopped = app_act;
-                unstopped.flags &= ~K_SA_NOCLDSTOP;
-                cleared = !raw4(__NR_rt_sigaction, K_SIGCHLD, &unstopped, 0, 8);
-            }
-        }
+    if (!(w->options & (K_WUNTRACED | K_WCONTINUED)))
+        return;
+    unsigned long chld = SIGBIT(K_SIGCHLD);
+    a->sfd = raw4(__NR_signalfd4, -1, &chld, 8, K_SFD_NONBLOCK | K_SFD_CLOEXEC);
+    if (a->sfd < 0)
+        return;
+    a->polls[a->npolls++] = (struct k_pollfd){(int)a->sfd, POLLIN, 0};
+    /* SA_NOCLDSTOP: no SIGCHLD would come for a stop; the wait lifts it for itself */
+    if (!raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &a->app_act, 8) && (a->app_act.flags & K_SA_NOCLDSTOP)) {
+        a->unstopped = a->app_act;
+        a->unstopped.flags &= ~K_SA_NOCLDSTOP;
+        a->cleared = !raw4(__NR_rt_sigaction, K_SIGCHLD, &a->unstopped, 0, 8);
     }
-    /* interrupted by a signal: its handler has run; the wait goes on (as with SA_RESTART) */
-    raw5(__NR_ppoll, polls, npolls, 0, &mask, 8);
-    if (cleared) {
+}
+
+/* Sleep until the alarm rings, or a signal comes (its handler runs; the wait goes on, as with SA_RESTART). */
+static void group_sleep(const struct group_alarm *a, const struct k_ucontext *uc)
+{
+    unsigned long mask = app_sigmask(uc) | (a->sfd >= 0 ? SIGBIT(K_SIGCHLD) : 0);
+    raw5(__NR_ppoll, a->polls, a->npolls, 0, &mask, 8);
+}
+
+/*
+ * The app's SIGCHLD action back, and a SIGCHLD that came taken into `held` (`*holding`) for the
+ * stub to raise again when the wait ends, unless it is one the app asked not to have.
+ */
+static void group_disarm(struct group_alarm *a, char *held, int *holding)
+{
+    if (a->cleared) {
         struct k_sigaction now;
-        /* put the app's back, unless one of its handlers set another meanwhile */
-        if (!raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &now, 8) && now.handler == unstopped.handler && now.flags == unstopped.flags)
-            raw4(__NR_rt_sigaction, K_SIGCHLD, &app_act, 0, 8);
+        /* unless one of the app's handlers set another meanwhile */
+        if (!raw4(__NR_rt_sigaction, K_SIGCHLD, 0, &now, 8) && now.handler == a->unstopped.handler &&
+            now.flags == a->unstopped.flags)
+            raw4(__NR_rt_sigaction, K_SIGCHLD, &a->app_act, 0, 8);
     }
+    unsigned long chld = SIGBIT(K_SIGCHLD);
     struct k_timespec zero = {0, 0};
-    if (sfd >= 0 && raw4(__NR_rt_sigtimedwait, &chld, held, &zero, 8) == K_SIGCHLD) {
+    if (a->sfd >= 0 && raw4(__NR_rt_sigtimedwait, &chld, held, &zero, 8) == K_SIGCHLD) {
         int code = *(int *)(held + 8);
-        /* one the app asked not to have (SA_NOCLDSTOP) is not raised again */
-        if (!cleared || (code != K_CLD_STOPPED && code != K_CLD_CONTINUED))
+        if (!a->cleared || (code != K_CLD_STOPPED && code != K_CLD_CONTINUED))
             *holding = 1;
     }
-    for (int i = 0; i < npolls; i++)
-        raw1(__NR_close, polls[i].fd);
+    for (int i = 0; i < a->npolls; i++)
+        raw1(__NR_close, a->polls[i].fd);
 }
 
 /* One pass over the children in the group: one to report (> 0), none yet (0), or -errno. */
@@ -197,10 +228,18 @@ static long group_wait(struct wait_call *w, int pgid, const struct k_ucontext *u
     long r;
     for (;;) {
         long n = worker_request(GTS_REQ_GROUP_CHILDREN, pgid, 0, 0, 0, members, sizeof(members), 0);
-        r = n < 0 ? n : group_try(w, members, n, uc);
-        if (r || (w->options & K_WNOHANG))
+        if (n < 0 || (w->options & K_WNOHANG)) {
+            r = n < 0 ? n : group_try(w, members, n, uc);
             break;
-        group_sleep(w, members, n, uc, held, &holding);
+        }
+        struct group_alarm alarm;
+        group_arm(&alarm, w, members, n);
+        r = group_try(w, members, n, uc);
+        if (!r)
+            group_sleep(&alarm, uc);
+        group_disarm(&alarm, held, &holding);
+        if (r)
+            break;
     }
     if (holding)
         put_back_signal(K_SIGCHLD, held);
