@@ -7,7 +7,10 @@
  * signal dispositions and mask), the site that trapped is patched once, as gVisor's systrap
  * and rr do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a
  * `jmp` to a trampoline of the stub's, near the site (within a rel32), which calls
- * `direct_entry`. The
+ * `direct_entry`. glibc's __open64_nocancel (the opens of setlocale, dozens in each program a
+ * script runs) has `mov $nr, %eax; mov %rdi, %rsi; mov $-100, %edi; syscall` instead: there the
+ * 5-byte `mov $imm, %edi` becomes the `jmp`, and its trampoline makes that move first, and goes
+ * to the call only if eax is the number the pattern set (else on to the `syscall`, as before). The
  * `syscall` instruction after it is left as it was, so code that jumps to it, a thread already
  * past the `mov`, and the kernel's restart of an interrupted call (which rewinds to it) all
  * still trap as before; and it is where a direct call that the stub cannot finish alone goes
@@ -37,9 +40,13 @@
 
 #define PAGE 4096UL
 #define MOV_EAX_IMM32 0xb8
+#define MOV_EDI_IMM32 0xbf
 #define JMP_REL32 0xe9
 #define SITE_BYTES 7     /* mov $nr, %eax (5) ; syscall (2) */
 #define TRAMPOLINE_BYTES 32
+/* mov $nr, %eax (5) ; mov %rdi, %rsi (3) ; mov $imm, %edi (5) ; syscall (2): the site is the last 7 */
+#define EDI_PATTERN_BYTES 15
+#define EDI_TRAMPOLINE_SLOTS 2 /* its trampoline takes two */
 #define REACH (1UL << 31) /* what a rel32 reaches, either way */
 
 /*
@@ -48,6 +55,10 @@
  *   call *entry(%rip)         direct_entry, whose address is at the start of the page
  *   .quad resume_ip           the data direct_entry finds at its return address
  *   .long nr
+ * and for a site of the `mov $imm, %edi` pattern, before that (in two slots):
+ *   cmp $nr, %eax ; je 1f     the number the pattern set: the call
+ *   mov $imm, %edi ; jmp site's syscall    anything else (code that jumped to the move): as before
+ *   1: mov $imm, %edi          then the lea, the call and the data above
  */
 struct trampoline_data {
     unsigned long resume_ip; /* after the site's syscall instruction */
@@ -285,29 +296,55 @@ static int new_page(unsigned long site)
     return -1;
 }
 
-/* A trampoline for the site (`resume_ip` after its syscall instruction) calling `nr`, or 0. */
-static unsigned long make_trampoline(unsigned long resume_ip, long nr)
+/*
+ * A trampoline for the site (`resume_ip` after its syscall instruction) calling `nr`, or 0.
+ * `edi_move`: the site's `mov $imm, %edi` (5 bytes), which the trampoline makes first, or null.
+ */
+static unsigned long make_trampoline(unsigned long resume_ip, long nr, const unsigned char *edi_move)
 {
+    unsigned int slots = edi_move ? EDI_TRAMPOLINE_SLOTS : 1;
     int i = -1;
     for (unsigned int j = 0; j < n_pages; j++)
-        if (within_reach(pages[j].base, resume_ip) && (pages[j].used + 2) * TRAMPOLINE_BYTES <= PAGE)
+        if (within_reach(pages[j].base, resume_ip) && (pages[j].used + 1 + slots) * TRAMPOLINE_BYTES <= PAGE)
             i = (int)j;
     if (i < 0 && (i = new_page(resume_ip)) < 0)
         return 0;
     unsigned long t = pages[i].base + (pages[i].used + 1) * TRAMPOLINE_BYTES;
-    unsigned char code[TRAMPOLINE_BYTES] = {0x48, 0x8d, 0xa4, 0x24, 0, 0, 0, 0, /* lea disp32(%rsp),%rsp */
-                                            0xff, 0x15};                       /* call *disp32(%rip) */
+    unsigned char code[EDI_TRAMPOLINE_SLOTS * TRAMPOLINE_BYTES];
+    unsigned int at = 0;
+    if (edi_move) {
+        /* cmp $nr, %eax ; je +10 ; mov $imm, %edi ; jmp resume_ip - 2 ; mov $imm, %edi */
+        unsigned int imm = (unsigned int)nr;
+        code[at++] = 0x3d;
+        memcpy(code + at, &imm, 4);
+        at += 4;
+        code[at++] = 0x74;
+        code[at++] = 10;
+        memcpy(code + at, edi_move, 5);
+        at += 5;
+        code[at++] = JMP_REL32;
+        int back = (int)((long)(resume_ip - 2) - (long)(t + at + 4));
+        memcpy(code + at, &back, 4);
+        at += 4;
+        memcpy(code + at, edi_move, 5);
+        at += 5;
+    }
+    static const unsigned char call[10] = {0x48, 0x8d, 0xa4, 0x24, 0, 0, 0, 0, /* lea disp32(%rsp),%rsp */
+                                           0xff, 0x15};                       /* call *disp32(%rip) */
+    memcpy(code + at, call, sizeof(call));
     int skip = -STACK_SKIP;
-    memcpy(code + 4, &skip, 4);
-    int disp = (int)((long)pages[i].base - (long)(t + TRAMPOLINE_CALL_END));
-    memcpy(code + 10, &disp, 4);
+    memcpy(code + at + 4, &skip, 4);
+    at += TRAMPOLINE_CALL_END;
+    int disp = (int)((long)pages[i].base - (long)(t + at));
+    memcpy(code + at - 4, &disp, 4);
     struct trampoline_data d = {resume_ip, (unsigned int)nr};
-    memcpy(code + TRAMPOLINE_CALL_END, &d, sizeof(d));
+    memcpy(code + at, &d, sizeof(d));
+    at += (unsigned int)sizeof(d);
     if (raw3(__NR_mprotect, pages[i].base, PAGE, PROT_READ | PROT_WRITE) < 0)
         return 0;
-    memcpy((void *)t, code, sizeof(code));
+    memcpy((void *)t, code, at);
     raw3(__NR_mprotect, pages[i].base, PAGE, PROT_READ | PROT_EXEC);
-    pages[i].used++;
+    pages[i].used += slots;
     return t;
 }
 
@@ -319,21 +356,40 @@ static int is_skipped(unsigned long site)
     return 0;
 }
 
+/*
+ * glibc's `mov $nr, %eax; mov %rdi, %rsi; mov $imm, %edi; syscall` ending at `resume_ip`: its
+ * `mov $imm, %edi`, at the site, is copied to `edi_move`. 1 if it is that.
+ */
+static int is_edi_pattern(unsigned long resume_ip, long nr, unsigned char *edi_move)
+{
+    unsigned char code[EDI_PATTERN_BYTES];
+    unsigned int imm;
+    if (resume_ip < EDI_PATTERN_BYTES || copy_from_app(code, (const void *)(resume_ip - EDI_PATTERN_BYTES), EDI_PATTERN_BYTES))
+        return 0;
+    memcpy(&imm, code + 1, 4);
+    if (code[0] != MOV_EAX_IMM32 || imm != (unsigned long)nr || code[5] != 0x48 || code[6] != 0x89 || code[7] != 0xfe ||
+        code[8] != MOV_EDI_IMM32 || code[13] != 0x0f || code[14] != 0x05)
+        return 0;
+    memcpy(edi_move, code + 8, 5);
+    return 1;
+}
+
 void patch_site(long nr, const void *call_addr)
 {
     unsigned long resume_ip = (unsigned long)call_addr, site = resume_ip - SITE_BYTES;
-    unsigned char code[SITE_BYTES];
+    unsigned char code[SITE_BYTES], edi_move[5];
     if (!is_direct_call(nr) || !direct_calls_usable() || resume_ip < SITE_BYTES)
         return;
-    if (copy_from_app(code, (const void *)site, SITE_BYTES) || code[0] != MOV_EAX_IMM32 || code[5] != 0x0f ||
-        code[6] != 0x05)
-        return; /* not glibc's `mov $nr, %eax; syscall` (or patched already) */
+    if (copy_from_app(code, (const void *)site, SITE_BYTES) || code[5] != 0x0f || code[6] != 0x05)
+        return; /* not a syscall instruction there (or patched already) */
     unsigned int imm;
     memcpy(&imm, code + 1, 4);
-    if (imm != (unsigned long)nr || overlaps_stub(site, SITE_BYTES) || in_trampoline_page(site, SITE_BYTES) ||
-        is_skipped(site))
+    int edi = code[0] == MOV_EDI_IMM32 && is_edi_pattern(resume_ip, nr, edi_move);
+    if (!edi && (code[0] != MOV_EAX_IMM32 || imm != (unsigned long)nr))
+        return; /* not one of glibc's patterns */
+    if (overlaps_stub(site, SITE_BYTES) || in_trampoline_page(site, SITE_BYTES) || is_skipped(site))
         return;
-    unsigned long t = make_trampoline(resume_ip, nr);
+    unsigned long t = make_trampoline(resume_ip, nr, edi ? edi_move : 0);
     unsigned char jmp[5] = {JMP_REL32};
     int rel = (int)((long)t - (long)(site + 5));
     memcpy(jmp + 1, &rel, 4);

@@ -12,12 +12,18 @@ describe.each(VARIANTS)('direct calls ($name)', ({ suffix }) => {
   it('patch glibc\'s site and answer as Linux does', async () => {
     const native = await runNative([program(`direct_calls${suffix}`)]);
     const gramine = await runGramine([program(`direct_calls${suffix}`)]);
-    const [nativeSite, ...nativeRest] = String(native.stdout).split('\n');
-    const [gramineSite, ...gramineRest] = String(gramine.stdout).split('\n');
-    expect(nativeSite).toBe('site: mov');
-    expect(gramineSite).toBe('site: jmp');
+    // the line that says whether the sites were patched differs, by design; the rest is Linux's
+    const isSite = (line: string): boolean => line.startsWith('site: ');
+    const nativeLines = String(native.stdout).split('\n');
+    const gramineLines = String(gramine.stdout).split('\n');
+    const [nativeSite, nativeRest] = [nativeLines.find(isSite), nativeLines.filter((l) => !isSite(l))];
+    const [gramineSite, gramineRest] = [gramineLines.find(isSite), gramineLines.filter((l) => !isSite(l))];
+    expect(nativeSite).toBe("site: mov, open pattern's site: mov");
+    expect(gramineSite).toBe("site: jmp, open pattern's site: jmp");
     expect(gramineRest.join('\n')).toBe(nativeRest.join('\n'));
     expect(gramineRest).toContain('interrupted loop: ok, handler: ok, handler ran: yes');
+    expect(gramineRest).toContain('another number at the pattern: that call');
+    expect(gramineRest).toContain('open pattern: ok');
     expect(gramine.status).toBe(0);
   });
 });

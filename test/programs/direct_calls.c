@@ -3,8 +3,8 @@
  * would give (the stat family, opens, waits, sockets, signal dispositions and masks), from a
  * loop, from signal handlers that interrupt one (on an alternate stack too),
  * with bad pointers, with SIGSEGV handled or blocked, from threads and from a forked child.
- * The first line says whether glibc's newfstatat site was patched (under gramine-ts a jmp,
- * natively the mov it was): printed by the test, not compared.
+ * The line "site: " says whether glibc's newfstatat site and the open pattern's were patched
+ * (under gramine-ts a jmp, natively the mov it was): checked by the test apart from the rest.
  */
 #include "t.h"
 
@@ -79,6 +79,48 @@ static void usr2_handler(int sig) { (void)sig; usr2_taken++; }
  * in every child: each call sees what the last one set, a blocked signal waits for its
  * unblocking, and an old set the kernel cannot write is EFAULT.
  */
+/*
+ * glibc's __open64_nocancel makes its openat as `mov $257, %eax; mov %rdi, %rsi; mov $-100, %edi;
+ * syscall` (setlocale's opens): the same bytes here. pattern_open(path, flags) is that openat;
+ * pattern_other(nr) reaches the `mov $-100, %edi` with another number in eax (code that jumps to
+ * the move), which must stay that call. Both return what the kernel does (-errno).
+ */
+long pattern_open(const char *path, long flags);
+long pattern_other(long nr);
+extern const unsigned char pattern_site[];
+__asm__(".text\n"
+        "pattern_open:\n\t"
+        "mov %esi, %edx\n\t"
+        ".byte 0xb8, 0x01, 0x01, 0x00, 0x00\n\t" /* mov $257, %eax */
+        ".byte 0x48, 0x89, 0xfe\n"                /* mov %rdi, %rsi */
+        "pattern_site:\n\t"
+        ".byte 0xbf, 0x9c, 0xff, 0xff, 0xff\n\t" /* mov $-100, %edi */
+        "syscall\n\t"
+        "ret\n"
+        "pattern_other:\n\t"
+        "mov %rdi, %rax\n\t"
+        "jmp pattern_site\n");
+
+/* The pattern's opens, patched after the first: the file, errors, and the other number left alone. */
+static void open_pattern(void)
+{
+    int ok = 1;
+    for (int i = 0; i < 1000; i++) {
+        long fd = pattern_open(FILE_PATH, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        ok &= fd >= 0 && fstat((int)fd, &st) == 0 && st.st_size == expected_size && fcntl((int)fd, F_GETFD) == FD_CLOEXEC;
+        if (fd >= 0)
+            close((int)fd);
+    }
+    printf("open pattern: %s\n", ok ? "ok" : "WRONG");
+    printf("open pattern missing: %s\n", pattern_open("/etc/no-such-file-here", O_RDONLY) == -ENOENT ? "ENOENT" : "WRONG");
+    printf("open pattern bad pointer: %s\n", pattern_open((const char *)1, O_RDONLY) == -EFAULT ? "EFAULT" : "WRONG");
+    int same = 1;
+    for (int i = 0; i < 3; i++)
+        same &= pattern_other(SYS_getpid) == getpid() && pattern_other(SYS_gettid) == gettid();
+    printf("another number at the pattern: %s\n", same ? "that call" : "WRONG");
+}
+
 static void dispositions(void)
 {
     struct sigaction sa = {0}, old;
@@ -334,7 +376,9 @@ int main(void)
     expected_size = st.st_size;
 
     int loop = rounds_ok(2000);
-    printf("site: %s\n", stat_site());
+    open_pattern();
+    printf("site: %s, open pattern's site: %s\n", stat_site(),
+           pattern_site[0] == 0xbf ? "mov" : pattern_site[0] == 0xe9 ? "jmp" : "other");
     printf("loop: %s\n", loop ? "ok" : "WRONG");
     printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
     waits();
