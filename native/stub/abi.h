@@ -292,6 +292,14 @@ struct gts_path_entry {
 #define GTS_PATH_TABLE_MAX 16
 #define GTS_PATH_PREFIX_MAX 255
 
+/*
+ * A forked child is pinned beside its worker-to-be (the fork reply's cpu, a prefetch's) only when
+ * its parent has at least this many other children running: a burst is spread over the CPUs, but
+ * a pipeline's pair is left where the host starts it. A process that pins itself to another CPU
+ * waits until that CPU runs it: on a VM whose other vCPU idles, milliseconds.
+ */
+#define GTS_PIN_AMONG 2
+
 /* Payload of a fork reply. */
 #define GTS_PREFETCH_MAX 1 /* standbys a stub holds at most (two hung a fork under load, now and then: not yet understood) */
 struct gts_fork_reply {

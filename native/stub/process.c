@@ -215,8 +215,8 @@ long stub_fork(long nr, const long *a, void *ip, struct k_ucontext *uc)
         child_fds[0] = g_stub.reserved_fd_base + GTS_PREFETCH_CHANNEL_SLOT(at);
         child_fds[1] = g_stub.reserved_fd_base + GTS_PREFETCH_LIFELINE_SLOT(at);
         g_stub.prefetch[at].vpid = 0;
-        /* as the worker pins a child it forks: beside its worker-to-be when others of this process run */
-        if (__atomic_load_n(&g_stub.children_running, __ATOMIC_RELAXED) > 0)
+        /* as the worker pins a child it forks: beside its worker-to-be in a burst (GTS_PIN_AMONG) */
+        if (__atomic_load_n(&g_stub.children_running, __ATOMIC_RELAXED) >= GTS_PIN_AMONG)
             cpu = g_stub.prefetch[at].cpu;
     } else {
         long granted = fork_granted(nr, a, ip, alone, child_fds, &cpu);

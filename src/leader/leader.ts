@@ -34,6 +34,7 @@ import { statusField } from './proc-status.js';
 import { Errno } from '../libos/errno.js';
 import { NR } from '../libos/syscall-numbers.js';
 import { host, processOf } from '../pal/host.js';
+import { PIN_AMONG } from '../pal/channel-abi.js';
 
 export interface RunRequest {
   filename: string;
@@ -564,7 +565,7 @@ export class Leader {
     const sealed = once(() => Buffer.from(sealCheckpoint(state(), standby.key)));
     const { held } = standby;
     return {
-      vpid: standby.vpid, ...held.appEnds, cpu: parent.held.childrenUnreaped > 0 ? standby.cpu : null,
+      vpid: standby.vpid, ...held.appEnds, cpu: parent.held.childrenUnreaped >= PIN_AMONG ? standby.cpu : null,
       done: () => held.forkedByLeader(sealed, source.cwdFd, source.execed && { ...source.execed, own: false }),
     };
   }

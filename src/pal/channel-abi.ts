@@ -31,6 +31,8 @@ export const REQ_UMASK = 21;
 export const FORK_TAKES_PREFETCH = 1;
 /** standbys a stub holds at most */
 export const PREFETCH_MAX = 1;
+/** a forked child is pinned beside its worker-to-be only among this many other running children of its parent (a burst) */
+export const PIN_AMONG = 2;
 /** struct gts_fork_reply: cpu, prefetches, then PREFETCH_MAX x (vpid, cpu) (int32 each) */
 export const FORK_REPLY_SIZE = 16;
 /** struct gts_strace_result: ret (int64), returned (uint64), after a REQ_STRACE request */

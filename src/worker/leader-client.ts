@@ -7,7 +7,7 @@ import { STUB_PATH } from '../paths.js';
 import type { MessageConnection } from '../ipc/protocol/connection.js';
 import { warmSealing } from '../ipc/protocol/checkpoint.js';
 import { STANDBYS_IN_A_BURST, STANDBYS_PER_PROCESS, validateMessage, type AttestationOp, type Message } from '../ipc/protocol/messages.js';
-import { PREFETCH_MAX } from '../pal/channel-abi.js';
+import { PIN_AMONG, PREFETCH_MAX } from '../pal/channel-abi.js';
 import { Errno, SyscallError } from '../libos/errno.js';
 import { hostSigcontInfo, siginfoFromHex, type QueuedSignal } from '../libos/signals.js';
 import type { ForkedChild, InstanceServices, KeyFile, KillTarget, PgrpOp, PidLookup, Prefetch, ProcessInfo, SysvOp, SysvAnswer } from '../libos/instance.js';
@@ -355,11 +355,12 @@ export class LeaderClient {
       releaseOffer(child);
       throw e;
     }
-    // Pinned at the fork only when its parent has other children running (a burst, a pipeline:
-    // children spread over the CPUs). A lone child (a fork that exits or execs and is waited
-    // for) is better left where the host starts it: most never have a worker to be beside, and
-    // a move to another CPU costs each such fork ~10%; the worker that adopts one pins it.
-    const cpu = proc.children.size > 0 ? child.cpu : null;
+    // Pinned at the fork only in a burst (PIN_AMONG other children of its parent running: they
+    // spread over the CPUs). A lone child (a fork that exits or execs and is waited for) or a
+    // pipeline's is better left where the host starts it: most never have a worker to be beside,
+    // and a child that pins itself to another CPU waits for that CPU (ms, for an idle vCPU); the
+    // worker that adopts one pins it.
+    const cpu = proc.children.size >= PIN_AMONG ? child.cpu : null;
     return { vpid: child.vpid, channelFd: child.stubFd, lifelineFd: child.lifelineFd, cpu };
   }
 
