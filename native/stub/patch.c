@@ -3,8 +3,10 @@
  *
  * A trap costs a signal delivery and a sigreturn (about 3.5 us on a VM, several times the call
  * itself). For the calls the stub answers alone and often (the stat family, opens for reading
- * on a host mount, getpid, a wait that finds something ready, an IP server's accept, a shell's
- * signal dispositions and mask), the site that trapped is patched once, as gVisor's systrap
+ * on a host mount, access, readlink and getcwd there, getpid and the ids, a wait that finds
+ * something ready, an IP server's accept, a shell's signal dispositions and mask: a shell's
+ * child, which inherits its patched sites, asks the ids and access for each PATH look-up), the
+ * site that trapped is patched once, as gVisor's systrap
  * and rr do: glibc makes a call as `mov $nr, %eax; syscall`, and the 5-byte `mov` becomes a
  * `jmp` to a trampoline of the stub's, near the site (within a rel32), which calls
  * `direct_entry`. glibc's __open64_nocancel (the opens of setlocale, dozens in each program a
@@ -134,6 +136,16 @@ static int is_direct_call(long nr)
     case __NR_statx:
     case __NR_open:
     case __NR_openat:
+    case __NR_access:
+    case __NR_faccessat:
+    case __NR_faccessat2:
+    case __NR_readlink:
+    case __NR_readlinkat:
+    case __NR_getcwd:
+    case __NR_getuid:
+    case __NR_geteuid:
+    case __NR_getgid:
+    case __NR_getegid:
     case __NR_poll:
     case __NR_epoll_wait:
     case __NR_epoll_pwait:
@@ -171,6 +183,14 @@ static long direct_syscall(long nr, const long *a)
         return g_stub.vpid;
     case __NR_gettid:
         return g_main_thread.vtid;
+    case __NR_getuid:
+    case __NR_geteuid:
+    case __NR_getgid:
+    case __NR_getegid: {
+        /* as the worker said (a shell's child asks all four for each PATH look-up); else its to say */
+        long id = ids_known(nr);
+        return id >= 0 ? id : PATH_FORWARD;
+    }
     case __NR_poll:
     case __NR_epoll_wait:
     case __NR_epoll_pwait:

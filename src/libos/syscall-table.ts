@@ -73,7 +73,7 @@ const SYSV = 'keys and ids private to the instance, kept by the leader; permissi
 const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = `an absolute path inside one host mount with no symlink (but a last one to an entry of its own directory) or ".." (or a relative one below a working directory with no mount point under it) is stat-ed by the stub; ${DIRECT}`;
-const STUB_ACCESS = 'an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance\'s root or the host user the process still is, and may write on a writable mount no file check applies to';
+const STUB_ACCESS = `an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance's root or the host user the process still is, and may write on a writable mount no file check applies to; ${DIRECT}`;
 /** the stub's writes on a writable mount no file check applies to (native/stub/paths.c) */
 const STUB_WRITE = 'a regular file on a writable mount no file check applies to is opened for writing, truncated or created (O_CREAT, O_EXCL, O_TRUNC, O_APPEND; no set-id or sticky bit) by the stub, as the app\'s host identity under the host\'s umask (the process\'s); what the host refuses it is the worker\'s';
 const STUB_OPEN = `such a path opened for reading on a mount no file check applies to is opened by the stub (a regular file or a directory; with O_NONBLOCK, any file; not a directory with mount points in it; O_DIRECTORY is the worker's; a last symlink to a plain name or an absolute path is followed as the walk does); ${DIRECT}; ${STUB_WRITE}`;
@@ -190,7 +190,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('syncfs', 'supported', HOST_FD),
   libos('truncate', 'supported', `${VFS}; an encrypted file's plaintext copy is cut or grown, then written back`),
   native('ftruncate', 'supported', HOST_FD),
-  libosAndStub('getcwd', 'supported', 'the instance path of the cwd (below the process\'s root); the stub answers for a cwd on a host mount while its path still names it'),
+  libosAndStub('getcwd', 'supported', `the instance path of the cwd (below the process's root); the stub answers for a cwd on a host mount while its path still names it; ${DIRECT}`),
   libosAndStub('chdir', 'supported', 'virtual cwd; the stub moves its host cwd along and keeps the path (absolute paths below it)'),
   libosAndStub('fchdir', 'supported', 'virtual cwd from the fd; the stub as for chdir'),
   libos('rename', 'supported', `${VFS}; EXDEV across mounts`),
@@ -200,7 +200,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('link', 'supported', VFS),
   libosAndStub('unlink', 'supported', `${VFS}; ${STUB_UNLINK}`),
   libos('symlink', 'supported', VFS),
-  libosAndStub('readlink', 'supported', `${VFS}; the stub answers on a host mount (a link\'s text, or EINVAL for what is no symlink)`),
+  libosAndStub('readlink', 'supported', `${VFS}; the stub answers on a host mount (a link's text, or EINVAL for what is no symlink); ${DIRECT}`),
   libos('chmod', 'supported', VFS),
   libos('fchmod', 'supported', READ_ONLY_AWARE),
   libos('chown', 'supported', VFS),
@@ -213,10 +213,10 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   native('getrusage', 'partial', 'host figures for the app process'),
   stub('sysinfo', 'partial', 'host memory and load; one process in the instance'),
   native('times', 'partial', 'host figures for the app process'),
-  libosAndStub('getuid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
-  libosAndStub('getgid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
-  libosAndStub('geteuid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
-  libosAndStub('getegid', 'supported', 'virtual credentials; the stub keeps the answer until a set*id call'),
+  libosAndStub('getuid', 'supported', `virtual credentials; the stub keeps the answer until a set*id call; ${DIRECT}`),
+  libosAndStub('getgid', 'supported', `virtual credentials; the stub keeps the answer until a set*id call; ${DIRECT}`),
+  libosAndStub('geteuid', 'supported', `virtual credentials; the stub keeps the answer until a set*id call; ${DIRECT}`),
+  libosAndStub('getegid', 'supported', `virtual credentials; the stub keeps the answer until a set*id call; ${DIRECT}`),
   libosAndStub('getppid', 'supported', 'virtual parent pid (0 for the first process); the stub answers it while the host names the parent it was forked by, or exec\'d under, as its parent'),
   libos('getpgrp', 'supported', 'process groups are the leader\'s'),
   libos('getgroups', 'supported', 'virtual credentials'),

@@ -121,6 +121,34 @@ static void open_pattern(void)
     printf("another number at the pattern: %s\n", same ? "that call" : "WRONG");
 }
 
+/* The ids, access, readlink and getcwd from patched sites: the same answers every time, and Linux's. */
+static void lookups(void)
+{
+    uid_t uid = getuid(), euid = geteuid();
+    gid_t gid = getgid(), egid = getegid();
+    char cwd[4096], again[4096], link[256];
+    if (!getcwd(cwd, sizeof(cwd)))
+        strcpy(cwd, "(none)");
+    int steady = 1;
+    for (int i = 0; i < 1000; i++) {
+        steady &= getuid() == uid && geteuid() == euid && getgid() == gid && getegid() == egid;
+        steady &= access(FILE_PATH, R_OK) == 0 && getcwd(again, sizeof(again)) && strcmp(again, cwd) == 0;
+        steady &= readlink("/bin", link, sizeof(link)) > 0;
+    }
+    printf("lookups in a loop: %s\n", steady ? "the same" : "WRONG");
+    printf("ids: %u %u %u %u\n", (unsigned)uid, (unsigned)euid, (unsigned)gid, (unsigned)egid);
+    printf("cwd: %s\n", cwd);
+    ssize_t n = readlink("/bin", link, sizeof(link) - 1);
+    link[n > 0 ? n : 0] = 0;
+    printf("readlink /bin: %zd %s\n", n, link);
+    errno = 0;
+    show("access missing", access("/etc/no-such-file-here", F_OK));
+    show("access bad pointer", access((const char *)1, F_OK));
+    show("readlink not a link", readlink(FILE_PATH, link, sizeof(link)));
+    char *volatile bad = (char *)1; /* (through a volatile: the compiler sees no buffer to check) */
+    show("readlink bad buffer", readlink("/bin", bad, sizeof(link)));
+}
+
 static void dispositions(void)
 {
     struct sigaction sa = {0}, old;
@@ -377,8 +405,11 @@ int main(void)
 
     int loop = rounds_ok(2000);
     open_pattern();
-    printf("site: %s, open pattern's site: %s\n", stat_site(),
-           pattern_site[0] == 0xbf ? "mov" : pattern_site[0] == 0xe9 ? "jmp" : "other");
+    lookups();
+    const unsigned char *getuid_site = (const unsigned char *)(void *)getuid;
+    printf("site: %s, open pattern's site: %s, getuid's: %s\n", stat_site(),
+           pattern_site[0] == 0xbf ? "mov" : pattern_site[0] == 0xe9 ? "jmp" : "other",
+           getuid_site[0] == 0xb8 ? "mov" : getuid_site[0] == 0xe9 ? "jmp" : "other");
     printf("loop: %s\n", loop ? "ok" : "WRONG");
     printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
     waits();
