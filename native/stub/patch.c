@@ -3,7 +3,7 @@
  *
  * A trap costs a signal delivery and a sigreturn (about 3.5 us on a VM, several times the call
  * itself). For the calls the stub answers alone and often (the stat family, opens for reading
- * on a host mount, access, readlink and getcwd there, getpid and the ids, a wait that finds
+ * on a host mount, access, readlink and getcwd there, getpid and the ids, dup, a wait that finds
  * something ready, an IP server's accept, a shell's signal dispositions and mask: a shell's
  * child, which inherits its patched sites, asks the ids and access for each PATH look-up), the
  * site that trapped is patched once, as gVisor's systrap
@@ -146,6 +146,9 @@ static int is_direct_call(long nr)
     case __NR_geteuid:
     case __NR_getgid:
     case __NR_getegid:
+    case __NR_dup:
+    case __NR_dup2:
+    case __NR_dup3:
     case __NR_poll:
     case __NR_epoll_wait:
     case __NR_epoll_pwait:
@@ -191,6 +194,10 @@ static long direct_syscall(long nr, const long *a)
         long id = ids_known(nr);
         return id >= 0 ? id : PATH_FORWARD;
     }
+    case __NR_dup:
+    case __NR_dup2:
+    case __NR_dup3:
+        return dup_call(nr, a);
     case __NR_poll:
     case __NR_epoll_wait:
     case __NR_epoll_pwait:

@@ -140,6 +140,18 @@ static int beyond_app_fds(long arg)
     return (unsigned int)arg >= (unsigned int)g_stub.reserved_fd_base;
 }
 
+/* dup, dup2 and dup3 of the app's fds, to its fds: the stub's reserved ones are neither (EBADF) */
+long dup_call(long nr, const long *a)
+{
+    if (is_reserved_fd(a[0]) || (nr != __NR_dup && beyond_app_fds(a[1])))
+        return -EBADF;
+    if (nr == __NR_dup)
+        return raw1(__NR_dup, (unsigned int)a[0]);
+    if (nr == __NR_dup2)
+        return raw2(__NR_dup2, (unsigned int)a[0], (unsigned int)a[1]);
+    return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
+}
+
 int overlaps_stub(unsigned long addr, unsigned long len)
 {
     unsigned long lo = (unsigned long)__executable_start & ~4095UL;
@@ -865,15 +877,9 @@ static long handle(long nr, const long *a, void *ip, struct k_ucontext *uc)
     case __NR_rseq:
         return -ENOSYS; /* as a kernel built without rseq: glibc falls back */
     case __NR_dup:
-        return is_reserved_fd(a[0]) ? -EBADF : raw1(__NR_dup, (unsigned int)a[0]);
     case __NR_dup2:
-        if (is_reserved_fd(a[0]) || beyond_app_fds(a[1]))
-            return -EBADF;
-        return raw2(__NR_dup2, (unsigned int)a[0], (unsigned int)a[1]);
     case __NR_dup3:
-        if (is_reserved_fd(a[0]) || beyond_app_fds(a[1]))
-            return -EBADF;
-        return raw3(__NR_dup3, (unsigned int)a[0], (unsigned int)a[1], a[2]);
+        return dup_call(nr, a);
     case __NR_fcntl:
         return sys_fcntl(a, ip, uc);
     case __NR_mq_notify:

@@ -208,6 +208,8 @@ long sys_setsockopt(const long *a);
 long worker_call(long nr, const long *a, void *ip);
 /* ids.c: get[e]uid, get[e]gid from what the worker said last; the set*id calls, which change them */
 long ids_get(long nr, const long *a, void *ip);
+/* trap.c: dup, dup2 and dup3 (the stub's reserved fds are neither source nor target) */
+long dup_call(long nr, const long *a);
 long ids_set(long nr, const long *a, void *ip);
 /* the ids a HELLO reply gave (uid, euid, gid, egid); one of them kept (getuid's, ...), or -1 */
 void ids_install(const uint32_t ids_given[4]);

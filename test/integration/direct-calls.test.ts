@@ -25,6 +25,7 @@ describe.each(VARIANTS)('direct calls ($name)', ({ suffix }) => {
     expect(gramineRest).toContain('another number at the pattern: that call');
     expect(gramineRest).toContain('open pattern: ok');
     expect(gramineRest).toContain('lookups in a loop: the same');
+    expect(gramineRest).toContain('dups in a loop: ok');
     expect(gramine.status).toBe(0);
   });
 });

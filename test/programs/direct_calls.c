@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -147,6 +148,29 @@ static void lookups(void)
     show("readlink not a link", readlink(FILE_PATH, link, sizeof(link)));
     char *volatile bad = (char *)1; /* (through a volatile: the compiler sees no buffer to check) */
     show("readlink bad buffer", readlink("/bin", bad, sizeof(link)));
+}
+
+/* dup, dup2 and dup3 from patched sites: the copies Linux makes, and its errors at the fd limit. */
+static void dups(void)
+{
+    int ok = 1;
+    for (int i = 0; i < 1000; i++) {
+        int d = dup(1);
+        ok &= d > 2 && dup2(d, 20) == 20 && dup3(20, 21, O_CLOEXEC) == 21;
+        ok &= fcntl(20, F_GETFD) == 0 && fcntl(21, F_GETFD) == FD_CLOEXEC && dup2(21, 21) == 21;
+        close(d);
+        close(20);
+        close(21);
+    }
+    printf("dups in a loop: %s\n", ok ? "ok" : "WRONG");
+    struct rlimit lim;
+    getrlimit(RLIMIT_NOFILE, &lim);
+    errno = 0;
+    show("dup2 to the fd limit", dup2(0, (int)lim.rlim_cur));
+    show("dup3 to the fd limit", dup3(0, (int)lim.rlim_cur, 0));
+    show("dup of a closed fd", dup((int)lim.rlim_cur - 1));
+    show("dup3 onto itself", dup3(1, 1, 0));
+    show("dup3 bad flags", dup3(1, 22, 1));
 }
 
 static void dispositions(void)
@@ -406,6 +430,7 @@ int main(void)
     int loop = rounds_ok(2000);
     open_pattern();
     lookups();
+    dups();
     const unsigned char *getuid_site = (const unsigned char *)(void *)getuid;
     printf("site: %s, open pattern's site: %s, getuid's: %s\n", stat_site(),
            pattern_site[0] == 0xbf ? "mov" : pattern_site[0] == 0xe9 ? "jmp" : "other",
