@@ -190,7 +190,7 @@ static long direct_syscall(long nr, const long *a)
     case __NR_geteuid:
     case __NR_getgid:
     case __NR_getegid: {
-        /* as the worker said (a shell's child asks all four for each PATH look-up); else its to say */
+        /* as the worker said (a shell's child asks all four for each PATH look-up); unknown: the trap's, and the worker's */
         long id = ids_known(nr);
         return id >= 0 ? id : PATH_FORWARD;
     }
