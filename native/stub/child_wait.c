@@ -107,24 +107,23 @@ struct wait_call {
 static long host_wait(struct wait_call *w, int host_pid, int extra_options, const struct k_ucontext *uc)
 {
     int options = w->options | extra_options;
-    long r;
-    if (options & K_WNOHANG) {
-        /*
-         * it does not block: no handler need run during it, and the stub's mask keeps a SIGCHLD
-         * that comes meanwhile pending for a group wait's sleep (a handler run here would take it)
-         */
+    long nr = w->is_waitid ? __NR_waitid : __NR_wait4;
+    long a[5] = {host_pid, (long)&w->status, options, (long)w->rusage, 0}; /* wait4's */
+    if (w->is_waitid) {
         memset(w->info, 0, sizeof(w->info));
-        r = w->is_waitid ? raw5(__NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
-                                (long)w->info, options, (long)w->rusage)
-                         : raw4(__NR_wait4, host_pid, (long)&w->status, options, (long)w->rusage);
-    } else if (!w->is_waitid) {
-        return with_app_mask(uc, 2 /* EINTR unless SA_RESTART */, __NR_wait4, host_pid, (long)&w->status, options,
-                             (long)w->rusage, 0, 0);
-    } else {
-        memset(w->info, 0, sizeof(w->info));
-        r = with_app_mask(uc, 2, __NR_waitid, host_pid < 0 ? K_P_ALL : K_P_PID, host_pid < 0 ? 0 : host_pid,
-                          (long)w->info, options, (long)w->rusage, 0);
+        a[0] = host_pid < 0 ? K_P_ALL : K_P_PID;
+        a[1] = host_pid < 0 ? 0 : host_pid;
+        a[2] = (long)w->info;
+        a[3] = options;
+        a[4] = (long)w->rusage;
     }
+    /*
+     * One that blocks waits with the app's mask: its handlers run, and EINTR unless SA_RESTART.
+     * One that does not needs no handler run, and the stub's mask keeps a SIGCHLD that comes
+     * meanwhile pending for a group wait's sleep (a handler run here would take it).
+     */
+    long r = (options & K_WNOHANG) ? raw5(nr, a[0], a[1], a[2], a[3], a[4])
+                                   : with_app_mask(uc, 2, nr, a[0], a[1], a[2], a[3], a[4], 0);
     if (r < 0 || !w->is_waitid)
         return r;
     return *(int *)(w->info + 16); /* si_pid: 0 when WNOHANG found nothing */

@@ -318,7 +318,7 @@ int wait_gadget_doorbell(struct k_ucontext *uc, unsigned long raised)
          * Held back, so that the call's own mask decides during the call. Not an ignored one:
          * unblocked, it is dropped before the call starts again, as Linux would not have queued it.
          */
-        unsigned long hold = raised & ~uc->uc_sigmask & ~(RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19));
+        unsigned long hold = raised & ~uc->uc_sigmask & ~UNBLOCKABLE_SIGNALS;
         if (hold)
             hold &= ~ignored(hold);
         if (hold && !f.restore) {

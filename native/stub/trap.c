@@ -296,6 +296,21 @@ static long app_new_action(const long *a, struct k_sigaction *act)
     return 0;
 }
 
+/*
+ * rt_sigprocmask's new set (at a[1]) in *set, less what the app can never block; a set that
+ * blocks is noted (note_app_mask): 0 or -EFAULT.
+ */
+static long app_new_set(const long *a, unsigned long *set)
+{
+    long r = copy_from_app(set, (const void *)a[1], sizeof(*set));
+    if (r)
+        return r;
+    *set &= ~UNBLOCKABLE_SIGNALS;
+    if (a[0] == 0 /* SIG_BLOCK */ || a[0] == 2 /* SIG_SETMASK */)
+        note_app_mask(*set);
+    return 0;
+}
+
 static long sys_rt_sigaction(const long *a)
 {
     long sig = (int)a[0];
@@ -358,15 +373,8 @@ long direct_sigprocmask(const long *a)
     unsigned long set;
     if (a[3] != 8)
         return -EINVAL;
-    if (a[1]) {
-        long r = copy_from_app(&set, (const void *)a[1], sizeof(set));
-        if (r)
-            return r;
-        set &= ~(RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19));
-        if (a[0] == 0 /* SIG_BLOCK */ || a[0] == 2 /* SIG_SETMASK */)
-            note_app_mask(set);
-    }
-    return raw4(__NR_rt_sigprocmask, a[0], a[1] ? &set : 0, a[2], 8);
+    long r = a[1] ? app_new_set(a, &set) : 0;
+    return r ? r : raw4(__NR_rt_sigprocmask, a[0], a[1] ? &set : 0, a[2], 8);
 }
 
 /*
@@ -405,12 +413,9 @@ static long sys_rt_sigprocmask(const long *a, struct k_ucontext *uc)
     if (a[3] != 8)
         return -EINVAL;
     if (a[1]) {
-        long r = copy_from_app(&set, (const void *)a[1], sizeof(set));
+        long r = app_new_set(a, &set);
         if (r)
             return r;
-        set &= ~(RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19)); /* nor SIGKILL, SIGSTOP */
-        if (a[0] != 1 /* SIG_UNBLOCK */)
-            note_app_mask(set);
         switch (a[0]) {
         case 0: /* SIG_BLOCK */
             uc->uc_sigmask |= set;

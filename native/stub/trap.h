@@ -59,6 +59,8 @@ long app_disposition(int sig, struct k_sigaction *act);
 /* rt_sigaction and rt_sigprocmask at a patched site (patch.c): the answer, or PATH_FORWARD (trap.c) */
 long direct_sigaction(const long *a);
 long direct_sigprocmask(const long *a);
+/* dup, dup2 and dup3, trapped or at a patched site (the stub's reserved fds are neither source nor target) */
+long dup_call(long nr, const long *a);
 /* What the stub's handlers block: everything but the faults a copy of app memory recovers from. */
 #define STUB_HANDLER_MASK (~(SIGBIT(7) | SIGBIT(11)))
 /* trap.c: rt_sigreturn, the restorer of the stub's handlers */
@@ -208,8 +210,6 @@ long sys_setsockopt(const long *a);
 long worker_call(long nr, const long *a, void *ip);
 /* ids.c: get[e]uid, get[e]gid from what the worker said last; the set*id calls, which change them */
 long ids_get(long nr, const long *a, void *ip);
-/* trap.c: dup, dup2 and dup3 (the stub's reserved fds are neither source nor target) */
-long dup_call(long nr, const long *a);
 long ids_set(long nr, const long *a, void *ip);
 /* the ids a HELLO reply gave (uid, euid, gid, egid); one of them kept (getuid's, ...), or -1 */
 void ids_install(const uint32_t ids_given[4]);
@@ -276,5 +276,7 @@ long local_path_call(struct path_scratch *scratch, long nr, const long *a);
 #define K_SFD_CLOEXEC 02000000
 /* the stub's own signals: never blocked, never the app's */
 #define RESERVED_SIGNALS (SIGBIT(K_SIGSYS) | SIGBIT(GTS_DOORBELL_SIGNAL))
+/* what an app's signal mask never holds: the stub's signals, SIGKILL and SIGSTOP */
+#define UNBLOCKABLE_SIGNALS (RESERVED_SIGNALS | SIGBIT(9) | SIGBIT(19))
 
 #endif
