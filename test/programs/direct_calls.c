@@ -58,6 +58,13 @@ static const char *stat_site(void)
     return "none";
 }
 
+/* What glibc's function that is only `mov $nr, %eax; syscall` starts with. */
+static const char *entry_site(const void *f)
+{
+    unsigned char first = *(const unsigned char *)f;
+    return first == 0xb8 ? "mov" : first == 0xe9 ? "jmp" : "other";
+}
+
 static volatile sig_atomic_t handler_runs, handler_bad;
 
 static void alarm_handler(int sig)
@@ -431,10 +438,9 @@ int main(void)
     open_pattern();
     lookups();
     dups();
-    const unsigned char *getuid_site = (const unsigned char *)(void *)getuid;
-    printf("site: %s, open pattern's site: %s, getuid's: %s\n", stat_site(),
+    printf("site: %s, open pattern's site: %s, getuid's: %s, access's: %s, dup3's: %s\n", stat_site(),
            pattern_site[0] == 0xbf ? "mov" : pattern_site[0] == 0xe9 ? "jmp" : "other",
-           getuid_site[0] == 0xb8 ? "mov" : getuid_site[0] == 0xe9 ? "jmp" : "other");
+           entry_site((void *)getuid), entry_site((void *)access), entry_site((void *)dup3));
     printf("loop: %s\n", loop ? "ok" : "WRONG");
     printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
     waits();
