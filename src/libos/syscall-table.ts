@@ -209,7 +209,7 @@ export const SYSCALL_TABLE: readonly SyscallEntry[] = [
   libos('mknod', 'supported', `${VFS}; regular files and FIFOs (devices EPERM)`),
   libosAndStub('umask', 'supported', 'the app process\'s host umask, which applies to what the stub creates, and the LibOS\'s, which it applies to what the worker creates: in a process with one thread the stub sets it alone and tells it with the next word on its channel'),
   native('gettimeofday', 'supported', 'host clock (vDSO)'),
-  libosAndStub('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds (at most 3562 without a larger sys.fds.limit), the stub answers it as the worker said with the HELLO reply; the other limits are the host\'s, read by the stub'),
+  libosAndStub('getrlimit', 'supported', 'RLIMIT_NOFILE excludes the stub\'s reserved fds (at most 3560 without a larger sys.fds.limit), the stub answers it as the worker said with the HELLO reply; the other limits are the host\'s, read by the stub'),
   native('getrusage', 'partial', 'host figures for the app process'),
   stub('sysinfo', 'partial', 'host memory and load; one process in the instance'),
   native('times', 'partial', 'host figures for the app process'),

@@ -35,6 +35,16 @@ export function spreadOverCpus(proc: LibosProcess): void {
   for (const t of proc.threads.values()) if (t.hostTid > 0) host.setAffinity(t.hostTid, proc.cpuAffinity);
 }
 
+/**
+ * Put a process that has come to ask its worker often back on its worker's CPU `cpu`: one
+ * thread only, which has not chosen its CPUs itself (sched_setaffinity), and may run there.
+ */
+export function pinBesideWorker(proc: LibosProcess, cpu: number): void {
+  if (!proc.threadsSpread || proc.threads.size > 0 || proc.threadAffinity.size > 0 || proc.app.hostPid <= 0) return;
+  if (!((proc.cpuAffinity[cpu >> 3] ?? 0) & (1 << (cpu & 7)))) return;
+  if (host.pinTaskToCpu(proc.mainHostTid > 0 ? proc.mainHostTid : proc.app.hostPid, cpu) === 0) proc.threadsSpread = false;
+}
+
 /** A new thread of `proc`: its tid, from the instance's pid space. Threads run on every CPU. */
 export async function grantThread(proc: LibosProcess): Promise<LibosThread> {
   const vtid = await proc.instance.allocateTid(proc);

@@ -30,11 +30,11 @@ export const REQ_UMASK = 21;
 /** in a fork request's args[5]: the stub holds no prefetched standby and can take one */
 export const FORK_TAKES_PREFETCH = 1;
 /** standbys a stub holds at most */
-export const PREFETCH_MAX = 1;
+export const PREFETCH_MAX = 2;
 /** a forked child is pinned beside its worker-to-be only among this many other running children of its parent (a burst) */
 export const PIN_AMONG = 2;
 /** struct gts_fork_reply: cpu, prefetches, then PREFETCH_MAX x (vpid, cpu) (int32 each) */
-export const FORK_REPLY_SIZE = 16;
+export const FORK_REPLY_SIZE = 24;
 /** struct gts_strace_result: ret (int64), returned (uint64), after a REQ_STRACE request */
 export const STRACE_RESULT_SIZE = 16;
 
@@ -218,7 +218,7 @@ export const STUB_WINDOW = 0x5f0000000000;
 export const STUB_WINDOW_SIZE = 0x100000000;
 
 export const CHANNEL_FD_AT_SPAWN = 3;
-export const RESERVED_FDS = 22;
+export const RESERVED_FDS = 24;
 /** the threads' channels, but the main one's: from reserved base + this on, one each */
 export const THREAD_CHANNEL_FIRST = RESERVED_FDS;
 export const THREAD_CHANNELS_MAX = 1024;

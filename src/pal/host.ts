@@ -152,6 +152,8 @@ export const host = {
     if (r === 0) pinnedCpu = cpu;
     return r;
   },
+  /** The CPU this process was pinned to (pinToCpu), or -1. */
+  pinnedCpu: () => pinnedCpu,
   /** Pin host thread `tid` (another process's: an app's; 0: this one) to one CPU. */
   pinTaskToCpu: (tid: number, cpu: number) => host.setAffinity(tid, cpuMask(cpu)),
   /** Scheduling of host thread `tid` (its nice value as the kernel's 20 - nice, its policy, its I/O priority). */

@@ -14,7 +14,7 @@ import { execedByStub, openForExec, planExecOf } from '../libos/sys/proc.js';
 import { LibosProcess } from '../libos/process.js';
 import type { AdoptedChild } from './standby.js';
 import { SyscallDispatcher } from '../libos/dispatcher.js';
-import { spreadOverCpus } from '../libos/thread.js';
+import { pinBesideWorker, spreadOverCpus } from '../libos/thread.js';
 import type { LeaderClient } from './leader-client.js';
 
 type StartProcess = Extract<Message, { type: 'start-process' }>;
@@ -24,23 +24,36 @@ export type ProcessGone = { vpid: number; ran: boolean };
 const logLevel = (l: string) => (isLogLevel(l) ? l : 'error');
 
 /**
- * A process runs on its worker's CPU while it asks the worker often (each round trip is cheapest
- * on one CPU); once it has run a while asking it seldom -- a server, a stream of data: the host's
- * work -- it may run on any of the instance's CPUs, as it would natively.
+ * Where a process runs follows how often it asks its worker (requests it waits on, per second):
+ * beside it while it asks often (each round trip is cheapest on one CPU), on any of the
+ * instance's CPUs while it asks seldom -- a server, a stream of data, a loop of forks made
+ * alone: the host's work, and its children's, spread as natively. Looked at soon after the
+ * start (most processes make their calls stub-local or never ask), then now and then; the
+ * gap between the two rates keeps a process near one from moving to and fro.
  */
-const SPREAD_CHECK_MS = 200;
-const SPREAD_BELOW_REQUESTS = 100; // per check interval: 500 round trips a second
+const PLACE_FIRST_CHECK_MS = 20;
+const PLACE_CHECK_MS = 200;
+const SPREAD_BELOW_PER_S = 500;
+const PIN_FROM_PER_S = 1000;
 
-function spreadWhenQuiet(proc: LibosProcess): NodeJS.Timeout {
+function placeByTraffic(proc: LibosProcess): () => void {
   let last = proc.requests;
-  const timer = setInterval(() => {
-    const asked = proc.requests - last;
+  let lastAt = performance.now();
+  let timer: NodeJS.Timeout;
+  const check = () => {
+    const now = performance.now();
+    const perSecond = ((proc.requests - last) * 1000) / Math.max(now - lastAt, 1);
     last = proc.requests;
-    if (asked < SPREAD_BELOW_REQUESTS) spreadOverCpus(proc);
-    if (proc.threadsSpread) clearInterval(timer);
-  }, SPREAD_CHECK_MS);
+    lastAt = now;
+    const cpu = host.pinnedCpu();
+    if (perSecond < SPREAD_BELOW_PER_S) spreadOverCpus(proc);
+    else if (perSecond >= PIN_FROM_PER_S && cpu >= 0) pinBesideWorker(proc, cpu);
+    timer = setTimeout(check, PLACE_CHECK_MS);
+    timer.unref();
+  };
+  timer = setTimeout(check, PLACE_FIRST_CHECK_MS);
   timer.unref();
-  return timer;
+  return () => clearTimeout(timer);
 }
 
 /** Serve the process's syscalls until its app is gone. */
@@ -48,9 +61,9 @@ async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
   leader.begin(proc);
   const dispatcher = new SyscallDispatcher(proc);
   dispatcher.start();
-  const spread = spreadWhenQuiet(proc);
+  const stopPlacing = placeByTraffic(proc);
   await proc.app.gone;
-  clearInterval(spread);
+  stopPlacing();
   dispatcher.stop();
   proc.app.release();
   proc.release();

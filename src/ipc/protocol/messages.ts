@@ -5,12 +5,12 @@ import { object, ProtocolError, t, type Check } from './schema.js';
 export const PROTOCOL_VERSION = 1;
 
 /**
- * Standby children a process holds at once: two, so that its stub holds one for its next fork
- * (PREFETCH_MAX) while the leader makes the one after (a child that ends at once would
+ * Standby children a process holds at once: three, so that its stub holds two for its next
+ * forks (PREFETCH_MAX: a pipeline's pair) while the leader makes the one after (a child that ends at once would
  * otherwise be forked again before its replacement came). The leader holds one only, with a
  * worker set aside, near the host's limits (Leader.onStandbyRequest).
  */
-export const STANDBYS_PER_PROCESS = 2;
+export const STANDBYS_PER_PROCESS = 3;
 /**
  * Standby children a process may hold once a fork of its has found none ready: it forks faster
  * than offers come one after another (a burst of forks), and each of its forks would wait for

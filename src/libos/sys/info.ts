@@ -57,7 +57,7 @@ function decodeLimit(buf: Buffer): ResourceLimit {
 
 /**
  * How far up the fds of an instance without sys.fds.limit go (the app's RLIMIT_NOFILE is the
- * host's, at most what the stub's reserved fds and threads' channels leave of this: 3562). The
+ * host's, at most what the stub's reserved fds and threads' channels leave of this: 3560). The
  * app's fd table reaches the stub's fds, and every fork copies it whole: a table reaching
  * ~19,000 costs a native fork+exit ~80 us more here (a third), one of 64 Ki more again.
  */
