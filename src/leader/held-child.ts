@@ -126,6 +126,9 @@ export class HeldChild {
       throw e;
     }
     this.appEndInode = inodeOf(this.channel[1]);
+    // watched from now on: a child forked alone may speak before its parent's worker has told of
+    // its fork (the state in its lifeline is proof enough, and comes sooner)
+    this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
   /** The fds (of the leader) the parent's worker takes: the app ends. */
@@ -178,7 +181,6 @@ export class HeldChild {
     this.forked = true;
     this.closeAppEnds();
     this.events.forked();
-    if (!this.closed) this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
   /** The checkpoint, if it has come and is not read yet: read now (its coming is the fork's proof too). */
@@ -217,6 +219,14 @@ export class HeldChild {
    */
   private onChildStirs(): void {
     this.watch = null;
+    if (this.closed) return;
+    this.takeCheckpoint();
+    if (!this.received) {
+      // it speaks before its parent's worker has sealed the state into its lifeline (that comes
+      // right after the fork): nothing is answered before it
+      this.watch = addon.watchReadableOnce(this.lifeline[0], () => this.onChildStirs());
+      return;
+    }
     for (let answered = 0; ; answered++) {
       if (this.closed) return; // (let go meanwhile)
       const n = host.peekPacket(this.channel[0], this.head);
