@@ -113,11 +113,19 @@ export class HeldChild {
   /** the child of the fork granted last, until the stub says it started it */
   private forkInFlight: number | null = null;
   private execed: Execed | null = null;
+  /** onChildStirs is answering it (it arms the next watch itself) */
+  private stirring = false;
   /** the umask its stub set alone since it was forked (its UMASK), or null: its state's */
   umask: number | null = null;
   private closed = false;
 
-  constructor(private readonly events: HeldChildEvents) {
+  /**
+   * `watchAtOnce`: its channel is watched from now on, not from its parent's word of the fork: a
+   * child forked alone may speak before that word (its state in its lifeline is proof enough,
+   * and comes sooner). Not near the host's limits, where a child adopted that soon holds a worker
+   * while its parent's next standby waits for one.
+   */
+  constructor(private readonly events: HeldChildEvents, private readonly watchAtOnce: boolean) {
     this.channel = seqpacketPair();
     try {
       this.lifeline = seqpacketPair();
@@ -126,8 +134,10 @@ export class HeldChild {
       throw e;
     }
     this.appEndInode = inodeOf(this.channel[1]);
-    // watched from now on: a child forked alone may speak before its parent's worker has told of
-    // its fork (the state in its lifeline is proof enough, and comes sooner)
+    if (watchAtOnce) this.watchChannel();
+  }
+
+  private watchChannel(): void {
     this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
   }
 
@@ -181,6 +191,7 @@ export class HeldChild {
     this.forked = true;
     this.closeAppEnds();
     this.events.forked();
+    if (!this.closed && !this.watch && !this.stirring) this.watchChannel();
   }
 
   /** The checkpoint, if it has come and is not read yet: read now (its coming is the fork's proof too). */
@@ -219,20 +230,31 @@ export class HeldChild {
    */
   private onChildStirs(): void {
     this.watch = null;
-    if (this.closed) return;
-    this.takeCheckpoint();
-    if (!this.received) {
-      // it speaks before its parent's worker has sealed the state into its lifeline (that comes
-      // right after the fork): nothing is answered before it
-      this.watch = addon.watchReadableOnce(this.lifeline[0], () => this.onChildStirs());
-      return;
+    this.stirring = true;
+    try {
+      this.answerStirs();
+    } finally {
+      this.stirring = false;
     }
+  }
+
+  private answerStirs(): void {
     for (let answered = 0; ; answered++) {
       if (this.closed) return; // (let go meanwhile)
       const n = host.peekPacket(this.channel[0], this.head);
+      // Watched from the start, what it asks but who it is (its FORKED) waits for its state: it
+      // may speak before its parent's worker has sealed that into its lifeline, right after the
+      // fork (the lifeline wakes it then). A child that ends without asking anything never has
+      // its state read.
+      const early = this.watchAtOnce && n >= REQUEST_SIZE && this.announced !== null;
+      if (early && !this.received) this.takeCheckpoint();
+      if (early && !this.received) {
+        this.watch = addon.watchReadableOnce(this.lifeline[0], () => this.onChildStirs());
+        return;
+      }
       // (a child that writes on and on has the rest read in a later turn: the leader serves others meanwhile)
       if (n === -Errno.EAGAIN || answered === ANSWERS_PER_TURN) {
-        this.watch = addon.watchReadableOnce(this.channel[0], () => this.onChildStirs());
+        this.watchChannel();
         return;
       }
       if (n === 0) {

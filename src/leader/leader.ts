@@ -518,7 +518,7 @@ export class Leader {
     });
     let held: HeldChild;
     try {
-      held = new HeldChild(this.heldChildEvents(vpid));
+      held = new HeldChild(this.heldChildEvents(vpid), lazy);
     } catch (e) {
       this.log?.warn(`vm${vpid}: ${e instanceof Error ? e.message : String(e)}`);
       this.removeUnborn(vpid);
