@@ -36,7 +36,8 @@ const PLACE_CHECK_MS = 200;
 const SPREAD_BELOW_PER_S = 500;
 const PIN_FROM_PER_S = 1000;
 
-function placeByTraffic(proc: LibosProcess): () => void {
+function placeByTraffic(proc: LibosProcess, spreadNow: boolean): () => void {
+  if (spreadNow) spreadOverCpus(proc);
   let last = proc.requests;
   let lastAt = performance.now();
   let timer: NodeJS.Timeout;
@@ -57,11 +58,11 @@ function placeByTraffic(proc: LibosProcess): () => void {
 }
 
 /** Serve the process's syscalls until its app is gone. */
-async function serve(proc: LibosProcess, leader: LeaderClient): Promise<void> {
+async function serve(proc: LibosProcess, leader: LeaderClient, spreadNow: boolean): Promise<void> {
   leader.begin(proc);
   const dispatcher = new SyscallDispatcher(proc);
   dispatcher.start();
-  const stopPlacing = placeByTraffic(proc);
+  const stopPlacing = placeByTraffic(proc, spreadNow);
   await proc.app.gone;
   stopPlacing();
   dispatcher.stop();
@@ -124,7 +125,9 @@ export async function runFirstProcess(msg: StartProcess, leader: LeaderClient, v
   proc.sandbox = msg.sandbox;
   proc.takesTerminal = msg.foreground;
   proc.umask = msg.umask;
-  const serving = serve(proc, leader);
+  // (spread from the start: its worker's first, cold answers -- a fork loop's first fork --
+  // then run beside it, not in its way; the first look puts a process that asks often back)
+  const serving = serve(proc, leader, true);
   const stops = msg.foreground ? relayStops(app.hostPid, leader) : null;
   const exit = await app.spawnedExit!;
   stops?.();
@@ -183,6 +186,6 @@ export async function runForkedProcess(child: AdoptedChild, leader: LeaderClient
     const x = child.execed;
     if (x) execedByStub(proc, x.addr, x.len, x.hostTid, x.own);
   }
-  await serve(proc, leader);
+  await serve(proc, leader, false); // (pinned beside its worker when adopted: it has asked)
   return { vpid: cp.vpid, ran: true };
 }
