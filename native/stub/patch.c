@@ -125,28 +125,6 @@ static unsigned int n_pages;
 static unsigned long skipped[SKIPPED_MAX];
 static unsigned int n_skipped;
 
-/*
- * Sites that have trapped once and are not patched yet, a ring: a site is patched at its second
- * trap. Most sites of a short-lived program (an exec'd /bin/true, tr, cat: its loader's and
- * libc's start and end) trap once, and a patch (the page made writable and back, for the site
- * and for the trampoline, ~25 us here) costs more than the trap it saves (~4 us). A site that
- * traps again is one of a loop.
- */
-#define TRAPPED_ONCE_MAX 64
-static unsigned long trapped_once[TRAPPED_ONCE_MAX];
-static unsigned int n_trapped_once;
-
-/* Whether `resume_ip` has trapped before; if not, it is noted (threads race harmlessly: at worst a site is patched a trap later) */
-static int trapped_before(unsigned long resume_ip)
-{
-    for (unsigned int i = 0; i < TRAPPED_ONCE_MAX; i++)
-        if (__atomic_load_n(&trapped_once[i], __ATOMIC_RELAXED) == resume_ip)
-            return 1;
-    unsigned int at = __atomic_fetch_add(&n_trapped_once, 1, __ATOMIC_RELAXED) % TRAPPED_ONCE_MAX;
-    __atomic_store_n(&trapped_once[at], resume_ip, __ATOMIC_RELAXED);
-    return 0;
-}
-
 static int is_direct_call(long nr)
 {
     switch (nr) {
@@ -427,7 +405,7 @@ void patch_site(long nr, const void *call_addr)
 {
     unsigned long resume_ip = (unsigned long)call_addr, site = resume_ip - SITE_BYTES;
     unsigned char code[SITE_BYTES], edi_move[5];
-    if (!is_direct_call(nr) || !direct_calls_usable() || resume_ip < SITE_BYTES || !trapped_before(resume_ip))
+    if (!is_direct_call(nr) || !direct_calls_usable() || resume_ip < SITE_BYTES)
         return;
     if (copy_from_app(code, (const void *)site, SITE_BYTES) || code[5] != 0x0f || code[6] != 0x05)
         return; /* not a syscall instruction there (or patched already) */

@@ -69,8 +69,8 @@ const NATIVE_UNLESS_ADDRESS = `natively without an address; with one, made by th
 const REPORTS_NAME = 'the host\'s, made by the stub; a UNIX name reported as the app\'s (the instance\'s prefix off an abstract one, an instance path for a path)';
 /** System V IPC (src/leader/sysv-*.ts) */
 const SYSV = 'keys and ids private to the instance, kept by the leader; permissions by the virtual ids';
-/** glibc's site of a call the stub answers alone becomes a direct call after its second trap (native/stub/patch.c) */
-const DIRECT = 'after its second trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
+/** glibc's site of a call the stub answers alone becomes a direct call after its first trap (native/stub/patch.c) */
+const DIRECT = 'after the first trap, at glibc\'s site, a direct call into the stub (no signal) in a one-thread process';
 /** the stub's fast path (native/stub/paths.c) */
 const STUB_STAT = `an absolute path inside one host mount with no symlink (but a last one to an entry of its own directory) or ".." (or a relative one below a working directory with no mount point under it) is stat-ed by the stub; ${DIRECT}`;
 const STUB_ACCESS = `an absolute path inside one host mount (or a relative one below a working directory with no mount point under it) that is not there (ENOENT, ENOTDIR) is answered by the stub, and so is may read and run for the instance's root or the host user the process still is, and may write on a writable mount no file check applies to; ${DIRECT}`;

@@ -4,8 +4,7 @@
  * loop, from signal handlers that interrupt one (on an alternate stack too),
  * with bad pointers, with SIGSEGV handled or blocked, from threads and from a forked child.
  * The line "site: " says whether glibc's newfstatat site and the open pattern's were patched
- * (under gramine-ts a jmp, natively the mov it was), and a site called once was not: checked
- * by the test apart from the rest.
+ * (under gramine-ts a jmp, natively the mov it was): checked by the test apart from the rest.
  */
 #include "t.h"
 
@@ -109,23 +108,6 @@ __asm__(".text\n"
         "pattern_other:\n\t"
         "mov %rdi, %rax\n\t"
         "jmp pattern_site\n");
-
-/*
- * Two copies of glibc's getpid (`mov $39, %eax; syscall; ret`): one called once, one twice. A site
- * is patched at its second trap only (one that traps once, as most of a short program's do,
- * would cost more to patch than it saves).
- */
-long getpid_once(void);
-long getpid_twice(void);
-__asm__(".text\n"
-        "getpid_once:\n\t"
-        ".byte 0xb8, 0x27, 0x00, 0x00, 0x00\n\t" /* mov $39, %eax */
-        "syscall\n\t"
-        "ret\n"
-        "getpid_twice:\n\t"
-        ".byte 0xb8, 0x27, 0x00, 0x00, 0x00\n\t"
-        "syscall\n\t"
-        "ret\n");
 
 /* The pattern's opens, patched after the first: the file, errors, and the other number left alone. */
 static void open_pattern(void)
@@ -456,12 +438,9 @@ int main(void)
     open_pattern();
     lookups();
     dups();
-    int pids = getpid_once() == getpid() && getpid_twice() == getpid() && getpid_twice() == getpid();
-    printf("pids from sites called once and twice: %s\n", pids ? "ours" : "WRONG");
-    printf("site: %s, open pattern's site: %s, getuid's: %s, access's: %s, dup3's: %s, called once: %s, twice: %s\n", stat_site(),
+    printf("site: %s, open pattern's site: %s, getuid's: %s, access's: %s, dup3's: %s\n", stat_site(),
            pattern_site[0] == 0xbf ? "mov" : pattern_site[0] == 0xe9 ? "jmp" : "other",
-           entry_site((void *)getuid), entry_site((void *)access), entry_site((void *)dup3),
-           entry_site((void *)getpid_once), entry_site((void *)getpid_twice));
+           entry_site((void *)getuid), entry_site((void *)access), entry_site((void *)dup3));
     printf("loop: %s\n", loop ? "ok" : "WRONG");
     printf("pid: %s\n", getpid() == syscall(SYS_getpid) && gettid() == syscall(SYS_gettid) ? "same" : "differs");
     waits();
