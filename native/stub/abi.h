@@ -301,7 +301,7 @@ struct gts_path_entry {
 #define GTS_PIN_AMONG 2
 
 /* Payload of a fork reply. */
-#define GTS_PREFETCH_MAX 2 /* standbys a stub holds at most: one in use while the next waits */
+#define GTS_PREFETCH_MAX 2 /* standbys a stub holds at most: a pipeline's two forks go alone */
 struct gts_fork_reply {
     int32_t cpu; /* the CPU the child shares with its worker, or -1 */
     /*

@@ -248,6 +248,7 @@ export class HeldChild {
       // its state read.
       const early = this.watchAtOnce && n >= REQUEST_SIZE && this.announced !== null;
       if (early && !this.received) this.takeCheckpoint();
+      if (this.closed) return; // (what its lifeline held was no checkpoint: let go, as broken)
       if (early && !this.received) {
         this.watch = addon.watchReadableOnce(this.lifeline[0], () => this.onChildStirs());
         return;

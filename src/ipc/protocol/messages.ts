@@ -6,9 +6,9 @@ export const PROTOCOL_VERSION = 1;
 
 /**
  * Standby children a process holds at once: three, so that its stub holds two for its next
- * forks (PREFETCH_MAX: a pipeline's pair) while the leader makes the one after (a child that ends at once would
- * otherwise be forked again before its replacement came). The leader holds one only, with a
- * worker set aside, near the host's limits (Leader.onStandbyRequest).
+ * forks (PREFETCH_MAX: a pipeline's pair) while the leader makes the one after (a child that
+ * ends at once would otherwise be forked again before its replacement came). The leader holds
+ * one only, with a worker set aside, near the host's limits (Leader.onStandbyRequest).
  */
 export const STANDBYS_PER_PROCESS = 3;
 /**
